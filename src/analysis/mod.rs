@@ -1,0 +1,3 @@
+//! Pure analysis over domain data: no I/O, deterministic, explainable.
+
+pub mod summaries;

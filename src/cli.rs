@@ -1,0 +1,410 @@
+//! The command line: the cockpit (default), `demo`, `doctor` and `config`.
+
+use crate::app::keymap::Keymap;
+use crate::config::{Config, ConfigError, Paths, TEMPLATE};
+use crate::runtime::{self, Options};
+use crate::ui::theme::load_themes;
+use clap::{Parser, Subcommand};
+use std::io::Write;
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// Exit code for configuration errors.
+pub const EXIT_CONFIG: i32 = 2;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "flightdeck",
+    version,
+    about = "A terminal release cockpit: PRs, pipeline runs, canary rollouts, incidents and AI summaries",
+    after_help = "Examples:\n  flightdeck                      open the cockpit with your config\n  flightdeck demo                 try it against a simulated release\n  flightdeck --readonly           look, but refuse every remote change\n  flightdeck config init          write a commented config template\n  flightdeck doctor               check every configured source"
+)]
+pub struct Cli {
+    /// Config file (default: $XDG_CONFIG_HOME/flightdeck/config.toml; also FLIGHTDECK_CONFIG)
+    #[arg(long, global = true, value_name = "PATH")]
+    pub config: Option<PathBuf>,
+    /// Refuse every action that changes something remote
+    #[arg(long, global = true)]
+    pub readonly: bool,
+    /// Log level for the log file: error, warn, info, debug, trace (RUST_LOG wins when set)
+    #[arg(long, global = true, value_name = "LEVEL")]
+    pub log_level: Option<String>,
+    /// Colour theme: default, light, high-contrast, mono, a file in the themes dir, or a path
+    #[arg(long, global = true, value_name = "THEME")]
+    pub theme: Option<String>,
+    /// Enable mouse support (click tabs and rows, scroll lists)
+    #[arg(long, global = true)]
+    pub mouse: bool,
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the cockpit against an embedded simulated release (GitHub, Prometheus, Sentry, LLM on 127.0.0.1)
+    #[command(
+        after_help = "Examples:\n  flightdeck demo\n  flightdeck demo --speed 4          tell the three-minute story in 45 s\n  flightdeck demo --serve            only serve the APIs and print a matching config"
+    )]
+    Demo {
+        /// How fast the scenario clock runs (1.0 = the story takes about three minutes; 0 pauses it)
+        #[arg(long, default_value_t = 1.0)]
+        speed: f64,
+        /// Start the story this many scenario seconds in
+        #[arg(long, default_value_t = 0.0, value_name = "SECS")]
+        start_at: f64,
+        /// Serve the simulated APIs and print their URLs and a config, without the cockpit
+        #[arg(long)]
+        serve: bool,
+    },
+    /// Check each configured source (reachable, token accepted) and print flightdeck's paths
+    #[command(
+        after_help = "Examples:\n  flightdeck doctor\n  flightdeck --config ./staging.toml doctor"
+    )]
+    Doctor,
+    /// Write, locate or check the config file
+    #[command(subcommand)]
+    Config(ConfigCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ConfigCommand {
+    /// Write a commented config template (refuses to overwrite without --force)
+    #[command(
+        after_help = "Examples:\n  flightdeck config init\n  flightdeck config init --stdout > my.toml\n  flightdeck --config ./fd.toml config init"
+    )]
+    Init {
+        /// Overwrite an existing file
+        #[arg(long)]
+        force: bool,
+        /// Print the template instead of writing it
+        #[arg(long)]
+        stdout: bool,
+    },
+    /// Print the path of the config file in use
+    #[command(after_help = "Example:\n  flightdeck config path")]
+    Path,
+    /// Parse and validate the config file (exit 2 on errors)
+    #[command(after_help = "Example:\n  flightdeck --config ./fd.toml config check")]
+    Check,
+}
+
+/// Entry point; returns the process exit code.
+pub fn main() -> i32 {
+    let cli = Cli::parse();
+    if let Err(e) = crate::terminal::install_hooks() {
+        eprintln!("flightdeck: {e}");
+    }
+    let paths = Paths::resolve(cli.config.as_deref());
+    let _log_guard = init_logging(&paths, cli.log_level.as_deref());
+    let rt = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("flightdeck: cannot start the async runtime: {e}");
+            return 1;
+        }
+    };
+    rt.block_on(dispatch(cli, paths))
+}
+
+fn init_logging(
+    paths: &Paths,
+    level: Option<&str>,
+) -> Option<tracing_appender::non_blocking::WorkerGuard> {
+    std::fs::create_dir_all(&paths.state_dir).ok()?;
+    let appender = tracing_appender::rolling::never(&paths.state_dir, "flightdeck.log");
+    let (writer, guard) = tracing_appender::non_blocking(appender);
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .or_else(|_| tracing_subscriber::EnvFilter::try_new(level.unwrap_or("info")))
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(writer)
+        .with_ansi(false)
+        .try_init()
+        .ok()?;
+    Some(guard)
+}
+
+fn config_error(e: &ConfigError) -> i32 {
+    eprintln!("flightdeck: config error: {e}");
+    EXIT_CONFIG
+}
+
+fn load_config(cli: &Cli, paths: &Paths) -> Result<Config, i32> {
+    let explicit = Paths::explicit(cli.config.as_deref());
+    Config::load(&paths.config_file, explicit).map_err(|e| config_error(&e))
+}
+
+/// Themes and keymap are part of the configuration: their errors exit 2 too.
+fn prepare(
+    config: &Config,
+    cli: &Cli,
+    paths: &Paths,
+) -> Result<(Vec<crate::ui::theme::Theme>, usize, Keymap), i32> {
+    let file = paths.config_file.display().to_string();
+    let keymap = Keymap::build(&config.keys).map_err(|message| {
+        config_error(&ConfigError {
+            file: file.clone(),
+            message,
+        })
+    })?;
+    let theme = cli.theme.as_deref().unwrap_or(&config.theme);
+    let (themes, idx) = load_themes(&paths.themes_dir, theme, crate::terminal::no_color())
+        .map_err(|message| config_error(&ConfigError { file, message }))?;
+    Ok((themes, idx, keymap))
+}
+
+async fn dispatch(cli: Cli, paths: Paths) -> i32 {
+    match &cli.command {
+        None => {
+            let config = match load_config(&cli, &paths) {
+                Ok(c) => c,
+                Err(code) => return code,
+            };
+            cockpit(&cli, &paths, config).await
+        }
+        Some(Command::Demo {
+            speed,
+            start_at,
+            serve,
+        }) => demo(&cli, &paths, *speed, *start_at, *serve).await,
+        Some(Command::Doctor) => {
+            let config = match load_config(&cli, &paths) {
+                Ok(c) => c,
+                Err(code) => return code,
+            };
+            doctor(&config, &paths).await
+        }
+        Some(Command::Config(c)) => config_command(c, &cli, &paths),
+    }
+}
+
+async fn cockpit(cli: &Cli, paths: &Paths, config: Config) -> i32 {
+    let (themes, idx, keymap) = match prepare(&config, cli, paths) {
+        Ok(x) => x,
+        Err(code) => return code,
+    };
+    let opts = Options {
+        read_only: cli.readonly,
+        mouse: cli.mouse,
+    };
+    match runtime::run(config, (themes, idx), keymap, opts).await {
+        Ok(()) => 0,
+        Err(e) => {
+            crate::terminal::restore();
+            eprintln!("flightdeck: {e:?}");
+            1
+        }
+    }
+}
+
+async fn demo(cli: &Cli, paths: &Paths, speed: f64, start_at: f64, serve: bool) -> i32 {
+    if !(0.0..=1000.0).contains(&speed) || !speed.is_finite() {
+        eprintln!("flightdeck: --speed expects a number from 0 to 1000, got {speed}");
+        return EXIT_CONFIG;
+    }
+    let world = match crate::sim::start(crate::sim::SimOptions {
+        speed,
+        start_at_secs: start_at.max(0.0),
+    })
+    .await
+    {
+        Ok(w) => w,
+        Err(e) => {
+            eprintln!("flightdeck: cannot start the demo world on 127.0.0.1: {e}");
+            return 1;
+        }
+    };
+    let text = world.config_toml();
+    if serve {
+        println!("flightdeck demo world (scenario speed {speed}), on 127.0.0.1 only:");
+        println!("  GitHub REST      {}", world.github_url);
+        println!("  Prometheus       {}", world.prometheus_url);
+        println!("  Sentry           {}", world.sentry_url);
+        println!("  OpenAI-compat.   {}", world.llm_url);
+        println!();
+        println!("# A matching config (save it and run `flightdeck --config FILE`):");
+        println!("{text}");
+        let _ = std::io::stdout().flush();
+        let _ = tokio::signal::ctrl_c().await;
+        return 0;
+    }
+    let mut config = match Config::parse(&text, "demo world config") {
+        Ok(c) => c,
+        Err(e) => return config_error(&e),
+    };
+    // The operator's own key bindings and theme apply in the demo too.
+    if let Ok(user) = Config::load(&paths.config_file, false) {
+        config.keys = user.keys;
+        config.theme = user.theme;
+        config.mouse = user.mouse;
+    }
+    let code = cockpit(cli, paths, config).await;
+    world.shutdown();
+    code
+}
+
+async fn doctor(config: &Config, paths: &Paths) -> i32 {
+    println!("flightdeck {}", env!("CARGO_PKG_VERSION"));
+    println!();
+    println!("Paths");
+    let exists = |p: &std::path::Path| {
+        if p.exists() {
+            ""
+        } else {
+            "  (not created yet)"
+        }
+    };
+    println!(
+        "  config  {}{}",
+        paths.config_file.display(),
+        exists(&paths.config_file)
+    );
+    println!(
+        "  themes  {}{}",
+        paths.themes_dir.display(),
+        exists(&paths.themes_dir)
+    );
+    println!("  log     {}", paths.log_file().display());
+    println!("  audit   {}", paths.audit_file().display());
+    println!("  cache   {}", paths.cache_dir.display());
+    println!();
+    println!("Sources");
+    let sources = runtime::connect(config).await;
+    for (_, note) in &sources.notes {
+        println!("  note    {note}");
+    }
+    let mut failed = 0;
+    let timeout = Duration::from_secs(20);
+    let mut configured = 0;
+    for s in sources.list {
+        configured += 1;
+        let label = s.id().label();
+        let result = match s {
+            crate::sources::poller::AnySource::GitHub(mut g) => {
+                tokio::time::timeout(timeout, g.check()).await
+            }
+            crate::sources::poller::AnySource::Prometheus(p) => {
+                tokio::time::timeout(timeout, p.check()).await
+            }
+            crate::sources::poller::AnySource::Sentry(s) => {
+                tokio::time::timeout(timeout, s.check()).await
+            }
+        };
+        match result {
+            Ok(Ok(detail)) => println!("  ok      {label:<10} {detail}"),
+            Ok(Err(e)) => {
+                failed += 1;
+                println!("  FAIL    {label:<10} {e}");
+            }
+            Err(_) => {
+                failed += 1;
+                println!(
+                    "  FAIL    {label:<10} no answer within {} s",
+                    timeout.as_secs()
+                );
+            }
+        }
+    }
+    if config.ai.provider == "openai" {
+        configured += 1;
+        match check_llm(config).await {
+            Ok(detail) => println!("  ok      {:<10} {detail}", "AI"),
+            Err(e) => {
+                failed += 1;
+                println!("  FAIL    {:<10} {e}", "AI");
+            }
+        }
+    } else {
+        println!(
+            "  ok      {:<10} built-in analyzer (no endpoint needed)",
+            "AI"
+        );
+    }
+    if configured == 0 {
+        println!("  No source is configured: `flightdeck config init` writes a template.");
+    }
+    if failed > 0 { 1 } else { 0 }
+}
+
+async fn check_llm(config: &Config) -> Result<String, String> {
+    let http =
+        crate::sources::http::Http::new(Duration::from_secs(10)).map_err(|e| e.to_string())?;
+    let key = crate::config::ai_key(&config.ai).await.ok().flatten();
+    let url = format!("{}/models", config.ai.url.trim_end_matches('/'));
+    let mut req = http.client().get(&url);
+    if let Some((k, _)) = &key {
+        req = req.bearer_auth(k.expose());
+    }
+    let resp = http.send(req).await.map_err(|e| e.to_string())?;
+    match resp.status {
+        200 => Ok(format!(
+            "{} answers (model {})",
+            config.ai.url, config.ai.model
+        )),
+        401 | 403 => Err(format!(
+            "key rejected (HTTP {}): set OPENAI_API_KEY or ai.api_key_command",
+            resp.status
+        )),
+        s => Err(format!(
+            "HTTP {s}: {}",
+            crate::sources::http::error_summary(&resp.body)
+        )),
+    }
+}
+
+fn config_command(c: &ConfigCommand, cli: &Cli, paths: &Paths) -> i32 {
+    match c {
+        ConfigCommand::Init { force, stdout } => {
+            if *stdout {
+                print!("{TEMPLATE}");
+                return 0;
+            }
+            let path = &paths.config_file;
+            if path.exists() && !force {
+                eprintln!(
+                    "flightdeck: {} already exists; use --force to overwrite it",
+                    path.display()
+                );
+                return 1;
+            }
+            if let Some(dir) = path.parent()
+                && let Err(e) = std::fs::create_dir_all(dir)
+            {
+                eprintln!("flightdeck: cannot create {}: {e}", dir.display());
+                return 1;
+            }
+            match std::fs::write(path, TEMPLATE) {
+                Ok(()) => {
+                    println!("Wrote {}", path.display());
+                    0
+                }
+                Err(e) => {
+                    eprintln!("flightdeck: cannot write {}: {e}", path.display());
+                    1
+                }
+            }
+        }
+        ConfigCommand::Path => {
+            println!("{}", paths.config_file.display());
+            0
+        }
+        ConfigCommand::Check => {
+            let config = match load_config(cli, paths) {
+                Ok(c) => c,
+                Err(code) => return code,
+            };
+            match prepare(&config, cli, paths) {
+                Ok(_) => {
+                    println!("{}: ok", paths.config_file.display());
+                    0
+                }
+                Err(code) => code,
+            }
+        }
+    }
+}

@@ -1,0 +1,603 @@
+//! Configuration: TOML file + environment + command line, XDG paths, validation with clear errors.
+//!
+//! Precedence for the file: `--config`, then `FLIGHTDECK_CONFIG`, then
+//! `$XDG_CONFIG_HOME/flightdeck/config.toml`. Tokens never live in the file: they come from the
+//! environment (`GH_TOKEN`/`GITHUB_TOKEN`, `SENTRY_AUTH_TOKEN`, `OPENAI_API_KEY`) or a `*_command`.
+
+use serde::Deserialize;
+use std::collections::BTreeMap;
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+/// The commented template written by `flightdeck config init`.
+pub const TEMPLATE: &str = include_str!("../assets/config.toml");
+
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    #[serde(default = "default_refresh")]
+    pub refresh_secs: u64,
+    #[serde(default = "default_theme")]
+    pub theme: String,
+    #[serde(default)]
+    pub read_only: bool,
+    #[serde(default)]
+    pub mouse: bool,
+    pub github: Option<GitHubConfig>,
+    pub prometheus: Option<PrometheusConfig>,
+    pub sentry: Option<SentryConfig>,
+    #[serde(default)]
+    pub ai: AiConfig,
+    #[serde(default, rename = "service")]
+    pub services: Vec<ServiceConfig>,
+    /// Action name → key or keys, e.g. `quit = ["q", "ctrl-c"]`.
+    #[serde(default)]
+    pub keys: BTreeMap<String, KeyList>,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            refresh_secs: default_refresh(),
+            theme: default_theme(),
+            read_only: false,
+            mouse: false,
+            github: None,
+            prometheus: None,
+            sentry: None,
+            ai: AiConfig::default(),
+            services: Vec::new(),
+            keys: BTreeMap::new(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(untagged)]
+pub enum KeyList {
+    One(String),
+    Many(Vec<String>),
+}
+
+impl KeyList {
+    pub fn keys(&self) -> Vec<&str> {
+        match self {
+            KeyList::One(k) => vec![k.as_str()],
+            KeyList::Many(v) => v.iter().map(String::as_str).collect(),
+        }
+    }
+}
+
+/// A command given either as one string split on whitespace, or as an argv list. Never run by a shell.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(untagged)]
+pub enum CommandLine {
+    Line(String),
+    Argv(Vec<String>),
+}
+
+impl CommandLine {
+    pub fn argv(&self) -> Vec<String> {
+        match self {
+            CommandLine::Line(s) => s.split_whitespace().map(str::to_string).collect(),
+            CommandLine::Argv(v) => v.clone(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct GitHubConfig {
+    #[serde(default = "default_github_url")]
+    pub api_url: String,
+    #[serde(default)]
+    pub repos: Vec<String>,
+    /// Used when GH_TOKEN / GITHUB_TOKEN are unset. Default `gh auth token`.
+    pub token_command: Option<CommandLine>,
+    /// Send no token at all (public repositories, the demo world).
+    #[serde(default)]
+    pub anonymous: bool,
+    /// At most this many items per list (PRs, runs) per repo; pages of 100 are fetched up to it.
+    #[serde(default = "default_max_items")]
+    pub max_items: usize,
+}
+
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct PrometheusConfig {
+    pub url: String,
+    pub auth: Option<PrometheusAuth>,
+    #[serde(default)]
+    pub headers: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct PrometheusAuth {
+    /// Name of an environment variable holding a bearer token.
+    pub bearer_env: Option<String>,
+    pub basic_user: Option<String>,
+    /// Name of an environment variable holding the basic-auth password.
+    pub basic_password_env: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct SentryConfig {
+    #[serde(default = "default_sentry_url")]
+    pub url: String,
+    pub org: String,
+    #[serde(default)]
+    pub projects: Vec<String>,
+    /// Used when SENTRY_AUTH_TOKEN is unset.
+    pub token_command: Option<CommandLine>,
+    #[serde(default)]
+    pub anonymous: bool,
+}
+
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct AiConfig {
+    #[serde(default = "default_provider")]
+    pub provider: String,
+    #[serde(default = "default_ai_url")]
+    pub url: String,
+    #[serde(default = "default_model")]
+    pub model: String,
+    /// Used when OPENAI_API_KEY is unset.
+    pub api_key_command: Option<CommandLine>,
+}
+
+impl Default for AiConfig {
+    fn default() -> Self {
+        AiConfig {
+            provider: default_provider(),
+            url: default_ai_url(),
+            model: default_model(),
+            api_key_command: None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct ServiceConfig {
+    pub name: String,
+    pub repo: Option<String>,
+    #[serde(default = "default_environment")]
+    pub environment: String,
+    #[serde(default)]
+    pub production: bool,
+    #[serde(default = "default_slices")]
+    pub slices: Vec<u8>,
+    pub weight: Option<String>,
+    #[serde(default)]
+    pub metrics: BTreeMap<String, MetricConfig>,
+    pub rollback: Option<RollbackConfig>,
+}
+
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct MetricConfig {
+    pub canary: String,
+    pub baseline: Option<String>,
+    pub max: Option<f64>,
+    pub min: Option<f64>,
+}
+
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct RollbackConfig {
+    pub workflow: Option<String>,
+    pub command: Option<Vec<String>>,
+    #[serde(default)]
+    pub inputs: BTreeMap<String, String>,
+}
+
+fn default_refresh() -> u64 {
+    15
+}
+fn default_theme() -> String {
+    "default".into()
+}
+fn default_github_url() -> String {
+    "https://api.github.com".into()
+}
+fn default_sentry_url() -> String {
+    "https://sentry.io".into()
+}
+fn default_provider() -> String {
+    "builtin".into()
+}
+fn default_ai_url() -> String {
+    "http://localhost:11434/v1".into()
+}
+fn default_model() -> String {
+    "llama3.1".into()
+}
+fn default_environment() -> String {
+    "production".into()
+}
+fn default_slices() -> Vec<u8> {
+    vec![10, 25, 50, 100]
+}
+fn default_max_items() -> usize {
+    300
+}
+
+/// A configuration problem: which file, and what is wrong (naming the key and what is expected).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ConfigError {
+    pub file: String,
+    pub message: String,
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.file, self.message)
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+impl Config {
+    /// Parse and validate TOML text. `file` names the source in errors.
+    pub fn parse(text: &str, file: &str) -> Result<Config, ConfigError> {
+        let config: Config = toml::from_str(text).map_err(|e| ConfigError {
+            file: file.to_string(),
+            message: e.to_string().trim_end().to_string(),
+        })?;
+        config.validate().map_err(|message| ConfigError {
+            file: file.to_string(),
+            message,
+        })?;
+        Ok(config)
+    }
+
+    /// Read the file at `path`, or the defaults when `path` is the implicit default and absent.
+    pub fn load(path: &Path, must_exist: bool) -> Result<Config, ConfigError> {
+        let file = path.display().to_string();
+        match std::fs::read_to_string(path) {
+            Ok(text) => Config::parse(&text, &file),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound && !must_exist => {
+                Ok(Config::default())
+            }
+            Err(e) => Err(ConfigError {
+                file,
+                message: format!("cannot read: {e}"),
+            }),
+        }
+    }
+
+    fn validate(&self) -> Result<(), String> {
+        if !(1..=3600).contains(&self.refresh_secs) {
+            return Err(format!(
+                "refresh_secs: expected a number of seconds from 1 to 3600, got {}",
+                self.refresh_secs
+            ));
+        }
+        if let Some(gh) = &self.github {
+            check_url("github.api_url", &gh.api_url)?;
+            for (i, repo) in gh.repos.iter().enumerate() {
+                check_repo(&format!("github.repos[{i}]"), repo)?;
+            }
+            if gh.max_items == 0 {
+                return Err("github.max_items: expected a positive number, got 0".into());
+            }
+        }
+        if let Some(p) = &self.prometheus {
+            check_url("prometheus.url", &p.url)?;
+            if let Some(a) = &p.auth {
+                let basic = a.basic_user.is_some() || a.basic_password_env.is_some();
+                if a.bearer_env.is_some() && basic {
+                    return Err(
+                        "prometheus.auth: expected either bearer_env or basic_user + basic_password_env, not both"
+                            .into(),
+                    );
+                }
+                if basic && (a.basic_user.is_none() || a.basic_password_env.is_none()) {
+                    return Err(
+                        "prometheus.auth: basic auth needs both basic_user and basic_password_env"
+                            .into(),
+                    );
+                }
+            }
+        }
+        if let Some(s) = &self.sentry {
+            check_url("sentry.url", &s.url)?;
+            if s.org.trim().is_empty() {
+                return Err(
+                    "sentry.org: expected an organization slug, got an empty string".into(),
+                );
+            }
+        }
+        match self.ai.provider.as_str() {
+            "builtin" => {}
+            "openai" => check_url("ai.url", &self.ai.url)?,
+            other => {
+                return Err(format!(
+                    "ai.provider: expected \"builtin\" or \"openai\", got \"{other}\""
+                ));
+            }
+        }
+        let mut names = std::collections::BTreeSet::new();
+        for (i, s) in self.services.iter().enumerate() {
+            let at = format!("service[{i}]");
+            if s.name.trim().is_empty() {
+                return Err(format!(
+                    "{at}.name: expected a service name, got an empty string"
+                ));
+            }
+            if !names.insert(s.name.as_str()) {
+                return Err(format!(
+                    "{at}.name: the service \"{}\" is defined twice",
+                    s.name
+                ));
+            }
+            if let Some(repo) = &s.repo {
+                check_repo(&format!("{at}.repo"), repo)?;
+            }
+            if s.slices.is_empty()
+                || s.slices.iter().any(|&w| w == 0 || w > 100)
+                || s.slices.windows(2).any(|w| w[0] >= w[1])
+            {
+                return Err(format!(
+                    "{at}.slices: expected rising percentages between 1 and 100, e.g. [10, 25, 50, 100], got {:?}",
+                    s.slices
+                ));
+            }
+            for (name, m) in &s.metrics {
+                if m.max.is_none() && m.min.is_none() && m.baseline.is_none() {
+                    return Err(format!(
+                        "{at}.metrics.{name}: expected at least one of max, min or baseline"
+                    ));
+                }
+                if let (Some(lo), Some(hi)) = (m.min, m.max)
+                    && lo > hi
+                {
+                    return Err(format!(
+                        "{at}.metrics.{name}: min ({lo}) is greater than max ({hi})"
+                    ));
+                }
+            }
+            if let Some(r) = &s.rollback
+                && r.workflow.is_some() == r.command.is_some()
+            {
+                return Err(format!(
+                    "{at}.rollback: expected exactly one of workflow or command"
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
+fn check_url(key: &str, url: &str) -> Result<(), String> {
+    if url.starts_with("http://") || url.starts_with("https://") {
+        Ok(())
+    } else {
+        Err(format!(
+            "{key}: expected an http:// or https:// URL, got \"{url}\""
+        ))
+    }
+}
+
+fn check_repo(key: &str, repo: &str) -> Result<(), String> {
+    let mut parts = repo.split('/');
+    match (parts.next(), parts.next(), parts.next()) {
+        (Some(o), Some(n), None) if !o.is_empty() && !n.is_empty() => Ok(()),
+        _ => Err(format!("{key}: expected \"owner/name\", got \"{repo}\"")),
+    }
+}
+
+/// Where flightdeck keeps its files.
+#[derive(Debug, Clone)]
+pub struct Paths {
+    pub config_file: PathBuf,
+    pub themes_dir: PathBuf,
+    pub state_dir: PathBuf,
+    pub cache_dir: PathBuf,
+}
+
+impl Paths {
+    /// Resolve paths from the platform's conventions (XDG on Linux). `config_override` is `--config`.
+    pub fn resolve(config_override: Option<&Path>) -> Paths {
+        let dirs = directories::ProjectDirs::from("", "", "flightdeck");
+        let home_fallback = || PathBuf::from(".flightdeck");
+        let config_dir = dirs
+            .as_ref()
+            .map(|d| d.config_dir().to_path_buf())
+            .unwrap_or_else(home_fallback);
+        let state_dir = dirs
+            .as_ref()
+            .map(|d| {
+                d.state_dir()
+                    .unwrap_or_else(|| d.data_local_dir())
+                    .to_path_buf()
+            })
+            .unwrap_or_else(home_fallback);
+        let cache_dir = dirs
+            .as_ref()
+            .map(|d| d.cache_dir().to_path_buf())
+            .unwrap_or_else(home_fallback);
+        let config_file = config_override
+            .map(Path::to_path_buf)
+            .or_else(|| {
+                std::env::var_os("FLIGHTDECK_CONFIG")
+                    .filter(|v| !v.is_empty())
+                    .map(PathBuf::from)
+            })
+            .unwrap_or_else(|| config_dir.join("config.toml"));
+        Paths {
+            themes_dir: config_dir.join("themes"),
+            config_file,
+            state_dir,
+            cache_dir,
+        }
+    }
+
+    pub fn log_file(&self) -> PathBuf {
+        self.state_dir.join("flightdeck.log")
+    }
+
+    pub fn audit_file(&self) -> PathBuf {
+        self.state_dir.join("audit.jsonl")
+    }
+
+    /// Whether the config file was named explicitly (then it must exist).
+    pub fn explicit(config_override: Option<&Path>) -> bool {
+        config_override.is_some()
+            || std::env::var_os("FLIGHTDECK_CONFIG").is_some_and(|v| !v.is_empty())
+    }
+}
+
+/// A token. Its `Debug` and `Display` never show the value.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(value: impl Into<String>) -> Secret {
+        Secret(value.into())
+    }
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret(***)")
+    }
+}
+
+/// Where a token came from, for `doctor` and error messages (never the value).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TokenOrigin {
+    Env(&'static str),
+    Command(String),
+    None,
+}
+
+fn env_token(names: &[&'static str]) -> Option<(Secret, TokenOrigin)> {
+    names.iter().find_map(|n| {
+        std::env::var(n)
+            .ok()
+            .map(|v| v.trim().to_string())
+            .filter(|v| !v.is_empty())
+            .map(|v| (Secret::new(v), TokenOrigin::Env(n)))
+    })
+}
+
+async fn command_token(cmd: &CommandLine) -> Result<Option<(Secret, TokenOrigin)>, String> {
+    let argv = cmd.argv();
+    let Some((prog, args)) = argv.split_first() else {
+        return Ok(None);
+    };
+    let shown = argv.join(" ");
+    let run = tokio::process::Command::new(prog)
+        .args(args)
+        .stdin(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .kill_on_drop(true)
+        .output();
+    match tokio::time::timeout(std::time::Duration::from_secs(10), run).await {
+        Err(_) => Err(format!("`{shown}` did not answer within 10 s")),
+        Ok(Err(e)) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Ok(Err(e)) => Err(format!("`{shown}` could not run: {e}")),
+        Ok(Ok(out)) if !out.status.success() => Ok(None),
+        Ok(Ok(out)) => {
+            let token = String::from_utf8_lossy(&out.stdout).trim().to_string();
+            Ok((!token.is_empty()).then(|| (Secret::new(token), TokenOrigin::Command(shown))))
+        }
+    }
+}
+
+/// GitHub token: GH_TOKEN, GITHUB_TOKEN, then `token_command` (default `gh auth token`).
+pub async fn github_token(cfg: &GitHubConfig) -> Result<Option<(Secret, TokenOrigin)>, String> {
+    if cfg.anonymous {
+        return Ok(None);
+    }
+    if let Some(t) = env_token(&["GH_TOKEN", "GITHUB_TOKEN"]) {
+        return Ok(Some(t));
+    }
+    let cmd = cfg
+        .token_command
+        .clone()
+        .unwrap_or_else(|| CommandLine::Line("gh auth token".into()));
+    command_token(&cmd).await
+}
+
+/// Sentry token: SENTRY_AUTH_TOKEN, then `token_command`.
+pub async fn sentry_token(cfg: &SentryConfig) -> Result<Option<(Secret, TokenOrigin)>, String> {
+    if cfg.anonymous {
+        return Ok(None);
+    }
+    if let Some(t) = env_token(&["SENTRY_AUTH_TOKEN"]) {
+        return Ok(Some(t));
+    }
+    match &cfg.token_command {
+        Some(cmd) => command_token(cmd).await,
+        None => Ok(None),
+    }
+}
+
+/// Key for an OpenAI-compatible endpoint: OPENAI_API_KEY, then `api_key_command`.
+pub async fn ai_key(cfg: &AiConfig) -> Result<Option<(Secret, TokenOrigin)>, String> {
+    if let Some(t) = env_token(&["OPENAI_API_KEY"]) {
+        return Ok(Some(t));
+    }
+    match &cfg.api_key_command {
+        Some(cmd) => command_token(cmd).await,
+        None => Ok(None),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn template_parses_back() {
+        let c = Config::parse(TEMPLATE, "template").expect("template parses");
+        assert_eq!(c.refresh_secs, 15);
+        assert!(!c.services.is_empty());
+    }
+
+    #[test]
+    fn unknown_key_is_named() {
+        let e = Config::parse("refresh_secs = 5\ncolour = 'x'\n", "c.toml").unwrap_err();
+        assert_eq!(e.file, "c.toml");
+        assert!(e.message.contains("colour"), "{e}");
+        let e = Config::parse("[github]\nrepo = ['a/b']\n", "c.toml").unwrap_err();
+        assert!(e.message.contains("repo"), "{e}");
+        assert!(e.message.contains("expected"), "{e}");
+    }
+
+    #[test]
+    fn bad_values_are_explained() {
+        let e = Config::parse("refresh_secs = 0\n", "c.toml").unwrap_err();
+        assert!(e.message.starts_with("refresh_secs:"), "{e}");
+        let e = Config::parse("[github]\nrepos = ['nope']\n", "c.toml").unwrap_err();
+        assert!(e.message.contains("github.repos[0]"), "{e}");
+        let e = Config::parse("refresh_secs = 'x'\n", "c.toml").unwrap_err();
+        assert!(e.message.contains("refresh_secs"), "{e}");
+        let e = Config::parse("[[service]]\nname='a'\nslices=[50,10]\n", "c.toml").unwrap_err();
+        assert!(e.message.contains("service[0].slices"), "{e}");
+        let e = Config::parse("[ai]\nprovider='magic'\n", "c.toml").unwrap_err();
+        assert!(e.message.contains("ai.provider"), "{e}");
+    }
+
+    #[test]
+    fn secret_debug_hides_value() {
+        let s = Secret::new("ghp_supersecret");
+        assert!(!format!("{s:?}").contains("supersecret"));
+    }
+
+    #[test]
+    fn command_line_forms() {
+        assert_eq!(
+            CommandLine::Line("gh auth token".into()).argv(),
+            vec!["gh", "auth", "token"]
+        );
+    }
+}

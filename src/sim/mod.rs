@@ -1,0 +1,374 @@
+//! The demo world: in-process HTTP servers on 127.0.0.1 speaking the GitHub REST, Prometheus HTTP,
+//! Sentry and OpenAI chat-completions APIs, driven by a deterministic scenario clock (see
+//! [`scenario`] for the timeline). `flightdeck demo` points the ordinary clients at them.
+
+use std::sync::Arc;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Instant, SystemTime, UNIX_EPOCH};
+
+use axum::Router;
+use axum::extract::{Request, State};
+use axum::middleware::{self, Next};
+use axum::response::Response;
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+
+mod github;
+mod github_data;
+mod llm;
+mod prometheus;
+mod promql;
+pub mod scenario;
+mod sentry;
+mod sentry_data;
+mod util;
+
+#[cfg(test)]
+mod tests;
+
+/// How the demo world runs.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SimOptions {
+    /// Scenario seconds per wall-clock second (0 freezes the scenario).
+    pub speed: f64,
+    /// Scenario time at start (tests jump ahead).
+    pub start_at_secs: f64,
+}
+
+impl Default for SimOptions {
+    fn default() -> Self {
+        Self {
+            speed: 1.0,
+            start_at_secs: 0.0,
+        }
+    }
+}
+
+/// Request counters of the simulated APIs.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct SimStats {
+    /// Every request to the GitHub server, 304s included.
+    pub github: u64,
+    /// GitHub requests answered `304 Not Modified`.
+    pub github_not_modified: u64,
+    pub prometheus: u64,
+    pub sentry: u64,
+    pub llm: u64,
+}
+
+impl SimStats {
+    /// Requests over all four APIs.
+    pub fn total(&self) -> u64 {
+        self.github + self.prometheus + self.sentry + self.llm
+    }
+}
+
+/// Maps wall-clock time to scenario time.
+#[derive(Clone, Debug)]
+pub(crate) struct Clock {
+    origin: Instant,
+    origin_unix: f64,
+    start_at: f64,
+    speed: f64,
+}
+
+impl Clock {
+    fn new(opts: &SimOptions) -> Self {
+        let origin_unix = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0.0, |d| d.as_secs_f64());
+        Self {
+            origin: Instant::now(),
+            origin_unix,
+            start_at: opts.start_at_secs,
+            speed: opts.speed,
+        }
+    }
+
+    /// Current scenario seconds.
+    pub(crate) fn now(&self) -> f64 {
+        self.start_at + self.origin.elapsed().as_secs_f64() * self.speed
+    }
+
+    /// Current wall-clock time, unix seconds (monotonic since start).
+    pub(crate) fn unix_now(&self) -> f64 {
+        self.origin_unix + self.origin.elapsed().as_secs_f64()
+    }
+
+    /// Scenario seconds at wall-clock `unix` seconds.
+    pub(crate) fn at_unix(&self, unix: f64) -> f64 {
+        self.start_at + (unix - self.origin_unix) * self.speed
+    }
+}
+
+#[derive(Debug, Default)]
+struct Counters {
+    github: AtomicU64,
+    github_not_modified: AtomicU64,
+    prometheus: AtomicU64,
+    sentry: AtomicU64,
+    llm: AtomicU64,
+}
+
+/// GitHub's primary rate-limit window.
+#[derive(Debug)]
+pub(crate) struct RateWindow {
+    pub used: u64,
+    pub reset: i64,
+}
+
+/// State shared by the four servers.
+#[derive(Debug)]
+pub(crate) struct Shared {
+    pub clock: Clock,
+    counters: Counters,
+    pub rate: Mutex<RateWindow>,
+    pub github_url: String,
+    pub sentry_url: String,
+}
+
+impl Shared {
+    pub(crate) fn count_github_304(&self) {
+        self.counters
+            .github_not_modified
+            .fetch_add(1, Ordering::Relaxed);
+    }
+}
+
+/// The running demo world. Dropping it (or [`SimWorld::shutdown`]) stops the servers.
+#[derive(Debug)]
+pub struct SimWorld {
+    pub github_url: String,
+    pub prometheus_url: String,
+    pub sentry_url: String,
+    pub llm_url: String,
+    shared: Arc<Shared>,
+    shutdown: watch::Sender<bool>,
+}
+
+#[derive(Clone, Copy)]
+enum Api {
+    Github,
+    Prometheus,
+    Sentry,
+    Llm,
+}
+
+async fn count(
+    State((shared, api)): State<(Arc<Shared>, Api)>,
+    req: Request,
+    next: Next,
+) -> Response {
+    let c = &shared.counters;
+    let counter = match api {
+        Api::Github => &c.github,
+        Api::Prometheus => &c.prometheus,
+        Api::Sentry => &c.sentry,
+        Api::Llm => &c.llm,
+    };
+    counter.fetch_add(1, Ordering::Relaxed);
+    next.run(req).await
+}
+
+fn serve(
+    listener: TcpListener,
+    router: Router,
+    shared: &Arc<Shared>,
+    api: Api,
+    mut stop: watch::Receiver<bool>,
+) {
+    let app = router.layer(middleware::from_fn_with_state((shared.clone(), api), count));
+    tokio::spawn(async move {
+        let signal = async move {
+            // Ends on `true` or when the sender is dropped.
+            let _ = stop.wait_for(|s| *s).await;
+        };
+        if let Err(e) = axum::serve(listener, app)
+            .with_graceful_shutdown(signal)
+            .await
+        {
+            tracing::warn!(error = %e, "demo server stopped");
+        }
+    });
+}
+
+/// Binds four listeners on 127.0.0.1 (ephemeral ports) and spawns the servers on the current
+/// tokio runtime.
+pub async fn start(opts: SimOptions) -> std::io::Result<SimWorld> {
+    if !opts.speed.is_finite() || opts.speed < 0.0 || !opts.start_at_secs.is_finite() {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidInput,
+            "sim speed must be a finite number >= 0 and start_at_secs finite",
+        ));
+    }
+    let gh = TcpListener::bind("127.0.0.1:0").await?;
+    let prom = TcpListener::bind("127.0.0.1:0").await?;
+    let sentry = TcpListener::bind("127.0.0.1:0").await?;
+    let llm = TcpListener::bind("127.0.0.1:0").await?;
+    let url = |l: &TcpListener| l.local_addr().map(|a| format!("http://{a}"));
+    let github_url = url(&gh)?;
+    let prometheus_url = url(&prom)?;
+    let sentry_url = url(&sentry)?;
+    let llm_root = url(&llm)?;
+
+    let clock = Clock::new(&opts);
+    let reset = clock.unix_now() as i64 + 3600;
+    let shared = Arc::new(Shared {
+        clock,
+        counters: Counters::default(),
+        rate: Mutex::new(RateWindow { used: 0, reset }),
+        github_url: github_url.clone(),
+        sentry_url: sentry_url.clone(),
+    });
+    let (tx, rx) = watch::channel(false);
+    serve(
+        gh,
+        github::router(shared.clone()),
+        &shared,
+        Api::Github,
+        rx.clone(),
+    );
+    serve(
+        prom,
+        prometheus::router(shared.clone()),
+        &shared,
+        Api::Prometheus,
+        rx.clone(),
+    );
+    serve(
+        sentry,
+        sentry::router(shared.clone()),
+        &shared,
+        Api::Sentry,
+        rx.clone(),
+    );
+    serve(llm, llm::router(shared.clone()), &shared, Api::Llm, rx);
+    tracing::info!(%github_url, %prometheus_url, %sentry_url, llm_url = %llm_root, "demo world started");
+    Ok(SimWorld {
+        github_url,
+        prometheus_url,
+        sentry_url,
+        llm_url: format!("{llm_root}/v1"),
+        shared,
+        shutdown: tx,
+    })
+}
+
+impl SimWorld {
+    /// A complete flightdeck config pointing at this world.
+    pub fn config_toml(&self) -> String {
+        let mut out = format!(
+            r#"# flightdeck demo world (generated by `flightdeck demo`)
+refresh_secs = 5
+theme = "default"
+read_only = false
+
+[github]
+api_url = "{gh}"
+repos = ["acme/checkout", "acme/web"]
+anonymous = true
+
+[prometheus]
+url = "{prom}"
+
+[sentry]
+url = "{sentry}"
+org = "acme"
+projects = ["checkout", "web"]
+anonymous = true
+
+[ai]
+provider = "openai"
+url = "{llm}"
+model = "sim-analyst"
+"#,
+            gh = self.github_url,
+            prom = self.prometheus_url,
+            sentry = self.sentry_url,
+            llm = self.llm_url,
+        );
+        out.push_str(&service_toml(
+            "checkout",
+            "acme/checkout",
+            "production",
+            true,
+        ));
+        out.push_str(&service_toml("web", "acme/web", "staging", false));
+        out
+    }
+
+    /// Current scenario time, seconds.
+    pub fn scenario_secs(&self) -> f64 {
+        self.shared.clock.now()
+    }
+
+    /// Request counters so far.
+    pub fn requests(&self) -> SimStats {
+        let c = &self.shared.counters;
+        SimStats {
+            github: c.github.load(Ordering::Relaxed),
+            github_not_modified: c.github_not_modified.load(Ordering::Relaxed),
+            prometheus: c.prometheus.load(Ordering::Relaxed),
+            sentry: c.sentry.load(Ordering::Relaxed),
+            llm: c.llm.load(Ordering::Relaxed),
+        }
+    }
+
+    /// Stops the servers (idle connections close; in-flight requests finish).
+    pub fn shutdown(self) {
+        drop(self);
+    }
+}
+
+impl Drop for SimWorld {
+    fn drop(&mut self) {
+        let _ = self.shutdown.send(true);
+    }
+}
+
+/// PromQL of a service's canary weight.
+pub fn weight_query(app: &str) -> String {
+    format!(r#"flagger_canary_weight{{name="{app}"}}"#)
+}
+
+/// PromQL of the 5xx ratio of `track` ("canary" or "stable").
+pub fn error_rate_query(app: &str, track: &str) -> String {
+    format!(
+        r#"sum(rate(http_requests_total{{app="{app}",track="{track}",code=~"5.."}}[1m])) / sum(rate(http_requests_total{{app="{app}",track="{track}"}}[1m]))"#
+    )
+}
+
+/// PromQL of the p99 latency of `track`, in milliseconds.
+pub fn p99_query(app: &str, track: &str) -> String {
+    format!(
+        r#"histogram_quantile(0.99, sum by (le) (rate(http_request_duration_seconds_bucket{{app="{app}",track="{track}"}}[1m]))) * 1000"#
+    )
+}
+
+fn service_toml(name: &str, repo: &str, environment: &str, production: bool) -> String {
+    format!(
+        r#"
+[[service]]
+name = "{name}"
+repo = "{repo}"
+environment = "{environment}"
+production = {production}
+slices = [10, 25, 50, 100]
+weight = '{weight}'
+[service.metrics.error_rate]
+canary = '{err_canary}'
+baseline = '{err_stable}'
+max = 0.005
+[service.metrics.p99_ms]
+canary = '{p99_canary}'
+baseline = '{p99_stable}'
+max = 500
+"#,
+        weight = weight_query(name),
+        err_canary = error_rate_query(name, "canary"),
+        err_stable = error_rate_query(name, "stable"),
+        p99_canary = p99_query(name, "canary"),
+        p99_stable = p99_query(name, "stable"),
+    )
+}

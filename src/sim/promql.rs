@@ -1,0 +1,501 @@
+//! A tiny PromQL recogniser for the demo: it understands the queries `config_toml` emits (and close
+//! variants: other quantiles, rates, `up`, `vector(N)`, bare numbers) by their metric names and
+//! labels, and evaluates them against the scenario. Anything else is a `bad_data` error.
+
+use serde_json::{Map, Value};
+
+use super::scenario::{APPS, blended, canary_weight, error_ratio, quantile_ms, request_rate};
+
+const FUNCTIONS: [&str; 22] = [
+    "sum",
+    "avg",
+    "min",
+    "max",
+    "count",
+    "rate",
+    "irate",
+    "increase",
+    "histogram_quantile",
+    "vector",
+    "scalar",
+    "time",
+    "abs",
+    "ceil",
+    "floor",
+    "round",
+    "clamp_min",
+    "clamp_max",
+    "avg_over_time",
+    "max_over_time",
+    "min_over_time",
+    "delta",
+];
+const AGGREGATORS: [&str; 6] = ["sum", "avg", "min", "max", "count", "histogram_quantile"];
+const GROUPING: [&str; 6] = [
+    "by",
+    "without",
+    "on",
+    "ignoring",
+    "group_left",
+    "group_right",
+];
+
+/// A parsed series selector.
+#[derive(Debug, Default)]
+pub struct Selector {
+    metric: String,
+    /// (label, op, value)
+    matchers: Vec<(String, String, String)>,
+}
+
+impl Selector {
+    fn eq(&self, label: &str) -> Option<&str> {
+        self.matchers
+            .iter()
+            .find(|(l, op, _)| l == label && op == "=")
+            .map(|(_, _, v)| v.as_str())
+    }
+}
+
+#[derive(Debug)]
+pub enum Kind {
+    Up,
+    Weight,
+    ErrorRatio,
+    ErrorRate,
+    RequestRate,
+    Quantile { phi: f64, scale: f64 },
+}
+
+/// A recognised query.
+#[derive(Debug)]
+pub enum Expr {
+    /// A bare number or `time()` (`None`): resultType scalar.
+    Scalar(Option<f64>),
+    /// `vector(N)`.
+    Literal(f64),
+    Series {
+        kind: Kind,
+        sel: Selector,
+        aggregated: bool,
+    },
+}
+
+/// One sample of an instant vector: labels and value.
+pub type Sample = (Map<String, Value>, f64);
+
+fn is_ident_start(c: char) -> bool {
+    c.is_ascii_alphabetic() || c == '_' || c == ':'
+}
+
+fn is_ident(c: char) -> bool {
+    c.is_ascii_alphanumeric() || c == '_' || c == ':'
+}
+
+/// Reads a `"..."` / `'...'` string starting at `chars[*i]` (the quote).
+fn read_string(chars: &[char], i: &mut usize) -> Result<String, String> {
+    let quote = chars[*i];
+    let mut out = String::new();
+    *i += 1;
+    while *i < chars.len() {
+        let c = chars[*i];
+        if c == '\\' && *i + 1 < chars.len() {
+            out.push(chars[*i + 1]);
+            *i += 2;
+            continue;
+        }
+        *i += 1;
+        if c == quote {
+            return Ok(out);
+        }
+        out.push(c);
+    }
+    Err("unterminated quoted string".into())
+}
+
+/// Parses the matchers of `{...}` starting at `chars[*i]` (the `{`).
+fn read_matchers(chars: &[char], i: &mut usize) -> Result<Vec<(String, String, String)>, String> {
+    let mut out = Vec::new();
+    *i += 1;
+    loop {
+        while *i < chars.len() && (chars[*i].is_whitespace() || chars[*i] == ',') {
+            *i += 1;
+        }
+        match chars.get(*i) {
+            None => return Err("unexpected end of input inside braces".into()),
+            Some('}') => {
+                *i += 1;
+                return Ok(out);
+            }
+            Some(c) if is_ident_start(*c) => {}
+            Some(c) => return Err(format!("unexpected character inside braces: '{c}'")),
+        }
+        let start = *i;
+        while *i < chars.len() && is_ident(chars[*i]) {
+            *i += 1;
+        }
+        let label: String = chars[start..*i].iter().collect();
+        while *i < chars.len() && chars[*i].is_whitespace() {
+            *i += 1;
+        }
+        let op_start = *i;
+        while *i < chars.len() && matches!(chars[*i], '=' | '!' | '~') {
+            *i += 1;
+        }
+        let op: String = chars[op_start..*i].iter().collect();
+        if !matches!(op.as_str(), "=" | "!=" | "=~" | "!~") {
+            return Err(format!("unexpected operator {op:?} in label matching"));
+        }
+        while *i < chars.len() && chars[*i].is_whitespace() {
+            *i += 1;
+        }
+        if !matches!(chars.get(*i), Some('"' | '\'')) {
+            return Err("unexpected label value, expected string".into());
+        }
+        let value = read_string(chars, i)?;
+        out.push((label, op, value));
+    }
+}
+
+/// Whether `chars[j..]` starts with `by` / `without` (as in `sum by (le) (...)`).
+fn followed_by_grouping(chars: &[char], j: usize) -> bool {
+    let word: String = chars[j.min(chars.len())..]
+        .iter()
+        .take_while(|c| is_ident(**c))
+        .collect();
+    word == "by" || word == "without"
+}
+
+/// Scans the query: selectors, called functions, whether it divides, and bracket balance.
+fn scan(q: &str) -> Result<(Vec<Selector>, Vec<String>, bool), String> {
+    let chars: Vec<char> = q.chars().collect();
+    let (mut sels, mut funcs, mut divides) = (Vec::new(), Vec::new(), false);
+    let mut depth = 0usize;
+    let mut i = 0;
+    while i < chars.len() {
+        let c = chars[i];
+        if is_ident_start(c) {
+            let start = i;
+            while i < chars.len() && is_ident(chars[i]) {
+                i += 1;
+            }
+            let word: String = chars[start..i].iter().collect();
+            let mut j = i;
+            while j < chars.len() && chars[j].is_whitespace() {
+                j += 1;
+            }
+            if GROUPING.contains(&word.as_str()) {
+                // Skip the label list of `by (...)`.
+                if chars.get(j) == Some(&'(') {
+                    let close = chars[j..].iter().position(|c| *c == ')');
+                    i = j + close.ok_or("unclosed left parenthesis")? + 1;
+                }
+            } else if chars.get(j) == Some(&'(') || followed_by_grouping(&chars, j) {
+                if !FUNCTIONS.contains(&word.as_str()) {
+                    return Err(format!("unknown function with name {word:?}"));
+                }
+                funcs.push(word);
+            } else {
+                let matchers = if chars.get(j) == Some(&'{') {
+                    i = j;
+                    read_matchers(&chars, &mut i)?
+                } else {
+                    Vec::new()
+                };
+                sels.push(Selector {
+                    metric: word,
+                    matchers,
+                });
+            }
+            continue;
+        }
+        match c {
+            '{' => {
+                let matchers = read_matchers(&chars, &mut i)?;
+                sels.push(Selector {
+                    metric: String::new(),
+                    matchers,
+                });
+                continue;
+            }
+            '"' | '\'' => {
+                read_string(&chars, &mut i)?;
+                continue;
+            }
+            '0'..='9' | '.' => {
+                // A number, exponent included (`1e3`), so `e3` is not read as a metric.
+                while i < chars.len() && (chars[i].is_ascii_alphanumeric() || chars[i] == '.') {
+                    i += 1;
+                }
+                continue;
+            }
+            '[' => {
+                // A range or subquery duration: `[1m]`, `[5m:30s]`.
+                let close = chars[i..].iter().position(|c| *c == ']');
+                i += close.ok_or("unclosed left bracket")? + 1;
+                continue;
+            }
+            '(' => depth += 1,
+            ')' => {
+                depth = depth
+                    .checked_sub(1)
+                    .ok_or("unexpected right parenthesis ')'")?;
+            }
+            ']' => return Err("unexpected right bracket ']'".into()),
+            '/' => divides = true,
+            '}' => return Err("unexpected right brace '}'".into()),
+            _ => {}
+        }
+        i += 1;
+    }
+    if depth > 0 {
+        return Err("unclosed left parenthesis".into());
+    }
+    Ok((sels, funcs, divides))
+}
+
+/// Recognises `q`; `Err` is the parse error text for a `bad_data` answer.
+pub fn parse(q: &str) -> Result<Expr, String> {
+    let trimmed = q.trim();
+    if trimmed.is_empty() {
+        return Err("no expression found in input".into());
+    }
+    if let Ok(n) = trimmed.parse::<f64>() {
+        return Ok(Expr::Scalar(Some(n)));
+    }
+    let compact: String = trimmed.chars().filter(|c| !c.is_whitespace()).collect();
+    if compact == "time()" {
+        return Ok(Expr::Scalar(None));
+    }
+    if let Some(n) = compact
+        .strip_prefix("vector(")
+        .and_then(|r| r.strip_suffix(')'))
+        .and_then(|n| n.parse::<f64>().ok())
+    {
+        return Ok(Expr::Literal(n));
+    }
+    let (mut sels, funcs, divides) = scan(trimmed)?;
+    if sels.is_empty() {
+        return Err(format!("unsupported expression {trimmed:?}"));
+    }
+    let aggregated = funcs
+        .first()
+        .is_some_and(|f| AGGREGATORS.contains(&f.as_str()) && compact.starts_with(f.as_str()));
+    let metric = sels[0].metric.clone();
+    let kind = match metric.as_str() {
+        "up" => Kind::Up,
+        "flagger_canary_weight" => Kind::Weight,
+        "http_request_duration_seconds_bucket"
+            if funcs.iter().any(|f| f == "histogram_quantile") =>
+        {
+            let phi = compact
+                .split_once("histogram_quantile(")
+                .and_then(|(_, r)| r.split_once(','))
+                .and_then(|(p, _)| p.parse::<f64>().ok())
+                .ok_or("histogram_quantile needs a numeric quantile")?;
+            let scale = if compact.ends_with("*1000") || compact.ends_with("*1e3") {
+                1000.0
+            } else {
+                1.0
+            };
+            Kind::Quantile { phi, scale }
+        }
+        "http_requests_total" => {
+            let errors = sels[0].matchers.iter().any(|(l, op, v)| {
+                (l == "code" || l == "status") && (op == "=~" || op == "=") && v.starts_with('5')
+            });
+            match (errors, divides) {
+                (true, true) => Kind::ErrorRatio,
+                (true, false) => Kind::ErrorRate,
+                _ => Kind::RequestRate,
+            }
+        }
+        other => {
+            return Err(format!(
+                "unknown series {other:?}: the demo Prometheus serves up, flagger_canary_weight, http_requests_total and http_request_duration_seconds_bucket"
+            ));
+        }
+    };
+    Ok(Expr::Series {
+        kind,
+        sel: sels.swap_remove(0),
+        aggregated,
+    })
+}
+
+fn labels(pairs: &[(&str, &str)]) -> Map<String, Value> {
+    pairs
+        .iter()
+        .map(|(k, v)| ((*k).to_string(), Value::from(*v)))
+        .collect()
+}
+
+/// A vector-valued expression at scenario time `t` (empty: no series at that time).
+pub fn eval_vector(kind: &Kind, sel: &Selector, aggregated: bool, t: f64) -> Vec<Sample> {
+    match kind {
+        Kind::Up => [
+            ("prometheus", "localhost:9090"),
+            ("flagger", "flagger.flagger-system:8080"),
+            ("checkout", "checkout.acme:8080"),
+            ("web", "web.acme:8080"),
+        ]
+        .iter()
+        .filter(|(job, _)| sel.eq("job").is_none_or(|j| j == *job))
+        .map(|(job, inst)| {
+            (
+                labels(&[("__name__", "up"), ("instance", inst), ("job", job)]),
+                1.0,
+            )
+        })
+        .collect(),
+        Kind::Weight => {
+            let all: Vec<Sample> = APPS
+                .iter()
+                .filter(|app| sel.eq("name").is_none_or(|n| n == **app))
+                .map(|app| {
+                    let l = labels(&[
+                        ("__name__", "flagger_canary_weight"),
+                        ("name", app),
+                        ("namespace", "acme"),
+                    ]);
+                    (l, canary_weight(t))
+                })
+                .collect();
+            if aggregated {
+                all.iter()
+                    .map(|s| s.1)
+                    .reduce(f64::max)
+                    .map(|v| vec![(Map::new(), v)])
+                    .unwrap_or_default()
+            } else {
+                all
+            }
+        }
+        _ => http_series(kind, sel, aggregated, t),
+    }
+}
+
+fn http_series(kind: &Kind, sel: &Selector, aggregated: bool, t: f64) -> Vec<Sample> {
+    let track = sel.eq("track");
+    let value = |app: &str, tr: &str| match kind {
+        Kind::ErrorRatio => error_ratio(app, tr, t),
+        Kind::ErrorRate => Some(error_ratio(app, tr, t)? * request_rate(app, tr, t)?),
+        Kind::Quantile { phi, scale } => Some(quantile_ms(app, tr, *phi, t)? / 1000.0 * scale),
+        _ => request_rate(app, tr, t),
+    };
+    // (app, value, request rate as a weight)
+    let per_app: Vec<(&str, f64, f64)> = APPS
+        .iter()
+        .filter(|app| sel.eq("app").is_none_or(|a| a == **app))
+        .filter_map(|app| {
+            let (v, w) = match track {
+                Some(tr) => (value(app, tr)?, request_rate(app, tr, t)?),
+                None => (
+                    blended(t, |tr| value(app, tr))?,
+                    request_rate(app, "stable", t)? + request_rate(app, "canary", t).unwrap_or(0.0),
+                ),
+            };
+            Some((*app, v, w))
+        })
+        .collect();
+    if per_app.is_empty() {
+        return Vec::new();
+    }
+    if aggregated {
+        let v = match kind {
+            Kind::ErrorRate | Kind::RequestRate => per_app.iter().map(|p| p.1).sum(),
+            _ => {
+                let w: f64 = per_app.iter().map(|p| p.2).sum();
+                if w > 0.0 {
+                    per_app.iter().map(|p| p.1 * p.2).sum::<f64>() / w
+                } else {
+                    f64::NAN
+                }
+            }
+        };
+        return vec![(Map::new(), v)];
+    }
+    per_app
+        .into_iter()
+        .map(|(app, v, _)| {
+            let mut l = labels(&[("app", app)]);
+            if let Some(tr) = track {
+                l.insert("track".into(), Value::from(tr));
+            }
+            (l, v)
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sim::{error_rate_query, p99_query, weight_query};
+
+    #[test]
+    fn recognises_config_queries() {
+        for app in APPS {
+            assert!(matches!(
+                parse(&weight_query(app)),
+                Ok(Expr::Series {
+                    kind: Kind::Weight,
+                    ..
+                })
+            ));
+            for track in ["canary", "stable"] {
+                let e = parse(&error_rate_query(app, track));
+                assert!(
+                    matches!(
+                        e,
+                        Ok(Expr::Series {
+                            kind: Kind::ErrorRatio,
+                            aggregated: true,
+                            ..
+                        })
+                    ),
+                    "{e:?}"
+                );
+                let p = parse(&p99_query(app, track));
+                assert!(
+                    matches!(
+                        p,
+                        Ok(Expr::Series {
+                            kind: Kind::Quantile { scale: 1000.0, .. },
+                            aggregated: true,
+                            ..
+                        })
+                    ),
+                    "{p:?}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn literals_and_errors() {
+        assert!(matches!(parse("1"), Ok(Expr::Scalar(Some(1.0)))));
+        assert!(matches!(parse(" vector(1) "), Ok(Expr::Literal(1.0))));
+        assert!(parse("").is_err());
+        assert!(parse("sum(rate(x[1m])").is_err());
+        assert!(parse("foo_bar").is_err());
+        assert!(parse("frobnicate(up)").is_err());
+        assert!(parse(r#"up{job="x"#).is_err());
+        assert!(matches!(
+            parse("up"),
+            Ok(Expr::Series { kind: Kind::Up, .. })
+        ));
+    }
+
+    #[test]
+    fn unknown_app_is_empty() {
+        let Ok(Expr::Series {
+            kind,
+            sel,
+            aggregated,
+        }) = parse(&error_rate_query("nope", "canary"))
+        else {
+            panic!("not recognised");
+        };
+        assert!(eval_vector(&kind, &sel, aggregated, 10.0).is_empty());
+    }
+}

@@ -1,0 +1,184 @@
+//! The story of one release, as pure functions of scenario seconds `t`.
+//!
+//! Timeline (t in seconds, payload time = 2026-11-23T09:00:00Z + t):
+//! - t = 0: canaries of `checkout` (production) and `web` (staging) at 10 %. The `Deploy` run of
+//!   acme/checkout waits for approval of environment `production` (and keeps waiting).
+//! - t = 20: CI for acme/web#88 is queued (in progress at 25, succeeds at 70).
+//! - t = 40: both canaries at 25 %.
+//! - t = 60: the in-progress CI run of acme/checkout#415 completes with success.
+//! - t = 80: both canaries at 50 %. From here checkout's canary error rate climbs to 2-4 % (max is
+//!   0.5 %) and its p99 rises from ~190 ms to ~265 ms.
+//! - t = 83: Sentry incident CHECKOUT-3F "TypeError: cannot read property 'amount' of undefined"
+//!   is first seen; its count then grows (2 events/s, 4/s once the canary is at 100 %).
+//! - t = 120: both canaries at 100 %.
+//! - t = 125: the web staging `Deploy` run completes with success.
+//! - t = 140: hotfix PR acme/checkout#422 opens; its CI is queued, in progress at 146, green at
+//!   176.
+//! - t >= 180: final state (metrics keep their deterministic noise around the final levels).
+
+use super::util::noise;
+
+/// Scenario seconds after which GitHub and Sentry payloads stop changing.
+pub const END: f64 = 180.0;
+/// When the checkout canary's regression (and the Sentry incident) starts.
+pub const REGRESSION_AT: f64 = 80.0;
+/// First event of the incident.
+pub const INCIDENT_AT: f64 = 83.0;
+/// (scenario second, canary weight %) steps, shared by both services.
+pub const STEPS: [(f64, f64); 4] = [(0.0, 10.0), (40.0, 25.0), (80.0, 50.0), (120.0, 100.0)];
+/// Services with a canary in the demo.
+pub const APPS: [&str; 2] = ["checkout", "web"];
+
+/// Clamps `t` into the story (GitHub and Sentry freeze at `END`).
+pub fn story(t: f64) -> f64 {
+    t.min(END)
+}
+
+/// Flagger canary weight (0 before the rollout starts).
+pub fn canary_weight(t: f64) -> f64 {
+    STEPS
+        .iter()
+        .rev()
+        .find(|(at, _)| t >= *at)
+        .map_or(0.0, |(_, w)| *w)
+}
+
+fn regression(app: &str, t: f64) -> f64 {
+    if app == "checkout" {
+        ((t - REGRESSION_AT) / 6.0).clamp(0.0, 1.0)
+    } else {
+        0.0
+    }
+}
+
+fn lerp(a: f64, b: f64, r: f64) -> f64 {
+    a + (b - a) * r
+}
+
+/// Ratio of 5xx responses for `track` ("canary" or "stable"); `None` when the series does not
+/// exist.
+pub fn error_ratio(app: &str, track: &str, t: f64) -> Option<f64> {
+    let n = |s: &str| noise(&format!("err/{app}/{track}/{s}"), t, 5.0);
+    let v = match (app, track) {
+        ("checkout", "stable") => 0.0020 + 0.0006 * n("a"),
+        ("checkout", "canary") if t >= 0.0 => {
+            let healthy = 0.0018 + 0.0007 * n("a");
+            lerp(healthy, 0.030 + 0.008 * n("b"), regression(app, t))
+        }
+        ("web", "stable") => 0.0012 + 0.0004 * n("a"),
+        ("web", "canary") if t >= 0.0 => 0.0011 + 0.0004 * n("a"),
+        _ => return None,
+    };
+    Some(v.max(0.0))
+}
+
+/// p99 latency in milliseconds.
+pub fn p99_ms(app: &str, track: &str, t: f64) -> Option<f64> {
+    let n = |s: &str| noise(&format!("p99/{app}/{track}/{s}"), t, 5.0);
+    let v = match (app, track) {
+        ("checkout", "stable") => 180.0 + 8.0 * n("a"),
+        ("checkout", "canary") if t >= 0.0 => lerp(
+            186.0 + 10.0 * n("a"),
+            265.0 + 20.0 * n("b"),
+            regression(app, t),
+        ),
+        ("web", "stable") => 118.0 + 6.0 * n("a"),
+        ("web", "canary") if t >= 0.0 => 121.0 + 7.0 * n("a"),
+        _ => return None,
+    };
+    Some(v)
+}
+
+/// Latency quantile `phi` in milliseconds, derived from the p99 by a fixed distribution shape.
+pub fn quantile_ms(app: &str, track: &str, phi: f64, t: f64) -> Option<f64> {
+    const SHAPE: [(f64, f64); 6] = [
+        (0.0, 0.05),
+        (0.5, 0.45),
+        (0.9, 0.7),
+        (0.95, 0.8),
+        (0.99, 1.0),
+        (1.0, 1.3),
+    ];
+    let p99 = p99_ms(app, track, t)?;
+    let phi = phi.clamp(0.0, 1.0);
+    let mut factor = 1.3;
+    for w in SHAPE.windows(2) {
+        let ((x0, y0), (x1, y1)) = (w[0], w[1]);
+        if phi <= x1 {
+            factor = lerp(y0, y1, (phi - x0) / (x1 - x0));
+            break;
+        }
+    }
+    Some(p99 * factor)
+}
+
+/// Requests per second of `track`.
+pub fn request_rate(app: &str, track: &str, t: f64) -> Option<f64> {
+    let total = match app {
+        "checkout" => 140.0,
+        "web" => 220.0,
+        _ => return None,
+    } * (1.0 + 0.05 * noise(&format!("rps/{app}"), t, 7.0));
+    let share = canary_weight(t) / 100.0;
+    match track {
+        "canary" if t >= 0.0 => Some(total * share),
+        "stable" => Some(total * (1.0 - share)),
+        _ => None,
+    }
+}
+
+/// Value of a "mixed" series (no `track` label): canary and stable blended by weight.
+pub fn blended(t: f64, f: impl Fn(&str) -> Option<f64>) -> Option<f64> {
+    let stable = f("stable")?;
+    match f("canary") {
+        Some(c) => {
+            let w = canary_weight(t) / 100.0;
+            Some(lerp(stable, c, w))
+        }
+        None => Some(stable),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn weights_step() {
+        assert_eq!(canary_weight(-1.0), 0.0);
+        assert_eq!(canary_weight(0.0), 10.0);
+        assert_eq!(canary_weight(39.9), 10.0);
+        assert_eq!(canary_weight(40.0), 25.0);
+        assert_eq!(canary_weight(80.0), 50.0);
+        assert_eq!(canary_weight(500.0), 100.0);
+    }
+
+    #[test]
+    fn checkout_canary_breaches_only_after_half() {
+        for i in 0..800 {
+            let t = f64::from(i) * 0.1;
+            let e = error_ratio("checkout", "canary", t).unwrap_or(1.0);
+            assert!((0.001..=0.003).contains(&e), "t={t} e={e}");
+            let s = error_ratio("checkout", "stable", t).unwrap_or(1.0);
+            assert!(s < 0.005);
+        }
+        for i in 0..1000 {
+            let t = 90.0 + f64::from(i) * 0.2;
+            let e = error_ratio("checkout", "canary", t).unwrap_or(0.0);
+            assert!((0.02..=0.04).contains(&e), "t={t} e={e}");
+            let w = error_ratio("web", "canary", t).unwrap_or(1.0);
+            assert!(w < 0.002);
+            let p = p99_ms("checkout", "canary", t).unwrap_or(1e9);
+            assert!(p < 500.0 && p > 200.0);
+        }
+        assert_eq!(error_ratio("checkout", "canary", -1.0), None);
+        assert_eq!(error_ratio("nope", "stable", 1.0), None);
+    }
+
+    #[test]
+    fn quantiles_are_monotonic() {
+        let q = |phi| quantile_ms("web", "stable", phi, 10.0).unwrap_or(0.0);
+        assert!(q(0.5) < q(0.9) && q(0.9) < q(0.95) && q(0.95) < q(0.99));
+        assert!((q(0.99) - p99_ms("web", "stable", 10.0).unwrap_or(0.0)).abs() < 1e-9);
+    }
+}

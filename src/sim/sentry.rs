@@ -1,0 +1,197 @@
+//! Simulated Sentry API under `/api/0/`: a project's issues (query, statsPeriod, sort, cursor
+//! pagination with Sentry's `Link` header), an organization issue and its latest event.
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::{Path, RawQuery, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use serde_json::{Value, json};
+
+use super::Shared;
+use super::sentry_data::{self as data, ISSUES, IssueSpec, ORG, ORG_ID, PROJECTS};
+use super::util::{param, parse_pairs, url_with};
+
+const PAGE: usize = 100;
+
+pub fn router(shared: Arc<Shared>) -> Router {
+    let issues = "/api/0/projects/{org}/{project}/issues";
+    let issue = "/api/0/organizations/{org}/issues/{id}";
+    let event = "/api/0/organizations/{org}/issues/{id}/events/{event_id}";
+    Router::new()
+        .route(issues, get(list_issues))
+        .route(&format!("{issues}/"), get(list_issues))
+        .route(issue, get(get_issue))
+        .route(&format!("{issue}/"), get(get_issue))
+        .route(event, get(get_event))
+        .route(&format!("{event}/"), get(get_event))
+        .fallback(|| async { not_found() })
+        .with_state(shared)
+}
+
+fn reply(status: StatusCode, body: &Value, link: Option<String>) -> Response {
+    let mut resp = (
+        status,
+        [("content-type", "application/json")],
+        body.to_string(),
+    )
+        .into_response();
+    if let Some(v) = link.and_then(|l| l.parse().ok()) {
+        resp.headers_mut().insert("link", v);
+    }
+    resp
+}
+
+fn not_found() -> Response {
+    reply(
+        StatusCode::NOT_FOUND,
+        &json!({"detail": "The requested resource does not exist"}),
+        None,
+    )
+}
+
+fn bad_request(detail: &str) -> Response {
+    reply(StatusCode::BAD_REQUEST, &json!({"detail": detail}), None)
+}
+
+fn org_ok(org: &str) -> bool {
+    org == ORG || org == ORG_ID
+}
+
+/// Filters by Sentry search syntax: `is:unresolved`, `level:error`, free text in title/culprit.
+fn matches(spec: &IssueSpec, query: &str) -> bool {
+    query.split_whitespace().all(|token| {
+        if let Some((key, value)) = token.split_once(':') {
+            match (key, value) {
+                ("is", "unresolved" | "unassigned" | "for_review" | "unread") => true,
+                ("is", _) => false,
+                ("level", l) => spec.level == l,
+                ("project", p) => spec.project == p,
+                _ => true,
+            }
+        } else {
+            let needle = token.to_lowercase();
+            let title = format!("{}: {}", spec.exc_type, spec.value).to_lowercase();
+            title.contains(&needle) || spec.culprit.to_lowercase().contains(&needle)
+        }
+    })
+}
+
+/// `value:offset:is_prev` → offset.
+fn cursor_offset(cursor: &str) -> Option<usize> {
+    let mut parts = cursor.split(':');
+    let (_value, offset, is_prev) = (parts.next()?, parts.next()?, parts.next()?);
+    if parts.next().is_some() || !matches!(is_prev, "0" | "1") {
+        return None;
+    }
+    offset.parse().ok()
+}
+
+async fn list_issues(
+    State(s): State<Arc<Shared>>,
+    Path((org, project)): Path<(String, String)>,
+    RawQuery(q): RawQuery,
+) -> Response {
+    let Some((slug, _, _)) = PROJECTS
+        .iter()
+        .find(|p| org_ok(&org) && (p.0 == project || p.1 == project))
+    else {
+        return not_found();
+    };
+    let pairs = parse_pairs(q.as_deref().unwrap_or(""));
+    let stats_period = param(&pairs, "statsPeriod").unwrap_or("24h");
+    if !matches!(stats_period, "" | "24h" | "14d") {
+        return bad_request("Invalid stats_period. Valid choices are '', '24h', and '14d'");
+    }
+    let offset = match param(&pairs, "cursor").filter(|c| !c.is_empty()) {
+        None => 0,
+        Some(c) => match cursor_offset(c) {
+            Some(o) => o,
+            None => return bad_request("Invalid cursor parameter."),
+        },
+    };
+    let limit = match param(&pairs, "limit").filter(|l| !l.is_empty()) {
+        None => PAGE,
+        Some(l) => match l.parse::<usize>() {
+            Ok(n) if (1..=PAGE).contains(&n) => n,
+            _ => return bad_request("Invalid limit parameter."),
+        },
+    };
+    let query = param(&pairs, "query").unwrap_or("is:unresolved");
+    let t = s.clock.now();
+    let mut found: Vec<&IssueSpec> = ISSUES
+        .iter()
+        .filter(|i| i.project == *slug && data::visible(i, t) && matches(i, query))
+        .collect();
+    match param(&pairs, "sort").unwrap_or("date") {
+        "date" | "" => {
+            found.sort_by(|a, b| data::last_seen(b, t).total_cmp(&data::last_seen(a, t)))
+        }
+        "new" => found.sort_by(|a, b| b.first_seen.total_cmp(&a.first_seen)),
+        "freq" => found.sort_by_key(|i| std::cmp::Reverse(data::count(i, t))),
+        "user" | "priority" | "trends" => {}
+        _ => return bad_request("Invalid sort parameter."),
+    }
+    let total = found.len();
+    let items: Vec<Value> = found
+        .into_iter()
+        .skip(offset)
+        .take(limit)
+        .map(|i| data::issue_json(i, t, stats_period))
+        .collect();
+    let path = format!("/api/0/projects/{org}/{project}/issues/");
+    let link_to = |cursor: &str, rel: &str, more: bool| {
+        format!(
+            "<{}>; rel=\"{rel}\"; results=\"{more}\"; cursor=\"{cursor}\"",
+            url_with(&s.sentry_url, &path, &pairs, "cursor", cursor)
+        )
+    };
+    let prev = format!("0:{}:1", offset.saturating_sub(limit));
+    let next = format!("0:{}:0", offset + limit);
+    let link = format!(
+        "{}, {}",
+        link_to(&prev, "previous", offset > 0),
+        link_to(&next, "next", offset + limit < total)
+    );
+    reply(StatusCode::OK, &Value::Array(items), Some(link))
+}
+
+fn find_issue(s: &Shared, org: &str, id: &str) -> Option<&'static IssueSpec> {
+    let t = s.clock.now();
+    ISSUES
+        .iter()
+        .find(|i| org_ok(org) && (i.id == id || i.short_id == id) && data::visible(i, t))
+}
+
+async fn get_issue(
+    State(s): State<Arc<Shared>>,
+    Path((org, id)): Path<(String, String)>,
+) -> Response {
+    match find_issue(&s, &org, &id) {
+        Some(i) => reply(
+            StatusCode::OK,
+            &data::issue_detail_json(i, s.clock.now()),
+            None,
+        ),
+        None => not_found(),
+    }
+}
+
+async fn get_event(
+    State(s): State<Arc<Shared>>,
+    Path((org, id, event_id)): Path<(String, String, String)>,
+) -> Response {
+    let Some(issue) = find_issue(&s, &org, &id) else {
+        return not_found();
+    };
+    let event = data::latest_event_json(issue, s.clock.now());
+    let wanted = matches!(event_id.as_str(), "latest" | "recommended" | "oldest")
+        || event.get("eventID").and_then(Value::as_str) == Some(event_id.as_str());
+    if wanted {
+        reply(StatusCode::OK, &event, None)
+    } else {
+        not_found()
+    }
+}

@@ -1,0 +1,664 @@
+//! The demo's Sentry issues and their JSON in the Sentry API's shapes.
+
+use serde_json::{Value, json};
+
+use super::scenario::{INCIDENT_AT, story};
+use super::util::{hex_id, iso, iso_micros, pick, unix_of};
+
+pub const ORG: &str = "acme";
+pub const ORG_ID: &str = "4504000";
+/// (slug, id, platform)
+pub const PROJECTS: [(&str, &str, &str); 2] = [
+    ("checkout", "4504812", "node"),
+    ("web", "4504813", "javascript"),
+];
+
+/// A stack frame: (file, function, line, column, in_app, source lines from `line - 3`).
+type Frame = (
+    &'static str,
+    &'static str,
+    u32,
+    u32,
+    bool,
+    &'static [&'static str],
+);
+
+pub struct IssueSpec {
+    pub id: &'static str,
+    pub project: &'static str,
+    pub short_id: &'static str,
+    pub exc_type: &'static str,
+    pub value: &'static str,
+    pub culprit: &'static str,
+    pub level: &'static str,
+    pub release: &'static str,
+    pub first_seen: f64,
+    /// Last event before any growth below.
+    pub last_seen: f64,
+    pub base_count: u64,
+    /// (from scenario second, events per second) segments.
+    pub growth: &'static [(f64, f64)],
+    pub users_per_event: f64,
+    pub priority: &'static str,
+    pub frames: &'static [Frame],
+}
+
+const EXPRESS: Frame = (
+    "node_modules/express/lib/router/layer.js",
+    "Layer.handle [as handle_request]",
+    95,
+    5,
+    false,
+    &[
+        "  try {",
+        "    fn(req, res, next);",
+        "  } catch (err) {",
+        "    fn(req, res, next);",
+        "    next(err);",
+        "  }",
+        "};",
+    ],
+);
+
+pub const ISSUES: [IssueSpec; 5] = [
+    IssueSpec {
+        id: "6120003",
+        project: "checkout",
+        short_id: "CHECKOUT-3F",
+        exc_type: "TypeError",
+        value: "cannot read property 'amount' of undefined",
+        culprit: "checkout/payment.js in chargeCard",
+        level: "error",
+        release: "checkout@2.14.0",
+        first_seen: INCIDENT_AT,
+        last_seen: INCIDENT_AT,
+        base_count: 1,
+        growth: &[(INCIDENT_AT, 2.0), (120.0, 4.0)],
+        users_per_event: 0.6,
+        priority: "high",
+        frames: &[
+            EXPRESS,
+            (
+                "checkout/routes/pay.js",
+                "submitPayment",
+                42,
+                26,
+                true,
+                &[
+                    "router.post('/pay', async (req, res) => {",
+                    "  const order = await orders.load(req.body.orderId);",
+                    "  const gateway = gateways.for(order.region);",
+                    "  const receipt = await chargeCard(order, gateway);",
+                    "  await orders.markPaid(order.id, receipt);",
+                    "  res.status(201).json(receipt);",
+                    "});",
+                ],
+            ),
+            (
+                "checkout/payment.js",
+                "chargeCard",
+                118,
+                44,
+                true,
+                &[
+                    "    throw new PaymentError('no card on file');",
+                    "  }",
+                    "  // saved cards skip the payment form, so order.payment may be unset",
+                    "  const cents = Math.round(order.payment.amount * 100);",
+                    "  return gateway.charge({",
+                    "    card: customer.defaultCard,",
+                    "    amount: cents,",
+                ],
+            ),
+        ],
+    },
+    IssueSpec {
+        id: "6120002",
+        project: "checkout",
+        short_id: "CHECKOUT-2A",
+        exc_type: "PaymentGatewayTimeout",
+        value: "upstream timed out after 30000ms",
+        culprit: "checkout/gateway.js in capture",
+        level: "error",
+        release: "checkout@2.13.2",
+        first_seen: -9.0 * 86_400.0,
+        last_seen: -2_400.0,
+        base_count: 342,
+        growth: &[(0.0, 1.0 / 45.0)],
+        users_per_event: 0.4,
+        priority: "medium",
+        frames: &[(
+            "checkout/gateway.js",
+            "capture",
+            61,
+            11,
+            true,
+            &[
+                "export async function capture(intent) {",
+                "  const res = await fetchWithTimeout(`${BASE}/capture`, {",
+                "    method: 'POST',",
+                "    timeout: 30000,",
+                "    body: JSON.stringify(intent),",
+                "  });",
+                "  return res.json();",
+            ],
+        )],
+    },
+    IssueSpec {
+        id: "6120001",
+        project: "checkout",
+        short_id: "CHECKOUT-1K",
+        exc_type: "DeprecationWarning",
+        value: "Intl.v8BreakIterator is deprecated. Please use Intl.Segmenter instead.",
+        culprit: "checkout/i18n/format.js in wrapLines",
+        level: "warning",
+        release: "checkout@2.11.0",
+        first_seen: -40.0 * 86_400.0,
+        last_seen: -600.0,
+        base_count: 1_280,
+        growth: &[(0.0, 1.0 / 20.0)],
+        users_per_event: 0.2,
+        priority: "low",
+        frames: &[(
+            "checkout/i18n/format.js",
+            "wrapLines",
+            23,
+            18,
+            true,
+            &[
+                "export function wrapLines(text, width) {",
+                "  const out = [];",
+                "  // TODO: move to Intl.Segmenter",
+                "  const it = new Intl.v8BreakIterator([locale], { type: 'line' });",
+                "  it.adoptText(text);",
+                "  let start = it.first();",
+                "  for (let end = it.next(); end !== -1; end = it.next()) {",
+            ],
+        )],
+    },
+    IssueSpec {
+        id: "6120102",
+        project: "web",
+        short_id: "WEB-9C",
+        exc_type: "ChunkLoadError",
+        value: "Loading chunk 812 failed.",
+        culprit: "web/src/router.ts in lazyRoute",
+        level: "error",
+        release: "web@2026.11.16",
+        first_seen: -6.0 * 86_400.0,
+        last_seen: -5_000.0,
+        base_count: 57,
+        growth: &[(0.0, 1.0 / 90.0)],
+        users_per_event: 0.9,
+        priority: "medium",
+        frames: &[(
+            "web/src/router.ts",
+            "lazyRoute",
+            17,
+            12,
+            true,
+            &[
+                "function lazyRoute(name: string) {",
+                "  return async () => {",
+                "    const mod = await import(`./pages/${name}`);",
+                "    return mod.default;",
+                "  };",
+                "}",
+                "",
+            ],
+        )],
+    },
+    IssueSpec {
+        id: "6120101",
+        project: "web",
+        short_id: "WEB-7Q",
+        exc_type: "Error",
+        value: "ResizeObserver loop completed with undelivered notifications.",
+        culprit: "web/src/components/Carousel.tsx in onResize",
+        level: "info",
+        release: "web@2026.10.30",
+        first_seen: -25.0 * 86_400.0,
+        last_seen: -300.0,
+        base_count: 2_210,
+        growth: &[(0.0, 1.0 / 15.0)],
+        users_per_event: 0.3,
+        priority: "low",
+        frames: &[(
+            "web/src/components/Carousel.tsx",
+            "onResize",
+            88,
+            7,
+            true,
+            &[
+                "  const onResize = useCallback((entries) => {",
+                "    for (const entry of entries) {",
+                "      setWidth(entry.contentRect.width);",
+                "      el.current.style.height = `${entry.contentRect.width / ratio}px`;",
+                "    }",
+                "  }, [ratio]);",
+                "",
+            ],
+        )],
+    },
+];
+
+/// Events recorded by the growth segments up to `t`.
+fn grown(spec: &IssueSpec, t: f64) -> f64 {
+    let mut total = 0.0;
+    for (i, (from, rate)) in spec.growth.iter().enumerate() {
+        let until = spec.growth.get(i + 1).map_or(f64::INFINITY, |n| n.0);
+        total += (t.min(until) - from).max(0.0) * rate;
+    }
+    total
+}
+
+/// Scenario second when the growth reached `n` events.
+fn time_of_event(spec: &IssueSpec, n: f64) -> f64 {
+    let mut done = 0.0;
+    for (i, (from, rate)) in spec.growth.iter().enumerate() {
+        let until = spec.growth.get(i + 1).map_or(f64::INFINITY, |s| s.0);
+        let here = (until - from) * rate;
+        if done + here >= n {
+            return from + (n - done) / rate;
+        }
+        done += here;
+    }
+    spec.last_seen
+}
+
+/// Whether the issue exists at `t`.
+pub fn visible(spec: &IssueSpec, t: f64) -> bool {
+    story(t) >= spec.first_seen
+}
+
+/// Event count at `t` (0 before it is first seen).
+pub fn count(spec: &IssueSpec, t: f64) -> u64 {
+    let t = story(t);
+    if t < spec.first_seen {
+        return 0;
+    }
+    spec.base_count + grown(spec, t).floor() as u64
+}
+
+/// Scenario second of the latest event at `t`.
+pub fn last_seen(spec: &IssueSpec, t: f64) -> f64 {
+    let n = grown(spec, story(t)).floor();
+    if n >= 1.0 {
+        time_of_event(spec, n)
+    } else {
+        spec.last_seen
+    }
+}
+
+fn user_count(spec: &IssueSpec, t: f64) -> u64 {
+    ((count(spec, t) as f64 * spec.users_per_event).floor() as u64).max(1)
+}
+
+fn project(slug: &str) -> (&'static str, &'static str, &'static str) {
+    PROJECTS
+        .iter()
+        .copied()
+        .find(|p| p.0 == slug)
+        .unwrap_or(PROJECTS[0])
+}
+
+/// Hourly (`bucket` = 3600, `n` = 24) or daily stats ending at `t`.
+fn stats(spec: &IssueSpec, t: f64, bucket: i64, n: i64) -> Value {
+    let t = story(t);
+    let now = unix_of(t);
+    let last = now - now.rem_euclid(bucket);
+    let points: Vec<Value> = (0..n)
+        .rev()
+        .map(|k| {
+            let start = last - k * bucket;
+            let s0 = (start - unix_of(0.0)) as f64;
+            let s1 = (s0 + bucket as f64).min(t);
+            let live = count(spec, s1).saturating_sub(count(spec, s0.min(s1)));
+            let history = if s0 < 0.0 && s0 >= spec.first_seen && spec.base_count > 1 {
+                pick(
+                    spec.id,
+                    start / bucket,
+                    (spec.base_count / 10).clamp(2, 40) * bucket as u64 / 3600,
+                )
+            } else {
+                0
+            };
+            json!([start, live + history])
+        })
+        .collect();
+    Value::Array(points)
+}
+
+/// The issue as listed by `GET /projects/{org}/{project}/issues/`; `stats_period` is "24h", "14d"
+/// or "" (no stats).
+pub fn issue_json(spec: &IssueSpec, t: f64, stats_period: &str) -> Value {
+    let (slug, project_id, _) = project(spec.project);
+    let title = format!("{}: {}", spec.exc_type, spec.value);
+    let stats = match stats_period {
+        "24h" => json!({"24h": stats(spec, t, 3600, 24)}),
+        "14d" => json!({"14d": stats(spec, t, 86_400, 14)}),
+        _ => json!({}),
+    };
+    let fresh = story(t) - spec.first_seen < 3600.0;
+    json!({
+        "annotations": [],
+        "assignedTo": null,
+        "count": count(spec, t).to_string(),
+        "culprit": spec.culprit,
+        "firstSeen": iso(spec.first_seen),
+        "hasSeen": false,
+        "id": spec.id,
+        "isBookmarked": false,
+        "isPublic": false,
+        "isSubscribed": true,
+        "lastSeen": iso(last_seen(spec, t)),
+        "level": spec.level,
+        "logger": null,
+        "metadata": {
+            "title": title,
+            "type": spec.exc_type,
+            "value": spec.value,
+            "filename": spec.frames.last().map_or("", |f| f.0),
+            "function": spec.frames.last().map_or("", |f| f.1),
+            "in_app_frame_mix": "mixed"
+        },
+        "numComments": 0,
+        "permalink": format!("https://{ORG}.sentry.io/issues/{}/", spec.id),
+        "project": {"id": project_id, "name": slug, "slug": slug},
+        "shareId": null,
+        "shortId": spec.short_id,
+        "stats": stats,
+        "status": "unresolved",
+        "statusDetails": {},
+        "substatus": if fresh { "new" } else { "ongoing" },
+        "subscriptionDetails": null,
+        "title": title,
+        "type": "error",
+        "issueType": "error",
+        "issueCategory": "error",
+        "platform": project(spec.project).2,
+        "priority": spec.priority,
+        "isUnhandled": spec.level == "error",
+        "userCount": user_count(spec, t)
+    })
+}
+
+/// `GET /organizations/{org}/issues/{id}/`.
+pub fn issue_detail_json(spec: &IssueSpec, t: f64) -> Value {
+    let mut v = issue_json(spec, t, "24h");
+    let (_, project_id, platform) = project(spec.project);
+    let n = count(spec, t);
+    let version = spec.release;
+    let short = version.split('@').nth(1).unwrap_or(version);
+    let extra = json!({
+        "project": {
+            "id": project_id,
+            "name": spec.project,
+            "slug": spec.project,
+            "platform": platform
+        },
+        "priorityLockedAt": null,
+        "seerFixabilityScore": null,
+        "seerAutofixLastTriggered": null,
+        "seerExplorerAutofixLastTriggered": null,
+        "activity": [{
+            "data": {},
+            "dateCreated": iso(spec.first_seen),
+            "id": format!("{}0", spec.id),
+            "type": "first_seen",
+            "user": null
+        }],
+        "seenBy": [],
+        "userReportCount": 0,
+        "participants": [],
+        "firstRelease": {
+            "version": version,
+            "shortVersion": short,
+            "dateCreated": iso(spec.first_seen.min(0.0) - 3600.0),
+            "dateReleased": null,
+            "ref": null,
+            "url": null
+        },
+        "lastRelease": null,
+        "tags": [
+            {"key": "environment", "name": "Environment", "totalValues": n},
+            {"key": "level", "name": "Level", "totalValues": n},
+            {"key": "release", "name": "Release", "totalValues": n}
+        ],
+        "stats": {
+            "24h": stats(spec, t, 3600, 24),
+            "30d": stats(spec, t, 86_400, 30)
+        }
+    });
+    if let (Some(obj), Some(e)) = (v.as_object_mut(), extra.as_object()) {
+        obj.extend(e.clone());
+    }
+    v
+}
+
+fn frame_json(f: &Frame, platform: &str) -> Value {
+    let (file, function, line, col, in_app, source) = *f;
+    let first = line.saturating_sub(3);
+    let context: Vec<Value> = source
+        .iter()
+        .zip(first..)
+        .map(|(text, n)| json!([n, text]))
+        .collect();
+    json!({
+        "function": function,
+        "errors": null,
+        "colNo": col,
+        "vars": null,
+        "package": null,
+        "absPath": format!("/srv/app/{file}"),
+        "inApp": in_app,
+        "lineNo": line,
+        "module": file.trim_end_matches(".js").trim_end_matches(".ts").trim_end_matches(".tsx"),
+        "filename": file,
+        "platform": platform,
+        "instructionAddr": null,
+        "context": context,
+        "symbolAddr": null,
+        "trust": null,
+        "symbol": null
+    })
+}
+
+/// `GET /organizations/{org}/issues/{id}/events/latest/`.
+pub fn latest_event_json(spec: &IssueSpec, t: f64) -> Value {
+    let (slug, project_id, platform) = project(spec.project);
+    let n = count(spec, t);
+    let at = last_seen(spec, t);
+    let event_id = hex_id(&format!("event/{}/{n}", spec.id), 32);
+    let previous = (n > 1).then(|| hex_id(&format!("event/{}/{}", spec.id, n - 1), 32));
+    let title = format!("{}: {}", spec.exc_type, spec.value);
+    let frames: Vec<Value> = spec
+        .frames
+        .iter()
+        .map(|f| frame_json(f, platform))
+        .collect();
+    let crash = spec.frames.last().map_or("", |f| f.0);
+    let environment = if slug == "checkout" {
+        "production"
+    } else {
+        "staging"
+    };
+    let track = if spec.first_seen >= 0.0 {
+        "canary"
+    } else {
+        "stable"
+    };
+    let user_id = 100_000 + pick(spec.id, n as i64, 90_000);
+    let sdk = if platform == "node" {
+        "sentry.javascript.node"
+    } else {
+        "sentry.javascript.react"
+    };
+    json!({
+        "groupID": spec.id,
+        "eventID": event_id,
+        "dist": null,
+        "userReport": null,
+        "previousEventID": previous,
+        "message": "",
+        "title": title,
+        "id": event_id,
+        "size": 6_000 + pick(spec.id, 7, 2_000),
+        "errors": [],
+        "platform": platform,
+        "nextEventID": null,
+        "type": "error",
+        "metadata": {
+            "type": spec.exc_type,
+            "value": spec.value,
+            "filename": crash,
+            "function": spec.frames.last().map_or("", |f| f.1)
+        },
+        "tags": [
+            {"value": environment, "key": "environment"},
+            {"value": "no", "key": "handled"},
+            {"value": spec.level, "key": "level"},
+            {"value": "onunhandledrejection", "key": "mechanism"},
+            {"value": spec.release, "key": "release"},
+            {"value": track, "key": "track"}
+        ],
+        "dateCreated": iso_micros(at),
+        "dateReceived": iso_micros(at + 0.25),
+        "user": {
+            "username": null,
+            "name": null,
+            "ip_address": "10.0.0.0",
+            "email": null,
+            "data": null,
+            "id": user_id.to_string()
+        },
+        "entries": [
+            {
+                "type": "exception",
+                "data": {
+                    "values": [{
+                        "stacktrace": {
+                            "frames": frames,
+                            "framesOmitted": null,
+                            "registers": null,
+                            "hasSystemFrames": true
+                        },
+                        "module": null,
+                        "rawStacktrace": null,
+                        "mechanism": {"type": "onunhandledrejection", "handled": false},
+                        "threadId": null,
+                        "value": spec.value,
+                        "type": spec.exc_type
+                    }],
+                    "excOmitted": null,
+                    "hasSystemFrames": true
+                }
+            },
+            {
+                "type": "breadcrumbs",
+                "data": {"values": [
+                    {
+                        "category": "http",
+                        "level": "info",
+                        "event_id": null,
+                        "timestamp": iso_micros(at - 0.4),
+                        "data": {"url": "/api/pay", "method": "POST"},
+                        "message": null,
+                        "type": "http"
+                    },
+                    {
+                        "category": "console",
+                        "level": "log",
+                        "event_id": null,
+                        "timestamp": iso_micros(at - 0.1),
+                        "data": null,
+                        "message": format!("handling request on {track}"),
+                        "type": "debug"
+                    }
+                ]}
+            },
+            {
+                "type": "request",
+                "data": {
+                    "fragment": null,
+                    "cookies": [],
+                    "inferredContentType": "application/json",
+                    "env": null,
+                    "headers": [["Content-Type", "application/json"], ["User-Agent", "acme-web/2026.11.23"]],
+                    "url": format!("https://{slug}.acme.example/api/pay"),
+                    "query": [],
+                    "data": null,
+                    "method": "POST"
+                }
+            }
+        ],
+        "packages": {},
+        "sdk": {"version": "8.40.0", "name": sdk},
+        "_meta": {
+            "user": null,
+            "context": null,
+            "entries": {},
+            "contexts": null,
+            "message": null,
+            "packages": null,
+            "tags": {},
+            "sdk": null
+        },
+        "contexts": {
+            "runtime": {"name": "node", "version": "v22.11.0", "type": "runtime"},
+            "os": {"name": "Linux", "version": "6.8", "type": "os"},
+            "trace": {
+                "trace_id": hex_id(&format!("trace/{event_id}"), 32),
+                "span_id": hex_id(&format!("span/{event_id}"), 16),
+                "op": "http.server",
+                "type": "trace"
+            }
+        },
+        "fingerprints": [hex_id(&format!("fp/{}", spec.id), 32)],
+        "context": {},
+        "release": {
+            "version": spec.release,
+            "shortVersion": spec.release.split('@').nth(1).unwrap_or(spec.release),
+            "ref": null,
+            "url": null,
+            "dateCreated": iso(spec.first_seen.min(0.0) - 3600.0),
+            "dateReleased": null,
+            "commitCount": 0,
+            "deployCount": 0,
+            "lastDeploy": null,
+            "lastCommit": null,
+            "data": {}
+        },
+        "crashFile": null,
+        "location": crash,
+        "culprit": spec.culprit,
+        "groupingConfig": {"enhancements": "eJybzDRxc15qeXFJZU6qlZGBkbGugaGuoREAeaYIdg", "id": "newstyle:2023-01-11"},
+        "occurrence": null,
+        "projectID": project_id,
+        "resolvedWith": [],
+        "sdkUpdates": []
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn incident_appears_and_grows() {
+        let inc = &ISSUES[0];
+        assert!(!visible(inc, 82.0));
+        assert!(visible(inc, 83.0));
+        assert_eq!(count(inc, 83.0), 1);
+        assert_eq!(count(inc, 93.0), 21);
+        assert!(count(inc, 150.0) > count(inc, 100.0));
+        assert_eq!(count(inc, 500.0), count(inc, 180.0));
+        assert_eq!(last_seen(inc, 93.2), 93.0);
+        assert_eq!(last_seen(inc, 83.2), INCIDENT_AT);
+        let older = &ISSUES[1];
+        assert_eq!(count(older, 0.0), 342);
+        assert_eq!(count(older, 90.0), 344);
+        assert_eq!(last_seen(older, 10.0), older.last_seen);
+        assert_eq!(last_seen(older, 100.0), 90.0);
+    }
+}

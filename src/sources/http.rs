@@ -1,0 +1,283 @@
+//! One HTTP client for every source: timeouts, typed errors with readable messages, `Link` pagination
+//! and conditional requests (ETag / If-None-Match) with the parsed body kept per URL.
+
+use reqwest::header::{HeaderMap, HeaderValue};
+use std::collections::HashMap;
+use std::time::Duration;
+
+pub const USER_AGENT: &str = concat!("flightdeck/", env!("CARGO_PKG_VERSION"));
+
+/// Why a poll failed, in words an operator can act on. Never contains a token.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum SourceError {
+    #[error("cannot connect to {host}: {detail}")]
+    Connect { host: String, detail: String },
+    #[error("no answer from {host} within {secs} s")]
+    Timeout { host: String, secs: u64 },
+    #[error("HTTP {status}: {message}")]
+    Status { status: u16, message: String },
+    #[error("token rejected (HTTP {status}): {hint}")]
+    Auth { status: u16, hint: String },
+    #[error("rate limited; next try in {retry_after_secs} s")]
+    RateLimited { retry_after_secs: u64 },
+    #[error("unexpected response: {0}")]
+    Decode(String),
+    #[error("{0}")]
+    Config(String),
+}
+
+impl SourceError {
+    /// How long the poller should wait before trying again, when the server said so.
+    pub fn retry_after(&self) -> Option<Duration> {
+        match self {
+            SourceError::RateLimited { retry_after_secs } => {
+                Some(Duration::from_secs(*retry_after_secs))
+            }
+            _ => None,
+        }
+    }
+}
+
+/// A response read whole.
+#[derive(Debug, Clone)]
+pub struct Response {
+    pub status: u16,
+    pub headers: HeaderMap,
+    pub body: bytes::Bytes,
+}
+
+impl Response {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+}
+
+#[derive(Clone)]
+pub struct Http {
+    client: reqwest::Client,
+    timeout: Duration,
+}
+
+impl Http {
+    pub fn new(timeout: Duration) -> Result<Http, SourceError> {
+        let client = reqwest::Client::builder()
+            .user_agent(USER_AGENT)
+            .timeout(timeout)
+            .connect_timeout(Duration::from_secs(5))
+            .build()
+            .map_err(|e| SourceError::Config(format!("cannot build the HTTP client: {e}")))?;
+        Ok(Http { client, timeout })
+    }
+
+    pub fn client(&self) -> &reqwest::Client {
+        &self.client
+    }
+
+    /// Send a request and read the whole body. Network failures become [`SourceError`]s.
+    pub async fn send(&self, req: reqwest::RequestBuilder) -> Result<Response, SourceError> {
+        let req = req
+            .build()
+            .map_err(|e| SourceError::Config(e.to_string()))?;
+        let host = req
+            .url()
+            .host_str()
+            .map(|h| match req.url().port() {
+                Some(p) => format!("{h}:{p}"),
+                None => h.to_string(),
+            })
+            .unwrap_or_default();
+        let resp = self
+            .client
+            .execute(req)
+            .await
+            .map_err(|e| self.classify(&host, e))?;
+        let status = resp.status().as_u16();
+        let headers = resp.headers().clone();
+        let body = resp.bytes().await.map_err(|e| self.classify(&host, e))?;
+        Ok(Response {
+            status,
+            headers,
+            body,
+        })
+    }
+
+    fn classify(&self, host: &str, e: reqwest::Error) -> SourceError {
+        if e.is_timeout() {
+            SourceError::Timeout {
+                host: host.to_string(),
+                secs: self.timeout.as_secs(),
+            }
+        } else {
+            SourceError::Connect {
+                host: host.to_string(),
+                detail: root_cause(&e),
+            }
+        }
+    }
+}
+
+fn root_cause(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut cur: &(dyn std::error::Error + 'static) = e;
+    while let Some(next) = cur.source() {
+        cur = next;
+    }
+    crate::sanitize::clean(&cur.to_string())
+}
+
+/// A short, clean description of an error body: the JSON `message`/`detail`/`error`, or what it is.
+pub fn error_summary(body: &[u8]) -> String {
+    if let Ok(v) = serde_json::from_slice::<serde_json::Value>(body) {
+        for key in ["message", "detail", "error"] {
+            if let Some(s) = v.get(key).and_then(|m| m.as_str()) {
+                return crate::sanitize::truncate(&crate::sanitize::clean(s), 160);
+            }
+        }
+    }
+    let text = String::from_utf8_lossy(body);
+    let t = text.trim_start();
+    if t.starts_with('<') {
+        return "the server answered with an HTML error page".into();
+    }
+    if t.is_empty() {
+        return "empty body".into();
+    }
+    crate::sanitize::truncate(&crate::sanitize::clean(t), 160)
+}
+
+/// One entry of a `Link` header.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Link {
+    pub url: String,
+    pub rel: String,
+    /// Sentry's `results="true|false"`.
+    pub results: Option<bool>,
+}
+
+/// Parse an RFC 8288 `Link` header (GitHub and Sentry forms).
+pub fn parse_links(header: &str) -> Vec<Link> {
+    let mut out = Vec::new();
+    for part in split_links(header) {
+        let part = part.trim();
+        let Some(end) = part.find('>') else { continue };
+        if !part.starts_with('<') {
+            continue;
+        }
+        let url = part[1..end].to_string();
+        let mut rel = String::new();
+        let mut results = None;
+        for param in part[end + 1..].split(';') {
+            let param = param.trim();
+            if let Some((k, v)) = param.split_once('=') {
+                let v = v.trim().trim_matches('"');
+                match k.trim() {
+                    "rel" => rel = v.to_string(),
+                    "results" => results = Some(v == "true"),
+                    _ => {}
+                }
+            }
+        }
+        out.push(Link { url, rel, results });
+    }
+    out
+}
+
+fn split_links(header: &str) -> Vec<&str> {
+    // Commas separate links, but only outside <...>.
+    let mut parts = Vec::new();
+    let mut depth = 0;
+    let mut start = 0;
+    for (i, c) in header.char_indices() {
+        match c {
+            '<' => depth += 1,
+            '>' => depth -= 1,
+            ',' if depth == 0 => {
+                parts.push(&header[start..i]);
+                start = i + 1;
+            }
+            _ => {}
+        }
+    }
+    parts.push(&header[start..]);
+    parts
+}
+
+/// The next page's URL, if any (Sentry: only when it says there are results).
+pub fn next_link(headers: &HeaderMap) -> Option<String> {
+    let h = headers.get("link")?.to_str().ok()?;
+    parse_links(h)
+        .into_iter()
+        .find(|l| l.rel == "next" && l.results != Some(false))
+        .map(|l| l.url)
+}
+
+/// Conditional GETs: the ETag and body of the last 200 per URL.
+#[derive(Debug, Default)]
+pub struct EtagCache {
+    entries: HashMap<String, (HeaderValue, Response)>,
+    pub hits: u64,
+}
+
+impl EtagCache {
+    pub fn if_none_match(&self, url: &str) -> Option<HeaderValue> {
+        self.entries.get(url).map(|(e, _)| e.clone())
+    }
+
+    /// Record a response; on 304 return the cached one instead.
+    pub fn resolve(&mut self, url: &str, resp: Response) -> Response {
+        if resp.status == 304 {
+            if let Some((_, cached)) = self.entries.get(url) {
+                self.hits += 1;
+                let mut r = cached.clone();
+                // Keep the fresh rate-limit headers of the 304.
+                for (k, v) in resp.headers.iter() {
+                    if k.as_str().starts_with("x-ratelimit") {
+                        r.headers.insert(k.clone(), v.clone());
+                    }
+                }
+                return r;
+            }
+            return resp;
+        }
+        if resp.status == 200
+            && let Some(etag) = resp.headers.get("etag").cloned()
+        {
+            self.entries.insert(url.to_string(), (etag, resp.clone()));
+        }
+        resp
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn github_and_sentry_links() {
+        let gh = r#"<https://api.github.com/repos/o/r/pulls?page=2>; rel="next", <https://api.github.com/repos/o/r/pulls?page=5>; rel="last""#;
+        let l = parse_links(gh);
+        assert_eq!(l.len(), 2);
+        assert_eq!(l[0].rel, "next");
+        assert!(l[0].url.ends_with("page=2"));
+        let sentry = r#"<https://sentry.io/api/0/x/?cursor=0:0:1>; rel="previous"; results="false"; cursor="0:0:1", <https://sentry.io/api/0/x/?cursor=0:100:0>; rel="next"; results="true"; cursor="0:100:0""#;
+        let l = parse_links(sentry);
+        assert_eq!(l[1].results, Some(true));
+        assert_eq!(l[0].results, Some(false));
+    }
+
+    #[test]
+    fn error_bodies_summarised() {
+        assert_eq!(
+            error_summary(br#"{"message":"Bad credentials"}"#),
+            "Bad credentials"
+        );
+        assert_eq!(
+            error_summary(b"<html><body>502 Bad Gateway</body></html>"),
+            "the server answered with an HTML error page"
+        );
+        assert_eq!(
+            error_summary(br#"{"status":"error","errorType":"bad_data","error":"parse error"}"#),
+            "parse error"
+        );
+        assert_eq!(error_summary(b"\x1b[31moops"), "oops");
+    }
+}

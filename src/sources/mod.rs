@@ -1,0 +1,9 @@
+//! Clients of the real services and the pollers that feed the cockpit. Knows nothing of the UI.
+
+pub mod github;
+pub mod http;
+pub mod poller;
+pub mod prometheus;
+pub mod sentry;
+
+pub use http::SourceError;

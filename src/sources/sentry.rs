@@ -1,0 +1,164 @@
+//! Sentry REST: unresolved issues of the configured projects.
+
+use super::http::{Http, SourceError, error_summary, next_link};
+use crate::config::{Secret, SentryConfig};
+use crate::domain::{Incident, SourceData};
+use crate::sanitize::clean;
+use serde::Deserialize;
+
+const MAX_ISSUES: usize = 300;
+pub const TOKEN_HINT: &str = "set SENTRY_AUTH_TOKEN or sentry.token_command";
+
+pub struct Sentry {
+    http: Http,
+    base: String,
+    org: String,
+    projects: Vec<String>,
+    token: Option<Secret>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct ApiProject {
+    #[serde(default)]
+    pub slug: Option<String>,
+}
+
+/// The members of an issue this client reads.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ApiIssue {
+    pub id: String,
+    #[serde(default)]
+    pub short_id: Option<String>,
+    #[serde(default)]
+    pub title: Option<String>,
+    #[serde(default)]
+    pub culprit: Option<String>,
+    #[serde(default)]
+    pub level: Option<String>,
+    #[serde(default)]
+    pub status: Option<String>,
+    /// A string in Sentry's API ("count": "1").
+    #[serde(default)]
+    pub count: Option<serde_json::Value>,
+    #[serde(default)]
+    pub user_count: Option<u64>,
+    #[serde(default)]
+    pub first_seen: Option<String>,
+    #[serde(default)]
+    pub last_seen: Option<String>,
+    #[serde(default)]
+    pub permalink: Option<String>,
+    #[serde(default)]
+    pub project: Option<ApiProject>,
+}
+
+impl ApiIssue {
+    pub fn into_domain(self, project: &str) -> Incident {
+        let count = match &self.count {
+            Some(serde_json::Value::String(s)) => s.parse().unwrap_or(0),
+            Some(serde_json::Value::Number(n)) => n.as_u64().unwrap_or(0),
+            _ => 0,
+        };
+        let t = |s: Option<&str>| s.map(clean).unwrap_or_default();
+        Incident {
+            project: self
+                .project
+                .as_ref()
+                .and_then(|p| p.slug.as_deref())
+                .map(clean)
+                .unwrap_or_else(|| project.to_string()),
+            short_id: t(self.short_id.as_deref()),
+            title: t(self.title.as_deref()),
+            culprit: t(self.culprit.as_deref()),
+            level: t(self.level.as_deref()),
+            status: t(self.status.as_deref()),
+            count,
+            user_count: self.user_count.unwrap_or(0),
+            first_seen: super::github::parse_time(self.first_seen.as_deref()),
+            last_seen: super::github::parse_time(self.last_seen.as_deref()),
+            url: t(self.permalink.as_deref()),
+            id: clean(&self.id),
+        }
+    }
+}
+
+impl Sentry {
+    pub fn new(http: Http, cfg: &SentryConfig, token: Option<Secret>) -> Sentry {
+        Sentry {
+            http,
+            base: cfg.url.trim_end_matches('/').to_string(),
+            org: cfg.org.clone(),
+            projects: cfg.projects.clone(),
+            token,
+        }
+    }
+
+    fn get(&self, url: &str) -> reqwest::RequestBuilder {
+        let r = self.http.client().get(url);
+        match &self.token {
+            Some(t) => r.bearer_auth(t.expose()),
+            None => r,
+        }
+    }
+
+    pub async fn issues(&self, project: &str) -> Result<Vec<Incident>, SourceError> {
+        let mut url = Some(format!(
+            "{}/api/0/projects/{}/{}/issues/?query=is%3Aunresolved&statsPeriod=24h",
+            self.base, self.org, project
+        ));
+        let mut out = Vec::new();
+        while let Some(u) = url.take() {
+            let resp = self.http.send(self.get(&u)).await?;
+            match resp.status {
+                200 => {}
+                401 | 403 => {
+                    return Err(SourceError::Auth {
+                        status: resp.status,
+                        hint: format!("{}; {TOKEN_HINT}", error_summary(&resp.body)),
+                    });
+                }
+                429 => {
+                    let secs = resp
+                        .header("retry-after")
+                        .and_then(|v| v.trim().parse().ok())
+                        .unwrap_or(60);
+                    return Err(SourceError::RateLimited {
+                        retry_after_secs: secs,
+                    });
+                }
+                s => {
+                    return Err(SourceError::Status {
+                        status: s,
+                        message: format!("{} (project {project})", error_summary(&resp.body)),
+                    });
+                }
+            }
+            let list: Vec<ApiIssue> = serde_json::from_slice(&resp.body)
+                .map_err(|e| SourceError::Decode(format!("issues of {project}: {e}")))?;
+            out.extend(list.into_iter().map(|i| i.into_domain(project)));
+            url = next_link(&resp.headers).filter(|_| out.len() < MAX_ISSUES);
+        }
+        Ok(out)
+    }
+
+    pub async fn poll(&mut self) -> Result<SourceData, SourceError> {
+        let mut all = Vec::new();
+        for p in &self.projects {
+            all.extend(self.issues(p).await?);
+        }
+        all.sort_by_key(|i| std::cmp::Reverse(i.last_seen));
+        Ok(SourceData::Sentry(all))
+    }
+
+    /// `doctor`: can the first project's issues be listed?
+    pub async fn check(&self) -> Result<String, SourceError> {
+        match self.projects.first() {
+            Some(p) => self
+                .issues(p)
+                .await
+                .map(|i| format!("{} unresolved issue(s) in {p}", i.len())),
+            None => Err(SourceError::Config("sentry.projects is empty".into())),
+        }
+    }
+}

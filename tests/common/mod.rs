@@ -1,0 +1,225 @@
+//! Shared test data: a cockpit state with deterministic rows and a fixed clock.
+#![allow(dead_code)]
+
+use flightdeck::app::keymap::Keymap;
+use flightdeck::app::{Msg, State, update};
+use flightdeck::domain::*;
+use flightdeck::ui::theme::Theme;
+use time::OffsetDateTime;
+use time::macros::datetime;
+
+pub const NOW: OffsetDateTime = datetime!(2026-11-23 09:30:00 UTC);
+
+pub fn new_state(w: u16, h: u16) -> State {
+    let themes = vec![
+        Theme::builtin("default").unwrap(),
+        Theme::builtin("light").unwrap(),
+        Theme::builtin("mono").unwrap(),
+    ];
+    let mut s = State::new(Keymap::default(), themes, NOW);
+    s.size = (w, h);
+    for src in &mut s.sources {
+        src.configured = true;
+    }
+    s
+}
+
+pub fn pr(repo: &str, number: u64, title: &str, author: &str) -> PullRequest {
+    PullRequest {
+        repo: repo.into(),
+        number,
+        title: title.into(),
+        author: author.into(),
+        draft: number.is_multiple_of(5),
+        labels: if number.is_multiple_of(3) {
+            vec!["release".into()]
+        } else {
+            vec![]
+        },
+        head_ref: format!("feature/{number}"),
+        base_ref: "main".into(),
+        created_at: Some(NOW - time::Duration::hours(number as i64 % 48 + 1)),
+        updated_at: Some(NOW - time::Duration::minutes(number as i64 % 50)),
+        url: format!("https://github.com/{repo}/pull/{number}"),
+        body: "Body line one\nBody line two".into(),
+    }
+}
+
+pub fn run(repo: &str, id: u64, workflow: &str, state: RunState) -> WorkflowRun {
+    WorkflowRun {
+        repo: repo.into(),
+        id,
+        run_number: id % 1000,
+        workflow: workflow.into(),
+        title: format!("{workflow} for change {id}"),
+        branch: if id.is_multiple_of(2) {
+            "main".into()
+        } else {
+            format!("fix/{id}")
+        },
+        sha: format!("{:040x}", id),
+        event: if id.is_multiple_of(2) {
+            "push".into()
+        } else {
+            "pull_request".into()
+        },
+        actor: "octocat".into(),
+        state,
+        attempt: 1 + (id % 2) as u32,
+        started_at: Some(NOW - time::Duration::minutes(id as i64 % 90 + 2)),
+        updated_at: Some(NOW - time::Duration::minutes(id as i64 % 90)),
+        url: format!("https://github.com/{repo}/actions/runs/{id}"),
+    }
+}
+
+pub fn rollout(name: &str, production: bool, weight: f64, err: f64) -> ServiceRollout {
+    ServiceRollout {
+        name: name.into(),
+        environment: if production {
+            "production".into()
+        } else {
+            "staging".into()
+        },
+        production,
+        slices: vec![10, 25, 50, 100],
+        weight: Some(weight),
+        metrics: vec![
+            MetricReading {
+                name: "error_rate".into(),
+                canary: Some(err),
+                baseline: Some(0.002),
+                max: Some(0.005),
+                min: None,
+                error: None,
+            },
+            MetricReading {
+                name: "p99_ms".into(),
+                canary: Some(240.0),
+                baseline: Some(180.0),
+                max: Some(500.0),
+                min: None,
+                error: None,
+            },
+        ],
+    }
+}
+
+pub fn incident(project: &str, n: u64, title: &str) -> Incident {
+    Incident {
+        project: project.into(),
+        id: n.to_string(),
+        short_id: format!("{}-{n}", project.to_uppercase()),
+        title: title.into(),
+        culprit: "checkout/payment.js in charge".into(),
+        level: if n.is_multiple_of(2) {
+            "error".into()
+        } else {
+            "warning".into()
+        },
+        status: "unresolved".into(),
+        count: n * 17,
+        user_count: n * 3,
+        first_seen: Some(NOW - time::Duration::minutes(n as i64 * 7)),
+        last_seen: Some(NOW - time::Duration::minutes(n as i64)),
+        url: format!("https://sentry.io/organizations/acme/issues/{n}/"),
+    }
+}
+
+pub fn github_data() -> SourceData {
+    SourceData::GitHub {
+        prs: vec![
+            pr(
+                "acme/checkout",
+                101,
+                "Add retry to payment capture",
+                "alice",
+            ),
+            pr("acme/checkout", 102, "Bump serde to 1.0.229", "dependabot"),
+            pr("acme/web", 45, "Checkout button colour bleed", "bob"),
+            pr("acme/web", 48, "Release 2.14.0", "carol"),
+        ],
+        runs: vec![
+            run("acme/checkout", 9001, "CI", RunState::Failure),
+            run("acme/checkout", 9002, "Deploy", RunState::Waiting),
+            run("acme/web", 9003, "CI", RunState::Success),
+            run("acme/web", 9004, "CI", RunState::InProgress),
+        ],
+        rate: Some(RateLimit {
+            limit: 5000,
+            remaining: 4930,
+            reset: 0,
+        }),
+    }
+}
+
+pub fn prometheus_data() -> SourceData {
+    SourceData::Prometheus(vec![
+        rollout("checkout", true, 50.0, 0.031),
+        rollout("web", false, 25.0, 0.001),
+    ])
+}
+
+pub fn sentry_data() -> SourceData {
+    SourceData::Sentry(vec![
+        incident(
+            "checkout",
+            1,
+            "TypeError: cannot read property 'amount' of undefined",
+        ),
+        incident("checkout", 2, "TimeoutError: upstream payments took 30s"),
+        incident("web", 3, "ReferenceError: gtag is not defined"),
+    ])
+}
+
+pub fn load(state: &mut State, source: SourceId, data: SourceData) {
+    update(
+        state,
+        Msg::Loaded {
+            source,
+            result: Ok(data),
+            fetched_at: NOW,
+        },
+    );
+}
+
+pub fn fail(state: &mut State, source: SourceId, err: &str) {
+    update(
+        state,
+        Msg::Loaded {
+            source,
+            result: Err(err.into()),
+            fetched_at: NOW,
+        },
+    );
+}
+
+pub fn loaded_state(w: u16, h: u16) -> State {
+    let mut s = new_state(w, h);
+    load(&mut s, SourceId::GitHub, github_data());
+    load(&mut s, SourceId::Prometheus, prometheus_data());
+    load(&mut s, SourceId::Sentry, sentry_data());
+    s
+}
+
+pub fn key(c: char) -> Msg {
+    use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+    let mods = if c.is_ascii_uppercase() {
+        KeyModifiers::SHIFT
+    } else {
+        KeyModifiers::NONE
+    };
+    Msg::Key(KeyEvent::new(KeyCode::Char(c), mods))
+}
+
+pub fn code(k: crossterm::event::KeyCode) -> Msg {
+    Msg::Key(crossterm::event::KeyEvent::new(
+        k,
+        crossterm::event::KeyModifiers::NONE,
+    ))
+}
+
+pub fn type_text(state: &mut State, text: &str) {
+    for c in text.chars() {
+        update(state, key(c));
+    }
+}

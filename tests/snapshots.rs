@@ -1,0 +1,161 @@
+//! Render snapshots of the whole shell (insta over ratatui's TestBackend).
+
+mod common;
+use common::*;
+use crossterm::event::KeyCode;
+use flightdeck::app::{Msg, State, Tab, update};
+use flightdeck::domain::{SourceData, SourceId};
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+
+fn draw(state: &State) -> Terminal<TestBackend> {
+    let (w, h) = state.size;
+    let mut t = Terminal::new(TestBackend::new(w, h)).unwrap();
+    t.draw(|f| flightdeck::ui::render(state, f)).unwrap();
+    t
+}
+
+fn go(state: &mut State, tab: Tab) {
+    let c = char::from(b'1' + tab.index() as u8);
+    update(state, key(c));
+    state.messages.clear();
+}
+
+fn empty_data(source: SourceId) -> SourceData {
+    match source {
+        SourceId::GitHub => SourceData::GitHub {
+            prs: vec![],
+            runs: vec![],
+            rate: None,
+        },
+        SourceId::Prometheus => SourceData::Prometheus(vec![]),
+        SourceId::Sentry => SourceData::Sentry(vec![]),
+    }
+}
+
+fn states_for(tab: Tab, w: u16, h: u16) -> Vec<(&'static str, State)> {
+    let mut loading = new_state(w, h);
+    go(&mut loading, tab);
+
+    let mut empty = new_state(w, h);
+    for id in SourceId::ALL {
+        load(&mut empty, id, empty_data(id));
+    }
+    go(&mut empty, tab);
+
+    let mut error = new_state(w, h);
+    for id in SourceId::ALL {
+        fail(
+            &mut error,
+            id,
+            "cannot connect to 127.0.0.1:9: Connection refused (os error 111)",
+        );
+    }
+    go(&mut error, tab);
+
+    let mut full = loaded_state(w, h);
+    go(&mut full, tab);
+    vec![
+        ("loading", loading),
+        ("empty", empty),
+        ("error", error),
+        ("populated", full),
+    ]
+}
+
+#[test]
+fn every_tab_every_state_two_sizes() {
+    for (w, h) in [(80u16, 24u16), (200, 50)] {
+        for tab in Tab::ALL {
+            for (name, state) in states_for(tab, w, h) {
+                let snap = format!("{}_{}_{w}x{h}", tab.title().to_lowercase(), name);
+                insta::assert_snapshot!(snap, draw(&state).backend());
+            }
+        }
+    }
+}
+
+#[test]
+fn filter_with_highlight_and_count() {
+    let mut s = loaded_state(80, 24);
+    s.messages.clear();
+    update(&mut s, key('/'));
+    type_text(&mut s, "chk");
+    insta::assert_snapshot!(draw(&s).backend());
+}
+
+#[test]
+fn help_overlay_shows_live_bindings() {
+    let mut s = loaded_state(100, 40);
+    s.messages.clear();
+    update(&mut s, key('?'));
+    insta::assert_snapshot!(draw(&s).backend());
+}
+
+#[test]
+fn palette_fuzzy_matches() {
+    let mut s = loaded_state(100, 30);
+    s.messages.clear();
+    update(&mut s, key(':'));
+    type_text(&mut s, "tab");
+    insta::assert_snapshot!(draw(&s).backend());
+}
+
+#[test]
+fn detail_bottom_when_narrow_right_when_wide() {
+    let mut s = loaded_state(80, 24);
+    s.messages.clear();
+    update(&mut s, code(KeyCode::Enter));
+    insta::assert_snapshot!("detail_narrow", draw(&s).backend());
+    update(&mut s, Msg::Resize(200, 50));
+    go(&mut s, Tab::Rollouts);
+    insta::assert_snapshot!("detail_wide_production", draw(&s).backend());
+}
+
+#[test]
+fn error_history_and_read_only_badge() {
+    let mut s = loaded_state(100, 24);
+    s.read_only = true;
+    fail(
+        &mut s,
+        SourceId::Sentry,
+        "HTTP 502: the server answered with an HTML error page",
+    );
+    update(&mut s, key('!'));
+    insta::assert_snapshot!(draw(&s).backend());
+}
+
+#[test]
+fn not_configured_explains_what_to_add() {
+    let mut s = new_state(80, 24);
+    s.sources[SourceId::Sentry as usize].configured = false;
+    go(&mut s, Tab::Incidents);
+    insta::assert_snapshot!(draw(&s).backend());
+}
+
+#[test]
+fn hostile_text_cannot_break_the_table() {
+    use flightdeck::sanitize::clean;
+    let mut s = new_state(80, 24);
+    let mut p = pr(
+        "acme/web",
+        1,
+        &clean("\u{1b}[31mred\u{1b}[0m\u{1b}]0;pwned\u{7} 世界 e\u{301} tab\there"),
+        "eve",
+    );
+    p.labels = vec![clean("\u{202E}evil")];
+    let long = "x".repeat(10_000);
+    load(
+        &mut s,
+        SourceId::GitHub,
+        SourceData::GitHub {
+            prs: vec![p, pr("acme/web", 2, &long, "mallory")],
+            runs: vec![],
+            rate: None,
+        },
+    );
+    let t = draw(&s);
+    let text = format!("{}", t.backend());
+    assert!(!text.contains('\u{1b}'));
+    insta::assert_snapshot!(text);
+}
