@@ -210,6 +210,7 @@ async fn demo(cli: &Cli, paths: &Paths, speed: f64, start_at: f64, serve: bool) 
     let world = match crate::sim::start(crate::sim::SimOptions {
         speed,
         start_at_secs: start_at.max(0.0),
+        anchor_now: true,
     })
     .await
     {

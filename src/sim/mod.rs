@@ -34,6 +34,10 @@ pub struct SimOptions {
     pub speed: f64,
     /// Scenario time at start (tests jump ahead).
     pub start_at_secs: f64,
+    /// Put scenario second 0 at the wall-clock time of start (the interactive demo), so ages read
+    /// naturally. Off by default: payload timestamps then start at 2026-11-23T09:00:00Z, fixed.
+    /// Set at most once per process; later worlds keep the first anchor.
+    pub anchor_now: bool,
 }
 
 impl Default for SimOptions {
@@ -41,6 +45,7 @@ impl Default for SimOptions {
         Self {
             speed: 1.0,
             start_at_secs: 0.0,
+            anchor_now: false,
         }
     }
 }
@@ -213,6 +218,9 @@ pub async fn start(opts: SimOptions) -> std::io::Result<SimWorld> {
     let llm_root = url(&llm)?;
 
     let clock = Clock::new(&opts);
+    if opts.anchor_now {
+        util::anchor_base((clock.unix_now() - opts.start_at_secs).floor() as i64);
+    }
     let reset = clock.unix_now() as i64 + 3600;
     let shared = Arc::new(Shared {
         clock,

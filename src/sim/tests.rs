@@ -13,6 +13,7 @@ async fn frozen(t: f64) -> SimWorld {
     start(SimOptions {
         speed: 0.0,
         start_at_secs: t,
+        ..SimOptions::default()
     })
     .await
     .expect("demo world starts")
@@ -327,6 +328,7 @@ async fn prometheus_query_range_maps_wall_clock_to_scenario_time() {
     let w = start(SimOptions {
         speed: 1.0,
         start_at_secs: 100.0,
+        ..SimOptions::default()
     })
     .await
     .expect("start");

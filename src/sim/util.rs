@@ -64,9 +64,16 @@ pub fn pick(seed: &str, k: i64, n: u64) -> u64 {
     mix(fnv64(seed.as_bytes()) ^ mix(k as u64)) % n
 }
 
+static ANCHOR: std::sync::OnceLock<i64> = std::sync::OnceLock::new();
+
+/// Move scenario second 0 to `unix` for the rest of the process (first call wins).
+pub fn anchor_base(unix: i64) {
+    let _ = ANCHOR.set(unix);
+}
+
 /// Unix seconds of a scenario time (whole seconds, floored).
 pub fn unix_of(scenario_secs: f64) -> i64 {
-    BASE_UNIX + scenario_secs.floor() as i64
+    ANCHOR.get().copied().unwrap_or(BASE_UNIX) + scenario_secs.floor() as i64
 }
 
 /// ISO-8601 UTC with a `Z`, whole seconds, e.g. `2026-11-23T09:00:00Z`.

@@ -143,7 +143,7 @@ fn columns(tab: Tab) -> Columns {
             widths: vec![
                 Length(12),
                 Length(12),
-                Length(22),
+                Length(16),
                 Length(6),
                 Fill(1),
                 Length(8),

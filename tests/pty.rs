@@ -1,0 +1,272 @@
+//! End-to-end: the real binary in a real pseudo-terminal, against the embedded demo world.
+
+use portable_pty::{CommandBuilder, PtySize, native_pty_system};
+use std::io::{Read, Write};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+struct Session {
+    output: Arc<Mutex<Vec<u8>>>,
+    writer: Box<dyn Write + Send>,
+    child: Box<dyn portable_pty::Child + Send + Sync>,
+    _home: tempfile::TempDir,
+    cols: u16,
+    rows: u16,
+}
+
+impl Session {
+    fn start(args: &[&str], env: &[(&str, &str)]) -> Session {
+        let (cols, rows) = (120u16, 32u16);
+        let pty = native_pty_system()
+            .openpty(PtySize {
+                rows,
+                cols,
+                pixel_width: 0,
+                pixel_height: 0,
+            })
+            .expect("open a pty");
+        let home = tempfile::tempdir().unwrap();
+        let mut cmd = CommandBuilder::new(env!("CARGO_BIN_EXE_flightdeck"));
+        cmd.args(args);
+        cmd.env_clear();
+        cmd.env("PATH", std::env::var("PATH").unwrap_or_default());
+        cmd.env("HOME", home.path());
+        cmd.env("XDG_CONFIG_HOME", home.path().join("config"));
+        cmd.env("XDG_STATE_HOME", home.path().join("state"));
+        cmd.env("XDG_CACHE_HOME", home.path().join("cache"));
+        cmd.env("TERM", "xterm-256color");
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        let child = pty.slave.spawn_command(cmd).expect("spawn flightdeck");
+        drop(pty.slave);
+        let mut reader = pty.master.try_clone_reader().unwrap();
+        let writer = pty.master.take_writer().unwrap();
+        let output = Arc::new(Mutex::new(Vec::new()));
+        let sink = output.clone();
+        std::thread::spawn(move || {
+            let _master = pty.master;
+            let mut buf = [0u8; 8192];
+            loop {
+                match reader.read(&mut buf) {
+                    Ok(0) | Err(_) => break,
+                    Ok(n) => sink.lock().unwrap().extend_from_slice(&buf[..n]),
+                }
+            }
+        });
+        Session {
+            output,
+            writer,
+            child,
+            _home: home,
+            cols,
+            rows,
+        }
+    }
+
+    fn bytes(&self) -> usize {
+        self.output.lock().unwrap().len()
+    }
+
+    fn screen(&self) -> vt100::Parser {
+        let nz = |n: u16| std::num::NonZeroU16::new(n).expect("non-zero size");
+        let mut p = vt100::Parser::new(nz(self.rows), nz(self.cols), 0);
+        p.process(&self.output.lock().unwrap());
+        p
+    }
+
+    fn text(&self) -> String {
+        self.screen().screen().contents()
+    }
+
+    fn wait_for(&self, what: &str, pred: impl Fn(&str) -> bool) -> String {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            let t = self.text();
+            if pred(&t) {
+                return t;
+            }
+            if Instant::now() > deadline {
+                panic!("timed out waiting for {what}; screen:\n{t}");
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    fn send(&mut self, s: &str) {
+        self.writer.write_all(s.as_bytes()).unwrap();
+        self.writer.flush().unwrap();
+    }
+
+    fn wait_exit(&mut self) -> portable_pty::ExitStatus {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            if let Some(st) = self.child.try_wait().unwrap() {
+                // Let the reader thread drain the last bytes.
+                std::thread::sleep(Duration::from_millis(200));
+                return st;
+            }
+            if Instant::now() > deadline {
+                let _ = self.child.kill();
+                panic!("flightdeck did not exit; screen:\n{}", self.text());
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+}
+
+fn all_sources_fresh(t: &str) -> bool {
+    t.contains("GitHub ✓") && t.contains("Prometheus ✓") && t.contains("Sentry ✓")
+}
+
+#[test]
+fn demo_tabs_filter_help_idle_and_restore() {
+    // The scenario clock is paused (--speed 0) so that the world does not change while we measure idle.
+    let mut s = Session::start(&["demo", "--speed", "0"], &[]);
+    let first = s.wait_for("the first frame with demo data", |t| {
+        t.contains("1 PRs") && t.contains("acme/checkout") && all_sources_fresh(t)
+    });
+    for tab in ["2 Runs", "3 Rollouts", "4 Incidents", "5 AI"] {
+        assert!(first.contains(tab), "tab bar shows {tab}:\n{first}");
+    }
+    assert!(
+        first.contains("Retry payment capture"),
+        "a PR title from the demo world:\n{first}"
+    );
+
+    s.send("2");
+    s.wait_for("the runs tab", |t| {
+        t.contains("Runs (") && t.contains("waiting")
+    });
+    s.send("3");
+    s.wait_for("the rollouts tab", |t| {
+        t.contains("Rollouts (") && t.contains("checkout") && t.contains("error_rate")
+    });
+    s.send("4");
+    s.wait_for("the incidents tab", |t| {
+        t.contains("Incidents (") && t.contains("CHECKOUT-")
+    });
+    s.send("5");
+    s.wait_for("the AI tab", |t| {
+        t.contains("AI (") && t.contains("builtin")
+    });
+
+    // Idle: on a tab whose content has no clock-driven labels, nothing may be written for 3 s.
+    s.send("3");
+    s.wait_for("the rollouts tab again", |t| {
+        t.contains("Rollouts (") && all_sources_fresh(t)
+    });
+    std::thread::sleep(Duration::from_millis(500));
+    let before = s.bytes();
+    std::thread::sleep(Duration::from_secs(3));
+    let written = s.bytes() - before;
+    assert_eq!(written, 0, "idle for 3 s wrote {written} bytes");
+
+    s.send("1");
+    s.send("/");
+    for c in "colour".chars() {
+        s.send(&c.to_string());
+    }
+    let filtered = s.wait_for("the filter to apply", |t| {
+        t.contains("/colour") && t.contains("of 8)")
+    });
+    assert!(filtered.contains("colour bleed"), "{filtered}");
+    assert!(
+        !filtered.contains("bump axios"),
+        "filtered out:\n{filtered}"
+    );
+    s.send("\r");
+    s.send("?");
+    s.wait_for("the help overlay", |t| {
+        t.contains("Help") && t.contains("next-tab")
+    });
+    s.send("\x1b");
+    s.wait_for("help to close", |t| !t.contains("next-tab"));
+
+    s.send("q");
+    let status = s.wait_exit();
+    assert!(status.success(), "exit status {status:?}");
+    let p = s.screen();
+    assert!(!p.screen().alternate_screen(), "left the alternate screen");
+    assert!(!p.screen().hide_cursor(), "cursor visible again");
+}
+
+/// SGR parameters that set a colour: 30–37, 38, 40–47, 48, 90–97, 100–107.
+fn colour_sgr(bytes: &[u8]) -> Vec<String> {
+    let text = String::from_utf8_lossy(bytes);
+    let mut found = Vec::new();
+    let mut rest = &text[..];
+    while let Some(i) = rest.find("\x1b[") {
+        rest = &rest[i + 2..];
+        let end = rest
+            .find(|c: char| !(c.is_ascii_digit() || c == ';' || c == ':'))
+            .unwrap_or(rest.len());
+        if rest[end..].starts_with('m') {
+            let params = &rest[..end];
+            let mut it = params.split(';');
+            while let Some(p) = it.next() {
+                let n: u32 = p.parse().unwrap_or(0);
+                let colour = matches!(n, 30..=37 | 40..=47 | 90..=97 | 100..=107);
+                if colour || n == 38 || n == 48 {
+                    found.push(params.to_string());
+                    break;
+                }
+            }
+        }
+        rest = &rest[end..];
+    }
+    found
+}
+
+#[test]
+fn no_color_and_other_terminals() {
+    let mut s = Session::start(&["demo", "--speed", "0"], &[("NO_COLOR", "1")]);
+    s.wait_for("the first frame", |t| {
+        t.contains("acme/checkout") && all_sources_fresh(t)
+    });
+    s.send("3");
+    s.wait_for("rollouts", |t| t.contains("error_rate"));
+    s.send("q");
+    assert!(s.wait_exit().success());
+    let colours = colour_sgr(&s.output.lock().unwrap());
+    assert!(
+        colours.is_empty(),
+        "NO_COLOR output set colours: {colours:?}"
+    );
+
+    for term in ["tmux-256color", "screen"] {
+        let mut s = Session::start(&["demo", "--speed", "0"], &[("TERM", term)]);
+        s.wait_for(term, |t| {
+            t.contains("acme/checkout") && all_sources_fresh(t)
+        });
+        s.send("q");
+        assert!(s.wait_exit().success(), "{term}");
+        let p = s.screen();
+        assert!(
+            !p.screen().alternate_screen() && !p.screen().hide_cursor(),
+            "{term} restored"
+        );
+    }
+}
+
+#[test]
+fn sigterm_and_sighup_restore_the_terminal() {
+    for sig in ["TERM", "HUP"] {
+        let mut s = Session::start(&["demo", "--speed", "0"], &[]);
+        s.wait_for("the first frame", |t| t.contains("acme/checkout"));
+        let pid = s.child.process_id().expect("pid");
+        let ok = std::process::Command::new("kill")
+            .args([&format!("-{sig}"), &pid.to_string()])
+            .status()
+            .unwrap()
+            .success();
+        assert!(ok);
+        s.wait_exit();
+        let p = s.screen();
+        assert!(
+            !p.screen().alternate_screen(),
+            "SIG{sig}: left the alternate screen"
+        );
+        assert!(!p.screen().hide_cursor(), "SIG{sig}: cursor visible");
+    }
+}
