@@ -203,8 +203,7 @@ fn colour_sgr(bytes: &[u8]) -> Vec<String> {
             .unwrap_or(rest.len());
         if rest[end..].starts_with('m') {
             let params = &rest[..end];
-            let mut it = params.split(';');
-            while let Some(p) = it.next() {
+            for p in params.split(';') {
                 let n: u32 = p.parse().unwrap_or(0);
                 let colour = matches!(n, 30..=37 | 40..=47 | 90..=97 | 100..=107);
                 if colour || n == 38 || n == 48 {
