@@ -153,6 +153,7 @@ mod tests {
             production: true,
             slices: vec![10, 25, 50, 100],
             weight: Some(50.0),
+            weight_error: None,
             metrics: vec![MetricReading {
                 name: "error_rate".into(),
                 canary: Some(0.03),

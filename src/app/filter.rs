@@ -91,7 +91,12 @@ pub fn search_key(parts: &[&str]) -> String {
         }
         s.push_str(p);
     }
-    s.to_lowercase()
+    if s.is_ascii() {
+        s.make_ascii_lowercase();
+        s
+    } else {
+        s.to_lowercase()
+    }
 }
 
 fn term_matches(t: &Term, hay: &str) -> bool {

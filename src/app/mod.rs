@@ -218,19 +218,15 @@ impl<T: Row + PartialEq> Table<T> {
         if items == self.items {
             return false;
         }
-        let keep = self
-            .list
-            .selected_item()
-            .and_then(|i| self.items.get(i))
-            .map(Row::id);
+        let keep = self.list.selected_item().map(|i| self.items.swap_remove(i));
         self.list.set_keys(items.iter().map(Row::key).collect());
         self.items = items;
-        if let Some(id) = keep
+        if let Some(old) = keep
             && let Some(pos) = self
                 .list
                 .view
                 .iter()
-                .position(|&i| self.items[i as usize].id() == id)
+                .position(|&i| self.items[i as usize].same_as(&old))
         {
             self.list.selected = pos;
         }

@@ -3,10 +3,11 @@
 use super::filter::search_key;
 use crate::domain::{Incident, PullRequest, ServiceRollout, Summary, WorkflowRun};
 
-/// A table row: its search text, a stable identity (to keep the selection across polls) and its link.
+/// A table row: its search text, its identity (to keep the selection across polls) and its link.
 pub trait Row {
     fn key(&self) -> String;
-    fn id(&self) -> String;
+    /// Whether `other` is the same item (possibly changed), without allocating.
+    fn same_as(&self, other: &Self) -> bool;
     fn url(&self) -> &str;
     /// Whether acting on this row touches a production environment.
     fn production(&self) -> bool {
@@ -27,8 +28,8 @@ impl Row for PullRequest {
             &self.head_ref,
         ])
     }
-    fn id(&self) -> String {
-        format!("{}#{}", self.repo, self.number)
+    fn same_as(&self, o: &Self) -> bool {
+        self.number == o.number && self.repo == o.repo
     }
     fn url(&self) -> &str {
         &self.url
@@ -47,8 +48,8 @@ impl Row for WorkflowRun {
             self.state.label(),
         ])
     }
-    fn id(&self) -> String {
-        format!("{}/{}", self.repo, self.id)
+    fn same_as(&self, o: &Self) -> bool {
+        self.id == o.id && self.repo == o.repo
     }
     fn url(&self) -> &str {
         &self.url
@@ -60,8 +61,8 @@ impl Row for ServiceRollout {
         let metrics: Vec<&str> = self.metrics.iter().map(|m| m.name.as_str()).collect();
         search_key(&[&self.name, &self.environment, &metrics.join(" ")])
     }
-    fn id(&self) -> String {
-        self.name.clone()
+    fn same_as(&self, o: &Self) -> bool {
+        self.name == o.name
     }
     fn url(&self) -> &str {
         ""
@@ -81,8 +82,8 @@ impl Row for Incident {
             &self.level,
         ])
     }
-    fn id(&self) -> String {
-        format!("{}/{}", self.project, self.id)
+    fn same_as(&self, o: &Self) -> bool {
+        self.id == o.id && self.project == o.project
     }
     fn url(&self) -> &str {
         &self.url
@@ -93,8 +94,8 @@ impl Row for Summary {
     fn key(&self) -> String {
         search_key(&[self.kind.label(), &self.subject, &self.headline])
     }
-    fn id(&self) -> String {
-        format!("{}:{}", self.kind.label(), self.subject)
+    fn same_as(&self, o: &Self) -> bool {
+        self.kind == o.kind && self.subject == o.subject
     }
     fn url(&self) -> &str {
         &self.url

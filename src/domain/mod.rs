@@ -124,6 +124,8 @@ pub struct ServiceRollout {
     pub slices: Vec<u8>,
     /// Current canary weight in percent, when the weight query answered.
     pub weight: Option<f64>,
+    /// Why the weight query gave no value, when it was refused.
+    pub weight_error: Option<String>,
     pub metrics: Vec<MetricReading>,
 }
 

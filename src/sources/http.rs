@@ -12,8 +12,8 @@ pub const USER_AGENT: &str = concat!("flightdeck/", env!("CARGO_PKG_VERSION"));
 pub enum SourceError {
     #[error("cannot connect to {host}: {detail}")]
     Connect { host: String, detail: String },
-    #[error("no answer from {host} within {secs} s")]
-    Timeout { host: String, secs: u64 },
+    #[error("no answer from {host} within {secs:.1} s")]
+    Timeout { host: String, secs: f64 },
     #[error("HTTP {status}: {message}")]
     Status { status: u16, message: String },
     #[error("token rejected (HTTP {status}): {hint}")]
@@ -22,11 +22,21 @@ pub enum SourceError {
     RateLimited { retry_after_secs: u64 },
     #[error("unexpected response: {0}")]
     Decode(String),
+    #[error("query rejected ({error_type}): {error}")]
+    Query { error_type: String, error: String },
     #[error("{0}")]
     Config(String),
 }
 
 impl SourceError {
+    /// The source itself could not be reached (as opposed to one request being refused).
+    pub fn is_transport(&self) -> bool {
+        matches!(
+            self,
+            SourceError::Connect { .. } | SourceError::Timeout { .. } | SourceError::Auth { .. }
+        )
+    }
+
     /// How long the poller should wait before trying again, when the server said so.
     pub fn retry_after(&self) -> Option<Duration> {
         match self {
@@ -105,7 +115,7 @@ impl Http {
         if e.is_timeout() {
             SourceError::Timeout {
                 host: host.to_string(),
-                secs: self.timeout.as_secs(),
+                secs: self.timeout.as_secs_f64(),
             }
         } else {
             SourceError::Connect {

@@ -81,13 +81,9 @@ impl Envelope {
     /// `Ok(None)` when the vector is empty (no data).
     pub fn single_value(&self) -> Result<Option<f64>, SourceError> {
         if self.status != "success" {
-            return Err(SourceError::Status {
-                status: 0,
-                message: format!(
-                    "{}: {}",
-                    self.error_type.as_deref().unwrap_or("error"),
-                    crate::sanitize::clean(self.error.as_deref().unwrap_or("unknown"))
-                ),
+            return Err(SourceError::Query {
+                error_type: crate::sanitize::clean(self.error_type.as_deref().unwrap_or("error")),
+                error: crate::sanitize::clean(self.error.as_deref().unwrap_or("unknown")),
             });
         }
         match &self.data {
@@ -183,15 +179,23 @@ impl Prometheus {
     }
 
     async fn read_service(&self, svc: &ServiceConfig) -> Result<ServiceRollout, SourceError> {
-        let weight = match &svc.weight {
-            Some(q) => self.value(q).await?,
-            None => None,
+        // An unreachable Prometheus fails the poll; a refused query fails only its own reading.
+        let fatal = |r: Result<Option<f64>, SourceError>| match r {
+            Err(e) if e.is_transport() => Err(e),
+            other => Ok(other),
+        };
+        let (weight, weight_error) = match &svc.weight {
+            Some(q) => match fatal(self.value(q).await)? {
+                Ok(v) => (v, None),
+                Err(e) => (None, Some(e.to_string())),
+            },
+            None => (None, None),
         };
         let mut metrics = Vec::new();
         for (name, m) in &svc.metrics {
-            let canary = self.value(&m.canary).await;
+            let canary = fatal(self.value(&m.canary).await)?;
             let baseline = match &m.baseline {
-                Some(b) => self.value(b).await.map(Some),
+                Some(b) => fatal(self.value(b).await)?.map(Some),
                 None => Ok(None),
             };
             let error = match (&canary, &baseline) {
@@ -213,6 +217,7 @@ impl Prometheus {
             production: svc.production,
             slices: svc.slices.clone(),
             weight,
+            weight_error,
             metrics,
         })
     }

@@ -124,7 +124,7 @@ impl Sentry {
                         .and_then(|v| v.trim().parse().ok())
                         .unwrap_or(60);
                     return Err(SourceError::RateLimited {
-                        retry_after_secs: secs,
+                        retry_after_secs: secs.max(1),
                     });
                 }
                 s => {

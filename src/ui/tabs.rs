@@ -564,8 +564,14 @@ fn detail_lines<'a>(state: &State) -> Vec<Line<'a>> {
                         .map(|w| format!("{w:.1} %"))
                         .unwrap_or_else(|| "no data".into()),
                 ),
-                Line::raw(""),
             ];
+            if let Some(e) = &r.weight_error {
+                l.push(Line::from(Span::styled(
+                    format!("weight query: {e}"),
+                    t.danger(),
+                )));
+            }
+            l.push(Line::raw(""));
             for m in &r.metrics {
                 let bound = match (m.min, m.max) {
                     (Some(lo), Some(hi)) => format!(

@@ -83,6 +83,7 @@ pub fn rollout(name: &str, production: bool, weight: f64, err: f64) -> ServiceRo
         production,
         slices: vec![10, 25, 50, 100],
         weight: Some(weight),
+        weight_error: None,
         metrics: vec![
             MetricReading {
                 name: "error_rate".into(),

@@ -1,0 +1,811 @@
+//! The real source clients against the demo world (and a few tiny misbehaving servers) over
+//! loopback HTTP: what the runtime builds, end to end. No fixtures needed.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::{Query, RawQuery, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use flightdeck::config::{Config, GitHubConfig, PrometheusConfig};
+use flightdeck::domain::{
+    Incident, PullRequest, RunState, ServiceRollout, SourceData, SourceId, WorkflowRun,
+};
+use flightdeck::sim::{SimOptions, SimWorld};
+use flightdeck::sources::SourceError;
+use flightdeck::sources::github::GitHub;
+use flightdeck::sources::http::Http;
+use flightdeck::sources::poller::{self, AnySource, PollEvent};
+use flightdeck::sources::prometheus::Prometheus;
+use flightdeck::sources::sentry::Sentry;
+use serde_json::{Value, json};
+use tokio::net::TcpListener;
+use tokio::sync::mpsc;
+use tokio::time::timeout;
+
+/// Every network wait in these tests is bounded by this.
+const LIMIT: Duration = Duration::from_secs(20);
+
+// ---------------------------------------------------------------------------------------------
+// Helpers
+
+/// A demo world frozen at scenario second `t`.
+async fn frozen(t: f64) -> SimWorld {
+    flightdeck::sim::start(SimOptions {
+        speed: 0.0,
+        start_at_secs: t,
+        anchor_now: false,
+    })
+    .await
+    .expect("demo world starts")
+}
+
+fn config(world: &SimWorld) -> Config {
+    Config::parse(&world.config_toml(), "demo").expect("the demo config parses")
+}
+
+fn http() -> Http {
+    Http::new(Duration::from_secs(10)).expect("HTTP client")
+}
+
+fn github_config(world: &SimWorld) -> GitHubConfig {
+    config(world).github.expect("demo config has [github]")
+}
+
+fn github(world: &SimWorld) -> GitHub {
+    GitHub::new(http(), &github_config(world), None)
+}
+
+fn prometheus(world: &SimWorld) -> Prometheus {
+    let cfg = config(world);
+    Prometheus::new(
+        http(),
+        cfg.prometheus
+            .as_ref()
+            .expect("demo config has [prometheus]"),
+        &cfg.services,
+    )
+    .expect("Prometheus client")
+}
+
+fn sentry(world: &SimWorld) -> Sentry {
+    let cfg = config(world);
+    Sentry::new(
+        http(),
+        cfg.sentry.as_ref().expect("demo config has [sentry]"),
+        None,
+    )
+}
+
+async fn bounded<T>(what: &str, f: impl std::future::Future<Output = T>) -> T {
+    timeout(LIMIT, f)
+        .await
+        .unwrap_or_else(|_| panic!("{what} took longer than {LIMIT:?}"))
+}
+
+fn github_data(d: SourceData) -> (Vec<PullRequest>, Vec<WorkflowRun>) {
+    match d {
+        SourceData::GitHub { prs, runs, .. } => (prs, runs),
+        other => panic!("expected GitHub data, got {other:?}"),
+    }
+}
+
+fn rollouts(d: SourceData) -> Vec<ServiceRollout> {
+    match d {
+        SourceData::Prometheus(r) => r,
+        other => panic!("expected Prometheus data, got {other:?}"),
+    }
+}
+
+fn incidents(d: SourceData) -> Vec<Incident> {
+    match d {
+        SourceData::Sentry(i) => i,
+        other => panic!("expected Sentry data, got {other:?}"),
+    }
+}
+
+fn service<'a>(r: &'a [ServiceRollout], name: &str) -> &'a ServiceRollout {
+    r.iter()
+        .find(|s| s.name == name)
+        .unwrap_or_else(|| panic!("no service {name} in {r:?}"))
+}
+
+/// Serve `router` on 127.0.0.1 (ephemeral port); returns its base URL.
+async fn serve(router: Router) -> String {
+    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    serve_on(listener, router)
+}
+
+fn serve_on(listener: TcpListener, router: Router) -> String {
+    let url = format!("http://{}", listener.local_addr().expect("local addr"));
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, router).await;
+    });
+    url
+}
+
+/// A GitHub config for `api_url` and `repos`, otherwise the demo's.
+fn github_at(api_url: &str, repos: &[&str], max_items: usize) -> GitHubConfig {
+    GitHubConfig {
+        api_url: api_url.to_string(),
+        repos: repos.iter().map(|r| r.to_string()).collect(),
+        token_command: None,
+        anonymous: true,
+        max_items,
+    }
+}
+
+async fn github_poll_err(cfg: &GitHubConfig, http: Http) -> SourceError {
+    let mut gh = GitHub::new(http, cfg, None);
+    match bounded("GitHub poll", gh.poll()).await {
+        Ok(d) => panic!("expected an error, got {d:?}"),
+        Err(e) => e,
+    }
+}
+
+fn unix_now() -> i64 {
+    time::OffsetDateTime::now_utc().unix_timestamp()
+}
+
+// ---------------------------------------------------------------------------------------------
+// GitHub
+
+#[tokio::test]
+async fn github_poll_reads_the_demo_prs_and_runs() {
+    let world = frozen(0.0).await;
+    let mut gh = github(&world);
+    let (prs, runs) = github_data(bounded("GitHub poll", gh.poll()).await.expect("poll"));
+
+    let mut numbers: Vec<(String, u64)> = prs.iter().map(|p| (p.repo.clone(), p.number)).collect();
+    numbers.sort();
+    assert_eq!(
+        numbers,
+        [
+            ("acme/checkout".to_string(), 412),
+            ("acme/checkout".to_string(), 415),
+            ("acme/checkout".to_string(), 418),
+            ("acme/checkout".to_string(), 419),
+            ("acme/checkout".to_string(), 421),
+            ("acme/web".to_string(), 88),
+            ("acme/web".to_string(), 90),
+            ("acme/web".to_string(), 91),
+        ]
+    );
+    assert!(runs.len() >= 7, "{} runs", runs.len());
+    // Newest first.
+    assert!(runs.windows(2).all(|w| w[0].started_at >= w[1].started_at));
+
+    // The title of #418 carries raw ANSI colour codes on the wire.
+    let pr418 = prs.iter().find(|p| p.number == 418).expect("#418");
+    assert_eq!(pr418.title, "fix: colour bleed in receipt emails");
+    for p in &prs {
+        assert!(!p.title.contains('\x1b'), "unsanitised title {:?}", p.title);
+        assert!(!p.body.contains('\x1b'), "unsanitised body {:?}", p.body);
+    }
+    let draft: Vec<u64> = prs.iter().filter(|p| p.draft).map(|p| p.number).collect();
+    assert_eq!(draft.len(), 2, "#419 and #91 are drafts: {draft:?}");
+    assert!(draft.contains(&419) && draft.contains(&91));
+
+    let deploy = runs
+        .iter()
+        .find(|r| r.repo == "acme/checkout" && r.workflow == "Deploy")
+        .expect("checkout Deploy run");
+    assert_eq!(deploy.state, RunState::Waiting);
+    let failed = runs
+        .iter()
+        .find(|r| r.branch == "fix/colour-bleed")
+        .expect("CI of #418");
+    assert_eq!(failed.state, RunState::Failure);
+    assert!(runs.iter().all(|r| r.started_at.is_some()));
+    assert_eq!(world.requests().github, 4, "pulls + runs of two repos");
+    assert_eq!(gh.requests, 4);
+}
+
+#[tokio::test]
+async fn github_second_poll_is_answered_by_304s() {
+    let world = frozen(0.0).await;
+    let mut gh = github(&world);
+    let first = bounded("first poll", gh.poll()).await.expect("first poll");
+    let before = world.requests();
+    let cached_before = gh.not_modified();
+    assert_eq!(before.github_not_modified, 0);
+    assert_eq!(cached_before, 0);
+
+    let second = bounded("second poll", gh.poll())
+        .await
+        .expect("second poll");
+    let after = world.requests();
+    let sent = after.github - before.github;
+    let not_modified = after.github_not_modified - before.github_not_modified;
+    assert_eq!(sent, 4);
+    assert_eq!(
+        not_modified, sent,
+        "every request of the second poll is a 304"
+    );
+    assert_eq!(gh.not_modified() - cached_before, sent);
+    assert_eq!(second, first, "a 304 poll returns the same data");
+
+    // The rate limit is not charged for 304s: the remaining count did not move.
+    let SourceData::GitHub { rate, .. } = &second else {
+        unreachable!()
+    };
+    let rate = rate.expect("x-ratelimit-* read");
+    assert_eq!(rate.limit, 5000);
+    assert_eq!(rate.remaining, 5000 - 4);
+}
+
+#[tokio::test]
+async fn github_max_items_caps_each_list_against_the_demo() {
+    let world = frozen(0.0).await;
+    let mut cfg = github_config(&world);
+    cfg.max_items = 3;
+    let mut gh = GitHub::new(http(), &cfg, None);
+    let (prs, runs) = github_data(bounded("GitHub poll", gh.poll()).await.expect("poll"));
+    let of = |repo: &str| -> Vec<u64> {
+        prs.iter()
+            .filter(|p| p.repo == repo)
+            .map(|p| p.number)
+            .collect()
+    };
+    // per_page=3: the first page already holds 3 (newest first), so no second page is fetched.
+    assert_eq!(of("acme/checkout"), [421, 419, 418]);
+    assert_eq!(of("acme/web"), [91, 90, 88]);
+    assert_eq!(runs.iter().filter(|r| r.repo == "acme/checkout").count(), 3);
+    assert_eq!(runs.iter().filter(|r| r.repo == "acme/web").count(), 2);
+    assert_eq!(world.requests().github, 4, "one page per list");
+}
+
+/// A GitHub stand-in that pages 2 items at a time whatever `per_page` says, linking pages with
+/// an opaque `cursor` the client can only learn from `Link`.
+#[derive(Clone)]
+struct Pager {
+    base: String,
+    log: Arc<Mutex<Vec<String>>>,
+}
+
+fn page_of(
+    p: &Pager,
+    path: &str,
+    query: Option<String>,
+    items: Vec<Value>,
+) -> (Vec<Value>, HeaderMap) {
+    let query = query.unwrap_or_default();
+    p.log.lock().unwrap().push(format!("{path}?{query}"));
+    let page: usize = query
+        .split('&')
+        .find_map(|kv| kv.strip_prefix("cursor=c"))
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(1);
+    let last = items.len().div_ceil(2);
+    let slice = items.into_iter().skip((page - 1) * 2).take(2).collect();
+    let mut h = HeaderMap::new();
+    if page < last {
+        let link = format!(
+            "<{base}{path}?cursor=c{next}>; rel=\"next\", <{base}{path}?cursor=c{last}>; rel=\"last\"",
+            base = p.base,
+            next = page + 1
+        );
+        h.insert("link", link.parse().unwrap());
+    }
+    (slice, h)
+}
+
+async fn pager_pulls(State(p): State<Pager>, RawQuery(q): RawQuery) -> Response {
+    let items = (1..=5)
+        .map(|n| json!({"number": n, "title": format!("PR {n}"), "user": {"login": "x"}}))
+        .collect();
+    let (slice, h) = page_of(&p, "/repos/o/r/pulls", q, items);
+    (h, axum::Json(Value::Array(slice))).into_response()
+}
+
+async fn pager_runs(State(p): State<Pager>, RawQuery(q): RawQuery) -> Response {
+    let items = (1..=5)
+        .map(|n| json!({"id": 100 + n, "run_number": n, "status": "completed", "conclusion": "success", "name": "CI"}))
+        .collect();
+    let (slice, h) = page_of(&p, "/repos/o/r/actions/runs", q, items);
+    (
+        h,
+        axum::Json(json!({"total_count": 5, "workflow_runs": slice})),
+    )
+        .into_response()
+}
+
+async fn pager() -> Pager {
+    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let base = format!("http://{}", listener.local_addr().expect("addr"));
+    let p = Pager {
+        base,
+        log: Arc::default(),
+    };
+    let router = Router::new()
+        .route("/repos/o/r/pulls", get(pager_pulls))
+        .route("/repos/o/r/actions/runs", get(pager_runs))
+        .with_state(p.clone());
+    serve_on(listener, router);
+    p
+}
+
+#[tokio::test]
+async fn github_follows_link_next_until_max_items() {
+    let p = pager().await;
+
+    // Enough room: every page is fetched by following rel="next".
+    let mut gh = GitHub::new(http(), &github_at(&p.base, &["o/r"], 30), None);
+    let (prs, runs) = github_data(bounded("GitHub poll", gh.poll()).await.expect("poll"));
+    assert_eq!(
+        prs.iter().map(|p| p.number).collect::<Vec<_>>(),
+        [1, 2, 3, 4, 5]
+    );
+    assert_eq!(runs.len(), 5);
+    assert_eq!(
+        *p.log.lock().unwrap(),
+        [
+            "/repos/o/r/pulls?state=open&per_page=30",
+            "/repos/o/r/pulls?cursor=c2",
+            "/repos/o/r/pulls?cursor=c3",
+            "/repos/o/r/actions/runs?per_page=30",
+            "/repos/o/r/actions/runs?cursor=c2",
+            "/repos/o/r/actions/runs?cursor=c3",
+        ]
+    );
+
+    // max_items = 3: page 1 (2 items) is not enough, page 2 makes 4, so it stops and keeps 3.
+    p.log.lock().unwrap().clear();
+    let mut gh = GitHub::new(http(), &github_at(&p.base, &["o/r"], 3), None);
+    let (prs, runs) = github_data(bounded("GitHub poll", gh.poll()).await.expect("poll"));
+    assert_eq!(prs.iter().map(|p| p.number).collect::<Vec<_>>(), [1, 2, 3]);
+    assert_eq!(
+        runs.iter().map(|r| r.run_number).collect::<Vec<_>>(),
+        [1, 2, 3]
+    );
+    assert_eq!(
+        *p.log.lock().unwrap(),
+        [
+            "/repos/o/r/pulls?state=open&per_page=3",
+            "/repos/o/r/pulls?cursor=c2",
+            "/repos/o/r/actions/runs?per_page=3",
+            "/repos/o/r/actions/runs?cursor=c2",
+        ]
+    );
+    assert_eq!(gh.requests, 4);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Prometheus and Sentry
+
+#[tokio::test]
+async fn prometheus_reads_the_rollout_before_and_after_the_regression() {
+    let world = frozen(10.0).await;
+    let mut prom = prometheus(&world);
+    let r = rollouts(bounded("Prometheus poll", prom.poll()).await.expect("poll"));
+    assert_eq!(r.len(), 2);
+    let checkout = service(&r, "checkout");
+    assert_eq!(checkout.weight, Some(10.0));
+    assert!(checkout.production);
+    assert_eq!(checkout.slices, [10, 25, 50, 100]);
+    let err = checkout
+        .metrics
+        .iter()
+        .find(|m| m.name == "error_rate")
+        .expect("error_rate");
+    assert_eq!(err.error, None);
+    let canary = err.canary.expect("canary value");
+    assert!(canary < 0.005, "canary error rate {canary} at t=10");
+    assert_eq!(err.breached(), Some(false));
+    assert!(checkout.metrics.iter().all(|m| m.error.is_none()));
+    assert_eq!(service(&r, "web").weight, Some(10.0));
+    drop(world);
+
+    let world = frozen(100.0).await;
+    let mut prom = prometheus(&world);
+    let r = rollouts(bounded("Prometheus poll", prom.poll()).await.expect("poll"));
+    let checkout = service(&r, "checkout");
+    assert_eq!(checkout.weight, Some(50.0));
+    let err = checkout
+        .metrics
+        .iter()
+        .find(|m| m.name == "error_rate")
+        .expect("error_rate");
+    let canary = err.canary.expect("canary value");
+    let baseline = err.baseline.expect("baseline value");
+    assert!(canary > 0.005, "canary error rate {canary} at t=100");
+    assert!(baseline < 0.005, "baseline error rate {baseline} at t=100");
+    assert_eq!(err.breached(), Some(true));
+    let p99 = checkout
+        .metrics
+        .iter()
+        .find(|m| m.name == "p99_ms")
+        .expect("p99_ms");
+    assert!(
+        p99.canary.is_some_and(|v| v > 200.0 && v < 500.0),
+        "{p99:?}"
+    );
+}
+
+#[tokio::test]
+async fn sentry_incident_appears_after_t83() {
+    let amount = |i: &Incident| i.title.contains("'amount'") && i.title.starts_with("TypeError");
+
+    let world = frozen(60.0).await;
+    let mut s = sentry(&world);
+    let before = incidents(bounded("Sentry poll", s.poll()).await.expect("poll"));
+    assert!(!before.is_empty(), "older incidents exist before t=83");
+    assert!(!before.iter().any(amount), "{before:?}");
+    drop(world);
+
+    let world = frozen(100.0).await;
+    let mut s = sentry(&world);
+    let after = incidents(bounded("Sentry poll", s.poll()).await.expect("poll"));
+    let incident = after
+        .iter()
+        .find(|i| amount(i))
+        .expect("the TypeError incident");
+    assert_eq!(incident.short_id, "CHECKOUT-3F");
+    assert_eq!(incident.project, "checkout");
+    assert!(incident.count > 0);
+    assert!(incident.first_seen.is_some() && incident.last_seen >= incident.first_seen);
+    assert!(world.requests().sentry >= 2, "one list per project");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Errors
+
+#[tokio::test]
+async fn closed_port_is_a_connect_error_naming_the_host() {
+    let err = github_poll_err(
+        &github_at("http://127.0.0.1:9", &["acme/checkout"], 30),
+        http(),
+    )
+    .await;
+    assert!(matches!(err, SourceError::Connect { .. }), "{err:?}");
+    assert!(err.to_string().contains("127.0.0.1:9"), "{err}");
+}
+
+#[tokio::test]
+async fn unknown_repo_is_http_404_not_found() {
+    let world = frozen(0.0).await;
+    let err = github_poll_err(&github_at(&world.github_url, &["acme/nope"], 30), http()).await;
+    assert_eq!(
+        err,
+        SourceError::Status {
+            status: 404,
+            message: "Not Found".into()
+        }
+    );
+    assert_eq!(err.to_string(), "HTTP 404: Not Found");
+}
+
+#[tokio::test]
+async fn html_502_page_is_described_as_such() {
+    let url = serve(Router::new().fallback(|| async {
+        (
+            StatusCode::BAD_GATEWAY,
+            [("content-type", "text/html")],
+            "<html><head><title>502 Bad Gateway</title></head><body><h1>502 Bad Gateway</h1></body></html>",
+        )
+    }))
+    .await;
+    let err = github_poll_err(&github_at(&url, &["o/r"], 30), http()).await;
+    assert!(
+        matches!(err, SourceError::Status { status: 502, .. }),
+        "{err:?}"
+    );
+    assert!(err.to_string().contains("HTML error page"), "{err}");
+}
+
+#[tokio::test]
+async fn malformed_json_is_a_decode_error() {
+    let url = serve(Router::new().fallback(|| async {
+        (
+            [("content-type", "application/json")],
+            r#"[{"number": 1, "title": "#,
+        )
+    }))
+    .await;
+    let err = github_poll_err(&github_at(&url, &["o/r"], 30), http()).await;
+    let SourceError::Decode(text) = &err else {
+        panic!("expected Decode, got {err:?}");
+    };
+    assert!(text.contains("pull requests of o/r"), "{text}");
+}
+
+#[tokio::test]
+async fn slow_server_is_a_timeout() {
+    let url = serve(Router::new().fallback(|| async {
+        tokio::time::sleep(Duration::from_secs(5)).await;
+        "[]"
+    }))
+    .await;
+    let quick = Http::new(Duration::from_millis(300)).expect("HTTP client");
+    let started = std::time::Instant::now();
+    let err = github_poll_err(&github_at(&url, &["o/r"], 30), quick).await;
+    assert!(
+        started.elapsed() < Duration::from_secs(4),
+        "{:?}",
+        started.elapsed()
+    );
+    let SourceError::Timeout { host, .. } = &err else {
+        panic!("expected Timeout, got {err:?}");
+    };
+    assert_eq!(format!("http://{host}"), url);
+    assert!(
+        err.to_string().starts_with("no answer from 127.0.0.1:"),
+        "{err}"
+    );
+}
+
+/// A Prometheus that answers the weight and baseline queries but rejects every canary query
+/// with 400 bad_data.
+async fn picky_prometheus(Query(q): Query<HashMap<String, String>>) -> Response {
+    let query = q.get("query").cloned().unwrap_or_default();
+    let value = |v: &str| {
+        axum::Json(json!({
+            "status": "success",
+            "data": {"resultType": "vector", "result": [{"metric": {}, "value": [1_795_424_400.0, v]}]}
+        }))
+    };
+    if query.contains("flagger_canary_weight") {
+        value("25").into_response()
+    } else if query.contains(r#"track="canary""#) {
+        (
+            StatusCode::BAD_REQUEST,
+            axum::Json(json!({
+                "status": "error",
+                "errorType": "bad_data",
+                "error": "invalid parameter \"query\": 1:1: parse error: unexpected character"
+            })),
+        )
+            .into_response()
+    } else {
+        value("0.002").into_response()
+    }
+}
+
+#[tokio::test]
+async fn prometheus_bad_query_fails_only_its_metric() {
+    let world = frozen(0.0).await;
+    let services = config(&world).services;
+    let url = serve(Router::new().route("/api/v1/query", get(picky_prometheus))).await;
+    let cfg = PrometheusConfig {
+        url,
+        auth: None,
+        headers: Default::default(),
+    };
+    let mut prom = Prometheus::new(http(), &cfg, &services).expect("client");
+    let r = rollouts(
+        bounded("Prometheus poll", prom.poll())
+            .await
+            .expect("the poll as a whole is Ok"),
+    );
+    assert_eq!(r.len(), 2);
+    for svc in &r {
+        assert_eq!(svc.weight, Some(25.0), "{}", svc.name);
+        assert_eq!(svc.metrics.len(), 2);
+        for m in &svc.metrics {
+            let e = m
+                .error
+                .as_deref()
+                .unwrap_or_else(|| panic!("{}: no error", m.name));
+            assert!(e.contains("bad_data"), "{e}");
+            assert!(e.contains("parse error"), "{e}");
+            assert_eq!(m.canary, None, "{}", m.name);
+            // The other query of the metric still shows.
+            assert_eq!(m.baseline, Some(0.002), "{}", m.name);
+            assert_eq!(m.breached(), None);
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Rate limits
+
+#[tokio::test]
+async fn rate_limit_reset_and_retry_after_are_honoured() {
+    let url = serve(Router::new().fallback(|| async {
+        let reset = time::OffsetDateTime::now_utc().unix_timestamp() + 7;
+        (
+            StatusCode::FORBIDDEN,
+            [
+                ("content-type", "application/json".to_string()),
+                ("x-ratelimit-limit", "60".to_string()),
+                ("x-ratelimit-remaining", "0".to_string()),
+                ("x-ratelimit-reset", reset.to_string()),
+            ],
+            r#"{"message":"API rate limit exceeded for 127.0.0.1."}"#,
+        )
+    }))
+    .await;
+    let before = unix_now();
+    let err = github_poll_err(&github_at(&url, &["o/r"], 30), http()).await;
+    let SourceError::RateLimited { retry_after_secs } = err else {
+        panic!("expected RateLimited, got {err:?}");
+    };
+    assert!(
+        (6..=8).contains(&retry_after_secs),
+        "{retry_after_secs} s (started at {before})"
+    );
+    assert_eq!(
+        err.retry_after(),
+        Some(Duration::from_secs(retry_after_secs))
+    );
+
+    let url = serve(Router::new().fallback(|| async {
+        (
+            StatusCode::FORBIDDEN,
+            [("retry-after", "3")],
+            r#"{"message":"You have exceeded a secondary rate limit."}"#,
+        )
+    }))
+    .await;
+    let err = github_poll_err(&github_at(&url, &["o/r"], 30), http()).await;
+    assert_eq!(
+        err,
+        SourceError::RateLimited {
+            retry_after_secs: 3
+        }
+    );
+    assert_eq!(err.retry_after(), Some(Duration::from_secs(3)));
+    assert_eq!(err.to_string(), "rate limited; next try in 3 s");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Poller
+
+async fn next_event(rx: &mut mpsc::UnboundedReceiver<PollEvent>, within: Duration) -> PollEvent {
+    timeout(within, rx.recv())
+        .await
+        .unwrap_or_else(|_| panic!("no poll event within {within:?}"))
+        .expect("poller channel open")
+}
+
+#[tokio::test]
+async fn poller_polls_and_refresh_polls_again_promptly() {
+    let world = frozen(0.0).await;
+    let (tx, mut rx) = mpsc::unbounded_channel::<PollEvent>();
+    let p = poller::spawn(
+        AnySource::GitHub(Box::new(github(&world))),
+        Duration::from_secs(60),
+        true,
+        tx,
+    );
+    assert_eq!(p.source, SourceId::GitHub);
+
+    let ev = next_event(&mut rx, LIMIT).await;
+    assert!(matches!(ev, PollEvent::Started(SourceId::GitHub)), "{ev:?}");
+    let ev = next_event(&mut rx, LIMIT).await;
+    let PollEvent::Finished { source, result, .. } = ev else {
+        panic!("expected Finished, got {ev:?}");
+    };
+    assert_eq!(source, SourceId::GitHub);
+    let (prs, _) = github_data(result.expect("first poll Ok"));
+    assert_eq!(prs.len(), 8);
+    let requests = world.requests().github;
+
+    // Visible cadence is 20 s; refresh must not wait for it.
+    let asked = std::time::Instant::now();
+    p.refresh();
+    let ev = next_event(&mut rx, Duration::from_secs(5)).await;
+    assert!(matches!(ev, PollEvent::Started(SourceId::GitHub)), "{ev:?}");
+    let ev = next_event(&mut rx, LIMIT).await;
+    assert!(
+        matches!(&ev, PollEvent::Finished { result: Ok(_), .. }),
+        "{ev:?}"
+    );
+    assert!(asked.elapsed() < Duration::from_secs(5));
+    // The refreshed poll was served by 304s.
+    let now = world.requests();
+    assert_eq!(now.github - requests, 4);
+    assert_eq!(now.github_not_modified, 4);
+
+    // Nothing more until the cadence (or another refresh).
+    assert!(
+        timeout(Duration::from_millis(500), rx.recv())
+            .await
+            .is_err(),
+        "unexpected poll without refresh"
+    );
+    p.stop();
+}
+
+/// A GitHub stand-in whose every answer takes 150 ms, counting requests in flight at once.
+#[derive(Clone, Default)]
+struct Slow {
+    in_flight: Arc<AtomicUsize>,
+    max_in_flight: Arc<AtomicUsize>,
+}
+
+impl Slow {
+    async fn answer(&self, body: Value) -> Response {
+        let n = self.in_flight.fetch_add(1, Ordering::SeqCst) + 1;
+        self.max_in_flight.fetch_max(n, Ordering::SeqCst);
+        tokio::time::sleep(Duration::from_millis(150)).await;
+        self.in_flight.fetch_sub(1, Ordering::SeqCst);
+        axum::Json(body).into_response()
+    }
+}
+
+async fn slow_pulls(State(s): State<Slow>) -> Response {
+    s.answer(json!([])).await
+}
+
+async fn slow_runs(State(s): State<Slow>) -> Response {
+    s.answer(json!({"total_count": 0, "workflow_runs": []}))
+        .await
+}
+
+#[tokio::test]
+async fn poller_is_single_flight_under_refresh_storms() {
+    let slow = Slow::default();
+    let url = serve(
+        Router::new()
+            .route("/repos/o/r/pulls", get(slow_pulls))
+            .route("/repos/o/r/actions/runs", get(slow_runs))
+            .with_state(slow.clone()),
+    )
+    .await;
+    let gh = GitHub::new(http(), &github_at(&url, &["o/r"], 30), None);
+    let (tx, mut rx) = mpsc::unbounded_channel::<PollEvent>();
+    let p = poller::spawn(
+        AnySource::GitHub(Box::new(gh)),
+        Duration::from_secs(60),
+        false,
+        tx,
+    );
+
+    let mut events = Vec::new();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    // Refresh hard while polls are in flight, for a few rounds.
+    let mut storms = 0;
+    while storms < 3 {
+        let ev = tokio::time::timeout_at(deadline, rx.recv())
+            .await
+            .expect("poll events keep coming")
+            .expect("channel open");
+        if matches!(ev, PollEvent::Started(_)) {
+            for _ in 0..5 {
+                p.refresh();
+            }
+            storms += 1;
+        }
+        events.push(ev);
+    }
+    // Drain until quiet.
+    while let Ok(Some(ev)) = timeout(Duration::from_millis(800), rx.recv()).await {
+        events.push(ev);
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "polls never settle: {events:?}"
+        );
+    }
+    p.stop();
+
+    let mut open = false;
+    let mut started = 0;
+    for ev in &events {
+        match ev {
+            PollEvent::Started(_) => {
+                assert!(!open, "two Started without a Finished between: {events:?}");
+                open = true;
+                started += 1;
+            }
+            PollEvent::Finished { result, .. } => {
+                assert!(open, "Finished without Started: {events:?}");
+                assert!(result.is_ok(), "{result:?}");
+                open = false;
+            }
+        }
+    }
+    assert!(!open, "last poll never finished: {events:?}");
+    // Five refreshes during a poll collapse into one more poll: 1 + 3 storms = 4 polls (up to 7
+    // if the test thread lags so far behind that a storm lands between polls); never 1 + 3 * 5.
+    assert!((4..=7).contains(&started), "{started} polls: {events:?}");
+    assert_eq!(
+        slow.max_in_flight.load(Ordering::SeqCst),
+        1,
+        "requests overlapped"
+    );
+}
