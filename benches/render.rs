@@ -44,6 +44,20 @@ fn prs(n: usize, salt: usize) -> Vec<PullRequest> {
             updated_at: Some(NOW),
             url: format!("https://github.com/acme/x/pull/{i}"),
             body: String::new(),
+            head_sha: format!("{i:040x}"),
+            checks: Some(ChecksRollup {
+                failed: (i % 3 == 0) as u32,
+                pending: 1,
+                passed: 6,
+                skipped: 0,
+            }),
+            check_list: Vec::new(),
+            review: Some(ReviewDecision::Approved),
+            reviews: Vec::new(),
+            mergeable: Some("clean".into()),
+            additions: Some(i as u64 % 900),
+            deletions: Some(i as u64 % 300),
+            changed_files: Some(i as u64 % 40),
         })
         .collect()
 }
@@ -65,6 +79,7 @@ fn runs(n: usize, salt: usize) -> Vec<WorkflowRun> {
             started_at: Some(NOW - time::Duration::minutes((i % 500) as i64)),
             updated_at: Some(NOW),
             url: format!("https://github.com/acme/x/actions/runs/{i}"),
+            pending: Vec::new(),
         })
         .collect()
 }

@@ -61,6 +61,24 @@ pub enum Command {
         after_help = "Examples:\n  flightdeck doctor\n  flightdeck --config ./staging.toml doctor"
     )]
     Doctor,
+    /// Poll every configured source once and print the result (exit 3 when a source failed)
+    #[command(
+        after_help = "Examples:\n  flightdeck status --json | jq '.pending_deployments'\n  flightdeck status          a short summary for humans"
+    )]
+    Status {
+        /// Print JSON (PRs, runs, pending deployments, rollouts, incidents, per-source errors)
+        #[arg(long)]
+        json: bool,
+    },
+    /// Print the audit log of remote changes (approve, reject, re-run, cancel)
+    #[command(
+        after_help = "Examples:\n  flightdeck audit\n  flightdeck audit --json | jq 'select(.phase == \"outcome\")'"
+    )]
+    Audit {
+        /// Print the raw JSON lines
+        #[arg(long)]
+        json: bool,
+    },
     /// Write, locate or check the config file
     #[command(subcommand)]
     Config(ConfigCommand),
@@ -180,6 +198,76 @@ async fn dispatch(cli: Cli, paths: Paths) -> i32 {
             doctor(&config, &paths).await
         }
         Some(Command::Config(c)) => config_command(c, &cli, &paths),
+        Some(Command::Status { json }) => {
+            let config = match load_config(&cli, &paths) {
+                Ok(c) => c,
+                Err(code) => return code,
+            };
+            status(&config, *json).await
+        }
+        Some(Command::Audit { json }) => audit(&paths, *json),
+    }
+}
+
+async fn status(config: &Config, json: bool) -> i32 {
+    let (doc, failed) = crate::headless::status(config).await;
+    if json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&doc).unwrap_or_else(|_| "{}".into())
+        );
+    } else {
+        let count = |k: &str| doc[k].as_array().map(|a| a.len()).unwrap_or(0);
+        if let Some(sources) = doc["sources"].as_object() {
+            for (name, s) in sources {
+                match s["error"].as_str() {
+                    None => println!("{name:<11} ok"),
+                    Some(e) => println!("{name:<11} FAILED: {e}"),
+                }
+            }
+        }
+        println!(
+            "{} open PRs, {} runs, {} pending deployments, {} rollouts, {} incidents",
+            count("prs"),
+            count("runs"),
+            count("pending_deployments"),
+            count("rollouts"),
+            count("incidents")
+        );
+    }
+    if failed {
+        crate::headless::EXIT_SOURCE_FAILED
+    } else {
+        0
+    }
+}
+
+fn audit(paths: &Paths, json: bool) -> i32 {
+    let log = crate::ops::audit::AuditLog::new(paths.audit_file());
+    if !log.path().exists() {
+        println!("No remote changes recorded yet ({}).", log.path().display());
+        return 0;
+    }
+    match log.read_all() {
+        Ok((entries, problems)) => {
+            if json {
+                for e in &entries {
+                    if let Ok(line) = serde_json::to_string(e) {
+                        println!("{line}");
+                    }
+                }
+            } else {
+                print!("{}", crate::ops::audit::format_entries(&entries));
+            }
+            for p in problems {
+                eprintln!("flightdeck: {}: {p}", log.path().display());
+            }
+            0
+        }
+        Err(e) => {
+            eprintln!("flightdeck: cannot read {}: {e}", log.path().display());
+            1
+        }
     }
 }
 
@@ -191,6 +279,7 @@ async fn cockpit(cli: &Cli, paths: &Paths, config: Config) -> i32 {
     let opts = Options {
         read_only: cli.readonly,
         mouse: cli.mouse,
+        audit_file: paths.audit_file(),
     };
     match runtime::run(config, (themes, idx), keymap, opts).await {
         Ok(()) => 0,

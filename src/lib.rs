@@ -11,6 +11,8 @@ pub mod app;
 pub mod cli;
 pub mod config;
 pub mod domain;
+pub mod headless;
+pub mod ops;
 pub mod runtime;
 pub mod sanitize;
 pub mod sim;

@@ -7,6 +7,8 @@ use crate::app::keymap::Keymap;
 use crate::app::{Effect, Level, Msg, State, Tab, update};
 use crate::config::{self, Config};
 use crate::domain::SourceId;
+use crate::ops::audit::AuditLog;
+use crate::ops::exec::Executor;
 use crate::sources::github::GitHub;
 use crate::sources::http::Http;
 use crate::sources::poller::{self, AnySource, PollEvent, Poller};
@@ -15,6 +17,7 @@ use crate::sources::sentry::Sentry;
 use crate::ui::theme::Theme;
 use crossterm::event::{Event, EventStream};
 use futures::StreamExt;
+use std::sync::Arc;
 use std::time::Duration;
 use time::OffsetDateTime;
 use tokio::sync::mpsc;
@@ -39,6 +42,8 @@ impl From<PollEvent> for Msg {
 /// The configured sources, with problems found while connecting them (missing tokens and the like).
 pub struct Sources {
     pub list: Vec<AnySource>,
+    /// A second GitHub client for on-demand fetches and remote changes (the poller owns the first).
+    pub github_ops: Option<Arc<GitHub>>,
     pub notes: Vec<(Level, String)>,
 }
 
@@ -46,11 +51,16 @@ pub struct Sources {
 pub async fn connect(config: &Config) -> Sources {
     let mut list = Vec::new();
     let mut notes = Vec::new();
+    let mut github_ops = None;
     let http = match Http::new(Duration::from_secs(15)) {
         Ok(h) => h,
         Err(e) => {
             notes.push((Level::Error, e.to_string()));
-            return Sources { list, notes };
+            return Sources {
+                list,
+                github_ops,
+                notes,
+            };
         }
     };
     if let Some(gh) = &config.github {
@@ -73,6 +83,7 @@ pub async fn connect(config: &Config) -> Sources {
                 None
             }
         };
+        github_ops = Some(Arc::new(GitHub::new(http.clone(), gh, token.clone())));
         list.push(AnySource::GitHub(Box::new(GitHub::new(
             http.clone(),
             gh,
@@ -105,7 +116,11 @@ pub async fn connect(config: &Config) -> Sources {
             token,
         ))));
     }
-    Sources { list, notes }
+    Sources {
+        list,
+        github_ops,
+        notes,
+    }
 }
 
 fn poll_interval(config: &Config, id: SourceId) -> Duration {
@@ -122,6 +137,8 @@ fn poll_interval(config: &Config, id: SourceId) -> Duration {
 pub struct Options {
     pub read_only: bool,
     pub mouse: bool,
+    /// Where remote changes are recorded.
+    pub audit_file: std::path::PathBuf,
 }
 
 /// Run the cockpit until the operator quits or a signal arrives.
@@ -146,6 +163,18 @@ pub async fn run(
     }
 
     let (tx, mut rx) = mpsc::unbounded_channel::<Msg>();
+    let who = match &sources.github_ops {
+        Some(gh) => gh.current_user().await,
+        None => None,
+    }
+    .unwrap_or_else(crate::ops::exec::local_user);
+    let executor = Executor {
+        github: sources.github_ops.clone(),
+        audit: Arc::new(AuditLog::new(opts.audit_file.clone())),
+        who,
+        read_only: state.read_only,
+        tx: tx.clone(),
+    };
     let mut terminal = crate::terminal::enter(state.mouse)?;
     let size = terminal.size()?;
     state.size = (size.width, size.height);
@@ -201,7 +230,7 @@ pub async fn run(
     });
     drop(tx);
 
-    let result = event_loop(&mut state, &mut terminal, &mut rx, &pollers).await;
+    let result = event_loop(&mut state, &mut terminal, &mut rx, &pollers, &executor).await;
     input.abort();
     signals.abort();
     for p in &pollers {
@@ -217,6 +246,7 @@ async fn event_loop(
     terminal: &mut crate::terminal::Term,
     rx: &mut mpsc::UnboundedReceiver<Msg>,
     pollers: &[Poller],
+    executor: &Executor,
 ) -> color_eyre::Result<()> {
     loop {
         if state.dirty {
@@ -243,6 +273,9 @@ async fn event_loop(
         }
         for msg in batch {
             for effect in update(state, msg) {
+                if executor.spawn(&effect) {
+                    continue;
+                }
                 if run_effect(state, terminal, pollers, effect) {
                     return Ok(());
                 }
@@ -313,6 +346,11 @@ fn run_effect(
                 update(state, Msg::Notice(Level::Error, format!("mouse: {e}")));
             }
         }
+        // Run by the executor.
+        Effect::FetchJobs { .. }
+        | Effect::FetchPrFiles { .. }
+        | Effect::FetchLog { .. }
+        | Effect::Execute { .. } => {}
     }
     false
 }

@@ -269,3 +269,43 @@ fn sigterm_and_sighup_restore_the_terminal() {
         assert!(!p.screen().hide_cursor(), "SIG{sig}: cursor visible");
     }
 }
+
+#[test]
+fn demo_approves_a_held_deployment_with_a_keystroke() {
+    let mut s = Session::start(&["demo", "--speed", "0"], &[]);
+    s.wait_for("the first frame", |t| {
+        t.contains("acme/checkout") && all_sources_fresh(t)
+    });
+    s.send("2");
+    s.wait_for("the held deployment", |t| t.contains("waiting: production"));
+    // Put the held run on the selected row with the filter, then approve it.
+    s.send("/");
+    for c in "production".chars() {
+        s.send(&c.to_string());
+    }
+    s.send("\r");
+    s.wait_for("the filter", |t| t.contains("/production"));
+    s.send("a");
+    let modal = s.wait_for("the confirmation", |t| {
+        t.contains("Approve deployment to production")
+    });
+    assert!(
+        modal.contains("acme/checkout") && modal.contains("Deploy"),
+        "{modal}"
+    );
+    assert!(modal.contains("[ No ]"), "{modal}");
+    s.send("\t");
+    s.send("\r");
+    s.wait_for("GitHub's answer", |t| t.contains("done (HTTP 200"));
+    // The run leaves `waiting` once GitHub has it.
+    s.send("r");
+    s.wait_for("the run to move on", |t| !t.contains("waiting: production"));
+    s.send("q");
+    assert!(s.wait_exit().success());
+    let audit = std::fs::read_to_string(s._home.path().join("state/flightdeck/audit.jsonl"))
+        .expect("the audit log was written");
+    let lines: Vec<&str> = audit.lines().collect();
+    assert_eq!(lines.len(), 2, "intent and outcome: {audit}");
+    assert!(lines[0].contains("\"intent\"") && lines[0].contains("approve-deployment"));
+    assert!(lines[1].contains("\"outcome\"") && lines[1].contains("\"ok\":true"));
+}

@@ -159,3 +159,154 @@ fn hostile_text_cannot_break_the_table() {
     assert!(!text.contains('\u{1b}'));
     insta::assert_snapshot!(text);
 }
+
+fn failed_log() -> &'static str {
+    "2026-11-23T09:00:01.0000000Z ##[group]Run npm ci\n\
+     2026-11-23T09:00:02.0000000Z added 812 packages in 9s\n\
+     2026-11-23T09:00:03.0000000Z ##[endgroup]\n\
+     2026-11-23T09:00:04.0000000Z ##[group]Run npm test\n\
+     2026-11-23T09:00:05.0000000Z \u{1b}[31mFAIL\u{1b}[39m src/payment.test.js\n\
+     2026-11-23T09:00:05.1000000Z   ● charge › rejects a card without amount\n\
+     2026-11-23T09:00:05.2000000Z     TypeError: Cannot read properties of undefined (reading 'amount')\n\
+     2026-11-23T09:00:05.3000000Z       at chargeCard (src/payment.js:118:23)\n\
+     2026-11-23T09:00:05.4000000Z Tests: 1 failed, 41 passed, 42 total\n\
+     2026-11-23T09:00:06.0000000Z ##[error]Process completed with exit code 1.\n"
+}
+
+#[test]
+fn runs_detail_with_jobs_and_pending_deployment() {
+    use flightdeck::domain::{Job, RunState, Step};
+    let mut s = loaded_state(200, 50);
+    go(&mut s, Tab::Runs);
+    update(&mut s, key('j'));
+    let id = s.runs.selected().unwrap().id;
+    update(&mut s, code(KeyCode::Enter));
+    let jobs = vec![
+        Job {
+            id: 1,
+            name: "deploy (production)".into(),
+            state: RunState::Waiting,
+            started_at: None,
+            completed_at: None,
+            url: String::new(),
+            steps: vec![],
+        },
+        Job {
+            id: 2,
+            name: "build".into(),
+            state: RunState::Success,
+            started_at: None,
+            completed_at: None,
+            url: String::new(),
+            steps: vec![
+                Step {
+                    number: 1,
+                    name: "Set up job".into(),
+                    state: RunState::Success,
+                },
+                Step {
+                    number: 2,
+                    name: "Run npm test".into(),
+                    state: RunState::Failure,
+                },
+            ],
+        },
+    ];
+    update(
+        &mut s,
+        Msg::JobsLoaded {
+            repo: "acme/checkout".into(),
+            run_id: id,
+            result: Ok(jobs),
+        },
+    );
+    s.messages.clear();
+    insta::assert_snapshot!(draw(&s).backend());
+}
+
+#[test]
+fn pr_detail_with_checks_reviews_and_files() {
+    use flightdeck::domain::PrFile;
+    let mut s = loaded_state(200, 50);
+    update(&mut s, code(KeyCode::Enter));
+    let files = vec![
+        PrFile {
+            filename: "src/payment.js".into(),
+            status: "modified".into(),
+            additions: 40,
+            deletions: 12,
+        },
+        PrFile {
+            filename: "src/payment.test.js".into(),
+            status: "added".into(),
+            additions: 88,
+            deletions: 0,
+        },
+    ];
+    update(
+        &mut s,
+        Msg::FilesLoaded {
+            repo: "acme/checkout".into(),
+            number: 101,
+            result: Ok(files),
+        },
+    );
+    s.messages.clear();
+    insta::assert_snapshot!(draw(&s).backend());
+}
+
+#[test]
+fn failed_log_view() {
+    let mut s = loaded_state(100, 30);
+    go(&mut s, Tab::Runs);
+    let id = s.runs.selected().unwrap().id;
+    update(&mut s, key('l'));
+    update(
+        &mut s,
+        Msg::JobsLoaded {
+            repo: "acme/checkout".into(),
+            run_id: id,
+            result: Ok(vec![flightdeck::domain::Job {
+                id: 77,
+                name: "test (node 20)".into(),
+                state: flightdeck::domain::RunState::Failure,
+                started_at: None,
+                completed_at: None,
+                url: String::new(),
+                steps: vec![],
+            }]),
+        },
+    );
+    let triage = flightdeck::analysis::ci_log::triage(failed_log());
+    update(
+        &mut s,
+        Msg::LogLoaded {
+            job_id: 77,
+            result: Ok(triage),
+        },
+    );
+    s.messages.clear();
+    let text = format!("{}", draw(&s).backend());
+    assert!(!text.contains('\u{1b}'));
+    insta::assert_snapshot!(text);
+}
+
+#[test]
+fn approve_confirmation_names_the_target_loudly() {
+    let mut s = loaded_state(100, 30);
+    go(&mut s, Tab::Runs);
+    update(&mut s, key('j'));
+    update(&mut s, key('a'));
+    insta::assert_snapshot!(draw(&s).backend());
+}
+
+#[test]
+fn sorted_and_grouped() {
+    let mut s = loaded_state(120, 20);
+    update(&mut s, key('b'));
+    update(&mut s, key('s'));
+    update(&mut s, key('s'));
+    update(&mut s, key('S'));
+    s.messages.clear();
+    insta::assert_snapshot!(draw(&s).backend());
+}

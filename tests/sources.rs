@@ -154,6 +154,9 @@ fn unix_now() -> i64 {
 // ---------------------------------------------------------------------------------------------
 // GitHub
 
+/// Requests of one GitHub poll of the demo world at t=0.
+const DEMO_POLL_REQUESTS: u64 = 2 * 2 + 8 * 4 + 1;
+
 #[tokio::test]
 async fn github_poll_reads_the_demo_prs_and_runs() {
     let world = frozen(0.0).await;
@@ -201,8 +204,36 @@ async fn github_poll_reads_the_demo_prs_and_runs() {
         .expect("CI of #418");
     assert_eq!(failed.state, RunState::Failure);
     assert!(runs.iter().all(|r| r.started_at.is_some()));
-    assert_eq!(world.requests().github, 4, "pulls + runs of two repos");
-    assert_eq!(gh.requests, 4);
+    // 2 lists × 2 repos, then per PR: detail, reviews, check runs, combined status (8 × 4), and the
+    // held run's pending deployments.
+    assert_eq!(world.requests().github, DEMO_POLL_REQUESTS);
+    assert_eq!(gh.requests(), DEMO_POLL_REQUESTS);
+    let held = runs
+        .iter()
+        .find(|r| r.state == RunState::Waiting)
+        .expect("the held deployment");
+    assert_eq!(held.pending.len(), 1);
+    assert_eq!(held.pending[0].environment, "production");
+    assert!(held.pending[0].can_approve);
+    // Per-PR facts from the extra requests.
+    let pr = |n: u64| prs.iter().find(|p| p.number == n).unwrap();
+    assert_eq!(pr(418).checks.unwrap().failed, 1, "#418's CI failed");
+    assert_eq!(pr(418).mergeable.as_deref(), Some("unstable"));
+    assert_eq!(
+        pr(418).review,
+        Some(flightdeck::domain::ReviewDecision::Approved),
+        "mara-k's later approval replaces her earlier request for changes"
+    );
+    assert_eq!(
+        pr(415).review,
+        Some(flightdeck::domain::ReviewDecision::ChangesRequested)
+    );
+    assert_eq!(pr(421).mergeable.as_deref(), Some("dirty"));
+    assert!(pr(412).checks.unwrap().failed == 0 && pr(412).checks.unwrap().passed > 0);
+    assert!(
+        prs.iter()
+            .all(|p| p.additions.is_some() && p.review.is_some())
+    );
 }
 
 #[tokio::test]
@@ -221,7 +252,7 @@ async fn github_second_poll_is_answered_by_304s() {
     let after = world.requests();
     let sent = after.github - before.github;
     let not_modified = after.github_not_modified - before.github_not_modified;
-    assert_eq!(sent, 4);
+    assert_eq!(sent, DEMO_POLL_REQUESTS);
     assert_eq!(
         not_modified, sent,
         "every request of the second poll is a 304"
@@ -235,7 +266,7 @@ async fn github_second_poll_is_answered_by_304s() {
     };
     let rate = rate.expect("x-ratelimit-* read");
     assert_eq!(rate.limit, 5000);
-    assert_eq!(rate.remaining, 5000 - 4);
+    assert_eq!(rate.remaining, 5000 - DEMO_POLL_REQUESTS);
 }
 
 #[tokio::test]
@@ -256,7 +287,9 @@ async fn github_max_items_caps_each_list_against_the_demo() {
     assert_eq!(of("acme/web"), [91, 90, 88]);
     assert_eq!(runs.iter().filter(|r| r.repo == "acme/checkout").count(), 3);
     assert_eq!(runs.iter().filter(|r| r.repo == "acme/web").count(), 2);
-    assert_eq!(world.requests().github, 4, "one page per list");
+    // One page per list (4), then per kept PR: detail, reviews, check runs, status (6 × 4), and the
+    // held run's pending deployments.
+    assert_eq!(world.requests().github, 4 + 6 * 4 + 1, "one page per list");
 }
 
 /// A GitHub stand-in that pages 2 items at a time whatever `per_page` says, linking pages with
@@ -341,12 +374,26 @@ async fn github_follows_link_next_until_max_items() {
         [1, 2, 3, 4, 5]
     );
     assert_eq!(runs.len(), 5);
+    // The PR list and the run list are fetched side by side; each follows its own links in order.
+    let of = |log: &[String], prefix: &str| -> Vec<String> {
+        log.iter()
+            .filter(|l| l.starts_with(prefix))
+            .cloned()
+            .collect()
+    };
+    let log = p.log.lock().unwrap().clone();
+    assert_eq!(log.len(), 6, "{log:?}");
     assert_eq!(
-        *p.log.lock().unwrap(),
+        of(&log, "/repos/o/r/pulls"),
         [
             "/repos/o/r/pulls?state=open&per_page=30",
             "/repos/o/r/pulls?cursor=c2",
             "/repos/o/r/pulls?cursor=c3",
+        ]
+    );
+    assert_eq!(
+        of(&log, "/repos/o/r/actions"),
+        [
             "/repos/o/r/actions/runs?per_page=30",
             "/repos/o/r/actions/runs?cursor=c2",
             "/repos/o/r/actions/runs?cursor=c3",
@@ -362,16 +409,25 @@ async fn github_follows_link_next_until_max_items() {
         runs.iter().map(|r| r.run_number).collect::<Vec<_>>(),
         [1, 2, 3]
     );
+    let log = p.log.lock().unwrap().clone();
     assert_eq!(
-        *p.log.lock().unwrap(),
+        of(&log, "/repos/o/r/pulls"),
         [
             "/repos/o/r/pulls?state=open&per_page=3",
             "/repos/o/r/pulls?cursor=c2",
+        ]
+    );
+    assert_eq!(
+        of(&log, "/repos/o/r/actions"),
+        [
             "/repos/o/r/actions/runs?per_page=3",
             "/repos/o/r/actions/runs?cursor=c2",
         ]
     );
-    assert_eq!(gh.requests, 4);
+    // 4 list pages, and per kept PR the detail and reviews requests, which this stand-in answers
+    // with 404 (leaving those fields empty instead of failing the poll). Its PRs have no head SHA,
+    // so no checks are asked for.
+    assert_eq!(gh.requests(), 4 + 3 * 2);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -698,8 +754,8 @@ async fn poller_polls_and_refresh_polls_again_promptly() {
     assert!(asked.elapsed() < Duration::from_secs(5));
     // The refreshed poll was served by 304s.
     let now = world.requests();
-    assert_eq!(now.github - requests, 4);
-    assert_eq!(now.github_not_modified, 4);
+    assert_eq!(now.github - requests, DEMO_POLL_REQUESTS);
+    assert_eq!(now.github_not_modified, DEMO_POLL_REQUESTS);
 
     // Nothing more until the cadence (or another refresh).
     assert!(
@@ -803,9 +859,9 @@ async fn poller_is_single_flight_under_refresh_storms() {
     // Five refreshes during a poll collapse into one more poll: 1 + 3 storms = 4 polls (up to 7
     // if the test thread lags so far behind that a storm lands between polls); never 1 + 3 * 5.
     assert!((4..=7).contains(&started), "{started} polls: {events:?}");
-    assert_eq!(
-        slow.max_in_flight.load(Ordering::SeqCst),
-        1,
-        "requests overlapped"
+    // Within one poll the PR and run lists are fetched together; two polls never overlap.
+    assert!(
+        slow.max_in_flight.load(Ordering::SeqCst) <= 2,
+        "requests of two polls overlapped"
     );
 }

@@ -165,7 +165,7 @@ fn quit_by_key_ctrl_c_and_signal() {
 #[test]
 fn remapped_keys_drive_update() {
     let mut o = BTreeMap::new();
-    o.insert("quit".to_string(), KeyList::One("x".into()));
+    o.insert("quit".to_string(), KeyList::One("Q".into()));
     o.insert(
         "down".to_string(),
         KeyList::Many(vec!["n".into(), "down".into()]),
@@ -177,7 +177,7 @@ fn remapped_keys_drive_update() {
     assert_eq!(s.prs.list.selected, 1);
     update(&mut s, key('j'));
     assert_eq!(s.prs.list.selected, 1, "j no longer moves");
-    assert_eq!(update(&mut s, key('x')), vec![Effect::Quit]);
+    assert_eq!(update(&mut s, key('Q')), vec![Effect::Quit]);
 }
 
 #[test]

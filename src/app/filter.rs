@@ -1,7 +1,9 @@
 //! Fuzzy matching for `/` filters and the command palette.
 //!
 //! A query is split on whitespace into terms; a row matches when every term is a (case-insensitive)
-//! subsequence of the row's search text. Rows keep their order in tables; the palette ranks by score.
+//! subsequence of the row's search text whose letters lie close together (within three times the
+//! term's length), so "chk" finds "checkout" but "alice" does not match letters scattered over a whole
+//! row. Rows keep their order in tables; the palette ranks by score.
 
 /// A parsed query.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -61,20 +63,9 @@ impl Query {
         }
         let mut out = Vec::new();
         for t in &self.terms {
-            let mut pos = Vec::with_capacity(t.chars.len());
-            let mut i = 0;
-            for &c in &t.chars {
-                while i < chars.len() && chars[i] != c {
-                    i += 1;
-                }
-                if i == chars.len() {
-                    pos.clear();
-                    break;
-                }
-                pos.push(i);
-                i += 1;
+            if let Some(pos) = windowed_match(&t.chars, &chars) {
+                out.extend(pos);
             }
-            out.extend(pos);
         }
         out.sort_unstable();
         out.dedup();
@@ -99,20 +90,67 @@ pub fn search_key(parts: &[&str]) -> String {
     }
 }
 
+/// How far apart a term's letters may lie: three times its length.
+fn max_span(len: usize) -> usize {
+    len * 3
+}
+
 fn term_matches(t: &Term, hay: &str) -> bool {
     if t.ascii {
-        let mut rest = hay.as_bytes();
-        for &b in &t.bytes {
-            match memchr::memchr(b, rest) {
-                Some(i) => rest = &rest[i + 1..],
-                None => return false,
+        let hay = hay.as_bytes();
+        let Some((&first, rest)) = t.bytes.split_first() else {
+            return true;
+        };
+        let span = max_span(t.bytes.len());
+        let mut from = 0;
+        while let Some(i) = memchr::memchr(first, &hay[from..]) {
+            let start = from + i;
+            let limit = (start + span).min(hay.len());
+            let mut pos = start + 1;
+            let found =
+                rest.iter()
+                    .all(|&b| match memchr::memchr(b, &hay[pos.min(limit)..limit]) {
+                        Some(j) => {
+                            pos += j + 1;
+                            true
+                        }
+                        None => false,
+                    });
+            if found {
+                return true;
             }
+            from = start + 1;
         }
-        true
+        false
     } else {
-        let mut it = hay.chars();
-        t.chars.iter().all(|&c| it.any(|h| h == c))
+        let hay: Vec<char> = hay.chars().collect();
+        windowed_match(&t.chars, &hay).is_some()
     }
+}
+
+/// The first match of `term` in `hay` whose letters lie within the span, as char positions.
+fn windowed_match(term: &[char], hay: &[char]) -> Option<Vec<usize>> {
+    let (&first, rest) = term.split_first()?;
+    let span = max_span(term.len());
+    for start in (0..hay.len()).filter(|&i| hay[i] == first) {
+        let limit = (start + span).min(hay.len());
+        let mut pos = vec![start];
+        let mut i = start + 1;
+        for &c in rest {
+            while i < limit && hay[i] != c {
+                i += 1;
+            }
+            if i >= limit {
+                break;
+            }
+            pos.push(i);
+            i += 1;
+        }
+        if pos.len() == term.len() {
+            return Some(pos);
+        }
+    }
+    None
 }
 
 fn score_term(term: &[char], text: &[char]) -> Option<i64> {
@@ -180,12 +218,24 @@ mod tests {
 
     proptest! {
         #[test]
-        fn text_always_matches_its_own_subsequences(text in "[a-zA-Z0-9 /_-]{0,40}", mask in any::<u64>()) {
-            let picked: String = text.chars().enumerate()
-                .filter(|(i, c)| mask & (1 << (i % 64)) != 0 && !c.is_whitespace())
-                .map(|(_, c)| c).collect();
-            let q = Query::new(&picked);
-            prop_assert!(q.matches(&search_key(&[&text])));
+        fn text_always_matches_its_own_words(text in "[a-zA-Z0-9 /_-]{0,40}", a in 0usize..40, len in 1usize..10) {
+            // Any piece of the text (a substring, split into words by the query parser) matches.
+            let chars: Vec<char> = text.chars().collect();
+            let start = a.min(chars.len());
+            let end = (start + len).min(chars.len());
+            let piece: String = chars[start..end].iter().collect();
+            prop_assert!(Query::new(&piece).matches(&search_key(&[&text])));
+        }
+
+        #[test]
+        fn a_match_keeps_its_letters_close(hay in "[a-z ]{0,60}", q in "[a-z]{1,6}") {
+            // Whatever matches, some window of 3×len characters holds the letters in order.
+            let query = Query::new(&q);
+            if query.matches(&hay) {
+                let chars: Vec<char> = hay.chars().collect();
+                let term: Vec<char> = q.chars().collect();
+                prop_assert!(windowed_match(&term, &chars).is_some());
+            }
         }
 
         #[test]

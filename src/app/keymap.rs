@@ -45,6 +45,14 @@ actions! {
     Open => "open", "Open the selected item in the browser (copies the URL over SSH)", ["o"];
     Copy => "copy", "Copy the selected item's URL (OSC 52)", ["y"];
     Errors => "errors", "Show the error history", ["!"];
+    Sort => "sort", "Sort by the next column (off, then each column in turn)", ["s"];
+    SortReverse => "sort-reverse", "Reverse the sort order", ["S"];
+    GroupByRepo => "group", "Group rows by repo (project, kind)", ["b"];
+    Logs => "logs", "Show the failed job's log: the lines that matter, then the whole log", ["l"];
+    Approve => "approve", "Approve the deployment the selected run waits for", ["a"];
+    Reject => "reject", "Reject the deployment the selected run waits for", ["x"];
+    RerunFailed => "rerun-failed", "Re-run the failed jobs of the selected run", ["F"];
+    CancelRun => "cancel-run", "Cancel the selected run", ["c"];
     NextTheme => "next-theme", "Switch to the next colour theme", [];
     ToggleMouse => "toggle-mouse", "Turn mouse support on or off", [];
 }
@@ -330,10 +338,10 @@ mod tests {
     #[test]
     fn remap_replaces_defaults() {
         let mut o = BTreeMap::new();
-        o.insert("quit".to_string(), KeyList::One("x".into()));
+        o.insert("quit".to_string(), KeyList::One("Q".into()));
         let km = Keymap::build(&o).unwrap();
         assert_eq!(
-            km.action_for(&ev(KeyCode::Char('x'), KeyModifiers::NONE)),
+            km.action_for(&ev(KeyCode::Char('Q'), KeyModifiers::SHIFT)),
             Some(Action::Quit)
         );
         assert_eq!(

@@ -5,17 +5,22 @@
 
 pub mod filter;
 pub mod keymap;
+pub mod ops;
 pub mod rows;
 
 use crate::analysis;
+use crate::analysis::ci_log::Triage;
 use crate::domain::{
-    Incident, PullRequest, RateLimit, ServiceRollout, SourceData, SourceId, Summary, WorkflowRun,
+    Incident, Job, PrFile, PullRequest, RateLimit, RunState, ServiceRollout, SourceData, SourceId,
+    Summary, WorkflowRun,
 };
 use crate::ui::theme::Theme;
 use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers, MouseEvent, MouseEventKind};
 use filter::Query;
 use keymap::{Action, Keymap};
+use ops::{Confirm, Focus, Op, Verdict};
 use rows::Row;
+use std::collections::{BTreeSet, HashMap};
 use time::OffsetDateTime;
 
 /// The five tabs, in order.
@@ -83,6 +88,29 @@ pub enum Msg {
         fetched_at: OffsetDateTime,
     },
     Notice(Level, String),
+    /// A run's jobs, fetched on demand.
+    JobsLoaded {
+        repo: String,
+        run_id: u64,
+        result: Result<Vec<Job>, String>,
+    },
+    /// A PR's files, fetched on demand.
+    FilesLoaded {
+        repo: String,
+        number: u64,
+        result: Result<Vec<PrFile>, String>,
+    },
+    /// A job's log, triaged off the UI task.
+    LogLoaded {
+        job_id: u64,
+        result: Result<Triage, String>,
+    },
+    /// A remote change finished (or was refused before it was sent).
+    OpFinished {
+        id: u64,
+        op: Op,
+        result: Result<String, String>,
+    },
     /// SIGTERM, SIGHUP or SIGINT.
     Terminate,
 }
@@ -98,6 +126,44 @@ pub enum Effect {
     OpenUrl(String),
     Copy(String),
     SetMouse(bool),
+    FetchJobs {
+        repo: String,
+        run_id: u64,
+    },
+    FetchPrFiles {
+        repo: String,
+        number: u64,
+    },
+    FetchLog {
+        repo: String,
+        job_id: u64,
+    },
+    /// Send a confirmed remote change. The runtime audits it before and after.
+    Execute {
+        id: u64,
+        op: Op,
+        comment: String,
+    },
+}
+
+/// Data fetched on demand.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Loadable<T> {
+    Loading,
+    Ready(T),
+    Failed(String),
+}
+
+/// The failed-log view of a run.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LogView {
+    pub repo: String,
+    pub run_id: u64,
+    pub title: String,
+    /// The job shown, once the run's jobs are known.
+    pub job: Option<(u64, String)>,
+    pub content: Loadable<Triage>,
+    pub scroll: usize,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -117,6 +183,9 @@ pub enum Mode {
     Errors {
         scroll: u16,
     },
+    Confirm(Box<Confirm>),
+    /// The failed-log view (`state.log`).
+    Log,
 }
 
 /// Filter, selection and scroll of one table.
@@ -128,6 +197,9 @@ pub struct ListState {
     pub filter: String,
     pub selected: usize,
     pub offset: usize,
+    /// Sorted by (column, descending); `None` keeps the source's order.
+    pub sort: Option<(usize, bool)>,
+    pub grouped: bool,
 }
 
 impl ListState {
@@ -221,6 +293,7 @@ impl<T: Row + PartialEq> Table<T> {
         let keep = self.list.selected_item().map(|i| self.items.swap_remove(i));
         self.list.set_keys(items.iter().map(Row::key).collect());
         self.items = items;
+        self.sort_view();
         if let Some(old) = keep
             && let Some(pos) = self
                 .list
@@ -237,6 +310,97 @@ impl<T: Row + PartialEq> Table<T> {
 
     pub fn selected(&self) -> Option<&T> {
         self.list.selected_item().and_then(|i| self.items.get(i))
+    }
+
+    /// Order the filtered view by the sort column (and by group first when grouped). Stable, so
+    /// equal keys keep the source's order.
+    fn sort_view(&mut self) {
+        let l = &mut self.list;
+        if l.sort.is_none() && !l.grouped {
+            l.view.sort_unstable();
+            return;
+        }
+        let items = &self.items;
+        let mut keyed: Vec<(Option<&str>, Option<rows::SortKey>, u32)> = l
+            .view
+            .iter()
+            .map(|&i| {
+                let it = &items[i as usize];
+                (
+                    l.grouped.then(|| it.group()),
+                    l.sort.map(|(c, _)| it.sort_key(c)),
+                    i,
+                )
+            })
+            .collect();
+        let desc = l.sort.is_some_and(|(_, d)| d);
+        keyed.sort_by(|a, b| {
+            a.0.cmp(&b.0).then_with(|| {
+                let o = match (&a.1, &b.1) {
+                    (Some(x), Some(y)) => x.compare(y),
+                    _ => std::cmp::Ordering::Equal,
+                };
+                if desc { o.reverse() } else { o }
+            })
+        });
+        l.view = keyed.into_iter().map(|(_, _, i)| i).collect();
+    }
+}
+
+/// What `update` does to any table, whatever its row type.
+pub trait TableOps {
+    fn list(&self) -> &ListState;
+    fn list_mut(&mut self) -> &mut ListState;
+    fn set_filter(&mut self, filter: String);
+    fn set_sort(&mut self, sort: Option<(usize, bool)>, grouped: bool);
+    fn columns(&self) -> &'static [&'static str];
+    fn len(&self) -> usize;
+    fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+    fn selected_link(&self) -> Option<(&str, bool)>;
+}
+
+impl<T: Row + PartialEq> TableOps for Table<T> {
+    fn list(&self) -> &ListState {
+        &self.list
+    }
+    fn list_mut(&mut self) -> &mut ListState {
+        &mut self.list
+    }
+    fn set_filter(&mut self, filter: String) {
+        let keep = self.list.selected_item();
+        let narrowing = !self.list.filter.is_empty() && filter.starts_with(&self.list.filter);
+        self.list.set_filter(filter);
+        if !narrowing {
+            self.sort_view();
+        }
+        if let Some(k) = keep
+            && let Some(pos) = self.list.view.iter().position(|&i| i as usize == k)
+        {
+            self.list.selected = pos;
+        }
+        self.list.clamp();
+    }
+    fn set_sort(&mut self, sort: Option<(usize, bool)>, grouped: bool) {
+        let keep = self.list.selected_item();
+        self.list.sort = sort;
+        self.list.grouped = grouped;
+        self.sort_view();
+        if let Some(k) = keep
+            && let Some(pos) = self.list.view.iter().position(|&i| i as usize == k)
+        {
+            self.list.selected = pos;
+        }
+    }
+    fn columns(&self) -> &'static [&'static str] {
+        T::COLUMNS
+    }
+    fn len(&self) -> usize {
+        self.items.len()
+    }
+    fn selected_link(&self) -> Option<(&str, bool)> {
+        self.selected().map(|r| (r.url(), r.production()))
     }
 }
 
@@ -285,6 +449,15 @@ pub struct State {
     pub quit: bool,
     /// Something visible changed since the last draw.
     pub dirty: bool,
+    /// Jobs of runs, fetched when a run's detail or log is shown (keyed by run id, with the run's
+    /// `updated_at` they were fetched for).
+    pub jobs: HashMap<u64, (Option<OffsetDateTime>, Loadable<Vec<Job>>)>,
+    /// Files of PRs ("repo#n"), fetched when a PR's detail is shown.
+    pub pr_files: HashMap<String, (Option<OffsetDateTime>, Loadable<Vec<PrFile>>)>,
+    pub log: Option<LogView>,
+    /// Targets with a remote change in flight: the same change is never sent twice.
+    pub ops_in_flight: BTreeSet<String>,
+    pub next_op_id: u64,
 }
 
 const MESSAGE_HISTORY: usize = 200;
@@ -317,6 +490,31 @@ impl State {
             now,
             quit: false,
             dirty: true,
+            jobs: HashMap::new(),
+            pr_files: HashMap::new(),
+            log: None,
+            ops_in_flight: BTreeSet::new(),
+            next_op_id: 1,
+        }
+    }
+
+    pub fn table(&self, tab: Tab) -> &dyn TableOps {
+        match tab {
+            Tab::Prs => &self.prs,
+            Tab::Runs => &self.runs,
+            Tab::Rollouts => &self.rollouts,
+            Tab::Incidents => &self.incidents,
+            Tab::Ai => &self.summaries,
+        }
+    }
+
+    fn table_mut(&mut self, tab: Tab) -> &mut dyn TableOps {
+        match tab {
+            Tab::Prs => &mut self.prs,
+            Tab::Runs => &mut self.runs,
+            Tab::Rollouts => &mut self.rollouts,
+            Tab::Incidents => &mut self.incidents,
+            Tab::Ai => &mut self.summaries,
         }
     }
 
@@ -333,40 +531,16 @@ impl State {
     }
 
     pub fn list(&self, tab: Tab) -> &ListState {
-        match tab {
-            Tab::Prs => &self.prs.list,
-            Tab::Runs => &self.runs.list,
-            Tab::Rollouts => &self.rollouts.list,
-            Tab::Incidents => &self.incidents.list,
-            Tab::Ai => &self.summaries.list,
-        }
+        self.table(tab).list()
     }
 
     fn list_mut(&mut self, tab: Tab) -> &mut ListState {
-        match tab {
-            Tab::Prs => &mut self.prs.list,
-            Tab::Runs => &mut self.runs.list,
-            Tab::Rollouts => &mut self.rollouts.list,
-            Tab::Incidents => &mut self.incidents.list,
-            Tab::Ai => &mut self.summaries.list,
-        }
+        self.table_mut(tab).list_mut()
     }
 
     /// The selected row's URL and whether it is a production target.
     pub fn selected_row(&self) -> Option<(&str, bool)> {
-        fn pick<T: Row>(t: &Table<T>) -> Option<(&str, bool)> {
-            t.list
-                .selected_item()
-                .and_then(|i| t.items.get(i))
-                .map(|r| (r.url(), r.production()))
-        }
-        match self.tab {
-            Tab::Prs => pick(&self.prs),
-            Tab::Runs => pick(&self.runs),
-            Tab::Rollouts => pick(&self.rollouts),
-            Tab::Incidents => pick(&self.incidents),
-            Tab::Ai => pick(&self.summaries),
-        }
+        self.table(self.tab).selected_link()
     }
 
     /// Draw the loud production frame: the selected row acts on a production environment.
@@ -497,6 +671,157 @@ impl State {
 
 /// Apply one message. The only code that mutates [`State`].
 pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
+    let wants_detail = matches!(
+        msg,
+        Msg::Key(_) | Msg::Mouse(_) | Msg::Loaded { .. } | Msg::Resize(..)
+    );
+    let mut effects = apply(state, msg);
+    if wants_detail && !state.quit {
+        effects.extend(detail_effects(state));
+    }
+    effects
+}
+
+/// "approve deployment of acme/checkout Deploy #412 to production"
+fn describe_op(op: &Op) -> String {
+    match op {
+        Op::ReviewDeployment {
+            repo,
+            workflow,
+            run_number,
+            environments,
+            verdict,
+            ..
+        } => format!(
+            "{} deployment of {repo} {workflow} #{run_number} to {}",
+            if *verdict == Verdict::Approve {
+                "Approve"
+            } else {
+                "Reject"
+            },
+            environments.join(", ")
+        ),
+        Op::RerunFailedJobs {
+            repo,
+            workflow,
+            run_number,
+            ..
+        } => format!("Re-run failed jobs of {repo} {workflow} #{run_number}"),
+        Op::CancelRun {
+            repo,
+            workflow,
+            run_number,
+            ..
+        } => format!("Cancel {repo} {workflow} #{run_number}"),
+    }
+}
+
+/// Fetch what the visible detail pane needs and does not have yet.
+fn detail_effects(state: &mut State) -> Vec<Effect> {
+    if !state.detail || state.mode != Mode::Normal {
+        return Vec::new();
+    }
+    match state.tab {
+        Tab::Runs => {
+            let Some(run) = state.runs.selected() else {
+                return Vec::new();
+            };
+            let (repo, id, updated) = (run.repo.clone(), run.id, run.updated_at);
+            request_jobs(state, repo, id, updated)
+        }
+        Tab::Prs => {
+            let Some(pr) = state.prs.selected() else {
+                return Vec::new();
+            };
+            let key = format!("{}#{}", pr.repo, pr.number);
+            let (repo, number, updated) = (pr.repo.clone(), pr.number, pr.updated_at);
+            let fresh = state
+                .pr_files
+                .get(&key)
+                .is_some_and(|(u, l)| *u == updated && !matches!(l, Loadable::Failed(_)));
+            if fresh {
+                return Vec::new();
+            }
+            state.pr_files.insert(key, (updated, Loadable::Loading));
+            vec![Effect::FetchPrFiles { repo, number }]
+        }
+        _ => Vec::new(),
+    }
+}
+
+/// Ask for a run's jobs unless they are known for the run's current state.
+fn request_jobs(
+    state: &mut State,
+    repo: String,
+    run_id: u64,
+    updated: Option<OffsetDateTime>,
+) -> Vec<Effect> {
+    let fresh = state
+        .jobs
+        .get(&run_id)
+        .is_some_and(|(u, l)| *u == updated && !matches!(l, Loadable::Failed(_)));
+    if fresh {
+        return Vec::new();
+    }
+    state.jobs.insert(run_id, (updated, Loadable::Loading));
+    vec![Effect::FetchJobs { repo, run_id }]
+}
+
+fn on_jobs(state: &mut State, run_id: u64, result: Result<Vec<Job>, String>) -> Vec<Effect> {
+    let Some(entry) = state.jobs.get_mut(&run_id) else {
+        return Vec::new();
+    };
+    entry.1 = match result {
+        Ok(j) => Loadable::Ready(j),
+        Err(e) => Loadable::Failed(crate::sanitize::clean(&e)),
+    };
+    state.dirty = true;
+    // A log view waiting for this run's jobs can now ask for the log.
+    let waiting = state
+        .log
+        .as_ref()
+        .is_some_and(|l| l.run_id == run_id && l.job.is_none());
+    if waiting {
+        return pick_log_job(state);
+    }
+    Vec::new()
+}
+
+/// Choose the job whose log to show (the first failed one, else the first), and fetch its log.
+fn pick_log_job(state: &mut State) -> Vec<Effect> {
+    let Some(log) = &mut state.log else {
+        return Vec::new();
+    };
+    match state.jobs.get(&log.run_id).map(|(_, l)| l) {
+        Some(Loadable::Ready(jobs)) => {
+            let job = jobs
+                .iter()
+                .find(|j| j.state == RunState::Failure)
+                .or_else(|| jobs.first());
+            match job {
+                Some(j) => {
+                    log.job = Some((j.id, j.name.clone()));
+                    log.content = Loadable::Loading;
+                    vec![Effect::FetchLog {
+                        repo: log.repo.clone(),
+                        job_id: j.id,
+                    }]
+                }
+                None => {
+                    log.content = Loadable::Failed("this run has no jobs".into());
+                    Vec::new()
+                }
+            }
+        }
+        Some(Loadable::Failed(e)) => {
+            log.content = Loadable::Failed(format!("could not list the jobs: {e}"));
+            Vec::new()
+        }
+        _ => Vec::new(),
+    }
+}
+
+fn apply(state: &mut State, msg: Msg) -> Vec<Effect> {
     match msg {
         Msg::Key(key) => {
             if key.kind == KeyEventKind::Release {
@@ -511,7 +836,7 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
                 Mode::Filter { .. } => {
                     let f = format!("{}{}", state.list(state.tab).filter, clean);
                     let tab = state.tab;
-                    state.list_mut(tab).set_filter(f);
+                    state.table_mut(tab).set_filter(f);
                 }
                 Mode::Palette { input, selected } => {
                     input.push_str(&clean);
@@ -561,6 +886,54 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
         Msg::Notice(level, text) => {
             state.push_message(level, text);
             Vec::new()
+        }
+        Msg::JobsLoaded {
+            repo: _,
+            run_id,
+            result,
+        } => on_jobs(state, run_id, result),
+        Msg::FilesLoaded {
+            repo,
+            number,
+            result,
+        } => {
+            let key = format!("{repo}#{number}");
+            if let Some(entry) = state.pr_files.get_mut(&key) {
+                entry.1 = match result {
+                    Ok(f) => Loadable::Ready(f),
+                    Err(e) => Loadable::Failed(crate::sanitize::clean(&e)),
+                };
+                state.dirty = true;
+            }
+            Vec::new()
+        }
+        Msg::LogLoaded { job_id, result } => {
+            if let Some(log) = &mut state.log
+                && log.job.as_ref().is_some_and(|(id, _)| *id == job_id)
+            {
+                log.content = match result {
+                    Ok(t) => Loadable::Ready(t),
+                    Err(e) => Loadable::Failed(crate::sanitize::clean(&e)),
+                };
+                // Start at the lines that matter.
+                log.scroll = 0;
+                state.dirty = true;
+            }
+            Vec::new()
+        }
+        Msg::OpFinished { id: _, op, result } => {
+            state.ops_in_flight.remove(&op.target_key());
+            match result {
+                Ok(detail) => state.push_message(
+                    Level::Info,
+                    format!("{}: done ({detail})", describe_op(&op)),
+                ),
+                Err(e) => state.push_message(
+                    Level::Error,
+                    format!("{}: {}", describe_op(&op), crate::sanitize::clean(&e)),
+                ),
+            }
+            vec![Effect::Refresh(Some(SourceId::GitHub))]
         }
         Msg::Terminate => {
             state.quit = true;
@@ -663,6 +1036,8 @@ fn on_key(state: &mut State, key: KeyEvent) -> Vec<Effect> {
             }
             Vec::new()
         }
+        Mode::Confirm(c) => on_confirm_key(state, key, *c),
+        Mode::Log => on_log_key(state, key),
         Mode::Normal => match state.keymap.action_for(&key) {
             Some(a) => run_action(state, a),
             None => Vec::new(),
@@ -674,14 +1049,14 @@ fn on_filter_key(state: &mut State, key: KeyEvent, before: String) -> Vec<Effect
     let tab = state.tab;
     match key.code {
         KeyCode::Esc => {
-            state.list_mut(tab).set_filter(before);
+            state.table_mut(tab).set_filter(before);
             state.mode = Mode::Normal;
         }
         KeyCode::Enter => state.mode = Mode::Normal,
         KeyCode::Backspace => {
             let mut f = state.list(tab).filter.clone();
             f.pop();
-            state.list_mut(tab).set_filter(f);
+            state.table_mut(tab).set_filter(f);
         }
         KeyCode::Down => {
             let h = state.list_height();
@@ -697,12 +1072,12 @@ fn on_filter_key(state: &mut State, key: KeyEvent, before: String) -> Vec<Effect
             return run_action(state, Action::Quit);
         }
         KeyCode::Char('u') if key.modifiers.contains(KeyModifiers::CONTROL) => {
-            state.list_mut(tab).set_filter(String::new());
+            state.table_mut(tab).set_filter(String::new());
         }
         KeyCode::Char(c) if !key.modifiers.contains(KeyModifiers::CONTROL) => {
             let mut f = state.list(tab).filter.clone();
             f.push(c);
-            state.list_mut(tab).set_filter(f);
+            state.table_mut(tab).set_filter(f);
         }
         _ => {}
     }
@@ -826,7 +1201,7 @@ pub fn run_action(state: &mut State, action: Action) -> Vec<Effect> {
             if state.detail {
                 state.detail = false;
             } else if !state.list(tab).filter.is_empty() {
-                state.list_mut(tab).set_filter(String::new());
+                state.table_mut(tab).set_filter(String::new());
             }
             Vec::new()
         }
@@ -868,6 +1243,65 @@ pub fn run_action(state: &mut State, action: Action) -> Vec<Effect> {
                 Vec::new()
             }
         },
+        Action::Sort | Action::SortReverse | Action::GroupByRepo => {
+            let cols = state.table(tab).columns().len();
+            let l = state.list(tab);
+            let (mut sort, mut grouped) = (l.sort, l.grouped);
+            match action {
+                Action::Sort => {
+                    sort = match sort {
+                        None => Some((0, false)),
+                        Some((c, d)) if c + 1 < cols => Some((c + 1, d)),
+                        Some(_) => None,
+                    }
+                }
+                Action::SortReverse => {
+                    sort = Some(sort.map_or((0, true), |(c, d)| (c, !d)));
+                }
+                _ => grouped = !grouped,
+            }
+            state.table_mut(tab).set_sort(sort, grouped);
+            let h = state.list_height();
+            state.list_mut(tab).scroll_into_view(h);
+            let what = match sort {
+                Some((c, d)) => format!(
+                    "Sorted by {} {}",
+                    state.table(tab).columns()[c],
+                    if d { "▼" } else { "▲" }
+                ),
+                None => "Unsorted (source order)".into(),
+            };
+            let group = if grouped { ", grouped" } else { "" };
+            state.push_message(Level::Info, format!("{what}{group}"));
+            Vec::new()
+        }
+        Action::Logs => {
+            if tab != Tab::Runs {
+                state.push_message(Level::Warn, "Logs are on the Runs tab (2)");
+                return Vec::new();
+            }
+            let Some(run) = state.runs.selected() else {
+                return Vec::new();
+            };
+            let (repo, id, updated) = (run.repo.clone(), run.id, run.updated_at);
+            state.log = Some(LogView {
+                repo: repo.clone(),
+                run_id: id,
+                title: format!("{} · {} #{}", run.repo, run.workflow, run.run_number),
+                job: None,
+                content: Loadable::Loading,
+                scroll: 0,
+            });
+            state.mode = Mode::Log;
+            let mut fx = request_jobs(state, repo, id, updated);
+            if fx.is_empty() {
+                fx = pick_log_job(state);
+            }
+            fx
+        }
+        Action::Approve | Action::Reject | Action::RerunFailed | Action::CancelRun => {
+            start_op(state, action)
+        }
         Action::NextTheme => {
             state.theme = (state.theme + 1) % state.themes.len();
             let name = state.theme().name.clone();
@@ -934,4 +1368,232 @@ fn on_mouse(state: &mut State, ev: MouseEvent) -> Vec<Effect> {
         }
         _ => Vec::new(),
     }
+}
+
+/// Build the change an action asks for on the selected run, after the read-only and in-flight checks,
+/// and open its confirmation.
+fn start_op(state: &mut State, action: Action) -> Vec<Effect> {
+    let verb = action.name();
+    if state.read_only {
+        state.push_message(
+            Level::Warn,
+            format!("Read-only: {verb} is disabled (started with --readonly or read_only = true)"),
+        );
+        return Vec::new();
+    }
+    if state.tab != Tab::Runs {
+        state.push_message(
+            Level::Warn,
+            format!("{verb} acts on a run: switch to Runs (2)"),
+        );
+        return Vec::new();
+    }
+    let Some(run) = state.runs.selected().cloned() else {
+        state.push_message(Level::Warn, "No run selected");
+        return Vec::new();
+    };
+    let label = format!("{} {} #{}", run.repo, run.workflow, run.run_number);
+    let production_envs: Vec<&str> = state
+        .rollouts
+        .items
+        .iter()
+        .filter(|r| r.production)
+        .map(|r| r.environment.as_str())
+        .collect();
+    let op = match action {
+        Action::Approve | Action::Reject => {
+            if run.pending.is_empty() {
+                let why = if run.state == RunState::Waiting {
+                    "its pending deployments are not loaded yet; try again after the next poll"
+                } else {
+                    "it is not waiting for approval"
+                };
+                state.push_message(Level::Warn, format!("Cannot {verb} {label}: {why}"));
+                return Vec::new();
+            }
+            let environments: Vec<String> =
+                run.pending.iter().map(|p| p.environment.clone()).collect();
+            Op::ReviewDeployment {
+                production: environments.iter().any(|e| {
+                    e.eq_ignore_ascii_case("production")
+                        || production_envs.iter().any(|p| p.eq_ignore_ascii_case(e))
+                }),
+                can_approve: run.pending.iter().all(|p| p.can_approve),
+                environment_ids: run.pending.iter().map(|p| p.environment_id).collect(),
+                environments,
+                repo: run.repo,
+                run_id: run.id,
+                run_number: run.run_number,
+                workflow: run.workflow,
+                sha: run.sha,
+                branch: run.branch,
+                verdict: if action == Action::Approve {
+                    Verdict::Approve
+                } else {
+                    Verdict::Reject
+                },
+            }
+        }
+        Action::RerunFailed => {
+            if !matches!(run.state, RunState::Failure | RunState::Cancelled) {
+                state.push_message(
+                    Level::Warn,
+                    format!(
+                        "Cannot re-run {label}: it has no failed jobs ({})",
+                        run.state.label()
+                    ),
+                );
+                return Vec::new();
+            }
+            Op::RerunFailedJobs {
+                repo: run.repo,
+                run_id: run.id,
+                run_number: run.run_number,
+                workflow: run.workflow,
+                branch: run.branch,
+            }
+        }
+        _ => {
+            if !matches!(
+                run.state,
+                RunState::Queued | RunState::InProgress | RunState::Waiting
+            ) {
+                state.push_message(
+                    Level::Warn,
+                    format!("Cannot cancel {label}: it is {}", run.state.label()),
+                );
+                return Vec::new();
+            }
+            Op::CancelRun {
+                repo: run.repo,
+                run_id: run.id,
+                run_number: run.run_number,
+                workflow: run.workflow,
+                branch: run.branch,
+            }
+        }
+    };
+    if state.ops_in_flight.contains(&op.target_key()) {
+        state.push_message(
+            Level::Warn,
+            format!("A change to {label} is already being sent; wait for its result"),
+        );
+        return Vec::new();
+    }
+    let default_comment = match &op {
+        Op::ReviewDeployment {
+            verdict: Verdict::Approve,
+            ..
+        } => "Approved from flightdeck",
+        Op::ReviewDeployment { .. } => "Rejected from flightdeck",
+        _ => "",
+    };
+    state.mode = Mode::Confirm(Box::new(Confirm::new(op, default_comment)));
+    Vec::new()
+}
+
+fn on_confirm_key(state: &mut State, key: KeyEvent, mut c: Confirm) -> Vec<Effect> {
+    let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
+    match key.code {
+        KeyCode::Esc => {
+            state.mode = Mode::Normal;
+            state.push_message(Level::Info, "Cancelled: nothing was sent");
+            return Vec::new();
+        }
+        KeyCode::Tab => c.next_focus(),
+        KeyCode::BackTab => c.prev_focus(),
+        _ if c.focus == Focus::Comment => {
+            if let Some(t) = &mut c.comment {
+                // Untrusted? No: the operator types it. Still, control characters are kept out.
+                t.input(key);
+            }
+        }
+        KeyCode::Left | KeyCode::Right | KeyCode::Char('h') | KeyCode::Char('l') => {
+            c.focus = if c.focus == Focus::No {
+                Focus::Yes
+            } else {
+                Focus::No
+            };
+        }
+        KeyCode::Char('n') | KeyCode::Char('q') => {
+            state.mode = Mode::Normal;
+            state.push_message(Level::Info, "Cancelled: nothing was sent");
+            return Vec::new();
+        }
+        KeyCode::Char('c') if ctrl => {
+            state.mode = Mode::Normal;
+            return run_action(state, Action::Quit);
+        }
+        KeyCode::Enter if c.focus == Focus::Yes => {
+            state.mode = Mode::Normal;
+            return execute(state, c);
+        }
+        KeyCode::Enter => {
+            state.mode = Mode::Normal;
+            state.push_message(Level::Info, "Cancelled: nothing was sent");
+            return Vec::new();
+        }
+        _ => {}
+    }
+    state.mode = Mode::Confirm(Box::new(c));
+    Vec::new()
+}
+
+/// Send a confirmed change: once per target at a time, never in read-only.
+fn execute(state: &mut State, c: Confirm) -> Vec<Effect> {
+    if state.read_only {
+        state.push_message(Level::Warn, "Read-only: nothing was sent");
+        return Vec::new();
+    }
+    let key = c.op.target_key();
+    if !state.ops_in_flight.insert(key) {
+        state.push_message(Level::Warn, "That change is already being sent");
+        return Vec::new();
+    }
+    let id = state.next_op_id;
+    state.next_op_id += 1;
+    let comment = crate::sanitize::clean_multiline(c.comment_text().trim());
+    state.push_message(Level::Info, format!("Sending: {}…", describe_op(&c.op)));
+    vec![Effect::Execute {
+        id,
+        op: c.op,
+        comment,
+    }]
+}
+
+fn on_log_key(state: &mut State, key: KeyEvent) -> Vec<Effect> {
+    let Some(log) = &mut state.log else {
+        state.mode = Mode::Normal;
+        return Vec::new();
+    };
+    let page = state.size.1.saturating_sub(6).max(1) as usize;
+    let len = match &log.content {
+        Loadable::Ready(t) => t.lines.len(),
+        _ => 0,
+    };
+    let action = state.keymap.action_for(&key);
+    match (key.code, action) {
+        (KeyCode::Esc, _) | (_, Some(Action::Back)) | (KeyCode::Char('q'), _) => {
+            state.mode = Mode::Normal;
+            state.log = None;
+        }
+        (_, Some(Action::Quit)) => return run_action(state, Action::Quit),
+        (_, Some(Action::Down)) => log.scroll = (log.scroll + 1).min(len),
+        (_, Some(Action::Up)) => log.scroll = log.scroll.saturating_sub(1),
+        (_, Some(Action::PageDown)) => log.scroll = (log.scroll + page).min(len),
+        (_, Some(Action::PageUp)) => log.scroll = log.scroll.saturating_sub(page),
+        (_, Some(Action::Top)) => log.scroll = 0,
+        (_, Some(Action::Bottom)) => log.scroll = len,
+        (_, Some(Action::Refresh)) => {
+            if let Some((job_id, _)) = log.job {
+                log.content = Loadable::Loading;
+                return vec![Effect::FetchLog {
+                    repo: log.repo.clone(),
+                    job_id,
+                }];
+            }
+        }
+        _ => {}
+    }
+    Vec::new()
 }

@@ -1,13 +1,42 @@
-//! How each kind of row is searched, identified and linked.
+//! How each kind of row is searched, identified, sorted and linked.
 
 use super::filter::search_key;
 use crate::domain::{Incident, PullRequest, ServiceRollout, Summary, WorkflowRun};
+use std::cmp::Ordering;
+use time::OffsetDateTime;
 
-/// A table row: its search text, its identity (to keep the selection across polls) and its link.
+/// A value a column sorts by.
+#[derive(Debug, Clone, PartialEq)]
+pub enum SortKey {
+    Text(String),
+    Num(f64),
+    Time(Option<OffsetDateTime>),
+}
+
+impl SortKey {
+    pub fn compare(&self, other: &SortKey) -> Ordering {
+        match (self, other) {
+            (SortKey::Text(a), SortKey::Text(b)) => a.cmp(b),
+            (SortKey::Num(a), SortKey::Num(b)) => a.total_cmp(b),
+            (SortKey::Time(a), SortKey::Time(b)) => a.cmp(b),
+            _ => Ordering::Equal,
+        }
+    }
+    fn text(s: &str) -> SortKey {
+        SortKey::Text(s.to_lowercase())
+    }
+}
+
+/// A table row: its search text, its identity, its columns and its link.
 pub trait Row {
+    /// Column titles, in display order.
+    const COLUMNS: &'static [&'static str];
     fn key(&self) -> String;
     /// Whether `other` is the same item (possibly changed), without allocating.
     fn same_as(&self, other: &Self) -> bool;
+    fn sort_key(&self, column: usize) -> SortKey;
+    /// The value rows are grouped by (repo, project, kind).
+    fn group(&self) -> &str;
     fn url(&self) -> &str;
     /// Whether acting on this row touches a production environment.
     fn production(&self) -> bool {
@@ -16,9 +45,14 @@ pub trait Row {
 }
 
 impl Row for PullRequest {
+    const COLUMNS: &'static [&'static str] = &[
+        "Repo", "#", "Title", "Author", "Age", "Checks", "Review", "Merge", "Size", "Labels",
+    ];
     fn key(&self) -> String {
         let n = format!("#{}", self.number);
         let labels = self.labels.join(" ");
+        let review = self.review.map(|r| r.label()).unwrap_or("");
+        let merge = self.mergeable.as_deref().unwrap_or("");
         search_key(&[
             &self.repo,
             &n,
@@ -26,10 +60,35 @@ impl Row for PullRequest {
             &self.author,
             &labels,
             &self.head_ref,
+            review,
+            merge,
         ])
     }
     fn same_as(&self, o: &Self) -> bool {
         self.number == o.number && self.repo == o.repo
+    }
+    fn sort_key(&self, column: usize) -> SortKey {
+        match column {
+            0 => SortKey::text(&self.repo),
+            1 => SortKey::Num(self.number as f64),
+            2 => SortKey::text(&self.title),
+            3 => SortKey::text(&self.author),
+            // Age: oldest first reads "ascending".
+            4 => SortKey::Time(self.created_at),
+            5 => SortKey::Num(
+                self.checks
+                    .and_then(|c| c.worst())
+                    .map(|w| w as u8 as f64)
+                    .unwrap_or(9.0),
+            ),
+            6 => SortKey::Num(self.review.map(|r| r as u8 as f64).unwrap_or(9.0)),
+            7 => SortKey::text(self.mergeable.as_deref().unwrap_or("~")),
+            8 => SortKey::Num((self.additions.unwrap_or(0) + self.deletions.unwrap_or(0)) as f64),
+            _ => SortKey::text(&self.labels.join(",")),
+        }
+    }
+    fn group(&self) -> &str {
+        &self.repo
     }
     fn url(&self) -> &str {
         &self.url
@@ -37,7 +96,15 @@ impl Row for PullRequest {
 }
 
 impl Row for WorkflowRun {
+    const COLUMNS: &'static [&'static str] = &[
+        "Repo", "Workflow", "Branch", "Event", "Actor", "Status", "Try", "Started", "Took",
+    ];
     fn key(&self) -> String {
+        let envs: Vec<&str> = self
+            .pending
+            .iter()
+            .map(|p| p.environment.as_str())
+            .collect();
         search_key(&[
             &self.repo,
             &self.workflow,
@@ -46,23 +113,72 @@ impl Row for WorkflowRun {
             &self.event,
             &self.actor,
             self.state.label(),
+            &envs.join(" "),
         ])
     }
     fn same_as(&self, o: &Self) -> bool {
         self.id == o.id && self.repo == o.repo
     }
+    fn sort_key(&self, column: usize) -> SortKey {
+        match column {
+            0 => SortKey::text(&self.repo),
+            1 => SortKey::text(&self.workflow),
+            2 => SortKey::text(&self.branch),
+            3 => SortKey::text(&self.event),
+            4 => SortKey::text(&self.actor),
+            5 => SortKey::text(self.state.label()),
+            6 => SortKey::Num(self.attempt as f64),
+            7 => SortKey::Time(self.started_at),
+            _ => SortKey::Num(match (self.started_at, self.updated_at) {
+                (Some(s), Some(u)) => (u - s).whole_seconds() as f64,
+                _ => 0.0,
+            }),
+        }
+    }
+    fn group(&self) -> &str {
+        &self.repo
+    }
     fn url(&self) -> &str {
         &self.url
+    }
+    fn production(&self) -> bool {
+        self.pending
+            .iter()
+            .any(|p| p.environment.eq_ignore_ascii_case("production"))
     }
 }
 
 impl Row for ServiceRollout {
+    const COLUMNS: &'static [&'static str] = &[
+        "Service",
+        "Environment",
+        "Slices",
+        "Weight",
+        "Metrics (canary / baseline, bound)",
+        "Health",
+    ];
     fn key(&self) -> String {
         let metrics: Vec<&str> = self.metrics.iter().map(|m| m.name.as_str()).collect();
         search_key(&[&self.name, &self.environment, &metrics.join(" ")])
     }
     fn same_as(&self, o: &Self) -> bool {
         self.name == o.name
+    }
+    fn sort_key(&self, column: usize) -> SortKey {
+        match column {
+            0 => SortKey::text(&self.name),
+            1 => SortKey::text(&self.environment),
+            2 | 3 => SortKey::Num(self.weight.unwrap_or(-1.0)),
+            _ => SortKey::Num(
+                self.metrics
+                    .iter()
+                    .filter(|m| m.breached() == Some(true))
+                    .count() as f64,
+            ),
+        }
+    }
+    fn group(&self) -> &str {
+        &self.environment
     }
     fn url(&self) -> &str {
         ""
@@ -73,6 +189,9 @@ impl Row for ServiceRollout {
 }
 
 impl Row for Incident {
+    const COLUMNS: &'static [&'static str] = &[
+        "Project", "Issue", "Title", "Culprit", "Level", "Events", "Users", "First", "Last",
+    ];
     fn key(&self) -> String {
         search_key(&[
             &self.project,
@@ -85,17 +204,50 @@ impl Row for Incident {
     fn same_as(&self, o: &Self) -> bool {
         self.id == o.id && self.project == o.project
     }
+    fn sort_key(&self, column: usize) -> SortKey {
+        match column {
+            0 => SortKey::text(&self.project),
+            1 => SortKey::text(&self.short_id),
+            2 => SortKey::text(&self.title),
+            3 => SortKey::text(&self.culprit),
+            4 => SortKey::Num(match self.level.as_str() {
+                "fatal" => 0.0,
+                "error" => 1.0,
+                "warning" => 2.0,
+                _ => 3.0,
+            }),
+            5 => SortKey::Num(self.count as f64),
+            6 => SortKey::Num(self.user_count as f64),
+            7 => SortKey::Time(self.first_seen),
+            _ => SortKey::Time(self.last_seen),
+        }
+    }
+    fn group(&self) -> &str {
+        &self.project
+    }
     fn url(&self) -> &str {
         &self.url
     }
 }
 
 impl Row for Summary {
+    const COLUMNS: &'static [&'static str] = &["Kind", "Subject", "Summary", "By"];
     fn key(&self) -> String {
         search_key(&[self.kind.label(), &self.subject, &self.headline])
     }
     fn same_as(&self, o: &Self) -> bool {
         self.kind == o.kind && self.subject == o.subject
+    }
+    fn sort_key(&self, column: usize) -> SortKey {
+        match column {
+            0 => SortKey::text(self.kind.label()),
+            1 => SortKey::text(&self.subject),
+            2 => SortKey::text(&self.headline),
+            _ => SortKey::text(&self.analyzer),
+        }
+    }
+    fn group(&self) -> &str {
+        self.kind.label()
     }
     fn url(&self) -> &str {
         &self.url

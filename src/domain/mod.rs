@@ -22,6 +22,151 @@ impl SourceId {
     }
 }
 
+/// The state of one check run or commit status.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum CheckState {
+    Failed,
+    Pending,
+    Passed,
+    Skipped,
+}
+
+impl CheckState {
+    /// From a check run's `status` + `conclusion`.
+    pub fn from_check_run(status: &str, conclusion: Option<&str>) -> CheckState {
+        match (status, conclusion) {
+            ("completed", Some("success")) => CheckState::Passed,
+            ("completed", Some("neutral" | "skipped" | "stale")) => CheckState::Skipped,
+            ("completed", Some(_)) => CheckState::Failed,
+            ("completed", None) => CheckState::Skipped,
+            _ => CheckState::Pending,
+        }
+    }
+    /// From a commit status's `state`.
+    pub fn from_status(state: &str) -> CheckState {
+        match state {
+            "success" => CheckState::Passed,
+            "failure" | "error" => CheckState::Failed,
+            _ => CheckState::Pending,
+        }
+    }
+    pub fn glyph(self) -> &'static str {
+        match self {
+            CheckState::Failed => "✗",
+            CheckState::Pending => "●",
+            CheckState::Passed => "✓",
+            CheckState::Skipped => "–",
+        }
+    }
+}
+
+/// One check run or commit status of a PR's head commit.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Check {
+    pub name: String,
+    pub state: CheckState,
+    /// GitHub's own word: "success", "failure", "in_progress", "pending", …
+    pub detail: String,
+    pub url: String,
+}
+
+/// Counts of a PR's checks (check runs + commit statuses).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct ChecksRollup {
+    pub failed: u32,
+    pub pending: u32,
+    pub passed: u32,
+    pub skipped: u32,
+}
+
+impl ChecksRollup {
+    pub fn of(checks: &[Check]) -> ChecksRollup {
+        let mut r = ChecksRollup::default();
+        for c in checks {
+            match c.state {
+                CheckState::Failed => r.failed += 1,
+                CheckState::Pending => r.pending += 1,
+                CheckState::Passed => r.passed += 1,
+                CheckState::Skipped => r.skipped += 1,
+            }
+        }
+        r
+    }
+    /// The worst state present, or `None` without checks.
+    pub fn worst(&self) -> Option<CheckState> {
+        if self.failed > 0 {
+            Some(CheckState::Failed)
+        } else if self.pending > 0 {
+            Some(CheckState::Pending)
+        } else if self.passed > 0 {
+            Some(CheckState::Passed)
+        } else if self.skipped > 0 {
+            Some(CheckState::Skipped)
+        } else {
+            None
+        }
+    }
+    /// "✗1 ●2 ✓5", worst first; "—" without checks.
+    pub fn label(&self) -> String {
+        let mut parts = Vec::new();
+        if self.failed > 0 {
+            parts.push(format!("✗{}", self.failed));
+        }
+        if self.pending > 0 {
+            parts.push(format!("●{}", self.pending));
+        }
+        if self.passed > 0 {
+            parts.push(format!("✓{}", self.passed));
+        }
+        if parts.is_empty() && self.skipped > 0 {
+            parts.push(format!("–{}", self.skipped));
+        }
+        if parts.is_empty() {
+            "—".into()
+        } else {
+            parts.join(" ")
+        }
+    }
+}
+
+/// A PR's review decision, from the latest review of each reviewer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum ReviewDecision {
+    ChangesRequested,
+    ReviewRequired,
+    Commented,
+    Approved,
+}
+
+impl ReviewDecision {
+    pub fn label(self) -> &'static str {
+        match self {
+            ReviewDecision::ChangesRequested => "changes",
+            ReviewDecision::ReviewRequired => "required",
+            ReviewDecision::Commented => "commented",
+            ReviewDecision::Approved => "approved",
+        }
+    }
+}
+
+/// One reviewer's latest word on a PR.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Review {
+    pub reviewer: String,
+    /// APPROVED, CHANGES_REQUESTED, COMMENTED, DISMISSED
+    pub state: String,
+    pub submitted_at: Option<OffsetDateTime>,
+}
+
+/// A file a PR changes.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PrFile {
+    pub filename: String,
+    pub status: String,
+    pub additions: u64,
+    pub deletions: u64,
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct PullRequest {
     pub repo: String,
@@ -36,6 +181,17 @@ pub struct PullRequest {
     pub updated_at: Option<OffsetDateTime>,
     pub url: String,
     pub body: String,
+    pub head_sha: String,
+    /// Filled by the per-PR requests (detail, checks, statuses, reviews); `None` until they answered.
+    pub checks: Option<ChecksRollup>,
+    pub check_list: Vec<Check>,
+    pub review: Option<ReviewDecision>,
+    pub reviews: Vec<Review>,
+    /// GitHub's `mergeable_state`: clean, dirty, blocked, behind, unstable, draft, unknown.
+    pub mergeable: Option<String>,
+    pub additions: Option<u64>,
+    pub deletions: Option<u64>,
+    pub changed_files: Option<u64>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -93,6 +249,38 @@ pub struct WorkflowRun {
     pub started_at: Option<OffsetDateTime>,
     pub updated_at: Option<OffsetDateTime>,
     pub url: String,
+    /// Deployments this run waits for (status `waiting`), with the environments named.
+    pub pending: Vec<PendingDeployment>,
+}
+
+/// A deployment of a run that waits for approval in a protected environment.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PendingDeployment {
+    pub environment_id: u64,
+    pub environment: String,
+    pub wait_timer_minutes: u64,
+    pub wait_started_at: Option<OffsetDateTime>,
+    pub can_approve: bool,
+    pub reviewers: Vec<String>,
+}
+
+/// A job of a workflow run, with its steps.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Job {
+    pub id: u64,
+    pub name: String,
+    pub state: RunState,
+    pub started_at: Option<OffsetDateTime>,
+    pub completed_at: Option<OffsetDateTime>,
+    pub url: String,
+    pub steps: Vec<Step>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Step {
+    pub number: u64,
+    pub name: String,
+    pub state: RunState,
 }
 
 /// One configured metric of a service, read once from Prometheus.

@@ -1,69 +1,198 @@
-//! Simulated GitHub REST API (routes at the root, like api.github.com): pulls, workflow runs,
-//! rate limit and user, with strong ETags, `If-None-Match` → 304, `x-ratelimit-*` and `Link`
-//! pagination.
+//! Simulated GitHub REST API (routes at the root, like api.github.com): pulls (detail, reviews,
+//! files), check runs and combined statuses, workflow runs (jobs, job logs, pending deployments)
+//! and the actions on runs (review pending deployments, re-run failed jobs, cancel), rate limit
+//! and user, with strong ETags, `If-None-Match` → 304, `x-ratelimit-*` and `Link` pagination.
+//!
+//! Job logs redirect (`302`) to a signed URL on this server under `/_blob/`, which plays the
+//! blob store: it refuses requests that carry an `Authorization` header (`403`, XML body, as
+//! Azure Blob Storage does) and answers `404 BlobNotFound` for jobs without a log yet.
 
-use std::sync::Arc;
+use std::sync::{Arc, MutexGuard};
 
 use axum::Router;
-use axum::extract::{Path, RawQuery, State};
-use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header};
+use axum::body::{Body, Bytes};
+use axum::extract::{Path, RawQuery, Request, State};
+use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode, header};
+use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
 use serde_json::{Value, json};
 
-use super::Shared;
-use super::github_data::{self as data, REPOS};
-use super::util::{hex_id, param, parse_pairs, url_with};
+use super::github_data::{self as data, PrSpec, REPOS, RunSpec};
+use super::github_logs::job_log;
+use super::github_runs::{
+    ActionKind, Actions, Job, Now, RunView, check_run_json, deployment_json, job_json,
+    pending_environment_ids, pending_json, run_json,
+};
+use super::scenario::story;
+use super::util::{hex_id, iso_unix, param, parse_pairs, url_with};
+use super::{RecordedRequest, Shared};
 
 const LIMIT: u64 = 5000;
 const DOCS: &str = "https://docs.github.com/rest";
+const DOCS_REVIEW: &str = "https://docs.github.com/rest/actions/workflow-runs#review-pending-deployments-for-a-workflow-run";
+const DOCS_RERUN: &str =
+    "https://docs.github.com/rest/actions/workflow-runs#re-run-failed-jobs-from-a-workflow-run";
+const DOCS_CANCEL: &str =
+    "https://docs.github.com/rest/actions/workflow-runs#cancel-a-workflow-run";
+/// Wall seconds a signed log URL stays valid (GitHub: about a minute).
+const LOG_URL_SECS: i64 = 60;
 
 pub fn router(shared: Arc<Shared>) -> Router {
     Router::new()
         .route("/repos/{owner}/{repo}/pulls", get(list_pulls))
         .route("/repos/{owner}/{repo}/pulls/{number}", get(get_pull))
+        .route(
+            "/repos/{owner}/{repo}/pulls/{number}/reviews",
+            get(list_reviews),
+        )
+        .route(
+            "/repos/{owner}/{repo}/pulls/{number}/files",
+            get(list_files),
+        )
+        .route(
+            "/repos/{owner}/{repo}/commits/{ref}/check-runs",
+            get(check_runs),
+        )
+        .route(
+            "/repos/{owner}/{repo}/commits/{ref}/status",
+            get(combined_status),
+        )
         .route("/repos/{owner}/{repo}/actions/runs", get(list_runs))
         .route("/repos/{owner}/{repo}/actions/runs/{run_id}", get(get_run))
+        .route(
+            "/repos/{owner}/{repo}/actions/runs/{run_id}/jobs",
+            get(list_jobs),
+        )
+        .route(
+            "/repos/{owner}/{repo}/actions/runs/{run_id}/pending_deployments",
+            get(get_pending).post(review_pending),
+        )
+        .route(
+            "/repos/{owner}/{repo}/actions/runs/{run_id}/rerun-failed-jobs",
+            post(rerun_failed),
+        )
+        .route(
+            "/repos/{owner}/{repo}/actions/runs/{run_id}/cancel",
+            post(cancel_run),
+        )
+        .route("/repos/{owner}/{repo}/actions/jobs/{job_id}", get(get_job))
+        .route(
+            "/repos/{owner}/{repo}/actions/jobs/{job_id}/logs",
+            get(job_logs),
+        )
+        .route("/_blob/job-logs/{job_id}", get(blob_log))
         .route("/rate_limit", get(rate_limit))
         .route("/user", get(get_user))
         .fallback(fallback)
+        .method_not_allowed_fallback(fallback)
+        .layer(middleware::from_fn_with_state(shared.clone(), record))
         .with_state(shared)
 }
 
-/// A JSON answer before headers are added.
+/// Records non-GET requests (and every blob request) before they are handled.
+async fn record(State(s): State<Arc<Shared>>, req: Request, next: Next) -> Response {
+    let path = req.uri().path().to_string();
+    let blob = path.starts_with("/_blob/");
+    let read = matches!(*req.method(), Method::GET | Method::HEAD);
+    if read && !blob {
+        return next.run(req).await;
+    }
+    let method = req.method().to_string();
+    let authorization = req.headers().contains_key(header::AUTHORIZATION);
+    let (parts, body) = req.into_parts();
+    let bytes = axum::body::to_bytes(body, 1 << 20)
+        .await
+        .unwrap_or_default();
+    let rec = RecordedRequest {
+        method,
+        path,
+        body: String::from_utf8_lossy(&bytes).into_owned(),
+        authorization,
+    };
+    {
+        let mut r = s.records.lock().unwrap_or_else(|e| e.into_inner());
+        if blob {
+            r.blobs.push(rec);
+        } else {
+            r.mutations.push(rec);
+        }
+    }
+    next.run(Request::from_parts(parts, Body::from(bytes)))
+        .await
+}
+
+/// An answer before headers are added.
 struct Reply {
     status: StatusCode,
     body: Value,
     link: Option<String>,
+    /// A redirect (empty body).
+    location: Option<String>,
+    /// `If-None-Match` may answer 304 (GETs).
+    cacheable: bool,
 }
 
 impl Reply {
     fn ok(body: Value) -> Self {
+        Self::with(StatusCode::OK, body)
+    }
+
+    fn with(status: StatusCode, body: Value) -> Self {
         Self {
-            status: StatusCode::OK,
+            status,
             body,
             link: None,
+            location: None,
+            cacheable: true,
         }
+    }
+
+    /// The answer to a mutation (never 304).
+    fn done(status: StatusCode, body: Value) -> Self {
+        Self {
+            cacheable: false,
+            ..Self::with(status, body)
+        }
+    }
+
+    fn message(status: StatusCode, message: &str, docs: &str) -> Self {
+        Self::done(
+            status,
+            json!({"message": message, "documentation_url": docs}),
+        )
     }
 
     fn not_found() -> Self {
-        Self {
-            status: StatusCode::NOT_FOUND,
-            body: json!({"message": "Not Found", "documentation_url": DOCS}),
-            link: None,
-        }
+        Self::message(StatusCode::NOT_FOUND, "Not Found", DOCS)
     }
 
     fn invalid(resource: &str, field: &str) -> Self {
-        Self {
-            status: StatusCode::UNPROCESSABLE_ENTITY,
-            body: json!({
-                "message": "Validation Failed",
-                "errors": [{"resource": resource, "code": "invalid", "field": field}],
-                "documentation_url": DOCS
-            }),
-            link: None,
-        }
+        Self::failed(resource, &[("invalid", field)], DOCS)
+    }
+
+    /// `422 Validation Failed` with one error per (code, field).
+    fn failed(resource: &str, errors: &[(&str, &str)], docs: &str) -> Self {
+        let errors: Vec<Value> = errors
+            .iter()
+            .map(|(code, field)| json!({"resource": resource, "code": code, "field": field}))
+            .collect();
+        Self::done(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            json!({"message": "Validation Failed", "errors": errors, "documentation_url": docs}),
+        )
+    }
+
+    fn bad_json(docs: &str) -> Self {
+        Self::message(StatusCode::BAD_REQUEST, "Problems parsing JSON", docs)
+    }
+
+    fn no_commit(reference: &str, docs: &str) -> Self {
+        Self::message(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            &format!("No commit found for SHA: {reference}"),
+            docs,
+        )
     }
 }
 
@@ -79,7 +208,11 @@ fn etag_matches(headers: &HeaderMap, etag: &str) -> bool {
 
 /// Adds GitHub's headers; answers 304 when `If-None-Match` matches; charges the rate limit.
 fn finish(s: &Shared, headers: &HeaderMap, reply: Reply, charge: bool) -> Response {
-    let text = reply.body.to_string();
+    let text = if reply.location.is_some() {
+        String::new()
+    } else {
+        reply.body.to_string()
+    };
     let etag = format!("\"{}\"", hex_id(&text, 32));
     let now = s.clock.unix_now() as i64;
     let (used, reset, status, text) = {
@@ -88,7 +221,7 @@ fn finish(s: &Shared, headers: &HeaderMap, reply: Reply, charge: bool) -> Respon
             rate.used = 0;
             rate.reset = now + 3600;
         }
-        if reply.status.is_success() && etag_matches(headers, &etag) {
+        if reply.cacheable && reply.status.is_success() && etag_matches(headers, &etag) {
             s.count_github_304();
             (
                 rate.used,
@@ -120,13 +253,19 @@ fn finish(s: &Shared, headers: &HeaderMap, reply: Reply, charge: bool) -> Respon
             h.insert(HeaderName::from_static(name), v);
         }
     };
-    if status != StatusCode::NOT_MODIFIED {
+    let redirect = status.is_redirection() && status != StatusCode::NOT_MODIFIED;
+    if status != StatusCode::NOT_MODIFIED && !redirect {
         put("content-type", "application/json; charset=utf-8".into());
         if let Some(link) = reply.link {
             put("link", link);
         }
     }
-    put("etag", etag);
+    if redirect && let Some(location) = reply.location {
+        put("location", location);
+    }
+    if !redirect {
+        put("etag", etag);
+    }
     put("cache-control", "private, max-age=60, s-maxage=60".into());
     put("vary", "Accept, Authorization, Cookie, X-GitHub-OTP".into());
     put("x-github-api-version-selected", "2022-11-28".into());
@@ -147,6 +286,18 @@ fn known(owner: &str, repo: &str) -> Option<&'static str> {
         .iter()
         .copied()
         .find(|r| *r == format!("{owner}/{repo}"))
+}
+
+fn now(s: &Shared) -> Now {
+    Now {
+        t: s.clock.now(),
+        wall: s.clock.unix_now(),
+        rate: s.clock.action_rate(),
+    }
+}
+
+fn actions(s: &Shared) -> MutexGuard<'_, Actions> {
+    s.github.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 /// `per_page` (default 30, at most 100) and `page` (default 1).
@@ -199,6 +350,121 @@ fn paginate(
     (page_items, header)
 }
 
+/// A paginated array answer.
+fn page_of(
+    s: &Shared,
+    path: &str,
+    pairs: &[(String, String)],
+    resource: &str,
+    items: Vec<Value>,
+) -> Reply {
+    let (per_page, page) = match paging(pairs, resource) {
+        Ok(p) => p,
+        Err(r) => return r,
+    };
+    let (items, link) = paginate(s, path, pairs, items, per_page, page);
+    Reply {
+        link,
+        ..Reply::ok(Value::Array(items))
+    }
+}
+
+/// A paginated `{total_count, <key>: [...]}` answer.
+fn counted_page(
+    s: &Shared,
+    path: &str,
+    pairs: &[(String, String)],
+    resource: &str,
+    key: &str,
+    items: Vec<Value>,
+) -> Reply {
+    let (per_page, page) = match paging(pairs, resource) {
+        Ok(p) => p,
+        Err(r) => return r,
+    };
+    let total = items.len();
+    let (items, link) = paginate(s, path, pairs, items, per_page, page);
+    let mut body = json!({"total_count": total});
+    if let Some(obj) = body.as_object_mut() {
+        obj.insert(key.to_string(), Value::Array(items));
+    }
+    Reply {
+        link,
+        ..Reply::ok(body)
+    }
+}
+
+fn find_pr(owner: &str, repo: &str, number: &str, t: f64) -> Option<&'static PrSpec> {
+    let full = known(owner, repo)?;
+    let n: u64 = number.parse().ok()?;
+    data::open_prs(full, t).into_iter().find(|p| p.number == n)
+}
+
+fn find_run(owner: &str, repo: &str, run_id: &str, t: f64) -> Option<&'static RunSpec> {
+    let full = known(owner, repo)?;
+    let id: u64 = run_id.parse().ok()?;
+    data::runs(full, t).into_iter().find(|r| r.id == id)
+}
+
+/// (failing, pending) of the latest checks and statuses on `branch`'s head.
+fn head_health(acts: &Actions, now: &Now, repo: &str, branch: &str) -> (bool, bool) {
+    let (mut failing, mut pending) = (false, false);
+    for spec in data::runs(repo, now.t)
+        .into_iter()
+        .filter(|r| r.branch == branch)
+    {
+        let v = acts.view(spec, now);
+        for j in v.latest_jobs() {
+            match j.status(v.t) {
+                ("completed", Some(c)) => {
+                    failing |= matches!(
+                        c,
+                        "failure"
+                            | "cancelled"
+                            | "timed_out"
+                            | "action_required"
+                            | "startup_failure"
+                    );
+                }
+                _ => pending = true,
+            }
+        }
+    }
+    for (_, state, _, _) in data::statuses(repo, branch, now.t) {
+        failing |= matches!(state, "failure" | "error");
+        pending |= state == "pending";
+    }
+    (failing, pending)
+}
+
+/// GitHub's `mergeable` / `mergeable_state` of `p` now.
+fn merge_of(acts: &Actions, now: &Now, p: &PrSpec) -> data::Merge {
+    let t = story(now.t);
+    let m = |mergeable: Option<bool>, state| data::Merge { mergeable, state };
+    if p.draft {
+        return m(Some(!p.conflicts), "draft");
+    }
+    if t < p.created + 10.0 {
+        // GitHub computes mergeability in the background after a push.
+        return m(None, "unknown");
+    }
+    if p.conflicts {
+        return m(Some(false), "dirty");
+    }
+    if p.behind {
+        return m(Some(true), "behind");
+    }
+    if data::requires_review(p.repo) && data::review_decision(p, t) != Some("APPROVED") {
+        return m(Some(true), "blocked");
+    }
+    let (failing, pending) = head_health(acts, now, p.repo, p.branch);
+    if failing || pending {
+        m(Some(true), "unstable")
+    } else {
+        m(Some(true), "clean")
+    }
+}
+
 async fn list_pulls(
     State(s): State<Arc<Shared>>,
     Path((owner, repo)): Path<(String, String)>,
@@ -223,8 +489,9 @@ fn pulls_reply(s: &Shared, owner: &str, repo: &str, query: &str) -> Reply {
         "closed" => false,
         _ => return Reply::invalid("PullRequest", "state"),
     };
+    let t = s.clock.now();
     let mut prs = if include {
-        data::open_prs(full, s.clock.now())
+        data::open_prs(full, t)
     } else {
         Vec::new()
     };
@@ -242,7 +509,7 @@ fn pulls_reply(s: &Shared, owner: &str, repo: &str, query: &str) -> Reply {
     }
     let items = prs
         .into_iter()
-        .map(|p| data::pr_json(&s.github_url, p, false))
+        .map(|p| data::pr_json(&s.github_url, p, t, None))
         .collect();
     let path = format!("/repos/{full}/pulls");
     let (items, link) = paginate(s, &path, &pairs, items, per_page, page);
@@ -257,15 +524,135 @@ async fn get_pull(
     Path((owner, repo, number)): Path<(String, String, String)>,
     headers: HeaderMap,
 ) -> Response {
+    let now = now(&s);
+    let reply = match find_pr(&owner, &repo, &number, now.t) {
+        None => Reply::not_found(),
+        Some(p) => {
+            let merge = merge_of(&actions(&s), &now, p);
+            Reply::ok(data::pr_json(&s.github_url, p, now.t, Some(merge)))
+        }
+    };
+    finish(&s, &headers, reply, true)
+}
+
+async fn list_reviews(
+    State(s): State<Arc<Shared>>,
+    Path((owner, repo, number)): Path<(String, String, String)>,
+    RawQuery(q): RawQuery,
+    headers: HeaderMap,
+) -> Response {
     let t = s.clock.now();
-    let reply = known(&owner, &repo)
-        .and_then(|full| {
-            let n: u64 = number.parse().ok()?;
-            data::open_prs(full, t).into_iter().find(|p| p.number == n)
-        })
-        .map_or_else(Reply::not_found, |p| {
-            Reply::ok(data::pr_json(&s.github_url, p, true))
-        });
+    let reply = match find_pr(&owner, &repo, &number, t) {
+        None => Reply::not_found(),
+        Some(p) => {
+            let items = data::reviews(p, t)
+                .into_iter()
+                .map(|r| data::review_json(&s.github_url, p, r))
+                .collect();
+            let path = format!("/repos/{}/pulls/{}/reviews", p.repo, p.number);
+            let pairs = parse_pairs(q.as_deref().unwrap_or(""));
+            page_of(&s, &path, &pairs, "PullRequestReview", items)
+        }
+    };
+    finish(&s, &headers, reply, true)
+}
+
+async fn list_files(
+    State(s): State<Arc<Shared>>,
+    Path((owner, repo, number)): Path<(String, String, String)>,
+    RawQuery(q): RawQuery,
+    headers: HeaderMap,
+) -> Response {
+    let t = s.clock.now();
+    let reply = match find_pr(&owner, &repo, &number, t) {
+        None => Reply::not_found(),
+        Some(p) => {
+            let items = data::pr_files(p)
+                .iter()
+                .map(|f| data::file_json(&s.github_url, p, f))
+                .collect();
+            let path = format!("/repos/{}/pulls/{}/files", p.repo, p.number);
+            let pairs = parse_pairs(q.as_deref().unwrap_or(""));
+            page_of(&s, &path, &pairs, "PullRequestFile", items)
+        }
+    };
+    finish(&s, &headers, reply, true)
+}
+
+async fn check_runs(
+    State(s): State<Arc<Shared>>,
+    Path((owner, repo, reference)): Path<(String, String, String)>,
+    RawQuery(q): RawQuery,
+    headers: HeaderMap,
+) -> Response {
+    let reply = check_runs_reply(&s, &owner, &repo, &reference, q.as_deref().unwrap_or(""));
+    finish(&s, &headers, reply, true)
+}
+
+fn check_runs_reply(s: &Shared, owner: &str, repo: &str, reference: &str, query: &str) -> Reply {
+    let Some(full) = known(owner, repo) else {
+        return Reply::not_found();
+    };
+    let Some(branch) = data::resolve_ref(full, reference) else {
+        return Reply::no_commit(
+            reference,
+            "https://docs.github.com/rest/checks/runs#list-check-runs-for-a-git-reference",
+        );
+    };
+    let pairs = parse_pairs(query);
+    let all = match param(&pairs, "filter").unwrap_or("latest") {
+        "latest" | "" => false,
+        "all" => true,
+        _ => return Reply::invalid("CheckRun", "filter"),
+    };
+    let want_status = param(&pairs, "status").filter(|v| !v.is_empty());
+    if want_status.is_some_and(|w| !matches!(w, "queued" | "in_progress" | "completed")) {
+        return Reply::invalid("CheckRun", "status");
+    }
+    let want_name = param(&pairs, "check_name").filter(|v| !v.is_empty());
+    let now = now(s);
+    let acts = actions(s);
+    let mut items = Vec::new();
+    for spec in data::runs(full, now.t)
+        .into_iter()
+        .filter(|r| r.branch == branch)
+    {
+        let v = acts.view(spec, &now);
+        let jobs = if all { v.all_jobs() } else { v.latest_jobs() };
+        for j in jobs {
+            let status = j.status(v.t).0;
+            if want_status.is_some_and(|w| w != status)
+                || want_name.is_some_and(|w| w != j.tpl.name)
+            {
+                continue;
+            }
+            items.push(check_run_json(&s.github_url, &v, j));
+        }
+    }
+    let path = format!("/repos/{full}/commits/{reference}/check-runs");
+    counted_page(s, &path, &pairs, "CheckRun", "check_runs", items)
+}
+
+async fn combined_status(
+    State(s): State<Arc<Shared>>,
+    Path((owner, repo, reference)): Path<(String, String, String)>,
+    headers: HeaderMap,
+) -> Response {
+    let reply = match known(&owner, &repo) {
+        None => Reply::not_found(),
+        Some(full) => match data::resolve_ref(full, &reference) {
+            None => Reply::no_commit(
+                &reference,
+                "https://docs.github.com/rest/commits/statuses#get-the-combined-status-for-a-specific-reference",
+            ),
+            Some(branch) => Reply::ok(data::combined_status_json(
+                &s.github_url,
+                full,
+                branch,
+                s.clock.now(),
+            )),
+        },
+    };
     finish(&s, &headers, reply, true)
 }
 
@@ -284,30 +671,31 @@ fn runs_reply(s: &Shared, owner: &str, repo: &str, query: &str) -> Reply {
         return Reply::not_found();
     };
     let pairs = parse_pairs(query);
-    let (per_page, page) = match paging(&pairs, "WorkflowRun") {
-        Ok(p) => p,
-        Err(r) => return r,
-    };
-    let t = s.clock.now();
+    let now = now(s);
+    let acts = actions(s);
     let want = |key: &str| param(&pairs, key).filter(|v| !v.is_empty());
-    let runs: Vec<Value> = data::runs(full, t)
+    let items: Vec<Value> = data::runs(full, now.t)
         .into_iter()
-        .filter(|r| {
-            let (status, conclusion, _) = data::run_state(r, t);
+        .map(|r| acts.view(r, &now))
+        .filter(|v| {
+            let r = v.spec();
+            let (status, conclusion, _) = v.state();
             want("status").is_none_or(|w| w == status || Some(w) == conclusion)
                 && want("branch").is_none_or(|w| w == r.branch)
                 && want("event").is_none_or(|w| w == r.event)
                 && want("actor").is_none_or(|w| w == r.actor)
         })
-        .map(|r| data::run_json(&s.github_url, r, t))
+        .map(|v| run_json(&s.github_url, &v))
         .collect();
-    let total = runs.len();
     let path = format!("/repos/{full}/actions/runs");
-    let (items, link) = paginate(s, &path, &pairs, runs, per_page, page);
-    Reply {
-        link,
-        ..Reply::ok(json!({"total_count": total, "workflow_runs": items}))
-    }
+    counted_page(s, &path, &pairs, "WorkflowRun", "workflow_runs", items)
+}
+
+/// The run's view now, or a 404.
+fn run_view(s: &Shared, owner: &str, repo: &str, run_id: &str) -> Result<RunView, Reply> {
+    let now = now(s);
+    let spec = find_run(owner, repo, run_id, now.t).ok_or_else(Reply::not_found)?;
+    Ok(actions(s).view(spec, &now))
 }
 
 async fn get_run(
@@ -315,15 +703,346 @@ async fn get_run(
     Path((owner, repo, run_id)): Path<(String, String, String)>,
     headers: HeaderMap,
 ) -> Response {
-    let t = s.clock.now();
+    let reply = match run_view(&s, &owner, &repo, &run_id) {
+        Ok(v) => Reply::ok(run_json(&s.github_url, &v)),
+        Err(r) => r,
+    };
+    finish(&s, &headers, reply, true)
+}
+
+async fn list_jobs(
+    State(s): State<Arc<Shared>>,
+    Path((owner, repo, run_id)): Path<(String, String, String)>,
+    RawQuery(q): RawQuery,
+    headers: HeaderMap,
+) -> Response {
+    let pairs = parse_pairs(q.as_deref().unwrap_or(""));
+    let reply = match run_view(&s, &owner, &repo, &run_id) {
+        Err(r) => r,
+        Ok(v) => match param(&pairs, "filter").unwrap_or("latest") {
+            f @ ("latest" | "" | "all") => {
+                let jobs = if f == "all" {
+                    v.all_jobs()
+                } else {
+                    v.latest_jobs()
+                };
+                let items = jobs
+                    .into_iter()
+                    .map(|j| job_json(&s.github_url, &v, j))
+                    .collect();
+                let path = format!("/repos/{}/actions/runs/{}/jobs", v.spec().repo, v.spec().id);
+                counted_page(&s, &path, &pairs, "WorkflowJob", "jobs", items)
+            }
+            _ => Reply::invalid("WorkflowJob", "filter"),
+        },
+    };
+    finish(&s, &headers, reply, true)
+}
+
+/// The job `job_id` of `repo` (any attempt) with its run's view.
+fn find_job(s: &Shared, repo: &str, job_id: &str) -> Option<(RunView, Job)> {
+    let id: u64 = job_id.parse().ok()?;
+    let now = now(s);
+    let acts = actions(s);
+    data::runs(repo, now.t).into_iter().find_map(|spec| {
+        let v = acts.view(spec, &now);
+        let j = v.all_jobs().into_iter().find(|j| j.id == id).cloned()?;
+        Some((v, j))
+    })
+}
+
+async fn get_job(
+    State(s): State<Arc<Shared>>,
+    Path((owner, repo, job_id)): Path<(String, String, String)>,
+    headers: HeaderMap,
+) -> Response {
     let reply = known(&owner, &repo)
-        .and_then(|full| {
-            let id: u64 = run_id.parse().ok()?;
-            data::runs(full, t).into_iter().find(|r| r.id == id)
-        })
-        .map_or_else(Reply::not_found, |r| {
-            Reply::ok(data::run_json(&s.github_url, r, t))
+        .and_then(|full| find_job(&s, full, &job_id))
+        .map_or_else(Reply::not_found, |(v, j)| {
+            Reply::ok(job_json(&s.github_url, &v, &j))
         });
+    finish(&s, &headers, reply, true)
+}
+
+/// Signature of a log URL for `job_id` valid until wall second `expires`.
+fn log_sig(job_id: u64, expires: i64) -> String {
+    hex_id(&format!("job-logs/{job_id}/{expires}"), 64)
+}
+
+/// `302` to a signed, short-lived URL on the blob store, as GitHub does (for every existing job:
+/// a job without a log yet then gets `404 BlobNotFound` from the store).
+async fn job_logs(
+    State(s): State<Arc<Shared>>,
+    Path((owner, repo, job_id)): Path<(String, String, String)>,
+    headers: HeaderMap,
+) -> Response {
+    let found = known(&owner, &repo).and_then(|full| find_job(&s, full, &job_id));
+    let reply = match found {
+        None => Reply::not_found(),
+        Some((_, j)) => {
+            let expires = s.clock.unix_now() as i64 + LOG_URL_SECS;
+            let sig = log_sig(j.id, expires);
+            Reply {
+                location: Some(format!(
+                    "{}/_blob/job-logs/{}?sig={sig}&se={expires}&sp=r&sv=2025-01-05",
+                    s.github_url, j.id
+                )),
+                ..Reply::done(StatusCode::FOUND, Value::Null)
+            }
+        }
+    };
+    finish(&s, &headers, reply, true)
+}
+
+fn blob_error(status: StatusCode, code: &str, message: &str, job_id: &str) -> Response {
+    let request_id = hex_id(&format!("req/{job_id}/{code}"), 32);
+    let body = format!(
+        "\u{feff}<?xml version=\"1.0\" encoding=\"utf-8\"?><Error><Code>{code}</Code><Message>{message}\nRequestId:{}-{}-{}-{}-{}</Message></Error>",
+        &request_id[..8],
+        &request_id[8..12],
+        &request_id[12..16],
+        &request_id[16..20],
+        &request_id[20..32]
+    );
+    (
+        status,
+        [
+            (header::CONTENT_TYPE, "application/xml"),
+            (HeaderName::from_static("x-ms-error-code"), code),
+        ],
+        body,
+    )
+        .into_response()
+}
+
+/// The blob store behind job-log redirects.
+async fn blob_log(
+    State(s): State<Arc<Shared>>,
+    Path(job_id): Path<String>,
+    RawQuery(q): RawQuery,
+    headers: HeaderMap,
+) -> Response {
+    if headers.contains_key(header::AUTHORIZATION) {
+        return blob_error(
+            StatusCode::FORBIDDEN,
+            "AuthenticationFailed",
+            "Server failed to authenticate the request. Make sure the value of Authorization header is formed correctly including the signature.",
+            &job_id,
+        );
+    }
+    let pairs = parse_pairs(q.as_deref().unwrap_or(""));
+    let expires: i64 = param(&pairs, "se")
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0);
+    let id: u64 = job_id.parse().unwrap_or(0);
+    if param(&pairs, "sig") != Some(log_sig(id, expires).as_str()) {
+        return blob_error(
+            StatusCode::FORBIDDEN,
+            "AuthenticationFailed",
+            "Server failed to authenticate the request. Make sure the value of Authorization header is formed correctly including the signature.",
+            &job_id,
+        );
+    }
+    if (s.clock.unix_now() as i64) > expires {
+        return blob_error(
+            StatusCode::FORBIDDEN,
+            "AuthenticationFailed",
+            &format!(
+                "Signature not valid in the specified time frame: Expiry [{}] - Current [{}]",
+                iso_unix(expires),
+                iso_unix(s.clock.unix_now() as i64)
+            ),
+            &job_id,
+        );
+    }
+    let log = REPOS.iter().find_map(|repo| {
+        let (v, j) = find_job(&s, repo, &job_id)?;
+        job_log(&v.plan, &j, v.t)
+    });
+    match log {
+        None => blob_error(
+            StatusCode::NOT_FOUND,
+            "BlobNotFound",
+            "The specified blob does not exist.",
+            &job_id,
+        ),
+        Some(text) => (
+            StatusCode::OK,
+            [
+                (header::CONTENT_TYPE, "text/plain; charset=utf-8"),
+                (HeaderName::from_static("x-ms-blob-type"), "BlockBlob"),
+                (HeaderName::from_static("x-ms-version"), "2025-01-05"),
+            ],
+            text,
+        )
+            .into_response(),
+    }
+}
+
+async fn get_pending(
+    State(s): State<Arc<Shared>>,
+    Path((owner, repo, run_id)): Path<(String, String, String)>,
+    headers: HeaderMap,
+) -> Response {
+    let reply = match run_view(&s, &owner, &repo, &run_id) {
+        Ok(v) => Reply::ok(Value::Array(pending_json(&s.github_url, &v))),
+        Err(r) => r,
+    };
+    finish(&s, &headers, reply, true)
+}
+
+/// `POST .../pending_deployments`: `{environment_ids, state, comment}`.
+async fn review_pending(
+    State(s): State<Arc<Shared>>,
+    Path((owner, repo, run_id)): Path<(String, String, String)>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let reply = review_reply(&s, &owner, &repo, &run_id, &body);
+    finish(&s, &headers, reply, true)
+}
+
+fn review_reply(s: &Shared, owner: &str, repo: &str, run_id: &str, body: &[u8]) -> Reply {
+    let now = now(s);
+    let Some(spec) = find_run(owner, repo, run_id, now.t) else {
+        return Reply::not_found();
+    };
+    let Ok(req) = serde_json::from_slice::<Value>(body) else {
+        return Reply::bad_json(DOCS_REVIEW);
+    };
+    let mut errors: Vec<(&str, &str)> = Vec::new();
+    let ids: Vec<u64> = match req.get("environment_ids") {
+        None | Some(Value::Null) => {
+            errors.push(("missing_field", "environment_ids"));
+            Vec::new()
+        }
+        Some(Value::Array(a)) => match a.iter().map(Value::as_u64).collect::<Option<Vec<_>>>() {
+            Some(ids) => ids,
+            None => {
+                errors.push(("invalid", "environment_ids"));
+                Vec::new()
+            }
+        },
+        Some(_) => {
+            errors.push(("invalid", "environment_ids"));
+            Vec::new()
+        }
+    };
+    let kind = match req.get("state") {
+        None | Some(Value::Null) => {
+            errors.push(("missing_field", "state"));
+            None
+        }
+        Some(Value::String(st)) if st == "approved" => Some(ActionKind::Approve),
+        Some(Value::String(st)) if st == "rejected" => Some(ActionKind::Reject),
+        Some(_) => {
+            errors.push(("invalid", "state"));
+            None
+        }
+    };
+    match req.get("comment") {
+        None | Some(Value::Null) => errors.push(("missing_field", "comment")),
+        Some(Value::String(_)) => {}
+        Some(_) => errors.push(("invalid", "comment")),
+    }
+    let Some(kind) = kind.filter(|_| errors.is_empty()) else {
+        return Reply::failed("DeploymentReview", &errors, DOCS_REVIEW);
+    };
+    let mut acts = actions(s);
+    let before = acts.view(spec, &now);
+    let pending = pending_environment_ids(&before);
+    if ids.is_empty() || ids.iter().any(|id| !pending.contains(id)) {
+        return Reply::message(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "No pending deployment requests to approve or reject",
+            DOCS_REVIEW,
+        );
+    }
+    let at = acts.record(spec, kind, &now);
+    let deployments: Vec<Value> = ids
+        .iter()
+        .map(|id| deployment_json(&s.github_url, &before, *id, at))
+        .collect();
+    Reply::done(StatusCode::OK, Value::Array(deployments))
+}
+
+/// `POST .../rerun-failed-jobs` (optional body `{enable_debug_logging}`) → `201 {}`.
+async fn rerun_failed(
+    State(s): State<Arc<Shared>>,
+    Path((owner, repo, run_id)): Path<(String, String, String)>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let reply = rerun_reply(&s, &owner, &repo, &run_id, &body);
+    finish(&s, &headers, reply, true)
+}
+
+fn rerun_reply(s: &Shared, owner: &str, repo: &str, run_id: &str, body: &[u8]) -> Reply {
+    let now = now(s);
+    let Some(spec) = find_run(owner, repo, run_id, now.t) else {
+        return Reply::not_found();
+    };
+    if !body.iter().all(u8::is_ascii_whitespace) {
+        let Ok(req) = serde_json::from_slice::<Value>(body) else {
+            return Reply::bad_json(DOCS_RERUN);
+        };
+        if req
+            .get("enable_debug_logging")
+            .is_some_and(|v| !v.is_boolean())
+        {
+            return Reply::failed(
+                "WorkflowRun",
+                &[("invalid", "enable_debug_logging")],
+                DOCS_RERUN,
+            );
+        }
+    }
+    let mut acts = actions(s);
+    let (status, conclusion, _) = acts.view(spec, &now).state();
+    if status != "completed" {
+        return Reply::message(
+            StatusCode::FORBIDDEN,
+            "This workflow is already running",
+            DOCS_RERUN,
+        );
+    }
+    if !matches!(
+        conclusion,
+        Some("failure" | "cancelled" | "timed_out" | "startup_failure")
+    ) {
+        return Reply::message(
+            StatusCode::FORBIDDEN,
+            "This workflow run cannot be retried",
+            DOCS_RERUN,
+        );
+    }
+    acts.record(spec, ActionKind::Rerun, &now);
+    Reply::done(StatusCode::CREATED, json!({}))
+}
+
+/// `POST .../cancel` → `202 {}`; `409` when the run already completed.
+async fn cancel_run(
+    State(s): State<Arc<Shared>>,
+    Path((owner, repo, run_id)): Path<(String, String, String)>,
+    headers: HeaderMap,
+) -> Response {
+    let now = now(&s);
+    let reply = match find_run(&owner, &repo, &run_id, now.t) {
+        None => Reply::not_found(),
+        Some(spec) => {
+            let mut acts = actions(&s);
+            if acts.view(spec, &now).state().0 == "completed" {
+                Reply::message(
+                    StatusCode::CONFLICT,
+                    "Cannot cancel a workflow run that is completed.",
+                    DOCS_CANCEL,
+                )
+            } else {
+                acts.record(spec, ActionKind::Cancel, &now);
+                Reply::done(StatusCode::ACCEPTED, json!({}))
+            }
+        }
+    };
     finish(&s, &headers, reply, true)
 }
 

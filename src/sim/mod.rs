@@ -16,6 +16,8 @@ use tokio::sync::watch;
 
 mod github;
 mod github_data;
+mod github_logs;
+mod github_runs;
 mod llm;
 mod prometheus;
 mod promql;
@@ -105,6 +107,13 @@ impl Clock {
     pub(crate) fn at_unix(&self, unix: f64) -> f64 {
         self.start_at + (unix - self.origin_unix) * self.speed
     }
+
+    /// Scenario seconds per wall second for the consequences of operator actions (an approved
+    /// deployment finishing, a re-run completing): the world's speed, or 1 when it is frozen, so
+    /// that actions still play out in a paused demo.
+    pub(crate) fn action_rate(&self) -> f64 {
+        if self.speed > 0.0 { self.speed } else { 1.0 }
+    }
 }
 
 #[derive(Debug, Default)]
@@ -123,12 +132,34 @@ pub(crate) struct RateWindow {
     pub reset: i64,
 }
 
+/// One request as the simulated GitHub received it (see [`SimWorld::github_mutations`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RecordedRequest {
+    pub method: String,
+    /// Path without the query string, e.g. `/repos/acme/checkout/actions/runs/9200000104/cancel`.
+    pub path: String,
+    /// Request body as text (lossy UTF-8); empty when there was none.
+    pub body: String,
+    /// Whether the request carried an `Authorization` header.
+    pub authorization: bool,
+}
+
+/// Requests kept for tests.
+#[derive(Debug, Default)]
+pub(crate) struct Records {
+    pub mutations: Vec<RecordedRequest>,
+    pub blobs: Vec<RecordedRequest>,
+}
+
 /// State shared by the four servers.
 #[derive(Debug)]
 pub(crate) struct Shared {
     pub clock: Clock,
     counters: Counters,
     pub rate: Mutex<RateWindow>,
+    /// What the operator did to GitHub's world (approvals, re-runs, cancels).
+    pub github: Mutex<github_runs::Actions>,
+    pub records: Mutex<Records>,
     pub github_url: String,
     pub sentry_url: String,
 }
@@ -226,6 +257,8 @@ pub async fn start(opts: SimOptions) -> std::io::Result<SimWorld> {
         clock,
         counters: Counters::default(),
         rate: Mutex::new(RateWindow { used: 0, reset }),
+        github: Mutex::new(github_runs::Actions::default()),
+        records: Mutex::new(Records::default()),
         github_url: github_url.clone(),
         sentry_url: sentry_url.clone(),
     });
@@ -321,6 +354,27 @@ model = "sim-analyst"
             sentry: c.sentry.load(Ordering::Relaxed),
             llm: c.llm.load(Ordering::Relaxed),
         }
+    }
+
+    /// Every non-GET request the GitHub server received, in order (whatever it answered).
+    pub fn github_mutations(&self) -> Vec<RecordedRequest> {
+        let r = self
+            .shared
+            .records
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        r.mutations.clone()
+    }
+
+    /// Every request to the log blob store (`/_blob/...`, where job-log redirects point), in
+    /// order.
+    pub fn blob_requests(&self) -> Vec<RecordedRequest> {
+        let r = self
+            .shared
+            .records
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        r.blobs.clone()
     }
 
     /// Stops the servers (idle connections close; in-flight requests finish).

@@ -2,10 +2,14 @@
 //!
 //! Timeline (t in seconds, payload time = 2026-11-23T09:00:00Z + t):
 //! - t = 0: canaries of `checkout` (production) and `web` (staging) at 10 %. The `Deploy` run of
-//!   acme/checkout waits for approval of environment `production` (and keeps waiting).
-//! - t = 20: CI for acme/web#88 is queued (in progress at 25, succeeds at 70).
+//!   acme/checkout waits for approval of environment `production` (and keeps waiting until the
+//!   operator approves or rejects it; see `sim/github_runs.rs`). CI of acme/checkout#418 has
+//!   failed ("test (node 20)").
+//! - t = 20: CI for acme/web#88 is queued (in progress at 25, succeeds at 70); its CircleCI
+//!   status is pending from 20, green at 70.
 //! - t = 40: both canaries at 25 %.
-//! - t = 60: the in-progress CI run of acme/checkout#415 completes with success.
+//! - t = 60: the in-progress CI run of acme/checkout#415 completes with success; its
+//!   `codecov/patch` status (failure) appears at 61.
 //! - t = 80: both canaries at 50 %. From here checkout's canary error rate climbs to 2-4 % (max is
 //!   0.5 %) and its p99 rises from ~190 ms to ~265 ms.
 //! - t = 83: Sentry incident CHECKOUT-3F "TypeError: cannot read property 'amount' of undefined"
@@ -13,7 +17,8 @@
 //! - t = 120: both canaries at 100 %.
 //! - t = 125: the web staging `Deploy` run completes with success.
 //! - t = 140: hotfix PR acme/checkout#422 opens; its CI is queued, in progress at 146, green at
-//!   176.
+//!   176. Its mergeability is `unknown` until 150, then `blocked` (review required) until
+//!   devon-r approves at 165, `unstable` while CI runs, `clean` from 176.
 //! - t >= 180: final state (metrics keep their deterministic noise around the final levels).
 
 use super::util::noise;

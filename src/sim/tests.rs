@@ -169,7 +169,7 @@ async fn github_pulls_paginate_with_link_header() {
     // The ANSI title is served raw, for the client to sanitize.
     let (_, _, one) = get_json(&format!("{}/repos/acme/checkout/pulls/418", w.github_url)).await;
     assert!(one["title"].as_str().is_some_and(|t| t.contains('\u{1b}')));
-    assert_eq!(one["mergeable_state"], "clean");
+    assert_eq!(one["mergeable_state"], "unstable");
 
     let (status, _, body) = get_json(&format!("{}/repos/acme/nope/pulls", w.github_url)).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
@@ -199,8 +199,8 @@ async fn github_runs_progress_with_the_story() {
             .as_array()
             .and_then(|r| r.iter().find(|r| r["id"] == id).cloned())
     };
-    assert_eq!(a["total_count"], 5);
-    assert_eq!(b["total_count"], 6);
+    assert_eq!(a["total_count"], 8);
+    assert_eq!(b["total_count"], 9);
     let ci = find(&a, 9_200_000_105).expect("ci run");
     assert_eq!(ci["status"], "in_progress");
     assert!(ci["conclusion"].is_null());
@@ -225,6 +225,7 @@ async fn github_runs_progress_with_the_story() {
     let (_, h, page) = get_json(&format!("{}?per_page=2&page=2", runs(&late))).await;
     assert_eq!(page["workflow_runs"].as_array().map(Vec::len), Some(2));
     assert!(rel(&links(&h), "next").is_some_and(|u| u.ends_with("page=3")));
+    assert!(rel(&links(&h), "last").is_some_and(|u| u.ends_with("page=5")));
 
     let (status, _, waiting) = get_json(&format!("{}?status=waiting", runs(&late))).await;
     assert_eq!(status, StatusCode::OK);
@@ -636,4 +637,1010 @@ async fn shutdown_closes_the_listeners() {
         }
     }
     assert!(refused);
+}
+
+// ---------------------------------------------------------------------------------------------
+// GitHub: pull-request detail, checks, jobs, logs and the actions on runs.
+
+const FAILED_RUN: u64 = 9_200_000_104;
+const HELD_RUN: u64 = 9_200_000_103;
+const RUNNING_RUN: u64 = 9_200_000_105;
+const PRODUCTION: u64 = 161_088_101;
+/// "test (node 20)" of the failed run, attempt 1.
+const FAILED_JOB: u64 = 33_000_104_012;
+
+/// A world whose scenario runs 50× (GitHub's story is over at t = 200): action consequences
+/// (5-6 scenario seconds) play out within ~0.12 wall seconds.
+async fn fast() -> SimWorld {
+    start(SimOptions {
+        speed: 50.0,
+        start_at_secs: 200.0,
+        ..SimOptions::default()
+    })
+    .await
+    .expect("demo world starts")
+}
+
+async fn settle() {
+    tokio::time::sleep(std::time::Duration::from_millis(400)).await;
+}
+
+fn no_redirects() -> reqwest::Client {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client")
+}
+
+async fn post_json(url: &str, body: Option<Value>) -> (StatusCode, Value) {
+    let mut req = client().post(url);
+    if let Some(b) = body {
+        req = req.json(&b);
+    }
+    let resp = req.send().await.expect("request");
+    let status = resp.status();
+    (status, resp.json::<Value>().await.unwrap_or(Value::Null))
+}
+
+fn run_url(w: &SimWorld, id: u64) -> String {
+    format!("{}/repos/acme/checkout/actions/runs/{id}", w.github_url)
+}
+
+async fn pull(w: &SimWorld, n: u64) -> Value {
+    let repo = if n < 100 { "acme/web" } else { "acme/checkout" };
+    let (status, _, body) = get_json(&format!("{}/repos/{repo}/pulls/{n}", w.github_url)).await;
+    assert_eq!(status, StatusCode::OK, "#{n}");
+    body
+}
+
+async fn checks_of(w: &SimWorld, repo: &str, reference: &str) -> Value {
+    let (status, _, body) = get_json(&format!(
+        "{}/repos/{repo}/commits/{reference}/check-runs?per_page=100",
+        w.github_url
+    ))
+    .await;
+    assert_eq!(status, StatusCode::OK, "{reference}");
+    body
+}
+
+/// (name, status, conclusion) of each check run.
+fn check_states(v: &Value) -> Vec<(String, String, Option<String>)> {
+    v["check_runs"]
+        .as_array()
+        .expect("check_runs")
+        .iter()
+        .map(|c| {
+            (
+                c["name"].as_str().unwrap_or_default().to_string(),
+                c["status"].as_str().unwrap_or_default().to_string(),
+                c["conclusion"].as_str().map(String::from),
+            )
+        })
+        .collect()
+}
+
+fn job_named<'a>(jobs: &'a Value, name: &str) -> &'a Value {
+    jobs["jobs"]
+        .as_array()
+        .and_then(|j| j.iter().find(|j| j["name"] == name))
+        .unwrap_or(&Value::Null)
+}
+
+#[tokio::test]
+async fn github_pull_detail_reviews_and_files_are_consistent() {
+    let w = frozen(30.0).await;
+    let expected = [
+        (412, Some(true), "clean"),
+        (415, Some(true), "blocked"),
+        (418, Some(true), "unstable"),
+        (419, Some(true), "draft"),
+        (421, Some(false), "dirty"),
+        (88, Some(true), "behind"),
+        (90, Some(true), "clean"),
+        (91, Some(true), "draft"),
+    ];
+    let (_, _, list) = get_json(&format!("{}/repos/acme/checkout/pulls", w.github_url)).await;
+    for (n, mergeable, state) in expected {
+        let pr = pull(&w, n).await;
+        assert_eq!(pr["mergeable"].as_bool(), mergeable, "#{n}");
+        assert_eq!(pr["mergeable_state"], state, "#{n}");
+        if n > 100 {
+            let listed = list
+                .as_array()
+                .and_then(|l| l.iter().find(|p| p["number"] == n))
+                .expect("listed");
+            assert_eq!(listed["head"]["sha"], pr["head"]["sha"]);
+        }
+        // Files: paginated by 30; sums agree with the detail.
+        let repo = pr["base"]["repo"]["full_name"].as_str().expect("repo");
+        let mut url = format!("{}/repos/{repo}/pulls/{n}/files", w.github_url);
+        let mut files = Vec::new();
+        loop {
+            let (status, h, page) = get_json(&url).await;
+            assert_eq!(status, StatusCode::OK);
+            files.extend(page.as_array().cloned().unwrap_or_default());
+            match rel(&links(&h), "next") {
+                Some(next) => url = next.to_string(),
+                None => break,
+            }
+        }
+        let sum = |k: &str| {
+            files
+                .iter()
+                .map(|f| f[k].as_u64().unwrap_or(0))
+                .sum::<u64>()
+        };
+        assert_eq!(
+            files.len() as u64,
+            pr["changed_files"].as_u64().unwrap_or(0),
+            "#{n}"
+        );
+        assert_eq!(
+            sum("additions"),
+            pr["additions"].as_u64().unwrap_or(0),
+            "#{n}"
+        );
+        assert_eq!(
+            sum("deletions"),
+            pr["deletions"].as_u64().unwrap_or(0),
+            "#{n}"
+        );
+        for f in &files {
+            let patch = f["patch"].as_str().expect("patch");
+            let count = |c: char| {
+                patch
+                    .lines()
+                    .skip(1)
+                    .filter(|l| !l.starts_with("@@") && l.starts_with(c))
+                    .count() as u64
+            };
+            assert_eq!(count('+'), f["additions"].as_u64().unwrap_or(0), "{f}");
+            assert_eq!(count('-'), f["deletions"].as_u64().unwrap_or(0), "{f}");
+            assert_eq!(
+                f["changes"],
+                f["additions"].as_u64().unwrap_or(0) + f["deletions"].as_u64().unwrap_or(0)
+            );
+            assert!(f["sha"].as_str().is_some_and(|s| s.len() == 40));
+            assert!(f["blob_url"].as_str().is_some_and(|u| u.contains("/blob/")));
+            assert!(f["raw_url"].as_str().is_some_and(|u| u.contains("/raw/")));
+        }
+    }
+    let (_, h, first) = get_json(&format!("{}/repos/acme/web/pulls/90/files", w.github_url)).await;
+    assert_eq!(first.as_array().map(Vec::len), Some(30));
+    assert!(rel(&links(&h), "last").is_some_and(|u| u.ends_with("page=2")));
+    let (_, _, hotfix) = get_json(&format!(
+        "{}/repos/acme/checkout/pulls/415/files",
+        w.github_url
+    ))
+    .await;
+    let renamed = hotfix
+        .as_array()
+        .and_then(|f| f.iter().find(|f| f["status"] == "renamed"))
+        .expect("a renamed file");
+    assert_eq!(renamed["previous_filename"], "src/payment.js");
+
+    let reviews = |n: u64| {
+        let url = format!("{}/repos/acme/checkout/pulls/{n}/reviews", w.github_url);
+        async move { get_json(&url).await.2 }
+    };
+    let states = |v: &Value| -> Vec<(String, String)> {
+        v.as_array()
+            .map(|a| {
+                a.iter()
+                    .map(|r| {
+                        (
+                            r["user"]["login"].as_str().unwrap_or_default().to_string(),
+                            r["state"].as_str().unwrap_or_default().to_string(),
+                        )
+                    })
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let r412 = reviews(412).await;
+    assert_eq!(
+        states(&r412)
+            .iter()
+            .filter(|(_, s)| s == "APPROVED")
+            .count(),
+        2
+    );
+    let first = &r412[0];
+    for key in [
+        "id",
+        "node_id",
+        "user",
+        "body",
+        "state",
+        "html_url",
+        "pull_request_url",
+        "author_association",
+        "_links",
+        "submitted_at",
+        "commit_id",
+    ] {
+        assert!(first.get(key).is_some(), "review has {key}");
+    }
+    let r418 = states(&reviews(418).await);
+    assert_eq!(
+        r418.iter()
+            .filter(|(u, _)| u == "mara-k")
+            .map(|(_, s)| s.as_str())
+            .collect::<Vec<_>>(),
+        ["CHANGES_REQUESTED", "APPROVED"],
+        "latest per reviewer wins"
+    );
+    assert!(r418.iter().any(|(_, s)| s == "DISMISSED"));
+    assert_eq!(
+        states(&reviews(415).await).last().map(|r| r.1.as_str()),
+        Some("CHANGES_REQUESTED")
+    );
+    assert_eq!(reviews(421).await, json!([]));
+    let (status, _, _) = get_json(&format!(
+        "{}/repos/acme/checkout/pulls/999/reviews",
+        w.github_url
+    ))
+    .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn github_hotfix_pull_request_goes_green_over_time() {
+    // (t, mergeable, state, requested reviewers)
+    for (t, mergeable, state, requested) in [
+        (145.0, None, "unknown", 1),
+        (160.0, Some(true), "blocked", 1),
+        (170.0, Some(true), "unstable", 0),
+        (178.0, Some(true), "clean", 0),
+    ] {
+        let w = frozen(t).await;
+        let pr = pull(&w, 422).await;
+        assert_eq!(pr["mergeable"].as_bool(), mergeable, "t={t}");
+        assert_eq!(pr["mergeable_state"], state, "t={t}");
+        assert_eq!(
+            pr["requested_reviewers"].as_array().map(Vec::len),
+            Some(requested),
+            "t={t}"
+        );
+        let sha = pr["head"]["sha"].as_str().expect("sha").to_string();
+        let checks = checks_of(&w, "acme/checkout", &sha).await;
+        let statuses: Vec<String> = check_states(&checks).into_iter().map(|c| c.1).collect();
+        if t < 146.0 {
+            assert!(statuses.iter().all(|s| s == "queued"), "t={t} {statuses:?}");
+        } else if t < 176.0 {
+            assert!(
+                statuses.iter().any(|s| s == "in_progress"),
+                "t={t} {statuses:?}"
+            );
+        } else {
+            assert!(
+                statuses.iter().all(|s| s == "completed"),
+                "t={t} {statuses:?}"
+            );
+        }
+    }
+}
+
+#[tokio::test]
+async fn github_check_runs_and_statuses_follow_the_runs() {
+    let w = frozen(30.0).await;
+    let later = frozen(100.0).await;
+    let pr418 = pull(&w, 418).await;
+    let sha418 = pr418["head"]["sha"].as_str().expect("sha").to_string();
+    let checks = checks_of(&w, "acme/checkout", &sha418).await;
+    assert_eq!(checks["total_count"], 4);
+    let states = check_states(&checks);
+    let find = |name: &str| states.iter().find(|c| c.0 == name).cloned();
+    assert_eq!(
+        find("test (node 20)"),
+        Some((
+            "test (node 20)".into(),
+            "completed".into(),
+            Some("failure".into())
+        ))
+    );
+    assert_eq!(find("build").and_then(|c| c.2), Some("skipped".into()));
+    assert_eq!(find("lint").and_then(|c| c.2), Some("success".into()));
+    let failing = checks["check_runs"]
+        .as_array()
+        .and_then(|c| c.iter().find(|c| c["name"] == "test (node 20)"))
+        .expect("failing check");
+    assert_eq!(failing["id"], FAILED_JOB, "check run id = job id");
+    assert_eq!(failing["head_sha"], sha418.as_str());
+    assert_eq!(failing["app"]["slug"], "github-actions");
+    assert_eq!(
+        failing["output"]["title"],
+        "Process completed with exit code 1."
+    );
+    assert_eq!(failing["pull_requests"][0]["number"], 418);
+    assert!(failing["started_at"].is_string() && failing["completed_at"].is_string());
+    assert!(
+        failing["details_url"]
+            .as_str()
+            .is_some_and(|u| u.contains("/job/"))
+    );
+    // check_name and status filters; short SHA and branch names resolve.
+    let (_, _, one) = get_json(&format!(
+        "{}/repos/acme/checkout/commits/{}/check-runs?check_name=lint",
+        w.github_url,
+        &sha418[..7]
+    ))
+    .await;
+    assert_eq!(one["total_count"], 1);
+    let (_, _, main) = get_json(&format!(
+        "{}/repos/acme/checkout/commits/main/check-runs?status=completed",
+        w.github_url
+    ))
+    .await;
+    assert!(
+        main["total_count"].as_u64().is_some_and(|n| n >= 5),
+        "{main}"
+    );
+    let (status, _, body) = get_json(&format!(
+        "{}/repos/acme/checkout/commits/0000000/check-runs",
+        w.github_url
+    ))
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(body["message"], "No commit found for SHA: 0000000");
+
+    // #415: in progress at 30, green at 100.
+    let sha415 = pull(&w, 415).await["head"]["sha"]
+        .as_str()
+        .expect("sha")
+        .to_string();
+    let running = check_states(&checks_of(&w, "acme/checkout", &sha415).await);
+    assert!(running.iter().any(|c| c.1 == "in_progress"), "{running:?}");
+    assert!(running.iter().any(|c| c.1 == "completed"), "{running:?}");
+    let done = check_states(&checks_of(&later, "acme/checkout", &sha415).await);
+    assert!(
+        done.iter().all(|c| c.2.as_deref() == Some("success")),
+        "{done:?}"
+    );
+
+    // Combined legacy statuses.
+    let combined = |w: &SimWorld, repo: &str, sha: String| {
+        let url = format!("{}/repos/{repo}/commits/{sha}/status", w.github_url);
+        async move { get_json(&url).await.2 }
+    };
+    let none = combined(&w, "acme/checkout", sha418.clone()).await;
+    assert_eq!(none["state"], "pending");
+    assert_eq!(none["statuses"], json!([]));
+    assert_eq!(none["total_count"], 0);
+    assert_eq!(none["sha"], sha418.as_str());
+    let sha412 = pull(&w, 412).await["head"]["sha"]
+        .as_str()
+        .expect("sha")
+        .to_string();
+    let green = combined(&w, "acme/checkout", sha412).await;
+    assert_eq!(green["state"], "success");
+    assert_eq!(green["total_count"], 2);
+    let status = &green["statuses"][0];
+    assert_eq!(status["context"], "codecov/patch");
+    for key in [
+        "context",
+        "state",
+        "description",
+        "target_url",
+        "created_at",
+        "updated_at",
+        "id",
+        "url",
+    ] {
+        assert!(status.get(key).is_some(), "status has {key}");
+    }
+    assert_eq!(
+        combined(&w, "acme/checkout", sha415.clone()).await["state"],
+        "pending"
+    );
+    assert_eq!(
+        combined(&later, "acme/checkout", sha415).await["state"],
+        "failure"
+    );
+    let sha88 = pull(&w, 88).await["head"]["sha"]
+        .as_str()
+        .expect("sha")
+        .to_string();
+    let circle = combined(&w, "acme/web", sha88.clone()).await;
+    assert_eq!(
+        (circle["state"].as_str(), circle["total_count"].as_u64()),
+        (Some("pending"), Some(1))
+    );
+    assert_eq!(circle["statuses"][0]["context"], "ci/circleci: e2e");
+    assert_eq!(
+        combined(&later, "acme/web", sha88).await["state"],
+        "success"
+    );
+}
+
+#[tokio::test]
+async fn github_jobs_and_steps_tell_the_failure() {
+    let w = frozen(30.0).await;
+    let (status, _, jobs) = get_json(&format!("{}/jobs", run_url(&w, FAILED_RUN))).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(jobs["total_count"], 4);
+    let failing = job_named(&jobs, "test (node 20)");
+    assert_eq!(failing["id"], FAILED_JOB);
+    assert_eq!(failing["run_id"], FAILED_RUN);
+    assert_eq!(
+        (failing["status"].as_str(), failing["conclusion"].as_str()),
+        (Some("completed"), Some("failure"))
+    );
+    assert_eq!(failing["run_attempt"], 1);
+    assert_eq!(failing["workflow_name"], "CI");
+    assert_eq!(failing["head_branch"], "fix/colour-bleed");
+    assert_eq!(failing["labels"], json!(["ubuntu-latest"]));
+    assert!(failing["runner_name"].is_string());
+    let steps = failing["steps"].as_array().expect("steps");
+    let step = |name: &str| {
+        steps
+            .iter()
+            .find(|s| s["name"] == name)
+            .cloned()
+            .unwrap_or(Value::Null)
+    };
+    assert_eq!(step("Run npm test")["conclusion"], "failure");
+    assert_eq!(step("Upload coverage")["conclusion"], "skipped");
+    assert_eq!(step("Complete job")["conclusion"], "success");
+    assert!(steps.iter().enumerate().all(|(i, s)| s["number"] == i + 1));
+    for other in ["lint", "test (node 18)"] {
+        assert_eq!(job_named(&jobs, other)["conclusion"], "success", "{other}");
+    }
+    assert_eq!(job_named(&jobs, "build")["conclusion"], "skipped");
+
+    let (status, _, one) = get_json(&format!(
+        "{}/repos/acme/checkout/actions/jobs/{FAILED_JOB}",
+        w.github_url
+    ))
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(one["name"], "test (node 20)");
+
+    // A running run has finished, running and queued steps.
+    let (_, _, running) = get_json(&format!("{}/jobs", run_url(&w, RUNNING_RUN))).await;
+    let step_states: Vec<&str> = running["jobs"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .flat_map(|j| j["steps"].as_array().into_iter().flatten())
+        .filter_map(|s| s["status"].as_str())
+        .collect();
+    for s in ["completed", "in_progress", "queued"] {
+        assert!(step_states.contains(&s), "{s} in {step_states:?}");
+    }
+    // The held deploy job waits.
+    let (_, _, held) = get_json(&format!("{}/jobs", run_url(&w, HELD_RUN))).await;
+    assert_eq!(job_named(&held, "build-image")["conclusion"], "success");
+    let deploy = job_named(&held, "deploy (production)");
+    assert_eq!(deploy["status"], "waiting");
+    assert_eq!(deploy["steps"], json!([]));
+    let (status, _, _) = get_json(&format!("{}/jobs?filter=bogus", run_url(&w, HELD_RUN))).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    let (status, _, _) = get_json(&format!("{}/jobs", run_url(&w, 1))).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+}
+
+/// Whether `line` starts with `2026-11-23T09:00:03.1234567Z `.
+fn stamped(line: &str) -> bool {
+    let b = line.as_bytes();
+    b.len() >= 29
+        && b[4] == b'-'
+        && b[10] == b'T'
+        && b[19] == b'.'
+        && b[20..27].iter().all(u8::is_ascii_digit)
+        && b[27] == b'Z'
+        && b[28] == b' '
+}
+
+#[tokio::test]
+async fn github_job_logs_redirect_to_a_blob_that_refuses_authorization() {
+    let w = frozen(30.0).await;
+    let logs = format!(
+        "{}/repos/acme/checkout/actions/jobs/{FAILED_JOB}/logs",
+        w.github_url
+    );
+    let resp = no_redirects().get(&logs).send().await.expect("request");
+    assert_eq!(resp.status(), StatusCode::FOUND);
+    assert!(
+        header(resp.headers(), "x-ratelimit-remaining")
+            .parse::<u64>()
+            .is_ok()
+    );
+    let location = header(resp.headers(), "location").to_string();
+    assert!(
+        location.starts_with(&format!(
+            "{}/_blob/job-logs/{FAILED_JOB}?sig=",
+            w.github_url
+        )),
+        "{location}"
+    );
+
+    // With an Authorization header the blob store refuses (as Azure does).
+    let refused = client()
+        .get(&location)
+        .header("authorization", "Bearer ghp_secret")
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(refused.status(), StatusCode::FORBIDDEN);
+    let text = refused.text().await.expect("text");
+    assert!(text.contains("<Code>AuthenticationFailed</Code>"), "{text}");
+
+    let ok = client().get(&location).send().await.expect("request");
+    assert_eq!(ok.status(), StatusCode::OK);
+    assert!(header(ok.headers(), "content-type").starts_with("text/plain"));
+    let bytes = ok.bytes().await.expect("body");
+    assert!(
+        bytes.starts_with(b"\xef\xbb\xbf"),
+        "a UTF-8 BOM, as GitHub's logs"
+    );
+    let log = String::from_utf8_lossy(&bytes[3..]).into_owned();
+    let lines: Vec<&str> = log.lines().collect();
+    assert!((150..=300).contains(&lines.len()), "{} lines", lines.len());
+    assert!(
+        lines.iter().all(|l| stamped(l)),
+        "every line has a timestamp"
+    );
+    assert!(
+        lines.windows(2).all(|p| p[0][..28] <= p[1][..28]),
+        "timestamps ascend"
+    );
+    let text: Vec<String> = lines
+        .iter()
+        .map(|l| super::util::clean_text(&l[29..]))
+        .collect();
+    let has = |needle: &str| text.iter().filter(|l| l.contains(needle)).count();
+    assert!(log.contains("##[group]Run npm test") && log.contains("##[endgroup]"));
+    assert!(log.contains('\u{1b}'), "ANSI colours from jest");
+    assert!(has("npm warn deprecated") >= 3, "install noise");
+    assert!(has("FAIL src/payment.test.js") >= 1);
+    assert!(has("\u{25cf} charge \u{203a} rejects a card without amount") >= 2);
+    assert_eq!(
+        has("TypeError: Cannot read properties of undefined (reading 'amount')"),
+        2,
+        "repeated"
+    );
+    assert_eq!(has("at chargeCard (src/payment.js:118:23)"), 2);
+    assert_eq!(has("Tests: 1 failed, 41 passed, 42 total"), 1);
+    assert_eq!(
+        text.iter()
+            .filter(|l| *l == "##[error]Process completed with exit code 1.")
+            .count(),
+        1
+    );
+
+    // A successful job: a short log, no error.
+    let ok_job = FAILED_JOB - 1;
+    let ok_log = client()
+        .get(format!(
+            "{}/repos/acme/checkout/actions/jobs/{ok_job}/logs",
+            w.github_url
+        ))
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(ok_log.status(), StatusCode::OK, "redirect followed");
+    let ok_log = ok_log.text().await.expect("text");
+    assert!(ok_log.contains("42 passed") && !ok_log.contains("##[error]"));
+
+    // A tampered signature, a job without a log yet, an unknown job.
+    let tampered = location.replace("sig=", "sig=0");
+    let resp = client().get(&tampered).send().await.expect("request");
+    assert_eq!(resp.status(), StatusCode::FORBIDDEN);
+    let (_, _, running) = get_json(&format!("{}/jobs", run_url(&w, RUNNING_RUN))).await;
+    let unfinished = running["jobs"]
+        .as_array()
+        .and_then(|j| j.iter().find(|j| j["status"] != "completed"))
+        .and_then(|j| j["id"].as_u64())
+        .expect("an unfinished job");
+    let resp = client()
+        .get(format!(
+            "{}/repos/acme/checkout/actions/jobs/{unfinished}/logs",
+            w.github_url
+        ))
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(resp.status(), StatusCode::NOT_FOUND);
+    assert!(
+        resp.text()
+            .await
+            .expect("text")
+            .contains("<Code>BlobNotFound</Code>")
+    );
+    let (status, _, body) = get_json(&format!(
+        "{}/repos/acme/checkout/actions/jobs/42/logs",
+        w.github_url
+    ))
+    .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert_eq!(body["message"], "Not Found");
+
+    let blobs = w.blob_requests();
+    assert_eq!(
+        blobs.iter().map(|b| b.authorization).collect::<Vec<_>>(),
+        [true, false, false, false, false]
+    );
+    assert!(
+        blobs
+            .iter()
+            .all(|b| b.method == "GET" && b.path.starts_with("/_blob/job-logs/"))
+    );
+    assert!(w.github_mutations().is_empty(), "GETs are not mutations");
+}
+
+#[tokio::test]
+async fn github_approve_releases_the_held_deployment() {
+    let w = frozen(30.0).await;
+    let pending = format!("{}/pending_deployments", run_url(&w, HELD_RUN));
+    let (status, _, held) = get_json(&pending).await;
+    assert_eq!(status, StatusCode::OK);
+    let env = &held[0]["environment"];
+    assert_eq!(
+        (env["id"].as_u64(), env["name"].as_str()),
+        (Some(PRODUCTION), Some("production"))
+    );
+    assert_eq!(held[0]["current_user_can_approve"], true);
+    assert_eq!(held[0]["reviewers"][1]["type"], "Team");
+    let (_, h, before) = get_json(&run_url(&w, HELD_RUN)).await;
+    assert_eq!(before["status"], "waiting");
+    let etag = header(&h, "etag").to_string();
+    // Not waiting: nothing pending.
+    let (_, _, none) = get_json(&format!("{}/pending_deployments", run_url(&w, FAILED_RUN))).await;
+    assert_eq!(none, json!([]));
+
+    let body = json!({"environment_ids": [PRODUCTION], "state": "approved", "comment": "Ship it"});
+    let (status, deployments) = post_json(&pending, Some(body.clone())).await;
+    assert_eq!(status, StatusCode::OK, "{deployments}");
+    let d = &deployments[0];
+    assert_eq!(d["task"], "deploy");
+    assert_eq!(d["environment"], "production");
+    assert_eq!(d["ref"], "main");
+    assert_eq!(d["sha"], before["head_sha"]);
+    assert!(d["creator"]["login"].is_string() && d["statuses_url"].is_string() && d["id"].is_u64());
+
+    let after = client()
+        .get(run_url(&w, HELD_RUN))
+        .header("if-none-match", &etag)
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(
+        after.status(),
+        StatusCode::OK,
+        "the run changed, so did its ETag"
+    );
+    let after: Value = after.json().await.expect("json");
+    assert_eq!(after["status"], "in_progress");
+    assert!(after["conclusion"].is_null());
+    assert_eq!(get_json(&pending).await.2, json!([]));
+    let (_, _, jobs) = get_json(&format!("{}/jobs", run_url(&w, HELD_RUN))).await;
+    assert_eq!(
+        job_named(&jobs, "deploy (production)")["status"],
+        "in_progress"
+    );
+
+    // A second approval finds nothing to approve.
+    let (status, again) = post_json(&pending, Some(body.clone())).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(
+        again["message"],
+        "No pending deployment requests to approve or reject"
+    );
+
+    let posts = w.github_mutations();
+    assert_eq!(posts.len(), 2);
+    assert_eq!(posts[0].method, "POST");
+    assert_eq!(
+        posts[0].path,
+        format!("/repos/acme/checkout/actions/runs/{HELD_RUN}/pending_deployments")
+    );
+    assert_eq!(
+        serde_json::from_str::<Value>(&posts[0].body).ok(),
+        Some(body)
+    );
+    assert!(!posts[0].authorization);
+
+    // The deployment finishes APPROVE_SECS (5) scenario seconds later.
+    let f = fast().await;
+    let pending = format!("{}/pending_deployments", run_url(&f, HELD_RUN));
+    let approve = json!({"environment_ids": [PRODUCTION], "state": "approved", "comment": ""});
+    assert_eq!(post_json(&pending, Some(approve)).await.0, StatusCode::OK);
+    settle().await;
+    let (_, _, done) = get_json(&run_url(&f, HELD_RUN)).await;
+    assert_eq!(
+        (done["status"].as_str(), done["conclusion"].as_str()),
+        (Some("completed"), Some("success"))
+    );
+    let (_, _, jobs) = get_json(&format!("{}/jobs", run_url(&f, HELD_RUN))).await;
+    let deploy = job_named(&jobs, "deploy (production)");
+    assert_eq!(deploy["conclusion"], "success");
+    let id = deploy["id"].as_u64().expect("id");
+    let log = client()
+        .get(format!(
+            "{}/repos/acme/checkout/actions/jobs/{id}/logs",
+            f.github_url
+        ))
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(log.status(), StatusCode::OK);
+    assert!(
+        log.text()
+            .await
+            .expect("text")
+            .contains("kubectl set image")
+    );
+}
+
+#[tokio::test]
+async fn github_reject_fails_the_held_deployment() {
+    let w = frozen(30.0).await;
+    let pending = format!("{}/pending_deployments", run_url(&w, HELD_RUN));
+    let (status, body) = post_json(
+        &pending,
+        Some(json!({"environment_ids": [PRODUCTION], "state": "rejected", "comment": "error rate 3x"})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(body[0]["environment"], "production");
+    let (_, _, run) = get_json(&run_url(&w, HELD_RUN)).await;
+    assert_eq!(
+        (run["status"].as_str(), run["conclusion"].as_str()),
+        (Some("completed"), Some("failure"))
+    );
+    assert_eq!(get_json(&pending).await.2, json!([]));
+    let (_, _, jobs) = get_json(&format!("{}/jobs", run_url(&w, HELD_RUN))).await;
+    let deploy = job_named(&jobs, "deploy (production)");
+    assert_eq!(deploy["conclusion"], "failure");
+    // It never ran: no log.
+    let id = deploy["id"].as_u64().expect("id");
+    let resp = client()
+        .get(format!(
+            "{}/repos/acme/checkout/actions/jobs/{id}/logs",
+            w.github_url
+        ))
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(resp.status(), StatusCode::NOT_FOUND);
+    // Re-running the failed deploy job holds it for approval again.
+    let (status, _) = post_json(
+        &format!("{}/rerun-failed-jobs", run_url(&w, HELD_RUN)),
+        None,
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED);
+    let (_, _, run) = get_json(&run_url(&w, HELD_RUN)).await;
+    assert_eq!(run["run_attempt"], 2);
+    assert_eq!(run["status"], "queued");
+}
+
+#[tokio::test]
+async fn github_pending_deployment_review_validates_the_body() {
+    let w = frozen(30.0).await;
+    let pending = format!("{}/pending_deployments", run_url(&w, HELD_RUN));
+    let (status, body) = post_json(&pending, Some(json!({}))).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(body["message"], "Validation Failed");
+    let fields: Vec<(&str, &str)> = body["errors"]
+        .as_array()
+        .expect("errors")
+        .iter()
+        .map(|e| {
+            (
+                e["code"].as_str().unwrap_or(""),
+                e["field"].as_str().unwrap_or(""),
+            )
+        })
+        .collect();
+    assert_eq!(
+        fields,
+        [
+            ("missing_field", "environment_ids"),
+            ("missing_field", "state"),
+            ("missing_field", "comment")
+        ]
+    );
+    assert!(body["documentation_url"].is_string());
+    let (status, body) = post_json(
+        &pending,
+        Some(json!({"environment_ids": ["production"], "state": "maybe", "comment": 1})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(body["errors"].as_array().map(Vec::len), Some(3));
+    assert!(
+        body["errors"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .all(|e| e["code"] == "invalid")
+    );
+    let resp = client()
+        .post(&pending)
+        .body("{nope")
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(resp.status(), StatusCode::BAD_REQUEST);
+    let (status, body) = post_json(
+        &pending,
+        Some(json!({"environment_ids": [1], "state": "approved", "comment": ""})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(
+        body["message"],
+        "No pending deployment requests to approve or reject"
+    );
+    let (status, _) = post_json(
+        &format!("{}/pending_deployments", run_url(&w, FAILED_RUN)),
+        Some(json!({"environment_ids": [PRODUCTION], "state": "approved", "comment": ""})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    let (status, _) = post_json(
+        &format!("{}/pending_deployments", run_url(&w, 7)),
+        Some(json!({})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    // Still held: none of these changed anything.
+    assert_eq!(
+        get_json(&pending).await.2[0]["environment"]["id"],
+        PRODUCTION
+    );
+    let recorded = w.github_mutations();
+    assert_eq!(recorded.len(), 6);
+    assert_eq!(recorded[2].body, "{nope");
+    // GitHub answers 404 to a GET on a POST-only path.
+    let (status, _, _) = get_json(&format!("{}/cancel", run_url(&w, RUNNING_RUN))).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn github_rerun_failed_jobs_starts_attempt_two() {
+    let w = frozen(30.0).await;
+    let rerun = format!("{}/rerun-failed-jobs", run_url(&w, FAILED_RUN));
+    let (status, body) = post_json(&rerun, None).await;
+    assert_eq!(status, StatusCode::CREATED);
+    assert_eq!(body, json!({}));
+    let (_, _, run) = get_json(&run_url(&w, FAILED_RUN)).await;
+    assert_eq!(run["run_attempt"], 2);
+    assert_eq!(run["status"], "queued");
+    assert!(run["conclusion"].is_null());
+    assert!(
+        run["previous_attempt_url"]
+            .as_str()
+            .is_some_and(|u| u.ends_with("/attempts/1"))
+    );
+    let (_, _, jobs) = get_json(&format!("{}/jobs", run_url(&w, FAILED_RUN))).await;
+    assert_eq!(jobs["total_count"], 4);
+    let again = job_named(&jobs, "test (node 20)");
+    assert_eq!(again["id"], 33_000_104_022_u64);
+    assert_eq!(again["run_attempt"], 2);
+    assert_eq!(again["status"], "queued");
+    assert_eq!(job_named(&jobs, "build")["run_attempt"], 2);
+    assert_eq!(job_named(&jobs, "lint")["run_attempt"], 1);
+    let (_, _, all) = get_json(&format!("{}/jobs?filter=all", run_url(&w, FAILED_RUN))).await;
+    assert_eq!(all["total_count"], 6);
+    assert_eq!(pull(&w, 418).await["mergeable_state"], "unstable");
+
+    let (status, body) = post_json(&rerun, None).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    assert_eq!(body["message"], "This workflow is already running");
+    let (status, body) = post_json(
+        &format!("{}/rerun-failed-jobs", run_url(&w, 9_200_000_101)),
+        None,
+    )
+    .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    assert_eq!(body["message"], "This workflow run cannot be retried");
+    let (status, _) = post_json(&format!("{}/rerun-failed-jobs", run_url(&w, 5)), None).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+
+    // The re-run goes green RERUN_SECS (6) scenario seconds later; #418 becomes clean.
+    let f = fast().await;
+    let (status, _) = post_json(
+        &format!("{}/rerun-failed-jobs", run_url(&f, FAILED_RUN)),
+        Some(json!({"enable_debug_logging": false})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED);
+    settle().await;
+    let (_, _, run) = get_json(&run_url(&f, FAILED_RUN)).await;
+    assert_eq!(
+        (run["status"].as_str(), run["conclusion"].as_str()),
+        (Some("completed"), Some("success"))
+    );
+    assert_eq!(run["run_attempt"], 2);
+    assert_eq!(pull(&f, 418).await["mergeable_state"], "clean");
+    let log = client()
+        .get(format!(
+            "{}/repos/acme/checkout/actions/jobs/33000104022/logs",
+            f.github_url
+        ))
+        .send()
+        .await
+        .expect("request")
+        .text()
+        .await
+        .expect("text");
+    assert!(
+        log.contains("re-run (attempt 2)") && log.contains("42 passed"),
+        "{log}"
+    );
+}
+
+#[tokio::test]
+async fn github_cancel_stops_a_running_run() {
+    let w = frozen(30.0).await;
+    let cancel = format!("{}/cancel", run_url(&w, RUNNING_RUN));
+    let (status, body) = post_json(&cancel, None).await;
+    assert_eq!(status, StatusCode::ACCEPTED);
+    assert_eq!(body, json!({}));
+    let (_, _, run) = get_json(&run_url(&w, RUNNING_RUN)).await;
+    assert_eq!(
+        (run["status"].as_str(), run["conclusion"].as_str()),
+        (Some("completed"), Some("cancelled"))
+    );
+    let (_, _, jobs) = get_json(&format!("{}/jobs", run_url(&w, RUNNING_RUN))).await;
+    assert!(
+        jobs["jobs"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .all(|j| j["status"] == "completed"),
+        "{jobs}"
+    );
+    assert!(
+        jobs["jobs"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .any(|j| j["conclusion"] == "cancelled")
+    );
+    let (status, body) = post_json(&cancel, None).await;
+    assert_eq!(status, StatusCode::CONFLICT);
+    assert_eq!(
+        body["message"],
+        "Cannot cancel a workflow run that is completed."
+    );
+    assert!(body["documentation_url"].is_string());
+    let (status, _) = post_json(&format!("{}/cancel", run_url(&w, FAILED_RUN)), None).await;
+    assert_eq!(status, StatusCode::CONFLICT);
+    // A cancelled run's failed jobs can be re-run.
+    let (status, _) = post_json(
+        &format!("{}/rerun-failed-jobs", run_url(&w, RUNNING_RUN)),
+        None,
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED);
+    // Cancelling the held deploy drops its pending deployment.
+    let (status, _) = post_json(&format!("{}/cancel", run_url(&w, HELD_RUN)), None).await;
+    assert_eq!(status, StatusCode::ACCEPTED);
+    assert_eq!(
+        get_json(&format!("{}/pending_deployments", run_url(&w, HELD_RUN)))
+            .await
+            .2,
+        json!([])
+    );
+    let (_, _, waiting) = get_json(&format!(
+        "{}/repos/acme/checkout/actions/runs?status=waiting",
+        w.github_url
+    ))
+    .await;
+    assert_eq!(waiting["total_count"], 0);
+    let paths: Vec<String> = w.github_mutations().into_iter().map(|r| r.path).collect();
+    assert_eq!(
+        paths,
+        [
+            format!("/repos/acme/checkout/actions/runs/{RUNNING_RUN}/cancel"),
+            format!("/repos/acme/checkout/actions/runs/{RUNNING_RUN}/cancel"),
+            format!("/repos/acme/checkout/actions/runs/{FAILED_RUN}/cancel"),
+            format!("/repos/acme/checkout/actions/runs/{RUNNING_RUN}/rerun-failed-jobs"),
+            format!("/repos/acme/checkout/actions/runs/{HELD_RUN}/cancel"),
+        ]
+    );
 }

@@ -1,15 +1,27 @@
-//! GitHub REST: open pull requests and workflow runs of the configured repositories.
-//! Every GET is conditional (a 304 costs no rate limit) and paginated by `Link`.
+//! GitHub REST: open pull requests (with checks, reviews, mergeability and size), workflow runs (with
+//! the deployments they wait for), jobs, job logs, and the actions on runs. Every GET is conditional
+//! (a 304 costs no rate limit) and paginated by `Link`.
 
 use super::http::{EtagCache, Http, Response, SourceError, error_summary, next_link};
 use crate::config::{GitHubConfig, Secret};
-use crate::domain::{PullRequest, RateLimit, RunState, SourceData, WorkflowRun};
+use crate::domain::{
+    Check, CheckState, ChecksRollup, Job, PendingDeployment, PrFile, PullRequest, RateLimit,
+    Review, ReviewDecision, RunState, SourceData, Step, WorkflowRun,
+};
 use crate::sanitize::{clean, clean_multiline};
+use futures::StreamExt;
 use serde::Deserialize;
+use serde::de::DeserializeOwned;
+use std::collections::BTreeMap;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
 pub const TOKEN_HINT: &str = "set GH_TOKEN or GITHUB_TOKEN, or github.token_command (default `gh auth token`), or github.anonymous = true for public repositories";
+
+/// How many per-PR requests run at once.
+const CONCURRENCY: usize = 8;
 
 pub struct GitHub {
     http: Http,
@@ -17,10 +29,9 @@ pub struct GitHub {
     repos: Vec<String>,
     token: Option<Secret>,
     max_items: usize,
-    cache: EtagCache,
-    rate: Option<RateLimit>,
-    /// Requests sent (for tests and `doctor`).
-    pub requests: u64,
+    cache: Mutex<EtagCache>,
+    rate: Mutex<Option<RateLimit>>,
+    requests: AtomicU64,
 }
 
 #[derive(Debug, Deserialize)]
@@ -67,6 +78,15 @@ pub struct ApiPull {
     pub html_url: Option<String>,
     #[serde(default)]
     pub body: Option<String>,
+    /// Only in the single-PR answer.
+    #[serde(default)]
+    pub mergeable_state: Option<String>,
+    #[serde(default)]
+    pub additions: Option<u64>,
+    #[serde(default)]
+    pub deletions: Option<u64>,
+    #[serde(default)]
+    pub changed_files: Option<u64>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -111,6 +131,132 @@ pub struct ApiRun {
     pub path: Option<String>,
 }
 
+#[derive(Debug, Deserialize)]
+pub struct ApiReview {
+    #[serde(default)]
+    pub user: Option<ApiUser>,
+    #[serde(default)]
+    pub state: Option<String>,
+    #[serde(default)]
+    pub submitted_at: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct ApiCheckRuns {
+    #[serde(default)]
+    pub check_runs: Vec<ApiCheckRun>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct ApiCheckRun {
+    #[serde(default)]
+    pub name: Option<String>,
+    #[serde(default)]
+    pub status: Option<String>,
+    #[serde(default)]
+    pub conclusion: Option<String>,
+    #[serde(default)]
+    pub html_url: Option<String>,
+    #[serde(default)]
+    pub details_url: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct ApiCombinedStatus {
+    #[serde(default)]
+    pub statuses: Vec<ApiStatus>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct ApiStatus {
+    #[serde(default)]
+    pub context: Option<String>,
+    #[serde(default)]
+    pub state: Option<String>,
+    #[serde(default)]
+    pub description: Option<String>,
+    #[serde(default)]
+    pub target_url: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct ApiFile {
+    #[serde(default)]
+    pub filename: Option<String>,
+    #[serde(default)]
+    pub status: Option<String>,
+    #[serde(default)]
+    pub additions: Option<u64>,
+    #[serde(default)]
+    pub deletions: Option<u64>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct ApiJobs {
+    #[serde(default)]
+    pub jobs: Vec<ApiJob>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct ApiJob {
+    pub id: u64,
+    #[serde(default)]
+    pub name: Option<String>,
+    #[serde(default)]
+    pub status: Option<String>,
+    #[serde(default)]
+    pub conclusion: Option<String>,
+    #[serde(default)]
+    pub started_at: Option<String>,
+    #[serde(default)]
+    pub completed_at: Option<String>,
+    #[serde(default)]
+    pub html_url: Option<String>,
+    #[serde(default)]
+    pub steps: Option<Vec<ApiStep>>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct ApiStep {
+    #[serde(default)]
+    pub name: Option<String>,
+    #[serde(default)]
+    pub status: Option<String>,
+    #[serde(default)]
+    pub conclusion: Option<String>,
+    #[serde(default)]
+    pub number: Option<u64>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct ApiPending {
+    #[serde(default)]
+    pub environment: Option<ApiEnvironment>,
+    #[serde(default)]
+    pub wait_timer: Option<u64>,
+    #[serde(default)]
+    pub wait_timer_started_at: Option<String>,
+    #[serde(default)]
+    pub current_user_can_approve: Option<bool>,
+    #[serde(default)]
+    pub reviewers: Vec<ApiReviewer>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct ApiEnvironment {
+    pub id: u64,
+    #[serde(default)]
+    pub name: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct ApiReviewer {
+    #[serde(default, rename = "type")]
+    pub kind: Option<String>,
+    #[serde(default)]
+    pub reviewer: Option<serde_json::Value>,
+}
+
 pub fn parse_time(s: Option<&str>) -> Option<OffsetDateTime> {
     s.and_then(|s| OffsetDateTime::parse(s, &Rfc3339).ok())
 }
@@ -134,6 +280,7 @@ impl ApiPull {
                 .filter_map(|l| l.name.as_deref().map(clean))
                 .collect(),
             head_ref: text(self.head.as_ref().and_then(|h| h.ref_name.as_deref())),
+            head_sha: text(self.head.as_ref().and_then(|h| h.sha.as_deref())),
             base_ref: text(self.base.as_ref().and_then(|h| h.ref_name.as_deref())),
             created_at: parse_time(self.created_at.as_deref()),
             updated_at: parse_time(self.updated_at.as_deref()),
@@ -143,6 +290,14 @@ impl ApiPull {
                 .as_deref()
                 .map(clean_multiline)
                 .unwrap_or_default(),
+            checks: None,
+            check_list: Vec::new(),
+            review: None,
+            reviews: Vec::new(),
+            mergeable: self.mergeable_state.as_deref().map(clean),
+            additions: self.additions,
+            deletions: self.deletions,
+            changed_files: self.changed_files,
         }
     }
 }
@@ -177,8 +332,141 @@ impl ApiRun {
             ),
             updated_at: parse_time(self.updated_at.as_deref()),
             url: text(self.html_url.as_deref()),
+            pending: Vec::new(),
         }
     }
+}
+
+impl ApiCheckRun {
+    pub fn into_domain(self) -> Check {
+        let status = self.status.as_deref().unwrap_or("");
+        let detail = match (status, self.conclusion.as_deref()) {
+            ("completed", Some(c)) => c.to_string(),
+            (s, _) => s.to_string(),
+        };
+        Check {
+            name: text(self.name.as_deref()),
+            state: CheckState::from_check_run(status, self.conclusion.as_deref()),
+            detail: clean(&detail),
+            url: text(self.html_url.as_deref().or(self.details_url.as_deref())),
+        }
+    }
+}
+
+impl ApiStatus {
+    pub fn into_domain(self) -> Check {
+        let state = self.state.as_deref().unwrap_or("pending");
+        let detail = match self.description.as_deref() {
+            Some(d) if !d.is_empty() => format!("{state}: {d}"),
+            _ => state.to_string(),
+        };
+        Check {
+            name: text(self.context.as_deref()),
+            state: CheckState::from_status(state),
+            detail: clean(&detail),
+            url: text(self.target_url.as_deref()),
+        }
+    }
+}
+
+impl ApiJob {
+    pub fn into_domain(self) -> Job {
+        Job {
+            id: self.id,
+            name: text(self.name.as_deref()),
+            state: RunState::from_api(
+                self.status.as_deref().unwrap_or(""),
+                self.conclusion.as_deref(),
+            ),
+            started_at: parse_time(self.started_at.as_deref()),
+            completed_at: parse_time(self.completed_at.as_deref()),
+            url: text(self.html_url.as_deref()),
+            steps: self
+                .steps
+                .unwrap_or_default()
+                .into_iter()
+                .map(|s| Step {
+                    number: s.number.unwrap_or(0),
+                    name: text(s.name.as_deref()),
+                    state: RunState::from_api(
+                        s.status.as_deref().unwrap_or(""),
+                        s.conclusion.as_deref(),
+                    ),
+                })
+                .collect(),
+        }
+    }
+}
+
+impl ApiPending {
+    pub fn into_domain(self) -> Option<PendingDeployment> {
+        let env = self.environment?;
+        Some(PendingDeployment {
+            environment_id: env.id,
+            environment: text(env.name.as_deref()),
+            wait_timer_minutes: self.wait_timer.unwrap_or(0),
+            wait_started_at: parse_time(self.wait_timer_started_at.as_deref()),
+            can_approve: self.current_user_can_approve.unwrap_or(false),
+            reviewers: self
+                .reviewers
+                .iter()
+                .filter_map(|r| {
+                    let v = r.reviewer.as_ref()?;
+                    let name = v
+                        .get("login")
+                        .or_else(|| v.get("slug"))
+                        .or_else(|| v.get("name"))?
+                        .as_str()?;
+                    let kind = r.kind.as_deref().unwrap_or("User");
+                    Some(if kind == "Team" {
+                        format!("team {}", clean(name))
+                    } else {
+                        clean(name)
+                    })
+                })
+                .collect(),
+        })
+    }
+}
+
+/// The review decision from the latest review of each reviewer (comments do not override a verdict).
+pub fn review_decision(reviews: &[ApiReview]) -> (ReviewDecision, Vec<Review>) {
+    let mut latest: BTreeMap<String, (String, Option<OffsetDateTime>)> = BTreeMap::new();
+    let mut commented = false;
+    for r in reviews {
+        let who = text(r.user.as_ref().and_then(|u| u.login.as_deref()));
+        let state = r.state.as_deref().unwrap_or("").to_ascii_uppercase();
+        let at = parse_time(r.submitted_at.as_deref());
+        match state.as_str() {
+            "APPROVED" | "CHANGES_REQUESTED" | "DISMISSED" => {
+                latest.insert(who, (state, at));
+            }
+            "COMMENTED" => {
+                commented = true;
+                latest.entry(who).or_insert((state, at));
+            }
+            _ => {}
+        }
+    }
+    let verdicts: Vec<&str> = latest.values().map(|(s, _)| s.as_str()).collect();
+    let decision = if verdicts.contains(&"CHANGES_REQUESTED") {
+        ReviewDecision::ChangesRequested
+    } else if verdicts.contains(&"APPROVED") {
+        ReviewDecision::Approved
+    } else if commented {
+        ReviewDecision::Commented
+    } else {
+        ReviewDecision::ReviewRequired
+    };
+    let list = latest
+        .into_iter()
+        .map(|(reviewer, (state, submitted_at))| Review {
+            reviewer,
+            state,
+            submitted_at,
+        })
+        .collect();
+    (decision, list)
 }
 
 /// Map a non-success GitHub response to an error, reading rate-limit headers.
@@ -229,6 +517,29 @@ fn rate_from(resp: &Response) -> Option<RateLimit> {
     })
 }
 
+fn now_unix() -> i64 {
+    OffsetDateTime::now_utc().unix_timestamp()
+}
+
+/// Whether an error on an optional per-PR request should leave the field empty instead of failing the
+/// poll (a token without access to checks answers 403 "Resource not accessible by integration").
+fn optional(e: &SourceError) -> bool {
+    matches!(
+        e,
+        SourceError::Status {
+            status: 403 | 404 | 422,
+            ..
+        }
+    )
+}
+
+/// What a remote change should do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DeploymentReview {
+    Approve,
+    Reject,
+}
+
 impl GitHub {
     pub fn new(http: Http, cfg: &GitHubConfig, token: Option<Secret>) -> GitHub {
         GitHub {
@@ -237,107 +548,388 @@ impl GitHub {
             repos: cfg.repos.clone(),
             token,
             max_items: cfg.max_items,
-            cache: EtagCache::default(),
-            rate: None,
-            requests: 0,
+            cache: Mutex::new(EtagCache::default()),
+            rate: Mutex::new(None),
+            requests: AtomicU64::new(0),
         }
     }
 
     /// 304 answers served from the cache so far.
     pub fn not_modified(&self) -> u64 {
-        self.cache.hits
+        self.cache.lock().map(|c| c.hits).unwrap_or(0)
+    }
+
+    /// Requests sent so far.
+    pub fn requests(&self) -> u64 {
+        self.requests.load(Ordering::Relaxed)
+    }
+
+    pub fn has_token(&self) -> bool {
+        self.token.is_some()
+    }
+
+    fn authed(&self, req: reqwest::RequestBuilder) -> reqwest::RequestBuilder {
+        let r = req
+            .header("accept", "application/vnd.github+json")
+            .header("x-github-api-version", "2022-11-28");
+        match &self.token {
+            Some(t) => r.bearer_auth(t.expose()),
+            None => r,
+        }
     }
 
     fn request(&self, url: &str) -> reqwest::RequestBuilder {
-        let mut r = self
-            .http
-            .client()
-            .get(url)
-            .header("accept", "application/vnd.github+json")
-            .header("x-github-api-version", "2022-11-28");
-        if let Some(t) = &self.token {
-            r = r.bearer_auth(t.expose());
-        }
-        if let Some(etag) = self.cache.if_none_match(url) {
+        let mut r = self.authed(self.http.client().get(url));
+        if let Some(etag) = self.cache.lock().ok().and_then(|c| c.if_none_match(url)) {
             r = r.header("if-none-match", etag);
         }
         r
     }
 
-    /// GET with ETag, following `Link: rel="next"` until `cap` items. Returns the JSON pages.
-    async fn get_pages(
-        &mut self,
-        first: String,
-        cap: usize,
-    ) -> Result<Vec<bytes::Bytes>, SourceError> {
-        let mut url = Some(first);
-        let mut pages = Vec::new();
-        let mut items = 0usize;
-        while let Some(u) = url.take() {
-            self.requests += 1;
-            let resp = self.http.send(self.request(&u)).await?;
-            let resp = self.cache.resolve(&u, resp);
-            if let Some(r) = rate_from(&resp) {
-                self.rate = Some(r);
-            }
-            if resp.status != 200 {
-                return Err(classify(&resp, OffsetDateTime::now_utc().unix_timestamp()));
-            }
-            items += count_items(&resp.body);
-            url = next_link(&resp.headers).filter(|_| items < cap);
-            pages.push(resp.body);
+    fn note(&self, resp: &Response) {
+        if let Some(r) = rate_from(resp)
+            && let Ok(mut rate) = self.rate.lock()
+        {
+            *rate = Some(r);
         }
-        Ok(pages)
     }
 
-    pub async fn pulls(&mut self, repo: &str) -> Result<Vec<PullRequest>, SourceError> {
+    /// One conditional GET; a 304 is answered from the cache.
+    async fn get(&self, url: &str) -> Result<Response, SourceError> {
+        self.requests.fetch_add(1, Ordering::Relaxed);
+        let resp = self.http.send(self.request(url)).await?;
+        let resp = match self.cache.lock() {
+            Ok(mut c) => c.resolve(url, resp),
+            Err(_) => resp,
+        };
+        self.note(&resp);
+        if resp.status != 200 {
+            return Err(classify(&resp, now_unix()));
+        }
+        Ok(resp)
+    }
+
+    async fn get_json<T: DeserializeOwned>(&self, url: &str, what: &str) -> Result<T, SourceError> {
+        let resp = self.get(url).await?;
+        serde_json::from_slice(&resp.body).map_err(|e| SourceError::Decode(format!("{what}: {e}")))
+    }
+
+    /// GET with ETag, following `Link: rel="next"` until `cap` items; `parse` turns a page into items.
+    async fn get_pages<T>(
+        &self,
+        first: String,
+        cap: usize,
+        what: &str,
+        parse: impl Fn(&[u8]) -> Result<Vec<T>, serde_json::Error>,
+    ) -> Result<Vec<T>, SourceError> {
+        let mut url = Some(first);
+        let mut out = Vec::new();
+        while let Some(u) = url.take() {
+            let resp = self.get(&u).await?;
+            let items =
+                parse(&resp.body).map_err(|e| SourceError::Decode(format!("{what}: {e}")))?;
+            out.extend(items);
+            url = next_link(&resp.headers).filter(|_| out.len() < cap);
+        }
+        out.truncate(cap);
+        Ok(out)
+    }
+
+    fn per_page(&self) -> usize {
+        self.max_items.min(100)
+    }
+
+    pub async fn pulls(&self, repo: &str) -> Result<Vec<PullRequest>, SourceError> {
         let url = format!(
             "{}/repos/{repo}/pulls?state=open&per_page={}",
             self.api,
-            self.max_items.min(100)
+            self.per_page()
         );
-        let pages = self.get_pages(url, self.max_items).await?;
-        let mut out = Vec::new();
-        for p in pages {
-            let list: Vec<ApiPull> = serde_json::from_slice(&p)
-                .map_err(|e| SourceError::Decode(format!("pull requests of {repo}: {e}")))?;
-            out.extend(list.into_iter().map(|p| p.into_domain(repo)));
-        }
-        out.truncate(self.max_items);
-        Ok(out)
+        let list: Vec<ApiPull> = self
+            .get_pages(
+                url,
+                self.max_items,
+                &format!("pull requests of {repo}"),
+                |b| serde_json::from_slice::<Vec<ApiPull>>(b),
+            )
+            .await?;
+        Ok(list.into_iter().map(|p| p.into_domain(repo)).collect())
     }
 
-    pub async fn runs(&mut self, repo: &str) -> Result<Vec<WorkflowRun>, SourceError> {
+    pub async fn runs(&self, repo: &str) -> Result<Vec<WorkflowRun>, SourceError> {
         let url = format!(
             "{}/repos/{repo}/actions/runs?per_page={}",
             self.api,
-            self.max_items.min(100)
+            self.per_page()
         );
-        let pages = self.get_pages(url, self.max_items).await?;
-        let mut out = Vec::new();
-        for p in pages {
-            let list: ApiRunList = serde_json::from_slice(&p)
-                .map_err(|e| SourceError::Decode(format!("workflow runs of {repo}: {e}")))?;
-            out.extend(list.workflow_runs.into_iter().map(|r| r.into_domain(repo)));
-        }
-        out.truncate(self.max_items);
-        Ok(out)
+        let list = self
+            .get_pages(
+                url,
+                self.max_items,
+                &format!("workflow runs of {repo}"),
+                |b| serde_json::from_slice::<ApiRunList>(b).map(|l| l.workflow_runs),
+            )
+            .await?;
+        Ok(list.into_iter().map(|r| r.into_domain(repo)).collect())
     }
 
-    /// One poll: every repo's open PRs and recent runs.
+    /// Fill in a PR's size and mergeability, its checks and its review decision.
+    pub async fn enrich(&self, mut pr: PullRequest) -> Result<PullRequest, SourceError> {
+        let repo = pr.repo.clone();
+        let n = pr.number;
+        let detail = async {
+            let url = format!("{}/repos/{repo}/pulls/{n}", self.api);
+            self.get_json::<ApiPull>(&url, &format!("{repo}#{n}")).await
+        };
+        let reviews = async {
+            let url = format!("{}/repos/{repo}/pulls/{n}/reviews?per_page=100", self.api);
+            self.get_pages(url, 300, &format!("reviews of {repo}#{n}"), |b| {
+                serde_json::from_slice::<Vec<ApiReview>>(b)
+            })
+            .await
+        };
+        let sha = pr.head_sha.clone();
+        let checks = async {
+            if sha.is_empty() {
+                return Ok(None);
+            }
+            let runs_url = format!(
+                "{}/repos/{repo}/commits/{sha}/check-runs?per_page=100",
+                self.api
+            );
+            let status_url = format!("{}/repos/{repo}/commits/{sha}/status", self.api);
+            let runs = self
+                .get_pages(runs_url, 300, &format!("checks of {repo}#{n}"), |b| {
+                    serde_json::from_slice::<ApiCheckRuns>(b).map(|c| c.check_runs)
+                })
+                .await;
+            let statuses = self
+                .get_json::<ApiCombinedStatus>(&status_url, &format!("statuses of {repo}#{n}"))
+                .await;
+            let mut list: Vec<Check> = Vec::new();
+            match runs {
+                Ok(r) => list.extend(r.into_iter().map(ApiCheckRun::into_domain)),
+                Err(e) if optional(&e) => {}
+                Err(e) => return Err(e),
+            }
+            match statuses {
+                Ok(s) => list.extend(s.statuses.into_iter().map(ApiStatus::into_domain)),
+                Err(e) if optional(&e) => {}
+                Err(e) => return Err(e),
+            }
+            list.sort_by(|a, b| a.state.cmp(&b.state).then_with(|| a.name.cmp(&b.name)));
+            Ok(Some(list))
+        };
+        let (detail, reviews, checks) = futures::join!(detail, reviews, checks);
+        match detail {
+            Ok(d) => {
+                pr.mergeable = d.mergeable_state.as_deref().map(clean);
+                pr.additions = d.additions;
+                pr.deletions = d.deletions;
+                pr.changed_files = d.changed_files;
+            }
+            Err(e) if optional(&e) => {}
+            Err(e) => return Err(e),
+        }
+        match reviews {
+            Ok(r) => {
+                let (decision, list) = review_decision(&r);
+                pr.review = Some(decision);
+                pr.reviews = list;
+            }
+            Err(e) if optional(&e) => {}
+            Err(e) => return Err(e),
+        }
+        if let Some(list) = checks? {
+            pr.checks = Some(ChecksRollup::of(&list));
+            pr.check_list = list;
+        }
+        Ok(pr)
+    }
+
+    pub async fn pending_deployments(
+        &self,
+        repo: &str,
+        run_id: u64,
+    ) -> Result<Vec<PendingDeployment>, SourceError> {
+        let url = format!(
+            "{}/repos/{repo}/actions/runs/{run_id}/pending_deployments",
+            self.api
+        );
+        let list: Vec<ApiPending> = self
+            .get_json(&url, &format!("pending deployments of run {run_id}"))
+            .await?;
+        Ok(list
+            .into_iter()
+            .filter_map(ApiPending::into_domain)
+            .collect())
+    }
+
+    /// One poll: every repo's open PRs (enriched) and recent runs (with pending deployments).
     pub async fn poll(&mut self) -> Result<SourceData, SourceError> {
         let mut prs = Vec::new();
         let mut runs = Vec::new();
-        for repo in self.repos.clone() {
-            prs.extend(self.pulls(&repo).await?);
-            runs.extend(self.runs(&repo).await?);
+        for repo in &self.repos {
+            let (p, r) = futures::join!(self.pulls(repo), self.runs(repo));
+            prs.extend(p?);
+            runs.extend(r?);
+        }
+        let enriched: Vec<Result<PullRequest, SourceError>> = futures::stream::iter(prs)
+            .map(|pr| self.enrich(pr))
+            .buffered(CONCURRENCY)
+            .collect()
+            .await;
+        let prs = enriched.into_iter().collect::<Result<Vec<_>, _>>()?;
+        for run in runs.iter_mut().filter(|r| r.state == RunState::Waiting) {
+            match self.pending_deployments(&run.repo, run.id).await {
+                Ok(p) => run.pending = p,
+                Err(e) if optional(&e) => {}
+                Err(e) => return Err(e),
+            }
         }
         runs.sort_by_key(|r| std::cmp::Reverse(r.started_at));
-        Ok(SourceData::GitHub {
-            prs,
-            runs,
-            rate: self.rate,
-        })
+        let rate = self.rate.lock().ok().and_then(|r| *r);
+        Ok(SourceData::GitHub { prs, runs, rate })
+    }
+
+    /// The files a PR changes (on demand, for the detail pane).
+    pub async fn pr_files(&self, repo: &str, number: u64) -> Result<Vec<PrFile>, SourceError> {
+        let url = format!(
+            "{}/repos/{repo}/pulls/{number}/files?per_page=100",
+            self.api
+        );
+        let files = self
+            .get_pages(url, 3000, &format!("files of {repo}#{number}"), |b| {
+                serde_json::from_slice::<Vec<ApiFile>>(b)
+            })
+            .await?;
+        Ok(files
+            .into_iter()
+            .map(|f| PrFile {
+                filename: text(f.filename.as_deref()),
+                status: text(f.status.as_deref()),
+                additions: f.additions.unwrap_or(0),
+                deletions: f.deletions.unwrap_or(0),
+            })
+            .collect())
+    }
+
+    /// A run's jobs and their steps (on demand).
+    pub async fn jobs(&self, repo: &str, run_id: u64) -> Result<Vec<Job>, SourceError> {
+        let url = format!(
+            "{}/repos/{repo}/actions/runs/{run_id}/jobs?per_page=100",
+            self.api
+        );
+        let jobs = self
+            .get_pages(url, 500, &format!("jobs of run {run_id}"), |b| {
+                serde_json::from_slice::<ApiJobs>(b).map(|j| j.jobs)
+            })
+            .await?;
+        Ok(jobs.into_iter().map(ApiJob::into_domain).collect())
+    }
+
+    /// A job's log. GitHub answers 302 to a short-lived URL that is fetched without credentials.
+    pub async fn job_log(&self, repo: &str, job_id: u64) -> Result<String, SourceError> {
+        let url = format!("{}/repos/{repo}/actions/jobs/{job_id}/logs", self.api);
+        self.requests.fetch_add(1, Ordering::Relaxed);
+        let resp = self
+            .http
+            .send(self.authed(self.http.client().get(&url)))
+            .await?;
+        self.note(&resp);
+        let body = match resp.status {
+            200 => resp.body,
+            301 | 302 | 303 | 307 | 308 => {
+                let location = resp.header("location").ok_or_else(|| {
+                    SourceError::Decode("log redirect without a Location header".into())
+                })?;
+                let target = reqwest::Url::parse(&url)
+                    .and_then(|base| base.join(location))
+                    .map_err(|e| SourceError::Decode(format!("log redirect: {e}")))?;
+                // A plain request: no Authorization, no GitHub headers.
+                let blob = self.http.send(self.http.client().get(target)).await?;
+                if blob.status != 200 {
+                    return Err(SourceError::Status {
+                        status: blob.status,
+                        message: format!("log download: {}", error_summary(&blob.body)),
+                    });
+                }
+                blob.body
+            }
+            _ => return Err(classify(&resp, now_unix())),
+        };
+        Ok(String::from_utf8_lossy(&body).into_owned())
+    }
+
+    async fn post(
+        &self,
+        url: &str,
+        body: Option<serde_json::Value>,
+    ) -> Result<Response, SourceError> {
+        self.requests.fetch_add(1, Ordering::Relaxed);
+        let mut req = self.authed(self.http.client().post(url));
+        if let Some(b) = body {
+            req = req.json(&b);
+        }
+        let resp = self.http.send(req).await?;
+        self.note(&resp);
+        if (200..300).contains(&resp.status) {
+            Ok(resp)
+        } else {
+            Err(classify(&resp, now_unix()))
+        }
+    }
+
+    /// Approve or reject the deployments a run waits for.
+    pub async fn review_deployments(
+        &self,
+        repo: &str,
+        run_id: u64,
+        environment_ids: &[u64],
+        review: DeploymentReview,
+        comment: &str,
+    ) -> Result<String, SourceError> {
+        let url = format!(
+            "{}/repos/{repo}/actions/runs/{run_id}/pending_deployments",
+            self.api
+        );
+        let state = match review {
+            DeploymentReview::Approve => "approved",
+            DeploymentReview::Reject => "rejected",
+        };
+        let body = serde_json::json!({
+            "environment_ids": environment_ids,
+            "state": state,
+            "comment": comment,
+        });
+        let resp = self.post(&url, Some(body)).await?;
+        Ok(format!("HTTP {}: deployment {state}", resp.status))
+    }
+
+    pub async fn rerun_failed_jobs(&self, repo: &str, run_id: u64) -> Result<String, SourceError> {
+        let url = format!(
+            "{}/repos/{repo}/actions/runs/{run_id}/rerun-failed-jobs",
+            self.api
+        );
+        let resp = self.post(&url, None).await?;
+        Ok(format!("HTTP {}: failed jobs re-run", resp.status))
+    }
+
+    pub async fn cancel_run(&self, repo: &str, run_id: u64) -> Result<String, SourceError> {
+        let url = format!("{}/repos/{repo}/actions/runs/{run_id}/cancel", self.api);
+        let resp = self.post(&url, None).await?;
+        Ok(format!("HTTP {}: cancel requested", resp.status))
+    }
+
+    /// The login the token belongs to, for the audit log.
+    pub async fn current_user(&self) -> Option<String> {
+        self.token.as_ref()?;
+        let url = format!("{}/user", self.api);
+        self.get_json::<ApiUser>(&url, "user")
+            .await
+            .ok()
+            .and_then(|u| u.login)
+            .map(|l| clean(&l))
     }
 
     /// `doctor`: is the API reachable, and is the token (if any) accepted?
@@ -345,7 +937,7 @@ impl GitHub {
         let url = format!("{}/rate_limit", self.api);
         let resp = self.http.send(self.request(&url)).await?;
         if resp.status != 200 {
-            return Err(classify(&resp, OffsetDateTime::now_utc().unix_timestamp()));
+            return Err(classify(&resp, now_unix()));
         }
         let auth = if self.token.is_some() {
             "token accepted"
@@ -360,17 +952,5 @@ impl GitHub {
             .map(|s| format!(", scopes: {}", clean(s)))
             .unwrap_or_default();
         Ok(format!("{auth}{rate}{scopes}"))
-    }
-}
-
-fn count_items(body: &[u8]) -> usize {
-    match serde_json::from_slice::<serde_json::Value>(body) {
-        Ok(serde_json::Value::Array(a)) => a.len(),
-        Ok(v) => v
-            .get("workflow_runs")
-            .and_then(|w| w.as_array())
-            .map(|a| a.len())
-            .unwrap_or(0),
-        Err(_) => 0,
     }
 }

@@ -74,6 +74,9 @@ impl Http {
             .user_agent(USER_AGENT)
             .timeout(timeout)
             .connect_timeout(Duration::from_secs(5))
+            // Redirects are followed by the callers that expect them, so that credentials are
+            // never carried to another origin by accident (job logs redirect to blob storage).
+            .redirect(reqwest::redirect::Policy::none())
             .build()
             .map_err(|e| SourceError::Config(format!("cannot build the HTTP client: {e}")))?;
         Ok(Http { client, timeout })

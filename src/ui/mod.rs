@@ -1,6 +1,7 @@
 //! Drawing. `render(&State, &mut Frame)` is pure: no I/O, no locks, and work proportional to what is
 //! on screen, not to the size of the data.
 
+pub mod ops;
 pub mod tabs;
 pub mod theme;
 
@@ -60,6 +61,12 @@ pub fn render(state: &State, frame: &mut Frame) {
         Mode::Help { scroll } => draw_help(state, frame, area, *scroll),
         Mode::Palette { input, selected } => draw_palette(state, frame, area, input, *selected),
         Mode::Errors { scroll } => draw_errors(state, frame, area, *scroll),
+        Mode::Confirm(c) => ops::draw_confirm(state, frame, area, c),
+        Mode::Log => {
+            if let Some(log) = &state.log {
+                ops::draw_log(state, frame, body, log);
+            }
+        }
         Mode::Normal | Mode::Filter { .. } => {}
     }
 }
@@ -164,13 +171,16 @@ fn draw_status_bar(state: &State, frame: &mut Frame, area: Rect) {
         ));
     }
     if let Some(r) = state.rate {
-        let style = if r.remaining < r.limit / 10 {
-            theme.warn()
+        let low = r.remaining < r.limit / 10;
+        let style = if low { theme.warn() } else { theme.muted() };
+        let reset = if low {
+            let secs = r.reset - state.now.unix_timestamp();
+            format!(", resets in {}", fmt_age(secs.max(0)))
         } else {
-            theme.muted()
+            String::new()
         };
         spans.push(Span::styled(
-            format!(" · API {}/{}", r.remaining, r.limit),
+            format!(" · API {}/{}{reset}", r.remaining, r.limit),
             style,
         ));
     }

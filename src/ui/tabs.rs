@@ -2,8 +2,12 @@
 
 use super::{fmt_age, fmt_age_coarse};
 use crate::app::filter::Query;
-use crate::app::{ListState, State, Tab, TabStatus};
-use crate::domain::{Incident, PullRequest, RunState, ServiceRollout, Summary, WorkflowRun};
+use crate::app::rows::Row as _;
+use crate::app::{ListState, Loadable, State, Tab, TabStatus};
+use crate::domain::{
+    CheckState, Incident, PullRequest, ReviewDecision, RunState, ServiceRollout, Summary,
+    WorkflowRun,
+};
 use crate::ui::theme::Theme;
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
@@ -92,10 +96,10 @@ fn frame_block<'a>(state: &State, title: Line<'a>) -> Block<'a> {
     b
 }
 
+/// Per column: its width and the narrowest table width at which it is shown.
 struct Columns {
-    header: &'static [&'static str],
-    widths: Vec<Constraint>,
-    /// Index of the main text column, where filter matches are highlighted.
+    widths: Vec<(Constraint, u16)>,
+    /// Columns where filter matches are highlighted.
     highlight: &'static [usize],
 }
 
@@ -103,73 +107,66 @@ fn columns(tab: Tab) -> Columns {
     use Constraint::{Fill, Length};
     match tab {
         Tab::Prs => Columns {
-            header: &["Repo", "#", "Title", "Author", "Age", "Labels"],
             widths: vec![
-                Length(14),
-                Length(6),
-                Fill(4),
-                Length(12),
-                Length(4),
-                Fill(1),
+                (Length(14), 100),
+                (Length(6), 0),
+                (Fill(4), 0),
+                (Length(12), 0),
+                (Length(4), 0),
+                (Length(9), 0),
+                (Length(9), 0),
+                (Length(8), 120),
+                (Length(11), 110),
+                (Fill(1), 140),
             ],
             highlight: &[0, 2, 3],
         },
         Tab::Runs => Columns {
-            header: &[
-                "Repo", "Workflow", "Branch", "Event", "Actor", "Status", "Try", "Started", "Took",
-            ],
             widths: vec![
-                Length(16),
-                Fill(2),
-                Fill(2),
-                Length(12),
-                Length(12),
-                Length(9),
-                Length(3),
-                Length(7),
-                Length(7),
+                (Length(16), 100),
+                (Fill(2), 0),
+                (Fill(2), 0),
+                (Length(12), 120),
+                (Length(12), 110),
+                (Length(20), 0),
+                (Length(3), 100),
+                (Length(7), 0),
+                (Length(7), 90),
             ],
             highlight: &[0, 1, 2, 4],
         },
         Tab::Rollouts => Columns {
-            header: &[
-                "Service",
-                "Environment",
-                "Slices",
-                "Weight",
-                "Metrics (canary / baseline, bound)",
-                "Health",
-            ],
             widths: vec![
-                Length(12),
-                Length(12),
-                Length(16),
-                Length(6),
-                Fill(1),
-                Length(8),
+                (Length(12), 0),
+                (Length(12), 0),
+                (Length(16), 0),
+                (Length(6), 0),
+                (Fill(1), 0),
+                (Length(8), 0),
             ],
             highlight: &[0, 1],
         },
         Tab::Incidents => Columns {
-            header: &[
-                "Project", "Issue", "Title", "Culprit", "Level", "Events", "Users", "First", "Last",
-            ],
             widths: vec![
-                Length(10),
-                Length(14),
-                Fill(3),
-                Fill(2),
-                Length(7),
-                Length(7),
-                Length(5),
-                Length(5),
-                Length(5),
+                (Length(10), 0),
+                (Length(14), 0),
+                (Fill(3), 0),
+                (Fill(2), 100),
+                (Length(7), 0),
+                (Length(7), 0),
+                (Length(5), 100),
+                (Length(5), 110),
+                (Length(5), 0),
             ],
             highlight: &[0, 1, 2, 3],
         },
         Tab::Ai => Columns {
-            header: &["Kind", "Subject", "Summary", "By"],
-            widths: vec![Length(8), Length(26), Fill(1), Length(8)],
+            widths: vec![
+                (Length(8), 0),
+                (Length(26), 0),
+                (Fill(1), 0),
+                (Length(8), 100),
+            ],
             highlight: &[1, 2],
         },
     }
@@ -236,6 +233,39 @@ fn rollout_health(r: &ServiceRollout) -> (&'static str, u8) {
 
 fn cells_pr(state: &State, p: &PullRequest) -> Vec<(String, Style)> {
     let t = state.theme();
+    let checks = match p.checks {
+        Some(c) => {
+            let style = match c.worst() {
+                Some(CheckState::Failed) => t.danger(),
+                Some(CheckState::Pending) => t.warn(),
+                Some(CheckState::Passed) => t.ok(),
+                _ => t.muted(),
+            };
+            (c.label(), style)
+        }
+        None => ("…".into(), t.muted()),
+    };
+    let review = match p.review {
+        Some(r) => {
+            let style = match r {
+                ReviewDecision::Approved => t.ok(),
+                ReviewDecision::ChangesRequested => t.danger(),
+                _ => t.muted(),
+            };
+            (r.label().to_string(), style)
+        }
+        None => ("…".into(), t.muted()),
+    };
+    let merge = match p.mergeable.as_deref() {
+        Some(m @ ("clean" | "has_hooks")) => (m.to_string(), t.ok()),
+        Some(m @ ("dirty" | "blocked")) => (m.to_string(), t.danger()),
+        Some(m) => (m.to_string(), t.warn()),
+        None => ("…".into(), t.muted()),
+    };
+    let size = match (p.additions, p.deletions) {
+        (Some(a), Some(d)) => format!("+{a} −{d}"),
+        _ => "…".into(),
+    };
     vec![
         (p.repo.clone(), t.muted()),
         (format!("#{}", p.number), t.accent()),
@@ -246,6 +276,10 @@ fn cells_pr(state: &State, p: &PullRequest) -> Vec<(String, Style)> {
         },
         (p.author.clone(), Style::default()),
         (age(state.now, p.created_at), t.muted()),
+        checks,
+        review,
+        merge,
+        (size, t.muted()),
         (p.labels.join(","), t.warn()),
     ]
 }
@@ -265,7 +299,17 @@ fn cells_run(state: &State, r: &WorkflowRun) -> Vec<(String, Style)> {
         (r.branch.clone(), Style::default()),
         (r.event.clone(), t.muted()),
         (r.actor.clone(), Style::default()),
-        (r.state.label().into(), run_style(t, r.state)),
+        if r.pending.is_empty() {
+            (r.state.label().into(), run_style(t, r.state))
+        } else {
+            let envs: Vec<&str> = r.pending.iter().map(|p| p.environment.as_str()).collect();
+            let style = if r.production() {
+                t.production()
+            } else {
+                t.warn()
+            };
+            (format!("waiting: {}", envs.join(",")), style)
+        },
         (r.attempt.to_string(), t.muted()),
         (age(state.now, r.started_at), t.muted()),
         (took, t.muted()),
@@ -366,13 +410,7 @@ fn draw_table(state: &State, frame: &mut Frame, area: Rect) {
     let theme = state.theme();
     let tab = state.tab;
     let list = state.list(tab);
-    let total = match tab {
-        Tab::Prs => state.prs.items.len(),
-        Tab::Runs => state.runs.items.len(),
-        Tab::Rollouts => state.rollouts.items.len(),
-        Tab::Incidents => state.incidents.items.len(),
-        Tab::Ai => state.summaries.items.len(),
-    };
+    let total = state.table(tab).len();
     let mut title = vec![Span::styled(format!(" {} ", tab.title()), theme.header())];
     if list.filter.is_empty() {
         title.push(Span::styled(format!("({total}) "), theme.muted()));
@@ -427,14 +465,26 @@ fn draw_table(state: &State, frame: &mut Frame, area: Rect) {
     }
 
     let cols = columns(tab);
+    let shown: Vec<usize> = (0..cols.widths.len())
+        .filter(|&c| inner.width >= cols.widths[c].1)
+        .collect();
     let height = inner.height.saturating_sub(1) as usize;
     let offset = visible_offset(list, height);
     let q = Query::new(&list.filter);
-    let rows: Vec<Row> = list.view[offset..(offset + height).min(list.view.len())]
-        .iter()
-        .enumerate()
-        .map(|(n, &i)| {
-            let i = i as usize;
+    let group_of = |i: usize| -> &str {
+        match tab {
+            Tab::Prs => state.prs.items[i].group(),
+            Tab::Runs => state.runs.items[i].group(),
+            Tab::Rollouts => state.rollouts.items[i].group(),
+            Tab::Incidents => state.incidents.items[i].group(),
+            Tab::Ai => state.summaries.items[i].group(),
+        }
+    };
+    let group_col = if tab == Tab::Rollouts { 1 } else { 0 };
+    let end = (offset + height).min(list.view.len());
+    let rows: Vec<Row> = (offset..end)
+        .map(|pos| {
+            let i = list.view[pos] as usize;
             let cells = match tab {
                 Tab::Prs => cells_pr(state, &state.prs.items[i]),
                 Tab::Runs => cells_run(state, &state.runs.items[i]),
@@ -442,26 +492,44 @@ fn draw_table(state: &State, frame: &mut Frame, area: Rect) {
                 Tab::Incidents => cells_incident(state, &state.incidents.items[i]),
                 Tab::Ai => cells_summary(state, &state.summaries.items[i]),
             };
-            let selected = offset + n == list.selected;
-            let row = Row::new(cells.into_iter().enumerate().map(|(c, (text, style))| {
+            // Grouped: the group's name only on its first row.
+            let repeat =
+                list.grouped && pos > 0 && group_of(list.view[pos - 1] as usize) == group_of(i);
+            let mut cells: Vec<Option<(String, Style)>> = cells.into_iter().map(Some).collect();
+            let row = Row::new(shown.iter().map(|&c| {
+                let (text, style) = cells[c].take().unwrap_or_default();
+                let text = if repeat && c == group_col {
+                    String::new()
+                } else {
+                    text
+                };
                 if cols.highlight.contains(&c) && !q.is_empty() {
                     Cell::from(Line::from(highlighted(&text, &q, style, theme.matched())))
                 } else {
                     Cell::from(Span::styled(text, style))
                 }
             }));
-            if selected {
+            if pos == list.selected {
                 row.style(theme.selected())
             } else {
                 row
             }
         })
         .collect();
-    let header = Row::new(cols.header.iter().map(|h| Cell::from(*h))).style(theme.header());
+    let names = state.table(tab).columns();
+    let header = Row::new(shown.iter().map(|&c| {
+        let name = names.get(c).copied().unwrap_or("");
+        match list.sort {
+            Some((sc, desc)) if sc == c => {
+                Cell::from(format!("{name} {}", if desc { "▼" } else { "▲" }))
+            }
+            _ => Cell::from(name),
+        }
+    }))
+    .style(theme.header());
+    let widths: Vec<Constraint> = shown.iter().map(|&c| cols.widths[c].0).collect();
     frame.render_widget(
-        Table::new(rows, cols.widths)
-            .header(header)
-            .column_spacing(1),
+        Table::new(rows, widths).header(header).column_spacing(1),
         inner,
     );
 }
@@ -505,42 +573,8 @@ fn detail_lines<'a>(state: &State) -> Vec<Line<'a>> {
         .unwrap_or_else(|| "—".into())
     };
     match state.tab {
-        Tab::Prs => state.prs.selected().map(|p| {
-            let mut l = vec![
-                Line::from(Span::styled(
-                    format!("{}#{} {}", p.repo, p.number, p.title),
-                    t.header(),
-                )),
-                kv(t, "author", p.author.clone()),
-                kv(t, "branch", format!("{} → {}", p.head_ref, p.base_ref)),
-                kv(t, "draft", if p.draft { "yes".into() } else { "no".into() }),
-                kv(t, "labels", p.labels.join(", ")),
-                kv(t, "opened", ago(p.created_at)),
-                kv(t, "updated", ago(p.updated_at)),
-                kv(t, "link", p.url.clone()),
-                Line::raw(""),
-            ];
-            l.extend(p.body.lines().take(200).map(|s| Line::raw(s.to_string())));
-            l
-        }),
-        Tab::Runs => state.runs.selected().map(|r| {
-            vec![
-                Line::from(Span::styled(
-                    format!("{} · {} #{}", r.repo, r.workflow, r.run_number),
-                    t.header(),
-                )),
-                kv(t, "title", r.title.clone()),
-                kv(t, "status", r.state.label().into()),
-                kv(t, "branch", r.branch.clone()),
-                kv(t, "commit", r.sha.chars().take(12).collect()),
-                kv(t, "event", r.event.clone()),
-                kv(t, "actor", r.actor.clone()),
-                kv(t, "attempt", r.attempt.to_string()),
-                kv(t, "started", ago(r.started_at)),
-                kv(t, "updated", ago(r.updated_at)),
-                kv(t, "link", r.url.clone()),
-            ]
-        }),
+        Tab::Prs => state.prs.selected().map(|p| pr_detail(state, p)),
+        Tab::Runs => state.runs.selected().map(|r| run_detail(state, r)),
         Tab::Rollouts => state.rollouts.selected().map(|r| {
             let mut l = vec![
                 Line::from(Span::styled(
@@ -644,4 +678,257 @@ fn draw_detail(state: &State, frame: &mut Frame, area: Rect) {
             .wrap(Wrap { trim: false }),
         area,
     );
+}
+
+fn check_style(t: &Theme, s: CheckState) -> Style {
+    match s {
+        CheckState::Failed => t.danger(),
+        CheckState::Pending => t.warn(),
+        CheckState::Passed => t.ok(),
+        CheckState::Skipped => t.muted(),
+    }
+}
+
+fn section<'a>(t: &Theme, title: &str) -> Line<'a> {
+    Line::from(Span::styled(title.to_string(), t.header()))
+}
+
+fn pr_detail<'a>(state: &State, p: &PullRequest) -> Vec<Line<'a>> {
+    let t = state.theme();
+    let now = state.now;
+    let ago = |x: Option<OffsetDateTime>| {
+        x.map(|x| format!("{} ago", fmt_age((now - x).whole_seconds())))
+            .unwrap_or_else(|| "—".into())
+    };
+    let mut l = vec![
+        Line::from(Span::styled(
+            format!("{}#{} {}", p.repo, p.number, p.title),
+            t.header(),
+        )),
+        kv(t, "author", p.author.clone()),
+        kv(t, "branch", format!("{} → {}", p.head_ref, p.base_ref)),
+        kv(t, "draft", if p.draft { "yes".into() } else { "no".into() }),
+        kv(
+            t,
+            "checks",
+            p.checks
+                .map(|c| c.label())
+                .unwrap_or_else(|| "loading…".into()),
+        ),
+        kv(
+            t,
+            "review",
+            p.review
+                .map(|r| r.label().to_string())
+                .unwrap_or_else(|| "loading…".into()),
+        ),
+        kv(
+            t,
+            "mergeable",
+            p.mergeable.clone().unwrap_or_else(|| "unknown".into()),
+        ),
+        kv(
+            t,
+            "size",
+            match (p.additions, p.deletions, p.changed_files) {
+                (Some(a), Some(d), Some(f)) => format!("+{a} −{d} in {f} files"),
+                _ => "loading…".into(),
+            },
+        ),
+        kv(t, "labels", p.labels.join(", ")),
+        kv(t, "opened", ago(p.created_at)),
+        kv(t, "updated", ago(p.updated_at)),
+        kv(t, "link", p.url.clone()),
+    ];
+    if !p.check_list.is_empty() {
+        l.push(Line::raw(""));
+        l.push(section(t, "Checks"));
+        for c in &p.check_list {
+            l.push(Line::from(vec![
+                Span::styled(format!(" {} ", c.state.glyph()), check_style(t, c.state)),
+                Span::raw(format!("{:<28} ", c.name)),
+                Span::styled(c.detail.clone(), check_style(t, c.state)),
+                Span::styled(format!("  {}", c.url), t.muted()),
+            ]));
+        }
+    }
+    if !p.reviews.is_empty() {
+        l.push(Line::raw(""));
+        l.push(section(t, "Reviews (latest per reviewer)"));
+        for r in &p.reviews {
+            let style = match r.state.as_str() {
+                "APPROVED" => t.ok(),
+                "CHANGES_REQUESTED" => t.danger(),
+                _ => t.muted(),
+            };
+            l.push(Line::from(vec![
+                Span::raw(format!(" {:<20} ", r.reviewer)),
+                Span::styled(r.state.to_lowercase().replace('_', " "), style),
+                Span::styled(format!("  {}", ago(r.submitted_at)), t.muted()),
+            ]));
+        }
+    }
+    l.push(Line::raw(""));
+    l.push(section(t, "Files"));
+    let key = format!("{}#{}", p.repo, p.number);
+    match state.pr_files.get(&key).map(|(_, f)| f) {
+        Some(Loadable::Ready(files)) => {
+            let max = files
+                .iter()
+                .map(|f| f.additions + f.deletions)
+                .max()
+                .unwrap_or(1)
+                .max(1);
+            for f in files.iter().take(300) {
+                let churn = f.additions + f.deletions;
+                let bar = ((churn * 12).div_ceil(max)).min(12) as usize;
+                let plus = (bar as u64 * f.additions).checked_div(churn).unwrap_or(0) as usize;
+                l.push(Line::from(vec![
+                    Span::styled(format!(" {:>5} ", format!("+{}", f.additions)), t.ok()),
+                    Span::styled(format!("{:>5} ", format!("−{}", f.deletions)), t.danger()),
+                    Span::styled("■".repeat(plus), t.ok()),
+                    Span::styled("■".repeat(bar - plus), t.danger()),
+                    Span::raw(" ".repeat(13 - bar)),
+                    Span::raw(f.filename.clone()),
+                    Span::styled(
+                        if f.status == "modified" {
+                            String::new()
+                        } else {
+                            format!("  ({})", f.status)
+                        },
+                        t.muted(),
+                    ),
+                ]));
+            }
+        }
+        Some(Loadable::Failed(e)) => l.push(Line::from(Span::styled(
+            format!(" could not load: {e}"),
+            t.danger(),
+        ))),
+        Some(Loadable::Loading) => l.push(Line::from(Span::styled(" loading…", t.muted()))),
+        None => l.push(Line::from(Span::styled(
+            " (shown with the detail pane)",
+            t.muted(),
+        ))),
+    }
+    if !p.body.is_empty() {
+        l.push(Line::raw(""));
+        l.push(section(t, "Description"));
+        l.extend(p.body.lines().take(200).map(|s| Line::raw(s.to_string())));
+    }
+    l
+}
+
+fn run_detail<'a>(state: &State, r: &WorkflowRun) -> Vec<Line<'a>> {
+    let t = state.theme();
+    let now = state.now;
+    let ago = |x: Option<OffsetDateTime>| {
+        x.map(|x| format!("{} ago", fmt_age((now - x).whole_seconds())))
+            .unwrap_or_else(|| "—".into())
+    };
+    let mut l = vec![
+        Line::from(Span::styled(
+            format!("{} · {} #{}", r.repo, r.workflow, r.run_number),
+            t.header(),
+        )),
+        kv(t, "title", r.title.clone()),
+        Line::from(vec![
+            Span::styled(format!("{:<12}", "status"), t.muted()),
+            Span::styled(r.state.label().to_string(), run_style(t, r.state)),
+        ]),
+        kv(t, "branch", r.branch.clone()),
+        kv(t, "commit", r.sha.chars().take(12).collect()),
+        kv(t, "event", r.event.clone()),
+        kv(t, "actor", r.actor.clone()),
+        kv(t, "attempt", r.attempt.to_string()),
+        kv(t, "started", ago(r.started_at)),
+        kv(t, "updated", ago(r.updated_at)),
+        kv(t, "link", r.url.clone()),
+    ];
+    if !r.pending.is_empty() {
+        l.push(Line::raw(""));
+        l.push(section(t, "Waiting for approval"));
+        for p in &r.pending {
+            let env_style = if p.environment.eq_ignore_ascii_case("production") {
+                t.production()
+            } else {
+                t.warn()
+            };
+            let timer = if p.wait_timer_minutes > 0 {
+                format!(", wait timer {} min", p.wait_timer_minutes)
+            } else {
+                String::new()
+            };
+            l.push(Line::from(vec![
+                Span::styled(format!(" {}", p.environment), env_style),
+                Span::styled(
+                    format!(
+                        "  waiting {}{timer}",
+                        p.wait_started_at
+                            .map(|w| fmt_age((now - w).whole_seconds()))
+                            .unwrap_or_else(|| "—".into())
+                    ),
+                    t.muted(),
+                ),
+            ]));
+            l.push(kv(
+                t,
+                "  you",
+                if p.can_approve {
+                    "can approve (a) or reject (x)".into()
+                } else {
+                    "cannot approve: not a required reviewer".into()
+                },
+            ));
+            if !p.reviewers.is_empty() {
+                l.push(kv(t, "  reviewers", p.reviewers.join(", ")));
+            }
+        }
+    }
+    l.push(Line::raw(""));
+    l.push(section(t, "Jobs"));
+    match state.jobs.get(&r.id).map(|(_, j)| j) {
+        Some(Loadable::Ready(jobs)) if jobs.is_empty() => {
+            l.push(Line::from(Span::styled(" no jobs", t.muted())))
+        }
+        Some(Loadable::Ready(jobs)) => {
+            for j in jobs {
+                l.push(Line::from(vec![
+                    Span::styled(format!(" {:<9} ", j.state.label()), run_style(t, j.state)),
+                    Span::raw(j.name.clone()),
+                ]));
+                for st in &j.steps {
+                    let failed = st.state == RunState::Failure;
+                    let marker = if failed { "  ✗ " } else { "    " };
+                    let style = if failed {
+                        t.danger()
+                    } else {
+                        run_style(t, st.state)
+                    };
+                    l.push(Line::from(vec![
+                        Span::styled(marker.to_string(), t.danger()),
+                        Span::styled(format!("{:>2}. {}", st.number, st.name), style),
+                        Span::styled(
+                            if failed {
+                                "  ← failed: l shows the log".to_string()
+                            } else {
+                                String::new()
+                            },
+                            t.danger(),
+                        ),
+                    ]));
+                }
+            }
+        }
+        Some(Loadable::Failed(e)) => l.push(Line::from(Span::styled(
+            format!(" could not load: {e}"),
+            t.danger(),
+        ))),
+        Some(Loadable::Loading) => l.push(Line::from(Span::styled(" loading…", t.muted()))),
+        None => l.push(Line::from(Span::styled(
+            " (shown with the detail pane)",
+            t.muted(),
+        ))),
+    }
+    l
 }

@@ -42,7 +42,69 @@ pub fn pr(repo: &str, number: u64, title: &str, author: &str) -> PullRequest {
         updated_at: Some(NOW - time::Duration::minutes(number as i64 % 50)),
         url: format!("https://github.com/{repo}/pull/{number}"),
         body: "Body line one\nBody line two".into(),
+        head_sha: format!("{:040x}", number * 7919),
+        checks: Some(ChecksRollup::of(&checks_for(number))),
+        check_list: checks_for(number),
+        review: Some(match number % 4 {
+            0 => ReviewDecision::Approved,
+            1 => ReviewDecision::ReviewRequired,
+            2 => ReviewDecision::ChangesRequested,
+            _ => ReviewDecision::Commented,
+        }),
+        reviews: vec![Review {
+            reviewer: "rita".into(),
+            state: "APPROVED".into(),
+            submitted_at: Some(NOW - time::Duration::minutes(30)),
+        }],
+        mergeable: Some(if number.is_multiple_of(2) {
+            "clean".into()
+        } else {
+            "blocked".into()
+        }),
+        additions: Some(number * 3),
+        deletions: Some(number % 17),
+        changed_files: Some(number % 9 + 1),
     }
+}
+
+pub fn checks_for(number: u64) -> Vec<Check> {
+    let mut v = vec![
+        Check {
+            name: "build".into(),
+            state: CheckState::Passed,
+            detail: "success".into(),
+            url: format!("https://github.com/acme/x/runs/{number}1"),
+        },
+        Check {
+            name: "lint".into(),
+            state: CheckState::Passed,
+            detail: "success".into(),
+            url: format!("https://github.com/acme/x/runs/{number}2"),
+        },
+    ];
+    if number % 3 == 1 {
+        v.insert(
+            0,
+            Check {
+                name: "test (node 20)".into(),
+                state: CheckState::Failed,
+                detail: "failure".into(),
+                url: format!("https://github.com/acme/x/runs/{number}3"),
+            },
+        );
+    }
+    if number % 3 == 2 {
+        v.insert(
+            0,
+            Check {
+                name: "e2e".into(),
+                state: CheckState::Pending,
+                detail: "in_progress".into(),
+                url: format!("https://github.com/acme/x/runs/{number}4"),
+            },
+        );
+    }
+    v
 }
 
 pub fn run(repo: &str, id: u64, workflow: &str, state: RunState) -> WorkflowRun {
@@ -69,6 +131,18 @@ pub fn run(repo: &str, id: u64, workflow: &str, state: RunState) -> WorkflowRun 
         started_at: Some(NOW - time::Duration::minutes(id as i64 % 90 + 2)),
         updated_at: Some(NOW - time::Duration::minutes(id as i64 % 90)),
         url: format!("https://github.com/{repo}/actions/runs/{id}"),
+        pending: if state == RunState::Waiting {
+            vec![PendingDeployment {
+                environment_id: 161088068,
+                environment: "production".into(),
+                wait_timer_minutes: 0,
+                wait_started_at: Some(NOW - time::Duration::minutes(12)),
+                can_approve: true,
+                reviewers: vec!["mara-k".into(), "team release".into()],
+            }]
+        } else {
+            Vec::new()
+        },
     }
 }
 

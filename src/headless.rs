@@ -1,0 +1,122 @@
+//! The headless faces: `flightdeck status --json` (one poll of every configured source, for scripts)
+//! and `flightdeck audit` (the audit log, readable).
+
+use crate::config::Config;
+use crate::domain::{Incident, PullRequest, ServiceRollout, SourceData, WorkflowRun};
+use crate::runtime;
+use serde_json::{Value, json};
+use std::time::Duration;
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
+
+/// Exit code when a source failed.
+pub const EXIT_SOURCE_FAILED: i32 = 3;
+
+fn ts(t: Option<OffsetDateTime>) -> Value {
+    t.and_then(|t| t.format(&Rfc3339).ok())
+        .map(Value::String)
+        .unwrap_or(Value::Null)
+}
+
+pub fn pr_json(p: &PullRequest) -> Value {
+    json!({
+        "repo": p.repo, "number": p.number, "title": p.title, "author": p.author, "draft": p.draft,
+        "labels": p.labels, "head": p.head_ref, "base": p.base_ref, "head_sha": p.head_sha,
+        "created_at": ts(p.created_at), "updated_at": ts(p.updated_at), "url": p.url,
+        "checks": p.checks.map(|c| json!({
+            "failed": c.failed, "pending": c.pending, "passed": c.passed, "skipped": c.skipped,
+        })),
+        "check_runs": p.check_list.iter().map(|c| json!({
+            "name": c.name, "state": format!("{:?}", c.state).to_lowercase(), "detail": c.detail, "url": c.url,
+        })).collect::<Vec<_>>(),
+        "review_decision": p.review.map(|r| r.label()),
+        "mergeable_state": p.mergeable, "additions": p.additions, "deletions": p.deletions,
+        "changed_files": p.changed_files,
+    })
+}
+
+pub fn run_json(r: &WorkflowRun) -> Value {
+    json!({
+        "repo": r.repo, "id": r.id, "run_number": r.run_number, "workflow": r.workflow,
+        "title": r.title, "branch": r.branch, "sha": r.sha, "event": r.event, "actor": r.actor,
+        "status": r.state.label(), "attempt": r.attempt, "started_at": ts(r.started_at),
+        "updated_at": ts(r.updated_at), "url": r.url,
+    })
+}
+
+fn pending_json(r: &WorkflowRun) -> Vec<Value> {
+    r.pending
+        .iter()
+        .map(|p| {
+            json!({
+                "repo": r.repo, "run_id": r.id, "run_number": r.run_number, "workflow": r.workflow,
+                "sha": r.sha, "environment": p.environment, "environment_id": p.environment_id,
+                "wait_timer_minutes": p.wait_timer_minutes, "waiting_since": ts(p.wait_started_at),
+                "current_user_can_approve": p.can_approve, "reviewers": p.reviewers,
+            })
+        })
+        .collect()
+}
+
+pub fn rollout_json(r: &ServiceRollout) -> Value {
+    json!({
+        "service": r.name, "environment": r.environment, "production": r.production,
+        "slices": r.slices, "weight": r.weight, "weight_error": r.weight_error,
+        "metrics": r.metrics.iter().map(|m| json!({
+            "name": m.name, "canary": m.canary.filter(|v| v.is_finite()),
+            "baseline": m.baseline.filter(|v| v.is_finite()), "max": m.max, "min": m.min,
+            "breached": m.breached(), "error": m.error,
+        })).collect::<Vec<_>>(),
+    })
+}
+
+pub fn incident_json(i: &Incident) -> Value {
+    json!({
+        "project": i.project, "id": i.id, "short_id": i.short_id, "title": i.title,
+        "culprit": i.culprit, "level": i.level, "status": i.status, "count": i.count,
+        "user_count": i.user_count, "first_seen": ts(i.first_seen), "last_seen": ts(i.last_seen),
+        "url": i.url,
+    })
+}
+
+/// Poll every configured source once. Returns the JSON document and whether any source failed.
+pub async fn status(config: &Config) -> (Value, bool) {
+    let sources = runtime::connect(config).await;
+    let mut doc = json!({
+        "generated_at": ts(Some(OffsetDateTime::now_utc())),
+        "sources": {},
+        "prs": [], "runs": [], "pending_deployments": [], "rollouts": [], "incidents": [],
+        "notes": sources.notes.iter().map(|(_, n)| n.clone()).collect::<Vec<_>>(),
+    });
+    let mut failed = false;
+    for mut s in sources.list {
+        let name = s.id().label().to_lowercase();
+        let result = tokio::time::timeout(Duration::from_secs(60), s.poll()).await;
+        let (ok, error) = match result {
+            Ok(Ok(data)) => {
+                match data {
+                    SourceData::GitHub { prs, runs, rate } => {
+                        doc["prs"] = prs.iter().map(pr_json).collect();
+                        doc["runs"] = runs.iter().map(run_json).collect();
+                        doc["pending_deployments"] = runs.iter().flat_map(pending_json).collect();
+                        doc["rate_limit"] = rate.map_or(Value::Null, |r| {
+                            json!({"limit": r.limit, "remaining": r.remaining, "reset": r.reset})
+                        });
+                    }
+                    SourceData::Prometheus(r) => {
+                        doc["rollouts"] = r.iter().map(rollout_json).collect();
+                    }
+                    SourceData::Sentry(i) => {
+                        doc["incidents"] = i.iter().map(incident_json).collect();
+                    }
+                }
+                (true, Value::Null)
+            }
+            Ok(Err(e)) => (false, Value::String(e.to_string())),
+            Err(_) => (false, Value::String("no answer within 60 s".into())),
+        };
+        failed |= !ok;
+        doc["sources"][name] = json!({ "ok": ok, "error": error });
+    }
+    (doc, failed)
+}
