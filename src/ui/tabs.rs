@@ -559,7 +559,7 @@ fn fmt_time(t: Option<OffsetDateTime>) -> String {
         .unwrap_or_else(|| "—".into())
 }
 
-fn detail_lines<'a>(state: &State) -> Vec<Line<'a>> {
+fn detail_lines<'a>(state: &State, width: u16) -> Vec<Line<'a>> {
     let t = state.theme();
     let now = state.now;
     let ago = |x: Option<OffsetDateTime>| {
@@ -573,7 +573,7 @@ fn detail_lines<'a>(state: &State) -> Vec<Line<'a>> {
         .unwrap_or_else(|| "—".into())
     };
     match state.tab {
-        Tab::Prs => state.prs.selected().map(|p| pr_detail(state, p)),
+        Tab::Prs => state.prs.selected().map(|p| pr_detail(state, p, width)),
         Tab::Runs => state.runs.selected().map(|r| run_detail(state, r)),
         Tab::Rollouts => state.rollouts.selected().map(|r| {
             let mut l = vec![
@@ -673,7 +673,7 @@ fn draw_detail(state: &State, frame: &mut Frame, area: Rect) {
         Line::from(Span::styled(" Detail ", state.theme().header())),
     );
     frame.render_widget(
-        Paragraph::new(detail_lines(state))
+        Paragraph::new(detail_lines(state, area.width.saturating_sub(2)))
             .block(block)
             .wrap(Wrap { trim: false }),
         area,
@@ -693,7 +693,7 @@ fn section<'a>(t: &Theme, title: &str) -> Line<'a> {
     Line::from(Span::styled(title.to_string(), t.header()))
 }
 
-fn pr_detail<'a>(state: &State, p: &PullRequest) -> Vec<Line<'a>> {
+fn pr_detail<'a>(state: &State, p: &PullRequest, width: u16) -> Vec<Line<'a>> {
     let t = state.theme();
     let now = state.now;
     let ago = |x: Option<OffsetDateTime>| {
@@ -744,11 +744,14 @@ fn pr_detail<'a>(state: &State, p: &PullRequest) -> Vec<Line<'a>> {
         l.push(Line::raw(""));
         l.push(section(t, "Checks"));
         for c in &p.check_list {
+            let head = format!(" {} {:<24} {:<10}", c.state.glyph(), c.name, c.detail);
+            let room = (width as usize).saturating_sub(crate::sanitize::width(&head) + 2);
             l.push(Line::from(vec![
-                Span::styled(format!(" {} ", c.state.glyph()), check_style(t, c.state)),
-                Span::raw(format!("{:<28} ", c.name)),
-                Span::styled(c.detail.clone(), check_style(t, c.state)),
-                Span::styled(format!("  {}", c.url), t.muted()),
+                Span::styled(head, check_style(t, c.state)),
+                Span::styled(
+                    format!("  {}", crate::sanitize::truncate(&c.url, room)),
+                    t.muted(),
+                ),
             ]));
         }
     }
