@@ -35,6 +35,10 @@ pub struct Cli {
     /// Enable mouse support (click tabs and rows, scroll lists)
     #[arg(long, global = true)]
     pub mouse: bool,
+    /// Let the judge act: approve the next slice on PROCEED (promote band), roll back on ROLLBACK;
+    /// every decision is audited. Ignored with --readonly
+    #[arg(long, global = true)]
+    pub autopilot: bool,
     #[command(subcommand)]
     pub command: Option<Command>,
 }
@@ -67,6 +71,18 @@ pub enum Command {
     )]
     Status {
         /// Print JSON (PRs, runs, pending deployments, rollouts, incidents, per-source errors)
+        #[arg(long)]
+        json: bool,
+    },
+    /// Judge a service's canary once: exit 0 proceed, 1 hold, 2 rollback, 3 could not judge (a CI gate)
+    #[command(
+        after_help = "Examples:\n  flightdeck judge --service checkout\n  flightdeck judge --service checkout --json || echo \"do not promote\""
+    )]
+    Judge {
+        /// The `[[service]]` to judge
+        #[arg(long)]
+        service: String,
+        /// Print the verdict with every number it used as JSON
         #[arg(long)]
         json: bool,
     },
@@ -206,6 +222,13 @@ async fn dispatch(cli: Cli, paths: Paths) -> i32 {
             status(&config, *json).await
         }
         Some(Command::Audit { json }) => audit(&paths, *json),
+        Some(Command::Judge { service, json }) => {
+            let config = match load_config(&cli, &paths) {
+                Ok(c) => c,
+                Err(code) => return code,
+            };
+            judge(&config, service, *json).await
+        }
     }
 }
 
@@ -242,10 +265,87 @@ async fn status(config: &Config, json: bool) -> i32 {
     }
 }
 
+/// Exit code of `judge` when it could not judge.
+pub const EXIT_CANNOT_JUDGE: i32 = 3;
+
+async fn judge(config: &Config, service: &str, json: bool) -> i32 {
+    let fail = |msg: String| {
+        if json {
+            println!(
+                "{}",
+                serde_json::json!({ "service": service, "verdict": null, "error": msg })
+            );
+        } else {
+            eprintln!("flightdeck: cannot judge {service}: {msg}");
+        }
+        EXIT_CANNOT_JUDGE
+    };
+    let Some(svc) = config.services.iter().find(|s| s.name == service) else {
+        let names: Vec<&str> = config.services.iter().map(|s| s.name.as_str()).collect();
+        return fail(format!(
+            "no [[service]] named \"{service}\" in the config (configured: {})",
+            if names.is_empty() {
+                "none".to_string()
+            } else {
+                names.join(", ")
+            }
+        ));
+    };
+    let Some(prom) = &config.prometheus else {
+        return fail("no [prometheus] in the config".into());
+    };
+    let http = match crate::sources::http::Http::new(Duration::from_secs(20)) {
+        Ok(h) => h,
+        Err(e) => return fail(e.to_string()),
+    };
+    let mut source =
+        match crate::sources::prometheus::Prometheus::new(http, prom, std::slice::from_ref(svc)) {
+            Ok(s) => s,
+            Err(e) => return fail(e.to_string()),
+        };
+    let rollout = match tokio::time::timeout(Duration::from_secs(60), source.poll()).await {
+        Ok(Ok(crate::domain::SourceData::Prometheus(mut r))) if !r.is_empty() => r.remove(0),
+        Ok(Ok(_)) => return fail("Prometheus returned nothing for the service".into()),
+        Ok(Err(e)) => return fail(e.to_string()),
+        Err(_) => return fail("Prometheus did not answer within 60 s".into()),
+    };
+    let j = crate::analysis::rollout::judge_service(&rollout, &config.policy);
+    if json {
+        let mut doc = crate::headless::rollout_json(&rollout);
+        doc["judgement"] = serde_json::to_value(&j).unwrap_or(serde_json::Value::Null);
+        doc["verdict"] = serde_json::Value::String(j.verdict.label().into());
+        doc["score"] = serde_json::json!(j.score);
+        doc["band"] = serde_json::Value::String(j.band.label().into());
+        doc["reasons"] = serde_json::json!(j.reasons);
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&doc).unwrap_or_else(|_| "{}".into())
+        );
+    } else {
+        println!(
+            "{} in {}: {} — score {:.2} ({})",
+            rollout.name,
+            rollout.environment,
+            j.verdict.label(),
+            j.score,
+            j.band.label()
+        );
+        for r in &j.reasons {
+            println!("  - {r}");
+        }
+    }
+    j.verdict.exit_code()
+}
+
 fn audit(paths: &Paths, json: bool) -> i32 {
     let log = crate::ops::audit::AuditLog::new(paths.audit_file());
     if !log.path().exists() {
-        println!("No remote changes recorded yet ({}).", log.path().display());
+        // Keep stdout clean for `audit --json | jq`.
+        if json {
+            eprintln!("No remote changes recorded yet ({}).", log.path().display());
+        } else {
+            println!("No remote changes recorded yet ({}).", log.path().display());
+        }
         return 0;
     }
     match log.read_all() {
@@ -280,6 +380,7 @@ async fn cockpit(cli: &Cli, paths: &Paths, config: Config) -> i32 {
         read_only: cli.readonly,
         mouse: cli.mouse,
         audit_file: paths.audit_file(),
+        autopilot: cli.autopilot,
     };
     match runtime::run(config, (themes, idx), keymap, opts).await {
         Ok(()) => 0,

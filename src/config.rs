@@ -30,6 +30,9 @@ pub struct Config {
     pub ai: AiConfig,
     #[serde(default, rename = "service")]
     pub services: Vec<ServiceConfig>,
+    /// How the canary judge turns metrics into a verdict.
+    #[serde(default)]
+    pub policy: PolicyConfig,
     /// Action name → key or keys, e.g. `quit = ["q", "ctrl-c"]`.
     #[serde(default)]
     pub keys: BTreeMap<String, KeyList>,
@@ -47,6 +50,7 @@ impl Default for Config {
             sentry: None,
             ai: AiConfig::default(),
             services: Vec::new(),
+            policy: PolicyConfig::default(),
             keys: BTreeMap::new(),
         }
     }
@@ -159,6 +163,31 @@ impl Default for AiConfig {
     }
 }
 
+/// Promotion policy: the score bands and the statistics' confidence.
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct PolicyConfig {
+    /// Score at or above which a canary may be promoted.
+    #[serde(default = "default_promote_at")]
+    pub promote_at: f64,
+    /// Score below which promotion is blocked; between the two a human reviews.
+    #[serde(default = "default_review_at")]
+    pub review_at: f64,
+    /// Confidence of the canary/baseline comparison (0.95 → p < 0.05).
+    #[serde(default = "default_confidence")]
+    pub confidence: f64,
+}
+
+impl Default for PolicyConfig {
+    fn default() -> Self {
+        PolicyConfig {
+            promote_at: default_promote_at(),
+            review_at: default_review_at(),
+            confidence: default_confidence(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct ServiceConfig {
@@ -174,6 +203,21 @@ pub struct ServiceConfig {
     #[serde(default)]
     pub metrics: BTreeMap<String, MetricConfig>,
     pub rollback: Option<RollbackConfig>,
+    /// Approve the next slice on PROCEED (promote band) and roll back on ROLLBACK, unattended.
+    #[serde(default)]
+    pub autopilot: bool,
+    /// How far back the judge reads samples.
+    #[serde(default = "default_lookback")]
+    pub lookback_secs: u64,
+    /// Resolution of those samples.
+    #[serde(default = "default_step")]
+    pub step_secs: u64,
+    /// Length of one threshold window (failure limits count windows).
+    #[serde(default = "default_window")]
+    pub window_secs: u64,
+    /// PromQL for the canary's traffic (requests per second); with `min_traffic`, too little is HOLD.
+    pub traffic: Option<String>,
+    pub min_traffic: Option<f64>,
 }
 
 #[derive(Debug, Clone, Deserialize, PartialEq)]
@@ -183,12 +227,36 @@ pub struct MetricConfig {
     pub baseline: Option<String>,
     pub max: Option<f64>,
     pub min: Option<f64>,
+    /// "higher-is-worse" (default unless only `min` is set) or "lower-is-worse".
+    pub direction: Option<String>,
+    /// A critical metric that fails blocks promotion whatever the score.
+    #[serde(default)]
+    pub critical: bool,
+    /// Weight in the promotion score (default 1).
+    pub weight: Option<f64>,
+    /// Threshold windows allowed to breach before the metric fails (default 1).
+    pub failure_limit: Option<usize>,
+    /// How much worse than the baseline the canary may be, relative (default 0.1 = 10 %).
+    pub tolerance: Option<f64>,
+}
+
+impl MetricConfig {
+    pub fn lower_is_worse(&self) -> bool {
+        match self.direction.as_deref() {
+            Some("lower-is-worse") => true,
+            Some(_) => false,
+            None => self.min.is_some() && self.max.is_none(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct RollbackConfig {
     pub workflow: Option<String>,
+    /// The branch or tag the rollback workflow runs on (default "main").
+    #[serde(rename = "ref")]
+    pub git_ref: Option<String>,
     pub command: Option<Vec<String>>,
     #[serde(default)]
     pub inputs: BTreeMap<String, String>,
@@ -223,6 +291,24 @@ fn default_slices() -> Vec<u8> {
 }
 fn default_max_items() -> usize {
     300
+}
+fn default_promote_at() -> f64 {
+    0.92
+}
+fn default_review_at() -> f64 {
+    0.75
+}
+fn default_confidence() -> f64 {
+    0.95
+}
+fn default_lookback() -> u64 {
+    600
+}
+fn default_step() -> u64 {
+    15
+}
+fn default_window() -> u64 {
+    60
 }
 
 /// A configuration problem: which file, and what is wrong (naming the key and what is expected).
@@ -320,6 +406,22 @@ impl Config {
                 ));
             }
         }
+        let p = &self.policy;
+        if !(0.0..=1.0).contains(&p.review_at)
+            || !(0.0..=1.0).contains(&p.promote_at)
+            || p.review_at > p.promote_at
+        {
+            return Err(format!(
+                "policy: expected 0 <= review_at <= promote_at <= 1, got review_at = {} and promote_at = {}",
+                p.review_at, p.promote_at
+            ));
+        }
+        if !(0.5..1.0).contains(&p.confidence) {
+            return Err(format!(
+                "policy.confidence: expected a number from 0.5 to below 1, e.g. 0.95, got {}",
+                p.confidence
+            ));
+        }
         let mut names = std::collections::BTreeSet::new();
         for (i, s) in self.services.iter().enumerate() {
             let at = format!("service[{i}]");
@@ -346,7 +448,34 @@ impl Config {
                     s.slices
                 ));
             }
+            if s.step_secs == 0 || s.window_secs < s.step_secs || s.lookback_secs < s.window_secs {
+                return Err(format!(
+                    "{at}: expected 0 < step_secs <= window_secs <= lookback_secs, got {} / {} / {}",
+                    s.step_secs, s.window_secs, s.lookback_secs
+                ));
+            }
+            if s.lookback_secs / s.step_secs > 11_000 {
+                return Err(format!(
+                    "{at}.step_secs: lookback_secs / step_secs must stay under 11000 points (Prometheus's limit), got {}",
+                    s.lookback_secs / s.step_secs
+                ));
+            }
             for (name, m) in &s.metrics {
+                if let Some(d) = &m.direction
+                    && d != "higher-is-worse"
+                    && d != "lower-is-worse"
+                {
+                    return Err(format!(
+                        "{at}.metrics.{name}.direction: expected \"higher-is-worse\" or \"lower-is-worse\", got \"{d}\""
+                    ));
+                }
+                if m.weight.is_some_and(|w| w.is_nan() || w <= 0.0)
+                    || m.tolerance.is_some_and(|t| t < 0.0)
+                {
+                    return Err(format!(
+                        "{at}.metrics.{name}: weight must be positive and tolerance not negative"
+                    ));
+                }
                 if m.max.is_none() && m.min.is_none() && m.baseline.is_none() {
                     return Err(format!(
                         "{at}.metrics.{name}: expected at least one of max, min or baseline"

@@ -62,6 +62,7 @@ pub fn rollout_json(r: &ServiceRollout) -> Value {
     json!({
         "service": r.name, "environment": r.environment, "production": r.production,
         "slices": r.slices, "weight": r.weight, "weight_error": r.weight_error,
+        "in_slice_since": ts(r.slice_since), "traffic": r.traffic, "warnings": r.warnings,
         "metrics": r.metrics.iter().map(|m| json!({
             "name": m.name, "canary": m.canary.filter(|v| v.is_finite()),
             "baseline": m.baseline.filter(|v| v.is_finite()), "max": m.max, "min": m.min,
@@ -104,7 +105,18 @@ pub async fn status(config: &Config) -> (Value, bool) {
                         });
                     }
                     SourceData::Prometheus(r) => {
-                        doc["rollouts"] = r.iter().map(rollout_json).collect();
+                        doc["rollouts"] = r
+                            .iter()
+                            .map(|r| {
+                                let j = crate::analysis::rollout::judge_service(r, &config.policy);
+                                let mut v = rollout_json(r);
+                                v["verdict"] = json!(j.verdict.label());
+                                v["score"] = json!(j.score);
+                                v["band"] = json!(j.band.label());
+                                v["reasons"] = json!(j.reasons);
+                                v
+                            })
+                            .collect();
                     }
                     SourceData::Sentry(i) => {
                         doc["incidents"] = i.iter().map(incident_json).collect();

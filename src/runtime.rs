@@ -139,6 +139,8 @@ pub struct Options {
     pub mouse: bool,
     /// Where remote changes are recorded.
     pub audit_file: std::path::PathBuf,
+    /// Autopilot for every service.
+    pub autopilot: bool,
 }
 
 /// Run the cockpit until the operator quits or a signal arrives.
@@ -155,6 +157,9 @@ pub async fn run(
     state.read_only = opts.read_only || config.read_only;
     state.mouse = opts.mouse || config.mouse;
     state.refresh_secs = config.refresh_secs;
+    state.services = config.services.clone();
+    state.policy = config.policy;
+    state.autopilot = opts.autopilot && !state.read_only;
     for s in &sources.list {
         state.sources[s.id() as usize].configured = true;
     }
@@ -350,6 +355,7 @@ fn run_effect(
         Effect::FetchJobs { .. }
         | Effect::FetchPrFiles { .. }
         | Effect::FetchLog { .. }
+        | Effect::PrepareRollback { .. }
         | Effect::Execute { .. } => {}
     }
     false

@@ -3,6 +3,7 @@
 use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
+use std::sync::mpsc::RecvTimeoutError;
 use std::time::{Duration, Instant};
 
 fn fd(home: &Path) -> Command {
@@ -172,34 +173,10 @@ fn user_theme_may_set_only_some_roles() {
 #[test]
 fn doctor_checks_each_source_of_the_demo_world() {
     let home = tempfile::tempdir().unwrap();
-    let mut serve = fd(home.path())
-        .args(["demo", "--serve", "--speed", "0"])
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut lines = BufReader::new(serve.stdout.take().unwrap()).lines();
-    let mut config = String::new();
-    let deadline = Instant::now() + Duration::from_secs(20);
-    let mut in_config = false;
-    for line in lines.by_ref() {
-        let line = line.unwrap();
-        if line.starts_with("# flightdeck demo world") {
-            in_config = true;
-        }
-        if in_config {
-            config.push_str(&line);
-            config.push('\n');
-            if line.starts_with("max = 500") && config.matches("max = 500").count() == 2 {
-                break;
-            }
-        }
-        assert!(Instant::now() < deadline, "demo --serve printed no config");
-    }
-    let file = home.path().join("demo.toml");
-    std::fs::write(&file, &config).unwrap();
+    let mut world = DemoWorld::start(home.path());
+    let file = world.config.clone();
     let o = run(fd(home.path()).arg("--config").arg(&file).arg("doctor"));
-    let _ = serve.kill();
-    let _ = serve.wait();
+    world.stop();
     let (out, err) = text(&o);
     assert!(o.status.success(), "doctor: {out}\n{err}");
     for s in ["GitHub", "Prometheus", "Sentry", "AI", "audit", "log"] {
@@ -211,4 +188,371 @@ fn doctor_checks_each_source_of_the_demo_world() {
     let o = run(fd(home.path()).arg("--config").arg(&file).arg("doctor"));
     assert_eq!(o.status.code(), Some(1));
     assert!(text(&o).0.contains("FAIL"));
+}
+
+/// `flightdeck demo --serve` in the background; killed when dropped, so a failed assertion does not
+/// leave the world running.
+struct DemoWorld {
+    child: std::process::Child,
+    config: std::path::PathBuf,
+}
+
+impl DemoWorld {
+    /// Start a paused world (`--speed 0`) and save the config it prints into `home/demo.toml`.
+    fn start(home: &Path) -> DemoWorld {
+        let mut child = fd(home)
+            .args(["demo", "--serve", "--speed", "0"])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let stdout = child.stdout.take().unwrap();
+        // A reader thread, so that a world that prints nothing cannot hang the test.
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines() {
+                let Ok(line) = line else { break };
+                if tx.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        let mut world = DemoWorld {
+            child,
+            config: home.join("demo.toml"),
+        };
+        // The world prints its config in one go and flushes: the config is complete once it has
+        // started and no line followed for a moment.
+        let deadline = Instant::now() + Duration::from_secs(20);
+        let quiet = Duration::from_millis(500);
+        let mut config = String::new();
+        let mut in_config = false;
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match rx.recv_timeout(left.min(quiet)) {
+                Ok(line) => {
+                    if line.starts_with("# flightdeck demo world") {
+                        in_config = true;
+                    }
+                    if in_config {
+                        config.push_str(&line);
+                        config.push('\n');
+                    }
+                }
+                Err(RecvTimeoutError::Timeout) if in_config => break,
+                Err(RecvTimeoutError::Timeout) if !left.is_zero() => {}
+                Err(e) => panic!("demo --serve printed no config ({e:?}):\n{config}"),
+            }
+        }
+        if let Err(e) = flightdeck::config::Config::parse(&config, "demo --serve") {
+            panic!("demo --serve printed a config that does not parse: {e}\n{config}");
+        }
+        std::fs::write(&world.config, &config).unwrap();
+        assert!(world.child.try_wait().unwrap().is_none(), "world exited");
+        world
+    }
+
+    fn stop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for DemoWorld {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+/// Run with a deadline: the process is killed and the test fails if it is not done in time. Its
+/// output is drained while it runs, so a large answer cannot block it on a full pipe.
+fn run_within(c: &mut Command, limit: Duration) -> Output {
+    let mut child = c
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run flightdeck");
+    fn drain(mut r: impl std::io::Read + Send + 'static) -> std::thread::JoinHandle<Vec<u8>> {
+        std::thread::spawn(move || {
+            let mut buf = Vec::new();
+            let _ = r.read_to_end(&mut buf);
+            buf
+        })
+    }
+    let stdout = drain(child.stdout.take().unwrap());
+    let stderr = drain(child.stderr.take().unwrap());
+    let deadline = Instant::now() + limit;
+    let mut timed_out = false;
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("wait for flightdeck") {
+            break status;
+        }
+        if Instant::now() > deadline {
+            timed_out = true;
+            let _ = child.kill();
+            break child.wait().expect("wait for flightdeck");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    let o = Output {
+        status,
+        stdout: stdout.join().unwrap(),
+        stderr: stderr.join().unwrap(),
+    };
+    assert!(
+        !timed_out,
+        "flightdeck did not finish within {limit:?}: {:?}",
+        text(&o)
+    );
+    o
+}
+
+fn status_json(o: &Output) -> serde_json::Value {
+    serde_json::from_slice(&o.stdout)
+        .unwrap_or_else(|e| panic!("status --json prints JSON ({e}): {:?}", text(o)))
+}
+
+#[test]
+fn status_polls_every_source_of_the_demo_world_then_fails_without_it() {
+    let home = tempfile::tempdir().unwrap();
+    let mut world = DemoWorld::start(home.path());
+    let limit = Duration::from_secs(120);
+    let o = run_within(
+        fd(home.path())
+            .arg("--config")
+            .arg(&world.config)
+            .args(["status", "--json"]),
+        limit,
+    );
+    assert_eq!(o.status.code(), Some(0), "{:?}", text(&o));
+    let doc = status_json(&o);
+    for source in ["github", "prometheus", "sentry"] {
+        assert_eq!(doc["sources"][source]["ok"], true, "{source}: {doc:#}");
+        assert!(doc["sources"][source]["error"].is_null(), "{source}");
+    }
+    let prs = doc["prs"].as_array().expect("prs");
+    assert_eq!(prs.len(), 8, "{prs:#?}");
+    for pr in prs {
+        let n = &pr["number"];
+        let checks = pr["checks"].as_object().expect("checks rolled up");
+        for k in ["failed", "pending", "passed", "skipped"] {
+            assert!(checks[k].is_u64(), "#{n} checks.{k}");
+        }
+        assert!(
+            ["approved", "changes", "commented", "required"]
+                .contains(&pr["review_decision"].as_str().unwrap_or("")),
+            "#{n} review_decision {}",
+            pr["review_decision"]
+        );
+        assert!(
+            pr["mergeable_state"]
+                .as_str()
+                .is_some_and(|s| !s.is_empty()),
+            "#{n} mergeable_state {}",
+            pr["mergeable_state"]
+        );
+    }
+    let runs = doc["runs"].as_array().expect("runs");
+    assert!(!runs.is_empty());
+    let pending = doc["pending_deployments"].as_array().expect("pending");
+    assert_eq!(pending.len(), 1, "{pending:#?}");
+    let p = &pending[0];
+    assert_eq!(p["environment"], "production");
+    assert_eq!(p["current_user_can_approve"], true);
+    assert!(
+        runs.iter()
+            .any(|r| r["id"] == p["run_id"] && r["status"] == "waiting"),
+        "the run waiting for {p} is among the runs"
+    );
+    let services: Vec<&str> = doc["rollouts"]
+        .as_array()
+        .expect("rollouts")
+        .iter()
+        .filter_map(|r| r["service"].as_str())
+        .collect();
+    assert_eq!(services, ["checkout", "web"]);
+    assert!(
+        !doc["incidents"].as_array().expect("incidents").is_empty(),
+        "{doc:#}"
+    );
+
+    // The human summary, same world.
+    let o = run_within(
+        fd(home.path())
+            .arg("--config")
+            .arg(&world.config)
+            .arg("status"),
+        limit,
+    );
+    assert_eq!(o.status.code(), Some(0), "{:?}", text(&o));
+    let (out, _) = text(&o);
+    assert!(out.contains("8 open PRs"), "{out}");
+    assert!(out.contains("1 pending deployments"), "{out}");
+    assert!(!out.contains("FAILED"), "{out}");
+
+    // The same config after the world is gone: exit 3, every source failed, still JSON.
+    world.stop();
+    let o = run_within(
+        fd(home.path())
+            .arg("--config")
+            .arg(&world.config)
+            .args(["status", "--json"]),
+        limit,
+    );
+    assert_eq!(o.status.code(), Some(3), "{:?}", text(&o));
+    let doc = status_json(&o);
+    let sources = doc["sources"].as_object().expect("sources");
+    assert_eq!(
+        sources.keys().map(String::as_str).collect::<Vec<_>>(),
+        ["github", "prometheus", "sentry"]
+    );
+    for (name, s) in sources {
+        assert_eq!(s["ok"], false, "{name}");
+        assert!(
+            s["error"].as_str().is_some_and(|e| !e.trim().is_empty()),
+            "{name}: {s}"
+        );
+    }
+    for list in [
+        "prs",
+        "runs",
+        "pending_deployments",
+        "rollouts",
+        "incidents",
+    ] {
+        assert_eq!(doc[list], serde_json::json!([]), "{list}");
+    }
+
+    let o = run_within(
+        fd(home.path())
+            .arg("--config")
+            .arg(&world.config)
+            .arg("status"),
+        limit,
+    );
+    assert_eq!(o.status.code(), Some(3), "{:?}", text(&o));
+    let (out, _) = text(&o);
+    for name in ["github", "prometheus", "sentry"] {
+        assert!(
+            out.lines()
+                .any(|l| l.starts_with(name) && l.contains("FAILED")),
+            "{name} FAILED:\n{out}"
+        );
+    }
+    assert!(out.contains("0 open PRs"), "{out}");
+    assert!(
+        serde_json::from_str::<serde_json::Value>(&out).is_err(),
+        "human text, not JSON"
+    );
+}
+
+#[test]
+fn audit_prints_the_recorded_changes() {
+    use flightdeck::ops::audit::{AuditEntry, AuditLog, Outcome, Phase};
+
+    let home = tempfile::tempdir().unwrap();
+    let o = run(fd(home.path()).arg("audit"));
+    assert_eq!(o.status.code(), Some(0), "{:?}", text(&o));
+    assert!(
+        text(&o).0.contains("No remote changes recorded yet"),
+        "{:?}",
+        text(&o)
+    );
+
+    let path = home.path().join("state/flightdeck/audit.jsonl");
+    let log = AuditLog::new(&path);
+    let intent = AuditEntry {
+        at: "2026-11-23T09:01:02Z".into(),
+        id: "cli-test-1".into(),
+        phase: Phase::Intent,
+        action: "approve-deployment".into(),
+        who: "mara-k".into(),
+        target: serde_json::json!({
+            "repo": "acme/checkout", "run_id": 9200000103u64, "environment": "production",
+            "sha": "576b77aa94b197f12be6f8777837c8869006d4d6",
+        }),
+        comment: Some("ship it".into()),
+        outcome: None,
+    };
+    let mut outcome = intent.outcome(true, "HTTP 200: deployment approved");
+    outcome.at = "2026-11-23T09:01:03Z".into();
+    assert_eq!(
+        outcome.outcome,
+        Some(Outcome {
+            ok: true,
+            detail: "HTTP 200: deployment approved".into()
+        })
+    );
+    log.append(&intent).unwrap();
+    log.append(&outcome).unwrap();
+
+    let o = run(fd(home.path()).arg("audit"));
+    assert_eq!(o.status.code(), Some(0), "{:?}", text(&o));
+    let (out, err) = text(&o);
+    assert!(err.is_empty(), "{err}");
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines.len(), 2, "{out}");
+    for line in &lines {
+        assert!(line.contains("approve-deployment"), "{line}");
+        assert!(line.contains("acme/checkout"), "{line}");
+        assert!(line.contains("production"), "{line}");
+        assert!(line.contains("mara-k"), "{line}");
+    }
+    assert!(lines[0].contains("intent") && lines[0].contains("\"ship it\""));
+    assert!(lines[1].contains("outcome"), "{}", lines[1]);
+    assert!(
+        lines[1].contains("ok  HTTP 200: deployment approved"),
+        "{}",
+        lines[1]
+    );
+
+    let o = run(fd(home.path()).args(["audit", "--json"]));
+    assert_eq!(o.status.code(), Some(0), "{:?}", text(&o));
+    let (out, _) = text(&o);
+    let parsed: Vec<AuditEntry> = out
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{l}: {e}")))
+        .collect();
+    assert_eq!(parsed, [intent.clone(), outcome.clone()]);
+
+    // A torn third line: reported on stderr with its number, the good lines still print.
+    let mut file = std::fs::OpenOptions::new()
+        .append(true)
+        .open(&path)
+        .unwrap();
+    std::io::Write::write_all(&mut file, b"{\"at\": \"2026-11-23T09:0").unwrap();
+    drop(file);
+    for json in [false, true] {
+        let mut c = fd(home.path());
+        c.arg("audit");
+        if json {
+            c.arg("--json");
+        }
+        let o = run(&mut c);
+        assert_eq!(o.status.code(), Some(0), "json={json}: {:?}", text(&o));
+        let (out, err) = text(&o);
+        assert_eq!(out.lines().count(), 2, "json={json}: {out}");
+        assert!(err.contains("line 3"), "json={json}: {err}");
+        assert!(err.contains("audit.jsonl"), "json={json}: {err}");
+        if json {
+            for l in out.lines() {
+                serde_json::from_str::<AuditEntry>(l).unwrap();
+            }
+        }
+    }
+}
+
+#[test]
+fn status_and_audit_help_have_examples() {
+    let home = tempfile::tempdir().unwrap();
+    for sub in ["status", "audit"] {
+        let o = run(fd(home.path()).args([sub, "--help"]));
+        assert!(o.status.success(), "{sub}");
+        let (out, _) = text(&o);
+        assert!(
+            out.contains("Example"),
+            "{sub} --help has an example:\n{out}"
+        );
+        assert!(out.contains("--json"), "{sub} --help names --json:\n{out}");
+    }
 }

@@ -10,9 +10,12 @@
 use std::path::{Path, PathBuf};
 
 use bytes::Bytes;
-use flightdeck::domain::RunState;
+use flightdeck::domain::{CheckState, ChecksRollup, ReviewDecision, RunState};
 use flightdeck::sources::SourceError;
-use flightdeck::sources::github::{ApiPull, ApiRun, ApiRunList, classify};
+use flightdeck::sources::github::{
+    ApiCheckRun, ApiCheckRuns, ApiCombinedStatus, ApiFile, ApiJob, ApiJobs, ApiPending, ApiPull,
+    ApiReview, ApiRun, ApiRunList, ApiStatus, classify, review_decision,
+};
 use flightdeck::sources::http::{Response, error_summary, next_link, parse_links};
 use flightdeck::sources::prometheus::{Envelope, QueryData};
 use flightdeck::sources::sentry::ApiIssue;
@@ -495,6 +498,975 @@ fn github_link_headers_parse() {
         issues[2].url,
         "https://api.github.com/repositories/1000/issues?per_page=3&page=5"
     );
+}
+
+// ---------------------------------------------------------------------------------------------
+// GitHub: the per-PR, per-run and action payloads
+
+#[test]
+fn github_single_pull_carries_size_and_mergeability() {
+    let Some(dir) = fixtures("the GitHub single pull size/mergeability contract") else {
+        return;
+    };
+    let pull: ApiPull = parse(&dir, "github/pulls__get.json");
+    assert_eq!(pull.mergeable_state.as_deref(), Some("dirty"));
+    let pr = pull.into_domain("PyGithub/PyGithub");
+    assert_eq!(pr.mergeable.as_deref(), Some("dirty"));
+    assert_eq!(pr.additions, Some(511));
+    assert_eq!(pr.deletions, Some(384));
+    assert_eq!(pr.changed_files, Some(45));
+    // The per-PR requests fill these; `into_domain` leaves them empty.
+    assert_eq!(pr.checks, None);
+    assert!(pr.check_list.is_empty());
+    assert_eq!(pr.review, None);
+    assert!(pr.reviews.is_empty());
+
+    // The list answer has none of the four members: they stay unknown, not zero.
+    let list: Vec<ApiPull> = parse(&dir, "github/pulls__list.json");
+    let pr = list.into_iter().next().unwrap().into_domain("o/r");
+    assert_eq!(pr.mergeable, None);
+    assert_eq!(
+        (pr.additions, pr.deletions, pr.changed_files),
+        (None, None, None)
+    );
+}
+
+fn reviews(items: &[Value]) -> Vec<ApiReview> {
+    serde_json::from_value(Value::Array(items.to_vec())).expect("reviews parse")
+}
+
+/// `base` with its `state` and `submitted_at` replaced (and, when given, its user's login).
+fn review_like(base: &Value, login: Option<&str>, state: &str, at: &str) -> Value {
+    let mut v = base.clone();
+    v["state"] = Value::from(state);
+    v["submitted_at"] = Value::from(at);
+    if let Some(login) = login {
+        v["user"]["login"] = Value::from(login);
+    }
+    v
+}
+
+/// (reviewer, state) of each entry of the per-reviewer list.
+fn verdicts(list: &[flightdeck::domain::Review]) -> Vec<(&str, &str)> {
+    list.iter()
+        .map(|r| (r.reviewer.as_str(), r.state.as_str()))
+        .collect()
+}
+
+#[test]
+fn github_reviews_give_the_decision_of_the_latest_review_per_reviewer() {
+    let Some(dir) = fixtures("the GitHub review list contract") else {
+        return;
+    };
+    let raw = json(&dir, "github/pulls__list-reviews.json");
+    let items = raw.as_array().expect("a JSON array").clone();
+    assert_eq!(items.len(), 5);
+
+    let parsed: Vec<ApiReview> = parse(&dir, "github/pulls__list-reviews.json");
+    let who: Vec<Option<&str>> = parsed
+        .iter()
+        .map(|r| r.user.as_ref().and_then(|u| u.login.as_deref()))
+        .collect();
+    assert_eq!(
+        who,
+        [
+            Some("jzelinskie"),
+            Some("electrofelix"),
+            Some("sfdye"),
+            Some("sfdye"),
+            Some("sfdye")
+        ]
+    );
+    let states: Vec<&str> = parsed.iter().filter_map(|r| r.state.as_deref()).collect();
+    assert_eq!(
+        states,
+        [
+            "APPROVED",
+            "COMMENTED",
+            "COMMENTED",
+            "COMMENTED",
+            "COMMENTED"
+        ]
+    );
+
+    // The fixture as recorded: one approval and comments only, so "approved".
+    let (decision, list) = review_decision(&parsed);
+    assert_eq!(decision, ReviewDecision::Approved);
+    assert_eq!(decision.label(), "approved");
+    assert_eq!(
+        verdicts(&list),
+        [
+            ("electrofelix", "COMMENTED"),
+            ("jzelinskie", "APPROVED"),
+            ("sfdye", "COMMENTED")
+        ]
+    );
+    assert_eq!(
+        list[1].submitted_at,
+        Some(datetime!(2017-03-22 19:06:59 UTC))
+    );
+    assert_eq!(
+        list[0].submitted_at,
+        Some(datetime!(2018-03-16 14:23:47 UTC))
+    );
+
+    let approval = &items[0];
+    let comments = &items[1..];
+
+    // A request for changes, then a later approval by the same login: the approval wins.
+    let mut seq = vec![review_like(
+        approval,
+        None,
+        "CHANGES_REQUESTED",
+        "2017-03-21T10:00:00Z",
+    )];
+    seq.extend_from_slice(comments);
+    seq.push(review_like(
+        approval,
+        None,
+        "APPROVED",
+        "2018-03-21T10:00:00Z",
+    ));
+    let (decision, list) = review_decision(&reviews(&seq));
+    assert_eq!(decision, ReviewDecision::Approved);
+    let jz = list.iter().find(|r| r.reviewer == "jzelinskie").unwrap();
+    assert_eq!(jz.state, "APPROVED");
+    assert_eq!(jz.submitted_at, Some(datetime!(2018-03-21 10:00:00 UTC)));
+
+    // The other way round: the later request for changes wins.
+    let seq = [
+        approval.clone(),
+        review_like(approval, None, "CHANGES_REQUESTED", "2018-03-21T10:00:00Z"),
+    ];
+    let (decision, list) = review_decision(&reviews(&seq));
+    assert_eq!(decision, ReviewDecision::ChangesRequested);
+    assert_eq!(decision.label(), "changes");
+    assert_eq!(verdicts(&list), [("jzelinskie", "CHANGES_REQUESTED")]);
+
+    // A later comment does not override a verdict (approval or request for changes).
+    for verdict in ["APPROVED", "CHANGES_REQUESTED"] {
+        let seq = [
+            review_like(approval, None, verdict, "2017-03-22T19:06:59Z"),
+            review_like(approval, None, "COMMENTED", "2018-03-21T10:00:00Z"),
+        ];
+        let (decision, list) = review_decision(&reviews(&seq));
+        let expected = if verdict == "APPROVED" {
+            ReviewDecision::Approved
+        } else {
+            ReviewDecision::ChangesRequested
+        };
+        assert_eq!(decision, expected, "{verdict} then COMMENTED");
+        assert_eq!(verdicts(&list), [("jzelinskie", verdict)]);
+        assert_eq!(
+            list[0].submitted_at,
+            Some(datetime!(2017-03-22 19:06:59 UTC)),
+            "the verdict's time, not the comment's"
+        );
+    }
+
+    // One reviewer's request for changes outweighs another's approval.
+    let mut seq = items.clone();
+    seq[4]["state"] = Value::from("CHANGES_REQUESTED");
+    let (decision, list) = review_decision(&reviews(&seq));
+    assert_eq!(decision, ReviewDecision::ChangesRequested);
+    assert_eq!(
+        verdicts(&list),
+        [
+            ("electrofelix", "COMMENTED"),
+            ("jzelinskie", "APPROVED"),
+            ("sfdye", "CHANGES_REQUESTED")
+        ]
+    );
+
+    // Dismissed: GitHub rewrites the dismissed review's state. The approval no longer counts; the
+    // comments of the others leave "commented".
+    let mut seq = items.clone();
+    seq[0]["state"] = Value::from("DISMISSED");
+    let (decision, list) = review_decision(&reviews(&seq));
+    assert_eq!(decision, ReviewDecision::Commented);
+    assert_eq!(decision.label(), "commented");
+    assert_eq!(
+        list.iter()
+            .find(|r| r.reviewer == "jzelinskie")
+            .map(|r| r.state.as_str()),
+        Some("DISMISSED")
+    );
+    // A dismissed review alone: a review is still required.
+    let (decision, list) = review_decision(&reviews(&seq[..1]));
+    assert_eq!(decision, ReviewDecision::ReviewRequired);
+    assert_eq!(verdicts(&list), [("jzelinskie", "DISMISSED")]);
+    // A dismissed review, then a new approval: approved again.
+    let seq = [
+        review_like(approval, None, "DISMISSED", "2017-03-22T19:06:59Z"),
+        review_like(approval, None, "APPROVED", "2018-03-21T10:00:00Z"),
+    ];
+    assert_eq!(review_decision(&reviews(&seq)).0, ReviewDecision::Approved);
+    // A dismissed request for changes no longer blocks another reviewer's approval.
+    let seq = [
+        review_like(approval, Some("sfdye"), "DISMISSED", "2017-03-21T10:00:00Z"),
+        approval.clone(),
+    ];
+    let (decision, list) = review_decision(&reviews(&seq));
+    assert_eq!(decision, ReviewDecision::Approved);
+    assert_eq!(
+        verdicts(&list),
+        [("jzelinskie", "APPROVED"), ("sfdye", "DISMISSED")]
+    );
+
+    // Comments only.
+    let (decision, list) = review_decision(&reviews(comments));
+    assert_eq!(decision, ReviewDecision::Commented);
+    assert_eq!(
+        verdicts(&list),
+        [("electrofelix", "COMMENTED"), ("sfdye", "COMMENTED")]
+    );
+
+    // A pending (unsubmitted) review and an unknown state say nothing.
+    let seq = [
+        review_like(approval, None, "PENDING", "2018-03-21T10:00:00Z"),
+        review_like(
+            approval,
+            Some("sfdye"),
+            "SOMETHING_NEW",
+            "2018-03-21T10:00:00Z",
+        ),
+    ];
+    let (decision, list) = review_decision(&reviews(&seq));
+    assert_eq!(decision, ReviewDecision::ReviewRequired);
+    assert_eq!(decision.label(), "required");
+    assert!(list.is_empty(), "{list:?}");
+
+    // States are compared without regard to case.
+    let seq = [review_like(
+        approval,
+        None,
+        "approved",
+        "2018-03-21T10:00:00Z",
+    )];
+    let (decision, list) = review_decision(&reviews(&seq));
+    assert_eq!(decision, ReviewDecision::Approved);
+    assert_eq!(verdicts(&list), [("jzelinskie", "APPROVED")]);
+
+    // No reviews at all.
+    let (decision, list) = review_decision(&[]);
+    assert_eq!(decision, ReviewDecision::ReviewRequired);
+    assert!(list.is_empty());
+}
+
+#[test]
+fn github_pr_files_parse() {
+    let Some(dir) = fixtures("the GitHub PR files contract") else {
+        return;
+    };
+    let files: Vec<ApiFile> = parse(&dir, "github/pulls__list-files.json");
+    assert_eq!(files.len(), 4, "INDEX.md: trimmed to the first 4 items");
+    let rows: Vec<(&str, &str, u64, u64)> = files
+        .iter()
+        .map(|f| {
+            (
+                f.filename.as_deref().unwrap(),
+                f.status.as_deref().unwrap(),
+                f.additions.unwrap(),
+                f.deletions.unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        rows,
+        [
+            ("codegen/templates/GithubObject.py", "modified", 1, 1),
+            ("src/github/AuthenticatedUser.py", "modified", 25, 25),
+            ("src/github/Authorization.py", "modified", 9, 9),
+            ("src/github/Branch.py", "modified", 2, 2),
+        ]
+    );
+}
+
+#[test]
+fn github_check_runs_parse_into_checks_and_roll_up() {
+    let Some(dir) = fixtures("the GitHub check runs contract") else {
+        return;
+    };
+    let runs: ApiCheckRuns = parse(&dir, "github/checks__list-for-ref.json");
+    let checks: Vec<_> = runs
+        .check_runs
+        .into_iter()
+        .map(ApiCheckRun::into_domain)
+        .collect();
+    let rows: Vec<(&str, CheckState, &str)> = checks
+        .iter()
+        .map(|c| (c.name.as_str(), c.state, c.detail.as_str()))
+        .collect();
+    assert_eq!(
+        rows,
+        [
+            ("test (Python 3.8)", CheckState::Passed, "success"),
+            ("test (Python 3.7)", CheckState::Passed, "success"),
+            ("test (Python 3.6)", CheckState::Failed, "failure"),
+            ("test (Python 3.5)", CheckState::Passed, "success"),
+        ]
+    );
+    assert_eq!(
+        checks[2].url,
+        "https://github.com/PyGithub/PyGithub/runs/1039891917"
+    );
+    let rollup = ChecksRollup::of(&checks);
+    assert_eq!(
+        rollup,
+        ChecksRollup {
+            failed: 1,
+            pending: 0,
+            passed: 3,
+            skipped: 0
+        }
+    );
+    assert_eq!(rollup.label(), "✗1 ✓3");
+    assert_eq!(rollup.worst(), Some(CheckState::Failed));
+
+    // The first page of the same list, one item per page.
+    let page: ApiCheckRuns = parse(&dir, "github/checks__list-for-ref.per_page-1.json");
+    let checks: Vec<_> = page
+        .check_runs
+        .into_iter()
+        .map(ApiCheckRun::into_domain)
+        .collect();
+    assert_eq!(checks.len(), 1);
+    assert_eq!(checks[0].name, "test (Python 3.8)");
+    assert_eq!(checks[0].state, CheckState::Passed);
+    assert_eq!(
+        checks[0].url,
+        "https://github.com/PyGithub/PyGithub/runs/34942661139"
+    );
+    let rollup = ChecksRollup::of(&checks);
+    assert_eq!(rollup.label(), "✓1");
+    assert_eq!(rollup.worst(), Some(CheckState::Passed));
+
+    // Every status/conclusion pair, on the recorded object.
+    let raw = json(&dir, "github/checks__list-for-ref.json");
+    let base = &raw["check_runs"][0];
+    let with = |status: &str, conclusion: Option<&str>| {
+        let mut v = base.clone();
+        v["status"] = Value::from(status);
+        v["conclusion"] = conclusion.map_or(Value::Null, Value::from);
+        serde_json::from_value::<ApiCheckRun>(v)
+            .unwrap()
+            .into_domain()
+    };
+    for (status, conclusion, state, detail) in [
+        ("queued", None, CheckState::Pending, "queued"),
+        ("in_progress", None, CheckState::Pending, "in_progress"),
+        ("waiting", None, CheckState::Pending, "waiting"),
+        ("completed", Some("success"), CheckState::Passed, "success"),
+        ("completed", Some("failure"), CheckState::Failed, "failure"),
+        (
+            "completed",
+            Some("timed_out"),
+            CheckState::Failed,
+            "timed_out",
+        ),
+        (
+            "completed",
+            Some("cancelled"),
+            CheckState::Failed,
+            "cancelled",
+        ),
+        (
+            "completed",
+            Some("action_required"),
+            CheckState::Failed,
+            "action_required",
+        ),
+        ("completed", Some("neutral"), CheckState::Skipped, "neutral"),
+        ("completed", Some("skipped"), CheckState::Skipped, "skipped"),
+        ("completed", Some("stale"), CheckState::Skipped, "stale"),
+        ("completed", None, CheckState::Skipped, "completed"),
+    ] {
+        let c = with(status, conclusion);
+        assert_eq!(c.state, state, "{status}/{conclusion:?}");
+        assert_eq!(
+            CheckState::from_check_run(status, conclusion),
+            state,
+            "{status}/{conclusion:?}"
+        );
+        assert_eq!(c.detail, detail, "{status}/{conclusion:?}");
+    }
+    let mixed = [
+        with("completed", Some("failure")),
+        with("in_progress", None),
+        with("completed", Some("success")),
+        with("completed", Some("success")),
+        with("completed", Some("skipped")),
+    ];
+    let rollup = ChecksRollup::of(&mixed);
+    assert_eq!(rollup.label(), "✗1 ●1 ✓2");
+    assert_eq!(rollup.skipped, 1);
+    assert_eq!(ChecksRollup::of(&mixed[4..]).label(), "–1");
+    assert_eq!(ChecksRollup::of(&[]).label(), "—");
+    assert_eq!(ChecksRollup::of(&[]).worst(), None);
+
+    // Without `html_url` the check links to its `details_url`.
+    let mut v = base.clone();
+    v["html_url"] = Value::Null;
+    v["details_url"] = Value::from("https://ci.example.com/build/7");
+    let c = serde_json::from_value::<ApiCheckRun>(v)
+        .unwrap()
+        .into_domain();
+    assert_eq!(c.url, "https://ci.example.com/build/7");
+}
+
+#[test]
+fn github_combined_status_parses_into_checks() {
+    let Some(dir) = fixtures("the GitHub combined status contract") else {
+        return;
+    };
+    let combined: ApiCombinedStatus = parse(&dir, "github/repos__get-combined-status-for-ref.json");
+    let checks: Vec<_> = combined
+        .statuses
+        .into_iter()
+        .map(ApiStatus::into_domain)
+        .collect();
+    assert_eq!(checks.len(), 2);
+    assert_eq!(checks[0].name, "example/1");
+    assert_eq!(checks[0].state, CheckState::Failed);
+    assert_eq!(checks[0].detail, "failure: create-status failure test");
+    assert_eq!(checks[0].url, "https://example.com");
+    assert_eq!(checks[1].name, "example/2");
+    assert_eq!(checks[1].state, CheckState::Passed);
+    assert_eq!(checks[1].detail, "success: create-status success test");
+    assert_eq!(checks[1].url, "https://example.com");
+    assert_eq!(ChecksRollup::of(&checks).label(), "✗1 ✓1");
+
+    let raw = json(&dir, "github/repos__get-combined-status-for-ref.json");
+    let base = &raw["statuses"][0];
+    let with = |state: Option<&str>, description: Option<&str>| {
+        let mut v = base.clone();
+        v["state"] = state.map_or(Value::Null, Value::from);
+        v["description"] = description.map_or(Value::Null, Value::from);
+        serde_json::from_value::<ApiStatus>(v)
+            .unwrap()
+            .into_domain()
+    };
+    for (state, description, expected, detail) in [
+        (
+            Some("pending"),
+            Some("waiting for CI"),
+            CheckState::Pending,
+            "pending: waiting for CI",
+        ),
+        (Some("pending"), Some(""), CheckState::Pending, "pending"),
+        (Some("success"), None, CheckState::Passed, "success"),
+        (Some("failure"), None, CheckState::Failed, "failure"),
+        (
+            Some("error"),
+            Some("boom"),
+            CheckState::Failed,
+            "error: boom",
+        ),
+        // No state at all reads as pending.
+        (None, None, CheckState::Pending, "pending"),
+    ] {
+        let c = with(state, description);
+        assert_eq!(c.state, expected, "{state:?}");
+        assert_eq!(c.detail, detail, "{state:?}/{description:?}");
+    }
+}
+
+#[test]
+fn github_jobs_parse_into_jobs_and_steps() {
+    let Some(dir) = fixtures("the GitHub jobs contract") else {
+        return;
+    };
+    let jobs: ApiJobs = parse(&dir, "github/actions__list-jobs-for-workflow-run.json");
+    let jobs: Vec<_> = jobs.jobs.into_iter().map(ApiJob::into_domain).collect();
+    assert_eq!(
+        jobs.iter().map(|j| j.id).collect::<Vec<_>>(),
+        [
+            10_545_727_758,
+            10_545_727_888,
+            10_545_728_039,
+            10_545_728_190,
+            10_545_728_356
+        ]
+    );
+    assert_eq!(
+        jobs.iter().map(|j| j.name.as_str()).collect::<Vec<_>>(),
+        [
+            "test (Python 3.7)",
+            "test (Python 3.8)",
+            "test (Python 3.9)",
+            "test (Python 3.10)",
+            "test (Python 3.11-dev)"
+        ]
+    );
+    assert!(jobs.iter().all(|j| j.state == RunState::Success));
+    let j = &jobs[0];
+    assert_eq!(j.started_at, Some(datetime!(2023-01-10 08:24:28 UTC)));
+    assert_eq!(j.completed_at, Some(datetime!(2023-01-10 08:25:28 UTC)));
+    assert_eq!(
+        j.url,
+        "https://github.com/PyGithub/PyGithub/actions/runs/3881497935/jobs/6620564740"
+    );
+    assert_eq!(
+        j.steps.iter().map(|s| s.number).collect::<Vec<_>>(),
+        [1, 2, 3, 4, 5, 6, 11, 12, 13]
+    );
+    assert_eq!(j.steps[0].name, "Set up job");
+    assert_eq!(j.steps[4].name, "Run tests");
+    assert_eq!(j.steps[8].name, "Complete job");
+    for job in &jobs {
+        assert_eq!(job.steps.len(), 9, "{}", job.name);
+        assert!(job.steps.iter().all(|s| s.state == RunState::Success));
+        // All green: no failing step.
+        assert_eq!(
+            job.steps.iter().find(|s| s.state == RunState::Failure),
+            None
+        );
+    }
+
+    // The same recording with one job failing in "Run tests" and the steps after it skipped.
+    let mut raw = json(&dir, "github/actions__list-jobs-for-workflow-run.json");
+    let job = &mut raw["jobs"][2];
+    job["conclusion"] = Value::from("failure");
+    let steps = job["steps"].as_array_mut().unwrap();
+    steps[4]["conclusion"] = Value::from("failure");
+    for s in &mut steps[5..] {
+        s["conclusion"] = Value::from("skipped");
+    }
+    // And one still running, its current step in progress and the next queued.
+    let job = &mut raw["jobs"][3];
+    job["status"] = Value::from("in_progress");
+    job["conclusion"] = Value::Null;
+    job["completed_at"] = Value::Null;
+    let steps = job["steps"].as_array_mut().unwrap();
+    steps[4]["status"] = Value::from("in_progress");
+    steps[4]["conclusion"] = Value::Null;
+    steps[5]["status"] = Value::from("queued");
+    steps[5]["conclusion"] = Value::Null;
+    let jobs: Vec<_> = serde_json::from_value::<ApiJobs>(raw)
+        .unwrap()
+        .jobs
+        .into_iter()
+        .map(ApiJob::into_domain)
+        .collect();
+    let failed = &jobs[2];
+    assert_eq!(failed.state, RunState::Failure);
+    let step = failed
+        .steps
+        .iter()
+        .find(|s| s.state == RunState::Failure)
+        .expect("a failing step");
+    assert_eq!((step.number, step.name.as_str()), (5, "Run tests"));
+    assert_eq!(failed.steps[5].state, RunState::Skipped);
+    let running = &jobs[3];
+    assert_eq!(running.state, RunState::InProgress);
+    assert_eq!(running.completed_at, None);
+    assert_eq!(running.steps[4].state, RunState::InProgress);
+    assert_eq!(running.steps[5].state, RunState::Queued);
+}
+
+#[test]
+fn github_pending_deployments_parse_into_domain() {
+    let Some(dir) = fixtures("the GitHub pending deployments contract") else {
+        return;
+    };
+    let list: Vec<ApiPending> = parse(&dir, "github/actions__get-pending-deployments-for-run.json");
+    let pending: Vec<_> = list
+        .into_iter()
+        .filter_map(ApiPending::into_domain)
+        .collect();
+    assert_eq!(pending.len(), 1);
+    let p = &pending[0];
+    assert_eq!(p.environment_id, 161_088_068);
+    assert_eq!(p.environment, "staging");
+    assert_eq!(p.wait_timer_minutes, 30);
+    assert_eq!(p.wait_started_at, Some(datetime!(2020-11-23 22:00:40 UTC)));
+    assert!(p.can_approve);
+    // A User by login, a Team by slug.
+    assert_eq!(p.reviewers, ["octocat", "team justice-league"]);
+
+    // A team without a slug is named by its name; a reviewer without a type is a user.
+    let mut raw = json(&dir, "github/actions__get-pending-deployments-for-run.json");
+    let reviewers = raw[0]["reviewers"].as_array_mut().unwrap();
+    reviewers[1]["reviewer"]
+        .as_object_mut()
+        .unwrap()
+        .remove("slug");
+    reviewers[0].as_object_mut().unwrap().remove("type");
+    raw[0]["current_user_can_approve"] = Value::from(false);
+    let p = serde_json::from_value::<Vec<ApiPending>>(raw)
+        .unwrap()
+        .into_iter()
+        .find_map(ApiPending::into_domain)
+        .unwrap();
+    assert_eq!(p.reviewers, ["octocat", "team Justice League"]);
+    assert!(!p.can_approve);
+}
+
+#[test]
+fn github_action_answers_map_to_results() {
+    let Some(dir) = fixtures("the GitHub run action answers contract") else {
+        return;
+    };
+    let now = 1_673_612_364;
+    // Cancel without admin rights: 403 without rate-limit headers is a plain refusal.
+    let err = classify(
+        &response(
+            403,
+            HeaderMap::new(),
+            read(&dir, "github/actions__cancel-workflow-run.403.json"),
+        ),
+        now,
+    );
+    assert_eq!(
+        err,
+        SourceError::Status {
+            status: 403,
+            message: "Must have admin rights to Repository.".into()
+        }
+    );
+    assert!(!err.is_transport());
+    assert_eq!(err.retry_after(), None);
+    // Still a refusal when the rate limit has requests left.
+    let mut plenty = HeaderMap::new();
+    plenty.insert("x-ratelimit-remaining", HeaderValue::from_static("4999"));
+    plenty.insert("x-ratelimit-reset", HeaderValue::from_static("1673615964"));
+    let again = classify(
+        &response(
+            403,
+            plenty,
+            read(&dir, "github/actions__cancel-workflow-run.403.json"),
+        ),
+        now,
+    );
+    assert_eq!(again, err);
+
+    // Dispatch without a required input.
+    let err = classify(
+        &response(
+            422,
+            HeaderMap::new(),
+            read(&dir, "github/actions__create-workflow-dispatch.422.json"),
+        ),
+        now,
+    );
+    assert_eq!(
+        err,
+        SourceError::Status {
+            status: 422,
+            message: "Required input 'mandatory-parameter' not provided".into()
+        }
+    );
+    assert_eq!(
+        err.to_string(),
+        "HTTP 422: Required input 'mandatory-parameter' not provided"
+    );
+
+    // Re-run failed jobs answers 201 with an empty object: nothing to parse.
+    let rerun = json(&dir, "github/actions__re-run-workflow-failed-jobs.json");
+    assert_eq!(rerun, Value::Object(serde_json::Map::new()));
+}
+
+// ---------------------------------------------------------------------------------------------
+// GitHub: robustness of the success payloads
+
+/// Every optional member set to null, at every depth. `required` names the members the client's
+/// types need (not `Option`); they are kept, but the members inside them are still nulled. With
+/// `whole`, an optional object or array member is nulled as a whole; without it, its own members
+/// are nulled and it is kept.
+fn null_optional(v: &mut Value, required: &[&str], whole: bool) {
+    match v {
+        Value::Array(items) => items
+            .iter_mut()
+            .for_each(|i| null_optional(i, required, whole)),
+        Value::Object(map) => {
+            for (k, child) in map.iter_mut() {
+                let container = child.is_object() || child.is_array();
+                if required.contains(&k.as_str()) || (container && !whole) {
+                    null_optional(child, required, whole);
+                } else {
+                    *child = Value::Null;
+                }
+            }
+        }
+        _ => {}
+    }
+}
+
+/// A member no client knows, added to every object at every depth.
+fn add_unknown(v: &mut Value) {
+    match v {
+        Value::Array(items) => items.iter_mut().for_each(add_unknown),
+        Value::Object(map) => {
+            map.values_mut().for_each(add_unknown);
+            map.insert(
+                "flightdeck_unknown_member".into(),
+                serde_json::json!({"nested": [1, "two", null, {"three": 3.0}]}),
+            );
+        }
+        _ => {}
+    }
+}
+
+/// The fixture changed three ways, each parsed as `T`: optional leaves null, optional members
+/// null as a whole, an unknown member everywhere.
+fn variants<T: serde::de::DeserializeOwned>(
+    dir: &Path,
+    rel: &str,
+    required: &[&str],
+) -> [(&'static str, T); 3] {
+    let raw = json(dir, rel);
+    let mut leaves = raw.clone();
+    null_optional(&mut leaves, required, false);
+    let mut whole = raw.clone();
+    null_optional(&mut whole, required, true);
+    let mut unknown = raw;
+    add_unknown(&mut unknown);
+    let parse = |label: &'static str, v: Value| -> (&'static str, T) {
+        let t = serde_json::from_value(v).unwrap_or_else(|e| {
+            panic!(
+                "{rel} ({label}) does not parse as {}: {e}",
+                std::any::type_name::<T>()
+            )
+        });
+        (label, t)
+    };
+    [
+        parse("null leaves", leaves),
+        parse("null members", whole),
+        parse("unknown member", unknown),
+    ]
+}
+
+#[test]
+fn github_payloads_survive_nulls_and_unknown_members() {
+    let Some(dir) = fixtures("the GitHub payload robustness contract") else {
+        return;
+    };
+
+    for rel in ["github/pulls__get.json", "github/pulls__list.json"] {
+        let is_list = rel.ends_with("list.json");
+        let raw = json(&dir, rel);
+        let expected_number = if is_list {
+            raw[0]["number"].as_u64()
+        } else {
+            raw["number"].as_u64()
+        }
+        .unwrap();
+        for (label, v) in variants::<Value>(&dir, rel, &["number"]) {
+            let pulls: Vec<ApiPull> = if is_list {
+                serde_json::from_value(v)
+            } else {
+                serde_json::from_value(v).map(|p| vec![p])
+            }
+            .unwrap_or_else(|e| panic!("{rel} ({label}): {e}"));
+            let pr = pulls.into_iter().next().unwrap().into_domain("o/r");
+            assert_eq!(pr.number, expected_number, "{rel} ({label})");
+            if label == "unknown member" {
+                assert!(!pr.title.is_empty(), "{rel} ({label})");
+                continue;
+            }
+            assert_eq!(
+                (pr.title.as_str(), pr.author.as_str(), pr.head_ref.as_str()),
+                ("", "", ""),
+                "{rel} ({label})"
+            );
+            assert!(!pr.draft && pr.labels.is_empty(), "{rel} ({label})");
+            assert_eq!((pr.created_at, pr.mergeable), (None, None), "{rel}");
+            assert_eq!(
+                (pr.additions, pr.deletions, pr.changed_files),
+                (None, None, None),
+                "{rel} ({label})"
+            );
+        }
+    }
+
+    for (label, list) in variants::<Vec<ApiReview>>(&dir, "github/pulls__list-reviews.json", &[]) {
+        assert_eq!(list.len(), 5, "{label}");
+        let (decision, reviewers) = review_decision(&list);
+        if label == "unknown member" {
+            assert_eq!(decision, ReviewDecision::Approved);
+            assert_eq!(reviewers.len(), 3);
+        } else {
+            // No state: nothing was said.
+            assert_eq!(decision, ReviewDecision::ReviewRequired, "{label}");
+            assert!(reviewers.is_empty(), "{label}");
+        }
+    }
+
+    for (label, files) in variants::<Vec<ApiFile>>(&dir, "github/pulls__list-files.json", &[]) {
+        assert_eq!(files.len(), 4, "{label}");
+        let named = files.iter().filter(|f| f.filename.is_some()).count();
+        assert_eq!(named, if label == "unknown member" { 4 } else { 0 });
+    }
+
+    for rel in [
+        "github/checks__list-for-ref.json",
+        "github/checks__list-for-ref.per_page-1.json",
+    ] {
+        let expected = json(&dir, rel)["check_runs"].as_array().unwrap().len();
+        for (label, runs) in variants::<ApiCheckRuns>(&dir, rel, &["check_runs"]) {
+            let checks: Vec<_> = runs
+                .check_runs
+                .into_iter()
+                .map(ApiCheckRun::into_domain)
+                .collect();
+            assert_eq!(checks.len(), expected, "{rel} ({label})");
+            if label != "unknown member" {
+                // No status: still pending, and no name, detail or link.
+                for c in &checks {
+                    assert_eq!(c.state, CheckState::Pending, "{rel} ({label})");
+                    assert_eq!(
+                        (c.name.as_str(), c.detail.as_str(), c.url.as_str()),
+                        ("", "", ""),
+                        "{rel} ({label})"
+                    );
+                }
+            }
+        }
+    }
+
+    for (label, combined) in variants::<ApiCombinedStatus>(
+        &dir,
+        "github/repos__get-combined-status-for-ref.json",
+        &["statuses"],
+    ) {
+        let checks: Vec<_> = combined
+            .statuses
+            .into_iter()
+            .map(ApiStatus::into_domain)
+            .collect();
+        assert_eq!(checks.len(), 2, "{label}");
+        if label != "unknown member" {
+            for c in &checks {
+                assert_eq!(c.state, CheckState::Pending, "{label}");
+                assert_eq!(c.detail, "pending", "{label}");
+            }
+        }
+    }
+
+    for (label, jobs) in variants::<ApiJobs>(
+        &dir,
+        "github/actions__list-jobs-for-workflow-run.json",
+        &["jobs", "id"],
+    ) {
+        let jobs: Vec<_> = jobs.jobs.into_iter().map(ApiJob::into_domain).collect();
+        assert_eq!(jobs.len(), 5, "{label}");
+        assert_eq!(jobs[0].id, 10_545_727_758, "{label}");
+        match label {
+            "unknown member" => assert_eq!(jobs[0].steps.len(), 9),
+            "null members" => {
+                assert_eq!(jobs[0].state, RunState::Other);
+                assert!(jobs[0].steps.is_empty());
+            }
+            _ => {
+                assert_eq!(jobs[0].state, RunState::Other);
+                assert_eq!(jobs[0].steps.len(), 9);
+                assert!(
+                    jobs[0]
+                        .steps
+                        .iter()
+                        .all(|s| s.number == 0 && s.name.is_empty() && s.state == RunState::Other)
+                );
+            }
+        }
+    }
+
+    for (label, list) in variants::<Vec<ApiPending>>(
+        &dir,
+        "github/actions__get-pending-deployments-for-run.json",
+        &["id", "reviewers"],
+    ) {
+        assert_eq!(list.len(), 1, "{label}");
+        let domain: Vec<_> = list
+            .into_iter()
+            .filter_map(ApiPending::into_domain)
+            .collect();
+        match label {
+            "unknown member" => {
+                assert_eq!(domain.len(), 1);
+                assert_eq!(domain[0].reviewers, ["octocat", "team justice-league"]);
+            }
+            // Without an environment there is nothing to approve.
+            "null members" => assert!(domain.is_empty(), "{domain:?}"),
+            _ => {
+                let p = &domain[0];
+                assert_eq!(p.environment_id, 161_088_068);
+                assert_eq!(p.environment, "");
+                assert_eq!((p.wait_timer_minutes, p.wait_started_at), (0, None));
+                assert!(!p.can_approve, "unknown means no");
+                assert!(p.reviewers.is_empty(), "{:?}", p.reviewers);
+            }
+        }
+    }
+
+    for (label, list) in variants::<ApiRunList>(
+        &dir,
+        "github/actions__list-workflow-runs-for-repo.json",
+        &["workflow_runs", "id"],
+    ) {
+        let runs: Vec<_> = list
+            .workflow_runs
+            .into_iter()
+            .map(|r| r.into_domain("o/r"))
+            .collect();
+        assert_eq!(runs.len(), 3, "{label}");
+        assert_eq!(runs[0].id, 110_932_306, "{label}");
+    }
+}
+
+#[test]
+fn github_empty_lists_parse_to_nothing() {
+    let Some(_dir) = fixtures("the GitHub empty list contract") else {
+        return;
+    };
+    assert!(
+        serde_json::from_str::<Vec<ApiPull>>("[]")
+            .unwrap()
+            .is_empty()
+    );
+    assert!(
+        serde_json::from_str::<Vec<ApiReview>>("[]")
+            .unwrap()
+            .is_empty()
+    );
+    assert!(
+        serde_json::from_str::<Vec<ApiFile>>("[]")
+            .unwrap()
+            .is_empty()
+    );
+    assert!(
+        serde_json::from_str::<Vec<ApiPending>>("[]")
+            .unwrap()
+            .is_empty()
+    );
+    for body in [r#"{"total_count": 0, "check_runs": []}"#, "{}"] {
+        let runs: ApiCheckRuns = serde_json::from_str(body).unwrap();
+        assert!(runs.check_runs.is_empty(), "{body}");
+    }
+    for body in [
+        r#"{"state": "pending", "statuses": [], "total_count": 0}"#,
+        "{}",
+    ] {
+        let combined: ApiCombinedStatus = serde_json::from_str(body).unwrap();
+        assert!(combined.statuses.is_empty(), "{body}");
+    }
+    for body in [r#"{"total_count": 0, "jobs": []}"#, "{}"] {
+        let jobs: ApiJobs = serde_json::from_str(body).unwrap();
+        assert!(jobs.jobs.is_empty(), "{body}");
+    }
+    let runs: ApiRunList =
+        serde_json::from_str(r#"{"total_count": 0, "workflow_runs": []}"#).unwrap();
+    assert!(runs.workflow_runs.is_empty());
+    let pending: Vec<ApiPending> =
+        serde_json::from_str(r#"[{"environment": {"id": 1, "name": "production"}}]"#).unwrap();
+    let p = pending
+        .into_iter()
+        .find_map(ApiPending::into_domain)
+        .unwrap();
+    assert!(p.reviewers.is_empty());
+    let (decision, list) = review_decision(&[]);
+    assert_eq!(decision, ReviewDecision::ReviewRequired);
+    assert!(list.is_empty());
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -625,7 +625,12 @@ async fn picky_prometheus(Query(q): Query<HashMap<String, String>>) -> Response 
 async fn prometheus_bad_query_fails_only_its_metric() {
     let world = frozen(0.0).await;
     let services = config(&world).services;
-    let url = serve(Router::new().route("/api/v1/query", get(picky_prometheus))).await;
+    let url = serve(
+        Router::new()
+            .route("/api/v1/query", get(picky_prometheus))
+            .route("/api/v1/query_range", get(picky_prometheus)),
+    )
+    .await;
     let cfg = PrometheusConfig {
         url,
         auth: None,

@@ -1,4 +1,6 @@
 //! Pure analysis over domain data: no I/O, deterministic, explainable.
 
+pub mod canary;
 pub mod ci_log;
+pub mod rollout;
 pub mod summaries;

@@ -161,7 +161,9 @@ mod tests {
                 max: Some(0.005),
                 min: None,
                 error: None,
+                ..MetricReading::default()
             }],
+            ..ServiceRollout::default()
         };
         let h = headlines(&[], &[], &[r], &[]);
         assert_eq!(h.len(), 1);

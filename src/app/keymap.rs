@@ -53,6 +53,7 @@ actions! {
     Reject => "reject", "Reject the deployment the selected run waits for", ["x"];
     RerunFailed => "rerun-failed", "Re-run the failed jobs of the selected run", ["F"];
     CancelRun => "cancel-run", "Cancel the selected run", ["c"];
+    Rollback => "rollback", "Roll the selected service back to its last good revision", ["R"];
     NextTheme => "next-theme", "Switch to the next colour theme", [];
     ToggleMouse => "toggle-mouse", "Turn mouse support on or off", [];
 }

@@ -9,6 +9,7 @@ pub mod ops;
 pub mod rows;
 
 use crate::analysis;
+use crate::analysis::canary::{Band, Judgement, Verdict as JudgeVerdict};
 use crate::analysis::ci_log::Triage;
 use crate::domain::{
     Incident, Job, PrFile, PullRequest, RateLimit, RunState, ServiceRollout, SourceData, SourceId,
@@ -18,8 +19,9 @@ use crate::ui::theme::Theme;
 use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers, MouseEvent, MouseEventKind};
 use filter::Query;
 use keymap::{Action, Keymap};
-use ops::{Confirm, Focus, Op, Verdict};
+use ops::{Confirm, Focus, Op, RollbackTarget, Verdict};
 use rows::Row;
+use std::collections::BTreeMap;
 use std::collections::{BTreeSet, HashMap};
 use time::OffsetDateTime;
 
@@ -105,6 +107,12 @@ pub enum Msg {
         job_id: u64,
         result: Result<Triage, String>,
     },
+    /// The revisions a rollback goes from and to: (current sha, last good sha, last good ref).
+    RollbackPrepared {
+        service: String,
+        auto: bool,
+        result: Result<Revisions, String>,
+    },
     /// A remote change finished (or was refused before it was sent).
     OpFinished {
         id: u64,
@@ -138,12 +146,27 @@ pub enum Effect {
         repo: String,
         job_id: u64,
     },
+    /// Look up what a service runs now and its last good revision, before a rollback.
+    PrepareRollback {
+        service: String,
+        repo: Option<String>,
+        environment: String,
+        auto: bool,
+    },
     /// Send a confirmed remote change. The runtime audits it before and after.
     Execute {
         id: u64,
         op: Op,
         comment: String,
     },
+}
+
+/// What an environment runs and last ran while healthy.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Revisions {
+    pub current: Option<String>,
+    pub last_good: Option<String>,
+    pub last_good_ref: Option<String>,
 }
 
 /// Data fetched on demand.
@@ -458,6 +481,16 @@ pub struct State {
     /// Targets with a remote change in flight: the same change is never sent twice.
     pub ops_in_flight: BTreeSet<String>,
     pub next_op_id: u64,
+    /// The configured services (rollback targets, autopilot).
+    pub services: Vec<crate::config::ServiceConfig>,
+    /// Autopilot for every service (`--autopilot`).
+    pub autopilot: bool,
+    pub policy: crate::config::PolicyConfig,
+    /// The judge's verdict per service, from the last Prometheus poll.
+    pub judgements: HashMap<String, Judgement>,
+    /// What the autopilot already did (so that it acts once per situation), and its decisions.
+    pub autopilot_done: BTreeSet<String>,
+    pub autopilot_log: Vec<(OffsetDateTime, String)>,
 }
 
 const MESSAGE_HISTORY: usize = 200;
@@ -495,7 +528,28 @@ impl State {
             log: None,
             ops_in_flight: BTreeSet::new(),
             next_op_id: 1,
+            services: Vec::new(),
+            autopilot: false,
+            policy: crate::config::PolicyConfig::default(),
+            judgements: HashMap::new(),
+            autopilot_done: BTreeSet::new(),
+            autopilot_log: Vec::new(),
         }
+    }
+
+    pub fn judgement(&self, service: &str) -> Option<&Judgement> {
+        self.judgements.get(service)
+    }
+
+    /// The run whose deployment to the service's environment waits for approval, if any.
+    pub fn held_run(&self, service: &ServiceRollout) -> Option<&WorkflowRun> {
+        self.runs.items.iter().find(|run| {
+            service.repo.as_deref().is_none_or(|r| r == run.repo)
+                && run
+                    .pending
+                    .iter()
+                    .any(|p| p.environment.eq_ignore_ascii_case(&service.environment))
+        })
     }
 
     pub fn table(&self, tab: Tab) -> &dyn TableOps {
@@ -713,6 +767,12 @@ fn describe_op(op: &Op) -> String {
             run_number,
             ..
         } => format!("Cancel {repo} {workflow} #{run_number}"),
+        Op::Rollback {
+            service,
+            environment,
+            to,
+            ..
+        } => format!("Roll back {service} in {environment} to {to}"),
     }
 }
 
@@ -881,7 +941,7 @@ fn apply(state: &mut State, msg: Msg) -> Vec<Effect> {
             fetched_at,
         } => {
             on_loaded(state, source, result, fetched_at);
-            Vec::new()
+            autopilot(state)
         }
         Msg::Notice(level, text) => {
             state.push_message(level, text);
@@ -921,6 +981,11 @@ fn apply(state: &mut State, msg: Msg) -> Vec<Effect> {
             }
             Vec::new()
         }
+        Msg::RollbackPrepared {
+            service,
+            auto,
+            result,
+        } => on_rollback_prepared(state, &service, auto, result),
         Msg::OpFinished { id: _, op, result } => {
             state.ops_in_flight.remove(&op.target_key());
             match result {
@@ -963,7 +1028,23 @@ fn on_loaded(
                     state.rate = rate;
                     a || b || c
                 }
-                SourceData::Prometheus(r) => state.rollouts.replace(r, height),
+                SourceData::Prometheus(r) => {
+                    let changed = state.rollouts.replace(r, height);
+                    if changed {
+                        state.judgements = state
+                            .rollouts
+                            .items
+                            .iter()
+                            .map(|r| {
+                                (
+                                    r.name.clone(),
+                                    analysis::rollout::judge_service(r, &state.policy),
+                                )
+                            })
+                            .collect();
+                    }
+                    changed
+                }
                 SourceData::Sentry(i) => state.incidents.replace(i, height),
             };
             let s = state.source_mut(source);
@@ -1302,6 +1383,7 @@ pub fn run_action(state: &mut State, action: Action) -> Vec<Effect> {
         Action::Approve | Action::Reject | Action::RerunFailed | Action::CancelRun => {
             start_op(state, action)
         }
+        Action::Rollback => start_rollback(state, false),
         Action::NextTheme => {
             state.theme = (state.theme + 1) % state.themes.len();
             let name = state.theme().name.clone();
@@ -1381,25 +1463,44 @@ fn start_op(state: &mut State, action: Action) -> Vec<Effect> {
         );
         return Vec::new();
     }
-    if state.tab != Tab::Runs {
+    let on_rollouts =
+        state.tab == Tab::Rollouts && matches!(action, Action::Approve | Action::Reject);
+    if state.tab != Tab::Runs && !on_rollouts {
         state.push_message(
             Level::Warn,
-            format!("{verb} acts on a run: switch to Runs (2)"),
+            format!(
+                "{verb} acts on a run (Runs, 2) or on a service's held deployment (Rollouts, 3)"
+            ),
         );
         return Vec::new();
     }
-    let Some(run) = state.runs.selected().cloned() else {
+    // On the Rollouts tab: the run whose deployment to the service's environment waits.
+    let service = if on_rollouts {
+        state.rollouts.selected().cloned()
+    } else {
+        None
+    };
+    let run = match &service {
+        Some(svc) => match state.held_run(svc) {
+            Some(r) => Some(r.clone()),
+            None => {
+                state.push_message(
+                    Level::Warn,
+                    format!(
+                        "No deployment of {} to {} waits for approval",
+                        svc.name, svc.environment
+                    ),
+                );
+                return Vec::new();
+            }
+        },
+        None => state.runs.selected().cloned(),
+    };
+    let Some(run) = run else {
         state.push_message(Level::Warn, "No run selected");
         return Vec::new();
     };
     let label = format!("{} {} #{}", run.repo, run.workflow, run.run_number);
-    let production_envs: Vec<&str> = state
-        .rollouts
-        .items
-        .iter()
-        .filter(|r| r.production)
-        .map(|r| r.environment.as_str())
-        .collect();
     let op = match action {
         Action::Approve | Action::Reject => {
             if run.pending.is_empty() {
@@ -1411,28 +1512,15 @@ fn start_op(state: &mut State, action: Action) -> Vec<Effect> {
                 state.push_message(Level::Warn, format!("Cannot {verb} {label}: {why}"));
                 return Vec::new();
             }
-            let environments: Vec<String> =
-                run.pending.iter().map(|p| p.environment.clone()).collect();
-            Op::ReviewDeployment {
-                production: environments.iter().any(|e| {
-                    e.eq_ignore_ascii_case("production")
-                        || production_envs.iter().any(|p| p.eq_ignore_ascii_case(e))
-                }),
-                can_approve: run.pending.iter().all(|p| p.can_approve),
-                environment_ids: run.pending.iter().map(|p| p.environment_id).collect(),
-                environments,
-                repo: run.repo,
-                run_id: run.id,
-                run_number: run.run_number,
-                workflow: run.workflow,
-                sha: run.sha,
-                branch: run.branch,
-                verdict: if action == Action::Approve {
+            review_op(
+                state,
+                &run,
+                if action == Action::Approve {
                     Verdict::Approve
                 } else {
                     Verdict::Reject
                 },
-            }
+            )
         }
         Action::RerunFailed => {
             if !matches!(run.state, RunState::Failure | RunState::Cancelled) {
@@ -1480,16 +1568,138 @@ fn start_op(state: &mut State, action: Action) -> Vec<Effect> {
         );
         return Vec::new();
     }
-    let default_comment = match &op {
+    let verdict = service
+        .as_ref()
+        .and_then(|svc| state.judgement(&svc.name))
+        .map(|j| {
+            (
+                j.verdict,
+                format!("{} (score {:.2})", j.verdict.label(), j.score),
+            )
+        });
+    let approving = matches!(
+        op,
         Op::ReviewDeployment {
             verdict: Verdict::Approve,
             ..
-        } => "Approved from flightdeck",
-        Op::ReviewDeployment { .. } => "Rejected from flightdeck",
-        _ => "",
+        }
+    );
+    let default_comment = match (&op, approving, &verdict) {
+        (Op::ReviewDeployment { .. }, true, Some((_, v))) => {
+            format!("Approved from flightdeck; judge: {v}")
+        }
+        (Op::ReviewDeployment { .. }, true, None) => "Approved from flightdeck".into(),
+        (Op::ReviewDeployment { .. }, false, Some((_, v))) => {
+            format!("Rejected from flightdeck; judge: {v}")
+        }
+        (Op::ReviewDeployment { .. }, false, None) => "Rejected from flightdeck".into(),
+        _ => String::new(),
     };
-    state.mode = Mode::Confirm(Box::new(Confirm::new(op, default_comment)));
+    let mut c = Confirm::new(op, &default_comment);
+    // Approving against the judge takes an explicit override.
+    if approving
+        && let Some((v, _)) = verdict
+        && v != JudgeVerdict::Proceed
+    {
+        c = c.requiring("override", &format!("The judge says {}", v.label()));
+    }
+    state.mode = Mode::Confirm(Box::new(c));
     Vec::new()
+}
+
+/// The approval or rejection of everything a run waits for.
+fn review_op(state: &State, run: &WorkflowRun, verdict: Verdict) -> Op {
+    let environments: Vec<String> = run.pending.iter().map(|p| p.environment.clone()).collect();
+    let production = environments.iter().any(|e| {
+        e.eq_ignore_ascii_case("production")
+            || state
+                .rollouts
+                .items
+                .iter()
+                .any(|r| r.production && r.environment.eq_ignore_ascii_case(e))
+    });
+    Op::ReviewDeployment {
+        production,
+        can_approve: run.pending.iter().all(|p| p.can_approve),
+        environment_ids: run.pending.iter().map(|p| p.environment_id).collect(),
+        environments,
+        repo: run.repo.clone(),
+        run_id: run.id,
+        run_number: run.run_number,
+        workflow: run.workflow.clone(),
+        sha: run.sha.clone(),
+        branch: run.branch.clone(),
+        verdict,
+    }
+}
+
+/// The autopilot: for services that have it, approve the held deployment on PROCEED in the promote
+/// band, and roll back on ROLLBACK. Once per situation; never in read-only. Every decision is logged
+/// and audited (through the same path as the operator's changes).
+fn autopilot(state: &mut State) -> Vec<Effect> {
+    if state.read_only {
+        return Vec::new();
+    }
+    let mut fx = Vec::new();
+    let services: Vec<ServiceRollout> = state
+        .rollouts
+        .items
+        .iter()
+        .filter(|r| state.autopilot || r.autopilot)
+        .cloned()
+        .collect();
+    for r in services {
+        let Some(j) = state.judgement(&r.name).cloned() else {
+            continue;
+        };
+        match j.verdict {
+            JudgeVerdict::Proceed if j.band == Band::Promote => {
+                let Some(run) = state.held_run(&r).cloned() else {
+                    continue;
+                };
+                let key = format!("approve:{}:{}", run.repo, run.id);
+                if state.autopilot_done.contains(&key)
+                    || state
+                        .ops_in_flight
+                        .contains(&format!("{}/runs/{}", run.repo, run.id))
+                {
+                    continue;
+                }
+                state.autopilot_done.insert(key);
+                let note = format!(
+                    "autopilot approves {} to {}: PROCEED, score {:.2} ({})",
+                    r.name, r.environment, j.score, j.summary
+                );
+                state.autopilot_log.push((state.now, note.clone()));
+                state.push_message(Level::Info, note.clone());
+                let op = review_op(state, &run, Verdict::Approve);
+                fx.extend(execute(
+                    state,
+                    Confirm::new(op, &format!("flightdeck {note}")),
+                ));
+            }
+            JudgeVerdict::Rollback => {
+                let key = format!(
+                    "rollback:{}:{}",
+                    r.name,
+                    r.slice_since.map(|t| t.unix_timestamp()).unwrap_or(0)
+                );
+                if state.autopilot_done.contains(&key) {
+                    continue;
+                }
+                state.autopilot_done.insert(key);
+                let note = format!(
+                    "autopilot rolls back {} in {}: ROLLBACK ({})",
+                    r.name, r.environment, j.summary
+                );
+                state.autopilot_log.push((state.now, note.clone()));
+                state.push_message(Level::Warn, note);
+                fx.extend(rollback_service(state, &r.name, true));
+            }
+            _ => {}
+        }
+    }
+    fx
 }
 
 fn on_confirm_key(state: &mut State, key: KeyEvent, mut c: Confirm) -> Vec<Effect> {
@@ -1504,10 +1714,17 @@ fn on_confirm_key(state: &mut State, key: KeyEvent, mut c: Confirm) -> Vec<Effec
         KeyCode::BackTab => c.prev_focus(),
         _ if c.focus == Focus::Comment => {
             if let Some(t) = &mut c.comment {
-                // Untrusted? No: the operator types it. Still, control characters are kept out.
                 t.input(key);
             }
         }
+        KeyCode::Backspace if c.focus == Focus::Typed => {
+            c.typed.pop();
+        }
+        KeyCode::Char(ch) if c.focus == Focus::Typed && !ctrl && c.typed.chars().count() < 100 => {
+            c.typed.push(ch);
+        }
+        KeyCode::Enter if c.focus == Focus::Typed && c.armed() => c.focus = Focus::Yes,
+        KeyCode::Enter | KeyCode::Char(_) if c.focus == Focus::Typed => {}
         KeyCode::Left | KeyCode::Right | KeyCode::Char('h') | KeyCode::Char('l') => {
             c.focus = if c.focus == Focus::No {
                 Focus::Yes
@@ -1523,6 +1740,15 @@ fn on_confirm_key(state: &mut State, key: KeyEvent, mut c: Confirm) -> Vec<Effec
         KeyCode::Char('c') if ctrl => {
             state.mode = Mode::Normal;
             return run_action(state, Action::Quit);
+        }
+        KeyCode::Enter if c.focus == Focus::Yes && !c.armed() => {
+            if let Some((word, _)) = &c.require {
+                state.push_message(
+                    Level::Warn,
+                    format!("Type \"{word}\" in the confirmation first (tab to the field)"),
+                );
+            }
+            c.focus = Focus::Typed;
         }
         KeyCode::Enter if c.focus == Focus::Yes => {
             state.mode = Mode::Normal;
@@ -1595,5 +1821,200 @@ fn on_log_key(state: &mut State, key: KeyEvent) -> Vec<Effect> {
         }
         _ => {}
     }
+    Vec::new()
+}
+
+/// `R`: ask for the revisions of the selected service; the confirmation opens when they are known.
+pub fn start_rollback(state: &mut State, auto: bool) -> Vec<Effect> {
+    if state.read_only {
+        state.push_message(
+            Level::Warn,
+            "Read-only: rollback is disabled (started with --readonly or read_only = true)",
+        );
+        return Vec::new();
+    }
+    if state.tab != Tab::Rollouts && !auto {
+        state.push_message(
+            Level::Warn,
+            "rollback acts on a service: switch to Rollouts (3)",
+        );
+        return Vec::new();
+    }
+    let Some(r) = state.rollouts.selected().cloned() else {
+        state.push_message(Level::Warn, "No service selected");
+        return Vec::new();
+    };
+    rollback_service(state, &r.name, auto)
+}
+
+/// Start the rollback of a named service (from `R` or the autopilot).
+pub fn rollback_service(state: &mut State, name: &str, auto: bool) -> Vec<Effect> {
+    let Some(svc) = state.services.iter().find(|s| s.name == name).cloned() else {
+        return Vec::new();
+    };
+    if svc.rollback.is_none() {
+        state.push_message(
+            Level::Warn,
+            format!(
+                "{name} has no rollback target: add [service.rollback] with workflow = \"…\" or command = [\"…\"]"
+            ),
+        );
+        return Vec::new();
+    }
+    let key = format!("service/{name}");
+    if state.ops_in_flight.contains(&key) {
+        state.push_message(
+            Level::Warn,
+            format!("A change to {name} is already being sent; wait for its result"),
+        );
+        return Vec::new();
+    }
+    state.push_message(
+        Level::Info,
+        format!("Looking up the last good deployment of {name}…"),
+    );
+    vec![Effect::PrepareRollback {
+        service: name.to_string(),
+        repo: svc.repo.clone(),
+        environment: svc.environment.clone(),
+        auto,
+    }]
+}
+
+/// Fill `{service}`, `{environment}`, `{last_good_sha}`, `{last_good_ref}` and `{current_sha}`.
+fn fill(
+    template: &str,
+    svc: &crate::config::ServiceConfig,
+    rev: &Revisions,
+) -> Result<String, String> {
+    let mut out = template
+        .replace("{service}", &svc.name)
+        .replace("{environment}", &svc.environment);
+    for (key, value) in [
+        ("{last_good_sha}", &rev.last_good),
+        ("{last_good_ref}", &rev.last_good_ref),
+        ("{current_sha}", &rev.current),
+    ] {
+        if out.contains(key) {
+            match value {
+                Some(v) => out = out.replace(key, v),
+                None => {
+                    return Err(format!(
+                        "{key} is unknown: no successful deployment of {} to {} was found",
+                        svc.name, svc.environment
+                    ));
+                }
+            }
+        }
+    }
+    Ok(out)
+}
+
+fn on_rollback_prepared(
+    state: &mut State,
+    name: &str,
+    auto: bool,
+    result: Result<Revisions, String>,
+) -> Vec<Effect> {
+    let Some(svc) = state.services.iter().find(|s| s.name == name).cloned() else {
+        return Vec::new();
+    };
+    let Some(rb) = svc.rollback.clone() else {
+        return Vec::new();
+    };
+    let rev = match result {
+        Ok(r) => r,
+        Err(e) => {
+            state.push_message(
+                Level::Error,
+                format!("Rollback of {name}: cannot read its deployments: {e}"),
+            );
+            return Vec::new();
+        }
+    };
+    let target = match (&rb.workflow, &rb.command, &svc.repo) {
+        (Some(workflow), _, Some(repo)) => {
+            let mut inputs = BTreeMap::new();
+            for (k, v) in &rb.inputs {
+                match fill(v, &svc, &rev) {
+                    Ok(v) => {
+                        inputs.insert(k.clone(), v);
+                    }
+                    Err(e) => {
+                        state.push_message(Level::Error, format!("Rollback of {name}: {e}"));
+                        return Vec::new();
+                    }
+                }
+            }
+            RollbackTarget::Workflow {
+                repo: repo.clone(),
+                workflow: workflow.clone(),
+                git_ref: rb.git_ref.clone().unwrap_or_else(|| "main".into()),
+                inputs,
+            }
+        }
+        (Some(_), _, None) => {
+            state.push_message(
+                Level::Error,
+                format!("Rollback of {name}: a workflow rollback needs `repo` on the service"),
+            );
+            return Vec::new();
+        }
+        (None, Some(argv), _) => {
+            let mut filled = Vec::new();
+            for a in argv {
+                match fill(a, &svc, &rev) {
+                    Ok(v) => filled.push(v),
+                    Err(e) => {
+                        state.push_message(Level::Error, format!("Rollback of {name}: {e}"));
+                        return Vec::new();
+                    }
+                }
+            }
+            RollbackTarget::Command { argv: filled }
+        }
+        (None, None, _) => return Vec::new(),
+    };
+    let weight = state
+        .rollouts
+        .items
+        .iter()
+        .find(|r| r.name == name)
+        .and_then(|r| r.weight);
+    let short = |s: &str| s.chars().take(12).collect::<String>();
+    let from = match (&rev.current, weight) {
+        (Some(sha), Some(w)) => format!("{} (canary at {w:.0} %)", short(sha)),
+        (Some(sha), None) => short(sha),
+        (None, Some(w)) => format!("the canary at {w:.0} %"),
+        (None, None) => "the current revision".into(),
+    };
+    let to = rev
+        .last_good
+        .as_deref()
+        .map(|s| format!("{} (last successful deployment)", short(s)))
+        .unwrap_or_else(|| "the stable revision".into());
+    let op = Op::Rollback {
+        service: name.to_string(),
+        environment: svc.environment.clone(),
+        production: svc.production,
+        from,
+        to,
+        target,
+        reason: state
+            .judgement(name)
+            .map(|j| j.summary.clone())
+            .unwrap_or_default(),
+    };
+    if auto {
+        if state.read_only {
+            return Vec::new();
+        }
+        return execute(state, Confirm::new(op, ""));
+    }
+    let mut c = Confirm::new(op, "");
+    if svc.production {
+        c = c.requiring(name, "Production rollback");
+    }
+    state.mode = Mode::Confirm(Box::new(c));
     Vec::new()
 }

@@ -2,6 +2,21 @@
 //! and the key that stops the same change from being sent twice.
 
 use ratatui_textarea::TextArea;
+use std::collections::BTreeMap;
+
+/// Where a rollback goes.
+#[derive(Debug, Clone, PartialEq)]
+pub enum RollbackTarget {
+    /// A `workflow_dispatch` of a workflow in the service's repo, with inputs (placeholders filled).
+    Workflow {
+        repo: String,
+        workflow: String,
+        git_ref: String,
+        inputs: BTreeMap<String, String>,
+    },
+    /// A local command, run without a shell.
+    Command { argv: Vec<String> },
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Verdict {
@@ -40,6 +55,18 @@ pub enum Op {
         workflow: String,
         branch: String,
     },
+    /// Roll a service back to its last good revision.
+    Rollback {
+        service: String,
+        environment: String,
+        production: bool,
+        /// The revision now deployed (the canary's), and the one rolled back to.
+        from: String,
+        to: String,
+        target: RollbackTarget,
+        /// Why (the verdict's reasons), for the audit log.
+        reason: String,
+    },
 }
 
 impl Op {
@@ -56,6 +83,7 @@ impl Op {
             } => "reject-deployment",
             Op::RerunFailedJobs { .. } => "rerun-failed-jobs",
             Op::CancelRun { .. } => "cancel-run",
+            Op::Rollback { .. } => "rollback",
         }
     }
 
@@ -65,6 +93,7 @@ impl Op {
             Op::ReviewDeployment { repo, run_id, .. }
             | Op::RerunFailedJobs { repo, run_id, .. }
             | Op::CancelRun { repo, run_id, .. } => format!("{repo}/runs/{run_id}"),
+            Op::Rollback { service, .. } => format!("service/{service}"),
         }
     }
 
@@ -72,6 +101,9 @@ impl Op {
         matches!(
             self,
             Op::ReviewDeployment {
+                production: true,
+                ..
+            } | Op::Rollback {
                 production: true,
                 ..
             }
@@ -96,6 +128,11 @@ impl Op {
             ),
             Op::RerunFailedJobs { .. } => "Re-run the failed jobs".into(),
             Op::CancelRun { .. } => "Cancel the run".into(),
+            Op::Rollback {
+                service,
+                environment,
+                ..
+            } => format!("Roll back {service} in {environment}"),
         }
     }
 
@@ -112,6 +149,7 @@ impl Op {
             } => "Yes, reject",
             Op::RerunFailedJobs { .. } => "Yes, re-run",
             Op::CancelRun { .. } => "Yes, cancel it",
+            Op::Rollback { .. } => "Yes, roll back",
         }
     }
 
@@ -172,6 +210,48 @@ impl Op {
                 ("run", format!("{workflow} #{run_number} (id {run_id})")),
                 ("branch", branch.clone()),
             ],
+            Op::Rollback {
+                service,
+                environment,
+                production,
+                from,
+                to,
+                target,
+                reason,
+            } => {
+                let mut rows = vec![
+                    ("service", service.clone()),
+                    (
+                        "environment",
+                        format!(
+                            "{environment}{}",
+                            if *production { "  — PRODUCTION" } else { "" }
+                        ),
+                    ),
+                    ("from", from.clone()),
+                    ("to", to.clone()),
+                ];
+                match target {
+                    RollbackTarget::Workflow {
+                        repo,
+                        workflow,
+                        git_ref,
+                        inputs,
+                    } => {
+                        rows.push(("via", format!("workflow {workflow} on {repo}@{git_ref}")));
+                        let ins: Vec<String> =
+                            inputs.iter().map(|(k, v)| format!("{k}={v}")).collect();
+                        rows.push(("inputs", ins.join(", ")));
+                    }
+                    RollbackTarget::Command { argv } => {
+                        rows.push(("via", format!("command: {}", argv.join(" "))));
+                    }
+                }
+                if !reason.is_empty() {
+                    rows.push(("why", reason.clone()));
+                }
+                rows
+            }
         }
     }
 
@@ -202,6 +282,31 @@ impl Op {
                 run_number,
                 ..
             } => serde_json::json!({ "repo": repo, "run_id": run_id, "run_number": run_number }),
+            Op::Rollback {
+                service,
+                environment,
+                from,
+                to,
+                target,
+                reason,
+                ..
+            } => {
+                let via = match target {
+                    RollbackTarget::Workflow {
+                        repo,
+                        workflow,
+                        git_ref,
+                        inputs,
+                    } => serde_json::json!({
+                        "repo": repo, "workflow": workflow, "ref": git_ref, "inputs": inputs,
+                    }),
+                    RollbackTarget::Command { argv } => serde_json::json!({ "command": argv }),
+                };
+                serde_json::json!({
+                    "service": service, "environment": environment, "from": from, "to": to,
+                    "via": via, "reason": reason,
+                })
+            }
         }
     }
 
@@ -216,6 +321,8 @@ pub enum Focus {
     No,
     Yes,
     Comment,
+    /// The field where the operator types the required word.
+    Typed,
 }
 
 /// The confirmation modal. Focus starts on "No".
@@ -224,6 +331,10 @@ pub struct Confirm {
     pub op: Op,
     pub focus: Focus,
     pub comment: Option<TextArea<'static>>,
+    /// A word the operator must type before "Yes" sends (and why): the service name for a
+    /// production rollback, "override" to approve against the judge's verdict.
+    pub require: Option<(String, String)>,
+    pub typed: String,
 }
 
 impl PartialEq for Confirm {
@@ -231,6 +342,8 @@ impl PartialEq for Confirm {
         self.op == other.op
             && self.focus == other.focus
             && self.comment_text() == other.comment_text()
+            && self.require == other.require
+            && self.typed == other.typed
     }
 }
 
@@ -245,7 +358,20 @@ impl Confirm {
             op,
             focus: Focus::No,
             comment,
+            require: None,
+            typed: String::new(),
         }
+    }
+
+    /// Require the operator to type `word` (explained by `why`) before sending.
+    pub fn requiring(mut self, word: &str, why: &str) -> Confirm {
+        self.require = Some((word.to_string(), why.to_string()));
+        self
+    }
+
+    /// Whether "Yes" may send now.
+    pub fn armed(&self) -> bool {
+        self.require.as_ref().is_none_or(|(w, _)| self.typed == *w)
     }
 
     pub fn comment_text(&self) -> String {
@@ -255,20 +381,27 @@ impl Confirm {
             .unwrap_or_default()
     }
 
-    /// Tab order: No → Yes → Comment (when there is one) → No.
+    fn order(&self) -> Vec<Focus> {
+        let mut v = vec![Focus::No, Focus::Yes];
+        if self.comment.is_some() {
+            v.push(Focus::Comment);
+        }
+        if self.require.is_some() {
+            v.push(Focus::Typed);
+        }
+        v
+    }
+
+    /// Tab order: No → Yes → Comment (when there is one) → Typed (when required) → No.
     pub fn next_focus(&mut self) {
-        self.focus = match (self.focus, self.comment.is_some()) {
-            (Focus::No, _) => Focus::Yes,
-            (Focus::Yes, true) => Focus::Comment,
-            (Focus::Yes, false) | (Focus::Comment, _) => Focus::No,
-        };
+        let o = self.order();
+        let i = o.iter().position(|f| *f == self.focus).unwrap_or(0);
+        self.focus = o[(i + 1) % o.len()];
     }
 
     pub fn prev_focus(&mut self) {
-        self.focus = match (self.focus, self.comment.is_some()) {
-            (Focus::No, true) => Focus::Comment,
-            (Focus::No, false) | (Focus::Comment, _) => Focus::Yes,
-            (Focus::Yes, _) => Focus::No,
-        };
+        let o = self.order();
+        let i = o.iter().position(|f| *f == self.focus).unwrap_or(0);
+        self.focus = o[(i + o.len() - 1) % o.len()];
     }
 }

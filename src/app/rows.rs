@@ -154,8 +154,10 @@ impl Row for ServiceRollout {
         "Environment",
         "Slices",
         "Weight",
+        "In slice",
+        "Verdict",
+        "Score",
         "Metrics (canary / baseline, bound)",
-        "Health",
     ];
     fn key(&self) -> String {
         let metrics: Vec<&str> = self.metrics.iter().map(|m| m.name.as_str()).collect();
@@ -169,6 +171,7 @@ impl Row for ServiceRollout {
             0 => SortKey::text(&self.name),
             1 => SortKey::text(&self.environment),
             2 | 3 => SortKey::Num(self.weight.unwrap_or(-1.0)),
+            4 => SortKey::Time(self.slice_since),
             _ => SortKey::Num(
                 self.metrics
                     .iter()

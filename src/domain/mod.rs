@@ -283,16 +283,31 @@ pub struct Step {
     pub state: RunState,
 }
 
-/// One configured metric of a service, read once from Prometheus.
-#[derive(Debug, Clone, PartialEq)]
+/// One configured metric of a service, read from Prometheus over the lookback window.
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct MetricReading {
     pub name: String,
+    /// The latest values.
     pub canary: Option<f64>,
     pub baseline: Option<f64>,
     pub max: Option<f64>,
     pub min: Option<f64>,
     /// A query error for this metric, if any (the others still show).
     pub error: Option<String>,
+    /// Samples over the lookback window, oldest first (NaN where Prometheus said NaN).
+    pub canary_samples: Vec<f64>,
+    pub baseline_samples: Vec<f64>,
+    /// How many of the trailing samples belong to the current slice (the judge looks only at
+    /// those: each traffic step starts a new analysis); `None` when the slice start is unknown.
+    pub in_slice: Option<(usize, usize)>,
+    /// The canary's mean per threshold window of the current slice, oldest first.
+    pub windows: Vec<f64>,
+    /// How the judge reads this metric (from the config).
+    pub lower_is_worse: bool,
+    pub critical: bool,
+    pub weight: f64,
+    pub failure_limit: usize,
+    pub tolerance: f64,
 }
 
 impl MetricReading {
@@ -304,7 +319,7 @@ impl MetricReading {
 }
 
 /// A service being rolled out, as last read from Prometheus.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct ServiceRollout {
     pub name: String,
     pub environment: String,
@@ -315,6 +330,16 @@ pub struct ServiceRollout {
     /// Why the weight query gave no value, when it was refused.
     pub weight_error: Option<String>,
     pub metrics: Vec<MetricReading>,
+    /// Since when the canary has had its current weight (within the lookback window).
+    pub slice_since: Option<OffsetDateTime>,
+    /// The canary's traffic (requests per second), when a traffic query is configured.
+    pub traffic: Option<f64>,
+    pub min_traffic: Option<f64>,
+    /// The GitHub repo that deploys it, and whether the judge may act on its own.
+    pub repo: Option<String>,
+    pub autopilot: bool,
+    /// Prometheus's warnings about the queries.
+    pub warnings: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq)]

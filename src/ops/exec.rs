@@ -3,8 +3,8 @@
 //! sent (intent) and after (outcome); a change that cannot be audited is not sent.
 
 use super::audit::{AuditEntry, AuditLog, Outcome, Phase, new_id, now_rfc3339};
-use crate::app::ops::{Op, Verdict};
-use crate::app::{Effect, Msg};
+use crate::app::ops::{Op, RollbackTarget, Verdict};
+use crate::app::{Effect, Msg, Revisions};
 use crate::sources::github::{DeploymentReview, GitHub};
 use std::sync::Arc;
 use tokio::sync::mpsc::UnboundedSender;
@@ -78,6 +78,33 @@ impl Executor {
                     let _ = this.tx.send(Msg::LogLoaded { job_id, result });
                 });
             }
+            Effect::PrepareRollback {
+                service,
+                repo,
+                environment,
+                auto,
+            } => {
+                tokio::spawn(async move {
+                    let result = match (&this.github, repo) {
+                        (Some(gh), Some(repo)) => gh
+                            .deployed_revisions(&repo, &environment)
+                            .await
+                            .map(|r| Revisions {
+                                current: r.current,
+                                last_good_ref: r.last_good.as_ref().and_then(|(_, g)| g.clone()),
+                                last_good: r.last_good.map(|(s, _)| s),
+                            })
+                            .map_err(|e| e.to_string()),
+                        // Without GitHub the placeholders that need a deployment stay unknown.
+                        _ => Ok(Revisions::default()),
+                    };
+                    let _ = this.tx.send(Msg::RollbackPrepared {
+                        service,
+                        auto,
+                        result,
+                    });
+                });
+            }
             Effect::Execute { id, op, comment } => {
                 tokio::spawn(async move {
                     let result = this.execute(&op, &comment).await;
@@ -94,11 +121,21 @@ impl Executor {
         if self.read_only {
             return Err("read-only: nothing was sent".into());
         }
-        let Some(gh) = &self.github else {
+        let local = matches!(
+            op,
+            Op::Rollback {
+                target: RollbackTarget::Command { .. },
+                ..
+            }
+        );
+        if !local && self.github.is_none() {
             return Err("GitHub is not configured".into());
-        };
+        }
         let id = new_id();
-        let comment_field = op.takes_comment().then(|| comment.to_string());
+        let comment_field = match op {
+            Op::Rollback { reason, .. } if !reason.is_empty() => Some(reason.clone()),
+            _ => op.takes_comment().then(|| comment.to_string()),
+        };
         let intent = AuditEntry {
             at: now_rfc3339(),
             id: id.clone(),
@@ -115,6 +152,21 @@ impl Executor {
                 self.audit.path().display()
             ));
         }
+        let result = self.send(op, comment).await;
+        self.finish(op, id, comment_field, result)
+    }
+
+    async fn send(&self, op: &Op, comment: &str) -> Result<String, String> {
+        if let Op::Rollback {
+            target: RollbackTarget::Command { argv },
+            ..
+        } = op
+        {
+            return run_command(argv).await;
+        }
+        let Some(gh) = &self.github else {
+            return Err("GitHub is not configured".into());
+        };
         let result = match op {
             Op::ReviewDeployment {
                 repo,
@@ -132,8 +184,29 @@ impl Executor {
             }
             Op::RerunFailedJobs { repo, run_id, .. } => gh.rerun_failed_jobs(repo, *run_id).await,
             Op::CancelRun { repo, run_id, .. } => gh.cancel_run(repo, *run_id).await,
+            Op::Rollback { target, .. } => match target {
+                RollbackTarget::Workflow {
+                    repo,
+                    workflow,
+                    git_ref,
+                    inputs,
+                } => gh.dispatch_workflow(repo, workflow, git_ref, inputs).await,
+                RollbackTarget::Command { .. } => {
+                    return Err("unreachable: command rollbacks run locally".into());
+                }
+            },
         };
-        let result = result.map_err(|e| e.to_string());
+        result.map_err(|e| e.to_string())
+    }
+
+    /// Write the outcome line and hand back the result.
+    fn finish(
+        &self,
+        op: &Op,
+        id: String,
+        comment_field: Option<String>,
+        result: Result<String, String>,
+    ) -> Result<String, String> {
         let outcome = AuditEntry {
             at: now_rfc3339(),
             id,
@@ -156,5 +229,43 @@ impl Executor {
                 .map(|d| format!("{d}; WARNING: the audit outcome could not be written: {e}"));
         }
         result
+    }
+}
+
+/// Run a rollback command: no shell, stdin closed, bounded in time; its output (cleaned, shortened)
+/// is the outcome's detail.
+pub async fn run_command(argv: &[String]) -> Result<String, String> {
+    let Some((prog, args)) = argv.split_first() else {
+        return Err("the rollback command is empty".into());
+    };
+    let child = tokio::process::Command::new(prog)
+        .args(args)
+        .stdin(std::process::Stdio::null())
+        .kill_on_drop(true)
+        .output();
+    let out = match tokio::time::timeout(std::time::Duration::from_secs(300), child).await {
+        Err(_) => {
+            return Err(format!(
+                "`{}` did not finish within 5 minutes",
+                argv.join(" ")
+            ));
+        }
+        Ok(Err(e)) => return Err(format!("`{prog}` could not run: {e}")),
+        Ok(Ok(out)) => out,
+    };
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = crate::sanitize::truncate(&crate::sanitize::clean(text.trim()), 400);
+    if out.status.success() {
+        Ok(format!("`{}` succeeded: {text}", argv.join(" ")))
+    } else {
+        Err(format!(
+            "`{}` failed ({}): {text}",
+            argv.join(" "),
+            out.status
+        ))
     }
 }

@@ -1,7 +1,9 @@
 //! Simulated GitHub REST API (routes at the root, like api.github.com): pulls (detail, reviews,
-//! files), check runs and combined statuses, workflow runs (jobs, job logs, pending deployments)
-//! and the actions on runs (review pending deployments, re-run failed jobs, cancel), rate limit
-//! and user, with strong ETags, `If-None-Match` → 304, `x-ratelimit-*` and `Link` pagination.
+//! files), check runs and combined statuses, workflow runs (jobs, job logs, pending deployments),
+//! the actions on runs (review pending deployments, re-run failed jobs, cancel), workflow
+//! dispatches (`rollback.yml` rolls the service's canary back), deployments and their statuses,
+//! rate limit and user, with strong ETags, `If-None-Match` → 304, `x-ratelimit-*` and `Link`
+//! pagination.
 //!
 //! Job logs redirect (`302`) to a signed URL on this server under `/_blob/`, which plays the
 //! blob store: it refuses requests that carry an `Authorization` header (`403`, XML body, as
@@ -19,12 +21,13 @@ use axum::routing::{get, post};
 use serde_json::{Value, json};
 
 use super::github_data::{self as data, PrSpec, REPOS, RunSpec};
+use super::github_deploys::{self as deploys, Deployment};
 use super::github_logs::job_log;
 use super::github_runs::{
-    ActionKind, Actions, Job, Now, RunView, check_run_json, deployment_json, job_json,
-    pending_environment_ids, pending_json, run_json,
+    ActionKind, Actions, Job, Now, RunView, check_run_json, job_json, pending_environment_ids,
+    pending_json, run_json,
 };
-use super::scenario::story;
+use super::scenario::{APPS, story};
 use super::util::{hex_id, iso_unix, param, parse_pairs, url_with};
 use super::{RecordedRequest, Shared};
 
@@ -35,6 +38,8 @@ const DOCS_RERUN: &str =
     "https://docs.github.com/rest/actions/workflow-runs#re-run-failed-jobs-from-a-workflow-run";
 const DOCS_CANCEL: &str =
     "https://docs.github.com/rest/actions/workflow-runs#cancel-a-workflow-run";
+const DOCS_DISPATCH: &str =
+    "https://docs.github.com/rest/actions/workflows#create-a-workflow-dispatch-event";
 /// Wall seconds a signed log URL stays valid (GitHub: about a minute).
 const LOG_URL_SECS: i64 = 60;
 
@@ -75,6 +80,19 @@ pub fn router(shared: Arc<Shared>) -> Router {
         .route(
             "/repos/{owner}/{repo}/actions/runs/{run_id}/cancel",
             post(cancel_run),
+        )
+        .route(
+            "/repos/{owner}/{repo}/actions/workflows/{workflow}/dispatches",
+            post(dispatch_workflow),
+        )
+        .route("/repos/{owner}/{repo}/deployments", get(list_deployments))
+        .route(
+            "/repos/{owner}/{repo}/deployments/{id}",
+            get(get_deployment),
+        )
+        .route(
+            "/repos/{owner}/{repo}/deployments/{id}/statuses",
+            get(list_deployment_statuses),
         )
         .route("/repos/{owner}/{repo}/actions/jobs/{job_id}", get(get_job))
         .route(
@@ -208,7 +226,8 @@ fn etag_matches(headers: &HeaderMap, etag: &str) -> bool {
 
 /// Adds GitHub's headers; answers 304 when `If-None-Match` matches; charges the rate limit.
 fn finish(s: &Shared, headers: &HeaderMap, reply: Reply, charge: bool) -> Response {
-    let text = if reply.location.is_some() {
+    let no_content = reply.status == StatusCode::NO_CONTENT;
+    let text = if reply.location.is_some() || no_content {
         String::new()
     } else {
         reply.body.to_string()
@@ -254,7 +273,8 @@ fn finish(s: &Shared, headers: &HeaderMap, reply: Reply, charge: bool) -> Respon
         }
     };
     let redirect = status.is_redirection() && status != StatusCode::NOT_MODIFIED;
-    if status != StatusCode::NOT_MODIFIED && !redirect {
+    let no_content = status == StatusCode::NO_CONTENT;
+    if status != StatusCode::NOT_MODIFIED && !redirect && !no_content {
         put("content-type", "application/json; charset=utf-8".into());
         if let Some(link) = reply.link {
             put("link", link);
@@ -263,7 +283,7 @@ fn finish(s: &Shared, headers: &HeaderMap, reply: Reply, charge: bool) -> Respon
     if redirect && let Some(location) = reply.location {
         put("location", location);
     }
-    if !redirect {
+    if !redirect && !no_content {
         put("etag", etag);
     }
     put("cache-control", "private, max-age=60, s-maxage=60".into());
@@ -278,6 +298,9 @@ fn finish(s: &Shared, headers: &HeaderMap, reply: Reply, charge: bool) -> Respon
     put("x-ratelimit-reset", reset.to_string());
     put("x-ratelimit-used", used.to_string());
     put("x-ratelimit-resource", "core".into());
+    if no_content {
+        return (status, h, Body::empty()).into_response();
+    }
     (status, h, text).into_response()
 }
 
@@ -400,20 +423,21 @@ fn find_pr(owner: &str, repo: &str, number: &str, t: f64) -> Option<&'static PrS
     data::open_prs(full, t).into_iter().find(|p| p.number == n)
 }
 
-fn find_run(owner: &str, repo: &str, run_id: &str, t: f64) -> Option<&'static RunSpec> {
+fn find_run(acts: &Actions, owner: &str, repo: &str, run_id: &str, t: f64) -> Option<RunSpec> {
     let full = known(owner, repo)?;
     let id: u64 = run_id.parse().ok()?;
-    data::runs(full, t).into_iter().find(|r| r.id == id)
+    acts.find(full, id, t)
 }
 
 /// (failing, pending) of the latest checks and statuses on `branch`'s head.
 fn head_health(acts: &Actions, now: &Now, repo: &str, branch: &str) -> (bool, bool) {
     let (mut failing, mut pending) = (false, false);
-    for spec in data::runs(repo, now.t)
+    for spec in acts
+        .runs(repo, now.t)
         .into_iter()
         .filter(|r| r.branch == branch)
     {
-        let v = acts.view(spec, now);
+        let v = acts.view(&spec, now);
         for j in v.latest_jobs() {
             match j.status(v.t) {
                 ("completed", Some(c)) => {
@@ -613,11 +637,12 @@ fn check_runs_reply(s: &Shared, owner: &str, repo: &str, reference: &str, query:
     let now = now(s);
     let acts = actions(s);
     let mut items = Vec::new();
-    for spec in data::runs(full, now.t)
+    for spec in acts
+        .runs(full, now.t)
         .into_iter()
         .filter(|r| r.branch == branch)
     {
-        let v = acts.view(spec, &now);
+        let v = acts.view(&spec, &now);
         let jobs = if all { v.all_jobs() } else { v.latest_jobs() };
         for j in jobs {
             let status = j.status(v.t).0;
@@ -674,9 +699,10 @@ fn runs_reply(s: &Shared, owner: &str, repo: &str, query: &str) -> Reply {
     let now = now(s);
     let acts = actions(s);
     let want = |key: &str| param(&pairs, key).filter(|v| !v.is_empty());
-    let items: Vec<Value> = data::runs(full, now.t)
+    let items: Vec<Value> = acts
+        .runs(full, now.t)
         .into_iter()
-        .map(|r| acts.view(r, &now))
+        .map(|r| acts.view(&r, &now))
         .filter(|v| {
             let r = v.spec();
             let (status, conclusion, _) = v.state();
@@ -694,8 +720,9 @@ fn runs_reply(s: &Shared, owner: &str, repo: &str, query: &str) -> Reply {
 /// The run's view now, or a 404.
 fn run_view(s: &Shared, owner: &str, repo: &str, run_id: &str) -> Result<RunView, Reply> {
     let now = now(s);
-    let spec = find_run(owner, repo, run_id, now.t).ok_or_else(Reply::not_found)?;
-    Ok(actions(s).view(spec, &now))
+    let acts = actions(s);
+    let spec = find_run(&acts, owner, repo, run_id, now.t).ok_or_else(Reply::not_found)?;
+    Ok(acts.view(&spec, &now))
 }
 
 async fn get_run(
@@ -744,8 +771,8 @@ fn find_job(s: &Shared, repo: &str, job_id: &str) -> Option<(RunView, Job)> {
     let id: u64 = job_id.parse().ok()?;
     let now = now(s);
     let acts = actions(s);
-    data::runs(repo, now.t).into_iter().find_map(|spec| {
-        let v = acts.view(spec, &now);
+    acts.runs(repo, now.t).into_iter().find_map(|spec| {
+        let v = acts.view(&spec, &now);
         let j = v.all_jobs().into_iter().find(|j| j.id == id).cloned()?;
         Some((v, j))
     })
@@ -904,7 +931,8 @@ async fn review_pending(
 
 fn review_reply(s: &Shared, owner: &str, repo: &str, run_id: &str, body: &[u8]) -> Reply {
     let now = now(s);
-    let Some(spec) = find_run(owner, repo, run_id, now.t) else {
+    let mut acts = actions(s);
+    let Some(spec) = find_run(&acts, owner, repo, run_id, now.t) else {
         return Reply::not_found();
     };
     let Ok(req) = serde_json::from_slice::<Value>(body) else {
@@ -948,22 +976,34 @@ fn review_reply(s: &Shared, owner: &str, repo: &str, run_id: &str, body: &[u8]) 
     let Some(kind) = kind.filter(|_| errors.is_empty()) else {
         return Reply::failed("DeploymentReview", &errors, DOCS_REVIEW);
     };
-    let mut acts = actions(s);
-    let before = acts.view(spec, &now);
+    let before = acts.view(&spec, &now);
     let pending = pending_environment_ids(&before);
+    let Some(held) = before.pending().map(|j| (j.idx, j.attempt)) else {
+        return no_pending();
+    };
     if ids.is_empty() || ids.iter().any(|id| !pending.contains(id)) {
-        return Reply::message(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "No pending deployment requests to approve or reject",
-            DOCS_REVIEW,
-        );
+        return no_pending();
     }
-    let at = acts.record(spec, kind, &now);
-    let deployments: Vec<Value> = ids
+    acts.record(&spec, kind, &now);
+    // The held job's deployment, as the review left it.
+    let after = acts.view(&spec, &now);
+    let deployments: Vec<Value> = after
+        .plan
+        .jobs
         .iter()
-        .map(|id| deployment_json(&s.github_url, &before, *id, at))
+        .filter(|j| (j.idx, j.attempt) == held)
+        .filter_map(|j| deploys::of_job(&after, j))
+        .map(|d| deploys::deployment_json(&s.github_url, &d))
         .collect();
     Reply::done(StatusCode::OK, Value::Array(deployments))
+}
+
+fn no_pending() -> Reply {
+    Reply::message(
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "No pending deployment requests to approve or reject",
+        DOCS_REVIEW,
+    )
 }
 
 /// `POST .../rerun-failed-jobs` (optional body `{enable_debug_logging}`) → `201 {}`.
@@ -979,7 +1019,8 @@ async fn rerun_failed(
 
 fn rerun_reply(s: &Shared, owner: &str, repo: &str, run_id: &str, body: &[u8]) -> Reply {
     let now = now(s);
-    let Some(spec) = find_run(owner, repo, run_id, now.t) else {
+    let mut acts = actions(s);
+    let Some(spec) = find_run(&acts, owner, repo, run_id, now.t) else {
         return Reply::not_found();
     };
     if !body.iter().all(u8::is_ascii_whitespace) {
@@ -997,8 +1038,7 @@ fn rerun_reply(s: &Shared, owner: &str, repo: &str, run_id: &str, body: &[u8]) -
             );
         }
     }
-    let mut acts = actions(s);
-    let (status, conclusion, _) = acts.view(spec, &now).state();
+    let (status, conclusion, _) = acts.view(&spec, &now).state();
     if status != "completed" {
         return Reply::message(
             StatusCode::FORBIDDEN,
@@ -1016,7 +1056,7 @@ fn rerun_reply(s: &Shared, owner: &str, repo: &str, run_id: &str, body: &[u8]) -
             DOCS_RERUN,
         );
     }
-    acts.record(spec, ActionKind::Rerun, &now);
+    acts.record(&spec, ActionKind::Rerun, &now);
     Reply::done(StatusCode::CREATED, json!({}))
 }
 
@@ -1027,20 +1067,241 @@ async fn cancel_run(
     headers: HeaderMap,
 ) -> Response {
     let now = now(&s);
-    let reply = match find_run(&owner, &repo, &run_id, now.t) {
+    let mut acts = actions(&s);
+    let reply = match find_run(&acts, &owner, &repo, &run_id, now.t) {
         None => Reply::not_found(),
         Some(spec) => {
-            let mut acts = actions(&s);
-            if acts.view(spec, &now).state().0 == "completed" {
+            if acts.view(&spec, &now).state().0 == "completed" {
                 Reply::message(
                     StatusCode::CONFLICT,
                     "Cannot cancel a workflow run that is completed.",
                     DOCS_CANCEL,
                 )
             } else {
-                acts.record(spec, ActionKind::Cancel, &now);
+                acts.record(&spec, ActionKind::Cancel, &now);
                 Reply::done(StatusCode::ACCEPTED, json!({}))
             }
+        }
+    };
+    drop(acts);
+    finish(&s, &headers, reply, true)
+}
+
+/// `POST .../actions/workflows/{workflow_id}/dispatches` with `{ref, inputs}` → `204` (or `200`
+/// with the run's ids when `return_run_details` is true). Dispatching `rollback.yml` rolls the
+/// repository's canary back.
+async fn dispatch_workflow(
+    State(s): State<Arc<Shared>>,
+    Path((owner, repo, workflow)): Path<(String, String, String)>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let reply = dispatch_reply(&s, &owner, &repo, &workflow, &body);
+    finish(&s, &headers, reply, true)
+}
+
+/// `422` with GitHub's schema-validation text.
+fn invalid_request(problems: &[String]) -> Reply {
+    Reply::message(
+        StatusCode::UNPROCESSABLE_ENTITY,
+        &format!("Invalid request.\n\n{}", problems.join("\n")),
+        DOCS_DISPATCH,
+    )
+}
+
+fn unprocessable(message: &str) -> Reply {
+    Reply::message(StatusCode::UNPROCESSABLE_ENTITY, message, DOCS_DISPATCH)
+}
+
+/// The demo app deployed from `repo` (`acme/checkout` → `checkout`).
+fn app_of(repo: &str) -> Option<&'static str> {
+    let name = repo.split_once('/').map_or(repo, |(_, n)| n);
+    APPS.iter().copied().find(|a| *a == name)
+}
+
+fn dispatch_reply(s: &Shared, owner: &str, repo: &str, workflow: &str, body: &[u8]) -> Reply {
+    let Some(full) = known(owner, repo) else {
+        return Reply::not_found();
+    };
+    let Some(wf) = data::workflow(full, workflow) else {
+        return Reply::not_found();
+    };
+    let req: Value = if body.iter().all(u8::is_ascii_whitespace) {
+        json!({})
+    } else {
+        match serde_json::from_slice(body) {
+            Ok(v) => v,
+            Err(_) => return Reply::bad_json(DOCS_DISPATCH),
+        }
+    };
+    let Some(obj) = req.as_object() else {
+        return invalid_request(&[format!("For 'links/0/schema', {req} is not an object.")]);
+    };
+    let mut problems = Vec::new();
+    let unknown: Vec<String> = obj
+        .keys()
+        .filter(|k| !matches!(k.as_str(), "ref" | "inputs" | "return_run_details"))
+        .map(|k| format!("\"{k}\""))
+        .collect();
+    match unknown.as_slice() {
+        [] => {}
+        [one] => problems.push(format!("{one} is not a permitted key.")),
+        many => problems.push(format!("{} are not permitted keys.", many.join(", "))),
+    }
+    let reference = match obj.get("ref") {
+        None => {
+            problems.push("\"ref\" wasn't supplied.".to_string());
+            None
+        }
+        Some(Value::String(r)) => Some(r.as_str()),
+        Some(other) => {
+            problems.push(format!("For 'properties/ref', {other} is not a string."));
+            None
+        }
+    };
+    let mut inputs: Vec<(String, String)> = Vec::new();
+    match obj.get("inputs") {
+        None | Some(Value::Null) => {}
+        Some(Value::Object(m)) => {
+            for (k, v) in m {
+                match v {
+                    Value::String(x) => inputs.push((k.clone(), x.clone())),
+                    other => {
+                        problems.push(format!("For 'properties/{k}', {other} is not a string."));
+                    }
+                }
+            }
+        }
+        Some(other) => problems.push(format!(
+            "For 'properties/inputs', {other} is not an object."
+        )),
+    }
+    let details = match obj.get("return_run_details") {
+        None | Some(Value::Null) => false,
+        Some(Value::Bool(b)) => *b,
+        Some(other) => {
+            problems.push(format!(
+                "For 'properties/return_run_details', {other} is not a boolean."
+            ));
+            false
+        }
+    };
+    let Some(reference) = reference.filter(|_| problems.is_empty()) else {
+        return invalid_request(&problems);
+    };
+    let Some(declared) = wf.dispatch else {
+        return unprocessable("Workflow does not have 'workflow_dispatch' trigger");
+    };
+    let Some(branch) = data::dispatch_branch(full, reference) else {
+        return unprocessable(&format!("No ref found for: {reference}"));
+    };
+    let unexpected: Vec<&str> = inputs
+        .iter()
+        .map(|(k, _)| k.as_str())
+        .filter(|k| !declared.iter().any(|d| d.name == *k))
+        .collect();
+    if !unexpected.is_empty() {
+        return unprocessable(&format!(
+            "Unexpected inputs provided: {}",
+            json!(unexpected)
+        ));
+    }
+    let given = |name: &str| inputs.iter().any(|(k, v)| k == name && !v.is_empty());
+    if let Some(missing) = declared.iter().find(|d| d.required && !given(d.name)) {
+        return unprocessable(&format!("Required input '{}' not provided", missing.name));
+    }
+    let now = now(s);
+    let mut acts = actions(s);
+    let run = acts.dispatch(wf, branch, inputs, &now);
+    if wf.file == "rollback.yml"
+        && let Some(app) = app_of(full)
+    {
+        acts.roll_back(app, &now);
+    }
+    if details {
+        Reply::done(
+            StatusCode::OK,
+            json!({
+                "workflow_run_id": run.id,
+                "run_url": format!("{}/repos/{full}/actions/runs/{}", s.github_url, run.id),
+                "html_url": format!("https://github.com/{full}/actions/runs/{}", run.id)
+            }),
+        )
+    } else {
+        Reply::done(StatusCode::NO_CONTENT, Value::Null)
+    }
+}
+
+/// `GET /repos/{owner}/{repo}/deployments` (filters `environment`, `ref`, `sha`, `task`).
+async fn list_deployments(
+    State(s): State<Arc<Shared>>,
+    Path((owner, repo)): Path<(String, String)>,
+    RawQuery(q): RawQuery,
+    headers: HeaderMap,
+) -> Response {
+    let reply = deployments_reply(&s, &owner, &repo, q.as_deref().unwrap_or(""));
+    finish(&s, &headers, reply, true)
+}
+
+fn deployments_reply(s: &Shared, owner: &str, repo: &str, query: &str) -> Reply {
+    let Some(full) = known(owner, repo) else {
+        return Reply::not_found();
+    };
+    let pairs = parse_pairs(query);
+    let want = |key: &str| param(&pairs, key).filter(|v| !v.is_empty());
+    let all = deploys::deployments(&actions(s), &now(s), full);
+    let items: Vec<Value> = all
+        .iter()
+        .filter(|d| {
+            let reference = want("ref");
+            want("environment").is_none_or(|w| w == d.environment)
+                && want("sha").is_none_or(|w| w == d.sha)
+                && want("task").is_none_or(|w| w == "deploy")
+                && reference.is_none_or(|w| {
+                    w == d.reference
+                        || w == d.sha
+                        || w.strip_prefix("refs/heads/") == Some(d.reference)
+                })
+        })
+        .map(|d| deploys::deployment_json(&s.github_url, d))
+        .collect();
+    let path = format!("/repos/{full}/deployments");
+    page_of(s, &path, &pairs, "Deployment", items)
+}
+
+fn find_deployment(s: &Shared, owner: &str, repo: &str, id: &str) -> Option<Deployment> {
+    let full = known(owner, repo)?;
+    let id: u64 = id.parse().ok()?;
+    deploys::deployments(&actions(s), &now(s), full)
+        .into_iter()
+        .find(|d| d.id == id)
+}
+
+async fn get_deployment(
+    State(s): State<Arc<Shared>>,
+    Path((owner, repo, id)): Path<(String, String, String)>,
+    headers: HeaderMap,
+) -> Response {
+    let reply = find_deployment(&s, &owner, &repo, &id).map_or_else(Reply::not_found, |d| {
+        Reply::ok(deploys::deployment_json(&s.github_url, &d))
+    });
+    finish(&s, &headers, reply, true)
+}
+
+/// `GET .../deployments/{id}/statuses`, newest first.
+async fn list_deployment_statuses(
+    State(s): State<Arc<Shared>>,
+    Path((owner, repo, id)): Path<(String, String, String)>,
+    RawQuery(q): RawQuery,
+    headers: HeaderMap,
+) -> Response {
+    let reply = match find_deployment(&s, &owner, &repo, &id) {
+        None => Reply::not_found(),
+        Some(d) => {
+            let pairs = parse_pairs(q.as_deref().unwrap_or(""));
+            let path = format!("/repos/{}/deployments/{}/statuses", d.repo, d.id);
+            let items = deploys::statuses_json(&s.github_url, &d);
+            page_of(&s, &path, &pairs, "DeploymentStatus", items)
         }
     };
     finish(&s, &headers, reply, true)

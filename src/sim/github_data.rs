@@ -14,7 +14,7 @@ pub const REPOS: [&str; 2] = ["acme/checkout", "acme/web"];
 /// The user the anonymous demo acts as (`GET /user`).
 pub const OPERATOR: &str = "demo-operator";
 
-const PEOPLE: [(&str, u64, &str); 11] = [
+const PEOPLE: [(&str, u64, &str); 12] = [
     ("mara-k", 5_120_331, "User"),
     ("devon-r", 5_120_332, "User"),
     ("li-wei", 5_120_333, "User"),
@@ -26,6 +26,7 @@ const PEOPLE: [(&str, u64, &str); 11] = [
     ("acme", 5_120_000, "Organization"),
     ("github", 9_919, "Organization"),
     (OPERATOR, 5_120_999, "User"),
+    ("github-actions[bot]", 41_898_282, "Bot"),
 ];
 
 const LABELS: [(&str, u64, &str, &str, bool); 7] = [
@@ -240,8 +241,9 @@ pub const PRS: [PrSpec; 9] = [
     },
 ];
 
-/// One workflow run; `phases` is (scenario second, status, conclusion), the first is creation.
-#[derive(Debug)]
+/// One workflow run; `phases` is (scenario second, status, conclusion), the first is creation
+/// (for a dispatched run: seconds after the dispatch).
+#[derive(Clone, Copy, Debug)]
 pub struct RunSpec {
     pub id: u64,
     pub repo: &'static str,
@@ -459,6 +461,129 @@ pub const RUNS: [RunSpec; 12] = [
         ],
     },
 ];
+
+/// An input of a `workflow_dispatch` trigger.
+#[derive(Debug)]
+pub struct DispatchInput {
+    pub name: &'static str,
+    pub required: bool,
+}
+
+/// A workflow file of a repository.
+#[derive(Debug)]
+pub struct Workflow {
+    pub repo: &'static str,
+    pub id: u64,
+    pub name: &'static str,
+    pub file: &'static str,
+    /// The inputs of its `workflow_dispatch` trigger; `None` when it has none.
+    pub dispatch: Option<&'static [DispatchInput]>,
+    /// `run_number` of its latest run before the demo.
+    pub runs_before: u64,
+}
+
+/// `on: workflow_dispatch: inputs:` of `rollback.yml`.
+const ROLLBACK_INPUTS: [DispatchInput; 3] = [
+    DispatchInput {
+        name: "service",
+        required: true,
+    },
+    DispatchInput {
+        name: "to",
+        required: true,
+    },
+    DispatchInput {
+        name: "environment",
+        required: false,
+    },
+];
+
+pub const WORKFLOWS: [Workflow; 7] = [
+    Workflow {
+        repo: "acme/checkout",
+        id: 61_000_001,
+        name: "CI",
+        file: "ci.yml",
+        dispatch: None,
+        runs_before: 1289,
+    },
+    Workflow {
+        repo: "acme/checkout",
+        id: 61_000_002,
+        name: "CodeQL",
+        file: "codeql.yml",
+        dispatch: None,
+        runs_before: 640,
+    },
+    Workflow {
+        repo: "acme/checkout",
+        id: 61_000_003,
+        name: "Deploy",
+        file: "deploy.yml",
+        dispatch: None,
+        runs_before: 412,
+    },
+    Workflow {
+        repo: "acme/checkout",
+        id: 61_000_004,
+        name: "Rollback",
+        file: "rollback.yml",
+        dispatch: Some(&ROLLBACK_INPUTS),
+        runs_before: 37,
+    },
+    Workflow {
+        repo: "acme/web",
+        id: 61_000_011,
+        name: "CI",
+        file: "ci.yml",
+        dispatch: None,
+        runs_before: 3311,
+    },
+    Workflow {
+        repo: "acme/web",
+        id: 61_000_013,
+        name: "Deploy",
+        file: "deploy.yml",
+        dispatch: None,
+        runs_before: 977,
+    },
+    Workflow {
+        repo: "acme/web",
+        id: 61_000_014,
+        name: "Rollback",
+        file: "rollback.yml",
+        dispatch: Some(&ROLLBACK_INPUTS),
+        runs_before: 12,
+    },
+];
+
+/// The workflow of `repo` named by its file name (`rollback.yml`) or its id.
+pub fn workflow(repo: &str, id_or_file: &str) -> Option<&'static Workflow> {
+    WORKFLOWS
+        .iter()
+        .find(|w| w.repo == repo && (w.file == id_or_file || w.id.to_string() == id_or_file))
+}
+
+/// A dispatched run's phases, in seconds after the dispatch: queued, running, done.
+pub const DISPATCHED_PHASES: [(f64, &str, Option<&str>); 3] = [
+    (0.0, "queued", None),
+    (1.0, "in_progress", None),
+    (6.0, "completed", DONE_OK),
+];
+
+/// The branch a `ref` of a workflow dispatch names (`main` or `refs/heads/main`; tags and SHAs are
+/// not accepted).
+pub fn dispatch_branch(repo: &str, reference: &str) -> Option<&'static str> {
+    let name = reference.strip_prefix("refs/heads/").unwrap_or(reference);
+    branches(repo).into_iter().find(|b| *b == name)
+}
+
+/// The message of `branch`'s head commit in `repo` (the title of a push run on it).
+pub fn head_message(repo: &str, branch: &str) -> Option<&'static str> {
+    RUNS.iter()
+        .find(|r| r.repo == repo && r.branch == branch && r.event == "push")
+        .map(|r| r.title)
+}
 
 /// Commit SHA of `branch` in `repo`.
 pub fn sha(repo: &str, branch: &str) -> String {

@@ -34,6 +34,15 @@ impl Ctx<'_> {
         sha(self.plan.spec.repo, self.plan.spec.branch)
     }
 
+    /// A dispatch input of the run.
+    fn input(&self, name: &str) -> &str {
+        self.plan
+            .inputs
+            .iter()
+            .find(|(k, _)| k == name)
+            .map_or("", |(_, v)| v.as_str())
+    }
+
     fn node(&self) -> &'static str {
         match self.job.tpl.kind {
             JobKind::Test(v) => v,
@@ -80,7 +89,7 @@ fn setup_job(x: &Ctx) -> Vec<String> {
     .iter()
     .map(|s| (*s).to_string())
     .collect();
-    if matches!(x.job.tpl.kind, JobKind::Deploy) {
+    if matches!(x.job.tpl.kind, JobKind::Deploy | JobKind::Rollback) {
         v.push("Download action repository 'azure/setup-kubectl@v4' (SHA:3e0aec4d80787158d308d7b364cb1b702e7feb7f)".into());
     } else {
         v.push("Download action repository 'actions/setup-node@v4' (SHA:39370e3970a6d050c480ffad4ff0ed4d3fdee5af)".into());
@@ -579,6 +588,36 @@ fn step_lines(x: &Ctx, step: &Step) -> Vec<String> {
                 &format!("canary {app}: handed over to Flagger"),
             ],
         ),
+        "Open the rollback gate" => {
+            let env = match x.input("environment") {
+                "" => "production",
+                e => e,
+            };
+            run_block(
+                &format!(
+                    "curl -sf -d '{{\"name\": \"{app}\", \"namespace\": \"acme\"}}' http://flagger-loadtester.flagger-system/rollback/open"
+                ),
+                &[
+                    &format!("Rolling back {app} in {env}"),
+                    &format!("canary {app}: rollback gate opened"),
+                    &format!("canary {app}: weight 0, all traffic routed to {app}-primary"),
+                    &format!("canary {app}: scaling {app} to zero"),
+                ],
+            )
+        }
+        "Verify the primary" => {
+            let to = x.input("to");
+            let tag = to.get(..12).unwrap_or(to);
+            let image = format!("ghcr.io/{}:{tag}", x.repo());
+            run_block(
+                &format!("./scripts/verify-primary.sh {app} {to}"),
+                &[
+                    &format!("{app}-primary: {image} (3/3 ready)"),
+                    &format!("canary {app}: status Failed, weight 0"),
+                    &format!("{app} runs {to}"),
+                ],
+            )
+        }
         other => run_block(other.trim_start_matches("Run "), &[]),
     }
 }

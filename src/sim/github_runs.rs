@@ -1,5 +1,6 @@
 //! Workflow runs as timelines: their jobs, steps, check runs and held deployments, and what the
-//! operator's actions (approve or reject a held deployment, re-run failed jobs, cancel) do to them.
+//! operator's actions (approve or reject a held deployment, re-run failed jobs, cancel, dispatch a
+//! workflow) do to them and to the canaries.
 //!
 //! A run's jobs and steps are planned from its scripted phases ([`RunSpec::phases`]); an action
 //! rewrites the plan from the moment it happens. A run is evaluated at its own time: the story
@@ -13,12 +14,18 @@
 //! - re-run failed jobs: `run_attempt` + 1, `queued` at `a`, `in_progress` at `a + 1`,
 //!   `completed`/`success` at `a + 6` (a re-run production deploy job waits for approval again);
 //! - cancel: `completed`/`cancelled` at `a`; unfinished jobs are cancelled.
+//! - workflow dispatch (`rollback.yml`): a new run, `queued` at `a`, `in_progress` at `a + 1`,
+//!   `completed`/`success` at `a + 6` ([`DISPATCHED_PHASES`]); a rollback also rolls the
+//!   service's canary back at `a` (see [`Actions::rollbacks`]).
 
 use std::collections::HashMap;
 
 use serde_json::{Value, json};
 
-use super::github_data::{PRS, RunSpec, pr_id, repo_id, repo_json, sha, user};
+use super::github_data::{
+    DISPATCHED_PHASES, OPERATOR, PRS, RunSpec, Workflow, head_message, pr_id, repo_id, repo_json,
+    sha, user,
+};
 use super::scenario::story;
 use super::util::{hex_id, iso};
 
@@ -44,6 +51,8 @@ pub enum JobKind {
     WebLint,
     WebUnit,
     WebE2e,
+    /// `rollback.yml`: back to the last good image.
+    Rollback,
 }
 
 /// One job of a workflow.
@@ -118,9 +127,12 @@ const WEB_DEPLOY: [JobTemplate; 2] = [
     },
 ];
 
+const ROLLBACK: [JobTemplate; 1] = [job("rollback", JobKind::Rollback, (0.0, 1.0))];
+
 /// The jobs of workflow `file` in `repo`.
 pub fn templates(repo: &str, file: &str) -> &'static [JobTemplate] {
     match (repo, file) {
+        (_, "rollback.yml") => &ROLLBACK,
         ("acme/checkout", "ci.yml") => &CHECKOUT_CI,
         ("acme/checkout", "codeql.yml") => &CHECKOUT_CODEQL,
         ("acme/checkout", "deploy.yml") => &CHECKOUT_DEPLOY,
@@ -272,8 +284,18 @@ pub fn step_defs(kind: JobKind) -> Vec<(String, f64, Role)> {
             s("Wait for the canary", 10.0, Role::After),
             s("Complete job", 1.0, Role::Post),
         ],
+        JobKind::Rollback => vec![
+            s("Set up job", 2.0, Role::Pre),
+            s("Set up kubectl", 3.0, Role::Pre),
+            s("Open the rollback gate", 6.0, Role::Main),
+            s("Verify the primary", 6.0, Role::After),
+            s("Complete job", 1.0, Role::Post),
+        ],
     };
-    if !matches!(kind, JobKind::CodeQl | JobKind::Image | JobKind::Deploy) {
+    if !matches!(
+        kind,
+        JobKind::CodeQl | JobKind::Image | JobKind::Deploy | JobKind::Rollback
+    ) {
         v.extend(post_node());
     }
     v
@@ -359,7 +381,9 @@ pub fn job_id(run_id: u64, attempt: u32, idx: usize) -> u64 {
 /// A run's timeline: run phases `(scenario second, status, conclusion)` and every job execution.
 #[derive(Clone, Debug)]
 pub struct Plan {
-    pub spec: &'static RunSpec,
+    pub spec: RunSpec,
+    /// The inputs of a dispatched run (empty otherwise).
+    pub inputs: Vec<(String, String)>,
     pub phases: Vec<(f64, &'static str, Option<&'static str>)>,
     pub attempt: u32,
     /// `run_started_at` of the latest attempt.
@@ -367,9 +391,14 @@ pub struct Plan {
     pub jobs: Vec<Job>,
 }
 
-/// The plan the script implies, before any action.
-fn base_plan(spec: &'static RunSpec) -> Plan {
-    let phases = spec.phases.to_vec();
+/// The plan the script implies, before any action; a dispatched run's phases count from
+/// `origin`.
+fn base_plan(spec: &RunSpec, origin: f64) -> Plan {
+    let phases: Vec<_> = spec
+        .phases
+        .iter()
+        .map(|(at, status, conclusion)| (at + origin, *status, *conclusion))
+        .collect();
     let created = phases.first().map_or(0.0, |p| p.0);
     let start = phases.iter().find(|p| p.1 != "queued").map(|p| p.0);
     let gate = phases.iter().find(|p| p.1 == "waiting").map(|p| p.0);
@@ -379,7 +408,8 @@ fn base_plan(spec: &'static RunSpec) -> Plan {
         .map(|p| (p.0, p.2.unwrap_or("success")));
     let tpls = templates(spec.repo, spec.file);
     let mut plan = Plan {
-        spec,
+        spec: *spec,
+        inputs: Vec::new(),
         phases,
         attempt: 1,
         started: created,
@@ -517,6 +547,8 @@ pub enum ActionKind {
     Reject,
     Rerun,
     Cancel,
+    /// The run was created by a workflow dispatch (starts the run's own clock).
+    Dispatch,
 }
 
 /// One action: what, at which scenario second of the run, at which wall-clock second.
@@ -530,6 +562,8 @@ pub struct Action {
 fn apply(plan: &mut Plan, act: &Action) {
     let a = act.at;
     match act.kind {
+        // The dispatched run's phases are already in its base plan.
+        ActionKind::Dispatch => {}
         ActionKind::Cancel => cancel(plan, a, "cancelled"),
         ActionKind::Approve | ActionKind::Reject => {
             let approve = act.kind == ActionKind::Approve;
@@ -645,8 +679,8 @@ pub struct RunView {
 }
 
 impl RunView {
-    pub fn spec(&self) -> &'static RunSpec {
-        self.plan.spec
+    pub fn spec(&self) -> &RunSpec {
+        &self.plan.spec
     }
 
     /// (status, conclusion, updated_at scenario second).
@@ -688,10 +722,35 @@ impl RunView {
     }
 }
 
-/// Actions taken on runs, by run id.
+/// A run created by a workflow dispatch.
+#[derive(Clone, Debug)]
+pub struct Dispatched {
+    pub spec: RunSpec,
+    pub inputs: Vec<(String, String)>,
+    /// Scenario second of the dispatch.
+    pub at: f64,
+}
+
+/// The operator rolled back an app's canary (a `rollback.yml` dispatch).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Rollback {
+    pub app: &'static str,
+    /// Scenario second of the rollback.
+    pub at: f64,
+    /// Wall-clock unix second of the rollback.
+    pub wall: f64,
+}
+
+/// First id of dispatched runs (above every scripted run, so they list first).
+const DISPATCHED_BASE_ID: u64 = 9_200_000_300;
+
+/// The operator's actions: on runs (by run id), the runs they dispatched, the canaries they
+/// rolled back.
 #[derive(Debug, Default)]
 pub struct Actions {
     runs: HashMap<u64, Vec<Action>>,
+    dispatched: Vec<Dispatched>,
+    rollbacks: Vec<Rollback>,
 }
 
 impl Actions {
@@ -707,8 +766,12 @@ impl Actions {
         }
     }
 
-    pub fn view(&self, spec: &'static RunSpec, now: &Now) -> RunView {
-        let mut plan = base_plan(spec);
+    pub fn view(&self, spec: &RunSpec, now: &Now) -> RunView {
+        let dispatched = self.dispatched.iter().find(|d| d.spec.id == spec.id);
+        let mut plan = base_plan(spec, dispatched.map_or(0.0, |d| d.at));
+        if let Some(d) = dispatched {
+            plan.inputs.clone_from(&d.inputs);
+        }
         for a in self.of(spec.id) {
             apply(&mut plan, a);
         }
@@ -719,7 +782,7 @@ impl Actions {
     }
 
     /// Records `kind` on the run now; returns its scenario second.
-    pub fn record(&mut self, spec: &'static RunSpec, kind: ActionKind, now: &Now) -> f64 {
+    pub fn record(&mut self, spec: &RunSpec, kind: ActionKind, now: &Now) -> f64 {
         let at = now.t.max(self.time(spec.id, now));
         self.runs.entry(spec.id).or_default().push(Action {
             kind,
@@ -727,6 +790,82 @@ impl Actions {
             wall: now.wall,
         });
         at
+    }
+
+    /// Runs of `repo` that exist at `t`: the scripted ones and the dispatched ones, newest first.
+    pub fn runs(&self, repo: &str, t: f64) -> Vec<RunSpec> {
+        let mut v: Vec<RunSpec> = super::github_data::runs(repo, t)
+            .into_iter()
+            .copied()
+            .chain(
+                self.dispatched
+                    .iter()
+                    .filter(|d| d.spec.repo == repo)
+                    .map(|d| d.spec),
+            )
+            .collect();
+        v.sort_by_key(|r| std::cmp::Reverse(r.id));
+        v
+    }
+
+    /// Run `id` of `repo`, if it exists at `t`.
+    pub fn find(&self, repo: &str, id: u64, t: f64) -> Option<RunSpec> {
+        self.runs(repo, t).into_iter().find(|r| r.id == id)
+    }
+
+    /// Creates a run of `workflow` on `branch` now, as a `workflow_dispatch` by the operator.
+    pub fn dispatch(
+        &mut self,
+        workflow: &'static Workflow,
+        branch: &'static str,
+        inputs: Vec<(String, String)>,
+        now: &Now,
+    ) -> RunSpec {
+        let earlier = self
+            .dispatched
+            .iter()
+            .filter(|d| d.spec.workflow_id == workflow.id)
+            .count() as u64;
+        let spec = RunSpec {
+            id: DISPATCHED_BASE_ID + self.dispatched.len() as u64 + 1,
+            repo: workflow.repo,
+            name: workflow.name,
+            file: workflow.file,
+            workflow_id: workflow.id,
+            event: "workflow_dispatch",
+            branch,
+            // Without `run-name`, a dispatched run is titled by its workflow's name.
+            title: workflow.name,
+            run_number: workflow.runs_before + earlier + 1,
+            actor: OPERATOR,
+            pr: None,
+            phases: &DISPATCHED_PHASES,
+        };
+        let at = now.t;
+        self.dispatched.push(Dispatched { spec, inputs, at });
+        self.runs.entry(spec.id).or_default().push(Action {
+            kind: ActionKind::Dispatch,
+            at,
+            wall: now.wall,
+        });
+        spec
+    }
+
+    /// Rolls `app`'s canary back now (a later rollback of the same app changes nothing).
+    pub fn roll_back(&mut self, app: &'static str, now: &Now) {
+        if self.rollbacks.iter().any(|r| r.app == app) {
+            return;
+        }
+        self.rollbacks.push(Rollback {
+            app,
+            at: now.t,
+            wall: now.wall,
+        });
+    }
+
+    /// The canaries rolled back so far.
+    pub fn rollbacks(&self) -> &[Rollback] {
+        &self.rollbacks
     }
 }
 
@@ -766,6 +905,15 @@ fn run_prs(api: &str, spec: &RunSpec) -> Vec<Value> {
         })
         .into_iter()
         .collect()
+}
+
+/// The head commit's message: a dispatched run runs on the branch head, not on a commit of its own.
+fn commit_message(r: &RunSpec) -> &'static str {
+    if r.event == "workflow_dispatch" {
+        head_message(r.repo, r.branch).unwrap_or(r.title)
+    } else {
+        r.title
+    }
 }
 
 fn suite_id(spec: &RunSpec) -> u64 {
@@ -824,7 +972,7 @@ pub fn run_json(api: &str, v: &RunView) -> Value {
         "head_commit": {
             "id": head_sha,
             "tree_id": hex_id(&format!("tree/{repo}/{}", r.branch), 40),
-            "message": r.title,
+            "message": commit_message(r),
             "timestamp": iso(created - 60.0),
             "author": {"name": author, "email": format!("{author}@users.noreply.github.com")},
             "committer": {"name": "GitHub", "email": "noreply@github.com"}
@@ -1055,38 +1203,6 @@ pub fn pending_environment_ids(v: &RunView) -> Vec<u64> {
         .collect()
 }
 
-/// The deployment an approval or rejection answers with.
-pub fn deployment_json(api: &str, v: &RunView, env_id: u64, at: f64) -> Value {
-    let r = v.spec();
-    let repo = r.repo;
-    let env = ENVIRONMENTS
-        .iter()
-        .find(|e| e.id == env_id)
-        .map_or("production", |e| e.name);
-    let id = 1_800_000_000 + (r.id % 100_000) * 10 + u64::from(v.plan.attempt);
-    let u = format!("{api}/repos/{repo}/deployments/{id}");
-    json!({
-        "url": u,
-        "id": id,
-        "node_id": format!("DE_kwDO{}", hex_id(&u, 12)),
-        "sha": sha(repo, r.branch),
-        "ref": r.branch,
-        "task": "deploy",
-        "payload": {},
-        "original_environment": env,
-        "environment": env,
-        "description": null,
-        "creator": user(api, r.actor),
-        "created_at": iso(at),
-        "updated_at": iso(at),
-        "statuses_url": format!("{u}/statuses"),
-        "repository_url": format!("{api}/repos/{repo}"),
-        "transient_environment": false,
-        "production_environment": env == "production",
-        "performed_via_github_app": null
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::super::github_data::RUNS;
@@ -1163,5 +1279,37 @@ mod tests {
         assert!(done.pending().is_none());
         // A frozen world: the next action happens on the run's own clock.
         assert_eq!(acts.record(spec, ActionKind::Cancel, &later(10.0)), 40.0);
+    }
+
+    #[test]
+    fn dispatched_runs_list_first_and_play_out_on_their_clock() {
+        use super::super::github_data::workflow;
+        let mut acts = Actions::default();
+        let wf = workflow("acme/checkout", "rollback.yml").expect("rollback.yml");
+        let inputs = vec![("to".to_string(), "abc".to_string())];
+        let a = acts.dispatch(wf, "main", inputs, &now(100.0));
+        let b = acts.dispatch(wf, "main", Vec::new(), &now(100.0));
+        assert_eq!((a.run_number, b.run_number), (38, 39));
+        assert!(b.id > a.id);
+        let runs = acts.runs("acme/checkout", 100.0);
+        assert_eq!(runs[0].id, b.id);
+        assert_eq!(runs[1].id, a.id);
+        assert!(acts.runs("acme/web", 100.0).iter().all(|r| r.id != a.id));
+        let at = |wall: f64| Now {
+            t: 100.0,
+            wall,
+            rate: 1.0,
+        };
+        assert_eq!(acts.view(&a, &at(0.5)).state().0, "queued");
+        assert_eq!(acts.view(&a, &at(2.0)).state().0, "in_progress");
+        let done = acts.view(&a, &at(6.0));
+        assert_eq!(done.state(), ("completed", Some("success"), 106.0));
+        assert_eq!(done.plan.inputs.len(), 1);
+        let jobs = done.latest_jobs();
+        assert_eq!(jobs.len(), 1);
+        assert_eq!(jobs[0].status(done.t), ("completed", Some("success")));
+        acts.roll_back("checkout", &at(0.0));
+        acts.roll_back("checkout", &at(9.0));
+        assert_eq!(acts.rollbacks().len(), 1);
     }
 }

@@ -16,6 +16,7 @@ use tokio::sync::watch;
 
 mod github;
 mod github_data;
+mod github_deploys;
 mod github_logs;
 mod github_runs;
 mod llm;
@@ -157,7 +158,8 @@ pub(crate) struct Shared {
     pub clock: Clock,
     counters: Counters,
     pub rate: Mutex<RateWindow>,
-    /// What the operator did to GitHub's world (approvals, re-runs, cancels).
+    /// What the operator did to the world: approvals, re-runs, cancels, dispatched runs, and the
+    /// canaries those rolled back (which the Prometheus server reads).
     pub github: Mutex<github_runs::Actions>,
     pub records: Mutex<Records>,
     pub github_url: String,
@@ -418,6 +420,13 @@ environment = "{environment}"
 production = {production}
 slices = [10, 25, 50, 100]
 weight = '{weight}'
+# The demo tells a release in three minutes: judge over the last two minutes, in 15 s windows.
+lookback_secs = 120
+step_secs = 2
+window_secs = 15
+[service.rollback]
+workflow = "rollback.yml"
+inputs = {{ service = "{{service}}", to = "{{last_good_sha}}", environment = "{{environment}}" }}
 [service.metrics.error_rate]
 canary = '{err_canary}'
 baseline = '{err_stable}'

@@ -15,7 +15,7 @@ use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
 use super::Shared;
-use super::promql::{self, Expr, Sample};
+use super::promql::{self, At, Expr, Sample};
 use super::util::{param, parse_pairs};
 
 /// Prometheus' limit on points per series of a range query.
@@ -132,9 +132,22 @@ fn sample_pair(ts: f64, v: f64) -> Value {
     json!([ts_json(ts), fmt_value(v)])
 }
 
+/// The canaries rolled back by wall-clock `ts` (scenario second `t`), with the seconds since, on
+/// the rollback's clock (the world's speed, or 1 s per wall second when it is frozen). A frozen
+/// world has a single scenario instant, so there a rollback applies to every timestamp (as the
+/// story's values do).
+fn rolled_back_at(s: &Shared, ts: f64, t: f64) -> Vec<(&'static str, f64)> {
+    let acts = s.github.lock().unwrap_or_else(|e| e.into_inner());
+    let rate = s.clock.action_rate();
+    acts.rollbacks()
+        .iter()
+        .filter(|r| ts >= r.wall || t >= r.at)
+        .map(|r| (r.app, ((ts - r.wall) * rate).max(0.0)))
+        .collect()
+}
+
 /// Evaluates a vector-valued expression at wall-clock `ts`.
 fn vector_at(s: &Shared, expr: &Expr, ts: f64) -> Vec<Sample> {
-    let t = s.clock.at_unix(ts);
     match expr {
         Expr::Scalar(Some(n)) | Expr::Literal(n) => vec![(Map::new(), *n)],
         Expr::Scalar(None) => vec![(Map::new(), ts)],
@@ -142,7 +155,14 @@ fn vector_at(s: &Shared, expr: &Expr, ts: f64) -> Vec<Sample> {
             kind,
             sel,
             aggregated,
-        } => promql::eval_vector(kind, sel, *aggregated, t),
+        } => {
+            let t = s.clock.at_unix(ts);
+            let at = At {
+                t,
+                rolled_back: rolled_back_at(s, ts, t),
+            };
+            promql::eval_vector(kind, sel, *aggregated, &at)
+        }
     }
 }
 

@@ -4,7 +4,9 @@
 
 use serde_json::{Map, Value};
 
-use super::scenario::{APPS, blended, canary_weight, error_ratio, quantile_ms, request_rate};
+use super::scenario::{
+    APPS, Canary, blended, canary_weight, error_ratio, quantile_ms, request_rate,
+};
 
 const FUNCTIONS: [&str; 22] = [
     "sum",
@@ -83,6 +85,50 @@ pub enum Expr {
 
 /// One sample of an instant vector: labels and value.
 pub type Sample = (Map<String, Value>, f64);
+
+/// The world at one evaluation: the scenario second and the canaries the operator rolled back.
+#[derive(Clone, Debug, Default)]
+pub struct At {
+    pub t: f64,
+    /// (app, seconds since its rollback).
+    pub rolled_back: Vec<(&'static str, f64)>,
+}
+
+impl At {
+    /// The story alone at `t`.
+    #[cfg(test)]
+    pub fn story(t: f64) -> Self {
+        Self {
+            t,
+            rolled_back: Vec::new(),
+        }
+    }
+
+    fn canary(&self, app: &str) -> Canary {
+        Canary::after_rollback(
+            self.rolled_back
+                .iter()
+                .find(|(a, _)| *a == app)
+                .map(|(_, since)| *since),
+        )
+    }
+
+    /// `flagger_canary_weight` of `app`: 0 once rolled back.
+    fn weight(&self, app: &str) -> f64 {
+        match self.canary(app) {
+            Canary::Live => canary_weight(self.t),
+            Canary::Idle | Canary::Gone => 0.0,
+        }
+    }
+
+    /// Requests per second of `track`; the canary's is 0 while idle and absent once gone.
+    fn rate(&self, app: &str, track: &str) -> Option<f64> {
+        if track == "canary" && self.canary(app) == Canary::Gone {
+            return None;
+        }
+        request_rate(app, track, self.t, self.weight(app))
+    }
+}
 
 fn is_ident_start(c: char) -> bool {
     c.is_ascii_alphabetic() || c == '_' || c == ':'
@@ -330,8 +376,8 @@ fn labels(pairs: &[(&str, &str)]) -> Map<String, Value> {
         .collect()
 }
 
-/// A vector-valued expression at scenario time `t` (empty: no series at that time).
-pub fn eval_vector(kind: &Kind, sel: &Selector, aggregated: bool, t: f64) -> Vec<Sample> {
+/// A vector-valued expression at `at` (empty: no series at that time).
+pub fn eval_vector(kind: &Kind, sel: &Selector, aggregated: bool, at: &At) -> Vec<Sample> {
     match kind {
         Kind::Up => [
             ("prometheus", "localhost:9090"),
@@ -358,7 +404,7 @@ pub fn eval_vector(kind: &Kind, sel: &Selector, aggregated: bool, t: f64) -> Vec
                         ("name", app),
                         ("namespace", "acme"),
                     ]);
-                    (l, canary_weight(t))
+                    (l, at.weight(app))
                 })
                 .collect();
             if aggregated {
@@ -371,17 +417,26 @@ pub fn eval_vector(kind: &Kind, sel: &Selector, aggregated: bool, t: f64) -> Vec
                 all
             }
         }
-        _ => http_series(kind, sel, aggregated, t),
+        _ => http_series(kind, sel, aggregated, at),
     }
 }
 
-fn http_series(kind: &Kind, sel: &Selector, aggregated: bool, t: f64) -> Vec<Sample> {
+fn http_series(kind: &Kind, sel: &Selector, aggregated: bool, at: &At) -> Vec<Sample> {
+    let t = at.t;
     let track = sel.eq("track");
-    let value = |app: &str, tr: &str| match kind {
-        Kind::ErrorRatio => error_ratio(app, tr, t),
-        Kind::ErrorRate => Some(error_ratio(app, tr, t)? * request_rate(app, tr, t)?),
-        Kind::Quantile { phi, scale } => Some(quantile_ms(app, tr, *phi, t)? / 1000.0 * scale),
-        _ => request_rate(app, tr, t),
+    let value = |app: &str, tr: &str| {
+        let rate = at.rate(app, tr)?;
+        // A canary without traffic: rates are 0, ratios and quantiles 0 / 0.
+        let idle = tr == "canary" && at.canary(app) == Canary::Idle;
+        match kind {
+            Kind::ErrorRatio if idle => Some(f64::NAN),
+            Kind::ErrorRatio => error_ratio(app, tr, t),
+            Kind::ErrorRate if idle => Some(0.0),
+            Kind::ErrorRate => Some(error_ratio(app, tr, t)? * rate),
+            Kind::Quantile { .. } if idle => Some(f64::NAN),
+            Kind::Quantile { phi, scale } => Some(quantile_ms(app, tr, *phi, t)? / 1000.0 * scale),
+            _ => Some(rate),
+        }
     };
     // (app, value, request rate as a weight)
     let per_app: Vec<(&str, f64, f64)> = APPS
@@ -389,10 +444,10 @@ fn http_series(kind: &Kind, sel: &Selector, aggregated: bool, t: f64) -> Vec<Sam
         .filter(|app| sel.eq("app").is_none_or(|a| a == **app))
         .filter_map(|app| {
             let (v, w) = match track {
-                Some(tr) => (value(app, tr)?, request_rate(app, tr, t)?),
+                Some(tr) => (value(app, tr)?, at.rate(app, tr)?),
                 None => (
-                    blended(t, |tr| value(app, tr))?,
-                    request_rate(app, "stable", t)? + request_rate(app, "canary", t).unwrap_or(0.0),
+                    blended(at.weight(app), |tr| value(app, tr))?,
+                    at.rate(app, "stable")? + at.rate(app, "canary").unwrap_or(0.0),
                 ),
             };
             Some((*app, v, w))
@@ -405,9 +460,11 @@ fn http_series(kind: &Kind, sel: &Selector, aggregated: bool, t: f64) -> Vec<Sam
         let v = match kind {
             Kind::ErrorRate | Kind::RequestRate => per_app.iter().map(|p| p.1).sum(),
             _ => {
-                let w: f64 = per_app.iter().map(|p| p.2).sum();
+                // Apps without traffic add nothing to a ratio or a quantile.
+                let served = || per_app.iter().filter(|p| p.2 > 0.0);
+                let w: f64 = served().map(|p| p.2).sum();
                 if w > 0.0 {
-                    per_app.iter().map(|p| p.1 * p.2).sum::<f64>() / w
+                    served().map(|p| p.1 * p.2).sum::<f64>() / w
                 } else {
                     f64::NAN
                 }
@@ -496,6 +553,57 @@ mod tests {
         else {
             panic!("not recognised");
         };
-        assert!(eval_vector(&kind, &sel, aggregated, 10.0).is_empty());
+        assert!(eval_vector(&kind, &sel, aggregated, &At::story(10.0)).is_empty());
+    }
+
+    fn eval(q: &str, at: &At) -> Vec<f64> {
+        let Ok(Expr::Series {
+            kind,
+            sel,
+            aggregated,
+        }) = parse(q)
+        else {
+            panic!("not recognised: {q}");
+        };
+        eval_vector(&kind, &sel, aggregated, at)
+            .into_iter()
+            .map(|s| s.1)
+            .collect()
+    }
+
+    #[test]
+    fn a_rolled_back_canary_idles_then_disappears() {
+        let live = At::story(100.0);
+        let idle = At {
+            t: 100.0,
+            rolled_back: vec![("checkout", 5.0)],
+        };
+        let gone = At {
+            t: 100.0,
+            rolled_back: vec![("checkout", 600.0)],
+        };
+        assert_eq!(eval(&weight_query("checkout"), &live), vec![50.0]);
+        assert_eq!(eval(&weight_query("checkout"), &idle), vec![0.0]);
+        assert_eq!(eval(&weight_query("web"), &idle), vec![50.0]);
+        let err = error_rate_query("checkout", "canary");
+        assert!(eval(&err, &live)[0] > 0.005);
+        assert!(eval(&err, &idle)[0].is_nan());
+        assert!(eval(&err, &gone).is_empty());
+        let p99 = p99_query("checkout", "canary");
+        assert!(eval(&p99, &idle)[0].is_nan());
+        assert!(eval(&p99, &gone).is_empty());
+        for at in [&live, &idle, &gone] {
+            let base = eval(&error_rate_query("checkout", "stable"), at);
+            assert_eq!(base, eval(&error_rate_query("checkout", "stable"), &live));
+            assert_eq!(eval(&p99_query("checkout", "stable"), at).len(), 1);
+        }
+        // No track label: the baseline alone, with all the traffic.
+        let mixed = r#"sum(rate(http_requests_total{app="checkout",code=~"5.."}[1m])) / sum(rate(http_requests_total{app="checkout"}[1m]))"#;
+        let v = eval(mixed, &idle)[0];
+        assert!(v > 0.0 && v < 0.005, "{v}");
+        // Across apps: the idle canary adds nothing.
+        let canaries = r#"sum(rate(http_requests_total{track="canary",code=~"5.."}[1m])) / sum(rate(http_requests_total{track="canary"}[1m]))"#;
+        let v = eval(canaries, &idle)[0];
+        assert!(v > 0.0 && v < 0.005, "{v}");
     }
 }

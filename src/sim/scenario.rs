@@ -20,6 +20,15 @@
 //!   176. Its mergeability is `unknown` until 150, then `blocked` (review required) until
 //!   devon-r approves at 165, `unstable` while CI runs, `clean` from 176.
 //! - t >= 180: final state (metrics keep their deterministic noise around the final levels).
+//!
+//! The operator can change the story: dispatching `rollback.yml` on a service's repository rolls
+//! its canary back at that moment (see `sim/github.rs`). From then on `flagger_canary_weight` is 0
+//! and the baseline (`track="stable"`) takes all the traffic, its error rate and latency as
+//! before. The canary gets no traffic: for [`IDLE_SECS`] its pods still report flat counters, so
+//! `sum(rate(...))` is 0, the 5xx ratio `0 / 0` is `NaN` and `histogram_quantile` over empty
+//! buckets is `NaN`; after that its series are gone and every canary query returns an empty
+//! vector ([`Canary`]). The rollback's clock runs at the world's speed, or 1 s per wall second in
+//! a frozen world (like the consequences of the other operator actions).
 
 use super::util::noise;
 
@@ -33,6 +42,31 @@ pub const INCIDENT_AT: f64 = 83.0;
 pub const STEPS: [(f64, f64); 4] = [(0.0, 10.0), (40.0, 25.0), (80.0, 50.0), (120.0, 100.0)];
 /// Services with a canary in the demo.
 pub const APPS: [&str; 2] = ["checkout", "web"];
+/// Seconds a rolled-back canary's idle pods keep reporting (one `[1m]` rate window of flat
+/// counters) before its series are gone.
+pub const IDLE_SECS: f64 = 60.0;
+
+/// An app's canary at one evaluation.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Canary {
+    /// Following the story.
+    Live,
+    /// Rolled back: weight 0 and no traffic; its counters are flat (`rate()` = 0).
+    Idle,
+    /// Rolled back [`IDLE_SECS`] or more ago: scaled to zero, its series are gone.
+    Gone,
+}
+
+impl Canary {
+    /// The canary `since` seconds after its rollback (`None`: not rolled back).
+    pub fn after_rollback(since: Option<f64>) -> Self {
+        match since {
+            None => Canary::Live,
+            Some(s) if s < IDLE_SECS => Canary::Idle,
+            Some(_) => Canary::Gone,
+        }
+    }
+}
 
 /// Clamps `t` into the story (GitHub and Sentry freeze at `END`).
 pub fn story(t: f64) -> f64 {
@@ -67,11 +101,12 @@ pub fn error_ratio(app: &str, track: &str, t: f64) -> Option<f64> {
     let v = match (app, track) {
         ("checkout", "stable") => 0.0020 + 0.0006 * n("a"),
         ("checkout", "canary") if t >= 0.0 => {
-            let healthy = 0.0018 + 0.0007 * n("a");
+            // A healthy canary tracks its baseline closely (same traffic, same code paths).
+            let healthy = error_ratio(app, "stable", t)? * (1.0 + 0.08 * n("a"));
             lerp(healthy, 0.030 + 0.008 * n("b"), regression(app, t))
         }
         ("web", "stable") => 0.0012 + 0.0004 * n("a"),
-        ("web", "canary") if t >= 0.0 => 0.0011 + 0.0004 * n("a"),
+        ("web", "canary") if t >= 0.0 => error_ratio(app, "stable", t)? * (1.0 + 0.08 * n("a")),
         _ => return None,
     };
     Some(v.max(0.0))
@@ -83,12 +118,12 @@ pub fn p99_ms(app: &str, track: &str, t: f64) -> Option<f64> {
     let v = match (app, track) {
         ("checkout", "stable") => 180.0 + 8.0 * n("a"),
         ("checkout", "canary") if t >= 0.0 => lerp(
-            186.0 + 10.0 * n("a"),
+            p99_ms(app, "stable", t)? + 2.0 + 3.0 * n("a"),
             265.0 + 20.0 * n("b"),
             regression(app, t),
         ),
         ("web", "stable") => 118.0 + 6.0 * n("a"),
-        ("web", "canary") if t >= 0.0 => 121.0 + 7.0 * n("a"),
+        ("web", "canary") if t >= 0.0 => p99_ms(app, "stable", t)? + 1.0 + 2.0 * n("a"),
         _ => return None,
     };
     Some(v)
@@ -117,14 +152,14 @@ pub fn quantile_ms(app: &str, track: &str, phi: f64, t: f64) -> Option<f64> {
     Some(p99 * factor)
 }
 
-/// Requests per second of `track`.
-pub fn request_rate(app: &str, track: &str, t: f64) -> Option<f64> {
+/// Requests per second of `track` while the canary gets `weight` % of the traffic.
+pub fn request_rate(app: &str, track: &str, t: f64, weight: f64) -> Option<f64> {
     let total = match app {
         "checkout" => 140.0,
         "web" => 220.0,
         _ => return None,
     } * (1.0 + 0.05 * noise(&format!("rps/{app}"), t, 7.0));
-    let share = canary_weight(t) / 100.0;
+    let share = weight / 100.0;
     match track {
         "canary" if t >= 0.0 => Some(total * share),
         "stable" => Some(total * (1.0 - share)),
@@ -132,14 +167,15 @@ pub fn request_rate(app: &str, track: &str, t: f64) -> Option<f64> {
     }
 }
 
-/// Value of a "mixed" series (no `track` label): canary and stable blended by weight.
-pub fn blended(t: f64, f: impl Fn(&str) -> Option<f64>) -> Option<f64> {
+/// Value of a "mixed" series (no `track` label): canary and stable blended by the canary's
+/// `weight` %.
+pub fn blended(weight: f64, f: impl Fn(&str) -> Option<f64>) -> Option<f64> {
     let stable = f("stable")?;
+    if weight <= 0.0 {
+        return Some(stable);
+    }
     match f("canary") {
-        Some(c) => {
-            let w = canary_weight(t) / 100.0;
-            Some(lerp(stable, c, w))
-        }
+        Some(c) => Some(lerp(stable, c, weight / 100.0)),
         None => Some(stable),
     }
 }
@@ -178,6 +214,19 @@ mod tests {
         }
         assert_eq!(error_ratio("checkout", "canary", -1.0), None);
         assert_eq!(error_ratio("nope", "stable", 1.0), None);
+    }
+
+    #[test]
+    fn rollback_idles_then_removes_the_canary() {
+        assert_eq!(Canary::after_rollback(None), Canary::Live);
+        assert_eq!(Canary::after_rollback(Some(0.0)), Canary::Idle);
+        assert_eq!(Canary::after_rollback(Some(IDLE_SECS)), Canary::Gone);
+        assert_eq!(request_rate("checkout", "canary", 100.0, 0.0), Some(0.0));
+        let all = request_rate("checkout", "stable", 100.0, 0.0).unwrap_or(0.0);
+        let half = request_rate("checkout", "stable", 100.0, 50.0).unwrap_or(0.0);
+        assert!((all - 2.0 * half).abs() < 1e-9);
+        let stable = |tr: &str| (tr == "stable").then_some(1.0).or(Some(f64::NAN));
+        assert_eq!(blended(0.0, stable), Some(1.0));
     }
 
     #[test]

@@ -1,5 +1,6 @@
 //! Simulated Sentry API under `/api/0/`: a project's issues (query, statsPeriod, sort, cursor
-//! pagination with Sentry's `Link` header), an organization issue and its latest event.
+//! pagination with Sentry's `Link` header), an organization issue and its latest event. An issue
+//! of a canary's release stops receiving events when the operator rolls that canary back.
 
 use std::sync::Arc;
 
@@ -15,6 +16,20 @@ use super::sentry_data::{self as data, ISSUES, IssueSpec, ORG, ORG_ID, PROJECTS}
 use super::util::{param, parse_pairs, url_with};
 
 const PAGE: usize = 100;
+
+/// The scenario second at which `spec` is evaluated: now, or the moment its release's canary was
+/// rolled back (the canary gets no traffic after that, so no new events).
+fn issue_time(s: &Shared, spec: &IssueSpec) -> f64 {
+    let now = s.clock.now();
+    if !data::from_canary(spec) {
+        return now;
+    }
+    let acts = s.github.lock().unwrap_or_else(|e| e.into_inner());
+    acts.rollbacks()
+        .iter()
+        .find(|r| r.app == spec.project)
+        .map_or(now, |r| now.min(r.at))
+}
 
 pub fn router(shared: Arc<Shared>) -> Router {
     let issues = "/api/0/projects/{org}/{project}/issues";
@@ -120,17 +135,17 @@ async fn list_issues(
         },
     };
     let query = param(&pairs, "query").unwrap_or("is:unresolved");
-    let t = s.clock.now();
+    let t = |i: &IssueSpec| issue_time(&s, i);
     let mut found: Vec<&IssueSpec> = ISSUES
         .iter()
-        .filter(|i| i.project == *slug && data::visible(i, t) && matches(i, query))
+        .filter(|i| i.project == *slug && data::visible(i, t(i)) && matches(i, query))
         .collect();
     match param(&pairs, "sort").unwrap_or("date") {
         "date" | "" => {
-            found.sort_by(|a, b| data::last_seen(b, t).total_cmp(&data::last_seen(a, t)))
+            found.sort_by(|a, b| data::last_seen(b, t(b)).total_cmp(&data::last_seen(a, t(a))))
         }
         "new" => found.sort_by(|a, b| b.first_seen.total_cmp(&a.first_seen)),
-        "freq" => found.sort_by_key(|i| std::cmp::Reverse(data::count(i, t))),
+        "freq" => found.sort_by_key(|i| std::cmp::Reverse(data::count(i, t(i)))),
         "user" | "priority" | "trends" => {}
         _ => return bad_request("Invalid sort parameter."),
     }
@@ -139,7 +154,7 @@ async fn list_issues(
         .into_iter()
         .skip(offset)
         .take(limit)
-        .map(|i| data::issue_json(i, t, stats_period))
+        .map(|i| data::issue_json(i, t(i), stats_period))
         .collect();
     let path = format!("/api/0/projects/{org}/{project}/issues/");
     let link_to = |cursor: &str, rel: &str, more: bool| {
@@ -159,10 +174,9 @@ async fn list_issues(
 }
 
 fn find_issue(s: &Shared, org: &str, id: &str) -> Option<&'static IssueSpec> {
-    let t = s.clock.now();
-    ISSUES
-        .iter()
-        .find(|i| org_ok(org) && (i.id == id || i.short_id == id) && data::visible(i, t))
+    ISSUES.iter().find(|i| {
+        org_ok(org) && (i.id == id || i.short_id == id) && data::visible(i, issue_time(s, i))
+    })
 }
 
 async fn get_issue(
@@ -172,7 +186,7 @@ async fn get_issue(
     match find_issue(&s, &org, &id) {
         Some(i) => reply(
             StatusCode::OK,
-            &data::issue_detail_json(i, s.clock.now()),
+            &data::issue_detail_json(i, issue_time(&s, i)),
             None,
         ),
         None => not_found(),
@@ -186,7 +200,7 @@ async fn get_event(
     let Some(issue) = find_issue(&s, &org, &id) else {
         return not_found();
     };
-    let event = data::latest_event_json(issue, s.clock.now());
+    let event = data::latest_event_json(issue, issue_time(&s, issue));
     let wanted = matches!(event_id.as_str(), "latest" | "recommended" | "oldest")
         || event.get("eventID").and_then(Value::as_str) == Some(event_id.as_str());
     if wanted {

@@ -242,6 +242,14 @@ pub const ISSUES: [IssueSpec; 5] = [
     },
 ];
 
+/// The releases the canaries run (the `Deploy` runs' releases).
+const CANARY_RELEASES: [&str; 2] = ["checkout@2.14.0", "web@2026.11.23"];
+
+/// Whether `spec`'s events come from a canary (its release is a canary's).
+pub fn from_canary(spec: &IssueSpec) -> bool {
+    CANARY_RELEASES.contains(&spec.release)
+}
+
 /// Events recorded by the growth segments up to `t`.
 fn grown(spec: &IssueSpec, t: f64) -> f64 {
     let mut total = 0.0;

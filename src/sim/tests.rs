@@ -618,8 +618,23 @@ async fn config_toml_points_at_the_world() {
         }
     }
     assert!(w.scenario_secs() == 0.0);
+    let rollback = &checkout["rollback"];
+    assert_eq!(rollback["workflow"].as_str(), Some("rollback.yml"));
+    assert_eq!(rollback["inputs"]["to"].as_str(), Some("{last_good_sha}"));
     let parsed = crate::config::Config::parse(&cfg, "demo").expect("flightdeck accepts the config");
     assert_eq!(parsed.services.len(), 2);
+    for svc in &parsed.services {
+        let rb = svc.rollback.as_ref().expect("rollback");
+        assert_eq!(rb.workflow.as_deref(), Some("rollback.yml"));
+        assert_eq!(
+            rb.inputs.get("service").map(String::as_str),
+            Some("{service}")
+        );
+        assert_eq!(
+            rb.inputs.get("environment").map(String::as_str),
+            Some("{environment}")
+        );
+    }
 }
 
 #[tokio::test]
@@ -1643,4 +1658,459 @@ async fn github_cancel_stops_a_running_run() {
             format!("/repos/acme/checkout/actions/runs/{HELD_RUN}/cancel"),
         ]
     );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Rollback: workflow dispatch, the canary's metrics, deployments.
+
+const LAST_GOOD: &str = "2.13.2";
+
+fn dispatch_url(w: &SimWorld, repo: &str, workflow: &str) -> String {
+    format!(
+        "{}/repos/{repo}/actions/workflows/{workflow}/dispatches",
+        w.github_url
+    )
+}
+
+fn rollback_body(service: &str, to: &str, environment: &str) -> Value {
+    json!({
+        "ref": "main",
+        "inputs": {"service": service, "to": to, "environment": environment}
+    })
+}
+
+/// The value of an instant query: `Some(NaN)` for "NaN", `None` for an empty result.
+async fn prom_value(w: &SimWorld, query: &str) -> Option<f64> {
+    let (status, body) = prom_query(w, query).await;
+    assert_eq!(status, StatusCode::OK, "{query}");
+    assert_eq!(body["data"]["resultType"], "vector");
+    let result = body["data"]["result"].as_array().expect("result");
+    if result.is_empty() {
+        return None;
+    }
+    assert_eq!(result.len(), 1, "{query}");
+    Some(vector_value(&body))
+}
+
+async fn latest_runs(w: &SimWorld, repo: &str) -> Vec<Value> {
+    let (status, _, body) = get_json(&format!("{}/repos/{repo}/actions/runs", w.github_url)).await;
+    assert_eq!(status, StatusCode::OK);
+    body["workflow_runs"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+}
+
+/// The environment's deployments, newest first, each with its statuses (newest first).
+async fn deployments_of(w: &SimWorld, repo: &str, environment: &str) -> Vec<(Value, Vec<Value>)> {
+    let (status, _, list) = get_json(&with_query(
+        &format!("{}/repos/{repo}/deployments", w.github_url),
+        &[("environment", environment)],
+    ))
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    let mut out = Vec::new();
+    for d in list.as_array().cloned().unwrap_or_default() {
+        let (status, _, statuses) = get_json(d["statuses_url"].as_str().expect("url")).await;
+        assert_eq!(status, StatusCode::OK);
+        out.push((d, statuses.as_array().cloned().unwrap_or_default()));
+    }
+    out
+}
+
+fn latest_state(statuses: &[Value]) -> &str {
+    statuses
+        .first()
+        .and_then(|s| s["state"].as_str())
+        .unwrap_or("")
+}
+
+#[tokio::test]
+async fn github_rollback_dispatch_rolls_the_canary_back() {
+    let w = frozen(100.0).await;
+    let untouched = frozen(100.0).await;
+    let err = error_rate_query("checkout", "canary");
+    let p99 = p99_query("checkout", "canary");
+    assert_eq!(prom_value(&w, &weight_query("checkout")).await, Some(50.0));
+    assert!(prom_value(&w, &err).await.is_some_and(|v| v > 0.005));
+    let canary_sha = get_json(&run_url(&w, HELD_RUN)).await.2["head_sha"].clone();
+
+    let to = super::github_deploys::past_sha("acme/checkout", LAST_GOOD);
+    let body = rollback_body("checkout", &to, "production");
+    let resp = client()
+        .post(dispatch_url(&w, "acme/checkout", "rollback.yml"))
+        .json(&body)
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(resp.status(), StatusCode::NO_CONTENT);
+    assert!(resp.headers().get("content-type").is_none());
+    assert!(resp.bytes().await.expect("body").is_empty());
+    let posts = w.github_mutations();
+    assert_eq!(posts.len(), 1);
+    assert_eq!(
+        posts[0].path,
+        "/repos/acme/checkout/actions/workflows/rollback.yml/dispatches"
+    );
+    assert_eq!(
+        serde_json::from_str::<Value>(&posts[0].body).ok(),
+        Some(body)
+    );
+
+    // A new run at the top of the list.
+    let runs = latest_runs(&w, "acme/checkout").await;
+    let run = &runs[0];
+    assert_eq!(run["name"], "Rollback");
+    assert_eq!(run["path"], ".github/workflows/rollback.yml");
+    assert_eq!(run["event"], "workflow_dispatch");
+    assert_eq!(run["head_branch"], "main");
+    assert_eq!(run["head_sha"], canary_sha);
+    assert_eq!(run["actor"]["login"], "demo-operator");
+    assert!(matches!(
+        run["status"].as_str(),
+        Some("queued" | "in_progress")
+    ));
+    assert!(run["id"].as_u64() > runs[1]["id"].as_u64());
+    let id = run["id"].as_u64().expect("id");
+    let (status, _, one) = get_json(&run_url(&w, id)).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(one["id"], id);
+    let (_, _, jobs) = get_json(&format!("{}/jobs", run_url(&w, id))).await;
+    assert_eq!(jobs["jobs"][0]["name"], "rollback");
+
+    // The canary: weight 0, no traffic (0 / 0); the baseline as before.
+    assert_eq!(prom_value(&w, &weight_query("checkout")).await, Some(0.0));
+    assert!(prom_value(&w, &err).await.is_some_and(f64::is_nan));
+    assert!(prom_value(&w, &p99).await.is_some_and(f64::is_nan));
+    for q in [
+        error_rate_query("checkout", "stable"),
+        p99_query("checkout", "stable"),
+    ] {
+        let after = prom_value(&w, &q).await;
+        assert!(after.is_some_and(f64::is_finite), "{q}");
+        assert_eq!(after, prom_value(&untouched, &q).await, "{q}");
+    }
+    // The other service and the held production deployment are left alone.
+    assert_eq!(prom_value(&w, &weight_query("web")).await, Some(50.0));
+    let (_, _, held) = get_json(&run_url(&w, HELD_RUN)).await;
+    assert_eq!(held["status"], "waiting");
+    let (_, _, pending) = get_json(&format!("{}/pending_deployments", run_url(&w, HELD_RUN))).await;
+    assert_eq!(pending[0]["environment"]["id"], PRODUCTION);
+}
+
+#[tokio::test]
+async fn github_rollback_run_completes_and_the_canary_series_end() {
+    // 50× speed: the run completes 6 scenario seconds (0.12 s) after the dispatch, the canary's
+    // idle minute is over after 1.2 s.
+    let f = fast().await;
+    assert_eq!(prom_value(&f, &weight_query("web")).await, Some(100.0));
+    let to = super::github_deploys::past_sha("acme/web", "2026.11.16");
+    let resp = client()
+        .post(dispatch_url(&f, "acme/web", "61000014"))
+        .json(&json!({"ref": "refs/heads/main", "inputs": {"service": "web", "to": to}, "return_run_details": true}))
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(resp.status(), StatusCode::OK);
+    let details: Value = resp.json().await.expect("json");
+    // Right after the rollback the idle canary serves nothing: 0 / 0.
+    assert!(
+        prom_value(&f, &error_rate_query("web", "canary"))
+            .await
+            .is_some_and(f64::is_nan)
+    );
+    let id = details["workflow_run_id"].as_u64().expect("run id");
+    assert_eq!(
+        details["run_url"],
+        format!("{}/repos/acme/web/actions/runs/{id}", f.github_url)
+    );
+    settle().await;
+    let runs = latest_runs(&f, "acme/web").await;
+    assert_eq!(runs[0]["id"], id);
+    assert_eq!(
+        (runs[0]["status"].as_str(), runs[0]["conclusion"].as_str()),
+        (Some("completed"), Some("success"))
+    );
+    assert_eq!(runs[0]["head_commit"]["message"], "Release 2026.11.23");
+    let run = format!("{}/repos/acme/web/actions/runs/{id}", f.github_url);
+    let (_, _, jobs) = get_json(&format!("{run}/jobs")).await;
+    let job = &jobs["jobs"][0];
+    assert_eq!(job["conclusion"], "success");
+    assert!(
+        job["steps"]
+            .as_array()
+            .is_some_and(|s| s.iter().all(|s| s["conclusion"] == "success"))
+    );
+    let log = client()
+        .get(format!(
+            "{}/repos/acme/web/actions/jobs/{}/logs",
+            f.github_url, job["id"]
+        ))
+        .send()
+        .await
+        .expect("request")
+        .text()
+        .await
+        .expect("text");
+    assert!(log.contains("/rollback/open"), "{log}");
+    assert!(log.contains(&to), "{log}");
+    assert!(log.contains("Rolling back web in production"), "{log}");
+
+    // After one rate window, no canary series at all.
+    tokio::time::sleep(std::time::Duration::from_millis(1_000)).await;
+    assert_eq!(prom_value(&f, &weight_query("web")).await, Some(0.0));
+    assert_eq!(
+        prom_value(&f, &error_rate_query("web", "canary")).await,
+        None
+    );
+    assert_eq!(prom_value(&f, &p99_query("web", "canary")).await, None);
+    let base = prom_value(&f, &error_rate_query("web", "stable")).await;
+    assert!(base.is_some_and(|v| v > 0.0 && v < 0.005));
+    // checkout was not rolled back.
+    assert_eq!(prom_value(&f, &weight_query("checkout")).await, Some(100.0));
+    assert!(
+        prom_value(&f, &error_rate_query("checkout", "canary"))
+            .await
+            .is_some_and(|v| v > 0.005)
+    );
+}
+
+#[tokio::test]
+async fn github_dispatch_validates_the_workflow_and_the_body() {
+    let w = frozen(100.0).await;
+    let url = dispatch_url(&w, "acme/checkout", "rollback.yml");
+    let to = super::github_deploys::past_sha("acme/checkout", LAST_GOOD);
+    let docs = "https://docs.github.com/rest/actions/workflows#create-a-workflow-dispatch-event";
+
+    let (status, body) = post_json(
+        &dispatch_url(&w, "acme/checkout", "nope.yml"),
+        Some(rollback_body("checkout", &to, "production")),
+    )
+    .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert_eq!(
+        body,
+        json!({"message": "Not Found", "documentation_url": "https://docs.github.com/rest"})
+    );
+    let (status, _) = post_json(
+        &dispatch_url(&w, "acme/nope", "rollback.yml"),
+        Some(rollback_body("checkout", &to, "production")),
+    )
+    .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+
+    let cases = [
+        (
+            json!({"inputs": {"service": "checkout", "to": to}}),
+            "Invalid request.\n\n\"ref\" wasn't supplied.",
+        ),
+        (
+            json!({"ref": "main", "inputs": {"service": "checkout", "to": 1}}),
+            "Invalid request.\n\nFor 'properties/to', 1 is not a string.",
+        ),
+        (
+            json!({"ref": "main", "inputs": ["checkout"]}),
+            "Invalid request.\n\nFor 'properties/inputs', [\"checkout\"] is not an object.",
+        ),
+        (
+            json!({"ref": "main", "service": "checkout"}),
+            "Invalid request.\n\n\"service\" is not a permitted key.",
+        ),
+        (
+            json!({"ref": "nope", "inputs": {"service": "checkout", "to": to}}),
+            "No ref found for: nope",
+        ),
+        (
+            json!({"ref": "main", "inputs": {"service": "checkout", "to": to, "force": "yes"}}),
+            "Unexpected inputs provided: [\"force\"]",
+        ),
+        (
+            json!({"ref": "main", "inputs": {"service": "checkout"}}),
+            "Required input 'to' not provided",
+        ),
+    ];
+    for (body, message) in cases {
+        let (status, reply) = post_json(&url, Some(body.clone())).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+        assert_eq!(
+            reply,
+            json!({"message": message, "documentation_url": docs}),
+            "{body}"
+        );
+    }
+    let (status, reply) = post_json(
+        &dispatch_url(&w, "acme/checkout", "deploy.yml"),
+        Some(json!({"ref": "main"})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(
+        reply["message"],
+        "Workflow does not have 'workflow_dispatch' trigger"
+    );
+    let resp = client()
+        .post(&url)
+        .header("content-type", "application/json")
+        .body("{\"ref\": ")
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(resp.status(), StatusCode::BAD_REQUEST);
+
+    // Nothing was dispatched, nothing rolled back; every attempt was recorded.
+    assert!(
+        latest_runs(&w, "acme/checkout")
+            .await
+            .iter()
+            .all(|r| r["name"] != "Rollback")
+    );
+    assert_eq!(prom_value(&w, &weight_query("checkout")).await, Some(50.0));
+    assert_eq!(w.github_mutations().len(), 11);
+}
+
+#[tokio::test]
+async fn github_deployments_tell_the_last_good_release() {
+    let w = frozen(10.0).await;
+    let (_, _, held) = get_json(&run_url(&w, HELD_RUN)).await;
+    let canary_sha = held["head_sha"].as_str().expect("sha").to_string();
+    let production = deployments_of(&w, "acme/checkout", "production").await;
+    assert_eq!(production.len(), 5);
+    let created: Vec<&str> = production
+        .iter()
+        .map(|(d, _)| d["created_at"].as_str().unwrap_or(""))
+        .collect();
+    assert!(created.windows(2).all(|c| c[0] > c[1]), "{created:?}");
+    for (d, statuses) in &production {
+        assert_eq!(d["environment"], "production");
+        assert_eq!(d["task"], "deploy");
+        assert_eq!(d["production_environment"], true);
+        assert!(
+            d["creator"]["login"].is_string() && d["sha"].as_str().is_some_and(|s| s.len() == 40)
+        );
+        let times: Vec<&str> = statuses
+            .iter()
+            .map(|s| s["created_at"].as_str().unwrap_or(""))
+            .collect();
+        assert!(times.windows(2).all(|t| t[0] >= t[1]), "{times:?}");
+        assert!(statuses.iter().all(|s| s["deployment_url"] == d["url"]));
+    }
+    // The newest is the held canary deployment, waiting for approval.
+    let (current, statuses) = &production[0];
+    assert_eq!(current["sha"], canary_sha.as_str());
+    assert_eq!(current["ref"], "main");
+    assert_eq!(latest_state(statuses), "queued");
+    assert_eq!(latest_state(&production[1].1), "failure");
+    // The last successful production deployment is an older release.
+    let (good, _) = production
+        .iter()
+        .skip(1)
+        .find(|(_, s)| latest_state(s) == "success")
+        .expect("a successful deployment");
+    let last_good = super::github_deploys::past_sha("acme/checkout", LAST_GOOD);
+    assert_eq!(good["sha"], last_good.as_str());
+    assert_ne!(good["sha"], canary_sha.as_str());
+
+    // Filters and paging.
+    let list = |q: &[(&str, &str)]| {
+        let url = with_query(
+            &format!("{}/repos/acme/checkout/deployments", w.github_url),
+            q,
+        );
+        async move { get_json(&url).await }
+    };
+    assert_eq!(list(&[("environment", "staging")]).await.2, json!([]));
+    let (_, _, by_sha) = list(&[("sha", &last_good)]).await;
+    assert_eq!(by_sha.as_array().map(Vec::len), Some(1));
+    assert_eq!(by_sha[0]["id"], good["id"]);
+    let (_, _, by_ref) = list(&[("ref", "main"), ("task", "deploy")]).await;
+    assert_eq!(by_ref.as_array().map(Vec::len), Some(5));
+    let (_, h, page) = list(&[("environment", "production"), ("per_page", "2")]).await;
+    assert_eq!(page.as_array().map(Vec::len), Some(2));
+    assert!(rel(&links(&h), "last").is_some_and(|u| u.ends_with("page=3")));
+    let (status, _, one) = get_json(current["url"].as_str().expect("url")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(one, *current);
+    let (status, _, _) = get_json(&format!(
+        "{}/repos/acme/checkout/deployments/1/statuses",
+        w.github_url
+    ))
+    .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+
+    // Staging of acme/web: older successes went inactive when a newer one succeeded.
+    let staging = deployments_of(&w, "acme/web", "staging").await;
+    let states: Vec<&str> = staging.iter().map(|(_, s)| latest_state(s)).collect();
+    assert_eq!(states, ["in_progress", "success", "inactive"]);
+    assert_eq!(
+        staging[0].0["sha"],
+        latest_runs(&w, "acme/web")
+            .await
+            .iter()
+            .find(|r| r["name"] == "Deploy")
+            .map_or(Value::Null, |r| r["head_sha"].clone())
+    );
+    assert_eq!(staging[0].0["production_environment"], false);
+}
+
+#[tokio::test]
+async fn github_approval_marks_the_newest_deployment_success() {
+    let f = fast().await;
+    let before = deployments_of(&f, "acme/checkout", "production").await;
+    assert_eq!(latest_state(&before[0].1), "queued");
+    let pending = format!("{}/pending_deployments", run_url(&f, HELD_RUN));
+    let (status, approved) = post_json(
+        &pending,
+        Some(json!({"environment_ids": [PRODUCTION], "state": "approved", "comment": ""})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(approved[0]["id"], before[0].0["id"]);
+    assert_eq!(approved[0]["created_at"], before[0].0["created_at"]);
+    settle().await;
+    let (_, _, run) = get_json(&run_url(&f, HELD_RUN)).await;
+    assert_eq!(run["conclusion"], "success");
+    let after = deployments_of(&f, "acme/checkout", "production").await;
+    assert_eq!(after.len(), before.len());
+    let (newest, statuses) = &after[0];
+    assert_eq!(newest["id"], before[0].0["id"]);
+    let states: Vec<&str> = statuses
+        .iter()
+        .map(|s| s["state"].as_str().unwrap_or(""))
+        .collect();
+    assert_eq!(states, ["success", "in_progress", "queued"]);
+    assert_eq!(statuses[0]["created_at"], run["updated_at"]);
+    assert_eq!(newest["updated_at"], run["updated_at"]);
+    // Production deployments never go inactive: the older ones keep their outcome.
+    assert_eq!(latest_state(&after[2].1), "success");
+}
+
+#[tokio::test]
+async fn sentry_incident_stops_growing_after_the_rollback() {
+    // Real time from scenario second 100: the incident grows by 2 events per second.
+    let opts = SimOptions {
+        speed: 4.0,
+        start_at_secs: 100.0,
+        ..SimOptions::default()
+    };
+    let w = start(opts.clone()).await.expect("demo world starts");
+    let control = start(opts).await.expect("demo world starts");
+    let issue = |w: &SimWorld| {
+        format!(
+            "{}/api/0/organizations/acme/issues/CHECKOUT-3F/",
+            w.sentry_url
+        )
+    };
+    let to = super::github_deploys::past_sha("acme/checkout", LAST_GOOD);
+    let (status, _) = post_json(
+        &dispatch_url(&w, "acme/checkout", "rollback.yml"),
+        Some(rollback_body("checkout", &to, "production")),
+    )
+    .await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    let count = |v: &Value| v["count"].as_str().and_then(|c| c.parse::<u64>().ok());
+    let frozen_at = count(&get_json(&issue(&w)).await.2);
+    let growing = count(&get_json(&issue(&control)).await.2);
+    tokio::time::sleep(std::time::Duration::from_millis(600)).await;
+    assert_eq!(count(&get_json(&issue(&w)).await.2), frozen_at);
+    assert!(count(&get_json(&issue(&control)).await.2) > growing);
 }

@@ -257,6 +257,28 @@ pub struct ApiReviewer {
     pub reviewer: Option<serde_json::Value>,
 }
 
+#[derive(Debug, Deserialize)]
+pub struct ApiDeployment {
+    pub id: u64,
+    pub sha: String,
+    #[serde(default, rename = "ref")]
+    pub git_ref: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct ApiDeploymentStatus {
+    #[serde(default)]
+    pub state: Option<String>,
+}
+
+/// What an environment runs now, and what it ran last when it was healthy.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Revisions {
+    pub current: Option<String>,
+    /// (sha, ref) of the last successful deployment before the current one.
+    pub last_good: Option<(String, Option<String>)>,
+}
+
 pub fn parse_time(s: Option<&str>) -> Option<OffsetDateTime> {
     s.and_then(|s| OffsetDateTime::parse(s, &Rfc3339).ok())
 }
@@ -412,11 +434,9 @@ impl ApiPending {
                 .iter()
                 .filter_map(|r| {
                     let v = r.reviewer.as_ref()?;
-                    let name = v
-                        .get("login")
-                        .or_else(|| v.get("slug"))
-                        .or_else(|| v.get("name"))?
-                        .as_str()?;
+                    let name = ["login", "slug", "name"]
+                        .iter()
+                        .find_map(|k| v.get(k).and_then(|x| x.as_str()))?;
                     let kind = r.kind.as_deref().unwrap_or("User");
                     Some(if kind == "Team" {
                         format!("team {}", clean(name))
@@ -443,7 +463,11 @@ pub fn review_decision(reviews: &[ApiReview]) -> (ReviewDecision, Vec<Review>) {
             }
             "COMMENTED" => {
                 commented = true;
-                latest.entry(who).or_insert((state, at));
+                // A comment is the reviewer's latest word only when they gave no verdict.
+                let e = latest.entry(who).or_insert((state.clone(), at));
+                if e.0 == "COMMENTED" {
+                    *e = (state, at);
+                }
             }
             _ => {}
         }
@@ -919,6 +943,65 @@ impl GitHub {
         let url = format!("{}/repos/{repo}/actions/runs/{run_id}/cancel", self.api);
         let resp = self.post(&url, None).await?;
         Ok(format!("HTTP {}: cancel requested", resp.status))
+    }
+
+    /// Start a `workflow_dispatch` run of `workflow` (a file name or id) on `git_ref` with inputs.
+    pub async fn dispatch_workflow(
+        &self,
+        repo: &str,
+        workflow: &str,
+        git_ref: &str,
+        inputs: &std::collections::BTreeMap<String, String>,
+    ) -> Result<String, SourceError> {
+        let url = format!(
+            "{}/repos/{repo}/actions/workflows/{workflow}/dispatches",
+            self.api
+        );
+        let body = serde_json::json!({ "ref": git_ref, "inputs": inputs });
+        let resp = self.post(&url, Some(body)).await?;
+        Ok(format!(
+            "HTTP {}: {workflow} dispatched on {git_ref}",
+            resp.status
+        ))
+    }
+
+    /// The deployed revision of an environment and its last good one: the newest deployment's sha,
+    /// and the sha of the newest deployment whose latest status is `success` (other than the newest).
+    pub async fn deployed_revisions(
+        &self,
+        repo: &str,
+        environment: &str,
+    ) -> Result<Revisions, SourceError> {
+        let url = format!(
+            "{}/repos/{repo}/deployments?environment={environment}&per_page=30",
+            self.api
+        );
+        let deployments: Vec<ApiDeployment> = self
+            .get_json(&url, &format!("deployments of {repo} to {environment}"))
+            .await?;
+        let current = deployments.first().map(|d| clean(&d.sha));
+        let mut last_good = None;
+        for d in deployments.iter().take(30) {
+            let url = format!(
+                "{}/repos/{repo}/deployments/{}/statuses?per_page=10",
+                self.api, d.id
+            );
+            let statuses: Vec<ApiDeploymentStatus> = self
+                .get_json(&url, &format!("statuses of deployment {}", d.id))
+                .await?;
+            // Good: its latest status is success, or it succeeded and was later superseded
+            // (GitHub marks older non-production deployments inactive).
+            let latest = statuses.first().and_then(|s| s.state.as_deref());
+            let succeeded = statuses
+                .iter()
+                .any(|s| s.state.as_deref() == Some("success"));
+            let ok = latest == Some("success") || (latest == Some("inactive") && succeeded);
+            if ok && Some(clean(&d.sha)) != current {
+                last_good = Some((clean(&d.sha), d.git_ref.as_deref().map(clean)));
+                break;
+            }
+        }
+        Ok(Revisions { current, last_good })
     }
 
     /// The login the token belongs to, for the audit log.

@@ -4,6 +4,10 @@ use super::http::{Http, SourceError, error_summary};
 use crate::config::{PrometheusConfig, ServiceConfig};
 use crate::domain::{MetricReading, ServiceRollout, SourceData};
 use serde::Deserialize;
+use time::OffsetDateTime;
+
+/// Points of one series, and Prometheus's warnings about the query.
+type Points = (Vec<(f64, f64)>, Vec<String>);
 
 /// Queries longer than this go in a POST body, as Prometheus allows.
 const MAX_GET_QUERY: usize = 1500;
@@ -77,6 +81,32 @@ pub fn parse_value(s: &str) -> Option<f64> {
 }
 
 impl Envelope {
+    /// The points of the first series of a range (matrix) result; a vector or scalar result gives
+    /// its one point. No series at all is no data, not an error.
+    pub fn points(&self) -> Result<Vec<(f64, f64)>, SourceError> {
+        self.single_value()?;
+        Ok(match &self.data {
+            Some(QueryData::Matrix(series)) => series
+                .first()
+                .map(|s| {
+                    s.values
+                        .iter()
+                        .filter_map(|(t, v)| parse_value(v).map(|v| (*t, v)))
+                        .collect()
+                })
+                .unwrap_or_default(),
+            Some(QueryData::Vector(samples)) => samples
+                .iter()
+                .find_map(|s| s.value.as_ref())
+                .and_then(|(t, v)| parse_value(v).map(|v| vec![(*t, v)]))
+                .unwrap_or_default(),
+            Some(QueryData::Scalar((t, v))) => {
+                parse_value(v).map(|v| vec![(*t, v)]).unwrap_or_default()
+            }
+            _ => Vec::new(),
+        })
+    }
+
     /// One number from an instant query: the scalar, or the single (first) sample of a vector.
     /// `Ok(None)` when the vector is empty (no data).
     pub fn single_value(&self) -> Result<Option<f64>, SourceError> {
@@ -145,11 +175,40 @@ impl Prometheus {
 
     /// Run an instant query and return the envelope (errors in the envelope are left to the caller).
     pub async fn query(&self, q: &str) -> Result<Envelope, SourceError> {
-        let url = format!("{}/api/v1/query", self.base);
-        let mut req = if q.len() > MAX_GET_QUERY {
-            self.http.client().post(&url).form(&[("query", q)])
+        self.call("query", &[("query", q.to_string())]).await
+    }
+
+    /// Run a range query over `[start, end]` (unix seconds) at `step` seconds.
+    pub async fn query_range(
+        &self,
+        q: &str,
+        start: f64,
+        end: f64,
+        step: u64,
+    ) -> Result<Envelope, SourceError> {
+        self.call(
+            "query_range",
+            &[
+                ("query", q.to_string()),
+                ("start", format!("{start:.3}")),
+                ("end", format!("{end:.3}")),
+                ("step", step.to_string()),
+            ],
+        )
+        .await
+    }
+
+    async fn call(
+        &self,
+        endpoint: &str,
+        params: &[(&str, String)],
+    ) -> Result<Envelope, SourceError> {
+        let url = format!("{}/api/v1/{endpoint}", self.base);
+        let long = params.iter().map(|(_, v)| v.len()).sum::<usize>() > MAX_GET_QUERY;
+        let mut req = if long {
+            self.http.client().post(&url).form(params)
         } else {
-            self.http.client().get(&url).query(&[("query", q)])
+            self.http.client().get(&url).query(params)
         };
         for (k, v) in &self.headers {
             req = req.header(k.as_str(), v.as_str());
@@ -178,39 +237,95 @@ impl Prometheus {
         self.query(q).await?.single_value()
     }
 
+    /// The first series of a range query as (timestamp, value) points, with the envelope's warnings.
+    async fn series(&self, q: &str, svc: &ServiceConfig, end: f64) -> Result<Points, SourceError> {
+        let start = end - svc.lookback_secs as f64;
+        let env = self.query_range(q, start, end, svc.step_secs).await?;
+        let warnings = env
+            .warnings
+            .iter()
+            .map(|w| crate::sanitize::clean(w))
+            .collect();
+        Ok((env.points()?, warnings))
+    }
+
     async fn read_service(&self, svc: &ServiceConfig) -> Result<ServiceRollout, SourceError> {
         // An unreachable Prometheus fails the poll; a refused query fails only its own reading.
-        let fatal = |r: Result<Option<f64>, SourceError>| match r {
+        let fatal = |r: Result<Points, SourceError>| match r {
             Err(e) if e.is_transport() => Err(e),
             other => Ok(other),
         };
-        let (weight, weight_error) = match &svc.weight {
-            Some(q) => match fatal(self.value(q).await)? {
-                Ok(v) => (v, None),
-                Err(e) => (None, Some(e.to_string())),
+        let end = OffsetDateTime::now_utc().unix_timestamp() as f64;
+        let mut warnings = Vec::new();
+        let (weight, weight_error, slice_since) = match &svc.weight {
+            Some(q) => match fatal(self.series(q, svc, end).await)? {
+                Ok((points, w)) => {
+                    warnings.extend(w);
+                    let last = points.last().map(|(_, v)| *v).filter(|v| v.is_finite());
+                    (last, None, slice_start(&points))
+                }
+                Err(e) => (None, Some(e.to_string()), None),
             },
-            None => (None, None),
+            None => (None, None, None),
+        };
+        let traffic = match &svc.traffic {
+            Some(q) => match fatal(self.series(q, svc, end).await)? {
+                Ok((points, _)) => points.last().map(|(_, v)| *v).filter(|v| v.is_finite()),
+                Err(_) => None,
+            },
+            None => None,
         };
         let mut metrics = Vec::new();
         for (name, m) in &svc.metrics {
-            let canary = fatal(self.value(&m.canary).await)?;
+            let canary = fatal(self.series(&m.canary, svc, end).await)?;
             let baseline = match &m.baseline {
-                Some(b) => fatal(self.value(b).await)?.map(Some),
+                Some(b) => fatal(self.series(b, svc, end).await)?.map(Some),
                 None => Ok(None),
             };
             let error = match (&canary, &baseline) {
                 (Err(e), _) | (_, Err(e)) => Some(e.to_string()),
                 _ => None,
             };
+            let (canary_points, w1) = canary.unwrap_or_default();
+            let (baseline_points, w2) = baseline.ok().flatten().unwrap_or_default();
+            warnings.extend(w1);
+            warnings.extend(w2);
+            let last = |p: &[(f64, f64)]| p.last().map(|(_, v)| *v);
+            // Each traffic step starts a new analysis: the judge reads the current slice only.
+            let slice_t = slice_since.map(|t| t.unix_timestamp() as f64);
+            let in_slice = |p: &[(f64, f64)]| match slice_t {
+                Some(s) => p.iter().filter(|(t, _)| *t >= s).count(),
+                None => p.len(),
+            };
+            let span = slice_t
+                .map(|s| (end - s).max(0.0) as u64)
+                .unwrap_or(svc.lookback_secs)
+                .min(svc.lookback_secs);
+            let slice_points: Vec<(f64, f64)> = canary_points
+                .iter()
+                .copied()
+                .filter(|(t, _)| slice_t.is_none_or(|s| *t >= s))
+                .collect();
             metrics.push(MetricReading {
                 name: name.clone(),
-                canary: canary.ok().flatten(),
-                baseline: baseline.ok().flatten().flatten(),
+                canary: last(&canary_points),
+                baseline: last(&baseline_points),
                 max: m.max,
                 min: m.min,
                 error,
+                in_slice: slice_t.map(|_| (in_slice(&canary_points), in_slice(&baseline_points))),
+                windows: windows(&slice_points, end, svc.window_secs, span),
+                canary_samples: canary_points.iter().map(|(_, v)| *v).collect(),
+                baseline_samples: baseline_points.iter().map(|(_, v)| *v).collect(),
+                lower_is_worse: m.lower_is_worse(),
+                critical: m.critical,
+                weight: m.weight.unwrap_or(1.0),
+                failure_limit: m.failure_limit.unwrap_or(1),
+                tolerance: m.tolerance.unwrap_or(0.1),
             });
         }
+        warnings.sort();
+        warnings.dedup();
         Ok(ServiceRollout {
             name: svc.name.clone(),
             environment: svc.environment.clone(),
@@ -219,6 +334,12 @@ impl Prometheus {
             weight,
             weight_error,
             metrics,
+            slice_since,
+            traffic,
+            min_traffic: svc.min_traffic,
+            repo: svc.repo.clone(),
+            autopilot: svc.autopilot,
+            warnings,
         })
     }
 
@@ -241,6 +362,41 @@ impl Prometheus {
             other => Err(SourceError::Decode(format!("vector(1) answered {other:?}"))),
         }
     }
+}
+
+/// When the weight took its current value: the first point of the trailing run of equal values.
+fn slice_start(points: &[(f64, f64)]) -> Option<OffsetDateTime> {
+    let (_, last) = *points.last()?;
+    let mut t = points.last()?.0;
+    for (ts, v) in points.iter().rev() {
+        if (v - last).abs() > 1e-9 && !(v.is_nan() && last.is_nan()) {
+            break;
+        }
+        t = *ts;
+    }
+    OffsetDateTime::from_unix_timestamp(t as i64).ok()
+}
+
+/// The mean of the finite points in each window of `window` seconds ending at `end`, oldest first.
+/// A window without finite points is NaN (inconclusive, not a breach).
+pub fn windows(points: &[(f64, f64)], end: f64, window: u64, lookback: u64) -> Vec<f64> {
+    let w = window.max(1) as f64;
+    let n = (lookback as f64 / w).floor().max(1.0) as usize;
+    let start = end - n as f64 * w;
+    let mut sums = vec![(0.0f64, 0usize); n];
+    for &(t, v) in points {
+        if !v.is_finite() || t <= start {
+            continue;
+        }
+        let i = (((t - start) / w).ceil() as usize)
+            .saturating_sub(1)
+            .min(n - 1);
+        sums[i].0 += v;
+        sums[i].1 += 1;
+    }
+    sums.into_iter()
+        .map(|(s, c)| if c == 0 { f64::NAN } else { s / c as f64 })
+        .collect()
 }
 
 #[cfg(test)]
@@ -278,5 +434,24 @@ mod tests {
         )
         .unwrap();
         assert_eq!(empty.single_value().unwrap(), None);
+    }
+
+    #[test]
+    fn windows_average_finite_points_per_window() {
+        // 4 one-minute windows ending at t=240; points every 30 s.
+        let pts: Vec<(f64, f64)> = (1..=8).map(|i| (i as f64 * 30.0, i as f64)).collect();
+        let w = windows(&pts, 240.0, 60, 240);
+        assert_eq!(w, vec![1.5, 3.5, 5.5, 7.5]);
+        let with_nan = vec![(30.0, f64::NAN), (60.0, f64::NAN), (90.0, 2.0)];
+        let w = windows(&with_nan, 120.0, 60, 120);
+        assert!(w[0].is_nan(), "a window of NaN only is inconclusive");
+        assert_eq!(w[1], 2.0);
+    }
+
+    #[test]
+    fn slice_start_is_the_start_of_the_current_weight() {
+        let pts = vec![(0.0, 10.0), (15.0, 25.0), (30.0, 50.0), (45.0, 50.0)];
+        assert_eq!(slice_start(&pts).map(|t| t.unix_timestamp()), Some(30));
+        assert_eq!(slice_start(&[]), None);
     }
 }

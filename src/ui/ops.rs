@@ -26,7 +26,8 @@ pub fn draw_confirm(state: &State, frame: &mut Frame, area: Rect, c: &Confirm) {
     let prod = c.op.production();
     let rows = c.op.target_rows();
     let comment_h: u16 = if c.comment.is_some() { 5 } else { 0 };
-    let height = rows.len() as u16 + comment_h + 8;
+    let typed_h: u16 = if c.require.is_some() { 3 } else { 0 };
+    let height = rows.len() as u16 + comment_h + typed_h + 8;
     let rect = centered(area, 76, height);
     frame.render_widget(Clear, rect);
     let border = if prod { t.production() } else { t.accent() };
@@ -45,13 +46,31 @@ pub fn draw_confirm(state: &State, frame: &mut Frame, area: Rect, c: &Confirm) {
     }
     let inner = block.inner(rect);
     frame.render_widget(block, rect);
-    let [info, comment, buttons, hint] = Layout::vertical([
+    let [info, comment, typed, buttons, hint] = Layout::vertical([
         Constraint::Length(rows.len() as u16 + 1),
         Constraint::Length(comment_h),
+        Constraint::Length(typed_h),
         Constraint::Length(2),
         Constraint::Min(1),
     ])
     .areas(inner);
+    if let Some((word, why)) = &c.require {
+        let focused = c.focus == Focus::Typed;
+        let ok = c.armed();
+        let block = Block::default()
+            .borders(Borders::ALL)
+            .border_style(if focused { t.accent() } else { t.border() })
+            .title(format!(" {why}: type \"{word}\" "));
+        frame.render_widget(
+            Paragraph::new(Line::from(vec![
+                Span::raw(c.typed.clone()),
+                Span::styled(if focused { "▏" } else { "" }, t.accent()),
+                Span::styled(if ok { "  ✓" } else { "" }, t.ok()),
+            ]))
+            .block(block),
+            typed,
+        );
+    }
     let lines: Vec<Line> = rows
         .into_iter()
         .map(|(k, v)| {
@@ -99,7 +118,11 @@ pub fn draw_confirm(state: &State, frame: &mut Frame, area: Rect, c: &Confirm) {
             Span::raw(" "),
             button("No", c.focus == Focus::No),
             Span::raw("   "),
-            button(c.op.yes_label(), c.focus == Focus::Yes),
+            if c.armed() {
+                button(c.op.yes_label(), c.focus == Focus::Yes)
+            } else {
+                Span::styled(format!("[ {} ]", c.op.yes_label()), t.muted())
+            },
         ]),
         buttons.inner(ratatui::layout::Margin::new(0, 0)),
     );

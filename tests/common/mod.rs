@@ -146,6 +146,36 @@ pub fn run(repo: &str, id: u64, workflow: &str, state: RunState) -> WorkflowRun 
     }
 }
 
+/// `n` deterministic samples around `center` (±5 %).
+pub fn samples(center: f64, n: usize, seed: u64) -> Vec<f64> {
+    (0..n)
+        .map(|i| {
+            let x = ((i as u64 + 1) * 2654435761 + seed * 40503) % 1000;
+            center * (0.95 + x as f64 / 10_000.0)
+        })
+        .collect()
+}
+
+pub fn metric(name: &str, canary: f64, baseline: f64, max: f64) -> MetricReading {
+    MetricReading {
+        name: name.into(),
+        canary: Some(canary),
+        baseline: Some(baseline),
+        max: Some(max),
+        min: None,
+        error: None,
+        canary_samples: samples(canary, 40, 1),
+        baseline_samples: samples(baseline, 40, 2),
+        in_slice: None,
+        windows: samples(canary, 10, 3),
+        lower_is_worse: false,
+        critical: false,
+        weight: 1.0,
+        failure_limit: 1,
+        tolerance: 0.1,
+    }
+}
+
 pub fn rollout(name: &str, production: bool, weight: f64, err: f64) -> ServiceRollout {
     ServiceRollout {
         name: name.into(),
@@ -157,25 +187,13 @@ pub fn rollout(name: &str, production: bool, weight: f64, err: f64) -> ServiceRo
         production,
         slices: vec![10, 25, 50, 100],
         weight: Some(weight),
-        weight_error: None,
         metrics: vec![
-            MetricReading {
-                name: "error_rate".into(),
-                canary: Some(err),
-                baseline: Some(0.002),
-                max: Some(0.005),
-                min: None,
-                error: None,
-            },
-            MetricReading {
-                name: "p99_ms".into(),
-                canary: Some(240.0),
-                baseline: Some(180.0),
-                max: Some(500.0),
-                min: None,
-                error: None,
-            },
+            metric("error_rate", err, 0.002, 0.005),
+            metric("p99_ms", 182.0, 180.0, 500.0),
         ],
+        slice_since: Some(NOW - time::Duration::minutes(4)),
+        repo: Some(format!("acme/{name}")),
+        ..ServiceRollout::default()
     }
 }
 

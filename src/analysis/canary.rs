@@ -1,0 +1,2679 @@
+//! The canary judge: pure functions that turn canary and baseline samples into PROCEED / HOLD / ROLLBACK.
+//!
+//! No I/O, no clock, no randomness: the same input always gives the same [`Judgement`], and the judgement
+//! carries every number it used (medians, ratio, U, z, p, effect size, Hodges–Lehmann shift and its
+//! confidence interval, the allowed tolerance, window counts, bounds, score, bands, traffic), plus reasons in
+//! words such as
+//! `error_rate 2.80 % > max 0.50 % in 3 of the last 4 windows (failure limit 1); canary 2.53 % = 15.6× baseline
+//! 0.16 %, shift +2.38 % (95 % CI +2.31 % to +2.44 %) beyond tolerance ±0.10 %, Mann-Whitney p < 0.001
+//! (n 60/60, effect +1.00)` (the first value is the worst breaching window).
+//!
+//! # Rules, in the order they are applied
+//!
+//! **1. Cleaning.** NaN and ±∞ are removed from the canary and baseline samples before anything else; the
+//! counts dropped are reported per group (`dropped_nan`). Missing evidence is never read as zero.
+//!
+//! **2. Absolute thresholds (Argo Rollouts).** Each value in `windows` (the canary's value per evaluation
+//! window, oldest first) is compared with `max` (breach when `v > max`) and `min` (breach when `v < min`). A
+//! non-finite window is *inconclusive*, not a breach. The metric fails its threshold when
+//! `breaches > failure_limit` (strictly greater, as Argo's `failureLimit`; default 0). A metric with a bound but
+//! no conclusive window has no data for its threshold.
+//!
+//! **3. Baseline comparison (Kayenta).** When both groups hold at least `min_samples` values (default 10), the
+//! judge runs a two-sided Mann–Whitney U test (canary vs baseline, average ranks for ties, tie-corrected
+//! variance, normal approximation with continuity correction; see [`mann_whitney_u`]) and a Hodges–Lehmann
+//! estimate of the location shift `canary − baseline` with its distribution-free confidence interval at
+//! `policy.confidence` (see [`hodges_lehmann`]); the interval is computed only when the test is significant,
+//! since otherwise the metric passes whatever it says. The tolerance band is
+//! `allowed = max(tolerance · |baseline median|, min_effect)`: relative to the baseline, with an absolute floor
+//! so that a baseline of 0.0 does not make every difference "infinitely" large. The classification
+//! ([`MetricResult`]) is
+//! - `High` when `p < α` and the whole interval lies above `+allowed` (the canary is higher),
+//! - `Low` when `p < α` and the whole interval lies below `−allowed` (the canary is lower),
+//! - `Pass` otherwise, and `NoData` when a group has fewer than `min_samples` values.
+//!
+//! `α = 1 − confidence`. High/Low name the direction of the shift; whether that is *worse* depends on
+//! [`Direction`]: High is worse for `HigherIsWorse` (error rate, latency), Low is worse for `LowerIsWorse`
+//! (success rate, throughput). A shift in the better direction counts as a pass. Requiring the whole interval
+//! beyond the tolerance (Kayenta's rule) demands practical as well as statistical significance.
+//!
+//! **4. Blame (per-metric [`MetricOutcome`]).**
+//! - `NoData`: a group has fewer than `min_samples` values, or a bound is set and no window is conclusive
+//!   (unless the comparison alone already proves the canary worse).
+//! - `Breach`: the threshold failed and the canary is to blame: either it is significantly worse than its
+//!   baseline, or the baseline's median is within the bound while the canary's median is worse than the
+//!   baseline's.
+//! - `SharedBreach` (degraded baseline): the threshold failed but the baseline's median is beyond the bound
+//!   too and the canary is not significantly worse: a shared problem (database, dependency, traffic spike),
+//!   not the canary's fault.
+//! - `Borderline`: the threshold failed, the baseline is within the bound, but the canary's median is no
+//!   worse than the baseline's: noise around the bound, for a human to look at.
+//! - `Worse`: no threshold failure, but the canary is significantly worse than its baseline beyond tolerance.
+//! - `Pass`: everything else.
+//!
+//! **5. Score (Kayenta's weighted sum).** The weighted fraction of metrics whose outcome is `Pass`, over the
+//! metrics that have data (`NoData` is left out of the denominator but forces at least HOLD). Non-finite or
+//! negative weights count as 0; when every scored weight is 0 the metrics weigh equally. Overrides, in
+//! Kayenta's spirit: the score is 0 when no metric has data, when half or more of the metrics have no data,
+//! or when a critical metric's outcome is anything but `Pass`. [`Band`]: `score ≥ promote_at` → Promote,
+//! `score ≥ review_at` → Review, otherwise Block (defaults 0.92 and 0.75).
+//!
+//! **6. Verdict.**
+//! - HOLD when there is no metric at all, or when `policy.min_traffic` is set and the traffic is unknown or
+//!   below it: with too little traffic a ratio is a coin toss, so neither PROCEED nor ROLLBACK.
+//! - Otherwise ROLLBACK when some metric is a `Breach`, a critical metric is `Worse`, or the score is below
+//!   `review_at` while at least one metric is `Worse`.
+//! - Otherwise HOLD when some metric is `NoData`, `SharedBreach`, `Borderline` or `Worse`, or the score is
+//!   below `promote_at`.
+//! - PROCEED only when every metric has data and passes and the score is at least `promote_at`.
+//!
+//! So no data, too little traffic and a degraded baseline are HOLD with that reason, never PROCEED, and a
+//! canary that is neither significantly worse than its baseline nor worse by median is never rolled back.
+//!
+//! # Caveats for callers
+//! - Samples should be independent: sample `rate(x[1m])` at a 1 m step, not every 10 s, or Mann–Whitney sees
+//!   significance that is not there.
+//! - `tolerance` is relative to the baseline median. For a success rate near 1.0 a relative 10 % is far too
+//!   loose; set a small tolerance (e.g. `0.002`) or rely on `min`.
+//! - Values are formatted by [`Unit`], guessed from the metric name: names containing `rate`, `ratio` or
+//!   `percent` are fractions shown as percentages with 2 decimals, names containing `ms`, `latency`, `p99` or
+//!   `p95` are milliseconds with 0–1 decimals, anything else gets 3 significant digits.
+
+use serde::{Deserialize, Serialize};
+
+/// Which way a metric gets worse.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Direction {
+    /// Error rate, latency: a higher canary value is worse.
+    HigherIsWorse,
+    /// Success rate, throughput: a lower canary value is worse.
+    LowerIsWorse,
+}
+
+/// How a metric's values are shown in reasons.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Unit {
+    /// A fraction shown as a percentage with 2 decimals (0.005 → "0.50 %").
+    Percent,
+    /// Milliseconds with 0–1 decimals ("212 ms", "8.5 ms").
+    Millis,
+    /// Anything else: 3 significant digits.
+    Plain,
+}
+
+impl Unit {
+    /// The unit a metric name suggests: `rate`/`ratio`/`percent` → Percent; `ms`/`latency`/`p99`/`p95` →
+    /// Millis; otherwise Plain. Case-insensitive.
+    pub fn guess(name: &str) -> Unit {
+        let n = name.to_ascii_lowercase();
+        if ["rate", "ratio", "percent"].iter().any(|k| n.contains(k)) {
+            Unit::Percent
+        } else if ["ms", "latency", "p99", "p95"]
+            .iter()
+            .any(|k| n.contains(k))
+        {
+            Unit::Millis
+        } else {
+            Unit::Plain
+        }
+    }
+
+    /// The default absolute floor of the tolerance band: 0.1 percentage point, 1 ms, or 0.
+    pub fn default_min_effect(self) -> f64 {
+        match self {
+            Unit::Percent => 0.001,
+            Unit::Millis => 1.0,
+            Unit::Plain => 0.0,
+        }
+    }
+
+    /// Formats a value in this unit.
+    pub fn format(self, v: f64) -> String {
+        if !v.is_finite() {
+            return format!("{v}");
+        }
+        match self {
+            Unit::Percent => format!("{:.2} %", v * 100.0),
+            Unit::Millis if v.abs() >= 100.0 => format!("{v:.0} ms"),
+            Unit::Millis => format!("{v:.1} ms"),
+            Unit::Plain => sig3(v),
+        }
+    }
+
+    /// Formats a difference with an explicit sign ("+0.84 %", "-12.0 ms").
+    pub fn format_signed(self, v: f64) -> String {
+        if v >= 0.0 {
+            format!("+{}", self.format(v))
+        } else {
+            self.format(v)
+        }
+    }
+}
+
+/// Three significant digits; scientific notation outside 0.001 ≤ |v| < 1,000,000.
+fn sig3(v: f64) -> String {
+    if v == 0.0 {
+        return "0".into();
+    }
+    let a = v.abs();
+    if !(1e-3..1e6).contains(&a) {
+        return format!("{v:.2e}");
+    }
+    let magnitude = a.log10().floor() as i32;
+    let decimals = (2 - magnitude).clamp(0, 5) as usize;
+    format!("{v:.decimals$}")
+}
+
+/// A ratio such as "16.6×" (no decimals from 100×).
+fn fmt_ratio(r: f64) -> String {
+    if r.abs() >= 100.0 {
+        format!("{r:.0}×")
+    } else {
+        format!("{r:.1}×")
+    }
+}
+
+/// A p-value: "p < 0.001", "p = 0.004", "p = 0.03".
+pub fn format_p(p: f64) -> String {
+    if p < 0.001 {
+        "p < 0.001".into()
+    } else if p < 0.01 {
+        format!("p = {p:.3}")
+    } else {
+        format!("p = {p:.2}")
+    }
+}
+
+/// One metric's configuration: absolute bounds (Argo), baseline comparison settings (Kayenta), and its part
+/// in the score.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MetricSpec {
+    /// Metric name, shown in reasons.
+    pub name: String,
+    /// How values are formatted (guessed from the name by the constructors).
+    pub unit: Unit,
+    /// A window fails when its value is above this.
+    pub max: Option<f64>,
+    /// A window fails when its value is below this.
+    pub min: Option<f64>,
+    /// Which way is worse.
+    pub direction: Direction,
+    /// A critical metric that does not pass sets the score to 0; one significantly worse than its baseline
+    /// rolls back on its own.
+    pub critical: bool,
+    /// Weight in the score (default 1).
+    pub weight: f64,
+    /// Windows allowed to breach before the threshold fails (Argo `failureLimit`, default 0).
+    pub failure_limit: usize,
+    /// Relative tolerance: 0.1 lets the canary's location be 10 % of the baseline median worse (default 0.1).
+    pub tolerance: f64,
+    /// Absolute floor of the tolerance band, in the metric's unit (default by unit: 0.1 pp, 1 ms, 0).
+    pub min_effect: f64,
+    /// Samples needed in each group, after NaN removal, to compare at all (default 10).
+    pub min_samples: usize,
+}
+
+impl MetricSpec {
+    /// A metric with no bounds, `HigherIsWorse`, weight 1, tolerance 10 %, 10 samples per group, the unit
+    /// guessed from the name.
+    pub fn new(name: impl Into<String>) -> Self {
+        let name = name.into();
+        let unit = Unit::guess(&name);
+        MetricSpec {
+            name,
+            unit,
+            max: None,
+            min: None,
+            direction: Direction::HigherIsWorse,
+            critical: false,
+            weight: 1.0,
+            failure_limit: 0,
+            tolerance: 0.1,
+            min_effect: unit.default_min_effect(),
+            min_samples: 10,
+        }
+    }
+
+    /// A higher-is-worse metric with an upper bound (error rate, latency).
+    pub fn max(name: impl Into<String>, max: f64) -> Self {
+        MetricSpec {
+            max: Some(max),
+            ..MetricSpec::new(name)
+        }
+    }
+
+    /// A lower-is-worse metric with a lower bound (success rate, throughput).
+    pub fn min(name: impl Into<String>, min: f64) -> Self {
+        MetricSpec {
+            min: Some(min),
+            direction: Direction::LowerIsWorse,
+            ..MetricSpec::new(name)
+        }
+    }
+
+    /// Marks the metric critical.
+    pub fn critical(mut self) -> Self {
+        self.critical = true;
+        self
+    }
+
+    /// Sets the weight in the score.
+    pub fn weight(mut self, weight: f64) -> Self {
+        self.weight = weight;
+        self
+    }
+
+    /// Sets how many windows may breach before the threshold fails.
+    pub fn failure_limit(mut self, limit: usize) -> Self {
+        self.failure_limit = limit;
+        self
+    }
+
+    /// Sets the relative tolerance.
+    pub fn tolerance(mut self, tolerance: f64) -> Self {
+        self.tolerance = tolerance;
+        self
+    }
+
+    /// Sets the absolute floor of the tolerance band.
+    pub fn min_effect(mut self, min_effect: f64) -> Self {
+        self.min_effect = min_effect;
+        self
+    }
+
+    /// Sets the samples needed per group.
+    pub fn min_samples(mut self, n: usize) -> Self {
+        self.min_samples = n;
+        self
+    }
+
+    /// Sets the display unit (and nothing else).
+    pub fn unit(mut self, unit: Unit) -> Self {
+        self.unit = unit;
+        self
+    }
+
+    /// Sets the direction.
+    pub fn direction(mut self, direction: Direction) -> Self {
+        self.direction = direction;
+        self
+    }
+
+    fn fmt(&self, v: f64) -> String {
+        self.unit.format(v)
+    }
+}
+
+/// The measurements for one metric. Non-finite values are allowed: they are dropped (samples) or counted as
+/// inconclusive (windows).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct MetricSamples {
+    /// Canary values over the analysis window, e.g. one per step of a range query.
+    pub canary: Vec<f64>,
+    /// Baseline values over the same window, ideally a fresh baseline of the canary's size and traffic.
+    pub baseline: Vec<f64>,
+    /// The canary's value per evaluation window, oldest first (e.g. one per minute), for the thresholds.
+    pub windows: Vec<f64>,
+}
+
+impl MetricSamples {
+    /// Bundles the three series.
+    pub fn new(canary: Vec<f64>, baseline: Vec<f64>, windows: Vec<f64>) -> Self {
+        MetricSamples {
+            canary,
+            baseline,
+            windows,
+        }
+    }
+}
+
+/// Promotion policy.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Policy {
+    /// Score at or above which the band is Promote (default 0.92).
+    pub promote_at: f64,
+    /// Score at or above which the band is Review; below is Block (default 0.75).
+    pub review_at: f64,
+    /// Confidence of the comparison: 0.95 means α = 0.05 and a 95 % interval. Values outside [0.5, 0.999999]
+    /// are clamped to it; a non-finite value means 0.95.
+    pub confidence: f64,
+    /// Minimum canary traffic (in the caller's unit, e.g. requests per window); below it, or unknown, HOLD.
+    pub min_traffic: Option<f64>,
+}
+
+impl Default for Policy {
+    fn default() -> Self {
+        Policy {
+            promote_at: 0.92,
+            review_at: 0.75,
+            confidence: 0.95,
+            min_traffic: None,
+        }
+    }
+}
+
+impl Policy {
+    /// The band a score falls in.
+    pub fn band(&self, score: f64) -> Band {
+        if score >= self.promote_at {
+            Band::Promote
+        } else if score >= self.review_at {
+            Band::Review
+        } else {
+            Band::Block
+        }
+    }
+
+    /// The confidence actually used (clamped, see [`Policy::confidence`]).
+    pub fn effective_confidence(&self) -> f64 {
+        if self.confidence.is_finite() {
+            self.confidence.clamp(0.5, 0.999_999)
+        } else {
+            0.95
+        }
+    }
+
+    /// α = 1 − confidence.
+    pub fn alpha(&self) -> f64 {
+        1.0 - self.effective_confidence()
+    }
+}
+
+/// Kayenta's per-metric classification of the baseline comparison. High and Low are the direction of the
+/// shift (canary higher / lower than baseline), not a judgement: see [`Direction`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MetricResult {
+    /// No significant shift beyond the tolerance.
+    Pass,
+    /// The canary is significantly higher, beyond the tolerance.
+    High,
+    /// The canary is significantly lower, beyond the tolerance.
+    Low,
+    /// Too few samples in a group to compare.
+    NoData,
+}
+
+/// What a metric means for the verdict (see the module documentation, rule 4).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MetricOutcome {
+    /// Has data, within its bounds, not significantly worse than its baseline.
+    Pass,
+    /// Not enough data to judge: HOLD.
+    NoData,
+    /// Threshold failed while the baseline breaches too (degraded baseline): HOLD.
+    SharedBreach,
+    /// Threshold failed, baseline within the bound, but the canary's median is no worse than the baseline's:
+    /// HOLD.
+    Borderline,
+    /// Significantly worse than the baseline beyond tolerance, thresholds fine: counts against the score;
+    /// ROLLBACK when critical or when the score is below `review_at`.
+    Worse,
+    /// Threshold failed and the canary is to blame: ROLLBACK.
+    Breach,
+}
+
+impl MetricOutcome {
+    /// Lower-case name used in reasons.
+    pub fn label(self) -> &'static str {
+        match self {
+            MetricOutcome::Pass => "pass",
+            MetricOutcome::NoData => "no data",
+            MetricOutcome::SharedBreach => "shared breach",
+            MetricOutcome::Borderline => "borderline",
+            MetricOutcome::Worse => "worse than baseline",
+            MetricOutcome::Breach => "breach",
+        }
+    }
+}
+
+/// Everything the judge found about one metric, with the numbers it used.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MetricJudgement {
+    /// Metric name.
+    pub name: String,
+    /// Display unit.
+    pub unit: Unit,
+    /// Which way is worse.
+    pub direction: Direction,
+    /// Whether the metric is critical.
+    pub critical: bool,
+    /// Weight in the score, as configured.
+    pub weight: f64,
+    /// What the metric means for the verdict.
+    pub outcome: MetricOutcome,
+    /// Kayenta classification of the comparison.
+    pub result: MetricResult,
+    /// Upper bound, if any.
+    pub max: Option<f64>,
+    /// Lower bound, if any.
+    pub min: Option<f64>,
+    /// Windows given (conclusive or not).
+    pub windows: usize,
+    /// Windows whose value was NaN or infinite.
+    pub inconclusive_windows: usize,
+    /// Windows beyond a bound.
+    pub threshold_breaches: usize,
+    /// Breaches allowed.
+    pub failure_limit: usize,
+    /// `threshold_breaches > failure_limit`.
+    pub threshold_failed: bool,
+    /// The breaching window farthest beyond its bound, if any breached.
+    pub worst_window: Option<f64>,
+    /// The baseline's median is beyond a bound too (degraded baseline).
+    pub baseline_breaches: bool,
+    /// (canary, baseline) samples after NaN removal.
+    pub samples: (usize, usize),
+    /// (canary, baseline) non-finite samples removed.
+    pub dropped_nan: (usize, usize),
+    /// Samples needed per group.
+    pub min_samples: usize,
+    /// Canary median.
+    pub canary_median: Option<f64>,
+    /// Baseline median.
+    pub baseline_median: Option<f64>,
+    /// canary median / baseline median (None when the baseline median is 0).
+    pub ratio: Option<f64>,
+    /// Mann–Whitney U of the canary (pairs where canary > baseline, plus half the ties).
+    pub u: Option<f64>,
+    /// Standardised U (tie- and continuity-corrected); positive when the canary tends higher.
+    pub z: Option<f64>,
+    /// Two-sided p-value.
+    pub p_value: Option<f64>,
+    /// α used for significance.
+    pub alpha: f64,
+    /// Rank-biserial correlation in [−1, 1]; positive when the canary tends higher.
+    pub effect_size: Option<f64>,
+    /// Hodges–Lehmann estimate of the shift canary − baseline; computed only when `p_value < alpha`, the
+    /// only case in which the interval decides anything (otherwise the metric passes the comparison and the
+    /// medians, ratio and p-value explain it).
+    pub shift: Option<f64>,
+    /// Confidence interval of the shift at `1 − alpha`; computed only when `p_value < alpha`.
+    pub ci: Option<(f64, f64)>,
+    /// Half-width of the tolerance band: `max(tolerance · |baseline median|, min_effect)`.
+    pub allowed_shift: Option<f64>,
+    /// The finding in words, with its numbers.
+    pub reason: String,
+}
+
+impl MetricJudgement {
+    /// Whether the comparison shows the canary significantly worse than its baseline.
+    pub fn is_worse(&self) -> bool {
+        worse_result(self.direction, self.result)
+    }
+}
+
+fn worse_result(direction: Direction, result: MetricResult) -> bool {
+    matches!(
+        (direction, result),
+        (Direction::HigherIsWorse, MetricResult::High)
+            | (Direction::LowerIsWorse, MetricResult::Low)
+    )
+}
+
+/// The judge's decision.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum Verdict {
+    /// Promote the canary.
+    Proceed,
+    /// Wait: not enough evidence, a shared problem, or a human's call.
+    Hold,
+    /// Roll the canary back.
+    Rollback,
+}
+
+impl Verdict {
+    /// Process exit code for `flightdeck judge`: 0 proceed, 1 hold, 2 rollback.
+    pub fn exit_code(self) -> i32 {
+        match self {
+            Verdict::Proceed => 0,
+            Verdict::Hold => 1,
+            Verdict::Rollback => 2,
+        }
+    }
+
+    /// "PROCEED", "HOLD" or "ROLLBACK".
+    pub fn label(self) -> &'static str {
+        match self {
+            Verdict::Proceed => "PROCEED",
+            Verdict::Hold => "HOLD",
+            Verdict::Rollback => "ROLLBACK",
+        }
+    }
+}
+
+/// Policy band of the promotion confidence score.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Band {
+    /// `score ≥ promote_at`.
+    Promote,
+    /// `review_at ≤ score < promote_at`.
+    Review,
+    /// `score < review_at`.
+    Block,
+}
+
+impl Band {
+    /// "promote", "review" or "block".
+    pub fn label(self) -> &'static str {
+        match self {
+            Band::Promote => "promote",
+            Band::Review => "review",
+            Band::Block => "block",
+        }
+    }
+}
+
+/// The judge's answer for one canary.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Judgement {
+    /// PROCEED / HOLD / ROLLBACK.
+    pub verdict: Verdict,
+    /// Promotion confidence, 0–1.
+    pub score: f64,
+    /// The score's policy band.
+    pub band: Band,
+    /// Per-metric findings, in input order.
+    pub metrics: Vec<MetricJudgement>,
+    /// Why, most important first.
+    pub reasons: Vec<String>,
+    /// One line: verdict, score, band and the first reason.
+    pub summary: String,
+    /// The traffic the caller reported.
+    pub traffic: Option<f64>,
+    /// The policy used.
+    pub policy: Policy,
+}
+
+/// Result of a two-sided Mann–Whitney U (Wilcoxon rank-sum) test of sample `a` against sample `b`.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct MannWhitney {
+    /// Finite values in `a`.
+    pub n_a: usize,
+    /// Finite values in `b`.
+    pub n_b: usize,
+    /// U of `a`: pairs with a > b plus half the tied pairs (`R_a − n_a(n_a+1)/2`). U of `b` is
+    /// `n_a·n_b − u`.
+    pub u: f64,
+    /// `(u − n_a·n_b/2 ∓ 0.5) / σ` with the tie-corrected σ; 0 when every value is tied.
+    pub z: f64,
+    /// Two-sided p-value from the normal approximation, in [0, 1]; 1 when every value is tied.
+    pub p_value: f64,
+    /// Rank-biserial correlation `2u/(n_a·n_b) − 1`, in [−1, 1]: +1 when every a exceeds every b.
+    pub rank_biserial: f64,
+}
+
+impl MannWhitney {
+    /// The textbook statistic `min(U_a, U_b)`.
+    pub fn u_min(&self) -> f64 {
+        self.u.min(self.n_a as f64 * self.n_b as f64 - self.u)
+    }
+}
+
+/// Hodges–Lehmann estimate of the location shift `a − b` with its confidence interval.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Shift {
+    /// Median of all pairwise differences `a_i − b_j`.
+    pub estimate: f64,
+    /// Lower end of the interval (an order statistic of the pairwise differences).
+    pub lower: f64,
+    /// Upper end of the interval.
+    pub upper: f64,
+    /// Confidence level used (after clamping to [0.5, 0.999999]).
+    pub confidence: f64,
+}
+
+/// Finite values, with −0.0 folded into +0.0, sorted ascending; and how many were dropped.
+fn clean_sorted(values: &[f64]) -> (Vec<f64>, usize) {
+    let mut v = Vec::with_capacity(values.len());
+    v.extend(values.iter().filter(|x| x.is_finite()).map(|x| x + 0.0));
+    let dropped = values.len() - v.len();
+    // Every value is finite here, so `partial_cmp` is a total order (and twice as fast as `total_cmp`).
+    v.sort_unstable_by(|a, b| a.partial_cmp(b).unwrap_or(std::cmp::Ordering::Equal));
+    (v, dropped)
+}
+
+fn median_sorted(v: &[f64]) -> Option<f64> {
+    let n = v.len();
+    if n == 0 {
+        None
+    } else if n % 2 == 1 {
+        Some(v[n / 2])
+    } else {
+        Some(v[n / 2 - 1] / 2.0 + v[n / 2] / 2.0)
+    }
+}
+
+/// Two-sided Mann–Whitney U test of `a` against `b`. Non-finite values are ignored. Ties get average ranks
+/// and the variance is tie-corrected; the p-value is the normal approximation with continuity correction
+/// (R's `wilcox.test(a, b, exact = FALSE, correct = TRUE)`). `None` when either sample has no finite value.
+pub fn mann_whitney_u(a: &[f64], b: &[f64]) -> Option<MannWhitney> {
+    let (a, _) = clean_sorted(a);
+    let (b, _) = clean_sorted(b);
+    mann_whitney_sorted(&a, &b).map(|(mw, _)| mw)
+}
+
+/// U of `a` (pairs with a > b plus half the ties) and the tie term `Σ(t³ − t)` over the pooled sample, for
+/// finite ascending samples.
+///
+/// The common case, no tie anywhere, takes one branch-free merge count, `U = Σᵢ #{b < aᵢ}`, which also
+/// notices any tie between the groups (the first b not below aᵢ equals it). With ties it takes the
+/// rank-averaging merge.
+fn u_and_ties(a: &[f64], b: &[f64]) -> (f64, f64) {
+    let (na, nb) = (a.len(), b.len());
+    let at = |v: &[f64], k: usize| v.get(k).copied().unwrap_or(f64::INFINITY);
+    // One element per step: the next b when it is below the current a, else the a, scoring the b's
+    // consumed so far. The +∞ past each end makes it take exactly na + nb steps.
+    let (mut i, mut j, mut lt, mut cross_ties) = (0usize, 0usize, 0usize, 0usize);
+    for _ in 0..na + nb {
+        let (x, y) = (at(a, i), at(b, j));
+        let adv = usize::from(y < x);
+        lt += (1 - adv) * j;
+        cross_ties += usize::from(y == x);
+        j += adv;
+        i += 1 - adv;
+    }
+    let inner_ties = |v: &[f64]| v.windows(2).filter(|w| w[0] == w[1]).count();
+    if cross_ties == 0 && inner_ties(a) == 0 && inner_ties(b) == 0 {
+        return (lt as f64, 0.0);
+    }
+    // Ties: give each run of equal values its average rank.
+    let (mut i, mut j) = (0usize, 0usize);
+    let mut rank_sum_a = 0.0;
+    let mut tie_sum = 0.0;
+    let mut seen = 0usize; // values ranked so far
+    while i < na || j < nb {
+        let v = at(a, i).min(at(b, j));
+        let start_i = i;
+        while i < na && a[i] == v {
+            i += 1;
+        }
+        let start_j = j;
+        while j < nb && b[j] == v {
+            j += 1;
+        }
+        let (ca, t) = (i - start_i, (i - start_i) + (j - start_j));
+        // Ranks seen+1 ..= seen+t, average seen + (t+1)/2.
+        let avg = seen as f64 + (t as f64 + 1.0) / 2.0;
+        rank_sum_a += ca as f64 * avg;
+        let tf = t as f64;
+        tie_sum += tf * tf * tf - tf;
+        seen += t;
+    }
+    let naf = na as f64;
+    (rank_sum_a - naf * (naf + 1.0) / 2.0, tie_sum)
+}
+
+/// Mann–Whitney on finite, ascending samples; also returns σ_U (tie-corrected, 0 when all values tie).
+fn mann_whitney_sorted(a: &[f64], b: &[f64]) -> Option<(MannWhitney, f64)> {
+    let (na, nb) = (a.len(), b.len());
+    if na == 0 || nb == 0 {
+        return None;
+    }
+    let (u, tie_sum) = u_and_ties(a, b);
+    let (naf, nbf) = (na as f64, nb as f64);
+    let n = naf + nbf;
+    let mean = naf * nbf / 2.0;
+    let var = naf * nbf / 12.0 * ((n + 1.0) - tie_sum / (n * (n - 1.0)));
+    let sigma = if var > 0.0 && var.is_finite() {
+        var.sqrt()
+    } else {
+        0.0
+    };
+    let (z, p) = if sigma > 0.0 {
+        let d = u - mean;
+        let corrected = (d.abs() - 0.5).max(0.0).copysign(d);
+        let z = corrected / sigma;
+        (z, two_sided_p(z))
+    } else {
+        (0.0, 1.0)
+    };
+    let mw = MannWhitney {
+        n_a: na,
+        n_b: nb,
+        u,
+        z,
+        p_value: p,
+        rank_biserial: (2.0 * u / (naf * nbf) - 1.0).clamp(-1.0, 1.0),
+    };
+    Some((mw, sigma))
+}
+
+/// Two-sided normal p-value `2·(1 − Φ(|z|))`.
+fn two_sided_p(z: f64) -> f64 {
+    if z.is_nan() {
+        return 1.0;
+    }
+    erfc(z.abs() / std::f64::consts::SQRT_2).clamp(0.0, 1.0)
+}
+
+/// Complementary error function (Chebyshev fit, fractional error < 1.2e-7 everywhere; Numerical Recipes
+/// `erfcc`).
+fn erfc(x: f64) -> f64 {
+    let z = x.abs();
+    let t = 1.0 / (1.0 + 0.5 * z);
+    let poly = -z * z - 1.265_512_23
+        + t * (1.000_023_68
+            + t * (0.374_091_96
+                + t * (0.096_784_18
+                    + t * (-0.186_288_06
+                        + t * (0.278_868_07
+                            + t * (-1.135_203_98
+                                + t * (1.488_515_87 + t * (-0.822_152_23 + t * 0.170_872_77))))))));
+    let r = t * poly.exp();
+    if x >= 0.0 { r } else { 2.0 - r }
+}
+
+/// Inverse of the standard normal CDF (Acklam's rational approximation, relative error < 1.2e-9), for
+/// `0 < p < 1`.
+fn norm_quantile(p: f64) -> f64 {
+    const A: [f64; 6] = [
+        -3.969_683_028_665_376e1,
+        2.209_460_984_245_205e2,
+        -2.759_285_104_469_687e2,
+        1.383_577_518_672_69e2,
+        -3.066_479_806_614_716e1,
+        2.506_628_277_459_239,
+    ];
+    const B: [f64; 5] = [
+        -5.447_609_879_822_406e1,
+        1.615_858_368_580_409e2,
+        -1.556_989_798_598_866e2,
+        6.680_131_188_771_972e1,
+        -1.328_068_155_288_572e1,
+    ];
+    const C: [f64; 6] = [
+        -7.784_894_002_430_293e-3,
+        -3.223_964_580_411_365e-1,
+        -2.400_758_277_161_838,
+        -2.549_732_539_343_734,
+        4.374_664_141_464_968,
+        2.938_163_982_698_783,
+    ];
+    const D: [f64; 4] = [
+        7.784_695_709_041_462e-3,
+        3.224_671_290_700_398e-1,
+        2.445_134_137_142_996,
+        3.754_408_661_907_416,
+    ];
+    const P_LOW: f64 = 0.024_25;
+    let tail = |q: f64| {
+        (((((C[0] * q + C[1]) * q + C[2]) * q + C[3]) * q + C[4]) * q + C[5])
+            / ((((D[0] * q + D[1]) * q + D[2]) * q + D[3]) * q + 1.0)
+    };
+    if p < P_LOW {
+        tail((-2.0 * p.ln()).sqrt())
+    } else if p <= 1.0 - P_LOW {
+        let q = p - 0.5;
+        let r = q * q;
+        (((((A[0] * r + A[1]) * r + A[2]) * r + A[3]) * r + A[4]) * r + A[5]) * q
+            / (((((B[0] * r + B[1]) * r + B[2]) * r + B[3]) * r + B[4]) * r + 1.0)
+    } else {
+        -tail((-2.0 * (1.0 - p).ln()).sqrt())
+    }
+}
+
+/// Hodges–Lehmann estimate of the shift `a − b` (the median of the `n_a·n_b` pairwise differences) and its
+/// distribution-free confidence interval `[D(k), D(N+1−k)]`, where D are the sorted differences, `N = n_a·n_b`
+/// and `k = ⌊N/2 − z·σ_U⌋` (at least 1) with `z` the normal quantile at `1 − (1 − confidence)/2` and `σ_U` the
+/// tie-corrected standard deviation of U (Hollander & Wolfe's large-sample interval). The order statistics
+/// are found exactly without materialising the N differences. Non-finite values are ignored; `None` when a
+/// sample is empty or the differences overflow.
+pub fn hodges_lehmann(a: &[f64], b: &[f64], confidence: f64) -> Option<Shift> {
+    let (a, _) = clean_sorted(a);
+    let (b, _) = clean_sorted(b);
+    let (_, sigma) = mann_whitney_sorted(&a, &b)?;
+    let policy = Policy {
+        confidence,
+        ..Policy::default()
+    };
+    hodges_lehmann_sorted(
+        &a,
+        &b,
+        sigma,
+        policy.effective_confidence(),
+        &mut Workspace::default(),
+    )
+}
+
+/// The index k (1-based) of the lower end of the interval, from U's null distribution.
+fn ci_rank(n_a: usize, n_b: usize, sigma_u: f64, confidence: f64) -> usize {
+    let n = n_a as f64 * n_b as f64;
+    let z = norm_quantile(1.0 - (1.0 - confidence) / 2.0);
+    let k = (n / 2.0 - z * sigma_u).floor();
+    if k.is_finite() && k >= 1.0 {
+        (k as usize).min(n_a * n_b)
+    } else {
+        1
+    }
+}
+
+/// Reusable buffers for the Hodges–Lehmann selection (one per `judge` call).
+#[derive(Default)]
+struct Workspace {
+    /// The baseline with a −∞ sentinel in front and a +∞ sentinel behind.
+    yext: Vec<f64>,
+    /// Candidate differences left for the final selection.
+    cand: Vec<f64>,
+    /// Probes made so far for the current pair of samples (they narrow later brackets for free).
+    probes: Vec<Probe>,
+}
+
+fn hodges_lehmann_sorted(
+    a: &[f64],
+    b: &[f64],
+    sigma_u: f64,
+    confidence: f64,
+    ws: &mut Workspace,
+) -> Option<Shift> {
+    let (na, nb) = (a.len(), b.len());
+    let lo_diff = a.first()? - b.last()?;
+    let hi_diff = a.last()? - b.first()?;
+    if !lo_diff.is_finite() || !hi_diff.is_finite() {
+        return None;
+    }
+    let n = na * nb;
+    ws.yext.clear();
+    ws.yext.push(f64::NEG_INFINITY);
+    ws.yext.extend_from_slice(b);
+    ws.yext.push(f64::INFINITY);
+    ws.probes.clear();
+    let diffs = Diffs {
+        x: a,
+        yext: &ws.yext,
+        ny: nb,
+    };
+    let (cand, probes) = (&mut ws.cand, &mut ws.probes);
+    let k_mid = n.div_ceil(2);
+    let k = ci_rank(na, nb, sigma_u, confidence).min(k_mid);
+    let k_hi = n + 1 - k;
+    let whole = Bracket {
+        a: lo_diff,
+        fa_lt: 0,
+        b: hi_diff,
+        fb_le: n,
+    };
+    // Median: D((n+1)/2) for odd n; the mean of D(n/2) and D(n/2+1) for even n. First guess: the median
+    // of the differences between 16 evenly spaced order statistics of each sample; slope of the count of
+    // differences: about N/2 per interquartile range of the difference.
+    let iqr = |v: &[f64]| v[(v.len() * 3) / 4] - v[v.len() / 4];
+    let slope0 = 0.5 * n as f64 / (iqr(a).powi(2) + iqr(b).powi(2)).sqrt();
+    let guess = thinned_median_difference(a, b).map(|g| (g, slope0));
+    let mid = diffs.select(k_mid, whole, guess, cand, probes)?;
+    let m1 = mid.value;
+    let estimate = if n % 2 == 1 {
+        m1
+    } else {
+        let m2 = match mid.next {
+            Some(m2) => m2,
+            None => diffs.probe(m1).min_gt,
+        };
+        m1 / 2.0 + m2 / 2.0
+    };
+    // The ends of the interval: brackets from the median's, narrowed by every probe so far; first
+    // guesses from the median and the local slope.
+    let slope = mid.slope;
+    let offset = |k_end: usize| (k_end as f64 - k_mid as f64) / slope;
+    let mut br_lo = Bracket {
+        b: mid.bracket.b,
+        fb_le: mid.bracket.fb_le,
+        ..whole
+    };
+    let mut br_hi = Bracket {
+        a: mid.bracket.a,
+        fa_lt: mid.bracket.fa_lt,
+        ..whole
+    };
+    for pr in probes.iter() {
+        br_lo.narrow(k, pr);
+        br_hi.narrow(k_hi, pr);
+    }
+    let lower = diffs
+        .select(k, br_lo, Some((m1 + offset(k), slope)), cand, probes)?
+        .value;
+    let upper = diffs
+        .select(k_hi, br_hi, Some((m1 + offset(k_hi), slope)), cand, probes)?
+        .value;
+    if !(lower.is_finite() && upper.is_finite() && estimate.is_finite()) {
+        return None;
+    }
+    Some(Shift {
+        estimate,
+        lower,
+        upper,
+        confidence,
+    })
+}
+
+/// The median of the 256 differences between 16 evenly spaced order statistics of each sample: a cheap
+/// first guess for the Hodges–Lehmann estimate.
+fn thinned_median_difference(a: &[f64], b: &[f64]) -> Option<f64> {
+    const M: usize = 16;
+    if a.is_empty() || b.is_empty() {
+        return None;
+    }
+    let pick = |v: &[f64], t: usize| v.get((2 * t + 1) * v.len() / (2 * M)).copied();
+    let mut d = [0.0f64; M * M];
+    for t in 0..M {
+        for u in 0..M {
+            d[t * M + u] = pick(a, t)? - pick(b, u)?;
+        }
+    }
+    let (_, m, _) = d.select_nth_unstable_by(M * M / 2, f64::total_cmp);
+    Some(*m).filter(|m| m.is_finite())
+}
+
+/// The implicit `x.len() × ny` matrix of differences `x_i − y_j` over ascending `x` and `y`: rows ascend
+/// with i, and within a row the differences descend with j. `yext` is `y` between a −∞ and a +∞ sentinel, so
+/// a row's pointer always stops inside it.
+struct Diffs<'a> {
+    x: &'a [f64],
+    yext: &'a [f64],
+    ny: usize,
+}
+
+/// A closed range `[a, b]` of difference values known to hold the k-th smallest, with `a` and `b` themselves
+/// differences: `fa_lt` differences are `< a` and `fb_le` are `≤ b`.
+#[derive(Debug, Clone, Copy)]
+struct Bracket {
+    a: f64,
+    fa_lt: usize,
+    b: f64,
+    fb_le: usize,
+}
+
+/// Counts around a pivot value v.
+#[derive(Debug, Clone, Copy)]
+struct Probe {
+    /// Differences `≤ v`.
+    le: usize,
+    /// Largest difference `≤ v` (−∞ when none).
+    max_le: f64,
+    /// Smallest difference `> v` (+∞ when none).
+    min_gt: f64,
+}
+
+impl Bracket {
+    /// Tightens the bracket for the k-th smallest with a probe at any pivot.
+    fn narrow(&mut self, k: usize, pr: &Probe) {
+        if pr.le >= k {
+            if pr.le < self.fb_le {
+                self.b = pr.max_le;
+                self.fb_le = pr.le;
+            }
+        } else if pr.le > self.fa_lt {
+            self.a = pr.min_gt;
+            self.fa_lt = pr.le;
+        }
+    }
+}
+
+impl Diffs<'_> {
+    /// Counts around `v`: for each row, a pointer stops at the first difference `≤ v`; the pointers only
+    /// move forward. The rows are split in two halves walked by two independent branch-free chains in one
+    /// loop (the second starting where a binary search puts it), so the processor overlaps them.
+    fn probe(&self, v: f64) -> Probe {
+        let (x, y, ny) = (self.x, self.yext, self.ny);
+        let (x1, x2) = x.split_at(x.len() / 2);
+        let p2_start = x2.first().map_or(ny + 1, |&x0| {
+            1 + y
+                .get(1..)
+                .map_or(0, |ys| ys.partition_point(|&yj| x0 - yj > v))
+        });
+        let at = |s: &[f64], k: usize| s.get(k).copied().unwrap_or(f64::INFINITY);
+        let (mut i1, mut p1, mut i2, mut p2) = (0usize, 1usize, 0usize, p2_start);
+        let (mut le1, mut le2) = (0usize, 0usize);
+        let (mut max1, mut max2) = (f64::NEG_INFINITY, f64::NEG_INFINITY);
+        let (mut min1, mut min2) = (f64::INFINITY, f64::INFINITY);
+        while i1 < x1.len() || i2 < x2.len() {
+            if i1 < x1.len() {
+                let xi = at(x1, i1);
+                let d = xi - at(y, p1);
+                let adv = usize::from(d > v);
+                le1 += (1 - adv) * (ny + 1).saturating_sub(p1);
+                max1 = max1.max(if adv == 1 { f64::NEG_INFINITY } else { d });
+                let gt = xi - at(y, p1.saturating_sub(1));
+                min1 = min1.min(if adv == 1 { f64::INFINITY } else { gt });
+                p1 += adv;
+                i1 += 1 - adv;
+            }
+            if i2 < x2.len() {
+                let xi = at(x2, i2);
+                let d = xi - at(y, p2);
+                let adv = usize::from(d > v);
+                le2 += (1 - adv) * (ny + 1).saturating_sub(p2);
+                max2 = max2.max(if adv == 1 { f64::NEG_INFINITY } else { d });
+                let gt = xi - at(y, p2.saturating_sub(1));
+                min2 = min2.min(if adv == 1 { f64::INFINITY } else { gt });
+                p2 += adv;
+                i2 += 1 - adv;
+            }
+        }
+        Probe {
+            le: le1 + le2,
+            max_le: max1.max(max2),
+            min_gt: min1.min(min2),
+        }
+    }
+
+    /// The k-th smallest difference (1-based), given a bracket with `fa_lt < k ≤ fb_le` and optionally a
+    /// first guess `(value, slope)` (slope: differences per unit of value near the guess).
+    ///
+    /// Narrows the bracket with Newton/secant steps on the count of differences `≤ v`, each aiming a little
+    /// past the target (further each time a probe fails to cross it) so that both ends close in; regula
+    /// falsi (Illinois) takes over when a step leaves the bracket. The ends snap to actual differences, so
+    /// each probe shrinks the bracket. Then it selects among the few candidates left. Every probe is
+    /// appended to `probes`.
+    fn select(
+        &self,
+        k: usize,
+        mut br: Bracket,
+        guess: Option<(f64, f64)>,
+        cand: &mut Vec<f64>,
+        probes: &mut Vec<Probe>,
+    ) -> Option<Selected> {
+        if !(br.fa_lt < k && k <= br.fb_le) {
+            return None;
+        }
+        let limit = (self.x.len() + self.ny).max(32);
+        let margin = (limit / 3) as f64;
+        let target = k as f64 - 0.5;
+        let (mut wa, mut wb) = (br.fa_lt as f64 - target, br.fb_le as f64 - target);
+        let mut last = 0i8;
+        let (mut v, mut slope) = guess.unwrap_or((f64::NAN, f64::NAN));
+        let mut prev: Option<(f64, usize)> = None;
+        let (mut overshoot, mut last_side) = (margin, 0i8);
+        for _ in 0..200 {
+            if br.a >= br.b || br.fb_le - br.fa_lt <= limit {
+                break;
+            }
+            if !(v >= br.a && v < br.b) {
+                v = br.a + (br.b - br.a) * (-wa / (wb - wa));
+                if !(v >= br.a && v < br.b) {
+                    v = br.a / 2.0 + br.b / 2.0;
+                    if !(v >= br.a && v < br.b) {
+                        v = br.a;
+                    }
+                }
+            }
+            let pr = self.probe(v);
+            probes.push(pr);
+            let side: i8 = if pr.le >= k { 1 } else { -1 };
+            if side == 1 {
+                br.b = pr.max_le;
+                br.fb_le = pr.le;
+                wb = pr.le as f64 - target;
+                if last == 1 {
+                    wa /= 2.0;
+                }
+            } else {
+                br.a = pr.min_gt;
+                br.fa_lt = pr.le;
+                wa = pr.le as f64 - target;
+                if last == -1 {
+                    wb /= 2.0;
+                }
+            }
+            last = side;
+            if !(br.fa_lt < k && k <= br.fb_le) {
+                return None;
+            }
+            if let Some((pv, ple)) = prev
+                && ple != pr.le
+                && pv != v
+            {
+                slope = (pr.le as f64 - ple as f64) / (v - pv);
+            }
+            prev = Some((v, pr.le));
+            overshoot = if side == last_side {
+                overshoot * 2.0
+            } else {
+                margin
+            };
+            last_side = side;
+            let aim = k as f64 - f64::from(side) * overshoot;
+            v = if slope.is_finite() && slope > 0.0 {
+                v + (aim - pr.le as f64) / slope
+            } else {
+                f64::NAN
+            };
+        }
+        let local = (br.fb_le - br.fa_lt) as f64 / (br.b - br.a);
+        let slope = if local.is_finite() && local > 0.0 {
+            local
+        } else {
+            slope
+        };
+        if br.a >= br.b {
+            // Every candidate equals a.
+            let next = (k < br.fb_le).then_some(br.a);
+            return Some(Selected {
+                value: br.a,
+                next,
+                bracket: br,
+                slope,
+            });
+        }
+        // Collect the differences in [a, b]: per row, from the first d ≤ b to the first d < a.
+        cand.clear();
+        let (x, y) = (self.x, self.yext.get(1..=self.ny)?);
+        let (mut p, mut q) = (0usize, 0usize);
+        for &xi in x {
+            while p < y.len() && xi - y[p] > br.b {
+                p += 1;
+            }
+            q = q.max(p);
+            while q < y.len() && xi - y[q] >= br.a {
+                q += 1;
+            }
+            cand.extend(y[p..q].iter().map(|&yj| xi - yj));
+        }
+        if cand.len() != br.fb_le - br.fa_lt {
+            return None;
+        }
+        let idx = k - br.fa_lt - 1;
+        let (_, v, above) = cand.select_nth_unstable_by(idx, f64::total_cmp);
+        let value = *v;
+        let next = above.iter().copied().min_by(f64::total_cmp);
+        Some(Selected {
+            value,
+            next,
+            bracket: br,
+            slope,
+        })
+    }
+}
+
+/// What [`Diffs::select`] found.
+#[derive(Debug, Clone, Copy)]
+struct Selected {
+    /// The k-th smallest difference.
+    value: f64,
+    /// The (k+1)-th, when the final bracket holds it.
+    next: Option<f64>,
+    /// The final bracket.
+    bracket: Bracket,
+    /// Differences per unit of value near the k-th.
+    slope: f64,
+}
+
+/// The threshold part of a metric's evaluation.
+struct Threshold {
+    breaches: usize,
+    inconclusive: usize,
+    failed: bool,
+    worst: Option<f64>,
+    /// Which bound the breaches (mostly) crossed: true for max.
+    over_max: bool,
+}
+
+fn check_threshold(spec: &MetricSpec, windows: &[f64]) -> Threshold {
+    let (mut high, mut low, mut inconclusive) = (0usize, 0usize, 0usize);
+    let (mut worst_high, mut worst_low): (Option<f64>, Option<f64>) = (None, None);
+    for &w in windows {
+        if !w.is_finite() {
+            inconclusive += 1;
+            continue;
+        }
+        if spec.max.is_some_and(|m| w > m) {
+            high += 1;
+            worst_high = Some(worst_high.map_or(w, |c: f64| c.max(w)));
+        } else if spec.min.is_some_and(|m| w < m) {
+            low += 1;
+            worst_low = Some(worst_low.map_or(w, |c: f64| c.min(w)));
+        }
+    }
+    let breaches = high + low;
+    let over_max = (high >= low && high > 0) || spec.min.is_none();
+    Threshold {
+        breaches,
+        inconclusive,
+        failed: breaches > spec.failure_limit,
+        worst: if over_max { worst_high } else { worst_low },
+        over_max,
+    }
+}
+
+/// Judges one metric: thresholds over windows (Argo), comparison with the baseline (Kayenta), blame.
+pub fn judge_metric(
+    spec: &MetricSpec,
+    samples: &MetricSamples,
+    policy: &Policy,
+) -> MetricJudgement {
+    judge_metric_with(spec, samples, policy, &mut Workspace::default())
+}
+
+fn judge_metric_with(
+    spec: &MetricSpec,
+    samples: &MetricSamples,
+    policy: &Policy,
+    ws: &mut Workspace,
+) -> MetricJudgement {
+    let (canary, dropped_c) = clean_sorted(&samples.canary);
+    let (baseline, dropped_b) = clean_sorted(&samples.baseline);
+    let alpha = policy.alpha();
+    let confidence = policy.effective_confidence();
+    let min_samples = spec.min_samples.max(1);
+    let canary_median = median_sorted(&canary);
+    let baseline_median = median_sorted(&baseline);
+    let ratio = match (canary_median, baseline_median) {
+        (Some(c), Some(b)) if b != 0.0 => Some(c / b).filter(|r| r.is_finite()),
+        _ => None,
+    };
+
+    let has_bounds = spec.max.is_some() || spec.min.is_some();
+    let th = if has_bounds {
+        check_threshold(spec, &samples.windows)
+    } else {
+        Threshold {
+            breaches: 0,
+            inconclusive: samples.windows.iter().filter(|w| !w.is_finite()).count(),
+            failed: false,
+            worst: None,
+            over_max: true,
+        }
+    };
+    let conclusive = samples.windows.len() - th.inconclusive;
+    let baseline_breaches = baseline_median.is_some_and(|m| {
+        spec.max.is_some_and(|max| m > max) || spec.min.is_some_and(|min| m < min)
+    });
+
+    let enough = canary.len() >= min_samples && baseline.len() >= min_samples;
+    let mut m = MetricJudgement {
+        name: spec.name.clone(),
+        unit: spec.unit,
+        direction: spec.direction,
+        critical: spec.critical,
+        weight: spec.weight,
+        outcome: MetricOutcome::NoData,
+        result: MetricResult::NoData,
+        max: spec.max,
+        min: spec.min,
+        windows: samples.windows.len(),
+        inconclusive_windows: th.inconclusive,
+        threshold_breaches: th.breaches,
+        failure_limit: spec.failure_limit,
+        threshold_failed: th.failed,
+        worst_window: th.worst,
+        baseline_breaches,
+        samples: (canary.len(), baseline.len()),
+        dropped_nan: (dropped_c, dropped_b),
+        min_samples,
+        canary_median,
+        baseline_median,
+        ratio,
+        u: None,
+        z: None,
+        p_value: None,
+        alpha,
+        effect_size: None,
+        shift: None,
+        ci: None,
+        allowed_shift: None,
+        reason: String::new(),
+    };
+
+    if enough {
+        let allowed = baseline_median.map(|b| {
+            let rel = spec.tolerance * b.abs();
+            let floor = spec.min_effect;
+            let rel = if rel.is_finite() { rel.max(0.0) } else { 0.0 };
+            let floor = if floor.is_finite() {
+                floor.max(0.0)
+            } else {
+                0.0
+            };
+            rel.max(floor)
+        });
+        m.allowed_shift = allowed;
+        if let Some((mw, sigma)) = mann_whitney_sorted(&canary, &baseline) {
+            m.u = Some(mw.u);
+            m.z = Some(mw.z);
+            m.p_value = Some(mw.p_value);
+            m.effect_size = Some(mw.rank_biserial);
+            // The interval decides High/Low only when the test is significant; otherwise the metric
+            // passes whatever it says, so it is not computed (it is the costly part).
+            let hl = if mw.p_value < alpha {
+                hodges_lehmann_sorted(&canary, &baseline, sigma, confidence, ws)
+            } else {
+                None
+            };
+            m.shift = hl.map(|s| s.estimate);
+            m.ci = hl.map(|s| (s.lower, s.upper));
+            let allowed = allowed.unwrap_or(0.0);
+            m.result = match hl {
+                Some(s) if s.lower > allowed => MetricResult::High,
+                Some(s) if s.upper < -allowed => MetricResult::Low,
+                _ => MetricResult::Pass,
+            };
+        }
+    }
+
+    let worse = m.is_worse();
+    let canary_median_worse = match (canary_median, baseline_median) {
+        (Some(c), Some(b)) => match spec.direction {
+            Direction::HigherIsWorse => c > b,
+            Direction::LowerIsWorse => c < b,
+        },
+        _ => false,
+    };
+    m.outcome = if !enough {
+        MetricOutcome::NoData
+    } else if th.failed {
+        if worse || (!baseline_breaches && canary_median_worse) {
+            MetricOutcome::Breach
+        } else if baseline_breaches {
+            MetricOutcome::SharedBreach
+        } else {
+            MetricOutcome::Borderline
+        }
+    } else if worse {
+        MetricOutcome::Worse
+    } else if has_bounds && conclusive == 0 {
+        MetricOutcome::NoData
+    } else {
+        MetricOutcome::Pass
+    };
+    m.reason = metric_reason(spec, &m, &th);
+    m
+}
+
+/// The bound crossed, e.g. "> max 0.50 %".
+fn bound_text(spec: &MetricSpec, over_max: bool) -> String {
+    match (over_max, spec.max, spec.min) {
+        (true, Some(max), _) => format!("> max {}", spec.fmt(max)),
+        (_, _, Some(min)) => format!("< min {}", spec.fmt(min)),
+        (_, Some(max), None) => format!("> max {}", spec.fmt(max)),
+        (_, None, None) => String::new(),
+    }
+}
+
+/// The configured bounds, e.g. "max 0.50 %" or "min 99.00 % / max 100.00 %".
+fn bounds_text(spec: &MetricSpec) -> String {
+    match (spec.min, spec.max) {
+        (Some(min), Some(max)) => format!("min {} / max {}", spec.fmt(min), spec.fmt(max)),
+        (None, Some(max)) => format!("max {}", spec.fmt(max)),
+        (Some(min), None) => format!("min {}", spec.fmt(min)),
+        (None, None) => String::new(),
+    }
+}
+
+fn threshold_text(spec: &MetricSpec, m: &MetricJudgement, th: &Threshold) -> Option<String> {
+    if spec.max.is_none() && spec.min.is_none() {
+        return None;
+    }
+    let inconclusive = if m.inconclusive_windows > 0 {
+        format!(", {} inconclusive", m.inconclusive_windows)
+    } else {
+        String::new()
+    };
+    let conclusive = m.windows - m.inconclusive_windows;
+    Some(if conclusive == 0 {
+        format!(
+            "{}: no conclusive window to check {} ({} windows{inconclusive})",
+            spec.name,
+            bounds_text(spec),
+            m.windows
+        )
+    } else if th.breaches > 0 {
+        let worst = th.worst.map(|w| spec.fmt(w)).unwrap_or_default();
+        let verdict = if th.failed {
+            format!("failure limit {}", spec.failure_limit)
+        } else {
+            format!("within failure limit {}", spec.failure_limit)
+        };
+        format!(
+            "{} {worst} {} in {} of the last {} windows ({verdict}{inconclusive})",
+            spec.name,
+            bound_text(spec, th.over_max),
+            th.breaches,
+            m.windows
+        )
+    } else {
+        format!(
+            "{} within {} in all {} conclusive windows{}",
+            spec.name,
+            bounds_text(spec),
+            conclusive,
+            if m.inconclusive_windows > 0 {
+                format!(" ({} inconclusive)", m.inconclusive_windows)
+            } else {
+                String::new()
+            }
+        )
+    })
+}
+
+fn comparison_text(spec: &MetricSpec, m: &MetricJudgement) -> Option<String> {
+    let (c, b) = (m.canary_median?, m.baseline_median?);
+    let mut s = match m.ratio {
+        Some(r) => format!(
+            "canary {} = {} baseline {}",
+            spec.fmt(c),
+            fmt_ratio(r),
+            spec.fmt(b)
+        ),
+        None => format!("canary {} vs baseline {}", spec.fmt(c), spec.fmt(b)),
+    };
+    if let (Some(shift), Some((lo, hi)), Some(allowed)) = (m.shift, m.ci, m.allowed_shift) {
+        let beyond = matches!(m.result, MetricResult::High | MetricResult::Low);
+        s.push_str(&format!(
+            ", shift {} ({:.0} % CI {} to {}) {} tolerance ±{}",
+            spec.unit.format_signed(shift),
+            (1.0 - m.alpha) * 100.0,
+            spec.unit.format_signed(lo),
+            spec.unit.format_signed(hi),
+            if beyond { "beyond" } else { "within" },
+            spec.fmt(allowed)
+        ));
+    }
+    if let Some(p) = m.p_value {
+        s.push_str(&format!(", Mann-Whitney {}", format_p(p)));
+        if let Some(e) = m.effect_size {
+            s.push_str(&format!(
+                " (n {}/{}, effect {e:+.2})",
+                m.samples.0, m.samples.1
+            ));
+        }
+        if p >= m.alpha {
+            s.push_str(&format!(
+                ": no significant difference at α = {}",
+                sig3(m.alpha)
+            ));
+        }
+    }
+    Some(s)
+}
+
+fn metric_reason(spec: &MetricSpec, m: &MetricJudgement, th: &Threshold) -> String {
+    let threshold = threshold_text(spec, m, th);
+    let comparison = comparison_text(spec, m);
+    let join = |parts: &[Option<String>]| {
+        parts
+            .iter()
+            .flatten()
+            .cloned()
+            .collect::<Vec<_>>()
+            .join("; ")
+    };
+    match m.outcome {
+        MetricOutcome::NoData if m.samples.0 < m.min_samples || m.samples.1 < m.min_samples => {
+            let dropped = |d: usize| {
+                if d > 0 {
+                    format!(" ({d} NaN dropped)")
+                } else {
+                    String::new()
+                }
+            };
+            let mut s = format!(
+                "{}: no data: canary {} samples{}, baseline {}{}; need at least {} each",
+                spec.name,
+                m.samples.0,
+                dropped(m.dropped_nan.0),
+                m.samples.1,
+                dropped(m.dropped_nan.1),
+                m.min_samples
+            );
+            if let Some(t) = threshold.filter(|_| th.breaches > 0) {
+                s.push_str("; ");
+                s.push_str(&t);
+            }
+            s
+        }
+        MetricOutcome::NoData => join(&[threshold, comparison]),
+        MetricOutcome::SharedBreach => {
+            let base = m.baseline_median.map(|b| spec.fmt(b)).unwrap_or_default();
+            join(&[
+                threshold,
+                Some(format!(
+                    "baseline also breaches (median {base} {}): shared problem, not the canary's",
+                    bound_text(spec, th.over_max)
+                )),
+                comparison,
+            ])
+        }
+        MetricOutcome::Borderline => {
+            let (c, b) = (
+                m.canary_median.map(|v| spec.fmt(v)).unwrap_or_default(),
+                m.baseline_median.map(|v| spec.fmt(v)).unwrap_or_default(),
+            );
+            join(&[
+                threshold,
+                Some(format!(
+                    "but canary median {c} is no worse than baseline {b}, which is within the bound"
+                )),
+                comparison,
+            ])
+        }
+        MetricOutcome::Breach => {
+            let also = if m.baseline_breaches {
+                Some("baseline breaches too, but the canary is significantly worse".to_string())
+            } else {
+                None
+            };
+            join(&[threshold, also, comparison])
+        }
+        MetricOutcome::Worse => join(&[
+            Some(format!(
+                "{} significantly {} than baseline",
+                spec.name,
+                if m.result == MetricResult::High {
+                    "higher"
+                } else {
+                    "lower"
+                }
+            )),
+            comparison,
+            threshold,
+        ]),
+        MetricOutcome::Pass => {
+            let better = if matches!(m.result, MetricResult::High | MetricResult::Low) {
+                Some(format!("{} significantly better than baseline", spec.name))
+            } else {
+                None
+            };
+            match threshold {
+                Some(t) => join(&[Some(t), better, comparison]),
+                None => join(&[Some(format!("{} passes", spec.name)), better, comparison]),
+            }
+        }
+    }
+}
+
+/// Judges a canary over its metrics (each with its samples), with the policy and the canary's traffic (in
+/// the unit of `policy.min_traffic`). See the module documentation for the rules.
+pub fn judge(
+    metrics: &[(MetricSpec, MetricSamples)],
+    policy: &Policy,
+    traffic: Option<f64>,
+) -> Judgement {
+    let mut ws = Workspace::default();
+    let judged: Vec<MetricJudgement> = metrics
+        .iter()
+        .map(|(spec, samples)| judge_metric_with(spec, samples, policy, &mut ws))
+        .collect();
+    let traffic = traffic.filter(|t| !t.is_nan());
+
+    if judged.is_empty() {
+        let reasons = vec!["no metrics to judge".to_string()];
+        return finish(Verdict::Hold, 0.0, judged, reasons, traffic, policy);
+    }
+
+    // Score.
+    let weight = |m: &MetricJudgement| {
+        if m.weight.is_finite() && m.weight > 0.0 {
+            m.weight
+        } else {
+            0.0
+        }
+    };
+    let scored: Vec<&MetricJudgement> = judged
+        .iter()
+        .filter(|m| m.outcome != MetricOutcome::NoData)
+        .collect();
+    let no_data = judged.len() - scored.len();
+    let total: f64 = scored.iter().map(|m| weight(m)).sum();
+    let passing: Vec<&&MetricJudgement> = scored
+        .iter()
+        .filter(|m| m.outcome == MetricOutcome::Pass)
+        .collect();
+    let passed = passing.len();
+    let mut score = if scored.is_empty() {
+        0.0
+    } else if total > 0.0 {
+        passing.iter().map(|m| weight(m)).sum::<f64>() / total
+    } else {
+        passed as f64 / scored.len() as f64
+    };
+    let mut score_reasons = Vec::new();
+    if scored.is_empty() {
+        score_reasons.push(format!(
+            "score 0: none of the {} metrics has data",
+            judged.len()
+        ));
+    } else if no_data * 2 >= judged.len() {
+        score = 0.0;
+        score_reasons.push(format!(
+            "score 0: {no_data} of {} metrics have no data (half or more)",
+            judged.len()
+        ));
+    }
+    let critical_failing: Vec<&MetricJudgement> = judged
+        .iter()
+        .filter(|m| m.critical && m.outcome != MetricOutcome::Pass)
+        .collect();
+    if !critical_failing.is_empty() {
+        score = 0.0;
+        score_reasons.push(format!(
+            "score 0: critical {} not passing",
+            critical_failing
+                .iter()
+                .map(|m| format!("{} ({})", m.name, m.outcome.label()))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ));
+    }
+    // `+ 0.0` folds the −0.0 of an empty f64 sum into 0.0.
+    let score = score.clamp(0.0, 1.0) + 0.0;
+    let band = policy.band(score);
+    let score_text = format!(
+        "score {score:.2} ({passed} of {} metrics with data pass, weighted; band {}: promote ≥ {:.2}, review ≥ {:.2})",
+        scored.len(),
+        band.label(),
+        policy.promote_at,
+        policy.review_at
+    );
+
+    let any_worse = judged.iter().any(|m| m.outcome == MetricOutcome::Worse);
+    let mut rollback = Vec::new();
+    for m in &judged {
+        let blame = match m.outcome {
+            MetricOutcome::Breach => true,
+            MetricOutcome::Worse => m.critical || score < policy.review_at,
+            _ => false,
+        };
+        if blame {
+            let critical = if m.critical { "critical: " } else { "" };
+            rollback.push(format!("{critical}{}", m.reason));
+        }
+    }
+    if !rollback.is_empty() && any_worse && score < policy.review_at {
+        rollback.push(score_text.clone());
+    }
+
+    let mut hold = Vec::new();
+    match (policy.min_traffic, traffic) {
+        (Some(min), None) => hold.push(format!("traffic unknown; need at least {}", sig3(min))),
+        (Some(min), Some(t)) if t < min => hold.push(format!(
+            "not enough traffic: {} < min {}",
+            sig3(t),
+            sig3(min)
+        )),
+        _ => {}
+    }
+    let traffic_low = !hold.is_empty();
+    for m in &judged {
+        let holds = match m.outcome {
+            MetricOutcome::NoData | MetricOutcome::SharedBreach | MetricOutcome::Borderline => true,
+            MetricOutcome::Worse => !(m.critical || score < policy.review_at),
+            _ => false,
+        };
+        if holds {
+            hold.push(m.reason.clone());
+        }
+    }
+    hold.extend(score_reasons);
+    if score < policy.promote_at {
+        hold.push(score_text.clone());
+    }
+
+    let (verdict, reasons) = if traffic_low {
+        // Traffic first, then any rollback evidence as context: a coin toss decides nothing.
+        let mut r = hold;
+        r.extend(
+            rollback
+                .into_iter()
+                .map(|s| format!("would roll back: {s}")),
+        );
+        (Verdict::Hold, r)
+    } else if !rollback.is_empty() {
+        let mut r = rollback;
+        let listed = r.contains(&score_text);
+        r.extend(hold.into_iter().filter(|s| !(listed && *s == score_text)));
+        (Verdict::Rollback, r)
+    } else if !hold.is_empty() || score < policy.promote_at {
+        (Verdict::Hold, hold)
+    } else {
+        let mut r = vec![format!(
+            "all {} metrics have data and pass; score {score:.2} ≥ promote {:.2}",
+            judged.len(),
+            policy.promote_at
+        )];
+        if let (Some(min), Some(t)) = (policy.min_traffic, traffic) {
+            r.push(format!("traffic {} ≥ min {}", sig3(t), sig3(min)));
+        }
+        (Verdict::Proceed, r)
+    };
+    finish(verdict, score, judged, reasons, traffic, policy)
+}
+
+fn finish(
+    verdict: Verdict,
+    score: f64,
+    metrics: Vec<MetricJudgement>,
+    reasons: Vec<String>,
+    traffic: Option<f64>,
+    policy: &Policy,
+) -> Judgement {
+    let band = policy.band(score);
+    let first = reasons.first().cloned().unwrap_or_default();
+    let more = if reasons.len() > 1 {
+        format!(" (+{} more)", reasons.len() - 1)
+    } else {
+        String::new()
+    };
+    let summary = format!(
+        "{} · score {score:.2} ({}) · {first}{more}",
+        verdict.label(),
+        band.label()
+    );
+    Judgement {
+        verdict,
+        score,
+        band,
+        metrics,
+        reasons,
+        summary,
+        traffic,
+        policy: *policy,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// xorshift64*: a deterministic generator for test data.
+    struct Rng(u64);
+
+    impl Rng {
+        fn new(seed: u64) -> Self {
+            Rng(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1)
+        }
+        fn next_u64(&mut self) -> u64 {
+            self.0 ^= self.0 >> 12;
+            self.0 ^= self.0 << 25;
+            self.0 ^= self.0 >> 27;
+            self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
+        }
+        /// Uniform in [0, 1).
+        fn unit(&mut self) -> f64 {
+            (self.next_u64() >> 11) as f64 / (1u64 << 53) as f64
+        }
+        fn draw(&mut self, n: usize, f: impl Fn(f64) -> f64) -> Vec<f64> {
+            (0..n).map(|_| f(self.unit())).collect()
+        }
+    }
+
+    fn close(a: f64, b: f64, tol: f64) -> bool {
+        (a - b).abs() <= tol
+    }
+
+    /// U by counting pairs, half a point per tie.
+    fn brute_u(a: &[f64], b: &[f64]) -> f64 {
+        let mut u = 0.0;
+        for &x in a {
+            for &y in b {
+                if x > y {
+                    u += 1.0;
+                } else if x == y {
+                    u += 0.5;
+                }
+            }
+        }
+        u
+    }
+
+    fn one(spec: MetricSpec, samples: MetricSamples) -> Judgement {
+        judge(&[(spec, samples)], &Policy::default(), None)
+    }
+
+    /// Error rates around 0.16 % (baseline) and `canary_level` (canary), 60 samples each.
+    fn error_rate_case(seed: u64, canary_level: f64) -> MetricSamples {
+        let mut rng = Rng::new(seed);
+        let baseline = rng.draw(60, |u| 0.0012 + 0.0008 * u);
+        let canary = rng.draw(60, |u| canary_level * (0.9 + 0.2 * u));
+        let windows = canary[56..].to_vec();
+        MetricSamples::new(canary, baseline, windows)
+    }
+
+    // ---------------------------------------------------------------- Mann–Whitney
+
+    #[test]
+    fn mann_whitney_textbook_example() {
+        // Classic example: U = min(17, 3) = 3.
+        let a = [19.0, 22.0, 16.0, 29.0, 24.0];
+        let b = [20.0, 11.0, 17.0, 12.0];
+        let mw = mann_whitney_u(&a, &b).expect("non-empty samples");
+        assert_eq!(mw.u, 17.0);
+        assert_eq!(mw.u_min(), 3.0);
+        assert_eq!((mw.n_a, mw.n_b), (5, 4));
+        // σ = sqrt(5·4·10/12); z = (17 − 10 − 0.5)/σ = 1.5922; R: wilcox.test(exact=FALSE) p = 0.1113.
+        assert!(close(mw.z, 1.592_168, 1e-5), "z = {}", mw.z);
+        assert!(close(mw.p_value, 0.111_37, 1e-4), "p = {}", mw.p_value);
+        assert!(close(mw.rank_biserial, 0.7, 1e-12));
+    }
+
+    #[test]
+    fn mann_whitney_ties_use_average_ranks_and_tie_correction() {
+        let a = [1.0, 2.0, 2.0, 3.0];
+        let b = [2.0, 3.0, 3.0, 4.0];
+        let mw = mann_whitney_u(&a, &b).expect("non-empty samples");
+        assert_eq!(mw.u, brute_u(&a, &b));
+        assert_eq!(mw.u, 3.0);
+        // Ties: two runs of 3 → Σ(t³−t) = 48; var = 16/12·(9 − 48/56); z = −4.5/σ.
+        let sigma = (16.0_f64 / 12.0 * (9.0 - 48.0 / 56.0)).sqrt();
+        assert!(close(mw.z, -4.5 / sigma, 1e-12), "z = {}", mw.z);
+        assert!(close(mw.p_value, 0.172_05, 1e-4), "p = {}", mw.p_value);
+    }
+
+    #[test]
+    fn mann_whitney_all_tied_is_no_evidence() {
+        let mw = mann_whitney_u(&[5.0; 12], &[5.0; 7]).expect("non-empty samples");
+        assert_eq!(mw.u, 42.0);
+        assert_eq!(mw.z, 0.0);
+        assert_eq!(mw.p_value, 1.0);
+        assert_eq!(mw.rank_biserial, 0.0);
+    }
+
+    #[test]
+    fn mann_whitney_complete_separation_is_significant() {
+        let a: Vec<f64> = (0..20).map(|i| 100.0 + i as f64).collect();
+        let b: Vec<f64> = (0..20).map(|i| i as f64).collect();
+        let mw = mann_whitney_u(&a, &b).expect("non-empty samples");
+        assert_eq!(mw.u, 400.0);
+        assert_eq!(mw.rank_biserial, 1.0);
+        assert!(mw.p_value < 1e-6, "p = {}", mw.p_value);
+        // Two groups each of one distinct value still separate (no Kayenta noise hack needed).
+        let mw = mann_whitney_u(&[3.0; 10], &[1.0; 10]).expect("non-empty samples");
+        assert!(mw.p_value < 1e-4, "p = {}", mw.p_value);
+    }
+
+    #[test]
+    fn mann_whitney_ignores_non_finite_and_needs_data() {
+        assert!(mann_whitney_u(&[], &[1.0]).is_none());
+        assert!(mann_whitney_u(&[f64::NAN, f64::INFINITY], &[1.0]).is_none());
+        let mw = mann_whitney_u(&[1.0, f64::NAN, 3.0], &[2.0, f64::NEG_INFINITY])
+            .expect("finite values left");
+        assert_eq!((mw.n_a, mw.n_b), (2, 1));
+        assert_eq!(mw.u, 1.0);
+    }
+
+    #[test]
+    fn normal_helpers_match_known_values() {
+        assert!(close(norm_quantile(0.975), 1.959_963_985, 1e-8));
+        assert!(close(norm_quantile(0.5), 0.0, 1e-12));
+        assert!(close(norm_quantile(0.001), -3.090_232_306, 1e-7));
+        assert!(close(two_sided_p(1.959_963_985), 0.05, 1e-6));
+        assert!(close(two_sided_p(0.0), 1.0, 1e-6));
+        assert!(close(two_sided_p(-3.290_526_731), 0.001, 1e-6));
+    }
+
+    // ---------------------------------------------------------------- Hodges–Lehmann
+
+    fn brute_hl(a: &[f64], b: &[f64], confidence: f64) -> (f64, f64, f64) {
+        let mut d: Vec<f64> = a
+            .iter()
+            .flat_map(|x| b.iter().map(move |y| x - y))
+            .collect();
+        d.sort_by(f64::total_cmp);
+        let n = d.len();
+        let est = if n % 2 == 1 {
+            d[n / 2]
+        } else {
+            d[n / 2 - 1] / 2.0 + d[n / 2] / 2.0
+        };
+        let (sa, _) = clean_sorted(a);
+        let (sb, _) = clean_sorted(b);
+        let (_, sigma) = mann_whitney_sorted(&sa, &sb).expect("non-empty samples");
+        let k = ci_rank(a.len(), b.len(), sigma, confidence).min(n.div_ceil(2));
+        (est, d[k - 1], d[n - k])
+    }
+
+    #[test]
+    fn hodges_lehmann_known_shift() {
+        let b: Vec<f64> = (0..30).map(|i| i as f64).collect();
+        let a: Vec<f64> = b.iter().map(|x| x + 10.0).collect();
+        let s = hodges_lehmann(&a, &b, 0.95).expect("non-empty samples");
+        assert_eq!(s.estimate, 10.0);
+        assert!(s.lower < 10.0 && s.upper > 10.0);
+        assert!(
+            close(s.lower - 10.0, 10.0 - s.upper, 1e-12),
+            "symmetric: {s:?}"
+        );
+        let (e, lo, hi) = brute_hl(&a, &b, 0.95);
+        assert_eq!((s.estimate, s.lower, s.upper), (e, lo, hi));
+    }
+
+    #[test]
+    fn hodges_lehmann_large_samples_match_brute_force() {
+        let mut rng = Rng::new(7);
+        let a = rng.draw(360, |u| 200.0 + 40.0 * u * u);
+        let b = rng.draw(300, |u| 195.0 + 50.0 * u);
+        let s = hodges_lehmann(&a, &b, 0.95).expect("non-empty samples");
+        let (e, lo, hi) = brute_hl(&a, &b, 0.95);
+        assert_eq!((s.estimate, s.lower, s.upper), (e, lo, hi));
+        // Heavy ties: error rates that are mostly exactly 0.
+        let a = rng.draw(360, |u| if u < 0.7 { 0.0 } else { 0.01 });
+        let b = rng.draw(360, |u| if u < 0.8 { 0.0 } else { 0.01 });
+        let s = hodges_lehmann(&a, &b, 0.95).expect("non-empty samples");
+        let (e, lo, hi) = brute_hl(&a, &b, 0.95);
+        assert_eq!((s.estimate, s.lower, s.upper), (e, lo, hi));
+    }
+
+    #[test]
+    fn hodges_lehmann_large_awkward_samples_match_brute_force() {
+        let mut rng = Rng::new(21);
+        let cases: Vec<(Vec<f64>, Vec<f64>)> = vec![
+            // Skewed (exponential) with a scale change.
+            (
+                rng.draw(400, |u| -300.0 * (1.0 - u).ln()),
+                rng.draw(350, |u| -100.0 * (1.0 - u).ln()),
+            ),
+            // Bimodal canary against a unimodal baseline.
+            (
+                rng.draw(360, |u| if u < 0.3 { 900.0 + u } else { 100.0 * u }),
+                rng.draw(360, |u| 50.0 + 10.0 * u),
+            ),
+            // Complete separation.
+            (rng.draw(300, |u| 1e6 + u), rng.draw(300, |u| u)),
+            // Lopsided sizes and coarse ties.
+            (
+                rng.draw(2, |u| (u * 4.0).floor()),
+                rng.draw(500, |u| (u * 4.0).floor()),
+            ),
+            (
+                rng.draw(500, |u| (u * 8.0).floor() / 8.0),
+                rng.draw(3, |u| u),
+            ),
+            // Tiny values (error rates), mostly equal.
+            (
+                rng.draw(360, |u| {
+                    if u < 0.5 {
+                        0.0
+                    } else {
+                        0.0001 * (u * 3.0).floor()
+                    }
+                }),
+                rng.draw(360, |u| {
+                    if u < 0.6 {
+                        0.0
+                    } else {
+                        0.0001 * (u * 3.0).floor()
+                    }
+                }),
+            ),
+        ];
+        for (i, (a, b)) in cases.iter().enumerate() {
+            for conf in [0.9, 0.95, 0.999] {
+                let s = hodges_lehmann(a, b, conf).expect("non-empty samples");
+                let (e, lo, hi) = brute_hl(a, b, conf);
+                assert_eq!(
+                    (s.estimate, s.lower, s.upper),
+                    (e, lo, hi),
+                    "case {i}, {conf}"
+                );
+            }
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(24))]
+        /// Larger samples, where the bracket search (not just the final selection) does the work.
+        #[test]
+        fn prop_hodges_lehmann_large_matches_brute_force(
+            seed in any::<u64>(),
+            na in 60usize..300,
+            nb in 60usize..300,
+            shift in -50.0f64..50.0,
+            skew in any::<bool>(),
+        ) {
+            let mut rng = Rng::new(seed);
+            let f = |u: f64| if skew { -20.0 * (1.0 - u).ln() } else { 40.0 * u };
+            let a: Vec<f64> = rng.draw(na, f).iter().map(|v| v + shift).collect();
+            let b = rng.draw(nb, f);
+            let s = hodges_lehmann(&a, &b, 0.95).expect("non-empty");
+            let (e, lo, hi) = brute_hl(&a, &b, 0.95);
+            prop_assert_eq!((s.estimate, s.lower, s.upper), (e, lo, hi));
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn prop_mann_whitney_symmetric_and_bounded(
+            a in proptest::collection::vec(0u8..20, 1..40),
+            b in proptest::collection::vec(0u8..20, 1..40),
+        ) {
+            let a: Vec<f64> = a.into_iter().map(f64::from).collect();
+            let b: Vec<f64> = b.into_iter().map(f64::from).collect();
+            let ab = mann_whitney_u(&a, &b).expect("non-empty");
+            let ba = mann_whitney_u(&b, &a).expect("non-empty");
+            prop_assert_eq!(ab.u, brute_u(&a, &b));
+            prop_assert_eq!(ab.u + ba.u, (a.len() * b.len()) as f64);
+            prop_assert!((ab.p_value - ba.p_value).abs() < 1e-12);
+            prop_assert!((ab.z + ba.z).abs() < 1e-12);
+            prop_assert!((ab.rank_biserial + ba.rank_biserial).abs() < 1e-12);
+            prop_assert!((0.0..=1.0).contains(&ab.p_value));
+            prop_assert!((-1.0..=1.0).contains(&ab.rank_biserial));
+        }
+
+        #[test]
+        fn prop_hodges_lehmann_matches_brute_force(
+            a in proptest::collection::vec(-50i16..50, 1..60),
+            b in proptest::collection::vec(-50i16..50, 1..60),
+            conf in prop_oneof![Just(0.8), Just(0.95), Just(0.99)],
+        ) {
+            let a: Vec<f64> = a.into_iter().map(|v| f64::from(v) / 4.0).collect();
+            let b: Vec<f64> = b.into_iter().map(|v| f64::from(v) / 4.0).collect();
+            let s = hodges_lehmann(&a, &b, conf).expect("non-empty");
+            let (e, lo, hi) = brute_hl(&a, &b, conf);
+            prop_assert_eq!((s.estimate, s.lower, s.upper), (e, lo, hi));
+            prop_assert!(s.lower <= s.estimate && s.estimate <= s.upper);
+        }
+    }
+
+    // ---------------------------------------------------------------- verdicts
+
+    proptest! {
+        /// Two samples from one distribution never roll back. The noise (9 % of the level) stays inside the
+        /// 10 % tolerance, so no shift can be practically significant; bounds are either absent, clear of
+        /// the distribution, or crossed by both groups (degraded baseline → HOLD).
+        #[test]
+        fn prop_identical_distributions_never_roll_back(
+            seed in any::<u64>(),
+            n in 10usize..200,
+            level in prop_oneof![Just(0.002), Just(0.3), Just(250.0), Just(0.995)],
+            lower_is_worse in any::<bool>(),
+            bound in 0u8..3,
+        ) {
+            let mut rng = Rng::new(seed);
+            let canary = rng.draw(n, |u| level * (1.0 + 0.09 * u));
+            let baseline = rng.draw(n, |u| level * (1.0 + 0.09 * u));
+            let windows = rng.draw(5, |u| level * (1.0 + 0.09 * u));
+            let spec = match (lower_is_worse, bound) {
+                (false, 0) | (true, 0) => MetricSpec::new("metric_ms"),
+                (false, 1) => MetricSpec::max("metric_ms", level * 2.0),
+                (false, _) => MetricSpec::max("metric_ms", level * 0.5),
+                (true, 1) => MetricSpec::min("metric_ms", level * 0.5),
+                (true, _) => MetricSpec::min("metric_ms", level * 2.0),
+            }
+            .direction(if lower_is_worse { Direction::LowerIsWorse } else { Direction::HigherIsWorse });
+            let j = one(spec, MetricSamples::new(canary, baseline, windows));
+            prop_assert_ne!(j.verdict, Verdict::Rollback, "{}", j.summary);
+            if bound == 2 {
+                prop_assert_eq!(j.verdict, Verdict::Hold, "{}", j.summary);
+                prop_assert!(j.reasons.iter().any(|r| r.contains("baseline also breaches")), "{:?}", j.reasons);
+            } else {
+                prop_assert_eq!(j.verdict, Verdict::Proceed, "{}", j.summary);
+            }
+        }
+
+        /// The same samples on both sides: p = 1, no shift, PROCEED.
+        #[test]
+        fn prop_same_samples_proceed(seed in any::<u64>(), n in 10usize..200) {
+            let mut rng = Rng::new(seed);
+            let values = rng.draw(n, |u| 0.001 + 0.01 * u * u);
+            let spec = MetricSpec::max("error_rate", 0.05);
+            let j = one(spec, MetricSamples::new(values.clone(), values.clone(), values[..4].to_vec()));
+            prop_assert_eq!(j.verdict, Verdict::Proceed, "{}", j.summary);
+            prop_assert_eq!(j.metrics[0].p_value, Some(1.0));
+            prop_assert_eq!(j.metrics[0].shift, None);
+            prop_assert!(j.metrics[0].reason.contains("p = 1.00 (n"), "{}", j.metrics[0].reason);
+            prop_assert!(
+                j.metrics[0].reason.contains("no significant difference at α = 0.0500"),
+                "{}",
+                j.metrics[0].reason
+            );
+        }
+
+        /// canary = 3 × baseline + offset, above max: always ROLLBACK.
+        #[test]
+        fn prop_large_shift_rolls_back(
+            seed in any::<u64>(),
+            n in 10usize..200,
+            latency in any::<bool>(),
+        ) {
+            let mut rng = Rng::new(seed);
+            let (spec, base, spread, offset) = if latency {
+                (MetricSpec::max("p99_ms", 400.0), 150.0, 100.0, 200.0)
+            } else {
+                (MetricSpec::max("error_rate", 0.005), 0.001, 0.002, 0.01)
+            };
+            let baseline = rng.draw(n, |u| base + spread * u);
+            let canary: Vec<f64> = rng.draw(n, |u| base + spread * u).iter().map(|b| 3.0 * b + offset).collect();
+            let windows = canary[canary.len() - 4..].to_vec();
+            let j = one(spec.failure_limit(1), MetricSamples::new(canary, baseline, windows));
+            prop_assert_eq!(j.verdict, Verdict::Rollback, "{}", j.summary);
+            prop_assert_eq!(j.metrics[0].outcome, MetricOutcome::Breach);
+            prop_assert_eq!(j.metrics[0].result, MetricResult::High);
+            prop_assert_eq!(j.score, 0.0);
+        }
+    }
+
+    /// With noise far wider than the tolerance, significance by chance is possible; requiring the whole
+    /// interval beyond the tolerance keeps false rollbacks well under α.
+    #[test]
+    fn heavy_noise_false_rollbacks_stay_rare() {
+        let mut rollbacks = 0;
+        for seed in 0..300u64 {
+            let mut rng = Rng::new(seed);
+            let n = 20 + (seed as usize % 7) * 30;
+            let draw = |rng: &mut Rng| rng.draw(n, |u| 200.0 * -(1.0 - u).ln());
+            let (canary, baseline) = (draw(&mut rng), draw(&mut rng));
+            let j = one(
+                MetricSpec::new("latency_ms"),
+                MetricSamples::new(canary, baseline, vec![]),
+            );
+            if j.verdict == Verdict::Rollback {
+                rollbacks += 1;
+            }
+        }
+        assert!(
+            rollbacks <= 15,
+            "{rollbacks} false rollbacks out of 300 (α = 5 %)"
+        );
+    }
+
+    #[test]
+    fn nan_only_canary_holds_with_no_data() {
+        let spec = MetricSpec::max("error_rate", 0.005);
+        let samples = MetricSamples::new(vec![f64::NAN; 30], vec![0.001; 30], vec![f64::NAN; 4]);
+        let j = one(spec, samples);
+        assert_eq!(j.verdict, Verdict::Hold);
+        assert_eq!(j.score, 0.0);
+        let m = &j.metrics[0];
+        assert_eq!(m.outcome, MetricOutcome::NoData);
+        assert_eq!(m.result, MetricResult::NoData);
+        assert_eq!(m.samples, (0, 30));
+        assert_eq!(m.dropped_nan, (30, 0));
+        assert_eq!(m.inconclusive_windows, 4);
+        assert_eq!(m.threshold_breaches, 0);
+        assert!(j.reasons[0].contains("no data"), "{:?}", j.reasons);
+        assert!(j.reasons[0].contains("30 NaN dropped"), "{:?}", j.reasons);
+        assert!(j.summary.starts_with("HOLD"), "{}", j.summary);
+    }
+
+    #[test]
+    fn empty_metrics_hold() {
+        let j = judge(&[], &Policy::default(), Some(1000.0));
+        assert_eq!(j.verdict, Verdict::Hold);
+        assert_eq!(j.score, 0.0);
+        assert_eq!(j.band, Band::Block);
+        assert_eq!(j.reasons, vec!["no metrics to judge".to_string()]);
+    }
+
+    #[test]
+    fn too_few_samples_hold_even_when_windows_breach() {
+        let spec = MetricSpec::max("error_rate", 0.005);
+        let samples = MetricSamples::new(vec![0.05; 5], vec![0.001; 5], vec![0.05; 4]);
+        let j = one(spec, samples);
+        assert_eq!(j.verdict, Verdict::Hold);
+        assert_eq!(j.metrics[0].outcome, MetricOutcome::NoData);
+        assert!(
+            j.reasons[0].contains("need at least 10 each"),
+            "{:?}",
+            j.reasons
+        );
+        assert!(
+            j.reasons[0].contains("4 of the last 4 windows"),
+            "{:?}",
+            j.reasons
+        );
+    }
+
+    #[test]
+    fn degraded_baseline_holds_not_rollback() {
+        // A shared incident: both groups at ~2.5 % errors against a 0.5 % max.
+        let mut rng = Rng::new(11);
+        let baseline = rng.draw(60, |u| 0.024 + 0.002 * u);
+        let canary = rng.draw(60, |u| 0.024 + 0.002 * u);
+        let windows = canary[..4].to_vec();
+        let j = one(
+            MetricSpec::max("error_rate", 0.005),
+            MetricSamples::new(canary, baseline, windows),
+        );
+        assert_eq!(j.verdict, Verdict::Hold, "{}", j.summary);
+        let m = &j.metrics[0];
+        assert!(m.threshold_failed && m.baseline_breaches);
+        assert_eq!(m.outcome, MetricOutcome::SharedBreach);
+        assert!(
+            j.reasons[0].contains("baseline also breaches (median 2."),
+            "{:?}",
+            j.reasons
+        );
+        assert!(j.reasons[0].contains("> max 0.50 %"), "{:?}", j.reasons);
+    }
+
+    #[test]
+    fn degraded_baseline_with_a_much_worse_canary_rolls_back() {
+        let mut rng = Rng::new(12);
+        let baseline = rng.draw(60, |u| 0.010 + 0.002 * u);
+        let canary = rng.draw(60, |u| 0.060 + 0.010 * u);
+        let windows = canary[..4].to_vec();
+        let j = one(
+            MetricSpec::max("error_rate", 0.005),
+            MetricSamples::new(canary, baseline, windows),
+        );
+        assert_eq!(j.verdict, Verdict::Rollback, "{}", j.summary);
+        assert_eq!(j.metrics[0].outcome, MetricOutcome::Breach);
+        assert!(
+            j.reasons[0].contains("baseline breaches too"),
+            "{:?}",
+            j.reasons
+        );
+    }
+
+    #[test]
+    fn failure_limit_is_strictly_greater() {
+        let mut rng = Rng::new(3);
+        let baseline = rng.draw(40, |u| 0.001 + 0.001 * u);
+        let canary = rng.draw(40, |u| 0.0015 + 0.001 * u);
+        // Two breaching windows out of five.
+        let windows = vec![0.002, 0.009, 0.001, 0.008, 0.002];
+        let samples = MetricSamples::new(canary, baseline, windows);
+        let within = one(
+            MetricSpec::max("error_rate", 0.005).failure_limit(2),
+            samples.clone(),
+        );
+        let m = &within.metrics[0];
+        assert_eq!((m.threshold_breaches, m.windows), (2, 5));
+        assert!(!m.threshold_failed);
+        assert_eq!(within.verdict, Verdict::Proceed, "{}", within.summary);
+        assert!(m.reason.contains("within failure limit 2"), "{}", m.reason);
+
+        let over = one(
+            MetricSpec::max("error_rate", 0.005).failure_limit(1),
+            samples,
+        );
+        let m = &over.metrics[0];
+        assert!(m.threshold_failed);
+        // The score line stays among the reasons of a ROLLBACK.
+        assert!(
+            over.reasons
+                .iter()
+                .any(|r| r.starts_with("score 0.00 (0 of 1 metrics")),
+            "{:?}",
+            over.reasons
+        );
+        assert_eq!(m.worst_window, Some(0.009));
+        assert_eq!(over.verdict, Verdict::Rollback, "{}", over.summary);
+        assert!(
+            m.reason.starts_with(
+                "error_rate 0.90 % > max 0.50 % in 2 of the last 5 windows (failure limit 1)"
+            ),
+            "{}",
+            m.reason
+        );
+    }
+
+    #[test]
+    fn inconclusive_windows_are_not_breaches() {
+        let mut rng = Rng::new(4);
+        let baseline = rng.draw(40, |u| 0.001 + 0.001 * u);
+        let canary = rng.draw(40, |u| 0.001 + 0.001 * u);
+        let windows = vec![f64::NAN, 0.001, f64::INFINITY, 0.002];
+        let j = one(
+            MetricSpec::max("error_rate", 0.005),
+            MetricSamples::new(canary.clone(), baseline.clone(), windows),
+        );
+        let m = &j.metrics[0];
+        assert_eq!((m.threshold_breaches, m.inconclusive_windows), (0, 2));
+        assert_eq!(j.verdict, Verdict::Proceed, "{}", j.summary);
+        assert!(
+            m.reason
+                .contains("in all 2 conclusive windows (2 inconclusive)"),
+            "{}",
+            m.reason
+        );
+
+        // Only inconclusive windows: the threshold cannot be checked → no data → HOLD.
+        let j = one(
+            MetricSpec::max("error_rate", 0.005),
+            MetricSamples::new(canary, baseline, vec![f64::NAN; 3]),
+        );
+        assert_eq!(j.metrics[0].outcome, MetricOutcome::NoData);
+        assert_eq!(j.verdict, Verdict::Hold);
+        assert!(
+            j.reasons[0].contains("no conclusive window to check max 0.50 %"),
+            "{:?}",
+            j.reasons
+        );
+    }
+
+    #[test]
+    fn min_bound_lower_is_worse() {
+        let mut rng = Rng::new(5);
+        let baseline = rng.draw(60, |u| 0.998 + 0.002 * u);
+        let bad = rng.draw(60, |u| 0.94 + 0.02 * u);
+        let spec = MetricSpec::min("success_rate", 0.99).tolerance(0.002);
+        assert_eq!(spec.direction, Direction::LowerIsWorse);
+        let j = one(
+            spec.clone(),
+            MetricSamples::new(bad.clone(), baseline.clone(), bad[..4].to_vec()),
+        );
+        assert_eq!(j.verdict, Verdict::Rollback, "{}", j.summary);
+        let m = &j.metrics[0];
+        assert_eq!(m.result, MetricResult::Low);
+        assert!(m.is_worse());
+        assert!(
+            m.reason
+                .contains("< min 99.00 % in 4 of the last 4 windows"),
+            "{}",
+            m.reason
+        );
+
+        let good = rng.draw(60, |u| 0.998 + 0.002 * u);
+        let j = one(
+            spec,
+            MetricSamples::new(good.clone(), baseline, good[..4].to_vec()),
+        );
+        assert_eq!(j.verdict, Verdict::Proceed, "{}", j.summary);
+    }
+
+    #[test]
+    fn borderline_threshold_failure_holds() {
+        // Baseline just inside max, canary's windows just over it, canary median no worse: a human's call.
+        let baseline: Vec<f64> = (0..40).map(|i| 0.0046 + 0.0001 * (i % 5) as f64).collect();
+        let canary: Vec<f64> = (0..40).map(|i| 0.0045 + 0.0001 * (i % 5) as f64).collect();
+        let windows = vec![0.0051, 0.0052, 0.0049];
+        let j = one(
+            MetricSpec::max("error_rate", 0.005),
+            MetricSamples::new(canary, baseline, windows),
+        );
+        assert_eq!(j.metrics[0].outcome, MetricOutcome::Borderline);
+        assert_eq!(j.verdict, Verdict::Hold, "{}", j.summary);
+        assert!(
+            j.reasons[0].contains("no worse than baseline 0.48 %"),
+            "{:?}",
+            j.reasons
+        );
+    }
+
+    #[test]
+    fn better_than_baseline_passes() {
+        let mut rng = Rng::new(6);
+        let baseline = rng.draw(60, |u| 300.0 + 20.0 * u);
+        let canary = rng.draw(60, |u| 200.0 + 20.0 * u);
+        let j = one(
+            MetricSpec::max("latency_ms", 500.0),
+            MetricSamples::new(canary.clone(), baseline, canary[..4].to_vec()),
+        );
+        let m = &j.metrics[0];
+        assert_eq!(m.result, MetricResult::Low);
+        assert!(!m.is_worse());
+        assert_eq!(m.outcome, MetricOutcome::Pass);
+        assert_eq!(j.verdict, Verdict::Proceed, "{}", j.summary);
+        assert!(m.reason.contains("significantly better"), "{}", m.reason);
+    }
+
+    #[test]
+    fn zero_baseline_uses_the_absolute_floor() {
+        // Baseline error rate exactly 0; canary 0.02 %: significant, but below the 0.1 pp floor.
+        let baseline = vec![0.0; 60];
+        let canary: Vec<f64> = (0..60).map(|i| 0.0002 + 0.00001 * (i % 3) as f64).collect();
+        let j = one(
+            MetricSpec::max("error_rate", 0.005),
+            MetricSamples::new(canary.clone(), baseline.clone(), canary[..4].to_vec()),
+        );
+        let m = &j.metrics[0];
+        assert_eq!(m.ratio, None);
+        assert_eq!(m.allowed_shift, Some(0.001));
+        assert!(m.p_value.is_some_and(|p| p < 0.001));
+        assert_eq!(m.result, MetricResult::Pass);
+        assert_eq!(j.verdict, Verdict::Proceed, "{}", j.summary);
+        assert!(
+            m.reason.contains("canary 0.02 % vs baseline 0.00 %"),
+            "{}",
+            m.reason
+        );
+
+        // Beyond the floor it is High, and with one metric the score falls to 0: ROLLBACK.
+        let canary: Vec<f64> = (0..60).map(|i| 0.003 + 0.0001 * (i % 3) as f64).collect();
+        let j = one(
+            MetricSpec::max("error_rate", 0.005),
+            MetricSamples::new(canary.clone(), baseline, canary[..4].to_vec()),
+        );
+        assert_eq!(j.metrics[0].outcome, MetricOutcome::Worse);
+        assert_eq!(j.verdict, Verdict::Rollback, "{}", j.summary);
+    }
+
+    fn latency(seed: u64, level: f64) -> MetricSamples {
+        let mut rng = Rng::new(seed);
+        let baseline = rng.draw(60, |u| 200.0 + 10.0 * u);
+        let canary = rng.draw(60, |u| level + 10.0 * u);
+        let windows = canary[..4].to_vec();
+        MetricSamples::new(canary, baseline, windows)
+    }
+
+    #[test]
+    fn bands_have_inclusive_lower_edges() {
+        let p = Policy::default();
+        assert_eq!(p.band(1.0), Band::Promote);
+        assert_eq!(p.band(0.92), Band::Promote);
+        assert_eq!(p.band(0.919_999), Band::Review);
+        assert_eq!(p.band(0.75), Band::Review);
+        assert_eq!(p.band(0.749_999), Band::Block);
+        assert_eq!(p.band(0.0), Band::Block);
+        let custom = Policy {
+            promote_at: 0.8,
+            review_at: 0.5,
+            ..Policy::default()
+        };
+        assert_eq!(custom.band(0.8), Band::Promote);
+        assert_eq!(custom.band(0.5), Band::Review);
+    }
+
+    #[test]
+    fn score_review_band_holds_and_block_band_rolls_back() {
+        let spec = |i: usize| MetricSpec::max(format!("m{i}_latency_ms"), 1000.0);
+        // 4 metrics, one significantly worse: score 0.75 → review → HOLD.
+        let mut metrics: Vec<(MetricSpec, MetricSamples)> = (0..3)
+            .map(|i| (spec(i), latency(i as u64, 200.0)))
+            .collect();
+        metrics.push((spec(3), latency(3, 300.0)));
+        let j = judge(&metrics, &Policy::default(), None);
+        assert_eq!(j.metrics[3].outcome, MetricOutcome::Worse);
+        assert_eq!(j.score, 0.75);
+        assert_eq!(j.band, Band::Review);
+        assert_eq!(j.verdict, Verdict::Hold, "{}", j.summary);
+        assert!(
+            j.reasons.iter().any(|r| r.contains("score 0.75 (3 of 4")),
+            "{:?}",
+            j.reasons
+        );
+
+        // Weight the worse metric less: 3 / 3.25 = 0.923 → promote band, but a worse metric still holds.
+        metrics[3].0.weight = 0.25;
+        let j = judge(&metrics, &Policy::default(), None);
+        assert!(close(j.score, 3.0 / 3.25, 1e-12));
+        assert_eq!(j.band, Band::Promote);
+        assert_eq!(j.verdict, Verdict::Hold, "{}", j.summary);
+
+        // 3 metrics, one worse: 0.67 → block → ROLLBACK.
+        metrics.remove(0);
+        metrics[2].0.weight = 1.0;
+        let j = judge(&metrics, &Policy::default(), None);
+        assert!(close(j.score, 2.0 / 3.0, 1e-12));
+        assert_eq!(j.band, Band::Block);
+        assert_eq!(j.verdict, Verdict::Rollback, "{}", j.summary);
+    }
+
+    #[test]
+    fn critical_metric_failing_zeroes_the_score() {
+        let spec = |i: usize| MetricSpec::max(format!("m{i}_latency_ms"), 1000.0);
+        let mut metrics: Vec<(MetricSpec, MetricSamples)> = (0..9)
+            .map(|i| (spec(i), latency(i as u64, 200.0)))
+            .collect();
+        metrics.push((spec(9).critical(), latency(9, 300.0)));
+        let j = judge(&metrics, &Policy::default(), None);
+        assert_eq!(j.score, 0.0);
+        assert_eq!(j.verdict, Verdict::Rollback, "{}", j.summary);
+        assert!(j.reasons[0].starts_with("critical: "), "{:?}", j.reasons);
+        assert!(
+            j.reasons
+                .iter()
+                .any(|r| r.contains("score 0: critical m9_latency_ms (worse"))
+        );
+
+        // A critical metric without data also zeroes the score, but only holds.
+        metrics[9].1 = MetricSamples::new(vec![], vec![200.0; 30], vec![]);
+        let j = judge(&metrics, &Policy::default(), None);
+        assert_eq!(j.score, 0.0);
+        assert_eq!(j.verdict, Verdict::Hold, "{}", j.summary);
+    }
+
+    #[test]
+    fn half_no_data_zeroes_the_score() {
+        let spec = |i: usize| MetricSpec::max(format!("m{i}_latency_ms"), 1000.0);
+        let metrics = vec![
+            (spec(0), latency(0, 200.0)),
+            (spec(1), MetricSamples::new(vec![], vec![], vec![])),
+        ];
+        let j = judge(&metrics, &Policy::default(), None);
+        assert_eq!(j.score, 0.0);
+        assert_eq!(j.verdict, Verdict::Hold);
+    }
+
+    #[test]
+    fn traffic_gates_the_verdict() {
+        let policy = Policy {
+            min_traffic: Some(50.0),
+            ..Policy::default()
+        };
+        let healthy = vec![(MetricSpec::max("p99_ms", 500.0), latency(1, 200.0))];
+        let j = judge(&healthy, &policy, Some(12.0));
+        assert_eq!(j.verdict, Verdict::Hold);
+        assert_eq!(j.reasons[0], "not enough traffic: 12.0 < min 50.0");
+        let j = judge(&healthy, &policy, None);
+        assert_eq!(j.verdict, Verdict::Hold);
+        assert!(j.reasons[0].starts_with("traffic unknown"));
+        let j = judge(&healthy, &policy, Some(f64::NAN));
+        assert_eq!(j.verdict, Verdict::Hold);
+        let j = judge(&healthy, &policy, Some(80.0));
+        assert_eq!(j.verdict, Verdict::Proceed, "{}", j.summary);
+        assert!(j.reasons.iter().any(|r| r == "traffic 80.0 ≥ min 50.0"));
+
+        // A clear regression on a trickle of traffic is still HOLD, with the evidence listed.
+        let bad = vec![(
+            MetricSpec::max("error_rate", 0.005).failure_limit(1),
+            error_rate_case(2, 0.026),
+        )];
+        let j = judge(&bad, &policy, Some(12.0));
+        assert_eq!(j.verdict, Verdict::Hold);
+        assert!(
+            j.reasons
+                .iter()
+                .any(|r| r.starts_with("would roll back: error_rate"))
+        );
+    }
+
+    #[test]
+    fn reason_carries_the_numbers() {
+        let mut samples = error_rate_case(1, 0.026);
+        samples.windows = vec![0.004, 0.026, 0.028, 0.025];
+        let j = one(
+            MetricSpec::max("error_rate", 0.005).failure_limit(1),
+            samples,
+        );
+        assert_eq!(j.verdict, Verdict::Rollback);
+        let m = &j.metrics[0];
+        let r = &j.reasons[0];
+        assert_eq!(r, &m.reason);
+        assert!(
+            r.starts_with(
+                "error_rate 2.80 % > max 0.50 % in 3 of the last 4 windows (failure limit 1); canary "
+            ),
+            "{r}"
+        );
+        let ratio = m.ratio.expect("baseline median is not 0");
+        let base = m.baseline_median.expect("baseline has data");
+        let (lo, hi) = m.ci.expect("enough samples");
+        let canary = m.canary_median.expect("canary has data");
+        for needle in [
+            format!(
+                "canary {:.2} % = {ratio:.1}× baseline {:.2} %",
+                canary * 100.0,
+                base * 100.0
+            ),
+            format!("shift +{:.2} %", m.shift.expect("enough samples") * 100.0),
+            format!("(95 % CI +{:.2} % to +{:.2} %)", lo * 100.0, hi * 100.0),
+            "beyond tolerance ±0.10 %".to_string(),
+            "Mann-Whitney p < 0.001".to_string(),
+            "(n 60/60, effect +1.00)".to_string(),
+        ] {
+            assert!(r.contains(&needle), "missing {needle:?} in {r}");
+        }
+        assert!(
+            j.summary
+                .starts_with("ROLLBACK · score 0.00 (block) · error_rate 2.80 %"),
+            "{}",
+            j.summary
+        );
+    }
+
+    #[test]
+    fn proceed_reason_and_codes() {
+        let j = one(MetricSpec::max("p99_ms", 500.0), latency(2, 200.0));
+        assert_eq!(j.verdict, Verdict::Proceed);
+        assert_eq!(j.score, 1.0);
+        assert_eq!(j.band, Band::Promote);
+        assert_eq!(
+            j.reasons[0],
+            "all 1 metrics have data and pass; score 1.00 ≥ promote 0.92"
+        );
+        assert!(
+            j.metrics[0]
+                .reason
+                .starts_with("p99_ms within max 500 ms in all 4 conclusive windows; canary 20")
+        );
+        assert_eq!(
+            [Verdict::Proceed, Verdict::Hold, Verdict::Rollback].map(Verdict::exit_code),
+            [0, 1, 2]
+        );
+        assert_eq!(
+            [Verdict::Proceed, Verdict::Hold, Verdict::Rollback].map(Verdict::label),
+            ["PROCEED", "HOLD", "ROLLBACK"]
+        );
+        let json = serde_json::to_value(&j).expect("serializable");
+        assert_eq!(json["verdict"], "PROCEED");
+        assert_eq!(json["band"], "promote");
+    }
+
+    #[test]
+    fn formatting_follows_unit_heuristics() {
+        assert_eq!(Unit::guess("error_rate"), Unit::Percent);
+        assert_eq!(Unit::guess("cache_hit_ratio"), Unit::Percent);
+        assert_eq!(Unit::guess("CPU_percent"), Unit::Percent);
+        assert_eq!(Unit::guess("p99_ms"), Unit::Millis);
+        assert_eq!(Unit::guess("latency"), Unit::Millis);
+        assert_eq!(Unit::guess("p95"), Unit::Millis);
+        assert_eq!(Unit::guess("throughput"), Unit::Plain);
+        assert_eq!(Unit::Percent.format(0.026), "2.60 %");
+        assert_eq!(Unit::Millis.format(212.4), "212 ms");
+        assert_eq!(Unit::Millis.format(8.54), "8.5 ms");
+        assert_eq!(Unit::Plain.format(1234.5), "1234");
+        assert_eq!(Unit::Plain.format(12.345), "12.3");
+        assert_eq!(Unit::Plain.format(0.012345), "0.0123");
+        assert_eq!(Unit::Plain.format(0.0), "0");
+        assert_eq!(Unit::Plain.format(2.5e7), "2.50e7");
+        assert_eq!(Unit::Percent.format_signed(0.0084), "+0.84 %");
+        assert_eq!(Unit::Millis.format_signed(-12.0), "-12.0 ms");
+        assert_eq!(format_p(0.0004), "p < 0.001");
+        assert_eq!(format_p(0.004), "p = 0.004");
+        assert_eq!(format_p(0.031), "p = 0.03");
+        assert_eq!(fmt_ratio(16.6), "16.6×");
+        assert_eq!(fmt_ratio(250.0), "250×");
+    }
+
+    #[test]
+    fn policy_confidence_is_clamped() {
+        let p = Policy {
+            confidence: f64::NAN,
+            ..Policy::default()
+        };
+        assert!(close(p.alpha(), 0.05, 1e-12));
+        let p = Policy {
+            confidence: 1.5,
+            ..Policy::default()
+        };
+        assert!(p.alpha() > 0.0);
+        let hl = hodges_lehmann(&[1.0, 2.0, 3.0], &[1.0, 2.0], 7.0).expect("non-empty");
+        assert!(hl.confidence < 1.0);
+    }
+}

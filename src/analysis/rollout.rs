@@ -1,0 +1,54 @@
+//! The glue between a service as read from Prometheus and the canary judge.
+
+use super::canary::{Direction, Judgement, MetricSamples, MetricSpec, Policy, judge};
+use crate::config::PolicyConfig;
+use crate::domain::ServiceRollout;
+
+/// The judge's policy from the config (and the service's traffic floor).
+pub fn policy(cfg: &PolicyConfig, min_traffic: Option<f64>) -> Policy {
+    Policy {
+        promote_at: cfg.promote_at,
+        review_at: cfg.review_at,
+        confidence: cfg.confidence,
+        min_traffic,
+    }
+}
+
+/// Judge one service from its readings. Metrics with a query error count as having no data.
+pub fn judge_service(r: &ServiceRollout, cfg: &PolicyConfig) -> Judgement {
+    let metrics: Vec<(MetricSpec, MetricSamples)> = r
+        .metrics
+        .iter()
+        .map(|m| {
+            let mut spec = MetricSpec::new(m.name.clone())
+                .direction(if m.lower_is_worse {
+                    Direction::LowerIsWorse
+                } else {
+                    Direction::HigherIsWorse
+                })
+                .weight(m.weight)
+                .failure_limit(m.failure_limit)
+                .tolerance(m.tolerance);
+            spec.max = m.max;
+            spec.min = m.min;
+            if m.critical {
+                spec = spec.critical();
+            }
+            let tail = |v: &[f64], n: Option<usize>| -> Vec<f64> {
+                let n = n.unwrap_or(v.len()).min(v.len());
+                v[v.len() - n..].to_vec()
+            };
+            let samples = if m.error.is_some() {
+                MetricSamples::default()
+            } else {
+                MetricSamples::new(
+                    tail(&m.canary_samples, m.in_slice.map(|(c, _)| c)),
+                    tail(&m.baseline_samples, m.in_slice.map(|(_, b)| b)),
+                    m.windows.clone(),
+                )
+            };
+            (spec, samples)
+        })
+        .collect();
+    judge(&metrics, &policy(cfg, r.min_traffic), r.traffic)
+}

@@ -1,0 +1,380 @@
+//! Rollouts end to end: the judge's verdict from the demo world's Prometheus, approving a held
+//! deployment from the Rollouts tab (with an override against the verdict), rolling back through a
+//! workflow dispatch or a local command, the autopilot, and read-only.
+
+mod common;
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use flightdeck::analysis::canary::Verdict as JudgeVerdict;
+use flightdeck::app::keymap::Keymap;
+use flightdeck::app::{Effect, Mode, Msg, State, Tab, update};
+use flightdeck::config::Config;
+use flightdeck::domain::{SourceData, SourceId};
+use flightdeck::ops::audit::AuditLog;
+use flightdeck::ops::exec::Executor;
+use flightdeck::sim::{SimOptions, SimWorld};
+use flightdeck::sources::github::GitHub;
+use flightdeck::sources::http::Http;
+use flightdeck::sources::prometheus::Prometheus;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::mpsc;
+
+struct Rig {
+    world: SimWorld,
+    config: Config,
+    state: State,
+    exec: Executor,
+    rx: mpsc::UnboundedReceiver<Msg>,
+    audit: std::path::PathBuf,
+    dir: tempfile::TempDir,
+}
+
+async fn poll_prometheus(config: &Config) -> SourceData {
+    let http = Http::new(Duration::from_secs(10)).unwrap();
+    let mut p =
+        Prometheus::new(http, config.prometheus.as_ref().unwrap(), &config.services).unwrap();
+    p.poll().await.expect("poll Prometheus")
+}
+
+async fn rig(at: f64, read_only: bool, autopilot: bool) -> Rig {
+    let world = flightdeck::sim::start(SimOptions {
+        speed: 0.0,
+        start_at_secs: at,
+        ..SimOptions::default()
+    })
+    .await
+    .unwrap();
+    let config = Config::parse(&world.config_toml(), "demo").unwrap();
+    let gh_cfg = config.github.clone().unwrap();
+    let http = Http::new(Duration::from_secs(10)).unwrap();
+    let mut poller = GitHub::new(http.clone(), &gh_cfg, None);
+    let github = poller.poll().await.expect("poll GitHub");
+    let prometheus = poll_prometheus(&config).await;
+    let dir = tempfile::tempdir().unwrap();
+    let audit = dir.path().join("state/audit.jsonl");
+    let (tx, rx) = mpsc::unbounded_channel();
+    let exec = Executor {
+        github: Some(Arc::new(GitHub::new(http, &gh_cfg, None))),
+        audit: Arc::new(AuditLog::new(audit.clone())),
+        who: "tester".into(),
+        read_only,
+        tx,
+    };
+    let mut state = State::new(Keymap::default(), vec![], common::NOW);
+    state.size = (160, 40);
+    state.read_only = read_only;
+    state.services = config.services.clone();
+    state.policy = config.policy;
+    for id in SourceId::ALL {
+        state.sources[id as usize].configured = true;
+    }
+    let mut rig = Rig {
+        world,
+        config,
+        state,
+        exec,
+        rx,
+        audit,
+        dir,
+    };
+    rig.feed(Msg::Loaded {
+        source: SourceId::GitHub,
+        result: Ok(github),
+        fetched_at: common::NOW,
+    });
+    rig.state.autopilot = autopilot;
+    rig.feed(Msg::Loaded {
+        source: SourceId::Prometheus,
+        result: Ok(prometheus),
+        fetched_at: common::NOW,
+    });
+    rig
+}
+
+impl Rig {
+    /// Apply a message and hand its effects to the executor.
+    fn feed(&mut self, msg: Msg) -> Vec<Effect> {
+        let fx = update(&mut self.state, msg);
+        for e in &fx {
+            self.exec.spawn(e);
+        }
+        fx
+    }
+
+    fn key(&mut self, code: KeyCode) -> Vec<Effect> {
+        self.feed(Msg::Key(KeyEvent::new(code, KeyModifiers::NONE)))
+    }
+
+    fn chars(&mut self, text: &str) {
+        for c in text.chars() {
+            self.key(KeyCode::Char(c));
+        }
+    }
+
+    /// Apply messages from the executor until `done` says so.
+    async fn until(&mut self, done: impl Fn(&Msg) -> bool) {
+        loop {
+            let msg = tokio::time::timeout(Duration::from_secs(10), self.rx.recv())
+                .await
+                .expect("an answer within 10 s")
+                .expect("channel open");
+            let stop = done(&msg);
+            self.feed(msg);
+            if stop {
+                return;
+            }
+        }
+    }
+
+    fn select_service(&mut self, name: &str) {
+        self.feed(common::key('3'));
+        self.feed(common::key('g'));
+        while self.state.rollouts.selected().unwrap().name != name {
+            self.feed(common::key('j'));
+        }
+    }
+
+    fn posts(&self) -> Vec<flightdeck::sim::RecordedRequest> {
+        self.world
+            .github_mutations()
+            .into_iter()
+            .filter(|r| r.method == "POST")
+            .collect()
+    }
+}
+
+fn done_op(m: &Msg) -> bool {
+    matches!(m, Msg::OpFinished { .. })
+}
+
+fn prepared(m: &Msg) -> bool {
+    matches!(m, Msg::RollbackPrepared { .. })
+}
+
+#[tokio::test]
+async fn the_judge_sees_the_regression_of_the_demo() {
+    let healthy = rig(45.0, false, false).await;
+    assert_eq!(
+        healthy.state.judgement("checkout").unwrap().verdict,
+        JudgeVerdict::Proceed,
+        "{:?}",
+        healthy.state.judgement("checkout")
+    );
+    let broken = rig(100.0, false, false).await;
+    let j = broken.state.judgement("checkout").unwrap();
+    assert_eq!(j.verdict, JudgeVerdict::Rollback);
+    assert!(
+        j.reasons.iter().any(|r| r.contains("error_rate")),
+        "{:?}",
+        j.reasons
+    );
+}
+
+#[tokio::test]
+async fn rollback_dispatches_the_workflow_with_the_right_inputs() {
+    let mut r = rig(100.0, false, false).await;
+    r.select_service("checkout");
+    let fx = r.feed(common::key('R'));
+    assert!(
+        matches!(fx.as_slice(), [Effect::PrepareRollback { .. }]),
+        "{fx:?}"
+    );
+    r.until(prepared).await;
+    let Mode::Confirm(c) = &r.state.mode else {
+        panic!("R opens a confirmation: {:?}", r.state.mode)
+    };
+    assert_eq!(
+        c.require.as_ref().map(|(w, _)| w.as_str()),
+        Some("checkout"),
+        "production: type the service name"
+    );
+    // Yes does nothing until the name is typed.
+    r.key(KeyCode::Tab);
+    assert!(r.key(KeyCode::Enter).is_empty());
+    assert!(r.posts().is_empty());
+    r.chars("checkout");
+    r.key(KeyCode::Enter); // back to Yes
+    let fx = r.key(KeyCode::Enter);
+    assert!(matches!(fx.as_slice(), [Effect::Execute { .. }]), "{fx:?}");
+    r.until(done_op).await;
+    let posts = r.posts();
+    assert_eq!(posts.len(), 1, "{posts:?}");
+    assert_eq!(
+        posts[0].path,
+        "/repos/acme/checkout/actions/workflows/rollback.yml/dispatches"
+    );
+    let body: serde_json::Value = serde_json::from_str(&posts[0].body).unwrap();
+    assert_eq!(body["ref"], "main");
+    assert_eq!(body["inputs"]["service"], "checkout");
+    assert_eq!(body["inputs"]["environment"], "production");
+    let to = body["inputs"]["to"].as_str().unwrap();
+    assert!(
+        to.len() >= 7 && to.chars().all(|c| c.is_ascii_hexdigit()),
+        "{to}"
+    );
+    // The canary is gone from Prometheus afterwards: weight 0.
+    let SourceData::Prometheus(after) = poll_prometheus(&r.config).await else {
+        unreachable!()
+    };
+    let checkout = after.iter().find(|s| s.name == "checkout").unwrap();
+    assert_eq!(checkout.weight, Some(0.0));
+    let (entries, _) = AuditLog::new(r.audit.clone()).read_all().unwrap();
+    assert_eq!(entries.len(), 2);
+    assert_eq!(entries[0].action, "rollback");
+    assert_eq!(entries[0].target["service"], "checkout");
+    assert!(
+        entries[0]
+            .comment
+            .as_deref()
+            .unwrap_or("")
+            .contains("ROLLBACK")
+            || entries[0]
+                .comment
+                .as_deref()
+                .unwrap_or("")
+                .contains("error_rate"),
+        "the verdict's reasons are audited: {:?}",
+        entries[0].comment
+    );
+}
+
+#[tokio::test]
+async fn rollback_command_runs_the_argv_without_a_shell() {
+    let mut r = rig(100.0, false, false).await;
+    let marker = r.dir.path().join("rolled-back");
+    // web (staging): a command target with placeholders; `touch` proves the argv ran.
+    let web = r
+        .state
+        .services
+        .iter_mut()
+        .find(|s| s.name == "web")
+        .unwrap();
+    web.rollback = Some(flightdeck::config::RollbackConfig {
+        workflow: None,
+        git_ref: None,
+        command: Some(vec![
+            "touch".into(),
+            format!("{}-{{service}}-{{environment}}", marker.display()),
+        ]),
+        inputs: Default::default(),
+    });
+    r.select_service("web");
+    r.feed(common::key('R'));
+    r.until(prepared).await;
+    assert!(matches!(r.state.mode, Mode::Confirm(_)));
+    r.key(KeyCode::Tab);
+    r.key(KeyCode::Enter);
+    r.until(done_op).await;
+    let expected = format!("{}-web-staging", marker.display());
+    assert!(std::path::Path::new(&expected).exists(), "{expected}");
+    assert!(
+        r.posts().is_empty(),
+        "a command rollback sends nothing to GitHub"
+    );
+    let msg = r.state.current_message().unwrap();
+    assert!(msg.text.contains("succeeded"), "{}", msg.text);
+}
+
+#[tokio::test]
+async fn approving_against_the_verdict_needs_an_override() {
+    let mut r = rig(100.0, false, false).await;
+    r.select_service("checkout");
+    r.feed(common::key('a'));
+    let Mode::Confirm(c) = &r.state.mode else {
+        panic!("{:?}", r.state.mode)
+    };
+    assert_eq!(
+        c.require.as_ref().map(|(w, _)| w.as_str()),
+        Some("override")
+    );
+    assert!(
+        c.comment_text().contains("ROLLBACK"),
+        "{}",
+        c.comment_text()
+    );
+    // No → Yes → Comment → Typed.
+    r.key(KeyCode::Tab);
+    r.key(KeyCode::Tab);
+    r.key(KeyCode::Tab);
+    r.chars("override");
+    r.key(KeyCode::Enter);
+    let fx = r.key(KeyCode::Enter);
+    assert!(matches!(fx.as_slice(), [Effect::Execute { .. }]), "{fx:?}");
+    r.until(done_op).await;
+    let posts = r.posts();
+    assert_eq!(posts.len(), 1);
+    assert!(posts[0].path.ends_with("/pending_deployments"));
+}
+
+#[tokio::test]
+async fn autopilot_approves_on_proceed() {
+    let mut r = rig(45.0, false, true).await;
+    // The Prometheus poll in rig() already gave the autopilot a PROCEED for checkout, which has a
+    // held deployment: it sent the approval without asking.
+    r.until(done_op).await;
+    let posts = r.posts();
+    assert_eq!(posts.len(), 1, "{posts:?}");
+    assert!(posts[0].path.ends_with("/pending_deployments"));
+    let body: serde_json::Value = serde_json::from_str(&posts[0].body).unwrap();
+    assert_eq!(body["state"], "approved");
+    assert!(body["comment"].as_str().unwrap().contains("autopilot"));
+    assert!(!r.state.autopilot_log.is_empty());
+    let (entries, _) = AuditLog::new(r.audit.clone()).read_all().unwrap();
+    assert_eq!(entries[0].action, "approve-deployment");
+    assert!(entries[0].comment.as_deref().unwrap().contains("PROCEED"));
+    // The same situation again does not approve twice.
+    let again = poll_prometheus(&r.config).await;
+    let mut changed = again.clone();
+    if let SourceData::Prometheus(list) = &mut changed {
+        list[0].warnings.push("force a change".into());
+    }
+    let fx = r.feed(Msg::Loaded {
+        source: SourceId::Prometheus,
+        result: Ok(changed),
+        fetched_at: common::NOW,
+    });
+    assert!(fx.is_empty(), "{fx:?}");
+}
+
+#[tokio::test]
+async fn autopilot_rolls_back_on_rollback() {
+    let mut r = rig(100.0, false, true).await;
+    r.until(prepared).await;
+    r.until(done_op).await;
+    let posts = r.posts();
+    assert!(
+        posts.iter().any(|p| p
+            .path
+            .ends_with("/actions/workflows/rollback.yml/dispatches")),
+        "{posts:?}"
+    );
+    assert_eq!(
+        r.state.mode,
+        Mode::Normal,
+        "no confirmation for the autopilot"
+    );
+}
+
+#[tokio::test]
+async fn read_only_blocks_rollback_approval_and_autopilot() {
+    let mut r = rig(100.0, true, true).await;
+    r.select_service("checkout");
+    assert!(r.feed(common::key('R')).is_empty());
+    assert!(r.feed(common::key('a')).is_empty());
+    assert_eq!(r.state.mode, Mode::Normal);
+    assert!(
+        r.state
+            .current_message()
+            .unwrap()
+            .text
+            .contains("Read-only")
+    );
+    assert!(
+        r.state.autopilot_log.is_empty(),
+        "no autopilot in read-only"
+    );
+    assert_eq!(r.state.tab, Tab::Rollouts);
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(r.rx.try_recv().is_err(), "nothing was started");
+    assert!(r.posts().is_empty());
+}
