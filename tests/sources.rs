@@ -870,3 +870,79 @@ async fn poller_is_single_flight_under_refresh_storms() {
         "requests of two polls overlapped"
     );
 }
+
+/// A Prometheus behind a path prefix that insists on a tenant header and a bearer token.
+async fn guarded_prometheus(
+    headers: axum::http::HeaderMap,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
+    let tenant = headers.get("x-scope-orgid").and_then(|v| v.to_str().ok());
+    let auth = headers.get("authorization").and_then(|v| v.to_str().ok());
+    if tenant != Some("tenant-1") || auth != Some("Bearer prom-secret-token") {
+        return (
+            StatusCode::UNAUTHORIZED,
+            axum::Json(json!({"status": "error", "errorType": "unauthorized", "error": "no"})),
+        )
+            .into_response();
+    }
+    let v = if q.get("query").is_some_and(|q| q.contains("weight")) {
+        "50"
+    } else {
+        "0.001"
+    };
+    axum::Json(json!({
+        "status": "success",
+        "warnings": ["PromQL info: metric might not be a counter"],
+        "data": {"resultType": "matrix", "result": [
+            {"metric": {}, "values": [[1_795_424_400.0, v], [1_795_424_402.0, v]]}
+        ]}
+    }))
+    .into_response()
+}
+
+#[tokio::test]
+async fn prometheus_prefix_bearer_and_extra_headers() {
+    let world = frozen(0.0).await;
+    let services = config(&world).services;
+    let url = serve(
+        Router::new()
+            .route("/prom/api/v1/query_range", get(guarded_prometheus))
+            .route("/prom/api/v1/query", get(guarded_prometheus)),
+    )
+    .await;
+    // SAFETY: set once, read by the client below; no other test reads this variable.
+    unsafe { std::env::set_var("FLIGHTDECK_TEST_PROM_TOKEN", "prom-secret-token") };
+    let mut headers = std::collections::BTreeMap::new();
+    headers.insert("X-Scope-OrgID".to_string(), "tenant-1".to_string());
+    let cfg = PrometheusConfig {
+        url: format!("{url}/prom/"),
+        auth: Some(flightdeck::config::PrometheusAuth {
+            bearer_env: Some("FLIGHTDECK_TEST_PROM_TOKEN".into()),
+            basic_user: None,
+            basic_password_env: None,
+        }),
+        headers,
+    };
+    let mut prom = Prometheus::new(http(), &cfg, &services).expect("client");
+    let r = rollouts(bounded("Prometheus poll", prom.poll()).await.expect("poll"));
+    let checkout = r.iter().find(|s| s.name == "checkout").unwrap();
+    assert_eq!(checkout.weight, Some(50.0));
+    assert!(
+        checkout
+            .metrics
+            .iter()
+            .all(|m| m.error.is_none() && m.canary == Some(0.001))
+    );
+    assert_eq!(
+        checkout.warnings,
+        vec!["PromQL info: metric might not be a counter"]
+    );
+    // Without the header the same server refuses: the error names the auth problem.
+    let cfg = PrometheusConfig {
+        headers: Default::default(),
+        ..cfg
+    };
+    let mut prom = Prometheus::new(http(), &cfg, &services).expect("client");
+    let err = bounded("Prometheus poll", prom.poll()).await.unwrap_err();
+    assert!(err.to_string().contains("401"), "{err}");
+}

@@ -1,6 +1,9 @@
 //! The built-in analyzer's headlines for the AI tab: one deterministic line per subject that needs the
 //! operator's attention, worst first. Later analyzers (an OpenAI-compatible endpoint) add detail on demand.
 
+use super::canary::{Judgement, Verdict};
+use std::collections::HashMap;
+
 use crate::domain::{
     Incident, PullRequest, RunState, ServiceRollout, Summary, SummaryKind, WorkflowRun,
 };
@@ -24,10 +27,39 @@ pub fn headlines(
     prs: &[PullRequest],
     runs: &[WorkflowRun],
     rollouts: &[ServiceRollout],
+    judgements: &HashMap<String, Judgement>,
     incidents: &[Incident],
 ) -> Vec<Summary> {
     let mut out = Vec::new();
     for r in rollouts {
+        // The judge's verdict, when there is one, is the headline.
+        if let Some(j) = judgements.get(&r.name) {
+            let weight = r
+                .weight
+                .map(|w| format!("{w:.0} %"))
+                .unwrap_or_else(|| "unknown weight".into());
+            let rank = match j.verdict {
+                Verdict::Rollback => 0,
+                Verdict::Hold => 2,
+                Verdict::Proceed => 3,
+            };
+            out.push((
+                rank,
+                Summary {
+                    kind: SummaryKind::Rollout,
+                    subject: format!("{} ({})", r.name, r.environment),
+                    headline: format!(
+                        "Canary at {weight}: {} (score {:.2}) — {}",
+                        j.verdict.label(),
+                        j.score,
+                        j.reasons.first().cloned().unwrap_or_default()
+                    ),
+                    analyzer: ANALYZER.into(),
+                    url: String::new(),
+                },
+            ));
+            continue;
+        }
         let breaches: Vec<String> = r
             .metrics
             .iter()
@@ -165,7 +197,7 @@ mod tests {
             }],
             ..ServiceRollout::default()
         };
-        let h = headlines(&[], &[], &[r], &[]);
+        let h = headlines(&[], &[], &[r], &HashMap::new(), &[]);
         assert_eq!(h.len(), 1);
         assert!(h[0].headline.contains("3.00 %"), "{}", h[0].headline);
         assert!(

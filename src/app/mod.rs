@@ -717,6 +717,7 @@ impl State {
             &self.prs.items,
             &self.runs.items,
             &self.rollouts.items,
+            &self.judgements,
             &self.incidents.items,
         );
         self.summaries.replace(s, h);

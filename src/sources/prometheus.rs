@@ -219,13 +219,19 @@ impl Prometheus {
             Auth::Basic(u, p) => req.basic_auth(u, Some(p.expose())),
         };
         let resp = self.http.send(req).await?;
+        if resp.status == 401 || resp.status == 403 {
+            // Refused credentials fail the whole poll, not one query.
+            return Err(SourceError::Auth {
+                status: resp.status,
+                hint: format!(
+                    "{}; check prometheus.auth and prometheus.headers",
+                    error_summary(&resp.body)
+                ),
+            });
+        }
         match serde_json::from_slice::<Envelope>(&resp.body) {
             Ok(env) => Ok(env),
             Err(e) if resp.status == 200 => Err(SourceError::Decode(format!("query result: {e}"))),
-            Err(_) if resp.status == 401 || resp.status == 403 => Err(SourceError::Auth {
-                status: resp.status,
-                hint: format!("{}; check prometheus.auth", error_summary(&resp.body)),
-            }),
             Err(_) => Err(SourceError::Status {
                 status: resp.status,
                 message: error_summary(&resp.body),
