@@ -10,6 +10,9 @@ use crate::domain::{
 
 const ANALYZER: &str = "builtin";
 
+/// At most this many headlines of each kind (runs, incidents), newest first.
+const MAX_PER_KIND: usize = 100;
+
 fn pct(v: f64) -> String {
     format!("{:.2} %", v * 100.0)
 }
@@ -105,7 +108,12 @@ pub fn headlines(
             },
         ));
     }
-    for run in runs {
+    // The newest first; a list of thousands is no summary, so each kind is capped.
+    let attention = runs
+        .iter()
+        .filter(|r| matches!(r.state, RunState::Failure | RunState::Waiting))
+        .take(MAX_PER_KIND);
+    for run in attention {
         let (rank, headline) = match run.state {
             RunState::Failure => (
                 1,
@@ -134,7 +142,7 @@ pub fn headlines(
             },
         ));
     }
-    for i in incidents {
+    for i in incidents.iter().take(MAX_PER_KIND) {
         out.push((
             2,
             Summary {
@@ -149,7 +157,7 @@ pub fn headlines(
             },
         ));
     }
-    for pr in prs.iter().filter(|p| !p.draft) {
+    for pr in prs.iter().filter(|p| !p.draft).take(MAX_PER_KIND * 10) {
         let release = pr
             .labels
             .iter()

@@ -97,35 +97,47 @@ fn max_span(len: usize) -> usize {
 
 fn term_matches(t: &Term, hay: &str) -> bool {
     if t.ascii {
-        let hay = hay.as_bytes();
-        let Some((&first, rest)) = t.bytes.split_first() else {
-            return true;
-        };
-        let span = max_span(t.bytes.len());
-        let mut from = 0;
-        while let Some(i) = memchr::memchr(first, &hay[from..]) {
-            let start = from + i;
-            let limit = (start + span).min(hay.len());
-            let mut pos = start + 1;
-            let found =
-                rest.iter()
-                    .all(|&b| match memchr::memchr(b, &hay[pos.min(limit)..limit]) {
-                        Some(j) => {
-                            pos += j + 1;
-                            true
-                        }
-                        None => false,
-                    });
-            if found {
-                return true;
-            }
-            from = start + 1;
-        }
-        false
+        windowed_bytes(hay.as_bytes(), &t.bytes, max_span(t.bytes.len()))
     } else {
         let hay: Vec<char> = hay.chars().collect();
         windowed_match(&t.chars, &hay).is_some()
     }
+}
+
+/// Whether `term` occurs in `hay` as a subsequence spanning at most `span` bytes. Finds the leftmost
+/// greedy occurrence, tightens its start by scanning back from its end, and moves on past that start
+/// when it is still too wide: linear in practice, with memchr doing the scanning.
+fn windowed_bytes(hay: &[u8], term: &[u8], span: usize) -> bool {
+    let Some(&first) = term.first() else {
+        return true;
+    };
+    let mut from = 0;
+    while from < hay.len() {
+        let Some(i) = memchr::memchr(first, &hay[from..]) else {
+            return false;
+        };
+        let mut pos = from + i + 1;
+        for &b in &term[1..] {
+            match memchr::memchr(b, &hay[pos..]) {
+                Some(j) => pos += j + 1,
+                None => return false,
+            }
+        }
+        let end = pos; // exclusive
+        // Tighten: the latest start that still reaches `end`.
+        let mut back = end;
+        for &b in term.iter().rev() {
+            match memchr::memrchr(b, &hay[..back]) {
+                Some(j) => back = j,
+                None => return false,
+            }
+        }
+        if end - back <= span {
+            return true;
+        }
+        from = back + 1;
+    }
+    false
 }
 
 /// The first match of `term` in `hay` whose letters lie within the span, as char positions.
@@ -225,6 +237,16 @@ mod tests {
             let end = (start + len).min(chars.len());
             let piece: String = chars[start..end].iter().collect();
             prop_assert!(Query::new(&piece).matches(&search_key(&[&text])));
+        }
+
+        #[test]
+        fn the_fast_matcher_agrees_with_the_simple_one(hay in "[a-e ]{0,60}", q in "[a-e]{1,5}") {
+            let chars: Vec<char> = hay.chars().collect();
+            let term: Vec<char> = q.chars().collect();
+            prop_assert_eq!(
+                windowed_bytes(hay.as_bytes(), q.as_bytes(), max_span(q.len())),
+                windowed_match(&term, &chars).is_some()
+            );
         }
 
         #[test]
