@@ -688,6 +688,12 @@ fn check_style(t: &Theme, s: CheckState) -> Style {
     }
 }
 
+/// "4m ago", or "—" without a time.
+fn ago_text(now: OffsetDateTime, t: Option<OffsetDateTime>) -> String {
+    t.map(|x| format!("{} ago", fmt_age((now - x).whole_seconds())))
+        .unwrap_or_else(|| "—".into())
+}
+
 fn section<'a>(t: &Theme, title: &str) -> Line<'a> {
     Line::from(Span::styled(title.to_string(), t.header()))
 }
@@ -695,10 +701,7 @@ fn section<'a>(t: &Theme, title: &str) -> Line<'a> {
 fn pr_detail<'a>(state: &State, p: &PullRequest, width: u16) -> Vec<Line<'a>> {
     let t = state.theme();
     let now = state.now;
-    let ago = |x: Option<OffsetDateTime>| {
-        x.map(|x| format!("{} ago", fmt_age((now - x).whole_seconds())))
-            .unwrap_or_else(|| "—".into())
-    };
+    let ago = |x| ago_text(now, x);
     let mut l = vec![
         Line::from(Span::styled(
             format!("{}#{} {}", p.repo, p.number, p.title),
@@ -824,10 +827,7 @@ fn pr_detail<'a>(state: &State, p: &PullRequest, width: u16) -> Vec<Line<'a>> {
 fn run_detail<'a>(state: &State, r: &WorkflowRun) -> Vec<Line<'a>> {
     let t = state.theme();
     let now = state.now;
-    let ago = |x: Option<OffsetDateTime>| {
-        x.map(|x| format!("{} ago", fmt_age((now - x).whole_seconds())))
-            .unwrap_or_else(|| "—".into())
-    };
+    let ago = |x| ago_text(now, x);
     let mut l = vec![
         Line::from(Span::styled(
             format!("{} · {} #{}", r.repo, r.workflow, r.run_number),
