@@ -338,3 +338,14 @@ fn resize_changes_detail_placement() {
     update(&mut s, Msg::Resize(200, 50));
     assert!(s.detail_at_right());
 }
+
+#[test]
+fn slice_strip_marks_the_current_weight() {
+    use flightdeck::ui::tabs::slice_strip;
+    let mut r = rollout("checkout", true, 50.0, 0.001);
+    assert_eq!(slice_strip(&r), "10›25›[50]›100");
+    r.weight = Some(0.0);
+    assert_eq!(slice_strip(&r), "[0]›10›25›50›100", "rolled back");
+    r.weight = None;
+    assert_eq!(slice_strip(&r), "10›25›50›100");
+}

@@ -195,10 +195,14 @@ fn duration(secs: i64) -> String {
     }
 }
 
-/// "10 ▸ 25 ▸[50]▸ 100": the slice plan with the current weight.
+/// "10›25›[50]›100": the slice plan with the current weight marked.
 pub fn slice_strip(r: &ServiceRollout) -> String {
     let current = r.weight.map(|w| w.round() as i64);
     let mut parts = Vec::new();
+    // No canary traffic: not started yet, or rolled back.
+    if current == Some(0) {
+        parts.push("[0]".to_string());
+    }
     for &s in &r.slices {
         if current == Some(s as i64) {
             parts.push(format!("[{s}]"));
