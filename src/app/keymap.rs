@@ -77,7 +77,6 @@ impl KeyBinding {
     }
 
     pub fn parse(text: &str) -> Result<KeyBinding, String> {
-        let lower = text.to_ascii_lowercase();
         let mut mods = KeyModifiers::NONE;
         let mut rest = text;
         loop {
@@ -131,7 +130,6 @@ impl KeyBinding {
                 }
             }
         };
-        let _ = lower;
         Ok(normalise(code, mods))
     }
 }

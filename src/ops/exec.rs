@@ -157,17 +157,30 @@ impl Executor {
     }
 
     async fn send(&self, op: &Op, comment: &str) -> Result<String, String> {
-        if let Op::Rollback {
-            target: RollbackTarget::Command { argv },
-            ..
-        } = op
-        {
-            return run_command(argv).await;
-        }
-        let Some(gh) = &self.github else {
-            return Err("GitHub is not configured".into());
+        let gh = || {
+            self.github
+                .as_deref()
+                .ok_or_else(|| "GitHub is not configured".to_string())
         };
         let result = match op {
+            Op::Rollback {
+                target: RollbackTarget::Command { argv },
+                ..
+            } => return run_command(argv).await,
+            Op::Rollback {
+                target:
+                    RollbackTarget::Workflow {
+                        repo,
+                        workflow,
+                        git_ref,
+                        inputs,
+                    },
+                ..
+            } => {
+                gh()?
+                    .dispatch_workflow(repo, workflow, git_ref, inputs)
+                    .await
+            }
             Op::ReviewDeployment {
                 repo,
                 run_id,
@@ -179,22 +192,14 @@ impl Executor {
                     Verdict::Approve => DeploymentReview::Approve,
                     Verdict::Reject => DeploymentReview::Reject,
                 };
-                gh.review_deployments(repo, *run_id, environment_ids, review, comment)
+                gh()?
+                    .review_deployments(repo, *run_id, environment_ids, review, comment)
                     .await
             }
-            Op::RerunFailedJobs { repo, run_id, .. } => gh.rerun_failed_jobs(repo, *run_id).await,
-            Op::CancelRun { repo, run_id, .. } => gh.cancel_run(repo, *run_id).await,
-            Op::Rollback { target, .. } => match target {
-                RollbackTarget::Workflow {
-                    repo,
-                    workflow,
-                    git_ref,
-                    inputs,
-                } => gh.dispatch_workflow(repo, workflow, git_ref, inputs).await,
-                RollbackTarget::Command { .. } => {
-                    return Err("unreachable: command rollbacks run locally".into());
-                }
-            },
+            Op::RerunFailedJobs { repo, run_id, .. } => {
+                gh()?.rerun_failed_jobs(repo, *run_id).await
+            }
+            Op::CancelRun { repo, run_id, .. } => gh()?.cancel_run(repo, *run_id).await,
         };
         result.map_err(|e| e.to_string())
     }

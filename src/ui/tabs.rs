@@ -692,6 +692,19 @@ fn check_style(t: &Theme, s: CheckState) -> Style {
     }
 }
 
+/// The line that stands in for on-demand data that is not ready.
+fn not_ready<'a, T>(t: &Theme, l: Option<&Loadable<T>>) -> Line<'a> {
+    match l {
+        Some(Loadable::Failed(e)) => {
+            Line::from(Span::styled(format!(" could not load: {e}"), t.danger()))
+        }
+        Some(Loadable::Loading) => Line::from(Span::styled(" loading…", t.muted())),
+        Some(Loadable::Ready(_)) | None => {
+            Line::from(Span::styled(" (shown with the detail pane)", t.muted()))
+        }
+    }
+}
+
 /// "4m ago", or "—" without a time.
 fn ago_text(now: OffsetDateTime, t: Option<OffsetDateTime>) -> String {
     t.map(|x| format!("{} ago", fmt_age((now - x).whole_seconds())))
@@ -810,15 +823,7 @@ fn pr_detail<'a>(state: &State, p: &PullRequest, width: u16) -> Vec<Line<'a>> {
                 ]));
             }
         }
-        Some(Loadable::Failed(e)) => l.push(Line::from(Span::styled(
-            format!(" could not load: {e}"),
-            t.danger(),
-        ))),
-        Some(Loadable::Loading) => l.push(Line::from(Span::styled(" loading…", t.muted()))),
-        None => l.push(Line::from(Span::styled(
-            " (shown with the detail pane)",
-            t.muted(),
-        ))),
+        other => l.push(not_ready(t, other)),
     }
     if !p.body.is_empty() {
         l.push(Line::raw(""));
@@ -926,15 +931,7 @@ fn run_detail<'a>(state: &State, r: &WorkflowRun) -> Vec<Line<'a>> {
                 }
             }
         }
-        Some(Loadable::Failed(e)) => l.push(Line::from(Span::styled(
-            format!(" could not load: {e}"),
-            t.danger(),
-        ))),
-        Some(Loadable::Loading) => l.push(Line::from(Span::styled(" loading…", t.muted()))),
-        None => l.push(Line::from(Span::styled(
-            " (shown with the detail pane)",
-            t.muted(),
-        ))),
+        other => l.push(not_ready(t, other)),
     }
     l
 }
