@@ -85,24 +85,20 @@ fn runs(n: usize, salt: usize) -> Vec<WorkflowRun> {
 }
 
 fn state_with(n_prs: usize, n_runs: usize) -> State {
-    let mut s = State::new(
-        Keymap::default(),
-        vec![Theme::builtin("default").unwrap()],
-        NOW,
-    );
+    let mut s = State::new(Keymap::default(), vec!["default".into()], NOW);
     s.size = (200, 50);
     s.sources[SourceId::GitHub as usize].configured = true;
     update(
         &mut s,
-        Msg::Loaded {
-            source: SourceId::GitHub,
-            result: Ok(SourceData::GitHub {
+        Msg::loaded(
+            SourceId::GitHub,
+            Ok(SourceData::GitHub {
                 prs: prs(n_prs, 0),
                 runs: runs(n_runs, 0),
                 rate: None,
             }),
-            fetched_at: NOW,
-        },
+            NOW,
+        ),
     );
     s
 }
@@ -118,12 +114,15 @@ fn render_200x50_with_10k_rows(bencher: Bencher, tab: Tab) {
     s.prs.list.selected = 5_000;
     s.runs.list.selected = 5_000;
     let mut term = Terminal::new(TestBackend::new(200, 50)).unwrap();
+    let theme = Theme::builtin("default").unwrap();
     bencher.bench_local(|| {
         // Invalidate the previous frame so every iteration draws and diffs a full screen.
         term.swap_buffers();
         term.current_buffer_mut().reset();
-        term.draw(|f| flightdeck::ui::render(black_box(&s), f))
-            .unwrap();
+        term.draw(|f| {
+            flightdeck::ui::render(black_box(&s), &theme, f);
+        })
+        .unwrap();
     });
 }
 
@@ -132,11 +131,14 @@ fn render_200x50_filtered_10k_rows(bencher: Bencher) {
     let mut s = state_with(10_000, 0);
     s.prs.list.set_filter("chk pay".into());
     let mut term = Terminal::new(TestBackend::new(200, 50)).unwrap();
+    let theme = Theme::builtin("default").unwrap();
     bencher.bench_local(|| {
         term.swap_buffers();
         term.current_buffer_mut().reset();
-        term.draw(|f| flightdeck::ui::render(black_box(&s), f))
-            .unwrap();
+        term.draw(|f| {
+            flightdeck::ui::render(black_box(&s), &theme, f);
+        })
+        .unwrap();
     });
 }
 
@@ -186,15 +188,15 @@ fn apply_poll_10k_prs_10k_runs(bencher: Bencher) {
     bencher
         .with_inputs(|| {
             salt += 1;
-            Msg::Loaded {
-                source: SourceId::GitHub,
-                result: Ok(SourceData::GitHub {
+            Msg::loaded(
+                SourceId::GitHub,
+                Ok(SourceData::GitHub {
                     prs: prs(10_000, salt),
                     runs: runs(10_000, salt),
                     rate: None,
                 }),
-                fetched_at: NOW,
-            }
+                NOW,
+            )
         })
         .bench_local_values(|msg| update(&mut s, msg));
 }

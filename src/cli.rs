@@ -180,12 +180,14 @@ fn prepare(
     paths: &Paths,
 ) -> Result<(Vec<crate::ui::theme::Theme>, usize, Keymap), i32> {
     let file = paths.config_file.display().to_string();
-    let keymap = Keymap::build(&config.keys).map_err(|message| {
-        config_error(&ConfigError {
-            file: file.clone(),
-            message,
-        })
-    })?;
+    let keymap = Keymap::build(config.keys.iter().map(|(k, v)| (k.as_str(), v.keys()))).map_err(
+        |message| {
+            config_error(&ConfigError {
+                file: file.clone(),
+                message,
+            })
+        },
+    )?;
     let theme = cli.theme.as_deref().unwrap_or(&config.theme);
     let (themes, idx) = load_themes(&paths.themes_dir, theme, crate::terminal::no_color())
         .map_err(|message| config_error(&ConfigError { file, message }))?;
@@ -309,7 +311,7 @@ async fn judge(config: &Config, service: &str, json: bool) -> i32 {
         Ok(Err(e)) => return fail(e.to_string()),
         Err(_) => return fail("Prometheus did not answer within 60 s".into()),
     };
-    let j = crate::analysis::rollout::judge_service(&rollout, &config.policy);
+    let j = crate::analysis::rollout::judge_service(&rollout, &(&config.policy).into());
     if json {
         let mut doc = crate::headless::rollout_json(&rollout);
         doc["judgement"] = serde_json::to_value(&j).unwrap_or(serde_json::Value::Null);
@@ -383,7 +385,7 @@ async fn cockpit(cli: &Cli, paths: &Paths, config: Config) -> i32 {
         autopilot: cli.autopilot,
     };
     match runtime::run(config, (themes, idx), keymap, opts).await {
-        Ok(()) => 0,
+        Ok(code) => code,
         Err(e) => {
             crate::terminal::restore();
             eprintln!("flightdeck: {e:?}");

@@ -178,6 +178,18 @@ pub struct PolicyConfig {
     pub confidence: f64,
 }
 
+/// The judge's policy as the configuration sets it (each service brings its own traffic floor).
+impl From<&PolicyConfig> for crate::analysis::canary::Policy {
+    fn from(cfg: &PolicyConfig) -> Self {
+        crate::analysis::canary::Policy {
+            promote_at: cfg.promote_at,
+            review_at: cfg.review_at,
+            confidence: cfg.confidence,
+            min_traffic: None,
+        }
+    }
+}
+
 impl Default for PolicyConfig {
     fn default() -> Self {
         PolicyConfig {

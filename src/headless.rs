@@ -108,7 +108,10 @@ pub async fn status(config: &Config) -> (Value, bool) {
                         doc["rollouts"] = r
                             .iter()
                             .map(|r| {
-                                let j = crate::analysis::rollout::judge_service(r, &config.policy);
+                                let j = crate::analysis::rollout::judge_service(
+                                    r,
+                                    &(&config.policy).into(),
+                                );
                                 let mut v = rollout_json(r);
                                 v["verdict"] = json!(j.verdict.label());
                                 v["score"] = json!(j.score);

@@ -4,11 +4,14 @@
 //! burst of messages is applied before one draw, and only when something visible changed.
 
 use crate::app::keymap::Keymap;
-use crate::app::{Effect, Level, Msg, State, Tab, update};
+use crate::app::plan::{RollbackVia, ServicePlan};
+use crate::app::{
+    Effect, Input, Level, Msg, PollEffect, Signal, SourceEvent, State, Tab, TerminalEffect, update,
+};
 use crate::config::{self, Config};
 use crate::domain::SourceId;
 use crate::ops::audit::AuditLog;
-use crate::ops::exec::Executor;
+use crate::ops::exec::{Executor, Fetcher};
 use crate::sources::github::GitHub;
 use crate::sources::http::Http;
 use crate::sources::poller::{self, AnySource, PollEvent, Poller};
@@ -24,19 +27,45 @@ use tokio::sync::mpsc;
 
 impl From<PollEvent> for Msg {
     fn from(ev: PollEvent) -> Msg {
-        match ev {
-            PollEvent::Started(id) => Msg::PollStarted(id),
+        Msg::Source(match ev {
+            PollEvent::Started(id) => SourceEvent::Started(id),
             PollEvent::Finished {
                 source,
                 result,
                 fetched_at,
-            } => Msg::Loaded {
+            } => SourceEvent::Loaded {
                 source,
                 result,
                 fetched_at,
             },
-        }
+        })
     }
+}
+
+/// The configured services as the cockpit acts on them.
+pub fn service_plans(config: &Config) -> Vec<ServicePlan> {
+    config
+        .services
+        .iter()
+        .map(|s| ServicePlan {
+            name: s.name.clone(),
+            repo: s.repo.clone(),
+            environment: s.environment.clone(),
+            production: s.production,
+            rollback: s
+                .rollback
+                .as_ref()
+                .and_then(|rb| match (&rb.workflow, &rb.command) {
+                    (Some(workflow), _) => Some(RollbackVia::Workflow {
+                        workflow: workflow.clone(),
+                        git_ref: rb.git_ref.clone().unwrap_or_else(|| "main".into()),
+                        inputs: rb.inputs.clone(),
+                    }),
+                    (None, Some(argv)) => Some(RollbackVia::Command { argv: argv.clone() }),
+                    (None, None) => None,
+                }),
+        })
+        .collect()
 }
 
 /// The configured sources, with problems found while connecting them (missing tokens and the like).
@@ -143,71 +172,69 @@ pub struct Options {
     pub autopilot: bool,
 }
 
-/// Run the cockpit until the operator quits or a signal arrives.
+/// The cockpit's state before any source has answered: everything the config says.
+pub fn initial_state(
+    config: &Config,
+    theme_names: Vec<String>,
+    theme: usize,
+    keymap: Keymap,
+    opts: &Options,
+) -> State {
+    let mut state = State::new(keymap, theme_names, OffsetDateTime::now_utc());
+    state.theme = theme;
+    state.read_only = opts.read_only || config.read_only;
+    state.mouse = opts.mouse || config.mouse;
+    state.refresh_secs = config.refresh_secs;
+    state.services = service_plans(config);
+    state.policy = (&config.policy).into();
+    state.autopilot = opts.autopilot && !state.read_only;
+    state.sources[SourceId::GitHub as usize].configured = config.github.is_some();
+    state.sources[SourceId::Prometheus as usize].configured = config.prometheus.is_some();
+    state.sources[SourceId::Sentry as usize].configured = config.sentry.is_some();
+    state
+}
+
+/// What exists once the sources are connected (token commands run, clients built).
+struct Connected {
+    pollers: Vec<Poller>,
+    fetcher: Fetcher,
+    executor: Executor,
+}
+
+/// Run the cockpit until the operator quits or a signal arrives. Returns the exit code: 0, or
+/// 128 + the signal's number after SIGHUP, SIGINT or SIGTERM.
 pub async fn run(
     config: Config,
     themes: (Vec<Theme>, usize),
     keymap: Keymap,
     opts: Options,
-) -> color_eyre::Result<()> {
-    let sources = connect(&config).await;
-    let now = OffsetDateTime::now_utc();
-    let mut state = State::new(keymap, themes.0, now);
-    state.theme = themes.1;
-    state.read_only = opts.read_only || config.read_only;
-    state.mouse = opts.mouse || config.mouse;
-    state.refresh_secs = config.refresh_secs;
-    state.services = config.services.clone();
-    state.policy = config.policy;
-    state.autopilot = opts.autopilot && !state.read_only;
-    for s in &sources.list {
-        state.sources[s.id() as usize].configured = true;
-    }
-    for (level, text) in sources.notes {
-        state.push_message(level, text);
-    }
-
-    let (tx, mut rx) = mpsc::unbounded_channel::<Msg>();
-    let who = match &sources.github_ops {
-        Some(gh) => gh.current_user().await,
-        None => None,
-    }
-    .unwrap_or_else(crate::ops::exec::local_user);
-    let executor = Executor {
-        github: sources.github_ops.clone(),
-        audit: Arc::new(AuditLog::new(opts.audit_file.clone())),
-        who,
-        read_only: state.read_only,
-        tx: tx.clone(),
+) -> color_eyre::Result<i32> {
+    let names = themes.0.iter().map(|t| t.name.clone()).collect();
+    let mut state = initial_state(&config, names, themes.1, keymap, &opts);
+    let themes = if themes.0.is_empty() {
+        vec![Theme::default()]
+    } else {
+        themes.0
     };
+    let (tx, mut rx) = mpsc::unbounded_channel::<Msg>();
     let mut terminal = crate::terminal::enter(state.mouse)?;
     let size = terminal.size()?;
     state.size = (size.width, size.height);
 
-    let visible_source = state.tab.source();
-    let pollers: Vec<Poller> = sources
-        .list
-        .into_iter()
-        .map(|s| {
-            let id = s.id();
-            poller::spawn(
-                s,
-                poll_interval(&config, id),
-                visible_source == Some(id),
-                tx.clone(),
-            )
-        })
-        .collect();
+    // The first frame is drawn before anything waits for the network: token commands and clients
+    // are set up in the background and the pollers start when they are ready.
+    let connect_config = config.clone();
+    let mut connecting = Some(tokio::spawn(async move { connect(&connect_config).await }));
 
     let input_tx = tx.clone();
     let input = tokio::spawn(async move {
         let mut events = EventStream::new();
         while let Some(ev) = events.next().await {
             let msg = match ev {
-                Ok(Event::Key(k)) => Msg::Key(k),
-                Ok(Event::Mouse(m)) => Msg::Mouse(m),
-                Ok(Event::Paste(p)) => Msg::Paste(p),
-                Ok(Event::Resize(w, h)) => Msg::Resize(w, h),
+                Ok(Event::Key(k)) => Msg::Input(Input::Key(k)),
+                Ok(Event::Mouse(m)) => Msg::Input(Input::Mouse(m)),
+                Ok(Event::Paste(p)) => Msg::Input(Input::Paste(p)),
+                Ok(Event::Resize(w, h)) => Msg::Input(Input::Resize(w, h)),
                 Ok(_) => continue,
                 Err(e) => Msg::Notice(Level::Error, format!("terminal input: {e}")),
             };
@@ -226,92 +253,190 @@ pub async fn run(
         ) else {
             return;
         };
-        tokio::select! {
-            _ = term.recv() => {}
-            _ = hup.recv() => {}
-            _ = int.recv() => {}
-        }
-        let _ = signal_tx.send(Msg::Terminate);
+        let sig = tokio::select! {
+            _ = term.recv() => Signal::Terminate,
+            _ = hup.recv() => Signal::Hangup,
+            _ = int.recv() => Signal::Interrupt,
+        };
+        let _ = signal_tx.send(Msg::Terminate(sig));
     });
-    drop(tx);
 
-    let result = event_loop(&mut state, &mut terminal, &mut rx, &pollers, &executor).await;
-    input.abort();
-    signals.abort();
-    for p in &pollers {
-        p.stop();
-    }
-    drop(terminal);
-    crate::terminal::restore();
-    result
-}
-
-async fn event_loop(
-    state: &mut State,
-    terminal: &mut crate::terminal::Term,
-    rx: &mut mpsc::UnboundedReceiver<Msg>,
-    pollers: &[Poller],
-    executor: &Executor,
-) -> color_eyre::Result<()> {
-    loop {
-        if state.dirty {
-            terminal.draw(|f| crate::ui::render(state, f))?;
-            state.dirty = false;
-        }
-        let now = OffsetDateTime::now_utc();
-        // Wake for message expiry, else every 5 s for freshness labels; nothing else runs when idle.
-        let mut wake = Duration::from_secs(5);
-        if let Some(exp) = state.next_expiry() {
-            let until = (exp - now).whole_milliseconds().max(0) as u64;
-            wake = wake.min(Duration::from_millis(until + 10));
-        }
-        let first = tokio::select! {
-            m = rx.recv() => m,
-            _ = tokio::time::sleep(wake) => Some(Msg::Tick(OffsetDateTime::now_utc())),
-        };
-        let Some(first) = first else {
-            return Ok(());
-        };
-        let mut batch = vec![first];
-        while let Ok(m) = rx.try_recv() {
-            batch.push(m);
-        }
-        for msg in batch {
-            for effect in update(state, msg) {
-                if executor.spawn(&effect) {
+    let mut connected: Option<Connected> = None;
+    // Effects that need the clients, held until they are connected.
+    let mut waiting: Vec<Effect> = Vec::new();
+    let mut exit_code = 0;
+    let theme_of = |state: &State| themes[state.theme.min(themes.len() - 1)].clone();
+    let result: color_eyre::Result<()> = async {
+        loop {
+            if state.dirty {
+                let theme = theme_of(&state);
+                let mut drawn = state.drawn;
+                terminal.draw(|f| drawn = crate::ui::render(&state, &theme, f))?;
+                state.dirty = false;
+                if drawn != state.drawn {
+                    update(&mut state, Msg::Drawn(drawn));
+                    if state.dirty {
+                        continue;
+                    }
+                }
+            }
+            let now = OffsetDateTime::now_utc();
+            // Wake for message expiry, else every 5 s for freshness labels; nothing else runs when idle.
+            let mut wake = Duration::from_secs(5);
+            if let Some(exp) = state.next_expiry() {
+                let until = (exp - now).whole_milliseconds().max(0) as u64;
+                wake = wake.min(Duration::from_millis(until + 10));
+            }
+            let first = tokio::select! {
+                m = rx.recv() => m,
+                joined = async {
+                    match connecting.as_mut() {
+                        Some(handle) => handle.await,
+                        None => std::future::pending().await,
+                    }
+                }, if connecting.is_some() => {
+                    connecting = None;
+                    let sources = match joined {
+                        Ok(s) => s,
+                        Err(e) => Sources { list: Vec::new(), github_ops: None, notes: vec![(Level::Error, format!("connecting the sources failed: {e}"))] },
+                    };
+                    let c = start_sources(sources, &config, &state, &opts, tx.clone());
+                    for note in c.1 {
+                        update(&mut state, Msg::Notice(note.0, note.1));
+                    }
+                    connected = Some(c.0);
+                    let held = std::mem::take(&mut waiting);
+                    for effect in held {
+                        if let Some(c) = connected.as_mut() {
+                            run_connected(c, effect, &tx);
+                        }
+                    }
                     continue;
                 }
-                if run_effect(state, terminal, pollers, effect) {
-                    return Ok(());
+                _ = tokio::time::sleep(wake) => Some(Msg::Tick(OffsetDateTime::now_utc())),
+            };
+            let Some(first) = first else {
+                return Ok(());
+            };
+            let mut batch = vec![first];
+            while let Ok(m) = rx.try_recv() {
+                batch.push(m);
+            }
+            for msg in batch {
+                if let Msg::Terminate(sig) = &msg {
+                    exit_code = sig.exit_code();
+                }
+                for effect in update(&mut state, msg) {
+                    match effect {
+                        Effect::Quit => return Ok(()),
+                        Effect::Terminal(t) => run_terminal(&mut state, &mut terminal, t),
+                        other => match connected.as_mut() {
+                            Some(c) => run_connected(c, other, &tx),
+                            None => waiting.push(other),
+                        },
+                    }
                 }
             }
         }
     }
+    .await;
+    input.abort();
+    signals.abort();
+    if let Some(c) = connecting.take() {
+        c.abort();
+    }
+    if let Some(mut c) = connected {
+        for p in &c.pollers {
+            p.stop();
+        }
+        if c.executor.in_flight() > 0 {
+            // Show the waiting message before waiting.
+            let theme = theme_of(&state);
+            let _ = terminal.draw(|f| {
+                crate::ui::render(&state, &theme, f);
+            });
+            let abandoned = c
+                .executor
+                .shutdown(Duration::from_secs(crate::app::QUIT_WAIT_SECS))
+                .await;
+            if abandoned > 0 {
+                tracing::warn!(abandoned, "remote changes abandoned at exit");
+            }
+        }
+    }
+    drop(terminal);
+    crate::terminal::restore();
+    result.map(|()| exit_code)
 }
 
-/// Run one effect. Returns true to quit.
-fn run_effect(
-    state: &mut State,
-    terminal: &mut crate::terminal::Term,
-    pollers: &[Poller],
-    effect: Effect,
-) -> bool {
+/// Start the pollers and the effect runners once the sources are connected.
+fn start_sources(
+    sources: Sources,
+    config: &Config,
+    state: &State,
+    opts: &Options,
+    tx: mpsc::UnboundedSender<Msg>,
+) -> (Connected, Vec<(Level, String)>) {
+    let visible_source = state.tab.source();
+    let pollers = sources
+        .list
+        .into_iter()
+        .map(|s| {
+            let id = s.id();
+            poller::spawn(
+                s,
+                poll_interval(config, id),
+                visible_source == Some(id),
+                tx.clone(),
+            )
+        })
+        .collect();
+    let connected = Connected {
+        pollers,
+        fetcher: Fetcher {
+            github: sources.github_ops.clone(),
+            tx,
+        },
+        executor: Executor::new(
+            sources.github_ops,
+            AuditLog::new(opts.audit_file.clone()),
+            state.read_only,
+        ),
+    };
+    (connected, sources.notes)
+}
+
+/// Run an effect that needs the pollers or the clients.
+fn run_connected(c: &mut Connected, effect: Effect, tx: &mpsc::UnboundedSender<Msg>) {
     match effect {
-        Effect::Quit => return true,
-        Effect::Refresh(which) => {
-            for p in pollers
+        Effect::Poll(PollEffect::Refresh(which)) => {
+            for p in c
+                .pollers
                 .iter()
                 .filter(|p| which.is_none_or(|w| w == p.source))
             {
                 p.refresh();
             }
         }
-        Effect::VisibleTab(tab) => {
-            for p in pollers {
+        Effect::Poll(PollEffect::VisibleTab(tab)) => {
+            for p in &c.pollers {
                 p.set_visible(visible(tab, p.source));
             }
         }
-        Effect::Copy(text) => {
+        Effect::Fetch(f) => c.fetcher.spawn(f),
+        Effect::Change {
+            id,
+            change,
+            comment,
+        } => c.executor.spawn(id, change, comment, tx.clone()),
+        Effect::Quit | Effect::Terminal(_) => {}
+    }
+}
+
+/// Run a terminal effect: open a URL, copy, switch mouse reporting.
+fn run_terminal(state: &mut State, terminal: &mut crate::terminal::Term, effect: TerminalEffect) {
+    match effect {
+        TerminalEffect::Copy(text) => {
             if let Err(e) = terminal.backend_mut().write_raw(osc52(&text).as_bytes()) {
                 update(
                     state,
@@ -319,7 +444,7 @@ fn run_effect(
                 );
             }
         }
-        Effect::OpenUrl(url) => {
+        TerminalEffect::OpenUrl(url) => {
             let remote = std::env::var_os("SSH_CONNECTION").is_some()
                 || std::env::var_os("SSH_TTY").is_some()
                 || (cfg!(target_os = "linux")
@@ -346,19 +471,12 @@ fn run_effect(
             };
             update(state, Msg::Notice(Level::Info, note));
         }
-        Effect::SetMouse(on) => {
+        TerminalEffect::SetMouse(on) => {
             if let Err(e) = crate::terminal::set_mouse(on) {
                 update(state, Msg::Notice(Level::Error, format!("mouse: {e}")));
             }
         }
-        // Run by the executor.
-        Effect::FetchJobs { .. }
-        | Effect::FetchPrFiles { .. }
-        | Effect::FetchLog { .. }
-        | Effect::PrepareRollback { .. }
-        | Effect::Execute { .. } => {}
     }
-    false
 }
 
 fn visible(tab: Tab, source: SourceId) -> bool {

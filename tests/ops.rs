@@ -4,12 +4,10 @@
 
 mod common;
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
-use flightdeck::app::keymap::Keymap;
-use flightdeck::app::{Effect, Mode, Msg, State, Tab, update};
+use flightdeck::app::{Effect, Fetch, Mode, Msg, State, Tab, update};
 use flightdeck::config::{Config, Secret};
 use flightdeck::domain::{RunState, SourceId};
 use flightdeck::ops::audit::{AuditLog, Phase};
-use flightdeck::ops::exec::Executor;
 use flightdeck::sim::{SimOptions, SimWorld};
 use flightdeck::sources::github::GitHub;
 use flightdeck::sources::http::Http;
@@ -20,52 +18,35 @@ use tokio::sync::mpsc;
 struct Rig {
     world: SimWorld,
     state: State,
-    exec: Executor,
+    runner: common::Runner,
     rx: mpsc::UnboundedReceiver<Msg>,
     audit: std::path::PathBuf,
     _dir: tempfile::TempDir,
 }
 
 async fn rig(read_only: bool) -> Rig {
-    let world = flightdeck::sim::start(SimOptions {
-        speed: 0.0,
-        start_at_secs: 30.0,
-        ..SimOptions::default()
-    })
-    .await
-    .unwrap();
-    let config = Config::parse(&world.config_toml(), "demo").unwrap();
+    let (world, config, http) = common::demo_world(30.0).await;
     let gh_cfg = config.github.clone().unwrap();
-    let http = Http::new(Duration::from_secs(10)).unwrap();
     let mut poller = GitHub::new(http.clone(), &gh_cfg, None);
     let data = poller.poll().await.expect("poll the demo world");
     let dir = tempfile::tempdir().unwrap();
     let audit = dir.path().join("state/audit.jsonl");
-    let (tx, rx) = mpsc::unbounded_channel();
-    let exec = Executor {
-        github: Some(Arc::new(GitHub::new(http, &gh_cfg, None))),
-        audit: Arc::new(AuditLog::new(audit.clone())),
-        who: "tester".into(),
+    let (runner, rx) = common::Runner::new(
+        Some(Arc::new(GitHub::new(http, &gh_cfg, None))),
+        audit.clone(),
         read_only,
-        tx,
-    };
-    let mut state = State::new(Keymap::default(), vec![], common::NOW);
-    state.size = (120, 40);
+    );
+    let mut state = common::new_state(120, 40);
     state.read_only = read_only;
-    state.sources[SourceId::GitHub as usize].configured = true;
     update(
         &mut state,
-        Msg::Loaded {
-            source: SourceId::GitHub,
-            result: Ok(data),
-            fetched_at: common::NOW,
-        },
+        Msg::loaded(SourceId::GitHub, Ok(data), common::NOW),
     );
     update(&mut state, common::key('2'));
     Rig {
         world,
         state,
-        exec,
+        runner,
         rx,
         audit,
         _dir: dir,
@@ -89,9 +70,7 @@ impl Rig {
     /// Feed a key; run the effects through the executor; return them.
     fn press(&mut self, msg: Msg) -> Vec<Effect> {
         let fx = update(&mut self.state, msg);
-        for e in &fx {
-            self.exec.spawn(e);
-        }
+        self.runner.run(&fx);
         fx
     }
 
@@ -102,7 +81,7 @@ impl Rig {
                 .await
                 .expect("an answer within 10 s")
                 .expect("channel open");
-            let done = matches!(msg, Msg::OpFinished { .. });
+            let done = matches!(msg, Msg::ChangeDone { .. });
             update(&mut self.state, msg);
             if done {
                 return;
@@ -112,7 +91,7 @@ impl Rig {
 }
 
 fn code(c: KeyCode) -> Msg {
-    Msg::Key(KeyEvent::new(c, KeyModifiers::NONE))
+    Msg::key(KeyEvent::new(c, KeyModifiers::NONE))
 }
 
 fn posts(world: &SimWorld) -> Vec<flightdeck::sim::RecordedRequest> {
@@ -134,18 +113,24 @@ async fn approve_sends_exactly_one_correct_post_and_is_audited() {
     };
     assert_eq!(
         c.focus,
-        flightdeck::app::ops::Focus::No,
-        "focus starts on No"
+        flightdeck::app::change::Focus::Comment,
+        "focus starts in the comment field, never on Yes"
     );
-    // Enter on "No" sends nothing.
+    // Enter leaves the comment for "No"; Enter on "No" sends nothing.
+    r.press(code(KeyCode::Enter));
+    let Mode::Confirm(c) = &r.state.mode else {
+        panic!("still confirming: {:?}", r.state.mode)
+    };
+    assert_eq!(c.focus, flightdeck::app::change::Focus::No);
     r.press(code(KeyCode::Enter));
     assert_eq!(r.state.mode, Mode::Normal);
     assert!(posts(&r.world).is_empty());
-    // Again, this time Yes.
+    // Again, this time Yes: comment → No → Yes.
     r.press(common::key('a'));
     r.press(code(KeyCode::Tab));
+    r.press(code(KeyCode::Tab));
     let fx = r.press(code(KeyCode::Enter));
-    assert!(matches!(fx.as_slice(), [Effect::Execute { .. }]), "{fx:?}");
+    assert!(matches!(fx.as_slice(), [Effect::Change { .. }]), "{fx:?}");
     // A second press while the first is in flight never sends twice.
     assert!(r.press(common::key('a')).is_empty());
     assert_eq!(r.state.mode, Mode::Normal);
@@ -180,21 +165,20 @@ async fn reject_sends_the_typed_comment() {
     let mut r = rig(false).await;
     let run_id = r.select_run(|run| !run.pending.is_empty());
     r.press(common::key('x'));
-    // No → Yes → Comment; clear the default text and type ours.
-    r.press(code(KeyCode::Tab));
-    r.press(code(KeyCode::Tab));
+    // The comment field has the focus: clear the default text and type ours.
     for _ in 0.."Rejected from flightdeck".len() {
         r.press(code(KeyCode::Backspace));
     }
     for c in "error rate 3x baseline".chars() {
-        r.press(Msg::Key(KeyEvent::new(
+        r.press(Msg::key(KeyEvent::new(
             KeyCode::Char(c),
             KeyModifiers::NONE,
         )));
     }
+    // Back from the comment wraps to Yes.
     r.press(code(KeyCode::BackTab));
     let fx = r.press(code(KeyCode::Enter));
-    assert!(matches!(fx.as_slice(), [Effect::Execute { .. }]), "{fx:?}");
+    assert!(matches!(fx.as_slice(), [Effect::Change { .. }]), "{fx:?}");
     r.finish().await;
     let p = posts(&r.world);
     assert_eq!(p.len(), 1);
@@ -284,15 +268,15 @@ async fn read_only_blocks_all_four() {
         );
     }
     // Even a change that reached the executor is refused there.
-    let op = flightdeck::app::ops::Op::CancelRun {
+    let op = flightdeck::app::change::Change::CancelRun {
         repo: "acme/checkout".into(),
         run_id: 1,
         run_number: 1,
         workflow: "CI".into(),
         branch: "main".into(),
     };
-    let err = r.exec.execute(&op, "").await.unwrap_err();
-    assert!(err.contains("read-only"));
+    let err = r.runner.exec.execute(&op, "").await.unwrap_err();
+    assert!(err.to_string().contains("read-only"));
     assert!(posts(&r.world).is_empty());
     assert!(!r.audit.exists(), "nothing to audit when nothing is sent");
 }
@@ -304,9 +288,11 @@ async fn approval_refused_by_github_is_shown_and_audited() {
     // Approve once (accepted), then force a second approval of the same, no longer pending, run.
     r.press(common::key('a'));
     r.press(code(KeyCode::Tab));
+    r.press(code(KeyCode::Tab));
     r.press(code(KeyCode::Enter));
     r.finish().await;
     r.press(common::key('a'));
+    r.press(code(KeyCode::Tab));
     r.press(code(KeyCode::Tab));
     r.press(code(KeyCode::Enter));
     r.finish().await;
@@ -364,7 +350,7 @@ async fn logs_key_opens_the_failed_jobs_triaged_log() {
     let fx = r.press(common::key('l'));
     assert_eq!(r.state.mode, Mode::Log);
     assert!(
-        matches!(fx.as_slice(), [Effect::FetchJobs { .. }]),
+        matches!(fx.as_slice(), [Effect::Fetch(Fetch::Jobs { .. })]),
         "{fx:?}"
     );
     // Jobs arrive, then the log is fetched and triaged.
@@ -374,9 +360,7 @@ async fn logs_key_opens_the_failed_jobs_triaged_log() {
             .unwrap()
             .unwrap();
         let fx = update(&mut r.state, msg);
-        for e in &fx {
-            r.exec.spawn(e);
-        }
+        r.runner.run(&fx);
     }
     let log = r.state.log.as_ref().unwrap();
     let flightdeck::app::Loadable::Ready(t) = &log.content else {

@@ -294,6 +294,8 @@ fn demo_approves_a_held_deployment_with_a_keystroke() {
         "{modal}"
     );
     assert!(modal.contains("[ No ]"), "{modal}");
+    // The comment has the focus: tab to No, tab to Yes.
+    s.send("\t");
     s.send("\t");
     s.send("\r");
     s.wait_for("GitHub's answer", |t| t.contains("done (HTTP 200"));

@@ -5,13 +5,11 @@
 mod common;
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use flightdeck::analysis::canary::Verdict as JudgeVerdict;
-use flightdeck::app::keymap::Keymap;
-use flightdeck::app::{Effect, Mode, Msg, State, Tab, update};
+use flightdeck::app::{Effect, Fetch, Fetched, Mode, Msg, State, Tab, update};
 use flightdeck::config::Config;
 use flightdeck::domain::{SourceData, SourceId};
 use flightdeck::ops::audit::AuditLog;
-use flightdeck::ops::exec::Executor;
-use flightdeck::sim::{SimOptions, SimWorld};
+use flightdeck::sim::SimWorld;
 use flightdeck::sources::github::GitHub;
 use flightdeck::sources::http::Http;
 use flightdeck::sources::prometheus::Prometheus;
@@ -23,7 +21,7 @@ struct Rig {
     world: SimWorld,
     config: Config,
     state: State,
-    exec: Executor,
+    runner: common::Runner,
     rx: mpsc::UnboundedReceiver<Msg>,
     audit: std::path::PathBuf,
     dir: tempfile::TempDir,
@@ -37,57 +35,38 @@ async fn poll_prometheus(config: &Config) -> SourceData {
 }
 
 async fn rig(at: f64, read_only: bool, autopilot: bool) -> Rig {
-    let world = flightdeck::sim::start(SimOptions {
-        speed: 0.0,
-        start_at_secs: at,
-        ..SimOptions::default()
-    })
-    .await
-    .unwrap();
-    let config = Config::parse(&world.config_toml(), "demo").unwrap();
+    let (world, config, http) = common::demo_world(at).await;
     let gh_cfg = config.github.clone().unwrap();
-    let http = Http::new(Duration::from_secs(10)).unwrap();
     let mut poller = GitHub::new(http.clone(), &gh_cfg, None);
     let github = poller.poll().await.expect("poll GitHub");
     let prometheus = poll_prometheus(&config).await;
     let dir = tempfile::tempdir().unwrap();
     let audit = dir.path().join("state/audit.jsonl");
-    let (tx, rx) = mpsc::unbounded_channel();
-    let exec = Executor {
-        github: Some(Arc::new(GitHub::new(http, &gh_cfg, None))),
-        audit: Arc::new(AuditLog::new(audit.clone())),
-        who: "tester".into(),
+    let (runner, rx) = common::Runner::new(
+        Some(Arc::new(GitHub::new(http, &gh_cfg, None))),
+        audit.clone(),
         read_only,
-        tx,
-    };
-    let mut state = State::new(Keymap::default(), vec![], common::NOW);
-    state.size = (160, 40);
+    );
+    let mut state = common::new_state(160, 40);
     state.read_only = read_only;
-    state.services = config.services.clone();
-    state.policy = config.policy;
-    for id in SourceId::ALL {
-        state.sources[id as usize].configured = true;
-    }
+    state.services = flightdeck::runtime::service_plans(&config);
+    state.policy = (&config.policy).into();
     let mut rig = Rig {
         world,
         config,
         state,
-        exec,
+        runner,
         rx,
         audit,
         dir,
     };
-    rig.feed(Msg::Loaded {
-        source: SourceId::GitHub,
-        result: Ok(github),
-        fetched_at: common::NOW,
-    });
+    rig.feed(Msg::loaded(SourceId::GitHub, Ok(github), common::NOW));
     rig.state.autopilot = autopilot;
-    rig.feed(Msg::Loaded {
-        source: SourceId::Prometheus,
-        result: Ok(prometheus),
-        fetched_at: common::NOW,
-    });
+    rig.feed(Msg::loaded(
+        SourceId::Prometheus,
+        Ok(prometheus),
+        common::NOW,
+    ));
     rig
 }
 
@@ -95,14 +74,12 @@ impl Rig {
     /// Apply a message and hand its effects to the executor.
     fn feed(&mut self, msg: Msg) -> Vec<Effect> {
         let fx = update(&mut self.state, msg);
-        for e in &fx {
-            self.exec.spawn(e);
-        }
+        self.runner.run(&fx);
         fx
     }
 
     fn key(&mut self, code: KeyCode) -> Vec<Effect> {
-        self.feed(Msg::Key(KeyEvent::new(code, KeyModifiers::NONE)))
+        self.feed(Msg::key(KeyEvent::new(code, KeyModifiers::NONE)))
     }
 
     fn chars(&mut self, text: &str) {
@@ -144,11 +121,11 @@ impl Rig {
 }
 
 fn done_op(m: &Msg) -> bool {
-    matches!(m, Msg::OpFinished { .. })
+    matches!(m, Msg::ChangeDone { .. })
 }
 
 fn prepared(m: &Msg) -> bool {
-    matches!(m, Msg::RollbackPrepared { .. })
+    matches!(m, Msg::Fetched(Fetched::Revisions { .. }))
 }
 
 #[tokio::test]
@@ -176,7 +153,7 @@ async fn rollback_dispatches_the_workflow_with_the_right_inputs() {
     r.select_service("checkout");
     let fx = r.feed(common::key('R'));
     assert!(
-        matches!(fx.as_slice(), [Effect::PrepareRollback { .. }]),
+        matches!(fx.as_slice(), [Effect::Fetch(Fetch::Revisions { .. })]),
         "{fx:?}"
     );
     r.until(prepared).await;
@@ -188,14 +165,13 @@ async fn rollback_dispatches_the_workflow_with_the_right_inputs() {
         Some("checkout"),
         "production: type the service name"
     );
-    // Yes does nothing until the name is typed.
-    r.key(KeyCode::Tab);
+    // The field has the focus; Enter does nothing until the name is typed.
     assert!(r.key(KeyCode::Enter).is_empty());
     assert!(r.posts().is_empty());
     r.chars("checkout");
     r.key(KeyCode::Enter); // back to Yes
     let fx = r.key(KeyCode::Enter);
-    assert!(matches!(fx.as_slice(), [Effect::Execute { .. }]), "{fx:?}");
+    assert!(matches!(fx.as_slice(), [Effect::Change { .. }]), "{fx:?}");
     r.until(done_op).await;
     let posts = r.posts();
     assert_eq!(posts.len(), 1, "{posts:?}");
@@ -249,14 +225,11 @@ async fn rollback_command_runs_the_argv_without_a_shell() {
         .iter_mut()
         .find(|s| s.name == "web")
         .unwrap();
-    web.rollback = Some(flightdeck::config::RollbackConfig {
-        workflow: None,
-        git_ref: None,
-        command: Some(vec![
+    web.rollback = Some(flightdeck::app::plan::RollbackVia::Command {
+        argv: vec![
             "touch".into(),
             format!("{}-{{service}}-{{environment}}", marker.display()),
-        ]),
-        inputs: Default::default(),
+        ],
     });
     r.select_service("web");
     r.feed(common::key('R'));
@@ -292,14 +265,11 @@ async fn approving_against_the_verdict_needs_an_override() {
         "{}",
         c.comment_text()
     );
-    // No → Yes → Comment → Typed.
-    r.key(KeyCode::Tab);
-    r.key(KeyCode::Tab);
-    r.key(KeyCode::Tab);
+    // The override field has the focus.
     r.chars("override");
     r.key(KeyCode::Enter);
     let fx = r.key(KeyCode::Enter);
-    assert!(matches!(fx.as_slice(), [Effect::Execute { .. }]), "{fx:?}");
+    assert!(matches!(fx.as_slice(), [Effect::Change { .. }]), "{fx:?}");
     r.until(done_op).await;
     let posts = r.posts();
     assert_eq!(posts.len(), 1);
@@ -328,11 +298,7 @@ async fn autopilot_approves_on_proceed() {
     if let SourceData::Prometheus(list) = &mut changed {
         list[0].warnings.push("force a change".into());
     }
-    let fx = r.feed(Msg::Loaded {
-        source: SourceId::Prometheus,
-        result: Ok(changed),
-        fetched_at: common::NOW,
-    });
+    let fx = r.feed(Msg::loaded(SourceId::Prometheus, Ok(changed), common::NOW));
     assert!(fx.is_empty(), "{fx:?}");
 }
 

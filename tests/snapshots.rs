@@ -3,17 +3,8 @@
 mod common;
 use common::*;
 use crossterm::event::KeyCode;
-use flightdeck::app::{Msg, State, Tab, update};
+use flightdeck::app::{Fetched, Input, Msg, State, Tab, update};
 use flightdeck::domain::{SourceData, SourceId};
-use ratatui::Terminal;
-use ratatui::backend::TestBackend;
-
-fn draw(state: &State) -> Terminal<TestBackend> {
-    let (w, h) = state.size;
-    let mut t = Terminal::new(TestBackend::new(w, h)).unwrap();
-    t.draw(|f| flightdeck::ui::render(state, f)).unwrap();
-    t
-}
 
 fn go(state: &mut State, tab: Tab) {
     let c = char::from(b'1' + tab.index() as u8);
@@ -107,7 +98,7 @@ fn detail_bottom_when_narrow_right_when_wide() {
     s.messages.clear();
     update(&mut s, code(KeyCode::Enter));
     insta::assert_snapshot!("detail_narrow", draw(&s).backend());
-    update(&mut s, Msg::Resize(200, 50));
+    update(&mut s, Msg::Input(Input::Resize(200, 50)));
     go(&mut s, Tab::Rollouts);
     insta::assert_snapshot!("detail_wide_production", draw(&s).backend());
 }
@@ -214,11 +205,11 @@ fn runs_detail_with_jobs_and_pending_deployment() {
     ];
     update(
         &mut s,
-        Msg::JobsLoaded {
+        Msg::Fetched(Fetched::Jobs {
             repo: "acme/checkout".into(),
             run_id: id,
             result: Ok(jobs),
-        },
+        }),
     );
     s.messages.clear();
     insta::assert_snapshot!(draw(&s).backend());
@@ -245,11 +236,11 @@ fn pr_detail_with_checks_reviews_and_files() {
     ];
     update(
         &mut s,
-        Msg::FilesLoaded {
+        Msg::Fetched(Fetched::PrFiles {
             repo: "acme/checkout".into(),
             number: 101,
             result: Ok(files),
-        },
+        }),
     );
     s.messages.clear();
     insta::assert_snapshot!(draw(&s).backend());
@@ -263,7 +254,7 @@ fn failed_log_view() {
     update(&mut s, key('l'));
     update(
         &mut s,
-        Msg::JobsLoaded {
+        Msg::Fetched(Fetched::Jobs {
             repo: "acme/checkout".into(),
             run_id: id,
             result: Ok(vec![flightdeck::domain::Job {
@@ -275,15 +266,15 @@ fn failed_log_view() {
                 url: String::new(),
                 steps: vec![],
             }]),
-        },
+        }),
     );
     let triage = flightdeck::analysis::ci_log::triage(failed_log());
     update(
         &mut s,
-        Msg::LogLoaded {
+        Msg::Fetched(Fetched::Log {
             job_id: 77,
             result: Ok(triage),
-        },
+        }),
     );
     s.messages.clear();
     let text = format!("{}", draw(&s).backend());

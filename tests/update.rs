@@ -4,10 +4,10 @@ mod common;
 use common::*;
 use crossterm::event::KeyCode;
 use flightdeck::app::keymap::{Action, Keymap};
-use flightdeck::app::{Effect, Level, Mode, Msg, Tab, TabStatus, update};
-use flightdeck::config::KeyList;
+use flightdeck::app::{
+    Effect, Input, Level, Mode, Msg, PollEffect, Signal, Tab, TabStatus, TerminalEffect, update,
+};
 use flightdeck::domain::SourceId;
-use std::collections::BTreeMap;
 
 #[test]
 fn number_keys_and_tab_switch_tabs() {
@@ -15,7 +15,7 @@ fn number_keys_and_tab_switch_tabs() {
     assert_eq!(s.tab, Tab::Prs);
     assert_eq!(
         update(&mut s, key('2')),
-        vec![Effect::VisibleTab(Tab::Runs)]
+        vec![Effect::Poll(PollEffect::VisibleTab(Tab::Runs))]
     );
     assert_eq!(s.tab, Tab::Runs);
     update(&mut s, key('5'));
@@ -111,13 +111,16 @@ fn palette_lists_fuzzy_and_runs_actions() {
         Action::TabIncidents
     );
     let fx = update(&mut s, code(KeyCode::Enter));
-    assert_eq!(fx, vec![Effect::VisibleTab(Tab::Incidents)]);
+    assert_eq!(
+        fx,
+        vec![Effect::Poll(PollEffect::VisibleTab(Tab::Incidents))]
+    );
     assert_eq!(s.mode, Mode::Normal);
     // Theme cycling is reachable only from the palette.
     update(&mut s, key(':'));
     type_text(&mut s, "next theme");
     update(&mut s, code(KeyCode::Enter));
-    assert_eq!(s.theme().name, "light");
+    assert_eq!(s.theme_name(), "light");
     // Esc closes without running anything.
     update(&mut s, key(':'));
     type_text(&mut s, "quit");
@@ -153,25 +156,22 @@ fn quit_by_key_ctrl_c_and_signal() {
     assert_eq!(update(&mut s, key('q')), vec![Effect::Quit]);
     assert!(s.quit);
     let mut s = loaded_state(120, 40);
-    let ctrl_c = Msg::Key(crossterm::event::KeyEvent::new(
+    let ctrl_c = Msg::key(crossterm::event::KeyEvent::new(
         KeyCode::Char('c'),
         crossterm::event::KeyModifiers::CONTROL,
     ));
     assert_eq!(update(&mut s, ctrl_c), vec![Effect::Quit]);
     let mut s = loaded_state(120, 40);
-    assert_eq!(update(&mut s, Msg::Terminate), vec![Effect::Quit]);
+    assert_eq!(
+        update(&mut s, Msg::Terminate(Signal::Terminate)),
+        vec![Effect::Quit]
+    );
 }
 
 #[test]
 fn remapped_keys_drive_update() {
-    let mut o = BTreeMap::new();
-    o.insert("quit".to_string(), KeyList::One("Q".into()));
-    o.insert(
-        "down".to_string(),
-        KeyList::Many(vec!["n".into(), "down".into()]),
-    );
     let mut s = loaded_state(120, 40);
-    s.keymap = Keymap::build(&o).unwrap();
+    s.keymap = Keymap::build([("quit", vec!["Q"]), ("down", vec!["n", "down"])]).unwrap();
     assert!(update(&mut s, key('q')).is_empty());
     update(&mut s, key('n'));
     assert_eq!(s.prs.list.selected, 1);
@@ -258,7 +258,10 @@ fn messages_expire() {
 fn untrusted_paste_is_sanitized() {
     let mut s = loaded_state(120, 40);
     update(&mut s, key('/'));
-    update(&mut s, Msg::Paste("\u{1b}[31mchk\u{7}".into()));
+    update(
+        &mut s,
+        Msg::Input(Input::Paste("\u{1b}[31mchk\u{7}".into())),
+    );
     assert_eq!(s.prs.list.filter, "chk");
 }
 
@@ -268,16 +271,16 @@ fn copy_and_open_need_a_link() {
     let fx = update(&mut s, key('y'));
     assert_eq!(
         fx,
-        vec![Effect::Copy(
+        vec![Effect::Terminal(TerminalEffect::Copy(
             "https://github.com/acme/checkout/pull/101".into()
-        )]
+        ))]
     );
     let fx = update(&mut s, key('o'));
     assert_eq!(
         fx,
-        vec![Effect::OpenUrl(
+        vec![Effect::Terminal(TerminalEffect::OpenUrl(
             "https://github.com/acme/checkout/pull/101".into()
-        )]
+        ))]
     );
     update(&mut s, key('3'));
     assert!(update(&mut s, key('y')).is_empty(), "rollouts have no link");
@@ -309,21 +312,21 @@ fn ai_tab_summarises_what_needs_attention() {
 fn mouse_only_when_enabled() {
     use crossterm::event::{KeyModifiers, MouseButton, MouseEvent, MouseEventKind};
     let click = |col, row| {
-        Msg::Mouse(MouseEvent {
+        Msg::Input(Input::Mouse(MouseEvent {
             kind: MouseEventKind::Down(MouseButton::Left),
             column: col,
             row,
             modifiers: KeyModifiers::NONE,
-        })
+        }))
     };
     let mut s = loaded_state(120, 40);
-    let runs_x = flightdeck::app::tab_title_spans()[1].1 + 1;
+    let runs_x = flightdeck::app::layout::tab_title_spans()[1].1 + 1;
     assert!(update(&mut s, click(runs_x, 0)).is_empty());
     assert_eq!(s.tab, Tab::Prs);
     s.mouse = true;
     assert_eq!(
         update(&mut s, click(runs_x, 0)),
-        vec![Effect::VisibleTab(Tab::Runs)]
+        vec![Effect::Poll(PollEffect::VisibleTab(Tab::Runs))]
     );
     update(&mut s, click(10, 5));
     assert_eq!(s.runs.list.selected, 2);
@@ -335,7 +338,7 @@ fn resize_changes_detail_placement() {
     update(&mut s, code(KeyCode::Enter));
     assert!(s.detail);
     assert!(!s.detail_at_right());
-    update(&mut s, Msg::Resize(200, 50));
+    update(&mut s, Msg::Input(Input::Resize(200, 50)));
     assert!(s.detail_at_right());
 }
 

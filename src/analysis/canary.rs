@@ -1240,14 +1240,6 @@ fn check_threshold(spec: &MetricSpec, windows: &[f64]) -> Threshold {
 }
 
 /// Judges one metric: thresholds over windows (Argo), comparison with the baseline (Kayenta), blame.
-pub fn judge_metric(
-    spec: &MetricSpec,
-    samples: &MetricSamples,
-    policy: &Policy,
-) -> MetricJudgement {
-    judge_metric_with(spec, samples, policy, &mut Workspace::default())
-}
-
 fn judge_metric_with(
     spec: &MetricSpec,
     samples: &MetricSamples,

@@ -1,21 +1,11 @@
 //! The glue between a service as read from Prometheus and the canary judge.
 
 use super::canary::{Direction, Judgement, MetricSamples, MetricSpec, Policy, judge};
-use crate::config::PolicyConfig;
 use crate::domain::ServiceRollout;
 
-/// The judge's policy from the config (and the service's traffic floor).
-pub fn policy(cfg: &PolicyConfig, min_traffic: Option<f64>) -> Policy {
-    Policy {
-        promote_at: cfg.promote_at,
-        review_at: cfg.review_at,
-        confidence: cfg.confidence,
-        min_traffic,
-    }
-}
-
-/// Judge one service from its readings. Metrics with a query error count as having no data.
-pub fn judge_service(r: &ServiceRollout, cfg: &PolicyConfig) -> Judgement {
+/// Judge one service from its readings under the configured policy (whose traffic floor is the
+/// service's own). Metrics with a query error count as having no data.
+pub fn judge_service(r: &ServiceRollout, policy: &Policy) -> Judgement {
     let metrics: Vec<(MetricSpec, MetricSamples)> = r
         .metrics
         .iter()
@@ -50,5 +40,9 @@ pub fn judge_service(r: &ServiceRollout, cfg: &PolicyConfig) -> Judgement {
             (spec, samples)
         })
         .collect();
-    judge(&metrics, &policy(cfg, r.min_traffic), r.traffic)
+    let policy = Policy {
+        min_traffic: r.min_traffic,
+        ..*policy
+    };
+    judge(&metrics, &policy, r.traffic)
 }

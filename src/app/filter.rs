@@ -38,6 +38,14 @@ impl Query {
         self.terms.is_empty()
     }
 
+    /// Whether every row this query matches is also matched by `before`: true when `before`'s terms
+    /// are this query's first terms, unchanged. Growing a term is not narrowing: a longer term may
+    /// spread over a wider window than its prefix, so it can match rows the prefix did not.
+    pub fn narrows(&self, before: &Query) -> bool {
+        before.terms.len() <= self.terms.len()
+            && self.terms[..before.terms.len()] == before.terms[..]
+    }
+
     /// Whether `hay` (already lower-cased, see [`search_key`]) matches every term.
     pub fn matches(&self, hay: &str) -> bool {
         self.terms.iter().all(|t| term_matches(t, hay))

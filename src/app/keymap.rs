@@ -1,7 +1,6 @@
 //! Named actions and the key bindings that trigger them. Every action has a name (used by the config's
 //! `[keys]` table, the command palette and the help overlay); every key is remappable.
 
-use crate::config::KeyList;
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use std::collections::{BTreeMap, HashMap};
 use std::fmt;
@@ -34,8 +33,10 @@ actions! {
     Up => "up", "Select previous row", ["k", "up"];
     Top => "top", "Select first row", ["g", "home"];
     Bottom => "bottom", "Select last row", ["G", "end"];
-    PageDown => "page-down", "Down one page", ["pgdown", "ctrl-d"];
-    PageUp => "page-up", "Up one page", ["pgup", "ctrl-u"];
+    PageDown => "page-down", "Down one page (with the detail pane open: scroll it)", ["pgdown", "ctrl-d"];
+    PageUp => "page-up", "Up one page (with the detail pane open: scroll it)", ["pgup", "ctrl-u"];
+    ScrollDown => "scroll-down", "Scroll the detail pane (or help) down a line", ["J"];
+    ScrollUp => "scroll-up", "Scroll the detail pane (or help) up a line", ["K"];
     Detail => "detail", "Show or hide the detail pane", ["enter"];
     Back => "back", "Close popup, detail or filter", ["esc"];
     Filter => "filter", "Filter the list (fuzzy)", ["/"];
@@ -201,7 +202,7 @@ pub struct Keymap {
 
 impl Default for Keymap {
     fn default() -> Self {
-        Keymap::build(&BTreeMap::new()).unwrap_or_else(|_| Keymap {
+        Keymap::build([]).unwrap_or_else(|_| Keymap {
             by_key: HashMap::new(),
             by_action: BTreeMap::new(),
         })
@@ -211,7 +212,9 @@ impl Default for Keymap {
 impl Keymap {
     /// Defaults overlaid with the config's `[keys]` table. A listed action's keys replace its defaults.
     /// Unknown action names, unknown keys and one key bound to two actions are errors naming both.
-    pub fn build(overrides: &BTreeMap<String, KeyList>) -> Result<Keymap, String> {
+    pub fn build<'a>(
+        overrides: impl IntoIterator<Item = (&'a str, Vec<&'a str>)>,
+    ) -> Result<Keymap, String> {
         let mut by_action: BTreeMap<Action, (Vec<KeyBinding>, bool)> = BTreeMap::new();
         for &a in Action::ALL {
             let keys = a
@@ -230,7 +233,6 @@ impl Keymap {
                 )
             })?;
             let keys = list
-                .keys()
                 .into_iter()
                 .map(|k| KeyBinding::parse(k).map_err(|e| format!("keys.{name}: {e}")))
                 .collect::<Result<Vec<_>, _>>()?;
@@ -336,9 +338,7 @@ mod tests {
 
     #[test]
     fn remap_replaces_defaults() {
-        let mut o = BTreeMap::new();
-        o.insert("quit".to_string(), KeyList::One("Q".into()));
-        let km = Keymap::build(&o).unwrap();
+        let km = Keymap::build([("quit", vec!["Q"])]).unwrap();
         assert_eq!(
             km.action_for(&ev(KeyCode::Char('Q'), KeyModifiers::SHIFT)),
             Some(Action::Quit)
@@ -351,9 +351,7 @@ mod tests {
 
     #[test]
     fn conflicts_name_both_bindings() {
-        let mut o = BTreeMap::new();
-        o.insert("refresh".to_string(), KeyList::One("j".into()));
-        let e = Keymap::build(&o).unwrap_err();
+        let e = Keymap::build([("refresh", vec!["j"])]).unwrap_err();
         assert!(e.contains("\"j\""), "{e}");
         assert!(e.contains("down") && e.contains("refresh"), "{e}");
         assert!(e.contains("keys.refresh"), "{e}");
@@ -361,9 +359,7 @@ mod tests {
 
     #[test]
     fn unknown_action_is_named() {
-        let mut o = BTreeMap::new();
-        o.insert("launch-missiles".to_string(), KeyList::One("m".into()));
-        let e = Keymap::build(&o).unwrap_err();
+        let e = Keymap::build([("launch-missiles", vec!["m"])]).unwrap_err();
         assert!(e.contains("keys.launch-missiles"), "{e}");
     }
 }

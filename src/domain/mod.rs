@@ -1,6 +1,9 @@
 //! Plain data shown by the cockpit. Built by `sources`, read by `app`, `ui` and `analysis`.
 //! Every string here that came from a remote service has already been through `sanitize::clean`.
 
+mod error;
+
+pub use error::SourceError;
 use time::OffsetDateTime;
 
 /// Where a piece of data came from; one poller per source.
@@ -404,4 +407,14 @@ pub struct RateLimit {
     pub limit: u64,
     pub remaining: u64,
     pub reset: i64,
+}
+
+/// What an environment runs now, and what it ran last while healthy (the rollback's from and to).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct DeployedRevisions {
+    /// The sha deployed now.
+    pub current: Option<String>,
+    /// The sha of the last successful deployment before the current one, and its ref.
+    pub last_good: Option<String>,
+    pub last_good_ref: Option<String>,
 }

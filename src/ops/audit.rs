@@ -92,13 +92,16 @@ impl AuditEntry {
     }
 }
 
-/// The operator's name for [`AuditEntry::who`]: the GitHub login when known, else `$USER`, else "unknown".
+/// The operator's name for [`AuditEntry::who`]: the GitHub login when known, else `$USER` (or
+/// `$LOGNAME`), else "unknown"; cleaned of control characters.
 pub fn operator(github_login: Option<&str>) -> String {
     github_login
-        .map(str::trim)
-        .filter(|l| !l.is_empty())
         .map(str::to_string)
-        .or_else(|| std::env::var("USER").ok().filter(|u| !u.trim().is_empty()))
+        .or_else(|| std::env::var("USER").ok())
+        .into_iter()
+        .chain(std::env::var("LOGNAME").ok())
+        .map(|u| sanitize::clean(u.trim()))
+        .find(|u| !u.is_empty())
         .unwrap_or_else(|| "unknown".to_string())
 }
 

@@ -1,173 +1,250 @@
-//! Runs the effects that reach the network on demand: fetching a run's jobs, a PR's files and a job's
-//! log, and sending confirmed remote changes. Every change is written to the audit log before it is
-//! sent (intent) and after (outcome); a change that cannot be audited is not sent.
+//! Runs the effects that reach the network on demand. [`Fetcher`]: a run's jobs, a PR's files, a
+//! job's log, a service's deployed revisions (reads; results come back as messages).
+//! [`Executor`]: confirmed remote changes. Every change is written to the audit log before it is
+//! sent (intent) and after (outcome); a change that cannot be audited is not sent. Changes in
+//! flight are tracked: quitting waits for them (bounded) and writes "abandoned at exit" for any
+//! that did not finish, so an intent never stays without an outcome.
 
-use super::audit::{AuditEntry, AuditLog, Outcome, Phase, new_id, now_rfc3339};
-use crate::app::ops::{Op, RollbackTarget, Verdict};
-use crate::app::{Effect, Msg, Revisions};
+use super::audit::{AuditEntry, AuditLog, operator};
+use crate::app::change::{Change, ChangeError, Review, RollbackTarget};
+use crate::app::{Fetch, Fetched, Msg};
+use crate::domain::{DeployedRevisions, SourceError};
 use crate::sources::github::{DeploymentReview, GitHub};
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tokio::sync::OnceCell;
 use tokio::sync::mpsc::UnboundedSender;
+use tokio::task::JoinSet;
 
-/// Executes I/O effects off the UI task; results come back as messages.
+fn not_configured() -> SourceError {
+    SourceError::Config("GitHub is not configured".into())
+}
+
+/// Fetches data on demand off the UI task.
 #[derive(Clone)]
-pub struct Executor {
+pub struct Fetcher {
     pub github: Option<Arc<GitHub>>,
-    pub audit: Arc<AuditLog>,
-    /// Who the audit log names: the GitHub login when known, else $USER.
-    pub who: String,
-    pub read_only: bool,
     pub tx: UnboundedSender<Msg>,
 }
 
-/// The operator's name for the audit log when GitHub does not say.
-pub fn local_user() -> String {
-    std::env::var("USER")
-        .or_else(|_| std::env::var("LOGNAME"))
-        .ok()
-        .filter(|u| !u.is_empty())
-        .map(|u| crate::sanitize::clean(&u))
-        .unwrap_or_else(|| "unknown".into())
+impl Fetcher {
+    pub fn spawn(&self, fetch: Fetch) {
+        let gh = self.github.clone();
+        let tx = self.tx.clone();
+        tokio::spawn(async move {
+            let msg = fetch_one(gh.as_deref(), fetch).await;
+            let _ = tx.send(Msg::Fetched(msg));
+        });
+    }
+}
+
+async fn fetch_one(gh: Option<&GitHub>, fetch: Fetch) -> Fetched {
+    match fetch {
+        Fetch::Jobs { repo, run_id } => Fetched::Jobs {
+            result: match gh {
+                Some(gh) => gh.jobs(&repo, run_id).await,
+                None => Err(not_configured()),
+            },
+            repo,
+            run_id,
+        },
+        Fetch::PrFiles { repo, number } => Fetched::PrFiles {
+            result: match gh {
+                Some(gh) => gh.pr_files(&repo, number).await,
+                None => Err(not_configured()),
+            },
+            repo,
+            number,
+        },
+        Fetch::Log { repo, job_id } => Fetched::Log {
+            job_id,
+            result: match gh {
+                Some(gh) => match gh.job_log(&repo, job_id).await {
+                    // Triage is CPU work: keep it off the async workers' hot path.
+                    Ok(raw) => {
+                        tokio::task::spawn_blocking(move || crate::analysis::ci_log::triage(&raw))
+                            .await
+                            .map_err(|e| SourceError::Decode(format!("log triage failed: {e}")))
+                    }
+                    Err(e) => Err(e),
+                },
+                None => Err(not_configured()),
+            },
+        },
+        Fetch::Revisions {
+            service,
+            repo,
+            environment,
+            auto,
+        } => Fetched::Revisions {
+            service,
+            auto,
+            result: match (gh, repo) {
+                (Some(gh), Some(repo)) => gh.deployed_revisions(&repo, &environment).await,
+                // Without GitHub the placeholders that need a deployment stay unknown.
+                _ => Ok(DeployedRevisions::default()),
+            },
+        },
+    }
+}
+
+/// Sends confirmed remote changes, audited, and keeps track of the ones in flight.
+pub struct Executor {
+    shared: Arc<Shared>,
+    tasks: JoinSet<()>,
+}
+
+struct Shared {
+    github: Option<Arc<GitHub>>,
+    audit: AuditLog,
+    /// Who the audit log names: the GitHub login when known, else $USER; asked once, when the
+    /// first change is sent (not at start: the first frame does not wait for the network).
+    who: OnceCell<String>,
+    read_only: bool,
+    /// Intents written whose outcome is not, by audit id.
+    open: Mutex<HashMap<String, AuditEntry>>,
 }
 
 impl Executor {
-    /// Start the effect if it is one of ours. Returns false for effects the caller handles.
-    pub fn spawn(&self, effect: &Effect) -> bool {
-        let this = self.clone();
-        match effect.clone() {
-            Effect::FetchJobs { repo, run_id } => {
-                tokio::spawn(async move {
-                    let result = match &this.github {
-                        Some(gh) => gh.jobs(&repo, run_id).await.map_err(|e| e.to_string()),
-                        None => Err("GitHub is not configured".into()),
-                    };
-                    let _ = this.tx.send(Msg::JobsLoaded {
-                        repo,
-                        run_id,
-                        result,
-                    });
-                });
-            }
-            Effect::FetchPrFiles { repo, number } => {
-                tokio::spawn(async move {
-                    let result = match &this.github {
-                        Some(gh) => gh.pr_files(&repo, number).await.map_err(|e| e.to_string()),
-                        None => Err("GitHub is not configured".into()),
-                    };
-                    let _ = this.tx.send(Msg::FilesLoaded {
-                        repo,
-                        number,
-                        result,
-                    });
-                });
-            }
-            Effect::FetchLog { repo, job_id } => {
-                tokio::spawn(async move {
-                    let result = match &this.github {
-                        Some(gh) => match gh.job_log(&repo, job_id).await {
-                            // Triage is CPU work: keep it off the async workers' hot path.
-                            Ok(raw) => tokio::task::spawn_blocking(move || {
-                                crate::analysis::ci_log::triage(&raw)
-                            })
-                            .await
-                            .map_err(|e| format!("log triage failed: {e}")),
-                            Err(e) => Err(e.to_string()),
-                        },
-                        None => Err("GitHub is not configured".into()),
-                    };
-                    let _ = this.tx.send(Msg::LogLoaded { job_id, result });
-                });
-            }
-            Effect::PrepareRollback {
-                service,
-                repo,
-                environment,
-                auto,
-            } => {
-                tokio::spawn(async move {
-                    let result = match (&this.github, repo) {
-                        (Some(gh), Some(repo)) => gh
-                            .deployed_revisions(&repo, &environment)
-                            .await
-                            .map(|r| Revisions {
-                                current: r.current,
-                                last_good_ref: r.last_good.as_ref().and_then(|(_, g)| g.clone()),
-                                last_good: r.last_good.map(|(s, _)| s),
-                            })
-                            .map_err(|e| e.to_string()),
-                        // Without GitHub the placeholders that need a deployment stay unknown.
-                        _ => Ok(Revisions::default()),
-                    };
-                    let _ = this.tx.send(Msg::RollbackPrepared {
-                        service,
-                        auto,
-                        result,
-                    });
-                });
-            }
-            Effect::Execute { id, op, comment } => {
-                tokio::spawn(async move {
-                    let result = this.execute(&op, &comment).await;
-                    let _ = this.tx.send(Msg::OpFinished { id, op, result });
-                });
-            }
-            _ => return false,
+    pub fn new(github: Option<Arc<GitHub>>, audit: AuditLog, read_only: bool) -> Executor {
+        Executor {
+            shared: Arc::new(Shared {
+                github,
+                audit,
+                who: OnceCell::new(),
+                read_only,
+                open: Mutex::new(HashMap::new()),
+            }),
+            tasks: JoinSet::new(),
         }
-        true
+    }
+
+    /// Name `who` as the operator in the audit log instead of asking GitHub.
+    pub fn with_operator(self, who: &str) -> Executor {
+        let _ = self.shared.who.set(who.to_string());
+        self
+    }
+
+    /// Send a change in the background; its result comes back as [`Msg::ChangeDone`].
+    pub fn spawn(&mut self, id: u64, change: Change, comment: String, tx: UnboundedSender<Msg>) {
+        let shared = self.shared.clone();
+        self.tasks.spawn(async move {
+            let result = shared.execute(&change, &comment).await;
+            let _ = tx.send(Msg::ChangeDone { id, change, result });
+        });
+        // Forget the tasks that are done.
+        while self.tasks.try_join_next().is_some() {}
+    }
+
+    /// Send a change and wait for it (headless use and tests).
+    pub async fn execute(&self, change: &Change, comment: &str) -> Result<String, ChangeError> {
+        self.shared.execute(change, comment).await
+    }
+
+    /// How many changes are still being sent.
+    pub fn in_flight(&mut self) -> usize {
+        while self.tasks.try_join_next().is_some() {}
+        self.tasks.len()
+    }
+
+    /// Wait up to `wait` for the changes in flight; stop the rest and record them as abandoned.
+    /// Returns how many were abandoned.
+    pub async fn shutdown(&mut self, wait: Duration) -> usize {
+        let all_done = async { while self.tasks.join_next().await.is_some() {} };
+        if tokio::time::timeout(wait, all_done).await.is_err() {
+            self.tasks.abort_all();
+            while self.tasks.join_next().await.is_some() {}
+        }
+        let open: Vec<AuditEntry> = match self.shared.open.lock() {
+            Ok(mut m) => m.drain().map(|(_, e)| e).collect(),
+            Err(_) => Vec::new(),
+        };
+        for intent in &open {
+            let line = intent.outcome(
+                false,
+                format!(
+                    "abandoned at exit: flightdeck quit after waiting {} s; the change may or may not have been made",
+                    wait.as_secs()
+                ),
+            );
+            if let Err(e) = self.shared.audit.append(&line) {
+                tracing::error!(error = %e, "cannot write the audit outcome of an abandoned change");
+            }
+        }
+        open.len()
+    }
+}
+
+impl Shared {
+    async fn who(&self) -> &str {
+        self.who
+            .get_or_init(|| async {
+                let login = match &self.github {
+                    Some(gh) => gh.current_user().await,
+                    None => None,
+                };
+                operator(login.as_deref())
+            })
+            .await
     }
 
     /// Audit, send, audit. Never sends in read-only mode or without an intent line on disk.
-    pub async fn execute(&self, op: &Op, comment: &str) -> Result<String, String> {
+    async fn execute(&self, change: &Change, comment: &str) -> Result<String, ChangeError> {
         if self.read_only {
-            return Err("read-only: nothing was sent".into());
+            return Err(ChangeError::ReadOnly);
         }
         let local = matches!(
-            op,
-            Op::Rollback {
+            change,
+            Change::Rollback {
                 target: RollbackTarget::Command { .. },
                 ..
             }
         );
         if !local && self.github.is_none() {
-            return Err("GitHub is not configured".into());
+            return Err(ChangeError::NotConfigured);
         }
-        let id = new_id();
-        let comment_field = match op {
-            Op::Rollback { reason, .. } if !reason.is_empty() => Some(reason.clone()),
-            _ => op.takes_comment().then(|| comment.to_string()),
+        let comment_field = match change {
+            Change::Rollback { reason, .. } if !reason.is_empty() => Some(reason.clone()),
+            _ => change.takes_comment().then(|| comment.to_string()),
         };
-        let intent = AuditEntry {
-            at: now_rfc3339(),
-            id: id.clone(),
-            phase: Phase::Intent,
-            action: op.action().to_string(),
-            who: self.who.clone(),
-            target: op.target_json(),
-            comment: comment_field.clone(),
-            outcome: None,
-        };
+        let who = self.who().await.to_string();
+        let intent = AuditEntry::intent(change.action(), who, change.target_json(), comment_field);
         if let Err(e) = self.audit.append(&intent) {
-            return Err(format!(
-                "not sent: cannot write the audit log {}: {e}",
-                self.audit.path().display()
-            ));
+            return Err(ChangeError::Audit {
+                path: self.audit.path().display().to_string(),
+                detail: e.to_string(),
+            });
         }
-        let result = self.send(op, comment).await;
-        self.finish(op, id, comment_field, result)
+        if let Ok(mut open) = self.open.lock() {
+            open.insert(intent.id.clone(), intent.clone());
+        }
+        let result = self.send(change, comment).await;
+        let detail = match &result {
+            Ok(d) => d.clone(),
+            Err(e) => e.to_string(),
+        };
+        let written = self.audit.append(&intent.outcome(result.is_ok(), detail));
+        if let Ok(mut open) = self.open.lock() {
+            open.remove(&intent.id);
+        }
+        match written {
+            Ok(()) => result,
+            Err(e) => {
+                tracing::error!(error = %e, "cannot write the audit outcome");
+                result.map(|d| format!("{d}; WARNING: the audit outcome could not be written: {e}"))
+            }
+        }
     }
 
-    async fn send(&self, op: &Op, comment: &str) -> Result<String, String> {
-        let gh = || {
-            self.github
-                .as_deref()
-                .ok_or_else(|| "GitHub is not configured".to_string())
-        };
-        let result = match op {
-            Op::Rollback {
+    async fn send(&self, change: &Change, comment: &str) -> Result<String, ChangeError> {
+        let gh = || self.github.as_deref().ok_or(ChangeError::NotConfigured);
+        let result = match change {
+            Change::Rollback {
                 target: RollbackTarget::Command { argv },
                 ..
-            } => return run_command(argv).await,
-            Op::Rollback {
+            } => return run_command(argv).await.map_err(ChangeError::Command),
+            Change::Rollback {
                 target:
                     RollbackTarget::Workflow {
                         repo,
@@ -181,59 +258,27 @@ impl Executor {
                     .dispatch_workflow(repo, workflow, git_ref, inputs)
                     .await
             }
-            Op::ReviewDeployment {
+            Change::ReviewDeployment {
                 repo,
                 run_id,
                 environment_ids,
-                verdict,
+                review,
                 ..
             } => {
-                let review = match verdict {
-                    Verdict::Approve => DeploymentReview::Approve,
-                    Verdict::Reject => DeploymentReview::Reject,
+                let review = match review {
+                    Review::Approve => DeploymentReview::Approve,
+                    Review::Reject => DeploymentReview::Reject,
                 };
                 gh()?
                     .review_deployments(repo, *run_id, environment_ids, review, comment)
                     .await
             }
-            Op::RerunFailedJobs { repo, run_id, .. } => {
+            Change::RerunFailedJobs { repo, run_id, .. } => {
                 gh()?.rerun_failed_jobs(repo, *run_id).await
             }
-            Op::CancelRun { repo, run_id, .. } => gh()?.cancel_run(repo, *run_id).await,
+            Change::CancelRun { repo, run_id, .. } => gh()?.cancel_run(repo, *run_id).await,
         };
-        result.map_err(|e| e.to_string())
-    }
-
-    /// Write the outcome line and hand back the result.
-    fn finish(
-        &self,
-        op: &Op,
-        id: String,
-        comment_field: Option<String>,
-        result: Result<String, String>,
-    ) -> Result<String, String> {
-        let outcome = AuditEntry {
-            at: now_rfc3339(),
-            id,
-            phase: Phase::Outcome,
-            action: op.action().to_string(),
-            who: self.who.clone(),
-            target: op.target_json(),
-            comment: comment_field,
-            outcome: Some(Outcome {
-                ok: result.is_ok(),
-                detail: match &result {
-                    Ok(d) => d.clone(),
-                    Err(e) => e.clone(),
-                },
-            }),
-        };
-        if let Err(e) = self.audit.append(&outcome) {
-            tracing::error!(error = %e, "cannot write the audit outcome");
-            return result
-                .map(|d| format!("{d}; WARNING: the audit outcome could not be written: {e}"));
-        }
-        result
+        result.map_err(ChangeError::Remote)
     }
 }
 
@@ -248,7 +293,7 @@ pub async fn run_command(argv: &[String]) -> Result<String, String> {
         .stdin(std::process::Stdio::null())
         .kill_on_drop(true)
         .output();
-    let out = match tokio::time::timeout(std::time::Duration::from_secs(300), child).await {
+    let out = match tokio::time::timeout(Duration::from_secs(300), child).await {
         Err(_) => {
             return Err(format!(
                 "`{}` did not finish within 5 minutes",

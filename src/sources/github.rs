@@ -5,8 +5,8 @@
 use super::http::{EtagCache, Http, Response, SourceError, error_summary, next_link};
 use crate::config::{GitHubConfig, Secret};
 use crate::domain::{
-    Check, CheckState, ChecksRollup, Job, PendingDeployment, PrFile, PullRequest, RateLimit,
-    Review, ReviewDecision, RunState, SourceData, Step, WorkflowRun,
+    Check, CheckState, ChecksRollup, DeployedRevisions, Job, PendingDeployment, PrFile,
+    PullRequest, RateLimit, Review, ReviewDecision, RunState, SourceData, Step, WorkflowRun,
 };
 use crate::sanitize::{clean, clean_multiline};
 use futures::StreamExt;
@@ -269,14 +269,6 @@ pub struct ApiDeployment {
 pub struct ApiDeploymentStatus {
     #[serde(default)]
     pub state: Option<String>,
-}
-
-/// What an environment runs now, and what it ran last when it was healthy.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Revisions {
-    pub current: Option<String>,
-    /// (sha, ref) of the last successful deployment before the current one.
-    pub last_good: Option<(String, Option<String>)>,
 }
 
 pub fn parse_time(s: Option<&str>) -> Option<OffsetDateTime> {
@@ -586,10 +578,6 @@ impl GitHub {
     /// Requests sent so far.
     pub fn requests(&self) -> u64 {
         self.requests.load(Ordering::Relaxed)
-    }
-
-    pub fn has_token(&self) -> bool {
-        self.token.is_some()
     }
 
     fn authed(&self, req: reqwest::RequestBuilder) -> reqwest::RequestBuilder {
@@ -971,7 +959,7 @@ impl GitHub {
         &self,
         repo: &str,
         environment: &str,
-    ) -> Result<Revisions, SourceError> {
+    ) -> Result<DeployedRevisions, SourceError> {
         let url = format!(
             "{}/repos/{repo}/deployments?environment={environment}&per_page=30",
             self.api
@@ -1001,7 +989,11 @@ impl GitHub {
                 break;
             }
         }
-        Ok(Revisions { current, last_good })
+        Ok(DeployedRevisions {
+            current,
+            last_good_ref: last_good.as_ref().and_then(|(_, r)| r.clone()),
+            last_good: last_good.map(|(s, _)| s),
+        })
     }
 
     /// The login the token belongs to, for the audit log.

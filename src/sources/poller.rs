@@ -45,7 +45,7 @@ pub enum PollEvent {
     Started(SourceId),
     Finished {
         source: SourceId,
-        result: Result<SourceData, String>,
+        result: Result<SourceData, SourceError>,
         fetched_at: OffsetDateTime,
     },
 }
@@ -136,7 +136,7 @@ where
             }
             let ev = PollEvent::Finished {
                 source: id,
-                result: result.map_err(|e| e.to_string()),
+                result,
                 fetched_at: OffsetDateTime::now_utc(),
             };
             if tx.send(ev.into()).is_err() {

@@ -1,6 +1,8 @@
-//! Remote changes as data: what the operator asked for, the confirmation that names its exact target,
-//! and the key that stops the same change from being sent twice.
+//! Remote changes as data: what the operator asked for ([`Change`]), the confirmation that names
+//! its exact target ([`Confirm`]), the key that stops the same change from being sent twice, and
+//! why a change failed ([`ChangeError`]).
 
+use crate::domain::SourceError;
 use ratatui_textarea::TextArea;
 use std::collections::BTreeMap;
 
@@ -18,15 +20,16 @@ pub enum RollbackTarget {
     Command { argv: Vec<String> },
 }
 
+/// A deployment review's answer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Verdict {
+pub enum Review {
     Approve,
     Reject,
 }
 
 /// A change to something remote.
 #[derive(Debug, Clone, PartialEq)]
-pub enum Op {
+pub enum Change {
     /// Approve or reject the deployments a run waits for.
     ReviewDeployment {
         repo: String,
@@ -39,7 +42,7 @@ pub enum Op {
         environments: Vec<String>,
         production: bool,
         can_approve: bool,
-        verdict: Verdict,
+        review: Review,
     },
     RerunFailedJobs {
         repo: String,
@@ -64,46 +67,46 @@ pub enum Op {
         from: String,
         to: String,
         target: RollbackTarget,
-        /// Why (the verdict's reasons), for the audit log.
+        /// Why (the judge's reasons), for the audit log.
         reason: String,
     },
 }
 
-impl Op {
+impl Change {
     /// The audit log's name for the action.
     pub fn action(&self) -> &'static str {
         match self {
-            Op::ReviewDeployment {
-                verdict: Verdict::Approve,
+            Change::ReviewDeployment {
+                review: Review::Approve,
                 ..
             } => "approve-deployment",
-            Op::ReviewDeployment {
-                verdict: Verdict::Reject,
+            Change::ReviewDeployment {
+                review: Review::Reject,
                 ..
             } => "reject-deployment",
-            Op::RerunFailedJobs { .. } => "rerun-failed-jobs",
-            Op::CancelRun { .. } => "cancel-run",
-            Op::Rollback { .. } => "rollback",
+            Change::RerunFailedJobs { .. } => "rerun-failed-jobs",
+            Change::CancelRun { .. } => "cancel-run",
+            Change::Rollback { .. } => "rollback",
         }
     }
 
     /// What the change acts on; one change per target at a time.
     pub fn target_key(&self) -> String {
         match self {
-            Op::ReviewDeployment { repo, run_id, .. }
-            | Op::RerunFailedJobs { repo, run_id, .. }
-            | Op::CancelRun { repo, run_id, .. } => format!("{repo}/runs/{run_id}"),
-            Op::Rollback { service, .. } => format!("service/{service}"),
+            Change::ReviewDeployment { repo, run_id, .. }
+            | Change::RerunFailedJobs { repo, run_id, .. }
+            | Change::CancelRun { repo, run_id, .. } => format!("{repo}/runs/{run_id}"),
+            Change::Rollback { service, .. } => format!("service/{service}"),
         }
     }
 
     pub fn production(&self) -> bool {
         matches!(
             self,
-            Op::ReviewDeployment {
+            Change::ReviewDeployment {
                 production: true,
                 ..
-            } | Op::Rollback {
+            } | Change::Rollback {
                 production: true,
                 ..
             }
@@ -113,22 +116,22 @@ impl Op {
     /// The confirmation's title.
     pub fn title(&self) -> String {
         match self {
-            Op::ReviewDeployment {
-                verdict,
+            Change::ReviewDeployment {
+                review,
                 environments,
                 ..
             } => format!(
                 "{} deployment to {}",
-                if *verdict == Verdict::Approve {
+                if *review == Review::Approve {
                     "Approve"
                 } else {
                     "Reject"
                 },
                 environments.join(", ")
             ),
-            Op::RerunFailedJobs { .. } => "Re-run the failed jobs".into(),
-            Op::CancelRun { .. } => "Cancel the run".into(),
-            Op::Rollback {
+            Change::RerunFailedJobs { .. } => "Re-run the failed jobs".into(),
+            Change::CancelRun { .. } => "Cancel the run".into(),
+            Change::Rollback {
                 service,
                 environment,
                 ..
@@ -139,24 +142,24 @@ impl Op {
     /// The label of the button that sends.
     pub fn yes_label(&self) -> &'static str {
         match self {
-            Op::ReviewDeployment {
-                verdict: Verdict::Approve,
+            Change::ReviewDeployment {
+                review: Review::Approve,
                 ..
             } => "Yes, approve",
-            Op::ReviewDeployment {
-                verdict: Verdict::Reject,
+            Change::ReviewDeployment {
+                review: Review::Reject,
                 ..
             } => "Yes, reject",
-            Op::RerunFailedJobs { .. } => "Yes, re-run",
-            Op::CancelRun { .. } => "Yes, cancel it",
-            Op::Rollback { .. } => "Yes, roll back",
+            Change::RerunFailedJobs { .. } => "Yes, re-run",
+            Change::CancelRun { .. } => "Yes, cancel it",
+            Change::Rollback { .. } => "Yes, roll back",
         }
     }
 
     /// The exact target, as (label, value) rows.
     pub fn target_rows(&self) -> Vec<(&'static str, String)> {
         match self {
-            Op::ReviewDeployment {
+            Change::ReviewDeployment {
                 repo,
                 run_id,
                 run_number,
@@ -192,14 +195,14 @@ impl Op {
                 }
                 rows
             }
-            Op::RerunFailedJobs {
+            Change::RerunFailedJobs {
                 repo,
                 run_id,
                 run_number,
                 workflow,
                 branch,
             }
-            | Op::CancelRun {
+            | Change::CancelRun {
                 repo,
                 run_id,
                 run_number,
@@ -210,7 +213,7 @@ impl Op {
                 ("run", format!("{workflow} #{run_number} (id {run_id})")),
                 ("branch", branch.clone()),
             ],
-            Op::Rollback {
+            Change::Rollback {
                 service,
                 environment,
                 production,
@@ -258,7 +261,7 @@ impl Op {
     /// The audit log's description of the target.
     pub fn target_json(&self) -> serde_json::Value {
         match self {
-            Op::ReviewDeployment {
+            Change::ReviewDeployment {
                 repo,
                 run_id,
                 run_number,
@@ -270,19 +273,19 @@ impl Op {
                 "repo": repo, "run_id": run_id, "run_number": run_number, "sha": sha,
                 "environment_ids": environment_ids, "environments": environments,
             }),
-            Op::RerunFailedJobs {
+            Change::RerunFailedJobs {
                 repo,
                 run_id,
                 run_number,
                 ..
             }
-            | Op::CancelRun {
+            | Change::CancelRun {
                 repo,
                 run_id,
                 run_number,
                 ..
             } => serde_json::json!({ "repo": repo, "run_id": run_id, "run_number": run_number }),
-            Op::Rollback {
+            Change::Rollback {
                 service,
                 environment,
                 from,
@@ -312,7 +315,7 @@ impl Op {
 
     /// Whether the change takes a comment.
     pub fn takes_comment(&self) -> bool {
-        matches!(self, Op::ReviewDeployment { .. })
+        matches!(self, Change::ReviewDeployment { .. })
     }
 }
 
@@ -325,10 +328,11 @@ pub enum Focus {
     Typed,
 }
 
-/// The confirmation modal. Focus starts on "No".
+/// The confirmation modal. When it has a text field, the field has the focus (letters go into it);
+/// otherwise "No" has it. "Yes" is never focused at first.
 #[derive(Debug, Clone)]
 pub struct Confirm {
-    pub op: Op,
+    pub change: Change,
     pub focus: Focus,
     pub comment: Option<TextArea<'static>>,
     /// A word the operator must type before "Yes" sends (and why): the service name for a
@@ -339,7 +343,7 @@ pub struct Confirm {
 
 impl PartialEq for Confirm {
     fn eq(&self, other: &Self) -> bool {
-        self.op == other.op
+        self.change == other.change
             && self.focus == other.focus
             && self.comment_text() == other.comment_text()
             && self.require == other.require
@@ -348,24 +352,30 @@ impl PartialEq for Confirm {
 }
 
 impl Confirm {
-    pub fn new(op: Op, default_comment: &str) -> Confirm {
-        let comment = op.takes_comment().then(|| {
+    pub fn new(change: Change, default_comment: &str) -> Confirm {
+        let comment = change.takes_comment().then(|| {
             let mut t = TextArea::new(vec![default_comment.to_string()]);
             t.move_cursor(ratatui_textarea::CursorMove::End);
             t
         });
         Confirm {
-            op,
-            focus: Focus::No,
+            focus: if comment.is_some() {
+                Focus::Comment
+            } else {
+                Focus::No
+            },
+            change,
             comment,
             require: None,
             typed: String::new(),
         }
     }
 
-    /// Require the operator to type `word` (explained by `why`) before sending.
+    /// Require the operator to type `word` (explained by `why`) before sending. The field takes the
+    /// focus.
     pub fn requiring(mut self, word: &str, why: &str) -> Confirm {
         self.require = Some((word.to_string(), why.to_string()));
+        self.focus = Focus::Typed;
         self
     }
 
@@ -381,18 +391,24 @@ impl Confirm {
             .unwrap_or_default()
     }
 
+    /// Whether a text field has the focus (then letters are text, not commands).
+    pub fn typing(&self) -> bool {
+        matches!(self.focus, Focus::Comment | Focus::Typed)
+    }
+
     fn order(&self) -> Vec<Focus> {
-        let mut v = vec![Focus::No, Focus::Yes];
-        if self.comment.is_some() {
-            v.push(Focus::Comment);
-        }
+        let mut v = Vec::new();
         if self.require.is_some() {
             v.push(Focus::Typed);
         }
+        if self.comment.is_some() {
+            v.push(Focus::Comment);
+        }
+        v.extend([Focus::No, Focus::Yes]);
         v
     }
 
-    /// Tab order: No → Yes → Comment (when there is one) → Typed (when required) → No.
+    /// Tab order: Typed (when required) → Comment (when there is one) → No → Yes → back.
     pub fn next_focus(&mut self) {
         let o = self.order();
         let i = o.iter().position(|f| *f == self.focus).unwrap_or(0);
@@ -404,4 +420,21 @@ impl Confirm {
         let i = o.iter().position(|f| *f == self.focus).unwrap_or(0);
         self.focus = o[(i + o.len() - 1) % o.len()];
     }
+}
+
+/// Why a remote change was not made.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum ChangeError {
+    #[error("read-only: nothing was sent")]
+    ReadOnly,
+    #[error("GitHub is not configured")]
+    NotConfigured,
+    #[error("not sent: cannot write the audit log {path}: {detail}")]
+    Audit { path: String, detail: String },
+    /// The service refused or could not be reached.
+    #[error("{0}")]
+    Remote(SourceError),
+    /// A local rollback command failed or could not run.
+    #[error("{0}")]
+    Command(String),
 }

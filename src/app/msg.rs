@@ -1,0 +1,175 @@
+//! What comes into `update` ([`Msg`]) and what goes out ([`Effect`]), as nested enums by family so
+//! that the runtime hands each family of effects to one handler:
+//! terminal ([`TerminalEffect`]), pollers ([`PollEffect`]), on-demand fetches ([`Fetch`]) and
+//! remote changes ([`Effect::Change`]).
+
+use super::change::{Change, ChangeError};
+use super::layout::Drawn;
+use super::state::Level;
+use super::tab::Tab;
+use crate::analysis::ci_log::Triage;
+use crate::domain::{DeployedRevisions, Job, PrFile, SourceData, SourceError, SourceId};
+use crossterm::event::{KeyEvent, MouseEvent};
+use time::OffsetDateTime;
+
+/// Messages in.
+#[derive(Debug, Clone)]
+pub enum Msg {
+    /// The operator: keys, mouse, paste, terminal size.
+    Input(Input),
+    /// The clock (message expiry, freshness labels).
+    Tick(OffsetDateTime),
+    /// A poller started or finished a poll.
+    Source(SourceEvent),
+    /// Data fetched on demand came back.
+    Fetched(Fetched),
+    /// A remote change finished (or was refused before it was sent).
+    ChangeDone {
+        id: u64,
+        change: Change,
+        result: Result<String, ChangeError>,
+    },
+    /// A note from the runtime for the message bar.
+    Notice(Level, String),
+    /// What the last frame measured (scrollable content heights).
+    Drawn(Drawn),
+    /// SIGTERM, SIGHUP or SIGINT.
+    Terminate(Signal),
+}
+
+impl Msg {
+    pub fn key(k: KeyEvent) -> Msg {
+        Msg::Input(Input::Key(k))
+    }
+
+    pub fn loaded(
+        source: SourceId,
+        result: Result<SourceData, SourceError>,
+        fetched_at: OffsetDateTime,
+    ) -> Msg {
+        Msg::Source(SourceEvent::Loaded {
+            source,
+            result,
+            fetched_at,
+        })
+    }
+}
+
+#[derive(Debug, Clone)]
+pub enum Input {
+    Key(KeyEvent),
+    Mouse(MouseEvent),
+    Paste(String),
+    Resize(u16, u16),
+}
+
+#[derive(Debug, Clone)]
+pub enum SourceEvent {
+    Started(SourceId),
+    Loaded {
+        source: SourceId,
+        result: Result<SourceData, SourceError>,
+        fetched_at: OffsetDateTime,
+    },
+}
+
+/// Answers to [`Fetch`] effects.
+#[derive(Debug, Clone)]
+pub enum Fetched {
+    /// A run's jobs.
+    Jobs {
+        repo: String,
+        run_id: u64,
+        result: Result<Vec<Job>, SourceError>,
+    },
+    /// A PR's files.
+    PrFiles {
+        repo: String,
+        number: u64,
+        result: Result<Vec<PrFile>, SourceError>,
+    },
+    /// A job's log, triaged off the UI task.
+    Log {
+        job_id: u64,
+        result: Result<Triage, SourceError>,
+    },
+    /// What a service's environment runs now and last ran while healthy, before a rollback.
+    Revisions {
+        service: String,
+        auto: bool,
+        result: Result<DeployedRevisions, SourceError>,
+    },
+}
+
+/// The signal that ended the cockpit; the process exits with 128 + its number, as shells expect.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Signal {
+    Hangup,
+    Interrupt,
+    Terminate,
+}
+
+impl Signal {
+    pub fn exit_code(self) -> i32 {
+        128 + match self {
+            Signal::Hangup => 1,
+            Signal::Interrupt => 2,
+            Signal::Terminate => 15,
+        }
+    }
+}
+
+/// Effects out, run by the runtime.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Effect {
+    /// Stop: the runtime waits (bounded) for remote changes still in flight, then exits.
+    Quit,
+    Terminal(TerminalEffect),
+    Poll(PollEffect),
+    Fetch(Fetch),
+    /// Send a confirmed remote change. The runtime audits it before and after.
+    Change {
+        id: u64,
+        change: Change,
+        comment: String,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum TerminalEffect {
+    OpenUrl(String),
+    Copy(String),
+    SetMouse(bool),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum PollEffect {
+    /// Poll now: one source, or every source.
+    Refresh(Option<SourceId>),
+    /// The visible tab changed; its source polls faster.
+    VisibleTab(Tab),
+}
+
+/// Data the visible pane needs, fetched on demand.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Fetch {
+    Jobs {
+        repo: String,
+        run_id: u64,
+    },
+    PrFiles {
+        repo: String,
+        number: u64,
+    },
+    Log {
+        repo: String,
+        job_id: u64,
+    },
+    /// Look up what a service runs now and its last good revision, before a rollback.
+    Revisions {
+        service: String,
+        repo: Option<String>,
+        environment: String,
+        auto: bool,
+    },
+}

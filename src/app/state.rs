@@ -1,0 +1,393 @@
+//! Everything the cockpit shows, and the read-only questions `ui` asks of it. Only `update`
+//! changes a [`State`].
+
+use super::change::Confirm;
+use super::keymap::Keymap;
+use super::layout::{self, Drawn, Screen};
+use super::logview::LogView;
+use super::plan::ServicePlan;
+use super::tab::Tab;
+use super::table::{ListState, Table, TableOps};
+use crate::analysis::canary::{Judgement, Policy};
+use crate::domain::{
+    Incident, Job, PrFile, PullRequest, RateLimit, ServiceRollout, SourceError, SourceId, Summary,
+    WorkflowRun,
+};
+use crate::fmt::fmt_age;
+use std::collections::{BTreeSet, HashMap};
+use time::OffsetDateTime;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Level {
+    Info,
+    Warn,
+    Error,
+}
+
+/// A line of the message bar (and of the error history).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Message {
+    pub level: Level,
+    pub text: String,
+    pub at: OffsetDateTime,
+    pub expires: OffsetDateTime,
+}
+
+/// Data fetched on demand.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Loadable<T> {
+    Loading,
+    Ready(T),
+    Failed(String),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Mode {
+    Normal,
+    /// Typing a `/` filter; `before` is restored on Esc.
+    Filter {
+        before: String,
+    },
+    Palette {
+        input: String,
+        selected: usize,
+    },
+    Help {
+        scroll: u16,
+    },
+    Errors {
+        scroll: u16,
+    },
+    Confirm(Box<Confirm>),
+    /// The failed-log view (`state.log`).
+    Log,
+}
+
+/// What a source has delivered so far.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct SourceStatus {
+    pub configured: bool,
+    pub in_flight: bool,
+    pub loaded: bool,
+    pub last_ok: Option<OffsetDateTime>,
+    pub last_error: Option<SourceError>,
+    pub last_error_at: Option<OffsetDateTime>,
+}
+
+/// How a tab's table should look right now.
+#[derive(Debug, Clone, PartialEq)]
+pub enum TabStatus {
+    NotConfigured(&'static str),
+    Loading,
+    Error(String),
+    Ready,
+}
+
+/// An error in the operator's words, with its time: a rate limit says until when.
+pub fn describe_error(e: &SourceError, at: OffsetDateTime) -> String {
+    match e {
+        SourceError::RateLimited { retry_after_secs } => {
+            let until = at + time::Duration::seconds(*retry_after_secs as i64);
+            let f = time::macros::format_description!("[hour]:[minute]");
+            format!(
+                "rate limited until {} UTC",
+                until.format(&f).unwrap_or_else(|_| "later".into())
+            )
+        }
+        other => crate::sanitize::clean(&other.to_string()),
+    }
+}
+
+/// Everything the cockpit shows.
+#[derive(Debug, Clone)]
+pub struct State {
+    pub tab: Tab,
+    pub prs: Table<PullRequest>,
+    pub runs: Table<WorkflowRun>,
+    pub rollouts: Table<ServiceRollout>,
+    pub incidents: Table<Incident>,
+    pub summaries: Table<Summary>,
+    pub sources: [SourceStatus; 3],
+    pub rate: Option<RateLimit>,
+    pub mode: Mode,
+    pub detail: bool,
+    /// Rows the detail pane is scrolled down by.
+    pub detail_scroll: u16,
+    /// What the last frame measured of the scrollable panes.
+    pub drawn: Drawn,
+    pub messages: Vec<Message>,
+    pub keymap: Keymap,
+    /// The colour themes' names (`ui` owns the themes) and the one in use.
+    pub theme_names: Vec<String>,
+    pub theme: usize,
+    pub read_only: bool,
+    pub mouse: bool,
+    pub refresh_secs: u64,
+    pub size: (u16, u16),
+    pub now: OffsetDateTime,
+    pub quit: bool,
+    /// Something visible changed since the last draw.
+    pub dirty: bool,
+    /// Jobs of runs, fetched when a run's detail or log is shown (keyed by run id, with the run's
+    /// `updated_at` they were fetched for).
+    pub jobs: HashMap<u64, (Option<OffsetDateTime>, Loadable<Vec<Job>>)>,
+    /// Files of PRs ("repo#n"), fetched when a PR's detail is shown.
+    pub pr_files: HashMap<String, (Option<OffsetDateTime>, Loadable<Vec<PrFile>>)>,
+    pub log: Option<LogView>,
+    /// Targets with a remote change in flight: the same change is never sent twice.
+    pub changes_in_flight: BTreeSet<String>,
+    pub next_change_id: u64,
+    /// The configured services (rollback targets, autopilot).
+    pub services: Vec<ServicePlan>,
+    /// Autopilot for every service (`--autopilot`).
+    pub autopilot: bool,
+    /// The judge's policy (each service brings its own traffic floor).
+    pub policy: Policy,
+    /// The judge's verdict per service, from the last Prometheus poll.
+    pub judgements: HashMap<String, Judgement>,
+    /// What the autopilot already did (so that it acts once per situation), and its decisions.
+    pub autopilot_done: BTreeSet<String>,
+    pub autopilot_log: Vec<(OffsetDateTime, String)>,
+}
+
+const MESSAGE_HISTORY: usize = 200;
+
+impl State {
+    pub fn new(keymap: Keymap, theme_names: Vec<String>, now: OffsetDateTime) -> State {
+        State {
+            tab: Tab::Prs,
+            prs: Table::default(),
+            runs: Table::default(),
+            rollouts: Table::default(),
+            incidents: Table::default(),
+            summaries: Table::default(),
+            sources: Default::default(),
+            rate: None,
+            mode: Mode::Normal,
+            detail: false,
+            detail_scroll: 0,
+            drawn: Drawn::default(),
+            messages: Vec::new(),
+            keymap,
+            theme_names: if theme_names.is_empty() {
+                vec!["default".into()]
+            } else {
+                theme_names
+            },
+            theme: 0,
+            read_only: false,
+            mouse: false,
+            refresh_secs: 15,
+            size: (80, 24),
+            now,
+            quit: false,
+            dirty: true,
+            jobs: HashMap::new(),
+            pr_files: HashMap::new(),
+            log: None,
+            changes_in_flight: BTreeSet::new(),
+            next_change_id: 1,
+            services: Vec::new(),
+            autopilot: false,
+            policy: Policy::default(),
+            judgements: HashMap::new(),
+            autopilot_done: BTreeSet::new(),
+            autopilot_log: Vec::new(),
+        }
+    }
+
+    /// The screen's geometry now.
+    pub fn screen(&self) -> Screen {
+        layout::screen(self.size.0, self.size.1, self.detail)
+    }
+
+    /// Rows of the table body that fit on screen.
+    pub fn list_height(&self) -> usize {
+        self.screen().rows.height as usize
+    }
+
+    /// Whether the detail pane sits at the right (wide terminals) or at the bottom.
+    pub fn detail_at_right(&self) -> bool {
+        self.size.0 >= layout::DETAIL_RIGHT_MIN_WIDTH
+    }
+
+    pub fn judgement(&self, service: &str) -> Option<&Judgement> {
+        self.judgements.get(service)
+    }
+
+    pub fn theme_name(&self) -> &str {
+        self.theme_names
+            .get(self.theme)
+            .map(String::as_str)
+            .unwrap_or("default")
+    }
+
+    /// The run whose deployment to the service's environment waits for approval, if any.
+    pub fn held_run(&self, service: &ServiceRollout) -> Option<&WorkflowRun> {
+        self.runs.items.iter().find(|run| {
+            service.repo.as_deref().is_none_or(|r| r == run.repo)
+                && run
+                    .pending
+                    .iter()
+                    .any(|p| p.environment.eq_ignore_ascii_case(&service.environment))
+        })
+    }
+
+    pub fn table(&self, tab: Tab) -> &dyn TableOps {
+        match tab {
+            Tab::Prs => &self.prs,
+            Tab::Runs => &self.runs,
+            Tab::Rollouts => &self.rollouts,
+            Tab::Incidents => &self.incidents,
+            Tab::Ai => &self.summaries,
+        }
+    }
+
+    pub(crate) fn table_mut(&mut self, tab: Tab) -> &mut dyn TableOps {
+        match tab {
+            Tab::Prs => &mut self.prs,
+            Tab::Runs => &mut self.runs,
+            Tab::Rollouts => &mut self.rollouts,
+            Tab::Incidents => &mut self.incidents,
+            Tab::Ai => &mut self.summaries,
+        }
+    }
+
+    pub fn source(&self, id: SourceId) -> &SourceStatus {
+        &self.sources[id as usize]
+    }
+
+    pub(crate) fn source_mut(&mut self, id: SourceId) -> &mut SourceStatus {
+        &mut self.sources[id as usize]
+    }
+
+    pub fn list(&self, tab: Tab) -> &ListState {
+        self.table(tab).list()
+    }
+
+    pub(crate) fn list_mut(&mut self, tab: Tab) -> &mut ListState {
+        self.table_mut(tab).list_mut()
+    }
+
+    /// The selected row's URL and whether it is a production target.
+    pub fn selected_row(&self) -> Option<(&str, bool)> {
+        self.table(self.tab).selected_link()
+    }
+
+    /// Draw the loud production frame: the selected row acts on a production environment.
+    pub fn production_focus(&self) -> bool {
+        self.selected_row().is_some_and(|(_, p)| p)
+    }
+
+    /// A source's last error in the operator's words.
+    pub fn source_error(&self, id: SourceId) -> Option<String> {
+        let s = self.source(id);
+        s.last_error
+            .as_ref()
+            .map(|e| describe_error(e, s.last_error_at.unwrap_or(self.now)))
+    }
+
+    pub fn tab_status(&self, tab: Tab) -> TabStatus {
+        match tab.source() {
+            Some(id) => {
+                let s = self.source(id);
+                if !s.configured {
+                    TabStatus::NotConfigured(match id {
+                        SourceId::GitHub => "[github] with repos",
+                        SourceId::Prometheus => "[prometheus] and [[service]]",
+                        SourceId::Sentry => "[sentry] with org and projects",
+                    })
+                } else if s.loaded {
+                    TabStatus::Ready
+                } else if let Some(e) = self.source_error(id) {
+                    TabStatus::Error(e)
+                } else {
+                    TabStatus::Loading
+                }
+            }
+            None => {
+                let any_loaded = self.sources.iter().any(|s| s.loaded);
+                let any_configured = self.sources.iter().any(|s| s.configured);
+                if !any_configured {
+                    TabStatus::NotConfigured("a source to analyse")
+                } else if any_loaded {
+                    TabStatus::Ready
+                } else {
+                    TabStatus::Loading
+                }
+            }
+        }
+    }
+
+    /// The message shown in the message bar, if one is current.
+    pub fn current_message(&self) -> Option<&Message> {
+        self.messages.last().filter(|m| m.expires > self.now)
+    }
+
+    /// When the message bar next changes on its own (for the runtime's timer).
+    pub fn next_expiry(&self) -> Option<OffsetDateTime> {
+        self.current_message().map(|m| m.expires)
+    }
+
+    pub fn push_message(&mut self, level: Level, text: impl Into<String>) {
+        let secs = match level {
+            Level::Info => 4,
+            Level::Warn => 8,
+            Level::Error => 12,
+        };
+        self.messages.push(Message {
+            level,
+            text: text.into(),
+            at: self.now,
+            expires: self.now + time::Duration::seconds(secs),
+        });
+        if self.messages.len() > MESSAGE_HISTORY {
+            let cut = self.messages.len() - MESSAGE_HISTORY;
+            self.messages.drain(..cut);
+        }
+        self.dirty = true;
+    }
+
+    /// Whether a source's data is older than three poll intervals.
+    pub fn stale(&self, id: SourceId) -> bool {
+        let s = self.source(id);
+        s.last_ok.is_some_and(|t| {
+            (self.now - t).whole_seconds() > 3 * self.refresh_secs.max(1) as i64 + 5
+        })
+    }
+
+    /// Status-bar text of one source: "GitHub ✓", "Sentry stale 4m: HTTP 502".
+    pub fn freshness(&self, id: SourceId) -> String {
+        let s = self.source(id);
+        let name = id.label();
+        if !s.configured {
+            return format!("{name} off");
+        }
+        let err = self.source_error(id);
+        match (s.last_ok, err) {
+            (None, None) => format!("{name} …"),
+            (None, Some(e)) => format!("{name} ✗ {e}"),
+            (Some(t), e) => {
+                let age = (self.now - t).whole_seconds().max(0);
+                match (self.stale(id), e) {
+                    (false, None) => format!("{name} ✓"),
+                    (false, Some(e)) => format!("{name} ! {e}"),
+                    (true, None) => format!("{name} stale {}", fmt_age(age)),
+                    (true, Some(e)) => format!("{name} stale {}: {e}", fmt_age(age)),
+                }
+            }
+        }
+    }
+
+    pub(crate) fn recompute_summaries(&mut self) {
+        let h = self.list_height();
+        let s = crate::analysis::summaries::headlines(
+            &self.prs.items,
+            &self.runs.items,
+            &self.rollouts.items,
+            &self.judgements,
+            &self.incidents.items,
+        );
+        self.summaries.replace(s, h);
+    }
+}

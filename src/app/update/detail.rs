@@ -1,0 +1,220 @@
+//! On-demand data: a run's jobs and a PR's files when the detail pane shows them, a job's log in
+//! the log view; and the log view's keys.
+
+use crate::app::keymap::Action;
+use crate::app::logview::LogView;
+use crate::app::msg::{Effect, Fetch, Fetched};
+use crate::app::state::{Loadable, Mode, State};
+use crate::app::tab::Tab;
+use crate::domain::{Job, RunState, SourceError};
+use crossterm::event::{KeyCode, KeyEvent};
+use time::OffsetDateTime;
+
+fn failed<T>(e: &SourceError) -> Loadable<T> {
+    Loadable::Failed(crate::sanitize::clean(&e.to_string()))
+}
+
+/// Fetch what the visible detail pane needs and does not have yet.
+pub(super) fn effects(state: &mut State) -> Vec<Effect> {
+    if !state.detail || state.mode != Mode::Normal {
+        return Vec::new();
+    }
+    match state.tab {
+        Tab::Runs => {
+            let Some(run) = state.runs.selected() else {
+                return Vec::new();
+            };
+            let (repo, id, updated) = (run.repo.clone(), run.id, run.updated_at);
+            request_jobs(state, repo, id, updated)
+        }
+        Tab::Prs => {
+            let Some(pr) = state.prs.selected() else {
+                return Vec::new();
+            };
+            let key = format!("{}#{}", pr.repo, pr.number);
+            let (repo, number, updated) = (pr.repo.clone(), pr.number, pr.updated_at);
+            let fresh = state
+                .pr_files
+                .get(&key)
+                .is_some_and(|(u, l)| *u == updated && !matches!(l, Loadable::Failed(_)));
+            if fresh {
+                return Vec::new();
+            }
+            state.pr_files.insert(key, (updated, Loadable::Loading));
+            vec![Effect::Fetch(Fetch::PrFiles { repo, number })]
+        }
+        _ => Vec::new(),
+    }
+}
+
+/// Ask for a run's jobs unless they are known for the run's current state.
+fn request_jobs(
+    state: &mut State,
+    repo: String,
+    run_id: u64,
+    updated: Option<OffsetDateTime>,
+) -> Vec<Effect> {
+    let fresh = state
+        .jobs
+        .get(&run_id)
+        .is_some_and(|(u, l)| *u == updated && !matches!(l, Loadable::Failed(_)));
+    if fresh {
+        return Vec::new();
+    }
+    state.jobs.insert(run_id, (updated, Loadable::Loading));
+    vec![Effect::Fetch(Fetch::Jobs { repo, run_id })]
+}
+
+pub(super) fn on_fetched(state: &mut State, f: Fetched) -> Vec<Effect> {
+    match f {
+        Fetched::Jobs { run_id, result, .. } => on_jobs(state, run_id, result),
+        Fetched::PrFiles {
+            repo,
+            number,
+            result,
+        } => {
+            let key = format!("{repo}#{number}");
+            if let Some(entry) = state.pr_files.get_mut(&key) {
+                entry.1 = match result {
+                    Ok(f) => Loadable::Ready(f),
+                    Err(e) => failed(&e),
+                };
+                state.dirty = true;
+            }
+            Vec::new()
+        }
+        Fetched::Log { job_id, result } => {
+            if let Some(log) = &mut state.log
+                && log.job.as_ref().is_some_and(|(id, _)| *id == job_id)
+            {
+                log.content = match result {
+                    Ok(t) => Loadable::Ready(t),
+                    Err(e) => failed(&e),
+                };
+                // Start at the lines that matter.
+                log.scroll = 0;
+                state.dirty = true;
+            }
+            Vec::new()
+        }
+        Fetched::Revisions {
+            service,
+            auto,
+            result,
+        } => super::rollback::on_revisions(state, &service, auto, result),
+    }
+}
+
+fn on_jobs(state: &mut State, run_id: u64, result: Result<Vec<Job>, SourceError>) -> Vec<Effect> {
+    let Some(entry) = state.jobs.get_mut(&run_id) else {
+        return Vec::new();
+    };
+    entry.1 = match result {
+        Ok(j) => Loadable::Ready(j),
+        Err(e) => failed(&e),
+    };
+    state.dirty = true;
+    // A log view waiting for this run's jobs can now ask for the log.
+    let waiting = state
+        .log
+        .as_ref()
+        .is_some_and(|l| l.run_id == run_id && l.job.is_none());
+    if waiting {
+        return pick_log_job(state);
+    }
+    Vec::new()
+}
+
+/// Choose the job whose log to show (the first failed one, else the first), and fetch its log.
+fn pick_log_job(state: &mut State) -> Vec<Effect> {
+    let Some(log) = &mut state.log else {
+        return Vec::new();
+    };
+    match state.jobs.get(&log.run_id).map(|(_, l)| l) {
+        Some(Loadable::Ready(jobs)) => {
+            let job = jobs
+                .iter()
+                .find(|j| j.state == RunState::Failure)
+                .or_else(|| jobs.first());
+            match job {
+                Some(j) => {
+                    log.job = Some((j.id, j.name.clone()));
+                    log.content = Loadable::Loading;
+                    vec![Effect::Fetch(Fetch::Log {
+                        repo: log.repo.clone(),
+                        job_id: j.id,
+                    })]
+                }
+                None => {
+                    log.content = Loadable::Failed("this run has no jobs".into());
+                    Vec::new()
+                }
+            }
+        }
+        Some(Loadable::Failed(e)) => {
+            log.content = Loadable::Failed(format!("could not list the jobs: {e}"));
+            Vec::new()
+        }
+        _ => Vec::new(),
+    }
+}
+
+/// `l`: open the log view of the selected run.
+pub(super) fn open_log(state: &mut State) -> Vec<Effect> {
+    if state.tab != Tab::Runs {
+        state.push_message(crate::app::Level::Warn, "Logs are on the Runs tab (2)");
+        return Vec::new();
+    }
+    let Some(run) = state.runs.selected() else {
+        return Vec::new();
+    };
+    let (repo, id, updated) = (run.repo.clone(), run.id, run.updated_at);
+    state.log = Some(LogView {
+        repo: repo.clone(),
+        run_id: id,
+        title: format!("{} · {} #{}", run.repo, run.workflow, run.run_number),
+        job: None,
+        content: Loadable::Loading,
+        scroll: 0,
+    });
+    state.mode = Mode::Log;
+    let mut fx = request_jobs(state, repo, id, updated);
+    if fx.is_empty() {
+        fx = pick_log_job(state);
+    }
+    fx
+}
+
+pub(super) fn on_log_key(state: &mut State, key: KeyEvent) -> Vec<Effect> {
+    let page = state.screen().log_text.height.max(1) as usize;
+    let Some(log) = &mut state.log else {
+        state.mode = Mode::Normal;
+        return Vec::new();
+    };
+    let max = log.max_scroll(page);
+    let action = state.keymap.action_for(&key);
+    match (key.code, action) {
+        (KeyCode::Esc, _) | (_, Some(Action::Back)) | (KeyCode::Char('q'), _) => {
+            state.mode = Mode::Normal;
+            state.log = None;
+        }
+        (_, Some(Action::Quit)) => return super::nav::run_action(state, Action::Quit),
+        (_, Some(Action::Down | Action::ScrollDown)) => log.scroll = (log.scroll + 1).min(max),
+        (_, Some(Action::Up | Action::ScrollUp)) => log.scroll = log.scroll.saturating_sub(1),
+        (_, Some(Action::PageDown)) => log.scroll = (log.scroll + page).min(max),
+        (_, Some(Action::PageUp)) => log.scroll = log.scroll.saturating_sub(page),
+        (_, Some(Action::Top)) => log.scroll = 0,
+        (_, Some(Action::Bottom)) => log.scroll = max,
+        (_, Some(Action::Refresh)) => {
+            if let Some((job_id, _)) = log.job {
+                log.content = Loadable::Loading;
+                return vec![Effect::Fetch(Fetch::Log {
+                    repo: log.repo.clone(),
+                    job_id,
+                })];
+            }
+        }
+        _ => {}
+    }
+    Vec::new()
+}

@@ -1,0 +1,69 @@
+//! `update(&mut State, Msg) -> Vec<Effect>`: the only code that changes [`State`]. No I/O: requests,
+//! clipboard writes and quitting go out as effects. One file per family of reactions:
+//! `nav` (keys, filter, palette, popups, mouse), `sources` (polls and the clock), `detail`
+//! (on-demand data and the log view), `changes` (building, confirming and sending remote changes),
+//! `rollback` and `autopilot`.
+
+mod autopilot;
+mod changes;
+mod detail;
+mod nav;
+mod rollback;
+mod sources;
+
+use super::msg::{Effect, Msg, SourceEvent};
+use super::state::State;
+
+pub use nav::palette_entries;
+pub use rollback::{rollback_service, start_rollback};
+
+/// Apply one message. The only code that mutates [`State`].
+pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
+    let wants_detail = matches!(msg, Msg::Input(_) | Msg::Source(SourceEvent::Loaded { .. }));
+    let before = (
+        state.tab,
+        state.list(state.tab).selected_item(),
+        state.detail,
+    );
+    let mut effects = match msg {
+        Msg::Input(input) => nav::on_input(state, input),
+        Msg::Tick(now) => sources::on_tick(state, now),
+        Msg::Source(ev) => {
+            let loaded = matches!(ev, SourceEvent::Loaded { .. });
+            sources::on_source(state, ev);
+            if loaded {
+                autopilot::run(state)
+            } else {
+                Vec::new()
+            }
+        }
+        Msg::Fetched(f) => detail::on_fetched(state, f),
+        Msg::ChangeDone {
+            id: _,
+            change,
+            result,
+        } => changes::on_done(state, change, result),
+        Msg::Notice(level, text) => {
+            state.push_message(level, text);
+            Vec::new()
+        }
+        Msg::Drawn(d) => nav::on_drawn(state, d),
+        Msg::Terminate(_) => {
+            state.quit = true;
+            vec![Effect::Quit]
+        }
+    };
+    // Another row (or tab) in the detail pane starts at its top.
+    if (
+        state.tab,
+        state.list(state.tab).selected_item(),
+        state.detail,
+    ) != before
+    {
+        state.detail_scroll = 0;
+    }
+    if wants_detail && !state.quit {
+        effects.extend(detail::effects(state));
+    }
+    effects
+}

@@ -1,0 +1,105 @@
+//! Poll results and the clock: tables replaced in place (selection kept), the judge run on every
+//! new Prometheus reading, freshness labels, errors kept typed.
+
+use crate::analysis;
+use crate::app::msg::SourceEvent;
+use crate::app::state::{Level, State, describe_error};
+use crate::domain::{SourceData, SourceError, SourceId};
+use time::OffsetDateTime;
+
+pub(super) fn on_tick(state: &mut State, now: OffsetDateTime) -> Vec<crate::app::Effect> {
+    let before: Vec<String> = SourceId::ALL.iter().map(|&s| state.freshness(s)).collect();
+    let had_message = state.current_message().is_some();
+    let old_minute = state.now.unix_timestamp() / 60;
+    state.now = now;
+    let after: Vec<String> = SourceId::ALL.iter().map(|&s| state.freshness(s)).collect();
+    if before != after
+        || had_message != state.current_message().is_some()
+        || old_minute != now.unix_timestamp() / 60
+    {
+        state.dirty = true;
+    }
+    Vec::new()
+}
+
+pub(super) fn on_source(state: &mut State, ev: SourceEvent) {
+    match ev {
+        SourceEvent::Started(id) => state.source_mut(id).in_flight = true,
+        SourceEvent::Loaded {
+            source,
+            result,
+            fetched_at,
+        } => on_loaded(state, source, result, fetched_at),
+    }
+}
+
+fn on_loaded(
+    state: &mut State,
+    source: SourceId,
+    result: Result<SourceData, SourceError>,
+    fetched_at: OffsetDateTime,
+) {
+    if fetched_at > state.now {
+        state.now = fetched_at;
+    }
+    let height = state.list_height();
+    let before = state.source(source).clone();
+    match result {
+        Ok(data) => {
+            let changed = match data {
+                SourceData::GitHub { prs, runs, rate } => {
+                    let a = state.prs.replace(prs, height);
+                    let b = state.runs.replace(runs, height);
+                    let c = state.rate != rate;
+                    state.rate = rate;
+                    a || b || c
+                }
+                SourceData::Prometheus(r) => {
+                    let changed = state.rollouts.replace(r, height);
+                    if changed {
+                        let policy = state.policy;
+                        state.judgements = state
+                            .rollouts
+                            .items
+                            .iter()
+                            .map(|r| (r.name.clone(), analysis::rollout::judge_service(r, &policy)))
+                            .collect();
+                    }
+                    changed
+                }
+                SourceData::Sentry(i) => state.incidents.replace(i, height),
+            };
+            let s = state.source_mut(source);
+            s.in_flight = false;
+            s.loaded = true;
+            s.last_ok = Some(fetched_at);
+            s.last_error = None;
+            if before.last_error.is_some() {
+                state.push_message(Level::Info, format!("{} recovered", source.label()));
+            }
+            if changed {
+                state.recompute_summaries();
+            }
+            let label_changed = !before.loaded || before.last_error.is_some();
+            if changed || label_changed {
+                state.dirty = true;
+            }
+        }
+        Err(e) => {
+            let text = describe_error(&e, fetched_at);
+            let s = state.source_mut(source);
+            s.in_flight = false;
+            s.last_error_at = Some(fetched_at);
+            let new_error = s.last_error.as_ref() != Some(&e);
+            s.last_error = Some(e);
+            if new_error {
+                let kept = if before.loaded {
+                    " (showing the last good data)"
+                } else {
+                    ""
+                };
+                state.push_message(Level::Error, format!("{}: {text}{kept}", source.label()));
+            }
+        }
+    }
+}

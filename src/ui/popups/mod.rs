@@ -1,0 +1,45 @@
+//! Overlays: help, the command palette, the error history, the confirmation of remote changes and
+//! the failed-log view.
+
+pub mod confirm;
+pub mod errors;
+pub mod help;
+pub mod log;
+pub mod palette;
+
+use super::theme::Theme;
+use ratatui::layout::Rect;
+use ratatui::text::Span;
+use ratatui::widgets::{Block, BorderType, Borders};
+
+/// A centred rectangle `width_pct` of the screen wide (at least 40 columns, never more than the
+/// screen) and `height` rows high (within the screen).
+pub fn popup_area(area: Rect, width_pct: u16, height: u16) -> Rect {
+    let w = (area.width * width_pct / 100).max(40).min(area.width);
+    let h = height
+        .min(area.height.saturating_sub(2))
+        .max(3)
+        .min(area.height);
+    centered(area, w, h)
+}
+
+/// A `width` × `height` rectangle centred in `area` (shrunk to fit).
+pub fn centered(area: Rect, width: u16, height: u16) -> Rect {
+    let w = width.min(area.width);
+    let h = height.min(area.height);
+    Rect {
+        x: area.x + (area.width - w) / 2,
+        y: area.y + (area.height - h) / 2,
+        width: w,
+        height: h,
+    }
+}
+
+pub fn popup_block<'a>(theme: &Theme, title: &'a str) -> Block<'a> {
+    Block::default()
+        .borders(Borders::ALL)
+        .border_type(BorderType::Rounded)
+        .border_style(theme.accent())
+        .title(Span::styled(format!(" {title} "), theme.header()))
+        .style(theme.base())
+}

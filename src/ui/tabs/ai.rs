@@ -1,0 +1,57 @@
+//! The AI tab: one headline per thing that needs a human, from the analyzer.
+
+use super::{Col, TabView};
+use crate::app::State;
+use crate::domain::Summary;
+use crate::ui::text::kv;
+use crate::ui::theme::Theme;
+use ratatui::layout::Constraint::{Fill, Length};
+use ratatui::style::Style;
+use ratatui::text::{Line, Span};
+
+pub struct Ai;
+
+impl TabView for Ai {
+    fn columns(&self) -> &'static [Col] {
+        // Kind, Subject, Headline, Analyzer.
+        const C: &[Col] = &[
+            Col::new(Length(8), 9),
+            Col::new(Length(26), 8).highlighted(),
+            Col::new(Fill(1), 9).highlighted(),
+            Col::new(Length(8), 2),
+        ];
+        C
+    }
+
+    fn cells(&self, state: &State, t: &Theme, item: usize) -> Vec<(String, Style)> {
+        state
+            .summaries
+            .items
+            .get(item)
+            .map(|s| cells_summary(t, s))
+            .unwrap_or_default()
+    }
+
+    fn detail(&self, state: &State, t: &Theme, _width: u16) -> Option<Vec<Line<'static>>> {
+        state.summaries.selected().map(|s| {
+            vec![
+                Line::from(Span::styled(
+                    format!("{} {}", s.kind.label(), s.subject),
+                    t.header(),
+                )),
+                kv(t, "analyzer", s.analyzer.clone()),
+                Line::raw(""),
+                Line::raw(s.headline.clone()),
+            ]
+        })
+    }
+}
+
+fn cells_summary(t: &Theme, s: &Summary) -> Vec<(String, Style)> {
+    vec![
+        (s.kind.label().into(), t.accent()),
+        (s.subject.clone(), Style::default()),
+        (s.headline.clone(), Style::default()),
+        (s.analyzer.clone(), t.muted()),
+    ]
+}

@@ -1,0 +1,115 @@
+//! One view per tab behind [`TabView`]: its columns (with the priority that decides which go
+//! first on narrow terminals), the cells of a row, and the detail pane's lines. A new tab is a new
+//! file here and an arm in [`view`].
+
+mod ai;
+mod incidents;
+mod prs;
+mod rollouts;
+mod runs;
+
+pub use rollouts::{slice_strip, spark};
+
+use super::table::frame_block;
+use super::theme::Theme;
+use crate::app::layout::{Extent, inset};
+use crate::app::{Loadable, State, Tab};
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Rect};
+use ratatui::style::Style;
+use ratatui::text::{Line, Span};
+
+/// A table column: its width, how long it stays as the terminal narrows (higher stays longer),
+/// and whether filter matches are highlighted in it.
+#[derive(Debug, Clone, Copy)]
+pub struct Col {
+    pub width: Constraint,
+    pub keep: u8,
+    pub highlight: bool,
+    /// The narrowest a `Fill` column may get before lower-priority columns are dropped for it.
+    pub min: u16,
+}
+
+impl Col {
+    pub const fn new(width: Constraint, keep: u8) -> Col {
+        Col {
+            width,
+            keep,
+            highlight: false,
+            min: 10,
+        }
+    }
+
+    pub const fn at_least(mut self, min: u16) -> Col {
+        self.min = min;
+        self
+    }
+
+    pub const fn highlighted(mut self) -> Col {
+        self.highlight = true;
+        self
+    }
+}
+
+/// What the generic table and the detail pane need of a tab.
+pub trait TabView {
+    /// One per entry of the row type's `COLUMNS`, in the same order.
+    fn columns(&self) -> &'static [Col];
+    /// The column that shows the group (left blank on repeated rows when grouped).
+    fn group_column(&self) -> usize {
+        0
+    }
+    /// The cells of item `item` (an index into the tab's items).
+    fn cells(&self, state: &State, t: &Theme, item: usize) -> Vec<(String, Style)>;
+    /// The detail pane's lines for the selected item, if one is selected.
+    fn detail(&self, state: &State, t: &Theme, width: u16) -> Option<Vec<Line<'static>>>;
+}
+
+pub fn view(tab: Tab) -> &'static dyn TabView {
+    match tab {
+        Tab::Prs => &prs::Prs,
+        Tab::Runs => &runs::Runs,
+        Tab::Rollouts => &rollouts::Rollouts,
+        Tab::Incidents => &incidents::Incidents,
+        Tab::Ai => &ai::Ai,
+    }
+}
+
+/// The detail pane of the selected row, scrolled by `state.detail_scroll`; returns its extent.
+pub fn draw_detail(state: &State, t: &Theme, frame: &mut Frame, area: Rect) -> Extent {
+    let inner = inset(area);
+    let lines = view(state.tab)
+        .detail(state, t, inner.width)
+        .unwrap_or_else(|| vec![Line::from(Span::styled("Nothing selected.", t.muted()))]);
+    let (p, content) = super::wrapped(lines, inner.width);
+    let extent = Extent {
+        content,
+        viewport: inner.height,
+    };
+    let mut block = frame_block(state, t, Line::from(Span::styled(" Detail ", t.header())));
+    let keys = format!(
+        "{}/{} {}/{}",
+        super::text::first_key(&state.keymap, crate::app::keymap::Action::ScrollDown),
+        super::text::first_key(&state.keymap, crate::app::keymap::Action::ScrollUp),
+        super::text::first_key(&state.keymap, crate::app::keymap::Action::PageDown),
+        super::text::first_key(&state.keymap, crate::app::keymap::Action::PageUp),
+    );
+    if let Some(hint) = super::scroll_hint(extent, state.detail_scroll, &keys) {
+        block = block.title_bottom(Line::from(Span::styled(hint, t.accent())).right_aligned());
+    }
+    frame.render_widget(block, area);
+    super::draw_scrolled(frame, inner, p, extent, state.detail_scroll);
+    extent
+}
+
+/// The line that stands in for on-demand data that is not ready.
+fn not_ready<'a, T>(t: &Theme, l: Option<&Loadable<T>>) -> Line<'a> {
+    match l {
+        Some(Loadable::Failed(e)) => {
+            Line::from(Span::styled(format!(" could not load: {e}"), t.danger()))
+        }
+        Some(Loadable::Loading) | Some(Loadable::Ready(_)) | None => {
+            Line::from(Span::styled(" loading…", t.muted()))
+        }
+    }
+}

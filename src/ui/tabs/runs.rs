@@ -1,0 +1,189 @@
+//! The Runs tab: runs with their state, attempt and duration, and the deployments they wait for;
+//! the detail shows jobs and steps with the failing step marked.
+
+use super::{Col, TabView, not_ready};
+use crate::app::rows::Row as _;
+use crate::app::{Loadable, State};
+use crate::domain::{RunState, WorkflowRun};
+use crate::fmt::{fmt_age, fmt_age_coarse};
+use crate::ui::text::{age, ago_text, duration, kv, section};
+use crate::ui::theme::Theme;
+use ratatui::layout::Constraint::{Fill, Length};
+use ratatui::style::Style;
+use ratatui::text::{Line, Span};
+
+pub struct Runs;
+
+impl TabView for Runs {
+    fn columns(&self) -> &'static [Col] {
+        // Repo, Workflow, Branch, Event, Actor, Status, Attempt, Started, Took.
+        const C: &[Col] = &[
+            Col::new(Length(16), 8).highlighted(),
+            Col::new(Fill(2), 9).highlighted(),
+            Col::new(Fill(2), 7).highlighted(),
+            Col::new(Length(12), 2),
+            Col::new(Length(12), 3).highlighted(),
+            Col::new(Length(20), 9),
+            Col::new(Length(3), 1),
+            Col::new(Length(7), 5),
+            Col::new(Length(7), 4),
+        ];
+        C
+    }
+
+    fn cells(&self, state: &State, t: &Theme, item: usize) -> Vec<(String, Style)> {
+        state
+            .runs
+            .items
+            .get(item)
+            .map(|r| cells_run(state, t, r))
+            .unwrap_or_default()
+    }
+
+    fn detail(&self, state: &State, t: &Theme, _width: u16) -> Option<Vec<Line<'static>>> {
+        state.runs.selected().map(|r| run_detail(state, t, r))
+    }
+}
+
+pub(super) fn run_style(theme: &Theme, s: RunState) -> Style {
+    match s {
+        RunState::Success => theme.ok(),
+        RunState::Failure => theme.danger(),
+        RunState::Waiting => theme.warn(),
+        RunState::InProgress | RunState::Queued => theme.accent(),
+        _ => theme.muted(),
+    }
+}
+
+fn cells_run(state: &State, t: &Theme, r: &WorkflowRun) -> Vec<(String, Style)> {
+    let took = match (r.started_at, r.updated_at, r.state) {
+        (Some(s), _, RunState::InProgress | RunState::Queued | RunState::Waiting) => {
+            fmt_age_coarse((state.now - s).whole_seconds())
+        }
+        (Some(s), Some(u), _) => duration((u - s).whole_seconds().max(0)),
+        _ => "—".into(),
+    };
+    vec![
+        (r.repo.clone(), t.muted()),
+        (r.workflow.clone(), Style::default()),
+        (r.branch.clone(), Style::default()),
+        (r.event.clone(), t.muted()),
+        (r.actor.clone(), Style::default()),
+        if r.pending.is_empty() {
+            (r.state.label().into(), run_style(t, r.state))
+        } else {
+            let envs: Vec<&str> = r.pending.iter().map(|p| p.environment.as_str()).collect();
+            let style = if r.production() {
+                t.production()
+            } else {
+                t.warn()
+            };
+            (format!("waiting: {}", envs.join(",")), style)
+        },
+        (r.attempt.to_string(), t.muted()),
+        (age(state.now, r.started_at), t.muted()),
+        (took, t.muted()),
+    ]
+}
+
+fn run_detail(state: &State, t: &Theme, r: &WorkflowRun) -> Vec<Line<'static>> {
+    let now = state.now;
+    let ago = |x| ago_text(now, x);
+    let mut l = vec![
+        Line::from(Span::styled(
+            format!("{} · {} #{}", r.repo, r.workflow, r.run_number),
+            t.header(),
+        )),
+        kv(t, "title", r.title.clone()),
+        Line::from(vec![
+            Span::styled(format!("{:<12}", "status"), t.muted()),
+            Span::styled(r.state.label().to_string(), run_style(t, r.state)),
+        ]),
+        kv(t, "branch", r.branch.clone()),
+        kv(t, "commit", r.sha.chars().take(12).collect()),
+        kv(t, "event", r.event.clone()),
+        kv(t, "actor", r.actor.clone()),
+        kv(t, "attempt", r.attempt.to_string()),
+        kv(t, "started", ago(r.started_at)),
+        kv(t, "updated", ago(r.updated_at)),
+        kv(t, "link", r.url.clone()),
+    ];
+    if !r.pending.is_empty() {
+        l.push(Line::raw(""));
+        l.push(section(t, "Waiting for approval"));
+        for p in &r.pending {
+            let env_style = if p.environment.eq_ignore_ascii_case("production") {
+                t.production()
+            } else {
+                t.warn()
+            };
+            let timer = if p.wait_timer_minutes > 0 {
+                format!(", wait timer {} min", p.wait_timer_minutes)
+            } else {
+                String::new()
+            };
+            l.push(Line::from(vec![
+                Span::styled(format!(" {}", p.environment), env_style),
+                Span::styled(
+                    format!(
+                        "  waiting {}{timer}",
+                        p.wait_started_at
+                            .map(|w| fmt_age((now - w).whole_seconds()))
+                            .unwrap_or_else(|| "—".into())
+                    ),
+                    t.muted(),
+                ),
+            ]));
+            l.push(kv(
+                t,
+                "  you",
+                if p.can_approve {
+                    "can approve (a) or reject (x)".into()
+                } else {
+                    "cannot approve: not a required reviewer".into()
+                },
+            ));
+            if !p.reviewers.is_empty() {
+                l.push(kv(t, "  reviewers", p.reviewers.join(", ")));
+            }
+        }
+    }
+    l.push(Line::raw(""));
+    l.push(section(t, "Jobs"));
+    match state.jobs.get(&r.id).map(|(_, j)| j) {
+        Some(Loadable::Ready(jobs)) if jobs.is_empty() => {
+            l.push(Line::from(Span::styled(" no jobs", t.muted())))
+        }
+        Some(Loadable::Ready(jobs)) => {
+            for j in jobs {
+                l.push(Line::from(vec![
+                    Span::styled(format!(" {:<9} ", j.state.label()), run_style(t, j.state)),
+                    Span::raw(j.name.clone()),
+                ]));
+                for st in &j.steps {
+                    let failed = st.state == RunState::Failure;
+                    let marker = if failed { "  ✗ " } else { "    " };
+                    let style = if failed {
+                        t.danger()
+                    } else {
+                        run_style(t, st.state)
+                    };
+                    l.push(Line::from(vec![
+                        Span::styled(marker.to_string(), t.danger()),
+                        Span::styled(format!("{:>2}. {}", st.number, st.name), style),
+                        Span::styled(
+                            if failed {
+                                "  ← failed: l shows the log".to_string()
+                            } else {
+                                String::new()
+                            },
+                            t.danger(),
+                        ),
+                    ]));
+                }
+            }
+        }
+        other => l.push(not_ready(t, other)),
+    }
+    l
+}
