@@ -5,7 +5,7 @@ use crate::config::{Config, ConfigError, Paths, TEMPLATE};
 use crate::runtime::{self, Options};
 use crate::ui::theme::load_themes;
 use clap::{Parser, Subcommand};
-use std::io::Write;
+use std::io::{self, Write};
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -122,6 +122,76 @@ pub enum ConfigCommand {
     Check,
 }
 
+/// Standard output for every command. `write!`/`writeln!` on it never panic: when the reader has gone
+/// (`flightdeck status --json | head -c1`, EPIPE) the rest of the output is dropped quietly, like git
+/// and ripgrep do, and the command keeps its own exit code. Any other write error is reported once on
+/// stderr and turns a success into exit 1.
+pub struct Out<W: Write = io::Stdout> {
+    w: W,
+    state: OutState,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum OutState {
+    Open,
+    /// The reader closed the pipe.
+    Closed,
+    /// Another error (disk full, bad descriptor), already reported.
+    Failed,
+}
+
+impl Out<io::Stdout> {
+    pub fn stdout() -> Self {
+        Out::new(io::stdout())
+    }
+}
+
+impl<W: Write> Out<W> {
+    pub fn new(w: W) -> Self {
+        Out {
+            w,
+            state: OutState::Open,
+        }
+    }
+
+    /// What `write!` and `writeln!` call.
+    pub fn write_fmt(&mut self, args: std::fmt::Arguments<'_>) {
+        if self.state == OutState::Open
+            && let Err(e) = self.w.write_fmt(args)
+        {
+            self.fail(&e);
+        }
+    }
+
+    pub fn flush(&mut self) {
+        if self.state == OutState::Open
+            && let Err(e) = self.w.flush()
+        {
+            self.fail(&e);
+        }
+    }
+
+    fn fail(&mut self, e: &io::Error) {
+        if e.kind() == io::ErrorKind::BrokenPipe {
+            self.state = OutState::Closed;
+        } else {
+            eprintln!("flightdeck: cannot write to standard output: {e}");
+            self.state = OutState::Failed;
+        }
+    }
+
+    /// Flush, and the exit code: the command's own, or 1 if it succeeded but its output was lost to an
+    /// error other than a closed pipe.
+    pub fn finish(mut self, code: i32) -> i32 {
+        self.flush();
+        if self.state == OutState::Failed && code == 0 {
+            1
+        } else {
+            code
+        }
+    }
+}
+
 /// Entry point; returns the process exit code.
 pub fn main() -> i32 {
     let cli = Cli::parse();
@@ -141,7 +211,9 @@ pub fn main() -> i32 {
             return 1;
         }
     };
-    rt.block_on(dispatch(cli, paths))
+    let mut out = Out::stdout();
+    let code = rt.block_on(dispatch(cli, paths, &mut out));
+    out.finish(code)
 }
 
 fn init_logging(
@@ -192,7 +264,7 @@ fn prepare(
     Ok((themes, idx, keymap))
 }
 
-async fn dispatch(cli: Cli, paths: Paths) -> i32 {
+async fn dispatch(cli: Cli, paths: Paths, out: &mut Out) -> i32 {
     match &cli.command {
         None => {
             let config = match load_config(&cli, &paths) {
@@ -205,37 +277,38 @@ async fn dispatch(cli: Cli, paths: Paths) -> i32 {
             speed,
             start_at,
             serve,
-        }) => demo(&cli, &paths, *speed, *start_at, *serve).await,
+        }) => demo(&cli, &paths, *speed, *start_at, *serve, out).await,
         Some(Command::Doctor) => {
             let config = match load_config(&cli, &paths) {
                 Ok(c) => c,
                 Err(code) => return code,
             };
-            doctor(&config, &paths).await
+            doctor(&config, &paths, out).await
         }
-        Some(Command::Config(c)) => config_command(c, &cli, &paths),
+        Some(Command::Config(c)) => config_command(c, &cli, &paths, out),
         Some(Command::Status { json }) => {
             let config = match load_config(&cli, &paths) {
                 Ok(c) => c,
                 Err(code) => return code,
             };
-            status(&config, *json).await
+            status(&config, *json, out).await
         }
-        Some(Command::Audit { json }) => audit(&paths, *json),
+        Some(Command::Audit { json }) => audit(&paths, *json, out),
         Some(Command::Judge { service, json }) => {
             let config = match load_config(&cli, &paths) {
                 Ok(c) => c,
                 Err(code) => return code,
             };
-            judge(&config, service, *json).await
+            judge(&config, service, *json, out).await
         }
     }
 }
 
-async fn status(config: &Config, json: bool) -> i32 {
+async fn status(config: &Config, json: bool, out: &mut Out) -> i32 {
     let (doc, failed) = crate::headless::status(config).await;
     if json {
-        println!(
+        writeln!(
+            out,
             "{}",
             serde_json::to_string_pretty(&doc).unwrap_or_else(|_| "{}".into())
         );
@@ -244,12 +317,13 @@ async fn status(config: &Config, json: bool) -> i32 {
         if let Some(sources) = doc["sources"].as_object() {
             for (name, s) in sources {
                 match s["error"].as_str() {
-                    None => println!("{name:<11} ok"),
-                    Some(e) => println!("{name:<11} FAILED: {e}"),
+                    None => writeln!(out, "{name:<11} ok"),
+                    Some(e) => writeln!(out, "{name:<11} FAILED: {e}"),
                 }
             }
         }
-        println!(
+        writeln!(
+            out,
             "{} open PRs, {} runs, {} pending deployments, {} rollouts, {} incidents",
             count("prs"),
             count("runs"),
@@ -268,10 +342,11 @@ async fn status(config: &Config, json: bool) -> i32 {
 /// Exit code of `judge` when it could not judge.
 pub const EXIT_CANNOT_JUDGE: i32 = 3;
 
-async fn judge(config: &Config, service: &str, json: bool) -> i32 {
-    let fail = |msg: String| {
+async fn judge(config: &Config, service: &str, json: bool, out: &mut Out) -> i32 {
+    let mut fail = |msg: String| {
         if json {
-            println!(
+            writeln!(
+                out,
                 "{}",
                 serde_json::json!({ "service": service, "verdict": null, "error": msg })
             );
@@ -317,12 +392,14 @@ async fn judge(config: &Config, service: &str, json: bool) -> i32 {
         doc["score"] = serde_json::json!(j.score);
         doc["band"] = serde_json::Value::String(j.band.label().into());
         doc["reasons"] = serde_json::json!(j.reasons);
-        println!(
+        writeln!(
+            out,
             "{}",
             serde_json::to_string_pretty(&doc).unwrap_or_else(|_| "{}".into())
         );
     } else {
-        println!(
+        writeln!(
+            out,
             "{} in {}: {} — score {:.2} ({})",
             rollout.name,
             rollout.environment,
@@ -331,20 +408,24 @@ async fn judge(config: &Config, service: &str, json: bool) -> i32 {
             j.band.label()
         );
         for r in &j.reasons {
-            println!("  - {r}");
+            writeln!(out, "  - {r}");
         }
     }
     j.verdict.exit_code()
 }
 
-fn audit(paths: &Paths, json: bool) -> i32 {
+fn audit(paths: &Paths, json: bool, out: &mut Out) -> i32 {
     let log = crate::ops::audit::AuditLog::new(paths.audit_file());
     if !log.path().exists() {
         // Keep stdout clean for `audit --json | jq`.
         if json {
             eprintln!("No remote changes recorded yet ({}).", log.path().display());
         } else {
-            println!("No remote changes recorded yet ({}).", log.path().display());
+            writeln!(
+                out,
+                "No remote changes recorded yet ({}).",
+                log.path().display()
+            );
         }
         return 0;
     }
@@ -353,11 +434,11 @@ fn audit(paths: &Paths, json: bool) -> i32 {
             if json {
                 for e in &entries {
                     if let Ok(line) = serde_json::to_string(e) {
-                        println!("{line}");
+                        writeln!(out, "{line}");
                     }
                 }
             } else {
-                print!("{}", crate::ops::audit::format_entries(&entries));
+                write!(out, "{}", crate::ops::audit::format_entries(&entries));
             }
             for p in problems {
                 eprintln!("flightdeck: {}: {p}", log.path().display());
@@ -392,7 +473,14 @@ async fn cockpit(cli: &Cli, paths: &Paths, config: Config) -> i32 {
     }
 }
 
-async fn demo(cli: &Cli, paths: &Paths, speed: f64, start_at: f64, serve: bool) -> i32 {
+async fn demo(
+    cli: &Cli,
+    paths: &Paths,
+    speed: f64,
+    start_at: f64,
+    serve: bool,
+    out: &mut Out,
+) -> i32 {
     if !(0.0..=1000.0).contains(&speed) || !speed.is_finite() {
         eprintln!("flightdeck: --speed expects a number from 0 to 1000, got {speed}");
         return EXIT_CONFIG;
@@ -412,15 +500,21 @@ async fn demo(cli: &Cli, paths: &Paths, speed: f64, start_at: f64, serve: bool) 
     };
     let text = world.config_toml();
     if serve {
-        println!("flightdeck demo world (scenario speed {speed}), on 127.0.0.1 only:");
-        println!("  GitHub REST      {}", world.github_url);
-        println!("  Prometheus       {}", world.prometheus_url);
-        println!("  Sentry           {}", world.sentry_url);
-        println!("  OpenAI-compat.   {}", world.llm_url);
-        println!();
-        println!("# A matching config (save it and run `flightdeck --config FILE`):");
-        println!("{text}");
-        let _ = std::io::stdout().flush();
+        writeln!(
+            out,
+            "flightdeck demo world (scenario speed {speed}), on 127.0.0.1 only:"
+        );
+        writeln!(out, "  GitHub REST      {}", world.github_url);
+        writeln!(out, "  Prometheus       {}", world.prometheus_url);
+        writeln!(out, "  Sentry           {}", world.sentry_url);
+        writeln!(out, "  OpenAI-compat.   {}", world.llm_url);
+        writeln!(out);
+        writeln!(
+            out,
+            "# A matching config (save it and run `flightdeck --config FILE`):"
+        );
+        writeln!(out, "{text}");
+        out.flush();
         let _ = tokio::signal::ctrl_c().await;
         return 0;
     }
@@ -439,10 +533,10 @@ async fn demo(cli: &Cli, paths: &Paths, speed: f64, start_at: f64, serve: bool) 
     code
 }
 
-async fn doctor(config: &Config, paths: &Paths) -> i32 {
-    println!("flightdeck {}", env!("CARGO_PKG_VERSION"));
-    println!();
-    println!("Paths");
+async fn doctor(config: &Config, paths: &Paths, out: &mut Out) -> i32 {
+    writeln!(out, "flightdeck {}", env!("CARGO_PKG_VERSION"));
+    writeln!(out);
+    writeln!(out, "Paths");
     let exists = |p: &std::path::Path| {
         if p.exists() {
             ""
@@ -450,24 +544,26 @@ async fn doctor(config: &Config, paths: &Paths) -> i32 {
             "  (not created yet)"
         }
     };
-    println!(
+    writeln!(
+        out,
         "  config  {}{}",
         paths.config_file.display(),
         exists(&paths.config_file)
     );
-    println!(
+    writeln!(
+        out,
         "  themes  {}{}",
         paths.themes_dir.display(),
         exists(&paths.themes_dir)
     );
-    println!("  log     {}", paths.log_file().display());
-    println!("  audit   {}", paths.audit_file().display());
-    println!("  cache   {}", paths.cache_dir.display());
-    println!();
-    println!("Sources");
+    writeln!(out, "  log     {}", paths.log_file().display());
+    writeln!(out, "  audit   {}", paths.audit_file().display());
+    writeln!(out, "  cache   {}", paths.cache_dir.display());
+    writeln!(out);
+    writeln!(out, "Sources");
     let sources = runtime::connect(config).await;
     for (_, note) in &sources.notes {
-        println!("  note    {note}");
+        writeln!(out, "  note    {note}");
     }
     let mut failed = 0;
     let timeout = Duration::from_secs(20);
@@ -487,14 +583,15 @@ async fn doctor(config: &Config, paths: &Paths) -> i32 {
             }
         };
         match result {
-            Ok(Ok(detail)) => println!("  ok      {label:<10} {detail}"),
+            Ok(Ok(detail)) => writeln!(out, "  ok      {label:<10} {detail}"),
             Ok(Err(e)) => {
                 failed += 1;
-                println!("  FAIL    {label:<10} {e}");
+                writeln!(out, "  FAIL    {label:<10} {e}");
             }
             Err(_) => {
                 failed += 1;
-                println!(
+                writeln!(
+                    out,
                     "  FAIL    {label:<10} no answer within {} s",
                     timeout.as_secs()
                 );
@@ -504,20 +601,24 @@ async fn doctor(config: &Config, paths: &Paths) -> i32 {
     if config.ai.provider == "openai" {
         configured += 1;
         match check_llm(config).await {
-            Ok(detail) => println!("  ok      {:<10} {detail}", "AI"),
+            Ok(detail) => writeln!(out, "  ok      {:<10} {detail}", "AI"),
             Err(e) => {
                 failed += 1;
-                println!("  FAIL    {:<10} {e}", "AI");
+                writeln!(out, "  FAIL    {:<10} {e}", "AI");
             }
         }
     } else {
-        println!(
+        writeln!(
+            out,
             "  ok      {:<10} built-in analyzer (no endpoint needed)",
             "AI"
         );
     }
     if configured == 0 {
-        println!("  No source is configured: `flightdeck config init` writes a template.");
+        writeln!(
+            out,
+            "  No source is configured: `flightdeck config init` writes a template."
+        );
     }
     if failed > 0 { 1 } else { 0 }
 }
@@ -548,11 +649,11 @@ async fn check_llm(config: &Config) -> Result<String, String> {
     }
 }
 
-fn config_command(c: &ConfigCommand, cli: &Cli, paths: &Paths) -> i32 {
+fn config_command(c: &ConfigCommand, cli: &Cli, paths: &Paths, out: &mut Out) -> i32 {
     match c {
         ConfigCommand::Init { force, stdout } => {
             if *stdout {
-                print!("{TEMPLATE}");
+                write!(out, "{TEMPLATE}");
                 return 0;
             }
             let path = &paths.config_file;
@@ -571,7 +672,7 @@ fn config_command(c: &ConfigCommand, cli: &Cli, paths: &Paths) -> i32 {
             }
             match std::fs::write(path, TEMPLATE) {
                 Ok(()) => {
-                    println!("Wrote {}", path.display());
+                    writeln!(out, "Wrote {}", path.display());
                     0
                 }
                 Err(e) => {
@@ -581,7 +682,7 @@ fn config_command(c: &ConfigCommand, cli: &Cli, paths: &Paths) -> i32 {
             }
         }
         ConfigCommand::Path => {
-            println!("{}", paths.config_file.display());
+            writeln!(out, "{}", paths.config_file.display());
             0
         }
         ConfigCommand::Check => {
@@ -591,11 +692,50 @@ fn config_command(c: &ConfigCommand, cli: &Cli, paths: &Paths) -> i32 {
             };
             match prepare(&config, cli, paths) {
                 Ok(_) => {
-                    println!("{}: ok", paths.config_file.display());
+                    writeln!(out, "{}: ok", paths.config_file.display());
                     0
                 }
                 Err(code) => code,
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    struct Failing(io::ErrorKind);
+
+    impl Write for Failing {
+        fn write(&mut self, _: &[u8]) -> io::Result<usize> {
+            Err(io::Error::from(self.0))
+        }
+        fn flush(&mut self) -> io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn out_swallows_a_closed_pipe_and_keeps_the_code() {
+        let mut out = Out::new(Failing(io::ErrorKind::BrokenPipe));
+        writeln!(out, "one");
+        writeln!(out, "two");
+        assert_eq!(out.state, OutState::Closed);
+        assert_eq!(out.finish(0), 0);
+        let out = Out::new(Failing(io::ErrorKind::BrokenPipe));
+        assert_eq!(out.finish(3), 3);
+    }
+
+    #[test]
+    fn out_turns_other_write_errors_into_a_failure() {
+        let mut out = Out::new(Failing(io::ErrorKind::StorageFull));
+        writeln!(out, "one");
+        assert_eq!(out.state, OutState::Failed);
+        assert_eq!(out.finish(0), 1);
+        let mut ok = Out::new(Vec::new());
+        writeln!(ok, "fine {}", 1);
+        assert_eq!(ok.w, b"fine 1\n");
+        assert_eq!(ok.finish(0), 0);
     }
 }

@@ -556,3 +556,60 @@ fn status_and_audit_help_have_examples() {
         assert!(out.contains("--json"), "{sub} --help names --json:\n{out}");
     }
 }
+
+/// Run with stdout a pipe whose read end is already closed: every write gets EPIPE.
+fn run_into_closed_pipe(c: &mut Command) -> Output {
+    let (reader, writer) = std::io::pipe().expect("pipe");
+    drop(reader);
+    let child = c
+        .stdout(writer)
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run flightdeck");
+    child.wait_with_output().expect("wait for flightdeck")
+}
+
+#[test]
+fn a_closed_stdout_pipe_ends_every_command_quietly() {
+    use flightdeck::ops::audit::{AuditEntry, AuditLog, Phase};
+
+    let home = tempfile::tempdir().unwrap();
+    let log = AuditLog::new(home.path().join("state/flightdeck/audit.jsonl"));
+    for i in 0..50 {
+        log.append(&AuditEntry {
+            at: "2026-11-23T09:01:02Z".into(),
+            id: format!("pipe-{i}"),
+            phase: Phase::Intent,
+            action: "approve-deployment".into(),
+            who: "mara-k".into(),
+            target: serde_json::json!({ "repo": "acme/checkout", "environment": "production" }),
+            comment: None,
+            outcome: None,
+        })
+        .unwrap();
+    }
+    // No sources: nothing touches the network.
+    let file = home.path().join("empty.toml");
+    std::fs::write(&file, "refresh_secs = 5\n").unwrap();
+    let cases: [&[&str]; 8] = [
+        &["config", "init", "--stdout"],
+        &["config", "path"],
+        &["audit"],
+        &["audit", "--json"],
+        &["status", "--json"],
+        &["status"],
+        &["doctor"],
+        &["judge", "--service", "checkout", "--json"],
+    ];
+    for args in cases {
+        let o = run_into_closed_pipe(fd(home.path()).arg("--config").arg(&file).args(args));
+        let (_, err) = text(&o);
+        assert!(!err.contains("panicked"), "{args:?}: {err}");
+        assert!(!err.contains("Broken pipe"), "{args:?}: {err}");
+        assert!(err.trim().is_empty(), "{args:?} is quiet on stderr: {err}");
+        assert_ne!(o.status.code(), Some(101), "{args:?}: {err}");
+        // Each command keeps the exit code it would have had with a reader.
+        let expected = if args[0] == "judge" { 3 } else { 0 };
+        assert_eq!(o.status.code(), Some(expected), "{args:?}: {err}");
+    }
+}
