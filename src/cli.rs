@@ -313,24 +313,7 @@ async fn status(config: &Config, json: bool, out: &mut Out) -> i32 {
             serde_json::to_string_pretty(&doc).unwrap_or_else(|_| "{}".into())
         );
     } else {
-        let count = |k: &str| doc[k].as_array().map(|a| a.len()).unwrap_or(0);
-        if let Some(sources) = doc["sources"].as_object() {
-            for (name, s) in sources {
-                match s["error"].as_str() {
-                    None => writeln!(out, "{name:<11} ok"),
-                    Some(e) => writeln!(out, "{name:<11} FAILED: {e}"),
-                }
-            }
-        }
-        writeln!(
-            out,
-            "{} open PRs, {} runs, {} pending deployments, {} rollouts, {} incidents",
-            count("prs"),
-            count("runs"),
-            count("pending_deployments"),
-            count("rollouts"),
-            count("incidents")
-        );
+        write!(out, "{}", crate::headless::status_text(&doc));
     }
     if failed {
         crate::headless::EXIT_SOURCE_FAILED

@@ -3,6 +3,7 @@
 
 use crate::config::Config;
 use crate::domain::{Incident, PullRequest, ServiceRollout, SourceData, WorkflowRun};
+use crate::fmt::plural;
 use crate::runtime;
 use serde_json::{Value, json};
 use std::time::Duration;
@@ -131,4 +132,47 @@ pub async fn status(config: &Config) -> (Value, bool) {
         doc["sources"][name] = json!({ "ok": ok, "error": error });
     }
     (doc, failed)
+}
+
+/// The human face of `flightdeck status`: one line per source, then the counts.
+pub fn status_text(doc: &Value) -> String {
+    let mut text = String::new();
+    if let Some(sources) = doc["sources"].as_object() {
+        for (name, s) in sources {
+            match s["error"].as_str() {
+                None => text.push_str(&format!("{name:<11} ok\n")),
+                Some(e) => text.push_str(&format!("{name:<11} FAILED: {e}\n")),
+            }
+        }
+    }
+    let count = |k: &str| doc[k].as_array().map_or(0, Vec::len);
+    text.push_str(&format!(
+        "{}, {}, {}, {}, {}\n",
+        plural(count("prs"), "open PR"),
+        plural(count("runs"), "run"),
+        plural(count("pending_deployments"), "pending deployment"),
+        plural(count("rollouts"), "rollout"),
+        plural(count("incidents"), "incident"),
+    ));
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn status_text_counts_in_good_english() {
+        let doc = json!({
+            "sources": { "github": { "ok": true, "error": null } },
+            "prs": [{}], "runs": [{}, {}], "pending_deployments": [{}], "rollouts": [],
+            "incidents": [{}],
+        });
+        let text = status_text(&doc);
+        assert!(text.starts_with("github      ok\n"), "{text}");
+        assert!(
+            text.ends_with("1 open PR, 2 runs, 1 pending deployment, 0 rollouts, 1 incident\n"),
+            "{text}"
+        );
+    }
 }

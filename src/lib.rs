@@ -11,6 +11,7 @@ pub mod app;
 pub mod cli;
 pub mod config;
 pub mod domain;
+pub mod fmt;
 pub mod headless;
 pub mod ops;
 pub mod runtime;

@@ -386,8 +386,8 @@ fn status_polls_every_source_of_the_demo_world_then_fails_without_it() {
     );
     assert_eq!(o.status.code(), Some(0), "{:?}", text(&o));
     let (out, _) = text(&o);
-    assert!(out.contains("8 open PRs"), "{out}");
-    assert!(out.contains("1 pending deployments"), "{out}");
+    assert!(out.contains("8 open PRs,"), "{out}");
+    assert!(out.contains(" 1 pending deployment,"), "{out}");
     assert!(!out.contains("FAILED"), "{out}");
 
     // The same config after the world is gone: exit 3, every source failed, still JSON.
