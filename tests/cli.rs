@@ -200,8 +200,14 @@ struct DemoWorld {
 impl DemoWorld {
     /// Start a paused world (`--speed 0`) and save the config it prints into `home/demo.toml`.
     fn start(home: &Path) -> DemoWorld {
+        DemoWorld::start_at(home, 0)
+    }
+
+    /// The same, paused `secs` scenario seconds into the story (at 100 s checkout's canary is broken).
+    fn start_at(home: &Path, secs: u32) -> DemoWorld {
         let mut child = fd(home)
-            .args(["demo", "--serve", "--speed", "0"])
+            .args(["demo", "--serve", "--speed", "0", "--start-at"])
+            .arg(secs.to_string())
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()
@@ -612,4 +618,38 @@ fn a_closed_stdout_pipe_ends_every_command_quietly() {
         let expected = if args[0] == "judge" { 3 } else { 0 };
         assert_eq!(o.status.code(), Some(expected), "{args:?}: {err}");
     }
+}
+
+#[test]
+fn status_shows_each_services_verdict_rollback_first() {
+    let home = tempfile::tempdir().unwrap();
+    let world = DemoWorld::start_at(home.path(), 100);
+    let o = run_within(
+        fd(home.path())
+            .arg("--config")
+            .arg(&world.config)
+            .arg("status"),
+        Duration::from_secs(120),
+    );
+    drop(world);
+    assert_eq!(o.status.code(), Some(0), "{:?}", text(&o));
+    let (out, _) = text(&o);
+    let verdicts: Vec<&str> = out
+        .lines()
+        .filter(|l| {
+            ["ROLLBACK", "HOLD", "PROCEED"]
+                .iter()
+                .any(|v| l.starts_with(v))
+        })
+        .collect();
+    assert_eq!(verdicts.len(), 2, "one line per service:\n{out}");
+    assert!(
+        verdicts[0].starts_with("ROLLBACK") && verdicts[0].contains("checkout in production"),
+        "the rollback comes first:\n{out}"
+    );
+    assert!(
+        verdicts[0].contains("error_rate"),
+        "with its reason:\n{out}"
+    );
+    assert!(verdicts[1].contains("web in "), "{out}");
 }
