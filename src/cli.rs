@@ -669,9 +669,11 @@ fn config_command(c: &ConfigCommand, cli: &Cli, paths: &Paths, out: &mut Out) ->
             0
         }
         ConfigCommand::Check => {
-            let config = match load_config(cli, paths) {
+            // Checking a file that is not there is an error, wherever its path came from: the
+            // defaults would be "ok" but nothing was checked.
+            let config = match Config::load(&paths.config_file, true) {
                 Ok(c) => c,
-                Err(code) => return code,
+                Err(e) => return config_error(&e),
             };
             match prepare(&config, cli, paths) {
                 Ok(_) => {

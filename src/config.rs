@@ -348,6 +348,12 @@ impl Config {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound && !must_exist => {
                 Ok(Config::default())
             }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Err(ConfigError {
+                file,
+                message:
+                    "the file does not exist (`flightdeck config init` writes a template there)"
+                        .into(),
+            }),
             Err(e) => Err(ConfigError {
                 file,
                 message: format!("cannot read: {e}"),
@@ -714,6 +720,16 @@ mod tests {
         assert!(e.message.contains("service[0].slices"), "{e}");
         let e = Config::parse("[ai]\nprovider='magic'\n", "c.toml").unwrap_err();
         assert!(e.message.contains("ai.provider"), "{e}");
+    }
+
+    #[test]
+    fn a_missing_file_is_an_error_only_when_it_must_exist() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("nope.toml");
+        assert_eq!(Config::load(&path, false).unwrap(), Config::default());
+        let e = Config::load(&path, true).unwrap_err();
+        assert_eq!(e.file, path.display().to_string());
+        assert!(e.message.contains("does not exist"), "{e}");
     }
 
     #[test]

@@ -653,3 +653,38 @@ fn status_shows_each_services_verdict_rollback_first() {
     );
     assert!(verdicts[1].contains("web in "), "{out}");
 }
+
+#[test]
+fn config_check_of_a_missing_file_fails_naming_it() {
+    let home = tempfile::tempdir().unwrap();
+    // The default path, the --config flag and FLIGHTDECK_CONFIG.
+    let default = home.path().join("config/flightdeck/config.toml");
+    let flag = home.path().join("flag.toml");
+    let env = home.path().join("env.toml");
+    let cases = [
+        (fd(home.path()).args(["config", "check"]).output(), &default),
+        (
+            fd(home.path())
+                .arg("--config")
+                .arg(&flag)
+                .args(["config", "check"])
+                .output(),
+            &flag,
+        ),
+        (
+            fd(home.path())
+                .env("FLIGHTDECK_CONFIG", &env)
+                .args(["config", "check"])
+                .output(),
+            &env,
+        ),
+    ];
+    for (o, path) in cases {
+        let o = o.expect("run flightdeck");
+        let (out, err) = text(&o);
+        assert_eq!(o.status.code(), Some(2), "{path:?}: {out}{err}");
+        assert!(!out.contains("ok"), "{out}");
+        assert!(err.contains(&path.display().to_string()), "{err}");
+        assert!(err.contains("does not exist"), "{err}");
+    }
+}
