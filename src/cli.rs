@@ -245,12 +245,15 @@ fn load_config(cli: &Cli, paths: &Paths) -> Result<Config, i32> {
     Config::load(&paths.config_file, explicit).map_err(|e| config_error(&e))
 }
 
+/// What the cockpit needs besides the config, checked before anything touches the terminal.
+struct Prepared {
+    themes: Vec<crate::ui::theme::Theme>,
+    theme: usize,
+    keymap: Keymap,
+}
+
 /// Themes and keymap are part of the configuration: their errors exit 2 too.
-fn prepare(
-    config: &Config,
-    cli: &Cli,
-    paths: &Paths,
-) -> Result<(Vec<crate::ui::theme::Theme>, usize, Keymap), i32> {
+fn prepare(config: &Config, cli: &Cli, paths: &Paths) -> Result<Prepared, i32> {
     let file = paths.config_file.display().to_string();
     let keymap = Keymap::build(&config.keys).map_err(|message| {
         config_error(&ConfigError {
@@ -261,7 +264,11 @@ fn prepare(
     let theme = cli.theme.as_deref().unwrap_or(&config.theme);
     let (themes, idx) = load_themes(&paths.themes_dir, theme, crate::terminal::no_color())
         .map_err(|message| config_error(&ConfigError { file, message }))?;
-    Ok((themes, idx, keymap))
+    Ok(Prepared {
+        themes,
+        theme: idx,
+        keymap,
+    })
 }
 
 async fn dispatch(cli: Cli, paths: Paths, out: &mut Out) -> i32 {
@@ -436,17 +443,21 @@ fn audit(paths: &Paths, json: bool, out: &mut Out) -> i32 {
 }
 
 async fn cockpit(cli: &Cli, paths: &Paths, config: Config) -> i32 {
-    let (themes, idx, keymap) = match prepare(&config, cli, paths) {
-        Ok(x) => x,
-        Err(code) => return code,
-    };
+    match prepare(&config, cli, paths) {
+        Ok(prepared) => run_cockpit(cli, paths, config, prepared).await,
+        Err(code) => code,
+    }
+}
+
+async fn run_cockpit(cli: &Cli, paths: &Paths, config: Config, prepared: Prepared) -> i32 {
     let opts = Options {
         read_only: cli.readonly,
         mouse: cli.mouse,
         audit_file: paths.audit_file(),
         autopilot: cli.autopilot,
     };
-    match runtime::run(config, (themes, idx), keymap, opts).await {
+    let themes = (prepared.themes, prepared.theme);
+    match runtime::run(config, themes, prepared.keymap, opts).await {
         Ok(()) => 0,
         Err(e) => {
             crate::terminal::restore();
@@ -468,52 +479,75 @@ async fn demo(
         eprintln!("flightdeck: --speed expects a number from 0 to 1000, got {speed}");
         return EXIT_CONFIG;
     }
-    let world = match crate::sim::start(crate::sim::SimOptions {
+    if serve {
+        return match start_world(speed, start_at).await {
+            Ok(world) => serve_world(world, speed, out).await,
+            Err(code) => code,
+        };
+    }
+    // The operator's own key bindings, theme and mouse apply in the demo too, so their config is
+    // checked like the cockpit's (a bad file is exit 2, not silently the defaults), and before the
+    // world starts or the terminal is touched.
+    let user = match load_config(cli, paths) {
+        Ok(c) => c,
+        Err(code) => return code,
+    };
+    let prepared = match prepare(&user, cli, paths) {
+        Ok(p) => p,
+        Err(code) => return code,
+    };
+    let world = match start_world(speed, start_at).await {
+        Ok(w) => w,
+        Err(code) => return code,
+    };
+    let mut config = match Config::parse(&world.config_toml(), "demo world config") {
+        Ok(c) => c,
+        Err(e) => {
+            world.shutdown();
+            return config_error(&e);
+        }
+    };
+    config.keys = user.keys;
+    config.theme = user.theme;
+    config.mouse = user.mouse;
+    let code = run_cockpit(cli, paths, config, prepared).await;
+    world.shutdown();
+    code
+}
+
+async fn start_world(speed: f64, start_at: f64) -> Result<crate::sim::SimWorld, i32> {
+    crate::sim::start(crate::sim::SimOptions {
         speed,
         start_at_secs: start_at.max(0.0),
         anchor_now: true,
     })
     .await
-    {
-        Ok(w) => w,
-        Err(e) => {
-            eprintln!("flightdeck: cannot start the demo world on 127.0.0.1: {e}");
-            return 1;
-        }
-    };
-    let text = world.config_toml();
-    if serve {
-        writeln!(
-            out,
-            "flightdeck demo world (scenario speed {speed}), on 127.0.0.1 only:"
-        );
-        writeln!(out, "  GitHub REST      {}", world.github_url);
-        writeln!(out, "  Prometheus       {}", world.prometheus_url);
-        writeln!(out, "  Sentry           {}", world.sentry_url);
-        writeln!(out, "  OpenAI-compat.   {}", world.llm_url);
-        writeln!(out);
-        writeln!(
-            out,
-            "# A matching config (save it and run `flightdeck --config FILE`):"
-        );
-        writeln!(out, "{text}");
-        out.flush();
-        let _ = tokio::signal::ctrl_c().await;
-        return 0;
-    }
-    let mut config = match Config::parse(&text, "demo world config") {
-        Ok(c) => c,
-        Err(e) => return config_error(&e),
-    };
-    // The operator's own key bindings and theme apply in the demo too.
-    if let Ok(user) = Config::load(&paths.config_file, false) {
-        config.keys = user.keys;
-        config.theme = user.theme;
-        config.mouse = user.mouse;
-    }
-    let code = cockpit(cli, paths, config).await;
+    .map_err(|e| {
+        eprintln!("flightdeck: cannot start the demo world on 127.0.0.1: {e}");
+        1
+    })
+}
+
+/// `demo --serve`: print the URLs and a matching config, then serve until Ctrl-C.
+async fn serve_world(world: crate::sim::SimWorld, speed: f64, out: &mut Out) -> i32 {
+    writeln!(
+        out,
+        "flightdeck demo world (scenario speed {speed}), on 127.0.0.1 only:"
+    );
+    writeln!(out, "  GitHub REST      {}", world.github_url);
+    writeln!(out, "  Prometheus       {}", world.prometheus_url);
+    writeln!(out, "  Sentry           {}", world.sentry_url);
+    writeln!(out, "  OpenAI-compat.   {}", world.llm_url);
+    writeln!(out);
+    writeln!(
+        out,
+        "# A matching config (save it and run `flightdeck --config FILE`):"
+    );
+    writeln!(out, "{}", world.config_toml());
+    out.flush();
+    let _ = tokio::signal::ctrl_c().await;
     world.shutdown();
-    code
+    0
 }
 
 async fn doctor(config: &Config, paths: &Paths, out: &mut Out) -> i32 {

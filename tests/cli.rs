@@ -688,3 +688,44 @@ fn config_check_of_a_missing_file_fails_naming_it() {
         assert!(err.contains("does not exist"), "{err}");
     }
 }
+
+#[test]
+fn the_cockpit_and_the_demo_refuse_a_bad_keys_table_before_the_terminal() {
+    let home = tempfile::tempdir().unwrap();
+    let clash = home.path().join("clash.toml");
+    std::fs::write(&clash, "[keys]\nrefresh = \"j\"\n").unwrap();
+    let not_a_key = home.path().join("number.toml");
+    std::fs::write(&not_a_key, "[keys]\nquit = 5\n").unwrap();
+    let missing = home.path().join("missing.toml");
+    let cases = [
+        (&clash, "key conflict"),
+        (&not_a_key, "quit"),
+        (&missing, "does not exist"),
+    ];
+    for (file, needle) in cases {
+        for args in [&[][..], &["demo"][..], &["demo", "--speed", "4"][..]] {
+            let o = run_within(
+                fd(home.path()).arg("--config").arg(file).args(args),
+                Duration::from_secs(30),
+            );
+            let (_, err) = text(&o);
+            assert_eq!(o.status.code(), Some(2), "{file:?} {args:?}: {err}");
+            assert!(err.contains(needle), "{file:?} {args:?}: {err}");
+            assert!(
+                err.contains(&file.display().to_string()),
+                "names the file: {err}"
+            );
+            // Refused before the terminal was tried (no tty here: that would be another error).
+            assert!(
+                err.starts_with("flightdeck: config error:") && !err.contains("Location"),
+                "{file:?} {args:?}: {err}"
+            );
+        }
+    }
+    // The same from the default config path.
+    let default = home.path().join("config/flightdeck/config.toml");
+    std::fs::create_dir_all(default.parent().unwrap()).unwrap();
+    std::fs::write(&default, "[keys]\nquit = 5\n").unwrap();
+    let o = run_within(fd(home.path()).arg("demo"), Duration::from_secs(30));
+    assert_eq!(o.status.code(), Some(2), "{:?}", text(&o));
+}
