@@ -220,7 +220,7 @@ fn init_logging(
     paths: &Paths,
     level: Option<&str>,
 ) -> Option<tracing_appender::non_blocking::WorkerGuard> {
-    std::fs::create_dir_all(&paths.state_dir).ok()?;
+    paths.ensure_state_dir().ok()?;
     let appender = tracing_appender::rolling::never(&paths.state_dir, "flightdeck.log");
     let (writer, guard) = tracing_appender::non_blocking(appender);
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
@@ -240,9 +240,18 @@ fn config_error(e: &ConfigError) -> i32 {
     EXIT_CONFIG
 }
 
+fn warn(message: &str) {
+    eprintln!("flightdeck: warning: {message}");
+}
+
+/// The config, with a warning on stderr when the file is readable by other users.
 fn load_config(cli: &Cli, paths: &Paths) -> Result<Config, i32> {
     let explicit = Paths::explicit(cli.config.as_deref());
-    Config::load(&paths.config_file, explicit).map_err(|e| config_error(&e))
+    let config = Config::load(&paths.config_file, explicit).map_err(|e| config_error(&e))?;
+    if let Some(w) = crate::config::readable_by_others(&paths.config_file) {
+        warn(&w);
+    }
+    Ok(config)
 }
 
 /// What the cockpit needs besides the config, checked before anything touches the terminal.
@@ -687,7 +696,7 @@ fn config_command(c: &ConfigCommand, cli: &Cli, paths: &Paths, out: &mut Out) ->
                 eprintln!("flightdeck: cannot create {}: {e}", dir.display());
                 return 1;
             }
-            match std::fs::write(path, TEMPLATE) {
+            match write_private(path, TEMPLATE) {
                 Ok(()) => {
                     writeln!(out, "Wrote {}", path.display());
                     0
@@ -709,6 +718,9 @@ fn config_command(c: &ConfigCommand, cli: &Cli, paths: &Paths, out: &mut Out) ->
                 Ok(c) => c,
                 Err(e) => return config_error(&e),
             };
+            if let Some(w) = crate::config::readable_by_others(&paths.config_file) {
+                warn(&w);
+            }
             match prepare(&config, cli, paths) {
                 Ok(_) => {
                     writeln!(out, "{}: ok", paths.config_file.display());
@@ -718,6 +730,23 @@ fn config_command(c: &ConfigCommand, cli: &Cli, paths: &Paths, out: &mut Out) ->
             }
         }
     }
+}
+
+/// Write `text` to `path`, readable by its owner only (a new file is created 0600; an existing one
+/// is narrowed to 0600).
+fn write_private(path: &std::path::Path, text: &str) -> io::Result<()> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+        options.mode(0o600);
+        let mut file = options.open(path)?;
+        file.set_permissions(std::fs::Permissions::from_mode(0o600))?;
+        file.write_all(text.as_bytes())
+    }
+    #[cfg(not(unix))]
+    options.open(path)?.write_all(text.as_bytes())
 }
 
 #[cfg(test)]

@@ -597,6 +597,7 @@ fn a_closed_stdout_pipe_ends_every_command_quietly() {
     // No sources: nothing touches the network.
     let file = home.path().join("empty.toml");
     std::fs::write(&file, "refresh_secs = 5\n").unwrap();
+    std::fs::set_permissions(&file, std::os::unix::fs::PermissionsExt::from_mode(0o600)).unwrap();
     let cases: [&[&str]; 8] = [
         &["config", "init", "--stdout"],
         &["config", "path"],
@@ -728,4 +729,49 @@ fn the_cockpit_and_the_demo_refuse_a_bad_keys_table_before_the_terminal() {
     std::fs::write(&default, "[keys]\nquit = 5\n").unwrap();
     let o = run_within(fd(home.path()).arg("demo"), Duration::from_secs(30));
     assert_eq!(o.status.code(), Some(2), "{:?}", text(&o));
+}
+
+fn mode(p: &Path) -> u32 {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::metadata(p).unwrap().permissions().mode() & 0o777
+}
+
+#[test]
+fn the_state_dir_is_private() {
+    let home = tempfile::tempdir().unwrap();
+    let state = home.path().join("state/flightdeck");
+    let o = run(fd(home.path()).arg("audit"));
+    assert_eq!(o.status.code(), Some(0), "{:?}", text(&o));
+    assert_eq!(mode(&state), 0o700, "a new state dir");
+    // One an older flightdeck created 0755 is narrowed.
+    std::fs::set_permissions(&state, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    run(fd(home.path()).args(["config", "path"]));
+    assert_eq!(mode(&state), 0o700, "an existing state dir");
+}
+
+#[test]
+fn a_config_file_others_can_read_is_warned_about() {
+    use std::os::unix::fs::PermissionsExt;
+    let home = tempfile::tempdir().unwrap();
+    // `config init` writes it private.
+    let o = run(fd(home.path()).args(["config", "init"]));
+    assert_eq!(o.status.code(), Some(0), "{:?}", text(&o));
+    let written = home.path().join("config/flightdeck/config.toml");
+    assert_eq!(mode(&written), 0o600);
+
+    let file = home.path().join("c.toml");
+    std::fs::write(&file, "refresh_secs = 5\n").unwrap();
+    for (m, warned) in [(0o644, true), (0o640, true), (0o600, false), (0o400, false)] {
+        std::fs::set_permissions(&file, std::fs::Permissions::from_mode(m)).unwrap();
+        for args in [&["config", "check"][..], &["status"][..]] {
+            let o = run(fd(home.path()).arg("--config").arg(&file).args(args));
+            assert_eq!(o.status.code(), Some(0), "{m:o} {args:?}: {:?}", text(&o));
+            let (_, err) = text(&o);
+            assert_eq!(
+                err.contains("chmod 600") && err.contains(&file.display().to_string()),
+                warned,
+                "{m:o} {args:?}: {err}"
+            );
+        }
+    }
 }
