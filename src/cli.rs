@@ -3,7 +3,7 @@
 use crate::app::keymap::Keymap;
 use crate::config::{Config, ConfigError, Paths, TEMPLATE};
 use crate::runtime::{self, Options};
-use crate::ui::theme::load_themes;
+use crate::ui::theme::{ThemeError, load_themes};
 use clap::{Parser, Subcommand};
 use std::io::{self, Write};
 use std::path::PathBuf;
@@ -259,9 +259,14 @@ struct Prepared {
     themes: Vec<crate::ui::theme::Theme>,
     theme: usize,
     keymap: Keymap,
+    /// Things to tell the operator that do not stop the program (a broken theme file that is not
+    /// the selected one).
+    warnings: Vec<String>,
 }
 
-/// Themes and keymap are part of the configuration: their errors exit 2 too.
+/// Themes and keymap are part of the configuration: their errors exit 2 too. An error is blamed on
+/// what caused it: the config file for `[keys]` and an unknown `theme`, the `--theme` flag, or the
+/// selected theme's own file.
 fn prepare(config: &Config, cli: &Cli, paths: &Paths) -> Result<Prepared, i32> {
     let file = paths.config_file.display().to_string();
     let keymap = Keymap::build(&config.keys).map_err(|message| {
@@ -270,13 +275,31 @@ fn prepare(config: &Config, cli: &Cli, paths: &Paths) -> Result<Prepared, i32> {
             message,
         })
     })?;
-    let theme = cli.theme.as_deref().unwrap_or(&config.theme);
-    let (themes, idx) = load_themes(&paths.themes_dir, theme, crate::terminal::no_color())
-        .map_err(|message| config_error(&ConfigError { file, message }))?;
+    let (theme, from_flag) = match &cli.theme {
+        Some(t) => (t.as_str(), true),
+        None => (config.theme.as_str(), false),
+    };
+    let loaded = load_themes(&paths.themes_dir, theme, crate::terminal::no_color()).map_err(
+        |e| match e {
+            ThemeError::Unknown { .. } if !from_flag => config_error(&ConfigError {
+                file,
+                message: format!("theme: {e}"),
+            }),
+            ThemeError::Unknown { .. } => {
+                eprintln!("flightdeck: --theme: {e}");
+                EXIT_CONFIG
+            }
+            ThemeError::File { .. } => {
+                eprintln!("flightdeck: theme error: {e}");
+                EXIT_CONFIG
+            }
+        },
+    )?;
     Ok(Prepared {
-        themes,
-        theme: idx,
+        themes: loaded.themes,
+        theme: loaded.index,
         keymap,
+        warnings: loaded.warnings,
     })
 }
 
@@ -465,6 +488,11 @@ async fn run_cockpit(cli: &Cli, paths: &Paths, config: Config, prepared: Prepare
         audit_file: paths.audit_file(),
         autopilot: cli.autopilot,
     };
+    // runtime::run has no way to take messages yet: say them now, they stay on the screen the
+    // cockpit returns to.
+    for w in &prepared.warnings {
+        warn(w);
+    }
     let themes = (prepared.themes, prepared.theme);
     match runtime::run(config, themes, prepared.keymap, opts).await {
         Ok(()) => 0,
@@ -722,7 +750,10 @@ fn config_command(c: &ConfigCommand, cli: &Cli, paths: &Paths, out: &mut Out) ->
                 warn(&w);
             }
             match prepare(&config, cli, paths) {
-                Ok(_) => {
+                Ok(prepared) => {
+                    for w in &prepared.warnings {
+                        warn(w);
+                    }
                     writeln!(out, "{}: ok", paths.config_file.display());
                     0
                 }

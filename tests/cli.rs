@@ -18,6 +18,13 @@ fn fd(home: &Path) -> Command {
     c
 }
 
+/// A config file only its owner can read, so that no permission warning joins stderr.
+fn write_private(path: &Path, body: &str) {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::write(path, body).unwrap();
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600)).unwrap();
+}
+
 fn run(c: &mut Command) -> Output {
     c.output().expect("run flightdeck")
 }
@@ -155,7 +162,7 @@ fn user_theme_may_set_only_some_roles() {
     )
     .unwrap();
     let file = home.path().join("c.toml");
-    std::fs::write(&file, "theme = \"ops\"\n").unwrap();
+    write_private(&file, "theme = \"ops\"\n");
     let o = run(fd(home.path())
         .arg("--config")
         .arg(&file)
@@ -168,6 +175,66 @@ fn user_theme_may_set_only_some_roles() {
         .args(["config", "check"]));
     assert_eq!(o.status.code(), Some(2));
     assert!(text(&o).1.contains("ops.toml"), "{:?}", text(&o));
+    // The theme file is to blame, not the config that selected it.
+    assert!(!text(&o).1.contains("c.toml"), "{:?}", text(&o));
+}
+
+#[test]
+fn theme_errors_blame_the_right_thing() {
+    let home = tempfile::tempdir().unwrap();
+    let themes = home.path().join("config/flightdeck/themes");
+    std::fs::create_dir_all(&themes).unwrap();
+    std::fs::write(themes.join("ops.toml"), "danger = \"#ff0000\"\n").unwrap();
+    std::fs::write(themes.join("broken.toml"), "danger = \"ultraviolet\"\n").unwrap();
+    let file = home.path().join("c.toml");
+    let check = |body: &str, extra: &[&str]| {
+        write_private(&file, body);
+        run(fd(home.path())
+            .arg("--config")
+            .arg(&file)
+            .args(extra)
+            .args(["config", "check"]))
+    };
+
+    // A broken theme that is not selected: a warning naming its file; the rest goes on.
+    let o = check("theme = \"ops\"\n", &[]);
+    let (out, err) = text(&o);
+    assert_eq!(o.status.code(), Some(0), "{out}{err}");
+    assert!(out.contains(": ok"), "{out}");
+    assert!(
+        err.contains("warning") && err.contains("broken.toml"),
+        "{err}"
+    );
+    assert!(err.contains("ultraviolet"), "says what is wrong: {err}");
+    assert!(!err.contains("c.toml"), "{err}");
+
+    // Selected: an error naming the theme file, not the config.
+    let o = check("theme = \"broken\"\n", &[]);
+    let (_, err) = text(&o);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(err.contains("broken.toml"), "{err}");
+    assert!(!err.contains("c.toml"), "{err}");
+
+    // An unknown --theme: the flag is to blame, and the choices are listed.
+    let o = check("", &["--theme", "nope"]);
+    let (_, err) = text(&o);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(err.contains("--theme") && err.contains("\"nope\""), "{err}");
+    assert!(
+        err.contains("default, light, high-contrast, mono, ops"),
+        "{err}"
+    );
+    assert!(!err.contains("c.toml"), "{err}");
+
+    // A path to something that is not a theme: where and what, never its content.
+    let secret = home.path().join("passwd");
+    std::fs::write(&secret, "root:x:0:0:hunter2:/root:/bin/bash\n").unwrap();
+    let o = check(&format!("theme = \"{}\"\n", secret.display()), &[]);
+    let (_, err) = text(&o);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(err.contains(&secret.display().to_string()), "{err}");
+    assert!(err.contains("line 1, column "), "{err}");
+    assert!(!err.contains("hunter2") && !err.contains("root:x"), "{err}");
 }
 
 #[test]
@@ -596,8 +663,7 @@ fn a_closed_stdout_pipe_ends_every_command_quietly() {
     }
     // No sources: nothing touches the network.
     let file = home.path().join("empty.toml");
-    std::fs::write(&file, "refresh_secs = 5\n").unwrap();
-    std::fs::set_permissions(&file, std::os::unix::fs::PermissionsExt::from_mode(0o600)).unwrap();
+    write_private(&file, "refresh_secs = 5\n");
     let cases: [&[&str]; 8] = [
         &["config", "init", "--stdout"],
         &["config", "path"],
