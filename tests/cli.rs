@@ -760,9 +760,9 @@ fn config_check_of_a_missing_file_fails_naming_it() {
 fn the_cockpit_and_the_demo_refuse_a_bad_keys_table_before_the_terminal() {
     let home = tempfile::tempdir().unwrap();
     let clash = home.path().join("clash.toml");
-    std::fs::write(&clash, "[keys]\nrefresh = \"j\"\n").unwrap();
+    write_private(&clash, "[keys]\nrefresh = \"j\"\n");
     let not_a_key = home.path().join("number.toml");
-    std::fs::write(&not_a_key, "[keys]\nquit = 5\n").unwrap();
+    write_private(&not_a_key, "[keys]\nquit = 5\n");
     let missing = home.path().join("missing.toml");
     let cases = [
         (&clash, "key conflict"),
@@ -792,7 +792,7 @@ fn the_cockpit_and_the_demo_refuse_a_bad_keys_table_before_the_terminal() {
     // The same from the default config path.
     let default = home.path().join("config/flightdeck/config.toml");
     std::fs::create_dir_all(default.parent().unwrap()).unwrap();
-    std::fs::write(&default, "[keys]\nquit = 5\n").unwrap();
+    write_private(&default, "[keys]\nquit = 5\n");
     let o = run_within(fd(home.path()).arg("demo"), Duration::from_secs(30));
     assert_eq!(o.status.code(), Some(2), "{:?}", text(&o));
 }
