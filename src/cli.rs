@@ -3,9 +3,9 @@
 use crate::app::keymap::Keymap;
 use crate::config::{Config, ConfigError, Paths, TEMPLATE};
 use crate::runtime::{self, Options};
-use crate::ui::theme::load_themes;
+use crate::ui::theme::{ThemeError, load_themes};
 use clap::{Parser, Subcommand};
-use std::io::Write;
+use std::io::{self, Write};
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -122,6 +122,76 @@ pub enum ConfigCommand {
     Check,
 }
 
+/// Standard output for every command. `write!`/`writeln!` on it never panic: when the reader has gone
+/// (`flightdeck status --json | head -c1`, EPIPE) the rest of the output is dropped quietly, like git
+/// and ripgrep do, and the command keeps its own exit code. Any other write error is reported once on
+/// stderr and turns a success into exit 1.
+pub struct Out<W: Write = io::Stdout> {
+    w: W,
+    state: OutState,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum OutState {
+    Open,
+    /// The reader closed the pipe.
+    Closed,
+    /// Another error (disk full, bad descriptor), already reported.
+    Failed,
+}
+
+impl Out<io::Stdout> {
+    pub fn stdout() -> Self {
+        Out::new(io::stdout())
+    }
+}
+
+impl<W: Write> Out<W> {
+    pub fn new(w: W) -> Self {
+        Out {
+            w,
+            state: OutState::Open,
+        }
+    }
+
+    /// What `write!` and `writeln!` call.
+    pub fn write_fmt(&mut self, args: std::fmt::Arguments<'_>) {
+        if self.state == OutState::Open
+            && let Err(e) = self.w.write_fmt(args)
+        {
+            self.fail(&e);
+        }
+    }
+
+    pub fn flush(&mut self) {
+        if self.state == OutState::Open
+            && let Err(e) = self.w.flush()
+        {
+            self.fail(&e);
+        }
+    }
+
+    fn fail(&mut self, e: &io::Error) {
+        if e.kind() == io::ErrorKind::BrokenPipe {
+            self.state = OutState::Closed;
+        } else {
+            eprintln!("flightdeck: cannot write to standard output: {e}");
+            self.state = OutState::Failed;
+        }
+    }
+
+    /// Flush, and the exit code: the command's own, or 1 if it succeeded but its output was lost to an
+    /// error other than a closed pipe.
+    pub fn finish(mut self, code: i32) -> i32 {
+        self.flush();
+        if self.state == OutState::Failed && code == 0 {
+            1
+        } else {
+            code
+        }
+    }
+}
+
 /// Entry point; returns the process exit code.
 pub fn main() -> i32 {
     let cli = Cli::parse();
@@ -141,14 +211,16 @@ pub fn main() -> i32 {
             return 1;
         }
     };
-    rt.block_on(dispatch(cli, paths))
+    let mut out = Out::stdout();
+    let code = rt.block_on(dispatch(cli, paths, &mut out));
+    out.finish(code)
 }
 
 fn init_logging(
     paths: &Paths,
     level: Option<&str>,
 ) -> Option<tracing_appender::non_blocking::WorkerGuard> {
-    std::fs::create_dir_all(&paths.state_dir).ok()?;
+    paths.ensure_state_dir().ok()?;
     let appender = tracing_appender::rolling::never(&paths.state_dir, "flightdeck.log");
     let (writer, guard) = tracing_appender::non_blocking(appender);
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
@@ -168,17 +240,34 @@ fn config_error(e: &ConfigError) -> i32 {
     EXIT_CONFIG
 }
 
-fn load_config(cli: &Cli, paths: &Paths) -> Result<Config, i32> {
-    let explicit = Paths::explicit(cli.config.as_deref());
-    Config::load(&paths.config_file, explicit).map_err(|e| config_error(&e))
+fn warn(message: &str) {
+    eprintln!("flightdeck: warning: {message}");
 }
 
-/// Themes and keymap are part of the configuration: their errors exit 2 too.
-fn prepare(
-    config: &Config,
-    cli: &Cli,
-    paths: &Paths,
-) -> Result<(Vec<crate::ui::theme::Theme>, usize, Keymap), i32> {
+/// The config, with a warning on stderr when the file is readable by other users.
+fn load_config(cli: &Cli, paths: &Paths) -> Result<Config, i32> {
+    let explicit = Paths::explicit(cli.config.as_deref());
+    let config = Config::load(&paths.config_file, explicit).map_err(|e| config_error(&e))?;
+    if let Some(w) = crate::config::readable_by_others(&paths.config_file) {
+        warn(&w);
+    }
+    Ok(config)
+}
+
+/// What the cockpit needs besides the config, checked before anything touches the terminal.
+struct Prepared {
+    themes: Vec<crate::ui::theme::Theme>,
+    theme: usize,
+    keymap: Keymap,
+    /// Things to tell the operator that do not stop the program (a broken theme file that is not
+    /// the selected one).
+    warnings: Vec<String>,
+}
+
+/// Themes and keymap are part of the configuration: their errors exit 2 too. An error is blamed on
+/// what caused it: the config file for `[keys]` and an unknown `theme`, the `--theme` flag, or the
+/// selected theme's own file.
+fn prepare(config: &Config, cli: &Cli, paths: &Paths) -> Result<Prepared, i32> {
     let file = paths.config_file.display().to_string();
     let keymap = Keymap::build(config.keys.iter().map(|(k, v)| (k.as_str(), v.keys()))).map_err(
         |message| {
@@ -188,13 +277,35 @@ fn prepare(
             })
         },
     )?;
-    let theme = cli.theme.as_deref().unwrap_or(&config.theme);
-    let (themes, idx) = load_themes(&paths.themes_dir, theme, crate::terminal::no_color())
-        .map_err(|message| config_error(&ConfigError { file, message }))?;
-    Ok((themes, idx, keymap))
+    let (theme, from_flag) = match &cli.theme {
+        Some(t) => (t.as_str(), true),
+        None => (config.theme.as_str(), false),
+    };
+    let loaded = load_themes(&paths.themes_dir, theme, crate::terminal::no_color()).map_err(
+        |e| match e {
+            ThemeError::Unknown { .. } if !from_flag => config_error(&ConfigError {
+                file,
+                message: format!("theme: {e}"),
+            }),
+            ThemeError::Unknown { .. } => {
+                eprintln!("flightdeck: --theme: {e}");
+                EXIT_CONFIG
+            }
+            ThemeError::File { .. } => {
+                eprintln!("flightdeck: theme error: {e}");
+                EXIT_CONFIG
+            }
+        },
+    )?;
+    Ok(Prepared {
+        themes: loaded.themes,
+        theme: loaded.index,
+        keymap,
+        warnings: loaded.warnings,
+    })
 }
 
-async fn dispatch(cli: Cli, paths: Paths) -> i32 {
+async fn dispatch(cli: Cli, paths: Paths, out: &mut Out) -> i32 {
     match &cli.command {
         None => {
             let config = match load_config(&cli, &paths) {
@@ -207,58 +318,43 @@ async fn dispatch(cli: Cli, paths: Paths) -> i32 {
             speed,
             start_at,
             serve,
-        }) => demo(&cli, &paths, *speed, *start_at, *serve).await,
+        }) => demo(&cli, &paths, *speed, *start_at, *serve, out).await,
         Some(Command::Doctor) => {
             let config = match load_config(&cli, &paths) {
                 Ok(c) => c,
                 Err(code) => return code,
             };
-            doctor(&config, &paths).await
+            doctor(&config, &paths, out).await
         }
-        Some(Command::Config(c)) => config_command(c, &cli, &paths),
+        Some(Command::Config(c)) => config_command(c, &cli, &paths, out),
         Some(Command::Status { json }) => {
             let config = match load_config(&cli, &paths) {
                 Ok(c) => c,
                 Err(code) => return code,
             };
-            status(&config, *json).await
+            status(&config, *json, out).await
         }
-        Some(Command::Audit { json }) => audit(&paths, *json),
+        Some(Command::Audit { json }) => audit(&paths, *json, out),
         Some(Command::Judge { service, json }) => {
             let config = match load_config(&cli, &paths) {
                 Ok(c) => c,
                 Err(code) => return code,
             };
-            judge(&config, service, *json).await
+            judge(&config, service, *json, out).await
         }
     }
 }
 
-async fn status(config: &Config, json: bool) -> i32 {
+async fn status(config: &Config, json: bool, out: &mut Out) -> i32 {
     let (doc, failed) = crate::headless::status(config).await;
     if json {
-        println!(
+        writeln!(
+            out,
             "{}",
             serde_json::to_string_pretty(&doc).unwrap_or_else(|_| "{}".into())
         );
     } else {
-        let count = |k: &str| doc[k].as_array().map(|a| a.len()).unwrap_or(0);
-        if let Some(sources) = doc["sources"].as_object() {
-            for (name, s) in sources {
-                match s["error"].as_str() {
-                    None => println!("{name:<11} ok"),
-                    Some(e) => println!("{name:<11} FAILED: {e}"),
-                }
-            }
-        }
-        println!(
-            "{} open PRs, {} runs, {} pending deployments, {} rollouts, {} incidents",
-            count("prs"),
-            count("runs"),
-            count("pending_deployments"),
-            count("rollouts"),
-            count("incidents")
-        );
+        write!(out, "{}", crate::headless::status_text(&doc));
     }
     if failed {
         crate::headless::EXIT_SOURCE_FAILED
@@ -270,10 +366,11 @@ async fn status(config: &Config, json: bool) -> i32 {
 /// Exit code of `judge` when it could not judge.
 pub const EXIT_CANNOT_JUDGE: i32 = 3;
 
-async fn judge(config: &Config, service: &str, json: bool) -> i32 {
-    let fail = |msg: String| {
+async fn judge(config: &Config, service: &str, json: bool, out: &mut Out) -> i32 {
+    let mut fail = |msg: String| {
         if json {
-            println!(
+            writeln!(
+                out,
                 "{}",
                 serde_json::json!({ "service": service, "verdict": null, "error": msg })
             );
@@ -319,12 +416,14 @@ async fn judge(config: &Config, service: &str, json: bool) -> i32 {
         doc["score"] = serde_json::json!(j.score);
         doc["band"] = serde_json::Value::String(j.band.label().into());
         doc["reasons"] = serde_json::json!(j.reasons);
-        println!(
+        writeln!(
+            out,
             "{}",
             serde_json::to_string_pretty(&doc).unwrap_or_else(|_| "{}".into())
         );
     } else {
-        println!(
+        writeln!(
+            out,
             "{} in {}: {} — score {:.2} ({})",
             rollout.name,
             rollout.environment,
@@ -333,20 +432,24 @@ async fn judge(config: &Config, service: &str, json: bool) -> i32 {
             j.band.label()
         );
         for r in &j.reasons {
-            println!("  - {r}");
+            writeln!(out, "  - {r}");
         }
     }
     j.verdict.exit_code()
 }
 
-fn audit(paths: &Paths, json: bool) -> i32 {
+fn audit(paths: &Paths, json: bool, out: &mut Out) -> i32 {
     let log = crate::ops::audit::AuditLog::new(paths.audit_file());
     if !log.path().exists() {
         // Keep stdout clean for `audit --json | jq`.
         if json {
             eprintln!("No remote changes recorded yet ({}).", log.path().display());
         } else {
-            println!("No remote changes recorded yet ({}).", log.path().display());
+            writeln!(
+                out,
+                "No remote changes recorded yet ({}).",
+                log.path().display()
+            );
         }
         return 0;
     }
@@ -355,11 +458,11 @@ fn audit(paths: &Paths, json: bool) -> i32 {
             if json {
                 for e in &entries {
                     if let Ok(line) = serde_json::to_string(e) {
-                        println!("{line}");
+                        writeln!(out, "{line}");
                     }
                 }
             } else {
-                print!("{}", crate::ops::audit::format_entries(&entries));
+                write!(out, "{}", crate::ops::audit::format_entries(&entries));
             }
             for p in problems {
                 eprintln!("flightdeck: {}: {p}", log.path().display());
@@ -374,77 +477,124 @@ fn audit(paths: &Paths, json: bool) -> i32 {
 }
 
 async fn cockpit(cli: &Cli, paths: &Paths, config: Config) -> i32 {
-    let (themes, idx, keymap) = match prepare(&config, cli, paths) {
-        Ok(x) => x,
-        Err(code) => return code,
-    };
+    match prepare(&config, cli, paths) {
+        Ok(prepared) => run_cockpit(cli, paths, config, prepared).await,
+        Err(code) => code,
+    }
+}
+
+async fn run_cockpit(cli: &Cli, paths: &Paths, config: Config, prepared: Prepared) -> i32 {
     let opts = Options {
         read_only: cli.readonly,
         mouse: cli.mouse,
         audit_file: paths.audit_file(),
         autopilot: cli.autopilot,
+        // Shown in the cockpit's message bar and error history (`!`).
+        warnings: prepared
+            .warnings
+            .iter()
+            .cloned()
+            .chain(crate::config::readable_by_others(&paths.config_file))
+            .collect(),
     };
-    match runtime::run(config, (themes, idx), keymap, opts).await {
+    let themes = (prepared.themes, prepared.theme);
+    match runtime::run(config, themes, prepared.keymap, opts).await {
         Ok(code) => code,
         Err(e) => {
             crate::terminal::restore();
-            eprintln!("flightdeck: {e:?}");
+            eprintln!("flightdeck: {e}");
             1
         }
     }
 }
 
-async fn demo(cli: &Cli, paths: &Paths, speed: f64, start_at: f64, serve: bool) -> i32 {
+async fn demo(
+    cli: &Cli,
+    paths: &Paths,
+    speed: f64,
+    start_at: f64,
+    serve: bool,
+    out: &mut Out,
+) -> i32 {
     if !(0.0..=1000.0).contains(&speed) || !speed.is_finite() {
         eprintln!("flightdeck: --speed expects a number from 0 to 1000, got {speed}");
         return EXIT_CONFIG;
     }
-    let world = match crate::sim::start(crate::sim::SimOptions {
+    if serve {
+        return match start_world(speed, start_at).await {
+            Ok(world) => serve_world(world, speed, out).await,
+            Err(code) => code,
+        };
+    }
+    // The operator's own key bindings, theme and mouse apply in the demo too, so their config is
+    // checked like the cockpit's (a bad file is exit 2, not silently the defaults), and before the
+    // world starts or the terminal is touched.
+    let user = match load_config(cli, paths) {
+        Ok(c) => c,
+        Err(code) => return code,
+    };
+    let prepared = match prepare(&user, cli, paths) {
+        Ok(p) => p,
+        Err(code) => return code,
+    };
+    let world = match start_world(speed, start_at).await {
+        Ok(w) => w,
+        Err(code) => return code,
+    };
+    let mut config = match Config::parse(&world.config_toml(), "demo world config") {
+        Ok(c) => c,
+        Err(e) => {
+            world.shutdown();
+            return config_error(&e);
+        }
+    };
+    config.keys = user.keys;
+    config.theme = user.theme;
+    config.mouse = user.mouse;
+    let code = run_cockpit(cli, paths, config, prepared).await;
+    world.shutdown();
+    code
+}
+
+async fn start_world(speed: f64, start_at: f64) -> Result<crate::sim::SimWorld, i32> {
+    crate::sim::start(crate::sim::SimOptions {
         speed,
         start_at_secs: start_at.max(0.0),
         anchor_now: true,
     })
     .await
-    {
-        Ok(w) => w,
-        Err(e) => {
-            eprintln!("flightdeck: cannot start the demo world on 127.0.0.1: {e}");
-            return 1;
-        }
-    };
-    let text = world.config_toml();
-    if serve {
-        println!("flightdeck demo world (scenario speed {speed}), on 127.0.0.1 only:");
-        println!("  GitHub REST      {}", world.github_url);
-        println!("  Prometheus       {}", world.prometheus_url);
-        println!("  Sentry           {}", world.sentry_url);
-        println!("  OpenAI-compat.   {}", world.llm_url);
-        println!();
-        println!("# A matching config (save it and run `flightdeck --config FILE`):");
-        println!("{text}");
-        let _ = std::io::stdout().flush();
-        let _ = tokio::signal::ctrl_c().await;
-        return 0;
-    }
-    let mut config = match Config::parse(&text, "demo world config") {
-        Ok(c) => c,
-        Err(e) => return config_error(&e),
-    };
-    // The operator's own key bindings and theme apply in the demo too.
-    if let Ok(user) = Config::load(&paths.config_file, false) {
-        config.keys = user.keys;
-        config.theme = user.theme;
-        config.mouse = user.mouse;
-    }
-    let code = cockpit(cli, paths, config).await;
-    world.shutdown();
-    code
+    .map_err(|e| {
+        eprintln!("flightdeck: cannot start the demo world on 127.0.0.1: {e}");
+        1
+    })
 }
 
-async fn doctor(config: &Config, paths: &Paths) -> i32 {
-    println!("flightdeck {}", env!("CARGO_PKG_VERSION"));
-    println!();
-    println!("Paths");
+/// `demo --serve`: print the URLs and a matching config, then serve until Ctrl-C.
+async fn serve_world(world: crate::sim::SimWorld, speed: f64, out: &mut Out) -> i32 {
+    writeln!(
+        out,
+        "flightdeck demo world (scenario speed {speed}), on 127.0.0.1 only:"
+    );
+    writeln!(out, "  GitHub REST      {}", world.github_url);
+    writeln!(out, "  Prometheus       {}", world.prometheus_url);
+    writeln!(out, "  Sentry           {}", world.sentry_url);
+    writeln!(out, "  OpenAI-compat.   {}", world.llm_url);
+    writeln!(out);
+    writeln!(
+        out,
+        "# A matching config (save it and run `flightdeck --config FILE`):"
+    );
+    writeln!(out, "{}", world.config_toml());
+    out.flush();
+    let _ = tokio::signal::ctrl_c().await;
+    world.shutdown();
+    0
+}
+
+async fn doctor(config: &Config, paths: &Paths, out: &mut Out) -> i32 {
+    writeln!(out, "flightdeck {}", env!("CARGO_PKG_VERSION"));
+    writeln!(out);
+    writeln!(out, "Paths");
     let exists = |p: &std::path::Path| {
         if p.exists() {
             ""
@@ -452,24 +602,26 @@ async fn doctor(config: &Config, paths: &Paths) -> i32 {
             "  (not created yet)"
         }
     };
-    println!(
+    writeln!(
+        out,
         "  config  {}{}",
         paths.config_file.display(),
         exists(&paths.config_file)
     );
-    println!(
+    writeln!(
+        out,
         "  themes  {}{}",
         paths.themes_dir.display(),
         exists(&paths.themes_dir)
     );
-    println!("  log     {}", paths.log_file().display());
-    println!("  audit   {}", paths.audit_file().display());
-    println!("  cache   {}", paths.cache_dir.display());
-    println!();
-    println!("Sources");
+    writeln!(out, "  log     {}", paths.log_file().display());
+    writeln!(out, "  audit   {}", paths.audit_file().display());
+    writeln!(out, "  cache   {}", paths.cache_dir.display());
+    writeln!(out);
+    writeln!(out, "Sources");
     let sources = runtime::connect(config).await;
     for (_, note) in &sources.notes {
-        println!("  note    {note}");
+        writeln!(out, "  note    {note}");
     }
     let mut failed = 0;
     let timeout = Duration::from_secs(20);
@@ -489,14 +641,15 @@ async fn doctor(config: &Config, paths: &Paths) -> i32 {
             }
         };
         match result {
-            Ok(Ok(detail)) => println!("  ok      {label:<10} {detail}"),
+            Ok(Ok(detail)) => writeln!(out, "  ok      {label:<10} {detail}"),
             Ok(Err(e)) => {
                 failed += 1;
-                println!("  FAIL    {label:<10} {e}");
+                writeln!(out, "  FAIL    {label:<10} {e}");
             }
             Err(_) => {
                 failed += 1;
-                println!(
+                writeln!(
+                    out,
                     "  FAIL    {label:<10} no answer within {} s",
                     timeout.as_secs()
                 );
@@ -506,20 +659,24 @@ async fn doctor(config: &Config, paths: &Paths) -> i32 {
     if config.ai.provider == "openai" {
         configured += 1;
         match check_llm(config).await {
-            Ok(detail) => println!("  ok      {:<10} {detail}", "AI"),
+            Ok(detail) => writeln!(out, "  ok      {:<10} {detail}", "AI"),
             Err(e) => {
                 failed += 1;
-                println!("  FAIL    {:<10} {e}", "AI");
+                writeln!(out, "  FAIL    {:<10} {e}", "AI");
             }
         }
     } else {
-        println!(
+        writeln!(
+            out,
             "  ok      {:<10} built-in analyzer (no endpoint needed)",
             "AI"
         );
     }
     if configured == 0 {
-        println!("  No source is configured: `flightdeck config init` writes a template.");
+        writeln!(
+            out,
+            "  No source is configured: `flightdeck config init` writes a template."
+        );
     }
     if failed > 0 { 1 } else { 0 }
 }
@@ -550,11 +707,11 @@ async fn check_llm(config: &Config) -> Result<String, String> {
     }
 }
 
-fn config_command(c: &ConfigCommand, cli: &Cli, paths: &Paths) -> i32 {
+fn config_command(c: &ConfigCommand, cli: &Cli, paths: &Paths, out: &mut Out) -> i32 {
     match c {
         ConfigCommand::Init { force, stdout } => {
             if *stdout {
-                print!("{TEMPLATE}");
+                write!(out, "{TEMPLATE}");
                 return 0;
             }
             let path = &paths.config_file;
@@ -571,9 +728,9 @@ fn config_command(c: &ConfigCommand, cli: &Cli, paths: &Paths) -> i32 {
                 eprintln!("flightdeck: cannot create {}: {e}", dir.display());
                 return 1;
             }
-            match std::fs::write(path, TEMPLATE) {
+            match write_private(path, TEMPLATE) {
                 Ok(()) => {
-                    println!("Wrote {}", path.display());
+                    writeln!(out, "Wrote {}", path.display());
                     0
                 }
                 Err(e) => {
@@ -583,21 +740,85 @@ fn config_command(c: &ConfigCommand, cli: &Cli, paths: &Paths) -> i32 {
             }
         }
         ConfigCommand::Path => {
-            println!("{}", paths.config_file.display());
+            writeln!(out, "{}", paths.config_file.display());
             0
         }
         ConfigCommand::Check => {
-            let config = match load_config(cli, paths) {
+            // Checking a file that is not there is an error, wherever its path came from: the
+            // defaults would be "ok" but nothing was checked.
+            let config = match Config::load(&paths.config_file, true) {
                 Ok(c) => c,
-                Err(code) => return code,
+                Err(e) => return config_error(&e),
             };
+            if let Some(w) = crate::config::readable_by_others(&paths.config_file) {
+                warn(&w);
+            }
             match prepare(&config, cli, paths) {
-                Ok(_) => {
-                    println!("{}: ok", paths.config_file.display());
+                Ok(prepared) => {
+                    for w in &prepared.warnings {
+                        warn(w);
+                    }
+                    writeln!(out, "{}: ok", paths.config_file.display());
                     0
                 }
                 Err(code) => code,
             }
         }
+    }
+}
+
+/// Write `text` to `path`, readable by its owner only (a new file is created 0600; an existing one
+/// is narrowed to 0600).
+fn write_private(path: &std::path::Path, text: &str) -> io::Result<()> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+        options.mode(0o600);
+        let mut file = options.open(path)?;
+        file.set_permissions(std::fs::Permissions::from_mode(0o600))?;
+        file.write_all(text.as_bytes())
+    }
+    #[cfg(not(unix))]
+    options.open(path)?.write_all(text.as_bytes())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    struct Failing(io::ErrorKind);
+
+    impl Write for Failing {
+        fn write(&mut self, _: &[u8]) -> io::Result<usize> {
+            Err(io::Error::from(self.0))
+        }
+        fn flush(&mut self) -> io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn out_swallows_a_closed_pipe_and_keeps_the_code() {
+        let mut out = Out::new(Failing(io::ErrorKind::BrokenPipe));
+        writeln!(out, "one");
+        writeln!(out, "two");
+        assert_eq!(out.state, OutState::Closed);
+        assert_eq!(out.finish(0), 0);
+        let out = Out::new(Failing(io::ErrorKind::BrokenPipe));
+        assert_eq!(out.finish(3), 3);
+    }
+
+    #[test]
+    fn out_turns_other_write_errors_into_a_failure() {
+        let mut out = Out::new(Failing(io::ErrorKind::StorageFull));
+        writeln!(out, "one");
+        assert_eq!(out.state, OutState::Failed);
+        assert_eq!(out.finish(0), 1);
+        let mut ok = Out::new(Vec::new());
+        writeln!(ok, "fine {}", 1);
+        assert_eq!(ok.w, b"fine 1\n");
+        assert_eq!(ok.finish(0), 0);
     }
 }

@@ -360,6 +360,12 @@ impl Config {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound && !must_exist => {
                 Ok(Config::default())
             }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Err(ConfigError {
+                file,
+                message:
+                    "the file does not exist (`flightdeck config init` writes a template there)"
+                        .into(),
+            }),
             Err(e) => Err(ConfigError {
                 file,
                 message: format!("cannot read: {e}"),
@@ -585,10 +591,59 @@ impl Paths {
         self.state_dir.join("audit.jsonl")
     }
 
+    /// Create the state directory (log, audit log) readable by its owner only, and tighten one that
+    /// an older flightdeck created with the default 0755.
+    pub fn ensure_state_dir(&self) -> std::io::Result<()> {
+        create_private_dir(&self.state_dir)
+    }
+
     /// Whether the config file was named explicitly (then it must exist).
     pub fn explicit(config_override: Option<&Path>) -> bool {
         config_override.is_some()
             || std::env::var_os("FLIGHTDECK_CONFIG").is_some_and(|v| !v.is_empty())
+    }
+}
+
+/// Create `dir` (and missing parents) with mode 0700; an existing `dir` open to group or others is
+/// narrowed to 0700 (only ever called on flightdeck's own directories).
+pub fn create_private_dir(dir: &Path) -> std::io::Result<()> {
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
+        builder.mode(0o700);
+        builder.create(dir)?;
+        let meta = std::fs::metadata(dir)?;
+        if meta.permissions().mode() & 0o077 != 0 {
+            std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))?;
+        }
+        Ok(())
+    }
+    #[cfg(not(unix))]
+    builder.create(dir)
+}
+
+/// A warning when `file` exists and other users may read it: the config can carry credentials
+/// (`prometheus.headers`, URLs with a user and password), so it should be `chmod 600` like a token.
+/// `None` when it is private or absent (and always on platforms without Unix modes).
+pub fn readable_by_others(file: &Path) -> Option<String> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(file).ok()?.permissions().mode() & 0o777;
+        (mode & 0o044 != 0).then(|| {
+            format!(
+                "{} is readable by other users (mode {mode:03o}); it may hold credentials: chmod 600 {}",
+                file.display(),
+                file.display()
+            )
+        })
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = file;
+        None
     }
 }
 
@@ -726,6 +781,44 @@ mod tests {
         assert!(e.message.contains("service[0].slices"), "{e}");
         let e = Config::parse("[ai]\nprovider='magic'\n", "c.toml").unwrap_err();
         assert!(e.message.contains("ai.provider"), "{e}");
+    }
+
+    #[test]
+    fn a_missing_file_is_an_error_only_when_it_must_exist() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("nope.toml");
+        assert_eq!(Config::load(&path, false).unwrap(), Config::default());
+        let e = Config::load(&path, true).unwrap_err();
+        assert_eq!(e.file, path.display().to_string());
+        assert!(e.message.contains("does not exist"), "{e}");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn private_dirs_and_readable_files() {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        let root = tempfile::tempdir().unwrap();
+        let dir = root.path().join("state/flightdeck");
+        create_private_dir(&dir).unwrap();
+        assert_eq!(mode(&dir), 0o700);
+        std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755)).unwrap();
+        create_private_dir(&dir).unwrap();
+        assert_eq!(mode(&dir), 0o700, "an existing open dir is narrowed");
+
+        let file = root.path().join("config.toml");
+        assert_eq!(readable_by_others(&file), None, "absent");
+        std::fs::write(&file, "").unwrap();
+        std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o644)).unwrap();
+        let w = readable_by_others(&file).expect("0644 warns");
+        assert!(
+            w.contains("chmod 600") && w.contains("config.toml") && w.contains("644"),
+            "{w}"
+        );
+        std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o640)).unwrap();
+        assert!(readable_by_others(&file).is_some(), "group-readable warns");
+        std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o600)).unwrap();
+        assert_eq!(readable_by_others(&file), None);
     }
 
     #[test]

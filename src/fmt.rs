@@ -33,8 +33,8 @@ pub fn plural(n: usize, word: &str) -> String {
     }
 }
 
-/// Like [`plural`] with an irregular plural form: `plural_as(2, "match", "matches")`.
-pub fn plural_as(n: usize, one: &str, many: &str) -> String {
+/// Like [`plural`] for irregular plurals: `plural_with(2, "match", "matches")` is "2 matches".
+pub fn plural_with(n: usize, one: &str, many: &str) -> String {
     format!("{n} {}", if n == 1 { one } else { many })
 }
 
@@ -46,8 +46,8 @@ mod tests {
     fn counted_nouns() {
         assert_eq!(plural(1, "pending deployment"), "1 pending deployment");
         assert_eq!(plural(0, "line"), "0 lines");
-        assert_eq!(plural_as(3, "match", "matches"), "3 matches");
-        assert_eq!(plural_as(1, "match", "matches"), "1 match");
+        assert_eq!(plural_with(3, "match", "matches"), "3 matches");
+        assert_eq!(plural_with(1, "match", "matches"), "1 match");
     }
 
     #[test]

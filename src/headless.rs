@@ -3,6 +3,7 @@
 
 use crate::config::Config;
 use crate::domain::{Incident, PullRequest, ServiceRollout, SourceData, WorkflowRun};
+use crate::fmt::plural;
 use crate::runtime;
 use serde_json::{Value, json};
 use std::time::Duration;
@@ -134,4 +135,114 @@ pub async fn status(config: &Config) -> (Value, bool) {
         doc["sources"][name] = json!({ "ok": ok, "error": error });
     }
     (doc, failed)
+}
+
+/// The human face of `flightdeck status`: one line per source, the judge's verdict per service
+/// (ROLLBACK first), then the counts.
+pub fn status_text(doc: &Value) -> String {
+    let mut text = String::new();
+    if let Some(sources) = doc["sources"].as_object() {
+        for (name, s) in sources {
+            match s["error"].as_str() {
+                None => text.push_str(&format!("{name:<11} ok\n")),
+                Some(e) => text.push_str(&format!("{name:<11} FAILED: {e}\n")),
+            }
+        }
+    }
+    text.push_str(&verdict_lines(doc));
+    let count = |k: &str| doc[k].as_array().map_or(0, Vec::len);
+    text.push_str(&format!(
+        "{}, {}, {}, {}, {}\n",
+        plural(count("prs"), "open PR"),
+        plural(count("runs"), "run"),
+        plural(count("pending_deployments"), "pending deployment"),
+        plural(count("rollouts"), "rollout"),
+        plural(count("incidents"), "incident"),
+    ));
+    text
+}
+
+/// One line per rollout with the judge's verdict and its first reason, the most urgent first:
+/// ROLLBACK, then HOLD, then PROCEED.
+fn verdict_lines(doc: &Value) -> String {
+    let Some(rollouts) = doc["rollouts"].as_array() else {
+        return String::new();
+    };
+    let rank = |r: &Value| match r["verdict"].as_str() {
+        Some("ROLLBACK") => 0,
+        Some("HOLD") => 1,
+        Some("PROCEED") => 2,
+        _ => 3,
+    };
+    let mut sorted: Vec<&Value> = rollouts.iter().collect();
+    sorted.sort_by_key(|r| rank(r));
+    let mut text = String::new();
+    for r in sorted {
+        let verdict = r["verdict"].as_str().unwrap_or("?");
+        let service = r["service"].as_str().unwrap_or("?");
+        let environment = r["environment"].as_str().unwrap_or("?");
+        let score = r["score"]
+            .as_f64()
+            .map_or_else(|| "?".to_string(), |s| format!("{s:.2}"));
+        let band = r["band"].as_str().unwrap_or("?");
+        let reason = r["reasons"][0].as_str().unwrap_or("no reason given");
+        text.push_str(&format!(
+            "{verdict:<8}    {service} in {environment}, score {score} ({band}): {reason}\n"
+        ));
+    }
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn status_text_counts_in_good_english() {
+        let doc = json!({
+            "sources": { "github": { "ok": true, "error": null } },
+            "prs": [{}], "runs": [{}, {}], "pending_deployments": [{}], "rollouts": [],
+            "incidents": [{}],
+        });
+        let text = status_text(&doc);
+        assert!(text.starts_with("github      ok\n"), "{text}");
+        assert!(
+            !text.contains("PROCEED"),
+            "no rollouts, no verdicts: {text}"
+        );
+        assert!(
+            text.ends_with("1 open PR, 2 runs, 1 pending deployment, 0 rollouts, 1 incident\n"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn status_text_shows_each_verdict_rollback_first() {
+        let doc = json!({
+            "sources": { "prometheus": { "ok": true, "error": null } },
+            "rollouts": [
+                { "service": "web", "environment": "staging", "verdict": "PROCEED", "score": 0.97,
+                  "band": "promote", "reasons": ["every metric passes"] },
+                { "service": "search", "environment": "production", "verdict": "HOLD", "score": 0.5,
+                  "band": "review", "reasons": ["too little traffic", "second"] },
+                { "service": "checkout", "environment": "production", "verdict": "ROLLBACK",
+                  "score": 0.1, "band": "block", "reasons": ["error_rate breached max 0.005"] },
+            ],
+        });
+        let text = status_text(&doc);
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines[0], "prometheus  ok");
+        assert_eq!(
+            lines[1],
+            "ROLLBACK    checkout in production, score 0.10 (block): error_rate breached max 0.005"
+        );
+        assert!(
+            lines[2].starts_with("HOLD        search in production"),
+            "{text}"
+        );
+        assert!(lines[2].ends_with(": too little traffic"), "{text}");
+        assert!(lines[3].starts_with("PROCEED     web in staging"), "{text}");
+        assert!(lines[4].starts_with("0 open PRs, 0 runs"), "{text}");
+        assert!(!text.contains("second"), "one reason per service: {text}");
+    }
 }

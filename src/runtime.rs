@@ -170,6 +170,9 @@ pub struct Options {
     pub audit_file: std::path::PathBuf,
     /// Autopilot for every service.
     pub autopilot: bool,
+    /// Problems found before start that do not stop the cockpit (a broken theme file, a config
+    /// file others can read): shown as warnings.
+    pub warnings: Vec<String>,
 }
 
 /// The cockpit's state before any source has answered: everything the config says.
@@ -191,6 +194,9 @@ pub fn initial_state(
     state.sources[SourceId::GitHub as usize].configured = config.github.is_some();
     state.sources[SourceId::Prometheus as usize].configured = config.prometheus.is_some();
     state.sources[SourceId::Sentry as usize].configured = config.sentry.is_some();
+    for w in &opts.warnings {
+        state.push_message(Level::Warn, w.clone());
+    }
     state
 }
 

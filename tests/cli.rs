@@ -18,6 +18,13 @@ fn fd(home: &Path) -> Command {
     c
 }
 
+/// A config file only its owner can read, so that no permission warning joins stderr.
+fn write_private(path: &Path, body: &str) {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::write(path, body).unwrap();
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600)).unwrap();
+}
+
 fn run(c: &mut Command) -> Output {
     c.output().expect("run flightdeck")
 }
@@ -155,7 +162,7 @@ fn user_theme_may_set_only_some_roles() {
     )
     .unwrap();
     let file = home.path().join("c.toml");
-    std::fs::write(&file, "theme = \"ops\"\n").unwrap();
+    write_private(&file, "theme = \"ops\"\n");
     let o = run(fd(home.path())
         .arg("--config")
         .arg(&file)
@@ -168,6 +175,66 @@ fn user_theme_may_set_only_some_roles() {
         .args(["config", "check"]));
     assert_eq!(o.status.code(), Some(2));
     assert!(text(&o).1.contains("ops.toml"), "{:?}", text(&o));
+    // The theme file is to blame, not the config that selected it.
+    assert!(!text(&o).1.contains("c.toml"), "{:?}", text(&o));
+}
+
+#[test]
+fn theme_errors_blame_the_right_thing() {
+    let home = tempfile::tempdir().unwrap();
+    let themes = home.path().join("config/flightdeck/themes");
+    std::fs::create_dir_all(&themes).unwrap();
+    std::fs::write(themes.join("ops.toml"), "danger = \"#ff0000\"\n").unwrap();
+    std::fs::write(themes.join("broken.toml"), "danger = \"ultraviolet\"\n").unwrap();
+    let file = home.path().join("c.toml");
+    let check = |body: &str, extra: &[&str]| {
+        write_private(&file, body);
+        run(fd(home.path())
+            .arg("--config")
+            .arg(&file)
+            .args(extra)
+            .args(["config", "check"]))
+    };
+
+    // A broken theme that is not selected: a warning naming its file; the rest goes on.
+    let o = check("theme = \"ops\"\n", &[]);
+    let (out, err) = text(&o);
+    assert_eq!(o.status.code(), Some(0), "{out}{err}");
+    assert!(out.contains(": ok"), "{out}");
+    assert!(
+        err.contains("warning") && err.contains("broken.toml"),
+        "{err}"
+    );
+    assert!(err.contains("ultraviolet"), "says what is wrong: {err}");
+    assert!(!err.contains("c.toml"), "{err}");
+
+    // Selected: an error naming the theme file, not the config.
+    let o = check("theme = \"broken\"\n", &[]);
+    let (_, err) = text(&o);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(err.contains("broken.toml"), "{err}");
+    assert!(!err.contains("c.toml"), "{err}");
+
+    // An unknown --theme: the flag is to blame, and the choices are listed.
+    let o = check("", &["--theme", "nope"]);
+    let (_, err) = text(&o);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(err.contains("--theme") && err.contains("\"nope\""), "{err}");
+    assert!(
+        err.contains("default, light, high-contrast, mono, ops"),
+        "{err}"
+    );
+    assert!(!err.contains("c.toml"), "{err}");
+
+    // A path to something that is not a theme: where and what, never its content.
+    let secret = home.path().join("passwd");
+    std::fs::write(&secret, "root:x:0:0:hunter2:/root:/bin/bash\n").unwrap();
+    let o = check(&format!("theme = \"{}\"\n", secret.display()), &[]);
+    let (_, err) = text(&o);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(err.contains(&secret.display().to_string()), "{err}");
+    assert!(err.contains("line 1, column "), "{err}");
+    assert!(!err.contains("hunter2") && !err.contains("root:x"), "{err}");
 }
 
 #[test]
@@ -200,8 +267,14 @@ struct DemoWorld {
 impl DemoWorld {
     /// Start a paused world (`--speed 0`) and save the config it prints into `home/demo.toml`.
     fn start(home: &Path) -> DemoWorld {
+        DemoWorld::start_at(home, 0)
+    }
+
+    /// The same, paused `secs` scenario seconds into the story (at 100 s checkout's canary is broken).
+    fn start_at(home: &Path, secs: u32) -> DemoWorld {
         let mut child = fd(home)
-            .args(["demo", "--serve", "--speed", "0"])
+            .args(["demo", "--serve", "--speed", "0", "--start-at"])
+            .arg(secs.to_string())
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()
@@ -386,8 +459,8 @@ fn status_polls_every_source_of_the_demo_world_then_fails_without_it() {
     );
     assert_eq!(o.status.code(), Some(0), "{:?}", text(&o));
     let (out, _) = text(&o);
-    assert!(out.contains("8 open PRs"), "{out}");
-    assert!(out.contains("1 pending deployments"), "{out}");
+    assert!(out.contains("8 open PRs,"), "{out}");
+    assert!(out.contains(" 1 pending deployment,"), "{out}");
     assert!(!out.contains("FAILED"), "{out}");
 
     // The same config after the world is gone: exit 3, every source failed, still JSON.
@@ -554,5 +627,217 @@ fn status_and_audit_help_have_examples() {
             "{sub} --help has an example:\n{out}"
         );
         assert!(out.contains("--json"), "{sub} --help names --json:\n{out}");
+    }
+}
+
+/// Run with stdout a pipe whose read end is already closed: every write gets EPIPE.
+fn run_into_closed_pipe(c: &mut Command) -> Output {
+    let (reader, writer) = std::io::pipe().expect("pipe");
+    drop(reader);
+    let child = c
+        .stdout(writer)
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run flightdeck");
+    child.wait_with_output().expect("wait for flightdeck")
+}
+
+#[test]
+fn a_closed_stdout_pipe_ends_every_command_quietly() {
+    use flightdeck::ops::audit::{AuditEntry, AuditLog, Phase};
+
+    let home = tempfile::tempdir().unwrap();
+    let log = AuditLog::new(home.path().join("state/flightdeck/audit.jsonl"));
+    for i in 0..50 {
+        log.append(&AuditEntry {
+            at: "2026-11-23T09:01:02Z".into(),
+            id: format!("pipe-{i}"),
+            phase: Phase::Intent,
+            action: "approve-deployment".into(),
+            who: "mara-k".into(),
+            target: serde_json::json!({ "repo": "acme/checkout", "environment": "production" }),
+            comment: None,
+            outcome: None,
+        })
+        .unwrap();
+    }
+    // No sources: nothing touches the network.
+    let file = home.path().join("empty.toml");
+    write_private(&file, "refresh_secs = 5\n");
+    let cases: [&[&str]; 8] = [
+        &["config", "init", "--stdout"],
+        &["config", "path"],
+        &["audit"],
+        &["audit", "--json"],
+        &["status", "--json"],
+        &["status"],
+        &["doctor"],
+        &["judge", "--service", "checkout", "--json"],
+    ];
+    for args in cases {
+        let o = run_into_closed_pipe(fd(home.path()).arg("--config").arg(&file).args(args));
+        let (_, err) = text(&o);
+        assert!(!err.contains("panicked"), "{args:?}: {err}");
+        assert!(!err.contains("Broken pipe"), "{args:?}: {err}");
+        assert!(err.trim().is_empty(), "{args:?} is quiet on stderr: {err}");
+        assert_ne!(o.status.code(), Some(101), "{args:?}: {err}");
+        // Each command keeps the exit code it would have had with a reader.
+        let expected = if args[0] == "judge" { 3 } else { 0 };
+        assert_eq!(o.status.code(), Some(expected), "{args:?}: {err}");
+    }
+}
+
+#[test]
+fn status_shows_each_services_verdict_rollback_first() {
+    let home = tempfile::tempdir().unwrap();
+    let world = DemoWorld::start_at(home.path(), 100);
+    let o = run_within(
+        fd(home.path())
+            .arg("--config")
+            .arg(&world.config)
+            .arg("status"),
+        Duration::from_secs(120),
+    );
+    drop(world);
+    assert_eq!(o.status.code(), Some(0), "{:?}", text(&o));
+    let (out, _) = text(&o);
+    let verdicts: Vec<&str> = out
+        .lines()
+        .filter(|l| {
+            ["ROLLBACK", "HOLD", "PROCEED"]
+                .iter()
+                .any(|v| l.starts_with(v))
+        })
+        .collect();
+    assert_eq!(verdicts.len(), 2, "one line per service:\n{out}");
+    assert!(
+        verdicts[0].starts_with("ROLLBACK") && verdicts[0].contains("checkout in production"),
+        "the rollback comes first:\n{out}"
+    );
+    assert!(
+        verdicts[0].contains("error_rate"),
+        "with its reason:\n{out}"
+    );
+    assert!(verdicts[1].contains("web in "), "{out}");
+}
+
+#[test]
+fn config_check_of_a_missing_file_fails_naming_it() {
+    let home = tempfile::tempdir().unwrap();
+    // The default path, the --config flag and FLIGHTDECK_CONFIG.
+    let default = home.path().join("config/flightdeck/config.toml");
+    let flag = home.path().join("flag.toml");
+    let env = home.path().join("env.toml");
+    let cases = [
+        (fd(home.path()).args(["config", "check"]).output(), &default),
+        (
+            fd(home.path())
+                .arg("--config")
+                .arg(&flag)
+                .args(["config", "check"])
+                .output(),
+            &flag,
+        ),
+        (
+            fd(home.path())
+                .env("FLIGHTDECK_CONFIG", &env)
+                .args(["config", "check"])
+                .output(),
+            &env,
+        ),
+    ];
+    for (o, path) in cases {
+        let o = o.expect("run flightdeck");
+        let (out, err) = text(&o);
+        assert_eq!(o.status.code(), Some(2), "{path:?}: {out}{err}");
+        assert!(!out.contains("ok"), "{out}");
+        assert!(err.contains(&path.display().to_string()), "{err}");
+        assert!(err.contains("does not exist"), "{err}");
+    }
+}
+
+#[test]
+fn the_cockpit_and_the_demo_refuse_a_bad_keys_table_before_the_terminal() {
+    let home = tempfile::tempdir().unwrap();
+    let clash = home.path().join("clash.toml");
+    write_private(&clash, "[keys]\nrefresh = \"j\"\n");
+    let not_a_key = home.path().join("number.toml");
+    write_private(&not_a_key, "[keys]\nquit = 5\n");
+    let missing = home.path().join("missing.toml");
+    let cases = [
+        (&clash, "key conflict"),
+        (&not_a_key, "quit"),
+        (&missing, "does not exist"),
+    ];
+    for (file, needle) in cases {
+        for args in [&[][..], &["demo"][..], &["demo", "--speed", "4"][..]] {
+            let o = run_within(
+                fd(home.path()).arg("--config").arg(file).args(args),
+                Duration::from_secs(30),
+            );
+            let (_, err) = text(&o);
+            assert_eq!(o.status.code(), Some(2), "{file:?} {args:?}: {err}");
+            assert!(err.contains(needle), "{file:?} {args:?}: {err}");
+            assert!(
+                err.contains(&file.display().to_string()),
+                "names the file: {err}"
+            );
+            // Refused before the terminal was tried (no tty here: that would be another error).
+            assert!(
+                err.starts_with("flightdeck: config error:") && !err.contains("Location"),
+                "{file:?} {args:?}: {err}"
+            );
+        }
+    }
+    // The same from the default config path.
+    let default = home.path().join("config/flightdeck/config.toml");
+    std::fs::create_dir_all(default.parent().unwrap()).unwrap();
+    write_private(&default, "[keys]\nquit = 5\n");
+    let o = run_within(fd(home.path()).arg("demo"), Duration::from_secs(30));
+    assert_eq!(o.status.code(), Some(2), "{:?}", text(&o));
+}
+
+fn mode(p: &Path) -> u32 {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::metadata(p).unwrap().permissions().mode() & 0o777
+}
+
+#[test]
+fn the_state_dir_is_private() {
+    let home = tempfile::tempdir().unwrap();
+    let state = home.path().join("state/flightdeck");
+    let o = run(fd(home.path()).arg("audit"));
+    assert_eq!(o.status.code(), Some(0), "{:?}", text(&o));
+    assert_eq!(mode(&state), 0o700, "a new state dir");
+    // One an older flightdeck created 0755 is narrowed.
+    std::fs::set_permissions(&state, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    run(fd(home.path()).args(["config", "path"]));
+    assert_eq!(mode(&state), 0o700, "an existing state dir");
+}
+
+#[test]
+fn a_config_file_others_can_read_is_warned_about() {
+    use std::os::unix::fs::PermissionsExt;
+    let home = tempfile::tempdir().unwrap();
+    // `config init` writes it private.
+    let o = run(fd(home.path()).args(["config", "init"]));
+    assert_eq!(o.status.code(), Some(0), "{:?}", text(&o));
+    let written = home.path().join("config/flightdeck/config.toml");
+    assert_eq!(mode(&written), 0o600);
+
+    let file = home.path().join("c.toml");
+    std::fs::write(&file, "refresh_secs = 5\n").unwrap();
+    for (m, warned) in [(0o644, true), (0o640, true), (0o600, false), (0o400, false)] {
+        std::fs::set_permissions(&file, std::fs::Permissions::from_mode(m)).unwrap();
+        for args in [&["config", "check"][..], &["status"][..]] {
+            let o = run(fd(home.path()).arg("--config").arg(&file).args(args));
+            assert_eq!(o.status.code(), Some(0), "{m:o} {args:?}: {:?}", text(&o));
+            let (_, err) = text(&o);
+            assert_eq!(
+                err.contains("chmod 600") && err.contains(&file.display().to_string()),
+                warned,
+                "{m:o} {args:?}: {err}"
+            );
+        }
     }
 }

@@ -90,7 +90,10 @@ pub fn headlines(
         let headline = if !breaches.is_empty() {
             format!("Canary at {weight} breaches: {}", breaches.join("; "))
         } else if missing > 0 {
-            format!("Canary at {weight}: {missing} metric(s) without data")
+            format!(
+                "Canary at {weight}: {} without data",
+                crate::fmt::plural(missing, "metric")
+            )
         } else {
             format!(
                 "Canary at {weight}: all {} metrics within bounds",

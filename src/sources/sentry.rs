@@ -157,7 +157,7 @@ impl Sentry {
             Some(p) => self
                 .issues(p)
                 .await
-                .map(|i| format!("{} unresolved issue(s) in {p}", i.len())),
+                .map(|i| format!("{} in {p}", crate::fmt::plural(i.len(), "unresolved issue"))),
             None => Err(SourceError::Config("sentry.projects is empty".into())),
         }
     }

@@ -7,7 +7,7 @@ use crate::app::keymap::Action;
 use crate::app::layout::tab_title_spans;
 use crate::app::{Level, Mode, State};
 use crate::domain::SourceId;
-use crate::fmt::{fmt_age, plural_as};
+use crate::fmt::{fmt_age, plural_with};
 use crate::sanitize::{truncate, width};
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
@@ -101,7 +101,7 @@ pub fn draw_message_bar(state: &State, theme: &Theme, frame: &mut Frame, area: R
             Span::styled(
                 format!(
                     "  {}  ·  enter keep  ·  esc cancel",
-                    plural_as(l.view.len(), "match", "matches")
+                    plural_with(l.view.len(), "match", "matches")
                 ),
                 theme.muted(),
             ),

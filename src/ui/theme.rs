@@ -3,7 +3,8 @@
 
 use ratatui::style::{Color, Modifier, Style};
 use serde::Deserialize;
-use std::path::Path;
+use std::fmt;
+use std::path::{Path, PathBuf};
 
 pub const BUILTIN: &[(&str, &str)] = &[
     ("default", include_str!("../../themes/default.toml")),
@@ -127,8 +128,7 @@ impl Theme {
 
     /// Parse theme TOML over `base` (or over the theme its `base` key names, or `default`).
     pub fn from_toml(name: &str, text: &str, base: Option<&Theme>) -> Result<Theme, String> {
-        let f: ThemeFile =
-            toml::from_str(text).map_err(|e| e.to_string().trim_end().to_string())?;
+        let f: ThemeFile = toml::from_str(text).map_err(|e| describe_toml_error(&e, text))?;
         let mut t = match (&f.base, base) {
             (Some(b), _) => {
                 Theme::builtin(b).ok_or_else(|| format!("base: unknown built-in theme \"{b}\""))?
@@ -215,38 +215,113 @@ impl Theme {
     }
 }
 
+/// Where a TOML error is and what kind it is, without quoting the text: a `theme` that points at a
+/// file that is not a theme (`/etc/passwd`) must not print its content.
+fn describe_toml_error(e: &toml::de::Error, text: &str) -> String {
+    let kind = e.message().trim_end();
+    let Some(span) = e.span() else {
+        return format!("not a theme: {kind}");
+    };
+    let before = &text.as_bytes()[..span.start.min(text.len())];
+    let line = before.iter().filter(|&&b| b == b'\n').count() + 1;
+    let line_start = before
+        .iter()
+        .rposition(|&b| b == b'\n')
+        .map_or(0, |i| i + 1);
+    let column = String::from_utf8_lossy(&before[line_start..])
+        .chars()
+        .count()
+        + 1;
+    format!("not a theme: line {line}, column {column}: {kind}")
+}
+
+/// The themes to cycle through, the selected one, and what was skipped.
+#[derive(Debug, Clone)]
+pub struct LoadedThemes {
+    pub themes: Vec<Theme>,
+    /// Index of the selected theme in `themes`.
+    pub index: usize,
+    /// One line per theme file in the themes dir that could not be loaded and was skipped (each names
+    /// its file); for the caller to show.
+    pub warnings: Vec<String>,
+}
+
+/// Why the selected theme could not be used.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ThemeError {
+    /// The selected theme's file is unreadable or not a valid theme.
+    File { path: PathBuf, message: String },
+    /// No theme has that name.
+    Unknown {
+        name: String,
+        /// Every theme that loaded: the built-ins, then the themes dir.
+        available: Vec<String>,
+        dir: PathBuf,
+    },
+}
+
+impl fmt::Display for ThemeError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ThemeError::File { path, message } => write!(f, "{}: {message}", path.display()),
+            ThemeError::Unknown {
+                name,
+                available,
+                dir,
+            } => write!(
+                f,
+                "unknown theme \"{name}\"; expected one of {}, a file in {}, or a path",
+                available.join(", "),
+                dir.display()
+            ),
+        }
+    }
+}
+
+impl std::error::Error for ThemeError {}
+
 /// Every theme to cycle through: built-ins then `*.toml` in `dir`; and the index of `selected`
 /// (a name or a path to a file). With `no_color`, only `mono`.
-pub fn load_themes(
-    dir: &Path,
-    selected: &str,
-    no_color: bool,
-) -> Result<(Vec<Theme>, usize), String> {
+///
+/// A file in `dir` that cannot be loaded is skipped with a warning, unless it is the selected theme:
+/// then it is an error naming that file.
+pub fn load_themes(dir: &Path, selected: &str, no_color: bool) -> Result<LoadedThemes, ThemeError> {
     if no_color {
-        return Ok((vec![Theme::mono()], 0));
+        return Ok(LoadedThemes {
+            themes: vec![Theme::mono()],
+            index: 0,
+            warnings: Vec::new(),
+        });
     }
     let default = Theme::builtin("default").unwrap_or_else(Theme::mono);
     let mut themes: Vec<Theme> = BUILTIN
         .iter()
         .filter_map(|(n, _)| Theme::builtin(n))
         .collect();
-    let mut load_file = |path: &Path| -> Result<usize, String> {
+    let read = |path: &Path| -> Result<Theme, ThemeError> {
         let name = path
             .file_stem()
             .map(|s| s.to_string_lossy().to_string())
             .unwrap_or_else(|| "custom".into());
-        let text =
-            std::fs::read_to_string(path).map_err(|e| format!("theme {}: {e}", path.display()))?;
-        let t = Theme::from_toml(&name, &text, Some(&default))
-            .map_err(|e| format!("theme {}: {e}", path.display()))?;
+        let fail = |message: String| ThemeError::File {
+            path: path.to_path_buf(),
+            message,
+        };
+        let text = std::fs::read_to_string(path).map_err(|e| fail(format!("cannot read: {e}")))?;
+        Theme::from_toml(&name, &text, Some(&default)).map_err(fail)
+    };
+    let add = |themes: &mut Vec<Theme>, t: Theme| -> usize {
         if let Some(i) = themes.iter().position(|x| x.name == t.name) {
             themes[i] = t;
-            Ok(i)
+            i
         } else {
             themes.push(t);
-            Ok(themes.len() - 1)
+            themes.len() - 1
         }
     };
+    let by_path = selected.ends_with(".toml") || selected.contains('/');
+    // Broken files of the themes dir, by theme name.
+    let mut broken: Vec<(String, ThemeError)> = Vec::new();
     if let Ok(entries) = std::fs::read_dir(dir) {
         let mut paths: Vec<_> = entries
             .filter_map(|e| e.ok().map(|e| e.path()))
@@ -254,22 +329,57 @@ pub fn load_themes(
             .collect();
         paths.sort();
         for p in paths {
-            load_file(&p)?;
+            match read(&p) {
+                Ok(t) => {
+                    add(&mut themes, t);
+                }
+                Err(e) => {
+                    let name = p
+                        .file_stem()
+                        .map(|s| s.to_string_lossy().to_string())
+                        .unwrap_or_default();
+                    broken.push((name, e));
+                }
+            }
         }
     }
-    let index = if selected.ends_with(".toml") || selected.contains('/') {
-        load_file(Path::new(selected))?
+    let index = if by_path {
+        let path = Path::new(selected);
+        let t = read(path)?;
+        // The selected file may also sit in the themes dir: its error is the one above, not a warning.
+        let same = |b: &ThemeError| match b {
+            ThemeError::File { path: p, .. } => {
+                p == path
+                    || std::fs::canonicalize(p)
+                        .ok()
+                        .is_some_and(|c| std::fs::canonicalize(path).ok() == Some(c))
+            }
+            ThemeError::Unknown { .. } => false,
+        };
+        broken.retain(|(_, b)| !same(b));
+        add(&mut themes, t)
     } else {
-        let builtin_names: Vec<&str> = BUILTIN.iter().map(|(n, _)| *n).collect();
-        themes.iter().position(|t| t.name == selected).ok_or_else(|| {
-            format!(
-                "theme: unknown theme \"{selected}\"; expected one of {}, a file in {}, or a path",
-                builtin_names.join(", "),
-                dir.display()
-            )
-        })?
+        if let Some(i) = broken.iter().position(|(n, _)| n == selected) {
+            return Err(broken.swap_remove(i).1);
+        }
+        themes
+            .iter()
+            .position(|t| t.name == selected)
+            .ok_or_else(|| ThemeError::Unknown {
+                name: selected.to_string(),
+                available: themes.iter().map(|t| t.name.clone()).collect(),
+                dir: dir.to_path_buf(),
+            })?
     };
-    Ok((themes, index))
+    let warnings = broken
+        .into_iter()
+        .map(|(_, e)| format!("theme {e}; skipped"))
+        .collect();
+    Ok(LoadedThemes {
+        themes,
+        index,
+        warnings,
+    })
 }
 
 #[cfg(test)]
@@ -294,5 +404,86 @@ mod tests {
         assert_eq!(t.ok, Color::Indexed(12));
         assert!(Theme::from_toml("bad", "danger = \"blurple\"\n", None).is_err());
         assert!(Theme::from_toml("bad", "sparkle = \"red\"\n", None).is_err());
+    }
+
+    fn dir_with(files: &[(&str, &str)]) -> tempfile::TempDir {
+        let dir = tempfile::tempdir().unwrap();
+        for (name, text) in files {
+            std::fs::write(dir.path().join(name), text).unwrap();
+        }
+        dir
+    }
+
+    #[test]
+    fn a_broken_unselected_theme_is_a_warning_naming_its_file() {
+        let dir = dir_with(&[
+            ("broken.toml", "danger = \"blurple\"\n"),
+            ("ops.toml", "danger = \"#ff0000\"\n"),
+        ]);
+        let loaded = load_themes(dir.path(), "ops", false).unwrap();
+        assert_eq!(loaded.themes[loaded.index].name, "ops");
+        assert!(!loaded.themes.iter().any(|t| t.name == "broken"));
+        assert_eq!(loaded.warnings.len(), 1, "{:?}", loaded.warnings);
+        assert!(
+            loaded.warnings[0].contains("broken.toml"),
+            "{:?}",
+            loaded.warnings
+        );
+        assert!(
+            loaded.warnings[0].contains("danger"),
+            "{:?}",
+            loaded.warnings
+        );
+        let loaded = load_themes(dir.path(), "light", false).unwrap();
+        assert_eq!(loaded.themes[loaded.index].name, "light");
+        assert_eq!(loaded.warnings.len(), 1);
+    }
+
+    #[test]
+    fn a_broken_selected_theme_is_an_error_naming_its_file() {
+        let dir = dir_with(&[("broken.toml", "danger = \"blurple\"\n")]);
+        let e = load_themes(dir.path(), "broken", false).unwrap_err();
+        assert_eq!(
+            e,
+            ThemeError::File {
+                path: dir.path().join("broken.toml"),
+                message: "danger: expected a colour name, #rrggbb, 0-255 or reset, got \"blurple\""
+                    .into()
+            }
+        );
+        // The same file selected by path: the error, and no warning besides.
+        let path = dir.path().join("broken.toml");
+        let e = load_themes(dir.path(), &path.display().to_string(), false).unwrap_err();
+        assert!(e.to_string().contains("broken.toml"), "{e}");
+    }
+
+    #[test]
+    fn an_unknown_theme_lists_the_available_ones() {
+        let dir = dir_with(&[("ops.toml", "ok = \"green\"\n")]);
+        let e = load_themes(dir.path(), "nope", false).unwrap_err();
+        let text = e.to_string();
+        assert!(text.contains("unknown theme \"nope\""), "{text}");
+        assert!(
+            text.contains("default, light, high-contrast, mono, ops"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn a_file_that_is_not_a_theme_is_not_quoted() {
+        let secret = "root:x:0:0:hunter2:/root:/bin/bash\nsecond line\n";
+        let dir = dir_with(&[("passwd", secret)]);
+        let path = dir.path().join("passwd");
+        let e = load_themes(dir.path(), &path.display().to_string(), false).unwrap_err();
+        let text = e.to_string();
+        assert!(text.contains("passwd"), "{text}");
+        assert!(text.contains("line 1, column "), "{text}");
+        assert!(
+            !text.contains("hunter2") && !text.contains("root:x"),
+            "{text}"
+        );
+        // Further down a file, the line and column follow.
+        let e = Theme::from_toml("t", "fg = \"red\"\nbg = red\n", None).unwrap_err();
+        assert!(e.contains("line 2, column 6"), "{e}");
     }
 }

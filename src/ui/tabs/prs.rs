@@ -130,7 +130,9 @@ fn pr_detail(state: &State, t: &Theme, p: &PullRequest, width: u16) -> Vec<Line<
             t,
             "size",
             match (p.additions, p.deletions, p.changed_files) {
-                (Some(a), Some(d), Some(f)) => format!("+{a} −{d} in {f} files"),
+                (Some(a), Some(d), Some(f)) => {
+                    format!("+{a} −{d} in {}", crate::fmt::plural(f as usize, "file"))
+                }
                 _ => "loading…".into(),
             },
         ),
