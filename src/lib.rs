@@ -13,6 +13,7 @@ pub mod config;
 pub mod domain;
 pub mod headless;
 pub mod ops;
+pub mod redact;
 pub mod runtime;
 pub mod sanitize;
 pub mod sim;
