@@ -1,7 +1,7 @@
 //! Untrusted text (titles, branch names, logs, LLM output) on its way to the terminal.
 //!
 //! Everything that came from outside goes through [`clean`] (or [`clean_multiline`]) before it is
-//! stored for display. Both return text that is safe to draw:
+//! stored for display. Both return text that is safe to draw and free of secrets:
 //!
 //! - **Escapes and controls.** Escape sequences (CSI, OSC, DCS, …) are removed whole, C0/C1 control
 //!   characters are dropped (tabs and newlines become spaces on single-line text; U+2028/U+2029 count
@@ -30,15 +30,19 @@
 //!     `unicode-width` says outside a CJK locale). Script ligatures that `unicode-width` sizes as one
 //!     cell (Arabic lam-alef, Lisu tone letters, Khmer coeng, Kirat Rai) span several graphemes, which
 //!     ratatui draws one by one, so they leave no stale cells; only their string width is narrower.
+//! - **Secrets.** The result passes through [`crate::redact::redact`]: tokens, keys and credentials
+//!   are shown as `ghp_[redacted]`, `AKIA[redacted]`, `Bearer [redacted]` … (see that module). Cleaning
+//!   runs first, so an escape or a zero-width character inside a token cannot hide it.
 //!
-//! Plain printable ASCII takes a fast path: one byte check and a copy.
+//! Plain printable ASCII without a secret takes a fast path: one byte check, the redaction scan (a
+//! few `memchr` passes) and a copy.
 
 use std::borrow::Cow;
 
 use unicode_width::UnicodeWidthChar;
 
-/// Strip escape sequences, control and format characters and make widths unambiguous; line breaks
-/// and tabs become single spaces.
+/// Strip escape sequences, control and format characters, make widths unambiguous and redact secrets
+/// ([`crate::redact::redact`]); line breaks and tabs become single spaces.
 pub fn clean(input: &str) -> String {
     clean_inner(input, false)
 }
@@ -123,7 +127,11 @@ fn clean_inner(input: &str, keep_newlines: bool) -> String {
         None => Cow::Borrowed(input),
         Some(at) => Cow::Owned(clean_from(input, at, keep_newlines)),
     };
-    cleaned.into_owned()
+    let redacted = match crate::redact::redact(&cleaned) {
+        Cow::Owned(r) => Some(r),
+        Cow::Borrowed(_) => None,
+    };
+    redacted.unwrap_or_else(|| cleaned.into_owned())
 }
 
 /// The slow path: `input[..at]` is known to be clean.
@@ -386,6 +394,23 @@ mod tests {
         assert_eq!(first_work("héllo 世界", false), None);
         assert_eq!(first_work("ab\u{200D}", false), Some(2));
         assert_eq!(clean("abc\u{1b}[0m x"), "abc x");
+    }
+
+    #[test]
+    fn secrets_are_redacted_on_screen() {
+        assert_eq!(
+            clean("fix ghp_abcdefghijklmnopqrstuvwxyz0123456789 leak"),
+            "fix ghp_[redacted] leak"
+        );
+        assert_eq!(
+            clean_multiline("key AKIAIOSFODNN7EXAMPLE\nAuthorization: Bearer abc"),
+            "key AKIA[redacted]\nAuthorization: Bearer [redacted]"
+        );
+        // Hiding a token behind an escape or a zero-width character does not work.
+        assert_eq!(
+            clean("ghp_abcdefghij\u{1b}[0mklmnopqrst\u{200B}uvwxyz0123456789"),
+            "ghp_[redacted]"
+        );
     }
 
     #[test]
