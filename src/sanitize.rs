@@ -108,13 +108,18 @@ fn needs_work(c: char, keep_newlines: bool) -> bool {
         || matches!(c, '\u{2028}' | '\u{2029}')
 }
 
+/// Printable ASCII, and `\n` when newlines are kept: nothing to do.
+fn is_plain_ascii(b: u8, keep_newlines: bool) -> bool {
+    (0x20..0x7f).contains(&b) || (keep_newlines && b == b'\n')
+}
+
 /// The first byte offset from which `input` needs work, if any.
 fn first_work(input: &str, keep_newlines: bool) -> Option<usize> {
     let bytes = input.as_bytes();
     // Printable ASCII (and `\n` when kept) needs nothing: a byte check, no decoding.
     let ascii = bytes
         .iter()
-        .position(|&b| !((0x20..0x7f).contains(&b) || (keep_newlines && b == b'\n')))?;
+        .position(|&b| !is_plain_ascii(b, keep_newlines))?;
     // Stopped on a control byte or the lead byte of a multi-byte char: both are char boundaries.
     let rest = input.get(ascii..)?;
     rest.char_indices()
@@ -139,8 +144,21 @@ fn clean_from(input: &str, at: usize, keep_newlines: bool) -> String {
     let (head, tail) = input.split_at_checked(at).unwrap_or(("", input));
     let mut out = String::with_capacity(input.len());
     out.push_str(head);
-    let mut chars = tail.chars().peekable();
-    while let Some(c) = chars.next() {
+    let mut chars = tail.chars();
+    loop {
+        // Copy a run of plain ASCII in one go; it ends at a char boundary (an ASCII byte or a lead byte).
+        let rest = chars.as_str();
+        let run = rest
+            .bytes()
+            .position(|b| !is_plain_ascii(b, keep_newlines))
+            .unwrap_or(rest.len());
+        if let Some((plain, after)) = rest.split_at_checked(run) {
+            out.push_str(plain);
+            chars = after.chars();
+        }
+        let Some(c) = chars.next() else {
+            break;
+        };
         match c {
             '\u{1b}' => skip_escape(&mut chars),
             // C1 CSI / OSC / DCS / APC / PM / SOS introducers: skip their sequences too.
@@ -160,13 +178,13 @@ fn clean_from(input: &str, at: usize, keep_newlines: bool) -> String {
     out
 }
 
-fn skip_escape(chars: &mut std::iter::Peekable<std::str::Chars<'_>>) {
+fn skip_escape(chars: &mut std::str::Chars<'_>) {
     match chars.next() {
         Some('[') => skip_csi(chars),
         Some(']') | Some('P') | Some('X') | Some('^') | Some('_') => skip_string(chars),
         // Two-character escapes (ESC c, ESC 7, ESC ( B …): drop the intermediate bytes and the final byte.
         Some(c) if ('\u{20}'..='\u{2f}').contains(&c) => {
-            while let Some(&n) = chars.peek() {
+            while let Some(n) = chars.clone().next() {
                 chars.next();
                 if !('\u{20}'..='\u{2f}').contains(&n) {
                     break;
@@ -177,7 +195,7 @@ fn skip_escape(chars: &mut std::iter::Peekable<std::str::Chars<'_>>) {
     }
 }
 
-fn skip_csi(chars: &mut std::iter::Peekable<std::str::Chars<'_>>) {
+fn skip_csi(chars: &mut std::str::Chars<'_>) {
     // Parameters and intermediates, then one final byte in 0x40..=0x7e.
     for c in chars.by_ref() {
         if ('\u{40}'..='\u{7e}').contains(&c) {
@@ -189,13 +207,13 @@ fn skip_csi(chars: &mut std::iter::Peekable<std::str::Chars<'_>>) {
     }
 }
 
-fn skip_string(chars: &mut std::iter::Peekable<std::str::Chars<'_>>) {
+fn skip_string(chars: &mut std::str::Chars<'_>) {
     // Ends at BEL, ST (ESC \) or C1 ST.
     while let Some(c) = chars.next() {
         match c {
             '\u{7}' | '\u{9c}' => break,
             '\u{1b}' => {
-                if chars.peek() == Some(&'\\') {
+                if chars.clone().next() == Some('\\') {
                     chars.next();
                 }
                 break;
