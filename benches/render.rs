@@ -2,6 +2,8 @@
 //! - render a full 200×50 frame of a tab holding 10,000 rows: ≤ 1 ms
 //! - filter 100,000 rows on a keystroke: ≤ 5 ms
 //! - apply a poll result of 10,000 PRs + 10,000 runs: ≤ 10 ms
+//! - `sanitize::clean` / `redact::redact` of 100 KB of log: ≤ 1 ms; of a plain title: no slower than a copy
+//!   and a byte scan
 //!
 //! Run: `cargo bench` (divan prints median per benchmark).
 
@@ -199,4 +201,86 @@ fn apply_poll_10k_prs_10k_runs(bencher: Bencher) {
             )
         })
         .bench_local_values(|msg| update(&mut s, msg));
+}
+
+/// 100 KB of plain printable ASCII log lines (the common case: must stay on the fast path).
+fn plain_log_100k() -> String {
+    let mut s = String::with_capacity(110_000);
+    let mut i = 0;
+    while s.len() < 100_000 {
+        s.push_str(&format!(
+            "2026-11-23T09:{:02}:{:02}Z step={} {} (exit=0, took {}ms) - see docs_{}\n",
+            i % 60,
+            (i * 7) % 60,
+            i,
+            title(i),
+            i % 977,
+            i % 13
+        ));
+        i += 1;
+    }
+    s
+}
+
+/// 100 KB of a mixed CI log: ANSI colours, CJK, accents, emoji and ZWJ sequences, flags, zero-width
+/// characters, the odd secret.
+fn mixed_log_100k() -> String {
+    const EXTRA: &[&str] = &[
+        "\u{1b}[31merror\u{1b}[0m: build failed",
+        "déploiement terminé e\u{301} 世界 ✅",
+        "ship it 🚀 👨\u{200d}👩\u{200d}👧 🏳\u{fe0f}\u{200d}🌈 👍🏽 🇩🇪",
+        "zero\u{200b}width\u{2060}join\u{feff}er soft\u{ad}hyphen",
+        "token=ghp_abcdefghijklmnopqrstuvwxyz0123456789 leaked",
+        "Authorization: Bearer eyJhbGciOiJIUzI1NiJ9.e30.x",
+        "key AKIAIOSFODNN7EXAMPLE in env",
+    ];
+    let mut s = String::with_capacity(110_000);
+    let mut i = 0;
+    while s.len() < 100_000 {
+        s.push_str(&format!("#{i} {} {}\n", title(i), EXTRA[i % EXTRA.len()]));
+        i += 1;
+    }
+    s
+}
+
+/// `sanitize::clean` on a typical PR title (plain ASCII).
+#[divan::bench]
+fn clean_plain_title(bencher: Bencher) {
+    let t = title(42);
+    bencher.bench_local(|| flightdeck::sanitize::clean(black_box(&t)));
+}
+
+/// `sanitize::clean_multiline` on 100 KB of plain ASCII log.
+#[divan::bench]
+fn clean_plain_log_100k(bencher: Bencher) {
+    let log = plain_log_100k();
+    bencher.bench_local(|| flightdeck::sanitize::clean_multiline(black_box(&log)));
+}
+
+/// `sanitize::clean_multiline` on 100 KB of mixed, adversarial log.
+#[divan::bench]
+fn clean_mixed_log_100k(bencher: Bencher) {
+    let log = mixed_log_100k();
+    bencher.bench_local(|| flightdeck::sanitize::clean_multiline(black_box(&log)));
+}
+
+/// `sanitize::clean` on 100 KB of plain ASCII on one line (the fast path at its longest).
+#[divan::bench]
+fn clean_plain_line_100k(bencher: Bencher) {
+    let line = plain_log_100k().replace('\n', " ");
+    bencher.bench_local(|| flightdeck::sanitize::clean(black_box(&line)));
+}
+
+/// `redact::redact` on 100 KB of plain ASCII log without a secret (borrowed, no allocation).
+#[divan::bench]
+fn redact_plain_log_100k(bencher: Bencher) {
+    let log = plain_log_100k();
+    bencher.bench_local(|| flightdeck::redact::redact(black_box(&log)).len());
+}
+
+/// `redact::redact` on the 100 KB mixed log (one secret every few lines).
+#[divan::bench]
+fn redact_mixed_log_100k(bencher: Bencher) {
+    let log = mixed_log_100k();
+    bencher.bench_local(|| flightdeck::redact::redact(black_box(&log)).len());
 }

@@ -14,6 +14,7 @@ pub mod domain;
 pub mod fmt;
 pub mod headless;
 pub mod ops;
+pub mod redact;
 pub mod runtime;
 pub mod sanitize;
 pub mod sim;

@@ -7,8 +7,9 @@
 //!
 //! Lines are appended with `O_APPEND` in a single write, so concurrent writers (threads, or two
 //! flightdeck processes) never interleave inside a line. Tokens never belong in the log; [`AuditLog::append`]
-//! redacts anything shaped like a GitHub token or a bearer credential anyway.
+//! redacts anything shaped like a secret anyway, with the patterns of [`crate::redact`].
 
+use std::borrow::Cow;
 use std::fs::{self, OpenOptions};
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
@@ -220,11 +221,6 @@ pub fn now_rfc3339() -> String {
 // Redaction
 // ---------------------------------------------------------------------------------------------
 
-const REDACTED: &str = "[redacted]";
-const TOKEN_PREFIXES: [&str; 6] = ["github_pat_", "ghp_", "gho_", "ghu_", "ghs_", "ghr_"];
-/// A token needs at least this many `[A-Za-z0-9_]` after its prefix to be one.
-const TOKEN_MIN_BODY: usize = 20;
-
 fn redact_entry(entry: &AuditEntry) -> AuditEntry {
     let mut e = entry.clone();
     e.comment = e.comment.as_deref().map(redact);
@@ -237,82 +233,26 @@ fn redact_entry(entry: &AuditEntry) -> AuditEntry {
 
 fn redact_value(v: &mut serde_json::Value) {
     match v {
-        serde_json::Value::String(s) => *s = redact(s),
+        serde_json::Value::String(s) => {
+            let masked = match crate::redact::redact_whole(s) {
+                Cow::Owned(masked) => Some(masked),
+                Cow::Borrowed(_) => None,
+            };
+            if let Some(masked) = masked {
+                *s = masked;
+            }
+        }
         serde_json::Value::Array(items) => items.iter_mut().for_each(redact_value),
         serde_json::Value::Object(map) => map.values_mut().for_each(redact_value),
         _ => {}
     }
 }
 
-fn is_token_char(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || b == b'_'
-}
-
-/// Replace GitHub tokens (`ghp_…`, `gho_…`, `ghu_…`, `ghs_…`, `ghr_…`, `github_pat_…` followed by 20 or
-/// more `[A-Za-z0-9_]`) and `Bearer <credential>` with `[redacted]`.
+/// Replace every secret [`crate::redact`] knows (GitHub, AWS, Sentry, OpenAI-style and Slack tokens,
+/// private key blocks, `Bearer <credential>`, `Authorization:` headers, `token=…`) with `[redacted]`,
+/// prefix included: the log's format ([`crate::redact::redact_whole`]).
 pub fn redact(s: &str) -> String {
-    let b = s.as_bytes();
-    let mut out = String::with_capacity(s.len());
-    let mut copied = 0; // bytes of `s` already in `out`
-    let mut i = 0;
-    while i < b.len() {
-        if let Some(len) = token_at(b, i).or_else(|| bearer_at(b, i)) {
-            out.push_str(&s[copied..i]);
-            out.push_str(REDACTED);
-            i += len;
-            copied = i;
-        } else {
-            i += 1;
-        }
-    }
-    out.push_str(&s[copied..]);
-    out
-}
-
-/// Length of a GitHub token starting at `i`.
-fn token_at(b: &[u8], i: usize) -> Option<usize> {
-    if !matches!(b[i], b'g') {
-        return None;
-    }
-    for prefix in TOKEN_PREFIXES {
-        if b[i..].starts_with(prefix.as_bytes()) {
-            let body = b[i + prefix.len()..]
-                .iter()
-                .take_while(|&&c| is_token_char(c))
-                .count();
-            if body >= TOKEN_MIN_BODY {
-                return Some(prefix.len() + body);
-            }
-        }
-    }
-    None
-}
-
-/// Length of `Bearer <credential>` starting at `i`. Capitalised `Bearer` takes any credential;
-/// lower-case `bearer` (which also occurs in prose) only one of 16 or more characters.
-fn bearer_at(b: &[u8], i: usize) -> Option<usize> {
-    let capital = b[i..].starts_with(b"Bearer");
-    if !(capital || b[i..].starts_with(b"bearer")) {
-        return None;
-    }
-    if i > 0 && b[i - 1].is_ascii_alphanumeric() {
-        return None;
-    }
-    let mut j = i + "Bearer".len();
-    let spaces = b[j..]
-        .iter()
-        .take_while(|&&c| c == b' ' || c == b'\t')
-        .count();
-    if spaces == 0 {
-        return None;
-    }
-    j += spaces;
-    let cred = b[j..]
-        .iter()
-        .take_while(|&&c| !c.is_ascii_whitespace() && c != b'"' && c != b'\'' && c != b',')
-        .count();
-    let enough = if capital { cred >= 1 } else { cred >= 16 };
-    enough.then_some(j + cred - i)
+    crate::redact::redact_whole(s).into_owned()
 }
 
 // ---------------------------------------------------------------------------------------------
