@@ -88,12 +88,8 @@ pub fn clean_line(raw: &str) -> String {
     let s = s.trim_end_matches(['\n', '\r']);
     let s = strip_timestamp(s);
     let s = s.strip_prefix('\u{feff}').unwrap_or(s);
-    // Most lines are plain printable ASCII: nothing for the sanitizer to do.
-    let cleaned = if s.bytes().all(|b| (0x20..0x7f).contains(&b)) {
-        s.to_string()
-    } else {
-        sanitize::clean(s)
-    };
+    // Every line goes through the sanitizer, plain ASCII too: it masks token-shaped secrets.
+    let cleaned = sanitize::clean(s);
     let trimmed_len = cleaned.trim_end().len();
     let mut cleaned = cleaned;
     cleaned.truncate(trimmed_len);
@@ -1143,6 +1139,20 @@ fn summarize(lines: &[LogLine], e: &Excerpt) -> String {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn secrets_in_plain_log_lines_are_masked() {
+        let t = triage(
+            "2026-11-23T09:00:01.0000000Z export GH_TOKEN=ghp_abcdefghijklmnopqrstuvwxyz0123456789\n\
+             2026-11-23T09:00:02.0000000Z aws AKIAIOSFODNN7EXAMPLE\n",
+        );
+        let text: Vec<&str> = t.lines.iter().map(|l| l.text.as_str()).collect();
+        assert!(
+            text.iter()
+                .all(|l| !l.contains("abcdefghijklmnop") && !l.contains("IOSFODNN7")),
+            "{text:?}"
+        );
+    }
+
     use super::*;
 
     const TS: &str = "2026-11-23T09:00:03.1234567Z ";
