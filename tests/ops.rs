@@ -372,3 +372,68 @@ async fn logs_key_opens_the_failed_jobs_triaged_log() {
     assert_eq!(r.state.mode, Mode::Normal);
     assert_eq!(r.state.tab, Tab::Runs);
 }
+
+#[tokio::test]
+async fn a_change_still_in_flight_at_quit_is_recorded_as_abandoned() {
+    // A GitHub that accepts the connection and never answers.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let hold = tokio::spawn(async move {
+        let mut open = Vec::new();
+        while let Ok((sock, _)) = listener.accept().await {
+            open.push(sock);
+        }
+    });
+    let cfg = flightdeck::config::GitHubConfig {
+        api_url: format!("http://{addr}"),
+        repos: vec!["acme/checkout".into()],
+        token_command: None,
+        anonymous: true,
+        max_items: 100,
+    };
+    let gh = GitHub::new(Http::new(Duration::from_secs(30)).unwrap(), &cfg, None);
+    let dir = tempfile::tempdir().unwrap();
+    let audit = dir.path().join("audit.jsonl");
+    let (mut runner, mut rx) = common::Runner::new(Some(Arc::new(gh)), audit.clone(), false);
+    let change = flightdeck::app::change::Change::CancelRun {
+        repo: "acme/checkout".into(),
+        run_id: 7,
+        run_number: 7,
+        workflow: "CI".into(),
+        branch: "main".into(),
+    };
+    runner.run(&[Effect::Change {
+        id: 1,
+        change,
+        comment: String::new(),
+    }]);
+    // The intent is on disk before the request goes out.
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while AuditLog::new(audit.clone())
+        .read_all()
+        .unwrap()
+        .0
+        .is_empty()
+    {
+        assert!(std::time::Instant::now() < deadline, "no intent line");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(runner.exec.in_flight(), 1);
+    let abandoned = runner.exec.shutdown(Duration::from_millis(300)).await;
+    assert_eq!(abandoned, 1);
+    let (entries, problems) = AuditLog::new(audit).read_all().unwrap();
+    assert!(problems.is_empty());
+    assert_eq!(entries.len(), 2, "{entries:?}");
+    assert_eq!(entries[0].phase, Phase::Intent);
+    assert_eq!(entries[1].phase, Phase::Outcome);
+    assert_eq!(entries[0].id, entries[1].id);
+    let outcome = entries[1].outcome.as_ref().unwrap();
+    assert!(!outcome.ok);
+    assert!(
+        outcome.detail.contains("abandoned at exit"),
+        "{}",
+        outcome.detail
+    );
+    assert!(rx.try_recv().is_err(), "no result was reported for it");
+    hold.abort();
+}

@@ -250,7 +250,7 @@ fn no_color_and_other_terminals() {
 
 #[test]
 fn sigterm_and_sighup_restore_the_terminal() {
-    for sig in ["TERM", "HUP"] {
+    for (sig, code) in [("TERM", 143), ("HUP", 129), ("INT", 130)] {
         let mut s = Session::start(&["demo", "--speed", "0"], &[]);
         s.wait_for("the first frame", |t| t.contains("acme/checkout"));
         let pid = s.child.process_id().expect("pid");
@@ -260,7 +260,8 @@ fn sigterm_and_sighup_restore_the_terminal() {
             .unwrap()
             .success();
         assert!(ok);
-        s.wait_exit();
+        let status = s.wait_exit();
+        assert_eq!(status.exit_code(), code, "SIG{sig}: exit 128 + the signal");
         let p = s.screen();
         assert!(
             !p.screen().alternate_screen(),
@@ -310,4 +311,39 @@ fn demo_approves_a_held_deployment_with_a_keystroke() {
     assert_eq!(lines.len(), 2, "intent and outcome: {audit}");
     assert!(lines[0].contains("\"intent\"") && lines[0].contains("approve-deployment"));
     assert!(lines[1].contains("\"outcome\"") && lines[1].contains("\"ok\":true"));
+}
+
+#[test]
+fn the_first_frame_does_not_wait_for_the_network() {
+    // A token command that takes 8 s, and a GitHub that does not answer: the cockpit draws at once,
+    // and quits at once.
+    let dir = tempfile::tempdir().unwrap();
+    let done = dir.path().join("token-command-finished");
+    let config = dir.path().join("config.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[github]\napi_url = \"http://127.0.0.1:9\"\nrepos = [\"acme/x\"]\ntoken_command = [\"sh\", \"-c\", \"sleep 8; touch {}; echo tok\"]\n",
+            done.display()
+        ),
+    )
+    .unwrap();
+    let mut perms = std::fs::metadata(&config).unwrap().permissions();
+    std::os::unix::fs::PermissionsExt::set_mode(&mut perms, 0o600);
+    std::fs::set_permissions(&config, perms).unwrap();
+    let mut s = Session::start(&["--config", config.to_str().unwrap()], &[]);
+    s.wait_for("the first frame", |t| {
+        t.contains("1 PRs") && t.contains("2 Runs")
+    });
+    assert!(
+        !done.exists(),
+        "the frame came before the token command finished"
+    );
+    s.send("q");
+    let status = s.wait_exit();
+    assert_eq!(status.exit_code(), 0);
+    assert!(
+        !done.exists(),
+        "quitting did not wait for the token command"
+    );
 }

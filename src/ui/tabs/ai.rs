@@ -55,3 +55,41 @@ fn cells_summary(t: &Theme, s: &Summary) -> Vec<(String, Style)> {
         (s.analyzer.clone(), t.muted()),
     ]
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::testkit::*;
+    #[allow(unused_imports)]
+    use super::*;
+    use crate::app::Tab;
+    use crate::app::keymap::Keymap;
+    use crate::ui::theme::Theme;
+
+    #[test]
+    fn populated_80x24_with_detail() {
+        let mut s = loaded(Tab::Ai, 80, 24);
+        s.detail = true;
+        insta::assert_snapshot!(draw(&s));
+    }
+
+    #[test]
+    fn wide_200x50_with_detail() {
+        let mut s = loaded(Tab::Ai, 200, 50);
+        s.detail = true;
+        insta::assert_snapshot!(draw(&s));
+    }
+
+    #[test]
+    fn narrow_40x20() {
+        let s = loaded(Tab::Ai, 40, 20);
+        insta::assert_snapshot!(draw(&s));
+    }
+
+    #[test]
+    fn remapped_keys_show_in_the_hint_bar() {
+        let mut s = loaded(Tab::Ai, 120, 30);
+        s.keymap = Keymap::build([("group", vec!["B"])]).unwrap();
+        let hint = hint_bar(&draw_with(&s, &Theme::builtin("default").unwrap()));
+        assert!(hint.contains("B group"), "{hint}");
+    }
+}

@@ -77,3 +77,49 @@ fn cells_incident(state: &State, t: &Theme, i: &Incident) -> Vec<(String, Style)
         (age(state.now, i.last_seen), t.muted()),
     ]
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::testkit::*;
+    #[allow(unused_imports)]
+    use super::*;
+    use crate::app::Tab;
+    use crate::app::keymap::Keymap;
+    use crate::ui::theme::Theme;
+
+    #[test]
+    fn populated_80x24_with_detail() {
+        let mut s = loaded(Tab::Incidents, 80, 24);
+        s.detail = true;
+        insta::assert_snapshot!(draw(&s));
+    }
+
+    #[test]
+    fn wide_200x50_with_detail() {
+        let mut s = loaded(Tab::Incidents, 200, 50);
+        s.detail = true;
+        insta::assert_snapshot!(draw(&s));
+    }
+
+    #[test]
+    fn narrow_40x20() {
+        let s = loaded(Tab::Incidents, 40, 20);
+        insta::assert_snapshot!(draw(&s));
+    }
+
+    #[test]
+    fn errors_use_the_themes_danger_colour() {
+        let s = loaded(Tab::Incidents, 120, 30);
+        let t = draw_with(&s, &loud_theme());
+        let style = style_of(&t, "error ").expect("an error-level incident");
+        assert_eq!(style.fg, Some(ratatui::style::Color::Rgb(255, 0, 255)));
+    }
+
+    #[test]
+    fn remapped_keys_show_in_the_hint_bar() {
+        let mut s = loaded(Tab::Incidents, 120, 30);
+        s.keymap = Keymap::build([("open", vec!["O"])]).unwrap();
+        let hint = hint_bar(&draw_with(&s, &Theme::builtin("default").unwrap()));
+        assert!(hint.contains("O open"), "{hint}");
+    }
+}

@@ -113,3 +113,84 @@ fn not_ready<'a, T>(t: &Theme, l: Option<&Loadable<T>>) -> Line<'a> {
         }
     }
 }
+
+/// What the tab views' tests share: the integration tests' rows (one file for both), a loaded
+/// cockpit, and drawing with a chosen theme.
+#[cfg(test)]
+pub(crate) mod testkit {
+    #![allow(dead_code)]
+    use crate::app::keymap::Keymap;
+    use crate::app::{Msg, State, Tab, update};
+    use crate::domain::*;
+    use crate::ui::theme::Theme;
+    use ratatui::Terminal;
+    use ratatui::backend::TestBackend;
+    use time::OffsetDateTime;
+    use time::macros::datetime;
+
+    include!("../../../tests/common/data.rs");
+
+    /// Every source loaded, on `tab`, at `w` × `h`.
+    pub fn loaded(tab: Tab, w: u16, h: u16) -> State {
+        let mut s = State::new(Keymap::default(), vec!["default".into()], NOW);
+        s.size = (w, h);
+        for src in &mut s.sources {
+            src.configured = true;
+        }
+        for (id, data) in [
+            (SourceId::GitHub, github_data()),
+            (SourceId::Prometheus, prometheus_data()),
+            (SourceId::Sentry, sentry_data()),
+        ] {
+            update(&mut s, Msg::loaded(id, Ok(data), NOW));
+        }
+        s.tab = tab;
+        s.messages.clear();
+        s
+    }
+
+    pub fn draw_with(state: &State, theme: &Theme) -> Terminal<TestBackend> {
+        let mut t = Terminal::new(TestBackend::new(state.size.0, state.size.1)).unwrap();
+        t.draw(|f| {
+            crate::ui::render(state, theme, f);
+        })
+        .unwrap();
+        t
+    }
+
+    pub fn draw(state: &State) -> String {
+        let theme = Theme::builtin("default").unwrap();
+        format!("{}", draw_with(state, &theme).backend())
+    }
+
+    /// A theme whose danger, warn and ok colours are unmistakable.
+    pub fn loud_theme() -> Theme {
+        let base = Theme::builtin("default").unwrap();
+        Theme::from_toml(
+            "loud",
+            "danger = \"#ff00ff\"\nok = \"#00ff01\"\nwarn = \"#ffff01\"\n",
+            Some(&base),
+        )
+        .unwrap()
+    }
+
+    /// The style of the first cell of the first occurrence of `needle` on screen.
+    pub fn style_of(t: &Terminal<TestBackend>, needle: &str) -> Option<ratatui::style::Style> {
+        let buf = t.backend().buffer();
+        for y in 0..buf.area.height {
+            let row: String = (0..buf.area.width).map(|x| buf[(x, y)].symbol()).collect();
+            if let Some(byte) = row.find(needle) {
+                let x = row[..byte].chars().count() as u16;
+                return Some(buf[(x, y)].style());
+            }
+        }
+        None
+    }
+
+    /// The hint bar (the screen's second-to-last row).
+    pub fn hint_bar(t: &Terminal<TestBackend>) -> String {
+        let buf = t.backend().buffer();
+        let y = buf.area.height - 2;
+        (0..buf.area.width).map(|x| buf[(x, y)].symbol()).collect()
+    }
+}

@@ -223,3 +223,52 @@ fn check_style(t: &Theme, s: CheckState) -> Style {
         CheckState::Skipped => t.muted(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::testkit::*;
+    #[allow(unused_imports)]
+    use super::*;
+    use crate::app::Tab;
+    use crate::app::keymap::Keymap;
+    use crate::ui::theme::Theme;
+
+    #[test]
+    fn populated_80x24_with_detail() {
+        let mut s = loaded(Tab::Prs, 80, 24);
+        s.detail = true;
+        insta::assert_snapshot!(draw(&s));
+    }
+
+    #[test]
+    fn wide_200x50_with_detail() {
+        let mut s = loaded(Tab::Prs, 200, 50);
+        s.detail = true;
+        insta::assert_snapshot!(draw(&s));
+    }
+
+    #[test]
+    fn narrow_40x20() {
+        let s = loaded(Tab::Prs, 40, 20);
+        insta::assert_snapshot!(draw(&s));
+    }
+
+    #[test]
+    fn pending_checks_use_the_themes_warn_colour() {
+        let s = loaded(Tab::Prs, 120, 30);
+        let t = draw_with(&s, &loud_theme());
+        let style = style_of(&t, "●1 ✓2").expect("PR #101's pending check");
+        assert_eq!(style.fg, Some(ratatui::style::Color::Rgb(255, 255, 1)));
+    }
+
+    #[test]
+    fn remapped_keys_show_in_the_hint_bar() {
+        let mut s = loaded(Tab::Prs, 120, 30);
+        s.keymap = Keymap::build([("open", vec!["O"]), ("detail", vec!["ctrl-o"])]).unwrap();
+        let hint = hint_bar(&draw_with(&s, &Theme::builtin("default").unwrap()));
+        assert!(
+            hint.contains("ctrl-o detail") && hint.contains("O open"),
+            "{hint}"
+        );
+    }
+}

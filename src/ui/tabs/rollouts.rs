@@ -390,3 +390,57 @@ fn rollout_detail(state: &State, t: &Theme, r: &ServiceRollout, width: u16) -> V
     }
     l
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::testkit::*;
+    #[allow(unused_imports)]
+    use super::*;
+    use crate::app::Tab;
+    use crate::app::keymap::Keymap;
+    use crate::ui::theme::Theme;
+
+    #[test]
+    fn populated_80x24_with_detail() {
+        let mut s = loaded(Tab::Rollouts, 80, 24);
+        s.detail = true;
+        insta::assert_snapshot!(draw(&s));
+    }
+
+    #[test]
+    fn wide_200x50_with_detail() {
+        let mut s = loaded(Tab::Rollouts, 200, 50);
+        s.detail = true;
+        insta::assert_snapshot!(draw(&s));
+    }
+
+    #[test]
+    fn narrow_40x20() {
+        let s = loaded(Tab::Rollouts, 40, 20);
+        insta::assert_snapshot!(draw(&s));
+    }
+
+    #[test]
+    fn verdicts_use_the_themes_colours() {
+        let s = loaded(Tab::Rollouts, 120, 30);
+        let t = draw_with(&s, &loud_theme());
+        let rollback = style_of(&t, "ROLLBACK").expect("checkout rolls back");
+        assert_eq!(rollback.fg, Some(ratatui::style::Color::Rgb(255, 0, 255)));
+        let proceed = style_of(&t, "PROCEED").expect("web proceeds");
+        assert_eq!(proceed.fg, Some(ratatui::style::Color::Rgb(0, 255, 1)));
+    }
+
+    #[test]
+    fn remapped_keys_show_in_the_hint_bar() {
+        let mut s = loaded(Tab::Rollouts, 120, 30);
+        s.keymap = Keymap::build([("rollback", vec!["ctrl-b"])]).unwrap();
+        let hint = hint_bar(&draw_with(&s, &Theme::builtin("default").unwrap()));
+        assert!(hint.contains("ctrl-b rollback"), "{hint}");
+    }
+
+    #[test]
+    fn the_slice_strip_marks_the_weight() {
+        let s = loaded(Tab::Rollouts, 120, 30);
+        assert_eq!(slice_strip(&s.rollouts.items[0]), "10›25›[50]›100");
+    }
+}

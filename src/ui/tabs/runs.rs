@@ -187,3 +187,52 @@ fn run_detail(state: &State, t: &Theme, r: &WorkflowRun) -> Vec<Line<'static>> {
     }
     l
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::testkit::*;
+    #[allow(unused_imports)]
+    use super::*;
+    use crate::app::Tab;
+    use crate::app::keymap::Keymap;
+    use crate::ui::theme::Theme;
+
+    #[test]
+    fn populated_80x24_with_detail() {
+        let mut s = loaded(Tab::Runs, 80, 24);
+        s.detail = true;
+        insta::assert_snapshot!(draw(&s));
+    }
+
+    #[test]
+    fn wide_200x50_with_detail() {
+        let mut s = loaded(Tab::Runs, 200, 50);
+        s.detail = true;
+        insta::assert_snapshot!(draw(&s));
+    }
+
+    #[test]
+    fn narrow_40x20() {
+        let s = loaded(Tab::Runs, 40, 20);
+        insta::assert_snapshot!(draw(&s));
+    }
+
+    #[test]
+    fn failed_runs_use_the_themes_danger_colour() {
+        let s = loaded(Tab::Runs, 120, 30);
+        let t = draw_with(&s, &loud_theme());
+        let style = style_of(&t, "failure").expect("run 9001 failed");
+        assert_eq!(style.fg, Some(ratatui::style::Color::Rgb(255, 0, 255)));
+    }
+
+    #[test]
+    fn remapped_keys_show_in_the_hint_bar() {
+        let mut s = loaded(Tab::Runs, 120, 30);
+        s.keymap = Keymap::build([("logs", vec!["L"])]).unwrap();
+        let hint = hint_bar(&draw_with(&s, &Theme::builtin("default").unwrap()));
+        assert!(
+            hint.contains("L logs") && !hint.contains("l logs"),
+            "{hint}"
+        );
+    }
+}

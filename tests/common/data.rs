@@ -1,0 +1,246 @@
+// Deterministic rows and a fixed clock, shared by the integration tests (`tests/common`) and the
+// tab views' unit tests (`src/ui/tabs`), which `include!` this file. Plain data builders over the
+// domain types only: the including module brings `domain::*`, `OffsetDateTime` and `datetime!`.
+
+pub const NOW: OffsetDateTime = datetime!(2026-11-23 09:30:00 UTC);
+
+pub fn pr(repo: &str, number: u64, title: &str, author: &str) -> PullRequest {
+    PullRequest {
+        repo: repo.into(),
+        number,
+        title: title.into(),
+        author: author.into(),
+        draft: number.is_multiple_of(5),
+        labels: if number.is_multiple_of(3) {
+            vec!["release".into()]
+        } else {
+            vec![]
+        },
+        head_ref: format!("feature/{number}"),
+        base_ref: "main".into(),
+        created_at: Some(NOW - time::Duration::hours(number as i64 % 48 + 1)),
+        updated_at: Some(NOW - time::Duration::minutes(number as i64 % 50)),
+        url: format!("https://github.com/{repo}/pull/{number}"),
+        body: "Body line one\nBody line two".into(),
+        head_sha: format!("{:040x}", number * 7919),
+        checks: Some(ChecksRollup::of(&checks_for(number))),
+        check_list: checks_for(number),
+        review: Some(match number % 4 {
+            0 => ReviewDecision::Approved,
+            1 => ReviewDecision::ReviewRequired,
+            2 => ReviewDecision::ChangesRequested,
+            _ => ReviewDecision::Commented,
+        }),
+        reviews: vec![Review {
+            reviewer: "rita".into(),
+            state: "APPROVED".into(),
+            submitted_at: Some(NOW - time::Duration::minutes(30)),
+        }],
+        mergeable: Some(if number.is_multiple_of(2) {
+            "clean".into()
+        } else {
+            "blocked".into()
+        }),
+        additions: Some(number * 3),
+        deletions: Some(number % 17),
+        changed_files: Some(number % 9 + 1),
+    }
+}
+
+pub fn checks_for(number: u64) -> Vec<Check> {
+    let mut v = vec![
+        Check {
+            name: "build".into(),
+            state: CheckState::Passed,
+            detail: "success".into(),
+            url: format!("https://github.com/acme/x/runs/{number}1"),
+        },
+        Check {
+            name: "lint".into(),
+            state: CheckState::Passed,
+            detail: "success".into(),
+            url: format!("https://github.com/acme/x/runs/{number}2"),
+        },
+    ];
+    if number % 3 == 1 {
+        v.insert(
+            0,
+            Check {
+                name: "test (node 20)".into(),
+                state: CheckState::Failed,
+                detail: "failure".into(),
+                url: format!("https://github.com/acme/x/runs/{number}3"),
+            },
+        );
+    }
+    if number % 3 == 2 {
+        v.insert(
+            0,
+            Check {
+                name: "e2e".into(),
+                state: CheckState::Pending,
+                detail: "in_progress".into(),
+                url: format!("https://github.com/acme/x/runs/{number}4"),
+            },
+        );
+    }
+    v
+}
+
+pub fn run(repo: &str, id: u64, workflow: &str, state: RunState) -> WorkflowRun {
+    WorkflowRun {
+        repo: repo.into(),
+        id,
+        run_number: id % 1000,
+        workflow: workflow.into(),
+        title: format!("{workflow} for change {id}"),
+        branch: if id.is_multiple_of(2) {
+            "main".into()
+        } else {
+            format!("fix/{id}")
+        },
+        sha: format!("{:040x}", id),
+        event: if id.is_multiple_of(2) {
+            "push".into()
+        } else {
+            "pull_request".into()
+        },
+        actor: "octocat".into(),
+        state,
+        attempt: 1 + (id % 2) as u32,
+        started_at: Some(NOW - time::Duration::minutes(id as i64 % 90 + 2)),
+        updated_at: Some(NOW - time::Duration::minutes(id as i64 % 90)),
+        url: format!("https://github.com/{repo}/actions/runs/{id}"),
+        pending: if state == RunState::Waiting {
+            vec![PendingDeployment {
+                environment_id: 161088068,
+                environment: "production".into(),
+                wait_timer_minutes: 0,
+                wait_started_at: Some(NOW - time::Duration::minutes(12)),
+                can_approve: true,
+                reviewers: vec!["mara-k".into(), "team release".into()],
+            }]
+        } else {
+            Vec::new()
+        },
+    }
+}
+
+/// `n` deterministic samples around `center` (±5 %).
+pub fn samples(center: f64, n: usize, seed: u64) -> Vec<f64> {
+    (0..n)
+        .map(|i| {
+            let x = ((i as u64 + 1) * 2654435761 + seed * 40503) % 1000;
+            center * (0.95 + x as f64 / 10_000.0)
+        })
+        .collect()
+}
+
+pub fn metric(name: &str, canary: f64, baseline: f64, max: f64) -> MetricReading {
+    MetricReading {
+        name: name.into(),
+        canary: Some(canary),
+        baseline: Some(baseline),
+        max: Some(max),
+        min: None,
+        error: None,
+        canary_samples: samples(canary, 40, 1),
+        baseline_samples: samples(baseline, 40, 2),
+        in_slice: None,
+        windows: samples(canary, 10, 3),
+        lower_is_worse: false,
+        critical: false,
+        weight: 1.0,
+        failure_limit: 1,
+        tolerance: 0.1,
+    }
+}
+
+pub fn rollout(name: &str, production: bool, weight: f64, err: f64) -> ServiceRollout {
+    ServiceRollout {
+        name: name.into(),
+        environment: if production {
+            "production".into()
+        } else {
+            "staging".into()
+        },
+        production,
+        slices: vec![10, 25, 50, 100],
+        weight: Some(weight),
+        metrics: vec![
+            metric("error_rate", err, 0.002, 0.005),
+            metric("p99_ms", 182.0, 180.0, 500.0),
+        ],
+        slice_since: Some(NOW - time::Duration::minutes(4)),
+        repo: Some(format!("acme/{name}")),
+        ..ServiceRollout::default()
+    }
+}
+
+pub fn incident(project: &str, n: u64, title: &str) -> Incident {
+    Incident {
+        project: project.into(),
+        id: n.to_string(),
+        short_id: format!("{}-{n}", project.to_uppercase()),
+        title: title.into(),
+        culprit: "checkout/payment.js in charge".into(),
+        level: if n.is_multiple_of(2) {
+            "error".into()
+        } else {
+            "warning".into()
+        },
+        status: "unresolved".into(),
+        count: n * 17,
+        user_count: n * 3,
+        first_seen: Some(NOW - time::Duration::minutes(n as i64 * 7)),
+        last_seen: Some(NOW - time::Duration::minutes(n as i64)),
+        url: format!("https://sentry.io/organizations/acme/issues/{n}/"),
+    }
+}
+
+pub fn github_data() -> SourceData {
+    SourceData::GitHub {
+        prs: vec![
+            pr(
+                "acme/checkout",
+                101,
+                "Add retry to payment capture",
+                "alice",
+            ),
+            pr("acme/checkout", 102, "Bump serde to 1.0.229", "dependabot"),
+            pr("acme/web", 45, "Checkout button colour bleed", "bob"),
+            pr("acme/web", 48, "Release 2.14.0", "carol"),
+        ],
+        runs: vec![
+            run("acme/checkout", 9001, "CI", RunState::Failure),
+            run("acme/checkout", 9002, "Deploy", RunState::Waiting),
+            run("acme/web", 9003, "CI", RunState::Success),
+            run("acme/web", 9004, "CI", RunState::InProgress),
+        ],
+        rate: Some(RateLimit {
+            limit: 5000,
+            remaining: 4930,
+            reset: 0,
+        }),
+    }
+}
+
+pub fn prometheus_data() -> SourceData {
+    SourceData::Prometheus(vec![
+        rollout("checkout", true, 50.0, 0.031),
+        rollout("web", false, 25.0, 0.001),
+    ])
+}
+
+pub fn sentry_data() -> SourceData {
+    SourceData::Sentry(vec![
+        incident(
+            "checkout",
+            1,
+            "TypeError: cannot read property 'amount' of undefined",
+        ),
+        incident("checkout", 2, "TimeoutError: upstream payments took 30s"),
+        incident("web", 3, "ReferenceError: gtag is not defined"),
+    ])
+}
+
