@@ -271,13 +271,13 @@ pub async fn run(
     // Effects that need the clients, held until they are connected.
     let mut waiting: Vec<Effect> = Vec::new();
     let mut exit_code = 0;
-    let theme_of = |state: &State| themes[state.theme.min(themes.len() - 1)].clone();
+    let theme_of = |state: &State| -> &Theme { &themes[state.theme.min(themes.len() - 1)] };
     let result: color_eyre::Result<()> = async {
         loop {
             if state.dirty {
                 let theme = theme_of(&state);
                 let mut drawn = state.drawn;
-                terminal.draw(|f| drawn = crate::ui::render(&state, &theme, f))?;
+                terminal.draw(|f| drawn = crate::ui::render(&state, theme, f))?;
                 state.dirty = false;
                 if drawn != state.drawn {
                     update(&mut state, Msg::Drawn(drawn));
@@ -359,7 +359,7 @@ pub async fn run(
             // Show the waiting message before waiting.
             let theme = theme_of(&state);
             let _ = terminal.draw(|f| {
-                crate::ui::render(&state, &theme, f);
+                crate::ui::render(&state, theme, f);
             });
             let abandoned = c
                 .executor

@@ -27,6 +27,16 @@ pub enum Review {
     Reject,
 }
 
+impl Review {
+    /// "Approve" or "Reject".
+    pub fn verb(self) -> &'static str {
+        match self {
+            Review::Approve => "Approve",
+            Review::Reject => "Reject",
+        }
+    }
+}
+
 /// A change to something remote.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Change {
@@ -113,6 +123,42 @@ impl Change {
         )
     }
 
+    /// What the change does, in one line: "Approve deployment of acme/checkout Deploy #412 to production"
+    pub fn summary(&self) -> String {
+        match self {
+            Change::ReviewDeployment {
+                repo,
+                workflow,
+                run_number,
+                environments,
+                review,
+                ..
+            } => format!(
+                "{} deployment of {repo} {workflow} #{run_number} to {}",
+                review.verb(),
+                environments.join(", ")
+            ),
+            Change::RerunFailedJobs {
+                repo,
+                workflow,
+                run_number,
+                ..
+            } => format!("Re-run failed jobs of {repo} {workflow} #{run_number}"),
+            Change::CancelRun {
+                repo,
+                workflow,
+                run_number,
+                ..
+            } => format!("Cancel {repo} {workflow} #{run_number}"),
+            Change::Rollback {
+                service,
+                environment,
+                to,
+                ..
+            } => format!("Roll back {service} in {environment} to {to}"),
+        }
+    }
+
     /// The confirmation's title.
     pub fn title(&self) -> String {
         match self {
@@ -122,11 +168,7 @@ impl Change {
                 ..
             } => format!(
                 "{} deployment to {}",
-                if *review == Review::Approve {
-                    "Approve"
-                } else {
-                    "Reject"
-                },
+                review.verb(),
                 environments.join(", ")
             ),
             Change::RerunFailedJobs { .. } => "Re-run the failed jobs".into(),

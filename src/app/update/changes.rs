@@ -11,46 +11,6 @@ use crate::app::tab::Tab;
 use crate::domain::{RunState, SourceId, WorkflowRun};
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
-/// "Approve deployment of acme/checkout Deploy #412 to production"
-pub(super) fn describe(change: &Change) -> String {
-    match change {
-        Change::ReviewDeployment {
-            repo,
-            workflow,
-            run_number,
-            environments,
-            review,
-            ..
-        } => format!(
-            "{} deployment of {repo} {workflow} #{run_number} to {}",
-            if *review == Review::Approve {
-                "Approve"
-            } else {
-                "Reject"
-            },
-            environments.join(", ")
-        ),
-        Change::RerunFailedJobs {
-            repo,
-            workflow,
-            run_number,
-            ..
-        } => format!("Re-run failed jobs of {repo} {workflow} #{run_number}"),
-        Change::CancelRun {
-            repo,
-            workflow,
-            run_number,
-            ..
-        } => format!("Cancel {repo} {workflow} #{run_number}"),
-        Change::Rollback {
-            service,
-            environment,
-            to,
-            ..
-        } => format!("Roll back {service} in {environment} to {to}"),
-    }
-}
-
 pub(super) fn on_done(
     state: &mut State,
     change: Change,
@@ -60,13 +20,13 @@ pub(super) fn on_done(
     match result {
         Ok(detail) => state.push_message(
             Level::Info,
-            format!("{}: done ({detail})", describe(&change)),
+            format!("{}: done ({detail})", change.summary()),
         ),
         Err(e) => state.push_message(
             Level::Error,
             format!(
                 "{}: {}",
-                describe(&change),
+                change.summary(),
                 crate::sanitize::clean(&e.to_string())
             ),
         ),
@@ -347,7 +307,7 @@ pub(super) fn execute(state: &mut State, c: Confirm) -> Vec<Effect> {
     let id = state.next_change_id;
     state.next_change_id += 1;
     let comment = crate::sanitize::clean_multiline(c.comment_text().trim());
-    state.push_message(Level::Info, format!("Sending: {}…", describe(&c.change)));
+    state.push_message(Level::Info, format!("Sending: {}…", c.change.summary()));
     vec![Effect::Change {
         id,
         change: c.change,

@@ -87,25 +87,7 @@ mod tests {
     use crate::app::keymap::Keymap;
     use crate::ui::theme::Theme;
 
-    #[test]
-    fn populated_80x24_with_detail() {
-        let mut s = loaded(Tab::Incidents, 80, 24);
-        s.detail = true;
-        insta::assert_snapshot!(draw(&s));
-    }
-
-    #[test]
-    fn wide_200x50_with_detail() {
-        let mut s = loaded(Tab::Incidents, 200, 50);
-        s.detail = true;
-        insta::assert_snapshot!(draw(&s));
-    }
-
-    #[test]
-    fn narrow_40x20() {
-        let s = loaded(Tab::Incidents, 40, 20);
-        insta::assert_snapshot!(draw(&s));
-    }
+    crate::view_snapshots!(Tab::Incidents);
 
     #[test]
     fn errors_use_the_themes_danger_colour() {

@@ -114,6 +114,33 @@ fn not_ready<'a, T>(t: &Theme, l: Option<&Loadable<T>>) -> Line<'a> {
     }
 }
 
+/// The snapshots every tab view keeps: 80×24 and 200×50 with the detail pane, and 40 columns.
+#[cfg(test)]
+#[macro_export]
+macro_rules! view_snapshots {
+    ($tab:expr) => {
+        #[test]
+        fn populated_80x24_with_detail() {
+            let mut s = loaded($tab, 80, 24);
+            s.detail = true;
+            insta::assert_snapshot!(draw(&s));
+        }
+
+        #[test]
+        fn wide_200x50_with_detail() {
+            let mut s = loaded($tab, 200, 50);
+            s.detail = true;
+            insta::assert_snapshot!(draw(&s));
+        }
+
+        #[test]
+        fn narrow_40x20() {
+            let s = loaded($tab, 40, 20);
+            insta::assert_snapshot!(draw(&s));
+        }
+    };
+}
+
 /// What the tab views' tests share: the integration tests' rows (one file for both), a loaded
 /// cockpit, and drawing with a chosen theme.
 #[cfg(test)]

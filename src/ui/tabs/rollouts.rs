@@ -400,25 +400,7 @@ mod tests {
     use crate::app::keymap::Keymap;
     use crate::ui::theme::Theme;
 
-    #[test]
-    fn populated_80x24_with_detail() {
-        let mut s = loaded(Tab::Rollouts, 80, 24);
-        s.detail = true;
-        insta::assert_snapshot!(draw(&s));
-    }
-
-    #[test]
-    fn wide_200x50_with_detail() {
-        let mut s = loaded(Tab::Rollouts, 200, 50);
-        s.detail = true;
-        insta::assert_snapshot!(draw(&s));
-    }
-
-    #[test]
-    fn narrow_40x20() {
-        let s = loaded(Tab::Rollouts, 40, 20);
-        insta::assert_snapshot!(draw(&s));
-    }
+    crate::view_snapshots!(Tab::Rollouts);
 
     #[test]
     fn verdicts_use_the_themes_colours() {

@@ -197,25 +197,7 @@ mod tests {
     use crate::app::keymap::Keymap;
     use crate::ui::theme::Theme;
 
-    #[test]
-    fn populated_80x24_with_detail() {
-        let mut s = loaded(Tab::Runs, 80, 24);
-        s.detail = true;
-        insta::assert_snapshot!(draw(&s));
-    }
-
-    #[test]
-    fn wide_200x50_with_detail() {
-        let mut s = loaded(Tab::Runs, 200, 50);
-        s.detail = true;
-        insta::assert_snapshot!(draw(&s));
-    }
-
-    #[test]
-    fn narrow_40x20() {
-        let s = loaded(Tab::Runs, 40, 20);
-        insta::assert_snapshot!(draw(&s));
-    }
+    crate::view_snapshots!(Tab::Runs);
 
     #[test]
     fn failed_runs_use_the_themes_danger_colour() {
