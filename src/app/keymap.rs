@@ -138,14 +138,19 @@ impl KeyBinding {
 fn normalise(code: KeyCode, mods: KeyModifiers) -> KeyBinding {
     let mut mods = mods & (KeyModifiers::CONTROL | KeyModifiers::ALT | KeyModifiers::SHIFT);
     let code = match code {
+        // Terminals send ctrl-x and ctrl-shift-x alike: one binding, lower case, no shift.
+        KeyCode::Char(c) if mods.contains(KeyModifiers::CONTROL) && c.is_ascii_alphabetic() => {
+            mods.remove(KeyModifiers::SHIFT);
+            KeyCode::Char(c.to_ascii_lowercase())
+        }
         KeyCode::Char(c) if mods.contains(KeyModifiers::SHIFT) && c.is_ascii_lowercase() => {
             mods.remove(KeyModifiers::SHIFT);
             KeyCode::Char(c.to_ascii_uppercase())
         }
-        KeyCode::Char(c) if mods.contains(KeyModifiers::CONTROL) && c.is_ascii_uppercase() => {
-            KeyCode::Char(c.to_ascii_lowercase())
-        }
-        KeyCode::BackTab => {
+        // "shift-tab" as help shows it is the key crossterm reports as BackTab.
+        KeyCode::BackTab | KeyCode::Tab
+            if mods.contains(KeyModifiers::SHIFT) || code == KeyCode::BackTab =>
+        {
             mods.remove(KeyModifiers::SHIFT);
             KeyCode::BackTab
         }

@@ -87,12 +87,20 @@ pub enum TabStatus {
 pub fn describe_error(e: &SourceError, at: OffsetDateTime) -> String {
     match e {
         SourceError::RateLimited { retry_after_secs } => {
-            let until = at + time::Duration::seconds(*retry_after_secs as i64);
             let f = time::macros::format_description!("[hour]:[minute]");
-            format!(
-                "rate limited until {} UTC",
-                until.format(&f).unwrap_or_else(|_| "later".into())
-            )
+            let until = i64::try_from(*retry_after_secs)
+                .ok()
+                .filter(|&s| s <= 86_400)
+                .and_then(|s| at.checked_add(time::Duration::seconds(s)))
+                .and_then(|t| t.format(&f).ok());
+            match until {
+                Some(t) => format!("rate limited until {t} UTC"),
+                // A server asking for more than a day: say so without a clock time.
+                None => format!(
+                    "rate limited for {}",
+                    crate::fmt::fmt_age(i64::try_from(*retry_after_secs).unwrap_or(i64::MAX))
+                ),
+            }
         }
         other => crate::sanitize::clean(&other.to_string()),
     }

@@ -164,14 +164,17 @@ impl<T: Row + PartialEq> Table<T> {
             })
             .collect();
         let desc = l.sort.is_some_and(|(_, d)| d);
+        // Ties keep the source's order (the item index), whatever order the view had before.
         keyed.sort_by(|a, b| {
-            a.0.cmp(&b.0).then_with(|| {
-                let o = match (&a.1, &b.1) {
-                    (Some(x), Some(y)) => x.compare(y),
-                    _ => std::cmp::Ordering::Equal,
-                };
-                if desc { o.reverse() } else { o }
-            })
+            a.0.cmp(&b.0)
+                .then_with(|| {
+                    let o = match (&a.1, &b.1) {
+                        (Some(x), Some(y)) => x.compare(y),
+                        _ => std::cmp::Ordering::Equal,
+                    };
+                    if desc { o.reverse() } else { o }
+                })
+                .then(a.2.cmp(&b.2))
         });
         l.view = keyed.into_iter().map(|(_, _, i)| i).collect();
     }
