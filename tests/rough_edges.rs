@@ -385,7 +385,7 @@ fn the_filter_counts_the_same_however_the_text_was_reached() {
     update(&mut s, code(KeyCode::Backspace));
     let backspaced = s.prs.list.view.len();
     assert_eq!(typed, backspaced, "same text, same count");
-    assert_eq!(typed, 1, "`qxz` spans 9 ≤ 3×3 letters");
+    assert_eq!(typed, 1, "`qxz` spans 9 ≤ 3 letters + 6");
     let lines = screen_text(&draw(&s));
     assert!(
         lines.iter().any(|l| l.contains("1 match ")),

@@ -1,9 +1,11 @@
 //! Fuzzy matching for `/` filters and the command palette.
 //!
 //! A query is split on whitespace into terms; a row matches when every term is a (case-insensitive)
-//! subsequence of the row's search text whose letters lie close together (within three times the
-//! term's length), so "chk" finds "checkout" but "alice" does not match letters scattered over a whole
-//! row. Rows keep their order in tables; the palette ranks by score.
+//! subsequence of the row's search text whose letters lie close together (within the term's length
+//! plus six), so "chk" finds "checkout" but "alice" does not match letters scattered over a whole
+//! row. The window grows by one per letter, so typing one more letter can only narrow the match
+//! (the prefix's letters lie within its own window): the table then re-checks only the rows that
+//! matched before. Rows keep their order in tables; the palette ranks by score.
 
 /// A parsed query.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -38,12 +40,17 @@ impl Query {
         self.terms.is_empty()
     }
 
-    /// Whether every row this query matches is also matched by `before`: true when `before`'s terms
-    /// are this query's first terms, unchanged. Growing a term is not narrowing: a longer term may
-    /// spread over a wider window than its prefix, so it can match rows the prefix did not.
+    /// Whether every row this query matches is also matched by `before`: `before`'s terms are this
+    /// query's first terms, unchanged but for the last, which may have grown at its end (typing).
     pub fn narrows(&self, before: &Query) -> bool {
-        before.terms.len() <= self.terms.len()
-            && self.terms[..before.terms.len()] == before.terms[..]
+        let n = before.terms.len();
+        if n == 0 || n > self.terms.len() {
+            return n == 0;
+        }
+        self.terms[..n - 1] == before.terms[..n - 1]
+            && self.terms[n - 1]
+                .chars
+                .starts_with(&before.terms[n - 1].chars)
     }
 
     /// Whether `hay` (already lower-cased, see [`search_key`]) matches every term.
@@ -98,9 +105,10 @@ pub fn search_key(parts: &[&str]) -> String {
     }
 }
 
-/// How far apart a term's letters may lie: three times its length.
+/// How far apart a term's first and last letters may lie: its length plus six. It must not grow
+/// by more than one per letter, or a longer term could match a row its prefix does not.
 fn max_span(len: usize) -> usize {
-    len * 3
+    len + 6
 }
 
 fn term_matches(t: &Term, hay: &str) -> bool {
@@ -258,8 +266,19 @@ mod tests {
         }
 
         #[test]
+        fn a_longer_term_matches_only_where_its_prefix_does(hay in "[a-e ]{0,60}", q in "[a-e]{1,5}", more in "[a-e]{1,4}") {
+            // What makes narrowing by typing correct.
+            let longer = format!("{q}{more}");
+            if Query::new(&longer).matches(&hay) {
+                prop_assert!(Query::new(&q).matches(&hay), "{longer:?} matches {hay:?} but {q:?} does not");
+            }
+            prop_assert!(Query::new(&longer).narrows(&Query::new(&q)));
+            prop_assert!(!Query::new(&q).narrows(&Query::new(&longer)));
+        }
+
+        #[test]
         fn a_match_keeps_its_letters_close(hay in "[a-z ]{0,60}", q in "[a-z]{1,6}") {
-            // Whatever matches, some window of 3×len characters holds the letters in order.
+            // Whatever matches, some window of len + 6 characters holds the letters in order.
             let query = Query::new(&q);
             if query.matches(&hay) {
                 let chars: Vec<char> = hay.chars().collect();

@@ -24,8 +24,8 @@ impl ListState {
         self.refilter(None);
     }
 
-    /// Re-apply the filter. When the new filter only adds terms to `before`, only rows that matched
-    /// before can match now, so only they are checked.
+    /// Re-apply the filter. When the new filter narrows `before` (more letters or more terms), only
+    /// rows that matched before can match now, so only they are checked.
     fn refilter(&mut self, before: Option<&str>) {
         let q = Query::new(&self.filter);
         if q.is_empty() {
