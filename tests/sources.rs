@@ -946,3 +946,162 @@ async fn prometheus_prefix_bearer_and_extra_headers() {
     let err = bounded("Prometheus poll", prom.poll()).await.unwrap_err();
     assert!(err.to_string().contains("401"), "{err}");
 }
+
+/// A 200 whose body does not parse is never cached: its ETag is dropped, so the next poll asks for
+/// the body again instead of being answered "not modified" with the same broken bytes.
+#[tokio::test]
+async fn github_never_replays_a_body_that_did_not_parse() {
+    #[derive(Clone, Default)]
+    struct Seen(Arc<Mutex<Vec<Option<String>>>>);
+    async fn pulls(State(seen): State<Seen>, headers: HeaderMap) -> Response {
+        let inm = headers
+            .get("if-none-match")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string);
+        let first = {
+            let mut s = seen.0.lock().unwrap();
+            s.push(inm.clone());
+            s.len() == 1
+        };
+        if inm.as_deref() == Some("\"broken\"") {
+            return StatusCode::NOT_MODIFIED.into_response();
+        }
+        if first {
+            ([("etag", "\"broken\"")], "[{\"number\": 1, \"title\": ").into_response()
+        } else {
+            ([("etag", "\"good\"")], axum::Json(json!([]))).into_response()
+        }
+    }
+    async fn runs() -> Response {
+        axum::Json(json!({"total_count": 0, "workflow_runs": []})).into_response()
+    }
+    let seen = Seen::default();
+    let url = serve(
+        Router::new()
+            .route("/repos/o/r/pulls", get(pulls))
+            .route("/repos/o/r/actions/runs", get(runs))
+            .with_state(seen.clone()),
+    )
+    .await;
+    let mut gh = GitHub::new(http(), &github_at(&url, &["o/r"], 30), None);
+    let first = bounded("first poll", gh.poll()).await;
+    assert!(
+        matches!(first, Err(SourceError::Decode(_))),
+        "a cut body is a decode error: {first:?}"
+    );
+    let second = bounded("second poll", gh.poll()).await;
+    assert!(second.is_ok(), "the next poll recovers: {second:?}");
+    let seen = seen.0.lock().unwrap().clone();
+    assert_eq!(seen.len(), 2, "{seen:?}");
+    assert_eq!(seen[1], None, "the broken body's ETag was not sent again");
+}
+
+/// Sentry's spent window (403 or 429 with `X-Sentry-Rate-Limit-Remaining: 0`) is a wait until its
+/// reset, not a bad token; a proxy's 429 in front of Prometheus stops the poll at its first query.
+#[tokio::test]
+async fn sentry_and_prometheus_rate_limits_are_waits_until_their_reset() {
+    let reset = unix_now() + 120;
+    let url = serve(Router::new().fallback(move || async move {
+        (
+            StatusCode::FORBIDDEN,
+            [
+                ("x-sentry-rate-limit-remaining", "0".to_string()),
+                ("x-sentry-rate-limit-reset", reset.to_string()),
+            ],
+            "{\"detail\": \"You do not have permission\"}",
+        )
+    }))
+    .await;
+    let cfg = flightdeck::config::SentryConfig {
+        url,
+        org: "acme".into(),
+        projects: vec!["checkout".into()],
+        token_command: None,
+        anonymous: true,
+    };
+    let mut sentry = Sentry::new(http(), &cfg, None);
+    let err = bounded("Sentry poll", sentry.poll()).await.unwrap_err();
+    match err {
+        SourceError::RateLimited { retry_after_secs } => {
+            assert!(
+                (110..=121).contains(&retry_after_secs),
+                "{retry_after_secs}"
+            )
+        }
+        other => panic!("a spent window is a wait, not {other:?}"),
+    }
+
+    let world = frozen(0.0).await;
+    let services = config(&world).services;
+    let hits = Arc::new(AtomicUsize::new(0));
+    let counter = hits.clone();
+    let url = serve(Router::new().fallback(move || {
+        let counter = counter.clone();
+        async move {
+            counter.fetch_add(1, Ordering::SeqCst);
+            (
+                StatusCode::TOO_MANY_REQUESTS,
+                [("retry-after", "30")],
+                "slow down",
+            )
+        }
+    }))
+    .await;
+    let cfg = PrometheusConfig {
+        url,
+        auth: None,
+        headers: Default::default(),
+    };
+    let mut prom = Prometheus::new(http(), &cfg, &services).expect("client");
+    let err = bounded("Prometheus poll", prom.poll()).await.unwrap_err();
+    assert_eq!(
+        err,
+        SourceError::RateLimited {
+            retry_after_secs: 30
+        }
+    );
+    let sent = hits.load(Ordering::SeqCst);
+    assert!(
+        sent <= services.len() * 2,
+        "the poll stops at the limit instead of sending every query: {sent}"
+    );
+}
+
+/// Bodies are asked for gzip-compressed (bastion links are slow) and read either way.
+#[tokio::test]
+async fn github_asks_for_gzip_and_reads_it() {
+    const RUNS_GZ: &[u8] = &[
+        31, 139, 8, 0, 0, 0, 0, 0, 2, 3, 171, 86, 42, 201, 47, 73, 204, 137, 79, 206, 47, 205, 43,
+        81, 178, 82, 48, 208, 81, 80, 42, 207, 47, 202, 78, 203, 201, 47, 143, 47, 42, 205, 43, 6,
+        138, 69, 199, 214, 2, 0, 225, 171, 62, 231, 39, 0, 0, 0,
+    ];
+    async fn runs(headers: HeaderMap) -> Response {
+        let gzip = headers
+            .get("accept-encoding")
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.contains("gzip"));
+        if !gzip {
+            return (StatusCode::BAD_REQUEST, "ask for gzip").into_response();
+        }
+        (
+            [
+                ("content-type", "application/json"),
+                ("content-encoding", "gzip"),
+            ],
+            RUNS_GZ,
+        )
+            .into_response()
+    }
+    async fn pulls() -> Response {
+        axum::Json(json!([])).into_response()
+    }
+    let url = serve(
+        Router::new()
+            .route("/repos/o/r/pulls", get(pulls))
+            .route("/repos/o/r/actions/runs", get(runs)),
+    )
+    .await;
+    let mut gh = GitHub::new(http(), &github_at(&url, &["o/r"], 30), None);
+    let data = bounded("GitHub poll", gh.poll()).await;
+    assert!(data.is_ok(), "{data:?}");
+}

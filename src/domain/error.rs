@@ -33,6 +33,12 @@ impl SourceError {
         )
     }
 
+    /// Whether the rest of a poll should stop: the source is unreachable, refuses the token, or
+    /// asks to wait (more requests would only be refused, or get the caller banned).
+    pub fn stops_the_poll(&self) -> bool {
+        self.is_transport() || matches!(self, SourceError::RateLimited { .. })
+    }
+
     /// How long the poller should wait before trying again, when the server said so.
     pub fn retry_after(&self) -> Option<Duration> {
         match self {

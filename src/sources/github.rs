@@ -2,7 +2,9 @@
 //! the deployments they wait for), jobs, job logs, and the actions on runs. Every GET is conditional
 //! (a 304 costs no rate limit) and paginated by `Link`.
 
-use super::http::{EtagCache, Http, Response, SourceError, error_summary, next_link};
+use super::http::{
+    EtagCache, Http, Response, SourceError, error_summary, next_link, rate_limit_wait,
+};
 use crate::config::{GitHubConfig, Secret};
 use crate::domain::{
     Check, CheckState, ChecksRollup, DeployedRevisions, Job, PendingDeployment, PrFile,
@@ -34,19 +36,19 @@ pub struct GitHub {
     requests: AtomicU64,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Clone, Deserialize)]
 pub struct ApiUser {
     #[serde(default)]
     pub login: Option<String>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Clone, Deserialize)]
 pub struct ApiLabel {
     #[serde(default)]
     pub name: Option<String>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Clone, Deserialize)]
 pub struct ApiRef {
     #[serde(default, rename = "ref")]
     pub ref_name: Option<String>,
@@ -55,7 +57,7 @@ pub struct ApiRef {
 }
 
 /// The members of a pull request this client reads; every other member is ignored.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Clone, Deserialize)]
 pub struct ApiPull {
     pub number: u64,
     #[serde(default)]
@@ -89,14 +91,14 @@ pub struct ApiPull {
     pub changed_files: Option<u64>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Clone, Deserialize)]
 pub struct ApiRunList {
     #[serde(default)]
     pub total_count: Option<u64>,
     pub workflow_runs: Vec<ApiRun>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Clone, Deserialize)]
 pub struct ApiRun {
     pub id: u64,
     #[serde(default)]
@@ -131,7 +133,7 @@ pub struct ApiRun {
     pub path: Option<String>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Clone, Deserialize)]
 pub struct ApiReview {
     #[serde(default)]
     pub user: Option<ApiUser>,
@@ -141,13 +143,13 @@ pub struct ApiReview {
     pub submitted_at: Option<String>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Clone, Deserialize)]
 pub struct ApiCheckRuns {
     #[serde(default)]
     pub check_runs: Vec<ApiCheckRun>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Clone, Deserialize)]
 pub struct ApiCheckRun {
     #[serde(default)]
     pub name: Option<String>,
@@ -161,13 +163,13 @@ pub struct ApiCheckRun {
     pub details_url: Option<String>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Clone, Deserialize)]
 pub struct ApiCombinedStatus {
     #[serde(default)]
     pub statuses: Vec<ApiStatus>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Clone, Deserialize)]
 pub struct ApiStatus {
     #[serde(default)]
     pub context: Option<String>,
@@ -179,7 +181,7 @@ pub struct ApiStatus {
     pub target_url: Option<String>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Clone, Deserialize)]
 pub struct ApiFile {
     #[serde(default)]
     pub filename: Option<String>,
@@ -191,13 +193,13 @@ pub struct ApiFile {
     pub deletions: Option<u64>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Clone, Deserialize)]
 pub struct ApiJobs {
     #[serde(default)]
     pub jobs: Vec<ApiJob>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Clone, Deserialize)]
 pub struct ApiJob {
     pub id: u64,
     #[serde(default)]
@@ -216,7 +218,7 @@ pub struct ApiJob {
     pub steps: Option<Vec<ApiStep>>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Clone, Deserialize)]
 pub struct ApiStep {
     #[serde(default)]
     pub name: Option<String>,
@@ -228,7 +230,7 @@ pub struct ApiStep {
     pub number: Option<u64>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Clone, Deserialize)]
 pub struct ApiPending {
     #[serde(default)]
     pub environment: Option<ApiEnvironment>,
@@ -242,14 +244,14 @@ pub struct ApiPending {
     pub reviewers: Vec<ApiReviewer>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Clone, Deserialize)]
 pub struct ApiEnvironment {
     pub id: u64,
     #[serde(default)]
     pub name: Option<String>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Clone, Deserialize)]
 pub struct ApiReviewer {
     #[serde(default, rename = "type")]
     pub kind: Option<String>,
@@ -257,7 +259,7 @@ pub struct ApiReviewer {
     pub reviewer: Option<serde_json::Value>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Clone, Deserialize)]
 pub struct ApiDeployment {
     pub id: u64,
     pub sha: String,
@@ -265,7 +267,7 @@ pub struct ApiDeployment {
     pub git_ref: Option<String>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Clone, Deserialize)]
 pub struct ApiDeploymentStatus {
     #[serde(default)]
     pub state: Option<String>,
@@ -488,36 +490,20 @@ pub fn review_decision(reviews: &[ApiReview]) -> (ReviewDecision, Vec<Review>) {
 /// Map a non-success GitHub response to an error, reading rate-limit headers.
 pub fn classify(resp: &Response, now_unix: i64) -> SourceError {
     let msg = error_summary(&resp.body);
-    let remaining = resp
-        .header("x-ratelimit-remaining")
-        .and_then(|v| v.parse::<u64>().ok());
     match resp.status {
         401 => SourceError::Auth {
             status: 401,
             hint: format!("{msg}; {TOKEN_HINT}"),
         },
-        403 | 429 => {
-            if let Some(secs) = resp
-                .header("retry-after")
-                .and_then(|v| v.trim().parse::<u64>().ok())
-            {
-                SourceError::RateLimited {
-                    retry_after_secs: secs.max(1),
-                }
-            } else if remaining == Some(0) || resp.status == 429 {
-                let reset = resp
-                    .header("x-ratelimit-reset")
-                    .and_then(|v| v.parse::<i64>().ok());
-                SourceError::RateLimited {
-                    retry_after_secs: reset.map(|r| (r - now_unix).max(1) as u64).unwrap_or(60),
-                }
-            } else {
-                SourceError::Status {
-                    status: resp.status,
-                    message: msg,
-                }
-            }
-        }
+        403 | 429 => match rate_limit_wait(resp, now_unix) {
+            Some(secs) => SourceError::RateLimited {
+                retry_after_secs: secs,
+            },
+            None => SourceError::Status {
+                status: resp.status,
+                message: msg,
+            },
+        },
         s => SourceError::Status {
             status: s,
             message: msg,
@@ -606,28 +592,67 @@ impl GitHub {
         }
     }
 
-    /// One conditional GET; a 304 is answered from the cache.
-    async fn get(&self, url: &str) -> Result<Response, SourceError> {
+    /// One conditional GET, parsed. A 304 is answered with the value parsed from the last 200 of
+    /// the URL; only a 200 that parses updates the cache, and one that does not drops the URL's
+    /// ETag, so the next request fetches the body again.
+    async fn get_parsed<T: Clone + Send + Sync + 'static>(
+        &self,
+        url: &str,
+        what: &str,
+        parse: impl Fn(&[u8]) -> Result<T, serde_json::Error>,
+    ) -> Result<(T, Option<String>), SourceError> {
         self.requests.fetch_add(1, Ordering::Relaxed);
         let resp = self.http.send(self.request(url)).await?;
-        let resp = match self.cache.lock() {
-            Ok(mut c) => c.resolve(url, resp),
-            Err(_) => resp,
-        };
         self.note(&resp);
+        let cache = |f: &mut dyn FnMut(&mut EtagCache)| {
+            if let Ok(mut c) = self.cache.lock() {
+                f(&mut c)
+            }
+        };
+        if resp.status == 304 {
+            let mut hit = None;
+            cache(&mut |c| hit = c.hit::<T>(url));
+            if let Some(hit) = hit {
+                return Ok(hit);
+            }
+            // A 304 for a copy we do not hold: forget the ETag so the next request gets a body.
+            cache(&mut |c| c.forget(url));
+            return Err(SourceError::Decode(format!(
+                "{what}: the server said \"not modified\" for a copy flightdeck does not hold"
+            )));
+        }
         if resp.status != 200 {
             return Err(classify(&resp, now_unix()));
         }
-        Ok(resp)
+        let next = next_link(&resp.headers);
+        match parse(&resp.body) {
+            Ok(value) => {
+                let etag = resp.headers.get("etag").cloned();
+                cache(&mut |c| match &etag {
+                    Some(e) => c.store(url, e.clone(), next.clone(), value.clone()),
+                    None => c.forget(url),
+                });
+                Ok((value, next))
+            }
+            Err(e) => {
+                cache(&mut |c| c.forget(url));
+                Err(SourceError::Decode(format!("{what}: {e}")))
+            }
+        }
     }
 
-    async fn get_json<T: DeserializeOwned>(&self, url: &str, what: &str) -> Result<T, SourceError> {
-        let resp = self.get(url).await?;
-        serde_json::from_slice(&resp.body).map_err(|e| SourceError::Decode(format!("{what}: {e}")))
+    async fn get_json<T: DeserializeOwned + Clone + Send + Sync + 'static>(
+        &self,
+        url: &str,
+        what: &str,
+    ) -> Result<T, SourceError> {
+        self.get_parsed(url, what, |b| serde_json::from_slice::<T>(b))
+            .await
+            .map(|(v, _)| v)
     }
 
     /// GET with ETag, following `Link: rel="next"` until `cap` items; `parse` turns a page into items.
-    async fn get_pages<T>(
+    async fn get_pages<T: Clone + Send + Sync + 'static>(
         &self,
         first: String,
         cap: usize,
@@ -637,11 +662,9 @@ impl GitHub {
         let mut url = Some(first);
         let mut out = Vec::new();
         while let Some(u) = url.take() {
-            let resp = self.get(&u).await?;
-            let items =
-                parse(&resp.body).map_err(|e| SourceError::Decode(format!("{what}: {e}")))?;
+            let (items, next) = self.get_parsed(&u, what, &parse).await?;
             out.extend(items);
-            url = next_link(&resp.headers).filter(|_| out.len() < cap);
+            url = next.filter(|_| out.len() < cap);
         }
         out.truncate(cap);
         Ok(out)

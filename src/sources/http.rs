@@ -2,7 +2,9 @@
 //! and conditional requests (ETag / If-None-Match) with the parsed body kept per URL.
 
 use reqwest::header::{HeaderMap, HeaderValue};
+use std::any::Any;
 use std::collections::HashMap;
+use std::sync::Arc;
 use std::time::Duration;
 
 pub const USER_AGENT: &str = concat!("flightdeck/", env!("CARGO_PKG_VERSION"));
@@ -176,6 +178,33 @@ fn split_links(header: &str) -> Vec<&str> {
 }
 
 /// The next page's URL, if any (Sentry: only when it says there are results).
+/// The longest wait a server may ask for; more is treated as this (an hour is GitHub's own window).
+pub const MAX_RATE_WAIT_SECS: u64 = 3600;
+
+/// How long a refused request says to wait, when it is a rate limit: `Retry-After` (seconds), or a
+/// spent window's reset (`X-RateLimit-Remaining: 0` with `X-RateLimit-Reset`, GitHub's; the same
+/// with Sentry's `X-Sentry-Rate-Limit-*`), or a bare 429 (a minute). `None` when the answer is not a
+/// rate limit. Capped at [`MAX_RATE_WAIT_SECS`], at least a second.
+pub fn rate_limit_wait(resp: &Response, now_unix: i64) -> Option<u64> {
+    let num = |name: &str| resp.header(name).and_then(|v| v.trim().parse::<i64>().ok());
+    let clamp = |s: i64| s.clamp(1, MAX_RATE_WAIT_SECS as i64) as u64;
+    if !matches!(resp.status, 403 | 429) {
+        return None;
+    }
+    if let Some(secs) = num("retry-after") {
+        return Some(clamp(secs));
+    }
+    for (remaining, reset) in [
+        ("x-ratelimit-remaining", "x-ratelimit-reset"),
+        ("x-sentry-rate-limit-remaining", "x-sentry-rate-limit-reset"),
+    ] {
+        if num(remaining) == Some(0) {
+            return Some(num(reset).map_or(60, |r| clamp(r - now_unix)));
+        }
+    }
+    (resp.status == 429).then_some(60)
+}
+
 pub fn next_link(headers: &HeaderMap) -> Option<String> {
     let h = headers.get("link")?.to_str().ok()?;
     parse_links(h)
@@ -184,40 +213,63 @@ pub fn next_link(headers: &HeaderMap) -> Option<String> {
         .map(|l| l.url)
 }
 
-/// Conditional GETs: the ETag and body of the last 200 per URL.
-#[derive(Debug, Default)]
+/// Conditional requests: per URL the ETag, the `next` page link and the value parsed from the last
+/// good 200 — never the raw body, so memory follows what is kept, not what was read. Only a 200
+/// that parsed is stored; one that did not drops the URL's entry, so a corrupt body is never
+/// replayed by later 304s.
+#[derive(Default)]
 pub struct EtagCache {
-    entries: HashMap<String, (HeaderValue, Response)>,
+    entries: HashMap<String, Cached>,
     pub hits: u64,
+}
+
+struct Cached {
+    etag: HeaderValue,
+    next: Option<String>,
+    value: Arc<dyn Any + Send + Sync>,
 }
 
 impl EtagCache {
     pub fn if_none_match(&self, url: &str) -> Option<HeaderValue> {
-        self.entries.get(url).map(|(e, _)| e.clone())
+        self.entries.get(url).map(|c| c.etag.clone())
     }
 
-    /// Record a response; on 304 return the cached one instead.
-    pub fn resolve(&mut self, url: &str, resp: Response) -> Response {
-        if resp.status == 304 {
-            if let Some((_, cached)) = self.entries.get(url) {
-                self.hits += 1;
-                let mut r = cached.clone();
-                // Keep the fresh rate-limit headers of the 304.
-                for (k, v) in resp.headers.iter() {
-                    if k.as_str().starts_with("x-ratelimit") {
-                        r.headers.insert(k.clone(), v.clone());
-                    }
-                }
-                return r;
-            }
-            return resp;
-        }
-        if resp.status == 200
-            && let Some(etag) = resp.headers.get("etag").cloned()
-        {
-            self.entries.insert(url.to_string(), (etag, resp.clone()));
-        }
-        resp
+    /// The value a 304 stands for, with its `next` link; `None` when nothing of type `T` is held.
+    pub fn hit<T: Clone + 'static>(&mut self, url: &str) -> Option<(T, Option<String>)> {
+        let c = self.entries.get(url)?;
+        let v = c.value.downcast_ref::<T>()?.clone();
+        let next = c.next.clone();
+        self.hits += 1;
+        Some((v, next))
+    }
+
+    pub fn store<T: Send + Sync + 'static>(
+        &mut self,
+        url: &str,
+        etag: HeaderValue,
+        next: Option<String>,
+        value: T,
+    ) {
+        self.entries.insert(
+            url.to_string(),
+            Cached {
+                etag,
+                next,
+                value: Arc::new(value),
+            },
+        );
+    }
+
+    pub fn forget(&mut self, url: &str) {
+        self.entries.remove(url);
+    }
+
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
     }
 }
 

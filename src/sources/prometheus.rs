@@ -1,6 +1,6 @@
 //! Prometheus HTTP API: instant queries for each configured service's weight and metrics.
 
-use super::http::{Http, SourceError, error_summary};
+use super::http::{Http, SourceError, error_summary, rate_limit_wait};
 use crate::config::{PrometheusConfig, ServiceConfig};
 use crate::domain::{MetricReading, ServiceRollout, SourceData};
 use serde::Deserialize;
@@ -219,6 +219,12 @@ impl Prometheus {
             Auth::Basic(u, p) => req.basic_auth(u, Some(p.expose())),
         };
         let resp = self.http.send(req).await?;
+        if let Some(secs) = rate_limit_wait(&resp, now_unix()) {
+            // A proxy's rate limit in front of Prometheus: a wait for the whole poll.
+            return Err(SourceError::RateLimited {
+                retry_after_secs: secs,
+            });
+        }
         if resp.status == 401 || resp.status == 403 {
             // Refused credentials fail the whole poll, not one query.
             return Err(SourceError::Auth {
@@ -256,9 +262,10 @@ impl Prometheus {
     }
 
     async fn read_service(&self, svc: &ServiceConfig) -> Result<ServiceRollout, SourceError> {
-        // An unreachable Prometheus fails the poll; a refused query fails only its own reading.
+        // An unreachable or rate-limited Prometheus fails the poll; a refused query fails only its
+        // own reading.
         let fatal = |r: Result<Points, SourceError>| match r {
-            Err(e) if e.is_transport() => Err(e),
+            Err(e) if e.stops_the_poll() => Err(e),
             other => Ok(other),
         };
         let end = OffsetDateTime::now_utc().unix_timestamp() as f64;
@@ -403,6 +410,10 @@ pub fn windows(points: &[(f64, f64)], end: f64, window: u64, lookback: u64) -> V
     sums.into_iter()
         .map(|(s, c)| if c == 0 { f64::NAN } else { s / c as f64 })
         .collect()
+}
+
+fn now_unix() -> i64 {
+    time::OffsetDateTime::now_utc().unix_timestamp()
 }
 
 #[cfg(test)]

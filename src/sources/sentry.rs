@@ -1,6 +1,6 @@
 //! Sentry REST: unresolved issues of the configured projects.
 
-use super::http::{Http, SourceError, error_summary, next_link};
+use super::http::{Http, SourceError, error_summary, next_link, rate_limit_wait};
 use crate::config::{Secret, SentryConfig};
 use crate::domain::{Incident, SourceData};
 use crate::sanitize::clean;
@@ -110,21 +110,18 @@ impl Sentry {
         let mut out = Vec::new();
         while let Some(u) = url.take() {
             let resp = self.http.send(self.get(&u)).await?;
+            if let Some(secs) = rate_limit_wait(&resp, now_unix()) {
+                // A spent window (429, or 403 with no requests left) is a wait, not a bad token.
+                return Err(SourceError::RateLimited {
+                    retry_after_secs: secs,
+                });
+            }
             match resp.status {
                 200 => {}
                 401 | 403 => {
                     return Err(SourceError::Auth {
                         status: resp.status,
                         hint: format!("{}; {TOKEN_HINT}", error_summary(&resp.body)),
-                    });
-                }
-                429 => {
-                    let secs = resp
-                        .header("retry-after")
-                        .and_then(|v| v.trim().parse().ok())
-                        .unwrap_or(60);
-                    return Err(SourceError::RateLimited {
-                        retry_after_secs: secs.max(1),
                     });
                 }
                 s => {
@@ -161,4 +158,8 @@ impl Sentry {
             None => Err(SourceError::Config("sentry.projects is empty".into())),
         }
     }
+}
+
+fn now_unix() -> i64 {
+    time::OffsetDateTime::now_utc().unix_timestamp()
 }
