@@ -327,12 +327,35 @@ fn page_of(
     (slice, h)
 }
 
-async fn pager_pulls(State(p): State<Pager>, RawQuery(q): RawQuery) -> Response {
-    let items = (1..=5)
-        .map(|n| json!({"number": n, "title": format!("PR {n}"), "user": {"login": "x"}}))
+/// The PR list in GraphQL pages of 2 whatever `first` says; `endCursor` "cN" means "after page N".
+async fn pager_graphql(State(p): State<Pager>, axum::Json(body): axum::Json<Value>) -> Response {
+    let vars = &body["variables"];
+    let after = vars["after"].as_str().map(str::to_string);
+    p.log.lock().unwrap().push(format!(
+        "/graphql first={} after={}",
+        vars["first"],
+        after.as_deref().unwrap_or("-")
+    ));
+    let page: usize = after
+        .as_deref()
+        .and_then(|c| c.strip_prefix('c'))
+        .and_then(|n| n.parse().ok())
+        .map_or(1, |n: usize| n + 1);
+    let nodes: Vec<Value> = (1..=5u64)
+        .skip((page - 1) * 2)
+        .take(2)
+        .map(|n| json!({"number": n, "title": format!("PR {n}"), "author": {"login": "x"}}))
         .collect();
-    let (slice, h) = page_of(&p, "/repos/o/r/pulls", q, items);
-    (h, axum::Json(Value::Array(slice))).into_response()
+    let more = page < 3;
+    axum::Json(json!({"data": {
+        "rateLimit": {"cost": 1, "limit": 5000, "remaining": 4999, "resetAt": "2026-11-23T10:00:00Z"},
+        "repository": {"pullRequests": {
+            "totalCount": 5,
+            "pageInfo": {"hasNextPage": more, "endCursor": if more { Value::from(format!("c{page}")) } else { Value::Null }},
+            "nodes": nodes,
+        }}
+    }}))
+    .into_response()
 }
 
 async fn pager_runs(State(p): State<Pager>, RawQuery(q): RawQuery) -> Response {
@@ -355,7 +378,7 @@ async fn pager() -> Pager {
         log: Arc::default(),
     };
     let router = Router::new()
-        .route("/repos/o/r/pulls", get(pager_pulls))
+        .route("/graphql", axum::routing::post(pager_graphql))
         .route("/repos/o/r/actions/runs", get(pager_runs))
         .with_state(p.clone());
     serve_on(listener, router);
@@ -384,11 +407,11 @@ async fn github_follows_link_next_until_max_items() {
     let log = p.log.lock().unwrap().clone();
     assert_eq!(log.len(), 6, "{log:?}");
     assert_eq!(
-        of(&log, "/repos/o/r/pulls"),
+        of(&log, "/graphql"),
         [
-            "/repos/o/r/pulls?state=open&per_page=30",
-            "/repos/o/r/pulls?cursor=c2",
-            "/repos/o/r/pulls?cursor=c3",
+            "/graphql first=30 after=-",
+            "/graphql first=28 after=c1",
+            "/graphql first=26 after=c2",
         ]
     );
     assert_eq!(
@@ -411,11 +434,8 @@ async fn github_follows_link_next_until_max_items() {
     );
     let log = p.log.lock().unwrap().clone();
     assert_eq!(
-        of(&log, "/repos/o/r/pulls"),
-        [
-            "/repos/o/r/pulls?state=open&per_page=3",
-            "/repos/o/r/pulls?cursor=c2",
-        ]
+        of(&log, "/graphql"),
+        ["/graphql first=3 after=-", "/graphql first=1 after=c1"]
     );
     assert_eq!(
         of(&log, "/repos/o/r/actions"),
@@ -424,10 +444,8 @@ async fn github_follows_link_next_until_max_items() {
             "/repos/o/r/actions/runs?cursor=c2",
         ]
     );
-    // 4 list pages, and per kept PR the detail and reviews requests, which this stand-in answers
-    // with 404 (leaving those fields empty instead of failing the poll). Its PRs have no head SHA,
-    // so no checks are asked for.
-    assert_eq!(gh.requests(), 4 + 3 * 2);
+    // 4 list pages and nothing per PR: the GraphQL page carries checks, reviews and mergeability.
+    assert_eq!(gh.requests(), 4);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -953,7 +971,7 @@ async fn prometheus_prefix_bearer_and_extra_headers() {
 async fn github_never_replays_a_body_that_did_not_parse() {
     #[derive(Clone, Default)]
     struct Seen(Arc<Mutex<Vec<Option<String>>>>);
-    async fn pulls(State(seen): State<Seen>, headers: HeaderMap) -> Response {
+    async fn runs(State(seen): State<Seen>, headers: HeaderMap) -> Response {
         let inm = headers
             .get("if-none-match")
             .and_then(|v| v.to_str().ok())
@@ -967,19 +985,24 @@ async fn github_never_replays_a_body_that_did_not_parse() {
             return StatusCode::NOT_MODIFIED.into_response();
         }
         if first {
-            ([("etag", "\"broken\"")], "[{\"number\": 1, \"title\": ").into_response()
+            (
+                [("etag", "\"broken\"")],
+                "{\"total_count\": 1, \"workflow_runs\": [",
+            )
+                .into_response()
         } else {
-            ([("etag", "\"good\"")], axum::Json(json!([]))).into_response()
+            (
+                [("etag", "\"good\"")],
+                axum::Json(json!({"total_count": 0, "workflow_runs": []})),
+            )
+                .into_response()
         }
-    }
-    async fn runs() -> Response {
-        axum::Json(json!({"total_count": 0, "workflow_runs": []})).into_response()
     }
     let seen = Seen::default();
     let url = serve(
         Router::new()
-            .route("/repos/o/r/pulls", get(pulls))
             .route("/repos/o/r/actions/runs", get(runs))
+            .route("/graphql", axum::routing::post(empty_graphql))
             .with_state(seen.clone()),
     )
     .await;
@@ -1092,16 +1115,26 @@ async fn github_asks_for_gzip_and_reads_it() {
         )
             .into_response()
     }
-    async fn pulls() -> Response {
-        axum::Json(json!([])).into_response()
-    }
     let url = serve(
         Router::new()
-            .route("/repos/o/r/pulls", get(pulls))
+            .route("/graphql", axum::routing::post(empty_graphql))
             .route("/repos/o/r/actions/runs", get(runs)),
     )
     .await;
     let mut gh = GitHub::new(http(), &github_at(&url, &["o/r"], 30), None);
     let data = bounded("GitHub poll", gh.poll()).await;
     assert!(data.is_ok(), "{data:?}");
+}
+
+/// A GraphQL endpoint whose repository has no open PR.
+async fn empty_graphql() -> Response {
+    axum::Json(json!({"data": {
+        "rateLimit": {"cost": 1, "limit": 5000, "remaining": 4999, "resetAt": "2026-11-23T10:00:00Z"},
+        "repository": {"pullRequests": {
+            "totalCount": 0,
+            "pageInfo": {"hasNextPage": false, "endCursor": null},
+            "nodes": [],
+        }}
+    }}))
+    .into_response()
 }

@@ -2,16 +2,18 @@
 //! the deployments they wait for), jobs, job logs, and the actions on runs. Every GET is conditional
 //! (a 304 costs no rate limit) and paginated by `Link`.
 
+mod graphql;
+pub use graphql::{PULLS_QUERY, graphql_url};
+
 use super::http::{
     EtagCache, Http, Response, SourceError, error_summary, next_link, rate_limit_wait,
 };
 use crate::config::{GitHubConfig, Secret};
 use crate::domain::{
-    Check, CheckState, ChecksRollup, DeployedRevisions, Job, PendingDeployment, PrFile,
-    PullRequest, RateLimit, Review, ReviewDecision, RunState, SourceData, Step, WorkflowRun,
+    Check, CheckState, DeployedRevisions, Job, PendingDeployment, PrFile, PullRequest, RateLimit,
+    Review, ReviewDecision, RunState, SourceData, Step, WorkflowRun,
 };
 use crate::sanitize::{clean, clean_multiline};
-use futures::StreamExt;
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use std::collections::BTreeMap;
@@ -22,9 +24,6 @@ use time::format_description::well_known::Rfc3339;
 
 pub const TOKEN_HINT: &str = "set GH_TOKEN or GITHUB_TOKEN, or github.token_command (default `gh auth token`), or github.anonymous = true for public repositories";
 
-/// How many per-PR requests run at once.
-const CONCURRENCY: usize = 8;
-
 pub struct GitHub {
     http: Http,
     api: String,
@@ -33,6 +32,8 @@ pub struct GitHub {
     max_items: usize,
     cache: Mutex<EtagCache>,
     rate: Mutex<Option<RateLimit>>,
+    /// GraphQL's own points budget (`x-ratelimit-resource: graphql`), apart from REST's.
+    graphql_rate: Mutex<Option<RateLimit>>,
     requests: AtomicU64,
 }
 
@@ -552,6 +553,7 @@ impl GitHub {
             max_items: cfg.max_items,
             cache: Mutex::new(EtagCache::default()),
             rate: Mutex::new(None),
+            graphql_rate: Mutex::new(None),
             requests: AtomicU64::new(0),
         }
     }
@@ -559,6 +561,11 @@ impl GitHub {
     /// 304 answers served from the cache so far.
     pub fn not_modified(&self) -> u64 {
         self.cache.lock().map(|c| c.hits).unwrap_or(0)
+    }
+
+    /// GraphQL's points budget as of the last answer.
+    pub fn graphql_rate(&self) -> Option<RateLimit> {
+        self.graphql_rate.lock().ok().and_then(|r| *r)
     }
 
     /// Requests sent so far.
@@ -674,23 +681,6 @@ impl GitHub {
         self.max_items.min(100)
     }
 
-    pub async fn pulls(&self, repo: &str) -> Result<Vec<PullRequest>, SourceError> {
-        let url = format!(
-            "{}/repos/{repo}/pulls?state=open&per_page={}",
-            self.api,
-            self.per_page()
-        );
-        let list: Vec<ApiPull> = self
-            .get_pages(
-                url,
-                self.max_items,
-                &format!("pull requests of {repo}"),
-                |b| serde_json::from_slice::<Vec<ApiPull>>(b),
-            )
-            .await?;
-        Ok(list.into_iter().map(|p| p.into_domain(repo)).collect())
-    }
-
     pub async fn runs(&self, repo: &str) -> Result<Vec<WorkflowRun>, SourceError> {
         let url = format!(
             "{}/repos/{repo}/actions/runs?per_page={}",
@@ -706,80 +696,6 @@ impl GitHub {
             )
             .await?;
         Ok(list.into_iter().map(|r| r.into_domain(repo)).collect())
-    }
-
-    /// Fill in a PR's size and mergeability, its checks and its review decision.
-    pub async fn enrich(&self, mut pr: PullRequest) -> Result<PullRequest, SourceError> {
-        let repo = pr.repo.clone();
-        let n = pr.number;
-        let detail = async {
-            let url = format!("{}/repos/{repo}/pulls/{n}", self.api);
-            self.get_json::<ApiPull>(&url, &format!("{repo}#{n}")).await
-        };
-        let reviews = async {
-            let url = format!("{}/repos/{repo}/pulls/{n}/reviews?per_page=100", self.api);
-            self.get_pages(url, 300, &format!("reviews of {repo}#{n}"), |b| {
-                serde_json::from_slice::<Vec<ApiReview>>(b)
-            })
-            .await
-        };
-        let sha = pr.head_sha.clone();
-        let checks = async {
-            if sha.is_empty() {
-                return Ok(None);
-            }
-            let runs_url = format!(
-                "{}/repos/{repo}/commits/{sha}/check-runs?per_page=100",
-                self.api
-            );
-            let status_url = format!("{}/repos/{repo}/commits/{sha}/status", self.api);
-            let runs = self
-                .get_pages(runs_url, 300, &format!("checks of {repo}#{n}"), |b| {
-                    serde_json::from_slice::<ApiCheckRuns>(b).map(|c| c.check_runs)
-                })
-                .await;
-            let statuses = self
-                .get_json::<ApiCombinedStatus>(&status_url, &format!("statuses of {repo}#{n}"))
-                .await;
-            let mut list: Vec<Check> = Vec::new();
-            match runs {
-                Ok(r) => list.extend(r.into_iter().map(ApiCheckRun::into_domain)),
-                Err(e) if optional(&e) => {}
-                Err(e) => return Err(e),
-            }
-            match statuses {
-                Ok(s) => list.extend(s.statuses.into_iter().map(ApiStatus::into_domain)),
-                Err(e) if optional(&e) => {}
-                Err(e) => return Err(e),
-            }
-            list.sort_by(|a, b| a.state.cmp(&b.state).then_with(|| a.name.cmp(&b.name)));
-            Ok(Some(list))
-        };
-        let (detail, reviews, checks) = futures::join!(detail, reviews, checks);
-        match detail {
-            Ok(d) => {
-                pr.mergeable = d.mergeable_state.as_deref().map(clean);
-                pr.additions = d.additions;
-                pr.deletions = d.deletions;
-                pr.changed_files = d.changed_files;
-            }
-            Err(e) if optional(&e) => {}
-            Err(e) => return Err(e),
-        }
-        match reviews {
-            Ok(r) => {
-                let (decision, list) = review_decision(&r);
-                pr.review = Some(decision);
-                pr.reviews = list;
-            }
-            Err(e) if optional(&e) => {}
-            Err(e) => return Err(e),
-        }
-        if let Some(list) = checks? {
-            pr.checks = Some(ChecksRollup::of(&list));
-            pr.check_list = list;
-        }
-        Ok(pr)
     }
 
     pub async fn pending_deployments(
@@ -800,7 +716,8 @@ impl GitHub {
             .collect())
     }
 
-    /// One poll: every repo's open PRs (enriched) and recent runs (with pending deployments).
+    /// One poll: every repo's open PRs (one GraphQL request per 100) and recent runs (one REST
+    /// list per repo, 304 when nothing moved; pending deployments of the runs that wait).
     pub async fn poll(&mut self) -> Result<SourceData, SourceError> {
         let mut prs = Vec::new();
         let mut runs = Vec::new();
@@ -809,12 +726,6 @@ impl GitHub {
             prs.extend(p?);
             runs.extend(r?);
         }
-        let enriched: Vec<Result<PullRequest, SourceError>> = futures::stream::iter(prs)
-            .map(|pr| self.enrich(pr))
-            .buffered(CONCURRENCY)
-            .collect()
-            .await;
-        let prs = enriched.into_iter().collect::<Result<Vec<_>, _>>()?;
         for run in runs.iter_mut().filter(|r| r.state == RunState::Waiting) {
             match self.pending_deployments(&run.repo, run.id).await {
                 Ok(p) => run.pending = p,
