@@ -3,7 +3,7 @@
 //! the actions on runs (review pending deployments, re-run failed jobs, cancel), workflow
 //! dispatches (`rollback.yml` rolls the service's canary back), deployments and their statuses,
 //! rate limit and user, with strong ETags, `If-None-Match` → 304, `x-ratelimit-*` and `Link`
-//! pagination.
+//! pagination. `POST /graphql` answers the PR list query ([`super::github_graphql`]).
 //!
 //! Job logs redirect (`302`) to a signed URL on this server under `/_blob/`, which plays the
 //! blob store: it refuses requests that carry an `Authorization` header (`403`, XML body, as
@@ -24,8 +24,8 @@ use super::github_data::{self as data, PrSpec, REPOS, RunSpec};
 use super::github_deploys::{self as deploys, Deployment};
 use super::github_logs::job_log;
 use super::github_runs::{
-    ActionKind, Actions, Job, Now, RunView, check_run_json, job_json, pending_environment_ids,
-    pending_json, run_json,
+    ActionKind, Actions, Job, Now, RunView, check_details_url, check_run_json, job_json,
+    pending_environment_ids, pending_json, run_json,
 };
 use super::scenario::{APPS, story};
 use super::util::{hex_id, iso_unix, param, parse_pairs, url_with};
@@ -100,6 +100,7 @@ pub fn router(shared: Arc<Shared>) -> Router {
             get(job_logs),
         )
         .route("/_blob/job-logs/{job_id}", get(blob_log))
+        .route("/graphql", post(super::github_graphql::graphql))
         .route("/rate_limit", get(rate_limit))
         .route("/user", get(get_user))
         .fallback(fallback)
@@ -108,10 +109,12 @@ pub fn router(shared: Arc<Shared>) -> Router {
         .with_state(shared)
 }
 
-/// Records non-GET requests (and every blob request) before they are handled.
+/// Records non-GET requests (and every blob request) before they are handled: GraphQL queries
+/// (`POST /graphql`, reads) apart from the mutations.
 async fn record(State(s): State<Arc<Shared>>, req: Request, next: Next) -> Response {
     let path = req.uri().path().to_string();
     let blob = path.starts_with("/_blob/");
+    let graphql = path == "/graphql" && req.method() == Method::POST;
     let read = matches!(*req.method(), Method::GET | Method::HEAD);
     if read && !blob {
         return next.run(req).await;
@@ -132,6 +135,8 @@ async fn record(State(s): State<Arc<Shared>>, req: Request, next: Next) -> Respo
         let mut r = s.records.lock().unwrap_or_else(|e| e.into_inner());
         if blob {
             r.blobs.push(rec);
+        } else if graphql {
+            r.graphql.push(rec);
         } else {
             r.mutations.push(rec);
         }
@@ -304,14 +309,14 @@ fn finish(s: &Shared, headers: &HeaderMap, reply: Reply, charge: bool) -> Respon
     (status, h, text).into_response()
 }
 
-fn known(owner: &str, repo: &str) -> Option<&'static str> {
+pub(super) fn known(owner: &str, repo: &str) -> Option<&'static str> {
     REPOS
         .iter()
         .copied()
         .find(|r| *r == format!("{owner}/{repo}"))
 }
 
-fn now(s: &Shared) -> Now {
+pub(super) fn now(s: &Shared) -> Now {
     Now {
         t: s.clock.now(),
         wall: s.clock.unix_now(),
@@ -319,7 +324,7 @@ fn now(s: &Shared) -> Now {
     }
 }
 
-fn actions(s: &Shared) -> MutexGuard<'_, Actions> {
+pub(super) fn actions(s: &Shared) -> MutexGuard<'_, Actions> {
     s.github.lock().unwrap_or_else(|e| e.into_inner())
 }
 
@@ -429,29 +434,57 @@ fn find_run(acts: &Actions, owner: &str, repo: &str, run_id: &str, t: f64) -> Op
     acts.find(full, id, t)
 }
 
+/// The runs on `branch` now, evaluated (newest first): their latest jobs are the head's check runs
+/// (`GET .../commits/{ref}/check-runs`).
+pub(super) fn head_runs(acts: &Actions, now: &Now, repo: &str, branch: &str) -> Vec<RunView> {
+    acts.runs(repo, now.t)
+        .into_iter()
+        .filter(|r| r.branch == branch)
+        .map(|spec| acts.view(&spec, now))
+        .collect()
+}
+
+/// One check run on a head commit, as `GET .../check-runs` (`filter=latest`) lists it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(super) struct HeadCheck {
+    pub name: &'static str,
+    pub status: &'static str,
+    pub conclusion: Option<&'static str>,
+    pub details_url: String,
+}
+
+/// The check runs on `branch`'s head now, in the REST list's order.
+pub(super) fn head_checks(acts: &Actions, now: &Now, repo: &str, branch: &str) -> Vec<HeadCheck> {
+    let mut out = Vec::new();
+    for v in head_runs(acts, now, repo, branch) {
+        for j in v.latest_jobs() {
+            let (status, conclusion) = j.status(v.t);
+            out.push(HeadCheck {
+                name: j.tpl.name,
+                status,
+                conclusion,
+                details_url: check_details_url(v.spec(), j),
+            });
+        }
+    }
+    out
+}
+
+/// Whether a completed check run's conclusion fails the head.
+pub(super) fn failing_conclusion(conclusion: &str) -> bool {
+    matches!(
+        conclusion,
+        "failure" | "cancelled" | "timed_out" | "action_required" | "startup_failure"
+    )
+}
+
 /// (failing, pending) of the latest checks and statuses on `branch`'s head.
 fn head_health(acts: &Actions, now: &Now, repo: &str, branch: &str) -> (bool, bool) {
     let (mut failing, mut pending) = (false, false);
-    for spec in acts
-        .runs(repo, now.t)
-        .into_iter()
-        .filter(|r| r.branch == branch)
-    {
-        let v = acts.view(&spec, now);
-        for j in v.latest_jobs() {
-            match j.status(v.t) {
-                ("completed", Some(c)) => {
-                    failing |= matches!(
-                        c,
-                        "failure"
-                            | "cancelled"
-                            | "timed_out"
-                            | "action_required"
-                            | "startup_failure"
-                    );
-                }
-                _ => pending = true,
-            }
+    for c in head_checks(acts, now, repo, branch) {
+        match (c.status, c.conclusion) {
+            ("completed", Some(c)) => failing |= failing_conclusion(c),
+            _ => pending = true,
         }
     }
     for (_, state, _, _) in data::statuses(repo, branch, now.t) {
@@ -462,7 +495,7 @@ fn head_health(acts: &Actions, now: &Now, repo: &str, branch: &str) -> (bool, bo
 }
 
 /// GitHub's `mergeable` / `mergeable_state` of `p` now.
-fn merge_of(acts: &Actions, now: &Now, p: &PrSpec) -> data::Merge {
+pub(super) fn merge_of(acts: &Actions, now: &Now, p: &PrSpec) -> data::Merge {
     let t = story(now.t);
     let m = |mergeable: Option<bool>, state| data::Merge { mergeable, state };
     if p.draft {
@@ -521,9 +554,7 @@ fn pulls_reply(s: &Shared, owner: &str, repo: &str, query: &str) -> Reply {
     };
     match param(&pairs, "sort").unwrap_or("created") {
         "created" | "" => {}
-        "updated" | "popularity" | "long-running" => {
-            prs.sort_by(|a, b| b.updated.total_cmp(&a.updated));
-        }
+        "updated" | "popularity" | "long-running" => data::sort_by_updated(&mut prs),
         _ => return Reply::invalid("PullRequest", "sort"),
     }
     match param(&pairs, "direction").unwrap_or("desc") {
@@ -637,12 +668,7 @@ fn check_runs_reply(s: &Shared, owner: &str, repo: &str, reference: &str, query:
     let now = now(s);
     let acts = actions(s);
     let mut items = Vec::new();
-    for spec in acts
-        .runs(full, now.t)
-        .into_iter()
-        .filter(|r| r.branch == branch)
-    {
-        let v = acts.view(&spec, &now);
+    for v in head_runs(&acts, &now, full, branch) {
         let jobs = if all { v.all_jobs() } else { v.latest_jobs() };
         for j in jobs {
             let status = j.status(v.t).0;
@@ -1313,6 +1339,7 @@ async fn rate_limit(State(s): State<Arc<Shared>>, headers: HeaderMap) -> Respons
         let rate = s.rate.lock().unwrap_or_else(|e| e.into_inner());
         (rate.used, rate.reset)
     };
+    let (graphql_used, graphql_reset) = super::github_graphql::points(&s);
     let window = |limit: u64, used: u64| {
         let remaining = limit.saturating_sub(used);
         json!({"limit": limit, "used": used, "remaining": remaining, "reset": reset})
@@ -1321,7 +1348,12 @@ async fn rate_limit(State(s): State<Arc<Shared>>, headers: HeaderMap) -> Respons
         "resources": {
             "core": window(LIMIT, used),
             "search": window(30, 0),
-            "graphql": window(5000, 0),
+            "graphql": {
+                "limit": super::github_graphql::POINTS,
+                "used": graphql_used,
+                "remaining": super::github_graphql::POINTS.saturating_sub(graphql_used),
+                "reset": graphql_reset
+            },
             "integration_manifest": window(5000, 0),
             "source_import": window(100, 0),
             "code_scanning_upload": window(1000, 0),

@@ -775,6 +775,21 @@ pub fn open_prs(repo: &str, t: f64) -> Vec<&'static PrSpec> {
     v
 }
 
+/// A pull request's page on github.com (REST `html_url`, GraphQL `url`).
+pub fn pr_html_url(p: &PrSpec) -> String {
+    format!("https://github.com/{}/pull/{}", p.repo, p.number)
+}
+
+/// Sorts pull requests by last activity, newest first (`sort=updated` in REST, `orderBy:
+/// {field: UPDATED_AT, direction: DESC}` in GraphQL); equal times by number, highest first.
+pub fn sort_by_updated(prs: &mut [&PrSpec]) {
+    prs.sort_by(|a, b| {
+        b.updated
+            .total_cmp(&a.updated)
+            .then(b.number.cmp(&a.number))
+    });
+}
+
 /// Mergeability of a pull request (`GET /pulls/{n}` only).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Merge {
@@ -798,7 +813,7 @@ pub fn pr_json(api: &str, p: &PrSpec, t: f64, detail: Option<Merge>) -> Value {
     let n = p.number;
     let u = format!("{api}/repos/{repo}/pulls/{n}");
     let issue = format!("{api}/repos/{repo}/issues/{n}");
-    let html = format!("https://github.com/{repo}/pull/{n}");
+    let html = pr_html_url(p);
     let head_sha = sha(repo, p.branch);
     let statuses = format!("{api}/repos/{repo}/statuses/{head_sha}");
     let labels: Vec<Value> = p.labels.iter().map(|l| label_json(api, repo, l)).collect();

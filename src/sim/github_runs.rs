@@ -1083,6 +1083,14 @@ fn actions_app(api: &str) -> Value {
     })
 }
 
+/// A check run's `html_url` and `details_url`: the job's page.
+pub fn check_details_url(r: &RunSpec, j: &Job) -> String {
+    format!(
+        "https://github.com/{}/actions/runs/{}/job/{}",
+        r.repo, r.id, j.id
+    )
+}
+
 /// A job as a check run (same id), as in `GET /repos/{owner}/{repo}/commits/{ref}/check-runs`.
 pub fn check_run_json(api: &str, v: &RunView, j: &Job) -> Value {
     let r = v.spec();
@@ -1090,10 +1098,7 @@ pub fn check_run_json(api: &str, v: &RunView, j: &Job) -> Value {
     let t = v.t;
     let (status, conclusion) = j.status(t);
     let u = format!("{api}/repos/{repo}/check-runs/{}", j.id);
-    let html = format!(
-        "https://github.com/{repo}/actions/runs/{}/job/{}",
-        r.id, j.id
-    );
+    let html = check_details_url(r, j);
     let failed_step = j
         .steps
         .iter()

@@ -1,6 +1,7 @@
-//! The demo world: in-process HTTP servers on 127.0.0.1 speaking the GitHub REST, Prometheus HTTP,
-//! Sentry and OpenAI chat-completions APIs, driven by a deterministic scenario clock (see
-//! [`scenario`] for the timeline). `flightdeck demo` points the ordinary clients at them.
+//! The demo world: in-process HTTP servers on 127.0.0.1 speaking the GitHub REST (and, for the PR
+//! list, GraphQL), Prometheus HTTP, Sentry and OpenAI chat-completions APIs, driven by a
+//! deterministic scenario clock (see [`scenario`] for the timeline). `flightdeck demo` points the
+//! ordinary clients at them.
 
 use std::sync::Arc;
 use std::sync::Mutex;
@@ -17,6 +18,7 @@ use tokio::sync::watch;
 mod github;
 mod github_data;
 mod github_deploys;
+mod github_graphql;
 mod github_logs;
 mod github_runs;
 mod llm;
@@ -150,6 +152,8 @@ pub struct RecordedRequest {
 pub(crate) struct Records {
     pub mutations: Vec<RecordedRequest>,
     pub blobs: Vec<RecordedRequest>,
+    /// `POST /graphql` (queries: reads, not mutations).
+    pub graphql: Vec<RecordedRequest>,
 }
 
 /// State shared by the four servers.
@@ -158,6 +162,8 @@ pub(crate) struct Shared {
     pub clock: Clock,
     counters: Counters,
     pub rate: Mutex<RateWindow>,
+    /// GraphQL's own window (points; GitHub's `graphql` resource).
+    pub graphql_rate: Mutex<RateWindow>,
     /// What the operator did to the world: approvals, re-runs, cancels, dispatched runs, and the
     /// canaries those rolled back (which the Prometheus server reads).
     pub github: Mutex<github_runs::Actions>,
@@ -259,6 +265,7 @@ pub async fn start(opts: SimOptions) -> std::io::Result<SimWorld> {
         clock,
         counters: Counters::default(),
         rate: Mutex::new(RateWindow { used: 0, reset }),
+        graphql_rate: Mutex::new(RateWindow { used: 0, reset }),
         github: Mutex::new(github_runs::Actions::default()),
         records: Mutex::new(Records::default()),
         github_url: github_url.clone(),
@@ -358,7 +365,8 @@ model = "sim-analyst"
         }
     }
 
-    /// Every non-GET request the GitHub server received, in order (whatever it answered).
+    /// Every non-GET request the GitHub server received, in order (whatever it answered), except
+    /// GraphQL queries (see [`SimWorld::graphql_requests`]).
     pub fn github_mutations(&self) -> Vec<RecordedRequest> {
         let r = self
             .shared
@@ -366,6 +374,16 @@ model = "sim-analyst"
             .lock()
             .unwrap_or_else(|e| e.into_inner());
         r.mutations.clone()
+    }
+
+    /// Every GraphQL request (`POST /graphql`) the GitHub server received, in order.
+    pub fn graphql_requests(&self) -> Vec<RecordedRequest> {
+        let r = self
+            .shared
+            .records
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        r.graphql.clone()
     }
 
     /// Every request to the log blob store (`/_blob/...`, where job-log redirects point), in

@@ -2114,3 +2114,429 @@ async fn sentry_incident_stops_growing_after_the_rollback() {
     assert_eq!(count(&get_json(&issue(&w)).await.2), frozen_at);
     assert!(count(&get_json(&issue(&control)).await.2) > growing);
 }
+
+// ---- GraphQL: the PR list query ----
+
+const PULLS_QUERY: &str = include_str!("../sources/github/pulls.graphql");
+
+fn pulls_vars(repo: &str, first: i64, after: Option<&str>) -> Value {
+    let (owner, name) = repo.split_once('/').expect("owner/name");
+    json!({
+        "query": PULLS_QUERY,
+        "variables": {"owner": owner, "name": name, "first": first, "after": after}
+    })
+}
+
+async fn graphql_raw(
+    w: &SimWorld,
+    body: impl Into<reqwest::Body>,
+) -> (StatusCode, reqwest::header::HeaderMap, Value) {
+    let resp = client()
+        .post(format!("{}/graphql", w.github_url))
+        .header("content-type", "application/json")
+        .header("accept", "application/vnd.github+json")
+        .body(body)
+        .send()
+        .await
+        .expect("request");
+    let status = resp.status();
+    let headers = resp.headers().clone();
+    (
+        status,
+        headers,
+        resp.json::<Value>().await.unwrap_or(Value::Null),
+    )
+}
+
+async fn graphql(w: &SimWorld, body: &Value) -> (StatusCode, reqwest::header::HeaderMap, Value) {
+    graphql_raw(w, body.to_string()).await
+}
+
+/// Every open PR node of `repo`, walking pages of `first`; also the number of pages.
+async fn graphql_pulls(w: &SimWorld, repo: &str, first: i64) -> (Vec<Value>, usize) {
+    let mut nodes = Vec::new();
+    let mut after: Option<String> = None;
+    let mut pages = 0;
+    loop {
+        let (status, _, body) = graphql(w, &pulls_vars(repo, first, after.as_deref())).await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(body.get("errors").is_none(), "{body}");
+        let conn = &body["data"]["repository"]["pullRequests"];
+        let page = conn["nodes"].as_array().expect("nodes");
+        assert!(page.len() as i64 <= first);
+        nodes.extend(page.iter().cloned());
+        pages += 1;
+        assert!(pages < 50, "pagination ends");
+        if conn["pageInfo"]["hasNextPage"] == true {
+            after = Some(
+                conn["pageInfo"]["endCursor"]
+                    .as_str()
+                    .expect("endCursor")
+                    .to_string(),
+            );
+        } else {
+            assert_eq!(conn["totalCount"].as_u64(), Some(nodes.len() as u64));
+            return (nodes, pages);
+        }
+    }
+}
+
+fn upper(v: &Value) -> Value {
+    v.as_str()
+        .map_or(Value::Null, |s| Value::from(s.to_ascii_uppercase()))
+}
+
+#[tokio::test]
+async fn github_graphql_pulls_agree_with_rest() {
+    for t in [30.0, 100.0, 145.0, 160.0, 170.0, 178.0] {
+        let w = frozen(t).await;
+        for repo in ["acme/checkout", "acme/web"] {
+            let (nodes, _) = graphql_pulls(&w, repo, 100).await;
+            let (_, _, list) = get_json(&format!(
+                "{}/repos/{repo}/pulls?state=open&per_page=100",
+                w.github_url
+            ))
+            .await;
+            let mut rest: Vec<u64> = list
+                .as_array()
+                .expect("pulls")
+                .iter()
+                .filter_map(|p| p["number"].as_u64())
+                .collect();
+            let mut ours: Vec<u64> = nodes.iter().filter_map(|n| n["number"].as_u64()).collect();
+            rest.sort_unstable();
+            ours.sort_unstable();
+            assert_eq!(ours, rest, "t={t} {repo}");
+            let updated: Vec<&str> = nodes
+                .iter()
+                .map(|n| n["updatedAt"].as_str().expect("updatedAt"))
+                .collect();
+            assert!(
+                updated.windows(2).all(|w| w[0] >= w[1]),
+                "UPDATED_AT DESC: {updated:?}"
+            );
+            for node in &nodes {
+                let n = node["number"].as_u64().expect("number");
+                let ctx = format!("t={t} {repo}#{n}");
+                let pr = pull(&w, n).await;
+                assert_eq!(node["additions"], pr["additions"], "{ctx}");
+                assert_eq!(node["deletions"], pr["deletions"], "{ctx}");
+                assert_eq!(node["changedFiles"], pr["changed_files"], "{ctx}");
+                assert_eq!(
+                    node["mergeStateStatus"],
+                    upper(&pr["mergeable_state"]),
+                    "{ctx}"
+                );
+                assert_eq!(node["headRefOid"], pr["head"]["sha"], "{ctx}");
+                assert_eq!(node["headRefName"], pr["head"]["ref"], "{ctx}");
+                assert_eq!(node["baseRefName"], pr["base"]["ref"], "{ctx}");
+                assert_eq!(node["url"], pr["html_url"], "{ctx}");
+                assert_eq!(node["title"], pr["title"], "{ctx}");
+                assert_eq!(node["isDraft"], pr["draft"], "{ctx}");
+                assert_eq!(node["createdAt"], pr["created_at"], "{ctx}");
+                assert_eq!(node["updatedAt"], pr["updated_at"], "{ctx}");
+                assert_eq!(
+                    node["body"].as_str(),
+                    Some(pr["body"].as_str().unwrap_or("")),
+                    "{ctx}: body is String!"
+                );
+                let author = pr["user"]["login"].as_str().expect("login");
+                assert_eq!(
+                    node["author"]["login"].as_str(),
+                    Some(author.trim_end_matches("[bot]")),
+                    "{ctx}"
+                );
+                let labels = |v: &Value| -> Vec<Value> {
+                    v.as_array()
+                        .map(|a| a.iter().map(|l| l["name"].clone()).collect())
+                        .unwrap_or_default()
+                };
+                assert_eq!(
+                    labels(&node["labels"]["nodes"]),
+                    labels(&pr["labels"]),
+                    "{ctx}"
+                );
+
+                // Reviews: the latest per reviewer, and the decision they make.
+                let (_, _, reviews) = get_json(&format!(
+                    "{}/repos/{repo}/pulls/{n}/reviews?per_page=100",
+                    w.github_url
+                ))
+                .await;
+                let reviews = reviews.as_array().cloned().unwrap_or_default();
+                let mut latest: Vec<(Value, Value, Value)> = Vec::new();
+                let mut opinions: Vec<(Value, Value)> = Vec::new();
+                for r in &reviews {
+                    let login = r["user"]["login"].clone();
+                    latest.retain(|(l, _, _)| *l != login);
+                    latest.push((login.clone(), r["state"].clone(), r["submitted_at"].clone()));
+                    if r["state"] != "COMMENTED" {
+                        opinions.retain(|(l, _)| *l != login);
+                        opinions.push((login, r["state"].clone()));
+                    }
+                }
+                let served: Vec<(Value, Value, Value)> = node["latestReviews"]["nodes"]
+                    .as_array()
+                    .expect("latestReviews")
+                    .iter()
+                    .map(|r| {
+                        (
+                            r["author"]["login"].clone(),
+                            r["state"].clone(),
+                            r["submittedAt"].clone(),
+                        )
+                    })
+                    .collect();
+                assert_eq!(served, latest, "{ctx}");
+                let decision = if opinions.iter().any(|(_, s)| s == "CHANGES_REQUESTED") {
+                    json!("CHANGES_REQUESTED")
+                } else if opinions.iter().any(|(_, s)| s == "APPROVED") {
+                    json!("APPROVED")
+                } else if repo == "acme/checkout" {
+                    json!("REVIEW_REQUIRED")
+                } else {
+                    Value::Null
+                };
+                assert_eq!(node["reviewDecision"], decision, "{ctx}");
+                if pr["mergeable_state"] == "blocked" {
+                    assert_ne!(node["reviewDecision"], "APPROVED", "{ctx}");
+                }
+
+                // The rollup: REST check runs and commit statuses of the head.
+                let sha = pr["head"]["sha"].as_str().expect("sha");
+                let checks = checks_of(&w, repo, sha).await;
+                let (_, _, combined) = get_json(&format!(
+                    "{}/repos/{repo}/commits/{sha}/status",
+                    w.github_url
+                ))
+                .await;
+                let mut expected: Vec<Value> = Vec::new();
+                let (mut failing, mut pending) = (false, false);
+                for c in checks["check_runs"].as_array().expect("check_runs") {
+                    if c["status"] == "completed" {
+                        failing |= matches!(
+                            c["conclusion"].as_str(),
+                            Some("failure" | "cancelled" | "timed_out" | "action_required")
+                        );
+                    } else {
+                        pending = true;
+                    }
+                    expected.push(json!({
+                        "__typename": "CheckRun",
+                        "name": c["name"],
+                        "status": upper(&c["status"]),
+                        "conclusion": upper(&c["conclusion"]),
+                        "detailsUrl": c["details_url"]
+                    }));
+                }
+                for s in combined["statuses"].as_array().expect("statuses") {
+                    failing |= matches!(s["state"].as_str(), Some("failure" | "error"));
+                    pending |= s["state"] == "pending";
+                    expected.push(json!({
+                        "__typename": "StatusContext",
+                        "context": s["context"],
+                        "state": upper(&s["state"]),
+                        "targetUrl": s["target_url"]
+                    }));
+                }
+                let rollup = &node["statusCheckRollup"];
+                if expected.is_empty() {
+                    assert_eq!(*rollup, Value::Null, "{ctx}");
+                    continue;
+                }
+                let served = rollup["contexts"]["nodes"].as_array().expect("contexts");
+                assert_eq!(served.len(), expected.len(), "{ctx}");
+                for e in &expected {
+                    assert!(served.contains(e), "{ctx}: {e} in {served:?}");
+                }
+                let state = if failing {
+                    "FAILURE"
+                } else if pending {
+                    "PENDING"
+                } else {
+                    "SUCCESS"
+                };
+                assert_eq!(rollup["state"], state, "{ctx}");
+            }
+        }
+        w.shutdown();
+    }
+}
+
+#[tokio::test]
+async fn github_graphql_pages_walk_every_pull_request_once() {
+    let w = frozen(178.0).await;
+    for repo in ["acme/checkout", "acme/web"] {
+        let (all, one_page) = graphql_pulls(&w, repo, 100).await;
+        assert_eq!(one_page, 1);
+        let (paged, pages) = graphql_pulls(&w, repo, 3).await;
+        assert_eq!(pages, all.len().div_ceil(3).max(1), "{repo}");
+        let numbers =
+            |v: &[Value]| -> Vec<u64> { v.iter().filter_map(|n| n["number"].as_u64()).collect() };
+        assert_eq!(
+            numbers(&paged),
+            numbers(&all),
+            "{repo}: same order, each once"
+        );
+    }
+    // The checkout list has 6: two full pages, the second ends it.
+    let (_, _, first) = graphql(&w, &pulls_vars("acme/checkout", 3, None)).await;
+    let info = &first["data"]["repository"]["pullRequests"]["pageInfo"];
+    assert_eq!(info["hasNextPage"], true);
+    let cursor = info["endCursor"].as_str().expect("cursor");
+    let (_, _, second) = graphql(&w, &pulls_vars("acme/checkout", 3, Some(cursor))).await;
+    let conn = &second["data"]["repository"]["pullRequests"];
+    assert_eq!(conn["nodes"].as_array().map(Vec::len), Some(3));
+    assert_eq!(conn["pageInfo"]["hasNextPage"], false);
+    assert_eq!(conn["totalCount"], 6);
+    let end = conn["pageInfo"]["endCursor"].as_str().expect("cursor");
+    let (_, _, past) = graphql(&w, &pulls_vars("acme/checkout", 3, Some(end))).await;
+    let conn = &past["data"]["repository"]["pullRequests"];
+    assert_eq!(conn["nodes"], json!([]));
+    assert_eq!(
+        conn["pageInfo"],
+        json!({"hasNextPage": false, "endCursor": null})
+    );
+    // A cursor from before #422 opened still continues after the same node.
+    let early = frozen(100.0).await;
+    let (_, _, before) = graphql(&early, &pulls_vars("acme/checkout", 2, None)).await;
+    let cursor = before["data"]["repository"]["pullRequests"]["pageInfo"]["endCursor"]
+        .as_str()
+        .expect("cursor")
+        .to_string();
+    let (_, _, rest_early) =
+        graphql(&early, &pulls_vars("acme/checkout", 100, Some(&cursor))).await;
+    let (_, _, rest_late) = graphql(&w, &pulls_vars("acme/checkout", 100, Some(&cursor))).await;
+    assert_eq!(
+        rest_early["data"]["repository"]["pullRequests"]["nodes"]
+            .as_array()
+            .map(Vec::len),
+        rest_late["data"]["repository"]["pullRequests"]["nodes"]
+            .as_array()
+            .map(Vec::len),
+    );
+    // A cursor it never gave.
+    let (status, _, bad) = graphql(&w, &pulls_vars("acme/checkout", 3, Some("bm9wZQ=="))).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(bad["data"]["repository"], Value::Null);
+    assert_eq!(bad["errors"][0]["type"], "INVALID_CURSOR_ARGUMENTS");
+    assert_eq!(
+        bad["errors"][0]["path"],
+        json!(["repository", "pullRequests"])
+    );
+    early.shutdown();
+    w.shutdown();
+}
+
+#[tokio::test]
+async fn github_graphql_errors_as_github_sends_them() {
+    let w = frozen(30.0).await;
+    let (status, _, body) = graphql(&w, &pulls_vars("acme/nope", 100, None)).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(body["data"]["repository"], Value::Null);
+    assert!(body["data"]["rateLimit"]["remaining"].is_u64());
+    let e = &body["errors"][0];
+    assert_eq!(e["type"], "NOT_FOUND");
+    assert_eq!(e["path"], json!(["repository"]));
+    assert_eq!(
+        e["message"],
+        "Could not resolve to a Repository with the name 'acme/nope'."
+    );
+    let loc = &e["locations"][0];
+    assert!(loc["line"].as_u64().is_some_and(|l| l > 1) && loc["column"].as_u64() == Some(3));
+
+    for bad in ["not json", "[1]", r#"{"variables": {}}"#, r#"{"query": 5}"#] {
+        let (status, h, body) = graphql_raw(&w, bad).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{bad}");
+        assert_eq!(body["message"], "Problems parsing JSON", "{bad}");
+        assert_eq!(header(&h, "x-ratelimit-resource"), "graphql");
+    }
+
+    let (status, _, body) = graphql(&w, &json!({"query": PULLS_QUERY})).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(body.get("data").is_none(), "{body}");
+    let messages: Vec<&str> = body["errors"]
+        .as_array()
+        .expect("errors")
+        .iter()
+        .filter_map(|e| e["message"].as_str())
+        .collect();
+    assert_eq!(
+        messages,
+        [
+            "Variable $owner of type String! was provided invalid value",
+            "Variable $name of type String! was provided invalid value",
+            "Variable $first of type Int! was provided invalid value",
+        ]
+    );
+    let mut wrong = pulls_vars("acme/checkout", 100, None);
+    wrong["variables"]["first"] = json!("ten");
+    let (_, _, body) = graphql(&w, &wrong).await;
+    assert!(body.get("data").is_none());
+    assert_eq!(
+        body["errors"][0]["extensions"]["problems"][0]["explanation"],
+        "Could not coerce value \"ten\" to Int"
+    );
+
+    let (status, _, body) = graphql(&w, &pulls_vars("acme/checkout", 101, None)).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(body.get("data").is_none());
+    assert_eq!(body["errors"][0]["type"], "EXCESSIVE_PAGINATION");
+
+    let (status, _, body) = graphql(&w, &json!({"query": "query { viewer { login } }"})).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(
+        body,
+        json!({"errors": [{"message": "flightdeck's demo world answers only the PR list query"}]})
+    );
+    w.shutdown();
+}
+
+#[tokio::test]
+async fn github_graphql_spends_its_own_rate_limit() {
+    let w = frozen(30.0).await;
+    let (status, h, body) = graphql(&w, &pulls_vars("acme/checkout", 100, None)).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(
+        header(&h, "content-type"),
+        "application/json; charset=utf-8"
+    );
+    assert_eq!(header(&h, "x-ratelimit-resource"), "graphql");
+    assert_eq!(header(&h, "x-ratelimit-limit"), "5000");
+    assert_eq!(header(&h, "x-ratelimit-remaining"), "4999");
+    assert_eq!(header(&h, "x-ratelimit-used"), "1");
+    let reset: i64 = header(&h, "x-ratelimit-reset").parse().expect("epoch");
+    assert!((reset as f64 - now_unix() - 3600.0).abs() < 60.0);
+    let rate = &body["data"]["rateLimit"];
+    assert_eq!(rate["cost"], 1);
+    assert_eq!(rate["limit"], 5000);
+    assert_eq!(rate["remaining"], 4999);
+    assert_eq!(
+        rate["resetAt"].as_str(),
+        Some(super::util::iso_unix(reset).as_str())
+    );
+    let (_, h, _) = graphql(&w, &pulls_vars("acme/web", 100, None)).await;
+    assert_eq!(header(&h, "x-ratelimit-remaining"), "4998");
+
+    // REST's core window is untouched; /rate_limit shows both.
+    let (_, _, limits) = get_json(&format!("{}/rate_limit", w.github_url)).await;
+    assert_eq!(limits["resources"]["core"]["remaining"], 5000);
+    assert_eq!(limits["resources"]["graphql"]["used"], 2);
+    assert_eq!(limits["resources"]["graphql"]["remaining"], 4998);
+    let (_, h, _) = get_json(&format!("{}/repos/acme/checkout/pulls", w.github_url)).await;
+    assert_eq!(header(&h, "x-ratelimit-resource"), "core");
+    assert_eq!(header(&h, "x-ratelimit-remaining"), "4999");
+    let (_, h, _) = graphql(&w, &pulls_vars("acme/checkout", 100, None)).await;
+    assert_eq!(header(&h, "x-ratelimit-remaining"), "4997");
+
+    // Queries are counted and recorded, but are not mutations.
+    assert!(w.github_mutations().is_empty());
+    let recorded = w.graphql_requests();
+    assert_eq!(recorded.len(), 3);
+    assert_eq!(recorded[0].method, "POST");
+    assert_eq!(recorded[0].path, "/graphql");
+    let sent: Value = serde_json::from_str(&recorded[0].body).expect("json body");
+    assert_eq!(sent["query"], PULLS_QUERY);
+    assert_eq!(w.requests().github, 5);
+    w.shutdown();
+}
