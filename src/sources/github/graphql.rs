@@ -296,9 +296,10 @@ pub fn read_answer(
             }
             Ok((repository, rate))
         }
+        // GitHub's message names the repository.
         (None, Some(e)) if e.kind.as_deref() == Some("NOT_FOUND") => Err(SourceError::Status {
             status: 404,
-            message: format!("{} ({repo})", clean(&e.message)),
+            message: clean(&e.message),
         }),
         (None, Some(e)) => Err(SourceError::Query {
             error_type: clean(e.kind.as_deref().unwrap_or("GraphQL")),
