@@ -98,6 +98,8 @@ fn state_with(n_prs: usize, n_runs: usize) -> State {
                 prs: prs(n_prs, 0),
                 runs: runs(n_runs, 0),
                 rate: None,
+                graphql_rate: None,
+                failed: Vec::new(),
             }),
             NOW,
         ),
@@ -196,6 +198,8 @@ fn apply_poll_10k_prs_10k_runs(bencher: Bencher) {
                     prs: prs(10_000, salt),
                     runs: runs(10_000, salt),
                     rate: None,
+                    graphql_rate: None,
+                    failed: Vec::new(),
                 }),
                 NOW,
             )

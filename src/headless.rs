@@ -96,14 +96,30 @@ pub async fn status(config: &Config) -> (Value, bool) {
         let result = tokio::time::timeout(Duration::from_secs(60), s.poll()).await;
         let (ok, error) = match result {
             Ok(Ok(data)) => {
+                // Repositories a GitHub poll could not read: the source failed in part.
+                let mut partial: Vec<String> = Vec::new();
                 match data {
-                    SourceData::GitHub { prs, runs, rate } => {
+                    SourceData::GitHub {
+                        prs,
+                        runs,
+                        rate,
+                        graphql_rate,
+                        failed,
+                    } => {
                         doc["prs"] = prs.iter().map(pr_json).collect();
                         doc["runs"] = runs.iter().map(run_json).collect();
                         doc["pending_deployments"] = runs.iter().flat_map(pending_json).collect();
-                        doc["rate_limit"] = rate.map_or(Value::Null, |r| {
-                            json!({"limit": r.limit, "remaining": r.remaining, "reset": r.reset})
-                        });
+                        let rate_json = |r: Option<crate::domain::RateLimit>| {
+                            r.map_or(Value::Null, |r| {
+                                json!({"limit": r.limit, "remaining": r.remaining, "reset": r.reset})
+                            })
+                        };
+                        doc["rate_limit"] = rate_json(rate);
+                        doc["graphql_rate_limit"] = rate_json(graphql_rate);
+                        partial = failed
+                            .iter()
+                            .map(|f| format!("{}: {}", f.repo, f.error))
+                            .collect();
                     }
                     SourceData::Prometheus(r) => {
                         doc["rollouts"] = r
@@ -126,7 +142,11 @@ pub async fn status(config: &Config) -> (Value, bool) {
                         doc["incidents"] = i.iter().map(incident_json).collect();
                     }
                 }
-                (true, Value::Null)
+                if partial.is_empty() {
+                    (true, Value::Null)
+                } else {
+                    (false, Value::String(partial.join("; ")))
+                }
             }
             Ok(Err(e)) => (false, Value::String(e.to_string())),
             Err(_) => (false, Value::String("no answer within 60 s".into())),

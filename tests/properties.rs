@@ -80,9 +80,16 @@ enum Poll {
 impl Poll {
     fn msg(self, at: time::OffsetDateTime) -> Msg {
         let (id, data) = match self {
-            Poll::GitHub(prs, runs, rate) => {
-                (SourceId::GitHub, SourceData::GitHub { prs, runs, rate })
-            }
+            Poll::GitHub(prs, runs, rate) => (
+                SourceId::GitHub,
+                SourceData::GitHub {
+                    prs,
+                    runs,
+                    rate,
+                    graphql_rate: None,
+                    failed: Vec::new(),
+                },
+            ),
             Poll::Prometheus(r) => (SourceId::Prometheus, SourceData::Prometheus(r)),
             Poll::Sentry(i) => (SourceId::Sentry, SourceData::Sentry(i)),
         };
@@ -771,6 +778,8 @@ fn with_rows(prs: &[PullRequest], sort_presses: usize, grouped: bool) -> State {
             prs: prs.to_vec(),
             runs: Vec::new(),
             rate: None,
+            graphql_rate: None,
+            failed: Vec::new(),
         },
     );
     for _ in 0..sort_presses {

@@ -376,6 +376,8 @@ fn the_filter_counts_the_same_however_the_text_was_reached() {
             prs: vec![pr("acme/x", 1, "q000000xz", "bo")],
             runs: vec![],
             rate: None,
+            graphql_rate: None,
+            failed: Vec::new(),
         },
     );
     update(&mut s, key('/'));
@@ -425,4 +427,45 @@ fn quitting_with_a_change_in_flight_says_it_waits() {
     assert_eq!(update(&mut s, key('q')), vec![Effect::Quit]);
     let m = s.current_message().unwrap();
     assert!(m.text.contains("1 remote change in flight"), "{}", m.text);
+}
+
+#[test]
+fn a_repository_that_failed_keeps_its_rows_and_is_named() {
+    let mut s = loaded_state(120, 30);
+    let web_prs = s.prs.items.iter().filter(|p| p.repo == "acme/web").count();
+    assert!(web_prs > 0);
+    let SourceData::GitHub { prs, runs, .. } = github_data() else {
+        unreachable!()
+    };
+    load(
+        &mut s,
+        SourceId::GitHub,
+        SourceData::GitHub {
+            prs: prs.into_iter().filter(|p| p.repo != "acme/web").collect(),
+            runs: runs.into_iter().filter(|r| r.repo != "acme/web").collect(),
+            rate: None,
+            graphql_rate: None,
+            failed: vec![flightdeck::domain::RepoError {
+                repo: "acme/web".into(),
+                error: SourceError::Status {
+                    status: 404,
+                    message: "Could not resolve to a Repository".into(),
+                },
+            }],
+        },
+    );
+    assert_eq!(
+        s.prs.items.iter().filter(|p| p.repo == "acme/web").count(),
+        web_prs,
+        "its last good rows stay"
+    );
+    assert_eq!(s.tab_status(Tab::Prs), TabStatus::Ready);
+    assert!(
+        s.freshness(SourceId::GitHub).contains("acme/web: HTTP 404"),
+        "{}",
+        s.freshness(SourceId::GitHub)
+    );
+    let m = s.current_message().unwrap();
+    assert_eq!(m.level, Level::Warn);
+    assert!(m.text.contains("acme/web"), "{}", m.text);
 }

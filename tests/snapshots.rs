@@ -18,6 +18,8 @@ fn empty_data(source: SourceId) -> SourceData {
             prs: vec![],
             runs: vec![],
             rate: None,
+            graphql_rate: None,
+            failed: Vec::new(),
         },
         SourceId::Prometheus => SourceData::Prometheus(vec![]),
         SourceId::Sentry => SourceData::Sentry(vec![]),
@@ -143,6 +145,8 @@ fn hostile_text_cannot_break_the_table() {
             prs: vec![p, pr("acme/web", 2, &long, "mallory")],
             runs: vec![],
             rate: None,
+            graphql_rate: None,
+            failed: Vec::new(),
         },
     );
     let t = draw(&s);

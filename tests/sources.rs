@@ -265,7 +265,11 @@ async fn github_second_poll_is_answered_by_304s() {
         "every REST request of the second poll is a 304"
     );
     assert_eq!(gh.not_modified() - cached_before, DEMO_POLL_REST);
-    assert_eq!(second, first, "a 304 poll returns the same data");
+    assert_eq!(
+        github_data(second.clone()),
+        github_data(first),
+        "the second poll returns the same PRs and runs (only GraphQL's points moved)"
+    );
 
     // The rate limit is not charged for 304s: the remaining count did not move.
     let SourceData::GitHub { rate, .. } = &second else {
@@ -1153,4 +1157,69 @@ async fn empty_graphql() -> Response {
         }}
     }}))
     .into_response()
+}
+
+/// A poll that could read one repository of two shows that one and names the other with its
+/// error; a rate limit stops the whole poll instead (every further request would be refused).
+#[tokio::test]
+async fn a_poll_that_reads_some_repositories_shows_them_and_names_the_rest() {
+    async fn graphql(axum::Json(body): axum::Json<Value>) -> Response {
+        match body["variables"]["name"].as_str() {
+            Some("ok") => axum::Json(json!({"data": {"repository": {"pullRequests": {
+                "totalCount": 1,
+                "pageInfo": {"hasNextPage": false, "endCursor": null},
+                "nodes": [{"number": 7, "title": "still here", "author": {"login": "x"}}],
+            }}}}))
+            .into_response(),
+            Some("limited") => axum::Json(json!({
+                "errors": [{"type": "RATE_LIMITED", "message": "API rate limit exceeded"}]
+            }))
+            .into_response(),
+            _ => axum::Json(json!({
+                "data": {"repository": null},
+                "errors": [{"type": "NOT_FOUND", "path": ["repository"], "message": "Could not resolve to a Repository with the name 'o/gone'."}]
+            }))
+            .into_response(),
+        }
+    }
+    async fn runs() -> Response {
+        axum::Json(json!({"total_count": 0, "workflow_runs": []})).into_response()
+    }
+    let url = serve(
+        Router::new()
+            .route("/graphql", axum::routing::post(graphql))
+            .route("/repos/{owner}/{repo}/actions/runs", get(runs)),
+    )
+    .await;
+    let mut gh = GitHub::new(http(), &github_at(&url, &["o/ok", "o/gone"], 30), None);
+    let data = bounded("GitHub poll", gh.poll())
+        .await
+        .expect("a partial poll is a result");
+    let SourceData::GitHub { prs, failed, .. } = data else {
+        unreachable!()
+    };
+    assert_eq!(prs.iter().map(|p| p.number).collect::<Vec<_>>(), [7]);
+    assert_eq!(failed.len(), 1);
+    assert_eq!(failed[0].repo, "o/gone");
+    assert!(matches!(
+        failed[0].error,
+        SourceError::Status { status: 404, .. }
+    ));
+
+    let mut gh = GitHub::new(http(), &github_at(&url, &["o/gone"], 30), None);
+    let err = bounded("GitHub poll", gh.poll()).await.unwrap_err();
+    assert!(
+        matches!(err, SourceError::Status { status: 404, .. }),
+        "nothing read: {err:?}"
+    );
+
+    let mut gh = GitHub::new(http(), &github_at(&url, &["o/limited", "o/ok"], 30), None);
+    let before = gh.requests();
+    let err = bounded("GitHub poll", gh.poll()).await.unwrap_err();
+    assert!(matches!(err, SourceError::RateLimited { .. }), "{err:?}");
+    assert_eq!(
+        gh.requests() - before,
+        2,
+        "the limited repository's two lists, nothing after"
+    );
 }

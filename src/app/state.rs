@@ -10,8 +10,8 @@ use super::tab::Tab;
 use super::table::{ListState, Table, TableOps};
 use crate::analysis::canary::{Judgement, Policy};
 use crate::domain::{
-    Incident, Job, PrFile, PullRequest, RateLimit, ServiceRollout, SourceError, SourceId, Summary,
-    WorkflowRun,
+    Incident, Job, PrFile, PullRequest, RateLimit, RepoError, ServiceRollout, SourceError,
+    SourceId, Summary, WorkflowRun,
 };
 use crate::fmt::fmt_age;
 use std::collections::{BTreeSet, HashMap};
@@ -117,6 +117,10 @@ pub struct State {
     pub summaries: Table<Summary>,
     pub sources: [SourceStatus; 3],
     pub rate: Option<RateLimit>,
+    /// GraphQL's points budget (the PR list), apart from REST's.
+    pub graphql_rate: Option<RateLimit>,
+    /// Repositories the last GitHub poll could not read (their last good rows stay shown).
+    pub failed_repos: Vec<RepoError>,
     pub mode: Mode,
     pub detail: bool,
     /// Rows the detail pane is scrolled down by.
@@ -171,6 +175,8 @@ impl State {
             summaries: Table::default(),
             sources: Default::default(),
             rate: None,
+            graphql_rate: None,
+            failed_repos: Vec::new(),
             mode: Mode::Normal,
             detail: false,
             detail_scroll: 0,
@@ -287,12 +293,22 @@ impl State {
         self.selected_row().is_some_and(|(_, p)| p)
     }
 
-    /// A source's last error in the operator's words.
+    /// A source's last error in the operator's words; for GitHub, a repository the last poll could
+    /// not read when the rest was read.
     pub fn source_error(&self, id: SourceId) -> Option<String> {
         let s = self.source(id);
-        s.last_error
-            .as_ref()
-            .map(|e| describe_error(e, s.last_error_at.unwrap_or(self.now)))
+        let at = s.last_error_at.unwrap_or(self.now);
+        match (&s.last_error, id) {
+            (Some(e), _) => Some(describe_error(e, at)),
+            (None, SourceId::GitHub) => self.failed_repos.first().map(|f| {
+                let more = match self.failed_repos.len() {
+                    1 => String::new(),
+                    n => format!(" (and {} more)", crate::fmt::plural(n - 1, "repo")),
+                };
+                format!("{}: {}{more}", f.repo, describe_error(&f.error, at))
+            }),
+            (None, _) => None,
+        }
     }
 
     pub fn tab_status(&self, tab: Tab) -> TabStatus {

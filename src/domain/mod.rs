@@ -396,10 +396,22 @@ pub enum SourceData {
     GitHub {
         prs: Vec<PullRequest>,
         runs: Vec<WorkflowRun>,
+        /// The REST (core) budget.
         rate: Option<RateLimit>,
+        /// GraphQL's points budget, apart from REST's.
+        graphql_rate: Option<RateLimit>,
+        /// Repositories this poll could not read; the others are in `prs` and `runs`.
+        failed: Vec<RepoError>,
     },
     Prometheus(Vec<ServiceRollout>),
     Sentry(Vec<Incident>),
+}
+
+/// A repository whose part of a poll failed, while the rest of the poll is shown.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RepoError {
+    pub repo: String,
+    pub error: SourceError,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -129,7 +129,7 @@ pub fn draw_message_bar(state: &State, theme: &Theme, frame: &mut Frame, area: R
 /// The status bar's parts, fitted to `room` columns: each source's label is shortened so that all
 /// three fit; the API budget and the theme hint are dropped before a source is.
 pub fn status_parts(state: &State, room: usize) -> (Vec<String>, Option<String>, Option<String>) {
-    let api = state.rate.map(|r| {
+    let budget = |name: &str, r: crate::domain::RateLimit| {
         let low = r.remaining < r.limit / 10;
         let reset = if low {
             let secs = r.reset - state.now.unix_timestamp();
@@ -137,8 +137,18 @@ pub fn status_parts(state: &State, room: usize) -> (Vec<String>, Option<String>,
         } else {
             String::new()
         };
-        format!(" · API {}/{}{reset}", r.remaining, r.limit)
-    });
+        format!(" · {name} {}/{}{reset}", r.remaining, r.limit)
+    };
+    // REST's budget always; GraphQL's (the PR list's points) when it runs low.
+    let api = match (state.rate, state.graphql_rate) {
+        (r, Some(g)) if g.remaining < g.limit / 10 => Some(format!(
+            "{}{}",
+            r.map(|r| budget("API", r)).unwrap_or_default(),
+            budget("GraphQL", g)
+        )),
+        (Some(r), _) => Some(budget("API", r)),
+        (None, _) => None,
+    };
     let right = format!("{} · ? help ", state.theme_name());
     let labels: Vec<String> = SourceId::ALL
         .iter()
@@ -166,7 +176,7 @@ pub fn draw_status_bar(state: &State, theme: &Theme, frame: &mut Frame, area: Re
             spans.push(Span::styled(" · ", theme.muted()));
         }
         let s = state.source(*id);
-        let style = if s.last_error.is_some() || state.stale(*id) {
+        let style = if state.source_error(*id).is_some() || state.stale(*id) {
             theme.danger()
         } else if s.loaded {
             theme.ok()
@@ -176,7 +186,10 @@ pub fn draw_status_bar(state: &State, theme: &Theme, frame: &mut Frame, area: Re
         spans.push(Span::styled(label, style));
     }
     if let Some(api) = api {
-        let low = state.rate.is_some_and(|r| r.remaining < r.limit / 10);
+        let low = [state.rate, state.graphql_rate]
+            .iter()
+            .flatten()
+            .any(|r| r.remaining < r.limit / 10);
         spans.push(Span::styled(
             api,
             if low { theme.warn() } else { theme.muted() },

@@ -222,6 +222,8 @@ pub fn github_data() -> SourceData {
             remaining: 4930,
             reset: 0,
         }),
+        graphql_rate: None,
+        failed: Vec::new(),
     }
 }
 

@@ -47,11 +47,47 @@ fn on_loaded(
     match result {
         Ok(data) => {
             let changed = match data {
-                SourceData::GitHub { prs, runs, rate } => {
+                SourceData::GitHub {
+                    mut prs,
+                    mut runs,
+                    rate,
+                    graphql_rate,
+                    failed,
+                } => {
+                    // A repository this poll could not read keeps its last good rows.
+                    for f in &failed {
+                        prs.extend(state.prs.items.iter().filter(|p| p.repo == f.repo).cloned());
+                        runs.extend(
+                            state
+                                .runs
+                                .items
+                                .iter()
+                                .filter(|r| r.repo == f.repo)
+                                .cloned(),
+                        );
+                    }
+                    if !failed.is_empty() {
+                        runs.sort_by_key(|r| std::cmp::Reverse(r.started_at));
+                    }
+                    let newly: Vec<String> = failed
+                        .iter()
+                        .filter(|f| !state.failed_repos.contains(f))
+                        .map(|f| format!("{}: {}", f.repo, describe_error(&f.error, fetched_at)))
+                        .collect();
+                    for text in newly {
+                        state.push_message(
+                            Level::Warn,
+                            format!("GitHub: {text} (showing its last good data)"),
+                        );
+                    }
                     let a = state.prs.replace(prs, height);
                     let b = state.runs.replace(runs, height);
-                    let c = state.rate != rate;
+                    let c = state.rate != rate
+                        || state.graphql_rate != graphql_rate
+                        || state.failed_repos != failed;
                     state.rate = rate;
+                    state.graphql_rate = graphql_rate;
+                    state.failed_repos = failed;
                     a || b || c
                 }
                 SourceData::Prometheus(r) => {

@@ -11,7 +11,7 @@ use super::http::{
 use crate::config::{GitHubConfig, Secret};
 use crate::domain::{
     Check, CheckState, DeployedRevisions, Job, PendingDeployment, PrFile, PullRequest, RateLimit,
-    Review, ReviewDecision, RunState, SourceData, Step, WorkflowRun,
+    RepoError, Review, ReviewDecision, RunState, SourceData, Step, WorkflowRun,
 };
 use crate::sanitize::{clean, clean_multiline};
 use serde::Deserialize;
@@ -721,10 +721,31 @@ impl GitHub {
     pub async fn poll(&mut self) -> Result<SourceData, SourceError> {
         let mut prs = Vec::new();
         let mut runs = Vec::new();
+        let mut failed = Vec::new();
         for repo in &self.repos {
-            let (p, r) = futures::join!(self.pulls(repo), self.runs(repo));
-            prs.extend(p?);
-            runs.extend(r?);
+            match futures::join!(self.pulls(repo), self.runs(repo)) {
+                (Ok(p), Ok(r)) => {
+                    prs.extend(p);
+                    runs.extend(r);
+                }
+                (Err(e), _) | (_, Err(e)) => {
+                    // Unreachable, refused token or a rate limit: every further request would
+                    // fail too, so the poll stops here. Otherwise this repository is marked and
+                    // the others are shown.
+                    if e.stops_the_poll() {
+                        return Err(e);
+                    }
+                    failed.push(RepoError {
+                        repo: repo.clone(),
+                        error: e,
+                    });
+                }
+            }
+        }
+        if let Some(first) = failed.first()
+            && failed.len() == self.repos.len()
+        {
+            return Err(first.error.clone());
         }
         for run in runs.iter_mut().filter(|r| r.state == RunState::Waiting) {
             match self.pending_deployments(&run.repo, run.id).await {
@@ -735,7 +756,13 @@ impl GitHub {
         }
         runs.sort_by_key(|r| std::cmp::Reverse(r.started_at));
         let rate = self.rate.lock().ok().and_then(|r| *r);
-        Ok(SourceData::GitHub { prs, runs, rate })
+        Ok(SourceData::GitHub {
+            prs,
+            runs,
+            rate,
+            graphql_rate: self.graphql_rate(),
+            failed,
+        })
     }
 
     /// The files a PR changes (on demand, for the detail pane).
