@@ -43,11 +43,29 @@ pub struct Cli {
     pub command: Option<Command>,
 }
 
+/// `demo --scale`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum DemoScale {
+    /// The demo's two repositories and their handful of PRs and runs
+    Demo,
+    /// 5 repositories x 2,000 open PRs and 2,000 workflow runs (to measure request counts)
+    Big,
+}
+
+impl From<DemoScale> for crate::sim::Scale {
+    fn from(s: DemoScale) -> Self {
+        match s {
+            DemoScale::Demo => crate::sim::Scale::Demo,
+            DemoScale::Big => crate::sim::Scale::Big,
+        }
+    }
+}
+
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Run the cockpit against an embedded simulated release (GitHub, Prometheus, Sentry, LLM on 127.0.0.1)
     #[command(
-        after_help = "Examples:\n  flightdeck demo\n  flightdeck demo --speed 4          tell the three-minute story in 45 s\n  flightdeck demo --serve            only serve the APIs and print a matching config"
+        after_help = "Examples:\n  flightdeck demo\n  flightdeck demo --speed 4          tell the three-minute story in 45 s\n  flightdeck demo --serve            only serve the APIs and print a matching config\n  flightdeck demo --scale big        GitHub at scale: 5 repos x 2,000 open PRs and runs"
     )]
     Demo {
         /// How fast the scenario clock runs (1.0 = the story takes about three minutes; 0 pauses it)
@@ -59,6 +77,9 @@ pub enum Command {
         /// Serve the simulated APIs and print their URLs and a config, without the cockpit
         #[arg(long)]
         serve: bool,
+        /// How big the simulated GitHub is: the demo's two repositories, or five with 2,000 open PRs and 2,000 workflow runs each
+        #[arg(long, value_enum, default_value_t = DemoScale::Demo)]
+        scale: DemoScale,
     },
     /// Check each configured source (reachable, token accepted) and print flightdeck's paths
     #[command(
@@ -318,7 +339,19 @@ async fn dispatch(cli: Cli, paths: Paths, out: &mut Out) -> i32 {
             speed,
             start_at,
             serve,
-        }) => demo(&cli, &paths, *speed, *start_at, *serve, out).await,
+            scale,
+        }) => {
+            demo(
+                &cli,
+                &paths,
+                *speed,
+                *start_at,
+                *serve,
+                (*scale).into(),
+                out,
+            )
+            .await
+        }
         Some(Command::Doctor) => {
             let config = match load_config(&cli, &paths) {
                 Ok(c) => c,
@@ -514,6 +547,7 @@ async fn demo(
     speed: f64,
     start_at: f64,
     serve: bool,
+    scale: crate::sim::Scale,
     out: &mut Out,
 ) -> i32 {
     if !(0.0..=1000.0).contains(&speed) || !speed.is_finite() {
@@ -521,7 +555,7 @@ async fn demo(
         return EXIT_CONFIG;
     }
     if serve {
-        return match start_world(speed, start_at).await {
+        return match start_world(speed, start_at, scale).await {
             Ok(world) => serve_world(world, speed, out).await,
             Err(code) => code,
         };
@@ -537,7 +571,7 @@ async fn demo(
         Ok(p) => p,
         Err(code) => return code,
     };
-    let world = match start_world(speed, start_at).await {
+    let world = match start_world(speed, start_at, scale).await {
         Ok(w) => w,
         Err(code) => return code,
     };
@@ -556,11 +590,16 @@ async fn demo(
     code
 }
 
-async fn start_world(speed: f64, start_at: f64) -> Result<crate::sim::SimWorld, i32> {
+async fn start_world(
+    speed: f64,
+    start_at: f64,
+    scale: crate::sim::Scale,
+) -> Result<crate::sim::SimWorld, i32> {
     crate::sim::start(crate::sim::SimOptions {
         speed,
         start_at_secs: start_at.max(0.0),
         anchor_now: true,
+        scale,
     })
     .await
     .map_err(|e| {

@@ -39,6 +39,7 @@ async fn frozen(t: f64) -> SimWorld {
         speed: 0.0,
         start_at_secs: t,
         anchor_now: false,
+        ..SimOptions::default()
     })
     .await
     .expect("demo world starts")

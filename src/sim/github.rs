@@ -27,6 +27,7 @@ use super::github_runs::{
     ActionKind, Actions, Job, Now, RunView, check_details_url, check_run_json, job_json,
     pending_environment_ids, pending_json, run_json,
 };
+use super::github_scale;
 use super::scenario::{APPS, story};
 use super::util::{hex_id, iso_unix, param, parse_pairs, url_with};
 use super::{RecordedRequest, Shared};
@@ -309,8 +310,9 @@ fn finish(s: &Shared, headers: &HeaderMap, reply: Reply, charge: bool) -> Respon
     (status, h, text).into_response()
 }
 
-pub(super) fn known(owner: &str, repo: &str) -> Option<&'static str> {
-    REPOS
+pub(super) fn known(s: &Shared, owner: &str, repo: &str) -> Option<&'static str> {
+    s.scale
+        .repos()
         .iter()
         .copied()
         .find(|r| *r == format!("{owner}/{repo}"))
@@ -342,17 +344,17 @@ fn paging(pairs: &[(String, String)], resource: &str) -> Result<(usize, usize), 
 }
 
 /// Slices `items` to one page and builds GitHub's `Link` header (prev, next, last, first).
-fn paginate(
+fn paginate<T>(
     s: &Shared,
     path: &str,
     pairs: &[(String, String)],
-    items: Vec<Value>,
+    items: Vec<T>,
     per_page: usize,
     page: usize,
-) -> (Vec<Value>, Option<String>) {
+) -> (Vec<T>, Option<String>) {
     let total = items.len();
     let last = total.div_ceil(per_page).max(1);
-    let page_items: Vec<Value> = items
+    let page_items: Vec<T> = items
         .into_iter()
         .skip((page - 1).saturating_mul(per_page))
         .take(per_page)
@@ -422,16 +424,26 @@ fn counted_page(
     }
 }
 
-fn find_pr(owner: &str, repo: &str, number: &str, t: f64) -> Option<&'static PrSpec> {
-    let full = known(owner, repo)?;
+fn find_pr(s: &Shared, owner: &str, repo: &str, number: &str, t: f64) -> Option<&'static PrSpec> {
+    let full = known(s, owner, repo)?;
     let n: u64 = number.parse().ok()?;
-    data::open_prs(full, t).into_iter().find(|p| p.number == n)
+    data::open_prs(s.scale, full, t)
+        .into_iter()
+        .find(|p| p.number == n)
 }
 
-fn find_run(acts: &Actions, owner: &str, repo: &str, run_id: &str, t: f64) -> Option<RunSpec> {
-    let full = known(owner, repo)?;
+fn find_run(
+    s: &Shared,
+    acts: &Actions,
+    owner: &str,
+    repo: &str,
+    run_id: &str,
+    t: f64,
+) -> Option<RunSpec> {
+    let full = known(s, owner, repo)?;
     let id: u64 = run_id.parse().ok()?;
     acts.find(full, id, t)
+        .or_else(|| github_scale::find_run(s.scale, full, id))
 }
 
 /// The runs on `branch` now, evaluated (newest first): their latest jobs are the head's check runs
@@ -478,10 +490,27 @@ pub(super) fn failing_conclusion(conclusion: &str) -> bool {
     )
 }
 
-/// (failing, pending) of the latest checks and statuses on `branch`'s head.
-fn head_health(acts: &Actions, now: &Now, repo: &str, branch: &str) -> (bool, bool) {
+/// The check runs on `p`'s head now (a generated pull request's are derived from its number).
+pub(super) fn pr_checks(acts: &Actions, now: &Now, p: &PrSpec) -> Vec<HeadCheck> {
+    if github_scale::is_generated(p) {
+        return github_scale::checks(p)
+            .into_iter()
+            .map(|(name, status, conclusion, details_url)| HeadCheck {
+                name,
+                status,
+                conclusion,
+                details_url,
+            })
+            .collect();
+    }
+    head_checks(acts, now, p.repo, p.branch)
+}
+
+/// (failing, pending) of the latest checks and statuses on `p`'s head.
+fn head_health(acts: &Actions, now: &Now, p: &PrSpec) -> (bool, bool) {
+    let (repo, branch) = (p.repo, p.branch);
     let (mut failing, mut pending) = (false, false);
-    for c in head_checks(acts, now, repo, branch) {
+    for c in pr_checks(acts, now, p) {
         match (c.status, c.conclusion) {
             ("completed", Some(c)) => failing |= failing_conclusion(c),
             _ => pending = true,
@@ -514,7 +543,7 @@ pub(super) fn merge_of(acts: &Actions, now: &Now, p: &PrSpec) -> data::Merge {
     if data::requires_review(p.repo) && data::review_decision(p, t) != Some("APPROVED") {
         return m(Some(true), "blocked");
     }
-    let (failing, pending) = head_health(acts, now, p.repo, p.branch);
+    let (failing, pending) = head_health(acts, now, p);
     if failing || pending {
         m(Some(true), "unstable")
     } else {
@@ -533,7 +562,7 @@ async fn list_pulls(
 }
 
 fn pulls_reply(s: &Shared, owner: &str, repo: &str, query: &str) -> Reply {
-    let Some(full) = known(owner, repo) else {
+    let Some(full) = known(s, owner, repo) else {
         return Reply::not_found();
     };
     let pairs = parse_pairs(query);
@@ -548,7 +577,7 @@ fn pulls_reply(s: &Shared, owner: &str, repo: &str, query: &str) -> Reply {
     };
     let t = s.clock.now();
     let mut prs = if include {
-        data::open_prs(full, t)
+        data::open_prs(s.scale, full, t)
     } else {
         Vec::new()
     };
@@ -562,12 +591,13 @@ fn pulls_reply(s: &Shared, owner: &str, repo: &str, query: &str) -> Reply {
         "asc" => prs.reverse(),
         _ => return Reply::invalid("PullRequest", "direction"),
     }
-    let items = prs
+    let path = format!("/repos/{full}/pulls");
+    // Only the page becomes JSON (a Big world's repository has 2,000).
+    let (page_prs, link) = paginate(s, &path, &pairs, prs, per_page, page);
+    let items = page_prs
         .into_iter()
         .map(|p| data::pr_json(&s.github_url, p, t, None))
         .collect();
-    let path = format!("/repos/{full}/pulls");
-    let (items, link) = paginate(s, &path, &pairs, items, per_page, page);
     Reply {
         link,
         ..Reply::ok(Value::Array(items))
@@ -580,7 +610,7 @@ async fn get_pull(
     headers: HeaderMap,
 ) -> Response {
     let now = now(&s);
-    let reply = match find_pr(&owner, &repo, &number, now.t) {
+    let reply = match find_pr(&s, &owner, &repo, &number, now.t) {
         None => Reply::not_found(),
         Some(p) => {
             let merge = merge_of(&actions(&s), &now, p);
@@ -597,7 +627,7 @@ async fn list_reviews(
     headers: HeaderMap,
 ) -> Response {
     let t = s.clock.now();
-    let reply = match find_pr(&owner, &repo, &number, t) {
+    let reply = match find_pr(&s, &owner, &repo, &number, t) {
         None => Reply::not_found(),
         Some(p) => {
             let items = data::reviews(p, t)
@@ -619,7 +649,7 @@ async fn list_files(
     headers: HeaderMap,
 ) -> Response {
     let t = s.clock.now();
-    let reply = match find_pr(&owner, &repo, &number, t) {
+    let reply = match find_pr(&s, &owner, &repo, &number, t) {
         None => Reply::not_found(),
         Some(p) => {
             let items = data::pr_files(p)
@@ -645,7 +675,7 @@ async fn check_runs(
 }
 
 fn check_runs_reply(s: &Shared, owner: &str, repo: &str, reference: &str, query: &str) -> Reply {
-    let Some(full) = known(owner, repo) else {
+    let Some(full) = known(s, owner, repo) else {
         return Reply::not_found();
     };
     let Some(branch) = data::resolve_ref(full, reference) else {
@@ -689,7 +719,7 @@ async fn combined_status(
     Path((owner, repo, reference)): Path<(String, String, String)>,
     headers: HeaderMap,
 ) -> Response {
-    let reply = match known(&owner, &repo) {
+    let reply = match known(&s, &owner, &repo) {
         None => Reply::not_found(),
         Some(full) => match data::resolve_ref(full, &reference) {
             None => Reply::no_commit(
@@ -718,36 +748,57 @@ async fn list_runs(
 }
 
 fn runs_reply(s: &Shared, owner: &str, repo: &str, query: &str) -> Reply {
-    let Some(full) = known(owner, repo) else {
+    let Some(full) = known(s, owner, repo) else {
         return Reply::not_found();
     };
     let pairs = parse_pairs(query);
+    let (per_page, page) = match paging(&pairs, "WorkflowRun") {
+        Ok(p) => p,
+        Err(r) => return r,
+    };
     let now = now(s);
     let acts = actions(s);
     let want = |key: &str| param(&pairs, key).filter(|v| !v.is_empty());
-    let items: Vec<Value> = acts
-        .runs(full, now.t)
-        .into_iter()
-        .map(|r| acts.view(&r, &now))
-        .filter(|v| {
-            let r = v.spec();
+    // Scripted and dispatched runs, then (a Big world) the generated ones: all older.
+    let mut specs = acts.runs(full, now.t);
+    let t = super::scenario::story(now.t);
+    specs.extend(
+        github_scale::runs(s.scale, full)
+            .iter()
+            .filter(|r| r.phases.first().is_some_and(|p| p.0 <= t)),
+    );
+    let filtering = ["status", "branch", "event", "actor"]
+        .iter()
+        .any(|k| want(k).is_some());
+    if filtering {
+        specs.retain(|r| {
+            let v = acts.view(r, &now);
             let (status, conclusion, _) = v.state();
             want("status").is_none_or(|w| w == status || Some(w) == conclusion)
                 && want("branch").is_none_or(|w| w == r.branch)
                 && want("event").is_none_or(|w| w == r.event)
                 && want("actor").is_none_or(|w| w == r.actor)
-        })
-        .map(|v| run_json(&s.github_url, &v))
-        .collect();
+        });
+    }
+    let total = specs.len();
     let path = format!("/repos/{full}/actions/runs");
-    counted_page(s, &path, &pairs, "WorkflowRun", "workflow_runs", items)
+    // Only the page becomes JSON (a Big world's repository has 2,000 runs).
+    let (page_specs, link) = paginate(s, &path, &pairs, specs, per_page, page);
+    let items: Vec<Value> = page_specs
+        .iter()
+        .map(|r| run_json(&s.github_url, &acts.view(r, &now)))
+        .collect();
+    Reply {
+        link,
+        ..Reply::ok(json!({"total_count": total, "workflow_runs": items}))
+    }
 }
 
 /// The run's view now, or a 404.
 fn run_view(s: &Shared, owner: &str, repo: &str, run_id: &str) -> Result<RunView, Reply> {
     let now = now(s);
     let acts = actions(s);
-    let spec = find_run(&acts, owner, repo, run_id, now.t).ok_or_else(Reply::not_found)?;
+    let spec = find_run(s, &acts, owner, repo, run_id, now.t).ok_or_else(Reply::not_found)?;
     Ok(acts.view(&spec, &now))
 }
 
@@ -809,7 +860,7 @@ async fn get_job(
     Path((owner, repo, job_id)): Path<(String, String, String)>,
     headers: HeaderMap,
 ) -> Response {
-    let reply = known(&owner, &repo)
+    let reply = known(&s, &owner, &repo)
         .and_then(|full| find_job(&s, full, &job_id))
         .map_or_else(Reply::not_found, |(v, j)| {
             Reply::ok(job_json(&s.github_url, &v, &j))
@@ -829,7 +880,7 @@ async fn job_logs(
     Path((owner, repo, job_id)): Path<(String, String, String)>,
     headers: HeaderMap,
 ) -> Response {
-    let found = known(&owner, &repo).and_then(|full| find_job(&s, full, &job_id));
+    let found = known(&s, &owner, &repo).and_then(|full| find_job(&s, full, &job_id));
     let reply = match found {
         None => Reply::not_found(),
         Some((_, j)) => {
@@ -958,7 +1009,7 @@ async fn review_pending(
 fn review_reply(s: &Shared, owner: &str, repo: &str, run_id: &str, body: &[u8]) -> Reply {
     let now = now(s);
     let mut acts = actions(s);
-    let Some(spec) = find_run(&acts, owner, repo, run_id, now.t) else {
+    let Some(spec) = find_run(s, &acts, owner, repo, run_id, now.t) else {
         return Reply::not_found();
     };
     let Ok(req) = serde_json::from_slice::<Value>(body) else {
@@ -1046,7 +1097,7 @@ async fn rerun_failed(
 fn rerun_reply(s: &Shared, owner: &str, repo: &str, run_id: &str, body: &[u8]) -> Reply {
     let now = now(s);
     let mut acts = actions(s);
-    let Some(spec) = find_run(&acts, owner, repo, run_id, now.t) else {
+    let Some(spec) = find_run(s, &acts, owner, repo, run_id, now.t) else {
         return Reply::not_found();
     };
     if !body.iter().all(u8::is_ascii_whitespace) {
@@ -1094,7 +1145,7 @@ async fn cancel_run(
 ) -> Response {
     let now = now(&s);
     let mut acts = actions(&s);
-    let reply = match find_run(&acts, &owner, &repo, &run_id, now.t) {
+    let reply = match find_run(&s, &acts, &owner, &repo, &run_id, now.t) {
         None => Reply::not_found(),
         Some(spec) => {
             if acts.view(&spec, &now).state().0 == "completed" {
@@ -1146,7 +1197,7 @@ fn app_of(repo: &str) -> Option<&'static str> {
 }
 
 fn dispatch_reply(s: &Shared, owner: &str, repo: &str, workflow: &str, body: &[u8]) -> Reply {
-    let Some(full) = known(owner, repo) else {
+    let Some(full) = known(s, owner, repo) else {
         return Reply::not_found();
     };
     let Some(wf) = data::workflow(full, workflow) else {
@@ -1270,7 +1321,7 @@ async fn list_deployments(
 }
 
 fn deployments_reply(s: &Shared, owner: &str, repo: &str, query: &str) -> Reply {
-    let Some(full) = known(owner, repo) else {
+    let Some(full) = known(s, owner, repo) else {
         return Reply::not_found();
     };
     let pairs = parse_pairs(query);
@@ -1296,7 +1347,7 @@ fn deployments_reply(s: &Shared, owner: &str, repo: &str, query: &str) -> Reply 
 }
 
 fn find_deployment(s: &Shared, owner: &str, repo: &str, id: &str) -> Option<Deployment> {
-    let full = known(owner, repo)?;
+    let full = known(s, owner, repo)?;
     let id: u64 = id.parse().ok()?;
     deploys::deployments(&actions(s), &now(s), full)
         .into_iter()

@@ -5,6 +5,7 @@
 
 use serde_json::{Value, json};
 
+use super::github_scale::Scale;
 use super::scenario::story;
 use super::util::{hex_id, iso, pick};
 
@@ -593,6 +594,9 @@ pub fn sha(repo: &str, branch: &str) -> String {
 pub fn repo_id(repo: &str) -> u64 {
     match repo {
         "acme/checkout" => 718_200_101,
+        "acme/search" => 718_200_103,
+        "acme/ledger" => 718_200_104,
+        "acme/mobile" => 718_200_105,
         _ => 718_200_102,
     }
 }
@@ -764,11 +768,13 @@ pub fn pr_id(p: &PrSpec) -> u64 {
     2_300_000_000 + repo_id(p.repo) % 1000 * 10_000 + p.number
 }
 
-/// Pull requests of `repo` that exist at `t`, newest first.
-pub fn open_prs(repo: &str, t: f64) -> Vec<&'static PrSpec> {
+/// Pull requests of `repo` that exist at `t` (the generated ones too at [`Scale::Big`]), newest
+/// first.
+pub fn open_prs(scale: Scale, repo: &str, t: f64) -> Vec<&'static PrSpec> {
     let t = story(t);
     let mut v: Vec<_> = PRS
         .iter()
+        .chain(super::github_scale::prs(scale, repo))
         .filter(|p| p.repo == repo && p.created <= t)
         .collect();
     v.sort_by(|a, b| b.created.total_cmp(&a.created));
@@ -1074,6 +1080,7 @@ pub fn reviews(p: &PrSpec, t: f64) -> Vec<&'static ReviewSpec> {
     let t = story(t);
     REVIEWS
         .iter()
+        .chain(super::github_scale::reviews(p))
         .filter(|r| r.repo == p.repo && r.pr == p.number && r.at <= t)
         .collect()
 }

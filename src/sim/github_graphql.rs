@@ -21,7 +21,7 @@ use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Map, Value, json};
 
-use super::github::{HeadCheck, actions, failing_conclusion, head_checks, known, merge_of, now};
+use super::github::{HeadCheck, actions, failing_conclusion, known, merge_of, now, pr_checks};
 use super::github_data::{self as data, PrSpec};
 use super::github_runs::{Actions, Now};
 use super::util::{base64_decode, base64_encode, iso, iso_unix};
@@ -138,7 +138,7 @@ fn answer(s: &Shared, body: &[u8]) -> (StatusCode, Value) {
             "resetAt": iso_unix(rate.reset)
         })
     };
-    let Some(full) = known(owner, name) else {
+    let Some(full) = known(s, owner, name) else {
         let error = json!({
             "type": "NOT_FOUND",
             "path": ["repository"],
@@ -306,7 +306,7 @@ fn behind(p: &PrSpec, after: (i64, u64)) -> bool {
 /// The `pullRequests` connection of `repo` now: up to `first` open pull requests after `after`.
 fn pull_requests(s: &Shared, repo: &str, first: usize, after: Option<(i64, u64)>) -> Value {
     let now = now(s);
-    let mut prs = data::open_prs(repo, now.t);
+    let mut prs = data::open_prs(s.scale, repo, now.t);
     data::sort_by_updated(&mut prs);
     let total = prs.len();
     let start = after.map_or(0, |a| {
@@ -391,7 +391,7 @@ fn latest_reviews(p: &PrSpec, t: f64) -> Vec<Value> {
 /// `statusCheckRollup` of `p`'s head: its check runs (REST check-runs, latest) then its commit
 /// statuses (REST combined status); null when it has neither.
 fn rollup(acts: &Actions, now: &Now, p: &PrSpec) -> Value {
-    let checks = head_checks(acts, now, p.repo, p.branch);
+    let checks = pr_checks(acts, now, p);
     let statuses = data::statuses(p.repo, p.branch, now.t);
     if checks.is_empty() && statuses.is_empty() {
         return Value::Null;

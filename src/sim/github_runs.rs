@@ -897,7 +897,10 @@ fn run_prs(api: &str, spec: &RunSpec) -> Vec<Value> {
             };
             json!({
                 "url": format!("{api}/repos/{repo}/pulls/{n}"),
-                "id": PRS.iter().find(|p| p.repo == repo && p.number == n).map_or(0, pr_id),
+                "id": PRS.iter().find(|p| p.repo == repo && p.number == n).map_or_else(
+                    || generated_pr_id(repo, n),
+                    pr_id,
+                ),
                 "number": n,
                 "head": short(spec.branch),
                 "base": short("main")
@@ -905,6 +908,15 @@ fn run_prs(api: &str, spec: &RunSpec) -> Vec<Value> {
         })
         .into_iter()
         .collect()
+}
+
+/// The id of a generated pull request (0 for a scripted number that is not open).
+fn generated_pr_id(repo: &str, n: u64) -> u64 {
+    if n >= super::github_scale::GEN_PR_BASE {
+        2_300_000_000 + repo_id(repo) % 1000 * 10_000 + n
+    } else {
+        0
+    }
 }
 
 /// The head commit's message: a dispatched run runs on the branch head, not on a commit of its own.

@@ -21,6 +21,7 @@ mod github_deploys;
 mod github_graphql;
 mod github_logs;
 mod github_runs;
+mod github_scale;
 mod llm;
 mod prometheus;
 mod promql;
@@ -31,6 +32,8 @@ mod util;
 
 #[cfg(test)]
 mod tests;
+
+pub use github_scale::Scale;
 
 /// How the demo world runs.
 #[derive(Clone, Debug, PartialEq)]
@@ -43,6 +46,9 @@ pub struct SimOptions {
     /// naturally. Off by default: payload timestamps then start at 2026-11-23T09:00:00Z, fixed.
     /// Set at most once per process; later worlds keep the first anchor.
     pub anchor_now: bool,
+    /// How big GitHub is: the demo's two repositories, or five with 2,000 open pull requests
+    /// and 2,000 workflow runs each ([`Scale::Big`], to measure request counts at scale).
+    pub scale: Scale,
 }
 
 impl Default for SimOptions {
@@ -51,6 +57,7 @@ impl Default for SimOptions {
             speed: 1.0,
             start_at_secs: 0.0,
             anchor_now: false,
+            scale: Scale::Demo,
         }
     }
 }
@@ -160,6 +167,8 @@ pub(crate) struct Records {
 #[derive(Debug)]
 pub(crate) struct Shared {
     pub clock: Clock,
+    /// How big the simulated GitHub is.
+    pub scale: Scale,
     counters: Counters,
     pub rate: Mutex<RateWindow>,
     /// GraphQL's own window (points; GitHub's `graphql` resource).
@@ -263,6 +272,7 @@ pub async fn start(opts: SimOptions) -> std::io::Result<SimWorld> {
     let reset = clock.unix_now() as i64 + 3600;
     let shared = Arc::new(Shared {
         clock,
+        scale: opts.scale,
         counters: Counters::default(),
         rate: Mutex::new(RateWindow { used: 0, reset }),
         graphql_rate: Mutex::new(RateWindow { used: 0, reset }),
@@ -316,8 +326,8 @@ read_only = false
 
 [github]
 api_url = "{gh}"
-repos = ["acme/checkout", "acme/web"]
-anonymous = true
+repos = [{repos}]
+anonymous = true{max_items}
 
 [prometheus]
 url = "{prom}"
@@ -337,6 +347,19 @@ model = "sim-analyst"
             prom = self.prometheus_url,
             sentry = self.sentry_url,
             llm = self.llm_url,
+            repos = self
+                .shared
+                .scale
+                .repos()
+                .iter()
+                .map(|r| format!("{r:?}"))
+                .collect::<Vec<_>>()
+                .join(", "),
+            // The client reads every pull request and run of a Big world.
+            max_items = match self.shared.scale {
+                Scale::Demo => String::new(),
+                Scale::Big => format!("\nmax_items = {}", github_scale::PRS_PER_REPO),
+            },
         );
         out.push_str(&service_toml(
             "checkout",
@@ -346,6 +369,20 @@ model = "sim-analyst"
         ));
         out.push_str(&service_toml("web", "acme/web", "staging", false));
         out
+    }
+
+    /// How big the world's GitHub is.
+    pub fn scale(&self) -> Scale {
+        self.shared.scale
+    }
+
+    /// Bytes the generated GitHub content of a Big world holds (approximate; 0 at the demo's
+    /// scale). Built once per process and shared by every Big world.
+    pub fn generated_bytes(&self) -> usize {
+        match self.shared.scale {
+            Scale::Demo => 0,
+            Scale::Big => github_scale::approx_bytes(),
+        }
     }
 
     /// Current scenario time, seconds.

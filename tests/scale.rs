@@ -1,0 +1,255 @@
+//! `flightdeck demo --scale big`: GitHub at a real team's size (5 repositories × 2,000 open pull
+//! requests and 2,000 workflow runs), read through the real client, and what a poll costs in
+//! requests.
+
+use std::collections::HashSet;
+use std::time::{Duration, Instant};
+
+use flightdeck::config::Config;
+use flightdeck::domain::SourceData;
+use flightdeck::sim::{Scale, SimOptions};
+use flightdeck::sources::github::GitHub;
+use flightdeck::sources::http::Http;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_big_world_is_read_whole_and_a_second_poll_is_mostly_304s() {
+    let world = flightdeck::sim::start(SimOptions {
+        scale: Scale::Big,
+        speed: 0.0,
+        // The story's end, frozen: every scripted PR and run exists (#422 opens at 140), so each
+        // repository has exactly 2,000 of both.
+        start_at_secs: flightdeck::sim::scenario::END,
+        ..SimOptions::default()
+    })
+    .await
+    .expect("big world starts");
+    let cfg = Config::parse(&world.config_toml(), "big demo").expect("the big config parses");
+    let gh = cfg.github.expect("[github]");
+    assert_eq!(gh.repos.len(), 5, "{:?}", gh.repos);
+    assert_eq!(gh.max_items, 2_000);
+    let http = Http::new(Duration::from_secs(60)).expect("HTTP client");
+    let mut client = GitHub::new(http, &gh, None);
+
+    let before = world.requests();
+    let started = Instant::now();
+    let first = client.poll().await.expect("first poll");
+    let first_secs = started.elapsed().as_secs_f64();
+    let after_first = world.requests();
+    let SourceData::GitHub {
+        prs, runs, failed, ..
+    } = first
+    else {
+        panic!("expected GitHub data");
+    };
+    assert!(failed.is_empty(), "{failed:?}");
+    assert_eq!(prs.len(), 10_000, "every open PR is read");
+    assert_eq!(runs.len(), 10_000, "every run is read");
+    let distinct: HashSet<(&str, u64)> = prs.iter().map(|p| (p.repo.as_str(), p.number)).collect();
+    assert_eq!(distinct.len(), 10_000, "no PR twice");
+    let distinct: HashSet<u64> = runs.iter().map(|r| r.id).collect();
+    assert_eq!(distinct.len(), 10_000, "no run twice");
+    for repo in &gh.repos {
+        let of: Vec<_> = prs.iter().filter(|p| &p.repo == repo).collect();
+        assert_eq!(of.len(), 2_000, "{repo}");
+        assert!(
+            of.windows(2).all(|w| w[0].updated_at >= w[1].updated_at),
+            "{repo}: newest activity first"
+        );
+        assert!(of.iter().all(|p| p.head_sha.len() == 40));
+    }
+    let waiting = runs
+        .iter()
+        .filter(|r| r.state == flightdeck::domain::RunState::Waiting)
+        .count() as u64;
+
+    let first_github = after_first.github - before.github;
+    let graphql = world.graphql_requests().len() as u64;
+    // 2,000 PRs at `first: 100` per repository: 20 GraphQL pages × 5.
+    assert_eq!(graphql, 5 * 20);
+    // 2,000 runs at `per_page=100`: 20 REST pages × 5, plus the pending deployments of the runs
+    // that wait for an approval.
+    let rest = first_github - graphql;
+    assert_eq!(rest, 5 * 20 + waiting);
+    eprintln!(
+        "big world: first poll {first_github} GitHub requests ({graphql} GraphQL, {rest} REST, \
+         {waiting} pending-deployment reads) in {first_secs:.2} s; generated content ~{} KB",
+        world.generated_bytes() / 1024
+    );
+    // Not ≤ 150: a full read of 10,000 PRs and 10,000 runs at GitHub's page limit of 100 costs
+    // 200 pages plus the waiting runs' pending deployments (one run waits at the story's end):
+    // measured 201.
+    assert!(first_github <= 201, "first poll: {first_github} requests");
+
+    let started = Instant::now();
+    let second = client.poll().await.expect("second poll");
+    let second_secs = started.elapsed().as_secs_f64();
+    let after_second = world.requests();
+    let SourceData::GitHub { prs, runs, .. } = second else {
+        panic!("expected GitHub data");
+    };
+    assert_eq!((prs.len(), runs.len()), (10_000, 10_000));
+    let second_github = after_second.github - after_first.github;
+    let second_304 = after_second.github_not_modified - after_first.github_not_modified;
+    let second_graphql = world.graphql_requests().len() as u64 - graphql;
+    eprintln!(
+        "big world: second poll {second_github} GitHub requests ({second_graphql} GraphQL, \
+         {second_304} answered 304) in {second_secs:.2} s"
+    );
+    // GraphQL has no conditional requests: the same 100 pages again. Every REST runs page is
+    // unchanged (a frozen world): 304.
+    assert_eq!(second_github, first_github);
+    assert_eq!(second_graphql, 5 * 20);
+    assert_eq!(second_304, 5 * 20 + waiting);
+}
+
+/// REST and GraphQL serve the same generated pull requests; REST pages runs with `Link` and
+/// ETags; page sizes are capped as on GitHub; a demo-scale world knows only its two repositories.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rest_and_graphql_agree_at_scale() {
+    use serde_json::{Value, json};
+    let world = flightdeck::sim::start(SimOptions {
+        scale: Scale::Big,
+        speed: 0.0,
+        start_at_secs: flightdeck::sim::scenario::END,
+        ..SimOptions::default()
+    })
+    .await
+    .expect("big world starts");
+    let http = reqwest::Client::new();
+    let api = &world.github_url;
+    let get = |path: String| {
+        let http = http.clone();
+        async move { http.get(path).send().await.expect("GET") }
+    };
+    let gql = |first: i64, after: Option<String>| {
+        let http = http.clone();
+        let url = flightdeck::sources::github::graphql_url(api);
+        async move {
+            let body = json!({
+                "query": flightdeck::sources::github::PULLS_QUERY,
+                "variables": {"owner": "acme", "name": "search", "first": first, "after": after}
+            });
+            let r = http.post(url).json(&body).send().await.expect("POST");
+            r.json::<Value>().await.expect("JSON")
+        }
+    };
+
+    // REST: the newest activity first, 100 per page at most, 20 pages.
+    let r = get(format!(
+        "{api}/repos/acme/search/pulls?state=open&sort=updated&direction=desc&per_page=500"
+    ))
+    .await;
+    let link = r.headers()["link"].to_str().unwrap_or_default().to_string();
+    assert!(link.contains("page=20>; rel=\"last\""), "{link}");
+    let rest: Vec<Value> = r.json().await.expect("pulls");
+    assert_eq!(rest.len(), 100, "per_page is capped at 100");
+
+    let answer = gql(100, None).await;
+    let conn = &answer["data"]["repository"]["pullRequests"];
+    assert_eq!(conn["totalCount"], 2_000);
+    assert_eq!(conn["pageInfo"]["hasNextPage"], true);
+    let nodes = conn["nodes"].as_array().expect("nodes");
+    assert_eq!(nodes.len(), 100);
+    for (p, n) in rest.iter().zip(nodes) {
+        assert_eq!(p["number"], n["number"]);
+        assert_eq!(p["title"], n["title"]);
+        assert_eq!(p["updated_at"], n["updatedAt"]);
+        assert_eq!(p["head"]["sha"], n["headRefOid"]);
+        assert_eq!(p["head"]["ref"], n["headRefName"]);
+        assert_eq!(
+            p["user"]["login"]
+                .as_str()
+                .map(|l| l.trim_end_matches("[bot]")),
+            n["author"]["login"].as_str()
+        );
+    }
+    // The detail's mergeability is GraphQL's merge state; the reviews are its latest reviews.
+    let mut states = HashSet::new();
+    for n in nodes.iter().take(30) {
+        let number = n["number"].as_u64().expect("number");
+        let detail: Value = get(format!("{api}/repos/acme/search/pulls/{number}"))
+            .await
+            .json()
+            .await
+            .expect("detail");
+        let state = detail["mergeable_state"]
+            .as_str()
+            .unwrap_or_default()
+            .to_ascii_uppercase();
+        assert_eq!(
+            Value::from(state.clone()),
+            n["mergeStateStatus"],
+            "#{number}"
+        );
+        states.insert(state);
+        let reviews: Vec<Value> = get(format!("{api}/repos/acme/search/pulls/{number}/reviews"))
+            .await
+            .json()
+            .await
+            .expect("reviews");
+        let latest = n["latestReviews"]["nodes"].as_array().map_or(0, Vec::len);
+        assert_eq!(reviews.len(), latest, "#{number}");
+    }
+    assert!(states.len() >= 3, "a mix of merge states: {states:?}");
+    // The next page follows the cursor.
+    let after = conn["pageInfo"]["endCursor"].as_str().map(str::to_string);
+    let next = gql(100, after).await;
+    let first_next = &next["data"]["repository"]["pullRequests"]["nodes"][0];
+    let rest2: Vec<Value> = get(format!(
+        "{api}/repos/acme/search/pulls?sort=updated&per_page=100&page=2"
+    ))
+    .await
+    .json()
+    .await
+    .expect("page 2");
+    assert_eq!(rest2[0]["number"], first_next["number"]);
+    // `first` is capped at 100, as on GitHub.
+    let too_many = gql(101, None).await;
+    assert_eq!(
+        too_many["errors"][0]["type"], "EXCESSIVE_PAGINATION",
+        "{too_many}"
+    );
+
+    // Runs: 20 pages of 100, the last page linked; an unchanged page is a 304.
+    let url = format!("{api}/repos/acme/ledger/actions/runs?per_page=100&page=7");
+    let r = get(url.clone()).await;
+    let etag = r.headers()["etag"].to_str().expect("etag").to_string();
+    let link = r.headers()["link"].to_str().unwrap_or_default().to_string();
+    assert!(link.contains("page=8>; rel=\"next\""), "{link}");
+    assert!(link.contains("page=20>; rel=\"last\""), "{link}");
+    let page: Value = r.json().await.expect("runs");
+    assert_eq!(page["total_count"], 2_000);
+    let runs = page["workflow_runs"].as_array().expect("runs");
+    assert_eq!(runs.len(), 100);
+    assert!(
+        runs.windows(2)
+            .all(|w| w[0]["id"].as_u64() > w[1]["id"].as_u64())
+    );
+    assert!(runs.iter().all(|r| r["status"] == "completed"));
+    let id = runs[0]["id"].as_u64().expect("id");
+    let one: Value = get(format!("{api}/repos/acme/ledger/actions/runs/{id}"))
+        .await
+        .json()
+        .await
+        .expect("run");
+    assert_eq!(&one, &runs[0], "a listed run is the run");
+    let again = http
+        .get(url)
+        .header("if-none-match", etag)
+        .send()
+        .await
+        .expect("GET");
+    assert_eq!(again.status(), 304);
+
+    // A demo-scale world does not know the Big world's extra repositories.
+    let demo = flightdeck::sim::start(SimOptions {
+        speed: 0.0,
+        ..SimOptions::default()
+    })
+    .await
+    .expect("demo world starts");
+    let r = get(format!("{}/repos/acme/search/pulls", demo.github_url)).await;
+    assert_eq!(r.status(), 404);
+    assert!(!demo.config_toml().contains("acme/search"));
+    assert!(!demo.config_toml().contains("max_items"));
+}
