@@ -187,6 +187,14 @@ async fn rest_and_graphql_agree_at_scale() {
             .json()
             .await
             .expect("reviews");
+        let files: Vec<Value> = get(format!("{api}/repos/acme/search/pulls/{number}/files"))
+            .await
+            .json()
+            .await
+            .expect("files");
+        assert_eq!(Value::from(files.len()), n["changedFiles"], "#{number}");
+        let additions: u64 = files.iter().filter_map(|f| f["additions"].as_u64()).sum();
+        assert_eq!(Value::from(additions), n["additions"], "#{number}");
         let latest = n["latestReviews"]["nodes"].as_array().map_or(0, Vec::len);
         assert_eq!(reviews.len(), latest, "#{number}");
     }
@@ -233,6 +241,18 @@ async fn rest_and_graphql_agree_at_scale() {
         .await
         .expect("run");
     assert_eq!(&one, &runs[0], "a listed run is the run");
+    // A generated run's jobs, one job and its log (through the blob store's redirect).
+    let jobs: Value = get(format!("{api}/repos/acme/ledger/actions/runs/{id}/jobs"))
+        .await
+        .json()
+        .await
+        .expect("jobs");
+    let job = jobs["jobs"][0]["id"].as_u64().expect("a job");
+    let r = get(format!("{api}/repos/acme/ledger/actions/jobs/{job}")).await;
+    assert_eq!(r.status(), 200);
+    let r = get(format!("{api}/repos/acme/ledger/actions/jobs/{job}/logs")).await;
+    assert_eq!(r.status(), 200, "the redirect to the log is followed");
+    assert!(!r.text().await.unwrap_or_default().is_empty());
     let again = http
         .get(url)
         .header("if-none-match", etag)

@@ -20,7 +20,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use serde_json::{Value, json};
 
-use super::github_data::{self as data, PrSpec, REPOS, RunSpec};
+use super::github_data::{self as data, PrSpec, RunSpec};
 use super::github_deploys::{self as deploys, Deployment};
 use super::github_logs::job_log;
 use super::github_runs::{
@@ -848,11 +848,14 @@ fn find_job(s: &Shared, repo: &str, job_id: &str) -> Option<(RunView, Job)> {
     let id: u64 = job_id.parse().ok()?;
     let now = now(s);
     let acts = actions(s);
-    acts.runs(repo, now.t).into_iter().find_map(|spec| {
-        let v = acts.view(&spec, &now);
-        let j = v.all_jobs().into_iter().find(|j| j.id == id).cloned()?;
-        Some((v, j))
-    })
+    acts.runs(repo, now.t)
+        .into_iter()
+        .chain(github_scale::run_of_job(s.scale, repo, id))
+        .find_map(|spec| {
+            let v = acts.view(&spec, &now);
+            let j = v.all_jobs().into_iter().find(|j| j.id == id).cloned()?;
+            Some((v, j))
+        })
 }
 
 async fn get_job(
@@ -959,7 +962,7 @@ async fn blob_log(
             &job_id,
         );
     }
-    let log = REPOS.iter().find_map(|repo| {
+    let log = s.scale.repos().iter().find_map(|repo| {
         let (v, j) = find_job(&s, repo, &job_id)?;
         job_log(&v.plan, &j, v.t)
     });

@@ -1854,10 +1854,23 @@ pub fn pr_files(p: &PrSpec) -> Vec<FileSpec> {
     if !hand.is_empty() {
         return hand;
     }
-    let defs: Vec<_> = GEN_FILES
+    let mut defs: Vec<_> = GEN_FILES
         .iter()
         .filter(|f| f.0 == p.repo && f.1 == p.number)
+        .copied()
         .collect();
+    if defs.is_empty() && super::github_scale::is_generated(p) {
+        let mut pool: Vec<&'static str> = Vec::new();
+        for f in &GEN_FILES {
+            if !pool.contains(&f.2) {
+                pool.push(f.2);
+            }
+        }
+        defs = super::github_scale::file_names(p, &pool)
+            .into_iter()
+            .map(|name| (p.repo, p.number, name, "modified", None))
+            .collect();
+    }
     let seed = format!("files/{}/{}", p.repo, p.number);
     let (_, additions, deletions, _) = p.size;
     let adds = split(

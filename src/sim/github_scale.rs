@@ -273,7 +273,13 @@ fn gen_run(idx: usize, repo: &'static str, j: usize, count: usize, prs: &[PrSpec
         ),
     };
     RunSpec {
-        id: GEN_RUN_BASE + idx as u64 * 10_000_000 + (count - j) as u64,
+        // Job ids follow `run id % 100_000` (see `job_id`): 10,001 and up, 2,000 per
+        // repository, clear of the scripted and dispatched runs' and of each other's.
+        id: GEN_RUN_BASE
+            + idx as u64 * 10_000_000
+            + 10_000
+            + idx as u64 * 2_000
+            + (count - j) as u64,
         repo,
         name,
         file,
@@ -325,6 +331,28 @@ pub fn find_run(scale: Scale, repo: &str, id: u64) -> Option<RunSpec> {
     let first = runs.first()?.id;
     let at = first.checked_sub(id)?;
     runs.get(usize::try_from(at).ok()?).copied()
+}
+
+/// The generated run of `repo` whose jobs carry `job_id`.
+pub fn run_of_job(scale: Scale, repo: &str, job_id: u64) -> Option<RunSpec> {
+    let residue = job_id.checked_sub(33_000_000_000)? / 1_000;
+    runs(scale, repo)
+        .iter()
+        .find(|r| r.id % 100_000 == residue)
+        .copied()
+}
+
+/// Files of a generated pull request: `changed_files` distinct names from the demo's pool, all
+/// modified (their lines split as the pull request's size says).
+pub fn file_names(p: &PrSpec, pool: &[&'static str]) -> Vec<&'static str> {
+    if pool.is_empty() {
+        return Vec::new();
+    }
+    let (_, _, _, changed) = p.size;
+    let start = (hash(0, p.number, 5) % pool.len() as u64) as usize;
+    (0..(changed as usize).min(pool.len()))
+        .map(|k| pool[(start + 7 * k) % pool.len()])
+        .collect()
 }
 
 /// Check runs on a generated pull request's head: (name, status, conclusion, details URL);
