@@ -34,14 +34,18 @@ fn schema() -> Option<apollo_compiler::validation::Valid<Schema>> {
 }
 
 #[test]
-fn the_pr_list_query_is_valid_against_githubs_schema() {
+fn every_query_is_valid_against_githubs_schema() {
     let Some(schema) = schema() else { return };
-    if let Err(e) = ExecutableDocument::parse_and_validate(
-        &schema,
-        flightdeck::sources::github::PULLS_QUERY,
-        "pulls.graphql",
-    ) {
-        panic!("the PR list query is not valid:\n{}", e.errors);
+    for (name, query) in [
+        ("pulls.graphql", flightdeck::sources::github::PULLS_QUERY),
+        (
+            "pulls_by_id.graphql",
+            flightdeck::sources::github::PULLS_BY_ID_QUERY,
+        ),
+    ] {
+        if let Err(e) = ExecutableDocument::parse_and_validate(&schema, query, name) {
+            panic!("{name} is not valid:\n{}", e.errors);
+        }
     }
 }
 

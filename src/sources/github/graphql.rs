@@ -15,8 +15,10 @@ use crate::sanitize::{clean, clean_multiline};
 use serde::Deserialize;
 use std::sync::atomic::Ordering;
 
-/// The query, as sent (see `pulls.graphql`).
+/// The PR list query, as sent (see `pulls.graphql`).
 pub const PULLS_QUERY: &str = include_str!("pulls.graphql");
+/// PRs by node id, as sent (see `pulls_by_id.graphql`).
+pub const PULLS_BY_ID_QUERY: &str = include_str!("pulls_by_id.graphql");
 
 /// The GraphQL endpoint of a REST API root: `https://api.github.com` → `…/graphql`;
 /// GitHub Enterprise `https://HOST/api/v3` → `https://HOST/api/graphql`.
@@ -325,7 +327,9 @@ impl GitHub {
             let first = (self.max_items - out.len()).clamp(1, 100);
             let body = serde_json::json!({
                 "query": PULLS_QUERY,
-                "variables": { "owner": owner, "name": name, "first": first, "after": after },
+                "variables": {
+                    "owner": owner, "name": name, "states": ["OPEN"], "first": first, "after": after,
+                },
             });
             self.requests.fetch_add(1, Ordering::Relaxed);
             let req = self.authed(self.http.client().post(&url)).json(&body);

@@ -3,7 +3,7 @@
 //! (a 304 costs no rate limit) and paginated by `Link`.
 
 mod graphql;
-pub use graphql::{PULLS_QUERY, graphql_url};
+pub use graphql::{PULLS_BY_ID_QUERY, PULLS_QUERY, graphql_url};
 
 use super::http::{
     EtagCache, Http, Response, SourceError, error_summary, next_link, rate_limit_wait,
