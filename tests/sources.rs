@@ -360,7 +360,11 @@ async fn pager_graphql(State(p): State<Pager>, axum::Json(body): axum::Json<Valu
     let nodes: Vec<Value> = (1..=5u64)
         .skip((page - 1) * 2)
         .take(2)
-        .map(|n| json!({"number": n, "title": format!("PR {n}"), "author": {"login": "x"}}))
+        .map(|n| {
+            // #1 is the newest activity, as GitHub orders the list.
+            json!({"number": n, "title": format!("PR {n}"), "author": {"login": "x"},
+                   "updatedAt": format!("2026-11-23T09:{:02}:00Z", 59 - n)})
+        })
         .collect();
     let more = page < 3;
     axum::Json(json!({"data": {
@@ -1223,4 +1227,106 @@ async fn a_poll_that_reads_some_repositories_shows_them_and_names_the_rest() {
         2,
         "the limited repository's two lists, nothing after"
     );
+}
+
+/// Between full reads a poll reads only what changed: a small page of the PR list (newest
+/// activity first, every state: a merged PR leaves), and, by node id, the PRs whose head commit
+/// had run activity — checks change without moving a PR's `updatedAt`.
+#[tokio::test]
+async fn a_poll_reads_only_what_changed_and_rereads_prs_with_run_activity() {
+    #[derive(Clone, Default)]
+    struct World {
+        /// 0 before the second poll, 1 after.
+        phase: Arc<AtomicUsize>,
+        log: Arc<Mutex<Vec<Value>>>,
+    }
+    fn node(n: u64, state: &str, updated: &str, check: &str) -> Value {
+        json!({"id": format!("PR_{n}"), "state": state, "number": n, "title": format!("PR {n}"),
+        "author": {"login": "x"}, "updatedAt": updated, "headRefOid": format!("sha{n}"),
+        "statusCheckRollup": {"state": "PENDING", "contexts": {"nodes": [
+            {"__typename": "CheckRun", "name": "test", "status": check, "conclusion":
+             if check == "COMPLETED" { Value::from("FAILURE") } else { Value::Null }}
+        ]}}})
+    }
+    async fn graphql(State(w): State<World>, axum::Json(body): axum::Json<Value>) -> Response {
+        w.log.lock().unwrap().push(body["variables"].clone());
+        let second = w.phase.load(Ordering::SeqCst) == 1;
+        if body["query"].as_str().unwrap_or("").contains("nodes(ids:") {
+            // #2's head finished its test run: the check failed, `updatedAt` did not move.
+            let nodes: Vec<Value> = body["variables"]["ids"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|id| match id.as_str() {
+                    Some("PR_2") => {
+                        let mut n = node(2, "OPEN", "2026-11-23T08:00:00Z", "COMPLETED");
+                        n["__typename"] = "PullRequest".into();
+                        n
+                    }
+                    _ => Value::Null,
+                })
+                .collect();
+            return axum::Json(json!({"data": {"nodes": nodes}})).into_response();
+        }
+        let nodes = if second {
+            // #1 was merged since; the rest is older than the last poll.
+            vec![
+                node(1, "MERGED", "2026-11-23T09:30:00Z", "IN_PROGRESS"),
+                node(3, "OPEN", "2026-11-23T09:00:00Z", "IN_PROGRESS"),
+                node(2, "OPEN", "2026-11-23T08:00:00Z", "IN_PROGRESS"),
+            ]
+        } else {
+            vec![
+                node(3, "OPEN", "2026-11-23T09:00:00Z", "IN_PROGRESS"),
+                node(1, "OPEN", "2026-11-23T08:30:00Z", "IN_PROGRESS"),
+                node(2, "OPEN", "2026-11-23T08:00:00Z", "IN_PROGRESS"),
+            ]
+        };
+        axum::Json(json!({"data": {"repository": {"pullRequests": {
+            "totalCount": 3, "pageInfo": {"hasNextPage": false, "endCursor": null}, "nodes": nodes,
+        }}}}))
+        .into_response()
+    }
+    async fn runs(State(w): State<World>) -> Response {
+        let updated = if w.phase.load(Ordering::SeqCst) == 1 {
+            "2026-11-23T09:40:00Z"
+        } else {
+            "2026-11-23T08:05:00Z"
+        };
+        axum::Json(json!({"total_count": 1, "workflow_runs": [
+            {"id": 9, "run_number": 9, "name": "CI", "status": "completed", "conclusion": "failure",
+             "head_sha": "sha2", "updated_at": updated, "run_started_at": "2026-11-23T08:01:00Z"}
+        ]}))
+        .into_response()
+    }
+    let w = World::default();
+    let url = serve(
+        Router::new()
+            .route("/graphql", axum::routing::post(graphql))
+            .route("/repos/o/r/actions/runs", get(runs))
+            .with_state(w.clone()),
+    )
+    .await;
+    let mut gh = GitHub::new(http(), &github_at(&url, &["o/r"], 100), None);
+    let (prs, _) = github_data(bounded("first poll", gh.poll()).await.expect("first poll"));
+    assert_eq!(prs.iter().map(|p| p.number).collect::<Vec<_>>(), [3, 1, 2]);
+    w.phase.store(1, Ordering::SeqCst);
+    let (prs, _) = github_data(
+        bounded("second poll", gh.poll())
+            .await
+            .expect("second poll"),
+    );
+    assert_eq!(
+        prs.iter().map(|p| p.number).collect::<Vec<_>>(),
+        [3, 2],
+        "the merged PR left"
+    );
+    let two = prs.iter().find(|p| p.number == 2).unwrap();
+    assert_eq!(two.checks.unwrap().failed, 1, "#2's checks were re-read");
+    let log = w.log.lock().unwrap().clone();
+    assert_eq!(log.len(), 3, "full list, changes, by id: {log:?}");
+    assert_eq!(log[0]["states"], json!(["OPEN"]));
+    assert_eq!(log[0]["first"], json!(100));
+    assert_eq!(log[1]["states"], json!(["OPEN", "CLOSED", "MERGED"]));
+    assert_eq!(log[2]["ids"], json!(["PR_2"]));
 }

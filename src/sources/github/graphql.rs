@@ -13,7 +13,10 @@ use super::{
 use crate::domain::{Check, ChecksRollup, PullRequest, RateLimit, ReviewDecision, SourceError};
 use crate::sanitize::{clean, clean_multiline};
 use serde::Deserialize;
+use std::collections::HashMap;
 use std::sync::atomic::Ordering;
+use std::time::{Duration, Instant};
+use time::OffsetDateTime;
 
 /// The PR list query, as sent (see `pulls.graphql`).
 pub const PULLS_QUERY: &str = include_str!("pulls.graphql");
@@ -52,6 +55,9 @@ pub struct Data {
     pub rate_limit: Option<GqlRate>,
     #[serde(default)]
     pub repository: Option<Repository>,
+    /// The answer to a by-id query: one PR (or null) per id asked.
+    #[serde(default)]
+    pub nodes: Vec<Option<Node>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -132,6 +138,12 @@ pub enum Context {
 
 #[derive(Debug, Deserialize)]
 pub struct Node {
+    /// The global node id (for re-reading by id).
+    #[serde(default)]
+    pub id: Option<String>,
+    /// OPEN, CLOSED or MERGED.
+    #[serde(default)]
+    pub state: Option<String>,
     pub number: u64,
     #[serde(default)]
     pub title: Option<String>,
@@ -267,12 +279,13 @@ impl Node {
     }
 }
 
-/// What an answer means: its repository's page, or the error GitHub put in `errors`.
+/// What an answer means: its data, or the error GitHub put in `errors`. Data that came with
+/// errors is kept when it holds what was asked (a repository or nodes).
 pub fn read_answer(
     answer: Answer,
-    repo: &str,
+    what: &str,
     wait_secs: impl Fn() -> u64,
-) -> Result<(Repository, Option<GqlRate>), SourceError> {
+) -> Result<Data, SourceError> {
     let first = answer.errors.first();
     if let Some(e) = first
         && e.kind.as_deref() == Some("RATE_LIMITED")
@@ -281,93 +294,176 @@ pub fn read_answer(
             retry_after_secs: wait_secs(),
         });
     }
-    let data = answer.data;
-    let rate = data
-        .as_ref()
-        .and_then(|d| d.rate_limit.as_ref())
-        .map(|r| GqlRate {
-            limit: r.limit,
-            remaining: r.remaining,
-            reset_at: r.reset_at.clone(),
-        });
-    match (data.and_then(|d| d.repository), first) {
-        (Some(repository), _) => {
-            if let Some(e) = first {
+    match (answer.data, first) {
+        (Some(data), e) if data.repository.is_some() || !data.nodes.is_empty() => {
+            if let Some(e) = e {
                 // Partial data: keep it, and say what was missing.
-                tracing::warn!(repo, error = %clean(&e.message), "GitHub GraphQL answered with errors");
+                tracing::warn!(what, error = %clean(&e.message), "GitHub GraphQL answered with errors");
             }
-            Ok((repository, rate))
+            Ok(data)
         }
         // GitHub's message names the repository.
-        (None, Some(e)) if e.kind.as_deref() == Some("NOT_FOUND") => Err(SourceError::Status {
+        (_, Some(e)) if e.kind.as_deref() == Some("NOT_FOUND") => Err(SourceError::Status {
             status: 404,
             message: clean(&e.message),
         }),
-        (None, Some(e)) => Err(SourceError::Query {
+        (_, Some(e)) => Err(SourceError::Query {
             error_type: clean(e.kind.as_deref().unwrap_or("GraphQL")),
             error: clean(&e.message),
         }),
+        (Some(data), None) => Ok(data),
         (None, None) => Err(SourceError::Decode(format!(
-            "pull requests of {repo}: no repository in the answer"
+            "{what}: an answer without data"
         ))),
     }
 }
 
+/// How often a repository's PR list is read whole even when reading only what changed would do
+/// (catches anything an incremental read cannot see, such as a status from an outside CI).
+pub const FULL_READ_EVERY: Duration = Duration::from_secs(10 * 60);
+/// The page size of an incremental read: most polls find nothing new and stop at the first page.
+const CHANGES_PAGE: usize = 25;
+
+/// What the client keeps of one repository's PRs between polls.
+#[derive(Debug, Default)]
+pub struct RepoPrs {
+    /// Open PRs by number, with their node ids.
+    open: HashMap<u64, (Option<String>, PullRequest)>,
+    /// The newest `updatedAt` seen: a read of what changed stops below it.
+    newest: Option<OffsetDateTime>,
+    /// When the list was last read whole.
+    full_at: Option<Instant>,
+    /// The newest run activity seen (a run's `updated_at`): runs newer than this mark the PRs of
+    /// their head commits for a re-read, since check activity does not move a PR's `updatedAt`.
+    runs_seen: Option<OffsetDateTime>,
+}
+
+impl RepoPrs {
+    /// The open PRs, newest activity first, at most `cap`.
+    fn list(&self, cap: usize) -> Vec<PullRequest> {
+        let mut v: Vec<PullRequest> = self.open.values().map(|(_, p)| p.clone()).collect();
+        v.sort_by(|a, b| {
+            b.updated_at
+                .cmp(&a.updated_at)
+                .then_with(|| b.number.cmp(&a.number))
+        });
+        v.truncate(cap);
+        v
+    }
+
+    /// Take a PR as read now: kept when open, dropped when closed or merged.
+    fn apply(&mut self, repo: &str, node: Node) {
+        let id = node.id.clone();
+        let open = node.state.as_deref().is_none_or(|s| s == "OPEN");
+        let pr = node.into_domain(repo);
+        if pr.updated_at > self.newest {
+            self.newest = pr.updated_at;
+        }
+        if open {
+            self.open.insert(pr.number, (id, pr));
+        } else {
+            self.open.remove(&pr.number);
+        }
+    }
+}
+
 impl GitHub {
-    /// Every open PR of `repo` (up to `max_items`), newest activity first, one GraphQL request per
-    /// 100.
-    pub async fn pulls(&self, repo: &str) -> Result<Vec<PullRequest>, SourceError> {
+    /// One page of the PR list.
+    async fn pulls_page(
+        &self,
+        repo: &str,
+        states: &[&str],
+        first: usize,
+        after: Option<&str>,
+    ) -> Result<Connection<Node>, SourceError> {
         let (owner, name) = repo.split_once('/').ok_or_else(|| {
             SourceError::Config(format!("github.repos: \"{repo}\" is not OWNER/NAME"))
         })?;
+        let body = serde_json::json!({
+            "query": PULLS_QUERY,
+            "variables": {
+                "owner": owner, "name": name, "states": states, "first": first.clamp(1, 100),
+                "after": after,
+            },
+        });
+        let data = self
+            .graphql(&body, &format!("pull requests of {repo}"))
+            .await?;
+        data.repository
+            .map(|r| r.pull_requests)
+            .ok_or_else(|| SourceError::Decode(format!("pull requests of {repo}: no repository")))
+    }
+
+    /// Send a GraphQL request; errors in the answer become errors, the points budget is noted.
+    async fn graphql(&self, body: &serde_json::Value, what: &str) -> Result<Data, SourceError> {
+        self.requests.fetch_add(1, Ordering::Relaxed);
         let url = graphql_url(&self.api);
-        let mut after: Option<String> = None;
-        let mut out = Vec::new();
-        loop {
-            let first = (self.max_items - out.len()).clamp(1, 100);
-            let body = serde_json::json!({
-                "query": PULLS_QUERY,
-                "variables": {
-                    "owner": owner, "name": name, "states": ["OPEN"], "first": first, "after": after,
-                },
+        let req = self.authed(self.http.client().post(&url)).json(body);
+        let resp = self.http.send(req).await?;
+        if resp.status != 200 {
+            return Err(super::classify(&resp, super::now_unix()));
+        }
+        let answer: Answer = serde_json::from_slice(&resp.body)
+            .map_err(|e| SourceError::Decode(format!("{what}: {e}")))?;
+        let wait = || {
+            let reset = resp
+                .header("x-ratelimit-reset")
+                .and_then(|v| v.trim().parse::<i64>().ok());
+            reset.map_or(60, |r| {
+                (r - super::now_unix()).clamp(1, crate::sources::http::MAX_RATE_WAIT_SECS as i64)
+                    as u64
+            })
+        };
+        let data = read_answer(answer, what, wait)?;
+        if let Some(r) = &data.rate_limit
+            && let Ok(mut g) = self.graphql_rate.lock()
+        {
+            *g = Some(RateLimit {
+                limit: r.limit,
+                remaining: r.remaining,
+                reset: parse_time(Some(&r.reset_at)).map_or(0, |t| t.unix_timestamp()),
             });
-            self.requests.fetch_add(1, Ordering::Relaxed);
-            let req = self.authed(self.http.client().post(&url)).json(&body);
-            let resp = self.http.send(req).await?;
-            if resp.status != 200 {
-                return Err(super::classify(&resp, super::now_unix()));
+        }
+        Ok(data)
+    }
+
+    /// Every open PR of `repo` (up to `max_items`), newest activity first. The list is read whole
+    /// (one GraphQL request per 100) the first time and every [`FULL_READ_EVERY`]; in between only
+    /// what changed since the last poll is read, newest first, stopping at the first page that
+    /// reaches back past it — usually one small request.
+    pub async fn pulls(&self, repo: &str) -> Result<Vec<PullRequest>, SourceError> {
+        let since = self.known_prs(repo, |k| match (k.full_at, k.newest) {
+            (Some(at), Some(newest)) if at.elapsed() < FULL_READ_EVERY => Some(newest),
+            _ => None,
+        });
+        match since.flatten() {
+            Some(newest) => self.pulls_changed(repo, newest).await,
+            None => self.pulls_full(repo).await,
+        }
+    }
+
+    /// Read access to what is kept of a repository's PRs.
+    fn known_prs<T>(&self, repo: &str, f: impl FnOnce(&mut RepoPrs) -> T) -> Option<T> {
+        let mut known = self.known.lock().ok()?;
+        Some(f(known.entry(repo.to_string()).or_default()))
+    }
+
+    async fn pulls_full(&self, repo: &str) -> Result<Vec<PullRequest>, SourceError> {
+        let mut fresh = RepoPrs {
+            full_at: Some(Instant::now()),
+            ..RepoPrs::default()
+        };
+        let mut after: Option<String> = None;
+        loop {
+            let first = (self.max_items - fresh.open.len()).clamp(1, 100);
+            let page = self
+                .pulls_page(repo, &["OPEN"], first, after.as_deref())
+                .await?;
+            for node in page.nodes.into_iter().flatten() {
+                fresh.apply(repo, node);
             }
-            let answer: Answer = serde_json::from_slice(&resp.body)
-                .map_err(|e| SourceError::Decode(format!("pull requests of {repo}: {e}")))?;
-            let wait = || {
-                let reset = resp
-                    .header("x-ratelimit-reset")
-                    .and_then(|v| v.trim().parse::<i64>().ok());
-                reset.map_or(60, |r| {
-                    (r - super::now_unix())
-                        .clamp(1, crate::sources::http::MAX_RATE_WAIT_SECS as i64)
-                        as u64
-                })
-            };
-            let (repository, rate) = read_answer(answer, repo, wait)?;
-            if let Some(r) = rate
-                && let Ok(mut g) = self.graphql_rate.lock()
-            {
-                *g = Some(RateLimit {
-                    limit: r.limit,
-                    remaining: r.remaining,
-                    reset: parse_time(Some(&r.reset_at)).map_or(0, |t| t.unix_timestamp()),
-                });
-            }
-            let page = repository.pull_requests;
-            out.extend(
-                page.nodes
-                    .into_iter()
-                    .flatten()
-                    .map(|n| n.into_domain(repo)),
-            );
             match page.page_info {
-                Some(p) if p.has_next_page && out.len() < self.max_items => {
+                Some(p) if p.has_next_page && fresh.open.len() < self.max_items => {
                     after = p.end_cursor;
                     if after.is_none() {
                         break;
@@ -376,8 +472,113 @@ impl GitHub {
                 _ => break,
             }
         }
-        out.truncate(self.max_items);
-        Ok(out)
+        let list = fresh.list(self.max_items);
+        self.known_prs(repo, |k| {
+            // Run activity already seen stays seen.
+            fresh.runs_seen = k.runs_seen;
+            *k = fresh;
+        });
+        Ok(list)
+    }
+
+    async fn pulls_changed(
+        &self,
+        repo: &str,
+        newest: OffsetDateTime,
+    ) -> Result<Vec<PullRequest>, SourceError> {
+        // A second of overlap: PRs updated in the same second as the newest seen are read again.
+        let stop = newest - time::Duration::seconds(1);
+        let mut after: Option<String> = None;
+        let mut nodes = Vec::new();
+        loop {
+            let page = self
+                .pulls_page(
+                    repo,
+                    &["OPEN", "CLOSED", "MERGED"],
+                    CHANGES_PAGE,
+                    after.as_deref(),
+                )
+                .await?;
+            let mut reached = false;
+            for node in page.nodes.into_iter().flatten() {
+                let updated = parse_time(node.updated_at.as_deref());
+                if updated.is_none_or(|u| u < stop) {
+                    reached = true;
+                    break;
+                }
+                nodes.push(node);
+            }
+            match page.page_info {
+                Some(p) if p.has_next_page && !reached => {
+                    after = p.end_cursor;
+                    if after.is_none() {
+                        break;
+                    }
+                }
+                _ => break,
+            }
+        }
+        let cap = self.max_items;
+        Ok(self
+            .known_prs(repo, |k| {
+                for node in nodes {
+                    k.apply(repo, node);
+                }
+                k.list(cap)
+            })
+            .unwrap_or_default())
+    }
+
+    /// Re-read the open PRs of `repo` whose head commit had run activity since the last poll
+    /// (checks change without moving a PR's `updatedAt`), 100 ids a request. Returns the list
+    /// when something was re-read.
+    pub async fn recheck(
+        &self,
+        repo: &str,
+        runs: &[crate::domain::WorkflowRun],
+    ) -> Result<Option<Vec<PullRequest>>, SourceError> {
+        let newest_run = runs.iter().filter_map(|r| r.updated_at).max();
+        let ids: Vec<String> = self
+            .known_prs(repo, |k| {
+                let seen = k.runs_seen;
+                k.runs_seen = newest_run.max(seen);
+                // The first poll read everything: nothing to re-read.
+                let Some(seen) = seen else {
+                    return Vec::new();
+                };
+                let heads: std::collections::HashSet<&str> = runs
+                    .iter()
+                    .filter(|r| r.updated_at.is_some_and(|u| u > seen))
+                    .map(|r| r.sha.as_str())
+                    .collect();
+                k.open
+                    .values()
+                    .filter(|(_, p)| heads.contains(p.head_sha.as_str()))
+                    .filter_map(|(id, _)| id.clone())
+                    .collect()
+            })
+            .unwrap_or_default();
+        if ids.is_empty() {
+            return Ok(None);
+        }
+        let mut nodes = Vec::new();
+        for chunk in ids.chunks(100) {
+            let body = serde_json::json!({
+                "query": PULLS_BY_ID_QUERY,
+                "variables": { "ids": chunk },
+            });
+            let data = self
+                .graphql(&body, &format!("pull requests of {repo} by id"))
+                .await?;
+            nodes.extend(data.nodes.into_iter().flatten());
+        }
+        let cap = self.max_items;
+        Ok(self.known_prs(repo, |k| {
+            for node in nodes {
+                k.apply(repo, node);
+            }
+            k.list(cap)
+        }))
     }
 }
 
@@ -504,9 +705,38 @@ mod tests {
             "data": page(serde_json::json!([node(), null])),
             "errors": [{"type": "FORBIDDEN", "path": ["repository", "pullRequests", "nodes", 1], "message": "Resource not accessible"}]
         }));
-        let (repo, rate) = read_answer(partial, "acme/checkout", || 1).unwrap();
+        let data = read_answer(partial, "acme/checkout", || 1).unwrap();
+        assert_eq!(data.rate_limit.as_ref().unwrap().remaining, 4990);
+        let repo = data.repository.unwrap();
         assert_eq!(repo.pull_requests.nodes.into_iter().flatten().count(), 1);
-        assert_eq!(rate.unwrap().remaining, 4990);
+    }
+
+    #[test]
+    fn changes_are_merged_into_what_is_known() {
+        let mut k = RepoPrs::default();
+        let node = |n: u64, state: &str, updated: &str| {
+            let mut v = node();
+            v["number"] = n.into();
+            v["state"] = state.into();
+            v["id"] = format!("PR_{n}").into();
+            v["updatedAt"] = updated.into();
+            serde_json::from_value::<Node>(v).unwrap()
+        };
+        k.apply("acme/checkout", node(1, "OPEN", "2026-11-23T08:00:00Z"));
+        k.apply("acme/checkout", node(2, "OPEN", "2026-11-23T09:00:00Z"));
+        k.apply("acme/checkout", node(3, "OPEN", "2026-11-23T07:00:00Z"));
+        let numbers = |k: &RepoPrs, cap| k.list(cap).iter().map(|p| p.number).collect::<Vec<_>>();
+        assert_eq!(numbers(&k, 10), [2, 1, 3], "newest activity first");
+        assert_eq!(numbers(&k, 2), [2, 1], "capped");
+        // #1 merged, #3 updated: the merged one leaves, the updated one moves up.
+        k.apply("acme/checkout", node(1, "MERGED", "2026-11-23T09:30:00Z"));
+        k.apply("acme/checkout", node(3, "OPEN", "2026-11-23T09:40:00Z"));
+        assert_eq!(numbers(&k, 10), [3, 2]);
+        assert_eq!(
+            k.newest,
+            parse_time(Some("2026-11-23T09:40:00Z")),
+            "the newest activity seen"
+        );
     }
 
     #[test]

@@ -24,6 +24,9 @@ use time::format_description::well_known::Rfc3339;
 
 pub const TOKEN_HINT: &str = "set GH_TOKEN or GITHUB_TOKEN, or github.token_command (default `gh auth token`), or github.anonymous = true for public repositories";
 
+/// At most this many runs per repository are read each poll: one page.
+pub const RUNS_PER_REPO: usize = 100;
+
 pub struct GitHub {
     http: Http,
     api: String,
@@ -34,6 +37,8 @@ pub struct GitHub {
     rate: Mutex<Option<RateLimit>>,
     /// GraphQL's own points budget (`x-ratelimit-resource: graphql`), apart from REST's.
     graphql_rate: Mutex<Option<RateLimit>>,
+    /// Each repository's open PRs as of the last poll, so that a poll reads only what changed.
+    known: Mutex<std::collections::HashMap<String, graphql::RepoPrs>>,
     requests: AtomicU64,
 }
 
@@ -554,6 +559,7 @@ impl GitHub {
             cache: Mutex::new(EtagCache::default()),
             rate: Mutex::new(None),
             graphql_rate: Mutex::new(None),
+            known: Mutex::new(std::collections::HashMap::new()),
             requests: AtomicU64::new(0),
         }
     }
@@ -677,23 +683,15 @@ impl GitHub {
         Ok(out)
     }
 
-    fn per_page(&self) -> usize {
-        self.max_items.min(100)
-    }
-
+    /// The recent runs of `repo`: at most [`RUNS_PER_REPO`] (one conditional request, a 304 when
+    /// nothing moved); older runs are history, not release state.
     pub async fn runs(&self, repo: &str) -> Result<Vec<WorkflowRun>, SourceError> {
-        let url = format!(
-            "{}/repos/{repo}/actions/runs?per_page={}",
-            self.api,
-            self.per_page()
-        );
+        let cap = self.max_items.min(RUNS_PER_REPO);
+        let url = format!("{}/repos/{repo}/actions/runs?per_page={cap}", self.api);
         let list = self
-            .get_pages(
-                url,
-                self.max_items,
-                &format!("workflow runs of {repo}"),
-                |b| serde_json::from_slice::<ApiRunList>(b).map(|l| l.workflow_runs),
-            )
+            .get_pages(url, cap, &format!("workflow runs of {repo}"), |b| {
+                serde_json::from_slice::<ApiRunList>(b).map(|l| l.workflow_runs)
+            })
             .await?;
         Ok(list.into_iter().map(|r| r.into_domain(repo)).collect())
     }
@@ -723,12 +721,19 @@ impl GitHub {
         let mut runs = Vec::new();
         let mut failed = Vec::new();
         for repo in &self.repos {
-            match futures::join!(self.pulls(repo), self.runs(repo)) {
-                (Ok(p), Ok(r)) => {
+            let read = async {
+                let (p, r) = futures::join!(self.pulls(repo), self.runs(repo));
+                let (p, r) = (p?, r?);
+                // PRs whose head had run activity are re-read: checks do not move `updatedAt`.
+                let p = self.recheck(repo, &r).await?.unwrap_or(p);
+                Ok::<_, SourceError>((p, r))
+            };
+            match read.await {
+                Ok((p, r)) => {
                     prs.extend(p);
                     runs.extend(r);
                 }
-                (Err(e), _) | (_, Err(e)) => {
+                Err(e) => {
                     // Unreachable, refused token or a rate limit: every further request would
                     // fail too, so the poll stops here. Otherwise this repository is marked and
                     // the others are shown.
