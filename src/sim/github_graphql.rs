@@ -1,8 +1,15 @@
 //! Simulated GitHub GraphQL API: `POST /graphql` answers the PR list query of
-//! `src/sources/github/pulls.graphql` (and nothing else: the query text is only checked for
-//! `pullRequests`, never parsed). Every field comes from the computations behind the REST side,
-//! so a pull request's node says what `GET /pulls/{n}`, its reviews, the head's check runs and its
-//! combined status say at the same moment.
+//! `src/sources/github/pulls.graphql` and the by-id query of `pulls_by_id.graphql` (and nothing
+//! else: the query text is only checked for `nodes(ids:` then `pullRequests`, never parsed).
+//! Every field comes from the computations behind the REST side, so a pull request's node says
+//! what `GET /pulls/{n}`, its reviews, the head's check runs and its combined status say at the
+//! same moment.
+//!
+//! The list honours `$states` (null or absent: every state). The story never closes or merges a
+//! pull request (`github_data` has open ones only), so every node is `OPEN` and a list without
+//! `OPEN` in its states is empty. A node's `id` is opaque like GitHub's:
+//! `"PR_" + base64("PullRequest:<owner>/<name>#<number>")`, resolved by `nodes(ids:)` while that
+//! pull request exists.
 //!
 //! Nodes are ordered by `updatedAt` descending (then number); a cursor is
 //! `base64("cursor:v2:<updated ms>:<number>")` of a node and `after` it means every node behind it
@@ -13,6 +20,7 @@
 //! for a body that is not a JSON object with a `query`. A query costs one point of GraphQL's own
 //! rate-limit window (the `graphql` resource), apart from REST's `core`.
 
+use std::collections::HashMap;
 use std::sync::{Arc, MutexGuard};
 
 use axum::body::Bytes;
@@ -32,9 +40,15 @@ pub const POINTS: u64 = 5000;
 /// The most records one connection may request (`first`).
 const MAX_FIRST: i64 = 100;
 const DOCS: &str = "https://docs.github.com/graphql";
-/// What the demo's GraphQL endpoint answers to anything but the PR list.
+/// The most node ids one `nodes(ids:)` may ask for.
+const MAX_IDS: usize = 100;
+/// What the demo's GraphQL endpoint answers to anything but the PR list and PRs by id.
 pub const ONLY_PULLS: &str = "flightdeck's demo world answers only the PR list query";
 const CURSOR_PREFIX: &str = "cursor:v2:";
+const ID_PREFIX: &str = "PR_";
+const ID_TYPE: &str = "PullRequest:";
+/// Every `PullRequestState`.
+const STATES: [&str; 3] = ["OPEN", "CLOSED", "MERGED"];
 /// Records per page of the nested connections, as the query asks.
 const LABELS_FIRST: usize = 20;
 const REVIEWS_FIRST: usize = 20;
@@ -89,17 +103,21 @@ fn answer(s: &Shared, body: &[u8]) -> (StatusCode, Value) {
     let Some(query) = request.get("query").and_then(Value::as_str) else {
         return problems_parsing();
     };
-    if !query.contains("pullRequests") {
-        return (StatusCode::OK, json!({"errors": [{"message": ONLY_PULLS}]}));
-    }
     let empty = Map::new();
     let vars = match request.get("variables") {
         Some(Value::Object(m)) => m,
         _ => &empty,
     };
+    if query.contains("nodes(ids:") {
+        return by_id(s, query, vars);
+    }
+    if !query.contains("pullRequests") {
+        return (StatusCode::OK, json!({"errors": [{"message": ONLY_PULLS}]}));
+    }
     let mut errors = Vec::new();
     let owner = string_var(query, vars, "owner", true, &mut errors);
     let name = string_var(query, vars, "name", true, &mut errors);
+    let states = states_var(query, vars, &mut errors);
     let first = int_var(query, vars, "first", &mut errors);
     let after = string_var(query, vars, "after", false, &mut errors);
     let (Some(owner), Some(name), Some(first)) = (owner, name, first) else {
@@ -118,25 +136,9 @@ fn answer(s: &Shared, body: &[u8]) -> (StatusCode, Value) {
         );
         return connection_error(query, "EXCESSIVE_PAGINATION", &message);
     }
-    let rate_limit = {
-        let mut rate = window(s);
-        if rate.used >= POINTS {
-            let message = format!(
-                "API rate limit already exceeded for user ID {}.",
-                operator_id()
-            );
-            return (
-                StatusCode::OK,
-                json!({"errors": [{"type": "RATE_LIMITED", "code": "graphql_rate_limit", "message": message}]}),
-            );
-        }
-        rate.used += 1;
-        json!({
-            "cost": 1,
-            "limit": POINTS,
-            "remaining": POINTS.saturating_sub(rate.used),
-            "resetAt": iso_unix(rate.reset)
-        })
+    let rate_limit = match spend(s) {
+        Ok(rate_limit) => rate_limit,
+        Err(limited) => return limited,
     };
     let Some(full) = known(s, owner, name) else {
         let error = json!({
@@ -166,11 +168,108 @@ fn answer(s: &Shared, body: &[u8]) -> (StatusCode, Value) {
             );
         }
     };
-    let connection = pull_requests(s, full, usize::try_from(first).unwrap_or(0), after);
+    let open = states.as_ref().is_none_or(|st| st.contains(&"OPEN"));
+    let connection = pull_requests(s, full, usize::try_from(first).unwrap_or(0), after, open);
     (
         StatusCode::OK,
         json!({"data": {"rateLimit": rate_limit, "repository": {"pullRequests": connection}}}),
     )
+}
+
+/// Spends the query's one point: its `rateLimit`, or GitHub's answer once the window is spent.
+fn spend(s: &Shared) -> Result<Value, (StatusCode, Value)> {
+    let mut rate = window(s);
+    if rate.used >= POINTS {
+        let message = format!(
+            "API rate limit already exceeded for user ID {}.",
+            operator_id()
+        );
+        return Err((
+            StatusCode::OK,
+            json!({"errors": [{"type": "RATE_LIMITED", "code": "graphql_rate_limit", "message": message}]}),
+        ));
+    }
+    rate.used += 1;
+    Ok(json!({
+        "cost": 1,
+        "limit": POINTS,
+        "remaining": POINTS.saturating_sub(rate.used),
+        "resetAt": iso_unix(rate.reset)
+    }))
+}
+
+/// `nodes(ids: $ids)`: a node or null per id, in order, with a `NOT_FOUND` error per null.
+fn by_id(s: &Shared, query: &str, vars: &Map<String, Value>) -> (StatusCode, Value) {
+    let mut errors = Vec::new();
+    let Some(ids) = ids_var(query, vars, &mut errors) else {
+        return (StatusCode::OK, json!({"errors": errors}));
+    };
+    if ids.len() > MAX_IDS {
+        let message = format!(
+            "You may not provide more than {MAX_IDS} node ids; you provided {}.",
+            ids.len()
+        );
+        return (
+            StatusCode::OK,
+            json!({"errors": [{
+                "type": "EXCESSIVE_PAGINATION",
+                "path": ["nodes"],
+                "locations": locate(query, "nodes(ids:"),
+                "message": message
+            }]}),
+        );
+    }
+    let rate_limit = match spend(s) {
+        Ok(rate_limit) => rate_limit,
+        Err(limited) => return limited,
+    };
+    let now = now(s);
+    let acts = actions(s);
+    let mut open: HashMap<&'static str, Vec<&'static PrSpec>> = HashMap::new();
+    let mut nodes = Vec::with_capacity(ids.len());
+    for (i, id) in ids.iter().enumerate() {
+        match resolve(s, &now, id, &mut open) {
+            Some(p) => {
+                let mut n = node(&acts, &now, p);
+                if let Value::Object(m) = &mut n {
+                    m.insert("__typename".into(), json!("PullRequest"));
+                }
+                nodes.push(n);
+            }
+            None => {
+                nodes.push(Value::Null);
+                errors.push(json!({
+                    "type": "NOT_FOUND",
+                    "path": ["nodes", i],
+                    "locations": locate(query, "nodes(ids:"),
+                    "message": format!("Could not resolve to a node with the global id of '{id}'")
+                }));
+            }
+        }
+    }
+    let mut answer = json!({"data": {"rateLimit": rate_limit, "nodes": nodes}});
+    if !errors.is_empty() {
+        answer["errors"] = Value::from(errors);
+    }
+    (StatusCode::OK, answer)
+}
+
+/// The pull request `id` names, if it exists now (`open` caches each repository's list).
+fn resolve(
+    s: &Shared,
+    now: &Now,
+    id: &str,
+    open: &mut HashMap<&'static str, Vec<&'static PrSpec>>,
+) -> Option<&'static PrSpec> {
+    let (repo, number) = decode_node_id(id)?;
+    let repo = s.scale.repos().iter().copied().find(|r| *r == repo)?;
+    let prs = open
+        .entry(repo)
+        .or_insert_with(|| data::open_prs(s.scale, repo, now.t));
+    // Only the canonical spelling resolves (no `+415`, no other padding).
+    prs.iter()
+        .copied()
+        .find(|p| p.number == number && node_id(p) == id)
 }
 
 fn problems_parsing() -> (StatusCode, Value) {
@@ -254,6 +353,71 @@ fn string_var<'a>(
     }
 }
 
+/// `$states: [PullRequestState!]`: `None` when null or absent (every state) or invalid; a
+/// single value stands for a list of one, as GraphQL coerces it.
+fn states_var<'a>(
+    query: &str,
+    vars: &'a Map<String, Value>,
+    errors: &mut Vec<Value>,
+) -> Option<Vec<&'a str>> {
+    const TY: &str = "[PullRequestState!]";
+    let value = vars.get("states")?;
+    let items: Vec<&Value> = match value {
+        Value::Null => return None,
+        Value::Array(a) => a.iter().collect(),
+        one => vec![one],
+    };
+    let mut states = Vec::with_capacity(items.len());
+    for item in items {
+        match item.as_str() {
+            Some(st) if STATES.contains(&st) => states.push(st),
+            _ => {
+                let explanation = if item.is_null() {
+                    "Expected value to not be null".to_string()
+                } else {
+                    format!("Expected {item} to be one of: CLOSED, MERGED, OPEN")
+                };
+                errors.push(variable_error(query, "states", TY, value, &explanation));
+                return None;
+            }
+        }
+    }
+    Some(states)
+}
+
+/// `$ids: [ID!]!`: `None` (with an error) when null, absent or not ids; a single id stands for
+/// a list of one. Integers are ids too, as GraphQL's `ID` takes them.
+fn ids_var(query: &str, vars: &Map<String, Value>, errors: &mut Vec<Value>) -> Option<Vec<String>> {
+    const TY: &str = "[ID!]!";
+    let value = vars.get("ids").unwrap_or(&Value::Null);
+    let items: Vec<&Value> = match value {
+        Value::Null => {
+            let explanation = "Expected value to not be null";
+            errors.push(variable_error(query, "ids", TY, value, explanation));
+            return None;
+        }
+        Value::Array(a) => a.iter().collect(),
+        one => vec![one],
+    };
+    let mut ids = Vec::with_capacity(items.len());
+    for item in items {
+        match item {
+            Value::String(id) => ids.push(id.clone()),
+            Value::Number(n) if n.is_i64() || n.is_u64() => ids.push(n.to_string()),
+            _ => {
+                let explanation = if item.is_null() {
+                    "Expected value to not be null".to_string()
+                } else {
+                    format!("Could not coerce value {item} to ID")
+                };
+                errors.push(variable_error(query, "ids", TY, value, &explanation));
+                return None;
+            }
+        }
+    }
+    Some(ids)
+}
+
 /// An `Int!` variable.
 fn int_var(
     query: &str,
@@ -297,16 +461,47 @@ fn decode_cursor(c: &str) -> Option<(i64, u64)> {
     Some((updated.parse().ok()?, number.parse().ok()?))
 }
 
+/// `p`'s global node id: opaque, stable, and decodable back to its repository and number.
+pub(super) fn node_id(p: &PrSpec) -> String {
+    let text = format!("{ID_TYPE}{}#{}", p.repo, p.number);
+    format!("{ID_PREFIX}{}", base64_encode(text.as_bytes()))
+}
+
+/// (repository, number) of a [`node_id`]; `None` for anything it would not produce.
+fn decode_node_id(id: &str) -> Option<(String, u64)> {
+    let text = String::from_utf8(base64_decode(id.strip_prefix(ID_PREFIX)?)?).ok()?;
+    let (repo, number) = text.strip_prefix(ID_TYPE)?.rsplit_once('#')?;
+    Some((repo.to_string(), number.parse().ok()?))
+}
+
+/// `p`'s `state` now. The story never closes or merges a pull request: every one that exists is
+/// open.
+fn state(_p: &PrSpec) -> &'static str {
+    "OPEN"
+}
+
 /// Whether `p` comes after the node whose key is `after` (updated descending, then number).
 fn behind(p: &PrSpec, after: (i64, u64)) -> bool {
     let (updated, number) = key(p);
     updated < after.0 || (updated == after.0 && number < after.1)
 }
 
-/// The `pullRequests` connection of `repo` now: up to `first` open pull requests after `after`.
-fn pull_requests(s: &Shared, repo: &str, first: usize, after: Option<(i64, u64)>) -> Value {
+/// The `pullRequests` connection of `repo` now: up to `first` pull requests after `after`, the
+/// open ones when `open` (the states asked include `OPEN`). None is ever closed or merged, so
+/// the other states add nothing.
+fn pull_requests(
+    s: &Shared,
+    repo: &str,
+    first: usize,
+    after: Option<(i64, u64)>,
+    open: bool,
+) -> Value {
     let now = now(s);
-    let mut prs = data::open_prs(s.scale, repo, now.t);
+    let mut prs = if open {
+        data::open_prs(s.scale, repo, now.t)
+    } else {
+        Vec::new()
+    };
     data::sort_by_updated(&mut prs);
     let total = prs.len();
     let start = after.map_or(0, |a| {
@@ -342,6 +537,8 @@ fn node(acts: &Actions, now: &Now, p: &PrSpec) -> Value {
         .map(|l| json!({"name": l}))
         .collect();
     json!({
+        "id": node_id(p),
+        "state": state(p),
         "number": p.number,
         "title": p.title,
         "url": data::pr_html_url(p),
@@ -454,6 +651,26 @@ mod tests {
         assert_eq!(decode_cursor(&c), Some(key(p)));
         for bad in ["", "cursor:3", "Y3Vyc29yOnYyOg==", "!!!!", "abc"] {
             assert_eq!(decode_cursor(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn node_ids_round_trip_and_reject_garbage() {
+        let p = data::PRS.iter().find(|p| p.number == 418).expect("#418");
+        let id = node_id(p);
+        assert!(id.starts_with("PR_") && !id.contains("418"), "opaque: {id}");
+        assert_eq!(decode_node_id(&id), Some((p.repo.to_string(), 418)));
+        let b64 = |t: &str| format!("PR_{}", base64_encode(t.as_bytes()));
+        for bad in [
+            String::new(),
+            "PR_".into(),
+            base64_encode(b"PullRequest:acme/checkout#418"),
+            b64("Issue:acme/checkout#418"),
+            b64("PullRequest:acme/checkout"),
+            b64("PullRequest:acme/checkout#x"),
+            cursor(p),
+        ] {
+            assert_eq!(decode_node_id(&bad), None, "{bad}");
         }
     }
 

@@ -2492,6 +2492,248 @@ async fn github_graphql_errors_as_github_sends_them() {
     w.shutdown();
 }
 
+const BY_ID_QUERY: &str = include_str!("../sources/github/pulls_by_id.graphql");
+
+fn pulls_states_vars(repo: &str, first: i64, states: Value) -> Value {
+    let mut body = pulls_vars(repo, first, None);
+    body["variables"]["states"] = states;
+    body
+}
+
+fn by_id_vars(ids: &[&str]) -> Value {
+    json!({"query": BY_ID_QUERY, "variables": {"ids": ids}})
+}
+
+/// The first page (up to 100) of `repo`'s list with `states`.
+async fn list_nodes(w: &SimWorld, repo: &str, states: Value) -> Vec<Value> {
+    let (status, _, body) = graphql(w, &pulls_states_vars(repo, 100, states)).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(body.get("errors").is_none(), "{body}");
+    body["data"]["repository"]["pullRequests"]["nodes"]
+        .as_array()
+        .expect("nodes")
+        .clone()
+}
+
+fn ids_of(nodes: &[Value]) -> Vec<&str> {
+    nodes.iter().filter_map(|n| n["id"].as_str()).collect()
+}
+
+/// `nodes` as the by-id query answers them: each with `__typename`.
+fn typed(nodes: &[Value]) -> Vec<Value> {
+    nodes
+        .iter()
+        .map(|n| {
+            let mut n = n.clone();
+            n["__typename"] = json!("PullRequest");
+            n
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn github_graphql_states_filter_the_list() {
+    for t in [30.0, 178.0] {
+        let w = frozen(t).await;
+        for repo in ["acme/checkout", "acme/web"] {
+            let (old, _) = graphql_pulls(&w, repo, 100).await;
+            let open = list_nodes(&w, repo, json!(["OPEN"])).await;
+            assert!(!open.is_empty(), "{repo}");
+            assert_eq!(open, old, "{repo} at {t}: [OPEN] is the list it always was");
+            for n in &open {
+                assert_eq!(n["state"], "OPEN");
+                assert!(n["id"].as_str().is_some_and(|id| !id.contains(repo)), "{n}");
+            }
+            // None is ever closed or merged: every state adds nothing, none of them is empty.
+            assert_eq!(list_nodes(&w, repo, json!(STATES_ALL)).await, open);
+            assert_eq!(list_nodes(&w, repo, Value::Null).await, open);
+            assert_eq!(list_nodes(&w, repo, json!("OPEN")).await, open);
+            let (_, _, closed) = graphql(
+                &w,
+                &pulls_states_vars(repo, 100, json!(["CLOSED", "MERGED"])),
+            )
+            .await;
+            let conn = &closed["data"]["repository"]["pullRequests"];
+            assert_eq!(conn["nodes"], json!([]));
+            assert_eq!(conn["totalCount"], 0);
+        }
+        let (_, _, bad) = graphql(
+            &w,
+            &pulls_states_vars("acme/checkout", 100, json!(["OPEN", "DRAFT"])),
+        )
+        .await;
+        assert!(bad.get("data").is_none(), "{bad}");
+        assert_eq!(
+            bad["errors"][0]["message"],
+            "Variable $states of type [PullRequestState!] was provided invalid value"
+        );
+        w.shutdown();
+    }
+}
+
+const STATES_ALL: [&str; 3] = ["OPEN", "CLOSED", "MERGED"];
+
+#[tokio::test]
+async fn github_graphql_ids_resolve_to_the_list_nodes() {
+    for t in [30.0, 160.0, 178.0] {
+        let w = frozen(t).await;
+        for repo in ["acme/checkout", "acme/web"] {
+            let list = list_nodes(&w, repo, json!(STATES_ALL)).await;
+            let ids = ids_of(&list);
+            assert_eq!(ids.len(), list.len());
+            let (status, _, body) = graphql(&w, &by_id_vars(&ids)).await;
+            assert_eq!(status, StatusCode::OK);
+            assert!(body.get("errors").is_none(), "{body}");
+            assert_eq!(body["data"]["rateLimit"]["cost"], 1);
+            assert_eq!(
+                body["data"]["nodes"],
+                Value::from(typed(&list)),
+                "{repo} at {t}"
+            );
+            // Backwards, and one at a time: the same nodes.
+            let reversed: Vec<&str> = ids.iter().rev().copied().collect();
+            let (_, _, back) = graphql(&w, &by_id_vars(&reversed)).await;
+            let mut expected = typed(&list);
+            expected.reverse();
+            assert_eq!(back["data"]["nodes"], Value::from(expected));
+            let (_, _, one) = graphql(&w, &by_id_vars(&ids[..1])).await;
+            assert_eq!(one["data"]["nodes"], json!([typed(&list[..1])[0]]));
+        }
+        w.shutdown();
+    }
+}
+
+#[tokio::test]
+async fn github_graphql_unknown_ids_are_null_in_place() {
+    let w = frozen(178.0).await;
+    let list = list_nodes(&w, "acme/checkout", json!(["OPEN"])).await;
+    let ids = ids_of(&list);
+    let web = list_nodes(&w, "acme/web", json!(["OPEN"])).await;
+    let web_id = ids_of(&web)[0];
+    let b64 = |text: &str| format!("PR_{}", super::util::base64_encode(text.as_bytes()));
+    let no_such_number = b64("PullRequest:acme/checkout#9999");
+    let no_such_repo = b64("PullRequest:acme/nope#412");
+    let asked = [
+        ids[1],
+        "garbage",
+        web_id,
+        no_such_number.as_str(),
+        ids[0],
+        no_such_repo.as_str(),
+        "",
+        ids[1],
+    ];
+    let before = w.graphql_requests().len();
+    let (status, _, body) = graphql(&w, &by_id_vars(&asked)).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(w.graphql_requests().len(), before + 1, "recorded");
+    assert_eq!(body["data"]["rateLimit"]["cost"], 1);
+    let nodes = body["data"]["nodes"].as_array().expect("nodes");
+    assert_eq!(nodes.len(), asked.len());
+    let typed_checkout = typed(&list);
+    assert_eq!(nodes[0], typed_checkout[1]);
+    assert_eq!(nodes[2], typed(&web)[0]);
+    assert_eq!(nodes[4], typed_checkout[0]);
+    assert_eq!(nodes[7], typed_checkout[1], "asked twice, answered twice");
+    for i in [1, 3, 5, 6] {
+        assert_eq!(nodes[i], Value::Null, "{i}");
+    }
+    let errors = body["errors"].as_array().expect("errors");
+    let paths: Vec<&Value> = errors.iter().map(|e| &e["path"]).collect();
+    assert_eq!(
+        paths,
+        [
+            &json!(["nodes", 1]),
+            &json!(["nodes", 3]),
+            &json!(["nodes", 5]),
+            &json!(["nodes", 6])
+        ]
+    );
+    assert!(errors.iter().all(|e| e["type"] == "NOT_FOUND"));
+    assert_eq!(
+        errors[0]["message"],
+        "Could not resolve to a node with the global id of 'garbage'"
+    );
+
+    // A pull request that does not exist yet at an earlier moment.
+    let early = frozen(100.0).await;
+    let early_ids: Vec<String> =
+        ids_of(&list_nodes(&early, "acme/checkout", json!(["OPEN"])).await)
+            .into_iter()
+            .map(String::from)
+            .collect();
+    let later: Vec<&str> = ids
+        .iter()
+        .copied()
+        .filter(|id| !early_ids.iter().any(|e| e == id))
+        .collect();
+    assert!(!later.is_empty(), "a PR opens between 100 and 178");
+    let (_, _, body) = graphql(&early, &by_id_vars(&later)).await;
+    assert!(
+        body["data"]["nodes"]
+            .as_array()
+            .expect("nodes")
+            .iter()
+            .all(Value::is_null)
+    );
+    early.shutdown();
+
+    // Too many ids: an argument error, no data, no point spent.
+    let many: Vec<&str> = std::iter::repeat_n(ids[0], 101).collect();
+    let (status, h, body) = graphql(&w, &by_id_vars(&many)).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(body.get("data").is_none(), "{body}");
+    assert_eq!(body["errors"][0]["type"], "EXCESSIVE_PAGINATION");
+    let used = header(&h, "x-ratelimit-used");
+    let hundred: Vec<&str> = std::iter::repeat_n(ids[0], 100).collect();
+    let (_, h, body) = graphql(&w, &by_id_vars(&hundred)).await;
+    assert!(body.get("errors").is_none());
+    assert_eq!(body["data"]["nodes"].as_array().map(Vec::len), Some(100));
+    assert_eq!(
+        header(&h, "x-ratelimit-used").parse::<u64>().ok(),
+        used.parse::<u64>().ok().map(|u| u + 1)
+    );
+
+    // Missing ids.
+    let (_, _, body) = graphql(&w, &json!({"query": BY_ID_QUERY})).await;
+    assert!(body.get("data").is_none());
+    assert_eq!(
+        body["errors"][0]["message"],
+        "Variable $ids of type [ID!]! was provided invalid value"
+    );
+    w.shutdown();
+}
+
+#[tokio::test]
+async fn github_graphql_big_world_ids_resolve() {
+    let w = start(SimOptions {
+        speed: 0.0,
+        start_at_secs: 178.0,
+        scale: super::Scale::Big,
+        ..SimOptions::default()
+    })
+    .await
+    .expect("big world starts");
+    for repo in ["acme/checkout", "acme/search"] {
+        let list = list_nodes(&w, repo, json!(STATES_ALL)).await;
+        assert_eq!(list.len(), 100);
+        assert!(
+            list.iter()
+                .any(|n| n["number"].as_u64().is_some_and(|n| n >= 1_000))
+        );
+        let ids = ids_of(&list);
+        let (_, _, body) = graphql(&w, &by_id_vars(&ids)).await;
+        assert!(body.get("errors").is_none(), "{repo}");
+        assert_eq!(body["data"]["nodes"], Value::from(typed(&list)), "{repo}");
+    }
+    // Deep in the list too: the last page of acme/ledger.
+    let (all, _) = graphql_pulls(&w, "acme/ledger", 100).await;
+    let tail = &all[all.len() - 5..];
+    let (_, _, body) = graphql(&w, &by_id_vars(&ids_of(tail))).await;
+    assert_eq!(body["data"]["nodes"], Value::from(typed(tail)));
+    w.shutdown();
+}
+
 #[tokio::test]
 async fn github_graphql_spends_its_own_rate_limit() {
     let w = frozen(30.0).await;
