@@ -18,10 +18,18 @@ use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 use time::OffsetDateTime;
 
-/// The PR list query, as sent (see `pulls.graphql`).
-pub const PULLS_QUERY: &str = include_str!("pulls.graphql");
-/// PRs by node id, as sent (see `pulls_by_id.graphql`).
-pub const PULLS_BY_ID_QUERY: &str = include_str!("pulls_by_id.graphql");
+/// The PR list query, as sent (`pulls.graphql` with the shared fields).
+pub const PULLS_QUERY: &str = concat!(
+    include_str!("pulls.graphql"),
+    "\n",
+    include_str!("pull_request_fields.graphql")
+);
+/// PRs by node id, as sent (`pulls_by_id.graphql` with the shared fields).
+pub const PULLS_BY_ID_QUERY: &str = concat!(
+    include_str!("pulls_by_id.graphql"),
+    "\n",
+    include_str!("pull_request_fields.graphql")
+);
 
 /// The GraphQL endpoint of a REST API root: `https://api.github.com` → `…/graphql`;
 /// GitHub Enterprise `https://HOST/api/v3` → `https://HOST/api/graphql`.
