@@ -187,22 +187,32 @@ pub const MAX_RATE_WAIT_SECS: u64 = 3600;
 /// rate limit. Capped at [`MAX_RATE_WAIT_SECS`], at least a second.
 pub fn rate_limit_wait(resp: &Response, now_unix: i64) -> Option<u64> {
     let num = |name: &str| resp.header(name).and_then(|v| v.trim().parse::<i64>().ok());
-    let clamp = |s: i64| s.clamp(1, MAX_RATE_WAIT_SECS as i64) as u64;
     if !matches!(resp.status, 403 | 429) {
         return None;
     }
     if let Some(secs) = num("retry-after") {
-        return Some(clamp(secs));
+        return Some(clamp_wait(secs));
     }
     for (remaining, reset) in [
         ("x-ratelimit-remaining", "x-ratelimit-reset"),
         ("x-sentry-rate-limit-remaining", "x-sentry-rate-limit-reset"),
     ] {
         if num(remaining) == Some(0) {
-            return Some(num(reset).map_or(60, |r| clamp(r - now_unix)));
+            return Some(wait_for_reset(resp, reset, now_unix));
         }
     }
     (resp.status == 429).then_some(60)
+}
+
+/// Seconds until the epoch time in header `reset` (a minute when it is missing), capped.
+pub fn wait_for_reset(resp: &Response, reset: &str, now_unix: i64) -> u64 {
+    resp.header(reset)
+        .and_then(|v| v.trim().parse::<i64>().ok())
+        .map_or(60, |r| clamp_wait(r - now_unix))
+}
+
+fn clamp_wait(secs: i64) -> u64 {
+    secs.clamp(1, MAX_RATE_WAIT_SECS as i64) as u64
 }
 
 pub fn next_link(headers: &HeaderMap) -> Option<String> {
@@ -262,14 +272,6 @@ impl EtagCache {
 
     pub fn forget(&mut self, url: &str) {
         self.entries.remove(url);
-    }
-
-    pub fn len(&self) -> usize {
-        self.entries.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.entries.is_empty()
     }
 }
 

@@ -413,15 +413,8 @@ impl GitHub {
         }
         let answer: Answer = serde_json::from_slice(&resp.body)
             .map_err(|e| SourceError::Decode(format!("{what}: {e}")))?;
-        let wait = || {
-            let reset = resp
-                .header("x-ratelimit-reset")
-                .and_then(|v| v.trim().parse::<i64>().ok());
-            reset.map_or(60, |r| {
-                (r - super::now_unix()).clamp(1, crate::sources::http::MAX_RATE_WAIT_SECS as i64)
-                    as u64
-            })
-        };
+        let wait =
+            || crate::sources::http::wait_for_reset(&resp, "x-ratelimit-reset", super::now_unix());
         let data = read_answer(answer, what, wait)?;
         if let Some(r) = &data.rate_limit
             && let Ok(mut g) = self.graphql_rate.lock()
