@@ -11,18 +11,22 @@ use flightdeck::sim::{Scale, SimOptions};
 use flightdeck::sources::github::GitHub;
 use flightdeck::sources::http::Http;
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_big_world_is_read_once_and_then_only_what_changed() {
-    let world = flightdeck::sim::start(SimOptions {
+/// The big world at the story's end, frozen: every scripted PR and run exists (#422 opens at
+/// 140), so each repository has exactly 2,000 of both.
+async fn big_world() -> flightdeck::sim::SimWorld {
+    flightdeck::sim::start(SimOptions {
         scale: Scale::Big,
         speed: 0.0,
-        // The story's end, frozen: every scripted PR and run exists (#422 opens at 140), so each
-        // repository has exactly 2,000 of both.
         start_at_secs: flightdeck::sim::scenario::END,
         ..SimOptions::default()
     })
     .await
-    .expect("big world starts");
+    .expect("big world starts")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_big_world_is_read_once_and_then_only_what_changed() {
+    let world = big_world().await;
     let cfg = Config::parse(&world.config_toml(), "big demo").expect("the big config parses");
     let gh = cfg.github.expect("[github]");
     assert_eq!(gh.repos.len(), 5, "{:?}", gh.repos);
@@ -106,14 +110,7 @@ async fn a_big_world_is_read_once_and_then_only_what_changed() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn rest_and_graphql_agree_at_scale() {
     use serde_json::{Value, json};
-    let world = flightdeck::sim::start(SimOptions {
-        scale: Scale::Big,
-        speed: 0.0,
-        start_at_secs: flightdeck::sim::scenario::END,
-        ..SimOptions::default()
-    })
-    .await
-    .expect("big world starts");
+    let world = big_world().await;
     let http = reqwest::Client::new();
     let api = &world.github_url;
     let get = |path: String| {
