@@ -100,6 +100,7 @@ fn state_with(n_prs: usize, n_runs: usize) -> State {
                 rate: None,
                 graphql_rate: None,
                 failed: Vec::new(),
+                slowed: None,
             }),
             NOW,
         ),
@@ -200,6 +201,7 @@ fn apply_poll_10k_prs_10k_runs(bencher: Bencher) {
                     rate: None,
                     graphql_rate: None,
                     failed: Vec::new(),
+                    slowed: None,
                 }),
                 NOW,
             )

@@ -105,6 +105,7 @@ pub async fn status(config: &Config) -> (Value, bool) {
                         rate,
                         graphql_rate,
                         failed,
+                        slowed,
                     } => {
                         doc["prs"] = prs.iter().map(pr_json).collect();
                         doc["runs"] = runs.iter().map(run_json).collect();
@@ -116,6 +117,10 @@ pub async fn status(config: &Config) -> (Value, bool) {
                         };
                         doc["rate_limit"] = rate_json(rate);
                         doc["graphql_rate_limit"] = rate_json(graphql_rate);
+                        doc["slowed"] = slowed.map_or(Value::Null, |s| {
+                            json!({"poll_every_secs": s.every_secs, "until": s.until,
+                                   "resource": if s.graphql { "graphql" } else { "core" }})
+                        });
                         partial = failed
                             .iter()
                             .map(|f| format!("{}: {}", f.repo, f.error))

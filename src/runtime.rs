@@ -112,12 +112,15 @@ pub async fn connect(config: &Config) -> Sources {
                 None
             }
         };
-        github_ops = Some(Arc::new(GitHub::new(http.clone(), gh, token.clone())));
-        list.push(AnySource::GitHub(Box::new(GitHub::new(
-            http.clone(),
-            gh,
-            token,
-        ))));
+        // One budget per token: the poller's reads, the operator's details and changes.
+        let poller = GitHub::new(http.clone(), gh, token.clone());
+        let budget = poller.budget().clone();
+        github_ops = Some(Arc::new(
+            GitHub::new(http.clone(), gh, token)
+                .sharing(budget)
+                .for_details(),
+        ));
+        list.push(AnySource::GitHub(Box::new(poller)));
     }
     if let Some(p) = &config.prometheus {
         match Prometheus::new(http.clone(), p, &config.services) {

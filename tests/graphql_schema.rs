@@ -36,14 +36,28 @@ fn schema() -> Option<apollo_compiler::validation::Valid<Schema>> {
 #[test]
 fn every_query_is_valid_against_githubs_schema() {
     let Some(schema) = schema() else { return };
-    for (name, query) in [
-        ("pulls.graphql", flightdeck::sources::github::PULLS_QUERY),
+    use flightdeck::sources::github::{PULLS_BY_ID_QUERY, Selection, pulls_query};
+    let mut queries = vec![
         (
-            "pulls_by_id.graphql",
-            flightdeck::sources::github::PULLS_BY_ID_QUERY,
+            "pulls_by_id.graphql".to_string(),
+            PULLS_BY_ID_QUERY.to_string(),
         ),
-    ] {
-        if let Err(e) = ExecutableDocument::parse_and_validate(&schema, query, name) {
+        // The single-repository form the demo world's tests send.
+        (
+            "pulls.graphql".to_string(),
+            include_str!("../src/sources/github/pulls.graphql").to_string()
+                + "\n"
+                + flightdeck::sources::github::PULL_REQUEST_FIELDS,
+        ),
+    ];
+    // The batched list queries, as sent for one to many repositories.
+    for n in [1, 2, 5, 12] {
+        for sel in [Selection::Full, Selection::Stamp] {
+            queries.push((format!("pulls_query({n}, {sel:?})"), pulls_query(n, sel)));
+        }
+    }
+    for (name, query) in queries {
+        if let Err(e) = ExecutableDocument::parse_and_validate(&schema, &query, &name) {
             panic!("{name} is not valid:\n{}", e.errors);
         }
     }
@@ -53,7 +67,8 @@ fn every_query_is_valid_against_githubs_schema() {
 fn the_check_catches_a_field_github_does_not_have() {
     let Some(schema) = schema() else { return };
     let broken =
-        flightdeck::sources::github::PULLS_QUERY.replace("mergeStateStatus", "mergeStatus");
+        flightdeck::sources::github::pulls_query(2, flightdeck::sources::github::Selection::Full)
+            .replace("mergeStateStatus", "mergeStatus");
     let err = ExecutableDocument::parse_and_validate(&schema, broken, "broken.graphql")
         .expect_err("an unknown field is refused");
     assert!(

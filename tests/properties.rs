@@ -88,6 +88,7 @@ impl Poll {
                     rate,
                     graphql_rate: None,
                     failed: Vec::new(),
+                    slowed: None,
                 },
             ),
             Poll::Prometheus(r) => (SourceId::Prometheus, SourceData::Prometheus(r)),
@@ -780,6 +781,7 @@ fn with_rows(prs: &[PullRequest], sort_presses: usize, grouped: bool) -> State {
             rate: None,
             graphql_rate: None,
             failed: Vec::new(),
+            slowed: None,
         },
     );
     for _ in 0..sort_presses {

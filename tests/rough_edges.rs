@@ -378,6 +378,7 @@ fn the_filter_counts_the_same_however_the_text_was_reached() {
             rate: None,
             graphql_rate: None,
             failed: Vec::new(),
+            slowed: None,
         },
     );
     update(&mut s, key('/'));
@@ -452,6 +453,7 @@ fn a_repository_that_failed_keeps_its_rows_and_is_named() {
                     message: "Could not resolve to a Repository".into(),
                 },
             }],
+            slowed: None,
         },
     );
     assert_eq!(

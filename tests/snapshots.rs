@@ -20,6 +20,7 @@ fn empty_data(source: SourceId) -> SourceData {
             rate: None,
             graphql_rate: None,
             failed: Vec::new(),
+            slowed: None,
         },
         SourceId::Prometheus => SourceData::Prometheus(vec![]),
         SourceId::Sentry => SourceData::Sentry(vec![]),
@@ -147,6 +148,7 @@ fn hostile_text_cannot_break_the_table() {
             rate: None,
             graphql_rate: None,
             failed: Vec::new(),
+            slowed: None,
         },
     );
     let t = draw(&s);

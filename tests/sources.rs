@@ -157,7 +157,7 @@ fn unix_now() -> i64 {
 
 /// Requests of one GitHub poll of the demo world at t=0: per repo the PR list (GraphQL, one page)
 /// and the runs list (REST), and the held run's pending deployments.
-const DEMO_POLL_REQUESTS: u64 = 2 * 2 + 1;
+const DEMO_POLL_REQUESTS: u64 = 1 + 2 + 1;
 /// Of those, the REST ones: a conditional request each, a 304 when nothing moved.
 const DEMO_POLL_REST: u64 = 2 + 1;
 
@@ -208,12 +208,13 @@ async fn github_poll_reads_the_demo_prs_and_runs() {
         .expect("CI of #418");
     assert_eq!(failed.state, RunState::Failure);
     assert!(runs.iter().all(|r| r.started_at.is_some()));
-    // 2 lists × 2 repos and the held run's pending deployments: nothing per PR.
+    // One GraphQL request for both repos' PR lists, a runs list per repo and the held run's
+    // pending deployments: nothing per PR.
     assert_eq!(world.requests().github, DEMO_POLL_REQUESTS);
     assert_eq!(
         world.graphql_requests().len(),
-        2,
-        "one GraphQL page per repo"
+        1,
+        "one GraphQL request for every repo"
     );
     assert_eq!(gh.requests(), DEMO_POLL_REQUESTS);
     let held = runs
@@ -304,8 +305,9 @@ async fn github_max_items_caps_each_list_against_the_demo() {
     assert_eq!(of("acme/web"), [88, 91, 90]);
     assert_eq!(runs.iter().filter(|r| r.repo == "acme/checkout").count(), 3);
     assert_eq!(runs.iter().filter(|r| r.repo == "acme/web").count(), 2);
-    // One page per list (4) and the held run's pending deployments.
-    assert_eq!(world.requests().github, 4 + 1, "one page per list");
+    // One GraphQL page for both repos, a runs page per repo and the held run's pending
+    // deployments.
+    assert_eq!(world.requests().github, 1 + 2 + 1, "one page per list");
 }
 
 /// A GitHub stand-in that pages 2 items at a time whatever `per_page` says, linking pages with
@@ -346,7 +348,7 @@ fn page_of(
 /// The PR list in GraphQL pages of 2 whatever `first` says; `endCursor` "cN" means "after page N".
 async fn pager_graphql(State(p): State<Pager>, axum::Json(body): axum::Json<Value>) -> Response {
     let vars = &body["variables"];
-    let after = vars["after"].as_str().map(str::to_string);
+    let after = vars["after0"].as_str().map(str::to_string);
     p.log.lock().unwrap().push(format!(
         "/graphql first={} after={}",
         vars["first"],
@@ -369,7 +371,7 @@ async fn pager_graphql(State(p): State<Pager>, axum::Json(body): axum::Json<Valu
     let more = page < 3;
     axum::Json(json!({"data": {
         "rateLimit": {"cost": 1, "limit": 5000, "remaining": 4999, "resetAt": "2026-11-23T10:00:00Z"},
-        "repository": {"pullRequests": {
+        "r0": {"pullRequests": {
             "totalCount": 5,
             "pageInfo": {"hasNextPage": more, "endCursor": if more { Value::from(format!("c{page}")) } else { Value::Null }},
             "nodes": nodes,
@@ -828,7 +830,7 @@ impl Slow {
 }
 
 async fn slow_pulls(State(s): State<Slow>) -> Response {
-    s.answer(json!({"data": {"repository": {"pullRequests": {
+    s.answer(json!({"data": {"r0": {"pullRequests": {
         "totalCount": 0,
         "pageInfo": {"hasNextPage": false, "endCursor": null},
         "nodes": [],
@@ -1155,7 +1157,7 @@ async fn github_asks_for_gzip_and_reads_it() {
 async fn empty_graphql() -> Response {
     axum::Json(json!({"data": {
         "rateLimit": {"cost": 1, "limit": 5000, "remaining": 4999, "resetAt": "2026-11-23T10:00:00Z"},
-        "repository": {"pullRequests": {
+        "r0": {"pullRequests": {
             "totalCount": 0,
             "pageInfo": {"hasNextPage": false, "endCursor": null},
             "nodes": [],
@@ -1169,23 +1171,40 @@ async fn empty_graphql() -> Response {
 #[tokio::test]
 async fn a_poll_that_reads_some_repositories_shows_them_and_names_the_rest() {
     async fn graphql(axum::Json(body): axum::Json<Value>) -> Response {
-        match body["variables"]["name"].as_str() {
-            Some("ok") => axum::Json(json!({"data": {"repository": {"pullRequests": {
-                "totalCount": 1,
-                "pageInfo": {"hasNextPage": false, "endCursor": null},
-                "nodes": [{"number": 7, "title": "still here", "author": {"login": "x"}}],
-            }}}}))
-            .into_response(),
-            Some("limited") => axum::Json(json!({
+        // Repository `i` of the batch is `$name{i}`, answered under `r{i}`.
+        let vars = &body["variables"];
+        let names: Vec<&str> = (0..)
+            .map_while(|i| vars[format!("name{i}")].as_str())
+            .collect();
+        if names.contains(&"limited") {
+            return axum::Json(json!({
                 "errors": [{"type": "RATE_LIMITED", "message": "API rate limit exceeded"}]
             }))
-            .into_response(),
-            _ => axum::Json(json!({
-                "data": {"repository": null},
-                "errors": [{"type": "NOT_FOUND", "path": ["repository"], "message": "Could not resolve to a Repository with the name 'o/gone'."}]
-            }))
-            .into_response(),
+            .into_response();
         }
+        let mut data = serde_json::Map::new();
+        let mut errors = Vec::new();
+        for (i, name) in names.iter().enumerate() {
+            let key = format!("r{i}");
+            if *name == "ok" {
+                data.insert(
+                    key,
+                    json!({"pullRequests": {
+                        "totalCount": 1,
+                        "pageInfo": {"hasNextPage": false, "endCursor": null},
+                        "nodes": [{"number": 7, "title": "still here", "author": {"login": "x"}}],
+                    }}),
+                );
+            } else {
+                data.insert(key.clone(), Value::Null);
+                errors.push(json!({"type": "NOT_FOUND", "path": [key], "message": format!("Could not resolve to a Repository with the name 'o/{name}'.")}));
+            }
+        }
+        let mut answer = json!({ "data": data });
+        if !errors.is_empty() {
+            answer["errors"] = Value::from(errors);
+        }
+        axum::Json(answer).into_response()
     }
     async fn runs() -> Response {
         axum::Json(json!({"total_count": 0, "workflow_runs": []})).into_response()
@@ -1224,8 +1243,8 @@ async fn a_poll_that_reads_some_repositories_shows_them_and_names_the_rest() {
     assert!(matches!(err, SourceError::RateLimited { .. }), "{err:?}");
     assert_eq!(
         gh.requests() - before,
-        2,
-        "the limited repository's two lists, nothing after"
+        1,
+        "the PR lists of both repositories in one request, nothing after"
     );
 }
 
@@ -1282,7 +1301,7 @@ async fn a_poll_reads_only_what_changed_and_rereads_prs_with_run_activity() {
                 node(2, "OPEN", "2026-11-23T08:00:00Z", "IN_PROGRESS"),
             ]
         };
-        axum::Json(json!({"data": {"repository": {"pullRequests": {
+        axum::Json(json!({"data": {"r0": {"pullRequests": {
             "totalCount": 3, "pageInfo": {"hasNextPage": false, "endCursor": null}, "nodes": nodes,
         }}}}))
         .into_response()

@@ -119,6 +119,8 @@ pub struct State {
     pub rate: Option<RateLimit>,
     /// GraphQL's points budget (the PR list), apart from REST's.
     pub graphql_rate: Option<RateLimit>,
+    /// GitHub's polls are spaced out ahead of a rate limit's wall.
+    pub slowed: Option<crate::domain::Slowdown>,
     /// Repositories the last GitHub poll could not read (their last good rows stay shown).
     pub failed_repos: Vec<RepoError>,
     pub mode: Mode,
@@ -176,6 +178,7 @@ impl State {
             sources: Default::default(),
             rate: None,
             graphql_rate: None,
+            slowed: None,
             failed_repos: Vec::new(),
             mode: Mode::Normal,
             detail: false,

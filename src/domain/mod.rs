@@ -402,6 +402,8 @@ pub enum SourceData {
         graphql_rate: Option<RateLimit>,
         /// Repositories this poll could not read; the others are in `prs` and `runs`.
         failed: Vec<RepoError>,
+        /// Polls are spaced out so that a rate-limit window lasts until its reset.
+        slowed: Option<Slowdown>,
     },
     Prometheus(Vec<ServiceRollout>),
     Sentry(Vec<Incident>),
@@ -412,6 +414,16 @@ pub enum SourceData {
 pub struct RepoError {
     pub repo: String,
     pub error: SourceError,
+}
+
+/// Polls slowed down ahead of a rate limit's wall: one every `every_secs` until `until` (unix
+/// seconds, the window's reset).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Slowdown {
+    pub every_secs: u64,
+    pub until: i64,
+    /// Whether GraphQL's points (rather than REST's requests) are what runs short.
+    pub graphql: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -115,71 +115,144 @@ fn answer(s: &Shared, body: &[u8]) -> (StatusCode, Value) {
         return (StatusCode::OK, json!({"errors": [{"message": ONLY_PULLS}]}));
     }
     let mut errors = Vec::new();
-    let owner = string_var(query, vars, "owner", true, &mut errors);
-    let name = string_var(query, vars, "name", true, &mut errors);
     let states = states_var(query, vars, &mut errors);
-    let first = int_var(query, vars, "first", &mut errors);
-    let after = string_var(query, vars, "after", false, &mut errors);
-    let (Some(owner), Some(name), Some(first)) = (owner, name, first) else {
+    // One block per `repository(` field: the plain query has one, a batch one per alias.
+    let mut asked = Vec::new();
+    for b in blocks(query) {
+        let owner = string_var(query, vars, b.owner, true, &mut errors);
+        let name = string_var(query, vars, b.name, true, &mut errors);
+        let first = int_var(query, vars, b.first, &mut errors);
+        let after = match b.after {
+            Some(var) => string_var(query, vars, var, false, &mut errors),
+            None => None,
+        };
+        if let (Some(owner), Some(name), Some(first)) = (owner, name, first) {
+            asked.push((b.key, owner, name, first, after));
+        }
+    }
+    if !errors.is_empty() || asked.is_empty() {
         return (StatusCode::OK, json!({"errors": errors}));
-    };
-    if !errors.is_empty() {
-        return (StatusCode::OK, json!({"errors": errors}));
     }
-    if first < 0 {
-        let message = "`first` on the `pullRequests` connection cannot be less than zero.";
-        return connection_error(query, "INVALID_ARGUMENTS", message);
+    for &(_, _, _, first, _) in &asked {
+        if first < 0 {
+            let message = "`first` on the `pullRequests` connection cannot be less than zero.";
+            return connection_error(query, "INVALID_ARGUMENTS", message);
+        }
+        if first > MAX_FIRST {
+            let message = format!(
+                "Requesting {first} records on the `pullRequests` connection exceeds the `first` limit of {MAX_FIRST} records."
+            );
+            return connection_error(query, "EXCESSIVE_PAGINATION", &message);
+        }
     }
-    if first > MAX_FIRST {
-        let message = format!(
-            "Requesting {first} records on the `pullRequests` connection exceeds the `first` limit of {MAX_FIRST} records."
-        );
-        return connection_error(query, "EXCESSIVE_PAGINATION", &message);
-    }
-    let rate_limit = match spend(s) {
+    let full = query.contains("...PullRequestFields");
+    // GitHub's cost: each connection's requests (its parents' page sizes), over 100, rounded.
+    let requests: i64 = asked
+        .iter()
+        .map(|&(_, _, _, first, _)| 1 + if full { first * NESTED_CONNECTIONS } else { 0 })
+        .sum();
+    let rate_limit = match spend(s, cost_of(requests)) {
         Ok(rate_limit) => rate_limit,
         Err(limited) => return limited,
     };
-    let Some(full) = known(s, owner, name) else {
-        let error = json!({
-            "type": "NOT_FOUND",
-            "path": ["repository"],
-            "locations": locate(query, "repository("),
-            "message": format!("Could not resolve to a Repository with the name '{owner}/{name}'.")
-        });
-        return (
-            StatusCode::OK,
-            json!({"data": {"rateLimit": rate_limit, "repository": null}, "errors": [error]}),
-        );
-    };
-    let after = match after.map(|c| (c, decode_cursor(c))) {
-        None => None,
-        Some((_, Some(key))) => Some(key),
-        Some((c, None)) => {
-            let error = json!({
-                "type": "INVALID_CURSOR_ARGUMENTS",
-                "path": ["repository", "pullRequests"],
-                "locations": locate(query, "pullRequests("),
-                "message": format!("`{c}` does not appear to be a valid cursor.")
-            });
-            return (
-                StatusCode::OK,
-                json!({"data": {"rateLimit": rate_limit, "repository": null}, "errors": [error]}),
-            );
-        }
-    };
-    let open = states.as_ref().is_none_or(|st| st.contains(&"OPEN"));
-    let connection = pull_requests(s, full, usize::try_from(first).unwrap_or(0), after, open);
-    (
-        StatusCode::OK,
-        json!({"data": {"rateLimit": rate_limit, "repository": {"pullRequests": connection}}}),
-    )
+    let mut data = Map::new();
+    data.insert("rateLimit".into(), rate_limit);
+    for (key, owner, name, first, after) in asked {
+        let Some(repo) = known(s, owner, name) else {
+            errors.push(json!({
+                "type": "NOT_FOUND",
+                "path": [key],
+                "locations": locate(query, "repository("),
+                "message": format!("Could not resolve to a Repository with the name '{owner}/{name}'.")
+            }));
+            data.insert(key, Value::Null);
+            continue;
+        };
+        let after = match after.map(|c| (c, decode_cursor(c))) {
+            None => None,
+            Some((_, Some(k))) => Some(k),
+            Some((c, None)) => {
+                errors.push(json!({
+                    "type": "INVALID_CURSOR_ARGUMENTS",
+                    "path": [key, "pullRequests"],
+                    "locations": locate(query, "pullRequests("),
+                    "message": format!("`{c}` does not appear to be a valid cursor.")
+                }));
+                data.insert(key, Value::Null);
+                continue;
+            }
+        };
+        let open = states.as_ref().is_none_or(|st| st.contains(&"OPEN"));
+        let first = usize::try_from(first).unwrap_or(0);
+        let connection = pull_requests(s, repo, first, after, open, full);
+        data.insert(key, json!({"pullRequests": connection}));
+    }
+    let mut answer = json!({ "data": data });
+    if !errors.is_empty() {
+        answer["errors"] = Value::from(errors);
+    }
+    (StatusCode::OK, answer)
 }
 
-/// Spends the query's one point: its `rateLimit`, or GitHub's answer once the window is spent.
-fn spend(s: &Shared) -> Result<Value, (StatusCode, Value)> {
+/// The connections nested under each pull request of the full selection (labels, latest
+/// reviews, the rollup's contexts): each costs one request per pull request of the page.
+const NESTED_CONNECTIONS: i64 = 3;
+
+/// Points of a query that needs `requests` requests: over 100, rounded, at least 1.
+fn cost_of(requests: i64) -> u64 {
+    u64::try_from(((requests as f64) / 100.0).round() as i64)
+        .unwrap_or(1)
+        .max(1)
+}
+
+/// One `repository(...)` field of a query: the key its answer goes under (its alias, or
+/// `repository`) and the names of the variables it reads.
+struct Block<'q> {
+    key: String,
+    owner: &'q str,
+    name: &'q str,
+    first: &'q str,
+    after: Option<&'q str>,
+}
+
+/// The `repository(owner: $o, name: $n) { pullRequests(... first: $f, after: $a ...` fields of
+/// a query, in order. Only the shapes the client sends are understood.
+fn blocks(query: &str) -> Vec<Block<'_>> {
+    let starts: Vec<usize> = query.match_indices("repository(").map(|(i, _)| i).collect();
+    let mut out = Vec::new();
+    for (n, &at) in starts.iter().enumerate() {
+        let end = starts.get(n + 1).copied().unwrap_or(query.len());
+        let text = &query[at..end];
+        let line = &query[query[..at].rfind('\n').map_or(0, |i| i + 1)..at];
+        let key = line
+            .trim()
+            .strip_suffix(':')
+            .map(str::trim)
+            .filter(|a| !a.is_empty() && a.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'))
+            .unwrap_or("repository")
+            .to_string();
+        let var = |arg: &str| -> Option<&str> {
+            let rest = &text[text.find(&format!("{arg}: $"))? + arg.len() + 3..];
+            let len = rest
+                .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+                .unwrap_or(rest.len());
+            Some(&rest[..len])
+        };
+        out.push(Block {
+            key,
+            owner: var("owner").unwrap_or("owner"),
+            name: var("name").unwrap_or("name"),
+            first: var("first").unwrap_or("first"),
+            after: var("after"),
+        });
+    }
+    out
+}
+
+/// Spends the query's points: its `rateLimit`, or GitHub's answer once the window is spent.
+fn spend(s: &Shared, cost: u64) -> Result<Value, (StatusCode, Value)> {
     let mut rate = window(s);
-    if rate.used >= POINTS {
+    if rate.used + cost > POINTS {
         let message = format!(
             "API rate limit already exceeded for user ID {}.",
             operator_id()
@@ -189,9 +262,9 @@ fn spend(s: &Shared) -> Result<Value, (StatusCode, Value)> {
             json!({"errors": [{"type": "RATE_LIMITED", "code": "graphql_rate_limit", "message": message}]}),
         ));
     }
-    rate.used += 1;
+    rate.used += cost;
     Ok(json!({
-        "cost": 1,
+        "cost": cost,
         "limit": POINTS,
         "remaining": POINTS.saturating_sub(rate.used),
         "resetAt": iso_unix(rate.reset)
@@ -219,7 +292,8 @@ fn by_id(s: &Shared, query: &str, vars: &Map<String, Value>) -> (StatusCode, Val
             }]}),
         );
     }
-    let rate_limit = match spend(s) {
+    let requests = i64::try_from(ids.len()).unwrap_or(i64::MAX) * NESTED_CONNECTIONS;
+    let rate_limit = match spend(s, cost_of(requests)) {
         Ok(rate_limit) => rate_limit,
         Err(limited) => return limited,
     };
@@ -495,6 +569,7 @@ fn pull_requests(
     first: usize,
     after: Option<(i64, u64)>,
     open: bool,
+    full: bool,
 ) -> Value {
     let now = now(s);
     let mut prs = if open {
@@ -509,7 +584,10 @@ fn pull_requests(
     });
     let page: Vec<&PrSpec> = prs.iter().skip(start).take(first).copied().collect();
     let acts = actions(s);
-    let nodes: Vec<Value> = page.iter().map(|p| node(&acts, &now, p)).collect();
+    let nodes: Vec<Value> = page
+        .iter()
+        .map(|p| if full { node(&acts, &now, p) } else { stamp(p) })
+        .collect();
     json!({
         "totalCount": total,
         "pageInfo": {
@@ -517,6 +595,16 @@ fn pull_requests(
             "endCursor": page.last().map(|p| cursor(p))
         },
         "nodes": nodes
+    })
+}
+
+/// The few fields of a pull request that say whether it changed (the client's change probe).
+fn stamp(p: &PrSpec) -> Value {
+    json!({
+        "id": node_id(p),
+        "number": p.number,
+        "state": state(p),
+        "updatedAt": iso(p.updated),
     })
 }
 

@@ -2689,9 +2689,10 @@ async fn github_graphql_unknown_ids_are_null_in_place() {
     let (_, h, body) = graphql(&w, &by_id_vars(&hundred)).await;
     assert!(body.get("errors").is_none());
     assert_eq!(body["data"]["nodes"].as_array().map(Vec::len), Some(100));
+    // GitHub's cost: 100 PRs × 3 nested connections = 300 requests, over 100: 3 points.
     assert_eq!(
         header(&h, "x-ratelimit-used").parse::<u64>().ok(),
-        used.parse::<u64>().ok().map(|u| u + 1)
+        used.parse::<u64>().ok().map(|u| u + 3)
     );
 
     // Missing ids.
@@ -2745,31 +2746,33 @@ async fn github_graphql_spends_its_own_rate_limit() {
     );
     assert_eq!(header(&h, "x-ratelimit-resource"), "graphql");
     assert_eq!(header(&h, "x-ratelimit-limit"), "5000");
-    assert_eq!(header(&h, "x-ratelimit-remaining"), "4999");
-    assert_eq!(header(&h, "x-ratelimit-used"), "1");
+    assert_eq!(header(&h, "x-ratelimit-remaining"), "4997");
+    assert_eq!(header(&h, "x-ratelimit-used"), "3");
     let reset: i64 = header(&h, "x-ratelimit-reset").parse().expect("epoch");
     assert!((reset as f64 - now_unix() - 3600.0).abs() < 60.0);
     let rate = &body["data"]["rateLimit"];
-    assert_eq!(rate["cost"], 1);
+    // A page of 100 with three nested connections each: 301 requests, 3 points (GitHub's
+    // formula).
+    assert_eq!(rate["cost"], 3);
     assert_eq!(rate["limit"], 5000);
-    assert_eq!(rate["remaining"], 4999);
+    assert_eq!(rate["remaining"], 4997);
     assert_eq!(
         rate["resetAt"].as_str(),
         Some(super::util::iso_unix(reset).as_str())
     );
     let (_, h, _) = graphql(&w, &pulls_vars("acme/web", 100, None)).await;
-    assert_eq!(header(&h, "x-ratelimit-remaining"), "4998");
+    assert_eq!(header(&h, "x-ratelimit-remaining"), "4994");
 
     // REST's core window is untouched; /rate_limit shows both.
     let (_, _, limits) = get_json(&format!("{}/rate_limit", w.github_url)).await;
     assert_eq!(limits["resources"]["core"]["remaining"], 5000);
-    assert_eq!(limits["resources"]["graphql"]["used"], 2);
-    assert_eq!(limits["resources"]["graphql"]["remaining"], 4998);
+    assert_eq!(limits["resources"]["graphql"]["used"], 6);
+    assert_eq!(limits["resources"]["graphql"]["remaining"], 4994);
     let (_, h, _) = get_json(&format!("{}/repos/acme/checkout/pulls", w.github_url)).await;
     assert_eq!(header(&h, "x-ratelimit-resource"), "core");
     assert_eq!(header(&h, "x-ratelimit-remaining"), "4999");
     let (_, h, _) = graphql(&w, &pulls_vars("acme/checkout", 100, None)).await;
-    assert_eq!(header(&h, "x-ratelimit-remaining"), "4997");
+    assert_eq!(header(&h, "x-ratelimit-remaining"), "4991");
 
     // Queries are counted and recorded, but are not mutations.
     assert!(w.github_mutations().is_empty());
@@ -2780,5 +2783,66 @@ async fn github_graphql_spends_its_own_rate_limit() {
     let sent: Value = serde_json::from_str(&recorded[0].body).expect("json body");
     assert_eq!(sent["query"], PULLS_QUERY);
     assert_eq!(w.requests().github, 5);
+    w.shutdown();
+}
+
+/// The client's batched list query: one aliased `repository` per repository, each answered
+/// under its alias; an unknown one is null with its own error; the stamp selection carries only
+/// what says whether a PR changed; the cost follows GitHub's formula.
+#[tokio::test]
+async fn github_graphql_answers_batched_queries_per_alias() {
+    use crate::sources::github::{Selection, pulls_query};
+    let w = frozen(178.0).await;
+    let vars = |first: i64| {
+        json!({
+            "states": ["OPEN", "CLOSED", "MERGED"], "first": first,
+            "owner0": "acme", "name0": "checkout", "after0": null,
+            "owner1": "acme", "name1": "nope", "after1": null,
+            "owner2": "acme", "name2": "web", "after2": null,
+        })
+    };
+    let (status, _, body) = graphql(
+        &w,
+        &json!({"query": pulls_query(3, Selection::Stamp), "variables": vars(20)}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(body["data"]["rateLimit"]["cost"], 1, "three connections");
+    assert_eq!(body["data"]["r1"], Value::Null);
+    assert_eq!(body["errors"][0]["type"], "NOT_FOUND");
+    assert_eq!(body["errors"][0]["path"], json!(["r1"]));
+    let checkout = list_nodes(&w, "acme/checkout", json!(STATES_ALL)).await;
+    let stamps = body["data"]["r0"]["pullRequests"]["nodes"]
+        .as_array()
+        .expect("stamps");
+    assert_eq!(stamps.len(), checkout.len().min(20));
+    for (stamp, full) in stamps.iter().zip(&checkout) {
+        let keys: Vec<&str> = stamp
+            .as_object()
+            .expect("object")
+            .keys()
+            .map(String::as_str)
+            .collect();
+        assert_eq!(keys.len(), 4, "{stamp}");
+        for k in ["id", "number", "state", "updatedAt"] {
+            assert_eq!(stamp[k], full[k], "{k}");
+        }
+    }
+    let web = &body["data"]["r2"]["pullRequests"]["nodes"];
+    assert_eq!(
+        web.as_array().map(Vec::len),
+        Some(list_nodes(&w, "acme/web", json!(STATES_ALL)).await.len())
+    );
+    // The full selection: pages of 50 of three repositories = 3 × (1 + 50 × 3) requests.
+    let (_, _, body) = graphql(
+        &w,
+        &json!({"query": pulls_query(3, Selection::Full), "variables": vars(50)}),
+    )
+    .await;
+    assert_eq!(body["data"]["rateLimit"]["cost"], 5);
+    assert_eq!(
+        body["data"]["r0"]["pullRequests"]["nodes"][0], checkout[0],
+        "the same node as the single-repository query"
+    );
     w.shutdown();
 }

@@ -270,6 +270,14 @@ impl EtagCache {
         );
     }
 
+    /// Every URL held, with its ETag.
+    pub fn etags(&self) -> Vec<(String, String)> {
+        self.entries
+            .iter()
+            .filter_map(|(url, c)| Some((url.clone(), c.etag.to_str().ok()?.to_string())))
+            .collect()
+    }
+
     pub fn forget(&mut self, url: &str) {
         self.entries.remove(url);
     }

@@ -1,5 +1,6 @@
 //! Clients of the real services and the pollers that feed the cockpit. Knows nothing of the UI.
 
+pub mod budget;
 pub mod github;
 pub mod http;
 pub mod poller;

@@ -39,10 +39,20 @@ impl AnySource {
         }
     }
 
-    /// Take back what [`AnySource::memo`] gave (from the store); what does not fit is ignored.
-    pub fn restore(&mut self, memo: serde_json::Value) {
+    /// Take back what [`AnySource::memo`] gave, with the poll it was stored with; what does not
+    /// fit is ignored.
+    pub fn restore(&mut self, memo: serde_json::Value, data: &SourceData) {
         if let AnySource::GitHub(s) = self {
-            s.restore(memo);
+            s.restore(memo, data);
+        }
+    }
+
+    /// The least time between two polls that the source's budget allows (GitHub: its request
+    /// rate and rate-limit windows), if it has one.
+    pub fn pace(&self) -> Option<Duration> {
+        match self {
+            AnySource::GitHub(s) => s.pace().0,
+            AnySource::Prometheus(_) | AnySource::Sentry(_) => None,
         }
     }
 
@@ -99,10 +109,12 @@ impl Drop for Poller {
     }
 }
 
-/// The wait after a failure: 2 s doubling to 5 min, ±20 % jitter.
-pub fn backoff(failures: u32, jitter: f64) -> Duration {
+/// The wait after a failure: 2 s doubling up to the poll interval `cap` (at least 2 s, at most
+/// 5 min), ±20 % jitter — so that a source is read again within one interval of its service
+/// coming back. A server's `Retry-After` or rate-limit reset is honoured apart from this.
+pub fn backoff(failures: u32, jitter: f64, cap: Duration) -> Duration {
     let base = 2f64 * 2f64.powi(failures.saturating_sub(1).min(10) as i32);
-    let capped = base.min(300.0);
+    let capped = base.min(cap.as_secs_f64().clamp(2.0, 300.0));
     Duration::from_secs_f64(capped * (1.0 + 0.2 * jitter.clamp(-1.0, 1.0)))
 }
 
@@ -136,15 +148,19 @@ where
                 return;
             }
             let result = source.poll().await;
+            // What the source's budget allows (GitHub: requests a minute, rate-limit windows):
+            // a visible tab never polls faster than that.
+            let pace = source.pace().unwrap_or_default();
             let wait = match &result {
                 Ok(_) => {
                     failures = 0;
-                    cadence(base, *vis_rx.borrow())
+                    cadence(base, *vis_rx.borrow()).max(pace)
                 }
                 Err(e) => {
                     failures += 1;
                     let jitter = rand::random::<f64>() * 2.0 - 1.0;
-                    e.retry_after().unwrap_or_else(|| backoff(failures, jitter))
+                    e.retry_after()
+                        .unwrap_or_else(|| backoff(failures, jitter, base))
                 }
             };
             if let Err(e) = &result {
@@ -166,9 +182,11 @@ where
                     _ = notify.notified() => break,
                     changed = vis_rx.changed() => {
                         if changed.is_err() { return; }
-                        // Becoming visible shortens the wait; never lengthen one already running.
+                        // Becoming visible shortens the wait (within the budget's pace); never
+                        // lengthen one already running.
                         if *vis_rx.borrow() && failures == 0 {
-                            let faster = tokio::time::Instant::now() + cadence(base, true);
+                            let faster =
+                                tokio::time::Instant::now() + cadence(base, true).max(pace);
                             if faster < sleep.deadline() {
                                 sleep.as_mut().reset(faster);
                             }
@@ -192,10 +210,19 @@ mod tests {
 
     #[test]
     fn backoff_grows_and_caps() {
-        assert_eq!(backoff(1, 0.0), Duration::from_secs(2));
-        assert_eq!(backoff(2, 0.0), Duration::from_secs(4));
-        assert_eq!(backoff(30, 0.0), Duration::from_secs(300));
-        assert!(backoff(3, 1.0) > backoff(3, -1.0));
+        let hour = Duration::from_secs(3600);
+        assert_eq!(backoff(1, 0.0, hour), Duration::from_secs(2));
+        assert_eq!(backoff(2, 0.0, hour), Duration::from_secs(4));
+        assert_eq!(backoff(30, 0.0, hour), Duration::from_secs(300));
+        assert!(backoff(3, 1.0, hour) > backoff(3, -1.0, hour));
+        // Never longer than the poll interval: a source is back within one interval.
+        let interval = Duration::from_secs(15);
+        assert_eq!(backoff(30, 0.0, interval), interval);
+        assert_eq!(backoff(3, 0.0, interval), Duration::from_secs(8));
+        assert_eq!(
+            backoff(5, 0.0, Duration::from_secs(1)),
+            Duration::from_secs(2)
+        );
     }
 
     #[test]

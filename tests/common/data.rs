@@ -224,6 +224,7 @@ pub fn github_data() -> SourceData {
         }),
         graphql_rate: None,
         failed: Vec::new(),
+        slowed: None,
     }
 }
 

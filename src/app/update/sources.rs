@@ -53,6 +53,7 @@ fn on_loaded(
                     rate,
                     graphql_rate,
                     failed,
+                    slowed,
                 } => {
                     // A repository this poll could not read keeps its last good rows.
                     for f in &failed {
@@ -84,9 +85,11 @@ fn on_loaded(
                     let b = state.runs.replace(runs, height);
                     let c = state.rate != rate
                         || state.graphql_rate != graphql_rate
-                        || state.failed_repos != failed;
+                        || state.failed_repos != failed
+                        || state.slowed != slowed;
                     state.rate = rate;
                     state.graphql_rate = graphql_rate;
+                    state.slowed = slowed;
                     state.failed_repos = failed;
                     a || b || c
                 }

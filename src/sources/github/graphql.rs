@@ -10,26 +10,72 @@
 use super::{
     ApiCheckRun, ApiReview, ApiStatus, ApiUser, GitHub, parse_time, review_decision, text,
 };
-use crate::domain::{Check, ChecksRollup, PullRequest, RateLimit, ReviewDecision, SourceError};
+use crate::domain::{
+    Check, ChecksRollup, PullRequest, RateLimit, ReviewDecision, SourceError, WorkflowRun,
+};
 use crate::sanitize::{clean, clean_multiline};
 use serde::Deserialize;
 use std::collections::HashMap;
 use std::sync::atomic::Ordering;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 use time::OffsetDateTime;
 
-/// The PR list query, as sent (`pulls.graphql` with the shared fields).
-pub const PULLS_QUERY: &str = concat!(
-    include_str!("pulls.graphql"),
-    "\n",
-    include_str!("pull_request_fields.graphql")
-);
+/// The fields of a pull request the PRs tab shows (a fragment appended to the queries that read
+/// whole pull requests).
+pub const PULL_REQUEST_FIELDS: &str = include_str!("pull_request_fields.graphql");
 /// PRs by node id, as sent (`pulls_by_id.graphql` with the shared fields).
 pub const PULLS_BY_ID_QUERY: &str = concat!(
     include_str!("pulls_by_id.graphql"),
     "\n",
     include_str!("pull_request_fields.graphql")
 );
+
+/// What a batched list query reads of each pull request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Selection {
+    /// Everything the PRs tab shows ([`PULL_REQUEST_FIELDS`]): a full read.
+    Full,
+    /// Only what says whether a pull request changed (id, number, state, `updatedAt`): the
+    /// probe of an incremental read, about a point for every repository at once.
+    Stamp,
+}
+
+/// The PR list of `repos` repositories in one request: repository `i` is the field aliased `r{i}`
+/// with variables `$owner{i}`, `$name{i}` and `$after{i}`; `$states` and `$first` are shared.
+/// Newest activity first (`UPDATED_AT` descending), so a read of what changed stops at the first
+/// pull request older than the last poll. Validated against GitHub's schema by the tests.
+pub fn pulls_query(repos: usize, selection: Selection) -> String {
+    use std::fmt::Write;
+    let (name, nodes) = match selection {
+        Selection::Full => ("PullRequestPages", "...PullRequestFields"),
+        Selection::Stamp => (
+            "PullRequestChanges",
+            "id\n        number\n        state\n        updatedAt",
+        ),
+    };
+    let mut vars = String::from("$states: [PullRequestState!], $first: Int!");
+    for i in 0..repos {
+        let _ = write!(
+            vars,
+            ", $owner{i}: String!, $name{i}: String!, $after{i}: String"
+        );
+    }
+    let mut q = format!(
+        "query {name}({vars}) {{\n  rateLimit {{\n    cost\n    limit\n    remaining\n    resetAt\n  }}\n"
+    );
+    for i in 0..repos {
+        let _ = write!(
+            q,
+            "  r{i}: repository(owner: $owner{i}, name: $name{i}) {{\n    pullRequests(states: $states, first: $first, after: $after{i}, orderBy: {{field: UPDATED_AT, direction: DESC}}) {{\n      totalCount\n      pageInfo {{\n        hasNextPage\n        endCursor\n      }}\n      nodes {{\n        {nodes}\n      }}\n    }}\n  }}\n"
+        );
+    }
+    q.push_str("}\n");
+    if selection == Selection::Full {
+        q.push('\n');
+        q.push_str(PULL_REQUEST_FIELDS);
+    }
+    q
+}
 
 /// The GraphQL endpoint of a REST API root: `https://api.github.com` → `…/graphql`;
 /// GitHub Enterprise `https://HOST/api/v3` → `https://HOST/api/graphql`.
@@ -44,7 +90,7 @@ pub fn graphql_url(api: &str) -> String {
 #[derive(Debug, Deserialize)]
 pub struct Answer {
     #[serde(default)]
-    pub data: Option<Data>,
+    pub data: Option<serde_json::Map<String, serde_json::Value>>,
     #[serde(default)]
     pub errors: Vec<GqlError>,
 }
@@ -55,21 +101,63 @@ pub struct GqlError {
     pub kind: Option<String>,
     #[serde(default)]
     pub message: String,
+    /// Where in `data` the error belongs (`["r2"]` for the third repository of a batch).
+    #[serde(default)]
+    pub path: Vec<serde_json::Value>,
 }
 
-#[derive(Debug, Deserialize)]
+impl GqlError {
+    fn to_source_error(&self) -> SourceError {
+        match self.kind.as_deref() {
+            // GitHub's message names the repository.
+            Some("NOT_FOUND") => SourceError::Status {
+                status: 404,
+                message: clean(&self.message),
+            },
+            kind => SourceError::Query {
+                error_type: clean(kind.unwrap_or("GraphQL")),
+                error: clean(&self.message),
+            },
+        }
+    }
+
+    /// Whether the error is about the field `key` of `data` (or something under it).
+    fn about(&self, key: &str) -> bool {
+        self.path.first().and_then(|p| p.as_str()) == Some(key)
+    }
+}
+
+/// An answer's `data` with the errors that belong to parts of it.
+#[derive(Debug)]
 pub struct Data {
-    #[serde(default, rename = "rateLimit")]
     pub rate_limit: Option<GqlRate>,
-    #[serde(default)]
-    pub repository: Option<Repository>,
-    /// The answer to a by-id query: one PR (or null) per id asked.
-    #[serde(default)]
-    pub nodes: Vec<Option<Node>>,
+    fields: serde_json::Map<String, serde_json::Value>,
+    errors: Vec<GqlError>,
+}
+
+impl Data {
+    /// The field `key` (a repository's alias, `repository`, `nodes`), read as `T`; the error
+    /// GitHub gave for it when it is null or missing.
+    pub fn field<T: serde::de::DeserializeOwned>(&mut self, key: &str) -> Result<T, SourceError> {
+        match self.fields.remove(key) {
+            Some(v) if !v.is_null() => serde_json::from_value(v)
+                .map_err(|e| SourceError::Decode(format!("GraphQL `{key}`: {e}"))),
+            _ => Err(self
+                .errors
+                .iter()
+                .find(|e| e.about(key))
+                .or(self.errors.first())
+                .map(GqlError::to_source_error)
+                .unwrap_or_else(|| SourceError::Decode(format!("GraphQL answer without `{key}`")))),
+        }
+    }
 }
 
 #[derive(Debug, Deserialize)]
 pub struct GqlRate {
+    /// The points this query cost.
+    #[serde(default)]
+    pub cost: Option<u64>,
     pub limit: u64,
     pub remaining: u64,
     #[serde(rename = "resetAt")]
@@ -77,9 +165,21 @@ pub struct GqlRate {
 }
 
 #[derive(Debug, Deserialize)]
-pub struct Repository {
+pub struct Repository<T> {
     #[serde(rename = "pullRequests")]
-    pub pull_requests: Connection<Node>,
+    pub pull_requests: Connection<T>,
+}
+
+/// What the change probe reads of a pull request.
+#[derive(Debug, Deserialize)]
+pub struct Stamp {
+    #[serde(default)]
+    pub id: Option<String>,
+    pub number: u64,
+    #[serde(default)]
+    pub state: Option<String>,
+    #[serde(default, rename = "updatedAt")]
+    pub updated_at: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -287,50 +387,52 @@ impl Node {
     }
 }
 
-/// What an answer means: its data, or the error GitHub put in `errors`. Data that came with
-/// errors is kept when it holds what was asked (a repository or nodes).
+/// What an answer means: its data (with the errors that belong to parts of it), or the error
+/// that spoils all of it — `RATE_LIMITED`, or errors without any data.
 pub fn read_answer(
     answer: Answer,
     what: &str,
     wait_secs: impl Fn() -> u64,
 ) -> Result<Data, SourceError> {
-    let first = answer.errors.first();
-    if let Some(e) = first
-        && e.kind.as_deref() == Some("RATE_LIMITED")
+    if answer
+        .errors
+        .iter()
+        .any(|e| e.kind.as_deref() == Some("RATE_LIMITED"))
     {
         return Err(SourceError::RateLimited {
             retry_after_secs: wait_secs(),
         });
     }
-    match (answer.data, first) {
-        (Some(data), e) if data.repository.is_some() || !data.nodes.is_empty() => {
-            if let Some(e) = e {
-                // Partial data: keep it, and say what was missing.
-                tracing::warn!(what, error = %clean(&e.message), "GitHub GraphQL answered with errors");
-            }
-            Ok(data)
-        }
-        // GitHub's message names the repository.
-        (_, Some(e)) if e.kind.as_deref() == Some("NOT_FOUND") => Err(SourceError::Status {
-            status: 404,
-            message: clean(&e.message),
-        }),
-        (_, Some(e)) => Err(SourceError::Query {
-            error_type: clean(e.kind.as_deref().unwrap_or("GraphQL")),
-            error: clean(&e.message),
-        }),
-        (Some(data), None) => Ok(data),
-        (None, None) => Err(SourceError::Decode(format!(
-            "{what}: an answer without data"
-        ))),
+    let Some(mut fields) = answer.data else {
+        return Err(match answer.errors.first() {
+            Some(e) => e.to_source_error(),
+            None => SourceError::Decode(format!("{what}: an answer without data")),
+        });
+    };
+    if let Some(e) = answer.errors.first() {
+        // Partial data: kept; each part that is missing answers with its own error.
+        tracing::warn!(what, error = %clean(&e.message), "GitHub GraphQL answered with errors");
     }
+    let rate_limit = fields
+        .remove("rateLimit")
+        .and_then(|v| serde_json::from_value(v).ok());
+    Ok(Data {
+        rate_limit,
+        fields,
+        errors: answer.errors,
+    })
 }
 
-/// How often a repository's PR list is read whole even when reading only what changed would do
-/// (catches anything an incremental read cannot see, such as a status from an outside CI).
+/// How often the PR lists are read whole at least (catches anything an incremental read cannot
+/// see, such as a status from an outside CI). At scale a whole read costs hundreds of points:
+/// then it is spaced so that whole reads spend at most [`FULL_READ_SHARE`] of the hour's points.
 pub const FULL_READ_EVERY: Duration = Duration::from_secs(10 * 60);
-/// The page size of an incremental read: most polls find nothing new and stop at the first page.
-const CHANGES_PAGE: usize = 25;
+/// The share of the GraphQL points per hour that whole re-reads may spend.
+pub const FULL_READ_SHARE: f64 = 0.08;
+/// The page size of the change probe: most polls find nothing new in the first page.
+const PROBE_PAGE: usize = 20;
+/// Every state: a probe sees PRs that were closed or merged since the last poll.
+const ALL_STATES: [&str; 3] = ["OPEN", "CLOSED", "MERGED"];
 
 /// What the client keeps of one repository's PRs between polls.
 #[derive(Debug, Default)]
@@ -340,7 +442,7 @@ pub struct RepoPrs {
     /// The newest `updatedAt` seen: a read of what changed stops below it.
     newest: Option<OffsetDateTime>,
     /// When the list was last read whole.
-    full_at: Option<Instant>,
+    full_at: Option<OffsetDateTime>,
     /// The newest run activity seen (a run's `updated_at`): runs newer than this mark the PRs of
     /// their head commits for a re-read, since check activity does not move a PR's `updatedAt`.
     runs_seen: Option<OffsetDateTime>,
@@ -373,74 +475,141 @@ impl RepoPrs {
             self.open.remove(&pr.number);
         }
     }
+
+    /// Whether a probed PR needs reading: new, or changed since it was read.
+    fn changed(&self, stamp: &Stamp) -> bool {
+        match self.open.get(&stamp.number) {
+            Some((_, known)) => known.updated_at != parse_time(stamp.updated_at.as_deref()),
+            None => true,
+        }
+    }
+
+    /// What is worth keeping across a restart (the PRs themselves come back from the stored
+    /// poll): node ids by number and the marks.
+    pub fn memo(&self) -> serde_json::Value {
+        let ids: serde_json::Map<String, serde_json::Value> = self
+            .open
+            .iter()
+            .filter_map(|(n, (id, _))| Some((n.to_string(), id.clone()?.into())))
+            .collect();
+        let unix = |t: Option<OffsetDateTime>| t.map(|t| t.unix_timestamp());
+        serde_json::json!({
+            "ids": ids,
+            "newest": unix(self.newest),
+            "full_at": unix(self.full_at),
+            "runs_seen": unix(self.runs_seen),
+        })
+    }
+
+    /// A repository's PRs as a memo and the stored poll's PRs of that repository describe them.
+    /// `None` when the memo does not fit.
+    pub fn restore(memo: &serde_json::Value, prs: Vec<PullRequest>) -> Option<RepoPrs> {
+        let ids = memo.get("ids")?.as_object()?;
+        let time = |k: &str| {
+            memo.get(k)
+                .and_then(serde_json::Value::as_i64)
+                .and_then(|t| OffsetDateTime::from_unix_timestamp(t).ok())
+        };
+        let open = prs
+            .into_iter()
+            .map(|p| {
+                let id = ids
+                    .get(&p.number.to_string())
+                    .and_then(|v| v.as_str())
+                    .map(str::to_string);
+                (p.number, (id, p))
+            })
+            .collect();
+        Some(RepoPrs {
+            open,
+            newest: time("newest"),
+            full_at: time("full_at"),
+            runs_seen: time("runs_seen"),
+        })
+    }
+}
+
+/// A repository being read whole, page by page.
+struct WholeRead {
+    repo: String,
+    fresh: RepoPrs,
+    after: Option<String>,
+}
+
+/// A repository being probed for changes, page by page.
+struct Probe {
+    repo: String,
+    stop: OffsetDateTime,
+    after: Option<String>,
+}
+
+fn owner_name(repo: &str) -> Result<(&str, &str), SourceError> {
+    repo.split_once('/')
+        .ok_or_else(|| SourceError::Config(format!("github.repos: \"{repo}\" is not OWNER/NAME")))
 }
 
 impl GitHub {
-    /// One page of the PR list.
-    async fn pulls_page(
+    /// One batched list request: page `after` of each repository's list.
+    async fn pulls_batch(
         &self,
-        repo: &str,
+        repos: &[(&str, Option<&str>)],
+        selection: Selection,
         states: &[&str],
         first: usize,
-        after: Option<&str>,
-    ) -> Result<Connection<Node>, SourceError> {
-        let (owner, name) = repo.split_once('/').ok_or_else(|| {
-            SourceError::Config(format!("github.repos: \"{repo}\" is not OWNER/NAME"))
-        })?;
+    ) -> Result<Data, SourceError> {
+        let mut vars = serde_json::Map::new();
+        vars.insert("states".into(), states.into());
+        vars.insert("first".into(), first.clamp(1, 100).into());
+        for (i, (repo, after)) in repos.iter().enumerate() {
+            let (owner, name) = owner_name(repo)?;
+            vars.insert(format!("owner{i}"), owner.into());
+            vars.insert(format!("name{i}"), name.into());
+            vars.insert(format!("after{i}"), (*after).into());
+        }
         let body = serde_json::json!({
-            "query": PULLS_QUERY,
-            "variables": {
-                "owner": owner, "name": name, "states": states, "first": first.clamp(1, 100),
-                "after": after,
-            },
+            "query": pulls_query(repos.len(), selection),
+            "variables": vars,
         });
-        let data = self
-            .graphql(&body, &format!("pull requests of {repo}"))
-            .await?;
-        data.repository
-            .map(|r| r.pull_requests)
-            .ok_or_else(|| SourceError::Decode(format!("pull requests of {repo}: no repository")))
+        let what = match repos {
+            [(one, _)] => format!("pull requests of {one}"),
+            _ => format!("pull requests of {} repositories", repos.len()),
+        };
+        self.graphql(&body, &what).await
     }
 
     /// Send a GraphQL request; errors in the answer become errors, the points budget is noted.
     async fn graphql(&self, body: &serde_json::Value, what: &str) -> Result<Data, SourceError> {
-        self.requests.fetch_add(1, Ordering::Relaxed);
         let url = graphql_url(&self.api);
         let req = self.authed(self.http.client().post(&url)).json(body);
-        let resp = self.http.send(req).await?;
+        let resp = self
+            .send(req, self.role, crate::sources::budget::Resource::Graphql)
+            .await?;
         if resp.status != 200 {
-            return Err(super::classify(&resp, super::now_unix()));
+            return Err(self.refused(&resp));
         }
         let answer: Answer = serde_json::from_slice(&resp.body)
             .map_err(|e| SourceError::Decode(format!("{what}: {e}")))?;
         let wait =
             || crate::sources::http::wait_for_reset(&resp, "x-ratelimit-reset", super::now_unix());
-        let data = read_answer(answer, what, wait)?;
-        if let Some(r) = &data.rate_limit
-            && let Ok(mut g) = self.graphql_rate.lock()
-        {
-            *g = Some(RateLimit {
+        let data = match read_answer(answer, what, wait) {
+            Err(e @ SourceError::RateLimited { retry_after_secs }) => {
+                self.budget.block(retry_after_secs);
+                return Err(e);
+            }
+            other => other?,
+        };
+        if let Some(r) = &data.rate_limit {
+            let rate = RateLimit {
                 limit: r.limit,
                 remaining: r.remaining,
                 reset: parse_time(Some(&r.reset_at)).map_or(0, |t| t.unix_timestamp()),
-            });
+            };
+            self.budget
+                .note(crate::sources::budget::Resource::Graphql, rate);
+            self.spent_points
+                .fetch_add(r.cost.unwrap_or(1), Ordering::Relaxed);
         }
         Ok(data)
-    }
-
-    /// Every open PR of `repo` (up to `max_items`), newest activity first. The list is read whole
-    /// (one GraphQL request per 100) the first time and every [`FULL_READ_EVERY`]; in between only
-    /// what changed since the last poll is read, newest first, stopping at the first page that
-    /// reaches back past it — usually one small request.
-    pub async fn pulls(&self, repo: &str) -> Result<Vec<PullRequest>, SourceError> {
-        let since = self.known_prs(repo, |k| match (k.full_at, k.newest) {
-            (Some(at), Some(newest)) if at.elapsed() < FULL_READ_EVERY => Some(newest),
-            _ => None,
-        });
-        match since.flatten() {
-            Some(newest) => self.pulls_changed(repo, newest).await,
-            None => self.pulls_full(repo).await,
-        }
     }
 
     /// Read access to what is kept of a repository's PRs.
@@ -449,137 +618,229 @@ impl GitHub {
         Some(f(known.entry(repo.to_string()).or_default()))
     }
 
-    async fn pulls_full(&self, repo: &str) -> Result<Vec<PullRequest>, SourceError> {
-        let mut fresh = RepoPrs {
-            full_at: Some(Instant::now()),
-            ..RepoPrs::default()
-        };
-        let mut after: Option<String> = None;
-        loop {
-            let first = (self.max_items - fresh.open.len()).clamp(1, 100);
-            let page = self
-                .pulls_page(repo, &["OPEN"], first, after.as_deref())
-                .await?;
-            for node in page.nodes.into_iter().flatten() {
-                fresh.apply(repo, node);
-            }
-            match page.page_info {
-                Some(p) if p.has_next_page && fresh.open.len() < self.max_items => {
-                    after = p.end_cursor;
-                    if after.is_none() {
-                        break;
-                    }
-                }
-                _ => break,
-            }
-        }
-        let list = fresh.list(self.max_items);
-        self.known_prs(repo, |k| {
-            // Run activity already seen stays seen.
-            fresh.runs_seen = k.runs_seen;
-            *k = fresh;
-        });
-        Ok(list)
+    /// Whether `repo`'s list is due a whole read: never read, or its last whole read is older
+    /// than the interval whole reads are allowed at (see [`FULL_READ_EVERY`]).
+    pub(super) fn due_whole(&self, repo: &str, now: OffsetDateTime) -> bool {
+        let every = self.whole_read_every();
+        self.known_prs(repo, |k| match (k.full_at, k.newest) {
+            (Some(at), Some(_)) => now - at >= every,
+            _ => true,
+        })
+        .unwrap_or(true)
     }
 
-    async fn pulls_changed(
+    /// How often whole reads may come: [`FULL_READ_EVERY`], or rarer when the last one cost more
+    /// than [`FULL_READ_SHARE`] of the hour's points allows.
+    pub fn whole_read_every(&self) -> time::Duration {
+        let limit = self
+            .budget
+            .rate(crate::sources::budget::Resource::Graphql)
+            .map_or(5000, |r| r.limit)
+            .max(1);
+        let cost = self.whole_read_cost.load(Ordering::Relaxed) as f64;
+        let secs =
+            (cost / (FULL_READ_SHARE * limit as f64) * 3600.0).max(FULL_READ_EVERY.as_secs_f64());
+        time::Duration::seconds_f64(secs.min(24.0 * 3600.0))
+    }
+
+    /// Read the lists of `repos` whole, their pages batched into one request at a time. Returns
+    /// the repositories that failed with their error (the others are replaced by what was read).
+    pub(super) async fn read_whole(
         &self,
-        repo: &str,
-        newest: OffsetDateTime,
-    ) -> Result<Vec<PullRequest>, SourceError> {
-        // A second of overlap: PRs updated in the same second as the newest seen are read again.
-        let stop = newest - time::Duration::seconds(1);
-        let mut after: Option<String> = None;
-        let mut nodes = Vec::new();
-        loop {
-            let page = self
-                .pulls_page(
-                    repo,
-                    &["OPEN", "CLOSED", "MERGED"],
-                    CHANGES_PAGE,
-                    after.as_deref(),
-                )
-                .await?;
-            let mut reached = false;
-            for node in page.nodes.into_iter().flatten() {
-                let updated = parse_time(node.updated_at.as_deref());
-                if updated.is_none_or(|u| u < stop) {
-                    reached = true;
-                    break;
-                }
-                nodes.push(node);
-            }
-            match page.page_info {
-                Some(p) if p.has_next_page && !reached => {
-                    after = p.end_cursor;
-                    if after.is_none() {
-                        break;
-                    }
-                }
-                _ => break,
-            }
-        }
-        let cap = self.max_items;
-        Ok(self
-            .known_prs(repo, |k| {
-                for node in nodes {
-                    k.apply(repo, node);
-                }
-                k.list(cap)
+        repos: &[String],
+        now: OffsetDateTime,
+    ) -> Result<Vec<(String, SourceError)>, SourceError> {
+        let points_before = self.spent_points.load(Ordering::Relaxed);
+        let mut failed = Vec::new();
+        let mut active: Vec<WholeRead> = repos
+            .iter()
+            .map(|r| WholeRead {
+                repo: r.clone(),
+                fresh: RepoPrs {
+                    full_at: Some(now),
+                    ..RepoPrs::default()
+                },
+                after: None,
             })
-            .unwrap_or_default())
-    }
-
-    /// Re-read the open PRs of `repo` whose head commit had run activity since the last poll
-    /// (checks change without moving a PR's `updatedAt`), 100 ids a request. Returns the list
-    /// when something was re-read.
-    pub async fn recheck(
-        &self,
-        repo: &str,
-        runs: &[crate::domain::WorkflowRun],
-    ) -> Result<Option<Vec<PullRequest>>, SourceError> {
-        let newest_run = runs.iter().filter_map(|r| r.updated_at).max();
-        let ids: Vec<String> = self
-            .known_prs(repo, |k| {
-                let seen = k.runs_seen;
-                k.runs_seen = newest_run.max(seen);
-                // The first poll read everything: nothing to re-read.
-                let Some(seen) = seen else {
-                    return Vec::new();
+            .collect();
+        let mut done = Vec::new();
+        while !active.is_empty() {
+            let first = active
+                .iter()
+                .map(|w| self.max_items.saturating_sub(w.fresh.open.len()))
+                .max()
+                .unwrap_or(1)
+                .clamp(1, 100);
+            let asked: Vec<(&str, Option<&str>)> = active
+                .iter()
+                .map(|w| (w.repo.as_str(), w.after.as_deref()))
+                .collect();
+            let mut data = self
+                .pulls_batch(&asked, Selection::Full, &["OPEN"], first)
+                .await?;
+            let mut next = Vec::new();
+            for (i, mut w) in active.into_iter().enumerate() {
+                let page: Result<Repository<Node>, _> = data.field(&format!("r{i}"));
+                let page = match page {
+                    Ok(p) => p.pull_requests,
+                    Err(e) => {
+                        failed.push((w.repo, e));
+                        continue;
+                    }
                 };
-                let heads: std::collections::HashSet<&str> = runs
-                    .iter()
-                    .filter(|r| r.updated_at.is_some_and(|u| u > seen))
-                    .map(|r| r.sha.as_str())
-                    .collect();
-                k.open
-                    .values()
-                    .filter(|(_, p)| heads.contains(p.head_sha.as_str()))
-                    .filter_map(|(id, _)| id.clone())
-                    .collect()
-            })
-            .unwrap_or_default();
-        if ids.is_empty() {
-            return Ok(None);
+                for node in page.nodes.into_iter().flatten() {
+                    w.fresh.apply(&w.repo, node);
+                }
+                let more = page
+                    .page_info
+                    .filter(|p| p.has_next_page && w.fresh.open.len() < self.max_items)
+                    .and_then(|p| p.end_cursor);
+                match more {
+                    Some(cursor) => {
+                        w.after = Some(cursor);
+                        next.push(w);
+                    }
+                    None => done.push(w),
+                }
+            }
+            active = next;
         }
-        let mut nodes = Vec::new();
+        for mut w in done {
+            self.known_prs(&w.repo, |k| {
+                // Run activity already seen stays seen.
+                w.fresh.runs_seen = k.runs_seen;
+                *k = w.fresh;
+            });
+        }
+        let spent = self.spent_points.load(Ordering::Relaxed) - points_before;
+        if repos.len() == self.repos.len() {
+            self.whole_read_cost.store(spent, Ordering::Relaxed);
+        }
+        Ok(failed)
+    }
+
+    /// Probe `repos` for what changed since the last poll (one batched request of a point or
+    /// so; more pages only for a repository with more changes than a page holds). Closed and
+    /// merged PRs leave the list at once; returns the node ids of the open PRs to read again,
+    /// and the repositories whose probe failed.
+    pub(super) async fn probe(
+        &self,
+        repos: &[String],
+    ) -> Result<(Vec<(String, String)>, Vec<(String, SourceError)>), SourceError> {
+        let mut ids = Vec::new();
+        let mut failed = Vec::new();
+        let mut active: Vec<Probe> = repos
+            .iter()
+            .filter_map(|r| {
+                let newest = self.known_prs(r, |k| k.newest).flatten()?;
+                Some(Probe {
+                    repo: r.clone(),
+                    // A second of overlap: PRs updated in the newest one's second are looked
+                    // at again (and read only if they differ from what is known).
+                    stop: newest - time::Duration::seconds(1),
+                    after: None,
+                })
+            })
+            .collect();
+        while !active.is_empty() {
+            let asked: Vec<(&str, Option<&str>)> = active
+                .iter()
+                .map(|p| (p.repo.as_str(), p.after.as_deref()))
+                .collect();
+            let mut data = self
+                .pulls_batch(&asked, Selection::Stamp, &ALL_STATES, PROBE_PAGE)
+                .await?;
+            let mut next = Vec::new();
+            for (i, mut p) in active.into_iter().enumerate() {
+                let page: Result<Repository<Stamp>, _> = data.field(&format!("r{i}"));
+                let page = match page {
+                    Ok(page) => page.pull_requests,
+                    Err(e) => {
+                        failed.push((p.repo, e));
+                        continue;
+                    }
+                };
+                let mut reached = false;
+                let repo = p.repo.clone();
+                self.known_prs(&repo, |k| {
+                    for stamp in page.nodes.into_iter().flatten() {
+                        let updated = parse_time(stamp.updated_at.as_deref());
+                        if updated.is_none_or(|u| u < p.stop) {
+                            reached = true;
+                            break;
+                        }
+                        if stamp.state.as_deref().is_some_and(|s| s != "OPEN") {
+                            k.open.remove(&stamp.number);
+                            k.newest = k.newest.max(updated);
+                        } else if k.changed(&stamp)
+                            && let Some(id) = stamp.id
+                        {
+                            ids.push((repo.clone(), id));
+                        }
+                    }
+                });
+                let more = page
+                    .page_info
+                    .filter(|i| i.has_next_page && !reached)
+                    .and_then(|i| i.end_cursor);
+                if let Some(cursor) = more {
+                    p.after = Some(cursor);
+                    next.push(p);
+                }
+            }
+            active = next;
+        }
+        Ok((ids, failed))
+    }
+
+    /// The node ids of the open PRs of `repo` whose head commit had run activity since the
+    /// last poll (checks change without moving a PR's `updatedAt`).
+    pub(super) fn run_activity(&self, repo: &str, runs: &[WorkflowRun]) -> Vec<String> {
+        let newest_run = runs.iter().filter_map(|r| r.updated_at).max();
+        self.known_prs(repo, |k| {
+            let seen = k.runs_seen;
+            k.runs_seen = newest_run.max(seen);
+            // The first poll read everything: nothing to re-read.
+            let Some(seen) = seen else {
+                return Vec::new();
+            };
+            let heads: std::collections::HashSet<&str> = runs
+                .iter()
+                .filter(|r| r.updated_at.is_some_and(|u| u > seen))
+                .map(|r| r.sha.as_str())
+                .collect();
+            k.open
+                .values()
+                .filter(|(_, p)| heads.contains(p.head_sha.as_str()))
+                .filter_map(|(id, _)| id.clone())
+                .collect()
+        })
+        .unwrap_or_default()
+    }
+
+    /// Read PRs by node id, 100 a request, into what is known of their repositories.
+    pub(super) async fn read_by_id(&self, ids: &[(String, String)]) -> Result<(), SourceError> {
         for chunk in ids.chunks(100) {
+            let list: Vec<&str> = chunk.iter().map(|(_, id)| id.as_str()).collect();
             let body = serde_json::json!({
                 "query": PULLS_BY_ID_QUERY,
-                "variables": { "ids": chunk },
+                "variables": { "ids": list },
             });
-            let data = self
-                .graphql(&body, &format!("pull requests of {repo} by id"))
-                .await?;
-            nodes.extend(data.nodes.into_iter().flatten());
-        }
-        let cap = self.max_items;
-        Ok(self.known_prs(repo, |k| {
-            for node in nodes {
-                k.apply(repo, node);
+            let mut data = self.graphql(&body, "pull requests by id").await?;
+            let nodes: Vec<Option<Node>> = data.field("nodes")?;
+            for ((repo, _), node) in chunk.iter().zip(nodes) {
+                if let Some(node) = node {
+                    self.known_prs(repo, |k| k.apply(repo, node));
+                }
             }
-            k.list(cap)
-        }))
+        }
+        Ok(())
+    }
+
+    /// The open PRs known of `repo`, newest activity first.
+    pub(super) fn known_list(&self, repo: &str) -> Vec<PullRequest> {
+        let cap = self.max_items;
+        self.known_prs(repo, |k| k.list(cap)).unwrap_or_default()
     }
 }
 
@@ -687,14 +948,19 @@ mod tests {
                 retry_after_secs: 120
             }
         );
+        // A batch where one repository is unknown: the others are kept, the unknown one answers
+        // with its own error.
         let not_found = answer(serde_json::json!({
-            "data": {"repository": null},
-            "errors": [{"type": "NOT_FOUND", "path": ["repository"], "message": "Could not resolve to a Repository with the name 'acme/nope'."}]
+            "data": {"r0": page(serde_json::json!([node()]))["repository"].clone(), "r1": null},
+            "errors": [{"type": "NOT_FOUND", "path": ["r1"], "message": "Could not resolve to a Repository with the name 'acme/nope'."}]
         }));
+        let mut data = read_answer(not_found, "two repositories", || 1).unwrap();
         assert!(matches!(
-            read_answer(not_found, "acme/nope", || 1),
+            data.field::<Repository<Node>>("r1"),
             Err(SourceError::Status { status: 404, .. })
         ));
+        let r0: Repository<Node> = data.field("r0").unwrap();
+        assert_eq!(r0.pull_requests.nodes.len(), 1);
         let no_data = answer(serde_json::json!({
             "errors": [{"message": "Variable $owner of type String! was provided invalid value"}]
         }));
@@ -706,9 +972,9 @@ mod tests {
             "data": page(serde_json::json!([node(), null])),
             "errors": [{"type": "FORBIDDEN", "path": ["repository", "pullRequests", "nodes", 1], "message": "Resource not accessible"}]
         }));
-        let data = read_answer(partial, "acme/checkout", || 1).unwrap();
+        let mut data = read_answer(partial, "acme/checkout", || 1).unwrap();
         assert_eq!(data.rate_limit.as_ref().unwrap().remaining, 4990);
-        let repo = data.repository.unwrap();
+        let repo: Repository<Node> = data.field("repository").unwrap();
         assert_eq!(repo.pull_requests.nodes.into_iter().flatten().count(), 1);
     }
 

@@ -3,7 +3,13 @@
 //! (a 304 costs no rate limit) and paginated by `Link`.
 
 mod graphql;
-pub use graphql::{PULLS_BY_ID_QUERY, PULLS_QUERY, graphql_url};
+pub use graphql::{
+    FULL_READ_EVERY, PULL_REQUEST_FIELDS, PULLS_BY_ID_QUERY, Selection, graphql_url, pulls_query,
+};
+
+use super::budget::{Budget, Resource, Use};
+use std::sync::Arc;
+use std::time::Duration;
 
 use super::http::{
     EtagCache, Http, Response, SourceError, error_summary, next_link, rate_limit_wait,
@@ -11,7 +17,7 @@ use super::http::{
 use crate::config::{GitHubConfig, Secret};
 use crate::domain::{
     Check, CheckState, DeployedRevisions, Job, PendingDeployment, PrFile, PullRequest, RateLimit,
-    RepoError, Review, ReviewDecision, RunState, SourceData, Step, WorkflowRun,
+    RepoError, Review, ReviewDecision, RunState, Slowdown, SourceData, Step, WorkflowRun,
 };
 use crate::sanitize::{clean, clean_multiline};
 use serde::Deserialize;
@@ -34,13 +40,27 @@ pub struct GitHub {
     token: Option<Secret>,
     max_items: usize,
     cache: Mutex<EtagCache>,
-    rate: Mutex<Option<RateLimit>>,
-    /// GraphQL's own points budget (`x-ratelimit-resource: graphql`), apart from REST's.
-    graphql_rate: Mutex<Option<RateLimit>>,
+    /// The token's budget, shared with the other clients of the token; it keeps the REST
+    /// (`core`) and GraphQL (`graphql`) windows apart.
+    budget: Arc<Budget>,
+    /// What this client's reads are for (the poller's, or the operator's details).
+    role: Use,
     /// Each repository's open PRs as of the last poll, so that a poll reads only what changed.
     known: Mutex<std::collections::HashMap<String, graphql::RepoPrs>>,
     requests: AtomicU64,
+    /// GraphQL points spent so far (each answer's `rateLimit.cost`).
+    spent_points: AtomicU64,
+    /// REST answers that cost a request of the window (not 304s) so far.
+    spent_core: AtomicU64,
+    /// Points the last whole read of every list cost.
+    whole_read_cost: AtomicU64,
+    /// What the last poll spent: (requests, REST requests counted, GraphQL points).
+    last_poll: Mutex<(u64, u64, u64)>,
 }
+
+/// The most requests a minute the poller may send for one token; a poll's cadence is stretched
+/// to fit (the detail fetches and the operator's changes have the rest of GitHub's allowance).
+pub const POLL_REQUESTS_PER_MINUTE: u64 = 24;
 
 #[derive(Debug, Clone, Deserialize)]
 pub struct ApiUser {
@@ -505,9 +525,20 @@ pub fn classify(resp: &Response, now_unix: i64) -> SourceError {
             Some(secs) => SourceError::RateLimited {
                 retry_after_secs: secs,
             },
+            // A secondary limit without `Retry-After`: GitHub asks for at least a minute.
+            None if msg.to_ascii_lowercase().contains("secondary rate limit") => {
+                SourceError::RateLimited {
+                    retry_after_secs: 60,
+                }
+            }
             None => SourceError::Status {
                 status: resp.status,
-                message: msg,
+                message: match resp.header("x-accepted-github-permissions") {
+                    Some(p) if !p.trim().is_empty() => {
+                        format!("{msg} (the token needs the permission {})", clean(p.trim()))
+                    }
+                    _ => msg,
+                },
             },
         },
         s => SourceError::Status {
@@ -557,22 +588,94 @@ impl GitHub {
             token,
             max_items: cfg.max_items,
             cache: Mutex::new(EtagCache::default()),
-            rate: Mutex::new(None),
-            graphql_rate: Mutex::new(None),
+            budget: Arc::new(Budget::default()),
+            role: Use::Poll,
             known: Mutex::new(std::collections::HashMap::new()),
             requests: AtomicU64::new(0),
+            spent_points: AtomicU64::new(0),
+            spent_core: AtomicU64::new(0),
+            whole_read_cost: AtomicU64::new(0),
+            last_poll: Mutex::new((0, 0, 0)),
         }
     }
 
-    /// What is worth keeping across a restart: the ETags with the values they stand for, and the
-    /// PRs known per repository (for the on-disk store). `None` when nothing is known yet.
-    pub fn memo(&self) -> Option<serde_json::Value> {
-        None
+    /// This client shares `budget` (one per token) with the token's other clients.
+    pub fn sharing(mut self, budget: Arc<Budget>) -> GitHub {
+        self.budget = budget;
+        self
     }
 
-    /// Take back a [`GitHub::memo`]; a memo of another shape is ignored.
-    pub fn restore(&mut self, memo: serde_json::Value) {
-        let _ = memo;
+    /// This client reads for the operator's details (not for polls).
+    pub fn for_details(mut self) -> GitHub {
+        self.role = Use::Fetch;
+        self
+    }
+
+    /// The token's budget.
+    pub fn budget(&self) -> &Arc<Budget> {
+        &self.budget
+    }
+
+    /// Send one request within the token's budget: refused without sending while a rate limit
+    /// holds (or, for reads, when only the reserve is left); the window's headers are noted and a
+    /// rate-limit refusal blocks the token's other requests until its reset.
+    async fn send(
+        &self,
+        req: reqwest::RequestBuilder,
+        what: Use,
+        resource: Resource,
+    ) -> Result<Response, SourceError> {
+        let _admitted = self.budget.admit(what, resource).await?;
+        self.requests.fetch_add(1, Ordering::Relaxed);
+        let resp = self.http.send(req).await?;
+        if let Some(r) = rate_from(&resp) {
+            let resource = match resp.header("x-ratelimit-resource") {
+                Some("graphql") => Resource::Graphql,
+                _ => resource,
+            };
+            self.budget.note(resource, r);
+        }
+        if resource == Resource::Core && resp.status != 304 {
+            self.spent_core.fetch_add(1, Ordering::Relaxed);
+        }
+        if matches!(resp.status, 403 | 429)
+            && let SourceError::RateLimited { retry_after_secs } = classify(&resp, now_unix())
+        {
+            self.budget.block(retry_after_secs);
+        }
+        Ok(resp)
+    }
+
+    /// The error of a refused answer.
+    fn refused(&self, resp: &Response) -> SourceError {
+        classify(resp, now_unix())
+    }
+
+    /// How far apart polls must be, from what the last one cost: at most
+    /// [`POLL_REQUESTS_PER_MINUTE`] requests a minute, and slow enough that the rest of each
+    /// rate-limit window lasts until its reset. The second part is returned apart when it is
+    /// what holds the polls back.
+    pub fn pace(&self) -> (Option<Duration>, Option<Slowdown>) {
+        let (requests, core, points) = self.last_poll.lock().map(|l| *l).unwrap_or_default();
+        let floor =
+            Duration::from_secs_f64(requests as f64 * 60.0 / POLL_REQUESTS_PER_MINUTE as f64);
+        let now = now_unix();
+        let walls = [(Resource::Core, core), (Resource::Graphql, points)]
+            .into_iter()
+            .filter_map(|(res, spent)| Some((res, self.budget.pace(res, spent, now)?)))
+            .max_by_key(|(_, d)| *d);
+        let slowdown = walls
+            .filter(|(_, d)| *d > floor && *d > Duration::from_secs(30))
+            .and_then(|(res, every)| {
+                let r = self.budget.rate(res)?;
+                Some(Slowdown {
+                    every_secs: every.as_secs(),
+                    until: r.reset,
+                    graphql: res == Resource::Graphql,
+                })
+            });
+        let pace = walls.map_or(floor, |(_, d)| d.max(floor));
+        ((!pace.is_zero()).then_some(pace), slowdown)
     }
 
     /// 304 answers served from the cache so far.
@@ -582,7 +685,12 @@ impl GitHub {
 
     /// GraphQL's points budget as of the last answer.
     pub fn graphql_rate(&self) -> Option<RateLimit> {
-        self.graphql_rate.lock().ok().and_then(|r| *r)
+        self.budget.rate(Resource::Graphql)
+    }
+
+    /// GraphQL points spent so far.
+    pub fn points_spent(&self) -> u64 {
+        self.spent_points.load(Ordering::Relaxed)
     }
 
     /// Requests sent so far.
@@ -608,14 +716,6 @@ impl GitHub {
         r
     }
 
-    fn note(&self, resp: &Response) {
-        if let Some(r) = rate_from(resp)
-            && let Ok(mut rate) = self.rate.lock()
-        {
-            *rate = Some(r);
-        }
-    }
-
     /// One conditional GET, parsed. A 304 is answered with the value parsed from the last 200 of
     /// the URL; only a 200 that parses updates the cache, and one that does not drops the URL's
     /// ETag, so the next request fetches the body again.
@@ -625,9 +725,9 @@ impl GitHub {
         what: &str,
         parse: impl Fn(&[u8]) -> Result<T, serde_json::Error>,
     ) -> Result<(T, Option<String>), SourceError> {
-        self.requests.fetch_add(1, Ordering::Relaxed);
-        let resp = self.http.send(self.request(url)).await?;
-        self.note(&resp);
+        let resp = self
+            .send(self.request(url), self.role, Resource::Core)
+            .await?;
         let cache = |f: &mut dyn FnMut(&mut EtagCache)| {
             if let Ok(mut c) = self.cache.lock() {
                 f(&mut c)
@@ -646,7 +746,7 @@ impl GitHub {
             )));
         }
         if resp.status != 200 {
-            return Err(classify(&resp, now_unix()));
+            return Err(self.refused(&resp));
         }
         let next = next_link(&resp.headers);
         match parse(&resp.body) {
@@ -694,17 +794,36 @@ impl GitHub {
         Ok(out)
     }
 
+    fn runs_url(&self, repo: &str) -> String {
+        let cap = self.max_items.min(RUNS_PER_REPO);
+        format!("{}/repos/{repo}/actions/runs?per_page={cap}", self.api)
+    }
+
+    fn pending_url(&self, repo: &str, run_id: u64) -> String {
+        format!(
+            "{}/repos/{repo}/actions/runs/{run_id}/pending_deployments",
+            self.api
+        )
+    }
+
     /// The recent runs of `repo`: at most [`RUNS_PER_REPO`] (one conditional request, a 304 when
     /// nothing moved); older runs are history, not release state.
     pub async fn runs(&self, repo: &str) -> Result<Vec<WorkflowRun>, SourceError> {
         let cap = self.max_items.min(RUNS_PER_REPO);
-        let url = format!("{}/repos/{repo}/actions/runs?per_page={cap}", self.api);
-        let list = self
-            .get_pages(url, cap, &format!("workflow runs of {repo}"), |b| {
-                serde_json::from_slice::<ApiRunList>(b).map(|l| l.workflow_runs)
-            })
-            .await?;
-        Ok(list.into_iter().map(|r| r.into_domain(repo)).collect())
+        self.get_pages(
+            self.runs_url(repo),
+            cap,
+            &format!("workflow runs of {repo}"),
+            |b| {
+                serde_json::from_slice::<ApiRunList>(b).map(|l| {
+                    l.workflow_runs
+                        .into_iter()
+                        .map(|r| r.into_domain(repo))
+                        .collect()
+                })
+            },
+        )
+        .await
     }
 
     pub async fn pending_deployments(
@@ -712,57 +831,79 @@ impl GitHub {
         repo: &str,
         run_id: u64,
     ) -> Result<Vec<PendingDeployment>, SourceError> {
-        let url = format!(
-            "{}/repos/{repo}/actions/runs/{run_id}/pending_deployments",
-            self.api
-        );
-        let list: Vec<ApiPending> = self
-            .get_json(&url, &format!("pending deployments of run {run_id}"))
-            .await?;
-        Ok(list
-            .into_iter()
-            .filter_map(ApiPending::into_domain)
-            .collect())
+        let url = self.pending_url(repo, run_id);
+        self.get_parsed(&url, &format!("pending deployments of run {run_id}"), |b| {
+            serde_json::from_slice::<Vec<ApiPending>>(b)
+                .map(|l| l.into_iter().filter_map(ApiPending::into_domain).collect())
+        })
+        .await
+        .map(|(v, _)| v)
     }
 
-    /// One poll: every repo's open PRs (one GraphQL request per 100) and recent runs (one REST
-    /// list per repo, 304 when nothing moved; pending deployments of the runs that wait).
+    /// One poll. The PR lists come first, from GraphQL, all repositories in one request: a
+    /// probe of what changed since the last poll (whole reads when a list is new or due), so
+    /// that a poll that cannot be had stops after one request. Then each repository's recent
+    /// runs (REST, conditional: 304 when nothing moved), the PRs that changed or whose head had
+    /// run activity (by node id, 100 a request), and the deployments the waiting runs wait for.
+    /// A repository that fails is named in `failed` while the others are shown.
     pub async fn poll(&mut self) -> Result<SourceData, SourceError> {
-        let mut prs = Vec::new();
+        let requests_before = self.requests();
+        let points_before = self.spent_points.load(Ordering::Relaxed);
+        let core_before = self.spent_core.load(Ordering::Relaxed);
+        let now = OffsetDateTime::now_utc();
+        let mut failed: Vec<RepoError> = Vec::new();
+        let mut fail = |repo: String, error: SourceError| {
+            if !failed.iter().any(|f| f.repo == repo) {
+                failed.push(RepoError { repo, error });
+            }
+        };
+        let (whole, probed): (Vec<String>, Vec<String>) = self
+            .repos
+            .iter()
+            .cloned()
+            .partition(|r| self.due_whole(r, now));
+        let mut reread = Vec::new();
+        if !probed.is_empty() {
+            let (ids, probe_failed) = self.probe(&probed).await?;
+            reread = ids;
+            for (repo, e) in probe_failed {
+                fail(repo, e);
+            }
+        }
+        if !whole.is_empty() {
+            for (repo, e) in self.read_whole(&whole, now).await? {
+                fail(repo, e);
+            }
+        }
+        let all_runs =
+            futures::future::join_all(self.repos.iter().map(|repo| self.runs(repo))).await;
         let mut runs = Vec::new();
-        let mut failed = Vec::new();
-        for repo in &self.repos {
-            let read = async {
-                let (p, r) = futures::join!(self.pulls(repo), self.runs(repo));
-                let (p, r) = (p?, r?);
-                // PRs whose head had run activity are re-read: checks do not move `updatedAt`.
-                let p = self.recheck(repo, &r).await?.unwrap_or(p);
-                Ok::<_, SourceError>((p, r))
-            };
-            match read.await {
-                Ok((p, r)) => {
-                    prs.extend(p);
+        for (repo, result) in self.repos.iter().zip(all_runs) {
+            match result {
+                Ok(r) => {
+                    for id in self.run_activity(repo, &r) {
+                        if !reread.iter().any(|(_, known)| *known == id) {
+                            reread.push((repo.clone(), id));
+                        }
+                    }
                     runs.extend(r);
                 }
-                Err(e) => {
-                    // Unreachable, refused token or a rate limit: every further request would
-                    // fail too, so the poll stops here. Otherwise this repository is marked and
-                    // the others are shown.
-                    if e.stops_the_poll() {
-                        return Err(e);
-                    }
-                    failed.push(RepoError {
-                        repo: repo.clone(),
-                        error: e,
-                    });
-                }
+                // Unreachable, refused token or a rate limit: every further request would fail
+                // too, so the poll stops here.
+                Err(e) if e.stops_the_poll() => return Err(e),
+                Err(e) => fail(repo.clone(), e),
             }
+        }
+        if !reread.is_empty() {
+            self.read_by_id(&reread).await?;
         }
         if let Some(first) = failed.first()
             && failed.len() == self.repos.len()
         {
             return Err(first.error.clone());
         }
+        let ok = |repo: &str| !failed.iter().any(|f| f.repo == repo);
+        runs.retain(|r| ok(&r.repo));
         for run in runs.iter_mut().filter(|r| r.state == RunState::Waiting) {
             match self.pending_deployments(&run.repo, run.id).await {
                 Ok(p) => run.pending = p,
@@ -771,14 +912,114 @@ impl GitHub {
             }
         }
         runs.sort_by_key(|r| std::cmp::Reverse(r.started_at));
-        let rate = self.rate.lock().ok().and_then(|r| *r);
+        let prs = self
+            .repos
+            .iter()
+            .filter(|r| ok(r))
+            .flat_map(|r| self.known_list(r))
+            .collect();
+        if let Ok(mut last) = self.last_poll.lock() {
+            *last = (
+                self.requests() - requests_before,
+                self.spent_core.load(Ordering::Relaxed) - core_before,
+                self.spent_points.load(Ordering::Relaxed) - points_before,
+            );
+        }
+        let (_, slowed) = self.pace();
         Ok(SourceData::GitHub {
             prs,
             runs,
-            rate,
+            rate: self.budget.rate(Resource::Core),
             graphql_rate: self.graphql_rate(),
             failed,
+            slowed,
         })
+    }
+
+    /// What is worth keeping across a restart: the PRs known per repository (node ids and the
+    /// marks of incremental reads; the PRs themselves are in the stored poll) and the ETags of
+    /// the runs lists and pending deployments, whose values the stored poll also holds.
+    pub fn memo(&self) -> Option<serde_json::Value> {
+        let known = self.known.lock().ok()?;
+        if known.is_empty() {
+            return None;
+        }
+        let repos: serde_json::Map<String, serde_json::Value> =
+            known.iter().map(|(r, k)| (r.clone(), k.memo())).collect();
+        let etags: serde_json::Map<String, serde_json::Value> = self
+            .cache
+            .lock()
+            .ok()?
+            .etags()
+            .into_iter()
+            .filter(|(url, _)| url.contains("/actions/runs"))
+            .map(|(url, etag)| (url, etag.into()))
+            .collect();
+        Some(serde_json::json!({
+            "version": 1,
+            "api": self.api,
+            "repos": repos,
+            "etags": etags,
+            "whole_read_cost": self.whole_read_cost.load(Ordering::Relaxed),
+        }))
+    }
+
+    /// Take back a [`GitHub::memo`] with the poll it was saved with (`data`); a memo of another
+    /// shape, version or API is ignored, and an ETag whose value the poll does not hold is
+    /// dropped (its URL is then read whole).
+    pub fn restore(&mut self, memo: serde_json::Value, data: &SourceData) {
+        let SourceData::GitHub { prs, runs, .. } = data else {
+            return;
+        };
+        if memo.get("version").and_then(|v| v.as_u64()) != Some(1)
+            || memo.get("api").and_then(|v| v.as_str()) != Some(self.api.as_str())
+        {
+            return;
+        }
+        if let Some(cost) = memo.get("whole_read_cost").and_then(|v| v.as_u64()) {
+            self.whole_read_cost.store(cost, Ordering::Relaxed);
+        }
+        let mut known = std::collections::HashMap::new();
+        for repo in &self.repos {
+            let Some(m) = memo.get("repos").and_then(|r| r.get(repo)) else {
+                continue;
+            };
+            let of: Vec<PullRequest> = prs.iter().filter(|p| &p.repo == repo).cloned().collect();
+            if let Some(k) = graphql::RepoPrs::restore(m, of) {
+                known.insert(repo.clone(), k);
+            }
+        }
+        let mut cache = EtagCache::default();
+        let etags = memo.get("etags").and_then(|e| e.as_object());
+        for (url, etag) in etags.into_iter().flatten() {
+            let Some(etag) = etag
+                .as_str()
+                .and_then(|e| reqwest::header::HeaderValue::from_str(e).ok())
+            else {
+                continue;
+            };
+            for repo in &self.repos {
+                if *url == self.runs_url(repo) {
+                    let mut of: Vec<WorkflowRun> =
+                        runs.iter().filter(|r| &r.repo == repo).cloned().collect();
+                    for r in &mut of {
+                        r.pending.clear();
+                    }
+                    cache.store(url, etag.clone(), None, of);
+                } else if let Some(run) = runs
+                    .iter()
+                    .find(|r| &r.repo == repo && *url == self.pending_url(repo, r.id))
+                {
+                    cache.store(url, etag.clone(), None, run.pending.clone());
+                }
+            }
+        }
+        if let Ok(mut k) = self.known.lock() {
+            *k = known;
+        }
+        if let Ok(mut c) = self.cache.lock() {
+            *c = cache;
+        }
     }
 
     /// The files a PR changes (on demand, for the detail pane).
@@ -820,12 +1061,13 @@ impl GitHub {
     /// A job's log. GitHub answers 302 to a short-lived URL that is fetched without credentials.
     pub async fn job_log(&self, repo: &str, job_id: u64) -> Result<String, SourceError> {
         let url = format!("{}/repos/{repo}/actions/jobs/{job_id}/logs", self.api);
-        self.requests.fetch_add(1, Ordering::Relaxed);
         let resp = self
-            .http
-            .send(self.authed(self.http.client().get(&url)))
+            .send(
+                self.authed(self.http.client().get(&url)),
+                Use::Fetch,
+                Resource::Core,
+            )
             .await?;
-        self.note(&resp);
         let body = match resp.status {
             200 => resp.body,
             301 | 302 | 303 | 307 | 308 => {
@@ -845,7 +1087,7 @@ impl GitHub {
                 }
                 blob.body
             }
-            _ => return Err(classify(&resp, now_unix())),
+            _ => return Err(self.refused(&resp)),
         };
         Ok(String::from_utf8_lossy(&body).into_owned())
     }
@@ -855,17 +1097,15 @@ impl GitHub {
         url: &str,
         body: Option<serde_json::Value>,
     ) -> Result<Response, SourceError> {
-        self.requests.fetch_add(1, Ordering::Relaxed);
         let mut req = self.authed(self.http.client().post(url));
         if let Some(b) = body {
             req = req.json(&b);
         }
-        let resp = self.http.send(req).await?;
-        self.note(&resp);
+        let resp = self.send(req, Use::Action, Resource::Core).await?;
         if (200..300).contains(&resp.status) {
             Ok(resp)
         } else {
-            Err(classify(&resp, now_unix()))
+            Err(self.refused(&resp))
         }
     }
 
