@@ -471,3 +471,46 @@ fn a_repository_that_failed_keeps_its_rows_and_is_named() {
     assert_eq!(m.level, Level::Warn);
     assert!(m.text.contains("acme/web"), "{}", m.text);
 }
+
+/// GitHub's polls spaced out ahead of a rate limit's wall: the status bar says so, with the
+/// reset time, and goes back to normal when a poll is no longer slowed.
+#[test]
+fn the_status_bar_says_when_github_polls_are_slowed_and_until_when() {
+    let mut s = loaded_state(200, 30);
+    let reset = s.now.unix_timestamp() + 25 * 60;
+    let with = |slowed| SourceData::GitHub {
+        prs: s.prs.items.clone(),
+        runs: s.runs.items.clone(),
+        rate: Some(flightdeck::domain::RateLimit {
+            limit: 5000,
+            remaining: 380,
+            reset,
+        }),
+        graphql_rate: None,
+        failed: Vec::new(),
+        slowed,
+    };
+    let slowed = with(Some(flightdeck::domain::Slowdown {
+        every_secs: 180,
+        until: reset,
+        graphql: false,
+    }));
+    let calm = with(None);
+    load(&mut s, SourceId::GitHub, slowed);
+    let f = time::macros::format_description!("[hour]:[minute]");
+    let until = time::OffsetDateTime::from_unix_timestamp(reset)
+        .unwrap()
+        .format(&f)
+        .unwrap();
+    let screen = text(&mut s);
+    let bar = screen.lines().last().unwrap_or_default().to_string();
+    assert!(
+        bar.contains(&format!(
+            "GitHub slowed to a poll every 3m until {until} UTC (API requests running low)"
+        )),
+        "{bar}"
+    );
+    load(&mut s, SourceId::GitHub, calm);
+    let screen = text(&mut s);
+    assert!(!screen.contains("slowed"), "{screen}");
+}

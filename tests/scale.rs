@@ -37,6 +37,7 @@ async fn a_big_world_is_read_once_and_then_only_what_changed() {
     let before = world.requests();
     let started = Instant::now();
     let first = client.poll().await.expect("first poll");
+    let first_points = client.points_spent();
     let first_secs = started.elapsed().as_secs_f64();
     let after_first = world.requests();
     let SourceData::GitHub {
@@ -86,6 +87,7 @@ async fn a_big_world_is_read_once_and_then_only_what_changed() {
 
     let started = Instant::now();
     let second = client.poll().await.expect("second poll");
+    let second_points = client.points_spent() - first_points;
     let second_secs = started.elapsed().as_secs_f64();
     let after_second = world.requests();
     let SourceData::GitHub { prs, runs, .. } = second else {
@@ -104,6 +106,32 @@ async fn a_big_world_is_read_once_and_then_only_what_changed() {
     assert_eq!(second_graphql, 1);
     assert_eq!(second_304, 5 + waiting);
     assert_eq!(second_github, 1 + 5 + waiting);
+
+    // Steady state with the PRs tab visible (the poller's fastest cadence, 5 s at a 15 s
+    // refresh): the budget's pace holds the polls apart, so the requests a minute and the
+    // points an hour do not depend on how many PRs there are.
+    let pace = client.pace().0.expect("a pace after a poll");
+    let every = pace.max(Duration::from_secs(5)).as_secs_f64();
+    let per_minute = second_github as f64 * 60.0 / every;
+    let whole_points = first_points as f64;
+    let whole_every = client.whole_read_every().as_seconds_f64();
+    let points_per_hour =
+        second_points as f64 * 3600.0 / every + whole_points * 3600.0 / whole_every;
+    eprintln!(
+        "big world steady state: a poll every {every:.1} s, {per_minute:.1} requests/min; \
+         {second_points} point(s) a poll, whole reads ({whole_points} points) every \
+         {:.0} min: {points_per_hour:.0} GraphQL points/h ({:.1} % of 5,000); REST: 304s only",
+        whole_every / 60.0,
+        points_per_hour / 50.0
+    );
+    assert!(
+        per_minute <= 60.0,
+        "{per_minute} requests/min (target ≤ 60)"
+    );
+    assert!(
+        points_per_hour <= 0.2 * 5000.0,
+        "{points_per_hour} points/h (target ≤ 20 % of 5,000)"
+    );
 }
 
 /// REST and GraphQL serve the same generated pull requests; REST pages runs with `Link` and

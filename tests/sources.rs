@@ -1349,3 +1349,198 @@ async fn a_poll_reads_only_what_changed_and_rereads_prs_with_run_activity() {
     assert_eq!(log[1]["states"], json!(["OPEN", "CLOSED", "MERGED"]));
     assert_eq!(log[2]["ids"], json!(["PR_2"]));
 }
+
+/// A GitHub whose core window is described by `Limit`: `remaining` left, a reset a minute
+/// ahead; with `remaining == 0` every REST request is refused as GitHub refuses a spent window.
+/// Counts every request it receives.
+#[derive(Clone, Default)]
+struct Limit {
+    remaining: Arc<AtomicUsize>,
+    requests: Arc<AtomicUsize>,
+    posts: Arc<AtomicUsize>,
+}
+
+fn limit_headers(l: &Limit) -> HeaderMap {
+    let reset = time::OffsetDateTime::now_utc().unix_timestamp() + 60;
+    let mut h = HeaderMap::new();
+    h.insert("x-ratelimit-limit", "5000".parse().unwrap());
+    let left = l.remaining.load(Ordering::SeqCst).to_string();
+    h.insert("x-ratelimit-remaining", left.parse().unwrap());
+    h.insert("x-ratelimit-reset", reset.to_string().parse().unwrap());
+    h.insert("x-ratelimit-resource", "core".parse().unwrap());
+    h
+}
+
+async fn limit_runs(State(l): State<Limit>) -> Response {
+    l.requests.fetch_add(1, Ordering::SeqCst);
+    let h = limit_headers(&l);
+    if l.remaining.load(Ordering::SeqCst) == 0 {
+        return (
+            StatusCode::FORBIDDEN,
+            h,
+            axum::Json(json!({"message": "API rate limit exceeded for user ID 1."})),
+        )
+            .into_response();
+    }
+    (
+        h,
+        axum::Json(json!({"total_count": 0, "workflow_runs": []})),
+    )
+        .into_response()
+}
+
+async fn limit_graphql(State(l): State<Limit>) -> Response {
+    l.requests.fetch_add(1, Ordering::SeqCst);
+    empty_graphql().await
+}
+
+async fn limit_rerun(State(l): State<Limit>) -> Response {
+    l.requests.fetch_add(1, Ordering::SeqCst);
+    l.posts.fetch_add(1, Ordering::SeqCst);
+    (limit_headers(&l), StatusCode::CREATED).into_response()
+}
+
+async fn limit_world() -> (Limit, String) {
+    let l = Limit::default();
+    l.remaining.store(4000, Ordering::SeqCst);
+    let url = serve(
+        Router::new()
+            .route("/graphql", axum::routing::post(limit_graphql))
+            .route("/repos/{owner}/{repo}/actions/runs", get(limit_runs))
+            .route("/repos/o/r/actions/jobs/{id}/logs", get(limit_runs))
+            .route(
+                "/repos/o/r/actions/runs/{id}/rerun-failed-jobs",
+                axum::routing::post(limit_rerun),
+            )
+            .with_state(l.clone()),
+    )
+    .await;
+    (l, url)
+}
+
+/// A spent window (403 with `x-ratelimit-remaining: 0`) stops every request of the token until
+/// its reset — the rest of the poll, the next poll, the operator's details, from both clients of
+/// the token — instead of sending more that would be refused.
+#[tokio::test]
+async fn no_request_after_a_rate_limit_until_its_reset() {
+    let (l, url) = limit_world().await;
+    let cfg = github_at(&url, &["o/r", "o/s", "o/t"], 30);
+    let mut gh = GitHub::new(http(), &cfg, None);
+    let ops = GitHub::new(http(), &cfg, None)
+        .sharing(gh.budget().clone())
+        .for_details();
+    bounded("healthy poll", gh.poll()).await.expect("healthy");
+    l.remaining.store(0, Ordering::SeqCst);
+    let before = l.requests.load(Ordering::SeqCst);
+    let err = bounded("spent poll", gh.poll()).await.unwrap_err();
+    match err {
+        SourceError::RateLimited { retry_after_secs } => {
+            assert!((55..=61).contains(&retry_after_secs), "{retry_after_secs}")
+        }
+        other => panic!("{other:?}"),
+    }
+    let spent = l.requests.load(Ordering::SeqCst) - before;
+    // The probe, then the three runs lists that were already on their way (they go out side by
+    // side); nothing after the refusals.
+    assert!(spent <= 4, "{spent} requests");
+    let before = l.requests.load(Ordering::SeqCst);
+    for _ in 0..3 {
+        assert!(matches!(
+            bounded("blocked poll", gh.poll()).await,
+            Err(SourceError::RateLimited { .. })
+        ));
+    }
+    assert!(matches!(
+        bounded("blocked log", ops.job_log("o/r", 1)).await,
+        Err(SourceError::RateLimited { .. })
+    ));
+    assert!(matches!(
+        bounded("blocked re-run", ops.rerun_failed_jobs("o/r", 1)).await,
+        Err(SourceError::RateLimited { .. })
+    ));
+    assert_eq!(
+        l.requests.load(Ordering::SeqCst),
+        before,
+        "nothing is sent while the window is spent"
+    );
+}
+
+/// The last requests of a window are the operator's: polls and details stop short of them,
+/// while an approval, a re-run or a rollback still goes out.
+#[tokio::test]
+async fn the_action_reserve_holds_when_polls_have_spent_the_rest() {
+    let (l, url) = limit_world().await;
+    let cfg = github_at(&url, &["o/r"], 30);
+    let mut gh = GitHub::new(http(), &cfg, None);
+    let ops = GitHub::new(http(), &cfg, None)
+        .sharing(gh.budget().clone())
+        .for_details();
+    l.remaining.store(
+        flightdeck::sources::budget::reserve(5000) as usize,
+        Ordering::SeqCst,
+    );
+    // This poll learns that only the reserve is left.
+    bounded("poll", gh.poll()).await.expect("poll");
+    let before = l.requests.load(Ordering::SeqCst);
+    let err = bounded("poll at the reserve", gh.poll()).await.unwrap_err();
+    assert!(matches!(err, SourceError::RateLimited { .. }), "{err:?}");
+    assert!(matches!(
+        bounded("log at the reserve", ops.job_log("o/r", 1)).await,
+        Err(SourceError::RateLimited { .. })
+    ));
+    assert_eq!(
+        l.requests.load(Ordering::SeqCst) - before,
+        1,
+        "only the PR probe, which spends GraphQL's own window; no REST read"
+    );
+    let done = bounded("re-run", ops.rerun_failed_jobs("o/r", 1))
+        .await
+        .expect("the re-run spends the reserve");
+    assert!(done.contains("201"), "{done}");
+    assert_eq!(l.posts.load(Ordering::SeqCst), 1);
+}
+
+/// What the client keeps across a restart: a new client given the memo and the poll it was
+/// saved with reads only what changed — a probe and 304s, no list read whole.
+#[tokio::test]
+async fn a_restored_client_reads_only_what_changed() {
+    let world = frozen(0.0).await;
+    let mut gh = github(&world);
+    let first = bounded("first poll", gh.poll()).await.expect("first poll");
+    let memo = gh.memo().expect("a memo after a poll");
+    // The memo goes to disk as JSON: it holds no token and survives a round trip.
+    let text = serde_json::to_string(&memo).expect("memo serialises");
+    let memo: Value = serde_json::from_str(&text).expect("memo parses");
+
+    let mut restarted = github(&world);
+    restarted.restore(memo.clone(), &first);
+    let before = world.requests();
+    let graphql_before = world.graphql_requests().len();
+    let again = bounded("poll after restart", restarted.poll())
+        .await
+        .expect("poll after restart");
+    let after = world.requests();
+    assert_eq!(
+        world.graphql_requests().len() - graphql_before,
+        1,
+        "one probe"
+    );
+    assert_eq!(
+        after.github - before.github,
+        after.github_not_modified - before.github_not_modified + 1,
+        "every REST request is a 304"
+    );
+    assert_eq!(github_data(again), github_data(first.clone()));
+
+    // A memo of another API is not taken: the next poll reads everything again.
+    let mut other = github(&world);
+    let mut foreign = memo;
+    foreign["api"] = "https://ghe.example.com/api/v3".into();
+    other.restore(foreign, &first);
+    let before = world.requests();
+    bounded("poll", other.poll()).await.expect("poll");
+    assert_eq!(
+        world.requests().github_not_modified - before.github_not_modified,
+        0
+    );
+}

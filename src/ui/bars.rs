@@ -149,6 +149,27 @@ pub fn status_parts(state: &State, room: usize) -> (Vec<String>, Option<String>,
         (Some(r), _) => Some(budget("API", r)),
         (None, _) => None,
     };
+    // Polls spaced out ahead of the wall: say so, with the reset.
+    let api = match (api, state.slowed) {
+        (api, Some(s)) => {
+            let f = time::macros::format_description!("[hour]:[minute]");
+            let until = time::OffsetDateTime::from_unix_timestamp(s.until)
+                .ok()
+                .and_then(|t| t.format(&f).ok())
+                .unwrap_or_else(|| "its reset".into());
+            Some(format!(
+                "{} · GitHub slowed to a poll every {} until {until} UTC ({} running low)",
+                api.unwrap_or_default(),
+                fmt_age(i64::try_from(s.every_secs).unwrap_or(i64::MAX)),
+                if s.graphql {
+                    "GraphQL points"
+                } else {
+                    "API requests"
+                },
+            ))
+        }
+        (api, None) => api,
+    };
     let right = format!("{} · ? help ", state.theme_name());
     let labels: Vec<String> = SourceId::ALL
         .iter()
@@ -186,10 +207,11 @@ pub fn draw_status_bar(state: &State, theme: &Theme, frame: &mut Frame, area: Re
         spans.push(Span::styled(label, style));
     }
     if let Some(api) = api {
-        let low = [state.rate, state.graphql_rate]
-            .iter()
-            .flatten()
-            .any(|r| r.remaining < r.limit / 10);
+        let low = state.slowed.is_some()
+            || [state.rate, state.graphql_rate]
+                .iter()
+                .flatten()
+                .any(|r| r.remaining < r.limit / 10);
         spans.push(Span::styled(
             api,
             if low { theme.warn() } else { theme.muted() },
