@@ -374,6 +374,56 @@ fn github_403_rate_limit_waits_for_the_reset() {
     );
 }
 
+/// GitHub's secondary limits are their own error (not the hour's budget): `Retry-After` when
+/// given, else at least a minute, as GitHub's docs ask; a 403 that names the permission the
+/// token lacks (`X-Accepted-GitHub-Permissions`) says so.
+#[test]
+fn github_secondary_limits_and_missing_permissions_say_what_happened() {
+    let body = br#"{"message":"You have exceeded a secondary rate limit. Please wait a few minutes before you try again.","documentation_url":"https://docs.github.com/rest/overview/rate-limits-for-the-rest-api"}"#.to_vec();
+    let now = 1_700_000_000;
+    let err = classify(&response(403, HeaderMap::new(), body.clone()), now);
+    assert_eq!(
+        err,
+        SourceError::SecondaryLimit {
+            retry_after_secs: 60
+        }
+    );
+    let mut h = HeaderMap::new();
+    h.insert("retry-after", HeaderValue::from_static("17"));
+    let err = classify(&response(429, h, body), now);
+    assert_eq!(
+        err,
+        SourceError::SecondaryLimit {
+            retry_after_secs: 17
+        }
+    );
+    assert!(err.stops_the_poll());
+    assert_eq!(err.retry_after(), Some(std::time::Duration::from_secs(17)));
+    let shown = flightdeck::app::state::describe_error(&err, time::OffsetDateTime::UNIX_EPOCH);
+    assert!(shown.contains("secondary rate limit"), "{shown}");
+
+    let mut h = HeaderMap::new();
+    h.insert(
+        "x-accepted-github-permissions",
+        HeaderValue::from_static("actions=write"),
+    );
+    let err = classify(
+        &response(
+            403,
+            h,
+            br#"{"message":"Resource not accessible by personal access token"}"#.to_vec(),
+        ),
+        now,
+    );
+    assert_eq!(
+        err,
+        SourceError::Status {
+            status: 403,
+            message: "Resource not accessible by personal access token (the token needs the permission actions=write)".into()
+        }
+    );
+}
+
 #[test]
 fn github_other_errors_are_status_errors_with_the_message() {
     let Some(dir) = fixtures("the GitHub 403/404/422 contract") else {

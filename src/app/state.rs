@@ -102,6 +102,10 @@ pub fn describe_error(e: &SourceError, at: OffsetDateTime) -> String {
                 ),
             }
         }
+        SourceError::SecondaryLimit { retry_after_secs } => format!(
+            "secondary rate limit (too many requests at once): next try in {}",
+            crate::fmt::fmt_age(i64::try_from(*retry_after_secs).unwrap_or(i64::MAX))
+        ),
         other => crate::sanitize::clean(&other.to_string()),
     }
 }

@@ -16,6 +16,10 @@ pub enum SourceError {
     Auth { status: u16, hint: String },
     #[error("rate limited; next try in {retry_after_secs} s")]
     RateLimited { retry_after_secs: u64 },
+    /// GitHub's secondary limits (too many requests at once or a minute, too much CPU): not
+    /// the hour's budget, and over sooner.
+    #[error("secondary rate limit; next try in {retry_after_secs} s")]
+    SecondaryLimit { retry_after_secs: u64 },
     #[error("unexpected response: {0}")]
     Decode(String),
     #[error("query rejected ({error_type}): {error}")]
@@ -36,13 +40,18 @@ impl SourceError {
     /// Whether the rest of a poll should stop: the source is unreachable, refuses the token, or
     /// asks to wait (more requests would only be refused, or get the caller banned).
     pub fn stops_the_poll(&self) -> bool {
-        self.is_transport() || matches!(self, SourceError::RateLimited { .. })
+        self.is_transport()
+            || matches!(
+                self,
+                SourceError::RateLimited { .. } | SourceError::SecondaryLimit { .. }
+            )
     }
 
     /// How long the poller should wait before trying again, when the server said so.
     pub fn retry_after(&self) -> Option<Duration> {
         match self {
-            SourceError::RateLimited { retry_after_secs } => {
+            SourceError::RateLimited { retry_after_secs }
+            | SourceError::SecondaryLimit { retry_after_secs } => {
                 Some(Duration::from_secs(*retry_after_secs))
             }
             _ => None,

@@ -521,16 +521,18 @@ pub fn classify(resp: &Response, now_unix: i64) -> SourceError {
             status: 401,
             hint: format!("{msg}; {TOKEN_HINT}"),
         },
+        // A secondary limit: `Retry-After` when given, else at least a minute, as GitHub asks.
+        403 | 429 if msg.to_ascii_lowercase().contains("secondary rate limit") => {
+            SourceError::SecondaryLimit {
+                retry_after_secs: rate_limit_wait(resp, now_unix)
+                    .filter(|_| resp.header("retry-after").is_some())
+                    .unwrap_or(60),
+            }
+        }
         403 | 429 => match rate_limit_wait(resp, now_unix) {
             Some(secs) => SourceError::RateLimited {
                 retry_after_secs: secs,
             },
-            // A secondary limit without `Retry-After`: GitHub asks for at least a minute.
-            None if msg.to_ascii_lowercase().contains("secondary rate limit") => {
-                SourceError::RateLimited {
-                    retry_after_secs: 60,
-                }
-            }
             None => SourceError::Status {
                 status: resp.status,
                 message: match resp.header("x-accepted-github-permissions") {
@@ -639,9 +641,9 @@ impl GitHub {
             self.spent_core.fetch_add(1, Ordering::Relaxed);
         }
         if matches!(resp.status, 403 | 429)
-            && let SourceError::RateLimited { retry_after_secs } = classify(&resp, now_unix())
+            && let Some(wait) = classify(&resp, now_unix()).retry_after()
         {
-            self.budget.block(retry_after_secs);
+            self.budget.block(wait.as_secs());
         }
         Ok(resp)
     }
