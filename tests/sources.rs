@@ -745,12 +745,12 @@ async fn rate_limit_reset_and_retry_after_are_honoured() {
     let err = github_poll_err(&github_at(&url, &["o/r"], 30), http()).await;
     assert_eq!(
         err,
-        SourceError::RateLimited {
+        SourceError::SecondaryLimit {
             retry_after_secs: 3
         }
     );
     assert_eq!(err.retry_after(), Some(Duration::from_secs(3)));
-    assert_eq!(err.to_string(), "rate limited; next try in 3 s");
+    assert_eq!(err.to_string(), "secondary rate limit; next try in 3 s");
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -727,8 +727,20 @@ impl GitHub {
         what: &str,
         parse: impl Fn(&[u8]) -> Result<T, serde_json::Error>,
     ) -> Result<(T, Option<String>), SourceError> {
+        self.get_parsed_for(url, what, parse, self.role).await
+    }
+
+    /// [`GitHub::get_parsed`] for a read that is part of `what_for` (a change's own reads may
+    /// spend the operator's reserve).
+    async fn get_parsed_for<T: Clone + Send + Sync + 'static>(
+        &self,
+        url: &str,
+        what: &str,
+        parse: impl Fn(&[u8]) -> Result<T, serde_json::Error>,
+        what_for: Use,
+    ) -> Result<(T, Option<String>), SourceError> {
         let resp = self
-            .send(self.request(url), self.role, Resource::Core)
+            .send(self.request(url), what_for, Resource::Core)
             .await?;
         let cache = |f: &mut dyn FnMut(&mut EtagCache)| {
             if let Ok(mut c) = self.cache.lock() {
@@ -767,12 +779,13 @@ impl GitHub {
         }
     }
 
-    async fn get_json<T: DeserializeOwned + Clone + Send + Sync + 'static>(
+    async fn get_json_for<T: DeserializeOwned + Clone + Send + Sync + 'static>(
         &self,
         url: &str,
         what: &str,
+        what_for: Use,
     ) -> Result<T, SourceError> {
-        self.get_parsed(url, what, |b| serde_json::from_slice::<T>(b))
+        self.get_parsed_for(url, what, |b| serde_json::from_slice::<T>(b), what_for)
             .await
             .map(|(v, _)| v)
     }
@@ -1183,8 +1196,13 @@ impl GitHub {
             "{}/repos/{repo}/deployments?environment={environment}&per_page=30",
             self.api
         );
+        // Part of a rollback: these reads may spend the operator's reserve.
         let deployments: Vec<ApiDeployment> = self
-            .get_json(&url, &format!("deployments of {repo} to {environment}"))
+            .get_json_for(
+                &url,
+                &format!("deployments of {repo} to {environment}"),
+                Use::Action,
+            )
             .await?;
         let current = deployments.first().map(|d| clean(&d.sha));
         let mut last_good = None;
@@ -1194,7 +1212,11 @@ impl GitHub {
                 self.api, d.id
             );
             let statuses: Vec<ApiDeploymentStatus> = self
-                .get_json(&url, &format!("statuses of deployment {}", d.id))
+                .get_json_for(
+                    &url,
+                    &format!("statuses of deployment {}", d.id),
+                    Use::Action,
+                )
                 .await?;
             // Good: its latest status is success, or it succeeded and was later superseded
             // (GitHub marks older non-production deployments inactive).
@@ -1219,7 +1241,8 @@ impl GitHub {
     pub async fn current_user(&self) -> Option<String> {
         self.token.as_ref()?;
         let url = format!("{}/user", self.api);
-        self.get_json::<ApiUser>(&url, "user")
+        // Asked for the audit log of a change: part of it.
+        self.get_json_for::<ApiUser>(&url, "user", Use::Action)
             .await
             .ok()
             .and_then(|u| u.login)
