@@ -22,9 +22,10 @@
 //! the run (exit 1) after the whole report is printed; `FLIGHTDECK_LOAD_REPORT_ONLY=1` prints
 //! without failing.
 //!
-//! The figures depend on the machine: the report's first line gives its class (`nproc` and the
-//! CPU model from /proc/cpuinfo). The ones quoted in CHANGELOG.md come from the 2-core dev
-//! machine (`nproc` 2, "AMD EPYC"), shared with other builds. Linux only (/proc).
+//! The figures depend on the machine, so the report starts with its class (`nproc` and the CPU
+//! model from /proc/cpuinfo). The ceilings are meant for, and were first measured on, the dev
+//! machine class: `nproc` 2, "AMD EPYC" (a cloud VM shared with other builds, so the CPU figures
+//! are noisy). Linux only (/proc).
 //!
 //! The child reads nothing of the user's: HOME and the XDG directories point into a temporary
 //! directory, and its environment is cleared but for PATH and TERM. Everything listens on

@@ -50,8 +50,9 @@ pub struct SimOptions {
     /// naturally. Off by default: payload timestamps then start at 2026-11-23T09:00:00Z, fixed.
     /// Set at most once per process; later worlds keep the first anchor.
     pub anchor_now: bool,
-    /// How big GitHub is: the demo's two repositories, or five with 2,000 open pull requests
-    /// and 2,000 workflow runs each ([`Scale::Big`], to measure request counts at scale).
+    /// How big the world is: the demo's, or ([`Scale::Big`], to measure the cockpit at scale) five
+    /// repositories with 2,000 open pull requests and 2,000 workflow runs each, 500 unresolved
+    /// Sentry issues over five projects and 20 services.
     pub scale: Scale,
 }
 
