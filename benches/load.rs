@@ -1,7 +1,8 @@
 //! Load run (issue 8, "GitHub at real scale"): the release binary, the cockpit, in a real 200×50
 //! pseudo-terminal against the embedded demo world, measured from the outside.
 //!
-//! Run: `cargo bench --bench load` (a few minutes on 2 cores: the release build, then two phases).
+//! Run: `cargo bench --bench load`. The run itself takes about three minutes (120 s + 60 s and
+//! start-ups); the release build before it took ten on the shared 2-core dev machine.
 //!
 //! 1. **Big world** ([`Scale::Big`]: 5 repositories × 2,000 open PRs and 2,000 runs, 500
 //!    unresolved Sentry issues over five projects, 20 services), started in this process after the
