@@ -31,9 +31,13 @@ mod sentry_data;
 mod util;
 
 #[cfg(test)]
+mod scale_tests;
+#[cfg(test)]
 mod tests;
 
 pub use github_scale::Scale;
+pub use promql::BIG_SERVICES;
+pub use sentry_data::BIG_ISSUES;
 
 /// How the demo world runs.
 #[derive(Clone, Debug, PartialEq)]
@@ -46,8 +50,9 @@ pub struct SimOptions {
     /// naturally. Off by default: payload timestamps then start at 2026-11-23T09:00:00Z, fixed.
     /// Set at most once per process; later worlds keep the first anchor.
     pub anchor_now: bool,
-    /// How big GitHub is: the demo's two repositories, or five with 2,000 open pull requests
-    /// and 2,000 workflow runs each ([`Scale::Big`], to measure request counts at scale).
+    /// How big the world is: the demo's, or ([`Scale::Big`], to measure the cockpit at scale) five
+    /// repositories with 2,000 open pull requests and 2,000 workflow runs each, 500 unresolved
+    /// Sentry issues over five projects and 20 services.
     pub scale: Scale,
 }
 
@@ -140,6 +145,18 @@ struct Counters {
 pub(crate) struct RateWindow {
     pub used: u64,
     pub reset: i64,
+}
+
+/// The simulated GitHub's two rate-limit windows as they stand (see [`SimWorld::rate_windows`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RateWindows {
+    /// REST requests charged to the core window (5,000 an hour).
+    pub core_used: u64,
+    /// Unix second the core window resets (a new window starts at 0).
+    pub core_reset: i64,
+    /// GraphQL points spent in the `graphql` window (5,000 an hour).
+    pub graphql_used: u64,
+    pub graphql_reset: i64,
 }
 
 /// One request as the simulated GitHub received it (see [`SimWorld::github_mutations`]).
@@ -335,7 +352,7 @@ url = "{prom}"
 [sentry]
 url = "{sentry}"
 org = "acme"
-projects = ["checkout", "web"]
+projects = [{projects}]
 anonymous = true
 
 [ai]
@@ -355,6 +372,11 @@ model = "sim-analyst"
                 .map(|r| format!("{r:?}"))
                 .collect::<Vec<_>>()
                 .join(", "),
+            projects = sentry_data::projects(self.shared.scale)
+                .iter()
+                .map(|(slug, _, _)| format!("{slug:?}"))
+                .collect::<Vec<_>>()
+                .join(", "),
             // The client reads every pull request and run of a Big world.
             max_items = match self.shared.scale {
                 Scale::Demo => String::new(),
@@ -368,7 +390,33 @@ model = "sim-analyst"
             true,
         ));
         out.push_str(&service_toml("web", "acme/web", "staging", false));
+        if self.shared.scale == Scale::Big {
+            for (i, (name, repo)) in BIG_SERVICES.iter().enumerate() {
+                // Two in three run in production; none has a rollback (their repositories have
+                // no rollback workflow of their own).
+                let production = i % 3 != 2;
+                let environment = if production { "production" } else { "staging" };
+                out.push_str(&calm_service_toml(name, repo, environment, production));
+            }
+        }
         out
+    }
+
+    /// GitHub's rate-limit windows now: REST requests and GraphQL points spent (read without
+    /// spending any; a window past its reset still shows what it spent).
+    pub fn rate_windows(&self) -> RateWindows {
+        let read = |m: &Mutex<RateWindow>| {
+            let w = m.lock().unwrap_or_else(|e| e.into_inner());
+            (w.used, w.reset)
+        };
+        let (core_used, core_reset) = read(&self.shared.rate);
+        let (graphql_used, graphql_reset) = read(&self.shared.graphql_rate);
+        RateWindows {
+            core_used,
+            core_reset,
+            graphql_used,
+            graphql_reset,
+        }
     }
 
     /// How big the world's GitHub is.
@@ -465,7 +513,27 @@ pub fn p99_query(app: &str, track: &str) -> String {
     )
 }
 
+/// A demo service: rolled back by dispatching `rollback.yml` on its repository.
 fn service_toml(name: &str, repo: &str, environment: &str, production: bool) -> String {
+    let rollback = r#"[service.rollback]
+workflow = "rollback.yml"
+inputs = { service = "{service}", to = "{last_good_sha}", environment = "{environment}" }
+"#;
+    service_toml_with(name, repo, environment, production, rollback)
+}
+
+/// A Big world's generated service: the same judge, no rollback.
+fn calm_service_toml(name: &str, repo: &str, environment: &str, production: bool) -> String {
+    service_toml_with(name, repo, environment, production, "")
+}
+
+fn service_toml_with(
+    name: &str,
+    repo: &str,
+    environment: &str,
+    production: bool,
+    rollback: &str,
+) -> String {
     format!(
         r#"
 [[service]]
@@ -479,10 +547,7 @@ weight = '{weight}'
 lookback_secs = 120
 step_secs = 2
 window_secs = 15
-[service.rollback]
-workflow = "rollback.yml"
-inputs = {{ service = "{{service}}", to = "{{last_good_sha}}", environment = "{{environment}}" }}
-[service.metrics.error_rate]
+{rollback}[service.metrics.error_rate]
 canary = '{err_canary}'
 baseline = '{err_stable}'
 max = 0.005

@@ -160,6 +160,7 @@ fn vector_at(s: &Shared, expr: &Expr, ts: f64) -> Vec<Sample> {
             let at = At {
                 t,
                 rolled_back: rolled_back_at(s, ts, t),
+                scale: s.scale,
             };
             promql::eval_vector(kind, sel, *aggregated, &at)
         }

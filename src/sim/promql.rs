@@ -1,12 +1,110 @@
 //! A tiny PromQL recogniser for the demo: it understands the queries `config_toml` emits (and close
 //! variants: other quantiles, rates, `up`, `vector(N)`, bare numbers) by their metric names and
 //! labels, and evaluates them against the scenario. Anything else is a `bad_data` error.
+//!
+//! A Big world runs [`BIG_SERVICES`] besides the demo's two: calm canaries held at a steady
+//! weight, tracking their baselines ([`Calm`]), so every service's queries have data.
 
 use serde_json::{Map, Value};
 
+use super::Scale;
 use super::scenario::{
-    APPS, Canary, blended, canary_weight, error_ratio, quantile_ms, request_rate,
+    APPS, Canary, blended, canary_weight, error_ratio, p99_ms, quantile_ms, request_rate,
 };
+use super::util::{fnv64, noise};
+
+/// The services a Big world adds to the demo's two: (name, repository), on the five repositories
+/// of a Big GitHub.
+pub const BIG_SERVICES: [(&str, &str); 18] = [
+    ("checkout-worker", "acme/checkout"),
+    ("checkout-gateway", "acme/checkout"),
+    ("checkout-tax", "acme/checkout"),
+    ("web-edge", "acme/web"),
+    ("web-assets", "acme/web"),
+    ("web-auth", "acme/web"),
+    ("search-api", "acme/search"),
+    ("search-indexer", "acme/search"),
+    ("search-ranker", "acme/search"),
+    ("search-crawler", "acme/search"),
+    ("ledger-api", "acme/ledger"),
+    ("ledger-reconciler", "acme/ledger"),
+    ("ledger-exporter", "acme/ledger"),
+    ("ledger-audit", "acme/ledger"),
+    ("mobile-api", "acme/mobile"),
+    ("mobile-push", "acme/mobile"),
+    ("mobile-sync", "acme/mobile"),
+    ("mobile-config", "acme/mobile"),
+];
+
+/// A generated service's calm canary: held at one weight for the whole run, as healthy as its
+/// baseline (the same noise as the demo's `web` canary). Levels come from the service's name.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Calm {
+    app: &'static str,
+    /// Canary weight, %.
+    pub weight: f64,
+    /// Requests per second over both tracks.
+    pub rps: f64,
+    /// The baseline's 5xx ratio (well under the config's 0.5 %).
+    pub error_ratio: f64,
+    /// The baseline's p99, ms (well under the config's 500 ms).
+    pub p99_ms: f64,
+}
+
+impl Calm {
+    /// The calm canary of generated service `app` (`None` for any other name).
+    pub fn of(app: &str) -> Option<Calm> {
+        let (app, _) = BIG_SERVICES.iter().copied().find(|(n, _)| *n == app)?;
+        let h = super::util::mix(fnv64(app.as_bytes()));
+        Some(Calm {
+            app,
+            weight: [10.0, 25.0, 50.0][(h % 3) as usize],
+            rps: 20.0 + ((h >> 8) % 380) as f64,
+            error_ratio: 0.0004 + ((h >> 20) % 20) as f64 * 0.0001,
+            p99_ms: 40.0 + ((h >> 32) % 260) as f64,
+        })
+    }
+
+    fn noise(&self, what: &str, track: &str, t: f64, period: f64) -> f64 {
+        noise(&format!("{what}/{}/{track}", self.app), t, period)
+    }
+
+    /// Requests per second of `track` while the canary gets `weight` %.
+    fn rate(&self, track: &str, t: f64, weight: f64) -> Option<f64> {
+        let total = self.rps * (1.0 + 0.05 * self.noise("rps", "", t, 7.0));
+        let share = weight / 100.0;
+        match track {
+            "canary" => Some(total * share),
+            "stable" => Some(total * (1.0 - share)),
+            _ => None,
+        }
+    }
+
+    fn error_ratio(&self, track: &str, t: f64) -> Option<f64> {
+        let stable = self.error_ratio * (1.0 + 0.25 * self.noise("err", "stable", t, 5.0));
+        match track {
+            "stable" => Some(stable),
+            "canary" => Some(stable * (1.0 + 0.08 * self.noise("err", "canary", t, 5.0))),
+            _ => None,
+        }
+    }
+
+    fn p99(&self, track: &str, t: f64) -> Option<f64> {
+        let stable = self.p99_ms * (1.0 + 0.04 * self.noise("p99", "stable", t, 5.0));
+        match track {
+            "stable" => Some(stable),
+            "canary" => Some(stable + 1.0 + 2.0 * self.noise("p99", "canary", t, 5.0)),
+            _ => None,
+        }
+    }
+
+    /// Latency quantile `phi`, ms: the p99 scaled by the demo's latency shape (the ratio of the
+    /// demo's quantile to its p99 depends on `phi` alone).
+    fn quantile(&self, track: &str, phi: f64, t: f64) -> Option<f64> {
+        let shape = quantile_ms("web", "stable", phi, t)? / p99_ms("web", "stable", t)?;
+        Some(self.p99(track, t)? * shape)
+    }
+}
 
 const FUNCTIONS: [&str; 22] = [
     "sum",
@@ -86,12 +184,15 @@ pub enum Expr {
 /// One sample of an instant vector: labels and value.
 pub type Sample = (Map<String, Value>, f64);
 
-/// The world at one evaluation: the scenario second and the canaries the operator rolled back.
+/// The world at one evaluation: the scenario second, the canaries the operator rolled back and
+/// how big the world is.
 #[derive(Clone, Debug, Default)]
 pub struct At {
     pub t: f64,
     /// (app, seconds since its rollback).
     pub rolled_back: Vec<(&'static str, f64)>,
+    /// A Big world also serves [`BIG_SERVICES`].
+    pub scale: Scale,
 }
 
 impl At {
@@ -101,6 +202,24 @@ impl At {
         Self {
             t,
             rolled_back: Vec::new(),
+            scale: Scale::Demo,
+        }
+    }
+
+    /// The apps with series: the demo's, then a Big world's generated services.
+    fn apps(&self) -> impl Iterator<Item = &'static str> {
+        let big: &[(&str, &str)] = match self.scale {
+            Scale::Demo => &[],
+            Scale::Big => &BIG_SERVICES,
+        };
+        APPS.iter().copied().chain(big.iter().map(|(n, _)| *n))
+    }
+
+    /// The calm canary of `app` when it is one of this world's generated services.
+    fn calm(&self, app: &str) -> Option<Calm> {
+        match self.scale {
+            Scale::Demo => None,
+            Scale::Big => Calm::of(app),
         }
     }
 
@@ -116,7 +235,10 @@ impl At {
     /// `flagger_canary_weight` of `app`: 0 once rolled back.
     fn weight(&self, app: &str) -> f64 {
         match self.canary(app) {
-            Canary::Live => canary_weight(self.t),
+            Canary::Live => match self.calm(app) {
+                Some(c) => c.weight,
+                None => canary_weight(self.t),
+            },
             Canary::Idle | Canary::Gone => 0.0,
         }
     }
@@ -126,7 +248,27 @@ impl At {
         if track == "canary" && self.canary(app) == Canary::Gone {
             return None;
         }
-        request_rate(app, track, self.t, self.weight(app))
+        let weight = self.weight(app);
+        match self.calm(app) {
+            Some(c) => c.rate(track, self.t, weight),
+            None => request_rate(app, track, self.t, weight),
+        }
+    }
+
+    /// 5xx ratio of `track`.
+    fn error_ratio(&self, app: &str, track: &str) -> Option<f64> {
+        match self.calm(app) {
+            Some(c) => c.error_ratio(track, self.t),
+            None => error_ratio(app, track, self.t),
+        }
+    }
+
+    /// Latency quantile `phi` of `track`, ms.
+    fn quantile_ms(&self, app: &str, track: &str, phi: f64) -> Option<f64> {
+        match self.calm(app) {
+            Some(c) => c.quantile(track, phi, self.t),
+            None => quantile_ms(app, track, phi, self.t),
+        }
     }
 }
 
@@ -380,24 +522,23 @@ fn labels(pairs: &[(&str, &str)]) -> Map<String, Value> {
 pub fn eval_vector(kind: &Kind, sel: &Selector, aggregated: bool, at: &At) -> Vec<Sample> {
     match kind {
         Kind::Up => [
-            ("prometheus", "localhost:9090"),
-            ("flagger", "flagger.flagger-system:8080"),
-            ("checkout", "checkout.acme:8080"),
-            ("web", "web.acme:8080"),
+            ("prometheus", "localhost:9090".to_string()),
+            ("flagger", "flagger.flagger-system:8080".to_string()),
         ]
-        .iter()
+        .into_iter()
+        .chain(at.apps().map(|app| (app, format!("{app}.acme:8080"))))
         .filter(|(job, _)| sel.eq("job").is_none_or(|j| j == *job))
         .map(|(job, inst)| {
             (
-                labels(&[("__name__", "up"), ("instance", inst), ("job", job)]),
+                labels(&[("__name__", "up"), ("instance", &inst), ("job", job)]),
                 1.0,
             )
         })
         .collect(),
         Kind::Weight => {
-            let all: Vec<Sample> = APPS
-                .iter()
-                .filter(|app| sel.eq("name").is_none_or(|n| n == **app))
+            let all: Vec<Sample> = at
+                .apps()
+                .filter(|app| sel.eq("name").is_none_or(|n| n == *app))
                 .map(|app| {
                     let l = labels(&[
                         ("__name__", "flagger_canary_weight"),
@@ -422,7 +563,6 @@ pub fn eval_vector(kind: &Kind, sel: &Selector, aggregated: bool, at: &At) -> Ve
 }
 
 fn http_series(kind: &Kind, sel: &Selector, aggregated: bool, at: &At) -> Vec<Sample> {
-    let t = at.t;
     let track = sel.eq("track");
     let value = |app: &str, tr: &str| {
         let rate = at.rate(app, tr)?;
@@ -430,18 +570,18 @@ fn http_series(kind: &Kind, sel: &Selector, aggregated: bool, at: &At) -> Vec<Sa
         let idle = tr == "canary" && at.canary(app) == Canary::Idle;
         match kind {
             Kind::ErrorRatio if idle => Some(f64::NAN),
-            Kind::ErrorRatio => error_ratio(app, tr, t),
+            Kind::ErrorRatio => at.error_ratio(app, tr),
             Kind::ErrorRate if idle => Some(0.0),
-            Kind::ErrorRate => Some(error_ratio(app, tr, t)? * rate),
+            Kind::ErrorRate => Some(at.error_ratio(app, tr)? * rate),
             Kind::Quantile { .. } if idle => Some(f64::NAN),
-            Kind::Quantile { phi, scale } => Some(quantile_ms(app, tr, *phi, t)? / 1000.0 * scale),
+            Kind::Quantile { phi, scale } => Some(at.quantile_ms(app, tr, *phi)? / 1000.0 * scale),
             _ => Some(rate),
         }
     };
     // (app, value, request rate as a weight)
-    let per_app: Vec<(&str, f64, f64)> = APPS
-        .iter()
-        .filter(|app| sel.eq("app").is_none_or(|a| a == **app))
+    let per_app: Vec<(&str, f64, f64)> = at
+        .apps()
+        .filter(|app| sel.eq("app").is_none_or(|a| a == *app))
         .filter_map(|app| {
             let (v, w) = match track {
                 Some(tr) => (value(app, tr)?, at.rate(app, tr)?),
@@ -450,7 +590,7 @@ fn http_series(kind: &Kind, sel: &Selector, aggregated: bool, at: &At) -> Vec<Sa
                     at.rate(app, "stable")? + at.rate(app, "canary").unwrap_or(0.0),
                 ),
             };
-            Some((*app, v, w))
+            Some((app, v, w))
         })
         .collect();
     if per_app.is_empty() {
@@ -577,10 +717,12 @@ mod tests {
         let idle = At {
             t: 100.0,
             rolled_back: vec![("checkout", 5.0)],
+            ..At::default()
         };
         let gone = At {
             t: 100.0,
             rolled_back: vec![("checkout", 600.0)],
+            ..At::default()
         };
         assert_eq!(eval(&weight_query("checkout"), &live), vec![50.0]);
         assert_eq!(eval(&weight_query("checkout"), &idle), vec![0.0]);

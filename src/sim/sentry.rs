@@ -1,6 +1,7 @@
 //! Simulated Sentry API under `/api/0/`: a project's issues (query, statsPeriod, sort, cursor
 //! pagination with Sentry's `Link` header), an organization issue and its latest event. An issue
-//! of a canary's release stops receiving events when the operator rolls that canary back.
+//! of a canary's release stops receiving events when the operator rolls that canary back. A Big
+//! world serves five projects and [`data::BIG_ISSUES`] unresolved issues (see `sentry_data`).
 
 use std::sync::Arc;
 
@@ -12,7 +13,7 @@ use axum::routing::get;
 use serde_json::{Value, json};
 
 use super::Shared;
-use super::sentry_data::{self as data, ISSUES, IssueSpec, ORG, ORG_ID, PROJECTS};
+use super::sentry_data::{self as data, IssueSpec, ORG, ORG_ID};
 use super::util::{param, parse_pairs, url_with};
 
 const PAGE: usize = 100;
@@ -109,7 +110,7 @@ async fn list_issues(
     Path((org, project)): Path<(String, String)>,
     RawQuery(q): RawQuery,
 ) -> Response {
-    let Some((slug, _, _)) = PROJECTS
+    let Some((slug, _, _)) = data::projects(s.scale)
         .iter()
         .find(|p| org_ok(&org) && (p.0 == project || p.1 == project))
     else {
@@ -136,8 +137,7 @@ async fn list_issues(
     };
     let query = param(&pairs, "query").unwrap_or("is:unresolved");
     let t = |i: &IssueSpec| issue_time(&s, i);
-    let mut found: Vec<&IssueSpec> = ISSUES
-        .iter()
+    let mut found: Vec<&IssueSpec> = data::issues(s.scale)
         .filter(|i| i.project == *slug && data::visible(i, t(i)) && matches(i, query))
         .collect();
     match param(&pairs, "sort").unwrap_or("date") {
@@ -174,7 +174,7 @@ async fn list_issues(
 }
 
 fn find_issue(s: &Shared, org: &str, id: &str) -> Option<&'static IssueSpec> {
-    ISSUES.iter().find(|i| {
+    data::issues(s.scale).find(|i| {
         org_ok(org) && (i.id == id || i.short_id == id) && data::visible(i, issue_time(s, i))
     })
 }

@@ -1,9 +1,15 @@
 //! The demo's Sentry issues and their JSON in the Sentry API's shapes.
+//!
+//! A Big world (`flightdeck demo --scale big`) adds three projects and generated issues, so that
+//! [`BIG_ISSUES`] are unresolved across the five; see [`issues`].
+
+use std::sync::OnceLock;
 
 use serde_json::{Value, json};
 
+use super::Scale;
 use super::scenario::{INCIDENT_AT, story};
-use super::util::{hex_id, iso, iso_micros, pick, unix_of};
+use super::util::{hex_id, iso, iso_micros, mix, pick, unix_of};
 
 pub const ORG: &str = "acme";
 pub const ORG_ID: &str = "4504000";
@@ -11,6 +17,25 @@ pub const ORG_ID: &str = "4504000";
 pub const PROJECTS: [(&str, &str, &str); 2] = [
     ("checkout", "4504812", "node"),
     ("web", "4504813", "javascript"),
+];
+/// The projects of a Big world: the demo's two, then one per other repository.
+pub const BIG_PROJECTS: [(&str, &str, &str); 5] = [
+    PROJECTS[0],
+    PROJECTS[1],
+    ("search", "4504814", "node"),
+    ("ledger", "4504815", "node"),
+    ("mobile", "4504816", "javascript"),
+];
+/// Unresolved issues of a Big world, the demo's five included.
+pub const BIG_ISSUES: usize = 500;
+/// How a Big world's issues spread over its projects, the demo's included: most in the busiest
+/// project (more than one client page cap of old, 300), a few in the quietest.
+pub const BIG_ISSUES_PER_PROJECT: [(&str, usize); 5] = [
+    ("checkout", 340),
+    ("web", 80),
+    ("search", 40),
+    ("ledger", 25),
+    ("mobile", 15),
 ];
 
 /// A stack frame: (file, function, line, column, in_app, source lines from `line - 3`).
@@ -242,6 +267,174 @@ pub const ISSUES: [IssueSpec; 5] = [
     },
 ];
 
+/// The projects the simulated Sentry knows at `scale`.
+pub fn projects(scale: Scale) -> &'static [(&'static str, &'static str, &'static str)] {
+    match scale {
+        Scale::Demo => &PROJECTS,
+        Scale::Big => &BIG_PROJECTS,
+    }
+}
+
+/// Every issue at `scale`: the demo's, then (in a Big world) the generated ones.
+pub fn issues(scale: Scale) -> impl Iterator<Item = &'static IssueSpec> {
+    let generated: &'static [IssueSpec] = match scale {
+        Scale::Demo => &[],
+        Scale::Big => generated(),
+    };
+    ISSUES.iter().chain(generated)
+}
+
+/// Id of the first generated issue (above every scripted one).
+const GEN_ISSUE_BASE: u64 = 6_200_000;
+const DAY: f64 = 86_400.0;
+
+/// A Big world's generated issues, built once per process (the JSON only when asked for). They
+/// are old and quiet: first seen 60 to 1 days before the story, last seen before it starts, and
+/// they never change, so they never come from a canary.
+fn generated() -> &'static [IssueSpec] {
+    static GEN: OnceLock<Vec<IssueSpec>> = OnceLock::new();
+    GEN.get_or_init(|| {
+        let mut out = Vec::with_capacity(BIG_ISSUES);
+        for (slug, total) in BIG_ISSUES_PER_PROJECT {
+            let demo = ISSUES.iter().filter(|i| i.project == slug).count();
+            for i in 0..total.saturating_sub(demo) {
+                let id = GEN_ISSUE_BASE + out.len() as u64;
+                out.push(gen_issue(slug, i, id));
+            }
+        }
+        out
+    })
+}
+
+fn leak(s: String) -> &'static str {
+    // Once per process (the generated issues are built once and shared by every Big world).
+    Box::leak(s.into_boxed_str())
+}
+
+/// (exception type, message with `{}` for a detail, whether the detail is a dependency)
+const EXCEPTIONS: [(&str, &str, bool); 8] = [
+    (
+        "TypeError",
+        "Cannot read properties of undefined (reading '{}')",
+        false,
+    ),
+    ("RangeError", "Invalid time value in {}", false),
+    ("TimeoutError", "upstream {} timed out after 5000ms", true),
+    (
+        "ConnectionResetError",
+        "socket hang up while calling {}",
+        true,
+    ),
+    ("ValidationError", "\"{}\" is required", false),
+    ("NotFoundError", "no {} with that id", false),
+    ("Error", "Request failed with status code 502 from {}", true),
+    (
+        "SyntaxError",
+        "Unexpected token < in JSON at position 0 (response of {})",
+        true,
+    ),
+];
+const FIELDS: [&str; 8] = [
+    "amount", "currency", "userId", "sku", "locale", "cursor", "token", "address",
+];
+const DEPENDENCIES: [&str; 8] = [
+    "payments-gateway",
+    "inventory",
+    "search-index",
+    "ledger-db",
+    "push-service",
+    "auth",
+    "feature-flags",
+    "cdn",
+];
+/// (module, function)
+const CULPRITS: [(&str, &str); 6] = [
+    ("handlers/orders", "handle"),
+    ("lib/http", "fetchWithRetry"),
+    ("db/pool", "acquire"),
+    ("jobs/sync", "run"),
+    ("routes/api", "validate"),
+    ("services/cache", "lookup"),
+];
+const GENERIC_SOURCE: [&str; 7] = [
+    "  const started = Date.now();",
+    "  try {",
+    "    const result = await next(input);",
+    "    return result.value;",
+    "  } catch (err) {",
+    "    log.warn({ err, elapsed: Date.now() - started });",
+    "    throw err;",
+];
+
+/// `n` in Sentry's short-id digits (base 36, upper case).
+fn base36(mut n: u64) -> String {
+    const DIGITS: &[u8; 36] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ";
+    let mut out = Vec::new();
+    loop {
+        out.push(DIGITS[(n % 36) as usize]);
+        n /= 36;
+        if n == 0 {
+            break;
+        }
+    }
+    out.reverse();
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// The `i`-th generated issue of project `slug`, with id `id`.
+fn gen_issue(slug: &'static str, i: usize, id: u64) -> IssueSpec {
+    let h = mix(super::util::fnv64(slug.as_bytes()) ^ mix(i as u64));
+    let pick_of = |shift: u32, n: usize| ((h >> shift) as usize) % n;
+    let (exc_type, template, dependency) = EXCEPTIONS[pick_of(0, EXCEPTIONS.len())];
+    let detail = if dependency {
+        DEPENDENCIES[pick_of(4, DEPENDENCIES.len())]
+    } else {
+        FIELDS[pick_of(4, FIELDS.len())]
+    };
+    let (module, function) = CULPRITS[pick_of(8, CULPRITS.len())];
+    let file = leak(format!("{slug}/{module}.js"));
+    let (level, priority) = match pick_of(12, 10) {
+        0..=6 if pick_of(16, 3) == 0 => ("error", "high"),
+        0..=6 => ("error", "medium"),
+        7 | 8 => ("warning", "low"),
+        _ => ("info", "low"),
+    };
+    // First seen 60 to 1 days before the story, last seen between then and a minute before it.
+    let t = mix(h);
+    let first_seen = -(DAY + (t % (59 * 86_400)) as f64);
+    let frac = ((t >> 32) % 1000) as f64 / 1000.0;
+    let last_seen = (first_seen + frac * (-60.0 - first_seen)).round();
+    let r = (t >> 48) % 1000;
+    let line = 20 + (h >> 32) as u32 % 200;
+    let frames: &'static [Frame] = Box::leak(Box::new([
+        EXPRESS,
+        (file, function, line, 9, true, &GENERIC_SOURCE[..]),
+    ]));
+    IssueSpec {
+        id: leak(id.to_string()),
+        project: slug,
+        short_id: leak(format!(
+            "{}-{}",
+            slug.to_uppercase(),
+            base36(1_000 + i as u64)
+        )),
+        exc_type,
+        value: leak(template.replace("{}", detail)),
+        culprit: leak(format!("{file} in {function}")),
+        level,
+        // 1.x: never a canary's release.
+        release: leak(format!("{slug}@1.{}.{}", (h >> 24) % 20, (h >> 28) % 10)),
+        first_seen,
+        last_seen,
+        // Mostly a handful of events, a few thousand for the noisiest.
+        base_count: 1 + r * r * r / 200_000,
+        growth: &[],
+        users_per_event: 0.1 + ((h >> 40) % 9) as f64 / 10.0,
+        priority,
+        frames,
+    }
+}
+
 /// The releases the canaries run (the `Deploy` runs' releases).
 const CANARY_RELEASES: [&str; 2] = ["checkout@2.14.0", "web@2026.11.23"];
 
@@ -303,7 +496,7 @@ fn user_count(spec: &IssueSpec, t: f64) -> u64 {
 }
 
 fn project(slug: &str) -> (&'static str, &'static str, &'static str) {
-    PROJECTS
+    BIG_PROJECTS
         .iter()
         .copied()
         .find(|p| p.0 == slug)

@@ -6,7 +6,9 @@ use crate::domain::{Incident, SourceData};
 use crate::sanitize::clean;
 use serde::Deserialize;
 
-const MAX_ISSUES: usize = 300;
+/// At most this many unresolved issues per project: ten of Sentry's pages of 100 (a team with 500
+/// open incidents in one project sees them all; pagination stays bounded).
+const MAX_ISSUES: usize = 1_000;
 pub const TOKEN_HINT: &str = "set SENTRY_AUTH_TOKEN or sentry.token_command";
 
 pub struct Sentry {
