@@ -600,6 +600,7 @@ async fn start_world(
         start_at_secs: start_at.max(0.0),
         anchor_now: true,
         scale,
+        chaos: None,
     })
     .await
     .map_err(|e| {
