@@ -258,7 +258,8 @@ impl Prometheus {
                 status: resp.status,
                 hint: format!(
                     "{}; check prometheus.auth and prometheus.headers",
-                    error_summary(&resp.body)
+                    // A plain-text "Unauthorized\n" (basic auth) without its line end.
+                    error_summary(&resp.body).trim_end()
                 ),
             });
         }
