@@ -65,7 +65,7 @@ impl From<DemoScale> for crate::sim::Scale {
 pub enum Command {
     /// Run the cockpit against an embedded simulated release (GitHub, Prometheus, Sentry, LLM on 127.0.0.1)
     #[command(
-        after_help = "Examples:\n  flightdeck demo\n  flightdeck demo --speed 4          tell the three-minute story in 45 s\n  flightdeck demo --serve            only serve the APIs and print a matching config\n  flightdeck demo --scale big        GitHub at scale: 5 repos x 2,000 open PRs and runs"
+        after_help = "Examples:\n  flightdeck demo\n  flightdeck demo --speed 4          tell the three-minute story in 45 s\n  flightdeck demo --serve            only serve the APIs and print a matching config\n  flightdeck demo --scale big        GitHub at scale: 5 repos x 2,000 open PRs and runs\n  flightdeck demo --chaos            every service cycles through 500s, 502s, cut bodies, 401s, rate limits\n  flightdeck demo --chaos --chaos-phase-secs 5   the same, faster"
     )]
     Demo {
         /// How fast the scenario clock runs (1.0 = the story takes about three minutes; 0 pauses it)
@@ -80,6 +80,12 @@ pub enum Command {
         /// How big the simulated GitHub is: the demo's two repositories, or five with 2,000 open PRs and 2,000 workflow runs each
         #[arg(long, value_enum, default_value_t = DemoScale::Demo)]
         scale: DemoScale,
+        /// Faults on a schedule: each service is healthy for a while, then answers 500, an HTML 502, slowly, a cut body, malformed JSON, 401, a spent rate limit, a secondary limit and 429 Retry-After, one phase each, then recovers (services take turns)
+        #[arg(long)]
+        chaos: bool,
+        /// Seconds each chaos phase lasts
+        #[arg(long, default_value_t = 20.0, value_name = "SECS", requires = "chaos")]
+        chaos_phase_secs: f64,
     },
     /// Check each configured source (reachable, token accepted) and print flightdeck's paths
     #[command(
@@ -340,17 +346,21 @@ async fn dispatch(cli: Cli, paths: Paths, out: &mut Out) -> i32 {
             start_at,
             serve,
             scale,
+            chaos,
+            chaos_phase_secs,
         }) => {
-            demo(
-                &cli,
-                &paths,
-                *speed,
-                *start_at,
-                *serve,
-                (*scale).into(),
-                out,
-            )
-            .await
+            let world = WorldArgs {
+                speed: *speed,
+                start_at: *start_at,
+                scale: (*scale).into(),
+                chaos: chaos.then(|| crate::sim::ChaosOptions {
+                    phase_secs: *chaos_phase_secs,
+                    // A slow answer takes 3 s, or less in short phases (it must end in its phase).
+                    slow_secs: (*chaos_phase_secs / 4.0).min(3.0),
+                    ..crate::sim::ChaosOptions::default()
+                }),
+            };
+            demo(&cli, &paths, world, *serve, out).await
         }
         Some(Command::Doctor) => {
             let config = match load_config(&cli, &paths) {
@@ -541,21 +551,31 @@ async fn run_cockpit(cli: &Cli, paths: &Paths, config: Config, prepared: Prepare
     }
 }
 
-async fn demo(
-    cli: &Cli,
-    paths: &Paths,
+/// How `demo` builds its world.
+struct WorldArgs {
     speed: f64,
     start_at: f64,
-    serve: bool,
     scale: crate::sim::Scale,
-    out: &mut Out,
-) -> i32 {
+    chaos: Option<crate::sim::ChaosOptions>,
+}
+
+async fn demo(cli: &Cli, paths: &Paths, world: WorldArgs, serve: bool, out: &mut Out) -> i32 {
+    let speed = world.speed;
     if !(0.0..=1000.0).contains(&speed) || !speed.is_finite() {
         eprintln!("flightdeck: --speed expects a number from 0 to 1000, got {speed}");
         return EXIT_CONFIG;
     }
+    if let Some(c) = &world.chaos
+        && !(c.phase_secs.is_finite() && (1.0..=3600.0).contains(&c.phase_secs))
+    {
+        eprintln!(
+            "flightdeck: --chaos-phase-secs expects a number of seconds from 1 to 3600, got {}",
+            c.phase_secs
+        );
+        return EXIT_CONFIG;
+    }
     if serve {
-        return match start_world(speed, start_at, scale).await {
+        return match start_world(world).await {
             Ok(world) => serve_world(world, speed, out).await,
             Err(code) => code,
         };
@@ -571,7 +591,7 @@ async fn demo(
         Ok(p) => p,
         Err(code) => return code,
     };
-    let world = match start_world(speed, start_at, scale).await {
+    let world = match start_world(world).await {
         Ok(w) => w,
         Err(code) => return code,
     };
@@ -590,16 +610,13 @@ async fn demo(
     code
 }
 
-async fn start_world(
-    speed: f64,
-    start_at: f64,
-    scale: crate::sim::Scale,
-) -> Result<crate::sim::SimWorld, i32> {
+async fn start_world(args: WorldArgs) -> Result<crate::sim::SimWorld, i32> {
     crate::sim::start(crate::sim::SimOptions {
-        speed,
-        start_at_secs: start_at.max(0.0),
+        speed: args.speed,
+        start_at_secs: args.start_at.max(0.0),
         anchor_now: true,
-        scale,
+        scale: args.scale,
+        chaos: args.chaos,
     })
     .await
     .map_err(|e| {
@@ -618,6 +635,12 @@ async fn serve_world(world: crate::sim::SimWorld, speed: f64, out: &mut Out) -> 
     writeln!(out, "  Prometheus       {}", world.prometheus_url);
     writeln!(out, "  Sentry           {}", world.sentry_url);
     writeln!(out, "  OpenAI-compat.   {}", world.llm_url);
+    if world.chaos_phase(crate::sim::Api::Github).is_some() {
+        writeln!(
+            out,
+            "  (chaos: each service cycles through faults, then recovers; see `flightdeck demo --help`)"
+        );
+    }
     writeln!(out);
     writeln!(
         out,

@@ -15,6 +15,7 @@ use axum::response::Response;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 
+mod chaos;
 mod github;
 mod github_data;
 mod github_deploys;
@@ -31,10 +32,13 @@ mod sentry_data;
 mod util;
 
 #[cfg(test)]
+mod chaos_tests;
+#[cfg(test)]
 mod scale_tests;
 #[cfg(test)]
 mod tests;
 
+pub use chaos::{ChaosOptions, LoggedRequest, Phase, PhaseSpan};
 pub use github_scale::Scale;
 pub use promql::BIG_SERVICES;
 pub use sentry_data::BIG_ISSUES;
@@ -54,6 +58,8 @@ pub struct SimOptions {
     /// repositories with 2,000 open pull requests and 2,000 workflow runs each, 500 unresolved
     /// Sentry issues over five projects and 20 services.
     pub scale: Scale,
+    /// Faults on a schedule (`demo --chaos`, see [`chaos`]); `None`: always healthy.
+    pub chaos: Option<ChaosOptions>,
 }
 
 impl Default for SimOptions {
@@ -63,6 +69,7 @@ impl Default for SimOptions {
             start_at_secs: 0.0,
             anchor_now: false,
             scale: Scale::Demo,
+            chaos: None,
         }
     }
 }
@@ -196,6 +203,8 @@ pub(crate) struct Shared {
     pub records: Mutex<Records>,
     pub github_url: String,
     pub sentry_url: String,
+    /// The fault schedule and the request log.
+    pub chaos: chaos::ChaosState,
 }
 
 impl Shared {
@@ -217,12 +226,22 @@ pub struct SimWorld {
     shutdown: watch::Sender<bool>,
 }
 
-#[derive(Clone, Copy)]
-enum Api {
+/// One of the simulated services.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Api {
     Github,
     Prometheus,
     Sentry,
     Llm,
+}
+
+impl Api {
+    pub const ALL: [Api; 4] = [Api::Github, Api::Prometheus, Api::Sentry, Api::Llm];
+
+    /// Its place in [`Api::ALL`] (the order chaos staggers them in).
+    pub fn index(self) -> usize {
+        self as usize
+    }
 }
 
 async fn count(
@@ -248,7 +267,12 @@ fn serve(
     api: Api,
     mut stop: watch::Receiver<bool>,
 ) {
-    let app = router.layer(middleware::from_fn_with_state((shared.clone(), api), count));
+    let app = router
+        .layer(middleware::from_fn_with_state(
+            (shared.clone(), api),
+            chaos::layer,
+        ))
+        .layer(middleware::from_fn_with_state((shared.clone(), api), count));
     tokio::spawn(async move {
         let signal = async move {
             // Ends on `true` or when the sender is dropped.
@@ -272,6 +296,10 @@ pub async fn start(opts: SimOptions) -> std::io::Result<SimWorld> {
             "sim speed must be a finite number >= 0 and start_at_secs finite",
         ));
     }
+    if let Some(c) = &opts.chaos {
+        c.validate()
+            .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, e))?;
+    }
     let gh = TcpListener::bind("127.0.0.1:0").await?;
     let prom = TcpListener::bind("127.0.0.1:0").await?;
     let sentry = TcpListener::bind("127.0.0.1:0").await?;
@@ -287,6 +315,11 @@ pub async fn start(opts: SimOptions) -> std::io::Result<SimWorld> {
         util::anchor_base((clock.unix_now() - opts.start_at_secs).floor() as i64);
     }
     let reset = clock.unix_now() as i64 + 3600;
+    let chaos = chaos::ChaosState::new(
+        opts.chaos
+            .clone()
+            .map(|c| chaos::Chaos::new(c, clock.origin_unix)),
+    );
     let shared = Arc::new(Shared {
         clock,
         scale: opts.scale,
@@ -297,6 +330,7 @@ pub async fn start(opts: SimOptions) -> std::io::Result<SimWorld> {
         records: Mutex::new(Records::default()),
         github_url: github_url.clone(),
         sentry_url: sentry_url.clone(),
+        chaos,
     });
     let (tx, rx) = watch::channel(false);
     serve(

@@ -175,7 +175,7 @@ impl Prometheus {
 
     /// Run an instant query and return the envelope (errors in the envelope are left to the caller).
     pub async fn query(&self, q: &str) -> Result<Envelope, SourceError> {
-        self.call("query", &[("query", q.to_string())]).await
+        self.call("query", &[("query", q.to_string())], None).await
     }
 
     /// Run a range query over `[start, end]` (unix seconds) at `step` seconds.
@@ -186,19 +186,46 @@ impl Prometheus {
         end: f64,
         step: u64,
     ) -> Result<Envelope, SourceError> {
-        self.call(
-            "query_range",
-            &[
-                ("query", q.to_string()),
-                ("start", format!("{start:.3}")),
-                ("end", format!("{end:.3}")),
-                ("step", step.to_string()),
-            ],
-        )
-        .await
+        self.range(q, start, end, step, None).await
     }
 
+    async fn range(
+        &self,
+        q: &str,
+        start: f64,
+        end: f64,
+        step: u64,
+        gate: Option<&Gate>,
+    ) -> Result<Envelope, SourceError> {
+        let params = [
+            ("query", q.to_string()),
+            ("start", format!("{start:.3}")),
+            ("end", format!("{end:.3}")),
+            ("step", step.to_string()),
+        ];
+        self.call("query_range", &params, gate).await
+    }
+
+    /// One request. `Err` means Prometheus as a whole failed it (unreachable, a refused token, a
+    /// rate limit, a 5xx or an answer that is not Prometheus's); a query Prometheus refused comes
+    /// back `Ok` with the refusal in its envelope. Within a poll (`gate`), no request is sent
+    /// once one has failed that way, and the first goes alone.
     async fn call(
+        &self,
+        endpoint: &str,
+        params: &[(&str, String)],
+        gate: Option<&Gate>,
+    ) -> Result<Envelope, SourceError> {
+        let Some(gate) = gate else {
+            return self.send(endpoint, params).await;
+        };
+        let first = gate.enter().await?;
+        let result = self.send(endpoint, params).await;
+        gate.leave(first, result.as_ref().err());
+        result
+    }
+
+    async fn send(
         &self,
         endpoint: &str,
         params: &[(&str, String)],
@@ -231,11 +258,20 @@ impl Prometheus {
                 status: resp.status,
                 hint: format!(
                     "{}; check prometheus.auth and prometheus.headers",
-                    error_summary(&resp.body)
+                    // A plain-text "Unauthorized\n" (basic auth) without its line end.
+                    error_summary(&resp.body).trim_end()
                 ),
             });
         }
         match serde_json::from_slice::<Envelope>(&resp.body) {
+            // A server error is the server's, not the query's — except a query that ran out of
+            // time (Prometheus answers 503 `timeout` for that one query).
+            Ok(env) if resp.status >= 500 && env.error_type.as_deref() != Some("timeout") => {
+                Err(SourceError::Status {
+                    status: resp.status,
+                    message: error_summary(&resp.body),
+                })
+            }
             Ok(env) => Ok(env),
             Err(e) if resp.status == 200 => Err(SourceError::Decode(format!("query result: {e}"))),
             Err(_) => Err(SourceError::Status {
@@ -250,9 +286,15 @@ impl Prometheus {
     }
 
     /// The first series of a range query as (timestamp, value) points, with the envelope's warnings.
-    async fn series(&self, q: &str, svc: &ServiceConfig, end: f64) -> Result<Points, SourceError> {
+    async fn series(
+        &self,
+        q: &str,
+        svc: &ServiceConfig,
+        end: f64,
+        gate: &Gate,
+    ) -> Result<Points, SourceError> {
         let start = end - svc.lookback_secs as f64;
-        let env = self.query_range(q, start, end, svc.step_secs).await?;
+        let env = self.range(q, start, end, svc.step_secs, Some(gate)).await?;
         let warnings = env
             .warnings
             .iter()
@@ -261,17 +303,21 @@ impl Prometheus {
         Ok((env.points()?, warnings))
     }
 
-    async fn read_service(&self, svc: &ServiceConfig) -> Result<ServiceRollout, SourceError> {
-        // An unreachable or rate-limited Prometheus fails the poll; a refused query fails only its
-        // own reading.
-        let fatal = |r: Result<Points, SourceError>| match r {
-            Err(e) if e.stops_the_poll() => Err(e),
-            other => Ok(other),
+    async fn read_service(
+        &self,
+        svc: &ServiceConfig,
+        gate: &Gate,
+    ) -> Result<ServiceRollout, SourceError> {
+        // A Prometheus that failed as a whole (see `call`) fails the poll; a refused query fails
+        // only its own reading.
+        let fatal = |r: Result<Points, SourceError>| match gate.failure() {
+            Some(e) => Err(e),
+            None => Ok(r),
         };
         let end = OffsetDateTime::now_utc().unix_timestamp() as f64;
         let mut warnings = Vec::new();
         let (weight, weight_error, slice_since) = match &svc.weight {
-            Some(q) => match fatal(self.series(q, svc, end).await)? {
+            Some(q) => match fatal(self.series(q, svc, end, gate).await)? {
                 Ok((points, w)) => {
                     warnings.extend(w);
                     let last = points.last().map(|(_, v)| *v).filter(|v| v.is_finite());
@@ -282,7 +328,7 @@ impl Prometheus {
             None => (None, None, None),
         };
         let traffic = match &svc.traffic {
-            Some(q) => match fatal(self.series(q, svc, end).await)? {
+            Some(q) => match fatal(self.series(q, svc, end, gate).await)? {
                 Ok((points, _)) => points.last().map(|(_, v)| *v).filter(|v| v.is_finite()),
                 Err(_) => None,
             },
@@ -290,9 +336,9 @@ impl Prometheus {
         };
         let mut metrics = Vec::new();
         for (name, m) in &svc.metrics {
-            let canary = fatal(self.series(&m.canary, svc, end).await)?;
+            let canary = fatal(self.series(&m.canary, svc, end, gate).await)?;
             let baseline = match &m.baseline {
-                Some(b) => fatal(self.series(b, svc, end).await)?.map(Some),
+                Some(b) => fatal(self.series(b, svc, end, gate).await)?.map(Some),
                 None => Ok(None),
             };
             let error = match (&canary, &baseline) {
@@ -356,11 +402,16 @@ impl Prometheus {
         })
     }
 
-    /// One poll: every configured service. A connection failure fails the poll; a bad query fails
-    /// only its metric.
+    /// One poll: every configured service, concurrently after a first query that goes alone. A
+    /// failure of Prometheus as a whole (see `call`) fails the poll at its first failing request;
+    /// a bad query fails only its metric.
     pub async fn poll(&mut self) -> Result<SourceData, SourceError> {
-        let reads = self.services.iter().map(|s| self.read_service(s));
+        let gate = Gate::default();
+        let reads = self.services.iter().map(|s| self.read_service(s, &gate));
         let results = futures::future::join_all(reads).await;
+        if let Some(e) = gate.failure() {
+            return Err(e);
+        }
         let mut out = Vec::new();
         for r in results {
             out.push(r?);
@@ -373,6 +424,79 @@ impl Prometheus {
         match self.value("vector(1)").await? {
             Some(1.0) => Ok("query API answers".into()),
             other => Err(SourceError::Decode(format!("vector(1) answered {other:?}"))),
+        }
+    }
+}
+
+/// The requests of one poll: the first goes alone, so that a Prometheus that is down costs one
+/// request, not one per service; once it answered, the rest go concurrently, until one fails
+/// Prometheus as a whole, after which none is sent and every reader gets that first failure.
+#[derive(Default)]
+struct Gate {
+    state: std::sync::Mutex<GateState>,
+    changed: tokio::sync::Notify,
+}
+
+#[derive(Default)]
+enum GateState {
+    /// Nothing sent yet.
+    #[default]
+    Closed,
+    /// The first request is out.
+    Probing,
+    /// The first request came back: send freely.
+    Open,
+    /// A request failed Prometheus as a whole.
+    Failed(SourceError),
+}
+
+impl Gate {
+    fn lock(&self) -> std::sync::MutexGuard<'_, GateState> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Wait until a request may be sent: `Ok(true)` for the first of the poll.
+    async fn enter(&self) -> Result<bool, SourceError> {
+        loop {
+            // Registered before the state is read, so that a change in between is not missed.
+            let changed = self.changed.notified();
+            tokio::pin!(changed);
+            changed.as_mut().enable();
+            {
+                let mut state = self.lock();
+                match &*state {
+                    GateState::Open => return Ok(false),
+                    GateState::Failed(e) => return Err(e.clone()),
+                    GateState::Closed => {
+                        *state = GateState::Probing;
+                        return Ok(true);
+                    }
+                    GateState::Probing => {}
+                }
+            }
+            changed.await;
+        }
+    }
+
+    /// A request came back (`failed`: the error when it failed Prometheus as a whole).
+    fn leave(&self, first: bool, failed: Option<&SourceError>) {
+        let mut state = self.lock();
+        match failed {
+            Some(e) if !matches!(*state, GateState::Failed(_)) => {
+                *state = GateState::Failed(e.clone())
+            }
+            None if first => *state = GateState::Open,
+            _ => return,
+        }
+        drop(state);
+        self.changed.notify_waiters();
+    }
+
+    /// The failure that stopped the poll, if one did.
+    fn failure(&self) -> Option<SourceError> {
+        match &*self.lock() {
+            GateState::Failed(e) => Some(e.clone()),
+            _ => None,
         }
     }
 }
@@ -463,6 +587,100 @@ mod tests {
         let w = windows(&with_nan, 120.0, 60, 120);
         assert!(w[0].is_nan(), "a window of NaN only is inconclusive");
         assert_eq!(w[1], 2.0);
+    }
+
+    /// Status and body for a request's (form-encoded) query string.
+    type Answer = fn(&str) -> (u16, &'static str);
+
+    /// A Prometheus on 127.0.0.1 answering every request with `answer(query)`, counting them;
+    /// a client for it configured with the demo world's two services.
+    async fn fake(answer: Answer) -> (Prometheus, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        let hits = std::sync::Arc::new(AtomicUsize::new(0));
+        let counter = hits.clone();
+        let app = axum::Router::new().fallback(move |uri: axum::http::Uri| {
+            counter.fetch_add(1, Ordering::SeqCst);
+            // The query string as sent (form-encoded).
+            let (status, body) = answer(uri.query().unwrap_or(""));
+            async move {
+                (
+                    axum::http::StatusCode::from_u16(status).unwrap(),
+                    [("content-type", "application/json")],
+                    body,
+                )
+            }
+        });
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        tokio::spawn(async move { axum::serve(listener, app).await });
+        let world = crate::sim::start(crate::sim::SimOptions::default())
+            .await
+            .unwrap();
+        let config = crate::config::Config::parse(&world.config_toml(), "test").unwrap();
+        let cfg = PrometheusConfig {
+            url,
+            auth: None,
+            headers: Default::default(),
+        };
+        let http = Http::new(std::time::Duration::from_secs(5)).unwrap();
+        let prom = Prometheus::new(http, &cfg, &config.services).unwrap();
+        (prom, hits)
+    }
+
+    #[tokio::test]
+    async fn a_failing_prometheus_costs_one_request_a_poll() {
+        use std::sync::atomic::Ordering;
+        let cases: [(Answer, &str); 3] = [
+            (
+                |_| {
+                    let body =
+                        r#"{"status":"error","errorType":"internal","error":"storage down"}"#;
+                    (500, body)
+                },
+                "HTTP 500: storage down",
+            ),
+            (|_| (502, "<html>502 Bad Gateway</html>"), "HTTP 502"),
+            (
+                |_| (200, r#"{"status":"success","data":{"#),
+                "unexpected response",
+            ),
+        ];
+        for (answer, words) in cases {
+            let (mut prom, hits) = fake(answer).await;
+            let err = prom.poll().await.unwrap_err();
+            assert!(err.to_string().contains(words), "{words}: {err}");
+            assert_eq!(hits.load(Ordering::SeqCst), 1, "{words}: one request");
+        }
+    }
+
+    #[tokio::test]
+    async fn a_query_that_timed_out_fails_only_its_metric() {
+        let (mut prom, hits) = fake(|q| {
+            if q.contains("track%3D%22canary%22") {
+                (
+                    503,
+                    r#"{"status":"error","errorType":"timeout","error":"query timed out in expression evaluation"}"#,
+                )
+            } else {
+                (
+                    200,
+                    r#"{"status":"success","data":{"resultType":"matrix","result":[{"metric":{},"values":[[1795424400,"1"]]}]}}"#,
+                )
+            }
+        })
+        .await;
+        let Ok(SourceData::Prometheus(services)) = prom.poll().await else {
+            panic!("the poll as a whole is Ok");
+        };
+        assert!(hits.load(std::sync::atomic::Ordering::SeqCst) > 2);
+        for svc in &services {
+            assert_eq!(svc.weight, Some(1.0));
+            for m in &svc.metrics {
+                let e = m.error.as_deref().unwrap_or_default();
+                assert!(e.contains("timeout"), "{}: {e}", m.name);
+                assert_eq!(m.baseline, Some(1.0));
+            }
+        }
     }
 
     #[test]

@@ -1,6 +1,8 @@
 //! Sentry REST: unresolved issues of the configured projects.
 
-use super::http::{Http, SourceError, error_summary, next_link, rate_limit_wait};
+use super::http::{
+    Http, Response, SourceError, error_summary, next_link, rate_limit_wait, wait_for_reset,
+};
 use crate::config::{Secret, SentryConfig};
 use crate::domain::{Incident, SourceData};
 use crate::sanitize::clean;
@@ -112,7 +114,7 @@ impl Sentry {
         let mut out = Vec::new();
         while let Some(u) = url.take() {
             let resp = self.http.send(self.get(&u)).await?;
-            if let Some(secs) = rate_limit_wait(&resp, now_unix()) {
+            if let Some(secs) = rate_wait(&resp, now_unix()) {
                 // A spent window (429, or 403 with no requests left) is a wait, not a bad token.
                 return Err(SourceError::RateLimited {
                     retry_after_secs: secs,
@@ -162,6 +164,74 @@ impl Sentry {
     }
 }
 
+/// How long a refused request says to wait. Sentry's API sends no `Retry-After` with a 429, only
+/// its window's reset (`X-Sentry-Rate-Limit-Reset`), whether the window is spent or too many
+/// requests are in flight at once (`X-Sentry-Rate-Limit-ConcurrentRemaining: 0`): a 429 waits for
+/// that reset, not for a guessed minute. Otherwise the shared reading ([`rate_limit_wait`]).
+fn rate_wait(resp: &Response, now_unix: i64) -> Option<u64> {
+    if resp.status == 429
+        && resp.header("retry-after").is_none()
+        && resp.header("x-sentry-rate-limit-reset").is_some()
+    {
+        return Some(wait_for_reset(resp, "x-sentry-rate-limit-reset", now_unix));
+    }
+    rate_limit_wait(resp, now_unix)
+}
+
 fn now_unix() -> i64 {
     time::OffsetDateTime::now_utc().unix_timestamp()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
+
+    fn answer(status: u16, headers: &[(&'static str, &str)]) -> Response {
+        let mut h = HeaderMap::new();
+        for (k, v) in headers {
+            h.insert(
+                HeaderName::from_static(k),
+                HeaderValue::from_str(v).unwrap(),
+            );
+        }
+        Response {
+            status,
+            headers: h,
+            body: bytes::Bytes::new(),
+        }
+    }
+
+    #[test]
+    fn a_429_waits_for_sentrys_window_reset() {
+        let spent = answer(
+            429,
+            &[
+                ("x-sentry-rate-limit-remaining", "0"),
+                ("x-sentry-rate-limit-reset", "1030"),
+            ],
+        );
+        assert_eq!(rate_wait(&spent, 1000), Some(30));
+        // Too many at once: requests are left in the window, the reset still says when.
+        let concurrent = answer(
+            429,
+            &[
+                ("x-sentry-rate-limit-remaining", "39"),
+                ("x-sentry-rate-limit-concurrentremaining", "0"),
+                ("x-sentry-rate-limit-reset", "1002"),
+            ],
+        );
+        assert_eq!(rate_wait(&concurrent, 1000), Some(2));
+        // Retry-After wins; a bare 429 is a minute; a 200 is no wait.
+        let both = answer(
+            429,
+            &[("retry-after", "5"), ("x-sentry-rate-limit-reset", "1030")],
+        );
+        assert_eq!(rate_wait(&both, 1000), Some(5));
+        assert_eq!(rate_wait(&answer(429, &[]), 1000), Some(60));
+        assert_eq!(
+            rate_wait(&answer(200, &[("x-sentry-rate-limit-reset", "1030")]), 1000),
+            None
+        );
+    }
 }
