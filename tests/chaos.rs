@@ -438,7 +438,7 @@ fn the_cockpit_rides_out_a_chaos_cycle_and_recovers_by_itself() {
         }
     }
     // Prometheus and Sentry: a poll that starts during a fault stops at its first failing
-    // request, so a fault phase sees one request per backoff step. (GitHub: the ignored test.)
+    // request, so a fault phase sees one request per backoff step (GitHub: the test below).
     for id in [SourceId::Prometheus, SourceId::Sentry] {
         let problems = [piled_on(run, id), too_many_requests(run, id)].concat();
         assert!(problems.is_empty(), "{}", problems.join("\n"));
@@ -446,7 +446,7 @@ fn the_cockpit_rides_out_a_chaos_cycle_and_recovers_by_itself() {
 
     // Healthy again by itself: the first poll after health returns succeeds (no state left over
     // from the faults), and the source ends healthy with its rows. How soon that poll comes is the
-    // poller's backoff: see the ignored test below.
+    // poller's backoff: see the test below.
     for id in SourceId::ALL {
         let polls = &run.polls[&id];
         let after: Vec<&Poll> = polls
@@ -481,12 +481,11 @@ fn the_cockpit_rides_out_a_chaos_cycle_and_recovers_by_itself() {
     );
 }
 
-/// EXPECTED OF THE POLLER (`src/sources/poller.rs`, being rewritten): its backoff after a failure
-/// capped at the poll interval (today 2, 4, 8, 16 s … up to 5 min), so that every source is healthy
-/// again within one interval plus that capped step of health returning. Measured on every wait the
-/// poller chose itself (not a server's `Retry-After` or reset). Run it with `--include-ignored`.
+/// The poller's backoff after a failure is capped at the poll interval (2, 4, 8 s … never more
+/// than the interval), so every source is healthy again within one interval plus that capped step
+/// of health returning. Measured on every wait the poller chose itself (not a server's
+/// `Retry-After` or reset).
 #[test]
-#[ignore = "awaits the poller rewrite: backoff capped at the poll interval"]
 fn every_source_recovers_within_an_interval_and_a_capped_backoff() {
     let run = measured();
     let health_back = run.health_back();
@@ -521,13 +520,10 @@ fn every_source_recovers_within_an_interval_and_a_capped_backoff() {
     assert!(problems.is_empty(), "{}", problems.join("\n"));
 }
 
-/// EXPECTED OF THE GITHUB CLIENT (`src/sources/github/`, being rewritten): what Prometheus and
-/// Sentry already do above — a poll that starts during a fault stops at its first failing request
-/// (today `pulls` and `runs` of a repository go out together, and a 5xx or a body that does not
-/// parse moves on to the next repository: four failing requests per poll with two repositories),
-/// so that a fault phase sees one request per backoff step. Run it with `--include-ignored`.
+/// GitHub does what Prometheus and Sentry do above: a poll that starts during a fault stops at its
+/// first failing request (the PR lists of every repository go first, in one GraphQL request), so a
+/// fault phase sees one request per backoff step.
 #[test]
-#[ignore = "awaits the GitHub client rewrite: a failing GitHub poll must stop at its first failing request"]
 fn github_polls_stop_at_their_first_failing_request() {
     let run = measured();
     let problems = [
