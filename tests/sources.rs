@@ -1544,3 +1544,37 @@ async fn a_restored_client_reads_only_what_changed() {
         0
     );
 }
+
+/// An answer whose connection closes before its end is "cut off", not "cannot connect": the
+/// server was there.
+#[tokio::test]
+async fn a_cut_body_says_it_was_cut_off() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    tokio::spawn(async move {
+        if let Ok((mut sock, _)) = listener.accept().await {
+            let mut buf = [0u8; 1024];
+            let _ = sock.read(&mut buf).await;
+            let _ = sock
+                .write_all(b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 400\r\n\r\n{\"total_count\": 1, \"workflow_")
+                .await;
+            // Closed here: 370 bytes short.
+        }
+    });
+    let err = http()
+        .send(reqwest::Client::new().get(format!("http://{addr}/x")))
+        .await
+        .unwrap_err();
+    assert_eq!(
+        err,
+        SourceError::Cut {
+            host: addr.to_string()
+        }
+    );
+    assert!(err.stops_the_poll());
+    assert_eq!(
+        err.to_string(),
+        format!("the answer from {addr} was cut off before its end")
+    );
+}

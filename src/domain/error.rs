@@ -10,6 +10,9 @@ pub enum SourceError {
     Connect { host: String, detail: String },
     #[error("no answer from {host} within {secs:.1} s")]
     Timeout { host: String, secs: f64 },
+    /// The connection closed before the whole answer arrived.
+    #[error("the answer from {host} was cut off before its end")]
+    Cut { host: String },
     #[error("HTTP {status}: {message}")]
     Status { status: u16, message: String },
     #[error("token rejected (HTTP {status}): {hint}")]
@@ -33,7 +36,10 @@ impl SourceError {
     pub fn is_transport(&self) -> bool {
         matches!(
             self,
-            SourceError::Connect { .. } | SourceError::Timeout { .. } | SourceError::Auth { .. }
+            SourceError::Connect { .. }
+                | SourceError::Timeout { .. }
+                | SourceError::Cut { .. }
+                | SourceError::Auth { .. }
         )
     }
 

@@ -69,7 +69,14 @@ impl Http {
             .map_err(|e| self.classify(&host, e))?;
         let status = resp.status().as_u16();
         let headers = resp.headers().clone();
-        let body = resp.bytes().await.map_err(|e| self.classify(&host, e))?;
+        let body = resp.bytes().await.map_err(|e| {
+            if e.is_timeout() {
+                self.classify(&host, e)
+            } else {
+                // The status line came: the server is there, its answer stopped short.
+                SourceError::Cut { host: host.clone() }
+            }
+        })?;
         Ok(Response {
             status,
             headers,
