@@ -89,8 +89,10 @@ pub fn graphql_url(api: &str) -> String {
 
 #[derive(Debug, Deserialize)]
 pub struct Answer {
+    /// Each field of `data` as its JSON text, read into its type only when asked for: a page of
+    /// five repositories is never held as a tree of `Value`s.
     #[serde(default)]
-    pub data: Option<serde_json::Map<String, serde_json::Value>>,
+    pub data: Option<HashMap<String, Box<serde_json::value::RawValue>>>,
     #[serde(default)]
     pub errors: Vec<GqlError>,
 }
@@ -131,7 +133,7 @@ impl GqlError {
 #[derive(Debug)]
 pub struct Data {
     pub rate_limit: Option<GqlRate>,
-    fields: serde_json::Map<String, serde_json::Value>,
+    fields: HashMap<String, Box<serde_json::value::RawValue>>,
     errors: Vec<GqlError>,
 }
 
@@ -140,7 +142,7 @@ impl Data {
     /// GitHub gave for it when it is null or missing.
     pub fn field<T: serde::de::DeserializeOwned>(&mut self, key: &str) -> Result<T, SourceError> {
         match self.fields.remove(key) {
-            Some(v) if !v.is_null() => serde_json::from_value(v)
+            Some(v) if v.get().trim() != "null" => serde_json::from_str(v.get())
                 .map_err(|e| SourceError::Decode(format!("GraphQL `{key}`: {e}"))),
             _ => Err(self
                 .errors
@@ -415,7 +417,7 @@ pub fn read_answer(
     }
     let rate_limit = fields
         .remove("rateLimit")
-        .and_then(|v| serde_json::from_value(v).ok());
+        .and_then(|v| serde_json::from_str(v.get()).ok());
     Ok(Data {
         rate_limit,
         fields,
