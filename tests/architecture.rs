@@ -455,6 +455,7 @@ fn the_scan_sees_the_whole_crate() {
         ("ops", "app"),
         ("sources", "domain"),
         ("runtime", "ui"),
+        ("runtime", "store"),
         ("store", "domain"),
         ("main", "cli"),
     ] {
