@@ -26,9 +26,11 @@ use std::time::Duration;
 use time::OffsetDateTime;
 use tokio::sync::{mpsc, oneshot};
 
-/// How long the first frame waits for the on-disk store: a small store is on the first frame; a
-/// big one (thousands of PRs) follows it.
+/// How long the first frame waits for the on-disk store when it is small (up to
+/// [`STORE_WAIT_BYTES`]): then its rows are on the first frame. A bigger one (thousands of PRs:
+/// 10,000 with their checks are 24 MB and 50–100 ms to parse) follows the first frame.
 const STORE_WAIT: Duration = Duration::from_millis(40);
+const STORE_WAIT_BYTES: u64 = 2_000_000;
 
 /// How long quitting may take to save what the store does not have yet.
 const FINAL_SAVE_WAIT: Duration = Duration::from_secs(3);
@@ -237,6 +239,10 @@ pub async fn run(
     // The store is read on a blocking thread while the terminal is set up: its data goes to the
     // screen, its memos to the clients before their pollers start.
     let (memo_tx, memo_rx) = oneshot::channel::<Vec<(SourceId, serde_json::Value)>>();
+    let store_wait = match &opts.store {
+        Some(s) if s.bytes_on_disk() <= STORE_WAIT_BYTES => STORE_WAIT,
+        _ => Duration::ZERO,
+    };
     let mut restoring = opts.store.clone().map(move |store| {
         tokio::task::spawn_blocking(move || {
             let mut loaded = store.load();
@@ -258,8 +264,8 @@ pub async fn run(
         }
         sources
     }));
-    if let Some(handle) = restoring.as_mut()
-        && let Ok(joined) = tokio::time::timeout(STORE_WAIT, handle).await
+    if let Some(handle) = restoring.as_mut().filter(|_| !store_wait.is_zero())
+        && let Ok(joined) = tokio::time::timeout(store_wait, handle).await
     {
         restoring = None;
         restored(&mut state, joined);

@@ -297,6 +297,16 @@ impl Store {
         Saver::new(self.clone(), SAVE_EVERY)
     }
 
+    /// The size of the configured sources' files (a few `stat`s: whether the first frame may wait
+    /// for them).
+    pub fn bytes_on_disk(&self) -> u64 {
+        SourceId::ALL
+            .iter()
+            .filter_map(|&id| std::fs::metadata(self.path(id)?).ok())
+            .map(|m| m.len())
+            .sum()
+    }
+
     /// Each configured source's file and, when there is one, how long ago it was saved (for
     /// `doctor`).
     pub fn describe(&self) -> Vec<(SourceId, PathBuf, Option<Duration>)> {
