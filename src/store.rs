@@ -519,7 +519,11 @@ impl SaverInner {
         match write_atomic(&path, text) {
             Ok(()) => *written = generation,
             Err(e) => {
-                tracing::warn!(path = %path.display(), error = %e, "cannot write the cache")
+                tracing::warn!(path = %path.display(), error = %e, "cannot write the cache");
+                // Not on disk: the next due poll writes it even if unchanged, and so does quit.
+                let mut slot = lock(&self.slots[id as usize]);
+                slot.hash = None;
+                slot.pending = true;
             }
         }
     }

@@ -594,3 +594,21 @@ async fn status_json_saves_the_store_and_no_cache_leaves_it_alone() {
     );
     world.shutdown();
 }
+
+#[test]
+fn a_failed_write_is_tried_again() {
+    let root = tempfile::tempdir().unwrap();
+    // The cache directory's place is taken by a file: every write fails.
+    let dir = root.path().join("flightdeck");
+    std::fs::write(&dir, "").unwrap();
+    let store = Store::new(&dir, &config(CONFIG));
+    let saver = Saver::new(store.clone(), Duration::ZERO);
+    let data = SourceData::Sentry(vec![incident("web", 1, "one")]);
+    saver.polled(SourceId::Sentry, &data, || None);
+    assert!(saver.pending(SourceId::Sentry), "still to be written");
+    // The place is free again: the same data is written on the next poll.
+    std::fs::remove_file(&dir).unwrap();
+    saver.polled(SourceId::Sentry, &data, || None);
+    assert!(!saver.pending(SourceId::Sentry));
+    assert_eq!(store.load().entries.len(), 1);
+}
