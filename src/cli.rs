@@ -39,6 +39,9 @@ pub struct Cli {
     /// every decision is audited. Ignored with --readonly
     #[arg(long, global = true)]
     pub autopilot: bool,
+    /// Neither read nor write the cache of each source's last data and ETags ($XDG_CACHE_HOME/flightdeck)
+    #[arg(long, global = true)]
+    pub no_cache: bool,
     #[command(subcommand)]
     pub command: Option<Command>,
 }
@@ -367,7 +370,8 @@ async fn dispatch(cli: Cli, paths: Paths, out: &mut Out) -> i32 {
                 Ok(c) => c,
                 Err(code) => return code,
             };
-            doctor(&config, &paths, out).await
+            let store = store(&cli, &paths, &config);
+            doctor(&config, &paths, store.as_ref(), out).await
         }
         Some(Command::Config(c)) => config_command(c, &cli, &paths, out),
         Some(Command::Status { json }) => {
@@ -375,7 +379,8 @@ async fn dispatch(cli: Cli, paths: Paths, out: &mut Out) -> i32 {
                 Ok(c) => c,
                 Err(code) => return code,
             };
-            status(&config, *json, out).await
+            let store = store(&cli, &paths, &config);
+            status(&config, store.as_ref(), *json, out).await
         }
         Some(Command::Audit { json }) => audit(&paths, *json, out),
         Some(Command::Judge { service, json }) => {
@@ -388,8 +393,18 @@ async fn dispatch(cli: Cli, paths: Paths, out: &mut Out) -> i32 {
     }
 }
 
-async fn status(config: &Config, json: bool, out: &mut Out) -> i32 {
-    let (doc, failed) = crate::headless::status(config).await;
+/// The on-disk store of `config`'s sources, unless `--no-cache` or `cache = false`.
+fn store(cli: &Cli, paths: &Paths, config: &Config) -> Option<crate::store::Store> {
+    (config.cache && !cli.no_cache).then(|| crate::store::Store::new(&paths.cache_dir, config))
+}
+
+async fn status(
+    config: &Config,
+    store: Option<&crate::store::Store>,
+    json: bool,
+    out: &mut Out,
+) -> i32 {
+    let (doc, failed) = crate::headless::status(config, store).await;
     if json {
         writeln!(
             out,
@@ -532,6 +547,7 @@ async fn run_cockpit(cli: &Cli, paths: &Paths, config: Config, prepared: Prepare
         mouse: cli.mouse,
         audit_file: paths.audit_file(),
         autopilot: cli.autopilot,
+        store: store(cli, paths, &config),
         // Shown in the cockpit's message bar and error history (`!`).
         warnings: prepared
             .warnings
@@ -605,6 +621,8 @@ async fn demo(cli: &Cli, paths: &Paths, world: WorldArgs, serve: bool, out: &mut
     config.keys = user.keys;
     config.theme = user.theme;
     config.mouse = user.mouse;
+    // The world listens on new ports every time: its cache would never be read again.
+    config.cache = false;
     let code = run_cockpit(cli, paths, config, prepared).await;
     world.shutdown();
     code
@@ -653,7 +671,12 @@ async fn serve_world(world: crate::sim::SimWorld, speed: f64, out: &mut Out) -> 
     0
 }
 
-async fn doctor(config: &Config, paths: &Paths, out: &mut Out) -> i32 {
+async fn doctor(
+    config: &Config,
+    paths: &Paths,
+    store: Option<&crate::store::Store>,
+    out: &mut Out,
+) -> i32 {
     writeln!(out, "flightdeck {}", env!("CARGO_PKG_VERSION"));
     writeln!(out);
     writeln!(out, "Paths");
@@ -678,7 +701,23 @@ async fn doctor(config: &Config, paths: &Paths, out: &mut Out) -> i32 {
     );
     writeln!(out, "  log     {}", paths.log_file().display());
     writeln!(out, "  audit   {}", paths.audit_file().display());
-    writeln!(out, "  cache   {}", paths.cache_dir.display());
+    match store {
+        None => writeln!(
+            out,
+            "  cache   {}  (off: --no-cache or cache = false)",
+            paths.cache_dir.display()
+        ),
+        Some(store) => {
+            writeln!(out, "  cache   {}", store.dir().display());
+            for (id, path, age) in store.describe() {
+                let file = path.file_name().unwrap_or_default().to_string_lossy();
+                let age = age.map_or("(not saved yet)".to_string(), |a| {
+                    format!("saved {} ago", crate::fmt::fmt_age(a.as_secs() as i64))
+                });
+                writeln!(out, "          {:<11} {file}  {age}", id.label());
+            }
+        }
+    }
     writeln!(out);
     writeln!(out, "Sources");
     let sources = runtime::connect(config).await;

@@ -23,6 +23,9 @@ pub struct Config {
     pub read_only: bool,
     #[serde(default)]
     pub mouse: bool,
+    /// Keep each source's last data and ETags on disk (`store`); `--no-cache` turns it off too.
+    #[serde(default = "default_cache")]
+    pub cache: bool,
     pub github: Option<GitHubConfig>,
     pub prometheus: Option<PrometheusConfig>,
     pub sentry: Option<SentryConfig>,
@@ -45,6 +48,7 @@ impl Default for Config {
             theme: default_theme(),
             read_only: false,
             mouse: false,
+            cache: true,
             github: None,
             prometheus: None,
             sentry: None,
@@ -276,6 +280,9 @@ pub struct RollbackConfig {
 
 fn default_refresh() -> u64 {
     15
+}
+fn default_cache() -> bool {
+    true
 }
 fn default_theme() -> String {
     "default".into()

@@ -5,6 +5,7 @@ use crate::config::Config;
 use crate::domain::{Incident, PullRequest, ServiceRollout, SourceData, WorkflowRun};
 use crate::fmt::plural;
 use crate::runtime;
+use crate::store::Store;
 use serde_json::{Value, json};
 use std::time::Duration;
 use time::OffsetDateTime;
@@ -82,18 +83,39 @@ pub fn incident_json(i: &Incident) -> Value {
 }
 
 /// Poll every configured source once. Returns the JSON document and whether any source failed.
-pub async fn status(config: &Config) -> (Value, bool) {
-    let sources = runtime::connect(config).await;
+///
+/// With a `store`, each client first takes back its memo from the last run (GitHub's ETags: what
+/// did not change costs no rate limit), and each good poll is saved for the next run and the
+/// cockpit. The store's data is not shown: every source is polled.
+pub async fn status(config: &Config, store: Option<&Store>) -> (Value, bool) {
+    let (sources, loaded) = tokio::join!(runtime::connect(config), async {
+        let store = store.cloned()?;
+        tokio::task::spawn_blocking(move || store.load()).await.ok()
+    });
+    let mut loaded = loaded.unwrap_or_default();
+    let mut memos = loaded.take_memos();
+    let mut notes: Vec<String> = sources.notes.iter().map(|(_, n)| n.clone()).collect();
+    notes.append(&mut loaded.warnings);
     let mut doc = json!({
         "generated_at": ts(Some(OffsetDateTime::now_utc())),
         "sources": {},
         "prs": [], "runs": [], "pending_deployments": [], "rollouts": [], "incidents": [],
-        "notes": sources.notes.iter().map(|(_, n)| n.clone()).collect::<Vec<_>>(),
+        "notes": notes,
     });
     let mut failed = false;
     for mut s in sources.list {
-        let name = s.id().label().to_lowercase();
+        let id = s.id();
+        if let Some(i) = memos.iter().position(|(m, _, _)| *m == id) {
+            let (_, memo, data) = memos.swap_remove(i);
+            s.restore(memo, &data);
+        }
+        let name = id.label().to_lowercase();
         let result = tokio::time::timeout(Duration::from_secs(60), s.poll()).await;
+        if let (Some(store), Ok(Ok(data))) = (store, &result)
+            && let Err(e) = store.save(id, OffsetDateTime::now_utc(), data, s.memo().as_ref())
+        {
+            tracing::warn!(source = id.label(), error = %e, "cannot save the cache");
+        }
         let (ok, error) = match result {
             Ok(Ok(data)) => {
                 // Repositories a GitHub poll could not read: the source failed in part.

@@ -19,5 +19,6 @@ pub mod runtime;
 pub mod sanitize;
 pub mod sim;
 pub mod sources;
+pub mod store;
 pub mod terminal;
 pub mod ui;

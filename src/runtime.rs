@@ -9,7 +9,7 @@ use crate::app::{
     Effect, Input, Level, Msg, PollEffect, Signal, SourceEvent, State, Tab, TerminalEffect, update,
 };
 use crate::config::{self, Config};
-use crate::domain::SourceId;
+use crate::domain::{SourceData, SourceId};
 use crate::ops::audit::AuditLog;
 use crate::ops::exec::{Executor, Fetcher};
 use crate::sources::github::GitHub;
@@ -17,13 +17,23 @@ use crate::sources::http::Http;
 use crate::sources::poller::{self, AnySource, PollEvent, Poller};
 use crate::sources::prometheus::Prometheus;
 use crate::sources::sentry::Sentry;
+use crate::store::{Loaded, Saver, Store};
 use crate::ui::theme::Theme;
 use crossterm::event::{Event, EventStream};
 use futures::StreamExt;
 use std::sync::Arc;
 use std::time::Duration;
 use time::OffsetDateTime;
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, oneshot};
+
+/// How long the first frame waits for the on-disk store when it is small (up to
+/// [`STORE_WAIT_BYTES`]): then its rows are on the first frame. A bigger one (thousands of PRs:
+/// 10,000 with their checks are 24 MB and 50–100 ms to parse) follows the first frame.
+const STORE_WAIT: Duration = Duration::from_millis(40);
+const STORE_WAIT_BYTES: u64 = 2_000_000;
+
+/// How long quitting may take to save what the store does not have yet.
+const FINAL_SAVE_WAIT: Duration = Duration::from_secs(3);
 
 impl From<PollEvent> for Msg {
     fn from(ev: PollEvent) -> Msg {
@@ -176,6 +186,8 @@ pub struct Options {
     /// Problems found before start that do not stop the cockpit (a broken theme file, a config
     /// file others can read): shown as warnings.
     pub warnings: Vec<String>,
+    /// The on-disk store (`None`: `--no-cache` or `cache = false`).
+    pub store: Option<Store>,
 }
 
 /// The cockpit's state before any source has answered: everything the config says.
@@ -206,6 +218,7 @@ pub fn initial_state(
 /// What exists once the sources are connected (token commands run, clients built).
 struct Connected {
     pollers: Vec<Poller>,
+    saver: Option<Saver>,
     fetcher: Fetcher,
     executor: Executor,
 }
@@ -226,6 +239,20 @@ pub async fn run(
         themes.0
     };
     let (tx, mut rx) = mpsc::unbounded_channel::<Msg>();
+    // The store is read on a blocking thread while the terminal is set up: its data goes to the
+    // screen, its memos to the clients before their pollers start.
+    let (memo_tx, memo_rx) = oneshot::channel::<Vec<(SourceId, serde_json::Value, SourceData)>>();
+    let store_wait = match &opts.store {
+        Some(s) if s.bytes_on_disk() <= STORE_WAIT_BYTES => STORE_WAIT,
+        _ => Duration::ZERO,
+    };
+    let mut restoring = opts.store.clone().map(move |store| {
+        tokio::task::spawn_blocking(move || {
+            let mut loaded = store.load();
+            let _ = memo_tx.send(loaded.take_memos());
+            loaded
+        })
+    });
     let mut terminal = crate::terminal::enter(state.mouse)?;
     let size = terminal.size()?;
     state.size = (size.width, size.height);
@@ -233,7 +260,19 @@ pub async fn run(
     // The first frame is drawn before anything waits for the network: token commands and clients
     // are set up in the background and the pollers start when they are ready.
     let connect_config = config.clone();
-    let mut connecting = Some(tokio::spawn(async move { connect(&connect_config).await }));
+    let mut connecting = Some(tokio::spawn(async move {
+        let mut sources = connect(&connect_config).await;
+        if let Ok(memos) = memo_rx.await {
+            restore_memos(&mut sources, memos);
+        }
+        sources
+    }));
+    if let Some(handle) = restoring.as_mut().filter(|_| !store_wait.is_zero())
+        && let Ok(joined) = tokio::time::timeout(store_wait, handle).await
+    {
+        restoring = None;
+        restored(&mut state, joined);
+    }
 
     let input_tx = tx.clone();
     let input = tokio::spawn(async move {
@@ -299,6 +338,16 @@ pub async fn run(
             let first = tokio::select! {
                 m = rx.recv() => m,
                 joined = async {
+                    match restoring.as_mut() {
+                        Some(handle) => handle.await,
+                        None => std::future::pending().await,
+                    }
+                }, if restoring.is_some() => {
+                    restoring = None;
+                    restored(&mut state, joined);
+                    continue;
+                }
+                joined = async {
                     match connecting.as_mut() {
                         Some(handle) => handle.await,
                         None => std::future::pending().await,
@@ -354,10 +403,15 @@ pub async fn run(
     if let Some(c) = connecting.take() {
         c.abort();
     }
+    if let Some(r) = restoring.take() {
+        r.abort();
+    }
+    let mut final_save = None;
     if let Some(mut c) = connected {
         for p in &c.pollers {
             p.stop();
         }
+        final_save = c.saver.take().map(|saver| save_at_quit(saver, &state));
         if c.executor.in_flight() > 0 {
             // Show the waiting message before waiting.
             let theme = theme_of(&state);
@@ -375,6 +429,11 @@ pub async fn run(
     }
     drop(terminal);
     crate::terminal::restore();
+    if let Some(save) = final_save
+        && tokio::time::timeout(FINAL_SAVE_WAIT, save).await.is_err()
+    {
+        tracing::warn!("the cache was not saved within {FINAL_SAVE_WAIT:?} at quit");
+    }
     result.map(|()| exit_code)
 }
 
@@ -387,6 +446,7 @@ fn start_sources(
     tx: mpsc::UnboundedSender<Msg>,
 ) -> (Connected, Vec<(Level, String)>) {
     let visible_source = state.tab.source();
+    let saver = opts.store.as_ref().map(Store::saver);
     let pollers = sources
         .list
         .into_iter()
@@ -397,11 +457,13 @@ fn start_sources(
                 poll_interval(config, id),
                 visible_source == Some(id),
                 tx.clone(),
+                saver.clone(),
             )
         })
         .collect();
     let connected = Connected {
         pollers,
+        saver,
         fetcher: Fetcher {
             github: sources.github_ops.clone(),
             tx,
@@ -413,6 +475,80 @@ fn start_sources(
         ),
     };
     (connected, sources.notes)
+}
+
+/// Give each client its memo from the store, before its poller starts.
+fn restore_memos(sources: &mut Sources, memos: Vec<(SourceId, serde_json::Value, SourceData)>) {
+    for (id, memo, data) in memos {
+        if let Some(s) = sources.list.iter_mut().find(|s| s.id() == id) {
+            s.restore(memo, &data);
+        }
+    }
+}
+
+/// The store's data into the state, as finished polls marked as cached, and its warnings.
+fn restored(state: &mut State, joined: Result<Loaded, tokio::task::JoinError>) {
+    let loaded = match joined {
+        Ok(l) => l,
+        Err(e) => {
+            update(
+                state,
+                Msg::Notice(Level::Warn, format!("reading the cache failed: {e}")),
+            );
+            return;
+        }
+    };
+    tracing::info!(
+        bytes = loaded.bytes,
+        sources = loaded.entries.len(),
+        took_ms = loaded.took.as_secs_f64() * 1000.0,
+        "cache read"
+    );
+    for w in loaded.warnings {
+        update(state, Msg::Notice(Level::Warn, w));
+    }
+    for (source, entry) in loaded.entries {
+        update(
+            state,
+            Msg::Source(SourceEvent::Restored {
+                source,
+                data: entry.data,
+                fetched_at: entry.fetched_at,
+            }),
+        );
+    }
+}
+
+/// At quit, once the pollers have stopped: save each source whose newest poll the store does not
+/// have yet (what the screen shows is that poll's data), on a blocking thread.
+fn save_at_quit(saver: Saver, state: &State) -> tokio::task::JoinHandle<()> {
+    let newest: Vec<(SourceId, OffsetDateTime, SourceData)> = SourceId::ALL
+        .into_iter()
+        .filter(|&id| saver.pending(id) && !state.cached(id))
+        .filter_map(|id| {
+            let at = state.source(id).last_ok?;
+            let data = match id {
+                SourceId::GitHub => SourceData::GitHub {
+                    prs: state.prs.items.clone(),
+                    runs: state.runs.items.clone(),
+                    rate: state.rate,
+                    graphql_rate: state.graphql_rate,
+                    failed: state.failed_repos.clone(),
+                    slowed: state.slowed,
+                },
+                SourceId::Prometheus => SourceData::Prometheus(state.rollouts.items.clone()),
+                SourceId::Sentry => SourceData::Sentry(state.incidents.items.clone()),
+            };
+            Some((id, at, data))
+        })
+        .collect();
+    tokio::task::spawn_blocking(move || {
+        for (id, at, data) in newest {
+            if let Err(e) = saver.flush(id, at, &data) {
+                tracing::warn!(source = id.label(), error = %e, "cannot save the cache at quit");
+            }
+        }
+    })
 }
 
 /// Run an effect that needs the pollers or the clients.

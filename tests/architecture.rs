@@ -38,7 +38,7 @@ const RULES: &[Rule] = &[
     Rule {
         who: Set::Only(&["app", "ui", "analysis", "domain"]),
         forbidden: Set::Only(&[
-            "sources", "ops", "config", "runtime", "cli", "sim", "headless", "terminal",
+            "sources", "ops", "config", "runtime", "cli", "sim", "headless", "terminal", "store",
         ]),
         why: "the pure core does no I/O and knows no config, runtime or binary",
     },
@@ -61,6 +61,14 @@ const RULES: &[Rule] = &[
         who: Set::Only(&["sources"]),
         forbidden: Set::Only(&["app", "ui", "ops", "runtime", "cli"]),
         why: "sources return domain data, they know no app, ui or ops",
+    },
+    Rule {
+        who: Set::Only(&["store"]),
+        forbidden: Set::Only(&[
+            "app", "ui", "analysis", "sources", "ops", "runtime", "headless", "cli", "sim",
+            "terminal",
+        ]),
+        why: "the store keeps domain data on disk: it knows no app, ui, clients or runtime",
     },
     Rule {
         who: Set::Only(&["ops"]),
@@ -429,6 +437,7 @@ fn the_scan_sees_the_whole_crate() {
         ("runtime", 1),
         ("headless", 1),
         ("terminal", 1),
+        ("store", 1),
         ("main", 1),
         ("lib", 1),
     ] {
@@ -446,6 +455,8 @@ fn the_scan_sees_the_whole_crate() {
         ("ops", "app"),
         ("sources", "domain"),
         ("runtime", "ui"),
+        ("runtime", "store"),
+        ("store", "domain"),
         ("main", "cli"),
     ] {
         assert!(
@@ -504,6 +515,14 @@ fn the_checker_reports_violations() {
             "app/state.rs",
             "fn f<'a>(x: &'a str) -> &'a str { crate::sanitize::clean(x) }\n",
         ),
+        fake(
+            "app/update/sources.rs",
+            "use crate::domain::SourceData;\nuse crate::store::Store;\n",
+        ),
+        fake(
+            "store.rs",
+            "use crate::config::Config;\nuse crate::sources::poller::AnySource;\n",
+        ),
     ];
     let got: Vec<(String, usize, String)> = check(&files)
         .into_iter()
@@ -518,6 +537,8 @@ fn the_checker_reports_violations() {
         ("headless.rs", 1, "cli"),
         ("sources/poller.rs", 1, "app"),
         ("ops/exec.rs", 2, "runtime"),
+        ("app/update/sources.rs", 2, "store"),
+        ("store.rs", 2, "sources"),
     ]
     .into_iter()
     .map(|(f, l, t)| (f.to_string(), l, t.to_string()))

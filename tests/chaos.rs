@@ -198,7 +198,7 @@ async fn run_cycle() -> Run {
         .map(|s| {
             let id = s.id();
             let every = Duration::from_secs_f64(INTERVAL);
-            poller::spawn(s, every, visible == Some(id), tx.clone())
+            poller::spawn(s, every, visible == Some(id), tx.clone(), None)
         })
         .collect();
     assert_eq!(pollers.len(), 3, "GitHub, Prometheus and Sentry are polled");

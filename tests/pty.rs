@@ -347,3 +347,87 @@ fn the_first_frame_does_not_wait_for_the_network() {
         "quitting did not wait for the token command"
     );
 }
+
+#[test]
+fn with_a_store_the_first_frame_shows_the_cached_rows() {
+    // A GitHub that does not answer, and a store with its PRs from 4 minutes ago.
+    let dir = tempfile::tempdir().unwrap();
+    let text = "[github]\napi_url = \"http://127.0.0.1:9\"\nrepos = [\"acme/checkout\"]\nanonymous = true\n";
+    let config = dir.path().join("config.toml");
+    std::fs::write(&config, text).unwrap();
+    let mut perms = std::fs::metadata(&config).unwrap().permissions();
+    std::os::unix::fs::PermissionsExt::set_mode(&mut perms, 0o600);
+    std::fs::set_permissions(&config, perms).unwrap();
+    let cache = dir.path().join("cache");
+    let store = flightdeck::store::Store::new(
+        cache.join("flightdeck"),
+        &flightdeck::config::Config::parse(text, "test").unwrap(),
+    );
+    let mut pr = flightdeck::domain::PullRequest {
+        repo: "acme/checkout".into(),
+        number: 7,
+        title: "Cached capture retry".into(),
+        author: "alice".into(),
+        draft: false,
+        labels: Vec::new(),
+        head_ref: "retry".into(),
+        base_ref: "main".into(),
+        created_at: None,
+        updated_at: None,
+        url: "https://github.com/acme/checkout/pull/7".into(),
+        body: String::new(),
+        head_sha: "abc".into(),
+        checks: None,
+        check_list: Vec::new(),
+        review: None,
+        reviews: Vec::new(),
+        mergeable: None,
+        additions: None,
+        deletions: None,
+        changed_files: None,
+    };
+    let mut prs = vec![pr.clone()];
+    pr.number = 8;
+    pr.title = "Cached colour fix".into();
+    prs.push(pr);
+    let data = flightdeck::domain::SourceData::GitHub {
+        prs,
+        runs: Vec::new(),
+        rate: None,
+        graphql_rate: None,
+        failed: Vec::new(),
+    };
+    let four_min_ago = time::OffsetDateTime::now_utc() - time::Duration::minutes(4);
+    store
+        .save(
+            flightdeck::domain::SourceId::GitHub,
+            four_min_ago,
+            &data,
+            None,
+        )
+        .unwrap();
+
+    let cache = cache.to_string_lossy().into_owned();
+    let started = Instant::now();
+    let mut s = Session::start(
+        &["--config", config.to_str().unwrap()],
+        &[("XDG_CACHE_HOME", &cache)],
+    );
+    let screen = s.wait_for("the cached rows", |t| {
+        t.contains("Cached capture retry") && t.contains("Cached colour fix")
+    });
+    let took = started.elapsed();
+    eprintln!("first frame with the store's rows after {took:?} (debug build)");
+    assert!(screen.contains("GitHub stale 4m (cached)"), "{screen}");
+    // The rows came with the first frame: no "Loading" was ever drawn before them.
+    let raw = String::from_utf8_lossy(&s.output.lock().unwrap()).into_owned();
+    let rows_at = raw
+        .find("Cached capture retry")
+        .expect("rows in the output");
+    assert!(
+        !raw[..rows_at].contains("Loading"),
+        "a frame without the store's rows came first"
+    );
+    s.send("q");
+    assert!(s.wait_exit().success());
+}

@@ -772,6 +772,7 @@ async fn poller_polls_and_refresh_polls_again_promptly() {
         Duration::from_secs(60),
         true,
         tx,
+        None,
     );
     assert_eq!(p.source, SourceId::GitHub);
 
@@ -860,6 +861,7 @@ async fn poller_is_single_flight_under_refresh_storms() {
         Duration::from_secs(60),
         false,
         tx,
+        None,
     );
 
     let mut events = Vec::new();

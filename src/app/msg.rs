@@ -71,6 +71,14 @@ pub enum SourceEvent {
         result: Result<SourceData, SourceError>,
         fetched_at: OffsetDateTime,
     },
+    /// A source's data from the on-disk store at start, read from the service at `fetched_at`:
+    /// shown as a finished poll would be, marked as cached until a poll answers; ignored once one
+    /// has. The autopilot never acts on it.
+    Restored {
+        source: SourceId,
+        data: SourceData,
+        fetched_at: OffsetDateTime,
+    },
 }
 
 /// Answers to [`Fetch`] effects.

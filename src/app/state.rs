@@ -72,6 +72,9 @@ pub struct SourceStatus {
     pub last_ok: Option<OffsetDateTime>,
     pub last_error: Option<SourceError>,
     pub last_error_at: Option<OffsetDateTime>,
+    /// When the data restored from the on-disk store at start was read from the service; while
+    /// `last_ok` is still that time, what is shown is the cache's.
+    pub cached_at: Option<OffsetDateTime>,
 }
 
 /// How a tab's table should look right now.
@@ -379,15 +382,23 @@ impl State {
         self.dirty = true;
     }
 
-    /// Whether a source's data is older than three poll intervals.
-    pub fn stale(&self, id: SourceId) -> bool {
+    /// Whether what is shown of a source came from the on-disk store (no poll has answered yet).
+    pub fn cached(&self, id: SourceId) -> bool {
         let s = self.source(id);
-        s.last_ok.is_some_and(|t| {
-            (self.now - t).whole_seconds() > 3 * self.refresh_secs.max(1) as i64 + 5
-        })
+        s.cached_at.is_some() && s.cached_at == s.last_ok
     }
 
-    /// Status-bar text of one source: "GitHub ✓", "Sentry stale 4m: HTTP 502".
+    /// Whether a source's data is older than three poll intervals, or came from the on-disk store.
+    pub fn stale(&self, id: SourceId) -> bool {
+        let s = self.source(id);
+        self.cached(id)
+            || s.last_ok.is_some_and(|t| {
+                (self.now - t).whole_seconds() > 3 * self.refresh_secs.max(1) as i64 + 5
+            })
+    }
+
+    /// Status-bar text of one source: "GitHub ✓", "Sentry stale 4m: HTTP 502", and for data from
+    /// the on-disk store "GitHub stale 4m (cached)".
     pub fn freshness(&self, id: SourceId) -> String {
         let s = self.source(id);
         let name = id.label();
@@ -400,11 +411,12 @@ impl State {
             (None, Some(e)) => format!("{name} ✗ {e}"),
             (Some(t), e) => {
                 let age = (self.now - t).whole_seconds().max(0);
+                let cached = if self.cached(id) { " (cached)" } else { "" };
                 match (self.stale(id), e) {
                     (false, None) => format!("{name} ✓"),
                     (false, Some(e)) => format!("{name} ! {e}"),
-                    (true, None) => format!("{name} stale {}", fmt_age(age)),
-                    (true, Some(e)) => format!("{name} stale {}: {e}", fmt_age(age)),
+                    (true, None) => format!("{name} stale {}{cached}", fmt_age(age)),
+                    (true, Some(e)) => format!("{name} stale {}{cached}: {e}", fmt_age(age)),
                 }
             }
         }
@@ -420,5 +432,40 @@ impl State {
             &self.incidents.items,
         );
         self.summaries.replace(s, h);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use time::macros::datetime;
+
+    #[test]
+    fn data_from_the_cache_is_stale_with_its_age_until_a_poll_answers() {
+        let now = datetime!(2026-11-23 09:30:00 UTC);
+        let mut s = State::new(Keymap::default(), Vec::new(), now);
+        let cached = now - time::Duration::seconds(20);
+        let gh = &mut s.sources[SourceId::GitHub as usize];
+        gh.configured = true;
+        gh.loaded = true;
+        gh.last_ok = Some(cached);
+        gh.cached_at = Some(cached);
+        // Younger than three intervals, yet marked: it was not read in this session.
+        assert!(s.cached(SourceId::GitHub) && s.stale(SourceId::GitHub));
+        assert_eq!(s.freshness(SourceId::GitHub), "GitHub stale 20s (cached)");
+        s.sources[SourceId::GitHub as usize].last_error = Some(SourceError::Status {
+            status: 502,
+            message: "bad gateway".into(),
+        });
+        assert_eq!(
+            s.freshness(SourceId::GitHub),
+            "GitHub stale 20s (cached): HTTP 502: bad gateway"
+        );
+        // A poll answered: the cache is history.
+        let gh = &mut s.sources[SourceId::GitHub as usize];
+        gh.last_error = None;
+        gh.last_ok = Some(now);
+        assert!(!s.cached(SourceId::GitHub) && !s.stale(SourceId::GitHub));
+        assert_eq!(s.freshness(SourceId::GitHub), "GitHub ✓");
     }
 }

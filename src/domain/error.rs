@@ -1,15 +1,20 @@
 //! Why a request to a service failed, as data: the sources produce it, `update` reads it (an auth
 //! failure, a rate limit and a transport error call for different words and different waits).
 
+use serde::{Deserialize, Serialize};
 use std::time::Duration;
 
 /// Why a poll failed, in words an operator can act on. Never contains a token.
-#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, thiserror::Error, Serialize, Deserialize)]
 pub enum SourceError {
     #[error("cannot connect to {host}: {detail}")]
     Connect { host: String, detail: String },
     #[error("no answer from {host} within {secs:.1} s")]
-    Timeout { host: String, secs: f64 },
+    Timeout {
+        host: String,
+        #[serde(with = "super::nonfinite")]
+        secs: f64,
+    },
     /// The connection closed before the whole answer arrived.
     #[error("the answer from {host} was cut off before its end")]
     Cut { host: String },

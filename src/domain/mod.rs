@@ -2,12 +2,14 @@
 //! Every string here that came from a remote service has already been through `sanitize::clean`.
 
 mod error;
+mod nonfinite;
 
 pub use error::SourceError;
+use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
 /// Where a piece of data came from; one poller per source.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub enum SourceId {
     GitHub,
     Prometheus,
@@ -26,7 +28,7 @@ impl SourceId {
 }
 
 /// The state of one check run or commit status.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 pub enum CheckState {
     Failed,
     Pending,
@@ -64,7 +66,7 @@ impl CheckState {
 }
 
 /// One check run or commit status of a PR's head commit.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Check {
     pub name: String,
     pub state: CheckState,
@@ -74,7 +76,7 @@ pub struct Check {
 }
 
 /// Counts of a PR's checks (check runs + commit statuses).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct ChecksRollup {
     pub failed: u32,
     pub pending: u32,
@@ -133,7 +135,7 @@ impl ChecksRollup {
 }
 
 /// A PR's review decision, from the latest review of each reviewer.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 pub enum ReviewDecision {
     ChangesRequested,
     ReviewRequired,
@@ -153,7 +155,7 @@ impl ReviewDecision {
 }
 
 /// One reviewer's latest word on a PR.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Review {
     pub reviewer: String,
     /// APPROVED, CHANGES_REQUESTED, COMMENTED, DISMISSED
@@ -170,7 +172,7 @@ pub struct PrFile {
     pub deletions: u64,
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PullRequest {
     pub repo: String,
     pub number: u64,
@@ -197,7 +199,7 @@ pub struct PullRequest {
     pub changed_files: Option<u64>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum RunState {
     Queued,
     InProgress,
@@ -236,7 +238,7 @@ impl RunState {
     }
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct WorkflowRun {
     pub repo: String,
     pub id: u64,
@@ -257,7 +259,7 @@ pub struct WorkflowRun {
 }
 
 /// A deployment of a run that waits for approval in a protected environment.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PendingDeployment {
     pub environment_id: u64,
     pub environment: String,
@@ -287,29 +289,38 @@ pub struct Step {
 }
 
 /// One configured metric of a service, read from Prometheus over the lookback window.
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct MetricReading {
     pub name: String,
     /// The latest values.
+    #[serde(with = "nonfinite::option")]
     pub canary: Option<f64>,
+    #[serde(with = "nonfinite::option")]
     pub baseline: Option<f64>,
+    #[serde(with = "nonfinite::option")]
     pub max: Option<f64>,
+    #[serde(with = "nonfinite::option")]
     pub min: Option<f64>,
     /// A query error for this metric, if any (the others still show).
     pub error: Option<String>,
     /// Samples over the lookback window, oldest first (NaN where Prometheus said NaN).
+    #[serde(with = "nonfinite::vec")]
     pub canary_samples: Vec<f64>,
+    #[serde(with = "nonfinite::vec")]
     pub baseline_samples: Vec<f64>,
     /// How many of the trailing samples belong to the current slice (the judge looks only at
     /// those: each traffic step starts a new analysis); `None` when the slice start is unknown.
     pub in_slice: Option<(usize, usize)>,
     /// The canary's mean per threshold window of the current slice, oldest first.
+    #[serde(with = "nonfinite::vec")]
     pub windows: Vec<f64>,
     /// How the judge reads this metric (from the config).
     pub lower_is_worse: bool,
     pub critical: bool,
+    #[serde(with = "nonfinite")]
     pub weight: f64,
     pub failure_limit: usize,
+    #[serde(with = "nonfinite")]
     pub tolerance: f64,
 }
 
@@ -322,13 +333,14 @@ impl MetricReading {
 }
 
 /// A service being rolled out, as last read from Prometheus.
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct ServiceRollout {
     pub name: String,
     pub environment: String,
     pub production: bool,
     pub slices: Vec<u8>,
     /// Current canary weight in percent, when the weight query answered.
+    #[serde(with = "nonfinite::option")]
     pub weight: Option<f64>,
     /// Why the weight query gave no value, when it was refused.
     pub weight_error: Option<String>,
@@ -336,7 +348,9 @@ pub struct ServiceRollout {
     /// Since when the canary has had its current weight (within the lookback window).
     pub slice_since: Option<OffsetDateTime>,
     /// The canary's traffic (requests per second), when a traffic query is configured.
+    #[serde(with = "nonfinite::option")]
     pub traffic: Option<f64>,
+    #[serde(with = "nonfinite::option")]
     pub min_traffic: Option<f64>,
     /// The GitHub repo that deploys it, and whether the judge may act on its own.
     pub repo: Option<String>,
@@ -345,7 +359,7 @@ pub struct ServiceRollout {
     pub warnings: Vec<String>,
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Incident {
     pub project: String,
     pub id: String,
@@ -391,7 +405,7 @@ impl SummaryKind {
 }
 
 /// What one poll of a source delivers.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum SourceData {
     GitHub {
         prs: Vec<PullRequest>,
@@ -410,7 +424,7 @@ pub enum SourceData {
 }
 
 /// A repository whose part of a poll failed, while the rest of the poll is shown.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RepoError {
     pub repo: String,
     pub error: SourceError,
@@ -418,7 +432,7 @@ pub struct RepoError {
 
 /// Polls slowed down ahead of a rate limit's wall: one every `every_secs` until `until` (unix
 /// seconds, the window's reset).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Slowdown {
     pub every_secs: u64,
     pub until: i64,
@@ -426,7 +440,7 @@ pub struct Slowdown {
     pub graphql: bool,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RateLimit {
     pub limit: u64,
     pub remaining: u64,

@@ -128,11 +128,13 @@ pub fn cadence(base: Duration, visible: bool) -> Duration {
 }
 
 /// Start polling `source` every `base`, sending [`PollEvent`]s (converted into the receiver's message type).
+/// With a `store`, good polls are offered to it for saving.
 pub fn spawn<M>(
     mut source: AnySource,
     base: Duration,
     visible: bool,
     tx: mpsc::UnboundedSender<M>,
+    store: Option<crate::store::Saver>,
 ) -> Poller
 where
     M: From<PollEvent> + Send + 'static,
@@ -148,6 +150,9 @@ where
                 return;
             }
             let result = source.poll().await;
+            if let (Some(store), Ok(data)) = (&store, &result) {
+                store.polled(id, data, || source.memo());
+            }
             // What the source's budget allows (GitHub: requests a minute, rate-limit windows):
             // a visible tab never polls faster than that.
             let pace = source.pace().unwrap_or_default();

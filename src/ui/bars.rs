@@ -197,7 +197,12 @@ pub fn draw_status_bar(state: &State, theme: &Theme, frame: &mut Frame, area: Re
             spans.push(Span::styled(" · ", theme.muted()));
         }
         let s = state.source(*id);
-        let style = if state.source_error(*id).is_some() || state.stale(*id) {
+        // Data from the on-disk store is a warning until a poll answers, not an error.
+        let style = if state.source_error(*id).is_some() {
+            theme.danger()
+        } else if state.cached(*id) {
+            theme.warn()
+        } else if state.stale(*id) {
             theme.danger()
         } else if s.loaded {
             theme.ok()

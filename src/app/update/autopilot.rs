@@ -7,10 +7,11 @@ use crate::analysis::canary::{Band, Verdict};
 use crate::app::change::{Confirm, Review};
 use crate::app::msg::Effect;
 use crate::app::state::{Level, State};
-use crate::domain::ServiceRollout;
+use crate::domain::{ServiceRollout, SourceId};
 
 pub(super) fn run(state: &mut State) -> Vec<Effect> {
-    if state.read_only {
+    // Never on data from the on-disk store: the judge's verdicts must be live.
+    if state.read_only || state.cached(SourceId::Prometheus) {
         return Vec::new();
     }
     let mut fx = Vec::new();
@@ -26,7 +27,8 @@ pub(super) fn run(state: &mut State) -> Vec<Effect> {
             continue;
         };
         match j.verdict {
-            Verdict::Proceed if j.band == Band::Promote => {
+            // An approval also needs the held run as GitHub says it is now.
+            Verdict::Proceed if j.band == Band::Promote && !state.cached(SourceId::GitHub) => {
                 let Some(run) = state.held_run(&r).cloned() else {
                     continue;
                 };

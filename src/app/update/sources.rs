@@ -30,7 +30,49 @@ pub(super) fn on_source(state: &mut State, ev: SourceEvent) {
             result,
             fetched_at,
         } => on_loaded(state, source, result, fetched_at),
+        SourceEvent::Restored {
+            source,
+            data,
+            fetched_at,
+        } => on_restored(state, source, data, fetched_at),
     }
+}
+
+/// Data from the on-disk store: as a poll that answered at `fetched_at`, unless a poll already
+/// did (then the cache is older than what is shown). An error a poll already reported stays.
+fn on_restored(state: &mut State, source: SourceId, data: SourceData, fetched_at: OffsetDateTime) {
+    let s = state.source(source);
+    if !s.configured || s.last_ok.is_some() {
+        return;
+    }
+    let data = match data {
+        // The repositories that failed back then are not news now.
+        SourceData::GitHub {
+            prs,
+            runs,
+            rate,
+            graphql_rate,
+            failed: _,
+            slowed: _,
+        } => SourceData::GitHub {
+            prs,
+            runs,
+            rate,
+            graphql_rate,
+            failed: Vec::new(),
+            slowed: None,
+        },
+        other => other,
+    };
+    let s = state.source_mut(source);
+    let error = (s.last_error.take(), s.last_error_at);
+    let in_flight = s.in_flight;
+    on_loaded(state, source, Ok(data), fetched_at);
+    let s = state.source_mut(source);
+    s.in_flight = in_flight;
+    (s.last_error, s.last_error_at) = error;
+    s.cached_at = Some(fetched_at);
+    state.dirty = true;
 }
 
 fn on_loaded(
