@@ -396,6 +396,7 @@ fn with_a_store_the_first_frame_shows_the_cached_rows() {
         rate: None,
         graphql_rate: None,
         failed: Vec::new(),
+        slowed: None,
     };
     let four_min_ago = time::OffsetDateTime::now_utc() - time::Duration::minutes(4);
     store
