@@ -99,6 +99,7 @@ fn big() -> SourceData {
         rate: None,
         graphql_rate: None,
         failed: Vec::new(),
+        slowed: None,
     }
 }
 
