@@ -31,7 +31,7 @@ fn title(i: usize) -> String {
         .join(" ")
 }
 
-fn prs(n: usize, salt: usize) -> Vec<PullRequest> {
+fn prs(n: usize, salt: usize) -> Vec<std::sync::Arc<PullRequest>> {
     (0..n)
         .map(|i| PullRequest {
             repo: format!("acme/{}", WORDS[i % 5]),
@@ -61,6 +61,7 @@ fn prs(n: usize, salt: usize) -> Vec<PullRequest> {
             deletions: Some(i as u64 % 300),
             changed_files: Some(i as u64 % 40),
         })
+        .map(std::sync::Arc::new)
         .collect()
 }
 

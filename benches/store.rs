@@ -94,7 +94,7 @@ fn run(i: usize) -> WorkflowRun {
 
 fn big() -> SourceData {
     SourceData::GitHub {
-        prs: (0..10_000).map(pr).collect(),
+        prs: (0..10_000).map(pr).map(std::sync::Arc::new).collect(),
         runs: (0..1_000).map(run).collect(),
         rate: None,
         graphql_rate: None,

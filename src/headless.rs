@@ -129,7 +129,7 @@ pub async fn status(config: &Config, store: Option<&Store>) -> (Value, bool) {
                         failed,
                         slowed,
                     } => {
-                        doc["prs"] = prs.iter().map(pr_json).collect();
+                        doc["prs"] = prs.iter().map(|p| pr_json(p)).collect();
                         doc["runs"] = runs.iter().map(run_json).collect();
                         doc["pending_deployments"] = runs.iter().flat_map(pending_json).collect();
                         let rate_json = |r: Option<crate::domain::RateLimit>| {

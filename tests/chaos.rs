@@ -84,7 +84,7 @@ fn said(phase: &str) -> &'static str {
         "html-502" => "HTTP 502: the server answered with an HTML error page",
         // hyper's words for a body shorter than its content-length ("… before message length
         // reached"; the status bar cuts the rest).
-        "cut-body" => "end of file",
+        "cut-body" => "cut off before its end",
         "malformed-json" => "unexpected response",
         "401" => "token rejected (HTTP 401)",
         _ => "rate limited until",

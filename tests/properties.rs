@@ -83,7 +83,7 @@ impl Poll {
             Poll::GitHub(prs, runs, rate) => (
                 SourceId::GitHub,
                 SourceData::GitHub {
-                    prs,
+                    prs: prs.into_iter().map(std::sync::Arc::new).collect(),
                     runs,
                     rate,
                     graphql_rate: None,
@@ -198,7 +198,10 @@ fn poll() -> impl Strategy<Value = Poll> {
         incidents.prop_map(Poll::Sentry),
         Just(Poll::GitHub(
             match github_data() {
-                SourceData::GitHub { prs, .. } => prs,
+                SourceData::GitHub { prs, .. } => prs
+                    .into_iter()
+                    .map(std::sync::Arc::unwrap_or_clone)
+                    .collect(),
                 _ => Vec::new(),
             },
             match github_data() {
@@ -776,7 +779,7 @@ fn with_rows(prs: &[PullRequest], sort_presses: usize, grouped: bool) -> State {
         &mut s,
         SourceId::GitHub,
         SourceData::GitHub {
-            prs: prs.to_vec(),
+            prs: prs.iter().cloned().map(std::sync::Arc::new).collect(),
             runs: Vec::new(),
             rate: None,
             graphql_rate: None,

@@ -391,7 +391,7 @@ fn with_a_store_the_first_frame_shows_the_cached_rows() {
     pr.title = "Cached colour fix".into();
     prs.push(pr);
     let data = flightdeck::domain::SourceData::GitHub {
-        prs,
+        prs: prs.into_iter().map(std::sync::Arc::new).collect(),
         runs: Vec::new(),
         rate: None,
         graphql_rate: None,

@@ -373,7 +373,7 @@ fn the_filter_counts_the_same_however_the_text_was_reached() {
         &mut s,
         SourceId::GitHub,
         SourceData::GitHub {
-            prs: vec![pr("acme/x", 1, "q000000xz", "bo")],
+            prs: vec![pr("acme/x", 1, "q000000xz", "bo").into()],
             runs: vec![],
             rate: None,
             graphql_rate: None,

@@ -143,7 +143,7 @@ fn hostile_text_cannot_break_the_table() {
         &mut s,
         SourceId::GitHub,
         SourceData::GitHub {
-            prs: vec![p, pr("acme/web", 2, &long, "mallory")],
+            prs: vec![p.into(), pr("acme/web", 2, &long, "mallory").into()],
             runs: vec![],
             rate: None,
             graphql_rate: None,

@@ -90,7 +90,12 @@ async fn bounded<T>(what: &str, f: impl std::future::Future<Output = T>) -> T {
 
 fn github_data(d: SourceData) -> (Vec<PullRequest>, Vec<WorkflowRun>) {
     match d {
-        SourceData::GitHub { prs, runs, .. } => (prs, runs),
+        SourceData::GitHub { prs, runs, .. } => (
+            prs.into_iter()
+                .map(std::sync::Arc::unwrap_or_clone)
+                .collect(),
+            runs,
+        ),
         other => panic!("expected GitHub data, got {other:?}"),
     }
 }

@@ -91,7 +91,7 @@ fn selection_follows_the_item_across_polls() {
     let id = s.prs.selected().unwrap().number;
     let mut data = github_data();
     if let flightdeck::domain::SourceData::GitHub { prs, .. } = &mut data {
-        prs.insert(0, pr("acme/api", 7, "New PR on top", "dave"));
+        prs.insert(0, pr("acme/api", 7, "New PR on top", "dave").into());
     }
     load(&mut s, SourceId::GitHub, data);
     assert_eq!(s.prs.selected().unwrap().number, id);

@@ -27,7 +27,7 @@ fn fmt_value(name: &str, v: f64) -> String {
 
 /// Headlines, ordered: rollouts breaching, failed runs, runs waiting for approval, incidents, PRs.
 pub fn headlines(
-    prs: &[PullRequest],
+    prs: &[std::sync::Arc<PullRequest>],
     runs: &[WorkflowRun],
     rollouts: &[ServiceRollout],
     judgements: &HashMap<String, Judgement>,

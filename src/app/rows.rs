@@ -44,6 +44,29 @@ pub trait Row {
     }
 }
 
+/// A shared row is the row it points to.
+impl<T: Row> Row for std::sync::Arc<T> {
+    const COLUMNS: &'static [&'static str] = T::COLUMNS;
+    fn key(&self) -> String {
+        T::key(self)
+    }
+    fn same_as(&self, other: &Self) -> bool {
+        T::same_as(self, other)
+    }
+    fn sort_key(&self, column: usize) -> SortKey {
+        T::sort_key(self, column)
+    }
+    fn group(&self) -> &str {
+        T::group(self)
+    }
+    fn url(&self) -> &str {
+        T::url(self)
+    }
+    fn production(&self) -> bool {
+        T::production(self)
+    }
+}
+
 impl Row for PullRequest {
     const COLUMNS: &'static [&'static str] = &[
         "Repo", "#", "Title", "Author", "Age", "Checks", "Review", "Merge", "Size", "Labels",

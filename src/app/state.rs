@@ -117,7 +117,7 @@ pub fn describe_error(e: &SourceError, at: OffsetDateTime) -> String {
 #[derive(Debug, Clone)]
 pub struct State {
     pub tab: Tab,
-    pub prs: Table<PullRequest>,
+    pub prs: Table<std::sync::Arc<PullRequest>>,
     pub runs: Table<WorkflowRun>,
     pub rollouts: Table<ServiceRollout>,
     pub incidents: Table<Incident>,

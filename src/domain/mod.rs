@@ -408,7 +408,9 @@ impl SummaryKind {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum SourceData {
     GitHub {
-        prs: Vec<PullRequest>,
+        /// Shared with the client that read them (it keeps them to read only what changed) and
+        /// with the screen: one copy of each PR, however many hold it.
+        prs: Vec<std::sync::Arc<PullRequest>>,
         runs: Vec<WorkflowRun>,
         /// The REST (core) budget.
         rate: Option<RateLimit>,

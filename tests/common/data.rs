@@ -210,7 +210,10 @@ pub fn github_data() -> SourceData {
             pr("acme/checkout", 102, "Bump serde to 1.0.229", "dependabot"),
             pr("acme/web", 45, "Checkout button colour bleed", "bob"),
             pr("acme/web", 48, "Release 2.14.0", "carol"),
-        ],
+        ]
+        .into_iter()
+        .map(std::sync::Arc::new)
+        .collect(),
         runs: vec![
             run("acme/checkout", 9001, "CI", RunState::Failure),
             run("acme/checkout", 9002, "Deploy", RunState::Waiting),

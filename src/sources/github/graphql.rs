@@ -16,6 +16,7 @@ use crate::domain::{
 use crate::sanitize::{clean, clean_multiline};
 use serde::Deserialize;
 use std::collections::HashMap;
+use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 use time::OffsetDateTime;
@@ -440,7 +441,7 @@ const ALL_STATES: [&str; 3] = ["OPEN", "CLOSED", "MERGED"];
 #[derive(Debug, Default)]
 pub struct RepoPrs {
     /// Open PRs by number, with their node ids.
-    open: HashMap<u64, (Option<String>, PullRequest)>,
+    open: HashMap<u64, (Option<String>, Arc<PullRequest>)>,
     /// The newest `updatedAt` seen: a read of what changed stops below it.
     newest: Option<OffsetDateTime>,
     /// When the list was last read whole.
@@ -452,8 +453,8 @@ pub struct RepoPrs {
 
 impl RepoPrs {
     /// The open PRs, newest activity first, at most `cap`.
-    fn list(&self, cap: usize) -> Vec<PullRequest> {
-        let mut v: Vec<PullRequest> = self.open.values().map(|(_, p)| p.clone()).collect();
+    fn list(&self, cap: usize) -> Vec<Arc<PullRequest>> {
+        let mut v: Vec<Arc<PullRequest>> = self.open.values().map(|(_, p)| p.clone()).collect();
         v.sort_by(|a, b| {
             b.updated_at
                 .cmp(&a.updated_at)
@@ -472,7 +473,7 @@ impl RepoPrs {
             self.newest = pr.updated_at;
         }
         if open {
-            self.open.insert(pr.number, (id, pr));
+            self.open.insert(pr.number, (id, Arc::new(pr)));
         } else {
             self.open.remove(&pr.number);
         }
@@ -505,7 +506,7 @@ impl RepoPrs {
 
     /// A repository's PRs as a memo and the stored poll's PRs of that repository describe them.
     /// `None` when the memo does not fit.
-    pub fn restore(memo: &serde_json::Value, prs: Vec<PullRequest>) -> Option<RepoPrs> {
+    pub fn restore(memo: &serde_json::Value, prs: Vec<Arc<PullRequest>>) -> Option<RepoPrs> {
         let ids = memo.get("ids")?.as_object()?;
         let time = |k: &str| {
             memo.get(k)
@@ -840,7 +841,7 @@ impl GitHub {
     }
 
     /// The open PRs known of `repo`, newest activity first.
-    pub(super) fn known_list(&self, repo: &str) -> Vec<PullRequest> {
+    pub(super) fn known_list(&self, repo: &str) -> Vec<Arc<PullRequest>> {
         let cap = self.max_items;
         self.known_prs(repo, |k| k.list(cap)).unwrap_or_default()
     }

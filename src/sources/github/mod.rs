@@ -999,7 +999,8 @@ impl GitHub {
             let Some(m) = memo.get("repos").and_then(|r| r.get(repo)) else {
                 continue;
             };
-            let of: Vec<PullRequest> = prs.iter().filter(|p| &p.repo == repo).cloned().collect();
+            let of: Vec<Arc<PullRequest>> =
+                prs.iter().filter(|p| &p.repo == repo).cloned().collect();
             if let Some(k) = graphql::RepoPrs::restore(m, of) {
                 known.insert(repo.clone(), k);
             }
