@@ -20,7 +20,7 @@ use crate::config::{Config, create_private_dir};
 use crate::domain::{SourceData, SourceId};
 use serde::Deserialize;
 use serde_json::Value;
-use std::hash::{Hash, Hasher};
+use std::hash::Hasher;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -164,34 +164,69 @@ fn rfc3339(t: OffsetDateTime) -> String {
     t.format(&Rfc3339).unwrap_or_default()
 }
 
-/// A file's text, from the data and memo already serialized (their bytes are also what a save
-/// compares, so they are made once).
+/// A file's text, written straight to `out` (never built whole in memory: a big GitHub poll is
+/// tens of MB).
 fn compose(
+    out: &mut dyn Write,
     id: SourceId,
     fetched_at: OffsetDateTime,
     saved_at: OffsetDateTime,
-    data: &[u8],
-    memo: Option<&[u8]>,
-) -> Vec<u8> {
-    let memo = memo.unwrap_or(b"null");
-    let mut out = Vec::with_capacity(data.len() + memo.len() + 160);
-    let _ = write!(
+    data: &SourceData,
+    memo: Option<&Value>,
+) -> std::io::Result<()> {
+    write!(
         out,
         "{{\"version\":{VERSION},\"source\":\"{}\",\"saved_at\":\"{}\",\"fetched_at\":\"{}\",\"data\":",
         name(id),
         rfc3339(saved_at),
         rfc3339(fetched_at)
-    );
-    out.extend_from_slice(data);
-    out.extend_from_slice(b",\"memo\":");
-    out.extend_from_slice(memo);
-    out.extend_from_slice(b"}\n");
-    out
+    )?;
+    serde_json::to_writer(&mut *out, data)?;
+    out.write_all(b",\"memo\":")?;
+    serde_json::to_writer(&mut *out, &memo)?;
+    out.write_all(b"}\n")
+}
+
+/// A writer that only hashes and counts what it is given: whether a poll changed, without
+/// holding its text.
+struct Fingerprint {
+    hash: std::hash::DefaultHasher,
+    bytes: usize,
+}
+
+impl Write for Fingerprint {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.hash.write(buf);
+        self.bytes += buf.len();
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Hash and size of `data` and `memo` as they would be written.
+fn fingerprint(data: &SourceData, memo: Option<&Value>) -> serde_json::Result<(u64, usize)> {
+    let mut f = Fingerprint {
+        hash: std::hash::DefaultHasher::new(),
+        bytes: 0,
+    };
+    serde_json::to_writer(&mut f, data)?;
+    serde_json::to_writer(&mut f, &memo)?;
+    Ok((f.hash.finish(), f.bytes))
 }
 
 /// Write `bytes` to `path` whole or not at all: a temporary file in the same directory (0600),
 /// fsync'd, renamed over `path`; the directory is created 0700 (and narrowed to 0700).
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    write_atomic_with(path, |w| w.write_all(bytes))
+}
+
+/// [`write_atomic`] of what `fill` writes (through a buffer).
+pub fn write_atomic_with(
+    path: &Path,
+    fill: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
+) -> std::io::Result<()> {
     let dir = path.parent().unwrap_or(Path::new("."));
     create_private_dir(dir)?;
     static COUNTER: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
@@ -206,8 +241,10 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
         options.write(true).create_new(true);
         #[cfg(unix)]
         std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-        let mut file = options.open(&tmp)?;
-        file.write_all(bytes)?;
+        let file = options.open(&tmp)?;
+        let mut buffered = std::io::BufWriter::with_capacity(64 * 1024, file);
+        fill(&mut buffered)?;
+        let file = buffered.into_inner().map_err(|e| e.into_error())?;
         file.sync_all()?;
         drop(file);
         std::fs::rename(&tmp, path)?;
@@ -282,16 +319,9 @@ impl Store {
         let Some(path) = self.path(id) else {
             return Ok(());
         };
-        let data = serde_json::to_vec(data)?;
-        let memo = memo.map(serde_json::to_vec).transpose()?;
-        let text = compose(
-            id,
-            fetched_at,
-            OffsetDateTime::now_utc(),
-            &data,
-            memo.as_deref(),
-        );
-        write_atomic(&path, &text)
+        write_atomic_with(&path, |w| {
+            compose(w, id, fetched_at, OffsetDateTime::now_utc(), data, memo)
+        })
     }
 
     /// The saver the cockpit's pollers share.
@@ -382,7 +412,7 @@ struct Slot {
     /// Hash of the data and memo last written.
     hash: Option<u64>,
     /// The memo last written (the quit save pairs it with the newest data).
-    memo: Option<Arc<Vec<u8>>>,
+    memo: Option<Arc<Value>>,
     /// Size of the last write, which sets the wait before the next.
     bytes: usize,
     /// A good poll came after the last write.
@@ -392,13 +422,6 @@ struct Slot {
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|e| e.into_inner())
-}
-
-fn hash_of(data: &[u8], memo: Option<&[u8]>) -> u64 {
-    let mut h = std::hash::DefaultHasher::new();
-    data.hash(&mut h);
-    memo.hash(&mut h);
-    h.finish()
 }
 
 impl Saver {
@@ -431,38 +454,31 @@ impl Saver {
         }
         slot.last_try = Some(now);
         let fetched_at = OffsetDateTime::now_utc();
-        let (data, memo) = match (
-            serde_json::to_vec(data),
-            memo().map(|m| serde_json::to_vec(&m)).transpose(),
-        ) {
-            (Ok(d), Ok(m)) => (d, m),
-            (Err(e), _) | (_, Err(e)) => {
+        let memo = memo();
+        let (hash, bytes) = match fingerprint(data, memo.as_ref()) {
+            Ok(f) => f,
+            Err(e) => {
                 tracing::warn!(source = id.label(), error = %e, "cannot serialize for the cache");
                 return;
             }
         };
-        let hash = hash_of(&data, memo.as_deref());
         if slot.hash == Some(hash) {
             // Unchanged: the file's age is refreshed at quit.
             slot.pending = true;
             return;
         }
         slot.hash = Some(hash);
-        slot.bytes = data.len() + memo.as_ref().map_or(0, Vec::len);
+        slot.bytes = bytes;
         slot.memo = memo.map(Arc::new);
         slot.pending = false;
         slot.generation += 1;
-        let text = compose(
-            id,
-            fetched_at,
-            OffsetDateTime::now_utc(),
-            &data,
-            slot.memo.as_deref().map(Vec::as_slice),
-        );
         let generation = slot.generation;
+        let memo = slot.memo.clone();
         drop(slot);
+        // The poll's PRs are shared, not copied: the clone is cheap.
+        let data = data.clone();
         let inner = self.inner.clone();
-        let write = move || inner.write(id, generation, &text);
+        let write = move || inner.write(id, generation, fetched_at, &data, memo.as_deref());
         match tokio::runtime::Handle::try_current() {
             Ok(rt) => {
                 rt.spawn_blocking(write);
@@ -488,19 +504,13 @@ impl Saver {
         if !slot.pending {
             return Ok(());
         }
-        let bytes = serde_json::to_vec(data)?;
         slot.pending = false;
         slot.generation += 1;
         let generation = slot.generation;
-        let text = compose(
-            id,
-            fetched_at,
-            OffsetDateTime::now_utc(),
-            &bytes,
-            slot.memo.as_deref().map(Vec::as_slice),
-        );
+        let memo = slot.memo.clone();
         drop(slot);
-        self.inner.write(id, generation, &text);
+        self.inner
+            .write(id, generation, fetched_at, data, memo.as_deref());
         Ok(())
     }
 
@@ -510,7 +520,14 @@ impl Saver {
 }
 
 impl SaverInner {
-    fn write(&self, id: SourceId, generation: u64, text: &[u8]) {
+    fn write(
+        &self,
+        id: SourceId,
+        generation: u64,
+        fetched_at: OffsetDateTime,
+        data: &SourceData,
+        memo: Option<&Value>,
+    ) {
         let Some(path) = self.store.path(id) else {
             return;
         };
@@ -518,7 +535,10 @@ impl SaverInner {
         if *written >= generation {
             return;
         }
-        match write_atomic(&path, text) {
+        let written_now = write_atomic_with(&path, |w| {
+            compose(w, id, fetched_at, OffsetDateTime::now_utc(), data, memo)
+        });
+        match written_now {
             Ok(()) => *written = generation,
             Err(e) => {
                 tracing::warn!(path = %path.display(), error = %e, "cannot write the cache");
