@@ -2,9 +2,11 @@
 //! Every string here that came from a remote service has already been through `sanitize::clean`.
 
 mod error;
+mod incident;
 mod nonfinite;
 
 pub use error::SourceError;
+pub use incident::{ExceptionInfo, Frame, IncidentEvent, Suspect, SuspectKind};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
