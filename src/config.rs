@@ -141,6 +141,25 @@ pub struct SentryConfig {
     pub token_command: Option<CommandLine>,
     #[serde(default)]
     pub anonymous: bool,
+    /// Only issues seen in this environment (Sentry's `environment` parameter); all when unset.
+    #[serde(default)]
+    pub environment: Option<String>,
+    /// Sentry's `statsPeriod` for the issue list and its counts: `24h` or `14d`.
+    #[serde(default = "default_stats_period")]
+    pub stats_period: String,
+    /// The repository holding each project's code (`checkout = "acme/checkout"`). Unset, a project
+    /// maps to the repo of the service with its name, else to the only configured repo.
+    #[serde(default)]
+    pub repos: BTreeMap<String, String>,
+    /// Where a stack frame's file lives in the repository when suffix matching cannot tell: a
+    /// prefix of the frame's path and what replaces it (`"app:///" = "web/src/"`,
+    /// `"/srv/app/" = ""`). Tried before suffix matching, longest prefix first.
+    #[serde(default)]
+    pub path_map: BTreeMap<String, String>,
+}
+
+fn default_stats_period() -> String {
+    "24h".into()
 }
 
 #[derive(Debug, Clone, Deserialize, PartialEq)]

@@ -1075,6 +1075,10 @@ async fn sentry_and_prometheus_rate_limits_are_waits_until_their_reset() {
         projects: vec!["checkout".into()],
         token_command: None,
         anonymous: true,
+        environment: None,
+        stats_period: "24h".into(),
+        repos: Default::default(),
+        path_map: Default::default(),
     };
     let mut sentry = Sentry::new(http(), &cfg, None);
     let err = bounded("Sentry poll", sentry.poll()).await.unwrap_err();
