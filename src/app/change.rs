@@ -80,6 +80,21 @@ pub enum Change {
         /// Why (the judge's reasons), for the audit log.
         reason: String,
     },
+    /// Open (or bring up to date) the draft PR that adds an incident's regression test: branch,
+    /// file, PR, label — each step only when not already done.
+    TestPr {
+        repo: String,
+        /// The Sentry issue's short id and page.
+        short_id: String,
+        issue_url: String,
+        branch: String,
+        path: String,
+        contents: String,
+        title: String,
+        body: String,
+        /// A PR from the branch is known to exist: this run updates it.
+        update: bool,
+    },
 }
 
 impl Change {
@@ -97,6 +112,7 @@ impl Change {
             Change::RerunFailedJobs { .. } => "rerun-failed-jobs",
             Change::CancelRun { .. } => "cancel-run",
             Change::Rollback { .. } => "rollback",
+            Change::TestPr { .. } => "regression-test-pr",
         }
     }
 
@@ -107,6 +123,7 @@ impl Change {
             | Change::RerunFailedJobs { repo, run_id, .. }
             | Change::CancelRun { repo, run_id, .. } => format!("{repo}/runs/{run_id}"),
             Change::Rollback { service, .. } => format!("service/{service}"),
+            Change::TestPr { repo, branch, .. } => format!("{repo}/branches/{branch}"),
         }
     }
 
@@ -156,6 +173,15 @@ impl Change {
                 to,
                 ..
             } => format!("Roll back {service} in {environment} to {to}"),
+            Change::TestPr {
+                repo,
+                short_id,
+                update,
+                ..
+            } => format!(
+                "{} the regression-test PR for {short_id} in {repo}",
+                if *update { "Update" } else { "Open" }
+            ),
         }
     }
 
@@ -178,6 +204,12 @@ impl Change {
                 environment,
                 ..
             } => format!("Roll back {service} in {environment}"),
+            Change::TestPr {
+                short_id, update, ..
+            } => format!(
+                "{} a regression-test PR for {short_id}",
+                if *update { "Update" } else { "Open" }
+            ),
         }
     }
 
@@ -195,6 +227,8 @@ impl Change {
             Change::RerunFailedJobs { .. } => "Yes, re-run",
             Change::CancelRun { .. } => "Yes, cancel it",
             Change::Rollback { .. } => "Yes, roll back",
+            Change::TestPr { update: false, .. } => "Yes, open the draft PR",
+            Change::TestPr { update: true, .. } => "Yes, update the PR",
         }
     }
 
@@ -297,6 +331,34 @@ impl Change {
                 }
                 rows
             }
+            Change::TestPr {
+                repo,
+                short_id,
+                branch,
+                path,
+                contents,
+                title,
+                update,
+                ..
+            } => vec![
+                ("repo", repo.clone()),
+                ("incident", short_id.clone()),
+                ("branch", format!("{branch} (from the default branch)")),
+                (
+                    "file",
+                    format!(
+                        "{path} ({})",
+                        crate::fmt::plural(contents.lines().count(), "line")
+                    ),
+                ),
+                (
+                    "PR",
+                    format!(
+                        "{}{title}, draft, label regression-test",
+                        if *update { "update: " } else { "" }
+                    ),
+                ),
+            ],
         }
     }
 
@@ -352,6 +414,20 @@ impl Change {
                     "via": via, "reason": reason,
                 })
             }
+            Change::TestPr {
+                repo,
+                short_id,
+                issue_url,
+                branch,
+                path,
+                contents,
+                title,
+                update,
+                ..
+            } => serde_json::json!({
+                "repo": repo, "incident": short_id, "incident_url": issue_url, "branch": branch,
+                "path": path, "lines": contents.lines().count(), "title": title, "update": update,
+            }),
         }
     }
 
@@ -479,4 +555,8 @@ pub enum ChangeError {
     /// A local rollback command failed or could not run.
     #[error("{0}")]
     Command(String),
+    /// A change of several steps stopped part-way: what exists, and why it stopped. Sending it
+    /// again resumes.
+    #[error("{error} — so far: {done}; run it again to resume")]
+    Partial { done: String, error: SourceError },
 }

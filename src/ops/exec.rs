@@ -9,6 +9,7 @@ use super::audit::{AuditEntry, AuditLog, operator};
 use crate::app::change::{Change, ChangeError, Review, RollbackTarget};
 use crate::app::{Fetch, Fetched, Msg};
 use crate::domain::{DeployedRevisions, SourceError};
+use crate::sources::github::regression::TestPr;
 use crate::sources::github::{DeploymentReview, GitHub};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -277,6 +278,33 @@ impl Shared {
                 gh()?.rerun_failed_jobs(repo, *run_id).await
             }
             Change::CancelRun { repo, run_id, .. } => gh()?.cancel_run(repo, *run_id).await,
+            Change::TestPr {
+                repo,
+                branch,
+                path,
+                contents,
+                title,
+                body,
+                short_id,
+                ..
+            } => {
+                let req = TestPr {
+                    repo: repo.clone(),
+                    branch: branch.clone(),
+                    path: path.clone(),
+                    contents: contents.clone(),
+                    commit_message: format!("Add a regression test for {short_id}"),
+                    title: title.clone(),
+                    body: body.clone(),
+                };
+                return match gh()?.open_test_pr(&req).await {
+                    Ok(p) => Ok(p.lines(&req).join("; ")),
+                    Err(stopped) => Err(ChangeError::Partial {
+                        done: stopped.progress.lines(&req).join("; "),
+                        error: stopped.error,
+                    }),
+                };
+            }
         };
         result.map_err(ChangeError::Remote)
     }

@@ -41,8 +41,12 @@ pub enum Use {
     Poll,
     /// A detail the operator opened (jobs, files, logs).
     Fetch,
-    /// A change the operator confirmed: may spend the reserve.
+    /// A change the operator confirmed: may spend the reserve; changes are spaced
+    /// [`MUTATION_GAP`] apart.
     Action,
+    /// A read that is part of a confirmed change (a rollback's revisions, a test PR's branch):
+    /// may spend the reserve, not spaced.
+    ActionRead,
 }
 
 /// The part of a window kept for the operator's changes: 4 % of the limit, at most 200.
@@ -128,7 +132,7 @@ impl Budget {
                 retry_after_secs: secs,
             });
         }
-        if what != Use::Action
+        if !matches!(what, Use::Action | Use::ActionRead)
             && let Some(r) = self.rate(resource)
             && r.remaining <= reserve(r.limit)
             && r.reset > now
@@ -219,6 +223,7 @@ mod tests {
         ));
         assert!(b.check(Use::Fetch, Resource::Core, now).is_err());
         assert!(b.check(Use::Action, Resource::Core, now).is_ok());
+        assert!(b.check(Use::ActionRead, Resource::Core, now).is_ok());
         // GraphQL's window is its own.
         assert!(b.check(Use::Poll, Resource::Graphql, now).is_ok());
         // A window that has reset is no longer spent.
@@ -264,6 +269,11 @@ mod tests {
         drop(b.admit(Use::Action, Resource::Core).await.unwrap());
         drop(b.admit(Use::Action, Resource::Core).await.unwrap());
         assert!(start.elapsed() >= MUTATION_GAP, "{:?}", start.elapsed());
+        // A change's reads are not spaced.
+        let reads = Instant::now();
+        drop(b.admit(Use::ActionRead, Resource::Core).await.unwrap());
+        drop(b.admit(Use::ActionRead, Resource::Core).await.unwrap());
+        assert!(reads.elapsed() < MUTATION_GAP, "{:?}", reads.elapsed());
         let held: Vec<_> = futures::future::join_all(
             (0..MAX_CONCURRENT).map(|_| b.admit(Use::Poll, Resource::Core)),
         )

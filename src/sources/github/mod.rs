@@ -3,6 +3,7 @@
 //! (a 304 costs no rate limit) and paginated by `Link`.
 
 mod graphql;
+pub mod regression;
 pub use graphql::{
     FULL_READ_EVERY, PULL_REQUEST_FIELDS, PULLS_BY_ID_QUERY, Selection, graphql_url, pulls_query,
 };
@@ -1202,7 +1203,7 @@ impl GitHub {
             .get_json_for(
                 &url,
                 &format!("deployments of {repo} to {environment}"),
-                Use::Action,
+                Use::ActionRead,
             )
             .await?;
         let current = deployments.first().map(|d| clean(&d.sha));
@@ -1216,7 +1217,7 @@ impl GitHub {
                 .get_json_for(
                     &url,
                     &format!("statuses of deployment {}", d.id),
-                    Use::Action,
+                    Use::ActionRead,
                 )
                 .await?;
             // Good: its latest status is success, or it succeeded and was later superseded
@@ -1243,7 +1244,7 @@ impl GitHub {
         self.token.as_ref()?;
         let url = format!("{}/user", self.api);
         // Asked for the audit log of a change: part of it.
-        self.get_json_for::<ApiUser>(&url, "user", Use::Action)
+        self.get_json_for::<ApiUser>(&url, "user", Use::ActionRead)
             .await
             .ok()
             .and_then(|u| u.login)
