@@ -4,3 +4,4 @@ pub mod canary;
 pub mod ci_log;
 pub mod rollout;
 pub mod summaries;
+pub mod test_pr;
