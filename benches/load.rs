@@ -319,9 +319,11 @@ impl Cockpit {
 
 fn write_private(path: &Path, text: &str) {
     use std::os::unix::fs::OpenOptionsExt;
+    // A second start in the same home (the run from the store) writes the config again.
     let mut f = std::fs::OpenOptions::new()
         .write(true)
-        .create_new(true)
+        .create(true)
+        .truncate(true)
         .mode(0o600)
         .open(path)
         .expect("write the config");
