@@ -10,8 +10,8 @@ use super::tab::Tab;
 use super::table::{ListState, Table, TableOps};
 use crate::analysis::canary::{Judgement, Policy};
 use crate::domain::{
-    Incident, Job, PrFile, PullRequest, RateLimit, RepoError, ServiceRollout, SourceError,
-    SourceId, Summary, WorkflowRun,
+    Incident, IncidentEvent, Job, PrFile, PullRequest, RateLimit, RepoError, ServiceRollout,
+    SourceError, SourceId, Summary, WorkflowRun,
 };
 use crate::fmt::fmt_age;
 use std::collections::{BTreeSet, HashMap};
@@ -39,6 +39,64 @@ pub enum Loadable<T> {
     Loading,
     Ready(T),
     Failed(String),
+}
+
+/// Latest events of Sentry issues, by issue id, each with the issue's `last_seen` it was fetched
+/// for; the [`EventCache::CAPACITY`] most recently asked for are kept.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct EventCache {
+    /// Oldest request first.
+    entries: std::collections::VecDeque<(String, Option<OffsetDateTime>, Loadable<IncidentEvent>)>,
+}
+
+impl EventCache {
+    pub const CAPACITY: usize = 50;
+
+    /// The issue's event, with the `last_seen` it was asked for.
+    pub fn get(
+        &self,
+        issue_id: &str,
+    ) -> Option<(Option<OffsetDateTime>, &Loadable<IncidentEvent>)> {
+        self.entries
+            .iter()
+            .find(|e| e.0 == issue_id)
+            .map(|e| (e.1, &e.2))
+    }
+
+    /// Record a request (or an answer): the entry moves to the newest place; the oldest goes when
+    /// more than [`Self::CAPACITY`] are held.
+    pub fn insert(
+        &mut self,
+        issue_id: String,
+        last_seen: Option<OffsetDateTime>,
+        value: Loadable<IncidentEvent>,
+    ) {
+        self.entries.retain(|e| e.0 != issue_id);
+        self.entries.push_back((issue_id, last_seen, value));
+        while self.entries.len() > Self::CAPACITY {
+            self.entries.pop_front();
+        }
+    }
+
+    /// Put an answer in place of its request, keeping its position; false when the issue is no
+    /// longer held.
+    pub fn answer(&mut self, issue_id: &str, value: Loadable<IncidentEvent>) -> bool {
+        match self.entries.iter_mut().find(|e| e.0 == issue_id) {
+            Some(e) => {
+                e.2 = value;
+                true
+            }
+            None => false,
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -154,6 +212,8 @@ pub struct State {
     pub jobs: HashMap<u64, (Option<OffsetDateTime>, Loadable<Vec<Job>>)>,
     /// Files of PRs ("repo#n"), fetched when a PR's detail is shown.
     pub pr_files: HashMap<String, (Option<OffsetDateTime>, Loadable<Vec<PrFile>>)>,
+    /// Latest events of Sentry issues, fetched when an incident's detail is shown.
+    pub incident_events: EventCache,
     pub log: Option<LogView>,
     /// Targets with a remote change in flight: the same change is never sent twice.
     pub changes_in_flight: BTreeSet<String>,
@@ -208,6 +268,7 @@ impl State {
             dirty: true,
             jobs: HashMap::new(),
             pr_files: HashMap::new(),
+            incident_events: EventCache::default(),
             log: None,
             changes_in_flight: BTreeSet::new(),
             next_change_id: 1,

@@ -60,6 +60,12 @@ pub struct ExceptionInfo {
     pub module: Option<String>,
     /// Outermost call first, the frame that raised last (Sentry's order).
     pub frames: Vec<Frame>,
+    /// Frames left out of `frames` to bound a very deep trace (never an in-app one while fewer
+    /// than the cap are in-app), and where: after the first `omitted_at` frames kept.
+    #[serde(default)]
+    pub frames_omitted: usize,
+    #[serde(default)]
+    pub omitted_at: usize,
 }
 
 /// One stack frame.

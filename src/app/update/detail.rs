@@ -1,5 +1,5 @@
-//! On-demand data: a run's jobs and a PR's files when the detail pane shows them, a job's log in
-//! the log view; and the log view's keys.
+//! On-demand data: a run's jobs, a PR's files and an incident's latest event when the detail pane
+//! shows them, a job's log in the log view; and the log view's keys.
 
 use crate::app::keymap::Action;
 use crate::app::logview::LogView;
@@ -42,6 +42,28 @@ pub(super) fn effects(state: &mut State) -> Vec<Effect> {
             }
             state.pr_files.insert(key, (updated, Loadable::Loading));
             vec![Effect::Fetch(Fetch::PrFiles { repo, number })]
+        }
+        Tab::Incidents => {
+            let Some(i) = state.incidents.selected() else {
+                return Vec::new();
+            };
+            // Once per `last_seen`: a newer event can only exist when the issue was seen again
+            // (a failure is retried then too).
+            if state
+                .incident_events
+                .get(&i.id)
+                .is_some_and(|(seen, _)| seen == i.last_seen)
+            {
+                return Vec::new();
+            }
+            let fetch = Fetch::IncidentEvent {
+                issue_id: i.id.clone(),
+                short_id: i.short_id.clone(),
+                url: i.url.clone(),
+            };
+            let (id, seen) = (i.id.clone(), i.last_seen);
+            state.incident_events.insert(id, seen, Loadable::Loading);
+            vec![Effect::Fetch(fetch)]
         }
         _ => Vec::new(),
     }
@@ -102,6 +124,16 @@ pub(super) fn on_fetched(state: &mut State, f: Fetched) -> Vec<Effect> {
             auto,
             result,
         } => super::rollback::on_revisions(state, &service, auto, result),
+        Fetched::IncidentEvent { issue_id, result } => {
+            let value = match result {
+                Ok(e) => Loadable::Ready(*e),
+                Err(e) => failed(&e),
+            };
+            if state.incident_events.answer(&issue_id, value) {
+                state.dirty = true;
+            }
+            Vec::new()
+        }
     }
 }
 
