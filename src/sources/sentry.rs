@@ -712,4 +712,180 @@ mod tests {
             None
         );
     }
+
+    fn event_with(frames: Vec<Value>, extra: Value) -> Vec<u8> {
+        let mut v = serde_json::json!({
+            "eventID": "e1",
+            "groupID": "42",
+            "title": "TypeError: boom",
+            "platform": "python",
+            "dateCreated": "2026-11-23T09:29:40.250000Z",
+            "tags": [{"key": "environment", "value": "production"}, {"key": "level", "value": "error"}],
+            "release": {"version": "checkout@2.14.0", "shortVersion": "2.14.0"},
+            "entries": [{"type": "exception", "data": {"values": [
+                {"type": "KeyError", "value": "'card'", "module": "builtins", "stacktrace": null},
+                {"type": "TypeError", "value": "boom", "stacktrace": {"frames": frames}}
+            ]}}]
+        });
+        if let (Some(o), Some(e)) = (v.as_object_mut(), extra.as_object()) {
+            o.extend(e.clone());
+        }
+        serde_json::to_vec(&v).unwrap()
+    }
+
+    fn py_frame(n: usize, in_app: bool) -> Value {
+        serde_json::json!({
+            "filename": format!("f{n}.py"), "function": format!("fn{n}"), "lineNo": n,
+            "inApp": in_app, "context": [[n, format!("line {n}")]], "vars": {"n": n}
+        })
+    }
+
+    #[test]
+    fn an_event_keeps_the_chain_in_sentrys_order_and_reads_release_and_environment() {
+        let e = parse_event(&event_with(
+            vec![py_frame(1, false), py_frame(2, true)],
+            Value::Null,
+        ))
+        .unwrap();
+        let kinds: Vec<&str> = e.exceptions.iter().map(|x| x.kind.as_str()).collect();
+        assert_eq!(kinds, ["KeyError", "TypeError"]);
+        assert_eq!(e.raised().map(|x| x.value.as_str()), Some("boom"));
+        assert_eq!(e.release.as_deref(), Some("checkout@2.14.0"));
+        assert_eq!(e.environment.as_deref(), Some("production"));
+        assert_eq!(e.platform, "python");
+        assert!(e.date.is_some());
+        assert_eq!(
+            e.crash_frame().and_then(|f| f.function.as_deref()),
+            Some("fn2")
+        );
+        // A release as a string, or null (then the release tag, if any).
+        let s = parse_event(&event_with(vec![], serde_json::json!({"release": "web@1"}))).unwrap();
+        assert_eq!(s.release.as_deref(), Some("web@1"));
+        let n = parse_event(&event_with(vec![], serde_json::json!({"release": null}))).unwrap();
+        assert_eq!(n.release, None);
+    }
+
+    #[test]
+    fn a_500_frame_trace_keeps_every_in_app_frame_and_both_ends() {
+        let frames: Vec<Value> = (0..500).map(|n| py_frame(n, n % 50 == 7)).collect();
+        let e = parse_event(&event_with(frames, Value::Null)).unwrap();
+        let x = e.raised().unwrap();
+        assert_eq!(x.frames.len(), MAX_FRAMES);
+        assert_eq!(x.frames_omitted, 300);
+        let app: Vec<u32> = x
+            .frames
+            .iter()
+            .filter(|f| f.in_app)
+            .filter_map(|f| f.line)
+            .collect();
+        assert_eq!(app, (0..500).filter(|n| n % 50 == 7).collect::<Vec<u32>>());
+        // The outermost and the innermost frames are there; the gap is where they meet.
+        assert_eq!(x.frames.first().and_then(|f| f.line), Some(0));
+        assert_eq!(x.frames.last().and_then(|f| f.line), Some(499));
+        let gap = x.omitted_at;
+        assert!(gap > 0 && gap < x.frames.len());
+        assert!(x.frames[gap].line.unwrap() > x.frames[gap - 1].line.unwrap() + 1);
+    }
+
+    #[test]
+    fn context_vars_and_text_are_capped_cleaned_and_masked() {
+        let context: Vec<Value> = (1..=40)
+            .map(|n| {
+                serde_json::json!([
+                    n,
+                    format!("x{}", "y".repeat(if n == 20 { 5000 } else { 3 }))
+                ])
+            })
+            .collect();
+        let mut vars = serde_json::Map::new();
+        for n in 0..80 {
+            vars.insert(format!("v{n:02}"), Value::from(n));
+        }
+        vars.insert("password".into(), Value::from("hunter2"));
+        vars.insert("a_huge".into(), Value::from("z".repeat(100_000)));
+        vars.insert(
+            "a_nested".into(),
+            serde_json::json!({"api_token": "abc", "list": vec![1; 5000]}),
+        );
+        vars.insert(
+            "a_url".into(),
+            Value::from("https://x/?access_token=s3cr3tvalue&b=1"),
+        );
+        vars.insert("a_esc".into(), Value::from("red\u{1b}[31mtext"));
+        let frame = serde_json::json!({
+            "filename": "app.py\u{1b}]0;title\u{7}", "function": "f", "lineNo": 20, "inApp": true,
+            "context": context, "vars": vars
+        });
+        let e = parse_event(&event_with(vec![frame], Value::Null)).unwrap();
+        let f = &e.raised().unwrap().frames[0];
+        assert_eq!(f.context.len(), MAX_CONTEXT_LINES);
+        assert!(
+            f.context.iter().any(|(n, _)| *n == 20),
+            "the frame's line is kept"
+        );
+        assert_eq!(f.context.first().map(|c| c.0), Some(15));
+        assert!(
+            f.context
+                .iter()
+                .all(|(_, t)| t.chars().count() <= MAX_LINE_CHARS)
+        );
+        assert_eq!(f.vars.len(), MAX_VARS);
+        assert!(
+            f.filename
+                .as_deref()
+                .is_some_and(|n| !n.contains('\u{1b}') && n.starts_with("app.py"))
+        );
+        let var = |k: &str| f.vars.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone());
+        // Alphabetical order: a_… and password come before the v…, so they are kept.
+        assert_eq!(var("password"), Some(Value::from("[redacted]")));
+        assert!(var("v49").is_none());
+        assert!(var("a_huge").unwrap().to_string().len() <= MAX_VAR_BYTES + 8);
+        let nested = var("a_nested").unwrap().to_string();
+        assert!(
+            nested.len() <= MAX_VAR_BYTES + 8 && !nested.contains("abc"),
+            "{nested}"
+        );
+        let url = var("a_url").unwrap().to_string();
+        assert!(!url.contains("s3cr3tvalue"), "{url}");
+        assert!(!var("a_esc").unwrap().to_string().contains('\u{1b}'));
+        // A credential-named var is masked whatever its value.
+        assert_eq!(
+            var_value("db_password", &Value::from("hunter2")),
+            Value::from("[redacted]")
+        );
+        assert_eq!(
+            clean_value(&serde_json::json!({"Authorization": "Basic abc"}), 0),
+            serde_json::json!({"Authorization": "[redacted]"})
+        );
+    }
+
+    #[test]
+    fn odd_events_parse_without_panicking() {
+        // Non-UTF-8 bytes, missing members, a frame of the wrong shape, no exception entry.
+        let mut bytes = br#"{"title": "bad XX bytes", "entries": [{"type": "exception", "data": {"values": [{"stacktrace": {"frames": [42, {"filename": 7}, {"function": "ok", "lineNo": -1}]}}]}}]}"#.to_vec();
+        let at = bytes.windows(2).position(|w| w == b"XX").unwrap();
+        bytes[at] = 0xff;
+        bytes[at + 1] = 0xfe;
+        let e = parse_event(&bytes).unwrap();
+        assert!(e.title.starts_with("bad ") && e.title.ends_with(" bytes"));
+        let x = e.raised().unwrap();
+        assert_eq!(x.kind, "Error");
+        assert_eq!(x.frames.len(), 3);
+        assert_eq!(x.frames[2].function.as_deref(), Some("ok"));
+        assert_eq!(x.frames[2].line, None);
+        let empty = parse_event(b"{}").unwrap();
+        assert!(empty.exceptions.is_empty() && empty.release.is_none());
+        assert!(matches!(parse_event(b"[1,"), Err(SourceError::Decode(_))));
+    }
+
+    #[test]
+    fn the_stats_series_is_read_from_the_list_period() {
+        let stats = serde_json::json!({"24h": [[1000, 3], [4600, 5], ["x", 1]]});
+        assert_eq!(
+            stats_series(Some(&stats), "24h"),
+            vec![(1000, 3), (4600, 5)]
+        );
+        assert_eq!(stats_series(Some(&serde_json::json!({})), "24h"), vec![]);
+        assert_eq!(stats_series(None, "24h"), vec![]);
+    }
 }
