@@ -483,6 +483,52 @@ impl State {
         }
     }
 
+    /// When the most recent deploy of `project` started, as far as the state knows: the canary
+    /// step of the rollout named after it (`slice_since`), or the start of a deploy run (a
+    /// workflow named like "deploy", or one waiting on an environment) in a repo named after it
+    /// or deploying it.
+    pub fn last_deploy(&self, project: &str) -> Option<OffsetDateTime> {
+        let rollout_repos: Vec<&str> = self
+            .rollouts
+            .items
+            .iter()
+            .filter(|r| r.name == project)
+            .filter_map(|r| r.repo.as_deref())
+            .collect();
+        let rollout = self
+            .rollouts
+            .items
+            .iter()
+            .filter(|r| r.name == project)
+            .filter_map(|r| r.slice_since)
+            .max();
+        let run = self
+            .runs
+            .items
+            .iter()
+            .filter(|r| {
+                let name = r.repo.rsplit('/').next().unwrap_or(&r.repo);
+                (name == project || rollout_repos.contains(&r.repo.as_str()))
+                    && (r.workflow.to_ascii_lowercase().contains("deploy")
+                        || r.event == "deployment"
+                        || !r.pending.is_empty())
+            })
+            .filter_map(|r| r.started_at)
+            .max();
+        rollout.max(run)
+    }
+
+    /// Put the incidents in the order that needs attention first ([`super::rows::by_attention`]);
+    /// true when the order changed.
+    pub(crate) fn order_incidents(&mut self, height: usize) -> bool {
+        let items = super::rows::by_attention(
+            self.incidents.items.clone(),
+            |p| self.last_deploy(p),
+            self.now,
+        );
+        self.incidents.replace(items, height)
+    }
+
     pub(crate) fn recompute_summaries(&mut self) {
         let h = self.list_height();
         let s = crate::analysis::summaries::headlines(
@@ -528,5 +574,45 @@ mod tests {
         gh.last_ok = Some(now);
         assert!(!s.cached(SourceId::GitHub) && !s.stale(SourceId::GitHub));
         assert_eq!(s.freshness(SourceId::GitHub), "GitHub ✓");
+    }
+
+    #[test]
+    fn the_last_deploy_of_a_project_is_its_canary_step_or_deploy_run() {
+        use crate::domain::{RunState, ServiceRollout};
+        let now = datetime!(2026-11-23 09:30:00 UTC);
+        let mut s = State::new(Keymap::default(), Vec::new(), now);
+        assert_eq!(s.last_deploy("checkout"), None);
+        let run = |workflow: &str, mins: i64| WorkflowRun {
+            repo: "acme/checkout".into(),
+            id: mins as u64,
+            run_number: 1,
+            workflow: workflow.into(),
+            title: String::new(),
+            branch: "main".into(),
+            sha: "abc".into(),
+            event: "push".into(),
+            actor: "octocat".into(),
+            state: RunState::Success,
+            attempt: 1,
+            started_at: Some(now - time::Duration::minutes(mins)),
+            updated_at: None,
+            url: String::new(),
+            pending: Vec::new(),
+        };
+        s.runs.items = vec![run("CI", 1), run("Deploy", 20)];
+        assert_eq!(
+            s.last_deploy("checkout"),
+            Some(now - time::Duration::minutes(20))
+        );
+        assert_eq!(s.last_deploy("web"), None);
+        s.rollouts.items = vec![ServiceRollout {
+            name: "checkout".into(),
+            slice_since: Some(now - time::Duration::minutes(3)),
+            ..ServiceRollout::default()
+        }];
+        assert_eq!(
+            s.last_deploy("checkout"),
+            Some(now - time::Duration::minutes(3))
+        );
     }
 }

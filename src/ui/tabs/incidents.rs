@@ -404,6 +404,22 @@ mod tests {
     }
 
     #[test]
+    fn an_incident_new_since_the_deploy_is_listed_first() {
+        // CHECKOUT-4C was first seen 4 minutes ago, when checkout's Deploy run started.
+        let s = with_event_4c(120, 30);
+        let first = s
+            .incidents
+            .list
+            .view
+            .first()
+            .map(|&i| &s.incidents.items[i as usize]);
+        assert_eq!(first.map(|i| i.short_id.as_str()), Some("CHECKOUT-4C"));
+        let screen = draw(&s);
+        let row = screen.lines().nth(3).unwrap_or_default();
+        assert!(row.contains("CHECKOUT-4C"), "{screen}");
+    }
+
+    #[test]
     fn checkout_4c_event_80x24() {
         let s = with_event_4c(80, 24);
         insta::assert_snapshot!(draw(&s));
