@@ -214,6 +214,9 @@ impl Row for ServiceRollout {
     }
 }
 
+/// New since the last deploy, events in the last hour, last seen.
+type AttentionKey = (bool, u64, Option<OffsetDateTime>);
+
 /// Incidents in the order that needs attention first: new since the last deploy of their project
 /// (first seen after `last_deploy(project)`), then by events in the hour before `now` (from the
 /// `stats` series; none counts as 0), then by last seen, newest first; the issue id settles ties.
@@ -222,7 +225,7 @@ pub fn by_attention(
     last_deploy: impl Fn(&str) -> Option<OffsetDateTime>,
     now: OffsetDateTime,
 ) -> Vec<Incident> {
-    let mut keyed: Vec<((bool, u64, Option<OffsetDateTime>), Incident)> = items
+    let mut keyed: Vec<(AttentionKey, Incident)> = items
         .into_iter()
         .map(|i| {
             let new = match (last_deploy(&i.project), i.first_seen) {
