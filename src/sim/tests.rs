@@ -646,6 +646,87 @@ async fn the_sentry_client_reads_the_demos_python_event() {
 }
 
 #[tokio::test]
+async fn opening_the_python_incident_fetches_and_draws_its_stack_trace() {
+    use crate::app::{Effect, Fetch, Msg, State, Tab, update};
+    let w = frozen(100.0).await;
+    let cfg = crate::config::Config::parse(&w.config_toml(), "demo").expect("demo config");
+    let sentry_cfg = cfg.sentry.expect("sentry configured");
+    let http = crate::sources::http::Http::new(std::time::Duration::from_secs(30)).expect("http");
+    let mut poller = crate::sources::sentry::Sentry::new(http.clone(), &sentry_cfg, None);
+    let data = poller.poll().await.expect("poll");
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    let fetcher = crate::ops::exec::Fetcher {
+        github: None,
+        sentry: Some(std::sync::Arc::new(crate::sources::sentry::Sentry::new(
+            http,
+            &sentry_cfg,
+            None,
+        ))),
+        tx,
+    };
+
+    let now = time::OffsetDateTime::now_utc();
+    let mut state = State::new(crate::app::keymap::Keymap::default(), Vec::new(), now);
+    state.size = (200, 60);
+    state.sources[crate::domain::SourceId::Sentry as usize].configured = true;
+    state.tab = Tab::Incidents;
+    update(
+        &mut state,
+        Msg::loaded(crate::domain::SourceId::Sentry, Ok(data), now),
+    );
+    let at = state
+        .incidents
+        .list
+        .view
+        .iter()
+        .position(|&i| state.incidents.items[i as usize].short_id == "CHECKOUT-4C")
+        .expect("CHECKOUT-4C listed");
+    state.incidents.list.selected = at;
+    // Opening the detail pane asks for the event, once.
+    let fx = update(
+        &mut state,
+        Msg::key(crossterm::event::KeyEvent::from(
+            crossterm::event::KeyCode::Enter,
+        )),
+    );
+    let fetches: Vec<Fetch> = fx
+        .into_iter()
+        .filter_map(|e| match e {
+            Effect::Fetch(f) => Some(f),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(fetches.len(), 1, "{fetches:?}");
+    assert!(state.detail);
+    for f in fetches {
+        fetcher.spawn(f);
+    }
+    let msg = tokio::time::timeout(std::time::Duration::from_secs(10), rx.recv())
+        .await
+        .expect("an answer in time")
+        .expect("a message");
+    update(&mut state, msg);
+    let theme = crate::ui::theme::Theme::default();
+    let mut term =
+        ratatui::Terminal::new(ratatui::backend::TestBackend::new(200, 60)).expect("terminal");
+    term.draw(|f| {
+        crate::ui::render(&state, &theme, f);
+    })
+    .expect("draw");
+    let screen = format!("{}", term.backend());
+    assert!(
+        screen.contains("▶ worker/refunds.py in split_refund at line 6"),
+        "{screen}"
+    );
+    assert!(screen.contains("release     checkout@2.14.0"), "{screen}");
+    assert!(screen.contains("total_cents = 4599"), "{screen}");
+    assert!(
+        screen.contains("⋯ kombu/messaging.py in _receive_callback"),
+        "{screen}"
+    );
+}
+
+#[tokio::test]
 async fn llm_completion_has_the_openai_shape() {
     let w = frozen(5.0).await;
     let req = json!({
