@@ -66,6 +66,11 @@ pub struct ExceptionInfo {
     pub frames_omitted: usize,
     #[serde(default)]
     pub omitted_at: usize,
+    /// How this exception leads to the next one of the chain, as the SDK says (its mechanism's
+    /// `source`): `__cause__` or `cause` (the next was raised from it), `__context__` (the next
+    /// was raised while handling it); `None` when not said.
+    #[serde(default)]
+    pub chained_as: Option<String>,
 }
 
 /// One stack frame.

@@ -345,6 +345,7 @@ struct ApiException {
     value: Option<String>,
     module: Option<String>,
     stacktrace: Option<ApiStack>,
+    mechanism: Option<Value>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -568,6 +569,12 @@ fn exception(e: ApiException) -> ExceptionInfo {
         frames,
         frames_omitted: omitted,
         omitted_at: if omitted == 0 { 0 } else { omitted_at },
+        chained_as: opt_text(
+            e.mechanism
+                .as_ref()
+                .and_then(|m| m.get("source"))
+                .and_then(Value::as_str),
+        ),
     }
 }
 
@@ -723,7 +730,8 @@ mod tests {
             "tags": [{"key": "environment", "value": "production"}, {"key": "level", "value": "error"}],
             "release": {"version": "checkout@2.14.0", "shortVersion": "2.14.0"},
             "entries": [{"type": "exception", "data": {"values": [
-                {"type": "KeyError", "value": "'card'", "module": "builtins", "stacktrace": null},
+                {"type": "KeyError", "value": "'card'", "module": "builtins", "stacktrace": null,
+                 "mechanism": {"type": "chained", "source": "__context__", "exception_id": 1}},
                 {"type": "TypeError", "value": "boom", "stacktrace": {"frames": frames}}
             ]}}]
         });
@@ -749,6 +757,8 @@ mod tests {
         .unwrap();
         let kinds: Vec<&str> = e.exceptions.iter().map(|x| x.kind.as_str()).collect();
         assert_eq!(kinds, ["KeyError", "TypeError"]);
+        assert_eq!(e.exceptions[0].chained_as.as_deref(), Some("__context__"));
+        assert_eq!(e.exceptions[1].chained_as, None);
         assert_eq!(e.raised().map(|x| x.value.as_str()), Some("boom"));
         assert_eq!(e.release.as_deref(), Some("checkout@2.14.0"));
         assert_eq!(e.environment.as_deref(), Some("production"));

@@ -387,6 +387,7 @@ pub fn event_4c() -> IncidentEvent {
             frames,
             frames_omitted: 0,
             omitted_at: 0,
+            chained_as: None,
         }],
         url: "https://acme.sentry.io/issues/6120007/".into(),
     }

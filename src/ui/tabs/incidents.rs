@@ -140,10 +140,15 @@ fn event_lines(l: &mut Vec<Line<'static>>, t: &Theme, e: &IncidentEvent, width: 
             },
         ));
         for (n, x) in e.exceptions.iter().enumerate() {
-            let lead = if n == 0 {
-                " "
-            } else {
-                " ↳ during handling: "
+            // How the one before leads to this one, when the SDK said.
+            let lead = match n
+                .checked_sub(1)
+                .map(|p| e.exceptions[p].chained_as.as_deref())
+            {
+                None => " ",
+                Some(Some("__cause__" | "cause")) => " ↳ caused: ",
+                Some(Some("__context__")) => " ↳ during handling: ",
+                Some(_) => " ↳ then: ",
             };
             let mut spans = vec![
                 Span::styled(lead, t.muted()),
@@ -485,6 +490,35 @@ mod tests {
             "{screen}"
         );
         assert!(!screen.contains("Stack trace"), "{screen}");
+    }
+
+    #[test]
+    fn a_chain_says_how_each_exception_led_to_the_next() {
+        let mut s = with_event_4c(200, 60);
+        let mut e = event_4c();
+        let cause = |kind: &str, how: Option<&str>| ExceptionInfo {
+            kind: kind.into(),
+            value: "x".into(),
+            chained_as: how.map(String::from),
+            ..ExceptionInfo::default()
+        };
+        e.exceptions
+            .insert(0, cause("KeyError", Some("__context__")));
+        e.exceptions.insert(0, cause("OSError", Some("__cause__")));
+        s.incident_events.insert(
+            "6120007".into(),
+            None,
+            crate::app::state::Loadable::Ready(e),
+        );
+        let screen = draw(&s);
+        assert!(screen.contains("Exception chain (cause first)"), "{screen}");
+        assert!(screen.contains(" OSError: x"), "{screen}");
+        assert!(screen.contains(" ↳ caused: KeyError: x"), "{screen}");
+        assert!(
+            screen.contains(" ↳ during handling: ZeroDivisionError: integer division"),
+            "{screen}"
+        );
+        assert!(screen.contains("(raised)"), "{screen}");
     }
 
     #[test]
