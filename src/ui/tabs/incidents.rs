@@ -522,6 +522,21 @@ mod tests {
     }
 
     #[test]
+    fn values_read_as_the_sdks_language_writes_them() {
+        let order = serde_json::json!({"id": "'ord_1842'", "shipments": [
+            {"id": "'shp_1'", "delivered": true}], "note": null});
+        assert_eq!(
+            render_value(&order, true),
+            "{'id': 'ord_1842', 'note': None, 'shipments': [{'delivered': True, 'id': 'shp_1'}]}"
+        );
+        assert_eq!(
+            render_value(&order, false),
+            "{id: 'ord_1842', note: null, shipments: [{delivered: true, id: 'shp_1'}]}"
+        );
+        assert_eq!(render_value(&serde_json::json!([]), true), "[]");
+    }
+
+    #[test]
     fn long_runs_of_library_frames_collapse_and_dropped_frames_are_counted() {
         let mut s = with_event_4c(200, 60);
         let mut e = event_4c();
