@@ -61,7 +61,8 @@ pub struct ExceptionInfo {
     /// Outermost call first, the frame that raised last (Sentry's order).
     pub frames: Vec<Frame>,
     /// Frames left out of `frames` to bound a very deep trace (never an in-app one while fewer
-    /// than the cap are in-app), and where: after the first `omitted_at` frames kept.
+    /// than the cap are in-app), and where the first gap is: after the first `omitted_at` frames
+    /// kept (in-app frames kept from the middle of a dropped run make further, smaller gaps).
     #[serde(default)]
     pub frames_omitted: usize,
     #[serde(default)]
