@@ -83,6 +83,8 @@ pub struct Sources {
     pub list: Vec<AnySource>,
     /// A second GitHub client for on-demand fetches and remote changes (the poller owns the first).
     pub github_ops: Option<Arc<GitHub>>,
+    /// A second Sentry client for incidents' latest events (the poller owns the first).
+    pub sentry_ops: Option<Arc<Sentry>>,
     pub notes: Vec<(Level, String)>,
 }
 
@@ -91,6 +93,7 @@ pub async fn connect(config: &Config) -> Sources {
     let mut list = Vec::new();
     let mut notes = Vec::new();
     let mut github_ops = None;
+    let mut sentry_ops = None;
     let http = match Http::new(Duration::from_secs(15)) {
         Ok(h) => h,
         Err(e) => {
@@ -98,6 +101,7 @@ pub async fn connect(config: &Config) -> Sources {
             return Sources {
                 list,
                 github_ops,
+                sentry_ops,
                 notes,
             };
         }
@@ -152,6 +156,8 @@ pub async fn connect(config: &Config) -> Sources {
                 format!("Sentry: no token; {}", crate::sources::sentry::TOKEN_HINT),
             ));
         }
+        // The poller's client and one for the detail pane's events (on demand, off the poll).
+        sentry_ops = Some(Arc::new(Sentry::new(http.clone(), s, token.clone())));
         list.push(AnySource::Sentry(Box::new(Sentry::new(
             http.clone(),
             s,
@@ -161,6 +167,7 @@ pub async fn connect(config: &Config) -> Sources {
     Sources {
         list,
         github_ops,
+        sentry_ops,
         notes,
     }
 }
@@ -356,7 +363,7 @@ pub async fn run(
                     connecting = None;
                     let sources = match joined {
                         Ok(s) => s,
-                        Err(e) => Sources { list: Vec::new(), github_ops: None, notes: vec![(Level::Error, format!("connecting the sources failed: {e}"))] },
+                        Err(e) => Sources { list: Vec::new(), github_ops: None, sentry_ops: None, notes: vec![(Level::Error, format!("connecting the sources failed: {e}"))] },
                     };
                     let c = start_sources(sources, &config, &state, &opts, tx.clone());
                     for note in c.1 {
@@ -466,6 +473,7 @@ fn start_sources(
         saver,
         fetcher: Fetcher {
             github: sources.github_ops.clone(),
+            sentry: sources.sentry_ops.clone(),
             tx,
         },
         executor: Executor::new(

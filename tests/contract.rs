@@ -1716,3 +1716,206 @@ fn sentry_single_issue_parses_into_domain() {
     assert_eq!(i.first_seen, Some(datetime!(2018-11-06 21:19:55 UTC)));
     assert_eq!(i.last_seen, Some(datetime!(2018-12-06 21:19:55 UTC)));
 }
+
+/// A loopback Sentry serving the fixtures `list` (issue list, one page) and `event` (any issue's
+/// latest event); the event endpoint answers 429 with Sentry's rate-limit headers for issue
+/// `limited`. Returns its base URL and the issue-list queries it saw.
+async fn fixture_sentry(
+    list: Vec<u8>,
+    event: Vec<u8>,
+) -> (String, std::sync::Arc<std::sync::Mutex<Vec<String>>>) {
+    use axum::extract::{Path as UrlPath, RawQuery};
+    use axum::response::IntoResponse;
+    let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let log = seen.clone();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind loopback");
+    let addr = listener.local_addr().expect("address");
+    let base = format!("http://{addr}");
+    let next = format!(
+        "<{base}/api/0/projects/acme/pump-station/issues/?cursor=0:100:0>; rel=\"next\"; results=\"false\"; cursor=\"0:100:0\""
+    );
+    let app = axum::Router::new()
+        .route(
+            "/api/0/projects/acme/pump-station/issues/",
+            axum::routing::get(move |RawQuery(q): RawQuery| {
+                let (list, next, log) = (list.clone(), next.clone(), log.clone());
+                async move {
+                    log.lock().unwrap().push(q.unwrap_or_default());
+                    (
+                        [
+                            ("content-type", "application/json"),
+                            ("link", next.as_str()),
+                        ],
+                        list,
+                    )
+                        .into_response()
+                }
+            }),
+        )
+        .route(
+            "/api/0/organizations/acme/issues/{id}/events/latest/",
+            axum::routing::get(move |UrlPath(id): UrlPath<String>| {
+                let event = event.clone();
+                async move {
+                    if id == "limited" {
+                        let reset =
+                            (time::OffsetDateTime::now_utc().unix_timestamp() + 30).to_string();
+                        return (
+                            axum::http::StatusCode::TOO_MANY_REQUESTS,
+                            [
+                                ("x-sentry-rate-limit-remaining", "0".to_string()),
+                                ("x-sentry-rate-limit-reset", reset),
+                            ],
+                            "{\"detail\": \"slow down\"}",
+                        )
+                            .into_response();
+                    }
+                    ([("content-type", "application/json")], event).into_response()
+                }
+            }),
+        );
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, app).await;
+    });
+    (base, seen)
+}
+
+fn sentry_config(url: String) -> flightdeck::config::SentryConfig {
+    flightdeck::config::SentryConfig {
+        url,
+        org: "acme".into(),
+        projects: vec!["pump-station".into()],
+        token_command: None,
+        anonymous: true,
+        environment: Some("production".into()),
+        stats_period: "24h".into(),
+        repos: Default::default(),
+        path_map: Default::default(),
+    }
+}
+
+#[tokio::test]
+async fn sentry_latest_event_parses_from_a_loopback_server() {
+    let Some(dir) = fixtures("the Sentry latest event contract") else {
+        return;
+    };
+    let (base, _) = fixture_sentry(
+        read(&dir, "sentry/list-a-projects-issues.json"),
+        read(&dir, "sentry/getOrganizationIssueEvent.json"),
+    )
+    .await;
+    let http = flightdeck::sources::http::Http::new(std::time::Duration::from_secs(10))
+        .expect("HTTP client");
+    let sentry = flightdeck::sources::sentry::Sentry::new(http, &sentry_config(base), None);
+    let e = sentry
+        .latest_event("1341191803")
+        .await
+        .expect("latest event");
+    assert_eq!(e.event_id, "9999aaaaca8b46d797c23c6077c6ff01");
+    assert_eq!(e.issue_id, "1341191803");
+    assert_eq!(e.title, "This is an example Python exception");
+    assert_eq!(e.platform, "javascript");
+    assert_eq!(e.date, Some(datetime!(2020-06-17 22:26:56.098086 UTC)));
+    // The release is an object with its version; the environment is a tag.
+    assert_eq!(
+        e.release.as_deref(),
+        Some("b65bc521378269d3eaefdc964f8ef56621414943")
+    );
+    assert_eq!(e.environment.as_deref(), Some("prod"));
+    assert_eq!(e.tags.len(), 6);
+    assert_eq!(e.tags[0], ("browser".into(), "Chrome 83.0.4103".into()));
+    assert_eq!(e.tags[5], ("mechanism".into(), "generic".into()));
+    // The chain: one exception, its two frames, outermost first, neither in-app.
+    assert_eq!(e.exceptions.len(), 1);
+    let x = &e.exceptions[0];
+    assert_eq!(x.kind, "ForbiddenError");
+    assert_eq!(x.value, "GET /organizations/hellboy-meowmeow/users/ 403");
+    assert_eq!(x.frames_omitted, 0);
+    let names: Vec<_> = x
+        .frames
+        .iter()
+        .map(|f| (f.function.as_deref(), f.line, f.column, f.in_app))
+        .collect();
+    assert_eq!(
+        names,
+        [
+            (Some("ignoreOnError"), Some(71), Some(23), false),
+            (Some("apply"), Some(74), Some(24), false)
+        ]
+    );
+    let f = &x.frames[0];
+    assert_eq!(
+        f.filename.as_deref(),
+        Some("/usr/src/getsentry/src/sentry/node_modules/@sentry/browser/esm/helpers.js")
+    );
+    assert_eq!(
+        f.abs_path.as_deref(),
+        Some(
+            "webpack:////usr/src/getsentry/src/sentry/node_modules/@sentry/browser/esm/helpers.js"
+        )
+    );
+    assert_eq!(
+        f.module.as_deref(),
+        Some("usr/src/getsentry/src/sentry/node_modules/@sentry/browser/esm/helpers")
+    );
+    assert_eq!(f.context.len(), 11);
+    assert_eq!(f.context[0].0, 66);
+    assert_eq!(
+        f.context[5],
+        (
+            71,
+            "            return fn.apply(this, wrappedArguments);".into()
+        )
+    );
+    assert!(f.vars.is_empty());
+    assert_eq!(e.in_app_frames().count(), 0);
+    // No in-app frame: the crash frame is the last one.
+    assert_eq!(
+        e.crash_frame().and_then(|f| f.function.as_deref()),
+        Some("apply")
+    );
+    // Without a permalink in the event, the issue's page on the configured Sentry.
+    assert!(
+        e.url.ends_with("/organizations/acme/issues/1341191803/"),
+        "{}",
+        e.url
+    );
+
+    // Sentry's rate limit on the event endpoint is a wait, not an error of the token.
+    let limited = sentry.latest_event("limited").await;
+    assert!(
+        matches!(limited, Err(SourceError::RateLimited { retry_after_secs }) if (1..=31).contains(&retry_after_secs)),
+        "{limited:?}"
+    );
+}
+
+#[tokio::test]
+async fn sentry_issue_list_asks_for_the_environment_and_period_and_reads_stats() {
+    let Some(dir) = fixtures("the Sentry issue list query contract") else {
+        return;
+    };
+    let (base, seen) = fixture_sentry(
+        read(&dir, "sentry/list-a-projects-issues.json"),
+        b"{}".to_vec(),
+    )
+    .await;
+    let http = flightdeck::sources::http::Http::new(std::time::Duration::from_secs(10))
+        .expect("HTTP client");
+    let sentry = flightdeck::sources::sentry::Sentry::new(http, &sentry_config(base), None);
+    let issues = sentry.issues("pump-station").await.expect("issues");
+    // One request: the `next` link says results="false".
+    assert_eq!(
+        *seen.lock().unwrap(),
+        ["query=is%3Aunresolved&statsPeriod=24h&environment=production"]
+    );
+    assert_eq!(issues.len(), 1);
+    let stats = &issues[0].stats;
+    assert_eq!(stats.len(), 24);
+    assert_eq!(stats[0], (1541455200, 473));
+    assert_eq!(stats[23], (1541538000, 943));
+    // The last hour of the series: its last bucket (and the one before, which ends inside it).
+    let end = datetime!(2018-11-06 21:00:00 UTC) + time::Duration::minutes(30);
+    assert_eq!(issues[0].events_last_hour(end), Some(400 + 943));
+}

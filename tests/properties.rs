@@ -404,6 +404,17 @@ fn answer(f: Fetch, ok: bool) -> Msg {
                 Err(err())
             },
         },
+        Fetch::IncidentEvent { issue_id, .. } => Fetched::IncidentEvent {
+            result: if ok {
+                Ok(Box::new(IncidentEvent {
+                    issue_id: issue_id.clone(),
+                    ..event_4c()
+                }))
+            } else {
+                Err(err())
+            },
+            issue_id,
+        },
     })
 }
 

@@ -8,7 +8,9 @@ use super::layout::Drawn;
 use super::state::Level;
 use super::tab::Tab;
 use crate::analysis::ci_log::Triage;
-use crate::domain::{DeployedRevisions, Job, PrFile, SourceData, SourceError, SourceId};
+use crate::domain::{
+    DeployedRevisions, IncidentEvent, Job, PrFile, SourceData, SourceError, SourceId,
+};
 use crossterm::event::{KeyEvent, MouseEvent};
 use time::OffsetDateTime;
 
@@ -107,6 +109,11 @@ pub enum Fetched {
         auto: bool,
         result: Result<DeployedRevisions, SourceError>,
     },
+    /// A Sentry issue's latest event.
+    IncidentEvent {
+        issue_id: String,
+        result: Result<Box<IncidentEvent>, SourceError>,
+    },
 }
 
 /// The signal that ended the cockpit; the process exits with 128 + its number, as shells expect.
@@ -179,5 +186,12 @@ pub enum Fetch {
         repo: Option<String>,
         environment: String,
         auto: bool,
+    },
+    /// The latest event of a Sentry issue (the Incidents tab's detail); `short_id` and `url` are
+    /// the issue's, put on the event.
+    IncidentEvent {
+        issue_id: String,
+        short_id: String,
+        url: String,
     },
 }

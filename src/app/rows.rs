@@ -214,6 +214,32 @@ impl Row for ServiceRollout {
     }
 }
 
+/// New since the last deploy, events in the last hour, last seen.
+type AttentionKey = (bool, u64, Option<OffsetDateTime>);
+
+/// Incidents in the order that needs attention first: new since the last deploy of their project
+/// (first seen after `last_deploy(project)`), then by events in the hour before `now` (from the
+/// `stats` series; none counts as 0), then by last seen, newest first; the issue id settles ties.
+pub fn by_attention(
+    items: Vec<Incident>,
+    last_deploy: impl Fn(&str) -> Option<OffsetDateTime>,
+    now: OffsetDateTime,
+) -> Vec<Incident> {
+    let mut keyed: Vec<(AttentionKey, Incident)> = items
+        .into_iter()
+        .map(|i| {
+            let new = match (last_deploy(&i.project), i.first_seen) {
+                (Some(d), Some(f)) => f >= d,
+                _ => false,
+            };
+            ((new, i.events_last_hour(now).unwrap_or(0), i.last_seen), i)
+        })
+        .collect();
+    // Every key descending: new first, busier first, seen later first.
+    keyed.sort_by(|(ka, a), (kb, b)| kb.cmp(ka).then_with(|| a.id.cmp(&b.id)));
+    keyed.into_iter().map(|(_, i)| i).collect()
+}
+
 impl Row for Incident {
     const COLUMNS: &'static [&'static str] = &[
         "Project", "Issue", "Title", "Culprit", "Level", "Events", "Users", "First", "Last",
@@ -277,5 +303,69 @@ impl Row for Summary {
     }
     fn url(&self) -> &str {
         &self.url
+    }
+}
+
+#[cfg(test)]
+mod attention_tests {
+    use super::*;
+    use time::Duration;
+    use time::macros::datetime;
+
+    const NOW: OffsetDateTime = datetime!(2026-11-23 09:30:00 UTC);
+
+    fn inc(id: &str, project: &str, first_min: i64, last_min: i64, last_hour: u64) -> Incident {
+        let hour = NOW.unix_timestamp() - NOW.unix_timestamp().rem_euclid(3600);
+        Incident {
+            project: project.into(),
+            id: id.into(),
+            short_id: id.into(),
+            title: String::new(),
+            culprit: String::new(),
+            level: "error".into(),
+            status: "unresolved".into(),
+            count: 1,
+            user_count: 1,
+            first_seen: Some(NOW - Duration::minutes(first_min)),
+            last_seen: Some(NOW - Duration::minutes(last_min)),
+            url: String::new(),
+            stats: vec![(hour - 3600, 0), (hour, last_hour)],
+        }
+    }
+
+    fn ids(v: &[Incident]) -> Vec<&str> {
+        v.iter().map(|i| i.id.as_str()).collect()
+    }
+
+    #[test]
+    fn new_since_the_deploy_first_then_the_busiest_then_the_latest() {
+        let deploy = |p: &str| (p == "checkout").then(|| NOW - Duration::minutes(10));
+        let items = vec![
+            inc("old-busy", "checkout", 600, 1, 900),
+            inc("old-quiet", "checkout", 600, 0, 2),
+            inc("new-quiet", "checkout", 5, 3, 1),
+            inc("new-busy", "checkout", 8, 2, 40),
+            // Web has no known deploy: never "new since".
+            inc("web-fresh", "web", 1, 1, 3),
+            inc("old-quiet-later", "checkout", 600, 0, 2),
+        ];
+        let sorted = by_attention(items, deploy, NOW);
+        assert_eq!(
+            ids(&sorted),
+            [
+                "new-busy",
+                "new-quiet",
+                "old-busy",
+                "web-fresh",
+                "old-quiet",
+                "old-quiet-later"
+            ]
+        );
+        // Without stats the last seen decides among the old.
+        let mut a = inc("a", "checkout", 600, 9, 0);
+        let mut b = inc("b", "checkout", 600, 1, 0);
+        a.stats.clear();
+        b.stats.clear();
+        assert_eq!(ids(&by_attention(vec![a, b], |_| None, NOW)), ["b", "a"]);
     }
 }

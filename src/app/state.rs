@@ -10,8 +10,8 @@ use super::tab::Tab;
 use super::table::{ListState, Table, TableOps};
 use crate::analysis::canary::{Judgement, Policy};
 use crate::domain::{
-    Incident, Job, PrFile, PullRequest, RateLimit, RepoError, ServiceRollout, SourceError,
-    SourceId, Summary, WorkflowRun,
+    Incident, IncidentEvent, Job, PrFile, PullRequest, RateLimit, RepoError, ServiceRollout,
+    SourceError, SourceId, Summary, WorkflowRun,
 };
 use crate::fmt::fmt_age;
 use std::collections::{BTreeSet, HashMap};
@@ -39,6 +39,64 @@ pub enum Loadable<T> {
     Loading,
     Ready(T),
     Failed(String),
+}
+
+/// Latest events of Sentry issues, by issue id, each with the issue's `last_seen` it was fetched
+/// for; the [`EventCache::CAPACITY`] most recently asked for are kept.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct EventCache {
+    /// Oldest request first.
+    entries: std::collections::VecDeque<(String, Option<OffsetDateTime>, Loadable<IncidentEvent>)>,
+}
+
+impl EventCache {
+    pub const CAPACITY: usize = 50;
+
+    /// The issue's event, with the `last_seen` it was asked for.
+    pub fn get(
+        &self,
+        issue_id: &str,
+    ) -> Option<(Option<OffsetDateTime>, &Loadable<IncidentEvent>)> {
+        self.entries
+            .iter()
+            .find(|e| e.0 == issue_id)
+            .map(|e| (e.1, &e.2))
+    }
+
+    /// Record a request (or an answer): the entry moves to the newest place; the oldest goes when
+    /// more than [`Self::CAPACITY`] are held.
+    pub fn insert(
+        &mut self,
+        issue_id: String,
+        last_seen: Option<OffsetDateTime>,
+        value: Loadable<IncidentEvent>,
+    ) {
+        self.entries.retain(|e| e.0 != issue_id);
+        self.entries.push_back((issue_id, last_seen, value));
+        while self.entries.len() > Self::CAPACITY {
+            self.entries.pop_front();
+        }
+    }
+
+    /// Put an answer in place of its request, keeping its position; false when the issue is no
+    /// longer held.
+    pub fn answer(&mut self, issue_id: &str, value: Loadable<IncidentEvent>) -> bool {
+        match self.entries.iter_mut().find(|e| e.0 == issue_id) {
+            Some(e) => {
+                e.2 = value;
+                true
+            }
+            None => false,
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -154,6 +212,8 @@ pub struct State {
     pub jobs: HashMap<u64, (Option<OffsetDateTime>, Loadable<Vec<Job>>)>,
     /// Files of PRs ("repo#n"), fetched when a PR's detail is shown.
     pub pr_files: HashMap<String, (Option<OffsetDateTime>, Loadable<Vec<PrFile>>)>,
+    /// Latest events of Sentry issues, fetched when an incident's detail is shown.
+    pub incident_events: EventCache,
     pub log: Option<LogView>,
     /// Targets with a remote change in flight: the same change is never sent twice.
     pub changes_in_flight: BTreeSet<String>,
@@ -208,6 +268,7 @@ impl State {
             dirty: true,
             jobs: HashMap::new(),
             pr_files: HashMap::new(),
+            incident_events: EventCache::default(),
             log: None,
             changes_in_flight: BTreeSet::new(),
             next_change_id: 1,
@@ -422,6 +483,52 @@ impl State {
         }
     }
 
+    /// When the most recent deploy of `project` started, as far as the state knows: the canary
+    /// step of the rollout named after it (`slice_since`), or the start of a deploy run (a
+    /// workflow named like "deploy", or one waiting on an environment) in a repo named after it
+    /// or deploying it.
+    pub fn last_deploy(&self, project: &str) -> Option<OffsetDateTime> {
+        let rollout_repos: Vec<&str> = self
+            .rollouts
+            .items
+            .iter()
+            .filter(|r| r.name == project)
+            .filter_map(|r| r.repo.as_deref())
+            .collect();
+        let rollout = self
+            .rollouts
+            .items
+            .iter()
+            .filter(|r| r.name == project)
+            .filter_map(|r| r.slice_since)
+            .max();
+        let run = self
+            .runs
+            .items
+            .iter()
+            .filter(|r| {
+                let name = r.repo.rsplit('/').next().unwrap_or(&r.repo);
+                (name == project || rollout_repos.contains(&r.repo.as_str()))
+                    && (r.workflow.to_ascii_lowercase().contains("deploy")
+                        || r.event == "deployment"
+                        || !r.pending.is_empty())
+            })
+            .filter_map(|r| r.started_at)
+            .max();
+        rollout.max(run)
+    }
+
+    /// Put the incidents in the order that needs attention first ([`super::rows::by_attention`]);
+    /// true when the order changed.
+    pub(crate) fn order_incidents(&mut self, height: usize) -> bool {
+        let items = super::rows::by_attention(
+            self.incidents.items.clone(),
+            |p| self.last_deploy(p),
+            self.now,
+        );
+        self.incidents.replace(items, height)
+    }
+
     pub(crate) fn recompute_summaries(&mut self) {
         let h = self.list_height();
         let s = crate::analysis::summaries::headlines(
@@ -467,5 +574,45 @@ mod tests {
         gh.last_ok = Some(now);
         assert!(!s.cached(SourceId::GitHub) && !s.stale(SourceId::GitHub));
         assert_eq!(s.freshness(SourceId::GitHub), "GitHub ✓");
+    }
+
+    #[test]
+    fn the_last_deploy_of_a_project_is_its_canary_step_or_deploy_run() {
+        use crate::domain::{RunState, ServiceRollout};
+        let now = datetime!(2026-11-23 09:30:00 UTC);
+        let mut s = State::new(Keymap::default(), Vec::new(), now);
+        assert_eq!(s.last_deploy("checkout"), None);
+        let run = |workflow: &str, mins: i64| WorkflowRun {
+            repo: "acme/checkout".into(),
+            id: mins as u64,
+            run_number: 1,
+            workflow: workflow.into(),
+            title: String::new(),
+            branch: "main".into(),
+            sha: "abc".into(),
+            event: "push".into(),
+            actor: "octocat".into(),
+            state: RunState::Success,
+            attempt: 1,
+            started_at: Some(now - time::Duration::minutes(mins)),
+            updated_at: None,
+            url: String::new(),
+            pending: Vec::new(),
+        };
+        s.runs.items = vec![run("CI", 1), run("Deploy", 20)];
+        assert_eq!(
+            s.last_deploy("checkout"),
+            Some(now - time::Duration::minutes(20))
+        );
+        assert_eq!(s.last_deploy("web"), None);
+        s.rollouts.items = vec![ServiceRollout {
+            name: "checkout".into(),
+            slice_since: Some(now - time::Duration::minutes(3)),
+            ..ServiceRollout::default()
+        }];
+        assert_eq!(
+            s.last_deploy("checkout"),
+            Some(now - time::Duration::minutes(3))
+        );
     }
 }

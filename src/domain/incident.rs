@@ -60,6 +60,18 @@ pub struct ExceptionInfo {
     pub module: Option<String>,
     /// Outermost call first, the frame that raised last (Sentry's order).
     pub frames: Vec<Frame>,
+    /// Frames left out of `frames` to bound a very deep trace (never an in-app one while fewer
+    /// than the cap are in-app), and where the first gap is: after the first `omitted_at` frames
+    /// kept (in-app frames kept from the middle of a dropped run make further, smaller gaps).
+    #[serde(default)]
+    pub frames_omitted: usize,
+    #[serde(default)]
+    pub omitted_at: usize,
+    /// How this exception leads to the next one of the chain, as the SDK says (its mechanism's
+    /// `source`): `__cause__` or `cause` (the next was raised from it), `__context__` (the next
+    /// was raised while handling it); `None` when not said.
+    #[serde(default)]
+    pub chained_as: Option<String>,
 }
 
 /// One stack frame.

@@ -375,6 +375,32 @@ pub struct Incident {
     pub first_seen: Option<OffsetDateTime>,
     pub last_seen: Option<OffsetDateTime>,
     pub url: String,
+    /// Events per bucket of Sentry's `stats` series for the list's `statsPeriod` (bucket start
+    /// as a Unix second, events), oldest first; empty when Sentry sent none.
+    #[serde(default)]
+    pub stats: Vec<(i64, u64)>,
+}
+
+impl Incident {
+    /// Events in the hour before `now`, from the `stats` series when its buckets are an hour or
+    /// shorter (the buckets that end after `now - 1h`); `None` without such a series.
+    pub fn events_last_hour(&self, now: OffsetDateTime) -> Option<u64> {
+        let step = match self.stats.as_slice() {
+            [.., (a, _), (b, _)] => b.saturating_sub(*a),
+            _ => return None,
+        };
+        if !(1..=3600).contains(&step) {
+            return None;
+        }
+        let since = now.unix_timestamp().saturating_sub(3600);
+        Some(
+            self.stats
+                .iter()
+                .filter(|(start, _)| start.saturating_add(step) > since)
+                .map(|(_, n)| *n)
+                .fold(0u64, u64::saturating_add),
+        )
+    }
 }
 
 /// One line of the AI tab: what the analyzer says about one subject.

@@ -11,6 +11,7 @@ use crate::app::{Fetch, Fetched, Msg};
 use crate::domain::{DeployedRevisions, SourceError};
 use crate::sources::github::regression::TestPr;
 use crate::sources::github::{DeploymentReview, GitHub};
+use crate::sources::sentry::Sentry;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -26,22 +27,43 @@ fn not_configured() -> SourceError {
 #[derive(Clone)]
 pub struct Fetcher {
     pub github: Option<Arc<GitHub>>,
+    /// The Sentry client for incidents' latest events (its own, not the poller's).
+    pub sentry: Option<Arc<Sentry>>,
     pub tx: UnboundedSender<Msg>,
 }
 
 impl Fetcher {
     pub fn spawn(&self, fetch: Fetch) {
         let gh = self.github.clone();
+        let sentry = self.sentry.clone();
         let tx = self.tx.clone();
         tokio::spawn(async move {
-            let msg = fetch_one(gh.as_deref(), fetch).await;
+            let msg = fetch_one(gh.as_deref(), sentry.as_deref(), fetch).await;
             let _ = tx.send(Msg::Fetched(msg));
         });
     }
 }
 
-async fn fetch_one(gh: Option<&GitHub>, fetch: Fetch) -> Fetched {
+async fn fetch_one(gh: Option<&GitHub>, sentry: Option<&Sentry>, fetch: Fetch) -> Fetched {
     match fetch {
+        Fetch::IncidentEvent {
+            issue_id,
+            short_id,
+            url,
+        } => Fetched::IncidentEvent {
+            result: match sentry {
+                Some(s) => s.latest_event(&issue_id).await.map(|mut e| {
+                    // The issue's names, as the list has them (cleaned there).
+                    e.short_id = short_id;
+                    if !url.is_empty() {
+                        e.url = url;
+                    }
+                    Box::new(e)
+                }),
+                None => Err(SourceError::Config("Sentry is not configured".into())),
+            },
+            issue_id,
+        },
         Fetch::Jobs { repo, run_id } => Fetched::Jobs {
             result: match gh {
                 Some(gh) => gh.jobs(&repo, run_id).await,

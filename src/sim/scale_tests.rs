@@ -118,6 +118,7 @@ async fn a_big_sentry_serves_500_unresolved_issues_across_pages() {
     let short: Vec<&str> = incidents.iter().map(|i| i.short_id.as_str()).collect();
     for demo in [
         "CHECKOUT-3F",
+        "CHECKOUT-4C",
         "CHECKOUT-2A",
         "CHECKOUT-1K",
         "WEB-9C",
@@ -159,7 +160,7 @@ async fn a_big_sentry_serves_500_unresolved_issues_across_pages() {
             .is_some_and(|c| c.starts_with("ledger/"))
     );
 
-    // A demo-scale world knows two projects and five issues, as before.
+    // A demo-scale world knows two projects and six issues (the Python worker's CHECKOUT-4C too).
     let demo = world(Scale::Demo, 0.0).await;
     let r = reqwest::get(format!(
         "{}/api/0/projects/acme/search/issues/",
@@ -174,7 +175,7 @@ async fn a_big_sentry_serves_500_unresolved_issues_across_pages() {
     let SourceData::Sentry(incidents) = client.poll().await.expect("poll") else {
         panic!("expected Sentry data");
     };
-    assert_eq!(incidents.len(), 5);
+    assert_eq!(incidents.len(), 6);
 }
 
 #[tokio::test]

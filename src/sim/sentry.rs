@@ -1,5 +1,5 @@
-//! Simulated Sentry API under `/api/0/`: a project's issues (query, statsPeriod, sort, cursor
-//! pagination with Sentry's `Link` header), an organization issue and its latest event. An issue
+//! Simulated Sentry API under `/api/0/`: a project's issues (query, environment, statsPeriod with
+//! Sentry's `stats` series, sort, cursor pagination with Sentry's `Link` header), an organization issue and its latest event. An issue
 //! of a canary's release stops receiving events when the operator rolls that canary back. A Big
 //! world serves five projects and [`data::BIG_ISSUES`] unresolved issues (see `sentry_data`).
 
@@ -136,9 +136,16 @@ async fn list_issues(
         },
     };
     let query = param(&pairs, "query").unwrap_or("is:unresolved");
+    // Sentry's `environment` parameter: only issues seen there (every environment when absent).
+    let environment = param(&pairs, "environment").filter(|e| !e.is_empty());
     let t = |i: &IssueSpec| issue_time(&s, i);
     let mut found: Vec<&IssueSpec> = data::issues(s.scale)
-        .filter(|i| i.project == *slug && data::visible(i, t(i)) && matches(i, query))
+        .filter(|i| {
+            i.project == *slug
+                && data::visible(i, t(i))
+                && matches(i, query)
+                && environment.is_none_or(|e| data::environment_of(i) == e)
+        })
         .collect();
     match param(&pairs, "sort").unwrap_or("date") {
         "date" | "" => {

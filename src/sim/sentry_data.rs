@@ -1,4 +1,5 @@
-//! The demo's Sentry issues and their JSON in the Sentry API's shapes.
+//! The demo's Sentry issues and their JSON in the Sentry API's shapes: JavaScript incidents in
+//! checkout and web, and a Python refunds worker's (CHECKOUT-4C, with frame `vars`).
 //!
 //! A Big world (`flightdeck demo --scale big`) adds three projects and generated issues, so that
 //! [`BIG_ISSUES`] are unresolved across the five; see [`issues`].
@@ -26,7 +27,7 @@ pub const BIG_PROJECTS: [(&str, &str, &str); 5] = [
     ("ledger", "4504815", "node"),
     ("mobile", "4504816", "javascript"),
 ];
-/// Unresolved issues of a Big world, the demo's five included.
+/// Unresolved issues of a Big world, the demo's six included.
 pub const BIG_ISSUES: usize = 500;
 /// How a Big world's issues spread over its projects, the demo's included: most in the busiest
 /// project (more than one client page cap of old, 300), a few in the quietest.
@@ -48,6 +49,21 @@ type Frame = (
     &'static [&'static str],
 );
 
+/// A frame as Sentry's Python SDK sends it: module, absolute path and local variables (`vars`,
+/// a JSON object, strings as Python reprs with their quotes). Context lines come from the file.
+pub struct RichFrame {
+    pub filename: &'static str,
+    pub abs_path: &'static str,
+    pub module: &'static str,
+    pub function: &'static str,
+    pub line: u32,
+    pub in_app: bool,
+    /// The file's text for the context lines (±3 around `line`); empty: none sent.
+    pub source: &'static str,
+    /// The frame's `vars` as JSON text.
+    pub vars: &'static str,
+}
+
 pub struct IssueSpec {
     pub id: &'static str,
     pub project: &'static str,
@@ -66,6 +82,10 @@ pub struct IssueSpec {
     pub users_per_event: f64,
     pub priority: &'static str,
     pub frames: &'static [Frame],
+    /// The event's platform when it is not the project's (a Python worker in a node project).
+    pub platform: Option<&'static str>,
+    /// Frames with modules and vars (a Python SDK's), used instead of `frames` when not empty.
+    pub rich_frames: &'static [RichFrame],
 }
 
 const EXPRESS: Frame = (
@@ -85,7 +105,7 @@ const EXPRESS: Frame = (
     ],
 );
 
-pub const ISSUES: [IssueSpec; 5] = [
+pub const ISSUES: [IssueSpec; 6] = [
     IssueSpec {
         id: "6120003",
         project: "checkout",
@@ -136,6 +156,8 @@ pub const ISSUES: [IssueSpec; 5] = [
                 ],
             ),
         ],
+        platform: None,
+        rich_frames: &[],
     },
     IssueSpec {
         id: "6120002",
@@ -168,6 +190,8 @@ pub const ISSUES: [IssueSpec; 5] = [
                 "  return res.json();",
             ],
         )],
+        platform: None,
+        rich_frames: &[],
     },
     IssueSpec {
         id: "6120001",
@@ -200,6 +224,8 @@ pub const ISSUES: [IssueSpec; 5] = [
                 "  for (let end = it.next(); end !== -1; end = it.next()) {",
             ],
         )],
+        platform: None,
+        rich_frames: &[],
     },
     IssueSpec {
         id: "6120102",
@@ -232,6 +258,8 @@ pub const ISSUES: [IssueSpec; 5] = [
                 "",
             ],
         )],
+        platform: None,
+        rich_frames: &[],
     },
     IssueSpec {
         id: "6120101",
@@ -264,6 +292,114 @@ pub const ISSUES: [IssueSpec; 5] = [
                 "",
             ],
         )],
+        platform: None,
+        rich_frames: &[],
+    },
+    IssueSpec {
+        id: "6120007",
+        project: "checkout",
+        short_id: "CHECKOUT-4C",
+        exc_type: "ZeroDivisionError",
+        value: "integer division or modulo by zero",
+        culprit: "worker.refunds in split_refund",
+        level: "error",
+        release: "checkout@2.14.0",
+        first_seen: PY_INCIDENT_AT,
+        last_seen: PY_INCIDENT_AT,
+        base_count: 1,
+        growth: &[(PY_INCIDENT_AT, 0.5), (120.0, 1.0)],
+        users_per_event: 0.5,
+        priority: "high",
+        frames: &[],
+        platform: Some("python"),
+        rich_frames: &PY_FRAMES,
+    },
+];
+
+/// When the refunds worker's first `ZeroDivisionError` arrives: 3 s after CHECKOUT-3F, 6 s after
+/// the canary's 50 % step.
+pub const PY_INCIDENT_AT: f64 = INCIDENT_AT + 3.0;
+
+/// `worker/refunds.py` of acme/checkout (the crash is on line 6 when an order has no open
+/// shipment).
+pub const REFUNDS_PY: &str = r#""""Refunds for orders that shipped in parts."""
+
+
+def split_refund(total_cents, parts):
+    """Split a refund into equal parts; the remainder goes on the first."""
+    share = total_cents // parts
+    remainder = total_cents - share * parts
+    return [share + remainder] + [share] * (parts - 1)
+
+
+def refund_order(order):
+    """Refund what has not been delivered yet, one part per open shipment."""
+    open_shipments = [s for s in order["shipments"] if not s["delivered"]]
+    return split_refund(order["total_cents"], len(open_shipments))
+"#;
+
+/// `worker/app.py` of acme/checkout.
+pub const APP_PY: &str = r#""""The refunds worker: takes refund requests off the queue."""
+
+from worker.refunds import refund_order
+
+
+def handle_refund(message):
+    order = message.order
+    parts = refund_order(order)
+    message.ack()
+    return parts
+"#;
+
+/// CHECKOUT-4C's frames, outermost first, as Sentry's Python SDK sends them.
+const PY_FRAMES: [RichFrame; 4] = [
+    RichFrame {
+        filename: "kombu/messaging.py",
+        abs_path: "/usr/lib/python3.11/site-packages/kombu/messaging.py",
+        module: "kombu.messaging",
+        function: "_receive_callback",
+        line: 654,
+        in_app: false,
+        source: "",
+        vars: r#"{"message": "<RefundMessage delivery_tag=8812>"}"#,
+    },
+    RichFrame {
+        filename: "worker/app.py",
+        abs_path: "/srv/checkout/worker/app.py",
+        module: "worker.app",
+        function: "handle_refund",
+        line: 8,
+        in_app: true,
+        source: APP_PY,
+        vars: concat!(
+            r#"{"message": "<RefundMessage delivery_tag=8812>", "order": "#,
+            r#"{"id": "'ord_1842'", "total_cents": 4599, "shipments": [{"id": "'shp_1'", "delivered": true}, {"id": "'shp_2'", "delivered": true}]}"#,
+            "}"
+        ),
+    },
+    RichFrame {
+        filename: "worker/refunds.py",
+        abs_path: "/srv/checkout/worker/refunds.py",
+        module: "worker.refunds",
+        function: "refund_order",
+        line: 14,
+        in_app: true,
+        source: REFUNDS_PY,
+        vars: concat!(
+            r#"{"order": "#,
+            r#"{"id": "'ord_1842'", "total_cents": 4599, "shipments": [{"id": "'shp_1'", "delivered": true}, {"id": "'shp_2'", "delivered": true}]}"#,
+            r#", "open_shipments": []}"#
+        ),
+    },
+    RichFrame {
+        filename: "worker/refunds.py",
+        abs_path: "/srv/checkout/worker/refunds.py",
+        module: "worker.refunds",
+        function: "split_refund",
+        line: 6,
+        in_app: true,
+        source: REFUNDS_PY,
+        vars: r#"{"total_cents": 4599, "parts": 0}"#,
     },
 ];
 
@@ -432,6 +568,8 @@ fn gen_issue(slug: &'static str, i: usize, id: u64) -> IssueSpec {
         users_per_event: 0.1 + ((h >> 40) % 9) as f64 / 10.0,
         priority,
         frames,
+        platform: None,
+        rich_frames: &[],
     }
 }
 
@@ -559,8 +697,8 @@ pub fn issue_json(spec: &IssueSpec, t: f64, stats_period: &str) -> Value {
             "title": title,
             "type": spec.exc_type,
             "value": spec.value,
-            "filename": spec.frames.last().map_or("", |f| f.0),
-            "function": spec.frames.last().map_or("", |f| f.1),
+            "filename": spec.rich_frames.last().map_or(spec.frames.last().map_or("", |f| f.0), |f| f.filename),
+            "function": spec.rich_frames.last().map_or(spec.frames.last().map_or("", |f| f.1), |f| f.function),
             "in_app_frame_mix": "mixed"
         },
         "numComments": 0,
@@ -577,7 +715,7 @@ pub fn issue_json(spec: &IssueSpec, t: f64, stats_period: &str) -> Value {
         "type": "error",
         "issueType": "error",
         "issueCategory": "error",
-        "platform": project(spec.project).2,
+        "platform": platform_of(spec),
         "priority": spec.priority,
         "isUnhandled": spec.level == "error",
         "userCount": user_count(spec, t)
@@ -665,24 +803,91 @@ fn frame_json(f: &Frame, platform: &str) -> Value {
     })
 }
 
+/// The context lines Sentry sends for `line` of `source`: ±3 lines, as `[number, text]`.
+pub fn context_lines(source: &str, line: u32) -> Vec<(u32, &str)> {
+    let first = line.saturating_sub(3).max(1);
+    source
+        .lines()
+        .zip(1u32..)
+        .filter(|(_, n)| (first..=line + 3).contains(n))
+        .map(|(text, n)| (n, text))
+        .collect()
+}
+
+fn rich_frame_json(f: &RichFrame, platform: &str) -> Value {
+    let context: Vec<Value> = if f.source.is_empty() {
+        Vec::new()
+    } else {
+        context_lines(f.source, f.line)
+            .into_iter()
+            .map(|(n, text)| json!([n, text]))
+            .collect()
+    };
+    let vars: Value = serde_json::from_str(f.vars).unwrap_or(Value::Null);
+    json!({
+        "function": f.function,
+        "errors": null,
+        "colNo": null,
+        "vars": vars,
+        "package": null,
+        "absPath": f.abs_path,
+        "inApp": f.in_app,
+        "lineNo": f.line,
+        "module": f.module,
+        "filename": f.filename,
+        "platform": platform,
+        "instructionAddr": null,
+        "context": context,
+        "symbolAddr": null,
+        "trust": null,
+        "symbol": null
+    })
+}
+
+/// The platform of `spec`'s events: its own, else its project's.
+pub fn platform_of(spec: &IssueSpec) -> &'static str {
+    spec.platform.unwrap_or(project(spec.project).2)
+}
+
+/// The environment `spec`'s events come from.
+pub fn environment_of(spec: &IssueSpec) -> &'static str {
+    if spec.project == "checkout" {
+        "production"
+    } else {
+        "staging"
+    }
+}
+
 /// `GET /organizations/{org}/issues/{id}/events/latest/`.
 pub fn latest_event_json(spec: &IssueSpec, t: f64) -> Value {
-    let (slug, project_id, platform) = project(spec.project);
+    let (slug, project_id, _) = project(spec.project);
+    let platform = platform_of(spec);
+    let python = platform == "python";
     let n = count(spec, t);
     let at = last_seen(spec, t);
     let event_id = hex_id(&format!("event/{}/{n}", spec.id), 32);
     let previous = (n > 1).then(|| hex_id(&format!("event/{}/{}", spec.id, n - 1), 32));
     let title = format!("{}: {}", spec.exc_type, spec.value);
-    let frames: Vec<Value> = spec
-        .frames
-        .iter()
-        .map(|f| frame_json(f, platform))
-        .collect();
-    let crash = spec.frames.last().map_or("", |f| f.0);
-    let environment = if slug == "checkout" {
-        "production"
+    let frames: Vec<Value> = if spec.rich_frames.is_empty() {
+        spec.frames
+            .iter()
+            .map(|f| frame_json(f, platform))
+            .collect()
     } else {
-        "staging"
+        spec.rich_frames
+            .iter()
+            .map(|f| rich_frame_json(f, platform))
+            .collect()
+    };
+    let (crash, crash_function) = match spec.rich_frames.last() {
+        Some(f) => (f.filename, f.function),
+        None => spec.frames.last().map_or(("", ""), |f| (f.0, f.1)),
+    };
+    let environment = environment_of(spec);
+    let mechanism = if python {
+        "excepthook"
+    } else {
+        "onunhandledrejection"
     };
     let track = if spec.first_seen >= 0.0 {
         "canary"
@@ -690,10 +895,36 @@ pub fn latest_event_json(spec: &IssueSpec, t: f64) -> Value {
         "stable"
     };
     let user_id = 100_000 + pick(spec.id, n as i64, 90_000);
-    let sdk = if platform == "node" {
-        "sentry.javascript.node"
+    let (sdk, sdk_version) = match platform {
+        "python" => ("sentry.python", "2.19.0"),
+        "node" => ("sentry.javascript.node", "8.40.0"),
+        _ => ("sentry.javascript.react", "8.40.0"),
+    };
+    let runtime = if python {
+        json!({"name": "CPython", "version": "3.11.9", "type": "runtime"})
     } else {
-        "sentry.javascript.react"
+        json!({"name": "node", "version": "v22.11.0", "type": "runtime"})
+    };
+    let request = if python {
+        json!({
+            "type": "message",
+            "data": {"formatted": format!("refund request {}", spec.short_id)}
+        })
+    } else {
+        json!({
+            "type": "request",
+            "data": {
+                "fragment": null,
+                "cookies": [],
+                "inferredContentType": "application/json",
+                "env": null,
+                "headers": [["Content-Type", "application/json"], ["User-Agent", "acme-web/2026.11.23"]],
+                "url": format!("https://{slug}.acme.example/api/pay"),
+                "query": [],
+                "data": null,
+                "method": "POST"
+            }
+        })
     };
     json!({
         "groupID": spec.id,
@@ -713,13 +944,13 @@ pub fn latest_event_json(spec: &IssueSpec, t: f64) -> Value {
             "type": spec.exc_type,
             "value": spec.value,
             "filename": crash,
-            "function": spec.frames.last().map_or("", |f| f.1)
+            "function": crash_function
         },
         "tags": [
             {"value": environment, "key": "environment"},
             {"value": "no", "key": "handled"},
             {"value": spec.level, "key": "level"},
-            {"value": "onunhandledrejection", "key": "mechanism"},
+            {"value": mechanism, "key": "mechanism"},
             {"value": spec.release, "key": "release"},
             {"value": track, "key": "track"}
         ],
@@ -744,9 +975,9 @@ pub fn latest_event_json(spec: &IssueSpec, t: f64) -> Value {
                             "registers": null,
                             "hasSystemFrames": true
                         },
-                        "module": null,
+                        "module": if python { json!("builtins") } else { Value::Null },
                         "rawStacktrace": null,
-                        "mechanism": {"type": "onunhandledrejection", "handled": false},
+                        "mechanism": {"type": mechanism, "handled": false},
                         "threadId": null,
                         "value": spec.value,
                         "type": spec.exc_type
@@ -778,23 +1009,10 @@ pub fn latest_event_json(spec: &IssueSpec, t: f64) -> Value {
                     }
                 ]}
             },
-            {
-                "type": "request",
-                "data": {
-                    "fragment": null,
-                    "cookies": [],
-                    "inferredContentType": "application/json",
-                    "env": null,
-                    "headers": [["Content-Type", "application/json"], ["User-Agent", "acme-web/2026.11.23"]],
-                    "url": format!("https://{slug}.acme.example/api/pay"),
-                    "query": [],
-                    "data": null,
-                    "method": "POST"
-                }
-            }
+            request
         ],
         "packages": {},
-        "sdk": {"version": "8.40.0", "name": sdk},
+        "sdk": {"version": sdk_version, "name": sdk},
         "_meta": {
             "user": null,
             "context": null,
@@ -806,7 +1024,7 @@ pub fn latest_event_json(spec: &IssueSpec, t: f64) -> Value {
             "sdk": null
         },
         "contexts": {
-            "runtime": {"name": "node", "version": "v22.11.0", "type": "runtime"},
+            "runtime": runtime,
             "os": {"name": "Linux", "version": "6.8", "type": "os"},
             "trace": {
                 "trace_id": hex_id(&format!("trace/{event_id}"), 32),

@@ -473,6 +473,260 @@ async fn sentry_incident_appears_after_the_half_step() {
 }
 
 #[tokio::test]
+async fn sentry_python_incident_has_vars_and_its_own_platform() {
+    let before = frozen(85.0).await;
+    let w = frozen(100.0).await;
+    let list = |w: &SimWorld, extra: &str| {
+        format!(
+            "{}/api/0/projects/acme/checkout/issues/?query=is%3Aunresolved&statsPeriod=24h{extra}",
+            w.sentry_url
+        )
+    };
+    let ids = |v: &Value| -> Vec<String> {
+        v.as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|i| i["shortId"].as_str().map(String::from))
+            .collect()
+    };
+    // First seen at 86: 3 s after CHECKOUT-3F, 6 s after the 50 % step.
+    assert!(!ids(&get_json(&list(&before, "")).await.2).contains(&"CHECKOUT-4C".to_string()));
+    let (_, _, issues) = get_json(&list(&w, "")).await;
+    let issue = issues
+        .as_array()
+        .and_then(|a| a.iter().find(|i| i["shortId"] == "CHECKOUT-4C"))
+        .expect("CHECKOUT-4C listed")
+        .clone();
+    assert_eq!(issue["id"], "6120007");
+    assert_eq!(issue["platform"], "python");
+    assert_eq!(issue["culprit"], "worker.refunds in split_refund");
+    assert_eq!(
+        issue["title"],
+        "ZeroDivisionError: integer division or modulo by zero"
+    );
+    assert_eq!(issue["firstSeen"], "2026-11-23T09:01:26Z");
+    assert_eq!(issue["stats"]["24h"].as_array().map(Vec::len), Some(24));
+    // `environment` filters: checkout's incidents are production's.
+    assert!(
+        ids(&get_json(&list(&w, "&environment=production")).await.2)
+            .contains(&"CHECKOUT-4C".to_string())
+    );
+    assert_eq!(
+        ids(&get_json(&list(&w, "&environment=staging")).await.2),
+        Vec::<String>::new()
+    );
+    // statsPeriod=14d: daily buckets.
+    let (_, _, daily) = get_json(&list(&w, "").replace("24h", "14d")).await;
+    assert_eq!(daily[0]["stats"]["14d"].as_array().map(Vec::len), Some(14));
+
+    let (status, _, event) = get_json(&format!(
+        "{}/api/0/organizations/acme/issues/6120007/events/latest/",
+        w.sentry_url
+    ))
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(event["platform"], "python");
+    let release = &event["release"]["version"];
+    assert_eq!(release, "checkout@2.14.0");
+    let tags = event["tags"].as_array().expect("tags");
+    assert!(tags.contains(&json!({"key": "environment", "value": "production"})));
+    let exc = &event["entries"][0]["data"]["values"][0];
+    assert_eq!(exc["type"], "ZeroDivisionError");
+    assert_eq!(exc["value"], "integer division or modulo by zero");
+    assert_eq!(exc["module"], "builtins");
+    let frames = exc["stacktrace"]["frames"].as_array().expect("frames");
+    let names: Vec<(&str, bool, i64)> = frames
+        .iter()
+        .map(|f| {
+            (
+                f["function"].as_str().unwrap_or(""),
+                f["inApp"].as_bool().unwrap_or(false),
+                f["lineNo"].as_i64().unwrap_or(0),
+            )
+        })
+        .collect();
+    assert_eq!(
+        names,
+        [
+            ("_receive_callback", false, 654),
+            ("handle_refund", true, 8),
+            ("refund_order", true, 14),
+            ("split_refund", true, 6)
+        ]
+    );
+    assert_eq!(
+        frames[0]["absPath"],
+        "/usr/lib/python3.11/site-packages/kombu/messaging.py"
+    );
+    assert_eq!(frames[0]["module"], "kombu.messaging");
+    assert_eq!(frames[0]["context"], json!([]));
+    assert_eq!(frames[3]["module"], "worker.refunds");
+    assert_eq!(frames[3]["absPath"], "/srv/checkout/worker/refunds.py");
+    assert_eq!(frames[3]["vars"], json!({"total_cents": 4599, "parts": 0}));
+    assert_eq!(frames[2]["vars"]["open_shipments"], json!([]));
+    assert_eq!(frames[1]["vars"]["order"]["id"], "'ord_1842'");
+    assert_eq!(
+        frames[1]["vars"]["order"]["shipments"][1],
+        json!({"id": "'shp_2'", "delivered": true})
+    );
+    assert_eq!(
+        frames[3]["context"],
+        json!([
+            [3, ""],
+            [4, "def split_refund(total_cents, parts):"],
+            [
+                5,
+                "    \"\"\"Split a refund into equal parts; the remainder goes on the first.\"\"\""
+            ],
+            [6, "    share = total_cents // parts"],
+            [7, "    remainder = total_cents - share * parts"],
+            [8, "    return [share + remainder] + [share] * (parts - 1)"],
+            [9, ""]
+        ])
+    );
+    // The file ends at line 14: the context stops there.
+    assert_eq!(frames[2]["context"].as_array().map(Vec::len), Some(4));
+    assert_eq!(frames[1]["context"][5], json!([10, "    return parts"]));
+    // The JavaScript incident keeps its data: node, no vars.
+    let (_, _, js) = get_json(&format!(
+        "{}/api/0/organizations/acme/issues/6120003/events/latest/",
+        w.sentry_url
+    ))
+    .await;
+    assert_eq!(js["platform"], "node");
+    let js_frames = js["entries"][0]["data"]["values"][0]["stacktrace"]["frames"]
+        .as_array()
+        .expect("frames");
+    assert!(js_frames.iter().all(|f| f["vars"].is_null()));
+}
+
+#[tokio::test]
+async fn the_sentry_client_reads_the_demos_python_event() {
+    let w = frozen(100.0).await;
+    let cfg = crate::config::Config::parse(&w.config_toml(), "demo").expect("demo config");
+    let sentry = cfg.sentry.expect("sentry configured");
+    let http = crate::sources::http::Http::new(std::time::Duration::from_secs(30)).expect("http");
+    let client = crate::sources::sentry::Sentry::new(http, &sentry, None);
+    let e = client.latest_event("6120007").await.expect("latest event");
+    assert_eq!(e.platform, "python");
+    assert_eq!(e.release.as_deref(), Some("checkout@2.14.0"));
+    assert_eq!(e.environment.as_deref(), Some("production"));
+    assert_eq!(e.issue_id, "6120007");
+    let x = e.raised().expect("an exception");
+    assert_eq!((x.kind.as_str(), x.frames.len()), ("ZeroDivisionError", 4));
+    let crash = e.crash_frame().expect("crash frame");
+    assert_eq!(crash.function.as_deref(), Some("split_refund"));
+    assert_eq!(crash.line, Some(6));
+    assert_eq!(crash.path(), Some("/srv/checkout/worker/refunds.py"));
+    assert_eq!(
+        crash.vars,
+        vec![
+            ("parts".to_string(), json!(0)),
+            ("total_cents".to_string(), json!(4599))
+        ]
+    );
+    assert_eq!(e.in_app_frames().count(), 3);
+    assert_eq!(
+        crash
+            .context
+            .iter()
+            .find(|(n, _)| *n == 6)
+            .map(|(_, t)| t.as_str()),
+        Some("    share = total_cents // parts")
+    );
+    // An unknown issue is a typed 404.
+    let missing = client.latest_event("999").await;
+    assert!(
+        matches!(
+            missing,
+            Err(crate::domain::SourceError::Status { status: 404, .. })
+        ),
+        "{missing:?}"
+    );
+}
+
+#[tokio::test]
+async fn opening_the_python_incident_fetches_and_draws_its_stack_trace() {
+    use crate::app::{Effect, Fetch, Msg, State, Tab, update};
+    let w = frozen(100.0).await;
+    let cfg = crate::config::Config::parse(&w.config_toml(), "demo").expect("demo config");
+    let sentry_cfg = cfg.sentry.expect("sentry configured");
+    let http = crate::sources::http::Http::new(std::time::Duration::from_secs(30)).expect("http");
+    let mut poller = crate::sources::sentry::Sentry::new(http.clone(), &sentry_cfg, None);
+    let data = poller.poll().await.expect("poll");
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    let fetcher = crate::ops::exec::Fetcher {
+        github: None,
+        sentry: Some(std::sync::Arc::new(crate::sources::sentry::Sentry::new(
+            http,
+            &sentry_cfg,
+            None,
+        ))),
+        tx,
+    };
+
+    let now = time::OffsetDateTime::now_utc();
+    let mut state = State::new(crate::app::keymap::Keymap::default(), Vec::new(), now);
+    state.size = (200, 60);
+    state.sources[crate::domain::SourceId::Sentry as usize].configured = true;
+    state.tab = Tab::Incidents;
+    update(
+        &mut state,
+        Msg::loaded(crate::domain::SourceId::Sentry, Ok(data), now),
+    );
+    let at = state
+        .incidents
+        .list
+        .view
+        .iter()
+        .position(|&i| state.incidents.items[i as usize].short_id == "CHECKOUT-4C")
+        .expect("CHECKOUT-4C listed");
+    state.incidents.list.selected = at;
+    // Opening the detail pane asks for the event, once.
+    let fx = update(
+        &mut state,
+        Msg::key(crossterm::event::KeyEvent::from(
+            crossterm::event::KeyCode::Enter,
+        )),
+    );
+    let fetches: Vec<Fetch> = fx
+        .into_iter()
+        .filter_map(|e| match e {
+            Effect::Fetch(f) => Some(f),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(fetches.len(), 1, "{fetches:?}");
+    assert!(state.detail);
+    for f in fetches {
+        fetcher.spawn(f);
+    }
+    let msg = tokio::time::timeout(std::time::Duration::from_secs(10), rx.recv())
+        .await
+        .expect("an answer in time")
+        .expect("a message");
+    update(&mut state, msg);
+    let theme = crate::ui::theme::Theme::default();
+    let mut term =
+        ratatui::Terminal::new(ratatui::backend::TestBackend::new(200, 60)).expect("terminal");
+    term.draw(|f| {
+        crate::ui::render(&state, &theme, f);
+    })
+    .expect("draw");
+    let screen = format!("{}", term.backend());
+    assert!(
+        screen.contains("▶ worker/refunds.py in split_refund at line 6"),
+        "{screen}"
+    );
+    assert!(screen.contains("release     checkout@2.14.0"), "{screen}");
+    assert!(screen.contains("total_cents = 4599"), "{screen}");
+    assert!(
+        screen.contains("⋯ kombu/messaging.py in _receive_callback"),
+        "{screen}"
+    );
+}
+
+#[tokio::test]
 async fn llm_completion_has_the_openai_shape() {
     let w = frozen(5.0).await;
     let req = json!({

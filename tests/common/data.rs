@@ -195,6 +195,7 @@ pub fn incident(project: &str, n: u64, title: &str) -> Incident {
         first_seen: Some(NOW - time::Duration::minutes(n as i64 * 7)),
         last_seen: Some(NOW - time::Duration::minutes(n as i64)),
         url: format!("https://sentry.io/organizations/acme/issues/{n}/"),
+        stats: Vec::new(),
     }
 }
 
@@ -250,3 +251,144 @@ pub fn sentry_data() -> SourceData {
     ])
 }
 
+
+/// The demo's Python incident CHECKOUT-4C as the issue list has it: first seen 4 minutes ago,
+/// events in the last hours from its `stats` series.
+pub fn incident_4c() -> Incident {
+    let hour = NOW.unix_timestamp() - NOW.unix_timestamp().rem_euclid(3600);
+    Incident {
+        project: "checkout".into(),
+        id: "6120007".into(),
+        short_id: "CHECKOUT-4C".into(),
+        title: "ZeroDivisionError: integer division or modulo by zero".into(),
+        culprit: "worker.refunds in split_refund".into(),
+        level: "error".into(),
+        status: "unresolved".into(),
+        count: 42,
+        user_count: 21,
+        first_seen: Some(NOW - time::Duration::minutes(4)),
+        last_seen: Some(NOW - time::Duration::seconds(20)),
+        url: "https://acme.sentry.io/issues/6120007/".into(),
+        stats: vec![(hour - 3600, 0), (hour, 42)],
+    }
+}
+
+/// A frame of CHECKOUT-4C's event (context and vars as Sentry's Python SDK sends them).
+fn py_frame(
+    file: &str,
+    module: &str,
+    function: &str,
+    line: u32,
+    context: &[(u32, &str)],
+    vars: serde_json::Value,
+) -> Frame {
+    Frame {
+        filename: Some(file.into()),
+        abs_path: Some(format!("/srv/checkout/{file}")),
+        module: Some(module.into()),
+        function: Some(function.into()),
+        line: Some(line),
+        column: None,
+        in_app: true,
+        context: context.iter().map(|(n, t)| (*n, t.to_string())).collect(),
+        vars: match vars {
+            serde_json::Value::Object(m) => m.into_iter().collect(),
+            _ => Vec::new(),
+        },
+    }
+}
+
+/// CHECKOUT-4C's latest event as the Sentry client returns it.
+pub fn event_4c() -> IncidentEvent {
+    let order = serde_json::json!({"id": "'ord_1842'", "total_cents": 4599, "shipments": [
+        {"id": "'shp_1'", "delivered": true}, {"id": "'shp_2'", "delivered": true}]});
+    let kombu = Frame {
+        filename: Some("kombu/messaging.py".into()),
+        abs_path: Some("/usr/lib/python3.11/site-packages/kombu/messaging.py".into()),
+        module: Some("kombu.messaging".into()),
+        function: Some("_receive_callback".into()),
+        line: Some(654),
+        column: None,
+        in_app: false,
+        context: Vec::new(),
+        vars: vec![(
+            "message".into(),
+            serde_json::json!("<RefundMessage delivery_tag=8812>"),
+        )],
+    };
+    let frames = vec![
+        kombu,
+        py_frame(
+            "worker/app.py",
+            "worker.app",
+            "handle_refund",
+            8,
+            &[
+                (5, ""),
+                (6, "def handle_refund(message):"),
+                (7, "    order = message.order"),
+                (8, "    parts = refund_order(order)"),
+                (9, "    message.ack()"),
+                (10, "    return parts"),
+            ],
+            serde_json::json!({"message": "<RefundMessage delivery_tag=8812>", "order": order}),
+        ),
+        py_frame(
+            "worker/refunds.py",
+            "worker.refunds",
+            "refund_order",
+            14,
+            &[
+                (11, "def refund_order(order):"),
+                (12, "    \"\"\"Refund what has not been delivered yet, one part per open shipment.\"\"\""),
+                (13, "    open_shipments = [s for s in order[\"shipments\"] if not s[\"delivered\"]]"),
+                (14, "    return split_refund(order[\"total_cents\"], len(open_shipments))"),
+            ],
+            serde_json::json!({"order": order, "open_shipments": []}),
+        ),
+        py_frame(
+            "worker/refunds.py",
+            "worker.refunds",
+            "split_refund",
+            6,
+            &[
+                (3, ""),
+                (4, "def split_refund(total_cents, parts):"),
+                (5, "    \"\"\"Split a refund into equal parts; the remainder goes on the first.\"\"\""),
+                (6, "    share = total_cents // parts"),
+                (7, "    remainder = total_cents - share * parts"),
+                (8, "    return [share + remainder] + [share] * (parts - 1)"),
+                (9, ""),
+            ],
+            serde_json::json!({"total_cents": 4599, "parts": 0}),
+        ),
+    ];
+    IncidentEvent {
+        event_id: "4c0000000000000000000000000000aa".into(),
+        issue_id: "6120007".into(),
+        short_id: "CHECKOUT-4C".into(),
+        title: "ZeroDivisionError: integer division or modulo by zero".into(),
+        message: String::new(),
+        platform: "python".into(),
+        release: Some("checkout@2.14.0".into()),
+        environment: Some("production".into()),
+        date: Some(NOW - time::Duration::seconds(20)),
+        tags: vec![
+            ("environment".into(), "production".into()),
+            ("handled".into(), "no".into()),
+            ("level".into(), "error".into()),
+            ("mechanism".into(), "excepthook".into()),
+            ("release".into(), "checkout@2.14.0".into()),
+        ],
+        exceptions: vec![ExceptionInfo {
+            kind: "ZeroDivisionError".into(),
+            value: "integer division or modulo by zero".into(),
+            module: Some("builtins".into()),
+            frames,
+            frames_omitted: 0,
+            omitted_at: 0,
+            chained_as: None,
+        }],
+        url: "https://acme.sentry.io/issues/6120007/".into(),
+    }
+}

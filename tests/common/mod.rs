@@ -137,6 +137,7 @@ impl Runner {
         let runner = Runner {
             fetcher: Fetcher {
                 github: github.clone(),
+                sentry: None,
                 tx: tx.clone(),
             },
             exec: Executor::new(github, AuditLog::new(audit), read_only).with_operator("tester"),

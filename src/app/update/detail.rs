@@ -1,5 +1,5 @@
-//! On-demand data: a run's jobs and a PR's files when the detail pane shows them, a job's log in
-//! the log view; and the log view's keys.
+//! On-demand data: a run's jobs, a PR's files and an incident's latest event when the detail pane
+//! shows them, a job's log in the log view; and the log view's keys.
 
 use crate::app::keymap::Action;
 use crate::app::logview::LogView;
@@ -42,6 +42,28 @@ pub(super) fn effects(state: &mut State) -> Vec<Effect> {
             }
             state.pr_files.insert(key, (updated, Loadable::Loading));
             vec![Effect::Fetch(Fetch::PrFiles { repo, number })]
+        }
+        Tab::Incidents => {
+            let Some(i) = state.incidents.selected() else {
+                return Vec::new();
+            };
+            // Once per `last_seen`: a newer event can only exist when the issue was seen again
+            // (a failure is retried then too).
+            if state
+                .incident_events
+                .get(&i.id)
+                .is_some_and(|(seen, _)| seen == i.last_seen)
+            {
+                return Vec::new();
+            }
+            let fetch = Fetch::IncidentEvent {
+                issue_id: i.id.clone(),
+                short_id: i.short_id.clone(),
+                url: i.url.clone(),
+            };
+            let (id, seen) = (i.id.clone(), i.last_seen);
+            state.incident_events.insert(id, seen, Loadable::Loading);
+            vec![Effect::Fetch(fetch)]
         }
         _ => Vec::new(),
     }
@@ -102,6 +124,16 @@ pub(super) fn on_fetched(state: &mut State, f: Fetched) -> Vec<Effect> {
             auto,
             result,
         } => super::rollback::on_revisions(state, &service, auto, result),
+        Fetched::IncidentEvent { issue_id, result } => {
+            let value = match result {
+                Ok(e) => Loadable::Ready(*e),
+                Err(e) => failed(&e),
+            };
+            if state.incident_events.answer(&issue_id, value) {
+                state.dirty = true;
+            }
+            Vec::new()
+        }
     }
 }
 
@@ -217,4 +249,139 @@ pub(super) fn on_log_key(state: &mut State, key: KeyEvent) -> Vec<Effect> {
         _ => {}
     }
     Vec::new()
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::app::keymap::Keymap;
+    use crate::app::msg::{Effect, Fetch, Fetched, Msg};
+    use crate::app::state::{EventCache, Loadable, State};
+    use crate::app::{Tab, update};
+    use crate::domain::{Incident, IncidentEvent, SourceData, SourceError, SourceId};
+    use time::macros::datetime;
+    use time::{Duration, OffsetDateTime};
+
+    const NOW: OffsetDateTime = datetime!(2026-11-23 09:30:00 UTC);
+
+    fn incident(id: &str, last_seen: OffsetDateTime) -> Incident {
+        Incident {
+            project: "checkout".into(),
+            id: id.into(),
+            short_id: format!("CHECKOUT-{id}"),
+            title: "ZeroDivisionError: integer division or modulo by zero".into(),
+            culprit: "worker.refunds in split_refund".into(),
+            level: "error".into(),
+            status: "unresolved".into(),
+            count: 3,
+            user_count: 1,
+            first_seen: Some(NOW - Duration::minutes(5)),
+            last_seen: Some(last_seen),
+            url: format!("https://acme.sentry.io/issues/{id}/"),
+            stats: Vec::new(),
+        }
+    }
+
+    fn polled(s: &mut State, rows: Vec<Incident>) -> Vec<Effect> {
+        update(
+            s,
+            Msg::loaded(SourceId::Sentry, Ok(SourceData::Sentry(rows)), NOW),
+        )
+    }
+
+    fn fetches(fx: &[Effect]) -> Vec<&Fetch> {
+        fx.iter()
+            .filter_map(|e| match e {
+                Effect::Fetch(f @ Fetch::IncidentEvent { .. }) => Some(f),
+                _ => None,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn the_shown_incident_asks_for_its_latest_event_once_per_last_seen() {
+        let mut s = State::new(Keymap::default(), Vec::new(), NOW);
+        s.sources[SourceId::Sentry as usize].configured = true;
+        s.tab = Tab::Incidents;
+        s.detail = true;
+        let first = polled(&mut s, vec![incident("7", NOW - Duration::seconds(30))]);
+        assert_eq!(
+            fetches(&first),
+            vec![&Fetch::IncidentEvent {
+                issue_id: "7".into(),
+                short_id: "CHECKOUT-7".into(),
+                url: "https://acme.sentry.io/issues/7/".into(),
+            }]
+        );
+        assert!(matches!(
+            s.incident_events.get("7"),
+            Some((_, Loadable::Loading))
+        ));
+        // The same poll again: no second request while it loads or once it is there.
+        assert!(
+            fetches(&polled(
+                &mut s,
+                vec![incident("7", NOW - Duration::seconds(30))]
+            ))
+            .is_empty()
+        );
+        let event = IncidentEvent {
+            issue_id: "7".into(),
+            title: "ZeroDivisionError".into(),
+            ..IncidentEvent::default()
+        };
+        update(
+            &mut s,
+            Msg::Fetched(Fetched::IncidentEvent {
+                issue_id: "7".into(),
+                result: Ok(Box::new(event.clone())),
+            }),
+        );
+        assert_eq!(
+            s.incident_events.get("7").map(|(_, l)| l),
+            Some(&Loadable::Ready(event))
+        );
+        assert!(
+            fetches(&polled(
+                &mut s,
+                vec![incident("7", NOW - Duration::seconds(30))]
+            ))
+            .is_empty()
+        );
+        // Seen again: a newer event exists, ask once more.
+        assert_eq!(fetches(&polled(&mut s, vec![incident("7", NOW)])).len(), 1);
+        // A failure is shown as the error, in the operator's words.
+        update(
+            &mut s,
+            Msg::Fetched(Fetched::IncidentEvent {
+                issue_id: "7".into(),
+                result: Err(SourceError::Status {
+                    status: 502,
+                    message: "bad gateway".into(),
+                }),
+            }),
+        );
+        assert_eq!(
+            s.incident_events.get("7").map(|(_, l)| l),
+            Some(&Loadable::Failed("HTTP 502: bad gateway".into()))
+        );
+        // Without the detail pane nothing is fetched.
+        s.detail = false;
+        assert!(fetches(&polled(&mut s, vec![incident("8", NOW)])).is_empty());
+    }
+
+    #[test]
+    fn the_event_cache_keeps_the_last_fifty_asked_for() {
+        let mut c = EventCache::default();
+        for n in 0..60 {
+            c.insert(n.to_string(), None, Loadable::Loading);
+        }
+        assert_eq!(c.len(), EventCache::CAPACITY);
+        assert!(c.get("9").is_none() && c.get("10").is_some() && c.get("59").is_some());
+        // Asking again makes an entry the newest; an answer for a forgotten issue is dropped.
+        c.insert("10".into(), None, Loadable::Loading);
+        c.insert("60".into(), None, Loadable::Loading);
+        assert!(c.get("10").is_some() && c.get("11").is_none());
+        assert!(!c.answer("3", Loadable::Failed("late".into())));
+        assert!(c.get("3").is_none());
+    }
 }

@@ -150,6 +150,7 @@ fn on_loaded(
                 }
                 SourceData::Sentry(i) => state.incidents.replace(i, height),
             };
+            let changed = state.order_incidents(height) || changed;
             let s = state.source_mut(source);
             s.in_flight = false;
             s.loaded = true;
