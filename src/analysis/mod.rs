@@ -2,6 +2,7 @@
 
 pub mod canary;
 pub mod ci_log;
+pub mod drafter;
 pub mod rollout;
 pub mod summaries;
 pub mod test_pr;
