@@ -512,7 +512,7 @@ fn call_expr(call: &Call) -> String {
     let mut out = format!("{}(\n", call.function);
     for l in &lits {
         let text = l
-            .map(|l| l.render(Dialect::Js, 6, 100))
+            .map(|l| l.render(Dialect::Js, 6, 6, 100))
             .unwrap_or_else(|| "undefined".into());
         out.push_str(&format!("      {text},\n"));
     }

@@ -37,21 +37,24 @@ impl Lit {
         }
     }
 
-    /// The literal laid out to fit `width` columns when it starts at column `indent` (continuation
-    /// lines indented by four spaces a level, trailing commas where it breaks).
-    pub fn render(&self, dialect: Dialect, indent: usize, width: usize) -> String {
+    /// The literal laid out to fit `width` columns when it starts at column `col` of a line
+    /// indented by `indent` (nested lines indented four more, trailing commas where it breaks).
+    pub fn render(&self, dialect: Dialect, indent: usize, col: usize, width: usize) -> String {
         let flat = self.flat(dialect);
-        if indent + flat.len() <= width {
+        if col + flat.len() <= width {
             return flat;
         }
-        let pad = " ".repeat(indent + 4);
+        let inner = indent + 4;
+        let pad = " ".repeat(inner);
         let end = " ".repeat(indent);
         match self {
-            Lit::Atom(s) => s.clone(),
             Lit::Seq(items) if !items.is_empty() => {
                 let mut out = String::from("[\n");
                 for i in items {
-                    out.push_str(&format!("{pad}{},\n", i.render(dialect, indent + 4, width)));
+                    out.push_str(&format!(
+                        "{pad}{},\n",
+                        i.render(dialect, inner, inner, width)
+                    ));
                 }
                 out.push_str(&format!("{end}]"));
                 out
@@ -59,8 +62,11 @@ impl Lit {
             Lit::Map(entries) if !entries.is_empty() => {
                 let mut out = String::from("{\n");
                 for (k, v) in entries {
-                    let at = indent + 4 + k.len() + 2;
-                    out.push_str(&format!("{pad}{k}: {},\n", v.render(dialect, at, width)));
+                    let at = inner + k.len() + 2;
+                    out.push_str(&format!(
+                        "{pad}{k}: {},\n",
+                        v.render(dialect, inner, at, width)
+                    ));
                 }
                 out.push_str(&format!("{end}}}"));
                 out
@@ -343,6 +349,7 @@ pub fn snake(text: &str) -> String {
             prev_lower = false;
         }
     }
+    let out: String = out.chars().take(40).collect();
     let out = out.trim_end_matches('_').to_string();
     match out.chars().next() {
         None => "incident".to_string(),

@@ -375,7 +375,7 @@ fn call_expr(function: &str, args: &[(Param, Lit)], is_async: bool) -> String {
     for (prefix, lit) in parts {
         out.push_str(&format!(
             "        {prefix}{},\n",
-            lit.render(Dialect::Python, 8 + prefix.len(), 88)
+            lit.render(Dialect::Python, 8, 8 + prefix.len(), 88)
         ));
     }
     out.push_str(&format!("    {close}"));
