@@ -1320,3 +1320,134 @@ fn go_drafts_skip_with_the_reason_then_call() {
         assert!(o.status.success(), "{}\n---\n{}", text(&o), draft.contents);
     }
 }
+
+/// jest itself is not installed here (no network installs in tests), so the jest draft's bodies
+/// run under a stand-in for the three globals they use (`test`, `test.failing`, `expect(…).toBe`
+/// / `.not.toBe`): what matters is that the `test.failing` body fails while the bug is there
+/// (jest reports it passing) and passes once it is fixed (jest reports it failing), and that the
+/// export check passes.
+const JEST_STANDIN: &str = r#"
+const tests = [];
+const fail = (m) => { throw new Error(m); };
+globalThis.expect = (v) => ({
+  toBe: (w) => { if (v !== w) fail(`expected ${w}, got ${v}`); },
+  not: { toBe: (w) => { if (v === w) fail(`expected not ${w}`); } },
+});
+const test = (name, fn) => tests.push(['test', name, fn]);
+test.failing = (name, fn) => tests.push(['failing', name, fn]);
+test.skip = (name, fn) => tests.push(['skip', name, fn]);
+globalThis.test = test;
+require(require('path').resolve(process.argv[2]));
+(async () => {
+  for (const [kind, name, fn] of tests) {
+    let body = 'body passed';
+    try { await fn(); } catch (e) { body = 'body failed'; }
+    console.log(`${kind}: ${body}: ${name}`);
+  }
+})();
+"#;
+
+#[test]
+fn the_jest_failing_body_fails_while_buggy_and_passes_once_fixed() {
+    let tree = s(&["package.json", "lib/total.js", "lib/total.test.js"]);
+    let files = BTreeMap::from([("package.json".to_string(), PACKAGE_JSON.to_string())]);
+    let layout = Layout::detect("lib/total.js", &tree, &files).unwrap();
+    let d = draft(&total_event(), "lib/total.js", &layout, Some(TOTAL_JS)).unwrap();
+    assert!(d.reproduces);
+    if !have_node() {
+        return;
+    }
+    let dir = tempfile::tempdir().expect("tempdir");
+    write(dir.path(), "standin.js", JEST_STANDIN);
+    write(dir.path(), &d.path, &d.contents);
+    let run_it = |module: &str| {
+        write(dir.path(), "lib/total.js", module);
+        let o = run(Command::new("node")
+            .args(["standin.js", &d.path])
+            .current_dir(dir.path()));
+        assert!(o.status.success(), "{}", text(&o));
+        text(&o)
+    };
+    let out = run_it(TOTAL_JS);
+    assert!(
+        out.contains("test: body passed: WEB-12: orderTotal is exported"),
+        "{out}"
+    );
+    assert!(
+        out.contains("failing: body failed: WEB-12: orderTotal throws TypeError"),
+        "{out}"
+    );
+    let out = run_it(&TOTAL_JS.replace(
+        "order.shipping.amount",
+        "(order.shipping ? order.shipping.amount : 0)",
+    ));
+    assert!(
+        out.contains("failing: body passed: WEB-12: orderTotal throws TypeError"),
+        "{out}"
+    );
+    // Another error than the incident's is not a reproduction either: the body passes.
+    let out = run_it(&TOTAL_JS.replace(
+        "return items",
+        "throw new RangeError('other');\n  return items",
+    ));
+    assert!(
+        out.contains("failing: body passed: WEB-12: orderTotal throws TypeError"),
+        "{out}"
+    );
+}
+
+#[test]
+fn python_calls_into_other_files_async_functions_and_keyword_only_parameters() {
+    let layout = python_layout();
+    // handle_refund's message is a plain dict here: the outermost frame, in worker/app.py.
+    let mut e = checkout_4c();
+    e.exceptions[0].frames[1].vars = vars_of(json!({"message": {"order": order()}}));
+    let d = draft(&e, "worker/refunds.py", &layout, Some(REFUNDS_PY)).unwrap();
+    assert!(d.reproduces);
+    assert_eq!(d.function, "test_checkout_4c_handle_refund");
+    assert!(
+        d.contents.contains("from worker.app import handle_refund"),
+        "{}",
+        d.contents
+    );
+    py_compile(&d);
+
+    // An async function with a keyword-only parameter and a defaulted one the event lacks.
+    let src = "import asyncio\n\n\nasync def settle(order, retries=3, *, region, dry_run: bool = False):\n    await asyncio.sleep(0)\n    return order[\"total_cents\"] // order[\"parts\"]\n";
+    let tree = s(&[
+        "pyproject.toml",
+        "worker/__init__.py",
+        "worker/settle.py",
+        "worker/tests/__init__.py",
+    ]);
+    let layout = Layout::detect("worker/settle.py", &tree, &BTreeMap::new()).unwrap();
+    let mut f = py_frame("worker/settle.py", "settle", 6, src, json!({}));
+    f.vars = vars_of(
+        json!({"order": {"total_cents": 10, "parts": 0}, "region": "'eu'", "dry_run": true}),
+    );
+    let e = event(
+        "CHECKOUT-9",
+        "python",
+        "ZeroDivisionError",
+        "integer division or modulo by zero",
+        vec![f],
+    );
+    let d = draft(&e, "worker/settle.py", &layout, Some(src)).unwrap();
+    assert!(d.reproduces, "{}", d.derivation);
+    assert!(d.contents.contains("import asyncio\n"));
+    assert!(
+        d.contents.contains(
+            "asyncio.run(settle({\"parts\": 0, \"total_cents\": 10}, region=\"eu\", dry_run=True))"
+        ),
+        "{}",
+        d.contents
+    );
+    py_compile(&d);
+    let dir = tempfile::tempdir().expect("tempdir");
+    write(dir.path(), "worker/__init__.py", "");
+    write(dir.path(), "worker/settle.py", src);
+    write(dir.path(), "worker/tests/__init__.py", "");
+    write(dir.path(), &d.path, &d.contents);
+    let o = pytest(dir.path());
+    assert!(text(&o).contains("1 xfailed"), "{}", text(&o));
+}

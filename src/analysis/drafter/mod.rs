@@ -288,7 +288,17 @@ pub(crate) fn choose(ctx: &Ctx, ops: &LangOps) -> Choice {
             continue;
         };
         let (lines, whole) = lines_for(ctx, frame, &path);
-        let sig = match (ops.signature)(&lines, &name, frame.line.unwrap_or(u32::MAX), whole) {
+        // In the whole file, a definition below the frame's line (the file changed since the
+        // release) still counts when none is above it.
+        let line = frame.line.unwrap_or(u32::MAX);
+        let sig = (ops.signature)(&lines, &name, line, whole).or_else(|e| {
+            if whole {
+                (ops.signature)(&lines, &name, u32::MAX, whole)
+            } else {
+                Err(e)
+            }
+        });
+        let sig = match sig {
             Ok(sig) => sig,
             Err(why) => {
                 notes.push(format!("`{name}`: {why}"));
