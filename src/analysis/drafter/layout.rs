@@ -54,7 +54,7 @@ pub enum Runner {
 }
 
 /// Where and how a regression test for one crash file is written.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Layout {
     pub language: Language,
     pub runner: Runner,

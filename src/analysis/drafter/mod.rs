@@ -29,7 +29,7 @@ pub use paths::{Unmapped, map_frame};
 use literals::{Lit, NotLiteral};
 
 /// A drafted test file, ready for the editor and the PR.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Draft {
     /// Repository path of the file to commit.
     pub path: String,
