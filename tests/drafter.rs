@@ -1057,10 +1057,22 @@ fn jest_and_vitest_drafts_are_expected_failures_and_parse() {
         t.contents
     );
 
+    // Without the source the export is unknown: the namespace is imported (a named import of a
+    // missing export would fail to load the whole file).
+    let u = draft(&e, "src/total.ts", &tl, None).unwrap();
+    assert!(u.reproduces, "{}", u.derivation);
+    assert!(
+        u.contents
+            .contains("import * as subject from './total';\n\nconst { orderTotal } = subject;\n"),
+        "{}",
+        u.contents
+    );
+
     if have_node() {
         node_check(&d.contents, false);
-        // The TypeScript draft has no TypeScript-only syntax: node parses it as an ES module.
+        // The TypeScript drafts have no TypeScript-only syntax: node parses them as ES modules.
         node_check(&t.contents, true);
+        node_check(&u.contents, true);
     }
 }
 

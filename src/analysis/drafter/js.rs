@@ -313,19 +313,19 @@ pub(super) fn draft(ctx: &Ctx) -> Draft {
     };
     let derivation = super::derivation(ctx, &choice, marking);
 
-    let (function, target_path, default_export) = match (&choice.call, &choice.crash_fn) {
-        (Some(c), _) => (
-            Some(c.function.clone()),
-            c.path.clone(),
-            c.sig.default_export,
-        ),
+    let (function, target_path, target_sig) = match (&choice.call, &choice.crash_fn) {
+        (Some(c), _) => (Some(c.function.clone()), c.path.clone(), Some(&c.sig)),
         (None, Some(f)) => (
             Some(f.clone()),
             ctx.crash_path.to_string(),
-            choice.crash_sig.as_ref().is_some_and(|s| s.default_export),
+            choice.crash_sig.as_ref(),
         ),
-        (None, None) => (None, ctx.crash_path.to_string(), false),
+        (None, None) => (None, ctx.crash_path.to_string(), None),
     };
+    let default_export = target_sig.is_some_and(|s| s.default_export);
+    // A named import of a name the module does not export fails to link the whole file, so an
+    // ES module test imports the namespace unless the export was read in the source.
+    let known_export = target_sig.and_then(|s| s.exported) == Some(true) && (layout.esm || ts);
     let crash_not_exported =
         choice.call.is_none() && choice.crash_sig.as_ref().and_then(|s| s.exported) == Some(false);
     let keep_ext = esm && !ts;
@@ -352,8 +352,18 @@ pub(super) fn draft(ctx: &Ctx) -> Draft {
                 out.push_str(&format!("require({spec});\n"));
             }
         }
-        (Some(f), true) if default_export => out.push_str(&format!("import {f} from {spec};\n")),
-        (Some(f), true) => out.push_str(&format!("import {{ {f} }} from {spec};\n")),
+        (Some(f), true) if known_export && default_export => {
+            out.push_str(&format!("import {f} from {spec};\n"))
+        }
+        (Some(f), true) if known_export => {
+            out.push_str(&format!("import {{ {f} }} from {spec};\n"))
+        }
+        (Some(f), true) if default_export => out.push_str(&format!(
+            "import * as subject from {spec};\n\nconst {f} = subject.default;\n"
+        )),
+        (Some(f), true) => out.push_str(&format!(
+            "import * as subject from {spec};\n\nconst {{ {f} }} = subject;\n"
+        )),
         (Some(f), false) if default_export => {
             out.push_str(&format!("const {f} = require({spec});\n"))
         }
