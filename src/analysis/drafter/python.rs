@@ -210,7 +210,8 @@ pub(super) fn draft(ctx: &Ctx) -> Draft {
     let marking = if reproduces {
         format!(
             "It is marked `xfail(strict=True, raises={raises})`: it passes while the crash \
-             reproduces and fails (XPASS) once it is fixed; then remove the mark."
+             reproduces and fails (XPASS) once it is fixed; then remove the mark. The values are \
+             the SDK's copies (it shortens long collections), so run it once before merging."
         )
     } else {
         format!(
