@@ -142,6 +142,7 @@ fn event(
             value: value.into(),
             module: None,
             frames,
+            ..ExceptionInfo::default()
         }],
         url: "http://127.0.0.1:9000/organizations/acme/issues/6120007/".into(),
     }
@@ -517,6 +518,7 @@ fn checkout_4c_draft_reproduces_the_crash_under_pytest_and_flips_when_fixed() {
         let d = draft(&e, "worker/refunds.py", &layout, source).expect("a draft");
         assert_eq!(d.path, "worker/tests/test_regression_checkout_4c.py");
         assert_eq!(d.function, "test_checkout_4c_refund_order");
+        assert_eq!(d.calls.as_deref(), Some("refund_order"));
         assert!(d.reproduces, "{}", d.contents);
         assert!(!d.modifies_existing);
         assert!(

@@ -285,6 +285,7 @@ pub(super) fn draft(ctx: &Ctx) -> Draft {
         contents: out,
         modifies_existing: false,
         function: test_name,
+        calls: function,
         reproduces,
         derivation,
     }

@@ -486,6 +486,7 @@ pub(super) fn draft(ctx: &Ctx) -> Draft {
         contents: out,
         modifies_existing: false,
         function: title,
+        calls: function,
         reproduces,
         derivation,
     }

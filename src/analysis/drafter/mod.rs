@@ -41,6 +41,9 @@ pub struct Draft {
     pub modifies_existing: bool,
     /// The test's name (Python / Rust function, JS test title, Go `TestXxx`).
     pub function: String,
+    /// The app's function the test calls (`refund_order`), or names for a skeleton; `None` when
+    /// the crashing code has no callable name.
+    pub calls: Option<String>,
     /// The test calls a function with arguments rebuilt from the event and asserts the
     /// incident's exception (an expected failure); `false` for a skipped skeleton.
     pub reproduces: bool,

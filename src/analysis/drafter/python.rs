@@ -230,10 +230,12 @@ pub(super) fn draft(ctx: &Ctx) -> Draft {
             let call_text = call_expr(&call.function, &call.args, call.sig.is_async);
             let module = call_module.unwrap_or_default();
             imports.push(format!("from {module} import {}", call.function));
-            (call.function.clone(), call_text)
+            (Some(call.function.clone()), call_text)
         }
         None => skeleton(ctx, &choice, &mut imports),
     };
+    let calls = function.clone();
+    let function = function.unwrap_or_else(|| "crash".to_string());
     let test_name = format!("test_{}_{}", ctx.slug, literals::snake(&function));
     let reason = if reproduces {
         format!(
@@ -309,6 +311,7 @@ pub(super) fn draft(ctx: &Ctx) -> Draft {
         contents: out,
         modifies_existing: false,
         function: test_name,
+        calls,
         reproduces,
         derivation,
     }
@@ -385,7 +388,7 @@ fn call_expr(function: &str, args: &[(Param, Lit)], is_async: bool) -> String {
 
 /// The skeleton's body (and its imports): the crash function called with `...` for each
 /// parameter, or a `NotImplementedError` when the function cannot be named.
-fn skeleton(ctx: &Ctx, choice: &Choice, imports: &mut Vec<String>) -> (String, String) {
+fn skeleton(ctx: &Ctx, choice: &Choice, imports: &mut Vec<String>) -> (Option<String>, String) {
     let module = module_of(ctx.crash_path, &ctx.layout.python_root)
         .or_else(|| ctx.crash.module.clone().filter(|m| valid_module(m)));
     match (&choice.crash_fn, module) {
@@ -410,7 +413,7 @@ fn skeleton(ctx: &Ctx, choice: &Choice, imports: &mut Vec<String>) -> (String, S
                     "    # Its signature was not found: pass the arguments the incident had.\n    {f}()"
                 ),
             };
-            (f.clone(), body)
+            (Some(f.clone()), body)
         }
         (_, module) => {
             if let Some(m) = module {
@@ -420,10 +423,7 @@ fn skeleton(ctx: &Ctx, choice: &Choice, imports: &mut Vec<String>) -> (String, S
             let msg = literals::python_str(&format!(
                 "call the code that crashed ({shown}) with the incident's inputs"
             ));
-            (
-                "crash".to_string(),
-                format!("    raise NotImplementedError({msg})"),
-            )
+            (None, format!("    raise NotImplementedError({msg})"))
         }
     }
 }

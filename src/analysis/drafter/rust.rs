@@ -348,6 +348,7 @@ pub(super) fn draft(ctx: &Ctx) -> Draft {
                 contents: out,
                 modifies_existing: true,
                 function: test_name,
+                calls: function.clone(),
                 reproduces,
                 derivation,
             }
@@ -387,6 +388,7 @@ pub(super) fn draft(ctx: &Ctx) -> Draft {
                 contents: out,
                 modifies_existing: false,
                 function: test_name,
+                calls: function.clone(),
                 reproduces,
                 derivation,
             }
