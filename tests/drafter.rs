@@ -778,6 +778,7 @@ fn hostile_python_events_still_draft_valid_python() {
         "{}",
         d.contents
     );
+    assert_eq!(d.calls, None);
     py_compile(&d);
 
     // No exception, no frames: errors, not drafts.
