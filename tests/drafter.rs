@@ -6,7 +6,8 @@
 //! ES modules; Rust drafts build and run in a temp crate (`cargo test --offline`, no dependencies);
 //! Go drafts go through `gofmt -e` when Go is installed. Node and Go are optional (CI has only
 //! Rust, gcc and Python): without them their part says so on stderr and is skipped. No fixtures
-//! are read.
+//! are read. The last test reads the demo's CHECKOUT-4C through the Sentry client from the demo
+//! world on loopback and drafts from that.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -1465,4 +1466,59 @@ fn python_calls_into_other_files_async_functions_and_keyword_only_parameters() {
     write(dir.path(), &d.path, &d.contents);
     let o = pytest(dir.path());
     assert!(text(&o).contains("1 xfailed"), "{}", text(&o));
+}
+
+// ---------------------------------------------------------------------------------------------
+// The demo world end to end: its Sentry on loopback, read by the Sentry client, drafted here.
+
+#[tokio::test]
+async fn the_demos_checkout_4c_event_read_by_the_sentry_client_drafts_a_test_pytest_xfails() {
+    use flightdeck::sim::{SimOptions, start};
+    let w = start(SimOptions {
+        speed: 0.0,
+        start_at_secs: 100.0,
+        ..SimOptions::default()
+    })
+    .await
+    .expect("demo world starts");
+    let cfg = flightdeck::config::Config::parse(&w.config_toml(), "demo").expect("demo config");
+    let sentry = cfg.sentry.expect("sentry configured");
+    let http =
+        flightdeck::sources::http::Http::new(std::time::Duration::from_secs(30)).expect("http");
+    let client = flightdeck::sources::sentry::Sentry::new(http, &sentry, None);
+    let mut e = client.latest_event("6120007").await.expect("latest event");
+    w.shutdown();
+    // The event endpoint carries no short id: the caller takes it from the incident.
+    if e.short_id.is_empty() {
+        e.short_id = "CHECKOUT-4C".into();
+    }
+
+    let crash = e.crash_frame().expect("a crash frame");
+    let path = map_frame(crash, &checkout_tree(), &BTreeMap::new()).expect("mapped");
+    assert_eq!(path, "worker/refunds.py");
+    let d = draft(&e, &path, &python_layout(), Some(REFUNDS_PY)).expect("a draft");
+    assert!(d.reproduces, "{}", d.derivation);
+    assert_eq!(d.calls.as_deref(), Some("refund_order"));
+    assert!(
+        d.contents.contains("# Sentry issue CHECKOUT-4C"),
+        "{}",
+        d.contents
+    );
+
+    let dir = tempfile::tempdir().expect("tempdir");
+    let root = dir.path();
+    write(root, "pyproject.toml", PYPROJECT);
+    write(root, "worker/__init__.py", "");
+    write(root, "worker/app.py", APP_PY);
+    write(root, "worker/refunds.py", REFUNDS_PY);
+    write(root, "worker/tests/__init__.py", "");
+    write(root, "worker/tests/test_refunds.py", TEST_REFUNDS_PY);
+    write(root, &d.path, &d.contents);
+    let o = pytest(root);
+    assert!(
+        text(&o).contains("1 passed, 1 xfailed"),
+        "{}\n---\n{}",
+        text(&o),
+        d.contents
+    );
 }
