@@ -58,7 +58,7 @@ fn fence(text: &str) -> String {
 /// Inline code that nothing inside can end: delimited by one backtick more than its longest run.
 fn code(text: &str) -> String {
     let one_line = text.replace(['\n', '\r'], " ");
-    let longest = fence(&one_line).len().saturating_sub(1).max(0);
+    let longest = fence(&one_line).len().saturating_sub(1);
     let ticks = "`".repeat(if one_line.contains('`') {
         longest.max(2)
     } else {
@@ -246,6 +246,7 @@ mod tests {
             first_seen: None,
             last_seen: None,
             url: "https://sentry.example/issues/6120007/".into(),
+            stats: Vec::new(),
         }
     }
 
