@@ -5,4 +5,5 @@ pub mod ci_log;
 pub mod drafter;
 pub mod rollout;
 pub mod summaries;
+pub mod suspect;
 pub mod test_pr;
