@@ -2,6 +2,7 @@
 //! the deployments they wait for), jobs, job logs, and the actions on runs. Every GET is conditional
 //! (a 304 costs no rate limit) and paginated by `Link`.
 
+pub mod changes;
 mod graphql;
 pub mod regression;
 pub use graphql::{
@@ -292,12 +293,22 @@ pub struct ApiDeployment {
     pub sha: String,
     #[serde(default, rename = "ref")]
     pub git_ref: Option<String>,
+    #[serde(default)]
+    pub environment: Option<String>,
+    #[serde(default)]
+    pub description: Option<String>,
+    #[serde(default)]
+    pub payload: Option<serde_json::Value>,
+    #[serde(default)]
+    pub created_at: Option<String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
 pub struct ApiDeploymentStatus {
     #[serde(default)]
     pub state: Option<String>,
+    #[serde(default)]
+    pub created_at: Option<String>,
 }
 
 pub fn parse_time(s: Option<&str>) -> Option<OffsetDateTime> {
@@ -1194,10 +1205,7 @@ impl GitHub {
         repo: &str,
         environment: &str,
     ) -> Result<DeployedRevisions, SourceError> {
-        let url = format!(
-            "{}/repos/{repo}/deployments?environment={environment}&per_page=30",
-            self.api
-        );
+        let url = self.deployments_url(repo, environment);
         // Part of a rollback: these reads may spend the operator's reserve.
         let deployments: Vec<ApiDeployment> = self
             .get_json_for(
@@ -1209,10 +1217,7 @@ impl GitHub {
         let current = deployments.first().map(|d| clean(&d.sha));
         let mut last_good = None;
         for d in deployments.iter().take(30) {
-            let url = format!(
-                "{}/repos/{repo}/deployments/{}/statuses?per_page=10",
-                self.api, d.id
-            );
+            let url = self.statuses_url(repo, d.id);
             let statuses: Vec<ApiDeploymentStatus> = self
                 .get_json_for(
                     &url,
@@ -1222,11 +1227,7 @@ impl GitHub {
                 .await?;
             // Good: its latest status is success, or it succeeded and was later superseded
             // (GitHub marks older non-production deployments inactive).
-            let latest = statuses.first().and_then(|s| s.state.as_deref());
-            let succeeded = statuses
-                .iter()
-                .any(|s| s.state.as_deref() == Some("success"));
-            let ok = latest == Some("success") || (latest == Some("inactive") && succeeded);
+            let ok = changes::outcome(&statuses).is_good();
             if ok && Some(clean(&d.sha)) != current {
                 last_good = Some((clean(&d.sha), d.git_ref.as_deref().map(clean)));
                 break;
