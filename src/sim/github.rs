@@ -32,6 +32,9 @@ use super::scenario::{APPS, story};
 use super::util::{hex_id, iso_unix, param, parse_pairs, url_with};
 use super::{RecordedRequest, Shared};
 
+#[path = "github_repo.rs"]
+pub(super) mod repo;
+
 const LIMIT: u64 = 5000;
 const DOCS: &str = "https://docs.github.com/rest";
 const DOCS_REVIEW: &str = "https://docs.github.com/rest/actions/workflow-runs#review-pending-deployments-for-a-workflow-run";
@@ -46,7 +49,10 @@ const LOG_URL_SECS: i64 = 60;
 
 pub fn router(shared: Arc<Shared>) -> Router {
     Router::new()
-        .route("/repos/{owner}/{repo}/pulls", get(list_pulls))
+        .route(
+            "/repos/{owner}/{repo}/pulls",
+            get(list_pulls).post(repo::create_pull),
+        )
         .route("/repos/{owner}/{repo}/pulls/{number}", get(get_pull))
         .route(
             "/repos/{owner}/{repo}/pulls/{number}/reviews",
@@ -99,6 +105,30 @@ pub fn router(shared: Arc<Shared>) -> Router {
         .route(
             "/repos/{owner}/{repo}/actions/jobs/{job_id}/logs",
             get(job_logs),
+        )
+        .route("/repos/{owner}/{repo}", get(repo::get_repo))
+        .route("/repos/{owner}/{repo}/commits", get(repo::list_commits))
+        .route(
+            "/repos/{owner}/{repo}/commits/{ref}/pulls",
+            get(repo::commit_pulls),
+        )
+        .route(
+            "/repos/{owner}/{repo}/compare/{*basehead}",
+            get(repo::compare),
+        )
+        .route(
+            "/repos/{owner}/{repo}/git/trees/{*ref}",
+            get(repo::get_tree),
+        )
+        .route("/repos/{owner}/{repo}/git/ref/{*ref}", get(repo::get_ref))
+        .route("/repos/{owner}/{repo}/git/refs", post(repo::create_ref))
+        .route(
+            "/repos/{owner}/{repo}/contents/{*path}",
+            get(repo::get_contents).put(repo::put_contents),
+        )
+        .route(
+            "/repos/{owner}/{repo}/issues/{number}/labels",
+            post(repo::add_labels),
         )
         .route("/_blob/job-logs/{job_id}", get(blob_log))
         .route("/graphql", post(super::github_graphql::graphql))
@@ -576,6 +606,10 @@ fn pulls_reply(s: &Shared, owner: &str, repo: &str, query: &str) -> Reply {
         _ => return Reply::invalid("PullRequest", "state"),
     };
     let t = s.clock.now();
+    if let Some(head) = param(&pairs, "head") {
+        let state = param(&pairs, "state").unwrap_or("open");
+        return repo::pulls_with_head(s, full, head, state, t);
+    }
     let mut prs = if include {
         data::open_prs(s.scale, full, t)
     } else {

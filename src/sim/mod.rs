@@ -201,6 +201,8 @@ pub(crate) struct Shared {
     /// canaries those rolled back (which the Prometheus server reads).
     pub github: Mutex<github_runs::Actions>,
     pub records: Mutex<Records>,
+    /// Refs, files, PRs and labels created through the GitHub API.
+    pub repo_writes: Mutex<github::repo::Writes>,
     pub github_url: String,
     pub sentry_url: String,
     /// The fault schedule and the request log.
@@ -328,6 +330,7 @@ pub async fn start(opts: SimOptions) -> std::io::Result<SimWorld> {
         graphql_rate: Mutex::new(RateWindow { used: 0, reset }),
         github: Mutex::new(github_runs::Actions::default()),
         records: Mutex::new(Records::default()),
+        repo_writes: Mutex::new(Default::default()),
         github_url: github_url.clone(),
         sentry_url: sentry_url.clone(),
         chaos,
