@@ -295,12 +295,13 @@ fn file_list(files: &[String]) -> String {
 /// "which holds 2 of the 3 in-app frames, the crash frame among them".
 fn holds_text(hit: &[String], held: usize, total: usize, crash: bool) -> String {
     let verb = if hit.len() == 1 { "holds" } else { "hold" };
-    let frames = if total == 1 {
-        "the only in-app frame".to_string()
-    } else {
-        format!("{held} of the {total} in-app frames")
+    let frames = match (held, total) {
+        (_, 1) => "the only in-app frame".to_string(),
+        (2, 2) => "both in-app frames".to_string(),
+        (h, t) if h == t => format!("all {t} in-app frames"),
+        (h, t) => format!("{h} of the {t} in-app frames"),
     };
-    let crash = if crash && total > 1 {
+    let crash = if crash && held < total {
         ", the crash frame among them"
     } else {
         ""
