@@ -559,3 +559,44 @@ async fn tags_and_commit_pulls_resolve() {
     assert_eq!(touching.len(), 1);
     assert_eq!(touching[0].prs, [417]);
 }
+
+#[tokio::test]
+async fn sentry_suspect_commits_raise_the_pr_that_holds_them() {
+    let world = frozen(120.0).await;
+    let gh = github(&world);
+    let first_seen = T0 + Span::seconds(86);
+    let inc = incident("CHECKOUT-4C", first_seen);
+    let ev = refunds_event(Some("checkout@2.14.0"));
+    let plain = gh
+        .suspects(&inc, Some(&ev), "acme/checkout", "production", first_seen)
+        .await
+        .expect("suspects");
+    let head = world_head(&world).await;
+    let cmp = gh
+        .compare("acme/checkout", "v2.13.2", &head)
+        .await
+        .expect("compare");
+    let sha416 = cmp
+        .commits
+        .iter()
+        .find(|c| c.prs == [416])
+        .map(|c| c.sha[..12].to_string())
+        .expect("the commit of #416");
+    let with = gh
+        .suspects_with(
+            &inc,
+            Some(&ev),
+            "acme/checkout",
+            "production",
+            &[sha416, "short".into()],
+            first_seen,
+        )
+        .await
+        .expect("suspects");
+    assert_eq!(with[0].pr, Some(416));
+    assert!(with[0].score > plain[0].score);
+    assert!(
+        with[0].evidence.iter().any(|e| e.contains("Sentry")),
+        "{with:#?}"
+    );
+}

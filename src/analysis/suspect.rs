@@ -998,6 +998,35 @@ mod tests {
     }
 
     #[test]
+    fn frames_held_are_counted_in_words() {
+        let one = ["a.py".to_string()];
+        let two = ["a.py".to_string(), "b.py".to_string()];
+        assert_eq!(
+            holds_text(&one, 2, 3, true),
+            "which holds 2 of the 3 in-app frames, the crash frame among them"
+        );
+        assert_eq!(
+            holds_text(&one, 1, 3, false),
+            "which holds 1 of the 3 in-app frames"
+        );
+        assert_eq!(
+            holds_text(&two, 2, 2, true),
+            "which hold both in-app frames"
+        );
+        assert_eq!(
+            holds_text(&two, 3, 3, true),
+            "which hold all 3 in-app frames"
+        );
+        assert_eq!(
+            holds_text(&one, 1, 1, true),
+            "which holds the only in-app frame"
+        );
+        assert_eq!(file_list(&two), "`a.py` and `b.py`");
+        let four: Vec<String> = ["a", "b", "c", "d"].iter().map(|s| s.to_string()).collect();
+        assert_eq!(file_list(&four), "`a`, `b` and 2 more files");
+    }
+
+    #[test]
     fn gaps_read_in_minutes_hours_and_days() {
         assert_eq!(gap_text(Duration::seconds(45)), "45 s");
         assert_eq!(gap_text(Duration::seconds(125)), "2 min");

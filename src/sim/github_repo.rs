@@ -344,7 +344,7 @@ pub fn base64_lines(data: &[u8]) -> String {
 /// Strict base64 (line breaks allowed), as GitHub checks a PUT's `content`.
 pub fn unbase64(text: &str) -> Option<Vec<u8>> {
     let s: Vec<u8> = text.bytes().filter(|b| !b.is_ascii_whitespace()).collect();
-    if s.len() % 4 != 0 {
+    if !s.len().is_multiple_of(4) {
         return None;
     }
     let mut out = Vec::with_capacity(s.len() / 4 * 3);
@@ -2038,7 +2038,7 @@ mod tests {
                     continue;
                 }
                 let text = file_text(&w, repo, file, "main").await;
-                let from = *line as usize - 3;
+                let from = (*line as usize).saturating_sub(3).max(1);
                 assert_eq!(
                     lines(&text, from, context.len()),
                     context.to_vec(),

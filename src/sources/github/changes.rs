@@ -662,6 +662,21 @@ impl GitHub {
         environment: &str,
         now: OffsetDateTime,
     ) -> Result<Vec<Suspect>, SourceError> {
+        self.suspects_with(incident, event, repo, environment, &[], now)
+            .await
+    }
+
+    /// [`GitHub::suspects`] with Sentry's own suspect commits (shas or their prefixes), which
+    /// add to the score of the deploy and the PR that hold them.
+    pub async fn suspects_with(
+        &self,
+        incident: &Incident,
+        event: Option<&IncidentEvent>,
+        repo: &str,
+        environment: &str,
+        sentry_commits: &[String],
+        now: OffsetDateTime,
+    ) -> Result<Vec<Suspect>, SourceError> {
         let mut left = SUSPECT_REQUESTS;
         let first_seen = incident
             .first_seen
@@ -828,7 +843,11 @@ impl GitHub {
             deploys,
             changes,
             path_commits,
-            sentry_commits: Vec::new(),
+            sentry_commits: sentry_commits
+                .iter()
+                .map(|c| clean(c.trim()))
+                .filter(|c| c.len() >= 7)
+                .collect(),
         };
         Ok(suspect::rank(&inputs, now))
     }
