@@ -762,18 +762,27 @@ fn put_reply(s: &Shared, owner: &str, repo: &str, path: &str, body: &[u8]) -> Re
             DOCS_CONTENTS,
         );
     }
-    let target = Target::Branch(branch.clone());
-    if !writes(s)
+    // One lock from the check of the sha to the write: concurrent updates with the same sha
+    // see one succeed and the other conflict, as on GitHub.
+    let mut w = writes(s);
+    let Some(br) = w
         .branches
-        .iter()
-        .any(|x| x.repo == full && x.name == branch)
-    {
+        .iter_mut()
+        .find(|x| x.repo == full && x.name == branch)
+    else {
         return not_found_message(&format!("Branch {branch} not found"), DOCS_CONTENTS);
-    }
-    let current = files_at(s, full, &target)
-        .into_iter()
+    };
+    let current = br
+        .files
+        .iter()
         .find(|(p, _)| *p == path)
-        .map(|(_, c)| blob_sha(&c));
+        .map(|(_, c)| blob_sha(c))
+        .or_else(|| {
+            files(full)
+                .iter()
+                .find(|(p, _)| *p == path)
+                .map(|(_, c)| blob_sha(c.as_bytes()))
+        });
     let given = text("sha");
     match (&current, given) {
         (Some(_), None) => {
@@ -800,27 +809,17 @@ fn put_reply(s: &Shared, owner: &str, repo: &str, path: &str, body: &[u8]) -> Re
         _ => {}
     }
     let created = current.is_none();
-    let (parent, commit_sha) = {
-        let mut w = writes(s);
-        let Some(br) = w
-            .branches
-            .iter_mut()
-            .find(|x| x.repo == full && x.name == branch)
-        else {
-            return not_found_message(&format!("Branch {branch} not found"), DOCS_CONTENTS);
-        };
-        let parent = br.sha.clone();
-        let commit_sha = hex_id(
-            &format!("commit/{parent}/{path}/{}", blob_sha(&content)),
-            40,
-        );
-        match br.files.iter_mut().find(|(p, _)| *p == path) {
-            Some(slot) => slot.1 = content.clone(),
-            None => br.files.push((path.clone(), content.clone())),
-        }
-        br.sha = commit_sha.clone();
-        (parent, commit_sha)
-    };
+    let parent = br.sha.clone();
+    let commit_sha = hex_id(
+        &format!("commit/{parent}/{path}/{}", blob_sha(&content)),
+        40,
+    );
+    match br.files.iter_mut().find(|(p, _)| *p == path) {
+        Some(slot) => slot.1 = content.clone(),
+        None => br.files.push((path.clone(), content.clone())),
+    }
+    br.sha = commit_sha.clone();
+    drop(w);
     let api = &s.github_url;
     let now = iso(s.clock.now());
     let person =
@@ -928,38 +927,38 @@ fn create_ref_reply(s: &Shared, owner: &str, repo: &str, body: &[u8]) -> Reply {
         );
     };
     let hist = history(full);
-    if resolve(s, full, &hist, &format!("heads/{branch}")).is_some() {
+    let mut w = writes(s);
+    if branch == "main"
+        || w.branches
+            .iter()
+            .any(|x| x.repo == full && x.name == branch)
+    {
         return Reply::message(
             StatusCode::UNPROCESSABLE_ENTITY,
             "Reference already exists",
             DOCS_REFS,
         );
     }
-    let known_sha = hist.iter().any(|c| c.sha == sha)
-        || writes(s)
-            .branches
-            .iter()
-            .any(|x| x.repo == full && x.sha == sha);
-    if !known_sha {
+    // A branch from another created branch starts with its files.
+    let from_branch = w
+        .branches
+        .iter()
+        .find(|x| x.repo == full && x.sha == sha)
+        .map(|x| x.files.clone());
+    if from_branch.is_none() && !hist.iter().any(|c| c.sha == sha) {
         return Reply::message(
             StatusCode::UNPROCESSABLE_ENTITY,
             "Object does not exist",
             DOCS_REFS,
         );
     }
-    // A branch from another created branch starts with its files.
-    let files = writes(s)
-        .branches
-        .iter()
-        .find(|x| x.repo == full && x.sha == sha)
-        .map(|x| x.files.clone())
-        .unwrap_or_default();
-    writes(s).branches.push(Branch {
+    w.branches.push(Branch {
         repo: full.to_string(),
         name: branch.to_string(),
         sha: sha.to_string(),
-        files,
+        files: from_branch.unwrap_or_default(),
     });
+    drop(w);
     Reply::done(
         StatusCode::CREATED,
         ref_json(&s.github_url, full, name, sha),
