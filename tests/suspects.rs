@@ -600,3 +600,69 @@ async fn sentry_suspect_commits_raise_the_pr_that_holds_them() {
         "{with:#?}"
     );
 }
+
+#[tokio::test]
+async fn the_regression_test_pr_opens_in_the_demo_world_once() {
+    use flightdeck::sources::github::regression::{Step, TestPr, branch_for};
+    let world = frozen(120.0).await;
+    let gh = github(&world);
+    let req = TestPr {
+        repo: "acme/checkout".into(),
+        branch: branch_for("CHECKOUT-4C"),
+        path: "worker/tests/test_regression_checkout_4c.py".into(),
+        contents: "import pytest\n".into(),
+        commit_message: "Regression test for CHECKOUT-4C".into(),
+        title: "Regression test for CHECKOUT-4C".into(),
+        body: "ZeroDivisionError in split_refund".into(),
+    };
+    let first = gh.open_test_pr(&req).await.expect("opened");
+    assert_eq!(
+        (first.branch, first.file, first.pr, first.label),
+        (Step::Created, Step::Created, Step::Created, Step::Created)
+    );
+    assert_eq!(first.base.as_deref(), Some("main"));
+    assert_eq!(first.pr_number, Some(423));
+    let file = gh
+        .file("acme/checkout", &req.path, Some(&req.branch))
+        .await
+        .expect("read")
+        .expect("on the branch");
+    assert_eq!(file.text(), req.contents);
+    // The second run finds everything in place and sends no write.
+    let writes = world.github_mutations().len();
+    let again = gh.open_test_pr(&req).await.expect("found");
+    assert_eq!(
+        (again.branch, again.file, again.pr, again.label),
+        (Step::Already, Step::Already, Step::Already, Step::Already)
+    );
+    assert_eq!(again.pr_number, Some(423));
+    assert_eq!(world.github_mutations().len(), writes);
+    // A changed test updates the file (with its sha) and the PR's text, nothing is duplicated.
+    let changed = TestPr {
+        contents: "import pytest  # v2\n".into(),
+        body: "ZeroDivisionError in split_refund (v2)".into(),
+        ..req.clone()
+    };
+    let third = gh.open_test_pr(&changed).await.expect("updated");
+    assert_eq!(
+        (third.branch, third.file, third.pr, third.label),
+        (Step::Already, Step::Updated, Step::Updated, Step::Already)
+    );
+    assert_eq!(third.pr_number, Some(423));
+    let m = world.github_mutations();
+    let kinds: Vec<String> = m[writes..]
+        .iter()
+        .map(|r| format!("{} {}", r.method, r.path))
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            "PUT /repos/acme/checkout/contents/worker/tests/test_regression_checkout_4c.py",
+            "PATCH /repos/acme/checkout/pulls/423",
+        ]
+    );
+    assert!(
+        m[writes].body.contains("\"sha\""),
+        "an update names the sha"
+    );
+}

@@ -53,7 +53,10 @@ pub fn router(shared: Arc<Shared>) -> Router {
             "/repos/{owner}/{repo}/pulls",
             get(list_pulls).post(repo::create_pull),
         )
-        .route("/repos/{owner}/{repo}/pulls/{number}", get(get_pull))
+        .route(
+            "/repos/{owner}/{repo}/pulls/{number}",
+            get(get_pull).patch(repo::update_pull),
+        )
         .route(
             "/repos/{owner}/{repo}/pulls/{number}/reviews",
             get(list_reviews),

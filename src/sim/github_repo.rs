@@ -310,24 +310,10 @@ fn blob_sha(content: &[u8]) -> String {
     hex_id(&format!("blob/{}", String::from_utf8_lossy(content)), 40)
 }
 
-const B64: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-
 /// Base64 with a line break every 60 characters, as the contents API sends it.
 pub fn base64_lines(data: &[u8]) -> String {
-    let mut flat = String::with_capacity(data.len().div_ceil(3) * 4);
-    for chunk in data.chunks(3) {
-        let n = chunk
-            .iter()
-            .enumerate()
-            .fold(0u32, |n, (i, b)| n | (u32::from(*b) << (16 - 8 * i)));
-        for i in 0..4 {
-            if i <= chunk.len() {
-                flat.push(B64[((n >> (18 - 6 * i)) & 63) as usize] as char);
-            } else {
-                flat.push('=');
-            }
-        }
-    }
+    use base64::Engine;
+    let flat = base64::engine::general_purpose::STANDARD.encode(data);
     let mut out = String::with_capacity(flat.len() + flat.len() / 60 + 1);
     for (i, c) in flat.chars().enumerate() {
         if i > 0 && i % 60 == 0 {
@@ -343,25 +329,11 @@ pub fn base64_lines(data: &[u8]) -> String {
 
 /// Strict base64 (line breaks allowed), as GitHub checks a PUT's `content`.
 pub fn unbase64(text: &str) -> Option<Vec<u8>> {
-    let s: Vec<u8> = text.bytes().filter(|b| !b.is_ascii_whitespace()).collect();
-    if !s.len().is_multiple_of(4) {
-        return None;
-    }
-    let mut out = Vec::with_capacity(s.len() / 4 * 3);
-    for (ci, chunk) in s.chunks(4).enumerate() {
-        let last = ci == s.len() / 4 - 1;
-        let pad = chunk.iter().rev().take_while(|b| **b == b'=').count();
-        if pad > 2 || (pad > 0 && !last) {
-            return None;
-        }
-        let mut n = 0u32;
-        for (i, b) in chunk[..4 - pad].iter().enumerate() {
-            let v = B64.iter().position(|x| x == b)? as u32;
-            n |= v << (18 - 6 * i);
-        }
-        out.extend_from_slice(&n.to_be_bytes()[1..4 - pad]);
-    }
-    Some(out)
+    use base64::Engine;
+    let compact: String = text.chars().filter(|c| !c.is_ascii_whitespace()).collect();
+    base64::engine::general_purpose::STANDARD
+        .decode(compact)
+        .ok()
 }
 
 fn commit_json(api: &str, repo: &str, c: &Commit, parent: Option<&Commit>) -> Value {
@@ -1082,6 +1054,60 @@ fn create_pull_reply(s: &Shared, owner: &str, repo: &str, body: &[u8]) -> Reply 
     let json = created_pr_json(&s.github_url, &created, &head_sha, &[]);
     w.pulls.push(created);
     Reply::done(StatusCode::CREATED, json)
+}
+
+/// `PATCH /repos/{owner}/{repo}/pulls/{number}` (`title`, `body`) of a PR created here.
+pub async fn update_pull(
+    State(s): State<Arc<Shared>>,
+    Path((owner, repo, number)): Path<(String, String, String)>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let reply = update_pull_reply(&s, &owner, &repo, &number, &body);
+    finish(&s, &headers, reply, true)
+}
+
+fn update_pull_reply(s: &Shared, owner: &str, repo: &str, number: &str, body: &[u8]) -> Reply {
+    let Some(full) = known(s, owner, repo) else {
+        return Reply::not_found();
+    };
+    let Ok(n) = number.parse::<u64>() else {
+        return Reply::not_found();
+    };
+    let Ok(b) = serde_json::from_slice::<Value>(body) else {
+        return Reply::bad_json(DOCS_PULLS);
+    };
+    let mut w = writes(s);
+    let Some(i) = w.pulls.iter().position(|p| p.repo == full && p.number == n) else {
+        // The demo's own PRs are not edited through the API.
+        return Reply::not_found();
+    };
+    for (key, slot) in [("title", 0), ("body", 1)] {
+        match b.get(key) {
+            None | Some(Value::Null) => {}
+            Some(Value::String(v)) => {
+                let p = &mut w.pulls[i];
+                if slot == 0 {
+                    p.title = v.clone();
+                } else {
+                    p.body = v.clone();
+                }
+            }
+            Some(_) => return Reply::failed("PullRequest", &[("invalid", key)], DOCS_PULLS),
+        }
+    }
+    let p = w.pulls[i].clone();
+    let head_sha = w
+        .branches
+        .iter()
+        .find(|x| x.repo == full && x.name == p.head)
+        .map(|x| x.sha.clone())
+        .unwrap_or_default();
+    let labels = labels_of(&w, full, n);
+    Reply::done(
+        StatusCode::OK,
+        created_pr_json(&s.github_url, &p, &head_sha, &labels),
+    )
 }
 
 /// `POST /repos/{owner}/{repo}/issues/{number}/labels` (`{"labels": [...]}` or a list): the
@@ -2382,6 +2408,25 @@ mod tests {
         assert_eq!(labels[0]["name"], "regression-test");
         let (_, found) = get(&by_head).await;
         assert_eq!(found[0]["labels"][0]["name"], "regression-test");
+        // Its text can be edited; the demo's own PRs cannot.
+        let (status, edited) = send(
+            Method::PATCH,
+            &format!("{repo}/pulls/{FIRST_CREATED_PR}"),
+            json!({"title": "Regression test for CHECKOUT-4C (v2)", "body": "Updated"}),
+        )
+        .await;
+        assert_eq!(status, 200, "{edited}");
+        assert_eq!(edited["labels"][0]["name"], "regression-test");
+        let (_, found) = get(&by_head).await;
+        assert_eq!(found[0]["title"], "Regression test for CHECKOUT-4C (v2)");
+        assert_eq!(found[0]["body"], "Updated");
+        let (status, _) = send(
+            Method::PATCH,
+            &format!("{repo}/pulls/412"),
+            json!({"title": "x"}),
+        )
+        .await;
+        assert_eq!(status, 404);
         let (status, _) = send(
             Method::POST,
             &format!("{repo}/issues/9999/labels"),
