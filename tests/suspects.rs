@@ -222,6 +222,7 @@ fn incident(short_id: &str, first_seen: OffsetDateTime) -> Incident {
         first_seen: Some(first_seen),
         last_seen: Some(first_seen),
         url: String::new(),
+        stats: Vec::new(),
     }
 }
 
@@ -265,6 +266,7 @@ fn refunds_event(release: Option<&str>) -> IncidentEvent {
                 py_frame("worker.refunds", "refund_order", 14),
                 py_frame("worker.refunds", "split_refund", 6),
             ],
+            ..ExceptionInfo::default()
         }],
         ..IncidentEvent::default()
     }
@@ -665,4 +667,62 @@ async fn the_regression_test_pr_opens_in_the_demo_world_once() {
         m[writes].body.contains("\"sha\""),
         "an update names the sha"
     );
+}
+
+#[tokio::test]
+async fn the_demos_checkout_4c_read_from_its_sentry_suspects_pr_416() {
+    use flightdeck::domain::SourceData;
+    use flightdeck::sources::sentry::Sentry;
+    let world = frozen(120.0).await;
+    let cfg = Config::parse(&world.config_toml(), "demo").expect("the demo config parses");
+    let http = Http::new(Duration::from_secs(10)).expect("HTTP client");
+    let mut sentry = Sentry::new(http, &cfg.sentry.expect("[sentry]"), None);
+    let SourceData::Sentry(incidents) = sentry.poll().await.expect("a poll") else {
+        panic!("Sentry data");
+    };
+    let inc = incidents
+        .iter()
+        .find(|i| i.short_id == "CHECKOUT-4C")
+        .expect("the Python incident");
+    assert_eq!(inc.first_seen, Some(T0 + Span::seconds(86)));
+    let ev = sentry.latest_event(&inc.id).await.expect("latest event");
+    let gh = github(&world);
+    let out = gh
+        .suspects(
+            inc,
+            Some(&ev),
+            "acme/checkout",
+            "production",
+            T0 + Span::seconds(120),
+        )
+        .await
+        .expect("suspects");
+    assert_eq!(out[0].pr, Some(416), "{out:#?}");
+    assert_eq!(
+        out[0].evidence[0],
+        "PR #416 in that deploy changed `worker/refunds.py`, which holds 2 of the 3 in-app \
+         frames, the crash frame among them"
+    );
+    // The crash frame maps onto the repository's file, whose line is the one Sentry quotes.
+    let crash = ev.crash_frame().expect("crash frame");
+    let tree = gh.tree("acme/checkout", "main").await.expect("tree");
+    let mapped: Vec<&String> = tree
+        .paths
+        .iter()
+        .filter(|p| flightdeck::analysis::suspect::frame_in(crash, p))
+        .collect();
+    assert_eq!(mapped, ["worker/refunds.py"]);
+    let file = gh
+        .file("acme/checkout", mapped[0], None)
+        .await
+        .expect("read")
+        .expect("present");
+    let line = crash.line.expect("line") as usize;
+    let quoted = crash
+        .context
+        .iter()
+        .find(|(n, _)| *n as usize == line)
+        .map(|(_, t)| t.as_str())
+        .expect("the crash line in the context");
+    assert_eq!(file.text().lines().nth(line - 1), Some(quoted));
 }

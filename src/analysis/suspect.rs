@@ -623,6 +623,7 @@ mod tests {
                     frame("worker/refunds.py", "refund_order", 14, true),
                     frame("worker/refunds.py", "split_refund", 6, true),
                 ],
+                ..ExceptionInfo::default()
             }],
             ..IncidentEvent::default()
         }
@@ -642,6 +643,7 @@ mod tests {
             first_seen: Some(first_seen),
             last_seen: Some(first_seen),
             url: String::new(),
+            stats: Vec::new(),
         }
     }
 

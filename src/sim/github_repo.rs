@@ -29,6 +29,7 @@ use serde_json::{Value, json};
 
 use super::super::github_data::{OPERATOR, pr_json, sha, user};
 use super::super::github_deploys::past_sha;
+use super::super::sentry_data::{APP_PY, REFUNDS_PY};
 use super::super::util::{hex_id, iso, param, parse_pairs};
 use super::{Reply, Shared, finish, known};
 
@@ -1713,38 +1714,8 @@ pythonpath = ["."]
 "#,
     ),
     ("worker/__init__.py", ""),
-    (
-        "worker/app.py",
-        r#""""The refunds worker: takes refund requests off the queue."""
-
-from worker.refunds import refund_order
-
-
-def handle_refund(message):
-    order = message.order
-    parts = refund_order(order)
-    message.ack()
-    return parts
-"#,
-    ),
-    (
-        "worker/refunds.py",
-        r#""""Refunds for orders that shipped in parts."""
-
-
-def split_refund(total_cents, parts):
-    """Split a refund into equal parts; the remainder goes on the first."""
-    share = total_cents // parts
-    remainder = total_cents - share * parts
-    return [share + remainder] + [share] * (parts - 1)
-
-
-def refund_order(order):
-    """Refund what has not been delivered yet, one part per open shipment."""
-    open_shipments = [s for s in order["shipments"] if not s["delivered"]]
-    return split_refund(order["total_cents"], len(open_shipments))
-"#,
-    ),
+    ("worker/app.py", APP_PY),
+    ("worker/refunds.py", REFUNDS_PY),
     ("worker/tests/__init__.py", ""),
     (
         "worker/tests/test_refunds.py",
@@ -2072,6 +2043,22 @@ mod tests {
                 );
             }
         }
+        // CHECKOUT-4C's frames carry their files' whole source: the same bytes.
+        for spec in ISSUES.iter() {
+            for f in spec
+                .rich_frames
+                .iter()
+                .filter(|f| f.in_app && !f.source.is_empty())
+            {
+                let text = file_text(&w, "acme/checkout", f.filename, "main").await;
+                assert_eq!(text, f.source, "{} {}", spec.short_id, f.filename);
+            }
+        }
+        assert!(
+            ISSUES
+                .iter()
+                .any(|i| i.short_id == "CHECKOUT-4C" && !i.rich_frames.is_empty())
+        );
         // The frames the demo relies on are all there.
         for (repo, file) in [
             ("acme/checkout", "checkout/payment.js"),
