@@ -474,13 +474,15 @@ fn start_sources(
         fetcher: Fetcher {
             github: sources.github_ops.clone(),
             sentry: sources.sentry_ops.clone(),
+            drafts: Arc::new(crate::ops::draft::DraftSetup::from_config(config)),
             tx,
         },
         executor: Executor::new(
             sources.github_ops,
             AuditLog::new(opts.audit_file.clone()),
             state.read_only,
-        ),
+        )
+        .with_sentry(sources.sentry_ops),
     };
     (connected, sources.notes)
 }

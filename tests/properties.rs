@@ -100,7 +100,7 @@ impl Poll {
 
 /// Every default binding's character (except `q`, drawn separately and rarely), and letters
 /// that confirmations and filters take.
-const KEY_CHARS: &str = "12345jkgGJK/:?roy!sSblaxFcRhnvei -";
+const KEY_CHARS: &str = "12345jkgGJK/:?roy!sSblaxFcRhnveiTzZ -";
 
 fn text() -> impl Strategy<Value = String> {
     prop_oneof![
@@ -252,7 +252,7 @@ fn op() -> impl Strategy<Value = Op> {
     prop_oneof![
         30 => prop::sample::select(chars).prop_map(Op::Char),
         1 => Just(Op::Char('q')),
-        3 => prop::sample::select(vec!['d', 'u', 'd', 'u', 'c']).prop_map(Op::Ctrl),
+        3 => prop::sample::select(vec!['d', 'u', 'd', 'u', 'c', 's', 'r']).prop_map(Op::Ctrl),
         12 => special().prop_map(Op::Special),
         2 => text().prop_map(Op::Paste),
         3 => size().prop_map(|(w, h)| Op::Resize(w, h)),
@@ -414,6 +414,29 @@ fn answer(f: Fetch, ok: bool) -> Msg {
                 Err(err())
             },
             issue_id,
+        },
+        Fetch::TestDraft { incident, .. } => Fetched::TestDraft {
+            issue_id: incident.id.clone(),
+            result: if ok {
+                Ok(Box::new(flightdeck::app::draft::PreparedDraft {
+                    issue_id: incident.id.clone(),
+                    short_id: incident.short_id.clone(),
+                    issue_url: incident.url.clone(),
+                    repo: "acme/checkout".into(),
+                    branch: "flightdeck/regression-x".into(),
+                    path: "worker/tests/test_regression_x.py".into(),
+                    contents: "import pytest\n".into(),
+                    title: "Regression test".into(),
+                    body: "Body".into(),
+                    language: "python".into(),
+                    reproduces: true,
+                    branch_exists: false,
+                    existing_pr: None,
+                    notes: vec![],
+                }))
+            } else {
+                Err(flightdeck::app::draft::DraftFailure::Source(err()))
+            },
         },
     })
 }

@@ -84,6 +84,13 @@ async fn a_big_world_is_read_once_and_then_only_what_changed() {
     );
     // The first poll of 5 × 2,000 PRs: at most 150 requests (issue 8's target).
     assert!(first_github <= 150, "first poll: {first_github} requests");
+    // The whole read has its own pace: the poll after it is spaced by the rest of the poll (the
+    // runs), not by the 20 pages (which would hold the next poll back for minutes).
+    let after_whole = client.pace().0.unwrap_or_default();
+    assert!(
+        after_whole <= Duration::from_secs(30),
+        "the poll after the first whole read waits {after_whole:?}"
+    );
 
     let started = Instant::now();
     let second = client.poll().await.expect("second poll");

@@ -37,6 +37,30 @@ impl Review {
     }
 }
 
+/// What to do with a Sentry issue.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IssueStatus {
+    Resolve,
+    Ignore,
+}
+
+impl IssueStatus {
+    /// Sentry's status value.
+    pub fn api(self) -> &'static str {
+        match self {
+            IssueStatus::Resolve => "resolved",
+            IssueStatus::Ignore => "ignored",
+        }
+    }
+
+    pub fn verb(self) -> &'static str {
+        match self {
+            IssueStatus::Resolve => "Resolve",
+            IssueStatus::Ignore => "Ignore",
+        }
+    }
+}
+
 /// A change to something remote.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Change {
@@ -80,6 +104,14 @@ pub enum Change {
         /// Why (the judge's reasons), for the audit log.
         reason: String,
     },
+    /// Resolve or ignore a Sentry issue.
+    IncidentStatus {
+        project: String,
+        issue_id: String,
+        short_id: String,
+        title: String,
+        status: IssueStatus,
+    },
     /// Open (or bring up to date) the draft PR that adds an incident's regression test: branch,
     /// file, PR, label — each step only when not already done.
     TestPr {
@@ -113,6 +145,14 @@ impl Change {
             Change::CancelRun { .. } => "cancel-run",
             Change::Rollback { .. } => "rollback",
             Change::TestPr { .. } => "regression-test-pr",
+            Change::IncidentStatus {
+                status: IssueStatus::Resolve,
+                ..
+            } => "resolve-incident",
+            Change::IncidentStatus {
+                status: IssueStatus::Ignore,
+                ..
+            } => "ignore-incident",
         }
     }
 
@@ -124,6 +164,7 @@ impl Change {
             | Change::CancelRun { repo, run_id, .. } => format!("{repo}/runs/{run_id}"),
             Change::Rollback { service, .. } => format!("service/{service}"),
             Change::TestPr { repo, branch, .. } => format!("{repo}/branches/{branch}"),
+            Change::IncidentStatus { issue_id, .. } => format!("sentry/issues/{issue_id}"),
         }
     }
 
@@ -182,6 +223,9 @@ impl Change {
                 "{} the regression-test PR for {short_id} in {repo}",
                 if *update { "Update" } else { "Open" }
             ),
+            Change::IncidentStatus {
+                short_id, status, ..
+            } => format!("{} {short_id} in Sentry", status.verb()),
         }
     }
 
@@ -210,6 +254,9 @@ impl Change {
                 "{} a regression-test PR for {short_id}",
                 if *update { "Update" } else { "Open" }
             ),
+            Change::IncidentStatus {
+                short_id, status, ..
+            } => format!("{} {short_id}", status.verb()),
         }
     }
 
@@ -229,6 +276,14 @@ impl Change {
             Change::Rollback { .. } => "Yes, roll back",
             Change::TestPr { update: false, .. } => "Yes, open the draft PR",
             Change::TestPr { update: true, .. } => "Yes, update the PR",
+            Change::IncidentStatus {
+                status: IssueStatus::Resolve,
+                ..
+            } => "Yes, resolve",
+            Change::IncidentStatus {
+                status: IssueStatus::Ignore,
+                ..
+            } => "Yes, ignore",
         }
     }
 
@@ -359,6 +414,17 @@ impl Change {
                     ),
                 ),
             ],
+            Change::IncidentStatus {
+                project,
+                issue_id,
+                short_id,
+                title,
+                status,
+            } => vec![
+                ("issue", format!("{short_id} (id {issue_id}) in {project}")),
+                ("title", title.clone()),
+                ("becomes", status.api().to_string()),
+            ],
         }
     }
 
@@ -427,6 +493,16 @@ impl Change {
             } => serde_json::json!({
                 "repo": repo, "incident": short_id, "incident_url": issue_url, "branch": branch,
                 "path": path, "lines": contents.lines().count(), "title": title, "update": update,
+            }),
+            Change::IncidentStatus {
+                project,
+                issue_id,
+                short_id,
+                status,
+                ..
+            } => serde_json::json!({
+                "project": project, "issue_id": issue_id, "short_id": short_id,
+                "status": status.api(),
             }),
         }
     }
@@ -547,6 +623,8 @@ pub enum ChangeError {
     ReadOnly,
     #[error("GitHub is not configured")]
     NotConfigured,
+    #[error("Sentry is not configured")]
+    SentryNotConfigured,
     #[error("not sent: cannot write the audit log {path}: {detail}")]
     Audit { path: String, detail: String },
     /// The service refused or could not be reached.

@@ -55,6 +55,9 @@ actions! {
     RerunFailed => "rerun-failed", "Re-run the failed jobs of the selected run", ["F"];
     CancelRun => "cancel-run", "Cancel the selected run", ["c"];
     Rollback => "rollback", "Roll the selected service back to its last good revision", ["R"];
+    Resolve => "resolve", "Resolve the selected incident in Sentry", ["z"];
+    Ignore => "ignore", "Ignore the selected incident in Sentry", ["Z"];
+    TestPr => "test-pr", "Draft a regression test for the selected incident, review it, open a draft PR", ["T"];
     NextTheme => "next-theme", "Switch to the next colour theme", [];
     ToggleMouse => "toggle-mouse", "Turn mouse support on or off", [];
 }

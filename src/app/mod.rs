@@ -13,6 +13,7 @@
 //! - `update/`: the reactions, one file per feature
 
 pub mod change;
+pub mod draft;
 pub mod filter;
 pub mod keymap;
 pub mod layout;

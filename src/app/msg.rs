@@ -4,12 +4,13 @@
 //! remote changes ([`Effect::Change`]).
 
 use super::change::{Change, ChangeError};
+use super::draft::{DraftFailure, PreparedDraft};
 use super::layout::Drawn;
 use super::state::Level;
 use super::tab::Tab;
 use crate::analysis::ci_log::Triage;
 use crate::domain::{
-    DeployedRevisions, IncidentEvent, Job, PrFile, SourceData, SourceError, SourceId,
+    DeployedRevisions, Incident, IncidentEvent, Job, PrFile, SourceData, SourceError, SourceId,
 };
 use crossterm::event::{KeyEvent, MouseEvent};
 use time::OffsetDateTime;
@@ -86,6 +87,11 @@ pub enum SourceEvent {
 /// Answers to [`Fetch`] effects.
 #[derive(Debug, Clone)]
 pub enum Fetched {
+    /// An incident's regression test, drafted and ready for review (or why not).
+    TestDraft {
+        issue_id: String,
+        result: Result<Box<PreparedDraft>, DraftFailure>,
+    },
     /// A run's jobs.
     Jobs {
         repo: String,
@@ -168,6 +174,14 @@ pub enum PollEffect {
 /// Data the visible pane needs, fetched on demand.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Fetch {
+    /// Draft a regression test for an incident: its latest event, the crash frame mapped to the
+    /// project's repository, the test in the repo's language, the PR's text, and what of it
+    /// already exists on GitHub.
+    TestDraft {
+        incident: Box<Incident>,
+        /// The latest event when the cockpit holds it (else it is fetched).
+        event: Option<Box<IncidentEvent>>,
+    },
     Jobs {
         repo: String,
         run_id: u64,

@@ -117,6 +117,8 @@ pub enum Mode {
         scroll: u16,
     },
     Confirm(Box<Confirm>),
+    /// The regression-test editor over `state.draft`.
+    Draft,
     /// The failed-log view (`state.log`).
     Log,
 }
@@ -217,6 +219,10 @@ pub struct State {
     pub log: Option<LogView>,
     /// Targets with a remote change in flight: the same change is never sent twice.
     pub changes_in_flight: BTreeSet<String>,
+    /// The last regression-test draft, kept (with the operator's edits) when the editor closes.
+    pub draft: Option<Box<crate::app::draft::DraftEditor>>,
+    /// The incident whose test is being drafted (one at a time).
+    pub drafting: Option<String>,
     pub next_change_id: u64,
     /// The configured services (rollback targets, autopilot).
     pub services: Vec<ServicePlan>,
@@ -271,6 +277,8 @@ impl State {
             incident_events: EventCache::default(),
             log: None,
             changes_in_flight: BTreeSet::new(),
+            draft: None,
+            drafting: None,
             next_change_id: 1,
             services: Vec::new(),
             autopilot: false,

@@ -77,7 +77,14 @@ impl Tab {
                 Action::Reject,
                 Action::Rollback,
             ],
-            Tab::Incidents => &[Action::Detail, Action::Open, Action::Sort],
+            Tab::Incidents => &[
+                Action::Detail,
+                Action::TestPr,
+                Action::Resolve,
+                Action::Ignore,
+                Action::Open,
+                Action::Sort,
+            ],
             Tab::Ai => &[Action::Detail, Action::Sort, Action::GroupByRepo],
         }
     }

@@ -6,7 +6,9 @@
 //! that did not finish, so an intent never stays without an outcome.
 
 use super::audit::{AuditEntry, AuditLog, operator};
+use super::draft::DraftSetup;
 use crate::app::change::{Change, ChangeError, Review, RollbackTarget};
+use crate::app::draft::DraftFailure;
 use crate::app::{Fetch, Fetched, Msg};
 use crate::domain::{DeployedRevisions, SourceError};
 use crate::sources::github::regression::TestPr;
@@ -29,6 +31,8 @@ pub struct Fetcher {
     pub github: Option<Arc<GitHub>>,
     /// The Sentry client for incidents' latest events (its own, not the poller's).
     pub sentry: Option<Arc<Sentry>>,
+    /// What drafting a regression test needs from the configuration.
+    pub drafts: Arc<DraftSetup>,
     pub tx: UnboundedSender<Msg>,
 }
 
@@ -36,16 +40,38 @@ impl Fetcher {
     pub fn spawn(&self, fetch: Fetch) {
         let gh = self.github.clone();
         let sentry = self.sentry.clone();
+        let drafts = self.drafts.clone();
         let tx = self.tx.clone();
         tokio::spawn(async move {
-            let msg = fetch_one(gh.as_deref(), sentry.as_deref(), fetch).await;
+            let msg = fetch_one(gh.as_deref(), sentry.as_deref(), &drafts, fetch).await;
             let _ = tx.send(Msg::Fetched(msg));
         });
     }
 }
 
-async fn fetch_one(gh: Option<&GitHub>, sentry: Option<&Sentry>, fetch: Fetch) -> Fetched {
+async fn fetch_one(
+    gh: Option<&GitHub>,
+    sentry: Option<&Sentry>,
+    drafts: &DraftSetup,
+    fetch: Fetch,
+) -> Fetched {
     match fetch {
+        Fetch::TestDraft { incident, event } => Fetched::TestDraft {
+            issue_id: incident.id.clone(),
+            result: match gh {
+                Some(gh) => super::draft::prepare(
+                    gh,
+                    sentry,
+                    drafts,
+                    &incident,
+                    event.map(|e| *e),
+                    time::OffsetDateTime::now_utc(),
+                )
+                .await
+                .map(|p| Box::new(p.draft)),
+                None => Err(DraftFailure::Config("GitHub is not configured".into())),
+            },
+        },
         Fetch::IncidentEvent {
             issue_id,
             short_id,
@@ -120,6 +146,8 @@ pub struct Executor {
 
 struct Shared {
     github: Option<Arc<GitHub>>,
+    /// Resolving and ignoring incidents.
+    sentry: Option<Arc<Sentry>>,
     audit: AuditLog,
     /// Who the audit log names: the GitHub login when known, else $USER; asked once, when the
     /// first change is sent (not at start: the first frame does not wait for the network).
@@ -134,6 +162,7 @@ impl Executor {
         Executor {
             shared: Arc::new(Shared {
                 github,
+                sentry: None,
                 audit,
                 who: OnceCell::new(),
                 read_only,
@@ -141,6 +170,14 @@ impl Executor {
             }),
             tasks: JoinSet::new(),
         }
+    }
+
+    /// Send Sentry's changes (resolve, ignore) through `sentry`.
+    pub fn with_sentry(mut self, sentry: Option<Arc<Sentry>>) -> Executor {
+        if let Some(shared) = Arc::get_mut(&mut self.shared) {
+            shared.sentry = sentry;
+        }
+        self
     }
 
     /// Name `who` as the operator in the audit log instead of asking GitHub.
@@ -224,7 +261,11 @@ impl Shared {
                 ..
             }
         );
-        if !local && self.github.is_none() {
+        let sentry = matches!(change, Change::IncidentStatus { .. });
+        if sentry && self.sentry.is_none() {
+            return Err(ChangeError::SentryNotConfigured);
+        }
+        if !local && !sentry && self.github.is_none() {
             return Err(ChangeError::NotConfigured);
         }
         let comment_field = match change {
@@ -300,6 +341,18 @@ impl Shared {
                 gh()?.rerun_failed_jobs(repo, *run_id).await
             }
             Change::CancelRun { repo, run_id, .. } => gh()?.cancel_run(repo, *run_id).await,
+            Change::IncidentStatus {
+                issue_id, status, ..
+            } => {
+                let sentry = self
+                    .sentry
+                    .as_deref()
+                    .ok_or(ChangeError::SentryNotConfigured)?;
+                sentry
+                    .set_status(issue_id, status.api())
+                    .await
+                    .map(|st| format!("Sentry says the issue is {st}"))
+            }
             Change::TestPr {
                 repo,
                 branch,

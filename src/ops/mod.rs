@@ -1,2 +1,3 @@
 pub mod audit;
+pub mod draft;
 pub mod exec;

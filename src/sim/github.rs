@@ -165,8 +165,14 @@ async fn record(State(s): State<Arc<Shared>>, req: Request, next: Next) -> Respo
         body: String::from_utf8_lossy(&bytes).into_owned(),
         authorization,
     };
-    {
+    let fail = {
         let mut r = s.records.lock().unwrap_or_else(|e| e.into_inner());
+        // A failure a test asked for: the first that matches is used up.
+        let fail = r
+            .fail_next
+            .iter()
+            .position(|(m, p, _)| *m == rec.method && rec.path.starts_with(p.as_str()))
+            .map(|i| r.fail_next.remove(i).2);
         if blob {
             r.blobs.push(rec);
         } else if graphql {
@@ -174,6 +180,15 @@ async fn record(State(s): State<Arc<Shared>>, req: Request, next: Next) -> Respo
         } else {
             r.mutations.push(rec);
         }
+        fail
+    };
+    if let Some(status) = fail {
+        let status = StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_GATEWAY);
+        return (
+            status,
+            axum::Json(json!({ "message": "Server Error (injected by a test)" })),
+        )
+            .into_response();
     }
     next.run(Request::from_parts(parts, Body::from(bytes)))
         .await

@@ -185,6 +185,11 @@ pub(crate) struct Records {
     pub blobs: Vec<RecordedRequest>,
     /// `POST /graphql` (queries: reads, not mutations).
     pub graphql: Vec<RecordedRequest>,
+    /// Sentry's issue updates (`PUT /api/0/organizations/{org}/issues/{id}/`).
+    pub sentry: Vec<RecordedRequest>,
+    /// Failures tests asked for: the next GitHub change of this method whose path starts with
+    /// this prefix is answered with this status instead (once).
+    pub fail_next: Vec<(String, String, u16)>,
 }
 
 /// State shared by the four servers.
@@ -207,6 +212,8 @@ pub(crate) struct Shared {
     pub sentry_url: String,
     /// The fault schedule and the request log.
     pub chaos: chaos::ChaosState,
+    /// Sentry issues the operator resolved or ignored, by id: their status.
+    pub sentry_status: Mutex<std::collections::BTreeMap<String, String>>,
 }
 
 impl Shared {
@@ -334,6 +341,7 @@ pub async fn start(opts: SimOptions) -> std::io::Result<SimWorld> {
         github_url: github_url.clone(),
         sentry_url: sentry_url.clone(),
         chaos,
+        sentry_status: Mutex::new(Default::default()),
     });
     let (tx, rx) = watch::channel(false);
     serve(
@@ -506,6 +514,28 @@ model = "sim-analyst"
             .lock()
             .unwrap_or_else(|e| e.into_inner());
         r.graphql.clone()
+    }
+
+    /// Answer the next GitHub change (`method`, a path starting with `path_prefix`) with
+    /// `status` instead of handling it: a failure part-way through a multi-step change, for tests.
+    pub fn fail_next_github(&self, method: &str, path_prefix: &str, status: u16) {
+        let mut r = self
+            .shared
+            .records
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        r.fail_next
+            .push((method.to_string(), path_prefix.to_string(), status));
+    }
+
+    /// Every issue update (`PUT …/issues/{id}/`) the Sentry server received, in order.
+    pub fn sentry_updates(&self) -> Vec<RecordedRequest> {
+        let r = self
+            .shared
+            .records
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        r.sentry.clone()
     }
 
     /// Every request to the log blob store (`/_blob/...`, where job-log redirects point), in

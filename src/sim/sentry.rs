@@ -6,6 +6,7 @@
 use std::sync::Arc;
 
 use axum::Router;
+use axum::body::Bytes;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -39,8 +40,8 @@ pub fn router(shared: Arc<Shared>) -> Router {
     Router::new()
         .route(issues, get(list_issues))
         .route(&format!("{issues}/"), get(list_issues))
-        .route(issue, get(get_issue))
-        .route(&format!("{issue}/"), get(get_issue))
+        .route(issue, get(get_issue).put(update_issue))
+        .route(&format!("{issue}/"), get(get_issue).put(update_issue))
         .route(event, get(get_event))
         .route(&format!("{event}/"), get(get_event))
         .fallback(|| async { not_found() })
@@ -144,6 +145,8 @@ async fn list_issues(
             i.project == *slug
                 && data::visible(i, t(i))
                 && matches(i, query)
+                // An issue the operator resolved or ignored is no longer unresolved.
+                && (!query.contains("is:unresolved") || status_of(&s, i.id).is_none_or(|st| st == "unresolved"))
                 && environment.is_none_or(|e| data::environment_of(i) == e)
         })
         .collect();
@@ -198,6 +201,58 @@ async fn get_issue(
         ),
         None => not_found(),
     }
+}
+
+/// The status the operator gave an issue, if any (`resolved`, `ignored`, …).
+fn status_of(s: &Shared, id: &str) -> Option<String> {
+    s.sentry_status
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .get(id)
+        .cloned()
+}
+
+/// `PUT /api/0/organizations/{org}/issues/{id}/` (`updateOrganizationIssue`): `status` is one of
+/// Sentry's (`resolved`, `unresolved`, `ignored`, `resolvedInNextRelease`, `muted`); the answer is
+/// the issue with it. Recorded for tests.
+async fn update_issue(
+    State(s): State<Arc<Shared>>,
+    Path((org, id)): Path<(String, String)>,
+    body: Bytes,
+) -> Response {
+    let Some(issue) = find_issue(&s, &org, &id) else {
+        return not_found();
+    };
+    {
+        let mut r = s.records.lock().unwrap_or_else(|e| e.into_inner());
+        r.sentry.push(super::RecordedRequest {
+            method: "PUT".into(),
+            path: format!("/api/0/organizations/{org}/issues/{id}/"),
+            body: String::from_utf8_lossy(&body).into_owned(),
+            authorization: false,
+        });
+    }
+    let Ok(req) = serde_json::from_slice::<Value>(&body) else {
+        return bad_request("Invalid JSON");
+    };
+    let status = match req.get("status").and_then(Value::as_str) {
+        Some(st @ ("resolved" | "unresolved" | "ignored" | "resolvedInNextRelease" | "muted")) => {
+            st.to_string()
+        }
+        Some(other) => return bad_request(&format!("\"{other}\" is not a valid choice.")),
+        None => return bad_request("status is required"),
+    };
+    s.sentry_status
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .insert(issue.id.to_string(), status.clone());
+    let mut detail = data::issue_detail_json(issue, issue_time(&s, issue));
+    detail["status"] = Value::String(if status == "muted" {
+        "ignored".into()
+    } else {
+        status
+    });
+    reply(StatusCode::OK, &detail, None)
 }
 
 async fn get_event(

@@ -656,6 +656,7 @@ async fn opening_the_python_incident_fetches_and_draws_its_stack_trace() {
     let data = poller.poll().await.expect("poll");
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
     let fetcher = crate::ops::exec::Fetcher {
+        drafts: Default::default(),
         github: None,
         sentry: Some(std::sync::Arc::new(crate::sources::sentry::Sentry::new(
             http,

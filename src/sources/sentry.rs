@@ -152,27 +152,7 @@ impl Sentry {
         let mut out = Vec::new();
         while let Some(u) = url.take() {
             let resp = self.http.send(self.get(&u)).await?;
-            if let Some(secs) = rate_wait(&resp, now_unix()) {
-                // A spent window (429, or 403 with no requests left) is a wait, not a bad token.
-                return Err(SourceError::RateLimited {
-                    retry_after_secs: secs,
-                });
-            }
-            match resp.status {
-                200 => {}
-                401 | 403 => {
-                    return Err(SourceError::Auth {
-                        status: resp.status,
-                        hint: format!("{}; {TOKEN_HINT}", error_summary(&resp.body)),
-                    });
-                }
-                s => {
-                    return Err(SourceError::Status {
-                        status: s,
-                        message: format!("{} (project {project})", error_summary(&resp.body)),
-                    });
-                }
-            }
+            refused(&resp, &format!("project {project}"))?;
             let list: Vec<ApiIssue> = serde_json::from_slice(&resp.body)
                 .map_err(|e| SourceError::Decode(format!("issues of {project}: {e}")))?;
             let period = &self.stats_period;
@@ -212,30 +192,7 @@ impl Sentry {
             enc(issue_id)
         );
         let resp = self.http.send(self.get(&url)).await?;
-        if let Some(secs) = rate_wait(&resp, now_unix()) {
-            return Err(SourceError::RateLimited {
-                retry_after_secs: secs,
-            });
-        }
-        match resp.status {
-            200 => {}
-            401 | 403 => {
-                return Err(SourceError::Auth {
-                    status: resp.status,
-                    hint: format!("{}; {TOKEN_HINT}", error_summary(&resp.body)),
-                });
-            }
-            s => {
-                return Err(SourceError::Status {
-                    status: s,
-                    message: format!(
-                        "{} (latest event of issue {})",
-                        error_summary(&resp.body),
-                        clean(issue_id)
-                    ),
-                });
-            }
-        }
+        refused(&resp, &format!("latest event of issue {}", clean(issue_id)))?;
         let mut event = parse_event(&resp.body)?;
         if event.issue_id.is_empty() {
             event.issue_id = clean(issue_id);
@@ -249,6 +206,34 @@ impl Sentry {
             );
         }
         Ok(event)
+    }
+
+    /// Set an issue's status (`resolved`, `ignored`, `unresolved`): Sentry's
+    /// `PUT /api/0/organizations/{org}/issues/{id}/`. Returns the status Sentry answered with.
+    pub async fn set_status(&self, issue_id: &str, status: &str) -> Result<String, SourceError> {
+        let url = format!(
+            "{}/api/0/organizations/{}/issues/{}/",
+            self.base,
+            enc(&self.org),
+            enc(issue_id)
+        );
+        let mut req = self
+            .http
+            .client()
+            .put(&url)
+            .json(&serde_json::json!({ "status": status }));
+        if let Some(t) = &self.token {
+            req = req.bearer_auth(t.expose());
+        }
+        let resp = self.http.send(req).await?;
+        refused(&resp, &format!("issue {}", clean(issue_id)))?;
+        #[derive(Deserialize)]
+        struct Answer {
+            status: Option<String>,
+        }
+        let answer: Answer = serde_json::from_slice(&resp.body)
+            .map_err(|e| SourceError::Decode(format!("updated issue: {e}")))?;
+        Ok(clean(answer.status.as_deref().unwrap_or(status)))
     }
 
     pub async fn poll(&mut self) -> Result<SourceData, SourceError> {
@@ -647,6 +632,27 @@ pub fn parse_event(body: &[u8]) -> Result<IncidentEvent, SourceError> {
         exceptions,
         url: opt_text(api.permalink.as_deref()).unwrap_or_default(),
     })
+}
+
+/// The error of an answer that is not a 2xx: a spent rate-limit window (429, or 403 with no
+/// requests left) is a wait, not a bad token; 401/403 name the token; the rest the status.
+fn refused(resp: &Response, what: &str) -> Result<(), SourceError> {
+    if let Some(secs) = rate_wait(resp, now_unix()) {
+        return Err(SourceError::RateLimited {
+            retry_after_secs: secs,
+        });
+    }
+    match resp.status {
+        200..=299 => Ok(()),
+        401 | 403 => Err(SourceError::Auth {
+            status: resp.status,
+            hint: format!("{}; {TOKEN_HINT}", error_summary(&resp.body)),
+        }),
+        s => Err(SourceError::Status {
+            status: s,
+            message: format!("{} ({what})", error_summary(&resp.body)),
+        }),
+    }
 }
 
 /// How long a refused request says to wait. Sentry's API sends no `Retry-After` with a 429, only

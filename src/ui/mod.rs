@@ -55,6 +55,11 @@ pub fn render(state: &State, theme: &Theme, frame: &mut Frame) -> Drawn {
                 popups::log::draw(theme, frame, screen.body, log);
             }
         }
+        Mode::Draft => {
+            if let Some(e) = &state.draft {
+                popups::draft::draw(theme, frame, screen.body, e);
+            }
+        }
         Mode::Normal | Mode::Filter { .. } => {}
     }
     drawn

@@ -133,14 +133,28 @@ impl Runner {
         audit: std::path::PathBuf,
         read_only: bool,
     ) -> (Runner, mpsc::UnboundedReceiver<Msg>) {
+        Runner::with_sentry(github, None, Default::default(), audit, read_only)
+    }
+
+    /// A runner that also fetches from and changes Sentry, and drafts regression tests.
+    pub fn with_sentry(
+        github: Option<Arc<GitHub>>,
+        sentry: Option<Arc<flightdeck::sources::sentry::Sentry>>,
+        drafts: flightdeck::ops::draft::DraftSetup,
+        audit: std::path::PathBuf,
+        read_only: bool,
+    ) -> (Runner, mpsc::UnboundedReceiver<Msg>) {
         let (tx, rx) = mpsc::unbounded_channel();
         let runner = Runner {
             fetcher: Fetcher {
                 github: github.clone(),
-                sentry: None,
+                sentry: sentry.clone(),
+                drafts: Arc::new(drafts),
                 tx: tx.clone(),
             },
-            exec: Executor::new(github, AuditLog::new(audit), read_only).with_operator("tester"),
+            exec: Executor::new(github, AuditLog::new(audit), read_only)
+                .with_sentry(sentry)
+                .with_operator("tester"),
             tx,
         };
         (runner, rx)

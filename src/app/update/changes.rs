@@ -17,6 +17,16 @@ pub(super) fn on_done(
     result: Result<String, ChangeError>,
 ) -> Vec<Effect> {
     state.changes_in_flight.remove(&change.target_key());
+    // A regression-test PR that went through leaves nothing to resume: the next `T` drafts anew
+    // (and finds the PR). One that stopped part-way keeps the edited draft for `T` to send again.
+    if let (Change::TestPr { short_id, .. }, Ok(_)) = (&change, &result)
+        && state
+            .draft
+            .as_ref()
+            .is_some_and(|d| &d.draft.short_id == short_id)
+    {
+        state.draft = None;
+    }
     match result {
         Ok(detail) => state.push_message(
             Level::Info,
@@ -31,7 +41,11 @@ pub(super) fn on_done(
             ),
         ),
     }
-    vec![Effect::Poll(PollEffect::Refresh(Some(SourceId::GitHub)))]
+    let source = match change {
+        Change::IncidentStatus { .. } => SourceId::Sentry,
+        _ => SourceId::GitHub,
+    };
+    vec![Effect::Poll(PollEffect::Refresh(Some(source)))]
 }
 
 /// The approval or rejection of everything a run waits for.

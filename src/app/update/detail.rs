@@ -90,6 +90,9 @@ fn request_jobs(
 pub(super) fn on_fetched(state: &mut State, f: Fetched) -> Vec<Effect> {
     match f {
         Fetched::Jobs { run_id, result, .. } => on_jobs(state, run_id, result),
+        Fetched::TestDraft { issue_id, result } => {
+            super::testpr::on_prepared(state, issue_id, result)
+        }
         Fetched::PrFiles {
             repo,
             number,

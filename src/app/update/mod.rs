@@ -7,9 +7,11 @@
 mod autopilot;
 mod changes;
 mod detail;
+mod incident;
 mod nav;
 mod rollback;
 mod sources;
+mod testpr;
 
 use super::msg::{Effect, Msg, SourceEvent};
 use super::state::State;

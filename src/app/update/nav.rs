@@ -2,6 +2,7 @@
 //! tabs, the detail pane's scroll, and the mouse. Actions that change something remote are handed
 //! to `changes` and `rollback`.
 
+use crate::app::change::IssueStatus;
 use crate::app::filter::Query;
 use crate::app::keymap::Action;
 use crate::app::layout::{Drawn, tab_title_spans};
@@ -75,6 +76,7 @@ fn on_key(state: &mut State, key: KeyEvent) -> Vec<Effect> {
         Mode::Help { scroll } | Mode::Errors { scroll } => on_popup_key(state, key, scroll),
         Mode::Confirm(c) => super::changes::on_confirm_key(state, key, *c),
         Mode::Log => super::detail::on_log_key(state, key),
+        Mode::Draft => super::testpr::on_key(state, key),
         Mode::Normal => match state.keymap.action_for(&key) {
             Some(a) => run_action(state, a),
             None => Vec::new(),
@@ -344,6 +346,9 @@ pub(super) fn run_action(state: &mut State, action: Action) -> Vec<Effect> {
             super::changes::start(state, action)
         }
         Action::Rollback => super::rollback::start_rollback(state, false),
+        Action::TestPr => super::testpr::start(state),
+        Action::Resolve => super::incident::start_status(state, IssueStatus::Resolve),
+        Action::Ignore => super::incident::start_status(state, IssueStatus::Ignore),
         Action::NextTheme => {
             state.theme = (state.theme + 1) % state.theme_names.len().max(1);
             let name = state.theme_name().to_string();

@@ -692,6 +692,15 @@ impl GitHub {
         ((!pace.is_zero()).then_some(pace), slowdown)
     }
 
+    /// Requests sent, core requests and GraphQL points spent so far.
+    fn spent(&self) -> (u64, u64, u64) {
+        (
+            self.requests(),
+            self.spent_core.load(Ordering::Relaxed),
+            self.spent_points.load(Ordering::Relaxed),
+        )
+    }
+
     /// 304 answers served from the cache so far.
     pub fn not_modified(&self) -> u64 {
         self.cache.lock().map(|c| c.hits).unwrap_or(0)
@@ -897,10 +906,16 @@ impl GitHub {
                 fail(repo, e);
             }
         }
+        // A whole read is paced by its own rule (`whole_read_every`): it is left out of the
+        // cost that spaces the polls, or the poll after it would wait minutes.
+        let mut whole_cost = (0, 0, 0);
         if !whole.is_empty() {
+            let before = self.spent();
             for (repo, e) in self.read_whole(&whole, now).await? {
                 fail(repo, e);
             }
+            let after = self.spent();
+            whole_cost = (after.0 - before.0, after.1 - before.1, after.2 - before.2);
         }
         let all_runs =
             futures::future::join_all(self.repos.iter().map(|repo| self.runs(repo))).await;
@@ -946,10 +961,11 @@ impl GitHub {
             .flat_map(|r| self.known_list(r))
             .collect();
         if let Ok(mut last) = self.last_poll.lock() {
+            let now_spent = self.spent();
             *last = (
-                self.requests() - requests_before,
-                self.spent_core.load(Ordering::Relaxed) - core_before,
-                self.spent_points.load(Ordering::Relaxed) - points_before,
+                (now_spent.0 - requests_before).saturating_sub(whole_cost.0),
+                (now_spent.1 - core_before).saturating_sub(whole_cost.1),
+                (now_spent.2 - points_before).saturating_sub(whole_cost.2),
             );
         }
         let (_, slowed) = self.pace();

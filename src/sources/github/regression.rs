@@ -12,7 +12,6 @@ use super::GitHub;
 use crate::domain::SourceError;
 use crate::sanitize::clean;
 use crate::sources::budget::{Resource, Use};
-use base64::Engine;
 use serde::{Deserialize, Serialize};
 
 /// The label every regression-test PR carries.
@@ -209,19 +208,7 @@ fn is_status(e: &SourceError, status: u16) -> bool {
 
 /// A path for a URL: each segment percent-encoded, the slashes kept.
 fn url_path(path: &str) -> String {
-    path.split('/')
-        .map(|seg| {
-            seg.bytes()
-                .map(|b| match b {
-                    b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                        (b as char).to_string()
-                    }
-                    _ => format!("%{b:02X}"),
-                })
-                .collect::<String>()
-        })
-        .collect::<Vec<_>>()
-        .join("/")
+    super::changes::encode(path, true)
 }
 
 impl GitHub {
@@ -289,6 +276,28 @@ impl GitHub {
         Ok(r.map(|r| clean(&r.object.sha)))
     }
 
+    async fn open_pulls_of(&self, repo: &str, branch: &str) -> Result<Vec<ApiPull>, SourceError> {
+        let owner = repo.split('/').next().unwrap_or(repo);
+        let list = format!(
+            "{}/repos/{repo}/pulls?head={owner}:{}&state=open&per_page=5",
+            self.api,
+            url_path(branch)
+        );
+        Ok(self
+            .read_for_change(&list, "open PRs of the branch")
+            .await?
+            .unwrap_or_default())
+    }
+
+    /// The number of the open PR from `branch`, if there is one.
+    pub async fn open_pr_of(&self, repo: &str, branch: &str) -> Result<Option<u64>, SourceError> {
+        Ok(self
+            .open_pulls_of(repo, branch)
+            .await?
+            .first()
+            .map(|p| p.number))
+    }
+
     /// Open (or bring up to date) the regression-test PR. Each step is read first and only done
     /// when needed; the first failure stops the run and says what exists.
     pub async fn open_test_pr(&self, req: &TestPr) -> Result<Progress, Stopped> {
@@ -342,19 +351,18 @@ impl GitHub {
             .await?;
         let same = existing.as_ref().is_some_and(|c| {
             c.encoding.as_deref() == Some("base64")
-                && c.content.as_deref().is_some_and(|b64| {
-                    let compact: String = b64.chars().filter(|c| !c.is_whitespace()).collect();
-                    base64::engine::general_purpose::STANDARD
-                        .decode(compact)
-                        .is_ok_and(|bytes| bytes == req.contents.as_bytes())
-                })
+                && c.content
+                    .as_deref()
+                    .and_then(super::changes::decode_base64)
+                    .as_deref()
+                    == Some(req.contents.as_bytes())
         });
         if same {
             p.file = Step::Already;
         } else {
             let mut body = serde_json::json!({
                 "message": req.commit_message,
-                "content": base64::engine::general_purpose::STANDARD.encode(req.contents.as_bytes()),
+                "content": base64::Engine::encode(&base64::engine::general_purpose::STANDARD, req.contents.as_bytes()),
                 "branch": req.branch,
             });
             if let Some(c) = &existing {
@@ -372,17 +380,12 @@ impl GitHub {
         }
 
         // 3. The draft PR.
-        let owner = repo.split('/').next().unwrap_or(repo);
-        let list = format!(
-            "{}/repos/{repo}/pulls?head={owner}:{}&state=open&per_page=5",
-            self.api,
-            url_path(&req.branch)
-        );
-        let open: Vec<ApiPull> = self
-            .read_for_change(&list, "open PRs of the branch")
+        let pull = match self
+            .open_pulls_of(repo, &req.branch)
             .await?
-            .unwrap_or_default();
-        let pull = match open.into_iter().next() {
+            .into_iter()
+            .next()
+        {
             Some(pr) => {
                 let same_text = pr.title.as_deref() == Some(req.title.as_str())
                     && pr.body.as_deref() == Some(req.body.as_str());

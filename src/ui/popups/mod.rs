@@ -2,6 +2,7 @@
 //! the failed-log view.
 
 pub mod confirm;
+pub mod draft;
 pub mod errors;
 pub mod help;
 pub mod log;
