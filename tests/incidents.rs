@@ -446,3 +446,48 @@ async fn a_frame_that_maps_nowhere_says_which_path_it_tried() {
     assert!(msg.contains("checkout/gateway.js"), "{msg}");
     assert!(r.world.github_mutations().is_empty());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn opening_an_incident_fetches_its_event_then_its_suspected_change() {
+    let mut r = rig(false).await;
+    r.select("CHECKOUT-4C");
+    r.drive(common::code(KeyCode::Enter), |m| {
+        matches!(m, Msg::Fetched(flightdeck::app::Fetched::Suspects { .. }))
+    })
+    .await;
+    let Some((_, flightdeck::app::state::Loadable::Ready(list))) =
+        r.state.incident_suspects.get("6120007")
+    else {
+        panic!(
+            "suspects: {:?}",
+            r.state.incident_suspects.get("6120007").map(|x| x.1)
+        );
+    };
+    let best = list.first().expect("a suspect");
+    assert_eq!(best.pr, Some(416), "{list:?}");
+    assert!(
+        best.evidence
+            .iter()
+            .any(|e| e.contains("worker/refunds.py")),
+        "{:?}",
+        best.evidence
+    );
+    // Shown in the detail pane, before the stack trace.
+    let mut screen = String::new();
+    let theme = flightdeck::ui::theme::Theme::builtin("default").unwrap();
+    let backend = ratatui::backend::TestBackend::new(160, 60);
+    let mut term = ratatui::Terminal::new(backend).unwrap();
+    r.state.size = (160, 60);
+    term.draw(|f| {
+        flightdeck::ui::render(&r.state, &theme, f);
+    })
+    .unwrap();
+    for y in 0..60 {
+        for x in 0..160 {
+            screen.push_str(term.backend().buffer()[(x, y)].symbol());
+        }
+        screen.push('\n');
+    }
+    assert!(screen.contains("Suspected change"), "{screen}");
+    assert!(screen.contains("PR #416"), "{screen}");
+}

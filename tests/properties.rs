@@ -415,6 +415,10 @@ fn answer(f: Fetch, ok: bool) -> Msg {
             },
             issue_id,
         },
+        Fetch::Suspects { incident, .. } => Fetched::Suspects {
+            issue_id: incident.id.clone(),
+            result: if ok { Ok(Vec::new()) } else { Err(err()) },
+        },
         Fetch::TestDraft { incident, .. } => Fetched::TestDraft {
             issue_id: incident.id.clone(),
             result: if ok {

@@ -11,6 +11,7 @@ use super::tab::Tab;
 use crate::analysis::ci_log::Triage;
 use crate::domain::{
     DeployedRevisions, Incident, IncidentEvent, Job, PrFile, SourceData, SourceError, SourceId,
+    Suspect,
 };
 use crossterm::event::{KeyEvent, MouseEvent};
 use time::OffsetDateTime;
@@ -87,6 +88,11 @@ pub enum SourceEvent {
 /// Answers to [`Fetch`] effects.
 #[derive(Debug, Clone)]
 pub enum Fetched {
+    /// An incident's suspected change, best first (empty: none found).
+    Suspects {
+        issue_id: String,
+        result: Result<Vec<Suspect>, SourceError>,
+    },
     /// An incident's regression test, drafted and ready for review (or why not).
     TestDraft {
         issue_id: String,
@@ -174,6 +180,11 @@ pub enum PollEffect {
 /// Data the visible pane needs, fetched on demand.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Fetch {
+    /// The suspected change of an incident (GitHub deployments, compare, commits of its frames).
+    Suspects {
+        incident: Box<Incident>,
+        event: Option<Box<IncidentEvent>>,
+    },
     /// Draft a regression test for an incident: its latest event, the crash frame mapped to the
     /// project's repository, the test in the repo's language, the PR's text, and what of it
     /// already exists on GitHub.

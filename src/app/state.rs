@@ -41,22 +41,31 @@ pub enum Loadable<T> {
     Failed(String),
 }
 
-/// Latest events of Sentry issues, by issue id, each with the issue's `last_seen` it was fetched
-/// for; the [`EventCache::CAPACITY`] most recently asked for are kept.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct EventCache {
+/// Data fetched per Sentry issue (its latest event, its suspected change), by issue id, each with
+/// the issue's `last_seen` it was fetched for; the [`IssueCache::CAPACITY`] most recently asked
+/// for are kept.
+#[derive(Debug, Clone, PartialEq)]
+pub struct IssueCache<T> {
     /// Oldest request first.
-    entries: std::collections::VecDeque<(String, Option<OffsetDateTime>, Loadable<IncidentEvent>)>,
+    entries: std::collections::VecDeque<(String, Option<OffsetDateTime>, Loadable<T>)>,
 }
 
-impl EventCache {
+/// Latest events of Sentry issues.
+pub type EventCache = IssueCache<IncidentEvent>;
+
+impl<T> Default for IssueCache<T> {
+    fn default() -> Self {
+        IssueCache {
+            entries: Default::default(),
+        }
+    }
+}
+
+impl<T> IssueCache<T> {
     pub const CAPACITY: usize = 50;
 
     /// The issue's event, with the `last_seen` it was asked for.
-    pub fn get(
-        &self,
-        issue_id: &str,
-    ) -> Option<(Option<OffsetDateTime>, &Loadable<IncidentEvent>)> {
+    pub fn get(&self, issue_id: &str) -> Option<(Option<OffsetDateTime>, &Loadable<T>)> {
         self.entries
             .iter()
             .find(|e| e.0 == issue_id)
@@ -69,7 +78,7 @@ impl EventCache {
         &mut self,
         issue_id: String,
         last_seen: Option<OffsetDateTime>,
-        value: Loadable<IncidentEvent>,
+        value: Loadable<T>,
     ) {
         self.entries.retain(|e| e.0 != issue_id);
         self.entries.push_back((issue_id, last_seen, value));
@@ -80,7 +89,7 @@ impl EventCache {
 
     /// Put an answer in place of its request, keeping its position; false when the issue is no
     /// longer held.
-    pub fn answer(&mut self, issue_id: &str, value: Loadable<IncidentEvent>) -> bool {
+    pub fn answer(&mut self, issue_id: &str, value: Loadable<T>) -> bool {
         match self.entries.iter_mut().find(|e| e.0 == issue_id) {
             Some(e) => {
                 e.2 = value;
@@ -216,6 +225,8 @@ pub struct State {
     pub pr_files: HashMap<String, (Option<OffsetDateTime>, Loadable<Vec<PrFile>>)>,
     /// Latest events of Sentry issues, fetched when an incident's detail is shown.
     pub incident_events: EventCache,
+    /// The suspected change of Sentry issues, best first, looked up once their event is known.
+    pub incident_suspects: IssueCache<Vec<crate::domain::Suspect>>,
     pub log: Option<LogView>,
     /// Targets with a remote change in flight: the same change is never sent twice.
     pub changes_in_flight: BTreeSet<String>,
@@ -275,6 +286,7 @@ impl State {
             jobs: HashMap::new(),
             pr_files: HashMap::new(),
             incident_events: EventCache::default(),
+            incident_suspects: IssueCache::default(),
             log: None,
             changes_in_flight: BTreeSet::new(),
             draft: None,

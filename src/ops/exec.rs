@@ -56,6 +56,27 @@ async fn fetch_one(
     fetch: Fetch,
 ) -> Fetched {
     match fetch {
+        Fetch::Suspects { incident, event } => Fetched::Suspects {
+            issue_id: incident.id.clone(),
+            result: match (gh, drafts.repo_for(&incident.project)) {
+                (Some(gh), Some(repo)) => {
+                    let environment = drafts.environment_for(repo);
+                    gh.suspects(
+                        &incident,
+                        event.as_deref(),
+                        repo,
+                        environment,
+                        time::OffsetDateTime::now_utc(),
+                    )
+                    .await
+                }
+                (None, _) => Err(not_configured()),
+                (Some(_), None) => Err(SourceError::Config(format!(
+                    "no repository for Sentry project {}: set [sentry] repos",
+                    incident.project
+                ))),
+            },
+        },
         Fetch::TestDraft { incident, event } => Fetched::TestDraft {
             issue_id: incident.id.clone(),
             result: match gh {

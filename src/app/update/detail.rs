@@ -128,11 +128,43 @@ pub(super) fn on_fetched(state: &mut State, f: Fetched) -> Vec<Effect> {
             result,
         } => super::rollback::on_revisions(state, &service, auto, result),
         Fetched::IncidentEvent { issue_id, result } => {
+            let event = result.as_ref().ok().cloned();
             let value = match result {
                 Ok(e) => Loadable::Ready(*e),
                 Err(e) => failed(&e),
             };
-            if state.incident_events.answer(&issue_id, value) {
+            if !state.incident_events.answer(&issue_id, value) {
+                return Vec::new();
+            }
+            state.dirty = true;
+            // With the event's frames known, look for the change that caused it (once per
+            // `last_seen`, like the event).
+            let Some(inc) = state.incidents.items.iter().find(|i| i.id == issue_id) else {
+                return Vec::new();
+            };
+            if state
+                .incident_suspects
+                .get(&issue_id)
+                .is_some_and(|(seen, _)| seen == inc.last_seen)
+            {
+                return Vec::new();
+            }
+            let fetch = Fetch::Suspects {
+                incident: Box::new(inc.clone()),
+                event,
+            };
+            let seen = inc.last_seen;
+            state
+                .incident_suspects
+                .insert(issue_id, seen, Loadable::Loading);
+            vec![Effect::Fetch(fetch)]
+        }
+        Fetched::Suspects { issue_id, result } => {
+            let value = match result {
+                Ok(s) => Loadable::Ready(s),
+                Err(e) => failed(&e),
+            };
+            if state.incident_suspects.answer(&issue_id, value) {
                 state.dirty = true;
             }
             Vec::new()

@@ -6,7 +6,7 @@
 use super::{Col, TabView, not_ready};
 use crate::app::State;
 use crate::app::state::Loadable;
-use crate::domain::{ExceptionInfo, Frame, Incident, IncidentEvent};
+use crate::domain::{ExceptionInfo, Frame, Incident, IncidentEvent, Suspect};
 use crate::sanitize::truncate;
 use crate::ui::text::{age, kv, section, time_and_age};
 use crate::ui::theme::Theme;
@@ -96,6 +96,10 @@ fn detail_lines(state: &State, t: &Theme, i: &Incident, width: u16) -> Vec<Line<
     ));
     l.push(kv(t, "link", i.url.clone()));
     l.push(Line::default());
+    if let Some((_, suspects)) = state.incident_suspects.get(&i.id) {
+        suspect_lines(&mut l, t, suspects);
+        l.push(Line::default());
+    }
     match (event, ready) {
         (_, Some(e)) => event_lines(&mut l, t, e, width),
         (other, None) => {
@@ -104,6 +108,64 @@ fn detail_lines(state: &State, t: &Theme, i: &Incident, width: u16) -> Vec<Line<
         }
     }
     l
+}
+
+/// The suspected change: the best candidate with its evidence, then the others, or "none found".
+fn suspect_lines(l: &mut Vec<Line<'static>>, t: &Theme, s: &Loadable<Vec<Suspect>>) {
+    l.push(section(t, "Suspected change"));
+    let list = match s {
+        Loadable::Ready(list) => list,
+        Loadable::Loading => {
+            l.push(Line::from(Span::styled(
+                " looking through deploys and changes…",
+                t.muted(),
+            )));
+            return;
+        }
+        Loadable::Failed(e) => {
+            l.push(Line::from(Span::styled(
+                format!(" could not look it up: {e}"),
+                t.danger(),
+            )));
+            return;
+        }
+    };
+    let Some((best, others)) = list.split_first() else {
+        l.push(Line::from(Span::styled(
+            " none found: no deploy, release or change fits the first sighting and the crash frames",
+            t.muted(),
+        )));
+        return;
+    };
+    l.push(Line::from(vec![
+        Span::styled(" ▶ ", t.warn()),
+        Span::styled(best.title.clone(), t.header()),
+        Span::styled(
+            best.sha
+                .as_deref()
+                .map(|s| format!("  {}", s.get(..7).unwrap_or(s)))
+                .unwrap_or_default(),
+            t.muted(),
+        ),
+    ]));
+    for e in &best.evidence {
+        l.push(Line::from(format!("   · {e}")));
+    }
+    if !others.is_empty() {
+        l.push(Line::from(Span::styled(" also possible:", t.muted())));
+        for o in others.iter().take(4) {
+            l.push(Line::from(vec![
+                Span::raw(format!("   {}", o.title)),
+                Span::styled(
+                    o.evidence
+                        .first()
+                        .map(|e| format!(" — {e}"))
+                        .unwrap_or_default(),
+                    t.muted(),
+                ),
+            ]));
+        }
+    }
 }
 
 fn level_style(t: &Theme, level: &str) -> Style {
@@ -422,6 +484,74 @@ mod tests {
         let screen = draw(&s);
         let row = screen.lines().nth(3).unwrap_or_default();
         assert!(row.contains("CHECKOUT-4C"), "{screen}");
+    }
+
+    /// The suspected change, as `analysis::suspect` phrases it, best first.
+    fn suspects_4c() -> Vec<Suspect> {
+        vec![
+            Suspect {
+                kind: crate::domain::SuspectKind::PullRequest,
+                title: "PR #416 Refund only open shipments".into(),
+                repo: Some("acme/checkout".into()),
+                sha: Some("4f1c2d9e0b".into()),
+                pr: Some(416),
+                url: None,
+                score: 3.0,
+                evidence: vec![
+                    "first seen 20 min after deploy 2.14.0 of checkout to production".into(),
+                    "PR #416 in that deploy changed `worker/refunds.py`, which holds 2 of the 3 \
+                     in-app frames, the crash frame among them"
+                        .into(),
+                ],
+            },
+            Suspect {
+                kind: crate::domain::SuspectKind::PullRequest,
+                title: "PR #417 Skip the payment form for saved cards".into(),
+                repo: Some("acme/checkout".into()),
+                sha: None,
+                pr: Some(417),
+                url: None,
+                score: 1.0,
+                evidence: vec!["in the same deploy; changed none of the frames' files".into()],
+            },
+        ]
+    }
+
+    #[test]
+    fn the_suspected_change_comes_first_with_its_evidence_or_none_found() {
+        let mut s = with_event_4c(200, 60);
+        let seen = incident_4c().last_seen;
+        s.incident_suspects.insert(
+            "6120007".into(),
+            seen,
+            crate::app::state::Loadable::Ready(suspects_4c()),
+        );
+        let screen = draw(&s);
+        let at = |needle: &str| {
+            screen
+                .find(needle)
+                .unwrap_or_else(|| panic!("{needle:?} not on screen:\n{screen}"))
+        };
+        assert!(at("Suspected change") < at("▶ PR #416 Refund only open shipments"));
+        assert!(at("PR #416 Refund only open shipments") < at("which holds 2 of the"));
+        assert!(at("also possible:") < at("PR #417 Skip the payment form"));
+        // Before the stack trace: it is the finding.
+        assert!(at("PR #417") < at("Stack trace"));
+        insta::assert_snapshot!(screen);
+
+        s.incident_suspects.insert(
+            "6120007".into(),
+            seen,
+            crate::app::state::Loadable::Ready(Vec::new()),
+        );
+        let screen = draw(&s);
+        assert!(screen.contains("none found"), "{screen}");
+        s.incident_suspects.insert(
+            "6120007".into(),
+            seen,
+            crate::app::state::Loadable::Failed("rate limited".into()),
+        );
+        assert!(draw(&s).contains("could not look it up: rate limited"));
     }
 
     #[test]
