@@ -116,6 +116,27 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Draft a regression test for a Sentry incident: exit 0 drafted, 2 could not map or draft, 3 a source failed
+    #[command(
+        name = "draft-test",
+        after_help = "Examples:\n  flightdeck draft-test CHECKOUT-4C                 print the path and the test\n  flightdeck draft-test CHECKOUT-4C --write ~/src/checkout\n  flightdeck draft-test CHECKOUT-4C --json | jq .path\n  flightdeck draft-test CHECKOUT-4C --pr            open the draft PR (asks first)"
+    )]
+    DraftTest {
+        /// The incident's short id (CHECKOUT-4C) or issue id
+        short_id: String,
+        /// Write the test into the local checkout at DIR (the crashing file is read from DIR when present)
+        #[arg(long, value_name = "DIR")]
+        write: Option<PathBuf>,
+        /// Print the draft, its suspected change and the PR text as JSON
+        #[arg(long)]
+        json: bool,
+        /// Open (or update) the draft PR like `T` in the cockpit: branch, file, draft PR, label; audited
+        #[arg(long)]
+        pr: bool,
+        /// With --pr: do not ask for confirmation
+        #[arg(long, requires = "pr")]
+        yes: bool,
+    },
     /// Print the audit log of remote changes (approve, reject, re-run, cancel)
     #[command(
         after_help = "Examples:\n  flightdeck audit\n  flightdeck audit --json | jq 'select(.phase == \"outcome\")'"
@@ -383,6 +404,27 @@ async fn dispatch(cli: Cli, paths: Paths, out: &mut Out) -> i32 {
             status(&config, store.as_ref(), *json, out).await
         }
         Some(Command::Audit { json }) => audit(&paths, *json, out),
+        Some(Command::DraftTest {
+            short_id,
+            write,
+            json,
+            pr,
+            yes,
+        }) => {
+            let config = match load_config(&cli, &paths) {
+                Ok(c) => c,
+                Err(code) => return code,
+            };
+            let args = DraftArgs {
+                short_id,
+                write: write.as_deref(),
+                json: *json,
+                pr: *pr,
+                yes: *yes,
+                read_only: cli.readonly || config.read_only,
+            };
+            draft_test(&config, &paths, &args, out).await
+        }
         Some(Command::Judge { service, json }) => {
             let config = match load_config(&cli, &paths) {
                 Ok(c) => c,
@@ -391,6 +433,184 @@ async fn dispatch(cli: Cli, paths: Paths, out: &mut Out) -> i32 {
             judge(&config, service, *json, out).await
         }
     }
+}
+
+struct DraftArgs<'a> {
+    short_id: &'a str,
+    write: Option<&'a std::path::Path>,
+    json: bool,
+    pr: bool,
+    yes: bool,
+    read_only: bool,
+}
+
+/// `draft-test`: find the incident, draft its test like `T` does, print or write it, and with
+/// `--pr` open the draft PR through the same audited executor.
+async fn draft_test(config: &Config, paths: &Paths, args: &DraftArgs<'_>, out: &mut Out) -> i32 {
+    use crate::app::draft::DraftFailure;
+    let failed = crate::headless::EXIT_SOURCE_FAILED;
+    let sources = runtime::connect(config).await;
+    for (_, note) in &sources.notes {
+        eprintln!("flightdeck: {note}");
+    }
+    let (Some(gh), Some(sentry)) = (sources.github_ops.clone(), sources.sentry_ops.clone()) else {
+        eprintln!("flightdeck: draft-test needs [github] and [sentry] in the config");
+        return EXIT_CONFIG;
+    };
+    let projects = config
+        .sentry
+        .as_ref()
+        .map(|s| s.projects.clone())
+        .unwrap_or_default();
+    let mut incident = None;
+    for p in &projects {
+        match sentry.issues(p).await {
+            Ok(list) => {
+                incident = list.into_iter().find(|i| {
+                    i.short_id.eq_ignore_ascii_case(args.short_id) || i.id == args.short_id
+                });
+            }
+            Err(e) => {
+                eprintln!("flightdeck: Sentry: {e}");
+                return failed;
+            }
+        }
+        if incident.is_some() {
+            break;
+        }
+    }
+    let Some(incident) = incident else {
+        eprintln!(
+            "flightdeck: {} is not among the unresolved issues of {}",
+            crate::sanitize::clean(args.short_id),
+            projects.join(", ")
+        );
+        return failed;
+    };
+    let mut setup = crate::ops::draft::DraftSetup::from_config(config);
+    setup.local = args.write.map(|d| d.to_path_buf());
+    let now = time::OffsetDateTime::now_utc();
+    let prepared =
+        match crate::ops::draft::prepare(&gh, Some(&sentry), &setup, &incident, None, now).await {
+            Ok(p) => p,
+            Err(e) => {
+                eprintln!("flightdeck: no regression test drafted for {}: {e}", incident.short_id);
+                return match e {
+                    DraftFailure::Source(_) => failed,
+                    _ => EXIT_CONFIG,
+                };
+            }
+        };
+    let d = &prepared.draft;
+    let mut written = None;
+    if let Some(dir) = args.write {
+        let to = dir.join(&d.path);
+        let made = to
+            .parent()
+            .map_or(Ok(()), std::fs::create_dir_all)
+            .and_then(|()| std::fs::write(&to, &d.contents));
+        if let Err(e) = made {
+            eprintln!("flightdeck: cannot write {}: {e}", to.display());
+            return 1;
+        }
+        written = Some(to);
+    }
+    let mut pr_result = None;
+    let mut code = 0;
+    if args.pr {
+        let change = crate::app::draft::DraftEditor::new(d.clone()).change();
+        let asked = args.yes || {
+            eprint!(
+                "{}: {}?\n  branch {}, file {}\nSend it? [y/N] ",
+                change.title(),
+                change.summary(),
+                d.branch,
+                d.path
+            );
+            let mut line = String::new();
+            std::io::stdin().read_line(&mut line).is_ok()
+                && matches!(line.trim().to_ascii_lowercase().as_str(), "y" | "yes")
+        };
+        if !asked {
+            eprintln!("flightdeck: not sent");
+            pr_result = Some(Err("not sent: not confirmed".to_string()));
+            code = 1;
+        } else {
+            let exec = crate::ops::exec::Executor::new(
+                Some(gh.clone()),
+                crate::ops::audit::AuditLog::new(paths.audit_file()),
+                args.read_only,
+            );
+            match exec.execute(&change, "").await {
+                Ok(detail) => pr_result = Some(Ok(detail)),
+                Err(e) => {
+                    eprintln!("flightdeck: {}: {e}", change.summary());
+                    pr_result = Some(Err(e.to_string()));
+                    code = if matches!(e, crate::app::change::ChangeError::ReadOnly) {
+                        1
+                    } else {
+                        failed
+                    };
+                }
+            }
+        }
+    }
+    if args.json {
+        let doc = serde_json::json!({
+            "incident": { "id": incident.id, "short_id": incident.short_id, "project": incident.project,
+                          "title": incident.title, "url": incident.url },
+            "repo": d.repo, "branch": d.branch, "path": d.path, "language": d.language,
+            "reproduces": d.reproduces, "contents": d.contents,
+            "pr": { "title": d.title, "body": d.body, "existing": d.existing_pr,
+                    "branch_exists": d.branch_exists },
+            "suspects": prepared.suspects.iter().map(|s| serde_json::json!({
+                "title": s.title, "repo": s.repo, "sha": s.sha, "pr": s.pr, "url": s.url,
+                "evidence": s.evidence,
+            })).collect::<Vec<_>>(),
+            "notes": d.notes,
+            "written": written.as_ref().map(|p| p.display().to_string()),
+            "sent": pr_result.as_ref().map(|r| match r {
+                Ok(detail) => serde_json::json!({ "ok": true, "detail": detail }),
+                Err(e) => serde_json::json!({ "ok": false, "detail": e }),
+            }),
+        });
+        writeln!(
+            out,
+            "{}",
+            serde_json::to_string_pretty(&doc).unwrap_or_else(|_| "{}".into())
+        );
+    } else {
+        writeln!(
+            out,
+            "# {} → {} {} ({}, {})",
+            incident.short_id,
+            d.repo,
+            d.path,
+            d.language,
+            if d.reproduces {
+                "reproduces the crash with the event's values"
+            } else {
+                "a skipped skeleton: the event has no arguments to rebuild"
+            }
+        );
+        for n in &d.notes {
+            writeln!(out, "# {n}");
+        }
+        match prepared.suspects.first() {
+            Some(s) => writeln!(out, "# suspected change: {}", s.title),
+            None => writeln!(out, "# suspected change: none found"),
+        }
+        match &written {
+            Some(p) => writeln!(out, "wrote {}", p.display()),
+            None => write!(out, "{}", d.contents),
+        }
+        match &pr_result {
+            Some(Ok(detail)) => writeln!(out, "PR: {detail}"),
+            Some(Err(e)) => writeln!(out, "PR: {e}"),
+            None => {}
+        }
+    }
+    code
 }
 
 /// The on-disk store of `config`'s sources, unless `--no-cache` or `cache = false`.

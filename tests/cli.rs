@@ -841,3 +841,84 @@ fn a_config_file_others_can_read_is_warned_about() {
         }
     }
 }
+
+#[test]
+fn draft_test_prints_writes_maps_and_opens_the_pr() {
+    let home = tempfile::tempdir().unwrap();
+    let world = DemoWorld::start_at(home.path(), 180);
+    let limit = Duration::from_secs(120);
+    let draft = |args: &[&str]| {
+        run_within(
+            fd(home.path())
+                .arg("--config")
+                .arg(&world.config)
+                .arg("draft-test")
+                .args(args),
+            limit,
+        )
+    };
+
+    // Printed: the path, what was found, the test.
+    let o = draft(&["CHECKOUT-4C"]);
+    let (stdout, stderr) = text(&o);
+    assert_eq!(o.status.code(), Some(0), "{stdout}\n{stderr}");
+    assert!(
+        stdout.starts_with("# CHECKOUT-4C → acme/checkout worker/tests/"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("# suspected change: PR #416"), "{stdout}");
+    assert!(stdout.contains("xfail(strict=True"), "{stdout}");
+
+    // JSON for scripts.
+    let o = draft(&["checkout-4c", "--json"]);
+    assert_eq!(o.status.code(), Some(0), "{:?}", text(&o));
+    let doc: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(doc["repo"], "acme/checkout");
+    assert_eq!(doc["reproduces"], true);
+    assert_eq!(doc["suspects"][0]["pr"], 416, "{doc:#}");
+    assert!(doc["sent"].is_null());
+    let path = doc["path"].as_str().unwrap().to_string();
+
+    // Written into a local checkout.
+    let checkout = home.path().join("checkout");
+    let o = draft(&["CHECKOUT-4C", "--write", checkout.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(0), "{:?}", text(&o));
+    let written = std::fs::read_to_string(checkout.join(&path)).unwrap();
+    assert_eq!(written, doc["contents"].as_str().unwrap());
+
+    // A crash frame that maps nowhere: exit 2, naming the path it tried.
+    let o = draft(&["CHECKOUT-2A"]);
+    assert_eq!(o.status.code(), Some(2), "{:?}", text(&o));
+    assert!(text(&o).1.contains("checkout/gateway.js"), "{:?}", text(&o));
+    // An incident that is not there: exit 3.
+    let o = draft(&["NOPE-1"]);
+    assert_eq!(o.status.code(), Some(3), "{:?}", text(&o));
+
+    // --pr without --yes reads the answer from stdin: none (closed) is No.
+    let o = draft(&["CHECKOUT-4C", "--pr"]);
+    assert_eq!(o.status.code(), Some(1), "{:?}", text(&o));
+    assert!(text(&o).1.contains("not sent"), "{:?}", text(&o));
+    // Read-only refuses.
+    let o = run_within(
+        fd(home.path())
+            .arg("--config")
+            .arg(&world.config)
+            .args(["--readonly", "draft-test", "CHECKOUT-4C", "--pr", "--yes"]),
+        limit,
+    );
+    assert_eq!(o.status.code(), Some(1), "{:?}", text(&o));
+    // --pr --yes opens it, audited.
+    let o = draft(&["CHECKOUT-4C", "--pr", "--yes"]);
+    let (stdout, stderr) = text(&o);
+    assert_eq!(o.status.code(), Some(0), "{stdout}\n{stderr}");
+    assert!(stdout.contains("draft PR #"), "{stdout}");
+    let audit = std::fs::read_to_string(home.path().join("state/flightdeck/audit.jsonl")).unwrap();
+    // Intent and outcome; the refused read-only run wrote nothing.
+    assert_eq!(audit.matches("\"regression-test-pr\"").count(), 2, "{audit}");
+    // A second run finds what exists and changes nothing.
+    let o = draft(&["CHECKOUT-4C", "--pr", "--yes"]);
+    let (stdout, stderr) = text(&o);
+    assert_eq!(o.status.code(), Some(0), "{stdout}\n{stderr}");
+    assert!(stdout.contains("already holds this test"), "{stdout}");
+    assert!(stdout.contains("PR #423 exists"), "{stdout}");
+}

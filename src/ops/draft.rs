@@ -26,6 +26,9 @@ pub struct DraftSetup {
     /// The environment deploys are looked up in, per repository (a service's environment), else
     /// `production`.
     pub environments: BTreeMap<String, String>,
+    /// A local checkout of the repository (`draft-test --write DIR`): the crashing file and the
+    /// manifests are read from it when present there.
+    pub local: Option<std::path::PathBuf>,
 }
 
 impl DraftSetup {
@@ -145,19 +148,11 @@ pub async fn prepare(
         .into_iter()
         .take(4)
     {
-        if let Some(f) = gh
-            .file(&repo, &m, Some(&base))
-            .await
-            .map_err(DraftFailure::Source)?
-        {
-            files.insert(m, f.text());
+        if let Some(text) = read(gh, setup, &repo, &m, &base).await? {
+            files.insert(m, text);
         }
     }
-    let source = gh
-        .file(&repo, &crash_path, Some(&base))
-        .await
-        .map_err(DraftFailure::Source)?
-        .map(|f| f.text());
+    let source = read(gh, setup, &repo, &crash_path, &base).await?;
     let layout = Layout::detect(&crash_path, &tree.paths, &files)
         .map_err(|e| DraftFailure::NothingToDraft(e.to_string()))?;
     let draft = drafter::draft(&event, &crash_path, &layout, source.as_deref())
@@ -228,6 +223,26 @@ pub async fn prepare(
         suspects,
         layout,
     })
+}
+
+/// A file of the repository: from the local checkout when it holds it, else from GitHub at `base`.
+async fn read(
+    gh: &GitHub,
+    setup: &DraftSetup,
+    repo: &str,
+    path: &str,
+    base: &str,
+) -> Result<Option<String>, DraftFailure> {
+    if let Some(dir) = &setup.local
+        && let Ok(bytes) = std::fs::read(dir.join(path))
+    {
+        return Ok(Some(String::from_utf8_lossy(&bytes).into_owned()));
+    }
+    Ok(gh
+        .file(repo, path, Some(base))
+        .await
+        .map_err(DraftFailure::Source)?
+        .map(|f| f.text()))
 }
 
 /// The app's function the test calls (the drafter's choice), else the crash frame's.
