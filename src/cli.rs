@@ -494,7 +494,10 @@ async fn draft_test(config: &Config, paths: &Paths, args: &DraftArgs<'_>, out: &
         match crate::ops::draft::prepare(&gh, Some(&sentry), &setup, &incident, None, now).await {
             Ok(p) => p,
             Err(e) => {
-                eprintln!("flightdeck: no regression test drafted for {}: {e}", incident.short_id);
+                eprintln!(
+                    "flightdeck: no regression test drafted for {}: {e}",
+                    incident.short_id
+                );
                 return match e {
                     DraftFailure::Source(_) => failed,
                     _ => EXIT_CONFIG,

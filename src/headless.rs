@@ -2,7 +2,7 @@
 //! and `flightdeck audit` (the audit log, readable).
 
 use crate::config::Config;
-use crate::domain::{Incident, PullRequest, ServiceRollout, SourceData, WorkflowRun};
+use crate::domain::{Incident, PullRequest, ServiceRollout, SourceData, SourceId, WorkflowRun};
 use crate::fmt::plural;
 use crate::runtime;
 use crate::store::Store;
@@ -103,6 +103,7 @@ pub async fn status(config: &Config, store: Option<&Store>) -> (Value, bool) {
         "notes": notes,
     });
     let mut failed = false;
+    let mut incidents: Vec<Incident> = Vec::new();
     for mut s in sources.list {
         let id = s.id();
         if let Some(i) = memos.iter().position(|(m, _, _)| *m == id) {
@@ -167,6 +168,7 @@ pub async fn status(config: &Config, store: Option<&Store>) -> (Value, bool) {
                     }
                     SourceData::Sentry(i) => {
                         doc["incidents"] = i.iter().map(incident_json).collect();
+                        incidents = i.clone();
                     }
                 }
                 if partial.is_empty() {
@@ -181,7 +183,89 @@ pub async fn status(config: &Config, store: Option<&Store>) -> (Value, bool) {
         failed |= !ok;
         doc["sources"][name] = json!({ "ok": ok, "error": error });
     }
+    if let (Some(gh), Some(sentry)) = (&sources.github_ops, &sources.sentry_ops) {
+        let setup = crate::ops::draft::DraftSetup::from_config(config);
+        suspected_changes(&mut doc, &incidents, gh, sentry, &setup, store).await;
+    }
     (doc, failed)
+}
+
+/// How many incidents `status` looks up the suspected change of: the newest first seen (each
+/// lookup is the event and up to 8 GitHub reads; answers are kept in the store's directory by
+/// issue and `last_seen`, so a second run asks nothing again).
+pub const STATUS_SUSPECTS: usize = 3;
+
+/// Each incident gains `suspected_change`: the candidates best first (`[]`: none found), or
+/// `null` when it was not looked up (beyond the [`STATUS_SUSPECTS`] newest, or no repository).
+async fn suspected_changes(
+    doc: &mut Value,
+    incidents: &[Incident],
+    gh: &crate::sources::github::GitHub,
+    sentry: &crate::sources::sentry::Sentry,
+    setup: &crate::ops::draft::DraftSetup,
+    store: Option<&Store>,
+) {
+    let now = OffsetDateTime::now_utc();
+    let cache_file = store.and_then(|s| s.side_path(SourceId::Sentry, "suspects"));
+    let mut cache: serde_json::Map<String, Value> = cache_file
+        .as_ref()
+        .and_then(|f| std::fs::read(f).ok())
+        .and_then(|b| serde_json::from_slice(&b).ok())
+        .unwrap_or_default();
+    let mut recent: Vec<&Incident> = incidents
+        .iter()
+        .filter(|i| setup.repo_for(&i.project).is_some())
+        .collect();
+    recent.sort_by_key(|i| std::cmp::Reverse(i.first_seen));
+    let mut found: Vec<(String, Value)> = Vec::new();
+    let mut changed = false;
+    for inc in recent.into_iter().take(STATUS_SUSPECTS) {
+        let key = format!(
+            "{}@{}",
+            inc.id,
+            inc.last_seen.map_or(0, |t| t.unix_timestamp())
+        );
+        if let Some(v) = cache.get(&key) {
+            found.push((inc.id.clone(), v.clone()));
+            continue;
+        }
+        let Some(repo) = setup.repo_for(&inc.project) else {
+            continue;
+        };
+        let event = sentry.latest_event(&inc.id).await.ok();
+        let env = setup.environment_for(repo);
+        match gh.suspects(inc, event.as_ref(), repo, env, now).await {
+            Ok(list) => {
+                let v = serde_json::to_value(&list).unwrap_or(Value::Null);
+                cache.insert(key, v.clone());
+                changed = true;
+                found.push((inc.id.clone(), v));
+            }
+            Err(e) => tracing::warn!(incident = %inc.short_id, error = %e, "no suspected change"),
+        }
+    }
+    if let Some(list) = doc["incidents"].as_array_mut() {
+        for i in list {
+            let id = i["id"].as_str().unwrap_or_default().to_string();
+            i["suspected_change"] = found
+                .iter()
+                .find(|(f, _)| *f == id)
+                .map_or(Value::Null, |(_, v)| v.clone());
+        }
+    }
+    if changed && let Some(f) = cache_file {
+        // At most 50 answers: the file stays small.
+        while cache.len() > 50 {
+            let Some(k) = cache.keys().next().cloned() else {
+                break;
+            };
+            cache.remove(&k);
+        }
+        let bytes = serde_json::to_vec(&Value::Object(cache)).unwrap_or_default();
+        if let Err(e) = crate::store::write_atomic(&f, &bytes) {
+            tracing::warn!(error = %e, "cannot keep the suspected changes");
+        }
+    }
 }
 
 /// The human face of `flightdeck status`: one line per source, the judge's verdict per service

@@ -283,6 +283,14 @@ impl Store {
             .map(|k| self.dir.join(format!("{}-{k}.json", name(id))))
     }
 
+    /// A file kept beside a configured source's own (`sentry-HASH.suspects.json`): answers derived
+    /// from that source that are worth not asking again, under the same identity.
+    pub fn side_path(&self, id: SourceId, what: &str) -> Option<PathBuf> {
+        self.keys[id as usize]
+            .as_ref()
+            .map(|k| self.dir.join(format!("{}-{k}.{what}.json", name(id))))
+    }
+
     /// Every configured source's file that is there and readable. Missing files are a cold start,
     /// not a problem; unreadable ones are warnings.
     pub fn load(&self) -> Loaded {

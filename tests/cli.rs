@@ -858,6 +858,40 @@ fn draft_test_prints_writes_maps_and_opens_the_pr() {
         )
     };
 
+    // `status --json`: the newest incidents carry their suspected change; a second run asks
+    // nothing again for them.
+    let status = || {
+        run_within(
+            fd(home.path())
+                .arg("--config")
+                .arg(&world.config)
+                .args(["status", "--json"]),
+            limit,
+        )
+    };
+    for _ in 0..2 {
+        let o = status();
+        assert_eq!(o.status.code(), Some(0), "{:?}", text(&o));
+        let doc = status_json(&o);
+        let incidents = doc["incidents"].as_array().unwrap();
+        let c4 = incidents
+            .iter()
+            .find(|i| i["short_id"] == "CHECKOUT-4C")
+            .expect("CHECKOUT-4C");
+        assert_eq!(c4["suspected_change"][0]["pr"], 416, "{c4:#}");
+        assert!(
+            c4["suspected_change"][0]["evidence"]
+                .as_array()
+                .is_some_and(|e| !e.is_empty()),
+            "{c4:#}"
+        );
+        let looked_up = incidents
+            .iter()
+            .filter(|i| !i["suspected_change"].is_null())
+            .count();
+        assert!(looked_up <= 3, "{looked_up}");
+    }
+
     // Printed: the path, what was found, the test.
     let o = draft(&["CHECKOUT-4C"]);
     let (stdout, stderr) = text(&o);
@@ -900,10 +934,13 @@ fn draft_test_prints_writes_maps_and_opens_the_pr() {
     assert!(text(&o).1.contains("not sent"), "{:?}", text(&o));
     // Read-only refuses.
     let o = run_within(
-        fd(home.path())
-            .arg("--config")
-            .arg(&world.config)
-            .args(["--readonly", "draft-test", "CHECKOUT-4C", "--pr", "--yes"]),
+        fd(home.path()).arg("--config").arg(&world.config).args([
+            "--readonly",
+            "draft-test",
+            "CHECKOUT-4C",
+            "--pr",
+            "--yes",
+        ]),
         limit,
     );
     assert_eq!(o.status.code(), Some(1), "{:?}", text(&o));
@@ -914,7 +951,11 @@ fn draft_test_prints_writes_maps_and_opens_the_pr() {
     assert!(stdout.contains("draft PR #"), "{stdout}");
     let audit = std::fs::read_to_string(home.path().join("state/flightdeck/audit.jsonl")).unwrap();
     // Intent and outcome; the refused read-only run wrote nothing.
-    assert_eq!(audit.matches("\"regression-test-pr\"").count(), 2, "{audit}");
+    assert_eq!(
+        audit.matches("\"regression-test-pr\"").count(),
+        2,
+        "{audit}"
+    );
     // A second run finds what exists and changes nothing.
     let o = draft(&["CHECKOUT-4C", "--pr", "--yes"]);
     let (stdout, stderr) = text(&o);

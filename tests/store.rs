@@ -511,8 +511,8 @@ async fn a_second_status_json_costs_github_nearly_nothing() {
     assert!(first.status.success(), "{first:?}");
     assert_eq!(
         files(&home.path().join("cache/flightdeck")).len(),
-        3,
-        "a file per source"
+        4,
+        "a file per source and the suspected changes"
     );
     let (before, graphql_before) = (world.requests(), world.graphql_requests().len());
     let second = run().await.unwrap();
@@ -566,7 +566,14 @@ async fn status_json_saves_the_store_and_no_cache_leaves_it_alone() {
     assert!(!cache.exists(), "--no-cache writes nothing");
     let o = run(&[]).await.unwrap();
     assert!(o.status.success(), "{o:?}");
-    assert_eq!(files(&cache).len(), 3, "{:?}", files(&cache));
+    assert_eq!(files(&cache).len(), 4, "{:?}", files(&cache));
+    assert!(
+        files(&cache)
+            .iter()
+            .any(|f| f.starts_with("sentry-") && f.ends_with(".suspects.json")),
+        "{:?}",
+        files(&cache)
+    );
     assert_eq!(mode(&cache), 0o700);
     // A damaged file: a note, and the next save replaces it.
     let github = cache.join(
