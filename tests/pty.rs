@@ -432,3 +432,59 @@ fn with_a_store_the_first_frame_shows_the_cached_rows() {
     s.send("q");
     assert!(s.wait_exit().success());
 }
+
+/// The rows of the screen, for finding where something is drawn.
+fn row_of(t: &str, needle: &str) -> Option<usize> {
+    t.lines().position(|l| l.contains(needle))
+}
+
+#[test]
+fn demo_drafts_a_regression_test_and_opens_its_draft_pr() {
+    // The story's end: CHECKOUT-4C (the Python crash after checkout's deploy) is in Sentry.
+    let mut s = Session::start(&["demo", "--speed", "0", "--start-at", "180"], &[]);
+    s.wait_for("the first frame with demo data", |t| {
+        t.contains("acme/checkout") && all_sources_fresh(t)
+    });
+    s.send("4");
+    let list = s.wait_for("CHECKOUT-4C on the incidents tab", |t| {
+        t.contains("Incidents (") && t.contains("CHECKOUT-4C")
+    });
+    // Select it: `g` to the top, then `j` down to its row (the list's rows follow its header).
+    let header = row_of(&list, "Issue").expect("the list's header");
+    let at = row_of(&list, "CHECKOUT-4C").expect("CHECKOUT-4C listed");
+    assert!(at > header, "CHECKOUT-4C below the header:\n{list}");
+    s.send("g");
+    for _ in 0..at - header - 1 {
+        s.send("j");
+    }
+    s.send("T");
+    let editor = s.wait_for("the regression-test editor", |t| {
+        t.contains("Regression test for CHECKOUT-4C")
+            && t.contains("ZeroDivisionError")
+            && t.contains("worker/tests/test_regression_checkout_4c.py")
+    });
+    assert!(editor.contains("new draft PR"), "{editor}");
+    eprintln!("{editor}");
+    s.send("\x13"); // ctrl-s
+    let confirm = s.wait_for("the confirmation of the PR", |t| {
+        t.contains("Yes, open the draft PR")
+    });
+    eprintln!("{confirm}");
+    s.send("\x1b[C"); // Right: to Yes
+    s.send("\r");
+    let done = s.wait_for("the draft PR opened", |t| {
+        t.contains("PR for CHECKOUT-4C in acme/checkout: done")
+    });
+    eprintln!("{done}");
+    // A second `T` finds the PR it opened and offers to update it, never a second one.
+    s.send("T");
+    let again = s.wait_for("the editor of the existing PR", |t| {
+        t.contains("Regression test for CHECKOUT-4C") && t.contains("PR #423")
+    });
+    assert!(!again.contains("new draft PR"), "{again}");
+    s.send("\x1b"); // esc: closed, kept for T
+    s.wait_for("the editor closed", |t| !t.contains("ctrl-s open"));
+    s.send("q");
+    let status = s.wait_exit();
+    assert!(status.success(), "exit status {status:?}");
+}

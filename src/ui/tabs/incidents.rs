@@ -554,6 +554,51 @@ mod tests {
         assert!(draw(&s).contains("could not look it up: rate limited"));
     }
 
+    /// The regression-test editor over the tab: where the file goes, what the draft is, the
+    /// file with the cursor, the PR's title and body, the keys.
+    #[test]
+    fn the_regression_test_editor_100x40() {
+        let mut s = with_event_4c(100, 40);
+        let contents = "# Regression test drafted by flightdeck from a Sentry incident.\n\
+                        #\n# Sentry issue CHECKOUT-4C\n\
+                        # ZeroDivisionError: integer division or modulo by zero\n\
+                        import pytest\n\nfrom worker.refunds import refund_order\n\n\n\
+                        @pytest.mark.xfail(strict=True, raises=ZeroDivisionError)\n\
+                        def test_regression_checkout_4c():\n    \
+                        refund_order({'id': 'ord_7Q2', 'total_cents': 4200}, [])\n";
+        s.draft = Some(Box::new(crate::app::draft::DraftEditor::new(
+            crate::app::draft::PreparedDraft {
+                issue_id: "6120007".into(),
+                short_id: "CHECKOUT-4C".into(),
+                issue_url: "https://sentry.example/issues/6120007/".into(),
+                repo: "acme/checkout".into(),
+                branch: "flightdeck/regression-checkout-4c".into(),
+                path: "worker/tests/test_regression_checkout_4c.py".into(),
+                contents: contents.into(),
+                title: "Regression test for CHECKOUT-4C: ZeroDivisionError in refund_order".into(),
+                body: "Adds a regression test for Sentry issue CHECKOUT-4C.\n\nSuspected change: PR #416.".into(),
+                language: "python".into(),
+                reproduces: true,
+                branch_exists: false,
+                existing_pr: Some(423),
+                notes: vec!["crash frame worker/refunds.py:6 split_refund".into()],
+            },
+        )));
+        s.mode = crate::app::state::Mode::Draft;
+        let screen = draw(&s);
+        for needle in [
+            " Regression test for CHECKOUT-4C ",
+            "updates PR #423",
+            "reproduces the crash with the event's values",
+            "@pytest.mark.xfail(strict=True, raises=ZeroDivisionError)",
+            "ZeroDivisionError in refund_order",
+            "ctrl-s open the PR",
+        ] {
+            assert!(screen.contains(needle), "{needle:?}:\n{screen}");
+        }
+        insta::assert_snapshot!(screen);
+    }
+
     #[test]
     fn checkout_4c_event_80x24() {
         let s = with_event_4c(80, 24);
