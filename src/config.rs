@@ -253,6 +253,9 @@ pub struct ServiceConfig {
     /// PromQL for the canary's traffic (requests per second); with `min_traffic`, too little is HOLD.
     pub traffic: Option<String>,
     pub min_traffic: Option<f64>,
+    /// PromQL for the baseline's traffic (requests per second): with `traffic`, what a
+    /// `kind = "ratio"` metric's counts are computed from.
+    pub baseline_traffic: Option<String>,
 }
 
 #[derive(Debug, Clone, Deserialize, PartialEq)]
@@ -273,9 +276,26 @@ pub struct MetricConfig {
     pub failure_limit: Option<usize>,
     /// How much worse than the baseline the canary may be, relative (default 0.1 = 10 %).
     pub tolerance: Option<f64>,
+    /// `"ratio"`: events per request (errors / requests), judged on the counts behind it — from
+    /// `errors`/`requests` when given, else the ratio times the service's `traffic` and
+    /// `baseline_traffic`.
+    pub kind: Option<String>,
+    /// PromQL for the canary's events (errors) per second.
+    pub errors: Option<String>,
+    /// PromQL for the canary's requests per second.
+    pub requests: Option<String>,
+    /// PromQL for the baseline's events (errors) per second.
+    pub baseline_errors: Option<String>,
+    /// PromQL for the baseline's requests per second.
+    pub baseline_requests: Option<String>,
 }
 
 impl MetricConfig {
+    /// Judged on counts: `kind = "ratio"`, or `errors`/`requests` given.
+    pub fn counted(&self) -> bool {
+        self.kind.as_deref() == Some("ratio") || self.errors.is_some()
+    }
+
     pub fn lower_is_worse(&self) -> bool {
         match self.direction.as_deref() {
             Some("lower-is-worse") => true,
@@ -523,6 +543,30 @@ impl Config {
                 if m.max.is_none() && m.min.is_none() && m.baseline.is_none() {
                     return Err(format!(
                         "{at}.metrics.{name}: expected at least one of max, min or baseline"
+                    ));
+                }
+                if let Some(k) = &m.kind
+                    && k != "ratio"
+                {
+                    return Err(format!(
+                        "{at}.metrics.{name}.kind: expected \"ratio\", got \"{k}\""
+                    ));
+                }
+                if m.errors.is_some() != m.requests.is_some()
+                    || m.baseline_errors.is_some() != m.baseline_requests.is_some()
+                {
+                    return Err(format!(
+                        "{at}.metrics.{name}: errors and requests (and baseline_errors and baseline_requests) go in pairs"
+                    ));
+                }
+                if m.counted() && m.lower_is_worse() {
+                    return Err(format!(
+                        "{at}.metrics.{name}: a ratio judged on counts counts bad events (errors): it must be higher-is-worse"
+                    ));
+                }
+                if m.counted() && m.errors.is_none() && s.traffic.is_none() {
+                    return Err(format!(
+                        "{at}.metrics.{name}: kind = \"ratio\" needs the canary's counts: errors and requests, or the service's traffic"
                     ));
                 }
                 if let (Some(lo), Some(hi)) = (m.min, m.max)

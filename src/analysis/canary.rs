@@ -79,6 +79,8 @@
 //!   `percent` are fractions shown as percentages with 2 decimals, names containing `ms`, `latency`, `p99` or
 //!   `p95` are milliseconds with 0–1 decimals, anything else gets 3 significant digits.
 
+use super::counts::{CountEvidence, SpanEvidence, Totals, requests_to_show_under};
+use crate::domain::CountStep;
 use serde::{Deserialize, Serialize};
 
 /// Which way a metric gets worse.
@@ -316,6 +318,17 @@ pub struct MetricSamples {
     pub baseline: Vec<f64>,
     /// The canary's value per evaluation window, oldest first (e.g. one per minute), for the thresholds.
     pub windows: Vec<f64>,
+    /// For a ratio of events to requests: the counts per step since the rollout began, oldest
+    /// first. When present (and the metric is higher-is-worse) the metric is judged on them
+    /// ([`super::counts`]) instead of on samples of the ratio.
+    #[serde(default)]
+    pub counts: Vec<CountStep>,
+    /// How many trailing steps of `counts` are the current slice (`None`: all of them).
+    #[serde(default)]
+    pub slice_steps: Option<usize>,
+    /// Steps per threshold window: the latest window says whether a finding still holds.
+    #[serde(default)]
+    pub window_steps: usize,
 }
 
 impl MetricSamples {
@@ -325,6 +338,7 @@ impl MetricSamples {
             canary,
             baseline,
             windows,
+            ..MetricSamples::default()
         }
     }
 }
@@ -497,6 +511,9 @@ pub struct MetricJudgement {
     pub allowed_shift: Option<f64>,
     /// The finding in words, with its numbers.
     pub reason: String,
+    /// The count evidence, for a ratio judged on its counts.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub counts: Option<CountEvidence>,
 }
 
 impl MetricJudgement {
@@ -1308,6 +1325,7 @@ fn judge_metric_with(
         ci: None,
         allowed_shift: None,
         reason: String::new(),
+        counts: None,
     };
 
     if enough {
@@ -1372,7 +1390,225 @@ fn judge_metric_with(
         MetricOutcome::Pass
     };
     m.reason = metric_reason(spec, &m, &th);
+    if !samples.counts.is_empty() && spec.direction == Direction::HigherIsWorse {
+        judge_counts(spec, samples, policy, &mut m);
+    }
     m
+}
+
+/// A higher-is-worse ratio judged on its counts (see [`super::counts`]): over the bound or worse
+/// than the baseline when the evidence reaches `1/α` in the current slice or since the rollout
+/// began (α split between the two looks) and the latest window still shows it; PROCEED-worthy only
+/// when the counts show the canary under its bound (or, without a bound, hold enough expected
+/// events to have seen a doubling) and its ratio is within tolerance of the baseline's.
+fn judge_counts(
+    spec: &MetricSpec,
+    samples: &MetricSamples,
+    policy: &Policy,
+    m: &mut MetricJudgement,
+) {
+    let all = &samples.counts;
+    let len = all.len();
+    let slice_n = samples.slice_steps.unwrap_or(len).min(len);
+    let slice = &all[len - slice_n..];
+    let carried = slice_n < len && slice_n > 0;
+    let alpha = policy.alpha();
+    let looks = if carried { 2.0 } else { 1.0 };
+    let goal = (looks / alpha).ln();
+    let rho0 = 1.0
+        + if spec.tolerance.is_finite() {
+            spec.tolerance.max(0.0)
+        } else {
+            0.1
+        };
+    let se = SpanEvidence::of(if slice_n > 0 { slice } else { all }, spec.max, rho0);
+    let re = carried.then(|| SpanEvidence::of(all, spec.max, rho0));
+    let spans: Vec<&SpanEvidence> = std::iter::once(&se).chain(re.as_ref()).collect();
+    let recent_n = samples.window_steps.max(1).min(len);
+    let recent = Totals::of(&all[len - recent_n..]);
+    let widest = re.as_ref().unwrap_or(&se).totals;
+    let fired = |f: fn(&SpanEvidence) -> f64| spans.iter().any(|s| f(s) >= goal);
+    let over = fired(|s| s.log_e_over);
+    let worse = fired(|s| s.log_e_worse);
+    let baseline_over = fired(|s| s.log_e_baseline_over);
+    let under = fired(|s| s.log_e_under);
+    let still_over = match (spec.max, recent.canary_ratio()) {
+        (Some(max), Some(r)) => r > max,
+        _ => true,
+    };
+    let still_worse = match (recent.canary_ratio(), recent.baseline_ratio()) {
+        (Some(c), Some(b)) => c > b * rho0 || (b == 0.0 && c > 0.0),
+        _ => true,
+    };
+    let needed = spec.max.and_then(|max| {
+        requests_to_show_under(widest.canary_ratio().unwrap_or(0.0), max, alpha / looks)
+    });
+    let fmt = |v: f64| spec.fmt(v);
+    let count = |v: f64| crate::fmt::thousands(v.round().max(0.0) as u64);
+    let side = |t: &Totals| {
+        format!(
+            "{} in {} requests ({})",
+            count(t.canary_events),
+            count(t.canary_requests),
+            t.canary_ratio().map_or("—".into(), fmt)
+        )
+    };
+    let span_name = if carried {
+        "since the rollout began"
+    } else {
+        "in this slice"
+    };
+    let ev = |l: f64| {
+        let e = l.exp();
+        if e >= 1e6 {
+            "over a million".to_string()
+        } else {
+            format!("{e:.1}")
+        }
+    };
+    let best =
+        |f: fn(&SpanEvidence) -> f64| spans.iter().map(|s| f(s)).fold(f64::NEG_INFINITY, f64::max);
+    let needed_e = format!("{:.0}", goal.exp());
+    let (outcome, result, reason) = if widest.canary_requests <= 0.0 {
+        (
+            MetricOutcome::NoData,
+            MetricResult::NoData,
+            format!("{}: the canary served no requests {span_name}", spec.name),
+        )
+    } else if over && baseline_over && !worse {
+        (
+            MetricOutcome::SharedBreach,
+            MetricResult::Pass,
+            format!(
+                "{}: canary {} over max {}, but the baseline is over it too ({}): a shared problem, not the canary's",
+                spec.name,
+                side(&widest),
+                fmt(spec.max.unwrap_or(f64::NAN)),
+                widest.baseline_ratio().map_or("—".into(), fmt)
+            ),
+        )
+    } else if over && still_over {
+        (
+            MetricOutcome::Breach,
+            MetricResult::High,
+            format!(
+                "{}: {} errors {span_name} > max {}: evidence {} (needed {needed_e}); the latest window {}",
+                spec.name,
+                side(&widest),
+                fmt(spec.max.unwrap_or(f64::NAN)),
+                ev(best(|s| s.log_e_over)),
+                recent
+                    .canary_ratio()
+                    .map_or("has no requests".into(), |r| format!("is {}", fmt(r)))
+            ),
+        )
+    } else if worse && still_worse {
+        (
+            MetricOutcome::Worse,
+            MetricResult::High,
+            format!(
+                "{}: canary {} against baseline {} {span_name}: {}× the baseline's rate, beyond ×{:.2} (evidence {}, needed {needed_e})",
+                spec.name,
+                side(&widest),
+                widest.baseline_ratio().map_or("—".into(), fmt),
+                widest
+                    .rate_ratio()
+                    .map_or("—".into(), |r| format!("{r:.2}")),
+                rho0,
+                ev(best(|s| s.log_e_worse)),
+            ),
+        )
+    } else if over || worse {
+        (
+            MetricOutcome::Borderline,
+            MetricResult::Pass,
+            format!(
+                "{}: errors rose earlier {span_name} ({}) and the latest window is back to {}: watching",
+                spec.name,
+                side(&widest),
+                recent.canary_ratio().map_or("—".into(), fmt)
+            ),
+        )
+    } else if widest.rate_ratio().is_some_and(|r| r > rho0) {
+        (
+            MetricOutcome::Borderline,
+            MetricResult::Pass,
+            format!(
+                "{}: canary {} is {:.2}× the baseline's {} {span_name}, beyond ×{:.2} but not proven (evidence {}, needed {needed_e})",
+                spec.name,
+                side(&widest),
+                widest.rate_ratio().unwrap_or(f64::NAN),
+                widest.baseline_ratio().map_or("—".into(), fmt),
+                rho0,
+                ev(best(|s| s.log_e_worse)),
+            ),
+        )
+    } else if spec.max.is_some() && !under {
+        let need = match needed {
+            Some(n) => format!(
+                "about {} requests at this ratio are needed to show it under {}",
+                count(n),
+                fmt(spec.max.unwrap_or(f64::NAN))
+            ),
+            None => format!(
+                "at this ratio no number of requests shows it under {}",
+                fmt(spec.max.unwrap_or(f64::NAN))
+            ),
+        };
+        (
+            MetricOutcome::NoData,
+            MetricResult::NoData,
+            format!(
+                "{}: not enough evidence yet: {} {span_name}; {need}",
+                spec.name,
+                side(&widest)
+            ),
+        )
+    } else if spec.max.is_none()
+        && widest.canary_requests * widest.baseline_ratio().unwrap_or(0.0) < 13.0
+    {
+        (
+            MetricOutcome::NoData,
+            MetricResult::NoData,
+            format!(
+                "{}: not enough evidence yet: {} {span_name}, too few to see a doubling of the baseline's {}",
+                spec.name,
+                side(&widest),
+                widest.baseline_ratio().map_or("—".into(), fmt)
+            ),
+        )
+    } else {
+        let bound = spec
+            .max
+            .map(|max| {
+                format!(
+                    ", shown under max {} (evidence {})",
+                    fmt(max),
+                    ev(best(|s| s.log_e_under))
+                )
+            })
+            .unwrap_or_default();
+        (
+            MetricOutcome::Pass,
+            MetricResult::Pass,
+            format!(
+                "{}: {} {span_name}{bound}; baseline {}",
+                spec.name,
+                side(&widest),
+                widest.baseline_ratio().map_or("—".into(), fmt)
+            ),
+        )
+    };
+    m.outcome = outcome;
+    m.result = result;
+    m.reason = reason;
+    m.counts = Some(CountEvidence {
+        slice: se,
+        rollout: re,
+        recent,
+        goal,
+        requests_needed: needed,
+    });
 }
 
 /// The bound crossed, e.g. "> max 0.50 %".
@@ -1823,6 +2059,149 @@ mod tests {
         let canary = rng.draw(60, |u| canary_level * (0.9 + 0.2 * u));
         let windows = canary[56..].to_vec();
         MetricSamples::new(canary, baseline, windows)
+    }
+
+    // ---------------------------------------------------------------- counts
+
+    /// An error ratio judged on counts: `steps` steps of (canary requests, errors, baseline
+    /// requests, errors), the last `slice` of them the current slice.
+    fn counted(steps: &[(f64, f64, f64, f64)], slice: Option<usize>) -> MetricSamples {
+        let counts: Vec<CountStep> = steps
+            .iter()
+            .map(|&(cr, ce, br, be)| CountStep {
+                canary_requests: cr,
+                canary_events: ce,
+                baseline_requests: br,
+                baseline_events: be,
+            })
+            .collect();
+        let ratio = |r: f64, e: f64| if r > 0.0 { e / r } else { f64::NAN };
+        MetricSamples {
+            canary: steps.iter().map(|s| ratio(s.0, s.1)).collect(),
+            baseline: steps.iter().map(|s| ratio(s.2, s.3)).collect(),
+            windows: vec![],
+            counts,
+            slice_steps: slice,
+            window_steps: 4,
+        }
+    }
+
+    fn judge_counted(samples: MetricSamples) -> Judgement {
+        judge(
+            &[(MetricSpec::max("error_rate", 0.005).critical(), samples)],
+            &Policy::default(),
+            None,
+        )
+    }
+
+    #[test]
+    fn zero_errors_in_200_requests_against_half_a_percent_is_hold() {
+        // 200 requests over 20 steps, no error on either side.
+        let j = judge_counted(counted(&[(10.0, 0.0, 10.0, 0.0); 20], None));
+        assert_eq!(j.verdict, Verdict::Hold, "{j:#?}");
+        let m = &j.metrics[0];
+        assert_eq!(m.outcome, MetricOutcome::NoData);
+        assert!(
+            m.reason
+                .contains("not enough evidence yet: 0 in 200 requests"),
+            "{}",
+            m.reason
+        );
+        assert!(
+            m.reason.contains("requests at this ratio are needed"),
+            "{}",
+            m.reason
+        );
+        // Enough requests without an error: shown under the bound, PROCEED.
+        let j = judge_counted(counted(&[(100.0, 0.0, 100.0, 0.0); 20], None));
+        assert_eq!(j.verdict, Verdict::Proceed, "{}", j.metrics[0].reason);
+        assert!(
+            j.metrics[0].reason.contains("shown under max 0.50 %"),
+            "{}",
+            j.metrics[0].reason
+        );
+    }
+
+    #[test]
+    fn thirty_errors_in_200_requests_is_rollback() {
+        let j = judge_counted(counted(&[(10.0, 1.5, 10.0, 0.0); 20], None));
+        assert_eq!(j.verdict, Verdict::Rollback, "{j:#?}");
+        assert_eq!(j.metrics[0].outcome, MetricOutcome::Breach);
+        assert!(
+            j.metrics[0].reason.contains("30 in 200 requests"),
+            "{}",
+            j.metrics[0].reason
+        );
+    }
+
+    #[test]
+    fn a_shared_breach_is_not_the_canarys() {
+        let j = judge_counted(counted(&[(100.0, 3.0, 100.0, 3.0); 20], None));
+        assert_eq!(
+            j.metrics[0].outcome,
+            MetricOutcome::SharedBreach,
+            "{}",
+            j.metrics[0].reason
+        );
+        assert_eq!(j.verdict, Verdict::Hold);
+    }
+
+    #[test]
+    fn a_subtle_regression_under_the_bound_is_never_proceed() {
+        // +40 % under the bound at 6,000 requests a minute: HOLD while the estimate is beyond the
+        // tolerance and unproven, ROLLBACK once proven (critical metric).
+        let step = (1500.0, 6.3, 1500.0, 4.5);
+        let early = judge_counted(counted(&[step; 20], None));
+        assert_eq!(early.verdict, Verdict::Hold, "{}", early.metrics[0].reason);
+        assert!(
+            early.metrics[0].reason.contains("not proven"),
+            "{}",
+            early.metrics[0].reason
+        );
+        let late = judge_counted(counted(&[step; 80], None));
+        assert_eq!(
+            late.verdict,
+            Verdict::Rollback,
+            "{}",
+            late.metrics[0].reason
+        );
+        assert_eq!(late.metrics[0].outcome, MetricOutcome::Worse);
+    }
+
+    #[test]
+    fn evidence_carries_across_slices_and_a_late_onset_is_still_seen() {
+        // 10 % then 25 %: healthy throughout; the current slice alone has too few requests, the
+        // rollout's counts show the canary under the bound.
+        let mut steps = vec![(40.0, 0.0, 40.0, 0.1); 30];
+        steps.extend([(10.0, 0.0, 10.0, 0.0); 5]);
+        let j = judge_counted(counted(&steps, Some(5)));
+        assert_eq!(j.verdict, Verdict::Proceed, "{}", j.metrics[0].reason);
+        assert!(j.metrics[0].reason.contains("since the rollout began"));
+        // Healthy for 30 steps, then the current slice breaks: seen in the slice alone.
+        let mut steps = vec![(100.0, 0.0, 100.0, 0.1); 30];
+        steps.extend([(100.0, 5.0, 100.0, 0.1); 8]);
+        let j = judge_counted(counted(&steps, Some(8)));
+        assert_eq!(j.verdict, Verdict::Rollback, "{}", j.metrics[0].reason);
+    }
+
+    #[test]
+    fn a_spike_that_has_stopped_holds_and_does_not_roll_back() {
+        let mut steps = vec![(100.0, 0.0, 100.0, 0.1); 10];
+        steps.extend([(100.0, 20.0, 100.0, 0.1); 3]);
+        steps.extend([(100.0, 0.0, 100.0, 0.1); 10]);
+        let j = judge_counted(counted(&steps, None));
+        assert_eq!(
+            j.metrics[0].outcome,
+            MetricOutcome::Borderline,
+            "{}",
+            j.metrics[0].reason
+        );
+        assert_eq!(j.verdict, Verdict::Hold);
+        assert!(
+            j.metrics[0].reason.contains("back to"),
+            "{}",
+            j.metrics[0].reason
+        );
     }
 
     // ---------------------------------------------------------------- Mann–Whitney

@@ -2,6 +2,7 @@
 
 pub mod canary;
 pub mod ci_log;
+pub mod counts;
 pub mod drafter;
 pub mod rollout;
 pub mod summaries;

@@ -31,11 +31,22 @@ pub fn judge_service(r: &ServiceRollout, policy: &Policy) -> Judgement {
             let samples = if m.error.is_some() {
                 MetricSamples::default()
             } else {
-                MetricSamples::new(
-                    tail(&m.canary_samples, m.in_slice.map(|(c, _)| c)),
-                    tail(&m.baseline_samples, m.in_slice.map(|(_, b)| b)),
-                    m.windows.clone(),
-                )
+                // Counts carry across the rollout's slices; the slice's own tail is looked at
+                // too (the late-onset guard).
+                let counts = {
+                    let n = m.in_rollout.unwrap_or(m.counts.len()).min(m.counts.len());
+                    m.counts[m.counts.len() - n..].to_vec()
+                };
+                MetricSamples {
+                    slice_steps: m.in_slice.map(|(c, _)| c.min(counts.len())),
+                    window_steps: m.window_steps,
+                    counts,
+                    ..MetricSamples::new(
+                        tail(&m.canary_samples, m.in_slice.map(|(c, _)| c)),
+                        tail(&m.baseline_samples, m.in_slice.map(|(_, b)| b)),
+                        m.windows.clone(),
+                    )
+                }
             };
             (spec, samples)
         })

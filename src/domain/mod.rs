@@ -316,6 +316,18 @@ pub struct MetricReading {
     /// The canary's mean per threshold window of the current slice, oldest first.
     #[serde(with = "nonfinite::vec")]
     pub windows: Vec<f64>,
+    /// Requests and events (errors) per step over the lookback window, oldest first, when the
+    /// metric is a ratio judged on its counts (`errors`/`requests` queries, or the ratio times
+    /// `traffic`); empty otherwise.
+    #[serde(default)]
+    pub counts: Vec<CountStep>,
+    /// How many trailing steps belong to the rollout (since the canary's weight was last 0);
+    /// `None` when it began before the lookback window.
+    #[serde(default)]
+    pub in_rollout: Option<usize>,
+    /// Steps per threshold window (the span of "the latest window").
+    #[serde(default)]
+    pub window_steps: usize,
     /// How the judge reads this metric (from the config).
     pub lower_is_worse: bool,
     pub critical: bool,
@@ -324,6 +336,43 @@ pub struct MetricReading {
     pub failure_limit: usize,
     #[serde(with = "nonfinite")]
     pub tolerance: f64,
+}
+
+/// One step of a ratio metric's counts: the requests each side served in the step and how many
+/// of them were events (errors). Always finite and ≥ 0 (a step Prometheus had no value for is 0
+/// requests: no exposure, no evidence).
+#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
+pub struct CountStep {
+    pub canary_requests: f64,
+    pub canary_events: f64,
+    pub baseline_requests: f64,
+    pub baseline_events: f64,
+}
+
+impl CountStep {
+    /// A step from per-second rates over `step_secs`; anything not finite or negative is 0, and
+    /// events never exceed requests.
+    pub fn from_rates(
+        canary: (Option<f64>, Option<f64>),
+        baseline: (Option<f64>, Option<f64>),
+        step_secs: f64,
+    ) -> CountStep {
+        let side = |(req, ev): (Option<f64>, Option<f64>)| match (req, ev) {
+            (Some(r), Some(e)) if r.is_finite() && e.is_finite() && r > 0.0 => {
+                let r = r * step_secs;
+                (r, (e * step_secs).clamp(0.0, r))
+            }
+            _ => (0.0, 0.0),
+        };
+        let (canary_requests, canary_events) = side(canary);
+        let (baseline_requests, baseline_events) = side(baseline);
+        CountStep {
+            canary_requests,
+            canary_events,
+            baseline_requests,
+            baseline_events,
+        }
+    }
 }
 
 impl MetricReading {

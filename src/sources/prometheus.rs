@@ -2,6 +2,7 @@
 
 use super::http::{Http, SourceError, error_summary, rate_limit_wait};
 use crate::config::{PrometheusConfig, ServiceConfig};
+use crate::domain::CountStep;
 use crate::domain::{MetricReading, ServiceRollout, SourceData};
 use serde::Deserialize;
 use time::OffsetDateTime;
@@ -316,23 +317,38 @@ impl Prometheus {
         };
         let end = OffsetDateTime::now_utc().unix_timestamp() as f64;
         let mut warnings = Vec::new();
-        let (weight, weight_error, slice_since) = match &svc.weight {
+        let (weight, weight_error, slice_since, rollout_since) = match &svc.weight {
             Some(q) => match fatal(self.series(q, svc, end, gate).await)? {
                 Ok((points, w)) => {
                     warnings.extend(w);
                     let last = points.last().map(|(_, v)| *v).filter(|v| v.is_finite());
-                    (last, None, slice_start(&points))
+                    (last, None, slice_start(&points), rollout_start(&points))
                 }
-                Err(e) => (None, Some(e.to_string()), None),
+                Err(e) => (None, Some(e.to_string()), None, None),
             },
-            None => (None, None, None),
+            None => (None, None, None, None),
         };
+        let counted = svc
+            .metrics
+            .values()
+            .any(|m| m.counted() && m.errors.is_none());
+        let mut traffic_points: Vec<(f64, f64)> = Vec::new();
         let traffic = match &svc.traffic {
             Some(q) => match fatal(self.series(q, svc, end, gate).await)? {
-                Ok((points, _)) => points.last().map(|(_, v)| *v).filter(|v| v.is_finite()),
+                Ok((points, _)) => {
+                    let last = points.last().map(|(_, v)| *v).filter(|v| v.is_finite());
+                    traffic_points = points;
+                    last
+                }
                 Err(_) => None,
             },
             None => None,
+        };
+        let baseline_traffic_points = match (&svc.baseline_traffic, counted) {
+            (Some(q), true) => fatal(self.series(q, svc, end, gate).await)?
+                .map(|(p, _)| p)
+                .unwrap_or_default(),
+            _ => Vec::new(),
         };
         let mut metrics = Vec::new();
         for (name, m) in &svc.metrics {
@@ -365,6 +381,47 @@ impl Prometheus {
                 .copied()
                 .filter(|(t, _)| slice_t.is_none_or(|s| *t >= s))
                 .collect();
+            // A ratio judged on counts: requests and events per step, from their own queries or
+            // from the ratio times the traffic.
+            let counts = if !m.counted() {
+                Vec::new()
+            } else if let (Some(eq), Some(rq)) = (&m.errors, &m.requests) {
+                let ce = fatal(self.series(eq, svc, end, gate).await)?;
+                let cr = fatal(self.series(rq, svc, end, gate).await)?;
+                let (be, br) = match (&m.baseline_errors, &m.baseline_requests) {
+                    (Some(beq), Some(brq)) => (
+                        fatal(self.series(beq, svc, end, gate).await)?.ok(),
+                        fatal(self.series(brq, svc, end, gate).await)?.ok(),
+                    ),
+                    _ => (None, None),
+                };
+                match (ce, cr) {
+                    (Ok((ce, _)), Ok((cr, _))) => count_steps(
+                        &cr,
+                        &ce,
+                        br.map(|p| p.0).as_deref().unwrap_or(&[]),
+                        be.map(|p| p.0).as_deref().unwrap_or(&[]),
+                        svc.step_secs as f64,
+                    ),
+                    _ => Vec::new(),
+                }
+            } else {
+                let times = |p: &[(f64, f64)], r: &[(f64, f64)]| -> Vec<(f64, f64)> {
+                    let by_t = by_time(r);
+                    p.iter()
+                        .filter_map(|(t, v)| by_t.get(&key(*t)).map(|ratio| (*t, v * ratio)))
+                        .collect()
+                };
+                count_steps(
+                    &traffic_points,
+                    &times(&traffic_points, &canary_points),
+                    &baseline_traffic_points,
+                    &times(&baseline_traffic_points, &baseline_points),
+                    svc.step_secs as f64,
+                )
+            };
+            let in_rollout = rollout_since.map(|r| counts.iter().filter(|(t, _)| *t >= r).count());
+            let counts: Vec<CountStep> = counts.into_iter().map(|(_, c)| c).collect();
             metrics.push(MetricReading {
                 name: name.clone(),
                 canary: last(&canary_points),
@@ -376,6 +433,9 @@ impl Prometheus {
                 windows: windows(&slice_points, end, svc.window_secs, span),
                 canary_samples: canary_points.iter().map(|(_, v)| *v).collect(),
                 baseline_samples: baseline_points.iter().map(|(_, v)| *v).collect(),
+                counts,
+                in_rollout,
+                window_steps: (svc.window_secs / svc.step_secs.max(1)).max(1) as usize,
                 lower_is_worse: m.lower_is_worse(),
                 critical: m.critical,
                 weight: m.weight.unwrap_or(1.0),
@@ -499,6 +559,51 @@ impl Gate {
             _ => None,
         }
     }
+}
+
+/// A timestamp as a map key (milliseconds).
+fn key(t: f64) -> i64 {
+    (t * 1000.0).round() as i64
+}
+
+fn by_time(points: &[(f64, f64)]) -> std::collections::HashMap<i64, f64> {
+    points.iter().map(|(t, v)| (key(*t), *v)).collect()
+}
+
+/// Count steps at the canary requests' timestamps, with those timestamps: requests and events per
+/// second times the step (a side missing at a timestamp is no exposure there).
+pub fn count_steps(
+    canary_requests: &[(f64, f64)],
+    canary_events: &[(f64, f64)],
+    baseline_requests: &[(f64, f64)],
+    baseline_events: &[(f64, f64)],
+    step_secs: f64,
+) -> Vec<(f64, CountStep)> {
+    let (ce, br, be) = (
+        by_time(canary_events),
+        by_time(baseline_requests),
+        by_time(baseline_events),
+    );
+    canary_requests
+        .iter()
+        .map(|(t, r)| {
+            let k = key(*t);
+            let step = CountStep::from_rates(
+                (Some(*r), ce.get(&k).copied()),
+                (br.get(&k).copied(), be.get(&k).copied()),
+                step_secs,
+            );
+            (*t, step)
+        })
+        .collect()
+}
+
+/// When the rollout began: the first point after the last one whose weight was 0 (after the end
+/// when the weight is 0 now). `None` when the weight was above 0 over the whole lookback (the
+/// rollout began before it) or is unknown.
+fn rollout_start(points: &[(f64, f64)]) -> Option<f64> {
+    let last_zero = points.iter().rposition(|(_, v)| *v <= 0.0)?;
+    Some(points.get(last_zero + 1).map_or(f64::INFINITY, |(t, _)| *t))
 }
 
 /// When the weight took its current value: the first point of the trailing run of equal values.
