@@ -256,6 +256,22 @@ pub struct ServiceConfig {
     /// PromQL for the baseline's traffic (requests per second): with `traffic`, what a
     /// `kind = "ratio"` metric's counts are computed from.
     pub baseline_traffic: Option<String>,
+    /// How far back to look for the rollout's start when the canary has all the traffic (its
+    /// history before then is the baseline at 100 %).
+    #[serde(default = "default_history")]
+    pub history_secs: u64,
+    /// How long the canary must hold at 100 % with the judge saying PROCEED before the
+    /// promotion is complete.
+    #[serde(default = "default_bake")]
+    pub bake_secs: u64,
+}
+
+fn default_history() -> u64 {
+    6 * 3600
+}
+
+fn default_bake() -> u64 {
+    300
 }
 
 #[derive(Debug, Clone, Deserialize, PartialEq)]

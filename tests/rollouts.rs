@@ -147,6 +147,81 @@ async fn the_judge_sees_the_regression_of_the_demo() {
     );
 }
 
+/// At 100 % the stable track serves nothing: the judge compares with the service's history from
+/// before the rollout began, so a fully promoted bad canary still reaches ROLLBACK and a healthy
+/// one is judged (baking, then complete), never "no data".
+#[tokio::test]
+async fn the_last_slice_is_judged_against_the_history_before_the_rollout() {
+    // A world whose clock runs (a frozen one has no past to read).
+    let running = |at: f64| async move {
+        let world = flightdeck::sim::start(flightdeck::sim::SimOptions {
+            speed: 1.0,
+            start_at_secs: at,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+        let config = Config::parse(&world.config_toml(), "demo").unwrap();
+        (world, config)
+    };
+    let (world, config) = running(170.0).await;
+    let SourceData::Prometheus(rollouts) = poll_prometheus(&config).await else {
+        panic!("Prometheus data")
+    };
+    let policy = (&config.policy).into();
+    for r in &rollouts {
+        assert_eq!(r.weight, Some(100.0), "{}", r.name);
+        assert!(
+            r.baseline_history.is_some(),
+            "{}: {:?}",
+            r.name,
+            r.baseline_history
+        );
+    }
+    let judge = |name: &str| {
+        let r = rollouts.iter().find(|r| r.name == name).unwrap();
+        flightdeck::analysis::rollout::judge_service(r, &policy)
+    };
+    let checkout = judge("checkout");
+    assert_eq!(
+        checkout.verdict,
+        JudgeVerdict::Rollback,
+        "{:#?}",
+        checkout.reasons
+    );
+    assert!(
+        checkout
+            .reasons
+            .iter()
+            .any(|r| r.contains("history before the rollout")),
+        "{:?}",
+        checkout.reasons
+    );
+    let web = judge("web");
+    assert_eq!(web.verdict, JudgeVerdict::Proceed, "{:#?}", web.reasons);
+    assert!(!web.complete);
+    assert!(
+        web.reasons[0].starts_with("baking at 100 %: "),
+        "{:?}",
+        web.reasons
+    );
+    world.shutdown();
+    // Past the bake time: complete.
+    let (world, config) = running(430.0).await;
+    let SourceData::Prometheus(rollouts) = poll_prometheus(&config).await else {
+        panic!("Prometheus data")
+    };
+    let r = rollouts.iter().find(|r| r.name == "web").unwrap();
+    let web = flightdeck::analysis::rollout::judge_service(r, &policy);
+    assert!(web.complete, "{:#?}", web.reasons);
+    assert!(
+        web.reasons[0].starts_with("promotion complete: 100 % for 5m"),
+        "{:?}",
+        web.reasons
+    );
+    world.shutdown();
+}
+
 #[tokio::test]
 async fn rollback_dispatches_the_workflow_with_the_right_inputs() {
     let mut r = rig(100.0, false, false).await;

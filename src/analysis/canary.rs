@@ -605,6 +605,9 @@ pub struct Judgement {
     pub traffic: Option<f64>,
     /// The policy used.
     pub policy: Policy,
+    /// At the last slice: the canary has held 100 % with PROCEED for the bake time.
+    #[serde(default)]
+    pub complete: bool,
 }
 
 /// Result of a two-sided Mann–Whitney U (Wilcoxon rank-sum) test of sample `a` against sample `b`.
@@ -1999,6 +2002,7 @@ fn finish(
         summary,
         traffic,
         policy: *policy,
+        complete: false,
     }
 }
 

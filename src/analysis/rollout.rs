@@ -55,5 +55,54 @@ pub fn judge_service(r: &ServiceRollout, policy: &Policy) -> Judgement {
         min_traffic: r.min_traffic,
         ..*policy
     };
-    judge(&metrics, &policy, r.traffic)
+    let mut j = judge(&metrics, &policy, r.traffic);
+    stage(r, &mut j);
+    j
+}
+
+/// The last slice: the baseline is the service's history (say so), and PROCEED held for the
+/// bake time completes the promotion.
+fn stage(r: &ServiceRollout, j: &mut Judgement) {
+    if !r.weight.is_some_and(|w| w >= 100.0) {
+        return;
+    }
+    let fmt = |t: time::OffsetDateTime| format!("{:02}:{:02} UTC", t.hour(), t.minute());
+    match r.baseline_history {
+        Some((from, to)) => j.reasons.push(format!(
+            "at 100 % the baseline is the service's own history before the rollout began ({} to {})",
+            fmt(from),
+            fmt(to)
+        )),
+        None => j.reasons.push(
+            "at 100 % with no history before the rollout within reach: judged on the bounds alone"
+                .into(),
+        ),
+    }
+    if j.verdict != crate::analysis::canary::Verdict::Proceed || r.bake_secs == 0 {
+        return;
+    }
+    let held = match (r.read_at, r.slice_since) {
+        (Some(at), Some(since)) => (at - since).whole_seconds().max(0) as u64,
+        _ => return,
+    };
+    let mins = |s: u64| crate::fmt::fmt_age(s as i64);
+    if held >= r.bake_secs {
+        j.complete = true;
+        let line = format!(
+            "promotion complete: 100 % for {} (bake time {}) with every metric passing",
+            mins(held),
+            mins(r.bake_secs)
+        );
+        j.summary = format!("{} — {line}", j.summary);
+        j.reasons.insert(0, line);
+    } else {
+        j.reasons.insert(
+            0,
+            format!(
+                "baking at 100 %: {} of {} before the promotion is complete",
+                mins(held),
+                mins(r.bake_secs)
+            ),
+        );
+    }
 }

@@ -408,6 +408,16 @@ pub struct ServiceRollout {
     pub autopilot: bool,
     /// Prometheus's warnings about the queries.
     pub warnings: Vec<String>,
+    /// At 100 % (the baseline serves nothing): the span of the service's history, before the
+    /// rollout began, that the baseline's values were read over.
+    #[serde(default)]
+    pub baseline_history: Option<(OffsetDateTime, OffsetDateTime)>,
+    /// The moment the readings are as of (the end of the range queries).
+    #[serde(default)]
+    pub read_at: Option<OffsetDateTime>,
+    /// Seconds at 100 % with PROCEED before the promotion is complete (0: not configured).
+    #[serde(default)]
+    pub bake_secs: u64,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -304,10 +304,30 @@ impl Prometheus {
         Ok((env.points()?, warnings))
     }
 
+    /// A baseline-side query: over the lookback before `end`, or over `history` (the lookback
+    /// before the rollout began) when the canary has all the traffic.
+    async fn baseline_series(
+        &self,
+        q: &str,
+        svc: &ServiceConfig,
+        end: f64,
+        history: Option<(f64, f64)>,
+        gate: &Gate,
+    ) -> Result<Points, SourceError> {
+        match history {
+            Some((from, to)) => {
+                let env = self.range(q, from, to, svc.step_secs, Some(gate)).await?;
+                Ok((env.points()?, Vec::new()))
+            }
+            None => self.series(q, svc, end, gate).await,
+        }
+    }
+
     async fn read_service(
         &self,
         svc: &ServiceConfig,
         gate: &Gate,
+        end: f64,
     ) -> Result<ServiceRollout, SourceError> {
         // A Prometheus that failed as a whole (see `call`) fails the poll; a refused query fails
         // only its own reading.
@@ -315,7 +335,6 @@ impl Prometheus {
             Some(e) => Err(e),
             None => Ok(r),
         };
-        let end = OffsetDateTime::now_utc().unix_timestamp() as f64;
         let mut warnings = Vec::new();
         let (weight, weight_error, slice_since, rollout_since) = match &svc.weight {
             Some(q) => match fatal(self.series(q, svc, end, gate).await)? {
@@ -328,6 +347,43 @@ impl Prometheus {
             },
             None => (None, None, None, None),
         };
+        // At 100 % the baseline serves nothing: the service's own history from before the
+        // rollout began stands in for it (the baseline's queries over the lookback before then).
+        let full = weight.is_some_and(|w| w >= 100.0);
+        let mut slice_since = slice_since;
+        let began = match (full, rollout_since, &svc.weight) {
+            (false, _, _) => None,
+            (true, Some(t), _) if t.is_finite() => Some(t),
+            (true, _, Some(q)) => {
+                let from = end - svc.history_secs as f64;
+                let step = (svc.history_secs / 600).max(svc.step_secs);
+                let points = fatal(
+                    self.range(q, from, end, step, Some(gate))
+                        .await
+                        .and_then(|e| Ok((e.points()?, Vec::new()))),
+                )?
+                .map(|(p, _)| p)
+                .unwrap_or_default();
+                // The lookback saw only 100 %: when it began is in the longer series, to within
+                // its step; a second look at the step before it finds the moment.
+                if let Some(s) = slice_start(&points)
+                    && slice_since.is_none_or(|l| s < l)
+                {
+                    let at = s.unix_timestamp() as f64;
+                    let fine = fatal(
+                        self.range(q, at - step as f64, at, svc.step_secs, Some(gate))
+                            .await
+                            .and_then(|e| Ok((e.points()?, Vec::new()))),
+                    )?
+                    .map(|(p, _)| p)
+                    .unwrap_or_default();
+                    slice_since = slice_start(&fine).or(Some(s));
+                }
+                rollout_start(&points).filter(|t| t.is_finite())
+            }
+            _ => None,
+        };
+        let history = began.map(|b| (b - svc.lookback_secs as f64, b));
         let counted = svc
             .metrics
             .values()
@@ -345,7 +401,7 @@ impl Prometheus {
             None => None,
         };
         let baseline_traffic_points = match (&svc.baseline_traffic, counted) {
-            (Some(q), true) => fatal(self.series(q, svc, end, gate).await)?
+            (Some(q), true) => fatal(self.baseline_series(q, svc, end, history, gate).await)?
                 .map(|(p, _)| p)
                 .unwrap_or_default(),
             _ => Vec::new(),
@@ -354,7 +410,7 @@ impl Prometheus {
         for (name, m) in &svc.metrics {
             let canary = fatal(self.series(&m.canary, svc, end, gate).await)?;
             let baseline = match &m.baseline {
-                Some(b) => fatal(self.series(b, svc, end, gate).await)?.map(Some),
+                Some(b) => fatal(self.baseline_series(b, svc, end, history, gate).await)?.map(Some),
                 None => Ok(None),
             };
             let error = match (&canary, &baseline) {
@@ -390,19 +446,23 @@ impl Prometheus {
                 let cr = fatal(self.series(rq, svc, end, gate).await)?;
                 let (be, br) = match (&m.baseline_errors, &m.baseline_requests) {
                     (Some(beq), Some(brq)) => (
-                        fatal(self.series(beq, svc, end, gate).await)?.ok(),
-                        fatal(self.series(brq, svc, end, gate).await)?.ok(),
+                        fatal(self.baseline_series(beq, svc, end, history, gate).await)?.ok(),
+                        fatal(self.baseline_series(brq, svc, end, history, gate).await)?.ok(),
                     ),
                     _ => (None, None),
                 };
+                let (br, be) = (
+                    br.map(|p| p.0).unwrap_or_default(),
+                    be.map(|p| p.0).unwrap_or_default(),
+                );
                 match (ce, cr) {
-                    (Ok((ce, _)), Ok((cr, _))) => count_steps(
-                        &cr,
-                        &ce,
-                        br.map(|p| p.0).as_deref().unwrap_or(&[]),
-                        be.map(|p| p.0).as_deref().unwrap_or(&[]),
-                        svc.step_secs as f64,
-                    ),
+                    (Ok((ce, _)), Ok((cr, _))) => {
+                        let mut steps = count_steps(&cr, &ce, &br, &be, svc.step_secs as f64);
+                        if history.is_some() {
+                            with_history(&mut steps, &br, &be, svc.step_secs as f64);
+                        }
+                        steps
+                    }
                     _ => Vec::new(),
                 }
             } else {
@@ -412,13 +472,23 @@ impl Prometheus {
                         .filter_map(|(t, v)| by_t.get(&key(*t)).map(|ratio| (*t, v * ratio)))
                         .collect()
                 };
-                count_steps(
+                let baseline_events = times(&baseline_traffic_points, &baseline_points);
+                let mut steps = count_steps(
                     &traffic_points,
                     &times(&traffic_points, &canary_points),
                     &baseline_traffic_points,
-                    &times(&baseline_traffic_points, &baseline_points),
+                    &baseline_events,
                     svc.step_secs as f64,
-                )
+                );
+                if history.is_some() {
+                    with_history(
+                        &mut steps,
+                        &baseline_traffic_points,
+                        &baseline_events,
+                        svc.step_secs as f64,
+                    );
+                }
+                steps
             };
             let in_rollout = rollout_since.map(|r| counts.iter().filter(|(t, _)| *t >= r).count());
             let counts: Vec<CountStep> = counts.into_iter().map(|(_, c)| c).collect();
@@ -429,7 +499,17 @@ impl Prometheus {
                 max: m.max,
                 min: m.min,
                 error,
-                in_slice: slice_t.map(|_| (in_slice(&canary_points), in_slice(&baseline_points))),
+                // History is the baseline's whole sample.
+                in_slice: slice_t.map(|_| {
+                    (
+                        in_slice(&canary_points),
+                        if history.is_some() {
+                            baseline_points.len()
+                        } else {
+                            in_slice(&baseline_points)
+                        },
+                    )
+                }),
                 windows: windows(&slice_points, end, svc.window_secs, span),
                 canary_samples: canary_points.iter().map(|(_, v)| *v).collect(),
                 baseline_samples: baseline_points.iter().map(|(_, v)| *v).collect(),
@@ -459,6 +539,14 @@ impl Prometheus {
             repo: svc.repo.clone(),
             autopilot: svc.autopilot,
             warnings,
+            read_at: OffsetDateTime::from_unix_timestamp(end as i64).ok(),
+            bake_secs: svc.bake_secs,
+            baseline_history: history.and_then(|(from, to)| {
+                Some((
+                    OffsetDateTime::from_unix_timestamp(from as i64).ok()?,
+                    OffsetDateTime::from_unix_timestamp(to as i64).ok()?,
+                ))
+            }),
         })
     }
 
@@ -466,8 +554,17 @@ impl Prometheus {
     /// failure of Prometheus as a whole (see `call`) fails the poll at its first failing request;
     /// a bad query fails only its metric.
     pub async fn poll(&mut self) -> Result<SourceData, SourceError> {
+        self.poll_at(OffsetDateTime::now_utc().unix_timestamp() as f64)
+            .await
+    }
+
+    /// A poll as of `end` (unix seconds): what the judge read then (replay, `judge --at`).
+    pub async fn poll_at(&self, end: f64) -> Result<SourceData, SourceError> {
         let gate = Gate::default();
-        let reads = self.services.iter().map(|s| self.read_service(s, &gate));
+        let reads = self
+            .services
+            .iter()
+            .map(|s| self.read_service(s, &gate, end));
         let results = futures::future::join_all(reads).await;
         if let Some(e) = gate.failure() {
             return Err(e);
@@ -558,6 +655,38 @@ impl Gate {
             GateState::Failed(e) => Some(e.clone()),
             _ => None,
         }
+    }
+}
+
+/// At 100 %: every step's baseline side becomes the history's mean step — the canary's steps are
+/// compared with what the service did per step before the rollout began.
+fn with_history(
+    steps: &mut [(f64, CountStep)],
+    requests: &[(f64, f64)],
+    events: &[(f64, f64)],
+    step_secs: f64,
+) {
+    let ev = by_time(events);
+    let (mut r, mut e, mut n) = (0.0, 0.0, 0.0);
+    for (t, req) in requests {
+        if let Some(x) = ev.get(&key(*t))
+            && req.is_finite()
+            && x.is_finite()
+            && *req > 0.0
+        {
+            r += req;
+            e += x.clamp(0.0, *req);
+            n += 1.0;
+        }
+    }
+    let (r, e) = if n > 0.0 {
+        (r / n * step_secs, e / n * step_secs)
+    } else {
+        (0.0, 0.0)
+    };
+    for (_, s) in steps.iter_mut() {
+        s.baseline_requests = r;
+        s.baseline_events = e;
     }
 }
 
