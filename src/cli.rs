@@ -106,7 +106,7 @@ pub enum Command {
     },
     /// Judge a service's canary once: exit 0 proceed, 1 hold, 2 rollback, 3 could not judge (a CI gate)
     #[command(
-        after_help = "Examples:\n  flightdeck judge --service checkout\n  flightdeck judge --service checkout --json || echo \"do not promote\""
+        after_help = "Examples:\n  flightdeck judge --service checkout\n  flightdeck judge --service checkout --json || echo \"do not promote\"\n  flightdeck judge --service checkout --at 14:05           what it said at 14:05 UTC today\n  flightdeck judge --service checkout --at 2026-11-23T14:05:00Z\n  flightdeck judge --service checkout --every 60s --from 13:30 --to 14:30\n\nTimes: RFC 3339, unix seconds, HH:MM[:SS] (UTC, the last such moment), or -15m / -2h (ago)."
     )]
     Judge {
         /// The `[[service]]` to judge
@@ -115,6 +115,18 @@ pub enum Command {
         /// Print the verdict with every number it used as JSON
         #[arg(long)]
         json: bool,
+        /// Judge as of a past moment, from Prometheus's history
+        #[arg(long, conflicts_with_all = ["every", "from", "to"])]
+        at: Option<String>,
+        /// Print the verdict timeline: one judgement every DURATION (60s, 5m) from --from to --to
+        #[arg(long, requires = "from")]
+        every: Option<String>,
+        /// The timeline's start
+        #[arg(long, requires = "every")]
+        from: Option<String>,
+        /// The timeline's end (default: now)
+        #[arg(long, requires = "every")]
+        to: Option<String>,
     },
     /// Draft a regression test for a Sentry incident: exit 0 drafted, 2 could not map or draft, 3 a source failed
     #[command(
@@ -425,12 +437,59 @@ async fn dispatch(cli: Cli, paths: Paths, out: &mut Out) -> i32 {
             };
             draft_test(&config, &paths, &args, out).await
         }
-        Some(Command::Judge { service, json }) => {
+        Some(Command::Judge {
+            service,
+            json,
+            at,
+            every,
+            from,
+            to,
+        }) => {
             let config = match load_config(&cli, &paths) {
                 Ok(c) => c,
                 Err(code) => return code,
             };
-            judge(&config, service, *json, out).await
+            let now = time::OffsetDateTime::now_utc().unix_timestamp() as f64;
+            let when = |s: &Option<String>, what: &str| -> Result<Option<f64>, String> {
+                match s {
+                    None => Ok(None),
+                    Some(text) => parse_moment(text, now)
+                        .map(Some)
+                        .ok_or_else(|| format!("--{what}: not a time: \"{text}\" (RFC 3339, unix seconds, HH:MM or -15m)")),
+                }
+            };
+            let parsed = (|| -> Result<Replay, String> {
+                let at = when(at, "at")?;
+                match every {
+                    None => Ok(match at {
+                        Some(t) => Replay::At(t),
+                        None => Replay::Now,
+                    }),
+                    Some(e) => {
+                        let step = parse_duration(e).ok_or_else(|| {
+                            format!("--every: not a duration: \"{e}\" (60s, 5m, 1h)")
+                        })?;
+                        let from = when(from, "from")?.unwrap_or(now);
+                        let to = when(to, "to")?.unwrap_or(now);
+                        if to < from {
+                            return Err("--to is before --from".into());
+                        }
+                        if (to - from) / step > MAX_TIMELINE as f64 {
+                            return Err(format!(
+                                "--every {e} from --from to --to is over {MAX_TIMELINE} judgements; take a longer step"
+                            ));
+                        }
+                        Ok(Replay::Every { from, to, step })
+                    }
+                }
+            })();
+            match parsed {
+                Ok(replay) => judge(&config, service, *json, replay, out).await,
+                Err(e) => {
+                    eprintln!("flightdeck: {e}");
+                    2
+                }
+            }
         }
     }
 }
@@ -644,10 +703,158 @@ async fn status(
     }
 }
 
+/// `judge --every`: one judgement per step from `from` to `to`, a line each (changes marked), or a
+/// JSON array; the exit code is the last verdict's.
+#[allow(clippy::too_many_arguments)]
+async fn judge_timeline(
+    config: &Config,
+    source: &crate::sources::prometheus::Prometheus,
+    service: &str,
+    json: bool,
+    from: f64,
+    to: f64,
+    step: f64,
+    out: &mut Out,
+) -> i32 {
+    let policy: crate::analysis::canary::Policy = (&config.policy).into();
+    let mut rows = Vec::new();
+    let mut last: Option<crate::analysis::canary::Verdict> = None;
+    let mut code = EXIT_CANNOT_JUDGE;
+    let mut t = from;
+    while t <= to + 1e-9 {
+        let polled = tokio::time::timeout(Duration::from_secs(60), source.poll_at(t)).await;
+        let judged = match polled {
+            Ok(Ok(crate::domain::SourceData::Prometheus(mut r))) if !r.is_empty() => Ok(
+                crate::analysis::rollout::judge_service(&r.remove(0), &policy),
+            ),
+            Ok(Ok(_)) => Err("Prometheus returned nothing for the service".to_string()),
+            Ok(Err(e)) => Err(e.to_string()),
+            Err(_) => Err("Prometheus did not answer within 60 s".into()),
+        };
+        match judged {
+            Ok(j) => {
+                let changed = last != Some(j.verdict);
+                last = Some(j.verdict);
+                code = j.verdict.exit_code();
+                let first = j.reasons.first().cloned().unwrap_or_default();
+                if json {
+                    rows.push(serde_json::json!({
+                        "at": utc(t),
+                        "verdict": j.verdict.label(),
+                        "score": j.score,
+                        "changed": changed,
+                        "reasons": j.reasons,
+                    }));
+                } else {
+                    writeln!(
+                        out,
+                        "{}  {}{:<8} {:.2}  {first}",
+                        utc(t),
+                        if changed { "▶ " } else { "  " },
+                        j.verdict.label(),
+                        j.score
+                    );
+                }
+            }
+            Err(e) => {
+                code = EXIT_CANNOT_JUDGE;
+                last = None;
+                if json {
+                    rows.push(serde_json::json!({ "at": utc(t), "verdict": null, "error": e }));
+                } else {
+                    writeln!(out, "{}  cannot judge: {e}", utc(t));
+                }
+            }
+        }
+        t += step;
+    }
+    if json {
+        writeln!(
+            out,
+            "{}",
+            serde_json::to_string_pretty(
+                &serde_json::json!({ "service": service, "timeline": rows })
+            )
+            .unwrap_or_else(|_| "{}".into())
+        );
+    }
+    code
+}
+
 /// Exit code of `judge` when it could not judge.
 pub const EXIT_CANNOT_JUDGE: i32 = 3;
 
-async fn judge(config: &Config, service: &str, json: bool, out: &mut Out) -> i32 {
+/// When `judge` judges.
+#[derive(Debug, Clone, Copy)]
+enum Replay {
+    Now,
+    At(f64),
+    Every { from: f64, to: f64, step: f64 },
+}
+
+/// The most judgements one `--every` timeline takes (each is a poll of the service's queries).
+const MAX_TIMELINE: usize = 1440;
+
+/// "60s", "5m", "1h", "90" (seconds) → seconds.
+fn parse_duration(text: &str) -> Option<f64> {
+    let t = text.trim();
+    let (n, unit) = match t.find(|c: char| !c.is_ascii_digit() && c != '.') {
+        Some(i) => (&t[..i], &t[i..]),
+        None => (t, "s"),
+    };
+    let n: f64 = n.parse().ok()?;
+    let secs = n * match unit {
+        "s" => 1.0,
+        "m" => 60.0,
+        "h" => 3600.0,
+        "d" => 86_400.0,
+        _ => return None,
+    };
+    (secs.is_finite() && secs > 0.0).then_some(secs)
+}
+
+/// A moment: RFC 3339, unix seconds, `HH:MM[:SS]` (UTC, the last such moment up to `now`), or
+/// `-15m` (ago).
+fn parse_moment(text: &str, now: f64) -> Option<f64> {
+    let t = text.trim();
+    if let Some(ago) = t.strip_prefix('-') {
+        return parse_duration(ago).map(|d| now - d);
+    }
+    if let Ok(dt) = time::OffsetDateTime::parse(t, &time::format_description::well_known::Rfc3339) {
+        return Some(dt.unix_timestamp() as f64);
+    }
+    if t.contains(':') {
+        let parts: Vec<&str> = t.split(':').collect();
+        let num = |i: usize| parts.get(i).map_or(Some(0), |p| p.parse::<i64>().ok());
+        let (h, m, s) = (num(0)?, num(1)?, num(2)?);
+        if parts.len() > 3
+            || !(0..24).contains(&h)
+            || !(0..60).contains(&m)
+            || !(0..60).contains(&s)
+        {
+            return None;
+        }
+        let day = (now as i64).div_euclid(86_400) * 86_400;
+        let mut at = (day + h * 3600 + m * 60 + s) as f64;
+        if at > now {
+            at -= 86_400.0;
+        }
+        return Some(at);
+    }
+    t.parse::<f64>().ok().filter(|v| v.is_finite() && *v > 0.0)
+}
+
+fn utc(t: f64) -> String {
+    time::OffsetDateTime::from_unix_timestamp(t as i64)
+        .ok()
+        .and_then(|d| {
+            d.format(&time::format_description::well_known::Rfc3339)
+                .ok()
+        })
+        .unwrap_or_else(|| format!("{t}"))
+}
+
+async fn judge(config: &Config, service: &str, json: bool, replay: Replay, out: &mut Out) -> i32 {
     let mut fail = |msg: String| {
         if json {
             writeln!(
@@ -678,12 +885,23 @@ async fn judge(config: &Config, service: &str, json: bool, out: &mut Out) -> i32
         Ok(h) => h,
         Err(e) => return fail(e.to_string()),
     };
-    let mut source =
+    let source =
         match crate::sources::prometheus::Prometheus::new(http, prom, std::slice::from_ref(svc)) {
             Ok(s) => s,
             Err(e) => return fail(e.to_string()),
         };
-    let rollout = match tokio::time::timeout(Duration::from_secs(60), source.poll()).await {
+    let (at, timeline) = match replay {
+        Replay::Now => (
+            time::OffsetDateTime::now_utc().unix_timestamp() as f64,
+            None,
+        ),
+        Replay::At(t) => (t, None),
+        Replay::Every { from, to, step } => (to, Some((from, step))),
+    };
+    if let Some((from, step)) = timeline {
+        return judge_timeline(config, &source, service, json, from, at, step, out).await;
+    }
+    let rollout = match tokio::time::timeout(Duration::from_secs(60), source.poll_at(at)).await {
         Ok(Ok(crate::domain::SourceData::Prometheus(mut r))) if !r.is_empty() => r.remove(0),
         Ok(Ok(_)) => return fail("Prometheus returned nothing for the service".into()),
         Ok(Err(e)) => return fail(e.to_string()),
@@ -697,15 +915,22 @@ async fn judge(config: &Config, service: &str, json: bool, out: &mut Out) -> i32
         doc["score"] = serde_json::json!(j.score);
         doc["band"] = serde_json::Value::String(j.band.label().into());
         doc["reasons"] = serde_json::json!(j.reasons);
+        if !matches!(replay, Replay::Now) {
+            doc["at"] = serde_json::Value::String(utc(at));
+        }
         writeln!(
             out,
             "{}",
             serde_json::to_string_pretty(&doc).unwrap_or_else(|_| "{}".into())
         );
     } else {
+        let when = match replay {
+            Replay::Now => String::new(),
+            _ => format!(" at {}", utc(at)),
+        };
         writeln!(
             out,
-            "{} in {}: {} — score {:.2} ({})",
+            "{} in {}{when}: {} — score {:.2} ({})",
             rollout.name,
             rollout.environment,
             j.verdict.label(),
@@ -1111,6 +1336,25 @@ fn write_private(path: &std::path::Path, text: &str) -> io::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn judge_times_and_durations() {
+        assert_eq!(parse_duration("60s"), Some(60.0));
+        assert_eq!(parse_duration("5m"), Some(300.0));
+        assert_eq!(parse_duration("90"), Some(90.0));
+        assert_eq!(parse_duration("0s"), None);
+        assert_eq!(parse_duration("5w"), None);
+        // 2026-11-23T14:30:00Z
+        let now = 1_795_444_200.0;
+        assert_eq!(parse_moment("-15m", now), Some(now - 900.0));
+        assert_eq!(parse_moment("14:05", now), Some(now - 1500.0));
+        // Later today than now: yesterday's.
+        assert_eq!(parse_moment("15:00", now), Some(now + 1800.0 - 86_400.0));
+        assert_eq!(parse_moment("2026-11-23T14:00:00Z", now), Some(now - 1800.0));
+        assert_eq!(parse_moment("1795444200", now), Some(now));
+        assert_eq!(parse_moment("25:00", now), None);
+        assert_eq!(parse_moment("soon", now), None);
+    }
 
     struct Failing(io::ErrorKind);
 
