@@ -192,3 +192,125 @@ pub fn approval_guard(state: &State, run: &WorkflowRun) -> ApprovalGuard {
     });
     judge_deployment(run, rollouts.chain(configured))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::analysis::canary::{Policy, judge};
+    use crate::domain::{PendingDeployment, RunState};
+
+    fn run(repo: &str, environments: &[&str]) -> WorkflowRun {
+        WorkflowRun {
+            repo: repo.into(),
+            id: 7,
+            run_number: 7,
+            workflow: "Deploy".into(),
+            title: String::new(),
+            branch: "main".into(),
+            sha: "abc".into(),
+            event: "push".into(),
+            actor: "octocat".into(),
+            state: RunState::Waiting,
+            attempt: 1,
+            started_at: None,
+            updated_at: None,
+            url: String::new(),
+            pending: environments
+                .iter()
+                .map(|e| PendingDeployment {
+                    environment_id: 1,
+                    environment: (*e).into(),
+                    wait_timer_minutes: 0,
+                    wait_started_at: None,
+                    can_approve: true,
+                    reviewers: Vec::new(),
+                })
+                .collect(),
+        }
+    }
+
+    fn judgement(verdict: Verdict) -> Judgement {
+        let mut j = judge(&[], &Policy::default(), None);
+        j.verdict = verdict;
+        j.score = 0.5;
+        j
+    }
+
+    fn candidate<'a>(
+        name: &'a str,
+        environment: &'a str,
+        repo: Option<&'a str>,
+        judgement: Option<&'a Judgement>,
+    ) -> Candidate<'a> {
+        Candidate {
+            name,
+            environment,
+            repo,
+            judgement,
+            live: true,
+        }
+    }
+
+    #[test]
+    fn matches_environment_case_insensitively_and_repo_when_set() {
+        let r = run("acme/checkout", &["Production"]);
+        assert!(belongs(&r, "production", None));
+        assert!(belongs(&r, "PRODUCTION", Some("acme/checkout")));
+        assert!(!belongs(&r, "production", Some("acme/web")));
+        assert!(!belongs(&r, "staging", None));
+    }
+
+    #[test]
+    fn verdicts_come_worst_first_and_any_not_proceed_needs_the_override() {
+        let (p, h, rb) = (
+            judgement(Verdict::Proceed),
+            judgement(Verdict::Hold),
+            judgement(Verdict::Rollback),
+        );
+        let r = run("acme/checkout", &["production"]);
+        let g = judge_deployment(
+            &r,
+            [
+                candidate("a", "production", None, Some(&p)),
+                candidate("b", "production", Some("acme/checkout"), Some(&h)),
+                candidate("c", "production", None, Some(&rb)),
+                candidate("d", "production", None, None),
+                candidate("e", "staging", None, Some(&rb)),
+                candidate("f", "production", Some("acme/web"), Some(&rb)),
+                candidate("a", "production", None, Some(&rb)),
+            ],
+        );
+        let names: Vec<&str> = g.verdicts.iter().map(|v| v.service.as_str()).collect();
+        assert_eq!(names, ["c", "d", "b", "a"]);
+        assert!(!g.approvable());
+        let why = g.override_reason().unwrap();
+        assert!(
+            why.starts_with("The judge says ROLLBACK (score 0.50) for c"),
+            "{why}"
+        );
+        assert!(why.contains("no verdict for d yet"), "{why}");
+        assert!(!why.contains(" a"), "PROCEED is not overridden: {why}");
+
+        let only = judge_deployment(&r, [candidate("a", "production", None, Some(&p))]);
+        assert!(only.approvable());
+        assert_eq!(only.override_reason(), None);
+        assert_eq!(
+            only.default_comment(true),
+            "Approved from flightdeck; judge: PROCEED (score 0.50)"
+        );
+        let none = judge_deployment(&r, []);
+        assert!(none.approvable());
+        assert_eq!(none.default_comment(false), "Rejected from flightdeck");
+    }
+
+    #[test]
+    fn a_cached_judgement_is_no_verdict() {
+        let p = judgement(Verdict::Proceed);
+        let r = run("acme/checkout", &["production"]);
+        let mut c = candidate("a", "production", None, Some(&p));
+        c.live = false;
+        let g = judge_deployment(&r, [c]);
+        assert!(!g.approvable());
+        assert!(g.override_reason().unwrap().contains("cache"));
+    }
+}
