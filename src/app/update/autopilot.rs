@@ -45,7 +45,14 @@ pub(super) fn run(state: &mut State) -> Vec<Effect> {
                 // Every service the deployment belongs to must say PROCEED, live (app::guard).
                 let guard = approval_guard(state, &run);
                 if let Some(why) = guard.override_reason() {
-                    let held = format!("held:{}:{}:{why}", run.repo, run.id);
+                    // Logged once per run and set of verdicts (not per score).
+                    let against: Vec<String> = guard
+                        .verdicts
+                        .iter()
+                        .filter(|v| !v.proceed())
+                        .map(|v| format!("{}={:?}", v.service, v.verdict))
+                        .collect();
+                    let held = format!("held:{}:{}:{}", run.repo, run.id, against.join(","));
                     if state.autopilot_done.insert(held) {
                         let note = format!(
                             "autopilot does not approve {} to {}: {why}",
