@@ -1,4 +1,5 @@
-//! The command line: the cockpit (default), `demo`, `doctor` and `config`.
+//! The command line: the cockpit (default), `demo`, `doctor`, `config`, and the headless commands
+//! (`status`, `judge`, `approve`, `draft-test`, `audit`).
 
 use crate::app::keymap::Keymap;
 use crate::config::{Config, ConfigError, Paths, TEMPLATE};
@@ -17,7 +18,7 @@ pub const EXIT_CONFIG: i32 = 2;
     name = "flightdeck",
     version,
     about = "A terminal release cockpit: PRs, pipeline runs, canary rollouts, incidents and AI summaries",
-    after_help = "Examples:\n  flightdeck                      open the cockpit with your config\n  flightdeck demo                 try it against a simulated release\n  flightdeck --readonly           look, but refuse every remote change\n  flightdeck config init          write a commented config template\n  flightdeck doctor               check every configured source"
+    after_help = "Examples:\n  flightdeck                      open the cockpit with your config\n  flightdeck demo                 try it against a simulated release\n  flightdeck --readonly           look, but refuse every remote change\n  flightdeck config init          write a commented config template\n  flightdeck doctor               check every configured source\n  flightdeck approve acme/checkout 9200000103   approve a held deployment, behind the judge"
 )]
 pub struct Cli {
     /// Config file (default: $XDG_CONFIG_HOME/flightdeck/config.toml; also FLIGHTDECK_CONFIG)
@@ -148,6 +149,31 @@ pub enum Command {
         /// With --pr: do not ask for confirmation
         #[arg(long, requires = "pr")]
         yes: bool,
+    },
+    /// Approve (or reject) the deployments a run waits for, behind the judge: exit 0 sent, 1 refused or not confirmed, 3 a source failed
+    #[command(
+        after_help = "Examples:\n  flightdeck approve acme/checkout 9200000103            asks first; refused if the judge does not say PROCEED\n  flightdeck approve acme/checkout 9200000103 --override --yes --comment \"hotfix, judge overruled\"\n  flightdeck approve acme/checkout 9200000103 --reject --yes\n  flightdeck approve acme/checkout 9200000103 --json | jq .verdicts\n\nEvery configured [[service]] whose environment the run waits for (and whose repo is unset or the\nrun's) is judged once through Prometheus, as the cockpit's `a` does. Approving when any of them\nis not PROCEED, or has no verdict, takes --override, which the audit log records."
+    )]
+    Approve {
+        /// The repository, owner/name
+        repo: String,
+        /// The workflow run's id (as in its URL, or `status --json`'s pending_deployments)
+        run_id: u64,
+        /// Reject instead of approve (never needs --override)
+        #[arg(long)]
+        reject: bool,
+        /// The review's comment (default: names the judge's verdicts)
+        #[arg(long, value_name = "TEXT")]
+        comment: Option<String>,
+        /// Approve even though the judge does not say PROCEED for every service (audited)
+        #[arg(long = "override")]
+        force: bool,
+        /// Do not ask for confirmation (needed when standard input is not a terminal)
+        #[arg(long)]
+        yes: bool,
+        /// Print the verdicts and the result as JSON
+        #[arg(long)]
+        json: bool,
     },
     /// Print the audit log of remote changes (approve, reject, re-run, cancel)
     #[command(
@@ -436,6 +462,40 @@ async fn dispatch(cli: Cli, paths: Paths, out: &mut Out) -> i32 {
                 read_only: cli.readonly || config.read_only,
             };
             draft_test(&config, &paths, &args, out).await
+        }
+        Some(Command::Approve {
+            repo,
+            run_id,
+            reject,
+            comment,
+            force,
+            yes,
+            json,
+        }) => {
+            let config = match load_config(&cli, &paths) {
+                Ok(c) => c,
+                Err(code) => return code,
+            };
+            let args = crate::headless::ApproveArgs {
+                repo: repo.clone(),
+                run_id: *run_id,
+                reject: *reject,
+                comment: comment.clone(),
+                force: *force,
+                yes: *yes,
+                read_only: cli.readonly || config.read_only,
+            };
+            let (code, doc) = crate::headless::approve(&config, paths.audit_file(), &args).await;
+            if *json {
+                writeln!(
+                    out,
+                    "{}",
+                    serde_json::to_string_pretty(&doc).unwrap_or_else(|_| "{}".into())
+                );
+            } else {
+                write!(out, "{}", crate::headless::approve_text(&doc));
+            }
+            code
         }
         Some(Command::Judge {
             service,
@@ -1350,7 +1410,10 @@ mod tests {
         assert_eq!(parse_moment("14:05", now), Some(now - 1500.0));
         // Later today than now: yesterday's.
         assert_eq!(parse_moment("15:00", now), Some(now + 1800.0 - 86_400.0));
-        assert_eq!(parse_moment("2026-11-23T14:00:00Z", now), Some(now - 1800.0));
+        assert_eq!(
+            parse_moment("2026-11-23T14:00:00Z", now),
+            Some(now - 1800.0)
+        );
         assert_eq!(parse_moment("1795444200", now), Some(now));
         assert_eq!(parse_moment("25:00", now), None);
         assert_eq!(parse_moment("soon", now), None);

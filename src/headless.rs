@@ -1,5 +1,5 @@
 //! The headless faces: `flightdeck status --json` (one poll of every configured source, for scripts)
-//! and `flightdeck audit` (the audit log, readable).
+//! and `flightdeck approve` (the headless `a`, behind the same guard as the cockpit).
 
 use crate::config::Config;
 use crate::domain::{Incident, PullRequest, ServiceRollout, SourceData, SourceId, WorkflowRun};
@@ -319,6 +319,280 @@ fn verdict_lines(doc: &Value) -> String {
         let reason = r["reasons"][0].as_str().unwrap_or("no reason given");
         text.push_str(&format!(
             "{verdict:<8}    {service} in {environment}, score {score} ({band}): {reason}\n"
+        ));
+    }
+    text
+}
+
+/// What `flightdeck approve` was asked.
+#[derive(Debug, Clone, Default)]
+pub struct ApproveArgs {
+    pub repo: String,
+    pub run_id: u64,
+    pub reject: bool,
+    /// The review's comment (default: the cockpit's, naming the judge's verdicts).
+    pub comment: Option<String>,
+    /// Approve even when the judge does not say PROCEED for every service (recorded in the audit).
+    pub force: bool,
+    /// Do not ask for confirmation.
+    pub yes: bool,
+    pub read_only: bool,
+}
+
+/// `flightdeck approve`: the headless `a` (or `x` with `reject`). Reads the run and the
+/// deployments it waits for from GitHub, judges once (through Prometheus) each configured
+/// `[[service]]` the held deployment belongs to, and asks the same guard as the cockpit
+/// ([`crate::app::guard`]): approving against a verdict other than PROCEED, or without one, is
+/// refused unless `force` (`--override`). Then it confirms (a terminal, or `yes`) and sends through
+/// the audited executor. Returns the exit code (0 sent, 1 refused / not confirmed / read-only,
+/// 2 configuration, 3 a source failed) and a JSON report; problems are told on stderr.
+pub async fn approve(
+    config: &Config,
+    audit_file: std::path::PathBuf,
+    args: &ApproveArgs,
+) -> (i32, Value) {
+    use crate::app::change::{Change, ChangeError, Review};
+    use crate::app::guard::{Candidate, belongs, judge_deployment};
+    let verb = if args.reject { "reject" } else { "approve" };
+    let mut doc = json!({
+        "repo": args.repo, "run_id": args.run_id, "review": verb,
+        "verdicts": [], "override": null, "sent": null, "refused": null,
+    });
+    let refuse = |doc: &mut Value, code: i32, why: String| {
+        eprintln!(
+            "flightdeck: {verb} {} run {}: {why}",
+            args.repo, args.run_id
+        );
+        doc["refused"] = Value::String(why);
+        code
+    };
+    if args.read_only {
+        let code = refuse(
+            &mut doc,
+            1,
+            "read-only: nothing was sent (started with --readonly or read_only = true)".into(),
+        );
+        return (code, doc);
+    }
+    let sources = runtime::connect(config).await;
+    for (_, note) in &sources.notes {
+        eprintln!("flightdeck: {note}");
+    }
+    let Some(gh) = sources.github_ops.clone() else {
+        let code = refuse(&mut doc, 2, "no [github] in the config".into());
+        return (code, doc);
+    };
+    let run = match tokio::time::timeout(
+        Duration::from_secs(60),
+        gh.run_with_pending(&args.repo, args.run_id),
+    )
+    .await
+    {
+        Ok(Ok(run)) => run,
+        Ok(Err(e)) => {
+            let code = refuse(&mut doc, EXIT_SOURCE_FAILED, format!("GitHub: {e}"));
+            return (code, doc);
+        }
+        Err(_) => {
+            let code = refuse(
+                &mut doc,
+                EXIT_SOURCE_FAILED,
+                "GitHub did not answer within 60 s".into(),
+            );
+            return (code, doc);
+        }
+    };
+    doc["run_number"] = json!(run.run_number);
+    doc["workflow"] = json!(run.workflow);
+    doc["sha"] = json!(run.sha);
+    doc["environments"] = run.pending.iter().map(|p| json!(p.environment)).collect();
+    if run.pending.is_empty() {
+        let code = refuse(
+            &mut doc,
+            1,
+            format!(
+                "it waits for no deployment approval (the run is {})",
+                run.state.label()
+            ),
+        );
+        return (code, doc);
+    }
+    // The configured services the held deployment belongs to, each judged once, now.
+    let services: Vec<crate::config::ServiceConfig> = config
+        .services
+        .iter()
+        .filter(|s| belongs(&run, &s.environment, s.repo.as_deref()))
+        .cloned()
+        .collect();
+    let policy: crate::analysis::canary::Policy = (&config.policy).into();
+    let mut judged: Vec<(String, crate::analysis::canary::Judgement)> = Vec::new();
+    let mut prometheus_failed = None;
+    if !services.is_empty() {
+        match judge_now(config, &services).await {
+            Ok(rollouts) => {
+                for r in &rollouts {
+                    judged.push((
+                        r.name.clone(),
+                        crate::analysis::rollout::judge_service(r, &policy),
+                    ));
+                }
+            }
+            Err(e) => {
+                eprintln!("flightdeck: Prometheus: {e}");
+                prometheus_failed = Some(e);
+            }
+        }
+    }
+    let guard = judge_deployment(
+        &run,
+        services.iter().map(|s| Candidate {
+            name: &s.name,
+            environment: &s.environment,
+            repo: s.repo.as_deref(),
+            judgement: judged.iter().find(|(n, _)| *n == s.name).map(|(_, j)| j),
+            live: true,
+        }),
+    );
+    doc["verdicts"] = guard
+        .verdicts
+        .iter()
+        .map(|v| {
+            json!({
+                "service": v.service, "verdict": v.verdict.map(|v| v.label()),
+                "score": v.score, "text": v.text,
+            })
+        })
+        .collect();
+    let production = run.pending.iter().any(|p| {
+        services
+            .iter()
+            .any(|s| s.production && s.environment.eq_ignore_ascii_case(&p.environment))
+    });
+    let review = if args.reject {
+        Review::Reject
+    } else {
+        Review::Approve
+    };
+    let mut change = Change::review(&run, review, production);
+    let against = if args.reject {
+        None
+    } else {
+        guard.override_reason()
+    };
+    if let Some(why) = &against {
+        if !args.force {
+            let code = if prometheus_failed.is_some() {
+                EXIT_SOURCE_FAILED
+            } else {
+                1
+            };
+            let code = refuse(
+                &mut doc,
+                code,
+                format!("{why}; pass --override to approve anyway"),
+            );
+            return (code, doc);
+        }
+        doc["override"] = Value::String(why.clone());
+        if let Change::ReviewDeployment { overriding, .. } = &mut change {
+            *overriding = Some(why.clone());
+        }
+    }
+    let comment = args
+        .comment
+        .as_deref()
+        .map(|c| crate::sanitize::clean_multiline(c.trim()))
+        .unwrap_or_else(|| guard.default_comment(!args.reject));
+    if !args.yes {
+        use std::io::IsTerminal;
+        if !std::io::stdin().is_terminal() {
+            let code = refuse(
+                &mut doc,
+                1,
+                "not confirmed: standard input is not a terminal; pass --yes to send without asking"
+                    .into(),
+            );
+            return (code, doc);
+        }
+        eprintln!("{}: {}?", change.title(), change.summary());
+        for v in &guard.verdicts {
+            eprintln!("  judge: {} {} — {}", v.service, v.label, v.text);
+        }
+        if let Some(why) = &against {
+            eprintln!("  OVERRIDE: {why}");
+        }
+        eprint!("  comment: {comment}\nSend it? [y/N] ");
+        let mut line = String::new();
+        let yes = std::io::stdin().read_line(&mut line).is_ok()
+            && matches!(line.trim().to_ascii_lowercase().as_str(), "y" | "yes");
+        if !yes {
+            let code = refuse(&mut doc, 1, "not confirmed: nothing was sent".into());
+            return (code, doc);
+        }
+    }
+    let exec = crate::ops::exec::Executor::new(
+        Some(gh),
+        crate::ops::audit::AuditLog::new(audit_file),
+        args.read_only,
+    );
+    match exec.execute(&change, &comment).await {
+        Ok(detail) => {
+            doc["sent"] = json!({ "ok": true, "detail": detail, "comment": comment });
+            (0, doc)
+        }
+        Err(e) => {
+            doc["sent"] = json!({ "ok": false, "detail": e.to_string(), "comment": comment });
+            let code = if matches!(e, ChangeError::ReadOnly) {
+                1
+            } else {
+                EXIT_SOURCE_FAILED
+            };
+            eprintln!("flightdeck: {}: {e}", change.summary());
+            (code, doc)
+        }
+    }
+}
+
+/// One Prometheus poll of `services`.
+async fn judge_now(
+    config: &Config,
+    services: &[crate::config::ServiceConfig],
+) -> Result<Vec<ServiceRollout>, String> {
+    let Some(prom) = &config.prometheus else {
+        return Err("no [prometheus] in the config".into());
+    };
+    let http =
+        crate::sources::http::Http::new(Duration::from_secs(20)).map_err(|e| e.to_string())?;
+    let mut source = crate::sources::prometheus::Prometheus::new(http, prom, services)
+        .map_err(|e| e.to_string())?;
+    match tokio::time::timeout(Duration::from_secs(60), source.poll()).await {
+        Ok(Ok(SourceData::Prometheus(r))) => Ok(r),
+        Ok(Ok(_)) => Err("Prometheus returned no rollouts".into()),
+        Ok(Err(e)) => Err(e.to_string()),
+        Err(_) => Err("Prometheus did not answer within 60 s".into()),
+    }
+}
+
+/// The human face of `flightdeck approve`: the judge's verdicts, then what was sent.
+pub fn approve_text(doc: &Value) -> String {
+    let mut text = String::new();
+    if let Some(list) = doc["verdicts"].as_array() {
+        for v in list {
+            text.push_str(&format!(
+                "{:<8}    {}: {}\n",
+                v["verdict"].as_str().unwrap_or("NONE"),
+                v["service"].as_str().unwrap_or("?"),
+                v["text"].as_str().unwrap_or("")
+            ));
+        }
+    }
+    if let Some(why) = doc["override"].as_str() {
+        text.push_str(&format!("override: {why}\n"));
+    }
+    if doc["sent"]["ok"] == json!(true) {
+        text.push_str(&format!(
+            "sent: {}\n",
+            doc["sent"]["detail"].as_str().unwrap_or("")
         ));
     }
     text

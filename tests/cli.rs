@@ -963,3 +963,116 @@ fn draft_test_prints_writes_maps_and_opens_the_pr() {
     assert!(stdout.contains("already holds this test"), "{stdout}");
     assert!(stdout.contains("PR #423 exists"), "{stdout}");
 }
+
+#[test]
+fn approve_asks_the_judge_refuses_without_override_and_sends_with_it() {
+    let home = tempfile::tempdir().unwrap();
+    // At 100 s the judge says ROLLBACK for checkout, whose production deployment waits.
+    let world = DemoWorld::start_at(home.path(), 100);
+    let limit = Duration::from_secs(120);
+    let o = run_within(
+        fd(home.path())
+            .arg("--config")
+            .arg(&world.config)
+            .args(["status", "--json"]),
+        limit,
+    );
+    let doc = status_json(&o);
+    let held = &doc["pending_deployments"][0];
+    assert_eq!(held["repo"], "acme/checkout", "{doc:#}");
+    let run_id = held["run_id"].as_u64().unwrap().to_string();
+    let approve = |args: &[&str]| {
+        run_within(
+            fd(home.path())
+                .arg("--config")
+                .arg(&world.config)
+                .args(["approve", "acme/checkout", &run_id])
+                .args(args),
+            limit,
+        )
+    };
+    let audit = home.path().join("state/flightdeck/audit.jsonl");
+
+    // Against the judge: refused, naming the service and its verdict.
+    let o = approve(&["--yes"]);
+    let (out, err) = text(&o);
+    assert_eq!(o.status.code(), Some(1), "{out}\n{err}");
+    assert!(
+        err.contains("ROLLBACK") && err.contains("checkout") && err.contains("--override"),
+        "{err}"
+    );
+    assert!(out.starts_with("ROLLBACK    checkout: "), "{out}");
+    // Not confirmed: standard input is not a terminal and there is no --yes.
+    let o = approve(&["--override"]);
+    assert_eq!(o.status.code(), Some(1), "{:?}", text(&o));
+    assert!(text(&o).1.contains("not confirmed"), "{:?}", text(&o));
+    // Read-only refuses.
+    let o = run_within(
+        fd(home.path())
+            .arg("--config")
+            .arg(&world.config)
+            .args(["--readonly", "approve", "acme/checkout", &run_id])
+            .args(["--override", "--yes"]),
+        limit,
+    );
+    assert_eq!(o.status.code(), Some(1), "{:?}", text(&o));
+    assert!(text(&o).1.contains("read-only"), "{:?}", text(&o));
+    assert!(!audit.exists(), "nothing was sent, nothing audited");
+
+    // --override --yes: sent, the override audited.
+    let o = approve(&["--override", "--yes", "--json"]);
+    let (out, err) = text(&o);
+    assert_eq!(o.status.code(), Some(0), "{out}\n{err}");
+    let doc: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(doc["sent"]["ok"], true, "{doc:#}");
+    assert!(doc["override"].as_str().unwrap().contains("ROLLBACK"));
+    let log = std::fs::read_to_string(&audit).unwrap();
+    let lines: Vec<serde_json::Value> = log
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 2, "intent and outcome: {log}");
+    assert_eq!(lines[0]["action"], "approve-deployment");
+    assert!(
+        lines[0]["target"]["override"]
+            .as_str()
+            .is_some_and(|w| w.contains("checkout")),
+        "{log}"
+    );
+    assert_eq!(lines[1]["outcome"]["ok"], true, "{log}");
+    // The demo world took the review: the deployment waits no more.
+    let o = run_within(
+        fd(home.path())
+            .arg("--config")
+            .arg(&world.config)
+            .args(["status", "--json"]),
+        limit,
+    );
+    let doc = status_json(&o);
+    assert_eq!(
+        doc["pending_deployments"].as_array().map(Vec::len),
+        Some(0),
+        "{doc:#}"
+    );
+    drop(world);
+}
+
+#[test]
+fn approve_help_has_examples() {
+    let home = tempfile::tempdir().unwrap();
+    let o = run(fd(home.path()).args(["approve", "--help"]));
+    assert!(o.status.success());
+    let (out, _) = text(&o);
+    for s in [
+        "Examples:",
+        "--override",
+        "--yes",
+        "--reject",
+        "--comment",
+        "--json",
+    ] {
+        assert!(out.contains(s), "approve --help mentions {s}:\n{out}");
+    }
+    let o = run(fd(home.path()).arg("--help"));
+    assert!(text(&o).0.contains("approve"), "{:?}", text(&o));
+}

@@ -419,3 +419,84 @@ async fn read_only_blocks_rollback_approval_and_autopilot() {
     assert!(r.rx.try_recv().is_err(), "nothing was started");
     assert!(r.posts().is_empty());
 }
+
+/// `flightdeck approve` (in process): the same guard as `a`, then the audited executor.
+#[tokio::test]
+async fn headless_approve_is_refused_against_the_judge_and_sent_with_override() {
+    use flightdeck::headless::{ApproveArgs, approve};
+    let r = rig(100.0, false, false).await;
+    let run = r
+        .state
+        .runs
+        .items
+        .iter()
+        .find(|run| !run.pending.is_empty())
+        .expect("the demo's held deployment")
+        .clone();
+    let args = ApproveArgs {
+        repo: run.repo.clone(),
+        run_id: run.id,
+        yes: true,
+        ..ApproveArgs::default()
+    };
+    // The judge says ROLLBACK for checkout: refused, nothing sent or audited.
+    let (code, doc) = approve(&r.config, r.audit.clone(), &args).await;
+    assert_eq!(code, 1, "{doc:#}");
+    assert_eq!(doc["verdicts"][0]["service"], "checkout", "{doc:#}");
+    assert_eq!(doc["verdicts"][0]["verdict"], "ROLLBACK", "{doc:#}");
+    let refused = doc["refused"].as_str().unwrap();
+    assert!(
+        refused.contains("ROLLBACK") && refused.contains("--override"),
+        "{refused}"
+    );
+    assert!(r.posts().is_empty());
+    assert!(!r.audit.exists());
+    // Read-only refuses even with --override.
+    let ro = ApproveArgs {
+        force: true,
+        read_only: true,
+        ..args.clone()
+    };
+    assert_eq!(approve(&r.config, r.audit.clone(), &ro).await.0, 1);
+    assert!(r.posts().is_empty());
+    // With --override: sent, and the override is in the audit entry.
+    let forced = ApproveArgs {
+        force: true,
+        ..args.clone()
+    };
+    let (code, doc) = approve(&r.config, r.audit.clone(), &forced).await;
+    assert_eq!(code, 0, "{doc:#}");
+    let posts = r.posts();
+    assert_eq!(posts.len(), 1, "{posts:?}");
+    assert_eq!(
+        posts[0].path,
+        format!(
+            "/repos/{}/actions/runs/{}/pending_deployments",
+            run.repo, run.id
+        )
+    );
+    let body: serde_json::Value = serde_json::from_str(&posts[0].body).unwrap();
+    assert_eq!(body["state"], "approved");
+    assert!(
+        body["comment"]
+            .as_str()
+            .unwrap()
+            .starts_with("Approved from flightdeck; judge: ROLLBACK"),
+        "{body}"
+    );
+    let (entries, _) = AuditLog::new(r.audit.clone()).read_all().unwrap();
+    assert_eq!(entries.len(), 2, "intent and outcome");
+    assert_eq!(entries[0].action, "approve-deployment");
+    assert!(
+        entries[0].target["override"]
+            .as_str()
+            .is_some_and(|w| w.contains("ROLLBACK") && w.contains("checkout")),
+        "{:?}",
+        entries[0].target
+    );
+    assert!(entries[1].outcome.as_ref().unwrap().ok);
+    // The run no longer waits: a second approval finds nothing to approve.
+    let (code, doc) = approve(&r.config, r.audit.clone(), &forced).await;
+    assert_eq!(code, 1, "{doc:#}");
+    assert_eq!(r.posts().len(), 1);
+}

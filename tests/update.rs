@@ -352,3 +352,299 @@ fn slice_strip_marks_the_current_weight() {
     r.weight = None;
     assert_eq!(slice_strip(&r), "10›25›50›100");
 }
+
+// ---- The approval guard: every path to approving a held deployment asks the judge ----
+
+use flightdeck::analysis::canary::Verdict;
+use flightdeck::app::SourceEvent;
+use flightdeck::app::State;
+use flightdeck::app::change::{Change, Confirm};
+use flightdeck::app::plan::ServicePlan;
+use flightdeck::domain::{ServiceRollout, SourceData};
+
+/// Go to the Runs tab and select the run that waits for a deployment approval.
+fn select_held_run(s: &mut State) {
+    update(s, key('2'));
+    update(s, key('g'));
+    for _ in 0..s.runs.items.len() {
+        if s.runs.selected().is_some_and(|r| !r.pending.is_empty()) {
+            return;
+        }
+        update(s, key('j'));
+    }
+    panic!("no held run in {:?}", s.runs.items);
+}
+
+fn confirming(s: &State) -> &Confirm {
+    match &s.mode {
+        Mode::Confirm(c) => c,
+        other => panic!("expected a confirmation, got {other:?}"),
+    }
+}
+
+fn required(s: &State) -> Option<(String, String)> {
+    confirming(s).require.clone()
+}
+
+/// The loaded state, with the judge saying HOLD for checkout (whose production deployment waits).
+fn checkout_holds() -> State {
+    let mut s = loaded_state(120, 40);
+    let j = s
+        .judgements
+        .get_mut("checkout")
+        .expect("checkout is judged");
+    j.verdict = Verdict::Hold;
+    s
+}
+
+#[test]
+fn runs_tab_approve_of_a_held_deployment_asks_its_services_judge() {
+    let mut s = checkout_holds();
+    select_held_run(&mut s);
+    assert!(update(&mut s, key('a')).is_empty());
+    let (word, why) = required(&s).expect("approving against HOLD takes an override");
+    assert_eq!(word, "override");
+    assert!(why.contains("HOLD") && why.contains("checkout"), "{why}");
+    let c = confirming(&s);
+    assert!(
+        c.comment_text()
+            .starts_with("Approved from flightdeck; judge: HOLD"),
+        "{}",
+        c.comment_text()
+    );
+    // Yes is not armed until the word is typed; then the override is in the audited target.
+    assert!(!c.armed());
+    type_text(&mut s, "override");
+    update(&mut s, code(KeyCode::Enter));
+    let fx = update(&mut s, code(KeyCode::Enter));
+    let [Effect::Change { change, .. }] = fx.as_slice() else {
+        panic!("{fx:?}")
+    };
+    assert!(
+        change.target_json()["override"]
+            .as_str()
+            .is_some_and(|w| w.contains("HOLD")),
+        "{}",
+        change.target_json()
+    );
+}
+
+#[test]
+fn rollouts_tab_approve_still_needs_the_override() {
+    let mut s = loaded_state(120, 40);
+    update(&mut s, key('3'));
+    update(&mut s, key('g'));
+    while s.rollouts.selected().unwrap().name != "checkout" {
+        update(&mut s, key('j'));
+    }
+    update(&mut s, key('a'));
+    let (word, why) = required(&s).expect("the judge says ROLLBACK for checkout");
+    assert_eq!(word, "override");
+    assert!(
+        why.contains("ROLLBACK") && why.contains("checkout"),
+        "{why}"
+    );
+    assert!(confirming(&s).comment_text().contains("ROLLBACK"));
+}
+
+#[test]
+fn palette_approve_goes_through_the_same_guard() {
+    let mut s = checkout_holds();
+    select_held_run(&mut s);
+    update(&mut s, key(':'));
+    type_text(&mut s, "approve");
+    let Mode::Palette { input, .. } = &s.mode else {
+        panic!("{:?}", s.mode)
+    };
+    assert_eq!(flightdeck::app::palette_entries(input)[0], Action::Approve);
+    update(&mut s, code(KeyCode::Enter));
+    let (word, why) = required(&s).expect("the palette's approve needs the override too");
+    assert_eq!(word, "override");
+    assert!(why.contains("HOLD") && why.contains("checkout"), "{why}");
+}
+
+#[test]
+fn rejecting_a_held_deployment_needs_no_override() {
+    let mut s = checkout_holds();
+    select_held_run(&mut s);
+    update(&mut s, key('x'));
+    assert_eq!(required(&s), None);
+    assert!(
+        confirming(&s)
+            .comment_text()
+            .starts_with("Rejected from flightdeck; judge: HOLD"),
+        "{}",
+        confirming(&s).comment_text()
+    );
+}
+
+#[test]
+fn a_deployment_no_service_runs_in_needs_no_override() {
+    let mut s = checkout_holds();
+    for run in &mut s.runs.items {
+        for p in &mut run.pending {
+            p.environment = "qa".into();
+        }
+    }
+    select_held_run(&mut s);
+    update(&mut s, key('a'));
+    assert_eq!(required(&s), None);
+    assert_eq!(confirming(&s).comment_text(), "Approved from flightdeck");
+}
+
+#[test]
+fn another_service_in_the_environment_is_asked_too() {
+    // checkout says PROCEED; a second production service without a repo (so any repo's
+    // deployment to production is its) says HOLD.
+    let mut s = loaded_state(120, 40);
+    s.judgements.get_mut("checkout").unwrap().verdict = Verdict::Proceed;
+    select_held_run(&mut s);
+    update(&mut s, key('a'));
+    assert_eq!(required(&s), None, "every service says PROCEED");
+    update(&mut s, code(KeyCode::Esc));
+    let mut payments = rollout("payments", true, 50.0, 0.001);
+    payments.repo = None;
+    s.rollouts.items.push(payments);
+    let mut j = s.judgements["checkout"].clone();
+    j.verdict = Verdict::Hold;
+    s.judgements.insert("payments".into(), j);
+    update(&mut s, key('a'));
+    let (_, why) = required(&s).expect("payments holds");
+    assert!(why.contains("payments") && why.contains("HOLD"), "{why}");
+    assert!(!why.contains("checkout"), "{why}");
+    assert!(
+        confirming(&s).comment_text().contains("payments HOLD"),
+        "{}",
+        confirming(&s).comment_text()
+    );
+}
+
+#[test]
+fn a_configured_service_without_a_verdict_or_with_cached_metrics_needs_the_override() {
+    // A configured service Prometheus has not answered for yet.
+    let mut s = loaded_state(120, 40);
+    s.judgements.get_mut("checkout").unwrap().verdict = Verdict::Proceed;
+    s.services.push(ServicePlan {
+        name: "ledger".into(),
+        repo: Some("acme/checkout".into()),
+        environment: "Production".into(),
+        production: true,
+        rollback: None,
+    });
+    select_held_run(&mut s);
+    update(&mut s, key('a'));
+    let (_, why) = required(&s).expect("ledger has no verdict");
+    assert!(why.contains("no verdict for ledger yet"), "{why}");
+
+    // Metrics from the on-disk store, even healthy ones, are no verdict to approve on.
+    let mut s = new_state(120, 40);
+    let healthy = SourceData::Prometheus(vec![rollout("checkout", true, 50.0, 0.001)]);
+    update(
+        &mut s,
+        Msg::Source(SourceEvent::Restored {
+            source: SourceId::Prometheus,
+            data: healthy.clone(),
+            fetched_at: NOW - time::Duration::minutes(4),
+        }),
+    );
+    load(&mut s, SourceId::GitHub, github_data());
+    assert!(s.cached(SourceId::Prometheus));
+    assert_eq!(s.judgement("checkout").unwrap().verdict, Verdict::Proceed);
+    select_held_run(&mut s);
+    update(&mut s, key('a'));
+    let (_, why) = required(&s).expect("cached metrics need the override");
+    assert!(why.contains("checkout") && why.contains("cache"), "{why}");
+    update(&mut s, code(KeyCode::Esc));
+    // Once Prometheus answers, the same verdict is live: no override.
+    load(&mut s, SourceId::Prometheus, healthy);
+    update(&mut s, key('a'));
+    assert_eq!(required(&s), None);
+}
+
+/// A state whose checkout has the autopilot and says PROCEED, with `extra` rollouts beside it;
+/// returns the effects of the Prometheus poll that wakes the autopilot.
+fn autopilot_after(s: &mut State, extra: Vec<ServiceRollout>) -> Vec<Effect> {
+    load(s, SourceId::GitHub, github_data());
+    let mut checkout = rollout("checkout", true, 50.0, 0.001);
+    checkout.autopilot = true;
+    let mut list = vec![checkout];
+    list.extend(extra);
+    update(
+        s,
+        Msg::loaded(SourceId::Prometheus, Ok(SourceData::Prometheus(list)), NOW),
+    )
+}
+
+fn approvals(fx: &[Effect]) -> usize {
+    fx.iter()
+        .filter(|e| {
+            matches!(
+                e,
+                Effect::Change {
+                    change: Change::ReviewDeployment { .. },
+                    ..
+                }
+            )
+        })
+        .count()
+}
+
+#[test]
+fn autopilot_approves_only_when_every_service_of_the_deployment_says_proceed() {
+    // Alone, checkout's PROCEED approves (the control: this data does approve).
+    let mut s = new_state(120, 40);
+    let fx = autopilot_after(&mut s, Vec::new());
+    assert_eq!(
+        s.judgement("checkout").unwrap().band,
+        flightdeck::analysis::canary::Band::Promote
+    );
+    assert_eq!(approvals(&fx), 1, "{fx:?}");
+
+    // Another production service with no repo says ROLLBACK: no approval, and the log says why.
+    let mut s = new_state(120, 40);
+    let mut payments = rollout("payments", true, 50.0, 0.031);
+    payments.repo = None;
+    let fx = autopilot_after(&mut s, vec![payments]);
+    assert_ne!(s.judgement("payments").unwrap().verdict, Verdict::Proceed);
+    assert_eq!(approvals(&fx), 0, "{fx:?}");
+    assert!(
+        s.autopilot_log
+            .iter()
+            .any(|(_, n)| n.contains("does not approve") && n.contains("payments")),
+        "{:?}",
+        s.autopilot_log
+    );
+
+    // A configured service Prometheus has not answered for: no verdict, no approval.
+    let mut s = new_state(120, 40);
+    s.services.push(ServicePlan {
+        name: "ledger".into(),
+        repo: None,
+        environment: "production".into(),
+        production: true,
+        rollback: None,
+    });
+    let fx = autopilot_after(&mut s, Vec::new());
+    assert_eq!(approvals(&fx), 0, "{fx:?}");
+}
+
+#[test]
+fn autopilot_does_not_approve_on_cached_metrics() {
+    let mut s = new_state(120, 40);
+    let mut checkout = rollout("checkout", true, 50.0, 0.001);
+    checkout.autopilot = true;
+    update(
+        &mut s,
+        Msg::Source(SourceEvent::Restored {
+            source: SourceId::Prometheus,
+            data: SourceData::Prometheus(vec![checkout]),
+            fetched_at: NOW,
+        }),
+    );
+    assert_eq!(s.judgement("checkout").unwrap().verdict, Verdict::Proceed);
+    let fx = update(
+        &mut s,
+        Msg::loaded(SourceId::GitHub, Ok(github_data()), NOW),
+    );
+    assert_eq!(approvals(&fx), 0, "{fx:?}");
+}

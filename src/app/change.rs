@@ -2,7 +2,7 @@
 //! its exact target ([`Confirm`]), the key that stops the same change from being sent twice, and
 //! why a change failed ([`ChangeError`]).
 
-use crate::domain::SourceError;
+use crate::domain::{SourceError, WorkflowRun};
 use ratatui_textarea::TextArea;
 use std::collections::BTreeMap;
 
@@ -77,6 +77,9 @@ pub enum Change {
         production: bool,
         can_approve: bool,
         review: Review,
+        /// An approval against the judge: the verdicts it overrides (typed `override` in the
+        /// cockpit, `--override` headless). Recorded in the audit entry's target.
+        overriding: Option<String>,
     },
     RerunFailedJobs {
         repo: String,
@@ -153,6 +156,30 @@ impl Change {
                 status: IssueStatus::Ignore,
                 ..
             } => "ignore-incident",
+        }
+    }
+
+    /// The approval or rejection of everything `run` waits for. `production`: a configured service
+    /// in one of its environments is production (an environment named "production" always is).
+    pub fn review(run: &WorkflowRun, review: Review, production: bool) -> Change {
+        let environments: Vec<String> = run.pending.iter().map(|p| p.environment.clone()).collect();
+        let production = production
+            || environments
+                .iter()
+                .any(|e| e.eq_ignore_ascii_case("production"));
+        Change::ReviewDeployment {
+            production,
+            can_approve: run.pending.iter().all(|p| p.can_approve),
+            environment_ids: run.pending.iter().map(|p| p.environment_id).collect(),
+            environments,
+            repo: run.repo.clone(),
+            run_id: run.id,
+            run_number: run.run_number,
+            workflow: run.workflow.clone(),
+            sha: run.sha.clone(),
+            branch: run.branch.clone(),
+            review,
+            overriding: None,
         }
     }
 
@@ -438,11 +465,18 @@ impl Change {
                 sha,
                 environment_ids,
                 environments,
+                overriding,
                 ..
-            } => serde_json::json!({
-                "repo": repo, "run_id": run_id, "run_number": run_number, "sha": sha,
-                "environment_ids": environment_ids, "environments": environments,
-            }),
+            } => {
+                let mut target = serde_json::json!({
+                    "repo": repo, "run_id": run_id, "run_number": run_number, "sha": sha,
+                    "environment_ids": environment_ids, "environments": environments,
+                });
+                if let Some(why) = overriding {
+                    target["override"] = serde_json::Value::String(why.clone());
+                }
+                target
+            }
             Change::RerunFailedJobs {
                 repo,
                 run_id,

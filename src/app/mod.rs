@@ -10,11 +10,13 @@
 //! - `tab`: the five tabs and their actions · `keymap`: actions and bindings · `filter`: fuzzy match
 //! - `layout`: the screen's geometry, shared with `ui` · `logview`: the failed-log view's rows
 //! - `change`: remote changes and their confirmation · `plan`: configured services, app-owned
+//! - `guard`: whether approving a held deployment goes with the judge (every approval path)
 //! - `update/`: the reactions, one file per feature
 
 pub mod change;
 pub mod draft;
 pub mod filter;
+pub mod guard;
 pub mod keymap;
 pub mod layout;
 pub mod logview;

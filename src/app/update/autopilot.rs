@@ -1,10 +1,12 @@
 //! The autopilot: for services that have it, approve the held deployment on PROCEED in the promote
-//! band, and roll back on ROLLBACK. Once per situation; never in read-only. Every decision is logged
+//! band (and only when the approval guard says PROCEED for every service the deployment belongs
+//! to), and roll back on ROLLBACK. Once per situation; never in read-only. Every decision is logged
 //! and goes through the same path (guards, audit) as the operator's changes.
 
 use super::changes::{execute, review_change};
 use crate::analysis::canary::{Band, Verdict};
 use crate::app::change::{Confirm, Review};
+use crate::app::guard::approval_guard;
 use crate::app::msg::Effect;
 use crate::app::state::{Level, State};
 use crate::domain::{ServiceRollout, SourceId};
@@ -38,6 +40,27 @@ pub(super) fn run(state: &mut State) -> Vec<Effect> {
                         .changes_in_flight
                         .contains(&format!("{}/runs/{}", run.repo, run.id))
                 {
+                    continue;
+                }
+                // Every service the deployment belongs to must say PROCEED, live (app::guard).
+                let guard = approval_guard(state, &run);
+                if let Some(why) = guard.override_reason() {
+                    // Logged once per run and set of verdicts (not per score).
+                    let against: Vec<String> = guard
+                        .verdicts
+                        .iter()
+                        .filter(|v| !v.proceed())
+                        .map(|v| format!("{}={:?}", v.service, v.verdict))
+                        .collect();
+                    let held = format!("held:{}:{}:{}", run.repo, run.id, against.join(","));
+                    if state.autopilot_done.insert(held) {
+                        let note = format!(
+                            "autopilot does not approve {} to {}: {why}",
+                            r.name, r.environment
+                        );
+                        state.autopilot_log.push((state.now, note.clone()));
+                        state.push_message(Level::Warn, note);
+                    }
                     continue;
                 }
                 state.autopilot_done.insert(key);

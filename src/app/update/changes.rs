@@ -2,8 +2,8 @@
 //! read-only and in-flight guards), the confirmation's keys, sending once per target, and the
 //! result. Every key and command that changes something remote comes through [`execute`].
 
-use crate::analysis::canary::Verdict;
 use crate::app::change::{Change, ChangeError, Confirm, Focus, Review};
+use crate::app::guard::{ApprovalGuard, approval_guard};
 use crate::app::keymap::Action;
 use crate::app::msg::{Effect, PollEffect};
 use crate::app::state::{Level, Mode, State};
@@ -50,28 +50,14 @@ pub(super) fn on_done(
 
 /// The approval or rejection of everything a run waits for.
 pub(super) fn review_change(state: &State, run: &WorkflowRun, review: Review) -> Change {
-    let environments: Vec<String> = run.pending.iter().map(|p| p.environment.clone()).collect();
-    let production = environments.iter().any(|e| {
-        e.eq_ignore_ascii_case("production")
-            || state
-                .rollouts
-                .items
-                .iter()
-                .any(|r| r.production && r.environment.eq_ignore_ascii_case(e))
+    let production = run.pending.iter().any(|p| {
+        state
+            .rollouts
+            .items
+            .iter()
+            .any(|r| r.production && r.environment.eq_ignore_ascii_case(&p.environment))
     });
-    Change::ReviewDeployment {
-        production,
-        can_approve: run.pending.iter().all(|p| p.can_approve),
-        environment_ids: run.pending.iter().map(|p| p.environment_id).collect(),
-        environments,
-        repo: run.repo.clone(),
-        run_id: run.id,
-        run_number: run.run_number,
-        workflow: run.workflow.clone(),
-        sha: run.sha.clone(),
-        branch: run.branch.clone(),
-        review,
-    }
+    Change::review(run, review, production)
 }
 
 /// Build the change an action asks for on the selected run (or the selected service's held
@@ -123,7 +109,14 @@ pub(super) fn start(state: &mut State, action: Action) -> Vec<Effect> {
         return Vec::new();
     };
     let label = format!("{} {} #{}", run.repo, run.workflow, run.run_number);
-    let change = match action {
+    // The judge's say on the held deployment, whichever tab (or the palette) asked: every service
+    // the deployment belongs to (see `app::guard`).
+    let guard = if reviewing {
+        approval_guard(state, &run)
+    } else {
+        ApprovalGuard::default()
+    };
+    let mut change = match action {
         Action::Approve | Action::Reject => {
             if run.pending.is_empty() {
                 let why = if run.state == RunState::Waiting {
@@ -187,15 +180,6 @@ pub(super) fn start(state: &mut State, action: Action) -> Vec<Effect> {
         );
         return Vec::new();
     }
-    let verdict = service
-        .as_ref()
-        .and_then(|svc| state.judgement(&svc.name))
-        .map(|j| {
-            (
-                j.verdict,
-                format!("{} (score {:.2})", j.verdict.label(), j.score),
-            )
-        });
     let approving = matches!(
         change,
         Change::ReviewDeployment {
@@ -203,24 +187,23 @@ pub(super) fn start(state: &mut State, action: Action) -> Vec<Effect> {
             ..
         }
     );
-    let default_comment = match (&change, approving, &verdict) {
-        (Change::ReviewDeployment { .. }, true, Some((_, v))) => {
-            format!("Approved from flightdeck; judge: {v}")
-        }
-        (Change::ReviewDeployment { .. }, true, None) => "Approved from flightdeck".into(),
-        (Change::ReviewDeployment { .. }, false, Some((_, v))) => {
-            format!("Rejected from flightdeck; judge: {v}")
-        }
-        (Change::ReviewDeployment { .. }, false, None) => "Rejected from flightdeck".into(),
+    let default_comment = match &change {
+        Change::ReviewDeployment { .. } => guard.default_comment(approving),
         _ => String::new(),
     };
+    // Approving against the judge (or without its verdict) takes an explicit override, which the
+    // audit entry records; rejecting never does.
+    let reason = if approving {
+        guard.override_reason()
+    } else {
+        None
+    };
+    if let (Change::ReviewDeployment { overriding, .. }, Some(why)) = (&mut change, &reason) {
+        *overriding = Some(why.clone());
+    }
     let mut c = Confirm::new(change, &default_comment);
-    // Approving against the judge takes an explicit override.
-    if approving
-        && let Some((v, _)) = verdict
-        && v != Verdict::Proceed
-    {
-        c = c.requiring("override", &format!("The judge says {}", v.label()));
+    if let Some(why) = reason {
+        c = c.requiring("override", &why);
     }
     state.mode = Mode::Confirm(Box::new(c));
     Vec::new()

@@ -1153,6 +1153,32 @@ impl GitHub {
         }
     }
 
+    /// One run and the deployments it waits for, read as part of a review (`flightdeck approve`):
+    /// these reads may spend the operator's reserve.
+    pub async fn run_with_pending(
+        &self,
+        repo: &str,
+        run_id: u64,
+    ) -> Result<WorkflowRun, SourceError> {
+        let url = format!("{}/repos/{repo}/actions/runs/{run_id}", self.api);
+        let run: ApiRun = self
+            .get_json_for(&url, &format!("run {run_id} of {repo}"), Use::ActionRead)
+            .await?;
+        let mut run = run.into_domain(repo);
+        let pending: Vec<ApiPending> = self
+            .get_json_for(
+                &self.pending_url(repo, run_id),
+                &format!("pending deployments of run {run_id}"),
+                Use::ActionRead,
+            )
+            .await?;
+        run.pending = pending
+            .into_iter()
+            .filter_map(ApiPending::into_domain)
+            .collect();
+        Ok(run)
+    }
+
     /// Approve or reject the deployments a run waits for.
     pub async fn review_deployments(
         &self,
