@@ -826,7 +826,12 @@ async fn judge_timeline(
                 }
             }
         }
-        t += step;
+        // The last step lands on `to` itself, however the steps fall.
+        t = if t < to && t + step > to {
+            to
+        } else {
+            t + step
+        };
     }
     if json {
         writeln!(
@@ -975,9 +980,7 @@ async fn judge(config: &Config, service: &str, json: bool, replay: Replay, out: 
         doc["score"] = serde_json::json!(j.score);
         doc["band"] = serde_json::Value::String(j.band.label().into());
         doc["reasons"] = serde_json::json!(j.reasons);
-        if !matches!(replay, Replay::Now) {
-            doc["at"] = serde_json::Value::String(utc(at));
-        }
+        doc["at"] = serde_json::Value::String(utc(at));
         writeln!(
             out,
             "{}",

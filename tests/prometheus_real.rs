@@ -4,7 +4,9 @@
 //! histogram, the canary weight gauge), starts Debian's `prometheus` on loopback scraping it every
 //! second, checks the rate queries straight through Prometheus's HTTP API, and runs the real
 //! `flightdeck judge` against it: healthy first (not ROLLBACK), then with the canary's error ratio
-//! moved from 0.1 % to 5 % (ROLLBACK, exit code 2).
+//! moved from 0.1 % to 5 % (ROLLBACK, exit code 2). The error ratio is judged on its counts
+//! (`errors`/`requests` queries). Then replay: `judge --at` the healthy moment gives the verdict
+//! that was live then, and `judge --every 2s --from … --to …` the timeline to ROLLBACK.
 //!
 //! Without `prometheus` on PATH the test says so and passes, except under CI=true (`.ci/run`
 //! installs it). Everything is bounded; only 127.0.0.1 is used.
@@ -30,6 +32,11 @@ const WEIGHT: f64 = 10.0;
 const CANARY_RATIO: &str = r#"sum(rate(http_requests_total{app="checkout",track="canary",code=~"5.."}[5s])) / sum(rate(http_requests_total{app="checkout",track="canary"}[5s]))"#;
 const STABLE_RATIO: &str = r#"sum(rate(http_requests_total{app="checkout",track="stable",code=~"5.."}[5s])) / sum(rate(http_requests_total{app="checkout",track="stable"}[5s]))"#;
 const CANARY_RPS: &str = r#"sum(rate(http_requests_total{app="checkout",track="canary"}[5s]))"#;
+const CANARY_ERRORS: &str =
+    r#"sum(rate(http_requests_total{app="checkout",track="canary",code=~"5.."}[5s]))"#;
+const STABLE_RPS: &str = r#"sum(rate(http_requests_total{app="checkout",track="stable"}[5s]))"#;
+const STABLE_ERRORS: &str =
+    r#"sum(rate(http_requests_total{app="checkout",track="stable",code=~"5.."}[5s]))"#;
 const CANARY_P90: &str = r#"histogram_quantile(0.9, sum by (le) (rate(http_request_duration_seconds_bucket{app="checkout",track="canary"}[5s])))"#;
 const WEIGHT_QUERY: &str = r#"flagger_canary_weight{name="checkout"}"#;
 
@@ -388,9 +395,14 @@ lookback_secs = 60
 step_secs = 2
 window_secs = 10
 
+# A ratio judged on the counts behind it.
 [service.metrics.error_rate]
 canary = '{CANARY_RATIO}'
 baseline = '{STABLE_RATIO}'
+errors = '{CANARY_ERRORS}'
+requests = '{CANARY_RPS}'
+baseline_errors = '{STABLE_ERRORS}'
+baseline_requests = '{STABLE_RPS}'
 max = 0.005
 failure_limit = 1
 "#
@@ -426,6 +438,10 @@ impl Judged {
 }
 
 async fn judge(home: &Path, config: &Path) -> Judged {
+    judge_with(home, config, &[]).await
+}
+
+async fn judge_with(home: &Path, config: &Path, extra: &[&str]) -> Judged {
     let mut c = tokio::process::Command::new(env!("CARGO_BIN_EXE_flightdeck"));
     c.env_clear()
         .env("PATH", std::env::var("PATH").unwrap_or_default())
@@ -437,6 +453,7 @@ async fn judge(home: &Path, config: &Path) -> Judged {
         .arg("--config")
         .arg(config)
         .args(["judge", "--service", "checkout", "--json"])
+        .args(extra)
         .stdin(Stdio::null())
         .kill_on_drop(true);
     let out = tokio::time::timeout(Duration::from_secs(30), c.output())
@@ -610,6 +627,7 @@ async fn judge_rolls_back_through_a_real_prometheus() {
     ));
 
     let config = write_flightdeck_config(dir.path(), &base);
+    let healthy_at = time::OffsetDateTime::now_utc().unix_timestamp();
     let first = judge(&home, &config).await;
     mark(&format!(
         "judge (healthy): exit {:?}, verdict {:?}",
@@ -714,6 +732,73 @@ async fn judge_rolls_back_through_a_real_prometheus() {
         "ROLLBACK {:.1} s after the move",
         moved.elapsed().as_secs_f64()
     ));
+
+    // ---- Replay: the judge as of the healthy moment says what it said then, from Prometheus's
+    // history; the timeline since then shows the change to ROLLBACK.
+    let at = healthy_at.to_string();
+    let past = judge_with(&home, &config, &["--at", &at]).await;
+    mark(&format!(
+        "judge --at {at} (healthy then): exit {:?}, verdict {:?}",
+        past.code,
+        verdict(&past)
+    ));
+    assert_eq!(
+        past.code,
+        first.code,
+        "the verdict live then\n{}",
+        past.show()
+    );
+    assert_eq!(verdict(&past), verdict(&first), "{}", past.show());
+    let at_field = past
+        .json
+        .as_ref()
+        .and_then(|j| j["at"].as_str().map(str::to_string));
+    assert!(at_field.is_some(), "the JSON says when\n{}", past.show());
+    let rolled_back_at = last
+        .json
+        .as_ref()
+        .and_then(|j| j["at"].as_str().map(str::to_string))
+        .expect("the live verdict says when it was judged");
+    let timeline = judge_with(
+        &home,
+        &config,
+        &["--every", "2s", "--from", &at, "--to", &rolled_back_at],
+    )
+    .await;
+    mark(&format!(
+        "judge --every 2s --from {at}: exit {:?}",
+        timeline.code
+    ));
+    assert_eq!(
+        timeline.code,
+        Some(2),
+        "the timeline ends at ROLLBACK\n{}",
+        timeline.show()
+    );
+    let rows = timeline
+        .json
+        .as_ref()
+        .and_then(|j| j["timeline"].as_array().cloned())
+        .unwrap_or_default();
+    assert!(rows.len() >= 2, "{}", timeline.show());
+    assert_eq!(
+        rows[0]["verdict"].as_str(),
+        verdict(&first).as_deref(),
+        "{}",
+        timeline.show()
+    );
+    assert_eq!(
+        rows.last().unwrap()["verdict"],
+        "ROLLBACK",
+        "{}",
+        timeline.show()
+    );
+    let changes = rows.iter().filter(|r| r["changed"] == true).count();
+    assert!(
+        changes >= 2,
+        "the first row and the change to ROLLBACK are marked\n{}",
+        timeline.show()
+    );
     drop(prom);
     drop(exporter);
 }
