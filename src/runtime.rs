@@ -584,6 +584,7 @@ fn run_connected(c: &mut Connected, effect: Effect, tx: &mpsc::UnboundedSender<M
             change,
             comment,
         } => c.executor.spawn(id, change, comment, tx.clone()),
+        Effect::Record(v) => c.executor.record(v),
         Effect::Quit | Effect::Terminal(_) => {}
     }
 }

@@ -648,3 +648,72 @@ fn autopilot_does_not_approve_on_cached_metrics() {
     );
     assert_eq!(approvals(&fx), 0, "{fx:?}");
 }
+
+/// Every verdict that changes on live data becomes a record for the audit log, with its reasons;
+/// the same verdict again is not a change, and data from the store is no verdict at all.
+#[test]
+fn verdict_changes_are_recorded_with_their_evidence() {
+    let records = |fx: &[Effect]| -> Vec<flightdeck::app::msg::VerdictChange> {
+        fx.iter()
+            .filter_map(|e| match e {
+                Effect::Record(v) => Some(v.clone()),
+                _ => None,
+            })
+            .collect()
+    };
+    let poll = |s: &mut State, err: f64| {
+        update(
+            s,
+            Msg::loaded(
+                SourceId::Prometheus,
+                Ok(SourceData::Prometheus(vec![rollout(
+                    "checkout", true, 50.0, err,
+                )])),
+                NOW,
+            ),
+        )
+    };
+    let mut s = new_state(120, 40);
+    // From the store: nothing recorded.
+    let fx = update(
+        &mut s,
+        Msg::Source(SourceEvent::Restored {
+            source: SourceId::Prometheus,
+            data: SourceData::Prometheus(vec![rollout("checkout", true, 50.0, 0.001)]),
+            fetched_at: NOW - time::Duration::minutes(4),
+        }),
+    );
+    assert!(records(&fx).is_empty(), "{fx:?}");
+    // The first live verdict.
+    let first = records(&poll(&mut s, 0.001));
+    assert_eq!(first.len(), 1, "{first:?}");
+    assert_eq!(first[0].service, "checkout");
+    assert_eq!(first[0].from, None);
+    assert_eq!(first[0].to, Verdict::Proceed);
+    // The same again: no record.
+    assert!(records(&poll(&mut s, 0.0011)).is_empty());
+    // Broken: PROCEED → ROLLBACK with the reason naming the metric and its numbers.
+    let broken = records(&poll(&mut s, 0.03));
+    assert_eq!(broken.len(), 1, "{broken:?}");
+    assert_eq!(broken[0].from, Some(Verdict::Proceed));
+    assert_eq!(broken[0].to, Verdict::Rollback);
+    assert!(
+        broken[0]
+            .reasons
+            .iter()
+            .any(|r| r.contains("error_rate") && r.contains('%')),
+        "{:?}",
+        broken[0].reasons
+    );
+    assert_eq!(broken[0].weight, Some(50.0));
+    // As the audit log keeps it.
+    let line = flightdeck::ops::exec::verdict_record(&broken[0]);
+    assert_eq!(line.action, "verdict");
+    assert_eq!(line.target["previous"], "PROCEED");
+    assert_eq!(line.target["verdict"], "ROLLBACK");
+    let text = flightdeck::ops::audit::format_entries(&[line]);
+    assert!(
+        text.contains("record") && text.contains("PROCEED → ROLLBACK"),
+        "{text}"
+    );
+}

@@ -160,6 +160,24 @@ pub enum Effect {
         change: Change,
         comment: String,
     },
+    /// Keep a record in the audit log (nothing remote changes): a verdict of the judge that
+    /// changed, with its evidence.
+    Record(VerdictChange),
+}
+
+/// The judge's verdict on a service changed (or was first given) on live data.
+#[derive(Debug, Clone, PartialEq)]
+pub struct VerdictChange {
+    pub service: String,
+    pub environment: String,
+    /// `None`: the first verdict this cockpit saw.
+    pub from: Option<crate::analysis::canary::Verdict>,
+    pub to: crate::analysis::canary::Verdict,
+    pub score: f64,
+    /// The canary's weight, %.
+    pub weight: Option<f64>,
+    /// Why, most important first (the judge's reasons, with their numbers).
+    pub reasons: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq)]

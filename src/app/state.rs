@@ -243,6 +243,10 @@ pub struct State {
     pub policy: Policy,
     /// The judge's verdict per service, from the last Prometheus poll.
     pub judgements: HashMap<String, Judgement>,
+    /// The last verdict per service given on live data (cached data is not a verdict change).
+    pub live_verdicts: HashMap<String, crate::analysis::canary::Verdict>,
+    /// Verdict changes not yet handed to the runtime as records.
+    pub verdict_changes: Vec<crate::app::msg::VerdictChange>,
     /// What the autopilot already did (so that it acts once per situation), and its decisions.
     pub autopilot_done: BTreeSet<String>,
     pub autopilot_log: Vec<(OffsetDateTime, String)>,
@@ -296,6 +300,8 @@ impl State {
             autopilot: false,
             policy: Policy::default(),
             judgements: HashMap::new(),
+            live_verdicts: HashMap::new(),
+            verdict_changes: Vec::new(),
             autopilot_done: BTreeSet::new(),
             autopilot_log: Vec::new(),
         }

@@ -46,6 +46,8 @@ pub struct AuditEntry {
 pub enum Phase {
     Intent,
     Outcome,
+    /// A single line that changes nothing remote: a verdict of the judge that changed.
+    Record,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -72,6 +74,19 @@ impl AuditEntry {
             target,
             comment,
             outcome: None,
+        }
+    }
+
+    /// A record: one line, nothing sent (a verdict change, with its evidence in `comment`).
+    pub fn record(
+        action: impl Into<String>,
+        who: impl Into<String>,
+        target: serde_json::Value,
+        comment: Option<String>,
+    ) -> AuditEntry {
+        AuditEntry {
+            phase: Phase::Record,
+            ..AuditEntry::intent(action, who, target, comment)
         }
     }
 
@@ -299,6 +314,12 @@ fn describe_target(target: &serde_json::Value) -> String {
     if !envs.is_empty() {
         parts.push(format!("→ {}", envs.join(", ")));
     }
+    if let Some(v) = text("verdict") {
+        match text("previous") {
+            Some(p) => parts.push(format!("{p} → {v}")),
+            None => parts.push(v),
+        }
+    }
     if let Some(to) = text("to").or_else(|| text("revision")) {
         parts.push(format!("to {to}"));
     }
@@ -358,6 +379,7 @@ pub fn format_entries(entries: &[AuditEntry]) -> String {
                 phase: match e.phase {
                     Phase::Intent => "intent",
                     Phase::Outcome => "outcome",
+                    Phase::Record => "record",
                 },
                 action: sanitize::truncate(&sanitize::clean(&e.action), 32),
                 who: sanitize::truncate(&sanitize::clean(&e.who), 39),

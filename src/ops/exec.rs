@@ -159,6 +159,24 @@ async fn fetch_one(
     }
 }
 
+/// The audit line of a verdict change: action `verdict`, by `judge`, the service as target with
+/// the verdict before and after, and the reasons as the comment.
+pub fn verdict_record(v: &crate::app::msg::VerdictChange) -> AuditEntry {
+    AuditEntry::record(
+        "verdict",
+        "judge",
+        serde_json::json!({
+            "service": v.service,
+            "environment": v.environment,
+            "verdict": v.to.label(),
+            "previous": v.from.map(|f| f.label()),
+            "score": (v.score * 100.0).round() / 100.0,
+            "weight": v.weight,
+        }),
+        Some(v.reasons.join("; ")),
+    )
+}
+
 /// Sends confirmed remote changes, audited, and keeps track of the ones in flight.
 pub struct Executor {
     shared: Arc<Shared>,
@@ -216,6 +234,18 @@ impl Executor {
         });
         // Forget the tasks that are done.
         while self.tasks.try_join_next().is_some() {}
+    }
+
+    /// Keep a verdict change in the audit log (a `record` line: nothing remote changed), on a
+    /// blocking thread; a failure is logged, never shown as a failed change.
+    pub fn record(&self, v: crate::app::msg::VerdictChange) {
+        let entry = verdict_record(&v);
+        let audit = self.shared.audit.clone();
+        tokio::task::spawn_blocking(move || {
+            if let Err(e) = audit.append(&entry) {
+                tracing::warn!(error = %e, "cannot record the verdict change in the audit log");
+            }
+        });
     }
 
     /// Send a change and wait for it (headless use and tests).

@@ -33,11 +33,15 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
         Msg::Source(ev) => {
             let loaded = matches!(ev, SourceEvent::Loaded { .. });
             sources::on_source(state, ev);
+            let mut fx: Vec<Effect> = state
+                .verdict_changes
+                .drain(..)
+                .map(Effect::Record)
+                .collect();
             if loaded {
-                autopilot::run(state)
-            } else {
-                Vec::new()
+                fx.extend(autopilot::run(state));
             }
+            fx
         }
         Msg::Fetched(f) => detail::on_fetched(state, f),
         Msg::ChangeDone {

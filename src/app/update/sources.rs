@@ -38,6 +38,30 @@ pub(super) fn on_source(state: &mut State, ev: SourceEvent) {
     }
 }
 
+/// Every verdict that changed on live data since the last poll (or is the first), kept for the
+/// audit log with its reasons.
+fn note_verdict_changes(state: &mut State) {
+    let mut changes = Vec::new();
+    for r in &state.rollouts.items {
+        let Some(j) = state.judgements.get(&r.name) else {
+            continue;
+        };
+        let before = state.live_verdicts.insert(r.name.clone(), j.verdict);
+        if before != Some(j.verdict) {
+            changes.push(crate::app::msg::VerdictChange {
+                service: r.name.clone(),
+                environment: r.environment.clone(),
+                from: before,
+                to: j.verdict,
+                score: j.score,
+                weight: r.weight,
+                reasons: j.reasons.clone(),
+            });
+        }
+    }
+    state.verdict_changes.extend(changes);
+}
+
 /// Data from the on-disk store: as a poll that answered at `fetched_at`, unless a poll already
 /// did (then the cache is older than what is shown). An error a poll already reported stays.
 fn on_restored(state: &mut State, source: SourceId, data: SourceData, fetched_at: OffsetDateTime) {
@@ -68,6 +92,11 @@ fn on_restored(state: &mut State, source: SourceId, data: SourceData, fetched_at
     let error = (s.last_error.take(), s.last_error_at);
     let in_flight = s.in_flight;
     on_loaded(state, source, Ok(data), fetched_at);
+    // Verdicts on cached data are not verdict changes: the first live poll gives them.
+    if source == SourceId::Prometheus {
+        state.verdict_changes.clear();
+        state.live_verdicts.clear();
+    }
     let s = state.source_mut(source);
     s.in_flight = in_flight;
     (s.last_error, s.last_error_at) = error;
@@ -146,6 +175,7 @@ fn on_loaded(
                             .map(|r| (r.name.clone(), analysis::rollout::judge_service(r, &policy)))
                             .collect();
                     }
+                    note_verdict_changes(state);
                     changed
                 }
                 SourceData::Sentry(i) => state.incidents.replace(i, height),
