@@ -292,6 +292,9 @@ pub struct MetricConfig {
     pub failure_limit: Option<usize>,
     /// How much worse than the baseline the canary may be, relative (default 0.1 = 10 %).
     pub tolerance: Option<f64>,
+    /// Samples needed on each side before the canary is compared with its baseline (default
+    /// 10; at least 3). Samples should be independent: one per rate window.
+    pub min_samples: Option<usize>,
     /// `"ratio"`: events per request (errors / requests), judged on the counts behind it — from
     /// `errors`/`requests` when given, else the ratio times the service's `traffic` and
     /// `baseline_traffic`.
@@ -559,6 +562,11 @@ impl Config {
                 if m.max.is_none() && m.min.is_none() && m.baseline.is_none() {
                     return Err(format!(
                         "{at}.metrics.{name}: expected at least one of max, min or baseline"
+                    ));
+                }
+                if m.min_samples.is_some_and(|n| n < 3) {
+                    return Err(format!(
+                        "{at}.metrics.{name}.min_samples: expected at least 3"
                     ));
                 }
                 if let Some(k) = &m.kind

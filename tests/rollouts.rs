@@ -500,3 +500,70 @@ async fn headless_approve_is_refused_against_the_judge_and_sent_with_override() 
     assert_eq!(code, 1, "{doc:#}");
     assert_eq!(r.posts().len(), 1);
 }
+
+/// The demo tells its story at any speed: judged as the cockpit would judge it a poll or two into
+/// each slice (5 s polls: 10 s at `--speed 1`, 5 s at `--speed 4`), checkout PROCEEDs at 10 and 25
+/// %, is ROLLBACK at 50 % and stays ROLLBACK at 100 %; web PROCEEDs throughout, 100 % included.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_demo_gives_a_verdict_a_poll_or_two_into_each_slice_at_any_speed() {
+    use flightdeck::sim::scenario::STEPS;
+    for (speed, wall_in) in [(1.0, 10.0), (4.0, 5.0)] {
+        // The story is over; every slice is in the world's past.
+        let start_at = 200.0;
+        let world = flightdeck::sim::start(flightdeck::sim::SimOptions {
+            speed,
+            start_at_secs: start_at,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+        let origin = time::OffsetDateTime::now_utc().unix_timestamp() as f64;
+        let config = Config::parse(&world.config_toml(), "demo").unwrap();
+        let http = Http::new(Duration::from_secs(10)).unwrap();
+        let p =
+            Prometheus::new(http, config.prometheus.as_ref().unwrap(), &config.services).unwrap();
+        let policy = (&config.policy).into();
+        let mut seen = Vec::new();
+        for (t, weight) in STEPS {
+            let wall = origin + (t - start_at) / speed + wall_in;
+            let SourceData::Prometheus(rollouts) = p.poll_at(wall).await.unwrap() else {
+                panic!("Prometheus data")
+            };
+            for r in &rollouts {
+                let j = flightdeck::analysis::rollout::judge_service(r, &policy);
+                assert_eq!(r.weight, Some(weight), "{} at {t}", r.name);
+                assert!(
+                    !j.reasons.iter().any(|x| x.contains("no data")),
+                    "speed {speed}, {} at {weight} %: {:?}",
+                    r.name,
+                    j.reasons
+                );
+                seen.push((r.name.clone(), weight, j.verdict, j.reasons.clone()));
+            }
+        }
+        let verdict = |name: &str, w: f64| {
+            seen.iter()
+                .find(|(n, weight, _, _)| n == name && *weight == w)
+                .map(|(_, _, v, r)| (*v, r.clone()))
+                .unwrap()
+        };
+        for (w, want) in [
+            (10.0, JudgeVerdict::Proceed),
+            (25.0, JudgeVerdict::Proceed),
+            (50.0, JudgeVerdict::Rollback),
+            (100.0, JudgeVerdict::Rollback),
+        ] {
+            let (v, reasons) = verdict("checkout", w);
+            assert_eq!(v, want, "speed {speed}, checkout at {w} %: {reasons:?}");
+        }
+        for w in [10.0, 25.0, 50.0, 100.0] {
+            let (v, reasons) = verdict("web", w);
+            assert_eq!(
+                v,
+                JudgeVerdict::Proceed,
+                "speed {speed}, web at {w} %: {reasons:?}"
+            );
+        }
+        world.shutdown();
+    }
+}

@@ -321,10 +321,14 @@ pub struct MetricReading {
     /// `traffic`); empty otherwise.
     #[serde(default)]
     pub counts: Vec<CountStep>,
-    /// How many trailing steps belong to the rollout (since the canary's weight was last 0);
-    /// `None` when it began before the lookback window.
+    /// How many trailing canary samples belong to the rollout (since the canary's weight was
+    /// last 0); `None` when it began before the lookback window. `counts` hold only the
+    /// rollout's steps.
     #[serde(default)]
     pub in_rollout: Option<usize>,
+    /// Samples needed per side to compare with the baseline (0: the judge's default, 10).
+    #[serde(default)]
+    pub min_samples: usize,
     /// Steps per threshold window (the span of "the latest window").
     #[serde(default)]
     pub window_steps: usize,

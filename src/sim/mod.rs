@@ -573,6 +573,16 @@ pub fn error_rate_query(app: &str, track: &str) -> String {
     )
 }
 
+/// PromQL of `track`'s requests per second.
+pub fn requests_query(app: &str, track: &str) -> String {
+    format!(r#"sum(rate(http_requests_total{{app="{app}",track="{track}"}}[1m]))"#)
+}
+
+/// PromQL of `track`'s 5xx responses per second.
+pub fn errors_query(app: &str, track: &str) -> String {
+    format!(r#"sum(rate(http_requests_total{{app="{app}",track="{track}",code=~"5.."}}[1m]))"#)
+}
+
 /// PromQL of the p99 latency of `track`, in milliseconds.
 pub fn p99_query(app: &str, track: &str) -> String {
     format!(
@@ -610,22 +620,34 @@ environment = "{environment}"
 production = {production}
 slices = [10, 25, 50, 100]
 weight = '{weight}'
-# The demo tells a release in three minutes: judge over the last two minutes, in 15 s windows.
+# The demo tells a release in three minutes: judge over the last two minutes at a 1 s step, in
+# 15 s windows, and compare latency from 5 samples a side, so every slice has a verdict a poll or
+# two in, even at --speed 4.
 lookback_secs = 120
-step_secs = 2
+step_secs = 1
 window_secs = 15
-{rollback}[service.metrics.error_rate]
+{rollback}# The 5xx ratio, judged on the counts behind it.
+[service.metrics.error_rate]
 canary = '{err_canary}'
 baseline = '{err_stable}'
+errors = '{errors_canary}'
+requests = '{requests_canary}'
+baseline_errors = '{errors_stable}'
+baseline_requests = '{requests_stable}'
 max = 0.005
 [service.metrics.p99_ms]
 canary = '{p99_canary}'
 baseline = '{p99_stable}'
 max = 500
+min_samples = 5
 "#,
         weight = weight_query(name),
         err_canary = error_rate_query(name, "canary"),
         err_stable = error_rate_query(name, "stable"),
+        errors_canary = errors_query(name, "canary"),
+        requests_canary = requests_query(name, "canary"),
+        errors_stable = errors_query(name, "stable"),
+        requests_stable = requests_query(name, "stable"),
         p99_canary = p99_query(name, "canary"),
         p99_stable = p99_query(name, "stable"),
     )

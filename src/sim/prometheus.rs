@@ -161,6 +161,7 @@ fn vector_at(s: &Shared, expr: &Expr, ts: f64) -> Vec<Sample> {
                 t,
                 rolled_back: rolled_back_at(s, ts, t),
                 scale: s.scale,
+                rate_scale: s.clock.action_rate(),
             };
             promql::eval_vector(kind, sel, *aggregated, &at)
         }

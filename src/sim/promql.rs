@@ -193,9 +193,20 @@ pub struct At {
     pub rolled_back: Vec<(&'static str, f64)>,
     /// A Big world also serves [`BIG_SERVICES`].
     pub scale: Scale,
+    /// Scenario seconds per wall second (1 when frozen): `rate()` is per wall second, so a world
+    /// that runs 4× fast serves 4× the requests a wall second.
+    pub rate_scale: f64,
 }
 
 impl At {
+    fn scale_rate(&self) -> f64 {
+        if self.rate_scale > 0.0 {
+            self.rate_scale
+        } else {
+            1.0
+        }
+    }
+
     /// The story alone at `t`.
     #[cfg(test)]
     pub fn story(t: f64) -> Self {
@@ -203,6 +214,7 @@ impl At {
             t,
             rolled_back: Vec::new(),
             scale: Scale::Demo,
+            rate_scale: 1.0,
         }
     }
 
@@ -572,7 +584,8 @@ fn http_series(kind: &Kind, sel: &Selector, aggregated: bool, at: &At) -> Vec<Sa
             Kind::ErrorRatio if idle => Some(f64::NAN),
             Kind::ErrorRatio => at.error_ratio(app, tr),
             Kind::ErrorRate if idle => Some(0.0),
-            Kind::ErrorRate => Some(at.error_ratio(app, tr)? * rate),
+            Kind::ErrorRate => Some(at.error_ratio(app, tr)? * rate * at.scale_rate()),
+            Kind::RequestRate => Some(rate * at.scale_rate()),
             Kind::Quantile { .. } if idle => Some(f64::NAN),
             Kind::Quantile { phi, scale } => Some(at.quantile_ms(app, tr, *phi)? / 1000.0 * scale),
             _ => Some(rate),

@@ -155,8 +155,10 @@ pub fn quantile_ms(app: &str, track: &str, phi: f64, t: f64) -> Option<f64> {
 /// Requests per second of `track` while the canary gets `weight` % of the traffic.
 pub fn request_rate(app: &str, track: &str, t: f64, weight: f64) -> Option<f64> {
     let total = match app {
-        "checkout" => 140.0,
-        "web" => 220.0,
+        // A busy shop: enough requests that a canary's error ratio is evidence within a poll
+        // or two of each slice (the judge counts them).
+        "checkout" => 4_000.0,
+        "web" => 6_000.0,
         _ => return None,
     } * (1.0 + 0.05 * noise(&format!("rps/{app}"), t, 7.0));
     let share = weight / 100.0;

@@ -490,8 +490,14 @@ impl Prometheus {
                 }
                 steps
             };
-            let in_rollout = rollout_since.map(|r| counts.iter().filter(|(t, _)| *t >= r).count());
-            let counts: Vec<CountStep> = counts.into_iter().map(|(_, c)| c).collect();
+            // Counts since the rollout began (the evidence carried across its slices).
+            let in_rollout =
+                rollout_since.map(|r| canary_points.iter().filter(|(t, _)| *t >= r).count());
+            let counts: Vec<CountStep> = counts
+                .into_iter()
+                .filter(|(t, _)| rollout_since.is_none_or(|r| *t >= r))
+                .map(|(_, c)| c)
+                .collect();
             metrics.push(MetricReading {
                 name: name.clone(),
                 canary: last(&canary_points),
@@ -516,6 +522,7 @@ impl Prometheus {
                 counts,
                 in_rollout,
                 window_steps: (svc.window_secs / svc.step_secs.max(1)).max(1) as usize,
+                min_samples: m.min_samples.unwrap_or(0),
                 lower_is_worse: m.lower_is_worse(),
                 critical: m.critical,
                 weight: m.weight.unwrap_or(1.0),
