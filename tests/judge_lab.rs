@@ -145,5 +145,9 @@ async fn every_scenario_is_judged_at_every_poll_and_the_report_renders() {
         json["summary"]["stats"]["scenarios"].as_u64(),
         Some(scenarios.len() as u64)
     );
+    // `FLIGHTDECK_LAB_JSON=path` keeps the small set's results, as the bench does.
+    if let Some(path) = std::env::var_os("FLIGHTDECK_LAB_JSON") {
+        std::fs::write(path, json.to_string()).expect("the JSON file");
+    }
     println!("{table}");
 }
