@@ -15,6 +15,7 @@ use axum::response::Response;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 
+pub mod canary_lab;
 mod chaos;
 mod github;
 mod github_data;

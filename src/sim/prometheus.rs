@@ -47,26 +47,26 @@ fn json_reply(status: StatusCode, body: &Value) -> Response {
         .into_response()
 }
 
-fn bad_data(msg: &str) -> Response {
+pub(super) fn bad_data(msg: &str) -> Response {
     json_reply(
         StatusCode::BAD_REQUEST,
         &json!({"status": "error", "errorType": "bad_data", "error": msg}),
     )
 }
 
-fn success(data: Value) -> Response {
+pub(super) fn success(data: Value) -> Response {
     json_reply(StatusCode::OK, &json!({"status": "success", "data": data}))
 }
 
 /// Form body first, then the URL query (Go's `FormValue` order).
-fn params(q: Option<&str>, body: &[u8]) -> Vec<(String, String)> {
+pub(super) fn params(q: Option<&str>, body: &[u8]) -> Vec<(String, String)> {
     let mut pairs = parse_pairs(&String::from_utf8_lossy(body));
     pairs.extend(parse_pairs(q.unwrap_or("")));
     pairs
 }
 
 /// Unix seconds or RFC 3339.
-fn parse_time(s: &str) -> Option<f64> {
+pub(super) fn parse_time(s: &str) -> Option<f64> {
     if let Ok(v) = s.parse::<f64>() {
         return v.is_finite().then_some(v);
     }
@@ -76,7 +76,7 @@ fn parse_time(s: &str) -> Option<f64> {
 }
 
 /// Seconds as a float, or a Prometheus duration such as `15s`, `1m30s`, `500ms`.
-fn parse_duration(s: &str) -> Option<f64> {
+pub(super) fn parse_duration(s: &str) -> Option<f64> {
     if let Ok(v) = s.parse::<f64>() {
         return v.is_finite().then_some(v);
     }
@@ -128,7 +128,7 @@ fn fmt_value(v: f64) -> String {
     }
 }
 
-fn sample_pair(ts: f64, v: f64) -> Value {
+pub(super) fn sample_pair(ts: f64, v: f64) -> Value {
     json!([ts_json(ts), fmt_value(v)])
 }
 

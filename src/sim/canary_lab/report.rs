@@ -1,0 +1,456 @@
+//! The lab's run and report: each scenario judged under **continuous monitoring** — at every
+//! 15 s step from the first slice to the end, the fake's clock is set, the real Prometheus client
+//! polls it over HTTP and [`judge_service`] judges the reading — and how well the judge did,
+//! per kind and overall, next to the targets of issue 10.
+//!
+//! Per scenario: the final verdict (the last poll, at the end of the 100 % slice) against its
+//! label; the verdict at the end of the 50 % slice (the last poll before the baseline loses its
+//! traffic: the promotion decision); a PROCEED at or after a regression's onset; a false alarm
+//! (any ROLLBACK of a healthy or shared-problem canary, at any poll); the detection time (first
+//! ROLLBACK at or after the onset, minus the onset).
+
+use std::time::Duration;
+
+use serde::Serialize;
+
+use super::server::FakePrometheus;
+use super::{Kind, LabConfig, Label, STEP_SECS, Scenario, config_toml};
+use crate::analysis::canary::{Policy, Verdict};
+use crate::analysis::rollout::judge_service;
+use crate::domain::SourceData;
+use crate::sources::http::Http;
+use crate::sources::prometheus::Prometheus;
+
+/// Final verdicts correct, at least.
+pub const TARGET_ACCURACY: f64 = 0.95;
+/// False alarms per 50 healthy canaries, at most.
+pub const TARGET_FALSE_ALARMS_PER_50: f64 = 1.0;
+/// Median detection time after onset, at most (seconds).
+pub const TARGET_DETECTION_SECS: f64 = 90.0;
+
+/// One poll of one scenario.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Poll {
+    /// Scenario seconds.
+    pub t: i64,
+    /// The weight the client read.
+    pub weight: Option<f64>,
+    /// `None` when the poll failed (see `error`).
+    pub verdict: Option<Verdict>,
+    pub score: Option<f64>,
+    pub summary: String,
+    pub error: Option<String>,
+}
+
+/// How one scenario went.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct ScenarioResult {
+    pub name: String,
+    pub kind: Kind,
+    pub label: Label,
+    pub seed: u64,
+    pub description: String,
+    pub slice_secs: u64,
+    pub total_rps: f64,
+    pub onset_secs: Option<i64>,
+    pub final_verdict: Option<Verdict>,
+    pub final_correct: bool,
+    /// At the end of the 50 % slice.
+    pub promotion_verdict: Option<Verdict>,
+    pub promotion_correct: bool,
+    /// A regression PROCEEDed at or after its onset.
+    pub proceed_on_regression: bool,
+    /// A healthy or shared-problem canary was told ROLLBACK at some poll.
+    pub false_alarm: bool,
+    /// First ROLLBACK at or after the onset, seconds after it.
+    pub detection_secs: Option<i64>,
+    /// Polls that failed.
+    pub poll_errors: usize,
+    pub timeline: Vec<Poll>,
+}
+
+/// Whether `v` is what `label` expects.
+pub fn correct(label: Label, v: Option<Verdict>) -> bool {
+    match (label, v) {
+        (_, None) => false,
+        (Label::Healthy, Some(v)) => v == Verdict::Proceed,
+        (Label::SharedProblem, Some(v)) => v != Verdict::Rollback,
+        (Label::Regression, Some(v)) => v == Verdict::Rollback,
+        (Label::NoEvidence, Some(v)) => v == Verdict::Hold,
+    }
+}
+
+impl ScenarioResult {
+    /// The measures of `s` judged as `timeline` says.
+    pub fn new(s: &Scenario, timeline: Vec<Poll>) -> ScenarioResult {
+        let final_verdict = timeline.last().and_then(|p| p.verdict);
+        let promotion_t = s.slice_start(3) - STEP_SECS as i64;
+        let promotion_verdict = timeline
+            .iter()
+            .find(|p| p.t == promotion_t)
+            .and_then(|p| p.verdict);
+        let after_onset = |v: Verdict| {
+            s.onset_secs.and_then(|onset| {
+                timeline
+                    .iter()
+                    .find(|p| p.t >= onset && p.verdict == Some(v))
+                    .map(|p| p.t - onset)
+            })
+        };
+        let regression = s.label == Label::Regression;
+        let healthy = matches!(s.label, Label::Healthy | Label::SharedProblem);
+        ScenarioResult {
+            name: s.name.clone(),
+            kind: s.kind,
+            label: s.label,
+            seed: s.seed,
+            description: s.description.clone(),
+            slice_secs: s.slice_secs,
+            total_rps: s.total_rps,
+            onset_secs: s.onset_secs,
+            final_verdict,
+            final_correct: correct(s.label, final_verdict),
+            promotion_verdict,
+            promotion_correct: correct(s.label, promotion_verdict),
+            proceed_on_regression: regression && after_onset(Verdict::Proceed).is_some(),
+            false_alarm: healthy
+                && timeline
+                    .iter()
+                    .any(|p| p.verdict == Some(Verdict::Rollback)),
+            detection_secs: if regression {
+                after_onset(Verdict::Rollback)
+            } else {
+                None
+            },
+            poll_errors: timeline.iter().filter(|p| p.error.is_some()).count(),
+            timeline,
+        }
+    }
+}
+
+/// Judge `s` under continuous monitoring: load it into `fake`, then at every 15 s step from the
+/// first slice to the end set the fake's clock, poll it with the real client (configured from
+/// [`config_toml`], parsed as a user's file is) and judge. `Err` when the config does not parse
+/// or the client cannot be built.
+pub async fn run_scenario(
+    fake: &FakePrometheus,
+    http: &Http,
+    s: &Scenario,
+    cfg: LabConfig,
+) -> Result<ScenarioResult, String> {
+    let text = config_toml(&fake.url, s, cfg);
+    let config = crate::config::Config::parse(&text, &format!("lab/{}.toml", s.name))
+        .map_err(|e| e.to_string())?;
+    let prom_cfg = config
+        .prometheus
+        .as_ref()
+        .ok_or_else(|| "the lab config has no [prometheus]".to_string())?;
+    let mut prom =
+        Prometheus::new(http.clone(), prom_cfg, &config.services).map_err(|e| e.to_string())?;
+    let policy: Policy = (&config.policy).into();
+    fake.load(s);
+    let mut timeline = Vec::new();
+    let mut t = 0;
+    while t <= s.end_secs() {
+        fake.set_now(t);
+        let poll = match prom.poll().await {
+            Ok(SourceData::Prometheus(rs)) if !rs.is_empty() => {
+                let r = &rs[0];
+                let j = judge_service(r, &policy);
+                Poll {
+                    t,
+                    weight: r.weight,
+                    verdict: Some(j.verdict),
+                    score: Some(j.score),
+                    summary: j.summary,
+                    error: None,
+                }
+            }
+            Ok(_) => failed(t, "the poll returned no service".into()),
+            Err(e) => failed(t, e.to_string()),
+        };
+        timeline.push(poll);
+        t += STEP_SECS as i64;
+    }
+    Ok(ScenarioResult::new(s, timeline))
+}
+
+fn failed(t: i64, error: String) -> Poll {
+    Poll {
+        t,
+        weight: None,
+        verdict: None,
+        score: None,
+        summary: String::new(),
+        error: Some(error),
+    }
+}
+
+/// Run every scenario in order against one fake, calling `progress` after each.
+pub async fn run_suite(
+    fake: &FakePrometheus,
+    scenarios: &[Scenario],
+    cfg: LabConfig,
+    mut progress: impl FnMut(&ScenarioResult),
+) -> Result<Vec<ScenarioResult>, String> {
+    let http = Http::new(Duration::from_secs(10)).map_err(|e| e.to_string())?;
+    let mut out = Vec::with_capacity(scenarios.len());
+    for s in scenarios {
+        let r = run_scenario(fake, &http, s, cfg).await?;
+        progress(&r);
+        out.push(r);
+    }
+    Ok(out)
+}
+
+/// The measures over a group of scenarios.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct Stats {
+    pub scenarios: usize,
+    pub final_correct: usize,
+    pub promotion_correct: usize,
+    pub regressions: usize,
+    pub proceed_on_regression: usize,
+    /// Healthy and shared-problem scenarios.
+    pub healthy: usize,
+    pub false_alarms: usize,
+    pub no_evidence: usize,
+    pub no_evidence_hold: usize,
+    /// Detection times of the regressions that were rolled back, sorted.
+    pub detection_secs: Vec<i64>,
+    pub poll_errors: usize,
+}
+
+impl Stats {
+    pub fn of<'a>(results: impl IntoIterator<Item = &'a ScenarioResult>) -> Stats {
+        let mut s = Stats::default();
+        for r in results {
+            s.scenarios += 1;
+            s.final_correct += usize::from(r.final_correct);
+            s.promotion_correct += usize::from(r.promotion_correct);
+            match r.label {
+                Label::Regression => {
+                    s.regressions += 1;
+                    s.proceed_on_regression += usize::from(r.proceed_on_regression);
+                    s.detection_secs.extend(r.detection_secs);
+                }
+                Label::Healthy | Label::SharedProblem => {
+                    s.healthy += 1;
+                    s.false_alarms += usize::from(r.false_alarm);
+                }
+                Label::NoEvidence => {
+                    s.no_evidence += 1;
+                    s.no_evidence_hold += usize::from(r.final_verdict == Some(Verdict::Hold));
+                }
+            }
+            s.poll_errors += r.poll_errors;
+        }
+        s.detection_secs.sort_unstable();
+        s
+    }
+
+    pub fn accuracy(&self) -> f64 {
+        ratio(self.final_correct, self.scenarios)
+    }
+
+    /// False alarms per 50 healthy canaries.
+    pub fn false_alarms_per_50(&self) -> f64 {
+        ratio(self.false_alarms, self.healthy) * 50.0
+    }
+
+    pub fn hold_share(&self) -> f64 {
+        ratio(self.no_evidence_hold, self.no_evidence)
+    }
+
+    /// Median detection time (seconds), when any regression was rolled back.
+    pub fn median_detection(&self) -> Option<f64> {
+        let d = &self.detection_secs;
+        match d.len() {
+            0 => None,
+            n if n % 2 == 1 => Some(d[n / 2] as f64),
+            n => Some((d[n / 2 - 1] + d[n / 2]) as f64 / 2.0),
+        }
+    }
+}
+
+fn ratio(a: usize, b: usize) -> f64 {
+    if b == 0 {
+        f64::NAN
+    } else {
+        a as f64 / b as f64
+    }
+}
+
+fn frac(a: usize, b: usize) -> String {
+    if b == 0 {
+        "-".into()
+    } else {
+        format!("{a}/{b}")
+    }
+}
+
+/// The report: a line per kind, then the overall figures next to their targets.
+pub fn render_table(results: &[ScenarioResult]) -> String {
+    use std::fmt::Write;
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "{:<18} {:<14} {:>3}  {:>8}  {:>8}  {:>9}  {:>8}  {:>6}  {:>9}  {:>8}",
+        "kind",
+        "expected",
+        "n",
+        "final ok",
+        "at 50 %",
+        "PROCEED↯",
+        "false al",
+        "HOLD",
+        "detect md",
+        "detected"
+    );
+    for kind in Kind::ALL {
+        let group: Vec<&ScenarioResult> = results.iter().filter(|r| r.kind == kind).collect();
+        if group.is_empty() {
+            continue;
+        }
+        let s = Stats::of(group.iter().copied());
+        let label = kind.label();
+        let dash = || "-".to_string();
+        let _ = writeln!(
+            out,
+            "{:<18} {:<14} {:>3}  {:>8}  {:>8}  {:>9}  {:>8}  {:>6}  {:>9}  {:>8}",
+            kind.name(),
+            label.criterion(),
+            s.scenarios,
+            frac(s.final_correct, s.scenarios),
+            frac(s.promotion_correct, s.scenarios),
+            if label == Label::Regression {
+                s.proceed_on_regression.to_string()
+            } else {
+                dash()
+            },
+            if s.healthy > 0 {
+                frac(s.false_alarms, s.healthy)
+            } else {
+                dash()
+            },
+            if s.no_evidence > 0 {
+                frac(s.no_evidence_hold, s.no_evidence)
+            } else {
+                dash()
+            },
+            s.median_detection()
+                .map_or_else(dash, |d| format!("{d:.0} s")),
+            if s.regressions > 0 {
+                frac(s.detection_secs.len(), s.regressions)
+            } else {
+                dash()
+            },
+        );
+    }
+    let all = Stats::of(results);
+    let _ = writeln!(out);
+    let _ = writeln!(
+        out,
+        "{} scenarios ({} healthy or shared, {} regressions, {} without evidence); {} polls, {} failed",
+        all.scenarios,
+        all.healthy,
+        all.regressions,
+        all.no_evidence,
+        results.iter().map(|r| r.timeline.len()).sum::<usize>(),
+        all.poll_errors
+    );
+    let _ = writeln!(out);
+    let _ = writeln!(
+        out,
+        "  {:<40} {:>24}   {:<14} result",
+        "figure", "value", "target"
+    );
+    let mut line = |name: &str, value: String, target: &str, ok: Option<bool>| {
+        let verdict = match ok {
+            Some(true) => "met",
+            Some(false) => "MISSED",
+            None => "-",
+        };
+        let _ = writeln!(out, "  {name:<40} {value:>24}   {target:<14} {verdict}");
+    };
+    line(
+        "final verdicts correct",
+        format!(
+            "{:.1} % ({})",
+            all.accuracy() * 100.0,
+            frac(all.final_correct, all.scenarios)
+        ),
+        "≥ 95 %",
+        Some(all.accuracy() >= TARGET_ACCURACY),
+    );
+    line(
+        "verdicts at the end of 50 % correct",
+        format!(
+            "{:.1} % ({})",
+            ratio(all.promotion_correct, all.scenarios) * 100.0,
+            frac(all.promotion_correct, all.scenarios)
+        ),
+        "(info)",
+        None,
+    );
+    line(
+        "PROCEED on a regression (at/after onset)",
+        format!("{} of {}", all.proceed_on_regression, all.regressions),
+        "0",
+        Some(all.proceed_on_regression == 0),
+    );
+    line(
+        "false alarms per 50 healthy canaries",
+        format!(
+            "{:.1} ({} of {})",
+            all.false_alarms_per_50(),
+            all.false_alarms,
+            all.healthy
+        ),
+        "≤ 1",
+        Some(all.false_alarms_per_50() <= TARGET_FALSE_ALARMS_PER_50),
+    );
+    line(
+        "HOLD on no-evidence scenarios",
+        format!(
+            "{:.0} % ({})",
+            all.hold_share() * 100.0,
+            frac(all.no_evidence_hold, all.no_evidence)
+        ),
+        "100 %",
+        Some(all.no_evidence_hold == all.no_evidence),
+    );
+    let median = all.median_detection();
+    line(
+        "median detection after onset",
+        match median {
+            Some(m) => format!(
+                "{m:.0} s ({} detected)",
+                frac(all.detection_secs.len(), all.regressions)
+            ),
+            None => format!("none detected (0/{})", all.regressions),
+        },
+        "≤ 90 s",
+        Some(median.is_some_and(|m| m <= TARGET_DETECTION_SECS)),
+    );
+    out
+}
+
+/// Every scenario's result (timeline included) and the overall figures, as JSON.
+pub fn results_json(results: &[ScenarioResult]) -> serde_json::Value {
+    let all = Stats::of(results);
+    serde_json::json!({
+        "summary": {
+            "stats": all,
+            "accuracy": finite(all.accuracy()),
+            "false_alarms_per_50": finite(all.false_alarms_per_50()),
+            "hold_share": finite(all.hold_share()),
+            "median_detection_secs": all.median_detection(),
+        },
+        "scenarios": results,
+    })
+}
+
+fn finite(v: f64) -> Option<f64> {
+    v.is_finite().then_some(v)
+}

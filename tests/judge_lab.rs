@@ -1,0 +1,153 @@
+//! The judge lab's harness (issue 10), on a small set (2 seeds per kind): every scenario's config
+//! parses as a user's file would, the fake Prometheus answers the real client with the scenario's
+//! series as of the time it was set to, every poll of every scenario gets a verdict, and the
+//! report renders. The judge's accuracy is not asserted here: `cargo bench --bench judge_lab`
+//! reports it next to the targets.
+
+use std::time::Duration;
+
+use flightdeck::config::Config;
+use flightdeck::sim::canary_lab::{
+    self, Kind, LabConfig, Label, STEP_SECS, SeriesId, Side, report, server::FakePrometheus,
+};
+use flightdeck::sources::http::Http;
+use flightdeck::sources::prometheus::Prometheus;
+
+fn client(url: &str, s: &canary_lab::Scenario) -> Prometheus {
+    let config = Config::parse(
+        &canary_lab::config_toml(url, s, LabConfig::default()),
+        "lab.toml",
+    )
+    .expect("the lab's config parses");
+    let http = Http::new(Duration::from_secs(10)).expect("an HTTP client");
+    Prometheus::new(
+        http,
+        config.prometheus.as_ref().expect("[prometheus]"),
+        &config.services,
+    )
+    .expect("a client")
+}
+
+#[tokio::test]
+async fn the_fake_answers_range_and_instant_queries_as_of_its_clock() {
+    let s = canary_lab::generate(Kind::ClearRegression, 2);
+    let fake = FakePrometheus::start().await.expect("fake");
+    fake.load(&s);
+    let prom = client(&fake.url, &s);
+    let q = canary_lab::query(&s.name, SeriesId::Weight);
+    let t = s.slice_start(2) + 30; // in the 50 % slice
+    fake.set_now(t);
+    let now = time::OffsetDateTime::now_utc().unix_timestamp() as f64;
+    let env = prom
+        .query_range(&q, now - 600.0, now, STEP_SECS)
+        .await
+        .expect("range answer");
+    let points = env.points().expect("points");
+    assert_eq!(points.len(), 41, "600 s at 15 s, both ends included");
+    assert_eq!(points.last().map(|p| p.1), Some(50.0));
+    assert_eq!(points.first().map(|p| p.1), Some(0.0), "before the rollout");
+    assert!(
+        points.windows(2).all(|w| w[1].0 - w[0].0 == 15.0),
+        "points at step multiples"
+    );
+    // The canary's error ratio as the scenario has it, point for point.
+    let q = canary_lab::query(&s.name, SeriesId::ErrorRatio(Side::Canary));
+    let env = prom
+        .query_range(&q, now - 120.0, now, STEP_SECS)
+        .await
+        .expect("range answer");
+    let got: Vec<f64> = env.points().expect("points").iter().map(|p| p.1).collect();
+    let want: Vec<f64> = (0..=8)
+        .map(|k| {
+            s.value_at(
+                SeriesId::ErrorRatio(Side::Canary),
+                (t - 120 + 15 * k) as f64,
+            )
+            .expect("a point")
+        })
+        .collect();
+    let same = |a: f64, b: f64| (a.is_nan() && b.is_nan()) || (a - b).abs() < 1e-9;
+    assert!(
+        got.len() == want.len() && got.iter().zip(&want).all(|(a, b)| same(*a, *b)),
+        "{got:?} vs {want:?}"
+    );
+    // An instant query, and a query no series answers (empty, not an error).
+    let env = prom
+        .query(&canary_lab::query(&s.name, SeriesId::Weight))
+        .await
+        .expect("instant");
+    assert_eq!(env.single_value().expect("a value"), Some(50.0));
+    let env = prom.query("up{job=\"nothing\"}").await.expect("instant");
+    assert_eq!(env.single_value().expect("no data"), None);
+    assert_eq!(
+        fake.unknown_queries(),
+        vec!["up{job=\"nothing\"}".to_string()]
+    );
+    // Before the rollout the canary has no series.
+    fake.set_now(-300);
+    let q = canary_lab::query(&s.name, SeriesId::P99(Side::Canary));
+    let now = time::OffsetDateTime::now_utc().unix_timestamp() as f64;
+    let env = prom
+        .query_range(&q, now - 120.0, now, STEP_SECS)
+        .await
+        .expect("range answer");
+    assert!(env.points().expect("points").is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_scenario_is_judged_at_every_poll_and_the_report_renders() {
+    let scenarios = canary_lab::suite(2);
+    assert_eq!(scenarios.len(), 2 * Kind::ALL.len());
+    let fake = FakePrometheus::start().await.expect("fake");
+    let results = report::run_suite(&fake, &scenarios, LabConfig::default(), |_| {})
+        .await
+        .expect("the suite runs");
+    assert!(
+        fake.unknown_queries().is_empty(),
+        "{:?}",
+        fake.unknown_queries()
+    );
+    assert_eq!(results.len(), scenarios.len());
+    for (s, r) in scenarios.iter().zip(&results) {
+        let polls = (s.end_secs() / STEP_SECS as i64 + 1) as usize;
+        assert_eq!(r.timeline.len(), polls, "{}", s.name);
+        assert_eq!(r.poll_errors, 0, "{}: {:?}", s.name, r.timeline);
+        assert!(r.timeline.iter().all(|p| p.verdict.is_some()), "{}", s.name);
+        assert!(r.final_verdict.is_some());
+        // The client read the weight the scenario has at each poll.
+        for p in &r.timeline {
+            let want = canary_lab::weight_at(p.t, s.slice_secs) as f64;
+            assert_eq!(p.weight, Some(want), "{} at {} s", s.name, p.t);
+        }
+        if s.label == Label::Regression {
+            assert!(r.onset_secs.is_some());
+        }
+    }
+    let table = report::render_table(&results);
+    for kind in Kind::ALL {
+        assert!(table.contains(kind.name()), "{kind:?} in\n{table}");
+    }
+    for figure in [
+        "final verdicts correct",
+        "PROCEED on a regression",
+        "false alarms per 50 healthy canaries",
+        "HOLD on no-evidence scenarios",
+        "median detection after onset",
+    ] {
+        assert!(table.contains(figure), "{figure} in\n{table}");
+    }
+    let json = report::results_json(&results);
+    assert_eq!(
+        json["scenarios"].as_array().map(Vec::len),
+        Some(scenarios.len())
+    );
+    assert_eq!(
+        json["summary"]["stats"]["scenarios"].as_u64(),
+        Some(scenarios.len() as u64)
+    );
+    // `FLIGHTDECK_LAB_JSON=path` keeps the small set's results, as the bench does.
+    if let Some(path) = std::env::var_os("FLIGHTDECK_LAB_JSON") {
+        std::fs::write(path, json.to_string()).expect("the JSON file");
+    }
+    println!("{table}");
+}
