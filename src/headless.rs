@@ -234,7 +234,11 @@ async fn suspected_changes(
         };
         let event = sentry.latest_event(&inc.id).await.ok();
         let env = setup.environment_for(repo);
-        match gh.suspects(inc, event.as_ref(), repo, env, now).await {
+        let hints = sentry.commit_hints(event.as_ref()).await;
+        match gh
+            .suspects_with(inc, event.as_ref(), repo, env, &hints, now)
+            .await
+        {
             Ok(list) => {
                 let v = serde_json::to_value(&list).unwrap_or(Value::Null);
                 cache.insert(key, v.clone());

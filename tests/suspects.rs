@@ -590,7 +590,10 @@ async fn sentry_suspect_commits_raise_the_pr_that_holds_them() {
             Some(&ev),
             "acme/checkout",
             "production",
-            &[sha416, "short".into()],
+            &flightdeck::domain::SentryCommits {
+                suspects: vec![sha416, "short".into()],
+                release: Vec::new(),
+            },
             first_seen,
         )
         .await
@@ -725,4 +728,61 @@ async fn the_demos_checkout_4c_read_from_its_sentry_suspects_pr_416() {
         .map(|(_, t)| t.as_str())
         .expect("the crash line in the context");
     assert_eq!(file.text().lines().nth(line - 1), Some(quoted));
+}
+
+/// The commits Sentry lists for the event's release ("List an Organization Release's Commits",
+/// `[{dateCreated, id, message}]`): the demo's checkout@2.14.0 holds #417's commit and the
+/// release's own; an unknown release is none (404). They add evidence to the PR that holds them.
+#[tokio::test]
+async fn the_release_commits_sentry_lists_add_their_evidence() {
+    use flightdeck::sources::sentry::Sentry;
+    let world = frozen(120.0).await;
+    let cfg = Config::parse(&world.config_toml(), "demo").expect("the demo config parses");
+    let http = Http::new(Duration::from_secs(10)).expect("HTTP client");
+    let sentry = Sentry::new(http, &cfg.sentry.expect("[sentry]"), None);
+    let listed = sentry
+        .release_commits("checkout@2.14.0")
+        .await
+        .expect("release commits");
+    assert_eq!(listed.len(), 2, "{listed:?}");
+    assert!(listed.iter().all(|s| s.len() == 40), "{listed:?}");
+    assert!(
+        sentry
+            .release_commits("checkout@9.9.9")
+            .await
+            .expect("a 404 is no commits")
+            .is_empty()
+    );
+    let gh = github(&world);
+    let first_seen = T0 + Span::seconds(83);
+    let inc = incident("CHECKOUT-3F", first_seen);
+    let ev = payment_event();
+    let hints = sentry.commit_hints(Some(&ev)).await;
+    assert_eq!(hints.release, listed);
+    let plain = gh
+        .suspects(&inc, Some(&ev), "acme/checkout", "production", first_seen)
+        .await
+        .expect("suspects");
+    let with = gh
+        .suspects_with(
+            &inc,
+            Some(&ev),
+            "acme/checkout",
+            "production",
+            &hints,
+            first_seen,
+        )
+        .await
+        .expect("suspects");
+    assert_eq!(with[0].pr, Some(417), "{with:#?}");
+    assert!(with[0].score > plain[0].score);
+    assert!(
+        with[0]
+            .evidence
+            .iter()
+            .any(|e| e == "Sentry's release checkout@2.14.0 lists its commits"),
+        "{:?}",
+        with[0].evidence
+    );
+    world.shutdown();
 }

@@ -151,6 +151,15 @@ pub struct Inputs<'a> {
     pub path_commits: Vec<PathCommits>,
     /// Sentry's own suspect commits (shas), when the org has them.
     pub sentry_commits: Vec<String>,
+    /// The commits Sentry lists for the event's release (shas), when the org records them.
+    pub release_commits: Vec<String>,
+}
+
+/// Whether `sha` is one of the release's commits (full shas or their prefixes of 7 or more).
+fn in_release(release_commits: &[String], sha: &str) -> bool {
+    release_commits
+        .iter()
+        .any(|s| s.len() >= 7 && (sha.starts_with(s.as_str()) || s.starts_with(sha)))
 }
 
 /// `owner/repo` → `repo`.
@@ -414,6 +423,18 @@ pub fn rank(inputs: &Inputs<'_>, now: OffsetDateTime) -> Vec<Suspect> {
                 short_sha(&k.sha)
             ));
         }
+        let listed = c
+            .changes
+            .into_iter()
+            .flat_map(|ch| &ch.commits)
+            .find(|k| in_release(&inputs.release_commits, &k.sha));
+        if let (Some(k), Some(r)) = (listed, release) {
+            score += 0.25;
+            evidence.push(format!(
+                "Sentry's release {r} lists its commit {}",
+                short_sha(&k.sha)
+            ));
+        }
         if d.outcome == DeployOutcome::Failed {
             score *= 0.5;
             evidence.push("its latest status is a failure: it may not have shipped".into());
@@ -507,6 +528,12 @@ pub fn rank(inputs: &Inputs<'_>, now: OffsetDateTime) -> Vec<Suspect> {
             if sentry {
                 score += 0.5;
             }
+            let listed = commits
+                .iter()
+                .any(|k| in_release(&inputs.release_commits, &k.sha));
+            if listed {
+                score += 0.25;
+            }
             if d.outcome == DeployOutcome::Failed {
                 score *= 0.5;
             }
@@ -537,6 +564,9 @@ pub fn rank(inputs: &Inputs<'_>, now: OffsetDateTime) -> Vec<Suspect> {
                     if sentry {
                         evidence.push("Sentry names one of its commits as a suspect".into());
                     }
+                    if listed && let Some(r) = release {
+                        evidence.push(format!("Sentry's release {r} lists its commits"));
+                    }
                     Suspect {
                         kind: SuspectKind::PullRequest,
                         title,
@@ -561,6 +591,9 @@ pub fn rank(inputs: &Inputs<'_>, now: OffsetDateTime) -> Vec<Suspect> {
                     ];
                     if sentry {
                         evidence.push("Sentry names it as a suspect".into());
+                    }
+                    if listed && let Some(r) = release {
+                        evidence.push(format!("Sentry's release {r} lists it"));
                     }
                     Suspect {
                         kind: SuspectKind::Commit,
@@ -741,6 +774,7 @@ mod tests {
                 touching("checkout/payment.js", &[pay]),
             ],
             sentry_commits: vec![],
+            release_commits: vec![],
         };
         (inc, ev, inputs)
     }
@@ -974,6 +1008,37 @@ mod tests {
         assert_eq!(with[0].pr, Some(416));
         assert!(with[0].score > plain[0].score);
         assert!(with[0].evidence.iter().any(|e| e.contains("Sentry")));
+    }
+
+    #[test]
+    fn the_release_commits_sentry_lists_add_evidence_without_reordering_the_deploy() {
+        let (inc, ev, mut inputs) = story();
+        inputs.incident = Some(&inc);
+        inputs.event = Some(&ev);
+        let plain = rank(&inputs, T0 + Duration::minutes(10));
+        // Sentry lists every commit of the release: each of its PRs gains the same.
+        inputs.release_commits = inputs
+            .changes
+            .iter()
+            .flat_map(|c| &c.commits)
+            .map(|k| format!("{:0<12}", k.sha))
+            .collect();
+        // Shas shorter than 7 are no match.
+        inputs.release_commits.push("c4".into());
+        let with = rank(&inputs, T0 + Duration::minutes(10));
+        assert_eq!(with[0].pr, plain[0].pr);
+        assert!(with[0].score > plain[0].score);
+        let release = ev.release.clone().unwrap();
+        assert!(
+            with[0]
+                .evidence
+                .iter()
+                .any(|e| e.contains(&format!("Sentry's release {release} lists"))),
+            "{:?}",
+            with[0].evidence
+        );
+        assert!(in_release(&["abcdef1".into()], "abcdef1234"));
+        assert!(!in_release(&["abc".into()], "abcdef1234"));
     }
 
     #[test]

@@ -342,6 +342,14 @@ pub struct MetricReading {
     pub tolerance: f64,
 }
 
+/// What Sentry says about the commits behind an event, when the org records them: its suspect
+/// commits, and the commits of the event's release (shas or prefixes of 7 or more).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct SentryCommits {
+    pub suspects: Vec<String>,
+    pub release: Vec<String>,
+}
+
 /// One step of a ratio metric's counts: the requests each side served in the step and how many
 /// of them were events (errors). Always finite and ≥ 0 (a step Prometheus had no value for is 0
 /// requests: no exposure, no evidence).

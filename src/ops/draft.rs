@@ -159,8 +159,12 @@ pub async fn prepare(
         .map_err(|e| DraftFailure::NothingToDraft(e.to_string()))?;
 
     let environment = setup.environment_for(&repo).to_string();
+    let hints = match sentry {
+        Some(s) => s.commit_hints(Some(&event)).await,
+        None => Default::default(),
+    };
     let suspects = match gh
-        .suspects(incident, Some(&event), &repo, &environment, now)
+        .suspects_with(incident, Some(&event), &repo, &environment, &hints, now)
         .await
     {
         Ok(s) => s,

@@ -61,11 +61,16 @@ async fn fetch_one(
             result: match (gh, drafts.repo_for(&incident.project)) {
                 (Some(gh), Some(repo)) => {
                     let environment = drafts.environment_for(repo);
-                    gh.suspects(
+                    let hints = match sentry {
+                        Some(s) => s.commit_hints(event.as_deref()).await,
+                        None => Default::default(),
+                    };
+                    gh.suspects_with(
                         &incident,
                         event.as_deref(),
                         repo,
                         environment,
+                        &hints,
                         time::OffsetDateTime::now_utc(),
                     )
                     .await

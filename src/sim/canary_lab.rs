@@ -1003,8 +1003,7 @@ production = true
 slices = [10, 25, 50, 100]
 weight = '{weight}'
 traffic = '{traffic}'
-min_traffic = {MIN_TRAFFIC:?}
-{counts_service}lookback_secs = {LOOKBACK_SECS}
+{floor}{counts_service}lookback_secs = {LOOKBACK_SECS}
 step_secs = {STEP_SECS}
 window_secs = {WINDOW_SECS}
 
@@ -1019,6 +1018,12 @@ baseline = '{p99_b}'
 max = {lat_max:?}
 "#,
         kind = s.kind.name(),
+        // Counting needs no traffic floor: the counts say when there is too little evidence.
+        floor = if cfg.counts {
+            String::new()
+        } else {
+            format!("min_traffic = {MIN_TRAFFIC:?}\n")
+        },
         seed = s.seed,
         description = s.description,
         name = s.name,

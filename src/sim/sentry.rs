@@ -37,6 +37,7 @@ pub fn router(shared: Arc<Shared>) -> Router {
     let issues = "/api/0/projects/{org}/{project}/issues";
     let issue = "/api/0/organizations/{org}/issues/{id}";
     let event = "/api/0/organizations/{org}/issues/{id}/events/{event_id}";
+    let release_commits = "/api/0/organizations/{org}/releases/{version}/commits";
     Router::new()
         .route(issues, get(list_issues))
         .route(&format!("{issues}/"), get(list_issues))
@@ -44,6 +45,8 @@ pub fn router(shared: Arc<Shared>) -> Router {
         .route(&format!("{issue}/"), get(get_issue).put(update_issue))
         .route(event, get(get_event))
         .route(&format!("{event}/"), get(get_event))
+        .route(release_commits, get(get_release_commits))
+        .route(&format!("{release_commits}/"), get(get_release_commits))
         .fallback(|| async { not_found() })
         .with_state(shared)
 }
@@ -201,6 +204,42 @@ async fn get_issue(
         ),
         None => not_found(),
     }
+}
+
+/// `GET /api/0/organizations/{org}/releases/{version}/commits/` ("List an Organization Release's
+/// Commits", documented as `[{dateCreated, id, message}]`): the commits of the demo repository
+/// from the release before `version` (exclusive) to `version`, newest first — what
+/// `sentry-cli releases set-commits --auto` records. Unknown releases are 404.
+async fn get_release_commits(Path((org, version)): Path<(String, String)>) -> Response {
+    if org != ORG {
+        return not_found();
+    }
+    let repo = match version.split_once('@') {
+        Some(("checkout", _)) => "acme/checkout",
+        Some(("web", _)) => "acme/web",
+        _ => return not_found(),
+    };
+    let v = version.split_once('@').map_or("", |(_, v)| v);
+    let hist = super::github::repo::history(repo);
+    let Some(end) = hist.iter().position(|c| c.release == Some(v)) else {
+        return not_found();
+    };
+    let start = hist[..end]
+        .iter()
+        .rposition(|c| c.release.is_some())
+        .map_or(0, |i| i + 1);
+    let list: Vec<Value> = hist[start..=end]
+        .iter()
+        .rev()
+        .map(|c| {
+            json!({
+                "dateCreated": super::util::iso(c.at),
+                "id": c.sha,
+                "message": c.message,
+            })
+        })
+        .collect();
+    reply(StatusCode::OK, &Value::Array(list), None)
 }
 
 /// The status the operator gave an issue, if any (`resolved`, `ignored`, …).

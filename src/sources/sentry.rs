@@ -208,6 +208,56 @@ impl Sentry {
         Ok(event)
     }
 
+    /// The commits Sentry associates with release `version` (`GET /api/0/organizations/{org}/
+    /// releases/{version}/commits/`, first page of 100): their shas, newest first, as the org set
+    /// them (`sentry-cli releases set-commits`). Empty when the release is unknown or has none
+    /// (404): not every org records them.
+    pub async fn release_commits(&self, version: &str) -> Result<Vec<String>, SourceError> {
+        let url = format!(
+            "{}/api/0/organizations/{}/releases/{}/commits/",
+            self.base,
+            enc(&self.org),
+            enc(version)
+        );
+        let resp = self.http.send(self.get(&url)).await?;
+        if resp.status == 404 {
+            return Ok(Vec::new());
+        }
+        refused(&resp, &format!("commits of release {}", clean(version)))?;
+        #[derive(Deserialize)]
+        struct Commit {
+            id: Option<String>,
+        }
+        let list: Vec<Commit> = serde_json::from_slice(&resp.body)
+            .map_err(|e| SourceError::Decode(format!("release commits: {e}")))?;
+        Ok(list
+            .into_iter()
+            .filter_map(|c| c.id)
+            .map(|id| clean(&id))
+            .filter(|id| id.len() >= 7 && id.chars().all(|c| c.is_ascii_hexdigit()))
+            .take(100)
+            .collect())
+    }
+
+    /// What Sentry says of the commits behind `event`: the commits of its release, when the org
+    /// records them. A failure is no hint (logged), never an error: the ranking works without.
+    pub async fn commit_hints(
+        &self,
+        event: Option<&crate::domain::IncidentEvent>,
+    ) -> crate::domain::SentryCommits {
+        let release = match event.and_then(|e| e.release.as_deref()) {
+            Some(r) => self.release_commits(r).await.unwrap_or_else(|e| {
+                tracing::warn!(error = %e, "no release commits from Sentry");
+                Vec::new()
+            }),
+            None => Vec::new(),
+        };
+        crate::domain::SentryCommits {
+            suspects: Vec::new(),
+            release,
+        }
+    }
+
     /// Set an issue's status (`resolved`, `ignored`, `unresolved`): Sentry's
     /// `PUT /api/0/organizations/{org}/issues/{id}/`. Returns the status Sentry answered with.
     pub async fn set_status(&self, issue_id: &str, status: &str) -> Result<String, SourceError> {

@@ -14,7 +14,7 @@ use super::{
 use crate::analysis::suspect::{
     self, Commit, Deploy, DeployChanges, DeployOutcome, Inputs, MergedPr, PathCommits,
 };
-use crate::domain::{Incident, IncidentEvent, Suspect};
+use crate::domain::{Incident, IncidentEvent, SentryCommits, Suspect};
 use crate::sanitize::clean;
 
 /// The most requests [`GitHub::suspects`] sends for one incident.
@@ -639,19 +639,27 @@ impl GitHub {
         environment: &str,
         now: OffsetDateTime,
     ) -> Result<Vec<Suspect>, SourceError> {
-        self.suspects_with(incident, event, repo, environment, &[], now)
-            .await
+        self.suspects_with(
+            incident,
+            event,
+            repo,
+            environment,
+            &SentryCommits::default(),
+            now,
+        )
+        .await
     }
 
-    /// [`GitHub::suspects`] with Sentry's own suspect commits (shas or their prefixes), which
-    /// add to the score of the deploy and the PR that hold them.
+    /// [`GitHub::suspects`] with what Sentry says of the commits: its suspect commits and the
+    /// commits of the event's release (shas or their prefixes), which add to the score of the
+    /// deploy and the PR that hold them.
     pub async fn suspects_with(
         &self,
         incident: &Incident,
         event: Option<&IncidentEvent>,
         repo: &str,
         environment: &str,
-        sentry_commits: &[String],
+        sentry: &SentryCommits,
         now: OffsetDateTime,
     ) -> Result<Vec<Suspect>, SourceError> {
         let mut left = SUSPECT_REQUESTS;
@@ -820,11 +828,8 @@ impl GitHub {
             deploys,
             changes,
             path_commits,
-            sentry_commits: sentry_commits
-                .iter()
-                .map(|c| clean(c.trim()))
-                .filter(|c| c.len() >= 7)
-                .collect(),
+            sentry_commits: shas(&sentry.suspects),
+            release_commits: shas(&sentry.release),
         };
         Ok(suspect::rank(&inputs, now))
     }
@@ -915,4 +920,12 @@ mod tests {
             "https://ghe.example"
         );
     }
+}
+
+/// Cleaned shas of 7 characters or more.
+fn shas(list: &[String]) -> Vec<String> {
+    list.iter()
+        .map(|c| clean(c.trim()))
+        .filter(|c| c.len() >= 7)
+        .collect()
 }
