@@ -307,7 +307,17 @@ fn demo_approves_a_held_deployment_with_a_keystroke() {
     assert!(s.wait_exit().success());
     let audit = std::fs::read_to_string(s._home.path().join("state/flightdeck/audit.jsonl"))
         .expect("the audit log was written");
-    let lines: Vec<&str> = audit.lines().collect();
+    // The judge's first verdicts on live data are kept as records; the change as intent and
+    // outcome.
+    let (records, lines): (Vec<&str>, Vec<&str>) = audit
+        .lines()
+        .partition(|l| l.contains("\"phase\":\"record\""));
+    assert!(
+        records
+            .iter()
+            .any(|l| l.contains("\"service\":\"checkout\"") && l.contains("PROCEED")),
+        "the judge's verdict on checkout is recorded: {audit}"
+    );
     assert_eq!(lines.len(), 2, "intent and outcome: {audit}");
     assert!(lines[0].contains("\"intent\"") && lines[0].contains("approve-deployment"));
     assert!(lines[1].contains("\"outcome\"") && lines[1].contains("\"ok\":true"));

@@ -835,6 +835,14 @@ impl GitHub {
     }
 }
 
+/// Cleaned shas of 7 characters or more.
+fn shas(list: &[String]) -> Vec<String> {
+    list.iter()
+        .map(|c| clean(c.trim()))
+        .filter(|c| c.len() >= 7)
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -920,12 +928,4 @@ mod tests {
             "https://ghe.example"
         );
     }
-}
-
-/// Cleaned shas of 7 characters or more.
-fn shas(list: &[String]) -> Vec<String> {
-    list.iter()
-        .map(|c| clean(c.trim()))
-        .filter(|c| c.len() >= 7)
-        .collect()
 }
