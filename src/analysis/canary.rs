@@ -215,6 +215,15 @@ pub struct MetricSpec {
     pub min_effect: f64,
     /// Samples needed in each group, after NaN removal, to compare at all (default 10).
     pub min_samples: usize,
+    /// How many samples share one rate window (`rate(x[1m])` read every 15 s: 4). Overlapping
+    /// samples are not independent: the comparison's variance is inflated by this factor (its
+    /// effective sample size divided by it). Default 1.
+    #[serde(default = "one")]
+    pub overlap: f64,
+}
+
+fn one() -> f64 {
+    1.0
 }
 
 impl MetricSpec {
@@ -235,6 +244,7 @@ impl MetricSpec {
             tolerance: 0.1,
             min_effect: unit.default_min_effect(),
             min_samples: 10,
+            overlap: 1.0,
         }
     }
 
@@ -1344,7 +1354,14 @@ fn judge_metric_with(
             rel.max(floor)
         });
         m.allowed_shift = allowed;
-        if let Some((mw, sigma)) = mann_whitney_sorted(&canary, &baseline) {
+        if let Some((mut mw, mut sigma)) = mann_whitney_sorted(&canary, &baseline) {
+            // Overlapping rate windows: fewer independent samples than points.
+            if spec.overlap.is_finite() && spec.overlap > 1.0 {
+                let f = spec.overlap.sqrt();
+                mw.z /= f;
+                mw.p_value = two_sided_p(mw.z);
+                sigma *= f;
+            }
             m.u = Some(mw.u);
             m.z = Some(mw.z);
             m.p_value = Some(mw.p_value);
@@ -1368,13 +1385,28 @@ fn judge_metric_with(
     }
 
     let worse = m.is_worse();
+    // Worse by median beyond the tolerance band (a millisecond is not blame).
+    let band = m.allowed_shift.unwrap_or(0.0);
     let canary_median_worse = match (canary_median, baseline_median) {
         (Some(c), Some(b)) => match spec.direction {
-            Direction::HigherIsWorse => c > b,
-            Direction::LowerIsWorse => c < b,
+            Direction::HigherIsWorse => c > b + band,
+            Direction::LowerIsWorse => c < b - band,
         },
         _ => false,
     };
+    // Whether the baseline breaches now: its median over the windows the threshold looks at
+    // (a baseline healthy an hour ago and degraded now is a shared problem now).
+    let recent_n = (samples.window_steps * (spec.failure_limit + 1)).min(baseline.len());
+    let baseline_breaches = if samples.window_steps > 0 && recent_n > 0 {
+        let (recent, _) =
+            clean_sorted(&samples.baseline[samples.baseline.len().saturating_sub(recent_n)..]);
+        median_sorted(&recent).is_some_and(|m| {
+            spec.max.is_some_and(|max| m > max) || spec.min.is_some_and(|min| m < min)
+        }) || baseline_breaches
+    } else {
+        baseline_breaches
+    };
+    m.baseline_breaches = baseline_breaches;
     m.outcome = if !enough {
         MetricOutcome::NoData
     } else if th.failed {
@@ -1443,6 +1475,18 @@ fn judge_counts(
         (Some(c), Some(b)) => c > b * rho0 || (b == 0.0 && c > 0.0),
         _ => true,
     };
+    // Over the bound is the canary's doing when it is proven worse than its baseline, when there
+    // is no baseline, or when the baseline is within the bound and the canary beyond tolerance
+    // of it; a baseline over the bound too (proven, or in the latest window) is a shared problem.
+    let base_now = recent.baseline_ratio().or(widest.baseline_ratio());
+    let canary_now = recent.canary_ratio().or(widest.canary_ratio());
+    let canary_to_blame = worse
+        || match (base_now, canary_now, spec.max) {
+            (None, _, _) => true,
+            (Some(b), Some(c), Some(max)) => b <= max && c > b * rho0,
+            _ => false,
+        };
+    let shared = baseline_over || matches!((base_now, spec.max), (Some(b), Some(max)) if b > max);
     let needed = spec.max.and_then(|max| {
         requests_to_show_under(widest.canary_ratio().unwrap_or(0.0), max, alpha / looks)
     });
@@ -1478,7 +1522,7 @@ fn judge_counts(
             MetricResult::NoData,
             format!("{}: the canary served no requests {span_name}", spec.name),
         )
-    } else if over && baseline_over && !worse {
+    } else if over && !canary_to_blame && shared {
         (
             MetricOutcome::SharedBreach,
             MetricResult::Pass,
@@ -1490,7 +1534,19 @@ fn judge_counts(
                 widest.baseline_ratio().map_or("—".into(), fmt)
             ),
         )
-    } else if over && still_over {
+    } else if over && !canary_to_blame {
+        (
+            MetricOutcome::Borderline,
+            MetricResult::Pass,
+            format!(
+                "{}: canary {} over max {}, but no worse than its baseline ({}): watching",
+                spec.name,
+                side(&widest),
+                fmt(spec.max.unwrap_or(f64::NAN)),
+                base_now.map_or("—".into(), fmt)
+            ),
+        )
+    } else if over && still_over && canary_to_blame {
         (
             MetricOutcome::Breach,
             MetricResult::High,
@@ -2658,7 +2714,7 @@ mod tests {
         );
         let m = &over.metrics[0];
         assert!(m.threshold_failed);
-        // The score line stays among the reasons of a ROLLBACK.
+        // The score line stays among the reasons.
         assert!(
             over.reasons
                 .iter()
@@ -2667,7 +2723,10 @@ mod tests {
             over.reasons
         );
         assert_eq!(m.worst_window, Some(0.009));
-        assert_eq!(over.verdict, Verdict::Rollback, "{}", over.summary);
+        // Two spiky windows while the canary's median stays within tolerance of its baseline's:
+        // borderline, for a human, not a rollback.
+        assert_eq!(m.outcome, MetricOutcome::Borderline);
+        assert_eq!(over.verdict, Verdict::Hold, "{}", over.summary);
         assert!(
             m.reason.starts_with(
                 "error_rate 0.90 % > max 0.50 % in 2 of the last 5 windows (failure limit 1)"

@@ -69,6 +69,7 @@ fn metrics(r: &ServiceRollout, span: Span) -> Vec<(MetricSpec, MetricSamples)> {
             if m.min_samples > 0 {
                 spec = spec.min_samples(m.min_samples);
             }
+            spec.overlap = m.overlap.max(1.0);
             spec.max = m.max;
             spec.min = m.min;
             if m.critical {

@@ -329,6 +329,9 @@ pub struct MetricReading {
     /// Samples needed per side to compare with the baseline (0: the judge's default, 10).
     #[serde(default)]
     pub min_samples: usize,
+    /// Samples per rate window (the query's longest range over the step; 0 or 1: independent).
+    #[serde(default)]
+    pub overlap: f64,
     /// Steps per threshold window (the span of "the latest window").
     #[serde(default)]
     pub window_steps: usize,

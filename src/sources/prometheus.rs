@@ -523,6 +523,8 @@ impl Prometheus {
                 in_rollout,
                 window_steps: (svc.window_secs / svc.step_secs.max(1)).max(1) as usize,
                 min_samples: m.min_samples.unwrap_or(0),
+                overlap: longest_range(&m.canary)
+                    .map_or(1.0, |r| (r / svc.step_secs.max(1) as f64).max(1.0)),
                 lower_is_worse: m.lower_is_worse(),
                 critical: m.critical,
                 weight: m.weight.unwrap_or(1.0),
@@ -697,6 +699,56 @@ fn with_history(
     }
 }
 
+/// The longest range selector of a PromQL query in seconds (`rate(x[1m])` → 60, a subquery
+/// `[10m:1m]` → 600), `None` without one.
+pub fn longest_range(q: &str) -> Option<f64> {
+    let mut best: Option<f64> = None;
+    let mut rest = q;
+    while let Some(i) = rest.find('[') {
+        let after = &rest[i + 1..];
+        let Some(j) = after.find(']') else { break };
+        let inner = after[..j].split(':').next().unwrap_or("").trim();
+        if let Some(secs) = promql_duration(inner) {
+            best = Some(best.map_or(secs, |b: f64| b.max(secs)));
+        }
+        rest = &after[j + 1..];
+    }
+    best
+}
+
+/// A PromQL duration: `90s`, `1m30s`, `5m`, `1h`, `250ms`, `1d`, `1w`, `1y`.
+fn promql_duration(text: &str) -> Option<f64> {
+    if text.is_empty() {
+        return None;
+    }
+    let mut total = 0.0;
+    let mut num = String::new();
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c.is_ascii_digit() {
+            num.push(c);
+            continue;
+        }
+        let n: f64 = num.parse().ok()?;
+        num.clear();
+        let unit = match c {
+            'm' if chars.peek() == Some(&'s') => {
+                chars.next();
+                0.001
+            }
+            's' => 1.0,
+            'm' => 60.0,
+            'h' => 3600.0,
+            'd' => 86_400.0,
+            'w' => 604_800.0,
+            'y' => 31_536_000.0,
+            _ => return None,
+        };
+        total += n * unit;
+    }
+    (num.is_empty() && total > 0.0).then_some(total)
+}
+
 /// A timestamp as a map key (milliseconds).
 fn key(t: f64) -> i64 {
     (t * 1000.0).round() as i64
@@ -816,6 +868,19 @@ mod tests {
         )
         .unwrap();
         assert_eq!(empty.single_value().unwrap(), None);
+    }
+
+    #[test]
+    fn range_selectors_give_the_rate_window() {
+        assert_eq!(
+            longest_range(r#"sum(rate(x{a="b"}[1m])) / sum(rate(y[5m]))"#),
+            Some(300.0)
+        );
+        assert_eq!(longest_range("max_over_time(x[10m:1m])"), Some(600.0));
+        assert_eq!(longest_range("rate(x[1m30s])"), Some(90.0));
+        assert_eq!(longest_range("rate(x[250ms])"), Some(0.25));
+        assert_eq!(longest_range("up"), None);
+        assert_eq!(longest_range("x[5q]"), None);
     }
 
     #[test]

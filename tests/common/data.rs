@@ -151,6 +151,7 @@ pub fn metric(name: &str, canary: f64, baseline: f64, max: f64) -> MetricReading
         counts: Vec::new(),
         in_rollout: None,
         min_samples: 0,
+        overlap: 1.0,
         window_steps: 4,
         lower_is_worse: false,
         critical: false,
