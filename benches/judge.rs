@@ -5,10 +5,13 @@
 //! worst case, every service regressing on every metric, where each metric also pays for the
 //! Hodges–Lehmann interval (computed only when Mann–Whitney is significant); it has no target.
 //!
+//! The third is the target's mix with the error ratio judged on its counts (360 steps a side).
+//!
 //! Run: `cargo bench --bench judge` (divan prints the median).
 
 use divan::{Bencher, black_box};
 use flightdeck::analysis::canary::{MetricSamples, MetricSpec, Policy, judge};
+use flightdeck::domain::CountStep;
 
 fn main() {
     divan::main();
@@ -73,9 +76,38 @@ fn service(i: usize, all_bad: bool) -> Vec<(MetricSpec, MetricSamples)> {
     ]
 }
 
+/// The error ratio judged on its counts (as the README's config does): 360 steps of requests and
+/// errors a side, the last 60 the current slice.
+fn counted(
+    mut metrics: Vec<(MetricSpec, MetricSamples)>,
+    i: usize,
+) -> Vec<(MetricSpec, MetricSamples)> {
+    let bad = i.is_multiple_of(5);
+    let counts = (0..SAMPLES)
+        .map(|k| CountStep {
+            canary_requests: 1500.0 + (k % 7) as f64,
+            canary_events: if bad { 9.0 } else { 3.0 },
+            baseline_requests: 1500.0,
+            baseline_events: 3.0 + (k % 3) as f64 * 0.5,
+        })
+        .collect();
+    metrics[0].1.counts = counts;
+    metrics[0].1.slice_steps = Some(60);
+    metrics[0].1.window_steps = 4;
+    metrics
+}
+
 fn run(bencher: Bencher, all_bad: bool) {
-    let services: Vec<Vec<(MetricSpec, MetricSamples)>> =
-        (0..SERVICES).map(|i| service(i, all_bad)).collect();
+    run_with(bencher, all_bad, false);
+}
+
+fn run_with(bencher: Bencher, all_bad: bool, counting: bool) {
+    let services: Vec<Vec<(MetricSpec, MetricSamples)>> = (0..SERVICES)
+        .map(|i| {
+            let m = service(i, all_bad);
+            if counting { counted(m, i) } else { m }
+        })
+        .collect();
     let policy = Policy {
         min_traffic: Some(10.0),
         ..Policy::default()
@@ -97,4 +129,62 @@ fn judge_20_services_4_metrics_360_samples(bencher: Bencher) {
 #[divan::bench]
 fn worst_case_all_80_metrics_regressing(bencher: Bencher) {
     run(bencher, true);
+}
+
+/// The target, with the error ratio judged on its counts (three e-processes over two spans).
+#[divan::bench]
+fn judge_20_services_4_metrics_counting(bencher: Bencher) {
+    run_with(bencher, false, true);
+}
+
+/// A whole poll as the cockpit judges it: `judge_service` on 20 services whose current slice is
+/// the last 60 of 360 samples, so each is judged since the rollout began and in the slice alone
+/// (the late-onset guard), the error ratio on its counts.
+#[divan::bench]
+fn judge_service_20_services_a_poll(bencher: Bencher) {
+    use flightdeck::domain::{MetricReading, ServiceRollout};
+    let rollouts: Vec<ServiceRollout> = (0..SERVICES)
+        .map(|i| {
+            let metrics = counted(service(i, false), i)
+                .into_iter()
+                .map(|(spec, s)| MetricReading {
+                    name: spec.name.clone(),
+                    canary: s.canary.last().copied(),
+                    baseline: s.baseline.last().copied(),
+                    max: spec.max,
+                    min: spec.min,
+                    error: None,
+                    canary_samples: s.canary.clone(),
+                    baseline_samples: s.baseline.clone(),
+                    in_slice: Some((60, 60)),
+                    windows: s.windows.clone(),
+                    counts: s.counts.clone(),
+                    in_rollout: Some(SAMPLES),
+                    min_samples: 0,
+                    overlap: 1.0,
+                    window_steps: 4,
+                    lower_is_worse: spec.min.is_some(),
+                    critical: spec.critical,
+                    weight: spec.weight,
+                    failure_limit: spec.failure_limit,
+                    tolerance: spec.tolerance,
+                })
+                .collect();
+            ServiceRollout {
+                name: format!("svc-{i}"),
+                weight: Some(25.0),
+                metrics,
+                ..ServiceRollout::default()
+            }
+        })
+        .collect();
+    let policy = Policy::default();
+    bencher.bench_local(|| {
+        for r in &rollouts {
+            black_box(flightdeck::analysis::rollout::judge_service(
+                black_box(r),
+                &policy,
+            ));
+        }
+    });
 }

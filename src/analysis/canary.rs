@@ -339,6 +339,11 @@ pub struct MetricSamples {
     /// Steps per threshold window: the latest window says whether a finding still holds.
     #[serde(default)]
     pub window_steps: usize,
+    /// The current slice's trailing (canary, baseline) samples when the samples reach further
+    /// back (since the rollout began): the slice alone is compared too, and a metric worse there
+    /// is worse (the late-onset guard).
+    #[serde(default)]
+    pub slice: Option<(usize, usize)>,
 }
 
 impl MetricSamples {
@@ -1270,6 +1275,45 @@ fn check_threshold(spec: &MetricSpec, windows: &[f64]) -> Threshold {
 }
 
 /// Judges one metric: thresholds over windows (Argo), comparison with the baseline (Kayenta), blame.
+/// A metric since the rollout began and, when the current slice is shorter and holds enough
+/// samples, in the slice alone: the slice's finding wins when it is a regression the whole
+/// span does not show (a late onset).
+fn judge_metric_spans(
+    spec: &MetricSpec,
+    samples: &MetricSamples,
+    policy: &Policy,
+    ws: &mut Workspace,
+) -> MetricJudgement {
+    let whole = judge_metric_with(spec, samples, policy, ws);
+    let Some((c, b)) = samples.slice else {
+        return whole;
+    };
+    let counted = !samples.counts.is_empty() && spec.direction == Direction::HigherIsWorse;
+    let min = spec.min_samples.max(1);
+    if counted || c >= samples.canary.len() || c < min || b < min || b > samples.baseline.len() {
+        return whole;
+    }
+    let severity = |o: MetricOutcome| match o {
+        MetricOutcome::Breach => 2,
+        MetricOutcome::Worse => 1,
+        _ => 0,
+    };
+    let alone = MetricSamples {
+        canary: samples.canary[samples.canary.len() - c..].to_vec(),
+        baseline: samples.baseline[samples.baseline.len() - b..].to_vec(),
+        windows: samples.windows.clone(),
+        window_steps: samples.window_steps,
+        ..MetricSamples::default()
+    };
+    let mut slice = judge_metric_with(spec, &alone, policy, ws);
+    if severity(slice.outcome) > severity(whole.outcome) {
+        slice.reason = format!("in this slice alone: {}", slice.reason);
+        slice
+    } else {
+        whole
+    }
+}
+
 fn judge_metric_with(
     spec: &MetricSpec,
     samples: &MetricSamples,
@@ -1306,6 +1350,8 @@ fn judge_metric_with(
     });
 
     let enough = canary.len() >= min_samples && baseline.len() >= min_samples;
+    // A ratio judged on its counts is compared by them, not by samples of the ratio.
+    let counted = !samples.counts.is_empty() && spec.direction == Direction::HigherIsWorse;
     let mut m = MetricJudgement {
         name: spec.name.clone(),
         unit: spec.unit,
@@ -1341,7 +1387,7 @@ fn judge_metric_with(
         counts: None,
     };
 
-    if enough {
+    if enough && !counted {
         let allowed = baseline_median.map(|b| {
             let rel = spec.tolerance * b.abs();
             let floor = spec.min_effect;
@@ -1425,7 +1471,7 @@ fn judge_metric_with(
         MetricOutcome::Pass
     };
     m.reason = metric_reason(spec, &m, &th);
-    if !samples.counts.is_empty() && spec.direction == Direction::HigherIsWorse {
+    if counted {
         judge_counts(spec, samples, policy, &mut m);
     }
     m
@@ -1445,7 +1491,6 @@ fn judge_counts(
     let all = &samples.counts;
     let len = all.len();
     let slice_n = samples.slice_steps.unwrap_or(len).min(len);
-    let slice = &all[len - slice_n..];
     let carried = slice_n < len && slice_n > 0;
     let alpha = policy.alpha();
     let looks = if carried { 2.0 } else { 1.0 };
@@ -1456,8 +1501,7 @@ fn judge_counts(
         } else {
             0.1
         };
-    let se = SpanEvidence::of(if slice_n > 0 { slice } else { all }, spec.max, rho0);
-    let re = carried.then(|| SpanEvidence::of(all, spec.max, rho0));
+    let (se, re) = SpanEvidence::pair(all, if carried { slice_n } else { len }, spec.max, rho0);
     let spans: Vec<&SpanEvidence> = std::iter::once(&se).chain(re.as_ref()).collect();
     let recent_n = samples.window_steps.max(1).min(len);
     let recent = Totals::of(&all[len - recent_n..]);
@@ -1882,7 +1926,7 @@ pub fn judge(
     let mut ws = Workspace::default();
     let judged: Vec<MetricJudgement> = metrics
         .iter()
-        .map(|(spec, samples)| judge_metric_with(spec, samples, policy, &mut ws))
+        .map(|(spec, samples)| judge_metric_spans(spec, samples, policy, &mut ws))
         .collect();
     let traffic = traffic.filter(|t| !t.is_nan());
 
@@ -2143,6 +2187,7 @@ mod tests {
             counts,
             slice_steps: slice,
             window_steps: 4,
+            slice: None,
         }
     }
 
@@ -2242,6 +2287,39 @@ mod tests {
         steps.extend([(100.0, 5.0, 100.0, 0.1); 8]);
         let j = judge_counted(counted(&steps, Some(8)));
         assert_eq!(j.verdict, Verdict::Rollback, "{}", j.metrics[0].reason);
+    }
+
+    #[test]
+    fn a_late_onset_in_the_current_slice_is_seen_alone() {
+        let mut rng = Rng::new(11);
+        let baseline = rng.draw(340, |u| 170.0 + 20.0 * u);
+        let mut canary = rng.draw(300, |u| 170.0 + 20.0 * u);
+        canary.extend(rng.draw(40, |u| 250.0 + 20.0 * u));
+        let samples = MetricSamples {
+            slice: Some((40, 40)),
+            ..MetricSamples::new(canary.clone(), baseline.clone(), vec![])
+        };
+        let spec = MetricSpec::new("p99_ms");
+        let j = judge(&[(spec.clone(), samples)], &Policy::default(), None);
+        let m = &j.metrics[0];
+        assert_eq!(m.outcome, MetricOutcome::Worse, "{}", m.reason);
+        assert!(
+            m.reason.starts_with("in this slice alone: "),
+            "{}",
+            m.reason
+        );
+        // Without the slice marked, the whole span hides it.
+        let whole = judge(
+            &[(spec, MetricSamples::new(canary, baseline, vec![]))],
+            &Policy::default(),
+            None,
+        );
+        assert_eq!(
+            whole.metrics[0].outcome,
+            MetricOutcome::Pass,
+            "{}",
+            whole.metrics[0].reason
+        );
     }
 
     #[test]

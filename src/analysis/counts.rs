@@ -119,36 +119,37 @@ pub fn log_e_under(x: f64, n: f64, bound: f64) -> f64 {
     log_mean_exp(&ls)
 }
 
-/// The canary's share of a step's events when its rate is `rho` times the baseline's.
-fn share(rho: f64, a: f64, b: f64) -> f64 {
-    rho * a / (rho * a + b)
-}
-
 /// ln E of "the canary's event rate is more than `rho0` times the baseline's", step by step.
 pub fn log_e_worse(steps: &[CountStep], rho0: f64) -> f64 {
+    log_e_worse_split(steps, steps.len(), rho0).0
+}
+
+/// [`log_e_worse`] over all of `steps` and over `steps[from..]`, in one pass. With `θ = ρa/(ρa+b)`
+/// the log likelihood ratio of a step is `x·ln(ρ/ρ0) + n·ln((ρ0·a+b)/(ρ·a+b))` (x the canary's
+/// events, n both sides'): one logarithm per step and alternative.
+pub fn log_e_worse_split(steps: &[CountStep], from: usize, rho0: f64) -> (f64, f64) {
     if !(rho0 > 0.0 && rho0.is_finite()) {
-        return 0.0;
+        return (0.0, 0.0);
     }
-    let ls: Vec<f64> = OVER_GRID
-        .iter()
-        .map(|m| {
-            let rho = rho0 * m;
-            steps
-                .iter()
-                .filter(|s| s.canary_requests > 0.0 && s.baseline_requests > 0.0)
-                .map(|s| {
-                    let n = s.canary_events + s.baseline_events;
-                    if n <= 0.0 {
-                        return 0.0;
-                    }
-                    let t0 = share(rho0, s.canary_requests, s.baseline_requests);
-                    let t = share(rho, s.canary_requests, s.baseline_requests);
-                    llr(s.canary_events, n, t, t0)
-                })
-                .sum()
-        })
-        .collect();
-    log_mean_exp(&ls)
+    let mut all = [0.0f64; OVER_GRID.len()];
+    let mut tail = [0.0f64; OVER_GRID.len()];
+    let ln_m = OVER_GRID.map(f64::ln);
+    for (i, s) in steps.iter().enumerate() {
+        let (a, b) = (s.canary_requests, s.baseline_requests);
+        let n = s.canary_events + s.baseline_events;
+        if a <= 0.0 || b <= 0.0 || n <= 0.0 {
+            continue;
+        }
+        let base = rho0 * a + b;
+        for (k, m) in OVER_GRID.iter().enumerate() {
+            let l = s.canary_events * ln_m[k] + n * (base / (rho0 * m * a + b)).ln();
+            all[k] += l;
+            if i >= from {
+                tail[k] += l;
+            }
+        }
+    }
+    (log_mean_exp(&all), log_mean_exp(&tail))
 }
 
 /// How many requests at event ratio `ratio` it takes to show a canary under `bound` at `alpha`;
@@ -191,6 +192,28 @@ pub struct SpanEvidence {
 
 impl SpanEvidence {
     pub fn of(steps: &[CountStep], bound: Option<f64>, rho0: f64) -> SpanEvidence {
+        Self::with_worse(steps, bound, log_e_worse(steps, rho0))
+    }
+
+    /// The last `slice` steps alone, and (when longer) all of `steps`, with one pass of the
+    /// comparison for both.
+    pub fn pair(
+        steps: &[CountStep],
+        slice: usize,
+        bound: Option<f64>,
+        rho0: f64,
+    ) -> (SpanEvidence, Option<SpanEvidence>) {
+        let from = steps.len() - slice.min(steps.len());
+        let (all, tail) = log_e_worse_split(steps, from, rho0);
+        let slice_ev = Self::with_worse(&steps[from..], bound, tail);
+        if from == 0 {
+            (slice_ev, None)
+        } else {
+            (slice_ev, Some(Self::with_worse(steps, bound, all)))
+        }
+    }
+
+    fn with_worse(steps: &[CountStep], bound: Option<f64>, log_e_worse: f64) -> SpanEvidence {
         let totals = Totals::of(steps);
         let (over, under, base_over) = match bound {
             Some(b) => (
@@ -204,7 +227,7 @@ impl SpanEvidence {
             totals,
             log_e_over: over,
             log_e_under: under,
-            log_e_worse: log_e_worse(steps, rho0),
+            log_e_worse,
             log_e_baseline_over: base_over,
         }
     }

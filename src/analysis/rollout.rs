@@ -10,50 +10,14 @@ pub fn judge_service(r: &ServiceRollout, policy: &Policy) -> Judgement {
         min_traffic: r.min_traffic,
         ..*policy
     };
-    // Since the rollout began (evidence carried across slices), and the current slice alone
-    // (the late-onset guard) when it is shorter and holds enough samples: the worse verdict.
-    let carried = judge(&metrics(r, Span::Rollout), &policy, r.traffic);
-    let slice_is_shorter = r.metrics.iter().any(|m| match (m.in_slice, m.in_rollout) {
-        (Some((s, _)), Some(ro)) => s < ro,
-        (Some((s, _)), None) => s < m.canary_samples.len(),
-        _ => false,
-    });
-    let mut j = if slice_is_shorter {
-        let alone = judge(&metrics(r, Span::Slice), &policy, r.traffic);
-        let enough = alone
-            .metrics
-            .iter()
-            .all(|m| m.outcome != crate::analysis::canary::MetricOutcome::NoData);
-        if enough && severity(alone.verdict) > severity(carried.verdict) {
-            alone
-        } else {
-            carried
-        }
-    } else {
-        carried
-    };
+    let mut j = judge(&metrics(r), &policy, r.traffic);
     stage(r, &mut j);
     j
 }
 
-fn severity(v: crate::analysis::canary::Verdict) -> u8 {
-    match v {
-        crate::analysis::canary::Verdict::Proceed => 0,
-        crate::analysis::canary::Verdict::Hold => 1,
-        crate::analysis::canary::Verdict::Rollback => 2,
-    }
-}
-
-/// Which samples of a continuous metric are compared.
-#[derive(Clone, Copy, PartialEq)]
-enum Span {
-    /// Since the rollout began (or the whole lookback when it began before).
-    Rollout,
-    /// The current slice.
-    Slice,
-}
-
-fn metrics(r: &ServiceRollout, span: Span) -> Vec<(MetricSpec, MetricSamples)> {
+/// Each metric's samples since the rollout began (evidence carried across slices), with the
+/// current slice's share marked so the judge compares it alone too (the late-onset guard).
+fn metrics(r: &ServiceRollout) -> Vec<(MetricSpec, MetricSamples)> {
     r.metrics
         .iter()
         .map(|m| {
@@ -79,31 +43,30 @@ fn metrics(r: &ServiceRollout, span: Span) -> Vec<(MetricSpec, MetricSamples)> {
                 let n = n.unwrap_or(v.len()).min(v.len());
                 v[v.len() - n..].to_vec()
             };
-            let (canary_n, baseline_n) = match span {
-                Span::Slice => (m.in_slice.map(|(c, _)| c), m.in_slice.map(|(_, b)| b)),
-                // The baseline of the last slice is the history: all of it.
-                Span::Rollout => (
-                    m.in_rollout,
-                    match (m.in_slice, r.baseline_history) {
-                        (Some((_, b)), Some(_)) => Some(b),
-                        _ => m.in_rollout,
-                    },
-                ),
+            // The baseline of the last slice is the history: all of it.
+            let baseline_n = match (m.in_slice, r.baseline_history) {
+                (Some((_, b)), Some(_)) => Some(b),
+                _ => m.in_rollout,
             };
             let samples = if m.error.is_some() {
                 MetricSamples::default()
             } else {
-                // Counts carry across the rollout's slices, and look at the slice's own tail
-                // too (the late-onset guard).
+                let canary = tail(&m.canary_samples, m.in_rollout);
+                let baseline = tail(&m.baseline_samples, baseline_n);
+                let slice = m.in_slice.map(|(c, b)| {
+                    let b = if r.baseline_history.is_some() {
+                        baseline.len()
+                    } else {
+                        b
+                    };
+                    (c.min(canary.len()), b.min(baseline.len()))
+                });
                 MetricSamples {
                     slice_steps: m.in_slice.map(|(c, _)| c.min(m.counts.len())),
                     window_steps: m.window_steps,
                     counts: m.counts.clone(),
-                    ..MetricSamples::new(
-                        tail(&m.canary_samples, canary_n),
-                        tail(&m.baseline_samples, baseline_n),
-                        m.windows.clone(),
-                    )
+                    slice,
+                    ..MetricSamples::new(canary, baseline, m.windows.clone())
                 }
             };
             (spec, samples)
