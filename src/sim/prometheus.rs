@@ -200,37 +200,45 @@ async fn query(State(s): State<Arc<Shared>>, RawQuery(q): RawQuery, body: Bytes)
     success(json!({"resultType": "vector", "result": result}))
 }
 
-async fn query_range(State(s): State<Arc<Shared>>, RawQuery(q): RawQuery, body: Bytes) -> Response {
-    let pairs = params(q.as_deref(), &body);
+/// `start`, `end` and `step` of a range query, checked as Prometheus checks them (its error
+/// messages when they are not).
+pub(super) fn range_params(pairs: &[(String, String)]) -> Result<(f64, f64, f64), String> {
     let get_time = |key: &str| {
-        let v = param(&pairs, key).unwrap_or("");
+        let v = param(pairs, key).unwrap_or("");
         parse_time(v).ok_or_else(|| {
             format!("invalid parameter \"{key}\": cannot parse \"{v}\" to a valid timestamp")
         })
     };
     let (start, end) = match (get_time("start"), get_time("end")) {
         (Ok(a), Ok(b)) => (a, b),
-        (Err(e), _) | (_, Err(e)) => return bad_data(&e),
+        (Err(e), _) | (_, Err(e)) => return Err(e),
     };
-    let step_raw = param(&pairs, "step").unwrap_or("");
+    let step_raw = param(pairs, "step").unwrap_or("");
     let Some(step) = parse_duration(step_raw) else {
-        return bad_data(&format!(
+        return Err(format!(
             "invalid parameter \"step\": cannot parse \"{step_raw}\" to a valid duration"
         ));
     };
     if end < start {
-        return bad_data("invalid parameter \"end\": end timestamp must not be before start time");
+        return Err(
+            "invalid parameter \"end\": end timestamp must not be before start time".to_string(),
+        );
     }
     if step <= 0.0 {
-        return bad_data(
-            "invalid parameter \"step\": zero or negative query resolution step widths are not accepted. Try a positive integer",
-        );
+        return Err("invalid parameter \"step\": zero or negative query resolution step widths are not accepted. Try a positive integer".to_string());
     }
     if (end - start) / step > MAX_POINTS {
-        return bad_data(
-            "exceeded maximum resolution of 11,000 points per timeseries. Try decreasing the query resolution (?step=XX)",
-        );
+        return Err("exceeded maximum resolution of 11,000 points per timeseries. Try decreasing the query resolution (?step=XX)".to_string());
     }
+    Ok((start, end, step))
+}
+
+async fn query_range(State(s): State<Arc<Shared>>, RawQuery(q): RawQuery, body: Bytes) -> Response {
+    let pairs = params(q.as_deref(), &body);
+    let (start, end, step) = match range_params(&pairs) {
+        Ok(r) => r,
+        Err(e) => return bad_data(&e),
+    };
     let expr = match promql::parse(param(&pairs, "query").unwrap_or("")) {
         Ok(e) => e,
         Err(e) => {

@@ -22,14 +22,9 @@ use serde_json::{Value, json};
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 
-use super::super::prometheus::{
-    bad_data, params, parse_duration, parse_time, sample_pair, success,
-};
+use super::super::prometheus::{bad_data, params, parse_time, range_params, sample_pair, success};
 use super::super::util::param;
 use super::{STEP_SECS, Scenario, SeriesId, query};
-
-/// Prometheus' limit on points per series of a range query.
-const MAX_POINTS: f64 = 11_000.0;
 
 #[derive(Debug, Default)]
 struct Loaded {
@@ -180,35 +175,10 @@ async fn instant(State(s): State<Shared>, RawQuery(q): RawQuery, body: Bytes) ->
 
 async fn range(State(s): State<Shared>, RawQuery(q): RawQuery, body: Bytes) -> Response {
     let pairs = params(q.as_deref(), &body);
-    let get_time = |key: &str| {
-        let v = param(&pairs, key).unwrap_or("");
-        parse_time(v).ok_or_else(|| {
-            format!("invalid parameter \"{key}\": cannot parse \"{v}\" to a valid timestamp")
-        })
+    let (start, end, step) = match range_params(&pairs) {
+        Ok(r) => r,
+        Err(e) => return bad_data(&e),
     };
-    let (start, end) = match (get_time("start"), get_time("end")) {
-        (Ok(a), Ok(b)) => (a, b),
-        (Err(e), _) | (_, Err(e)) => return bad_data(&e),
-    };
-    let step_raw = param(&pairs, "step").unwrap_or("");
-    let Some(step) = parse_duration(step_raw) else {
-        return bad_data(&format!(
-            "invalid parameter \"step\": cannot parse \"{step_raw}\" to a valid duration"
-        ));
-    };
-    if end < start {
-        return bad_data("invalid parameter \"end\": end timestamp must not be before start time");
-    }
-    if step <= 0.0 {
-        return bad_data(
-            "invalid parameter \"step\": zero or negative query resolution step widths are not accepted. Try a positive integer",
-        );
-    }
-    if (end - start) / step > MAX_POINTS {
-        return bad_data(
-            "exceeded maximum resolution of 11,000 points per timeseries. Try decreasing the query resolution (?step=XX)",
-        );
-    }
     let query = param(&pairs, "query").unwrap_or("");
     let n = ((end - start) / step).floor() as u64;
     let points = lookup(&s, query, (0..=n).map(|k| start + k as f64 * step));
