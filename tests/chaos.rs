@@ -87,6 +87,9 @@ fn said(phase: &str) -> &'static str {
         "cut-body" => "cut off before its end",
         "malformed-json" => "unexpected response",
         "401" => "token rejected (HTTP 401)",
+        // GitHub's secondary limit is its own error: "secondary rate limit (too many requests at
+        // once): next try in 2s" when its wait is short, "rate limited until 10:35" when long.
+        "secondary-limit" => "rate limit",
         _ => "rate limited until",
     }
 }
