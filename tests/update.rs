@@ -717,3 +717,58 @@ fn verdict_changes_are_recorded_with_their_evidence() {
         "{text}"
     );
 }
+
+/// `r` asks again for an incident's event or suspected change that failed to load (once per
+/// `last_seen` otherwise).
+#[test]
+fn refresh_asks_again_for_what_failed_to_load_in_the_incident_detail() {
+    use flightdeck::app::{Fetch, Fetched};
+    use flightdeck::domain::{SourceData, SourceError};
+    let fetches = |fx: &[Effect]| -> Vec<&'static str> {
+        fx.iter()
+            .filter_map(|e| match e {
+                Effect::Fetch(Fetch::IncidentEvent { .. }) => Some("event"),
+                Effect::Fetch(Fetch::Suspects { .. }) => Some("suspects"),
+                _ => None,
+            })
+            .collect()
+    };
+    let mut s = new_state(160, 40);
+    let SourceData::Sentry(mut rows) = sentry_data() else {
+        unreachable!()
+    };
+    rows.insert(0, incident_4c());
+    load(&mut s, SourceId::Sentry, SourceData::Sentry(rows));
+    update(&mut s, key('4'));
+    update(&mut s, key('g'));
+    let id = s.incidents.selected().unwrap().id.clone();
+    assert_eq!(fetches(&update(&mut s, code(KeyCode::Enter))), ["event"]);
+    let down = || Err(SourceError::Config("Sentry is down".into()));
+    update(
+        &mut s,
+        Msg::Fetched(Fetched::IncidentEvent {
+            issue_id: id.clone(),
+            result: down(),
+        }),
+    );
+    // Scrolling does not ask again for the same `last_seen`; `r` does.
+    assert!(fetches(&update(&mut s, key('J'))).is_empty());
+    assert_eq!(fetches(&update(&mut s, key('r'))), ["event"]);
+    let fx = update(
+        &mut s,
+        Msg::Fetched(Fetched::IncidentEvent {
+            issue_id: id.clone(),
+            result: Ok(Box::new(event_4c())),
+        }),
+    );
+    assert_eq!(fetches(&fx), ["suspects"]);
+    update(
+        &mut s,
+        Msg::Fetched(Fetched::Suspects {
+            issue_id: id.clone(),
+            result: Err(SourceError::Config("GitHub is down".into())),
+        }),
+    );
+    assert!(fetches(&update(&mut s, key('J'))).is_empty());
+    assert_eq!(fetches(&update(&mut s, key('r'))), ["suspects"]);
+}

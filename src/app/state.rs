@@ -99,6 +99,18 @@ impl<T> IssueCache<T> {
         }
     }
 
+    /// Forget an issue's entry.
+    pub fn remove(&mut self, issue_id: &str) {
+        self.entries.retain(|e| e.0 != issue_id);
+    }
+
+    /// Drop the answers that failed, so that the next look asks again (`r`).
+    pub fn forget_failed(&mut self) -> usize {
+        let before = self.entries.len();
+        self.entries.retain(|e| !matches!(e.2, Loadable::Failed(_)));
+        before - self.entries.len()
+    }
+
     pub fn len(&self) -> usize {
         self.entries.len()
     }

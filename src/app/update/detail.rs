@@ -49,12 +49,16 @@ pub(super) fn effects(state: &mut State) -> Vec<Effect> {
             };
             // Once per `last_seen`: a newer event can only exist when the issue was seen again
             // (a failure is retried then too).
-            if state
-                .incident_events
-                .get(&i.id)
-                .is_some_and(|(seen, _)| seen == i.last_seen)
+            if let Some((seen, known)) = state.incident_events.get(&i.id)
+                && seen == i.last_seen
             {
-                return Vec::new();
+                // The event is known: its suspected change may still be wanted (after `r`).
+                let event = match known {
+                    Loadable::Ready(e) => Some(Box::new(e.clone())),
+                    _ => return Vec::new(),
+                };
+                let inc = i.clone();
+                return request_suspects(state, &inc, event);
             }
             let fetch = Fetch::IncidentEvent {
                 issue_id: i.id.clone(),
@@ -62,11 +66,35 @@ pub(super) fn effects(state: &mut State) -> Vec<Effect> {
                 url: i.url.clone(),
             };
             let (id, seen) = (i.id.clone(), i.last_seen);
+            // The suspected change is looked up again with this event's frames.
+            state.incident_suspects.remove(&id);
             state.incident_events.insert(id, seen, Loadable::Loading);
             vec![Effect::Fetch(fetch)]
         }
         _ => Vec::new(),
     }
+}
+
+/// Ask for the suspected change of `inc` (its latest `event` when known), once per `last_seen`.
+fn request_suspects(
+    state: &mut State,
+    inc: &crate::domain::Incident,
+    event: Option<Box<crate::domain::IncidentEvent>>,
+) -> Vec<Effect> {
+    if state
+        .incident_suspects
+        .get(&inc.id)
+        .is_some_and(|(seen, _)| seen == inc.last_seen)
+    {
+        return Vec::new();
+    }
+    state
+        .incident_suspects
+        .insert(inc.id.clone(), inc.last_seen, Loadable::Loading);
+    vec![Effect::Fetch(Fetch::Suspects {
+        incident: Box::new(inc.clone()),
+        event,
+    })]
 }
 
 /// Ask for a run's jobs unless they are known for the run's current state.
@@ -139,25 +167,16 @@ pub(super) fn on_fetched(state: &mut State, f: Fetched) -> Vec<Effect> {
             state.dirty = true;
             // With the event's frames known, look for the change that caused it (once per
             // `last_seen`, like the event).
-            let Some(inc) = state.incidents.items.iter().find(|i| i.id == issue_id) else {
+            let Some(inc) = state
+                .incidents
+                .items
+                .iter()
+                .find(|i| i.id == issue_id)
+                .cloned()
+            else {
                 return Vec::new();
             };
-            if state
-                .incident_suspects
-                .get(&issue_id)
-                .is_some_and(|(seen, _)| seen == inc.last_seen)
-            {
-                return Vec::new();
-            }
-            let fetch = Fetch::Suspects {
-                incident: Box::new(inc.clone()),
-                event,
-            };
-            let seen = inc.last_seen;
-            state
-                .incident_suspects
-                .insert(issue_id, seen, Loadable::Loading);
-            vec![Effect::Fetch(fetch)]
+            request_suspects(state, &inc, event)
         }
         Fetched::Suspects { issue_id, result } => {
             let value = match result {

@@ -323,6 +323,9 @@ pub(super) fn run_action(state: &mut State, action: Action) -> Vec<Effect> {
             Vec::new()
         }
         Action::Refresh => {
+            // An incident's event or suspected change that failed to load is asked again.
+            state.incident_events.forget_failed();
+            state.incident_suspects.forget_failed();
             state.push_message(Level::Info, "Refreshing every source");
             vec![Effect::Poll(PollEffect::Refresh(None))]
         }
