@@ -73,20 +73,8 @@ fn signature(
     if rest.starts_with('[') {
         return Err("it is generic");
     }
-    let mut text = rest[1..].to_string();
-    let mut prev = lines[start].0;
-    for (n, l) in &lines[start + 1..] {
-        if super::close_paren(&text).is_some() {
-            break;
-        }
-        if *n != prev + 1 {
-            return Err("its signature is cut off");
-        }
-        prev = *n;
-        text.push(' ');
-        text.push_str(l);
-    }
-    let end = super::close_paren(&text).ok_or("its signature is cut off")?;
+    let text = rest[1..].to_string();
+    let (text, end) = super::parameter_text(lines, start, text, |l| l.to_string())?;
     let mut params: Vec<Param> = Vec::new();
     let mut pending: Vec<String> = Vec::new();
     for p in super::split_top(&text[..end]) {

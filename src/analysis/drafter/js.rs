@@ -149,20 +149,8 @@ fn signature(
         return Err("it is a method or a nested function");
     }
     let first = lines[start].1.trim_start();
-    let mut text = first[open..].to_string();
-    let mut prev = lines[start].0;
-    for (n, l) in &lines[start + 1..] {
-        if super::close_paren(&text).is_some() {
-            break;
-        }
-        if *n != prev + 1 {
-            return Err("its signature is cut off");
-        }
-        prev = *n;
-        text.push(' ');
-        text.push_str(l);
-    }
-    let end = super::close_paren(&text).ok_or("its signature is cut off")?;
+    let text = first[open..].to_string();
+    let (text, end) = super::parameter_text(lines, start, text, |l| l.to_string())?;
     if text[..end].contains("/*") || text[..end].contains("//") {
         return Err("its signature could not be read");
     }

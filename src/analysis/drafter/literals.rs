@@ -224,84 +224,57 @@ pub fn decode_python_repr(s: &str) -> Option<String> {
     Some(out)
 }
 
-/// `text` as a double-quoted Python string literal in plain ASCII.
-pub fn python_str(text: &str) -> String {
+/// `text` between `quote`s in plain ASCII: backslash, the quote, `\n`, `\r` and `\t` escaped the
+/// way every C-like language writes them, printable ASCII as is, anything else by `other`.
+fn quoted(text: &str, quote: char, other: fn(u32) -> String) -> String {
     let mut out = String::with_capacity(text.len() + 2);
-    out.push('"');
+    out.push(quote);
     for c in text.chars() {
         match c {
             '\\' => out.push_str("\\\\"),
-            '"' => out.push_str("\\\""),
             '\n' => out.push_str("\\n"),
             '\r' => out.push_str("\\r"),
             '\t' => out.push_str("\\t"),
+            c if c == quote => {
+                out.push('\\');
+                out.push(c);
+            }
             ' '..='~' => out.push(c),
-            c if (c as u32) < 0x100 => out.push_str(&format!("\\x{:02x}", c as u32)),
-            c if (c as u32) < 0x10000 => out.push_str(&format!("\\u{:04x}", c as u32)),
-            c => out.push_str(&format!("\\U{:08x}", c as u32)),
+            c => out.push_str(&other(c as u32)),
         }
     }
-    out.push('"');
+    out.push(quote);
     out
+}
+
+/// `text` as a double-quoted Python string literal in plain ASCII.
+pub fn python_str(text: &str) -> String {
+    quoted(text, '"', |u| match u {
+        u if u < 0x100 => format!("\\x{u:02x}"),
+        u if u < 0x10000 => format!("\\u{u:04x}"),
+        u => format!("\\U{u:08x}"),
+    })
 }
 
 /// `text` as a single-quoted JavaScript string literal in plain ASCII.
 pub fn js_str(text: &str) -> String {
-    let mut out = String::with_capacity(text.len() + 2);
-    out.push('\'');
-    for c in text.chars() {
-        match c {
-            '\\' => out.push_str("\\\\"),
-            '\'' => out.push_str("\\'"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            ' '..='~' => out.push(c),
-            c if (c as u32) < 0x10000 => out.push_str(&format!("\\u{:04x}", c as u32)),
-            c => out.push_str(&format!("\\u{{{:x}}}", c as u32)),
-        }
-    }
-    out.push('\'');
-    out
+    quoted(text, '\'', |u| match u {
+        u if u < 0x10000 => format!("\\u{u:04x}"),
+        u => format!("\\u{{{u:x}}}"),
+    })
 }
 
 /// `text` as a Rust string literal in plain ASCII.
 pub fn rust_str(text: &str) -> String {
-    let mut out = String::with_capacity(text.len() + 2);
-    out.push('"');
-    for c in text.chars() {
-        match c {
-            '\\' => out.push_str("\\\\"),
-            '"' => out.push_str("\\\""),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            ' '..='~' => out.push(c),
-            c => out.push_str(&format!("\\u{{{:x}}}", c as u32)),
-        }
-    }
-    out.push('"');
-    out
+    quoted(text, '"', |u| format!("\\u{{{u:x}}}"))
 }
 
 /// `text` as a Go interpreted string literal in plain ASCII.
 pub fn go_str(text: &str) -> String {
-    let mut out = String::with_capacity(text.len() + 2);
-    out.push('"');
-    for c in text.chars() {
-        match c {
-            '\\' => out.push_str("\\\\"),
-            '"' => out.push_str("\\\""),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            ' '..='~' => out.push(c),
-            c if (c as u32) < 0x10000 => out.push_str(&format!("\\u{:04x}", c as u32)),
-            c => out.push_str(&format!("\\U{:08x}", c as u32)),
-        }
-    }
-    out.push('"');
-    out
+    quoted(text, '"', |u| match u {
+        u if u < 0x10000 => format!("\\u{u:04x}"),
+        u => format!("\\U{u:08x}"),
+    })
 }
 
 /// Untrusted text for a line comment: cleaned (controls, escapes, line breaks, secrets), the

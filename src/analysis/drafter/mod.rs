@@ -490,6 +490,32 @@ pub(crate) fn comment_block(lines: &[String], marker: &str) -> String {
     out
 }
 
+/// The parameter list of the signature on `lines[start]`, given `first`, its text after the `(`:
+/// the next lines (each through `each`) joined on until the `)` that closes it, which must come
+/// on consecutive lines. The joined text and the index of that `)`.
+pub(crate) fn parameter_text(
+    lines: &[(u32, &str)],
+    start: usize,
+    first: String,
+    each: impl Fn(&str) -> String,
+) -> Result<(String, usize), &'static str> {
+    let mut text = first;
+    let mut prev = lines[start].0;
+    for (n, l) in &lines[start + 1..] {
+        if close_paren(&text).is_some() {
+            break;
+        }
+        if *n != prev + 1 {
+            return Err("its signature is cut off");
+        }
+        prev = *n;
+        text.push(' ');
+        text.push_str(&each(l));
+    }
+    let end = close_paren(&text).ok_or("its signature is cut off")?;
+    Ok((text, end))
+}
+
 /// The index of the `)` closing the parameter list (`text` starts after the `(`).
 pub(crate) fn close_paren(text: &str) -> Option<usize> {
     let mut depth = 0i32;

@@ -111,20 +111,8 @@ fn signature(
     }
     let is_async = first.starts_with("async ");
     let open = first.find(&def).ok_or("its signature could not be read")? + def.len();
-    let mut text = first[open..].to_string();
-    let mut prev = lines[start].0;
-    for (n, l) in &lines[start + 1..] {
-        if super::close_paren(&text).is_some() {
-            break;
-        }
-        if *n != prev + 1 {
-            return Err("its signature is cut off");
-        }
-        prev = *n;
-        text.push(' ');
-        text.push_str(strip_comment(l));
-    }
-    let end = super::close_paren(&text).ok_or("its signature is cut off")?;
+    let text = first[open..].to_string();
+    let (text, end) = super::parameter_text(lines, start, text, |l| strip_comment(l).to_string())?;
     let mut params = Vec::new();
     let mut keyword_only = false;
     for p in super::split_top(&text[..end]) {

@@ -88,23 +88,11 @@ fn signature(
     if rest.starts_with('<') {
         return Err("it is generic");
     }
-    let mut text = without_lifetimes(
+    let text = without_lifetimes(
         rest.strip_prefix('(')
             .ok_or("its signature could not be read")?,
     );
-    let mut prev = lines[start].0;
-    for (n, l) in &lines[start + 1..] {
-        if super::close_paren(&text).is_some() {
-            break;
-        }
-        if *n != prev + 1 {
-            return Err("its signature is cut off");
-        }
-        prev = *n;
-        text.push(' ');
-        text.push_str(&without_lifetimes(l));
-    }
-    let end = super::close_paren(&text).ok_or("its signature is cut off")?;
+    let (text, end) = super::parameter_text(lines, start, text, without_lifetimes)?;
     let returns = text[end + 1..].trim_start().starts_with("->");
     let mut params = Vec::new();
     for p in super::split_top(&text[..end]) {
