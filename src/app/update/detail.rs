@@ -52,11 +52,19 @@ pub(super) fn effects(state: &mut State) -> Vec<Effect> {
             if let Some((seen, known)) = state.incident_events.get(&i.id)
                 && seen == i.last_seen
             {
-                // The event is known: its suspected change may still be wanted (after `r`).
-                let event = match known {
-                    Loadable::Ready(e) => Some(Box::new(e.clone())),
-                    _ => return Vec::new(),
+                // The event is known: its suspected change may still be wanted (after `r`);
+                // nothing is copied on the keys that find it known.
+                let Loadable::Ready(e) = known else {
+                    return Vec::new();
                 };
+                if state
+                    .incident_suspects
+                    .get(&i.id)
+                    .is_some_and(|(seen, _)| seen == i.last_seen)
+                {
+                    return Vec::new();
+                }
+                let event = Some(Box::new(e.clone()));
                 let inc = i.clone();
                 return request_suspects(state, &inc, event);
             }
