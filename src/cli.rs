@@ -641,18 +641,14 @@ async fn draft_test(config: &Config, paths: &Paths, args: &DraftArgs<'_>, out: &
     let mut code = 0;
     if args.pr {
         let change = crate::app::draft::DraftEditor::new(d.clone()).change();
-        let asked = args.yes || {
-            eprint!(
+        let asked = args.yes
+            || crate::headless::ask_yes(&format!(
                 "{}: {}?\n  branch {}, file {}\nSend it? [y/N] ",
                 change.title(),
                 change.summary(),
                 d.branch,
                 d.path
-            );
-            let mut line = String::new();
-            std::io::stdin().read_line(&mut line).is_ok()
-                && matches!(line.trim().to_ascii_lowercase().as_str(), "y" | "yes")
-        };
+            ));
         if !asked {
             eprintln!("flightdeck: not sent");
             pr_result = Some(Err("not sent: not confirmed".to_string()));

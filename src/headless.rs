@@ -190,6 +190,15 @@ pub async fn status(config: &Config, store: Option<&Store>) -> (Value, bool) {
     (doc, failed)
 }
 
+/// Ask on the terminal (`prompt` on stderr, a line from stdin): only `y` or `yes` is yes; the
+/// default, an empty line and a closed input are no.
+pub fn ask_yes(prompt: &str) -> bool {
+    eprint!("{prompt}");
+    let mut line = String::new();
+    std::io::stdin().read_line(&mut line).is_ok()
+        && matches!(line.trim().to_ascii_lowercase().as_str(), "y" | "yes")
+}
+
 /// How many incidents `status` looks up the suspected change of: the newest first seen (each
 /// lookup is the event and up to 8 GitHub reads; answers are kept in the store's directory by
 /// issue and `last_seen`, so a second run asks nothing again).
@@ -525,11 +534,7 @@ pub async fn approve(
         if let Some(why) = &against {
             eprintln!("  OVERRIDE: {why}");
         }
-        eprint!("  comment: {comment}\nSend it? [y/N] ");
-        let mut line = String::new();
-        let yes = std::io::stdin().read_line(&mut line).is_ok()
-            && matches!(line.trim().to_ascii_lowercase().as_str(), "y" | "yes");
-        if !yes {
+        if !ask_yes(&format!("  comment: {comment}\nSend it? [y/N] ")) {
             let code = refuse(&mut doc, 1, "not confirmed: nothing was sent".into());
             return (code, doc);
         }
