@@ -193,7 +193,7 @@ async fn the_last_slice_is_judged_against_the_history_before_the_rollout() {
         checkout
             .reasons
             .iter()
-            .any(|r| r.contains("history before the rollout")),
+            .any(|r| r.contains("history until it lost its traffic")),
         "{:?}",
         checkout.reasons
     );

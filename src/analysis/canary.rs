@@ -344,7 +344,17 @@ pub struct MetricSamples {
     /// is worse (the late-onset guard).
     #[serde(default)]
     pub slice: Option<(usize, usize)>,
+    /// The last slice judged against the stable version's history (the baseline has no traffic):
+    /// `baseline` is that history, its tail the stable's last minutes before promotion, and a
+    /// finding from the counts stands only once it has lasted [`HISTORY_SUSTAIN_WINDOWS`]
+    /// windows, or was proven before the last slice beside the live stable track (with nothing
+    /// beside the canary, a shared outage looks like a regression).
+    #[serde(default)]
+    pub against_history: bool,
 }
+
+/// At 100 %, against the history: how many judging windows a finding on counts must have held.
+pub const HISTORY_SUSTAIN_WINDOWS: usize = 4;
 
 impl MetricSamples {
     /// Bundles the three series.
@@ -1507,8 +1517,55 @@ fn judge_counts(
     let recent = Totals::of(&all[len - recent_n..]);
     let widest = re.as_ref().unwrap_or(&se).totals;
     let fired = |f: fn(&SpanEvidence) -> f64| spans.iter().any(|s| f(s) >= goal);
-    let over = fired(|s| s.log_e_over);
-    let worse = fired(|s| s.log_e_worse);
+    // Against the history a finding must already have held `sustain` steps ago too.
+    let sustain = HISTORY_SUSTAIN_WINDOWS * samples.window_steps.max(1);
+    let earlier = (samples.against_history && len > sustain).then(|| {
+        let head = &all[..len - sustain];
+        SpanEvidence::pair(head, head.len(), spec.max, rho0).0
+    });
+    // …or it was proven before the last slice, beside the live stable track.
+    let before_last = (samples.against_history && carried).then(|| {
+        let head = &all[..len - slice_n];
+        SpanEvidence::pair(head, head.len(), spec.max, rho0).0
+    });
+    // …or every one of the last `HISTORY_SUSTAIN_WINDOWS` windows says so (a regression that
+    // grew late), which a spike does not.
+    let w = samples.window_steps.max(1);
+    let each_window = |bad: &dyn Fn(&Totals) -> bool| {
+        len >= sustain && all[len - sustain..].chunks(w).all(|c| bad(&Totals::of(c)))
+    };
+    let held = |f: fn(&SpanEvidence) -> f64, bad: &dyn Fn(&Totals) -> bool| {
+        !samples.against_history
+            || earlier.as_ref().is_some_and(|e| f(e) >= goal)
+            || before_last.as_ref().is_some_and(|e| f(e) >= goal)
+            || each_window(bad)
+    };
+    let over = fired(|s| s.log_e_over)
+        && held(
+            |s| s.log_e_over,
+            &|t: &Totals| matches!((t.canary_ratio(), spec.max), (Some(r), Some(max)) if r > max),
+        );
+    let worse = fired(|s| s.log_e_worse)
+        && held(
+            |s| s.log_e_worse,
+            &|t: &Totals| matches!((t.canary_ratio(), t.baseline_ratio()), (Some(c), Some(b)) if c > b * rho0),
+        );
+    // The stable version's last window before it lost its traffic (at 100 %): a problem it had
+    // too is not the canary's.
+    let stable_last = samples
+        .against_history
+        .then(|| {
+            let b: Vec<f64> = samples
+                .baseline
+                .iter()
+                .rev()
+                .filter(|v| v.is_finite())
+                .take(samples.window_steps.max(1))
+                .copied()
+                .collect();
+            (!b.is_empty()).then(|| b.iter().sum::<f64>() / b.len() as f64)
+        })
+        .flatten();
     let baseline_over = fired(|s| s.log_e_baseline_over);
     let under = fired(|s| s.log_e_under);
     let still_over = match (spec.max, recent.canary_ratio()) {
@@ -1524,13 +1581,24 @@ fn judge_counts(
     // of it; a baseline over the bound too (proven, or in the latest window) is a shared problem.
     let base_now = recent.baseline_ratio().or(widest.baseline_ratio());
     let canary_now = recent.canary_ratio().or(widest.canary_ratio());
-    let canary_to_blame = worse
-        || match (base_now, canary_now, spec.max) {
-            (None, _, _) => true,
-            (Some(b), Some(c), Some(max)) => b <= max && c > b * rho0,
-            _ => false,
-        };
-    let shared = baseline_over || matches!((base_now, spec.max), (Some(b), Some(max)) if b > max);
+    let stable_elevated = match (stable_last, base_now) {
+        (Some(s), Some(b)) => s > b * rho0 || spec.max.is_some_and(|max| s > max),
+        _ => false,
+    };
+    let canary_to_blame = if stable_elevated {
+        // Compared with the stable's state when it lost traffic, not with its calmer past.
+        matches!((stable_last, canary_now), (Some(s), Some(c)) if c > s * rho0)
+    } else {
+        worse
+            || match (base_now, canary_now, spec.max) {
+                (None, _, _) => true,
+                (Some(b), Some(c), Some(max)) => b <= max && c > b * rho0,
+                _ => false,
+            }
+    };
+    let shared = baseline_over
+        || stable_elevated
+        || matches!((base_now, spec.max), (Some(b), Some(max)) if b > max);
     let needed = spec.max.and_then(|max| {
         requests_to_show_under(widest.canary_ratio().unwrap_or(0.0), max, alpha / looks)
     });
@@ -1603,6 +1671,18 @@ fn judge_counts(
                 recent
                     .canary_ratio()
                     .map_or("has no requests".into(), |r| format!("is {}", fmt(r)))
+            ),
+        )
+    } else if worse && still_worse && stable_elevated && !canary_to_blame {
+        (
+            MetricOutcome::SharedBreach,
+            MetricResult::Pass,
+            format!(
+                "{}: canary {} against the history's {}, but the stable version was at {} when it lost its traffic: a shared problem, not the canary's",
+                spec.name,
+                side(&widest),
+                widest.baseline_ratio().map_or("—".into(), fmt),
+                stable_last.map_or("—".into(), fmt)
             ),
         )
     } else if worse && still_worse {
@@ -2188,6 +2268,7 @@ mod tests {
             slice_steps: slice,
             window_steps: 4,
             slice: None,
+            against_history: false,
         }
     }
 

@@ -1,6 +1,6 @@
 //! The glue between a service as read from Prometheus and the canary judge.
 
-use super::canary::{Direction, Judgement, MetricSamples, MetricSpec, Policy, judge};
+use super::canary::{Direction, Judgement, MetricSamples, MetricSpec, Policy, Verdict, judge};
 use crate::domain::ServiceRollout;
 
 /// Judge one service from its readings under the configured policy (whose traffic floor is the
@@ -11,8 +11,39 @@ pub fn judge_service(r: &ServiceRollout, policy: &Policy) -> Judgement {
         ..*policy
     };
     let mut j = judge(&metrics(r), &policy, r.traffic);
+    dwell(r, &mut j);
+    latest(r, &mut j);
     stage(r, &mut j);
     j
+}
+
+/// A slice younger than one judging window has no evidence of its own yet: what was carried from
+/// the slices before it cannot PROCEED (the autopilot would promote again at once, and a
+/// regression that began with this slice is not in any window yet). ROLLBACK stands.
+fn dwell(r: &ServiceRollout, j: &mut Judgement) {
+    if j.verdict != Verdict::Proceed {
+        return;
+    }
+    let young = r
+        .metrics
+        .iter()
+        .filter(|m| m.error.is_none())
+        .filter_map(|m| m.in_slice.map(|(c, _)| (c, m.window_steps.max(1))))
+        .filter(|(c, w)| c < w)
+        .max_by_key(|(c, w)| w - c);
+    let Some((points, window)) = young else {
+        return;
+    };
+    let weight = r
+        .weight
+        .map(|w| format!("the {w:.0} % slice"))
+        .unwrap_or_else(|| "this slice".into());
+    let line = format!(
+        "{weight} began {points} of {window} steps ago: PROCEED waits for one window of its own"
+    );
+    j.verdict = Verdict::Hold;
+    j.summary = format!("HOLD · score {:.2} · {line}", j.score);
+    j.reasons.insert(0, line);
 }
 
 /// Each metric's samples since the rollout began (evidence carried across slices), with the
@@ -48,8 +79,43 @@ fn metrics(r: &ServiceRollout) -> Vec<(MetricSpec, MetricSamples)> {
                 (Some((_, b)), Some(_)) => Some(b),
                 _ => m.in_rollout,
             };
+            let against_history = r.baseline_history.is_some();
             let samples = if m.error.is_some() {
                 MetricSamples::default()
+            } else if against_history {
+                // The last slice against the history. Counts: carried since the rollout began —
+                // each earlier step keeps the stable track beside it, the last slice's steps are
+                // compared with the history — with the slice alone as the late-onset guard.
+                // Samples: the slice alone; against the stable's last minutes when they breached
+                // a bound (a problem it had too is not the canary's), else the whole history.
+                let c = m.in_slice.map(|(c, _)| c);
+                let w = m.window_steps.max(1);
+                let stable_tail = tail(&m.baseline_samples, Some(2 * w));
+                let finite: Vec<f64> = stable_tail
+                    .iter()
+                    .copied()
+                    .filter(|v| v.is_finite())
+                    .collect();
+                let mean =
+                    (!finite.is_empty()).then(|| finite.iter().sum::<f64>() / finite.len() as f64);
+                let breached = mean.is_some_and(|v| {
+                    m.max.is_some_and(|max| v > max) || m.min.is_some_and(|min| v < min)
+                });
+                MetricSamples {
+                    window_steps: m.window_steps,
+                    counts: m.counts.clone(),
+                    slice_steps: m.in_slice.map(|(c, _)| c.min(m.counts.len())),
+                    against_history: true,
+                    ..MetricSamples::new(
+                        tail(&m.canary_samples, c),
+                        if breached {
+                            stable_tail
+                        } else {
+                            m.baseline_samples.clone()
+                        },
+                        m.windows.clone(),
+                    )
+                }
             } else {
                 let canary = tail(&m.canary_samples, m.in_rollout);
                 let baseline = tail(&m.baseline_samples, baseline_n);
@@ -74,6 +140,34 @@ fn metrics(r: &ServiceRollout) -> Vec<(MetricSpec, MetricSamples)> {
         .collect()
 }
 
+/// The newest point beyond a bound (and beyond tolerance of the baseline's newest) is a change
+/// the windows have not caught up with yet: no PROCEED on it.
+fn latest(r: &ServiceRollout, j: &mut Judgement) {
+    if j.verdict != Verdict::Proceed {
+        return;
+    }
+    let last = |v: &[f64]| v.last().copied().filter(|x| x.is_finite());
+    let beyond = r.metrics.iter().filter(|m| m.error.is_none()).find_map(|m| {
+        let c = last(&m.canary_samples)?;
+        let tol = 1.0 + m.tolerance.max(0.0);
+        let base = last(&m.baseline_samples);
+        let (bound, word) = match (m.max, m.min) {
+            (Some(max), _) if c > max && base.is_none_or(|b| c > b * tol) => (max, "max"),
+            (_, Some(min)) if c < min && base.is_none_or(|b| c * tol < b) => (min, "min"),
+            _ => return None,
+        };
+        Some(format!(
+            "{}: the newest point {c:.4} is beyond {word} {bound:.4} (the windows have not caught up yet): watching",
+            m.name
+        ))
+    });
+    if let Some(line) = beyond {
+        j.verdict = Verdict::Hold;
+        j.summary = format!("HOLD · score {:.2} · {line}", j.score);
+        j.reasons.insert(0, line);
+    }
+}
+
 /// The last slice: the baseline is the service's history (say so), and PROCEED held for the
 /// bake time completes the promotion.
 fn stage(r: &ServiceRollout, j: &mut Judgement) {
@@ -83,7 +177,7 @@ fn stage(r: &ServiceRollout, j: &mut Judgement) {
     let fmt = |t: time::OffsetDateTime| format!("{:02}:{:02} UTC", t.hour(), t.minute());
     match r.baseline_history {
         Some((from, to)) => j.reasons.push(format!(
-            "at 100 % the baseline is the service's own history before the rollout began ({} to {})",
+            "at 100 % the baseline is the stable version's own history until it lost its traffic ({} to {})",
             fmt(from),
             fmt(to)
         )),
@@ -92,7 +186,7 @@ fn stage(r: &ServiceRollout, j: &mut Judgement) {
                 .into(),
         ),
     }
-    if j.verdict != crate::analysis::canary::Verdict::Proceed || r.bake_secs == 0 {
+    if j.verdict != Verdict::Proceed || r.bake_secs == 0 {
         return;
     }
     let held = match (r.read_at, r.slice_since) {
@@ -118,5 +212,150 @@ fn stage(r: &ServiceRollout, j: &mut Judgement) {
                 mins(r.bake_secs)
             ),
         );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::{CountStep, MetricReading};
+
+    fn reading(canary: Vec<f64>, baseline: Vec<f64>, in_slice: usize) -> MetricReading {
+        MetricReading {
+            name: "p99_ms".into(),
+            max: Some(300.0),
+            in_slice: Some((in_slice, in_slice)),
+            windows: canary
+                .chunks(4)
+                .map(|c| c.iter().sum::<f64>() / c.len() as f64)
+                .collect(),
+            canary: canary.last().copied(),
+            baseline: baseline.last().copied(),
+            canary_samples: canary,
+            baseline_samples: baseline,
+            overlap: 1.0,
+            window_steps: 4,
+            weight: 1.0,
+            failure_limit: 1,
+            tolerance: 0.1,
+            ..MetricReading::default()
+        }
+    }
+
+    fn service(weight: f64, m: MetricReading) -> ServiceRollout {
+        ServiceRollout {
+            name: "checkout".into(),
+            weight: Some(weight),
+            metrics: vec![m],
+            ..ServiceRollout::default()
+        }
+    }
+
+    fn healthy(n: usize) -> Vec<f64> {
+        (0..n).map(|i| 200.0 + (i % 5) as f64).collect()
+    }
+
+    #[test]
+    fn a_slice_younger_than_one_window_does_not_proceed_on_what_was_carried() {
+        let policy = Policy::default();
+        let settled = judge_service(
+            &service(25.0, reading(healthy(40), healthy(40), 12)),
+            &policy,
+        );
+        assert_eq!(settled.verdict, Verdict::Proceed, "{:?}", settled.reasons);
+        let young = judge_service(
+            &service(25.0, reading(healthy(40), healthy(40), 2)),
+            &policy,
+        );
+        assert_eq!(young.verdict, Verdict::Hold, "{:?}", young.reasons);
+        assert!(
+            young.reasons[0].contains("the 25 % slice began 2 of 4 steps ago"),
+            "{:?}",
+            young.reasons
+        );
+    }
+
+    #[test]
+    fn a_newest_point_beyond_the_bound_holds_a_proceed() {
+        let policy = Policy::default();
+        let mut canary = healthy(40);
+        *canary.last_mut().unwrap() = 420.0;
+        let j = judge_service(&service(25.0, reading(canary, healthy(40), 12)), &policy);
+        assert_eq!(j.verdict, Verdict::Hold, "{:?}", j.reasons);
+        assert!(j.reasons[0].contains("the newest point"), "{:?}", j.reasons);
+    }
+
+    /// Counts of one step: `n` requests a side, `c` and `b` errors.
+    fn step(n: f64, c: f64, b: f64) -> CountStep {
+        CountStep {
+            canary_requests: n,
+            canary_events: c,
+            baseline_requests: n,
+            baseline_events: b,
+        }
+    }
+
+    fn counted(counts: Vec<CountStep>, stable_tail: f64, in_slice: usize) -> ServiceRollout {
+        let n = counts.len();
+        let m = MetricReading {
+            name: "error_rate".into(),
+            max: Some(0.005),
+            in_slice: Some((in_slice, 40)),
+            canary_samples: counts
+                .iter()
+                .map(|s| s.canary_events / s.canary_requests)
+                .collect(),
+            // The history: calm, then the stable's last minutes at `stable_tail`.
+            baseline_samples: (0..40)
+                .map(|i| if i >= 32 { stable_tail } else { 0.001 })
+                .collect(),
+            counts,
+            in_rollout: Some(n),
+            overlap: 1.0,
+            window_steps: 4,
+            weight: 1.0,
+            failure_limit: 1,
+            tolerance: 0.1,
+            ..MetricReading::default()
+        };
+        ServiceRollout {
+            baseline_history: Some((
+                time::OffsetDateTime::UNIX_EPOCH,
+                time::OffsetDateTime::UNIX_EPOCH + time::Duration::hours(1),
+            )),
+            ..service(100.0, m)
+        }
+    }
+
+    #[test]
+    fn at_100_percent_a_problem_the_stable_had_when_it_lost_traffic_is_shared() {
+        let policy = Policy::default();
+        // Earlier slices clean beside the stable; at 100 % (the last 20 steps) 1 % errors against
+        // a 0.1 % history.
+        let mut steps: Vec<CountStep> = (0..20).map(|_| step(2000.0, 2.0, 2.0)).collect();
+        steps.extend((0..20).map(|_| step(2000.0, 20.0, 2.0)));
+        let calm = judge_service(&counted(steps.clone(), 0.001, 20), &policy);
+        assert_eq!(calm.verdict, Verdict::Rollback, "{:?}", calm.reasons);
+        let shared = judge_service(&counted(steps, 0.011, 20), &policy);
+        assert_ne!(shared.verdict, Verdict::Rollback, "{:?}", shared.reasons);
+        assert!(
+            shared.reasons.iter().any(|r| r.contains("shared problem")),
+            "{:?}",
+            shared.reasons
+        );
+    }
+
+    #[test]
+    fn at_100_percent_against_history_a_spike_must_last_before_it_is_rollback() {
+        let policy = Policy::default();
+        // A 5-step spike at the end of the 100 % slice: not yet sustained for four windows.
+        let mut steps: Vec<CountStep> = (0..35).map(|_| step(2000.0, 2.0, 2.0)).collect();
+        steps.extend((0..5).map(|_| step(2000.0, 40.0, 2.0)));
+        let spike = judge_service(&counted(steps.clone(), 0.001, 20), &policy);
+        assert_ne!(spike.verdict, Verdict::Rollback, "{:?}", spike.reasons);
+        // The same errors for 17 steps (over four windows): ROLLBACK.
+        steps.extend((0..12).map(|_| step(2000.0, 40.0, 2.0)));
+        let lasting = judge_service(&counted(steps, 0.001, 32), &policy);
+        assert_eq!(lasting.verdict, Verdict::Rollback, "{:?}", lasting.reasons);
     }
 }

@@ -622,11 +622,11 @@ production = {production}
 slices = [10, 25, 50, 100]
 weight = '{weight}'
 # The demo tells a release in three minutes: judge over the last two minutes at a 1 s step, in
-# 15 s windows, and compare latency from 5 samples a side, so every slice has a verdict a poll or
-# two in, even at --speed 4.
+# 5 s windows (a new slice PROCEEDs after one window of its own), and compare latency from 5
+# samples a side, so every slice has a verdict a poll or two in, even at --speed 4.
 lookback_secs = 120
 step_secs = 1
-window_secs = 15
+window_secs = 5
 {rollback}# The 5xx ratio, judged on the counts behind it.
 [service.metrics.error_rate]
 canary = '{err_canary}'

@@ -305,7 +305,8 @@ impl Prometheus {
     }
 
     /// A baseline-side query: over the lookback before `end`, or over `history` (the lookback
-    /// before the rollout began) when the canary has all the traffic.
+    /// before the rollout began, and the rollout up to the last slice) when the canary has all
+    /// the traffic.
     async fn baseline_series(
         &self,
         q: &str,
@@ -383,7 +384,15 @@ impl Prometheus {
             }
             _ => None,
         };
-        let history = began.map(|b| (b - svc.lookback_secs as f64, b));
+        // The history runs up to the moment the stable version lost its traffic: its last
+        // minutes tell a shared problem (it had it too) from the canary's.
+        let lost = slice_since.map(|t| t.unix_timestamp() as f64);
+        let history = began.map(|b| {
+            (
+                b - svc.lookback_secs as f64,
+                lost.filter(|l| *l > b).unwrap_or(b),
+            )
+        });
         let counted = svc
             .metrics
             .values()
@@ -667,8 +676,9 @@ impl Gate {
     }
 }
 
-/// At 100 %: every step's baseline side becomes the history's mean step — the canary's steps are
-/// compared with what the service did per step before the rollout began.
+/// At 100 %: every step the stable track no longer served becomes the history's mean step — the
+/// canary's steps are compared with what the stable version did per step before it lost its
+/// traffic; the steps it served keep its counts.
 fn with_history(
     steps: &mut [(f64, CountStep)],
     requests: &[(f64, f64)],
@@ -693,7 +703,8 @@ fn with_history(
     } else {
         (0.0, 0.0)
     };
-    for (_, s) in steps.iter_mut() {
+    // Steps the stable track served (the slices before the last) keep their own counts.
+    for (_, s) in steps.iter_mut().filter(|(_, s)| s.baseline_requests <= 0.0) {
         s.baseline_requests = r;
         s.baseline_events = e;
     }

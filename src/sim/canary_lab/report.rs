@@ -5,7 +5,8 @@
 //!
 //! Per scenario: the final verdict (the last poll, at the end of the 100 % slice) against its
 //! label; the verdict at the end of the 50 % slice (the last poll before the baseline loses its
-//! traffic: the promotion decision); a PROCEED at or after a regression's onset; a false alarm
+//! traffic: the promotion decision); a PROCEED once a regression is in the data (from one
+//! `rate()[1m]` window after its onset: before that no series shows it); a false alarm
 //! (any ROLLBACK of a healthy or shared-problem canary, at any poll); the detection time (first
 //! ROLLBACK at or after the onset, minus the onset).
 
@@ -58,7 +59,7 @@ pub struct ScenarioResult {
     /// At the end of the 50 % slice.
     pub promotion_verdict: Option<Verdict>,
     pub promotion_correct: bool,
-    /// A regression PROCEEDed at or after its onset.
+    /// A regression PROCEEDed once it was in the data (a `[1m]` window after its onset, or later).
     pub proceed_on_regression: bool,
     /// A healthy or shared-problem canary was told ROLLBACK at some poll.
     pub false_alarm: bool,
@@ -89,14 +90,17 @@ impl ScenarioResult {
             .iter()
             .find(|p| p.t == promotion_t)
             .and_then(|p| p.verdict);
-        let after_onset = |v: Verdict| {
+        // Detection counts from the onset; a PROCEED counts from the first poll whose `[1m]`
+        // windows hold the regression (before that no data shows it, to any judge).
+        let after = |v: Verdict, lag: i64| {
             s.onset_secs.and_then(|onset| {
                 timeline
                     .iter()
-                    .find(|p| p.t >= onset && p.verdict == Some(v))
+                    .find(|p| p.t >= onset + lag && p.verdict == Some(v))
                     .map(|p| p.t - onset)
             })
         };
+        let after_onset = |v: Verdict| after(v, 0);
         let regression = s.label == Label::Regression;
         let healthy = matches!(s.label, Label::Healthy | Label::SharedProblem);
         ScenarioResult {
@@ -112,7 +116,8 @@ impl ScenarioResult {
             final_correct: correct(s.label, final_verdict),
             promotion_verdict,
             promotion_correct: correct(s.label, promotion_verdict),
-            proceed_on_regression: regression && after_onset(Verdict::Proceed).is_some(),
+            proceed_on_regression: regression
+                && after(Verdict::Proceed, super::WINDOW_SECS as i64).is_some(),
             false_alarm: healthy
                 && timeline
                     .iter()
@@ -394,7 +399,7 @@ pub fn render_table(results: &[ScenarioResult]) -> String {
         None,
     );
     line(
-        "PROCEED on a regression (at/after onset)",
+        "PROCEED on a regression (in the data)",
         format!("{} of {}", all.proceed_on_regression, all.regressions),
         "0",
         Some(all.proceed_on_regression == 0),
