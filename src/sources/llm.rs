@@ -626,9 +626,8 @@ impl LlmClient {
         let finished = match framing {
             Framing::Whole => {
                 let body = reader.read_all(&mut resp, MAX_ANSWER_BYTES, false).await?;
-                let v: Value = serde_json::from_slice(&body).map_err(|e| {
-                    LlmError::Malformed(format!("the answer is not JSON ({e})"))
-                })?;
+                let v: Value = serde_json::from_slice(&body)
+                    .map_err(|e| LlmError::Malformed(format!("the answer is not JSON ({e})")))?;
                 acc.whole(&v, sink).map_err(|e| self.scrub_error(e))?;
                 true
             }
@@ -637,6 +636,10 @@ impl LlmClient {
                 let mut finished = false;
                 'read: while let Some(bytes) = reader.next(&mut resp).await? {
                     for event in lines.push(&bytes)? {
+                        // A sink may cancel: no more events after that.
+                        if cancel.is_cancelled() {
+                            return Err(LlmError::Cancelled);
+                        }
                         if acc.event(&event, sink).map_err(|e| self.scrub_error(e))? {
                             finished = true;
                             break 'read;
@@ -731,9 +734,15 @@ fn rejects_format(e: &LlmError) -> bool {
         return false;
     }
     let m = message.to_ascii_lowercase();
-    ["response_format", "json_schema", "json_object", "grammar", "response format"]
-        .iter()
-        .any(|w| m.contains(w))
+    [
+        "response_format",
+        "json_schema",
+        "json_object",
+        "grammar",
+        "response format",
+    ]
+    .iter()
+    .any(|w| m.contains(w))
 }
 
 /// The request [`LlmClient::complete_json`] sends in `mode`.
@@ -1152,16 +1161,10 @@ impl Accumulator {
                 .find(|c| c.get("index").and_then(Value::as_u64).unwrap_or(0) == 0);
             if let Some(c) = first {
                 let part = c.get("delta").or_else(|| c.get("message"));
-                if let Some(s) = part
-                    .and_then(|p| p.get("content"))
-                    .and_then(Value::as_str)
-                {
+                if let Some(s) = part.and_then(|p| p.get("content")).and_then(Value::as_str) {
                     self.push(s, sink);
                 }
-                if let Some(r) = part
-                    .and_then(|p| p.get("refusal"))
-                    .and_then(Value::as_str)
-                {
+                if let Some(r) = part.and_then(|p| p.get("refusal")).and_then(Value::as_str) {
                     self.refusal.get_or_insert_with(String::new).push_str(r);
                 }
                 if let Some(f) = c.get("finish_reason").and_then(Value::as_str) {
@@ -1334,7 +1337,10 @@ fn validate(value: &Value, schema: &Value) -> Result<(), LlmError> {
             )));
         };
         let ty = schema
-            .pointer(&format!("/properties/{}/type", key.replace('~', "~0").replace('/', "~1")))
+            .pointer(&format!(
+                "/properties/{}/type",
+                key.replace('~', "~0").replace('/', "~1")
+            ))
             .and_then(Value::as_str);
         let ok = match ty {
             Some("string") => v.is_string(),
@@ -1471,7 +1477,11 @@ mod tests {
         // Every single split point, then every byte alone.
         for i in 0..=bytes.len() {
             let mut p = EventParser::new(true);
-            assert_eq!(frames(&mut p, &[&bytes[..i], &bytes[i..]]), want, "split {i}");
+            assert_eq!(
+                frames(&mut p, &[&bytes[..i], &bytes[i..]]),
+                want,
+                "split {i}"
+            );
         }
         let mut p = EventParser::new(true);
         let singles: Vec<&[u8]> = bytes.chunks(1).collect();
@@ -1548,7 +1558,10 @@ mod tests {
             400,
             "Either \"json_schema\" or \"grammar\" can be specified, but not both"
         )));
-        assert!(rejects_format(&http(400, "response_format is not supported")));
+        assert!(rejects_format(&http(
+            400,
+            "response_format is not supported"
+        )));
         assert!(!rejects_format(&http(400, "model not found")));
         assert!(!rejects_format(&http(429, "response_format rate")));
         assert!(!rejects_format(&LlmError::Cut));
@@ -1612,6 +1625,9 @@ mod tests {
             error_message(br#"{"error":"the model failed to generate a response"}"#),
             "the model failed to generate a response"
         );
-        assert_eq!(error_message(b"<html>"), "the server answered with an HTML page");
+        assert_eq!(
+            error_message(b"<html>"),
+            "the server answered with an HTML page"
+        );
     }
 }
