@@ -1065,9 +1065,58 @@ fn cache_round_trip_private_files_and_no_key() {
             .mode();
         assert_eq!(dmode & 0o777, 0o700);
     }
+    // A secret the model repeated is redacted before it reaches the disk.
+    cache
+        .put(&key, "use ghp_abcdefghijklmnopqrstuvwxyz0123 to push")
+        .expect("put");
+    let kept = cache.get(&key).expect("kept");
+    assert!(
+        !kept.contains("ghp_abcdefghijklmnopqrstuvwxyz0123"),
+        "{kept}"
+    );
     // A damaged file is a miss, not an error.
     std::fs::write(&files[0], b"{not json").expect("write");
     assert_eq!(cache.get(&key), None);
+}
+
+#[tokio::test]
+async fn cached_answers_are_not_asked_again() {
+    let fake = Fake::start(vec![
+        json_reply(200, answer("cut short", "length")),
+        json_reply(200, answer("kept", "stop")),
+    ])
+    .await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let cache = LlmCache::new(dir.path());
+    let client = fake.client(fast());
+    let req = hello();
+    // A truncated answer is not kept.
+    assert_eq!(
+        client.complete_cached(&req, &cache).await,
+        Ok(("cut short".to_string(), false))
+    );
+    assert_eq!(
+        client.complete_cached(&req, &cache).await,
+        Ok(("kept".to_string(), false))
+    );
+    assert_eq!(
+        client.complete_cached(&req, &cache).await,
+        Ok(("kept".to_string(), true))
+    );
+    assert_eq!(fake.seen().len(), 2);
+}
+
+#[test]
+fn credentials_in_the_url_are_not_shown() {
+    let c = LlmClient::new(
+        "https://alice:hunter2secret@llm.example/v1/",
+        MODEL,
+        None,
+        LlmOptions::default(),
+    )
+    .expect("client");
+    assert_eq!(c.base_url(), "https://llm.example/v1");
+    assert!(!format!("{c:?}").contains("hunter2secret"));
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -344,6 +344,8 @@ pub struct LlmClient {
     client: reqwest::Client,
     base: String,
     host: String,
+    /// The base without any `user:password@`, for logs and `Debug`.
+    shown: String,
     model: String,
     api_key: Option<Secret>,
     options: LlmOptions,
@@ -353,7 +355,7 @@ pub struct LlmClient {
 impl fmt::Debug for LlmClient {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("LlmClient")
-            .field("base", &self.base)
+            .field("base", &self.shown)
             .field("model", &self.model)
             .field("api_key", &self.api_key.as_ref().map(|_| "***"))
             .field("options", &self.options)
@@ -388,6 +390,10 @@ impl LlmClient {
             (Some(h), None) => h.to_string(),
             _ => String::new(),
         };
+        let mut shown = parsed.clone();
+        let _ = shown.set_username("");
+        let _ = shown.set_password(None);
+        let shown = shown.as_str().trim_end_matches('/').to_string();
         let client = reqwest::Client::builder()
             .user_agent(USER_AGENT)
             .connect_timeout(options.connect_timeout)
@@ -400,6 +406,7 @@ impl LlmClient {
             client,
             base,
             host,
+            shown,
             model: model.trim().to_string(),
             api_key: api_key
                 .map(|k| k.trim().to_string())
@@ -425,9 +432,9 @@ impl LlmClient {
         )
     }
 
-    /// The base URL, without a trailing slash.
+    /// The base URL, without a trailing slash (nor a `user:password@`).
     pub fn base_url(&self) -> &str {
-        &self.base
+        &self.shown
     }
 
     pub fn model(&self) -> &str {
@@ -439,9 +446,9 @@ impl LlmClient {
         JsonMode::from_u8(self.json_mode.load(Ordering::Relaxed))
     }
 
-    /// The cache key of `req` sent by this client (see [`cache_key`]).
+    /// The cache key of `req` sent by this client (see [`cache_key`]; the URL without credentials).
     pub fn cache_key(&self, req: &ChatRequest) -> String {
-        cache_key(&self.base, &self.model, req)
+        cache_key(&self.shown, &self.model, req)
     }
 
     /// The JSON body of `req`.
@@ -523,6 +530,27 @@ impl LlmClient {
         rx
     }
 
+    /// [`LlmClient::complete`]'s text, from `cache` when it holds this request's answer; a new
+    /// answer is kept unless it was cut at the length limit. `true` with a cache hit. A cache that
+    /// cannot be written is logged and otherwise ignored.
+    pub async fn complete_cached(
+        &self,
+        req: &ChatRequest,
+        cache: &LlmCache,
+    ) -> Result<(String, bool), LlmError> {
+        let key = self.cache_key(req);
+        if let Some(text) = cache.get(&key) {
+            return Ok((text, true));
+        }
+        let c = self.complete(req).await?;
+        if !c.is_truncated()
+            && let Err(e) = cache.put(&key, &c.text)
+        {
+            tracing::warn!(dir = %cache.dir().display(), error = %e, "cannot keep the LLM answer");
+        }
+        Ok((c.text, false))
+    }
+
     /// A JSON object that must have `schema`'s top-level `required` keys (and their simple types).
     /// Tries `response_format: json_schema`; when the server rejects it (a 4xx/5xx naming
     /// `response_format`, `json_schema` or a grammar, as llama.cpp does) `json_object`, then the
@@ -582,7 +610,7 @@ impl LlmClient {
         if let Some(k) = &self.api_key {
             builder = builder.bearer_auth(k.expose());
         }
-        tracing::debug!(url = %self.url(), model = %self.model, stream, "LLM request");
+        tracing::debug!(url = %self.shown, model = %self.model, stream, "LLM request");
         let first_deadline = Instant::now() + self.options.first_byte_timeout;
         let sent = tokio::select! {
             biased;
@@ -1392,7 +1420,8 @@ pub fn cache_key(url: &str, model: &str, req: &ChatRequest) -> String {
 }
 
 /// Final answers on disk, one file per key (`<key>.json`, 0600, in a 0700 directory), written
-/// whole or not at all.
+/// whole or not at all. What is kept passes [`crate::redact::redact`] first: a secret the model
+/// repeated never reaches the disk.
 #[derive(Debug, Clone)]
 pub struct LlmCache {
     dir: PathBuf,
@@ -1436,7 +1465,7 @@ impl LlmCache {
         let entry = CacheEntry {
             version: CACHE_VERSION,
             key: key.to_string(),
-            text: text.to_string(),
+            text: crate::redact::redact(text).into_owned(),
         };
         let bytes = serde_json::to_vec(&entry).map_err(std::io::Error::other)?;
         crate::store::write_atomic(&path, &bytes)
