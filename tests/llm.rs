@@ -856,7 +856,7 @@ async fn cancellation_stops_the_stream_and_drops_the_connection() {
     .expect("cancellation ends the stream");
     assert_eq!(r, Err(LlmError::Cancelled));
     let at = cancelled_at.expect("a delta came");
-    assert!(at.elapsed() < Duration::from_millis(500));
+    assert!(at.elapsed() < Duration::from_secs(2));
     assert_eq!(
         events.last(),
         Some(&StreamEvent::Failed(LlmError::Cancelled))

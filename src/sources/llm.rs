@@ -1294,8 +1294,15 @@ fn find_json_object(text: &str) -> Option<Value> {
     {
         return Some(v);
     }
+    // At most this many `{` are tried, so a pathological answer costs linear time, not quadratic.
+    const MAX_STARTS: usize = 64;
     let mut from = 0;
+    let mut tried = 0;
     while let Some(i) = t[from..].find('{') {
+        tried += 1;
+        if tried > MAX_STARTS {
+            break;
+        }
         let start = from + i;
         if let Some(end) = balanced_end(&t[start..])
             && let Ok(v @ Value::Object(_)) = serde_json::from_str::<Value>(&t[start..start + end])
@@ -1572,6 +1579,11 @@ mod tests {
         ));
         assert!(matches!(
             parse_json_answer("{\"summary\": \"cut", &schema),
+            Err(LlmError::Invalid(_))
+        ));
+        let hostile = "{".repeat(200_000);
+        assert!(matches!(
+            parse_json_answer(&hostile, &schema),
             Err(LlmError::Invalid(_))
         ));
     }
