@@ -3,9 +3,10 @@
 //!
 //! The folder lives beside the project (CI has it there). When it is absent every test says so on
 //! stderr and passes; a single missing file inside a present folder is a failure (the contract
-//! changed). Nothing else in the project reads these files.
+//! changed). Only `tests/llm.rs` reads these files too.
 //!
-//! LLM fixtures are not checked yet: there is no LLM client to hold them to.
+//! The LLM fixtures (`llm/`) are replayed by `tests/llm.rs` through a loopback server, where the
+//! client is held to them (plain answers, SSE and NDJSON streams, errors).
 
 use std::path::{Path, PathBuf};
 

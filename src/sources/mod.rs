@@ -3,6 +3,7 @@
 pub mod budget;
 pub mod github;
 pub mod http;
+pub mod llm;
 pub mod poller;
 pub mod prometheus;
 pub mod sentry;
