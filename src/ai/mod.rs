@@ -1,1 +1,2 @@
 pub mod risk;
+pub mod suggest;
