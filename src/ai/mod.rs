@@ -1,2 +1,3 @@
+pub mod dora;
 pub mod risk;
 pub mod suggest;
