@@ -307,6 +307,18 @@ pub struct Dora {
     pub time_to_restore: Metric,
 }
 
+impl Dora {
+    /// The four metrics in DORA's order.
+    pub fn metrics(&self) -> [&Metric; 4] {
+        [
+            &self.deployment_frequency,
+            &self.lead_time,
+            &self.change_failure_rate,
+            &self.time_to_restore,
+        ]
+    }
+}
+
 /// The DORA metrics of `environment` over `window`.
 ///
 /// - A deployment counts at [`Deployment::at`]; deployments in progress count for nothing.
@@ -858,12 +870,7 @@ mod tests {
     fn empty_window_is_no_data_not_zero() {
         let old = [deploy("d0", 20.0, DeployStatus::Success)];
         let r = run(&old, &[], &[]);
-        for m in [
-            &r.deployment_frequency,
-            &r.lead_time,
-            &r.change_failure_rate,
-            &r.time_to_restore,
-        ] {
+        for m in r.metrics() {
             assert_eq!(m.value, None, "{m:?}");
             assert_eq!(m.band, None);
             assert_eq!(m.trend, vec![None; 7]);

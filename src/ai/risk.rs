@@ -346,7 +346,7 @@ pub const TEST_GLOBS: &[&str] = &[
 
 /// Source code: what "changed without tests" looks at (not docs, config or lockfiles).
 pub const SOURCE_GLOBS: &[&str] = &[
-    "*.{rs,go,py,js,jsx,ts,tsx,mjs,cjs,mts,cts,java,kt,kts,rb,c,h,cc,cpp,hpp,cs,swift,php,scala,ex,exs}",
+    "*.{rs,go,py,js,jsx,ts,tsx,mjs,cjs,mts,cts,java,kt,rb,c,h,cc,cpp,hpp,cs,swift,php,scala,ex,exs}",
 ];
 
 impl Default for RiskRules {
@@ -568,6 +568,19 @@ pub fn assess(facts: &PrFacts, rules: &RiskRules) -> Risk {
                     "only test files changed, capped at low: ",
                     paths,
                 ));
+            }
+            if let Some(total) = facts.changed_files
+                && (files.len() as u64) < total
+            {
+                reasons.push(Reason {
+                    rule: "files-partial".to_string(),
+                    weight: 0,
+                    detail: format!(
+                        "file list partial: {} of {total} files seen by the path and test rules",
+                        files.len()
+                    ),
+                    paths: Vec::new(),
+                });
             }
             let churn: Vec<String> = files
                 .iter()
@@ -1234,6 +1247,17 @@ mod tests {
         assert!(!risk.tests_changed && !risk.code_without_tests);
         assert_eq!(risk.score, 30);
         assert_eq!(risk.tier, Tier::Medium);
+    }
+
+    #[test]
+    fn partial_file_list_says_so() {
+        let mut f = facts(&["src/a.rs", "tests/a.rs"]);
+        f.changed_files = Some(3_500);
+        let risk = assess(&f, &rules());
+        let r = reason(&risk, "files-partial").expect("files-partial");
+        assert_eq!(r.weight, 0);
+        assert!(r.detail.contains("2 of 3500"), "{}", r.detail);
+        assert!(risk.files_known);
     }
 
     #[test]

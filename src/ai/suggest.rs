@@ -333,7 +333,7 @@ fn merge_runs(runs: &[Run]) -> Vec<String> {
 /// Code in a language without a mapping here (so "untested" does not silently skip it).
 fn is_other_code(path: &str) -> bool {
     const EXTS: &[&str] = &[
-        "c", "h", "cc", "cpp", "hpp", "cs", "swift", "php", "scala", "ex", "exs", "kts",
+        "c", "h", "cc", "cpp", "hpp", "cs", "swift", "php", "scala", "ex", "exs",
     ];
     file_name(path)
         .rsplit_once('.')
@@ -430,6 +430,15 @@ fn plan(lang: Language, path: &str) -> Plan {
         }
         Language::JavaScript | Language::TypeScript => {
             let family = "{js,jsx,ts,tsx,mjs,cjs,mts,cts}";
+            // The package's root: before its `src/` or `lib/` (a monorepo has many `test/`).
+            let root = around_src(path)
+                .map(|(root, _)| root)
+                .or_else(|| {
+                    path.find("lib/")
+                        .filter(|&i| i == 0 || path[..i].ends_with('/'))
+                        .map(|i| &path[..i])
+                })
+                .unwrap_or("");
             Plan {
                 look: vec![
                     (
@@ -441,8 +450,8 @@ fn plan(lang: Language, path: &str) -> Plan {
                         "__tests__/x.* beside the module".to_string(),
                     ),
                     (
-                        format!("**/{{test,tests}}/**/{stem}.{{test,spec}}.{family}"),
-                        "test/**/x.test or x.spec".to_string(),
+                        format!("{root}{{test,tests}}/**/{stem}.{{test,spec}}.{family}"),
+                        "test/**/x.test or x.spec in the package".to_string(),
                     ),
                 ],
                 create: Some((
@@ -819,6 +828,15 @@ mod tests {
         assert_eq!(util[0].test, "web/src/util.test.tsx");
         assert_eq!(util[0].existence, Existence::WouldBeCreated);
         assert!(tests_for(&s, "web/src/types.d.ts").is_empty());
+        // test/**/x.test in the same package, not another package's.
+        let known_mono = paths(&[
+            "packages/a/src/index.ts",
+            "packages/a/test/unit/index.test.ts",
+            "packages/b/test/index.test.ts",
+        ]);
+        let mono = suggest(&paths(&["packages/a/src/index.ts"]), Some(&known_mono));
+        let found: Vec<&str> = mono.tests.iter().map(|t| t.test.as_str()).collect();
+        assert_eq!(found, vec!["packages/a/test/unit/index.test.ts"]);
         assert_eq!(
             s.commands,
             vec!["npx jest web/src/cart.spec.ts web/src/__tests__/api.test.js".to_string()]
