@@ -36,7 +36,7 @@ const LEAVES: &[&str] = &["fmt", "sanitize", "redact"];
 
 const RULES: &[Rule] = &[
     Rule {
-        who: Set::Only(&["app", "ui", "analysis", "domain"]),
+        who: Set::Only(&["app", "ui", "analysis", "domain", "ai"]),
         forbidden: Set::Only(&[
             "sources", "ops", "config", "runtime", "cli", "sim", "headless", "terminal", "store",
         ]),
@@ -51,6 +51,16 @@ const RULES: &[Rule] = &[
         who: Set::Only(&["analysis"]),
         forbidden: Set::Only(&["app", "ui"]),
         why: "analysis is below app and ui",
+    },
+    Rule {
+        who: Set::Only(&["ai"]),
+        forbidden: Set::Only(&["app", "ui"]),
+        why: "ai is pure analysis beside analysis: it knows no app or ui",
+    },
+    Rule {
+        who: Set::Only(&["analysis"]),
+        forbidden: Set::Only(&["ai"]),
+        why: "ai builds on analysis, not the other way",
     },
     Rule {
         who: Set::Only(&["domain"]),

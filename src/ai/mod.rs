@@ -1,0 +1,3 @@
+pub mod dora;
+pub mod risk;
+pub mod suggest;
