@@ -6,6 +6,7 @@
 #![forbid(unsafe_code)]
 #![recursion_limit = "256"]
 
+pub mod ai;
 pub mod analysis;
 pub mod app;
 pub mod cli;

@@ -53,6 +53,11 @@ const RULES: &[Rule] = &[
         why: "analysis is below app and ui",
     },
     Rule {
+        who: Set::Only(&["ai"]),
+        forbidden: Set::AllBut(&["analysis", "domain", "fmt", "sanitize", "redact"]),
+        why: "ai is pure: it reads analysis, domain and the leaves only",
+    },
+    Rule {
         who: Set::Only(&["domain"]),
         forbidden: Set::AllBut(LEAVES),
         why: "domain is plain data: only the leaves",
