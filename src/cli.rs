@@ -152,7 +152,7 @@ pub enum Command {
     },
     /// Find why a CI job failed from its log: category, root-cause lines, failing tests (exit 0 when analysed)
     #[command(
-        after_help = "Examples:\n  flightdeck triage job.log\n  gh run view 123 --log-failed | flightdeck triage\n  flightdeck triage failed.log --against green.log   only what the last green run of the job did not print\n  flightdeck triage job.log --json | jq -r .category.kind\n\nExit codes: 0 the log was analysed, also when no cause was found (category \"unknown\"); 1 a log\ncould not be read. Reads GitHub Actions, GitLab and Jenkins logs; timestamps and escapes are\nstripped and secrets masked before anything is printed."
+        after_help = "Examples:\n  flightdeck triage job.log\n  gh run view 123 --log-failed | flightdeck triage\n  flightdeck triage failed.log --against green.log   and what is new since the last green run\n  flightdeck triage job.log --json | jq -r .category.kind\n\nExit codes: 0 the log was analysed, also when no cause was found (category \"unknown\"); 1 a log\ncould not be read. Reads GitHub Actions, GitLab and Jenkins logs; timestamps and escapes are\nstripped and secrets masked before anything is printed."
     )]
     Triage {
         /// The failed job's log; `-` or nothing reads standard input

@@ -86,6 +86,7 @@ const CASES: &[Case] = &[
         rule: Some("failing-tests"),
         first: "test cart::tests::applies_discount ... FAILED",
         also: &[
+            "test pricing::tests::vat_for_de ... FAILED",
             "test result: FAILED.",
             "panicked at src/cart.rs:88:9:",
             "panicked at src/pricing.rs:31:5:",
@@ -101,6 +102,7 @@ const CASES: &[Case] = &[
         rule: Some("failing-tests"),
         first: "FAILED tests/test_invoice.py::test_invoice_total[eur]",
         also: &[
+            "FAILED tests/test_tax.py::test_reverse_charge",
             "2 failed, 46 passed in 3.12s",
             "E       AssertionError: assert Decimal('117.99')",
         ],
@@ -114,7 +116,7 @@ const CASES: &[Case] = &[
         kind: "test_failure",
         rule: Some("failing-tests"),
         first: "● Cart › adds an item",
-        also: &["Tests:       2 failed"],
+        also: &["● Cart › applies a coupon", "Tests:       2 failed"],
         tests: &["Cart › adds an item", "Cart › applies a coupon"],
     },
     Case {

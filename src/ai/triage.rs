@@ -832,9 +832,9 @@ struct TestScan {
     fallback: Vec<String>,
     seen: HashSet<String>,
     seen_fallback: HashSet<String>,
-    /// The first line that named a failing test, in each list.
-    first_primary: Option<usize>,
-    first_fallback: Option<usize>,
+    /// The line that first named each test, in each list.
+    primary_lines: Vec<usize>,
+    fallback_lines: Vec<usize>,
     section: Section,
 }
 
@@ -855,9 +855,9 @@ impl TestScan {
             return;
         }
         let name = sanitize::truncate(name, TEST_NAME_MAX);
-        self.first_primary.get_or_insert(idx);
         if self.seen.insert(name.clone()) && self.primary.len() < MAX_TESTS {
             self.primary.push(name);
+            self.primary_lines.push(idx);
         }
     }
 
@@ -867,9 +867,9 @@ impl TestScan {
             return;
         }
         let name = sanitize::truncate(name, TEST_NAME_MAX);
-        self.first_fallback.get_or_insert(idx);
         if self.seen_fallback.insert(name.clone()) && self.fallback.len() < MAX_TESTS {
             self.fallback.push(name);
+            self.fallback_lines.push(idx);
         }
     }
 
@@ -993,21 +993,22 @@ impl TestScan {
         }
     }
 
-    fn finish(self) -> (Vec<String>, Option<usize>) {
+    /// The names, and the line that first named each.
+    fn finish(self) -> (Vec<String>, Vec<usize>) {
         if self.primary.is_empty() {
-            (self.fallback, self.first_fallback)
+            (self.fallback, self.fallback_lines)
         } else {
-            (self.primary, self.first_primary)
+            (self.primary, self.primary_lines)
         }
     }
 }
 
 /// `adds an item (5 ms)` → `adds an item`.
 fn strip_duration(s: &str) -> &str {
-    if s.ends_with(" ms)") || s.ends_with(" s)") {
-        if let Some(p) = s.rfind(" (") {
-            return &s[..p];
-        }
+    if (s.ends_with(" ms)") || s.ends_with(" s)"))
+        && let Some(p) = s.rfind(" (")
+    {
+        return &s[..p];
     }
     s
 }
@@ -1367,10 +1368,9 @@ pub fn analyze(failed: &str, green: Option<&str>) -> FailureReport {
             hits.push(h);
         }
     }
-    let (tests, first_test) = scan.finish();
-    if let Some(idx) = first_test
-        && !tests.is_empty()
-    {
+    let (tests, test_lines) = scan.finish();
+    // Each failing test's first line is evidence (a few: the rest of the names are in the list).
+    for &idx in test_lines.iter().take(MAX_EVIDENCE) {
         let strength = if is_new(line_no(idx)) { STRONG } else { MEDIUM };
         hits.push(Hit {
             idx,
