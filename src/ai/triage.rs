@@ -1301,6 +1301,11 @@ pub fn analyze(failed: &str, green: Option<&str>) -> FailureReport {
             numbers.push(*no);
         }
     }
+    debug_assert_eq!(
+        numbers.len(),
+        triage.lines.len(),
+        "ci_log keeps every line but ##[endgroup]"
+    );
     let line_no = |idx: usize| numbers.get(idx).copied().unwrap_or(idx + 1);
 
     let (diff, new_numbers) = match green {
