@@ -258,6 +258,22 @@ const CASES: &[Case] = &[
         tests: &[],
     },
     Case {
+        file: "oom_killed.log",
+        kind: "out_of_memory",
+        rule: Some("killed"),
+        first: "8123 Killed",
+        also: &["ERROR: script returned exit code 137"],
+        tests: &[],
+    },
+    Case {
+        file: "gitlab_timeout.log",
+        kind: "timeout",
+        rule: Some("job-timeout"),
+        first: "execution took longer than 1h0m0s seconds",
+        also: &[],
+        tests: &[],
+    },
+    Case {
         file: "timeout_gha.log",
         kind: "timeout",
         rule: Some("job-timeout"),
