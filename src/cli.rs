@@ -1,5 +1,5 @@
 //! The command line: the cockpit (default), `demo`, `doctor`, `config`, and the headless commands
-//! (`status`, `judge`, `approve`, `draft-test`, `audit`).
+//! (`status`, `judge`, `approve`, `draft-test`, `triage`, `audit`).
 
 use crate::app::keymap::Keymap;
 use crate::config::{Config, ConfigError, Paths, TEMPLATE};
@@ -149,6 +149,21 @@ pub enum Command {
         /// With --pr: do not ask for confirmation
         #[arg(long, requires = "pr")]
         yes: bool,
+    },
+    /// Find why a CI job failed from its log: category, root-cause lines, failing tests (exit 0 when analysed)
+    #[command(
+        after_help = "Examples:\n  flightdeck triage job.log\n  gh run view 123 --log-failed | flightdeck triage\n  flightdeck triage failed.log --against green.log   and what is new since the last green run\n  flightdeck triage job.log --json | jq -r .category.kind\n\nExit codes: 0 the log was analysed, also when no cause was found (category \"unknown\"); 1 a log\ncould not be read. Reads GitHub Actions, GitLab and Jenkins logs; timestamps and escapes are\nstripped and secrets masked before anything is printed."
+    )]
+    Triage {
+        /// The failed job's log; `-` or nothing reads standard input
+        #[arg(value_name = "FAILED.log")]
+        log: Option<PathBuf>,
+        /// The last green log of the same job: also report the lines that are new in the failed one
+        #[arg(long, value_name = "GREEN.log")]
+        against: Option<PathBuf>,
+        /// Print the report as JSON
+        #[arg(long)]
+        json: bool,
     },
     /// Approve (or reject) the deployments a run waits for, behind the judge: exit 0 sent, 1 refused or not confirmed, 3 a source failed
     #[command(
@@ -462,6 +477,9 @@ async fn dispatch(cli: Cli, paths: Paths, out: &mut Out) -> i32 {
                 read_only: cli.readonly || config.read_only,
             };
             draft_test(&config, &paths, &args, out).await
+        }
+        Some(Command::Triage { log, against, json }) => {
+            triage(log.as_deref(), against.as_deref(), *json, out)
         }
         Some(Command::Approve {
             repo,
@@ -1001,6 +1019,66 @@ async fn judge(config: &Config, service: &str, json: bool, replay: Replay, out: 
         }
     }
     j.verdict.exit_code()
+}
+
+/// Read a log named on the command line; `None` and `-` read standard input. Not UTF-8 is read lossily.
+fn read_log(path: Option<&std::path::Path>) -> Result<String, String> {
+    use std::io::Read as _;
+    let mut bytes = Vec::new();
+    match path {
+        None => io::stdin()
+            .read_to_end(&mut bytes)
+            .map_err(|e| format!("cannot read standard input: {e}"))?,
+        Some(p) if p.as_os_str() == "-" => io::stdin()
+            .read_to_end(&mut bytes)
+            .map_err(|e| format!("cannot read standard input: {e}"))?,
+        Some(p) => {
+            bytes = std::fs::read(p).map_err(|e| format!("cannot read {}: {e}", p.display()))?;
+            bytes.len()
+        }
+    };
+    Ok(String::from_utf8_lossy(&bytes).into_owned())
+}
+
+/// `triage`: exit 0 when analysed (whatever was found), 1 when a log cannot be read.
+fn triage(
+    log: Option<&std::path::Path>,
+    against: Option<&std::path::Path>,
+    json: bool,
+    out: &mut Out,
+) -> i32 {
+    let stdin = |p: Option<&std::path::Path>| p.is_none_or(|p| p.as_os_str() == "-");
+    if against.is_some() && stdin(against) && stdin(log) {
+        eprintln!("flightdeck: triage: the failed log and --against cannot both be standard input");
+        return 1;
+    }
+    let failed = match read_log(log) {
+        Ok(t) => t,
+        Err(e) => {
+            eprintln!("flightdeck: triage: {e}");
+            return 1;
+        }
+    };
+    let green = match against.map(|p| read_log(Some(p))).transpose() {
+        Ok(g) => g,
+        Err(e) => {
+            eprintln!("flightdeck: triage: {e}");
+            return 1;
+        }
+    };
+    let report = crate::ai::triage::analyze(&failed, green.as_deref());
+    if json {
+        match serde_json::to_string_pretty(&report) {
+            Ok(s) => writeln!(out, "{s}"),
+            Err(e) => {
+                eprintln!("flightdeck: triage: cannot encode the report: {e}");
+                return 1;
+            }
+        }
+    } else {
+        write!(out, "{}", report.to_text());
+    }
+    0
 }
 
 fn audit(paths: &Paths, json: bool, out: &mut Out) -> i32 {

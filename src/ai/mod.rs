@@ -1,3 +1,4 @@
 pub mod dora;
 pub mod risk;
 pub mod suggest;
+pub mod triage;

@@ -228,6 +228,13 @@ struct Candidate {
     header: Option<usize>,
 }
 
+/// Whether [`triage`] drops this cleaned line ([`clean_line`]'s output) instead of keeping it in
+/// [`Triage::lines`]: only `##[endgroup]` markers are dropped, so every other line of the input is a
+/// `LogLine`, in order, and callers can map a `LogLine` index back to its input line.
+pub fn is_dropped(cleaned: &str) -> bool {
+    cleaned.starts_with("##[endgroup]")
+}
+
 /// The `##[…]` marker of a cleaned line. `None` for `##[endgroup]` (dropped).
 fn split_marker(text: String) -> (Option<LineKind>, String) {
     // The runner writes commands it runs itself as `[command]…` (no `##`); accept both spellings.
