@@ -569,12 +569,16 @@ impl State {
 
     pub(crate) fn recompute_summaries(&mut self) {
         let h = self.list_height();
-        let s = crate::analysis::summaries::headlines(
+        let s = crate::ai::summaries::headlines(
             &self.prs.items,
             &self.runs.items,
             &self.rollouts.items,
             &self.judgements,
             &self.incidents.items,
+            &|pr| match self.pr_files.get(&format!("{}#{}", pr.repo, pr.number)) {
+                Some((_, Loadable::Ready(f))) => Some(f.clone()),
+                _ => None,
+            },
         );
         self.summaries.replace(s, h);
     }
