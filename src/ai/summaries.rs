@@ -6,6 +6,7 @@ use crate::analysis::canary::{Judgement, Verdict};
 use std::collections::HashMap;
 
 use super::risk::{PrFacts, RiskRules, Tier, assess};
+use super::triage::FailureReport;
 use crate::analysis::canary::MetricResult;
 use crate::domain::{
     Incident, PrFile, PullRequest, RunState, ServiceRollout, Summary, SummaryKind, WorkflowRun,
@@ -36,231 +37,313 @@ pub fn headlines(
     judgements: &HashMap<String, Judgement>,
     incidents: &[Incident],
     files: &dyn Fn(&PullRequest) -> Option<Vec<PrFile>>,
+    analysis: &dyn Fn(&WorkflowRun) -> Option<(FailureReport, String)>,
 ) -> Vec<Summary> {
     let rules = RiskRules::default();
     let mut out = Vec::new();
     for r in rollouts {
-        // The judge's verdict, when there is one, is the headline.
-        if let Some(j) = judgements.get(&r.name) {
-            let weight = r
-                .weight
-                .map(|w| format!("{w:.0} %"))
-                .unwrap_or_else(|| "unknown weight".into());
-            let rank = match j.verdict {
-                Verdict::Rollback => 0,
-                Verdict::Hold => 2,
-                Verdict::Proceed => 3,
-            };
-            out.push((
-                rank,
-                Summary {
-                    kind: SummaryKind::Rollout,
-                    subject: format!("{} ({})", r.name, r.environment),
-                    headline: format!(
-                        "{} at {weight}: {}",
-                        j.verdict.label(),
-                        j.reasons.first().cloned().unwrap_or_default()
-                    ),
-                    analyzer: ANALYZER.into(),
-                    url: String::new(),
-                    detail: rollout_detail(r, j, &weight),
-                },
-            ));
-            continue;
-        }
-        let breaches: Vec<String> = r
-            .metrics
-            .iter()
-            .filter(|m| m.breached() == Some(true))
-            .map(|m| {
-                let v = m.canary.unwrap_or(f64::NAN);
-                let bound = match (m.max, m.min) {
-                    (Some(max), _) if v > max => format!("> max {}", fmt_value(&m.name, max)),
-                    (_, Some(min)) => format!("< min {}", fmt_value(&m.name, min)),
-                    _ => String::new(),
-                };
-                let base = m
-                    .baseline
-                    .filter(|b| *b > 0.0 && !b.is_nan())
-                    .map(|b| format!(", {:.1}× baseline", v / b))
-                    .unwrap_or_default();
-                format!("{} {} {bound}{base}", m.name, fmt_value(&m.name, v))
-            })
-            .collect();
-        let weight = r
-            .weight
-            .map(|w| format!("{w:.0} %"))
-            .unwrap_or_else(|| "unknown weight".into());
-        let missing = r.metrics.iter().filter(|m| m.canary.is_none()).count();
-        let headline = if !breaches.is_empty() {
-            format!("Canary at {weight} breaches: {}", breaches.join("; "))
-        } else if missing > 0 {
-            format!(
-                "Canary at {weight}: {} without data",
-                crate::fmt::plural(missing, "metric")
-            )
-        } else {
-            format!(
-                "Canary at {weight}: all {} metrics within bounds",
-                r.metrics.len()
-            )
+        let j = judgements.get(&r.name);
+        let rank = match j.map(|j| j.verdict) {
+            Some(Verdict::Rollback) => 0,
+            Some(Verdict::Hold) => 2,
+            Some(Verdict::Proceed) => 3,
+            None if r.metrics.iter().any(|m| m.breached() == Some(true)) => 0,
+            None => 3,
         };
-        out.push((
-            if breaches.is_empty() { 3 } else { 0 },
-            Summary {
-                kind: SummaryKind::Rollout,
-                subject: format!("{} ({})", r.name, r.environment),
-                headline,
-                analyzer: ANALYZER.into(),
-                url: String::new(),
-                detail: vec![
-                    "Not judged yet: the metrics against their bounds only.".into(),
-                    "Next: wait for the judge's first verdict (a window of data in this slice)."
-                        .into(),
-                ],
-            },
-        ));
+        out.push((rank, rollout(r, j)));
     }
     // The newest first; a list of thousands is no summary, so each kind is capped.
     let attention = runs
         .iter()
         .filter(|r| matches!(r.state, RunState::Failure | RunState::Waiting))
         .take(MAX_PER_KIND);
-    for run in attention {
-        let (rank, headline) = match run.state {
-            RunState::Failure => (
-                1,
-                format!(
-                    "{} failed on {} ({}, attempt {}) — open the run for the failing step",
-                    run.workflow, run.branch, run.event, run.attempt
-                ),
-            ),
-            RunState::Waiting => (
-                1,
-                format!(
-                    "{} on {} waits for approval of a protected environment",
-                    run.workflow, run.branch
-                ),
-            ),
-            _ => continue,
-        };
-        out.push((
-            rank,
-            Summary {
-                kind: SummaryKind::Run,
-                subject: format!("{} #{}", run.repo, run.run_number),
-                detail: run_detail(run),
-                headline,
-                analyzer: ANALYZER.into(),
-                url: run.url.clone(),
-            },
-        ));
+    for r in attention {
+        let a = analysis(r);
+        out.push((1, run(r, a.as_ref().map(|(f, g)| (f, g.as_str())))));
     }
     for i in incidents.iter().take(MAX_PER_KIND) {
-        out.push((
-            2,
-            Summary {
-                kind: SummaryKind::Incident,
-                subject: format!("{} {}", i.project, i.short_id),
-                headline: format!(
-                    "{} — {} events, {} users, in {}",
-                    i.title, i.count, i.user_count, i.culprit
-                ),
-                analyzer: ANALYZER.into(),
-                url: i.url.clone(),
-                detail: incident_detail(i),
-            },
-        ));
+        out.push((2, incident(i)));
     }
     // PRs: the risky ones (medium and up) and the release-labelled, heaviest first.
     let mut risky = Vec::new();
-    for pr in prs.iter().filter(|p| !p.draft).take(MAX_PER_KIND * 10) {
-        let release = pr
-            .labels
-            .iter()
-            .any(|l| l.eq_ignore_ascii_case("release") || l.eq_ignore_ascii_case("hotfix"));
-        let known = files(pr);
-        let risk = assess(&PrFacts::from_pull_request(pr, known.as_deref()), &rules);
-        if risk.tier == Tier::Low && !release {
+    for p in prs.iter().filter(|p| !p.draft).take(MAX_PER_KIND * 10) {
+        let known = files(p);
+        let (summary, risk) = pr(p, known.as_deref(), &rules);
+        if risk.tier == Tier::Low && !release(p) {
             continue;
         }
-        let why: Vec<String> = risk
-            .reasons
-            .iter()
-            .take(3)
-            .map(|r| r.detail.clone())
-            .collect();
-        let headline = format!(
-            "{} risk ({}){}: {}",
-            risk.tier.label(),
-            risk.score,
-            if release { ", release-labelled" } else { "" },
-            if why.is_empty() {
-                "nothing stands out".to_string()
-            } else {
-                why.join("; ")
-            }
-        );
-        let mut detail = vec![
-            format!("{} by {}: {}", pr_label(pr), pr.author, pr.title),
-            format!(
-                "Risk {} — score {} of 100 (low < 25 ≤ medium ≤ 55 < high):",
-                risk.tier.label(),
-                risk.score
-            ),
-        ];
-        detail.extend(
-            risk.reasons
-                .iter()
-                .map(|r| format!("  +{:<3} {}: {}", r.weight, r.rule, r.detail)),
-        );
-        if !risk.files_known {
-            detail.push(
-                "  The changed files are not read yet: open the PR's detail (enter) to score its paths."
-                    .into(),
-            );
-        }
-        if let Some(f) = &known {
-            let paths: Vec<String> = f.iter().map(|f| f.filename.clone()).collect();
-            let s = super::suggest::suggest(&paths, None);
-            if s.no_test_touched {
-                detail.push("Code changed, no test touched.".into());
-            }
-            if !s.tests.is_empty() {
-                detail.push("Suggested tests:".into());
-                detail.extend(
-                    s.tests
-                        .iter()
-                        .take(8)
-                        .map(|t| format!("  {} — {}", t.test, t.reason)),
-                );
-            }
-            detail.extend(s.commands.iter().take(4).map(|c| format!("  run: {c}")));
-        }
-        detail.push(match risk.tier {
-            Tier::High => {
-                "Next: a second reviewer on the risky paths, and a staged rollout after merge."
-                    .into()
-            }
-            Tier::Medium => "Next: review the paths above; check the suggested tests ran.".into(),
-            Tier::Low => "Next: the usual review.".into(),
-        });
-        risky.push((
-            u32::MAX - risk.score,
-            Summary {
-                kind: SummaryKind::Pr,
-                subject: format!("{}#{}", pr.repo, pr.number),
-                headline,
-                analyzer: ANALYZER.into(),
-                url: pr.url.clone(),
-                detail,
-            },
-        ));
+        risky.push((u32::MAX - risk.score, summary));
     }
     risky.sort_by_key(|(k, _)| *k);
     out.extend(risky.into_iter().take(MAX_PER_KIND).map(|(_, s)| (4, s)));
     out.sort_by_key(|(rank, _)| *rank);
     out.into_iter().map(|(_, s)| s).collect()
+}
+
+fn release(pr: &PullRequest) -> bool {
+    pr.labels
+        .iter()
+        .any(|l| l.eq_ignore_ascii_case("release") || l.eq_ignore_ascii_case("hotfix"))
+}
+
+/// A rollout: the judge's verdict in prose when there is one, else its metrics against the bounds.
+pub fn rollout(r: &ServiceRollout, j: Option<&Judgement>) -> Summary {
+    let weight = r
+        .weight
+        .map(|w| format!("{w:.0} %"))
+        .unwrap_or_else(|| "unknown weight".into());
+    let subject = format!("{} ({})", r.name, r.environment);
+    if let Some(j) = j {
+        return Summary {
+            kind: SummaryKind::Rollout,
+            subject,
+            headline: format!(
+                "{} at {weight}: {}",
+                j.verdict.label(),
+                j.reasons.first().cloned().unwrap_or_default()
+            ),
+            analyzer: ANALYZER.into(),
+            url: String::new(),
+            detail: rollout_detail(r, j, &weight),
+        };
+    }
+    let breaches: Vec<String> = r
+        .metrics
+        .iter()
+        .filter(|m| m.breached() == Some(true))
+        .map(|m| {
+            let v = m.canary.unwrap_or(f64::NAN);
+            let bound = match (m.max, m.min) {
+                (Some(max), _) if v > max => format!("> max {}", fmt_value(&m.name, max)),
+                (_, Some(min)) => format!("< min {}", fmt_value(&m.name, min)),
+                _ => String::new(),
+            };
+            let base = m
+                .baseline
+                .filter(|b| *b > 0.0 && !b.is_nan())
+                .map(|b| format!(", {:.1}× baseline", v / b))
+                .unwrap_or_default();
+            format!("{} {} {bound}{base}", m.name, fmt_value(&m.name, v))
+        })
+        .collect();
+    let missing = r.metrics.iter().filter(|m| m.canary.is_none()).count();
+    let headline = if !breaches.is_empty() {
+        format!("Canary at {weight} breaches: {}", breaches.join("; "))
+    } else if missing > 0 {
+        format!(
+            "Canary at {weight}: {} without data",
+            crate::fmt::plural(missing, "metric")
+        )
+    } else {
+        format!(
+            "Canary at {weight}: all {} metrics within bounds",
+            r.metrics.len()
+        )
+    };
+    Summary {
+        kind: SummaryKind::Rollout,
+        subject,
+        headline,
+        analyzer: ANALYZER.into(),
+        url: String::new(),
+        detail: vec![
+            "Not judged yet: the metrics against their bounds only.".into(),
+            "Next: wait for the judge's first verdict (a window of data in this slice).".into(),
+        ],
+    }
+}
+
+/// A workflow run; with its failed log's analysis (`triage`) and what it was compared with, when
+/// it was read.
+pub fn run(r: &WorkflowRun, triage: Option<(&FailureReport, &str)>) -> Summary {
+    let headline = match (r.state, triage.map(|t| t.0)) {
+        (RunState::Failure, Some(t)) => format!(
+            "{} failed on {}: {} — {}",
+            r.workflow,
+            r.branch,
+            t.label,
+            t.root_cause
+                .first()
+                .map(|(n, l)| format!("line {n}: {l}"))
+                .unwrap_or_else(|| t.summary.clone())
+        ),
+        (RunState::Failure, None) => format!(
+            "{} failed on {} ({}, attempt {}) — open the run for the failing step",
+            r.workflow, r.branch, r.event, r.attempt
+        ),
+        (RunState::Waiting, _) => format!(
+            "{} on {} waits for approval of a protected environment",
+            r.workflow, r.branch
+        ),
+        _ => format!("{} on {}: {:?}", r.workflow, r.branch, r.state),
+    };
+    let detail = match triage {
+        Some((t, against)) => triage_detail(r, t, against),
+        None => run_detail(r),
+    };
+    Summary {
+        kind: SummaryKind::Run,
+        subject: format!("{} #{}", r.repo, r.run_number),
+        headline,
+        analyzer: ANALYZER.into(),
+        url: r.url.clone(),
+        detail,
+    }
+}
+
+/// An incident from Sentry.
+pub fn incident(i: &Incident) -> Summary {
+    Summary {
+        kind: SummaryKind::Incident,
+        subject: format!("{} {}", i.project, i.short_id),
+        headline: format!(
+            "{} — {} events, {} users, in {}",
+            i.title, i.count, i.user_count, i.culprit
+        ),
+        analyzer: ANALYZER.into(),
+        url: i.url.clone(),
+        detail: incident_detail(i),
+    }
+}
+
+/// A PR's risk (its changed files when they were read) and the tests it should run.
+pub fn pr(
+    pr: &PullRequest,
+    files: Option<&[PrFile]>,
+    rules: &RiskRules,
+) -> (Summary, super::risk::Risk) {
+    let risk = assess(&PrFacts::from_pull_request(pr, files), rules);
+    let release = release(pr);
+    let why: Vec<String> = risk
+        .reasons
+        .iter()
+        .take(3)
+        .map(|r| r.detail.clone())
+        .collect();
+    let headline = format!(
+        "{} risk ({}){}: {}",
+        risk.tier.label(),
+        risk.score,
+        if release { ", release-labelled" } else { "" },
+        if why.is_empty() {
+            "nothing stands out".to_string()
+        } else {
+            why.join("; ")
+        }
+    );
+    let mut detail = vec![
+        format!("{} by {}: {}", pr_label(pr), pr.author, pr.title),
+        format!(
+            "Risk {} — score {} of 100 (low < 25 ≤ medium ≤ 55 < high):",
+            risk.tier.label(),
+            risk.score
+        ),
+    ];
+    detail.extend(
+        risk.reasons
+            .iter()
+            .map(|r| format!("  +{:<3} {}: {}", r.weight, r.rule, r.detail)),
+    );
+    if let Some(f) = files {
+        let paths: Vec<String> = f.iter().map(|f| f.filename.clone()).collect();
+        let s = super::suggest::suggest(&paths, None);
+        if s.no_test_touched {
+            detail.push("Code changed, no test touched.".into());
+        }
+        if !s.tests.is_empty() {
+            detail.push("Suggested tests:".into());
+            detail.extend(
+                s.tests
+                    .iter()
+                    .take(8)
+                    .map(|t| format!("  {} — {}", t.test, t.reason)),
+            );
+        }
+        detail.extend(s.commands.iter().take(4).map(|c| format!("  run: {c}")));
+    } else {
+        detail.push(
+            "  The changed files are not read yet: open the PR's detail (enter) to score its paths."
+                .into(),
+        );
+    }
+    detail.push(match risk.tier {
+        Tier::High => {
+            "Next: a second reviewer on the risky paths, and a staged rollout after merge.".into()
+        }
+        Tier::Medium => "Next: review the paths above; check the suggested tests ran.".into(),
+        Tier::Low => "Next: the usual review.".into(),
+    });
+    (
+        Summary {
+            kind: SummaryKind::Pr,
+            subject: pr_label(pr),
+            headline,
+            analyzer: ANALYZER.into(),
+            url: pr.url.clone(),
+            detail,
+        },
+        risk,
+    )
+}
+
+/// A failed run explained from its log: the category, the root-cause lines, the failing tests, and
+/// what is new against the last green log of the same job when it was read.
+fn triage_detail(r: &WorkflowRun, t: &FailureReport, against: &str) -> Vec<String> {
+    let mut d = vec![
+        format!(
+            "{} failed on {} ({}, attempt {}), commit {}.",
+            r.workflow,
+            r.branch,
+            r.event,
+            r.attempt,
+            r.sha.get(..7).unwrap_or(&r.sha)
+        ),
+        format!("Category: {} ({:?} confidence).", t.label, t.confidence),
+        "Root cause:".into(),
+    ];
+    d.extend(
+        t.root_cause
+            .iter()
+            .take(8)
+            .map(|(n, l)| format!("  {n:>6}: {l}")),
+    );
+    if !t.failing_tests.is_empty() {
+        d.push(format!("Failing tests: {}", t.failing_tests.join(", ")));
+    }
+    if !against.is_empty() {
+        d.push(format!("Compared with {against}."));
+    }
+    match &t.new_lines {
+        Some(diff) if diff.hunks.is_empty() => {
+            d.push("Against the last green log of the job: nothing new.".into())
+        }
+        Some(diff) => {
+            d.push(format!(
+                "New against the last green log of the job ({} lines):",
+                diff.new_count
+            ));
+            for h in diff.hunks.iter().take(3) {
+                d.extend(
+                    h.lines
+                        .iter()
+                        .take(6)
+                        .map(|(n, l)| format!("  {n:>6}: {l}")),
+                );
+            }
+        }
+        None => {}
+    }
+    d.push(match &t.category {
+        super::triage::Category::Network | super::triage::Category::Infrastructure => {
+            "Next: looks like the environment, not the change — re-run (`r`).".into()
+        }
+        super::triage::Category::Timeout | super::triage::Category::OutOfMemory => {
+            "Next: check what grew (a test, a build step, memory); re-run only if it is known flaky."
+                .into()
+        }
+        _ => "Next: fix the change — the root cause above is in the code or its tests.".into(),
+    });
+    d
 }
 
 fn pr_label(pr: &PullRequest) -> String {
@@ -377,7 +460,7 @@ mod tests {
             }],
             ..ServiceRollout::default()
         };
-        let h = headlines(&[], &[], &[r], &HashMap::new(), &[], &|_| None);
+        let h = headlines(&[], &[], &[r], &HashMap::new(), &[], &|_| None, &|_| None);
         assert_eq!(h.len(), 1);
         assert!(h[0].headline.contains("3.00 %"), "{}", h[0].headline);
         assert!(
@@ -415,11 +498,25 @@ mod tests {
 
     #[test]
     fn a_small_pr_is_not_listed_and_a_big_one_says_why_and_what_next() {
-        let none = headlines(&[pr(20, 2, &[])], &[], &[], &HashMap::new(), &[], &|_| None);
+        let none = headlines(
+            &[pr(20, 2, &[])],
+            &[],
+            &[],
+            &HashMap::new(),
+            &[],
+            &|_| None,
+            &|_| None,
+        );
         assert!(none.is_empty(), "{none:?}");
-        let big = headlines(&[pr(900, 30, &[])], &[], &[], &HashMap::new(), &[], &|_| {
-            None
-        });
+        let big = headlines(
+            &[pr(900, 30, &[])],
+            &[],
+            &[],
+            &HashMap::new(),
+            &[],
+            &|_| None,
+            &|_| None,
+        );
         assert_eq!(big.len(), 1, "{big:?}");
         let h = &big[0];
         assert!(h.headline.starts_with("medium risk (30)"), "{}", h.headline);
@@ -458,6 +555,7 @@ mod tests {
             &HashMap::new(),
             &[],
             &|_| Some(files.clone()),
+            &|_| None,
         );
         assert_eq!(h.len(), 1, "{h:?}");
         assert!(
@@ -492,7 +590,7 @@ mod tests {
         assert_eq!(j.verdict, Verdict::Rollback);
         let mut js = HashMap::new();
         js.insert("checkout".to_string(), j);
-        let h = headlines(&[], &[], &[r], &js, &[], &|_| None);
+        let h = headlines(&[], &[], &[r], &js, &[], &|_| None, &|_| None);
         let d = h[0].detail.join("\n");
         assert!(
             h[0].headline.starts_with("ROLLBACK at 50 %"),
