@@ -73,6 +73,18 @@ pub fn rollout_json(r: &ServiceRollout) -> Value {
     })
 }
 
+/// One summary of the builtin analyzer (or the model's, `analyzer` names which).
+pub fn summary_json(s: &crate::domain::Summary) -> Value {
+    json!({
+        "kind": s.kind.label(),
+        "subject": s.subject,
+        "headline": s.headline,
+        "analyzer": s.analyzer,
+        "detail": s.detail,
+        "url": s.url,
+    })
+}
+
 pub fn incident_json(i: &Incident) -> Value {
     json!({
         "project": i.project, "id": i.id, "short_id": i.short_id, "title": i.title,
@@ -104,6 +116,11 @@ pub async fn status(config: &Config, store: Option<&Store>) -> (Value, bool) {
     });
     let mut failed = false;
     let mut incidents: Vec<Incident> = Vec::new();
+    // What the AI tab would say: the builtin analyzer's summaries of what needs a human.
+    let mut all_prs = Vec::new();
+    let mut all_runs = Vec::new();
+    let mut all_rollouts = Vec::new();
+    let mut judgements = std::collections::HashMap::new();
     for mut s in sources.list {
         let id = s.id();
         if let Some(i) = memos.iter().position(|(m, _, _)| *m == id) {
@@ -132,6 +149,8 @@ pub async fn status(config: &Config, store: Option<&Store>) -> (Value, bool) {
                     } => {
                         doc["prs"] = prs.iter().map(|p| pr_json(p)).collect();
                         doc["runs"] = runs.iter().map(run_json).collect();
+                        all_prs = prs.clone();
+                        all_runs = runs.clone();
                         doc["pending_deployments"] = runs.iter().flat_map(pending_json).collect();
                         let rate_json = |r: Option<crate::domain::RateLimit>| {
                             r.map_or(Value::Null, |r| {
@@ -162,9 +181,11 @@ pub async fn status(config: &Config, store: Option<&Store>) -> (Value, bool) {
                                 v["score"] = json!(j.score);
                                 v["band"] = json!(j.band.label());
                                 v["reasons"] = json!(j.reasons);
+                                judgements.insert(r.name.clone(), j);
                                 v
                             })
                             .collect();
+                        all_rollouts = r.clone();
                     }
                     SourceData::Sentry(i) => {
                         doc["incidents"] = i.iter().map(incident_json).collect();
@@ -183,6 +204,18 @@ pub async fn status(config: &Config, store: Option<&Store>) -> (Value, bool) {
         failed |= !ok;
         doc["sources"][name] = json!({ "ok": ok, "error": error });
     }
+    doc["summaries"] = crate::ai::summaries::headlines(
+        &all_prs,
+        &all_runs,
+        &all_rollouts,
+        &judgements,
+        &incidents,
+        &|_| None,
+        &|_| None,
+    )
+    .iter()
+    .map(summary_json)
+    .collect();
     if let (Some(gh), Some(sentry)) = (&sources.github_ops, &sources.sentry_ops) {
         let setup = crate::ops::draft::DraftSetup::from_config(config);
         suspected_changes(&mut doc, &incidents, gh, sentry, &setup, store).await;

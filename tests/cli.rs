@@ -427,6 +427,22 @@ fn status_polls_every_source_of_the_demo_world_then_fails_without_it() {
     }
     let runs = doc["runs"].as_array().expect("runs");
     assert!(!runs.is_empty());
+    // The builtin analyzer's summaries: what needs a human, each with its detail and next step.
+    let summaries = doc["summaries"].as_array().expect("summaries");
+    for kind in ["rollout", "run", "incident"] {
+        let s = summaries
+            .iter()
+            .find(|s| s["kind"] == kind)
+            .unwrap_or_else(|| panic!("a {kind} summary: {summaries:#?}"));
+        assert_eq!(s["analyzer"], "builtin");
+        let detail = s["detail"].as_array().expect("detail lines");
+        assert!(
+            detail
+                .iter()
+                .any(|l| l.as_str().is_some_and(|l| l.starts_with("Next:"))),
+            "{kind}: {s:#}"
+        );
+    }
     let pending = doc["pending_deployments"].as_array().expect("pending");
     assert_eq!(pending.len(), 1, "{pending:#?}");
     let p = &pending[0];
