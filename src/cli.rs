@@ -150,6 +150,17 @@ pub enum Command {
         #[arg(long, requires = "pr")]
         yes: bool,
     },
+    /// Explain one subject as the AI tab does: what it is, the evidence, what to do (exit 0; 2 unknown subject; 3 a source failed)
+    #[command(
+        after_help = "Examples:\n  flightdeck explain pr:acme/checkout#412     risk, its reasons and the tests to run\n  flightdeck explain run:9200000104           why it failed, against the job's last green log\n  flightdeck explain incident:CHECKOUT-4C\n  flightdeck explain rollout:checkout --json\n\nThe builtin analyzer reads only the configured sources; nothing leaves the machine otherwise."
+    )]
+    Explain {
+        /// pr:owner/name#N, run:ID, incident:SHORT-ID or rollout:SERVICE
+        subject: String,
+        /// Print the summary as JSON
+        #[arg(long)]
+        json: bool,
+    },
     /// Find why a CI job failed from its log: category, root-cause lines, failing tests (exit 0 when analysed)
     #[command(
         after_help = "Examples:\n  flightdeck triage job.log\n  gh run view 123 --log-failed | flightdeck triage\n  flightdeck triage failed.log --against green.log   and what is new since the last green run\n  flightdeck triage job.log --json | jq -r .category.kind\n\nExit codes: 0 the log was analysed, also when no cause was found (category \"unknown\"); 1 a log\ncould not be read. Reads GitHub Actions, GitLab and Jenkins logs; timestamps and escapes are\nstripped and secrets masked before anything is printed."
@@ -477,6 +488,42 @@ async fn dispatch(cli: Cli, paths: Paths, out: &mut Out) -> i32 {
                 read_only: cli.readonly || config.read_only,
             };
             draft_test(&config, &paths, &args, out).await
+        }
+        Some(Command::Explain { subject, json }) => {
+            let subject = match crate::headless::Subject::parse(subject) {
+                Ok(s) => s,
+                Err(e) => {
+                    eprintln!("flightdeck explain: {e}");
+                    return 2;
+                }
+            };
+            let config = match load_config(&cli, &paths) {
+                Ok(c) => c,
+                Err(code) => return code,
+            };
+            match crate::headless::explain(&config, &subject).await {
+                Ok(s) => {
+                    if *json {
+                        writeln!(
+                            out,
+                            "{}",
+                            serde_json::to_string_pretty(&crate::headless::summary_json(&s))
+                                .unwrap_or_else(|_| "{}".into())
+                        );
+                    } else {
+                        write!(out, "{}", crate::headless::summary_text(&s));
+                    }
+                    0
+                }
+                Err(crate::headless::ExplainError::NotFound(e)) => {
+                    eprintln!("flightdeck explain: {e}");
+                    2
+                }
+                Err(crate::headless::ExplainError::Source(e)) => {
+                    eprintln!("flightdeck explain: {e}");
+                    3
+                }
+            }
         }
         Some(Command::Triage { log, against, json }) => {
             triage(log.as_deref(), against.as_deref(), *json, out)

@@ -494,7 +494,7 @@ pub async fn run_command(argv: &[String]) -> Result<String, String> {
 
 /// A failed job's log against its last green log (a green log that cannot be read is said, and the
 /// failed log is analysed alone). The analysis is CPU work: off the async workers.
-async fn analyze_run(
+pub async fn analyze_run(
     gh: &GitHub,
     repo: &str,
     workflow: &str,

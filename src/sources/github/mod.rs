@@ -1112,6 +1112,15 @@ impl GitHub {
         Ok(jobs.into_iter().map(ApiJob::into_domain).collect())
     }
 
+    /// One PR by number (REST), with its size; the reviews are not read here.
+    pub async fn pull_request(&self, repo: &str, number: u64) -> Result<PullRequest, SourceError> {
+        let url = format!("{}/repos/{repo}/pulls/{number}", self.api);
+        let pr: ApiPull = self
+            .get_json_for(&url, &format!("PR #{number} of {repo}"), Use::Fetch)
+            .await?;
+        Ok(pr.into_domain(repo))
+    }
+
     /// The last green log of a job: the newest successful run of `workflow` on the repository's
     /// default branch, its job named `job`, and that job's log — what a failure is compared with.
     /// `None` when there is no such run or job. Four or five requests, on demand only.
