@@ -173,6 +173,10 @@ pub struct AiConfig {
     pub model: String,
     /// Used when OPENAI_API_KEY is unset.
     pub api_key_command: Option<CommandLine>,
+    /// Words masked in every prompt besides tokens, keys, passwords, connection strings and
+    /// e-mail addresses (customer names, internal host names): matched literally, ignoring case.
+    #[serde(default)]
+    pub redact: Vec<String>,
 }
 
 impl Default for AiConfig {
@@ -182,6 +186,7 @@ impl Default for AiConfig {
             url: default_ai_url(),
             model: default_model(),
             api_key_command: None,
+            redact: Vec::new(),
         }
     }
 }

@@ -85,6 +85,8 @@ pub struct Sources {
     pub github_ops: Option<Arc<GitHub>>,
     /// A second Sentry client for incidents' latest events (the poller owns the first).
     pub sentry_ops: Option<Arc<Sentry>>,
+    /// The OpenAI-compatible endpoint, when `[ai] provider = "openai"`.
+    pub llm: Option<Arc<crate::sources::llm::LlmClient>>,
     pub notes: Vec<(Level, String)>,
 }
 
@@ -102,6 +104,7 @@ pub async fn connect(config: &Config) -> Sources {
                 list,
                 github_ops,
                 sentry_ops,
+                llm: None,
                 notes,
             };
         }
@@ -164,10 +167,25 @@ pub async fn connect(config: &Config) -> Sources {
             token,
         ))));
     }
+    let mut llm = None;
+    if config.ai.provider == "openai" {
+        let key = match config::ai_key(&config.ai).await {
+            Ok(k) => k.map(|(k, _)| k),
+            Err(e) => {
+                notes.push((Level::Warn, format!("LLM key: {e}")));
+                None
+            }
+        };
+        match crate::sources::llm::LlmClient::from_config(&config.ai, key, Default::default()) {
+            Ok(c) => llm = Some(Arc::new(c)),
+            Err(e) => notes.push((Level::Error, format!("LLM: {e}"))),
+        }
+    }
     Sources {
         list,
         github_ops,
         sentry_ops,
+        llm,
         notes,
     }
 }
@@ -213,6 +231,10 @@ pub fn initial_state(
     state.services = service_plans(config);
     state.policy = (&config.policy).into();
     state.autopilot = opts.autopilot && !state.read_only;
+    if config.ai.provider == "openai" {
+        state.llm_model = Some(config.ai.model.clone());
+    }
+    state.llm_redact = config.ai.redact.clone();
     state.sources[SourceId::GitHub as usize].configured = config.github.is_some();
     state.sources[SourceId::Prometheus as usize].configured = config.prometheus.is_some();
     state.sources[SourceId::Sentry as usize].configured = config.sentry.is_some();
@@ -228,6 +250,84 @@ struct Connected {
     saver: Option<Saver>,
     fetcher: Fetcher,
     executor: Executor,
+    llm: LlmRunner,
+}
+
+/// Runs the LLM's requests: one stream per subject, cancelled by `esc`; answers cached on disk by
+/// a hash of the request body (no key in it).
+struct LlmRunner {
+    client: Option<Arc<crate::sources::llm::LlmClient>>,
+    cache: Option<crate::sources::llm::LlmCache>,
+    inflight: std::collections::HashMap<String, crate::sources::llm::CancelToken>,
+}
+
+impl LlmRunner {
+    fn run(&mut self, effect: crate::app::LlmEffect, tx: &mpsc::UnboundedSender<Msg>) {
+        use crate::app::{LlmEffect, LlmEvent};
+        use crate::sources::llm::StreamEvent;
+        match effect {
+            LlmEffect::Cancel { key } => {
+                if let Some(t) = self.inflight.remove(&key) {
+                    t.cancel();
+                }
+            }
+            LlmEffect::Ask { key, body } => {
+                let Some(client) = self.client.clone() else {
+                    let _ = tx.send(Msg::Llm(LlmEvent::Failed {
+                        key,
+                        error: "no LLM configured".into(),
+                    }));
+                    return;
+                };
+                self.inflight.retain(|_, t| !t.is_cancelled());
+                let token = crate::sources::llm::CancelToken::new();
+                if let Some(old) = self.inflight.insert(key.clone(), token.clone()) {
+                    old.cancel();
+                }
+                let cache = self.cache.clone();
+                let tx = tx.clone();
+                tokio::spawn(async move {
+                    let ckey = client.cache_key_raw(&body);
+                    if let Some(text) = cache.as_ref().and_then(|c| c.get(&ckey)) {
+                        let _ = tx.send(Msg::Llm(LlmEvent::Delta {
+                            key: key.clone(),
+                            text,
+                        }));
+                        let _ = tx.send(Msg::Llm(LlmEvent::Done { key, cached: true }));
+                        return;
+                    }
+                    let sink_tx = tx.clone();
+                    let sink_key = key.clone();
+                    let result = client
+                        .stream_raw(body, &token, move |ev| {
+                            if let StreamEvent::Delta(text) = ev {
+                                let _ = sink_tx.send(Msg::Llm(LlmEvent::Delta {
+                                    key: sink_key.clone(),
+                                    text,
+                                }));
+                            }
+                        })
+                        .await;
+                    let done = match result {
+                        Ok(c) => {
+                            if !c.is_truncated()
+                                && let Some(cache) = &cache
+                                && let Err(e) = cache.put(&ckey, &c.text)
+                            {
+                                tracing::warn!(error = %e, "cannot keep the LLM answer");
+                            }
+                            LlmEvent::Done { key, cached: false }
+                        }
+                        Err(e) => LlmEvent::Failed {
+                            key,
+                            error: e.to_string(),
+                        },
+                    };
+                    let _ = tx.send(Msg::Llm(done));
+                });
+            }
+        }
+    }
 }
 
 /// Run the cockpit until the operator quits or a signal arrives. Returns the exit code: 0, or
@@ -363,7 +463,7 @@ pub async fn run(
                     connecting = None;
                     let sources = match joined {
                         Ok(s) => s,
-                        Err(e) => Sources { list: Vec::new(), github_ops: None, sentry_ops: None, notes: vec![(Level::Error, format!("connecting the sources failed: {e}"))] },
+                        Err(e) => Sources { list: Vec::new(), github_ops: None, sentry_ops: None, llm: None, notes: vec![(Level::Error, format!("connecting the sources failed: {e}"))] },
                     };
                     let c = start_sources(sources, &config, &state, &opts, tx.clone());
                     for note in c.1 {
@@ -483,6 +583,14 @@ fn start_sources(
             state.read_only,
         )
         .with_sentry(sources.sentry_ops),
+        llm: LlmRunner {
+            client: sources.llm,
+            cache: opts
+                .store
+                .as_ref()
+                .map(|s| crate::sources::llm::LlmCache::new(s.dir().join("llm"))),
+            inflight: Default::default(),
+        },
     };
     (connected, sources.notes)
 }
@@ -585,6 +693,7 @@ fn run_connected(c: &mut Connected, effect: Effect, tx: &mpsc::UnboundedSender<M
             comment,
         } => c.executor.spawn(id, change, comment, tx.clone()),
         Effect::Record(v) => c.executor.record(v),
+        Effect::Llm(e) => c.llm.run(e, tx),
         Effect::Quit | Effect::Terminal(_) => {}
     }
 }

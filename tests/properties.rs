@@ -14,8 +14,8 @@ use flightdeck::app::layout::{Drawn, Extent};
 use flightdeck::app::plan::{RollbackVia, ServicePlan};
 use flightdeck::app::rows::Row;
 use flightdeck::app::{
-    Effect, Fetch, Fetched, Input, Level, Mode, Msg, SourceEvent, State, Table, palette_entries,
-    update,
+    Effect, Fetch, Fetched, Input, Level, Mode, Msg, SourceEvent, State, Tab, Table,
+    palette_entries, update,
 };
 use flightdeck::domain::*;
 use proptest::prelude::*;
@@ -100,7 +100,7 @@ impl Poll {
 
 /// Every default binding's character (except `q`, drawn separately and rarely), and letters
 /// that confirmations and filters take.
-const KEY_CHARS: &str = "12345jkgGJK/:?roy!sSblaxFcRhnveiTzZ -";
+const KEY_CHARS: &str = "12345jkgGJK/:?roy!sSblaxFcRhnveiTzZp -";
 
 fn text() -> impl Strategy<Value = String> {
     prop_oneof![
@@ -1037,8 +1037,26 @@ proptest! {
                 owners.entry(k).or_default().push(a);
             }
         }
-        let conflicts: Vec<(&KeyBinding, &Vec<Action>)> =
-            owners.iter().filter(|(_, o)| o.len() > 1).collect();
+        // Two actions may share a key when both belong to tabs and no tab offers both.
+        let tabs_of = |a: Action| -> Vec<Tab> {
+            Tab::ALL
+                .iter()
+                .copied()
+                .filter(|t| t.actions().contains(&a))
+                .collect()
+        };
+        let may_share = |a: Action, b: Action| {
+            let (x, y) = (tabs_of(a), tabs_of(b));
+            !x.is_empty() && !y.is_empty() && !x.iter().any(|t| y.contains(t))
+        };
+        let conflicts: Vec<(&KeyBinding, &Vec<Action>)> = owners
+            .iter()
+            .filter(|(_, o)| {
+                o.iter()
+                    .enumerate()
+                    .any(|(i, &a)| o[i + 1..].iter().any(|&b| !may_share(a, b)))
+            })
+            .collect();
 
         match built {
             Err(e) => {
@@ -1056,7 +1074,20 @@ proptest! {
                     prop_assert_eq!(km.keys_for(a), want.as_slice(), "keys of {}", a.name());
                     for k in want {
                         let ev = KeyEvent::new(k.code, k.mods);
-                        prop_assert_eq!(km.action_for(&ev), Some(a), "{} → {}", k, a.name());
+                        if owners[k].len() == 1 {
+                            prop_assert_eq!(km.action_for(&ev), Some(a), "{} → {}", k, a.name());
+                        } else {
+                            for t in tabs_of(a) {
+                                prop_assert_eq!(
+                                    km.action_in(&ev, t),
+                                    Some(a),
+                                    "{} → {} on {:?}",
+                                    k,
+                                    a.name(),
+                                    t
+                                );
+                            }
+                        }
                     }
                     let described: Vec<String> = want.iter().map(ToString::to_string).collect();
                     prop_assert_eq!(km.describe(a), described.join(", "));

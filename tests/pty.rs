@@ -498,3 +498,35 @@ fn demo_drafts_a_regression_test_and_opens_its_draft_pr() {
     let status = s.wait_exit();
     assert!(status.success(), "exit status {status:?}");
 }
+
+/// The AI tab in the demo: `p` previews the prompt (redacted, fenced), `s` asks the demo's
+/// OpenAI-compatible endpoint and its streamed answer replaces the builtin headline, with the
+/// model's name as the source.
+#[test]
+fn demo_ai_tab_previews_and_streams_an_llm_answer() {
+    let mut s = Session::start(&["demo", "--speed", "0", "--start-at", "100"], &[]);
+    s.wait_for("the first frame with demo data", |t| {
+        t.contains("acme/checkout") && all_sources_fresh(t)
+    });
+    s.send("5");
+    let list = s.wait_for("the AI tab", |t| {
+        t.contains("AI (") && t.contains("rollout")
+    });
+    assert!(list.contains("builtin"), "{list}");
+    s.send("g");
+    s.send("p");
+    let preview = s.wait_for("the prompt preview", |t| t.contains("Prompt preview"));
+    assert!(preview.contains("sim-analyst"), "{preview}");
+    assert!(preview.contains("<data name="), "{preview}");
+    s.send("\x1b");
+    s.wait_for("the preview closed", |t| !t.contains("Prompt preview"));
+    s.send("s");
+    let answered = s.wait_for("the model's answer", |t| {
+        t.contains("sim-analyst") && t.contains("Canary rollout:")
+    });
+    eprintln!("{answered}");
+    assert!(answered.contains("medium confidence"), "{answered}");
+    s.send("q");
+    let status = s.wait_exit();
+    assert!(status.success(), "exit status {status:?}");
+}

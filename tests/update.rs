@@ -772,3 +772,81 @@ fn refresh_asks_again_for_what_failed_to_load_in_the_incident_detail() {
     assert!(fetches(&update(&mut s, key('J'))).is_empty());
     assert_eq!(fetches(&update(&mut s, key('r'))), ["suspects"]);
 }
+
+#[test]
+fn ai_tab_asks_the_llm_with_the_previewed_body_streams_and_cancels() {
+    use flightdeck::app::{Effect, LlmEffect, LlmEvent};
+    let mut s = loaded_state(160, 40);
+    update(&mut s, key('5'));
+    // Without a model nothing is sent.
+    assert!(update(&mut s, key('s')).is_empty());
+    assert!(
+        s.messages
+            .iter()
+            .any(|m| m.text.contains("No LLM configured"))
+    );
+    s.llm_model = Some("sim-analyst".into());
+    update(&mut s, key('p'));
+    let preview = s.preview.clone().expect("a preview");
+    assert!(matches!(s.mode, flightdeck::app::Mode::Preview { .. }));
+    update(&mut s, code(KeyCode::Esc));
+    let fx = update(&mut s, key('s'));
+    let asks: Vec<_> = fx
+        .iter()
+        .filter_map(|e| match e {
+            Effect::Llm(LlmEffect::Ask { key, body }) => Some((key.clone(), body.clone())),
+            _ => None,
+        })
+        .collect();
+    let [(k, body)] = asks.as_slice() else {
+        panic!("one ask: {fx:?}");
+    };
+    let (k, body) = (k.clone(), body.clone());
+    assert_eq!(body, preview, "what is sent is what was previewed");
+    // esc stops it; a late piece of the answer changes nothing.
+    let fx = update(&mut s, code(KeyCode::Esc));
+    assert!(
+        fx.contains(&Effect::Llm(LlmEffect::Cancel { key: k.clone() })),
+        "{fx:?}"
+    );
+    update(
+        &mut s,
+        Msg::Llm(LlmEvent::Delta {
+            key: k.clone(),
+            text: "late".into(),
+        }),
+    );
+    assert!(s.llm_answers[&k].text.is_empty());
+    // Asked again, the answer streams in and becomes the summary, the builtin kept below it.
+    update(&mut s, key('s'));
+    let answer = r#"{"headline":"Roll back checkout now","summary":"The error ratio is 6x the baseline.","next_steps":["Press R"],"confidence":"high"}"#;
+    for piece in answer.split_inclusive(',') {
+        update(
+            &mut s,
+            Msg::Llm(LlmEvent::Delta {
+                key: k.clone(),
+                text: piece.into(),
+            }),
+        );
+    }
+    update(
+        &mut s,
+        Msg::Llm(LlmEvent::Done {
+            key: k.clone(),
+            cached: false,
+        }),
+    );
+    let sel = s.summaries.selected().unwrap();
+    assert_eq!(sel.headline, "Roll back checkout now");
+    assert!(sel.analyzer.starts_with("sim-analyst"), "{}", sel.analyzer);
+    assert!(
+        sel.detail.iter().any(|l| l == "Next (model): Press R"),
+        "{:?}",
+        sel.detail
+    );
+    assert!(
+        sel.detail.iter().any(|l| l.starts_with("builtin: ")),
+        "{:?}",
+        sel.detail
+    );
+}

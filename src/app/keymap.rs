@@ -60,6 +60,8 @@ actions! {
     TestPr => "test-pr", "Draft a regression test for the selected incident, review it, open a draft PR", ["T"];
     NextTheme => "next-theme", "Switch to the next colour theme", [];
     ToggleMouse => "toggle-mouse", "Turn mouse support on or off", [];
+    AskLlm => "ask-llm", "Ask the configured LLM about the selected subject (esc cancels)", ["s"];
+    PreviewPrompt => "preview-prompt", "Show exactly what would be sent to the LLM for the selected subject", ["p"];
 }
 
 impl Action {
@@ -204,8 +206,25 @@ impl fmt::Display for KeyBinding {
 /// The live key bindings.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Keymap {
-    by_key: HashMap<KeyBinding, Action>,
+    /// A key is bound to one action, or to several that no tab offers together (`s` sorts on
+    /// the PRs tab and asks the LLM on the AI tab).
+    by_key: HashMap<KeyBinding, Vec<Action>>,
     by_action: BTreeMap<Action, Vec<KeyBinding>>,
+}
+
+/// The tabs that offer `a` (none: it works everywhere).
+fn tabs_of(a: Action) -> Vec<super::tab::Tab> {
+    super::tab::Tab::ALL
+        .iter()
+        .copied()
+        .filter(|t| t.actions().contains(&a))
+        .collect()
+}
+
+/// Two actions may share a key when both belong to tabs and no tab offers both.
+fn may_share(a: Action, b: Action) -> bool {
+    let (ta, tb) = (tabs_of(a), tabs_of(b));
+    !ta.is_empty() && !tb.is_empty() && !ta.iter().any(|t| tb.contains(t))
 }
 
 impl Default for Keymap {
@@ -246,10 +265,11 @@ impl Keymap {
                 .collect::<Result<Vec<_>, _>>()?;
             by_action.insert(action, (keys, true));
         }
-        let mut by_key: HashMap<KeyBinding, Action> = HashMap::new();
+        let mut by_key: HashMap<KeyBinding, Vec<Action>> = HashMap::new();
         for (&action, (keys, from_config)) in &by_action {
             for &k in keys {
-                if let Some(&other) = by_key.get(&k) {
+                let bound = by_key.get(&k).cloned().unwrap_or_default();
+                if let Some(&other) = bound.iter().find(|&&o| !may_share(o, action)) {
                     let origin = |a: Action, cfg: bool| {
                         if cfg {
                             format!("keys.{} in the config", a.name())
@@ -266,7 +286,7 @@ impl Keymap {
                         origin(action, *from_config),
                     ));
                 }
-                by_key.insert(k, action);
+                by_key.entry(k).or_default().push(action);
             }
         }
         Ok(Keymap {
@@ -275,8 +295,21 @@ impl Keymap {
         })
     }
 
+    /// The action of a key where no tab decides (popups, the log view): the first bound.
     pub fn action_for(&self, ev: &KeyEvent) -> Option<Action> {
-        self.by_key.get(&KeyBinding::from_event(ev)).copied()
+        self.by_key
+            .get(&KeyBinding::from_event(ev))
+            .and_then(|v| v.first().copied())
+    }
+
+    /// The action of a key on `tab`: the one that tab offers when the key is shared.
+    pub fn action_in(&self, ev: &KeyEvent, tab: super::tab::Tab) -> Option<Action> {
+        let all = self.by_key.get(&KeyBinding::from_event(ev))?;
+        all.iter()
+            .find(|a| tab.actions().contains(a))
+            .or_else(|| all.iter().find(|a| tabs_of(**a).is_empty()))
+            .or_else(|| all.first())
+            .copied()
     }
 
     pub fn keys_for(&self, action: Action) -> &[KeyBinding] {

@@ -39,6 +39,26 @@ pub enum Msg {
     Drawn(Drawn),
     /// SIGTERM, SIGHUP or SIGINT.
     Terminate(Signal),
+    /// The configured LLM's answer, as it streams in.
+    Llm(LlmEvent),
+}
+
+/// The LLM's answer to [`LlmEffect::Ask`], in pieces; `key` names the subject asked about.
+#[derive(Debug, Clone, PartialEq)]
+pub enum LlmEvent {
+    Delta {
+        key: String,
+        text: String,
+    },
+    /// The answer is whole (`cached`: it came from the disk, nothing was sent).
+    Done {
+        key: String,
+        cached: bool,
+    },
+    Failed {
+        key: String,
+        error: String,
+    },
 }
 
 impl Msg {
@@ -179,6 +199,16 @@ pub enum Effect {
     /// Keep a record in the audit log (nothing remote changes): a verdict of the judge that
     /// changed, with its evidence.
     Record(VerdictChange),
+    /// Ask the configured LLM, or stop asking.
+    Llm(LlmEffect),
+}
+
+/// The LLM's request and its cancellation. `body` is the request body, byte for byte what `p`
+/// previewed; nothing is sent without a configured endpoint.
+#[derive(Debug, Clone, PartialEq)]
+pub enum LlmEffect {
+    Ask { key: String, body: String },
+    Cancel { key: String },
 }
 
 /// The judge's verdict on a service changed (or was first given) on live data.

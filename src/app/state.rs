@@ -134,6 +134,10 @@ pub enum Mode {
     Help {
         scroll: u16,
     },
+    /// The LLM prompt's preview (`state.preview`): the exact request body.
+    Preview {
+        scroll: u16,
+    },
     Errors {
         scroll: u16,
     },
@@ -238,6 +242,15 @@ pub struct State {
     /// Failed runs' logs analysed (against the job's last green log), by run id; the newest
     /// [`MAX_RUN_ANALYSES`] are kept.
     pub run_analysis: std::collections::BTreeMap<u64, Loadable<Box<super::RunAnalysis>>>,
+    /// The configured OpenAI-compatible model (`None`: the builtin analyzer only, nothing is
+    /// sent anywhere).
+    pub llm_model: Option<String>,
+    /// Redaction patterns of the config's `[ai] redact`, applied to every prompt.
+    pub llm_redact: Vec<String>,
+    /// The LLM's answers by subject key (`kind subject`).
+    pub llm_answers: HashMap<String, LlmAnswer>,
+    /// The prompt preview (`p`): exactly the request body that `s` sends.
+    pub preview: Option<String>,
     /// Latest events of Sentry issues, fetched when an incident's detail is shown.
     pub incident_events: EventCache,
     /// The suspected change of Sentry issues, best first, looked up once their event is known.
@@ -268,6 +281,27 @@ pub struct State {
 }
 
 const MESSAGE_HISTORY: usize = 200;
+/// The LLM's answer about one subject.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LlmAnswer {
+    /// The model's text so far (raw; shown cleaned, parsed when whole).
+    pub text: String,
+    pub state: LlmState,
+    pub model: String,
+    /// When it was asked.
+    pub asked_at: OffsetDateTime,
+    /// The builtin headline when it was asked: a different one now means the subject changed.
+    pub headline: String,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum LlmState {
+    Streaming,
+    Done { cached: bool },
+    Failed(String),
+    Cancelled,
+}
+
 /// Failed runs whose log analysis the cockpit keeps.
 pub const MAX_RUN_ANALYSES: usize = 16;
 
@@ -307,6 +341,10 @@ impl State {
             jobs: HashMap::new(),
             pr_files: HashMap::new(),
             run_analysis: std::collections::BTreeMap::new(),
+            llm_model: None,
+            llm_redact: Vec::new(),
+            llm_answers: HashMap::new(),
+            preview: None,
             incident_events: EventCache::default(),
             incident_suspects: IssueCache::default(),
             log: None,
@@ -599,6 +637,8 @@ impl State {
                 _ => None,
             },
         );
+        let mut s = s;
+        super::update::ai::overlay(&mut s, &self.llm_answers, self.now);
         self.summaries.replace(s, h);
     }
 }

@@ -85,7 +85,13 @@ impl Tab {
                 Action::Open,
                 Action::Sort,
             ],
-            Tab::Ai => &[Action::Detail, Action::Sort, Action::GroupByRepo],
+            Tab::Ai => &[
+                Action::Detail,
+                Action::AskLlm,
+                Action::PreviewPrompt,
+                Action::Copy,
+                Action::GroupByRepo,
+            ],
         }
     }
 }

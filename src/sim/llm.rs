@@ -90,6 +90,83 @@ pub fn summarise(messages: &[Value]) -> String {
     format!("Summary: {cleaned}{more} ({words} words reviewed by {MODEL})")
 }
 
+/// The content of the `<data name="{name}">` fence of `text`, when there is one.
+fn fence<'a>(text: &'a str, name: &str) -> Option<&'a str> {
+    let open = format!("<data name=\"{name}\">");
+    let start = text.find(&open)? + open.len();
+    let end = text[start..].find("</data>")? + start;
+    Some(text[start..end].trim())
+}
+
+/// When the system message asks for flightdeck's JSON answer, a deterministic analyst's: the
+/// subject's heading with the builtin summary's first line as the headline, the fields it read,
+/// the builtin's next steps. `None` for any other prompt.
+pub fn analyst_json(messages: &[Value]) -> Option<String> {
+    let text_of = |role: &str| {
+        messages
+            .iter()
+            .rev()
+            .find(|m| m.get("role").and_then(Value::as_str) == Some(role))
+            .and_then(|m| m.get("content"))
+            .map(content_text)
+            .unwrap_or_default()
+    };
+    let system = text_of("system");
+    if !system.contains("JSON Schema") {
+        return None;
+    }
+    let user = text_of("user");
+    let heading = user
+        .lines()
+        .next()
+        .unwrap_or("")
+        .split('.')
+        .next()
+        .unwrap_or("")
+        .trim();
+    let builtin = fence(&user, "builtin.summary").unwrap_or("");
+    let first = clean_text(builtin.lines().next().unwrap_or("nothing to add"));
+    let mut headline = format!("{heading}: {first}");
+    if headline.chars().count() > 100 {
+        headline = headline.chars().take(99).collect::<String>() + "…";
+    }
+    let fields: Vec<&str> = user
+        .match_indices("<data name=\"")
+        .filter_map(|(i, m)| {
+            let rest = &user[i + m.len()..];
+            rest.find('"').map(|j| &rest[..j])
+        })
+        .collect();
+    let mut next: Vec<String> = builtin
+        .lines()
+        .filter_map(|l| l.trim().strip_prefix("Next:"))
+        .map(|l| clean_text(l.trim()))
+        .collect();
+    next.push("Check the evidence above against the dashboards before acting.".into());
+    let summary = format!(
+        "{MODEL} read {} fields ({}) and agrees with the builtin analysis: {}",
+        fields.len(),
+        fields.join(", "),
+        clean_text(
+            &builtin
+                .lines()
+                .skip(1)
+                .take(2)
+                .collect::<Vec<_>>()
+                .join(" ")
+        )
+    );
+    Some(
+        json!({
+            "headline": headline,
+            "summary": summary,
+            "next_steps": next,
+            "confidence": "medium",
+        })
+        .to_string(),
+    )
+}
+
 fn tokens(text: &str) -> u64 {
     (text.chars().count() as u64).div_ceil(4).max(1)
 }
@@ -127,7 +204,7 @@ async fn chat(State(s): State<Arc<Shared>>, body: Bytes) -> Response {
             Some("messages"),
         );
     }
-    let content = summarise(messages);
+    let content = analyst_json(messages).unwrap_or_else(|| summarise(messages));
     let prompt_tokens: u64 = messages
         .iter()
         .map(|m| tokens(&m.get("content").map(content_text).unwrap_or_default()))

@@ -454,7 +454,11 @@ impl LlmClient {
     /// The cache key of a serialized body sent to this client's endpoint (the body names the
     /// model and holds the messages).
     pub fn cache_key_raw(&self, body: &str) -> String {
-        let identity = json!(["flightdeck-llm-cache/raw/1", self.shown.trim_end_matches('/'), body]);
+        let identity = json!([
+            "flightdeck-llm-cache/raw/1",
+            self.shown.trim_end_matches('/'),
+            body
+        ]);
         format!("{:032x}", fnv1a_128(identity.to_string().as_bytes()))
     }
 
@@ -487,8 +491,13 @@ impl LlmClient {
 
     /// One answer, not streamed. Dropping the future drops the connection.
     pub async fn complete(&self, req: &ChatRequest) -> Result<Completion, LlmError> {
-        self.run(self.body(req, false).to_string(), false, &CancelToken::new(), &mut |_| {})
-            .await
+        self.run(
+            self.body(req, false).to_string(),
+            false,
+            &CancelToken::new(),
+            &mut |_| {},
+        )
+        .await
     }
 
     /// [`LlmClient::complete`] that `cancel` can stop.
@@ -497,8 +506,13 @@ impl LlmClient {
         req: &ChatRequest,
         cancel: &CancelToken,
     ) -> Result<Completion, LlmError> {
-        self.run(self.body(req, false).to_string(), false, cancel, &mut |_| {})
-            .await
+        self.run(
+            self.body(req, false).to_string(),
+            false,
+            cancel,
+            &mut |_| {},
+        )
+        .await
     }
 
     /// A streamed answer: `sink` gets each [`StreamEvent::Delta`] as it comes, then exactly one

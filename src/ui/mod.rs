@@ -49,6 +49,9 @@ pub fn render(state: &State, theme: &Theme, frame: &mut Frame) -> Drawn {
         Mode::Errors { scroll } => {
             drawn.popup = Some(popups::errors::draw(state, theme, frame, area, *scroll));
         }
+        Mode::Preview { scroll } => {
+            drawn.popup = Some(popups::preview::draw(state, theme, frame, area, *scroll));
+        }
         Mode::Confirm(c) => popups::confirm::draw(theme, frame, area, c),
         Mode::Log => {
             if let Some(log) = &state.log {

@@ -4,6 +4,7 @@
 //! (on-demand data and the log view), `changes` (building, confirming and sending remote changes),
 //! `rollback` and `autopilot`.
 
+pub(crate) mod ai;
 mod autopilot;
 mod changes;
 mod detail;
@@ -54,6 +55,7 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
             Vec::new()
         }
         Msg::Drawn(d) => nav::on_drawn(state, d),
+        Msg::Llm(ev) => ai::on_event(state, ev),
         Msg::Terminate(_) => {
             state.quit = true;
             vec![Effect::Quit]

@@ -60,7 +60,8 @@ pub(super) fn on_drawn(state: &mut State, d: Drawn) -> Vec<Effect> {
         state.detail_scroll = e.max_scroll();
         state.dirty = true;
     }
-    if let (Some(e), Mode::Help { scroll } | Mode::Errors { scroll }) = (d.popup, &mut state.mode)
+    if let (Some(e), Mode::Help { scroll } | Mode::Errors { scroll } | Mode::Preview { scroll }) =
+        (d.popup, &mut state.mode)
         && *scroll > e.max_scroll()
     {
         *scroll = e.max_scroll();
@@ -73,11 +74,13 @@ fn on_key(state: &mut State, key: KeyEvent) -> Vec<Effect> {
     match state.mode.clone() {
         Mode::Filter { before } => on_filter_key(state, key, before),
         Mode::Palette { input, selected } => on_palette_key(state, key, input, selected),
-        Mode::Help { scroll } | Mode::Errors { scroll } => on_popup_key(state, key, scroll),
+        Mode::Help { scroll } | Mode::Errors { scroll } | Mode::Preview { scroll } => {
+            on_popup_key(state, key, scroll)
+        }
         Mode::Confirm(c) => super::changes::on_confirm_key(state, key, *c),
         Mode::Log => super::detail::on_log_key(state, key),
         Mode::Draft => super::testpr::on_key(state, key),
-        Mode::Normal => match state.keymap.action_for(&key) {
+        Mode::Normal => match state.keymap.action_in(&key, state.tab) {
             Some(a) => run_action(state, a),
             None => Vec::new(),
         },
@@ -109,7 +112,9 @@ fn on_popup_key(state: &mut State, key: KeyEvent, scroll: u16) -> Vec<Effect> {
     let page = extent.map_or(state.size.1.saturating_sub(4), |e| e.viewport);
     match action.and_then(|a| scrolled(a, scroll, page, extent.map(|e| e.max_scroll()))) {
         Some(s) => match &mut state.mode {
-            Mode::Help { scroll } | Mode::Errors { scroll } => *scroll = s,
+            Mode::Help { scroll } | Mode::Errors { scroll } | Mode::Preview { scroll } => {
+                *scroll = s
+            }
             _ => {}
         },
         None => state.mode = Mode::Normal,
@@ -295,6 +300,11 @@ pub(super) fn run_action(state: &mut State, action: Action) -> Vec<Effect> {
             Vec::new()
         }
         Action::Back => {
+            if tab == Tab::Ai
+                && let Some(fx) = super::ai::cancel(state)
+            {
+                return fx;
+            }
             if state.detail {
                 state.detail = false;
             } else if !state.list(tab).filter.is_empty() {
@@ -302,6 +312,8 @@ pub(super) fn run_action(state: &mut State, action: Action) -> Vec<Effect> {
             }
             Vec::new()
         }
+        Action::AskLlm => super::ai::ask(state),
+        Action::PreviewPrompt => super::ai::preview(state),
         Action::Filter => {
             let before = state.list(tab).filter.clone();
             state.mode = Mode::Filter { before };

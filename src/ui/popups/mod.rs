@@ -7,6 +7,7 @@ pub mod errors;
 pub mod help;
 pub mod log;
 pub mod palette;
+pub mod preview;
 
 use super::theme::Theme;
 use ratatui::layout::Rect;

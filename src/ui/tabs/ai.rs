@@ -18,7 +18,7 @@ impl TabView for Ai {
             Col::new(Length(8), 9),
             Col::new(Length(26), 8).highlighted(),
             Col::new(Fill(1), 9).highlighted(),
-            Col::new(Length(8), 2),
+            Col::new(Length(15), 2),
         ];
         C
     }
@@ -45,8 +45,9 @@ impl TabView for Ai {
                 Line::raw(""),
             ]
             .into_iter()
+            .chain(llm_lines(state, t, s))
             .chain(s.detail.iter().map(|l| {
-                if l.starts_with("Next:") {
+                if l.starts_with("Next") {
                     Line::from(Span::styled(l.clone(), t.accent()))
                 } else {
                     Line::raw(l.clone())
@@ -55,6 +56,41 @@ impl TabView for Ai {
             .collect()
         })
     }
+}
+
+/// The LLM's answer while it streams (with its progress), or why there is none; a finished one
+/// is already the summary's (see `update::ai::overlay`).
+fn llm_lines(state: &State, t: &Theme, s: &Summary) -> Vec<Line<'static>> {
+    use crate::app::state::LlmState;
+    let key = format!("{} {}", s.kind.label(), s.subject);
+    let Some(a) = state.llm_answers.get(&key) else {
+        return Vec::new();
+    };
+    let secs = (state.now - a.asked_at).whole_seconds().max(0);
+    let head = match &a.state {
+        LlmState::Streaming => {
+            const SPIN: [&str; 4] = ["⠋", "⠙", "⠸", "⠴"];
+            format!(
+                "{} {} answering… {} characters, {secs} s — esc stops",
+                SPIN[(a.text.chars().count() / 8) % SPIN.len()],
+                a.model,
+                crate::fmt::thousands(a.text.chars().count() as u64)
+            )
+        }
+        LlmState::Failed(e) => format!("{} failed: {e} — s asks again", a.model),
+        LlmState::Cancelled => format!("{}: stopped — s asks again", a.model),
+        LlmState::Done { .. } => return Vec::new(),
+    };
+    let mut out = vec![Line::from(Span::styled(head, t.accent()))];
+    if a.state == LlmState::Streaming {
+        out.extend(
+            crate::sanitize::clean_multiline(&a.text)
+                .lines()
+                .map(|l| Line::from(Span::styled(l.to_string(), t.muted()))),
+        );
+    }
+    out.push(Line::raw(""));
+    out
 }
 
 fn cells_summary(t: &Theme, s: &Summary) -> Vec<(String, Style)> {

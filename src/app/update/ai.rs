@@ -1,0 +1,335 @@
+//! The AI tab's LLM: `s` asks the configured OpenAI-compatible endpoint about the selected
+//! subject (the builtin summary stays until the answer arrives, streamed in), `p` previews the
+//! exact request body, `esc` stops an answer in flight. The prompt is built here from the state
+//! (`ai::prompt`: fenced, redacted, bounded); the request is an effect like every other.
+
+use std::collections::HashMap;
+
+use crate::ai::prompt::{
+    self, IncidentSubject, LogLine, PrSubject, RolloutSubject, RunSubject, Subject,
+};
+use crate::app::msg::{Effect, LlmEffect, LlmEvent};
+use crate::app::state::{Level, LlmAnswer, LlmState, Loadable, Mode, State};
+use crate::domain::{RunState, Summary, SummaryKind};
+
+/// The most of an answer kept (a runaway stream is cut here).
+pub const MAX_ANSWER_CHARS: usize = 64 * 1024;
+
+/// The key of a summary's answer.
+pub fn answer_key(s: &Summary) -> String {
+    format!("{} {}", s.kind.label(), s.subject)
+}
+
+/// The prompt for `s`, from what the cockpit holds about its subject.
+pub fn prompt_for(state: &State, s: &Summary) -> prompt::Prompt {
+    let builtin = std::iter::once(s.headline.clone())
+        .chain(s.detail.iter().cloned())
+        .collect::<Vec<_>>()
+        .join("\n");
+    prompt::build(&subject_of(state, s), &builtin, &state.llm_redact)
+}
+
+/// The request body for `s`: what `p` shows and `s` sends.
+pub fn body_for(state: &State, s: &Summary, model: &str) -> String {
+    prompt::request_body(&prompt_for(state, s), model, true).to_string()
+}
+
+fn subject_of(state: &State, s: &Summary) -> Subject {
+    match s.kind {
+        SummaryKind::Pr => {
+            let pr = state
+                .prs
+                .items
+                .iter()
+                .find(|p| format!("{}#{}", p.repo, p.number) == s.subject);
+            let files =
+                pr.and_then(
+                    |p| match state.pr_files.get(&format!("{}#{}", p.repo, p.number)) {
+                        Some((_, Loadable::Ready(f))) => Some(f.clone()),
+                        _ => None,
+                    },
+                );
+            Subject::Pr(PrSubject {
+                repo: pr.map(|p| p.repo.clone()).unwrap_or_default(),
+                number: pr.map_or(0, |p| p.number),
+                title: pr.map(|p| p.title.clone()).unwrap_or_default(),
+                body: pr.map(|p| p.body.clone()).unwrap_or_default(),
+                author: pr.map(|p| p.author.clone()).unwrap_or_default(),
+                labels: pr.map(|p| p.labels.clone()).unwrap_or_default(),
+                changed_paths: files
+                    .unwrap_or_default()
+                    .into_iter()
+                    .map(|f| f.filename)
+                    .collect(),
+                risk_reasons: s
+                    .detail
+                    .iter()
+                    .filter(|l| l.trim_start().starts_with('+'))
+                    .map(|l| l.trim().to_string())
+                    .collect(),
+            })
+        }
+        SummaryKind::Run => {
+            let run = state
+                .runs
+                .items
+                .iter()
+                .find(|r| format!("{} #{}", r.repo, r.run_number) == s.subject);
+            let analysis = run.and_then(|r| match state.run_analysis.get(&r.id) {
+                Some(Loadable::Ready(a)) => Some(a.clone()),
+                _ => None,
+            });
+            let step = run
+                .and_then(|r| match state.jobs.get(&r.id).map(|(_, l)| l) {
+                    Some(Loadable::Ready(jobs)) => jobs
+                        .iter()
+                        .filter(|j| j.state == RunState::Failure)
+                        .flat_map(|j| j.steps.iter())
+                        .find(|st| st.state == RunState::Failure)
+                        .map(|st| st.name.clone()),
+                    _ => None,
+                })
+                .unwrap_or_default();
+            Subject::Run(RunSubject {
+                repo: run.map(|r| r.repo.clone()).unwrap_or_default(),
+                workflow: run.map(|r| r.workflow.clone()).unwrap_or_default(),
+                job: analysis.as_ref().map(|a| a.job.clone()).unwrap_or_default(),
+                failing_step: step,
+                category: analysis
+                    .as_ref()
+                    .map(|a| a.report.label.clone())
+                    .unwrap_or_default(),
+                log_lines: analysis
+                    .map(|a| {
+                        a.report
+                            .root_cause
+                            .iter()
+                            .map(|(n, t)| LogLine {
+                                number: *n,
+                                text: t.clone(),
+                            })
+                            .collect()
+                    })
+                    .unwrap_or_default(),
+            })
+        }
+        SummaryKind::Incident => {
+            let inc = state
+                .incidents
+                .items
+                .iter()
+                .find(|i| format!("{} {}", i.project, i.short_id) == s.subject);
+            let event = inc.and_then(|i| match state.incident_events.get(&i.id) {
+                Some((_, Loadable::Ready(e))) => Some(e.clone()),
+                _ => None,
+            });
+            let suspect = inc.and_then(|i| match state.incident_suspects.get(&i.id) {
+                Some((_, Loadable::Ready(list))) => list.first().map(|s| {
+                    format!(
+                        "{} (score {:.2}): {}",
+                        s.title,
+                        s.score,
+                        s.evidence.join("; ")
+                    )
+                }),
+                _ => None,
+            });
+            let raised = event.as_ref().and_then(|e| e.raised().cloned());
+            Subject::Incident(IncidentSubject {
+                title: inc.map(|i| i.title.clone()).unwrap_or_default(),
+                culprit: inc.map(|i| i.culprit.clone()).unwrap_or_default(),
+                exception_type: raised.as_ref().map(|x| x.kind.clone()).unwrap_or_default(),
+                exception_value: raised.as_ref().map(|x| x.value.clone()).unwrap_or_default(),
+                frames: raised
+                    .map(|x| {
+                        x.frames
+                            .iter()
+                            .rev()
+                            .map(|f| {
+                                format!(
+                                    "{}:{} in {}",
+                                    f.filename.as_deref().unwrap_or("?"),
+                                    f.line.map_or("?".into(), |l| l.to_string()),
+                                    f.function.as_deref().unwrap_or("?")
+                                )
+                            })
+                            .collect()
+                    })
+                    .unwrap_or_default(),
+                tags: event.map(|e| e.tags).unwrap_or_default(),
+                suspected_change: suspect.unwrap_or_default(),
+            })
+        }
+        SummaryKind::Rollout => {
+            let name = s.subject.split(" (").next().unwrap_or(&s.subject);
+            let r = state.rollouts.items.iter().find(|r| r.name == name);
+            let j = state.judgements.get(name);
+            Subject::Rollout(RolloutSubject {
+                service: name.to_string(),
+                weight: r
+                    .and_then(|r| r.weight)
+                    .map(|w| format!("{w:.0} %"))
+                    .unwrap_or_default(),
+                verdict: j.map(|j| j.verdict.label().to_string()).unwrap_or_default(),
+                reasons: j.map(|j| j.reasons.clone()).unwrap_or_default(),
+            })
+        }
+    }
+}
+
+/// `s`: ask the LLM about the selected subject.
+pub(super) fn ask(state: &mut State) -> Vec<Effect> {
+    let Some(sel) = state.summaries.selected().cloned() else {
+        return Vec::new();
+    };
+    let Some(model) = state.llm_model.clone() else {
+        state.push_message(
+            Level::Info,
+            "No LLM configured: the builtin analyzer answers ([ai] provider = \"openai\", url, model to ask one)",
+        );
+        return Vec::new();
+    };
+    let key = answer_key(&sel);
+    if state
+        .llm_answers
+        .get(&key)
+        .is_some_and(|a| a.state == LlmState::Streaming)
+    {
+        state.push_message(
+            Level::Info,
+            format!("Already asking {model} about {}", sel.subject),
+        );
+        return Vec::new();
+    }
+    let body = body_for(state, &sel, &model);
+    state.llm_answers.insert(
+        key.clone(),
+        LlmAnswer {
+            text: String::new(),
+            state: LlmState::Streaming,
+            model: model.clone(),
+            asked_at: state.now,
+            headline: sel.headline.clone(),
+        },
+    );
+    state.detail = true;
+    state.push_message(
+        Level::Info,
+        format!("Asking {model} about {} (esc stops)", sel.subject),
+    );
+    vec![Effect::Llm(LlmEffect::Ask { key, body })]
+}
+
+/// `p`: show the request body `s` would send.
+pub(super) fn preview(state: &mut State) -> Vec<Effect> {
+    let Some(sel) = state.summaries.selected().cloned() else {
+        return Vec::new();
+    };
+    let model = state.llm_model.clone().unwrap_or_default();
+    state.preview = Some(body_for(state, &sel, &model));
+    state.mode = Mode::Preview { scroll: 0 };
+    Vec::new()
+}
+
+/// `esc` on the AI tab with an answer in flight for the selection: stop it. `None` when there is
+/// none (esc does what it always does).
+pub(super) fn cancel(state: &mut State) -> Option<Vec<Effect>> {
+    let sel = state.summaries.selected()?;
+    let key = answer_key(sel);
+    let a = state.llm_answers.get_mut(&key)?;
+    if a.state != LlmState::Streaming {
+        return None;
+    }
+    a.state = LlmState::Cancelled;
+    state.push_message(Level::Info, "Stopped the LLM's answer");
+    Some(vec![Effect::Llm(LlmEffect::Cancel { key })])
+}
+
+pub(super) fn on_event(state: &mut State, ev: LlmEvent) -> Vec<Effect> {
+    let key = match &ev {
+        LlmEvent::Delta { key, .. } | LlmEvent::Done { key, .. } | LlmEvent::Failed { key, .. } => {
+            key.clone()
+        }
+    };
+    let Some(a) = state.llm_answers.get_mut(&key) else {
+        return Vec::new();
+    };
+    // Only an answer in flight takes pieces: a stopped or finished one is left as it is.
+    if a.state != LlmState::Streaming {
+        return Vec::new();
+    }
+    match ev {
+        LlmEvent::Delta { text, .. } => {
+            if a.text.len() < MAX_ANSWER_CHARS {
+                a.text.push_str(&text);
+            }
+        }
+        LlmEvent::Done { cached, .. } => a.state = LlmState::Done { cached },
+        LlmEvent::Failed { error, .. } => {
+            a.state = LlmState::Failed(crate::sanitize::clean(&error));
+        }
+    }
+    if a.state != LlmState::Streaming {
+        state.recompute_summaries();
+    }
+    state.dirty = true;
+    Vec::new()
+}
+
+/// The summaries with the LLM's finished answers laid over the builtin ones: the model's
+/// headline and its name as the source, its summary and next steps first in the detail, the
+/// builtin's below. An answer about a subject that changed since is stale: the builtin stays.
+pub fn overlay(
+    summaries: &mut [Summary],
+    answers: &HashMap<String, LlmAnswer>,
+    now: time::OffsetDateTime,
+) {
+    for s in summaries.iter_mut() {
+        let Some(a) = answers.get(&answer_key(s)) else {
+            continue;
+        };
+        let age = crate::fmt::fmt_age((now - a.asked_at).whole_seconds());
+        if a.headline != s.headline {
+            s.detail.insert(
+                0,
+                format!(
+                    "{}'s answer ({age} ago) is stale: the subject changed since — s asks again.",
+                    a.model
+                ),
+            );
+            continue;
+        }
+        let LlmState::Done { cached } = a.state else {
+            continue;
+        };
+        match prompt::parse_answer(&a.text) {
+            Ok(ans) => {
+                let builtin = std::mem::take(&mut s.detail);
+                let old = std::mem::replace(&mut s.headline, ans.headline.clone());
+                s.analyzer = format!("{} {age}", a.model);
+                s.detail.push(format!(
+                    "{} ({}, {age} ago{}) — {} confidence; text to read, it acts on nothing:",
+                    a.model,
+                    "LLM",
+                    if cached { ", from the cache" } else { "" },
+                    ans.confidence.as_str()
+                ));
+                s.detail.push(ans.summary.clone());
+                s.detail
+                    .extend(ans.next_steps.iter().map(|n| format!("Next (model): {n}")));
+                s.detail.push(String::new());
+                s.detail.push(format!("builtin: {old}"));
+                s.detail.extend(builtin);
+            }
+            Err(e) => {
+                s.detail.insert(
+                    0,
+                    format!(
+                        "{}'s answer could not be read ({e}); the builtin summary stands.",
+                        a.model
+                    ),
+                );
+            }
+        }
+    }
+}
