@@ -572,34 +572,36 @@ fn ends_authority(c: u8) -> bool {
     c.is_ascii_whitespace() || b"/?#\"'`<>".contains(&c)
 }
 
-/// The password of `scheme://user:password@host` with the (last) `@` of the authority at `p`:
-/// `postgres://app:[redacted]@db/x`. The user name is kept; `scheme://user@host` has nothing to mask.
+/// The password of `scheme://user:password@host` with the authority's first `@` at `p`:
+/// `postgres://app:[redacted]@db/x`. The password ends at the authority's last `@` (`u:p@ss@host`
+/// is user `u`, password `p@ss`). The user name is kept; `scheme://user@host` has nothing to mask.
 fn url_password_at(b: &[u8], p: usize) -> Option<Found> {
-    // The user information ends at the authority's last `@`: `u:p@ss@host` is user `u`, password `p@ss`.
-    let rest = b.get(p + 1..)?;
-    let authority = rest.iter().take_while(|&&c| !ends_authority(c)).count();
-    if rest[..authority].contains(&b'@') {
-        return None;
-    }
+    // Stopping at an earlier `@` keeps this linear: only the first `@` of an authority gets past.
     let info = b
         .get(..p)?
         .iter()
         .rev()
-        .take_while(|&&c| !ends_authority(c))
+        .take_while(|&&c| !ends_authority(c) && c != b'@')
         .count();
     let q = p - info;
     if q < 3 || b.get(q - 3..q) != Some(b"://") {
         return None;
     }
-    let colon = q + memchr::memchr(b':', &b[q..p])?;
+    let authority = run(b, p + 1, |c| !ends_authority(c));
+    let last = b
+        .get(p + 1..p + 1 + authority)?
+        .iter()
+        .rposition(|&c| c == b'@')
+        .map_or(p, |i| p + 1 + i);
+    let colon = q + memchr::memchr(b':', b.get(q..last)?)?;
     let start = colon + 1;
-    if start == p || b[start..p].starts_with(MARKER.as_bytes()) {
+    if start == last || b.get(start..last)?.starts_with(MARKER.as_bytes()) {
         return None;
     }
     Some(Found {
         start,
         keep: start,
-        end: p,
+        end: last,
     })
 }
 
@@ -626,13 +628,17 @@ fn email_at(b: &[u8], p: usize) -> Option<Found> {
     }
     // The domain: labels of `[A-Za-z0-9-]` joined by single dots.
     let mut end = p + 1;
-    let mut labels: Vec<(usize, usize)> = Vec::new();
+    let (mut labels, mut first, mut last) = (0usize, (0, 0), (0, 0));
     loop {
         let len = run(b, end, |c| c.is_ascii_alphanumeric() || c == b'-');
         if len == 0 {
             break;
         }
-        labels.push((end, end + len));
+        if labels == 0 {
+            first = (end, end + len);
+        }
+        last = (end, end + len);
+        labels += 1;
         end += len;
         let more =
             b.get(end) == Some(&b'.') && b.get(end + 1).is_some_and(|c| c.is_ascii_alphanumeric());
@@ -641,19 +647,18 @@ fn email_at(b: &[u8], p: usize) -> Option<Found> {
         }
         end += 1;
     }
-    let (&(first_start, first_end), &(last_start, last_end)) = (labels.first()?, labels.last()?);
-    let first = &b[first_start..first_end];
-    let tld = &b[last_start..last_end];
+    let first = b.get(first.0..first.1)?;
+    let tld = b.get(last.0..last.1)?;
     let density = first.len() >= 2
         && first.ends_with(b"x")
         && first[..first.len() - 1].iter().all(u8::is_ascii_digit);
-    if labels.len() < 2 || tld.len() < 2 || !tld.iter().all(u8::is_ascii_alphabetic) || density {
+    if labels < 2 || tld.len() < 2 || !tld.iter().all(u8::is_ascii_alphabetic) || density {
         return None;
     }
     Some(Found {
         start: q,
         keep: q,
-        end: last_end,
+        end: last.1,
     })
 }
 
@@ -1033,6 +1038,25 @@ mod tests {
         let plain = "2026-11-23T09:30:00Z step=3 fix_payment - retry (exit=0): ok\n".repeat(50);
         assert!(matches!(redact(&plain), Cow::Borrowed(_)));
         assert!(!contains_secret(&plain));
+    }
+
+    #[test]
+    fn many_anchors_in_one_word_stay_linear() {
+        // Quadratic scanning would take minutes on these; linear takes milliseconds.
+        let n = 100_000;
+        let started = std::time::Instant::now();
+        for s in [
+            format!("x://u:p{}", "@h".repeat(n)),
+            "@".repeat(n),
+            format!("a://{}", "b@".repeat(n)),
+            format!("{}@x.io", "a".repeat(n)),
+            "eyJ".repeat(n),
+            format!("eyJ{}", ".eyJaaaaaaaaaaaa".repeat(n / 10)),
+        ] {
+            let _ = redact(&s);
+        }
+        assert!(started.elapsed() < std::time::Duration::from_secs(5));
+        assert_eq!(r("x://u:p@h@h@h/x"), "x://u:[redacted]@h/x");
     }
 
     #[test]
