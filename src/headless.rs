@@ -607,60 +607,6 @@ pub fn approve_text(doc: &Value) -> String {
     text
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn status_text_counts_in_good_english() {
-        let doc = json!({
-            "sources": { "github": { "ok": true, "error": null } },
-            "prs": [{}], "runs": [{}, {}], "pending_deployments": [{}], "rollouts": [],
-            "incidents": [{}],
-        });
-        let text = status_text(&doc);
-        assert!(text.starts_with("github      ok\n"), "{text}");
-        assert!(
-            !text.contains("PROCEED"),
-            "no rollouts, no verdicts: {text}"
-        );
-        assert!(
-            text.ends_with("1 open PR, 2 runs, 1 pending deployment, 0 rollouts, 1 incident\n"),
-            "{text}"
-        );
-    }
-
-    #[test]
-    fn status_text_shows_each_verdict_rollback_first() {
-        let doc = json!({
-            "sources": { "prometheus": { "ok": true, "error": null } },
-            "rollouts": [
-                { "service": "web", "environment": "staging", "verdict": "PROCEED", "score": 0.97,
-                  "band": "promote", "reasons": ["every metric passes"] },
-                { "service": "search", "environment": "production", "verdict": "HOLD", "score": 0.5,
-                  "band": "review", "reasons": ["too little traffic", "second"] },
-                { "service": "checkout", "environment": "production", "verdict": "ROLLBACK",
-                  "score": 0.1, "band": "block", "reasons": ["error_rate breached max 0.005"] },
-            ],
-        });
-        let text = status_text(&doc);
-        let lines: Vec<&str> = text.lines().collect();
-        assert_eq!(lines[0], "prometheus  ok");
-        assert_eq!(
-            lines[1],
-            "ROLLBACK    checkout in production, score 0.10 (block): error_rate breached max 0.005"
-        );
-        assert!(
-            lines[2].starts_with("HOLD        search in production"),
-            "{text}"
-        );
-        assert!(lines[2].ends_with(": too little traffic"), "{text}");
-        assert!(lines[3].starts_with("PROCEED     web in staging"), "{text}");
-        assert!(lines[4].starts_with("0 open PRs, 0 runs"), "{text}");
-        assert!(!text.contains("second"), "one reason per service: {text}");
-    }
-}
-
 /// `flightdeck dora`: the environment the metrics are of when `--env` is not given: the first
 /// production `[[service]]`'s, else the first service's, else `production`.
 pub fn dora_environment(config: &Config) -> String {
@@ -913,4 +859,66 @@ pub fn dora_text(r: &DoraReport) -> String {
         r.sentry_requests
     ));
     text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn status_text_counts_in_good_english() {
+        let doc = json!({
+            "sources": { "github": { "ok": true, "error": null } },
+            "prs": [{}], "runs": [{}, {}], "pending_deployments": [{}], "rollouts": [],
+            "incidents": [{}],
+        });
+        let text = status_text(&doc);
+        assert!(text.starts_with("github      ok\n"), "{text}");
+        assert!(
+            !text.contains("PROCEED"),
+            "no rollouts, no verdicts: {text}"
+        );
+        assert!(
+            text.ends_with("1 open PR, 2 runs, 1 pending deployment, 0 rollouts, 1 incident\n"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn status_text_shows_each_verdict_rollback_first() {
+        let doc = json!({
+            "sources": { "prometheus": { "ok": true, "error": null } },
+            "rollouts": [
+                { "service": "web", "environment": "staging", "verdict": "PROCEED", "score": 0.97,
+                  "band": "promote", "reasons": ["every metric passes"] },
+                { "service": "search", "environment": "production", "verdict": "HOLD", "score": 0.5,
+                  "band": "review", "reasons": ["too little traffic", "second"] },
+                { "service": "checkout", "environment": "production", "verdict": "ROLLBACK",
+                  "score": 0.1, "band": "block", "reasons": ["error_rate breached max 0.005"] },
+            ],
+        });
+        let text = status_text(&doc);
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines[0], "prometheus  ok");
+        assert_eq!(
+            lines[1],
+            "ROLLBACK    checkout in production, score 0.10 (block): error_rate breached max 0.005"
+        );
+        assert!(
+            lines[2].starts_with("HOLD        search in production"),
+            "{text}"
+        );
+        assert!(lines[2].ends_with(": too little traffic"), "{text}");
+        assert!(lines[3].starts_with("PROCEED     web in staging"), "{text}");
+        assert!(lines[4].starts_with("0 open PRs, 0 runs"), "{text}");
+        assert!(!text.contains("second"), "one reason per service: {text}");
+    }
+
+    #[test]
+    fn sparklines_scale_from_zero_and_leave_gaps() {
+        assert_eq!(sparkline(&[Some(0.0), Some(1.0), None, Some(0.5)]), "▁█ ▅");
+        assert_eq!(sparkline(&[Some(0.0), Some(0.0)]), "▁▁");
+        assert_eq!(sparkline(&[None, Some(f64::NAN)]), "  ");
+        assert_eq!(sparkline(&[]), "");
+    }
 }

@@ -399,7 +399,7 @@ mod tests {
         ]);
         assert_eq!(status, DeployStatus::Failure);
         assert_eq!(at, parse_time(Some("2026-11-20T10:05:00Z")));
-        assert_eq!(status_of(&[]).2, false);
+        assert!(!status_of(&[]).2);
         assert_eq!(
             status_of(&[s("queued", "2026-11-20T10:00:00Z")]).0,
             DeployStatus::InProgress
