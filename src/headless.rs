@@ -818,6 +818,9 @@ pub fn dora_text(r: &DoraReport) -> String {
             r.projects.join(", ")
         }
     ));
+    for e in &r.errors {
+        text.push_str(&format!("FAILED: {e} (left out of the metrics)\n"));
+    }
     for m in d.metrics() {
         let (name, record) = match m.kind {
             MetricKind::DeploymentFrequency => ("Deployment frequency", "deployment"),
@@ -849,9 +852,6 @@ pub fn dora_text(r: &DoraReport) -> String {
     text.push('\n');
     for n in &r.notes {
         text.push_str(&format!("note: {n}\n"));
-    }
-    for e in &r.errors {
-        text.push_str(&format!("FAILED: {e}\n"));
     }
     text.push_str(&format!(
         "{} to GitHub, {} to Sentry\n",

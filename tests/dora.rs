@@ -180,9 +180,9 @@ async fn the_four_metrics_of_the_demo_worlds_production() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_shorter_window_another_environment_and_bad_windows() {
+async fn a_shorter_window_another_environment_failed_reads_and_bad_windows() {
     let home = tempfile::tempdir().unwrap();
-    let (_world, config) = world(home.path()).await;
+    let (world, config) = world(home.path()).await;
 
     // The last 7 days of production: only the failed 2.13.3 (and the held deploy) — a rate of
     // zero, not "no data"; daily buckets.
@@ -206,6 +206,29 @@ async fn a_shorter_window_another_environment_and_bad_windows() {
             .map(Vec::len),
         Some(2)
     );
+
+    // Nothing answers: the reads fail, the metrics say they have no data, exit 3.
+    let closed = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    };
+    let nowhere = home.path().join("nowhere.toml");
+    let dead = format!("http://127.0.0.1:{closed}");
+    let body = std::fs::read_to_string(&config)
+        .unwrap()
+        .replace(&world.github_url, &dead)
+        .replace(&world.sentry_url, &dead);
+    std::fs::write(&nowhere, body).unwrap();
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&nowhere, std::fs::Permissions::from_mode(0o600)).unwrap();
+    }
+    let o = fd(home.path(), &nowhere, &[]);
+    assert_eq!(o.status.code(), Some(3), "{:?}", text(&o));
+    let (out, _) = text(&o);
+    assert!(out.contains("FAILED: acme/checkout: deployments"), "{out}");
+    assert!(out.contains("FAILED: Sentry checkout"), "{out}");
+    assert!(out.contains("no deployments in the window"), "{out}");
 
     for bad in ["2w", "0d", "400d", "soon"] {
         let o = fd(home.path(), &config, &["--window", bad]);
