@@ -8,6 +8,7 @@
 //! [`marks_rollback`]), or when it ships a release that ran before the one running then
 //! ([`crate::ai::dora::mark_redeploys_as_rollbacks`]).
 
+use futures::StreamExt;
 use serde::Deserialize;
 use time::{Duration, OffsetDateTime};
 
@@ -19,6 +20,9 @@ use crate::sanitize::clean;
 
 /// The most pages (of 100) read of one repository's deployments, and of its closed PRs.
 pub const MAX_PAGES: usize = 5;
+
+/// Statuses read at once.
+const STATUS_READS_IN_FLIGHT: usize = 4;
 
 /// Deployments created this long before the window's start still have their statuses read: one
 /// that started before the window may have finished in it.
@@ -191,6 +195,29 @@ impl GitHub {
             url = next;
         }
         let branch = deployed_branch(&items);
+        // Each deployment in the window's statuses, a few at a time (the budget caps them too).
+        let wanted: Vec<u64> = items
+            .iter()
+            .filter(|d| parse_time(d.created_at.as_deref()).is_some_and(|t| t >= from))
+            .map(|d| d.id)
+            .collect();
+        let read: Vec<Result<Vec<ApiDeploymentStatus>, SourceError>> =
+            futures::stream::iter(wanted.iter().map(|&id| async move {
+                self.get_parsed(
+                    &self.statuses_url(repo, id),
+                    &format!("statuses of deployment {id}"),
+                    |b| serde_json::from_slice::<Vec<ApiDeploymentStatus>>(b),
+                )
+                .await
+                .map(|(statuses, _)| statuses)
+            }))
+            .buffered(STATUS_READS_IN_FLIGHT)
+            .collect()
+            .await;
+        let mut statuses = std::collections::HashMap::new();
+        for (id, r) in wanted.into_iter().zip(read) {
+            statuses.insert(id, r?);
+        }
         let mut all: Vec<(Deployment, bool)> = Vec::new();
         let mut unknown = 0;
         for d in items {
@@ -213,22 +240,18 @@ impl GitHub {
                 status: DeployStatus::Success,
                 is_rollback: said,
             };
-            let in_window = created >= from;
-            if in_window {
-                let (statuses, _) = self
-                    .get_parsed(
-                        &self.statuses_url(repo, d.id),
-                        &format!("statuses of deployment {}", d.id),
-                        |b| serde_json::from_slice::<Vec<ApiDeploymentStatus>>(b),
-                    )
-                    .await?;
-                let (status, finished, known) = status_of(&statuses);
-                deployment.status = status;
-                deployment.finished_at = finished;
-                if !known {
-                    unknown += 1;
+            let in_window = match statuses.get(&d.id) {
+                Some(list) => {
+                    let (status, finished, known) = status_of(list);
+                    deployment.status = status;
+                    deployment.finished_at = finished;
+                    if !known {
+                        unknown += 1;
+                    }
+                    true
                 }
-            }
+                None => false,
+            };
             all.push((deployment, in_window));
         }
         let (mut list, context): (Vec<Deployment>, Vec<bool>) = all.into_iter().unzip();
