@@ -1,5 +1,5 @@
 //! The command line: the cockpit (default), `demo`, `doctor`, `config`, and the headless commands
-//! (`status`, `judge`, `approve`, `draft-test`, `triage`, `dora`, `audit`).
+//! (`status`, `judge`, `approve`, `draft-test`, `triage`, `explain`, `dora`, `audit`).
 
 use crate::app::keymap::Keymap;
 use crate::config::{Config, ConfigError, Paths, TEMPLATE};
@@ -149,6 +149,17 @@ pub enum Command {
         /// With --pr: do not ask for confirmation
         #[arg(long, requires = "pr")]
         yes: bool,
+    },
+    /// Explain one subject as the AI tab does: what it is, the evidence, what to do (exit 0; 2 unknown subject; 3 a source failed)
+    #[command(
+        after_help = "Examples:\n  flightdeck explain pr:acme/checkout#412     risk, its reasons and the tests to run\n  flightdeck explain run:9200000104           why it failed, against the job's last green log\n  flightdeck explain incident:CHECKOUT-4C\n  flightdeck explain rollout:checkout --json\n\nThe builtin analyzer reads only the configured sources; nothing leaves the machine otherwise."
+    )]
+    Explain {
+        /// pr:owner/name#N, run:ID, incident:SHORT-ID or rollout:SERVICE
+        subject: String,
+        /// Print the summary as JSON
+        #[arg(long)]
+        json: bool,
     },
     /// Find why a CI job failed from its log: category, root-cause lines, failing tests (exit 0 when analysed)
     #[command(
@@ -492,6 +503,42 @@ async fn dispatch(cli: Cli, paths: Paths, out: &mut Out) -> i32 {
                 read_only: cli.readonly || config.read_only,
             };
             draft_test(&config, &paths, &args, out).await
+        }
+        Some(Command::Explain { subject, json }) => {
+            let subject = match crate::headless::Subject::parse(subject) {
+                Ok(s) => s,
+                Err(e) => {
+                    eprintln!("flightdeck explain: {e}");
+                    return 2;
+                }
+            };
+            let config = match load_config(&cli, &paths) {
+                Ok(c) => c,
+                Err(code) => return code,
+            };
+            match crate::headless::explain(&config, &subject).await {
+                Ok(s) => {
+                    if *json {
+                        writeln!(
+                            out,
+                            "{}",
+                            serde_json::to_string_pretty(&crate::headless::summary_json(&s))
+                                .unwrap_or_else(|_| "{}".into())
+                        );
+                    } else {
+                        write!(out, "{}", crate::headless::summary_text(&s));
+                    }
+                    0
+                }
+                Err(crate::headless::ExplainError::NotFound(e)) => {
+                    eprintln!("flightdeck explain: {e}");
+                    2
+                }
+                Err(crate::headless::ExplainError::Source(e)) => {
+                    eprintln!("flightdeck explain: {e}");
+                    3
+                }
+            }
         }
         Some(Command::Dora { window, env, json }) => {
             let config = match load_config(&cli, &paths) {

@@ -2,6 +2,7 @@
 //! and `flightdeck approve` (the headless `a`, behind the same guard as the cockpit).
 
 use crate::config::Config;
+use crate::domain::SourceError;
 use crate::domain::{Incident, PullRequest, ServiceRollout, SourceData, SourceId, WorkflowRun};
 use crate::fmt::plural;
 use crate::runtime;
@@ -73,6 +74,18 @@ pub fn rollout_json(r: &ServiceRollout) -> Value {
     })
 }
 
+/// One summary of the builtin analyzer (or the model's, `analyzer` names which).
+pub fn summary_json(s: &crate::domain::Summary) -> Value {
+    json!({
+        "kind": s.kind.label(),
+        "subject": s.subject,
+        "headline": s.headline,
+        "analyzer": s.analyzer,
+        "detail": s.detail,
+        "url": s.url,
+    })
+}
+
 pub fn incident_json(i: &Incident) -> Value {
     json!({
         "project": i.project, "id": i.id, "short_id": i.short_id, "title": i.title,
@@ -104,6 +117,11 @@ pub async fn status(config: &Config, store: Option<&Store>) -> (Value, bool) {
     });
     let mut failed = false;
     let mut incidents: Vec<Incident> = Vec::new();
+    // What the AI tab would say: the builtin analyzer's summaries of what needs a human.
+    let mut all_prs = Vec::new();
+    let mut all_runs = Vec::new();
+    let mut all_rollouts = Vec::new();
+    let mut judgements = std::collections::HashMap::new();
     for mut s in sources.list {
         let id = s.id();
         if let Some(i) = memos.iter().position(|(m, _, _)| *m == id) {
@@ -132,6 +150,8 @@ pub async fn status(config: &Config, store: Option<&Store>) -> (Value, bool) {
                     } => {
                         doc["prs"] = prs.iter().map(|p| pr_json(p)).collect();
                         doc["runs"] = runs.iter().map(run_json).collect();
+                        all_prs = prs.clone();
+                        all_runs = runs.clone();
                         doc["pending_deployments"] = runs.iter().flat_map(pending_json).collect();
                         let rate_json = |r: Option<crate::domain::RateLimit>| {
                             r.map_or(Value::Null, |r| {
@@ -162,9 +182,11 @@ pub async fn status(config: &Config, store: Option<&Store>) -> (Value, bool) {
                                 v["score"] = json!(j.score);
                                 v["band"] = json!(j.band.label());
                                 v["reasons"] = json!(j.reasons);
+                                judgements.insert(r.name.clone(), j);
                                 v
                             })
                             .collect();
+                        all_rollouts = r.clone();
                     }
                     SourceData::Sentry(i) => {
                         doc["incidents"] = i.iter().map(incident_json).collect();
@@ -183,6 +205,18 @@ pub async fn status(config: &Config, store: Option<&Store>) -> (Value, bool) {
         failed |= !ok;
         doc["sources"][name] = json!({ "ok": ok, "error": error });
     }
+    doc["summaries"] = crate::ai::summaries::headlines(
+        &all_prs,
+        &all_runs,
+        &all_rollouts,
+        &judgements,
+        &incidents,
+        &|_| None,
+        &|_| None,
+    )
+    .iter()
+    .map(summary_json)
+    .collect();
     if let (Some(gh), Some(sentry)) = (&sources.github_ops, &sources.sentry_ops) {
         let setup = crate::ops::draft::DraftSetup::from_config(config);
         suspected_changes(&mut doc, &incidents, gh, sentry, &setup, store).await;
@@ -921,4 +955,203 @@ mod tests {
         assert_eq!(sparkline(&[None, Some(f64::NAN)]), "  ");
         assert_eq!(sparkline(&[]), "");
     }
+}
+
+/// What `flightdeck explain` explains: `pr:owner/name#N`, `run:ID`, `incident:SHORT-ID`,
+/// `rollout:SERVICE`.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Subject {
+    Pr { repo: String, number: u64 },
+    Run { id: u64 },
+    Incident { short_id: String },
+    Rollout { service: String },
+}
+
+impl Subject {
+    pub fn parse(text: &str) -> Result<Subject, String> {
+        let bad = || {
+            format!(
+                "{text:?}: expected pr:owner/name#N, run:ID, incident:SHORT-ID or rollout:SERVICE"
+            )
+        };
+        let (kind, rest) = text.split_once(':').ok_or_else(bad)?;
+        let rest = rest.trim();
+        if rest.is_empty() {
+            return Err(bad());
+        }
+        match kind {
+            "pr" => {
+                let (repo, n) = rest.rsplit_once('#').ok_or_else(bad)?;
+                let number = n.parse().map_err(|_| bad())?;
+                if repo.split('/').count() != 2 || repo.split('/').any(str::is_empty) {
+                    return Err(bad());
+                }
+                Ok(Subject::Pr {
+                    repo: repo.into(),
+                    number,
+                })
+            }
+            "run" => Ok(Subject::Run {
+                id: rest.parse().map_err(|_| bad())?,
+            }),
+            "incident" => Ok(Subject::Incident {
+                short_id: rest.into(),
+            }),
+            "rollout" => Ok(Subject::Rollout {
+                service: rest.into(),
+            }),
+            _ => Err(bad()),
+        }
+    }
+}
+
+/// Why `explain` could not explain: the subject is unknown (exit 2) or a source failed (exit 3).
+#[derive(Debug, Clone, PartialEq)]
+pub enum ExplainError {
+    NotFound(String),
+    Source(String),
+}
+
+/// The builtin analyzer's summary of one subject, read fresh from its source: a PR's risk from
+/// its files, a failed run from its failed job's log against the job's last green log, an
+/// incident, a rollout's verdict in prose.
+pub async fn explain(
+    config: &Config,
+    subject: &Subject,
+) -> Result<crate::domain::Summary, ExplainError> {
+    let sources = runtime::connect(config).await;
+    let src = |e: SourceError| ExplainError::Source(e.to_string());
+    let within = Duration::from_secs(120);
+    let timed = |what: &str| ExplainError::Source(format!("{what}: no answer within 120 s"));
+    match subject {
+        Subject::Pr { repo, number } => {
+            let gh = sources
+                .github_ops
+                .ok_or_else(|| ExplainError::Source("no [github] in the config".into()))?;
+            let work = async {
+                let pr = gh.pull_request(repo, *number).await?;
+                let files = gh.pr_files(repo, *number).await?;
+                Ok::<_, SourceError>((pr, files))
+            };
+            let (pr, files) = tokio::time::timeout(within, work)
+                .await
+                .map_err(|_| timed("GitHub"))?
+                .map_err(|e| match e {
+                    SourceError::Status { status: 404, .. } => {
+                        ExplainError::NotFound(format!("{repo}#{number}: no such PR"))
+                    }
+                    e => src(e),
+                })?;
+            let rules = crate::ai::risk::RiskRules::default();
+            Ok(crate::ai::summaries::pr(&pr, Some(&files), &rules).0)
+        }
+        Subject::Run { id } => {
+            let gh = sources
+                .github_ops
+                .ok_or_else(|| ExplainError::Source("no [github] in the config".into()))?;
+            let repos = config
+                .github
+                .as_ref()
+                .map(|g| g.repos.clone())
+                .unwrap_or_default();
+            for repo in &repos {
+                let run = match gh.run_with_pending(repo, *id).await {
+                    Ok(r) => r,
+                    Err(SourceError::Status { status: 404, .. }) => continue,
+                    Err(e) => return Err(src(e)),
+                };
+                if run.state != crate::domain::RunState::Failure {
+                    return Ok(crate::ai::summaries::run(&run, None));
+                }
+                let jobs = gh.jobs(repo, *id).await.map_err(src)?;
+                let Some(job) = jobs
+                    .iter()
+                    .find(|j| j.state == crate::domain::RunState::Failure)
+                else {
+                    return Ok(crate::ai::summaries::run(&run, None));
+                };
+                let work = crate::ops::exec::analyze_run(
+                    &gh,
+                    repo,
+                    &run.workflow,
+                    job.id,
+                    job.name.clone(),
+                );
+                let a = tokio::time::timeout(within, work)
+                    .await
+                    .map_err(|_| timed("GitHub"))?
+                    .map_err(src)?;
+                let against = match (&a.green, &a.green_note) {
+                    (Some((n, branch)), _) => {
+                        format!("the last green run of job {} on {branch} (#{n})", a.job)
+                    }
+                    (None, Some(note)) => format!("nothing: {note}"),
+                    (None, None) => String::new(),
+                };
+                return Ok(crate::ai::summaries::run(&run, Some((&a.report, &against))));
+            }
+            Err(ExplainError::NotFound(format!(
+                "run {id}: not in any configured repository ({})",
+                repos.join(", ")
+            )))
+        }
+        Subject::Incident { short_id } => {
+            let sentry = sources
+                .sentry_ops
+                .ok_or_else(|| ExplainError::Source("no [sentry] in the config".into()))?;
+            let projects = config
+                .sentry
+                .as_ref()
+                .map(|s| s.projects.clone())
+                .unwrap_or_default();
+            for p in &projects {
+                let issues = tokio::time::timeout(within, sentry.issues(p))
+                    .await
+                    .map_err(|_| timed("Sentry"))?
+                    .map_err(src)?;
+                if let Some(i) = issues
+                    .iter()
+                    .find(|i| i.short_id.eq_ignore_ascii_case(short_id) || i.id == *short_id)
+                {
+                    return Ok(crate::ai::summaries::incident(i));
+                }
+            }
+            Err(ExplainError::NotFound(format!(
+                "{short_id}: no unresolved issue with that id in {}",
+                projects.join(", ")
+            )))
+        }
+        Subject::Rollout { service } => {
+            let Some(svc) = config.services.iter().find(|s| s.name == *service) else {
+                return Err(ExplainError::NotFound(format!(
+                    "{service}: no [[service]] with that name"
+                )));
+            };
+            let rollouts = judge_now(config, std::slice::from_ref(svc))
+                .await
+                .map_err(ExplainError::Source)?;
+            let r = rollouts
+                .iter()
+                .find(|r| r.name == *service)
+                .ok_or_else(|| ExplainError::Source(format!("{service}: not read")))?;
+            let j = crate::analysis::rollout::judge_service(r, &(&config.policy).into());
+            Ok(crate::ai::summaries::rollout(r, Some(&j)))
+        }
+    }
+}
+
+/// `explain`'s text: the subject, the headline, the detail.
+pub fn summary_text(s: &crate::domain::Summary) -> String {
+    let mut out = format!(
+        "{} {} ({})\n{}\n\n",
+        s.kind.label(),
+        s.subject,
+        s.analyzer,
+        s.headline
+    );
+    for l in &s.detail {
+        out.push_str(l);
+        out.push('\n');
+    }
+    out
 }

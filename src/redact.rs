@@ -2,7 +2,7 @@
 //!
 //! Used by the audit log ([`crate::ops::audit`], which writes [`redact_whole`]), by everything drawn
 //! on screen ([`crate::sanitize::clean`] and [`crate::sanitize::clean_multiline`] return [`redact`]ed
-//! text) and, later, by LLM prompts (which should take their text through the same `redact`).
+//! text) and by LLM prompts ([`crate::ai::prompt`], which takes every field through [`redact`] and [`ExtraPatterns`]).
 //!
 //! # Patterns
 //!
@@ -15,11 +15,19 @@
 //! | Slack token | `xoxa-` `xoxb-` `xoxp-` `xoxr-` `xoxs-` + 10 or more `[A-Za-z0-9-]` with a digit | `xoxb-[redacted]` |
 //! | private key block | `-----BEGIN … PRIVATE KEY-----` up to its `-----END …-----` line (or the end of the text) | `-----BEGIN RSA PRIVATE KEY-----[redacted]` |
 //! | bearer credential | `Bearer <credential>` (any length); lower-case `bearer` only with 16 or more characters, so prose survives | `Bearer [redacted]` |
+//! | URL password | `scheme://user:password@host` (the authority's last `@` ends the password; the user name is kept) | `postgres://app:[redacted]@db:5432/x` |
+//! | JSON Web Token | `eyJ` + 10 or more base64url characters, `.`, 10 or more, then `.` and the signature (possibly empty) | `eyJ[redacted]` |
+//! | e-mail address | `local@domain.tld`, a top-level label of 2 or more letters; not `git@host` (an SSH remote), `scheme://user@host` (a URL's user name) nor `icon@2x.png` | `[redacted]` (whole) |
 //! | key = value | a key ending in `token`, `secret`, `password`, `passwd`, `apikey`, `api_key`, `api-key` or `authorization` followed by `=` (`?access_token=…&`, `GITHUB_TOKEN=…`), or quoted and followed by `:` (`"token": "…"`) | `token=[redacted]` |
 //! | header | `Authorization:`, `Proxy-Authorization:`, `X-Api-Key:`, `X-Auth-Token:` + value; a scheme word (`Bearer`, `Basic`, `token`, …) is kept | `Authorization: Basic [redacted]` |
 //!
 //! A value or credential ends at whitespace, a quote, `,` `;` `&` `<` `>` `)` `]` `}` or the end of
 //! the text, so a secret inside a URL or followed by punctuation is cut exactly.
+//!
+//! # Configured words
+//!
+//! [`ExtraPatterns`] masks what only the operator knows is sensitive (an internal host name, a
+//! customer's name): literal substrings, or one-word globs with `*` and `?`. See its documentation.
 //!
 //! # Masking
 //!
@@ -32,13 +40,13 @@
 //! # Speed
 //!
 //! Byte scanning only, no regex: `memchr` finds the few bytes every pattern needs (`_`, `-`, `=`, `:`,
-//! and the substrings `IA` and `earer`), and only those spots are checked. Text without a secret is
+//! `@`, and the substrings `IA`, `earer` and `eyJ`), and only those spots are checked. Text without a secret is
 //! returned borrowed: no allocation.
 
 use std::borrow::Cow;
 use std::sync::LazyLock;
 
-use memchr::{memchr, memchr3, memmem};
+use memchr::{memchr2, memchr3, memmem};
 
 /// What replaces a secret.
 pub const MARKER: &str = "[redacted]";
@@ -58,6 +66,142 @@ pub fn redact_whole(s: &str) -> Cow<'_, str> {
 /// Whether `s` holds anything [`redact`] would mask.
 pub fn contains_secret(s: &str) -> bool {
     Scanner::new(s.as_bytes()).next_from(0).is_some()
+}
+
+/// Words the operator configured as sensitive, masked with [`MARKER`] on top of [`redact`]'s patterns.
+///
+/// - **A literal** (a pattern without `*` or `?`) is masked wherever it occurs as a substring,
+///   spaces included: `Project Nightingale`, `acme-internal`.
+/// - **A glob** (a pattern with `*` or `?`) is matched against whole words (runs of characters
+///   without whitespace, leading and trailing `"'()[]{}<>,;:.!?` set aside); a word that matches is
+///   masked. `*` is any run of characters, `?` one character: `*.corp.example` masks
+///   `db1.corp.example`, `cust-????` masks `cust-4711`. A glob never spans whitespace.
+/// - Matching ignores ASCII case. A pattern with fewer than 3 characters other than `*` and `?`
+///   (after trimming) is ignored: it would mask too much to be what was meant.
+///
+/// No regular expressions: the cost is one pass per literal and one glob match per word.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ExtraPatterns {
+    /// Lower-cased (ASCII) literals.
+    literals: Vec<String>,
+    /// Lower-cased (ASCII) globs, as characters.
+    globs: Vec<Vec<char>>,
+}
+
+/// Set aside at both ends of a word before a glob is matched.
+const WORD_EDGES: &[char] = &[
+    '"', '\'', '(', ')', '[', ']', '{', '}', '<', '>', ',', ';', ':', '.', '!', '?',
+];
+
+impl ExtraPatterns {
+    pub fn new(patterns: &[String]) -> ExtraPatterns {
+        let mut out = ExtraPatterns::default();
+        for p in patterns {
+            let p = p.trim().to_ascii_lowercase();
+            if p.chars().filter(|c| !matches!(c, '*' | '?')).count() < 3 {
+                continue;
+            }
+            if p.contains(['*', '?']) {
+                out.globs.push(p.chars().collect());
+            } else {
+                out.literals.push(p);
+            }
+        }
+        out
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.literals.is_empty() && self.globs.is_empty()
+    }
+
+    /// `s` with every configured literal and every word matching a glob replaced by [`MARKER`].
+    pub fn mask<'a>(&self, s: &'a str) -> Cow<'a, str> {
+        if self.is_empty() {
+            return Cow::Borrowed(s);
+        }
+        let lower = s.to_ascii_lowercase();
+        let mut spans: Vec<(usize, usize)> = Vec::new();
+        for lit in &self.literals {
+            spans.extend(
+                memmem::find_iter(lower.as_bytes(), lit.as_bytes()).map(|i| (i, i + lit.len())),
+            );
+        }
+        if !self.globs.is_empty() {
+            for (start, word) in words(&lower) {
+                let lead = word.len() - word.trim_start_matches(WORD_EDGES).len();
+                let core = word.trim_matches(WORD_EDGES);
+                let chars: Vec<char> = core.chars().collect();
+                if !core.is_empty() && self.globs.iter().any(|g| glob_match(g, &chars)) {
+                    spans.push((start + lead, start + lead + core.len()));
+                }
+            }
+        }
+        if spans.is_empty() {
+            return Cow::Borrowed(s);
+        }
+        spans.sort_unstable();
+        let mut out = String::with_capacity(s.len());
+        let mut copied = 0;
+        let mut spans = spans.into_iter().peekable();
+        while let Some((start, mut end)) = spans.next() {
+            // Overlapping or touching spans become one mask.
+            while let Some(&(s2, e2)) = spans.peek() {
+                if s2 > end {
+                    break;
+                }
+                end = end.max(e2);
+                spans.next();
+            }
+            // ASCII lower-casing keeps every byte offset, so the spans are char boundaries of `s`.
+            out.push_str(s.get(copied..start).unwrap_or_default());
+            out.push_str(MARKER);
+            copied = end;
+        }
+        out.push_str(s.get(copied..).unwrap_or_default());
+        Cow::Owned(out)
+    }
+}
+
+/// The words of `s` (runs without whitespace) with their byte offsets.
+fn words(s: &str) -> impl Iterator<Item = (usize, &str)> {
+    let mut at = 0;
+    s.split(char::is_whitespace).filter_map(move |w| {
+        let start = at;
+        // The separator is one whitespace character.
+        at += w.len()
+            + s.get(start + w.len()..)
+                .and_then(|r| r.chars().next())
+                .map_or(0, char::len_utf8);
+        (!w.is_empty()).then_some((start, w))
+    })
+}
+
+/// Whether `text` matches `glob` whole (`*` any run, `?` one character); linear backtracking on
+/// the last `*` only, so O(glob × text).
+fn glob_match(glob: &[char], text: &[char]) -> bool {
+    let (mut g, mut t) = (0, 0);
+    let mut star: Option<(usize, usize)> = None;
+    while t < text.len() {
+        match glob.get(g) {
+            Some('*') => {
+                star = Some((g, t));
+                g += 1;
+            }
+            Some(&c) if c == '?' || c == text[t] => {
+                g += 1;
+                t += 1;
+            }
+            _ => match star {
+                Some((sg, st)) => {
+                    g = sg + 1;
+                    t = st + 1;
+                    star = Some((sg, st + 1));
+                }
+                None => return false,
+            },
+        }
+    }
+    glob[g..].iter().all(|&c| c == '*')
 }
 
 fn redact_with(s: &str, whole: bool) -> Cow<'_, str> {
@@ -92,10 +236,12 @@ struct Found {
 
 static IA: LazyLock<memmem::Finder<'static>> = LazyLock::new(|| memmem::Finder::new("IA"));
 static EARER: LazyLock<memmem::Finder<'static>> = LazyLock::new(|| memmem::Finder::new("earer"));
+static EYJ: LazyLock<memmem::Finder<'static>> = LazyLock::new(|| memmem::Finder::new("eyJ"));
 
 const NONE: usize = usize::MAX;
-/// Anchor streams: `_ - =` (prefix tokens, key=value), `:` (headers, quoted keys), `IA` (AWS), `earer` (Bearer).
-const STREAMS: usize = 4;
+/// Anchor streams: `_ - =` (prefix tokens, key=value), `:` `@` (headers, quoted keys; URL
+/// passwords, addresses), `IA` (AWS), `earer` (Bearer), `eyJ` (JWT).
+const STREAMS: usize = 5;
 
 /// Walks the candidate anchors of all streams in text order (a merge of the streams' next positions).
 struct Scanner<'a> {
@@ -122,9 +268,10 @@ impl<'a> Scanner<'a> {
         };
         let hit = match k {
             0 => memchr3(b'_', b'-', b'=', hay),
-            1 => memchr(b':', hay),
+            1 => memchr2(b':', b'@', hay),
             2 => IA.find(hay),
-            _ => EARER.find(hay),
+            3 => EARER.find(hay),
+            _ => EYJ.find(hay),
         };
         hit.map_or(NONE, |i| i + from)
     }
@@ -153,9 +300,13 @@ impl<'a> Scanner<'a> {
                     b'-' => dash_at(self.b, p),
                     _ => key_value_at(self.b, p),
                 },
-                1 => key_value_at(self.b, p),
+                1 => match self.b[p] {
+                    b':' => key_value_at(self.b, p),
+                    _ => url_password_at(self.b, p).or_else(|| email_at(self.b, p)),
+                },
                 2 => aws_at(self.b, p),
-                _ => bearer_at(self.b, p.wrapping_sub(1)),
+                3 => bearer_at(self.b, p.wrapping_sub(1)),
+                _ => jwt_at(self.b, p),
             };
             if let Some(f) = found.filter(|f| f.start >= from && self.boundaries(f)) {
                 return Some(f);
@@ -416,6 +567,123 @@ fn key_value_at(b: &[u8], p: usize) -> Option<Found> {
     })
 }
 
+/// Where a URL's authority (or its user information) ends.
+fn ends_authority(c: u8) -> bool {
+    c.is_ascii_whitespace() || b"/?#\"'`<>".contains(&c)
+}
+
+/// The password of `scheme://user:password@host` with the (last) `@` of the authority at `p`:
+/// `postgres://app:[redacted]@db/x`. The user name is kept; `scheme://user@host` has nothing to mask.
+fn url_password_at(b: &[u8], p: usize) -> Option<Found> {
+    // The user information ends at the authority's last `@`: `u:p@ss@host` is user `u`, password `p@ss`.
+    let rest = b.get(p + 1..)?;
+    let authority = rest.iter().take_while(|&&c| !ends_authority(c)).count();
+    if rest[..authority].contains(&b'@') {
+        return None;
+    }
+    let info = b
+        .get(..p)?
+        .iter()
+        .rev()
+        .take_while(|&&c| !ends_authority(c))
+        .count();
+    let q = p - info;
+    if q < 3 || b.get(q - 3..q) != Some(b"://") {
+        return None;
+    }
+    let colon = q + memchr::memchr(b':', &b[q..p])?;
+    let start = colon + 1;
+    if start == p || b[start..p].starts_with(MARKER.as_bytes()) {
+        return None;
+    }
+    Some(Found {
+        start,
+        keep: start,
+        end: p,
+    })
+}
+
+fn is_local_char(c: u8) -> bool {
+    c.is_ascii_alphanumeric() || b"._%+-".contains(&c)
+}
+
+/// An e-mail address with its `@` at `p`, masked whole: `[redacted]`. Not an address: `git@host`
+/// (an SSH remote), `scheme://user@host` (a URL's user name), `icon@2x.png` (a pixel-density suffix),
+/// and a domain without a dot or whose last label is not two or more letters (`pkg@1.2.3`, `a@localhost`).
+fn email_at(b: &[u8], p: usize) -> Option<Found> {
+    let local = b
+        .get(..p)?
+        .iter()
+        .rev()
+        .take_while(|&&c| is_local_char(c))
+        .count();
+    let mut q = p - local;
+    while q < p && b[q] == b'.' {
+        q += 1;
+    }
+    if q == p || &b[q..p] == b"git" || (q >= 3 && b.get(q - 3..q) == Some(b"://")) {
+        return None;
+    }
+    // The domain: labels of `[A-Za-z0-9-]` joined by single dots.
+    let mut end = p + 1;
+    let mut labels: Vec<(usize, usize)> = Vec::new();
+    loop {
+        let len = run(b, end, |c| c.is_ascii_alphanumeric() || c == b'-');
+        if len == 0 {
+            break;
+        }
+        labels.push((end, end + len));
+        end += len;
+        let more =
+            b.get(end) == Some(&b'.') && b.get(end + 1).is_some_and(|c| c.is_ascii_alphanumeric());
+        if !more {
+            break;
+        }
+        end += 1;
+    }
+    let (&(first_start, first_end), &(last_start, last_end)) = (labels.first()?, labels.last()?);
+    let first = &b[first_start..first_end];
+    let tld = &b[last_start..last_end];
+    let density = first.len() >= 2
+        && first.ends_with(b"x")
+        && first[..first.len() - 1].iter().all(u8::is_ascii_digit);
+    if labels.len() < 2 || tld.len() < 2 || !tld.iter().all(u8::is_ascii_alphabetic) || density {
+        return None;
+    }
+    Some(Found {
+        start: q,
+        keep: q,
+        end: last_end,
+    })
+}
+
+/// A JSON Web Token `eyJ….….…` with its `eyJ` at `p`: two base64url segments of 10 or more
+/// characters and a signature (possibly empty, `alg: none`). Shown as `eyJ[redacted]`.
+fn jwt_at(b: &[u8], p: usize) -> Option<Found> {
+    let b64 = |c: u8| c.is_ascii_alphanumeric() || c == b'_' || c == b'-';
+    if word_before(b, p, b"_-") {
+        return None;
+    }
+    let header = run(b, p, b64);
+    let dot = p + header;
+    if header < 10 || b.get(dot) != Some(&b'.') {
+        return None;
+    }
+    let payload = run(b, dot + 1, b64);
+    if payload < 10 {
+        return None;
+    }
+    let mut end = dot + 1 + payload;
+    if b.get(end) == Some(&b'.') {
+        end += 1 + run(b, end + 1, b64);
+    }
+    Some(Found {
+        start: p,
+        keep: p + 3,
+        end,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -635,11 +903,124 @@ mod tests {
     }
 
     #[test]
+    fn url_passwords() {
+        assert_eq!(
+            r("DATABASE_URL postgres://app:s3cret@db.internal:5432/orders ok"),
+            "DATABASE_URL postgres://app:[redacted]@db.internal:5432/orders ok"
+        );
+        assert_eq!(
+            redact_whole("postgres://app:s3cret@db/x"),
+            "postgres://app:[redacted]@db/x"
+        );
+        // The authority's last `@` ends the password; an empty user name; a quoted URL.
+        assert_eq!(r("mysql://u:p@ss@h/d"), "mysql://u:[redacted]@h/d");
+        assert_eq!(
+            r("redis://:hunter2@cache:6379"),
+            "redis://:[redacted]@cache:6379"
+        );
+        assert_eq!(
+            r("url=\"amqp://guest:guest@mq/\""),
+            "url=\"amqp://guest:[redacted]@mq/\""
+        );
+        // A token as the user name or the password keeps its own prefix.
+        assert_eq!(
+            r(&format!("https://{GHP}:x-oauth-basic@github.com/a")),
+            "https://ghp_[redacted]:[redacted]@github.com/a"
+        );
+        // No password: nothing to mask; an `@` in the path is not user information.
+        for s in [
+            "https://user@host.example/x",
+            "ssh://git@github.com/acme/web.git",
+            "https://host/a@b",
+            "postgres://app:[redacted]@db/x",
+        ] {
+            assert_eq!(r(s), s, "{s}");
+        }
+    }
+
+    #[test]
+    fn json_web_tokens() {
+        let jwt = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U";
+        assert_eq!(r(&format!("cookie {jwt}; x")), "cookie eyJ[redacted]; x");
+        assert_eq!(redact_whole(jwt), "[redacted]");
+        // Unsigned (`alg: none`) and at the end of a sentence.
+        assert_eq!(
+            r("t eyJhbGciOiJub25lIn0.eyJzdWIiOiJ4In0. done"),
+            "t eyJ[redacted] done"
+        );
+        for s in [
+            "eyJhbGciOiJIUzI1NiJ9",
+            "eyJ.eyJ.x",
+            "keyJust.a.sentence",
+            "xeyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0In0.sig",
+        ] {
+            assert_eq!(r(s), s, "{s}");
+        }
+    }
+
+    #[test]
+    fn email_addresses() {
+        assert_eq!(
+            r("reported by jane.doe+ops@example.co.uk."),
+            "reported by [redacted]."
+        );
+        assert_eq!(r("<a_b-c@mail.acme.example>"), "<[redacted]>");
+        assert_eq!(r("mailto:ops@acme.io,x"), "mailto:[redacted],x");
+        assert_eq!(redact_whole("ops@acme.io"), "[redacted]");
+        for s in [
+            "git@github.com:acme/web.git",
+            "icon@2x.png",
+            "lodash@4.17.21",
+            "user@localhost",
+            "@acme/ui",
+            "a@b.c",
+            "x @ y.com",
+            "foo@bar.",
+        ] {
+            assert_eq!(r(s), s, "{s}");
+        }
+    }
+
+    #[test]
+    fn extra_patterns() {
+        let pats =
+            |p: &[&str]| ExtraPatterns::new(&p.iter().map(|s| s.to_string()).collect::<Vec<_>>());
+        let x = pats(&[
+            "Project Nightingale",
+            "*.corp.example",
+            "cust-????",
+            "ab",
+            "**",
+            " ",
+        ]);
+        assert_eq!(
+            x.mask("PROJECT nightingale ships; see db1.corp.example, (api.corp.example). cust-4711 cust-47"),
+            "[redacted] ships; see [redacted], ([redacted]). [redacted] cust-47"
+        );
+        // Too-short patterns are ignored; none left means nothing to do.
+        let short = pats(&["ab", "*?*", "  x "]);
+        assert!(short.is_empty());
+        assert!(matches!(short.mask("ab x"), Cow::Borrowed(_)));
+        // Overlapping literals become one mask; multi-byte text around them survives.
+        let o = pats(&["acme-int", "internal"]);
+        assert_eq!(o.mask("é acme-internal ü"), "é [redacted] ü");
+        assert!(matches!(o.mask("nothing here"), Cow::Borrowed(_)));
+        // Globs are whole words: no match inside a longer word or across spaces.
+        let g = pats(&["*.corp.example", "a*b c"]);
+        assert_eq!(g.mask("db1.corp.examples a1b c"), "db1.corp.examples a1b c");
+        assert!(glob_match(&['a', '*', 'c'], &['a', 'b', 'b', 'c']));
+        assert!(!glob_match(&['a', '*', 'c'], &['a', 'b', 'b']));
+        assert!(glob_match(&['*'], &[]));
+    }
+
+    #[test]
     fn idempotent_and_borrowed_without_secrets() {
         for s in [
             format!("a {GHP} b AKIAIOSFODNN7EXAMPLE c Bearer xyz token=1 sk-0123456789abcdefghijk"),
             "Authorization: Bearer abc".to_string(),
             "-----BEGIN EC PRIVATE KEY-----\nabc\n-----END EC PRIVATE KEY-----".to_string(),
+            "postgres://u:p@ss@h/d mail ops@acme.io".to_string(),
+            "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.sig".to_string(),
         ] {
             for f in [redact, redact_whole] {
                 let once = f(&s).into_owned();

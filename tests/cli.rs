@@ -428,6 +428,22 @@ fn status_polls_every_source_of_the_demo_world_then_fails_without_it() {
     }
     let runs = doc["runs"].as_array().expect("runs");
     assert!(!runs.is_empty());
+    // The builtin analyzer's summaries: what needs a human, each with its detail and next step.
+    let summaries = doc["summaries"].as_array().expect("summaries");
+    for kind in ["rollout", "run", "incident"] {
+        let s = summaries
+            .iter()
+            .find(|s| s["kind"] == kind)
+            .unwrap_or_else(|| panic!("a {kind} summary: {summaries:#?}"));
+        assert_eq!(s["analyzer"], "builtin");
+        let detail = s["detail"].as_array().expect("detail lines");
+        assert!(
+            detail
+                .iter()
+                .any(|l| l.as_str().is_some_and(|l| l.starts_with("Next:"))),
+            "{kind}: {s:#}"
+        );
+    }
     let pending = doc["pending_deployments"].as_array().expect("pending");
     assert_eq!(pending.len(), 1, "{pending:#?}");
     let p = &pending[0];
@@ -1076,4 +1092,76 @@ fn approve_help_has_examples() {
     }
     let o = run(fd(home.path()).arg("--help"));
     assert!(text(&o).0.contains("approve"), "{:?}", text(&o));
+}
+
+/// `explain` gives one subject of each kind as the AI tab would, from the sources themselves.
+#[test]
+fn explain_each_kind_of_subject_in_the_demo_world() {
+    let home = tempfile::tempdir().unwrap();
+    let mut world = DemoWorld::start_at(home.path(), 100);
+    let limit = Duration::from_secs(120);
+    let explain = |args: &[&str]| {
+        run_within(
+            fd(home.path())
+                .arg("--config")
+                .arg(&world.config)
+                .arg("explain")
+                .args(args),
+            limit,
+        )
+    };
+    // A failed run: why, against its job's last green log on main.
+    let o = explain(&["run:9200000104"]);
+    assert_eq!(o.status.code(), Some(0), "{:?}", text(&o));
+    let out = text(&o).0;
+    assert!(
+        out.starts_with("run acme/checkout #1284 (builtin)"),
+        "{out}"
+    );
+    assert!(out.contains("Category: test failure"), "{out}");
+    assert!(out.contains("on main (#1287)"), "{out}");
+    assert!(out.contains("New against the last green log"), "{out}");
+    // A PR: its risk from its files, and the tests to run.
+    let o = explain(&["pr:acme/checkout#415", "--json"]);
+    assert_eq!(o.status.code(), Some(0), "{:?}", text(&o));
+    let doc: serde_json::Value = serde_json::from_str(&text(&o).0).unwrap();
+    assert_eq!(doc["kind"], "PR");
+    assert!(
+        doc["headline"].as_str().unwrap().contains(" risk ("),
+        "{doc:#}"
+    );
+    assert!(
+        !doc["detail"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|l| l.as_str().unwrap().contains("not read yet")),
+        "the files were read: {doc:#}"
+    );
+    // A rollout: the verdict in prose, with its next action.
+    let o = explain(&["rollout:checkout"]);
+    assert_eq!(o.status.code(), Some(0), "{:?}", text(&o));
+    let out = text(&o).0;
+    assert!(out.contains("Promotion confidence"), "{out}");
+    assert!(out.contains("Next: "), "{out}");
+    // An incident.
+    let o = explain(&["incident:CHECKOUT-3F"]);
+    assert_eq!(o.status.code(), Some(0), "{:?}", text(&o));
+    assert!(
+        text(&o).0.starts_with("incident checkout CHECKOUT-3F"),
+        "{:?}",
+        text(&o)
+    );
+    // Unknown and malformed subjects: exit 2, said on stderr.
+    for bad in [
+        &["incident:NOPE-1"][..],
+        &["rollout:nosuch"][..],
+        &["run:1"][..],
+        &["prs:acme/checkout#1"][..],
+    ] {
+        let o = explain(bad);
+        assert_eq!(o.status.code(), Some(2), "{bad:?}: {:?}", text(&o));
+        assert!(!text(&o).1.is_empty(), "{bad:?} says why");
+    }
+    world.stop();
 }

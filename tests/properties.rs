@@ -391,6 +391,22 @@ fn answer(f: Fetch, ok: bool) -> Msg {
                 Err(err())
             },
         },
+        Fetch::Analyze { run_id, job, .. } => Fetched::Analyzed {
+            run_id,
+            result: if ok {
+                Ok(Box::new(flightdeck::app::RunAnalysis {
+                    job,
+                    report: flightdeck::ai::triage::analyze(
+                        "test b ... FAILED\n##[error]Process completed with exit code 101.\n",
+                        Some("test b ... ok\n"),
+                    ),
+                    green: Some((7, "main".into())),
+                    green_note: None,
+                }))
+            } else {
+                Err(err())
+            },
+        },
         Fetch::Revisions { service, auto, .. } => Fetched::Revisions {
             service,
             auto,

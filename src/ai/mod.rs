@@ -1,4 +1,6 @@
 pub mod dora;
+pub mod prompt;
 pub mod risk;
 pub mod suggest;
+pub mod summaries;
 pub mod triage;

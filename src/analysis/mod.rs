@@ -5,6 +5,6 @@ pub mod ci_log;
 pub mod counts;
 pub mod drafter;
 pub mod rollout;
-pub mod summaries;
+
 pub mod suspect;
 pub mod test_pr;

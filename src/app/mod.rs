@@ -30,7 +30,8 @@ mod update;
 
 pub use logview::LogView;
 pub use msg::{
-    Effect, Fetch, Fetched, Input, Msg, PollEffect, Signal, SourceEvent, TerminalEffect,
+    Effect, Fetch, Fetched, Input, Msg, PollEffect, RunAnalysis, Signal, SourceEvent,
+    TerminalEffect,
 };
 pub use state::{Level, Loadable, Message, Mode, SourceStatus, State, TabStatus};
 pub use tab::Tab;

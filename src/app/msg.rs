@@ -126,6 +126,22 @@ pub enum Fetched {
         issue_id: String,
         result: Result<Box<IncidentEvent>, SourceError>,
     },
+    /// A failed job's log analysed (category, root cause, failing tests), against the job's last
+    /// green log on the default branch when there is one.
+    Analyzed {
+        run_id: u64,
+        result: Result<Box<RunAnalysis>, SourceError>,
+    },
+}
+
+/// Why a run failed, from its failed job's log (see `ai::triage`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct RunAnalysis {
+    pub job: String,
+    pub report: crate::ai::triage::FailureReport,
+    /// The green run compared with: (run number, branch); `None` with `green_note` saying why.
+    pub green: Option<(u64, String)>,
+    pub green_note: Option<String>,
 }
 
 /// The signal that ended the cockpit; the process exits with 128 + its number, as shells expect.
@@ -236,5 +252,13 @@ pub enum Fetch {
         issue_id: String,
         short_id: String,
         url: String,
+    },
+    /// Analyse a failed job's log, and compare it with the job's last green log.
+    Analyze {
+        repo: String,
+        run_id: u64,
+        workflow: String,
+        job_id: u64,
+        job: String,
     },
 }

@@ -235,6 +235,9 @@ pub struct State {
     pub jobs: HashMap<u64, (Option<OffsetDateTime>, Loadable<Vec<Job>>)>,
     /// Files of PRs ("repo#n"), fetched when a PR's detail is shown.
     pub pr_files: HashMap<String, (Option<OffsetDateTime>, Loadable<Vec<PrFile>>)>,
+    /// Failed runs' logs analysed (against the job's last green log), by run id; the newest
+    /// [`MAX_RUN_ANALYSES`] are kept.
+    pub run_analysis: std::collections::BTreeMap<u64, Loadable<Box<super::RunAnalysis>>>,
     /// Latest events of Sentry issues, fetched when an incident's detail is shown.
     pub incident_events: EventCache,
     /// The suspected change of Sentry issues, best first, looked up once their event is known.
@@ -265,6 +268,8 @@ pub struct State {
 }
 
 const MESSAGE_HISTORY: usize = 200;
+/// Failed runs whose log analysis the cockpit keeps.
+pub const MAX_RUN_ANALYSES: usize = 16;
 
 impl State {
     pub fn new(keymap: Keymap, theme_names: Vec<String>, now: OffsetDateTime) -> State {
@@ -301,6 +306,7 @@ impl State {
             dirty: true,
             jobs: HashMap::new(),
             pr_files: HashMap::new(),
+            run_analysis: std::collections::BTreeMap::new(),
             incident_events: EventCache::default(),
             incident_suspects: IssueCache::default(),
             log: None,
@@ -569,12 +575,29 @@ impl State {
 
     pub(crate) fn recompute_summaries(&mut self) {
         let h = self.list_height();
-        let s = crate::analysis::summaries::headlines(
+        let s = crate::ai::summaries::headlines(
             &self.prs.items,
             &self.runs.items,
             &self.rollouts.items,
             &self.judgements,
             &self.incidents.items,
+            &|pr| match self.pr_files.get(&format!("{}#{}", pr.repo, pr.number)) {
+                Some((_, Loadable::Ready(f))) => Some(f.clone()),
+                _ => None,
+            },
+            &|run| match self.run_analysis.get(&run.id) {
+                Some(Loadable::Ready(a)) => Some((
+                    a.report.clone(),
+                    match (&a.green, &a.green_note) {
+                        (Some((n, branch)), _) => {
+                            format!("the last green run of job {} on {branch} (#{n})", a.job)
+                        }
+                        (None, Some(note)) => format!("nothing: {note}"),
+                        (None, None) => String::new(),
+                    },
+                )),
+                _ => None,
+            },
         );
         self.summaries.replace(s, h);
     }

@@ -485,6 +485,8 @@ pub struct Summary {
     pub headline: String,
     pub analyzer: String,
     pub url: String,
+    /// The full summary for the detail pane: what it is, the evidence, what to do.
+    pub detail: Vec<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -147,6 +147,19 @@ async fn fetch_one(
                 None => Err(not_configured()),
             },
         },
+        Fetch::Analyze {
+            repo,
+            run_id,
+            workflow,
+            job_id,
+            job,
+        } => Fetched::Analyzed {
+            run_id,
+            result: match gh {
+                Some(gh) => analyze_run(gh, &repo, &workflow, job_id, job).await,
+                None => Err(not_configured()),
+            },
+        },
         Fetch::Revisions {
             service,
             repo,
@@ -477,4 +490,41 @@ pub async fn run_command(argv: &[String]) -> Result<String, String> {
             out.status
         ))
     }
+}
+
+/// A failed job's log against its last green log (a green log that cannot be read is said, and the
+/// failed log is analysed alone). The analysis is CPU work: off the async workers.
+pub async fn analyze_run(
+    gh: &GitHub,
+    repo: &str,
+    workflow: &str,
+    job_id: u64,
+    job: String,
+) -> Result<Box<crate::app::RunAnalysis>, SourceError> {
+    let failed = gh.job_log(repo, job_id).await?;
+    let (green, note) = match gh.last_green_log(repo, workflow, &job).await {
+        Ok(Some(g)) => (Some(g), None),
+        Ok(None) => (
+            None,
+            Some(format!(
+                "no successful run of {workflow} with a job {job} on the default branch"
+            )),
+        ),
+        Err(e) => (
+            None,
+            Some(format!("the last green log could not be read: {e}")),
+        ),
+    };
+    let green_text = green.as_ref().map(|g| g.log.clone());
+    let report = tokio::task::spawn_blocking(move || {
+        crate::ai::triage::analyze(&failed, green_text.as_deref())
+    })
+    .await
+    .map_err(|e| SourceError::Decode(format!("log analysis failed: {e}")))?;
+    Ok(Box::new(crate::app::RunAnalysis {
+        job,
+        report,
+        green: green.map(|g| (g.run_number, g.branch)),
+        green_note: note,
+    }))
 }

@@ -451,6 +451,17 @@ impl LlmClient {
         cache_key(&self.shown, &self.model, req)
     }
 
+    /// The cache key of a serialized body sent to this client's endpoint (the body names the
+    /// model and holds the messages).
+    pub fn cache_key_raw(&self, body: &str) -> String {
+        let identity = json!([
+            "flightdeck-llm-cache/raw/1",
+            self.shown.trim_end_matches('/'),
+            body
+        ]);
+        format!("{:032x}", fnv1a_128(identity.to_string().as_bytes()))
+    }
+
     /// The JSON body of `req`.
     pub fn body(&self, req: &ChatRequest, stream: bool) -> Value {
         let mut body = json!({
@@ -480,7 +491,13 @@ impl LlmClient {
 
     /// One answer, not streamed. Dropping the future drops the connection.
     pub async fn complete(&self, req: &ChatRequest) -> Result<Completion, LlmError> {
-        self.run(req, false, &CancelToken::new(), &mut |_| {}).await
+        self.run(
+            self.body(req, false).to_string(),
+            false,
+            &CancelToken::new(),
+            &mut |_| {},
+        )
+        .await
     }
 
     /// [`LlmClient::complete`] that `cancel` can stop.
@@ -489,7 +506,13 @@ impl LlmClient {
         req: &ChatRequest,
         cancel: &CancelToken,
     ) -> Result<Completion, LlmError> {
-        self.run(req, false, cancel, &mut |_| {}).await
+        self.run(
+            self.body(req, false).to_string(),
+            false,
+            cancel,
+            &mut |_| {},
+        )
+        .await
     }
 
     /// A streamed answer: `sink` gets each [`StreamEvent::Delta`] as it comes, then exactly one
@@ -498,9 +521,21 @@ impl LlmClient {
         &self,
         req: &ChatRequest,
         cancel: &CancelToken,
+        sink: impl FnMut(StreamEvent),
+    ) -> Result<Completion, LlmError> {
+        self.stream_raw(self.body(req, true).to_string(), cancel, sink)
+            .await
+    }
+
+    /// [`LlmClient::stream`] of a request body already serialized — byte for byte what the
+    /// operator previewed (`stream` must be true in it).
+    pub async fn stream_raw(
+        &self,
+        body: String,
+        cancel: &CancelToken,
         mut sink: impl FnMut(StreamEvent),
     ) -> Result<Completion, LlmError> {
-        let result = self.run(req, true, cancel, &mut sink).await;
+        let result = self.run(body, true, cancel, &mut sink).await;
         match &result {
             Ok(c) => sink(StreamEvent::Done {
                 finish_reason: c.finish_reason.clone(),
@@ -592,7 +627,7 @@ impl LlmClient {
     /// Send `req` and read its answer, whatever its framing.
     async fn run<F: FnMut(StreamEvent)>(
         &self,
-        req: &ChatRequest,
+        body: String,
         stream: bool,
         cancel: &CancelToken,
         sink: &mut F,
@@ -600,7 +635,11 @@ impl LlmClient {
         if cancel.is_cancelled() {
             return Err(LlmError::Cancelled);
         }
-        let mut builder = self.client.post(self.url()).json(&self.body(req, stream));
+        let mut builder = self
+            .client
+            .post(self.url())
+            .header(reqwest::header::CONTENT_TYPE, "application/json")
+            .body(body);
         if stream {
             builder = builder.header(
                 reqwest::header::ACCEPT,

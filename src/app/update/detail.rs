@@ -79,8 +79,67 @@ pub(super) fn effects(state: &mut State) -> Vec<Effect> {
             state.incident_events.insert(id, seen, Loadable::Loading);
             vec![Effect::Fetch(fetch)]
         }
+        Tab::Ai => {
+            // A failed run's summary: analyse its failed job's log (against the last green one).
+            let Some(sel) = state.summaries.selected() else {
+                return Vec::new();
+            };
+            if sel.kind != crate::domain::SummaryKind::Run {
+                return Vec::new();
+            }
+            let subject = sel.subject.clone();
+            let Some(run) = state
+                .runs
+                .items
+                .iter()
+                .find(|r| format!("{} #{}", r.repo, r.run_number) == subject)
+                .cloned()
+            else {
+                return Vec::new();
+            };
+            if run.state != RunState::Failure {
+                return Vec::new();
+            }
+            match state.jobs.get(&run.id).map(|(_, l)| l) {
+                Some(Loadable::Ready(_)) => request_analysis(state, run.id),
+                Some(Loadable::Loading) => Vec::new(),
+                _ => request_jobs(state, run.repo.clone(), run.id, run.updated_at),
+            }
+        }
         _ => Vec::new(),
     }
+}
+
+/// Analyse the first failed job of run `run_id` (its jobs known), once.
+fn request_analysis(state: &mut State, run_id: u64) -> Vec<Effect> {
+    if state
+        .run_analysis
+        .get(&run_id)
+        .is_some_and(|l| !matches!(l, Loadable::Failed(_)))
+    {
+        return Vec::new();
+    }
+    let Some(run) = state.runs.items.iter().find(|r| r.id == run_id) else {
+        return Vec::new();
+    };
+    let Some(Loadable::Ready(jobs)) = state.jobs.get(&run_id).map(|(_, l)| l) else {
+        return Vec::new();
+    };
+    let Some(job) = jobs.iter().find(|j| j.state == RunState::Failure) else {
+        return Vec::new();
+    };
+    let fetch = Fetch::Analyze {
+        repo: run.repo.clone(),
+        run_id,
+        workflow: run.workflow.clone(),
+        job_id: job.id,
+        job: job.name.clone(),
+    };
+    state.run_analysis.insert(run_id, Loadable::Loading);
+    while state.run_analysis.len() > crate::app::state::MAX_RUN_ANALYSES {
+        state.run_analysis.pop_first();
+    }
+    vec![Effect::Fetch(fetch)]
 }
 
 /// Ask for the suspected change of `inc` (its latest `event` when known), once per `last_seen`.
@@ -140,6 +199,8 @@ pub(super) fn on_fetched(state: &mut State, f: Fetched) -> Vec<Effect> {
                     Ok(f) => Loadable::Ready(f),
                     Err(e) => failed(&e),
                 };
+                // The PR's risk now scores its paths.
+                state.recompute_summaries();
                 state.dirty = true;
             }
             Vec::new()
@@ -186,6 +247,17 @@ pub(super) fn on_fetched(state: &mut State, f: Fetched) -> Vec<Effect> {
             };
             request_suspects(state, &inc, event)
         }
+        Fetched::Analyzed { run_id, result } => {
+            if let Some(slot) = state.run_analysis.get_mut(&run_id) {
+                *slot = match result {
+                    Ok(a) => Loadable::Ready(a),
+                    Err(e) => failed(&e),
+                };
+                state.recompute_summaries();
+                state.dirty = true;
+            }
+            Vec::new()
+        }
         Fetched::Suspects { issue_id, result } => {
             let value = match result {
                 Ok(s) => Loadable::Ready(s),
@@ -216,7 +288,8 @@ fn on_jobs(state: &mut State, run_id: u64, result: Result<Vec<Job>, SourceError>
     if waiting {
         return pick_log_job(state);
     }
-    Vec::new()
+    // The AI tab waiting for this run's jobs to analyse its failure.
+    effects(state)
 }
 
 /// Choose the job whose log to show (the first failed one, else the first), and fetch its log.
@@ -234,10 +307,16 @@ fn pick_log_job(state: &mut State) -> Vec<Effect> {
                 Some(j) => {
                     log.job = Some((j.id, j.name.clone()));
                     log.content = Loadable::Loading;
-                    vec![Effect::Fetch(Fetch::Log {
+                    let run_id = log.run_id;
+                    let mut fx = vec![Effect::Fetch(Fetch::Log {
                         repo: log.repo.clone(),
                         job_id: j.id,
-                    })]
+                    })];
+                    // A failed job is analysed too (the AI tab shows why, against the green log).
+                    if j.state == RunState::Failure {
+                        fx.extend(request_analysis(state, run_id));
+                    }
+                    fx
                 }
                 None => {
                     log.content = Loadable::Failed("this run has no jobs".into());

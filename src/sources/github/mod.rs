@@ -315,6 +315,16 @@ pub struct ApiDeploymentStatus {
     pub created_at: Option<String>,
 }
 
+/// A job's last green log (see [`GitHub::last_green_log`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct GreenLog {
+    pub branch: String,
+    pub run_id: u64,
+    pub run_number: u64,
+    pub job_id: u64,
+    pub log: String,
+}
+
 pub fn parse_time(s: Option<&str>) -> Option<OffsetDateTime> {
     s.and_then(|s| OffsetDateTime::parse(s, &Rfc3339).ok())
 }
@@ -1104,6 +1114,61 @@ impl GitHub {
             })
             .await?;
         Ok(jobs.into_iter().map(ApiJob::into_domain).collect())
+    }
+
+    /// One PR by number (REST), with its size; the reviews are not read here.
+    pub async fn pull_request(&self, repo: &str, number: u64) -> Result<PullRequest, SourceError> {
+        let url = format!("{}/repos/{repo}/pulls/{number}", self.api);
+        let pr: ApiPull = self
+            .get_json_for(&url, &format!("PR #{number} of {repo}"), Use::Fetch)
+            .await?;
+        Ok(pr.into_domain(repo))
+    }
+
+    /// The last green log of a job: the newest successful run of `workflow` on the repository's
+    /// default branch, its job named `job`, and that job's log — what a failure is compared with.
+    /// `None` when there is no such run or job. Four or five requests, on demand only.
+    pub async fn last_green_log(
+        &self,
+        repo: &str,
+        workflow: &str,
+        job: &str,
+    ) -> Result<Option<GreenLog>, SourceError> {
+        let branch = self.default_branch(repo).await?;
+        let mut url = reqwest::Url::parse(&format!("{}/repos/{repo}/actions/runs", self.api))
+            .map_err(|e| SourceError::Decode(format!("runs URL: {e}")))?;
+        url.query_pairs_mut()
+            .append_pair("branch", &branch)
+            .append_pair("status", "success")
+            .append_pair("per_page", "30");
+        let (runs, _) = self
+            .get_parsed(url.as_str(), "green runs", &|b: &[u8]| {
+                serde_json::from_slice::<ApiRunList>(b).map(|l| {
+                    l.workflow_runs
+                        .into_iter()
+                        .map(|r| r.into_domain(repo))
+                        .collect::<Vec<_>>()
+                })
+            })
+            .await?;
+        let Some(run) = runs.into_iter().find(|r| r.workflow == workflow) else {
+            return Ok(None);
+        };
+        let jobs = self.jobs(repo, run.id).await?;
+        let Some(j) = jobs
+            .into_iter()
+            .find(|j| j.name == job && j.state == RunState::Success)
+        else {
+            return Ok(None);
+        };
+        let log = self.job_log(repo, j.id).await?;
+        Ok(Some(GreenLog {
+            branch,
+            run_id: run.id,
+            run_number: run.run_number,
+            job_id: j.id,
+            log,
+        }))
     }
 
     /// A job's log. GitHub answers 302 to a short-lived URL that is fetched without credentials.

@@ -42,7 +42,17 @@ impl TabView for Ai {
                 kv(t, "analyzer", s.analyzer.clone()),
                 Line::raw(""),
                 Line::raw(s.headline.clone()),
+                Line::raw(""),
             ]
+            .into_iter()
+            .chain(s.detail.iter().map(|l| {
+                if l.starts_with("Next:") {
+                    Line::from(Span::styled(l.clone(), t.accent()))
+                } else {
+                    Line::raw(l.clone())
+                }
+            }))
+            .collect()
         })
     }
 }

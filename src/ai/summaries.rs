@@ -1,0 +1,604 @@
+//! The built-in analyzer for the AI tab: for each subject that needs the operator, worst first, a
+//! deterministic headline and a detail — what it is, the evidence, what to do next. No I/O: an
+//! OpenAI-compatible endpoint, when configured, is asked on demand and its answer shown beside this.
+
+use crate::analysis::canary::{Judgement, Verdict};
+use std::collections::HashMap;
+
+use super::risk::{PrFacts, RiskRules, Tier, assess};
+use super::triage::FailureReport;
+use crate::analysis::canary::MetricResult;
+use crate::domain::{
+    Incident, PrFile, PullRequest, RunState, ServiceRollout, Summary, SummaryKind, WorkflowRun,
+};
+
+const ANALYZER: &str = "builtin";
+
+/// At most this many headlines of each kind (runs, incidents), newest first.
+const MAX_PER_KIND: usize = 100;
+
+fn pct(v: f64) -> String {
+    format!("{:.2} %", v * 100.0)
+}
+
+fn fmt_value(name: &str, v: f64) -> String {
+    if name.contains("rate") || name.contains("ratio") {
+        pct(v)
+    } else {
+        format!("{v:.1}")
+    }
+}
+
+/// Headlines, ordered: rollouts breaching, failed runs, runs waiting for approval, incidents, PRs.
+pub fn headlines(
+    prs: &[std::sync::Arc<PullRequest>],
+    runs: &[WorkflowRun],
+    rollouts: &[ServiceRollout],
+    judgements: &HashMap<String, Judgement>,
+    incidents: &[Incident],
+    files: &dyn Fn(&PullRequest) -> Option<Vec<PrFile>>,
+    analysis: &dyn Fn(&WorkflowRun) -> Option<(FailureReport, String)>,
+) -> Vec<Summary> {
+    let rules = RiskRules::default();
+    let mut out = Vec::new();
+    for r in rollouts {
+        let j = judgements.get(&r.name);
+        let rank = match j.map(|j| j.verdict) {
+            Some(Verdict::Rollback) => 0,
+            Some(Verdict::Hold) => 2,
+            Some(Verdict::Proceed) => 3,
+            None if r.metrics.iter().any(|m| m.breached() == Some(true)) => 0,
+            None => 3,
+        };
+        out.push((rank, rollout(r, j)));
+    }
+    // The newest first; a list of thousands is no summary, so each kind is capped.
+    let attention = runs
+        .iter()
+        .filter(|r| matches!(r.state, RunState::Failure | RunState::Waiting))
+        .take(MAX_PER_KIND);
+    for r in attention {
+        let a = analysis(r);
+        out.push((1, run(r, a.as_ref().map(|(f, g)| (f, g.as_str())))));
+    }
+    for i in incidents.iter().take(MAX_PER_KIND) {
+        out.push((2, incident(i)));
+    }
+    // PRs: the risky ones (medium and up) and the release-labelled, heaviest first.
+    let mut risky = Vec::new();
+    for p in prs.iter().filter(|p| !p.draft).take(MAX_PER_KIND * 10) {
+        let known = files(p);
+        let (summary, risk) = pr(p, known.as_deref(), &rules);
+        if risk.tier == Tier::Low && !release(p) {
+            continue;
+        }
+        risky.push((u32::MAX - risk.score, summary));
+    }
+    risky.sort_by_key(|(k, _)| *k);
+    out.extend(risky.into_iter().take(MAX_PER_KIND).map(|(_, s)| (4, s)));
+    out.sort_by_key(|(rank, _)| *rank);
+    out.into_iter().map(|(_, s)| s).collect()
+}
+
+fn release(pr: &PullRequest) -> bool {
+    pr.labels
+        .iter()
+        .any(|l| l.eq_ignore_ascii_case("release") || l.eq_ignore_ascii_case("hotfix"))
+}
+
+/// A rollout: the judge's verdict in prose when there is one, else its metrics against the bounds.
+pub fn rollout(r: &ServiceRollout, j: Option<&Judgement>) -> Summary {
+    let weight = r
+        .weight
+        .map(|w| format!("{w:.0} %"))
+        .unwrap_or_else(|| "unknown weight".into());
+    let subject = format!("{} ({})", r.name, r.environment);
+    if let Some(j) = j {
+        return Summary {
+            kind: SummaryKind::Rollout,
+            subject,
+            headline: format!(
+                "{} at {weight}: {}",
+                j.verdict.label(),
+                j.reasons.first().cloned().unwrap_or_default()
+            ),
+            analyzer: ANALYZER.into(),
+            url: String::new(),
+            detail: rollout_detail(r, j, &weight),
+        };
+    }
+    let breaches: Vec<String> = r
+        .metrics
+        .iter()
+        .filter(|m| m.breached() == Some(true))
+        .map(|m| {
+            let v = m.canary.unwrap_or(f64::NAN);
+            let bound = match (m.max, m.min) {
+                (Some(max), _) if v > max => format!("> max {}", fmt_value(&m.name, max)),
+                (_, Some(min)) => format!("< min {}", fmt_value(&m.name, min)),
+                _ => String::new(),
+            };
+            let base = m
+                .baseline
+                .filter(|b| *b > 0.0 && !b.is_nan())
+                .map(|b| format!(", {:.1}× baseline", v / b))
+                .unwrap_or_default();
+            format!("{} {} {bound}{base}", m.name, fmt_value(&m.name, v))
+        })
+        .collect();
+    let missing = r.metrics.iter().filter(|m| m.canary.is_none()).count();
+    let headline = if !breaches.is_empty() {
+        format!("Canary at {weight} breaches: {}", breaches.join("; "))
+    } else if missing > 0 {
+        format!(
+            "Canary at {weight}: {} without data",
+            crate::fmt::plural(missing, "metric")
+        )
+    } else {
+        format!(
+            "Canary at {weight}: all {} metrics within bounds",
+            r.metrics.len()
+        )
+    };
+    Summary {
+        kind: SummaryKind::Rollout,
+        subject,
+        headline,
+        analyzer: ANALYZER.into(),
+        url: String::new(),
+        detail: vec![
+            "Not judged yet: the metrics against their bounds only.".into(),
+            "Next: wait for the judge's first verdict (a window of data in this slice).".into(),
+        ],
+    }
+}
+
+/// A workflow run; with its failed log's analysis (`triage`) and what it was compared with, when
+/// it was read.
+pub fn run(r: &WorkflowRun, triage: Option<(&FailureReport, &str)>) -> Summary {
+    let headline = match (r.state, triage.map(|t| t.0)) {
+        (RunState::Failure, Some(t)) => format!(
+            "{} failed on {}: {} — {}",
+            r.workflow,
+            r.branch,
+            t.label,
+            t.root_cause
+                .first()
+                .map(|(n, l)| format!("line {n}: {l}"))
+                .unwrap_or_else(|| t.summary.clone())
+        ),
+        (RunState::Failure, None) => format!(
+            "{} failed on {} ({}, attempt {}) — open the run for the failing step",
+            r.workflow, r.branch, r.event, r.attempt
+        ),
+        (RunState::Waiting, _) => format!(
+            "{} on {} waits for approval of a protected environment",
+            r.workflow, r.branch
+        ),
+        _ => format!("{} on {}: {:?}", r.workflow, r.branch, r.state),
+    };
+    let detail = match triage {
+        Some((t, against)) => triage_detail(r, t, against),
+        None => run_detail(r),
+    };
+    Summary {
+        kind: SummaryKind::Run,
+        subject: format!("{} #{}", r.repo, r.run_number),
+        headline,
+        analyzer: ANALYZER.into(),
+        url: r.url.clone(),
+        detail,
+    }
+}
+
+/// An incident from Sentry.
+pub fn incident(i: &Incident) -> Summary {
+    Summary {
+        kind: SummaryKind::Incident,
+        subject: format!("{} {}", i.project, i.short_id),
+        headline: format!(
+            "{} — {} events, {} users, in {}",
+            i.title, i.count, i.user_count, i.culprit
+        ),
+        analyzer: ANALYZER.into(),
+        url: i.url.clone(),
+        detail: incident_detail(i),
+    }
+}
+
+/// A PR's risk (its changed files when they were read) and the tests it should run.
+pub fn pr(
+    pr: &PullRequest,
+    files: Option<&[PrFile]>,
+    rules: &RiskRules,
+) -> (Summary, super::risk::Risk) {
+    let risk = assess(&PrFacts::from_pull_request(pr, files), rules);
+    let release = release(pr);
+    let why: Vec<String> = risk
+        .reasons
+        .iter()
+        .take(3)
+        .map(|r| r.detail.clone())
+        .collect();
+    let headline = format!(
+        "{} risk ({}){}: {}",
+        risk.tier.label(),
+        risk.score,
+        if release { ", release-labelled" } else { "" },
+        if why.is_empty() {
+            "nothing stands out".to_string()
+        } else {
+            why.join("; ")
+        }
+    );
+    let mut detail = vec![
+        format!("{} by {}: {}", pr_label(pr), pr.author, pr.title),
+        format!(
+            "Risk {} — score {} of 100 (low < 25 ≤ medium ≤ 55 < high):",
+            risk.tier.label(),
+            risk.score
+        ),
+    ];
+    detail.extend(
+        risk.reasons
+            .iter()
+            .map(|r| format!("  +{:<3} {}: {}", r.weight, r.rule, r.detail)),
+    );
+    if let Some(f) = files {
+        let paths: Vec<String> = f.iter().map(|f| f.filename.clone()).collect();
+        let s = super::suggest::suggest(&paths, None);
+        if s.no_test_touched {
+            detail.push("Code changed, no test touched.".into());
+        }
+        if !s.tests.is_empty() {
+            detail.push("Suggested tests:".into());
+            detail.extend(
+                s.tests
+                    .iter()
+                    .take(8)
+                    .map(|t| format!("  {} — {}", t.test, t.reason)),
+            );
+        }
+        detail.extend(s.commands.iter().take(4).map(|c| format!("  run: {c}")));
+    } else {
+        detail.push(
+            "  The changed files are not read yet: open the PR's detail (enter) to score its paths."
+                .into(),
+        );
+    }
+    detail.push(match risk.tier {
+        Tier::High => {
+            "Next: a second reviewer on the risky paths, and a staged rollout after merge.".into()
+        }
+        Tier::Medium => "Next: review the paths above; check the suggested tests ran.".into(),
+        Tier::Low => "Next: the usual review.".into(),
+    });
+    (
+        Summary {
+            kind: SummaryKind::Pr,
+            subject: pr_label(pr),
+            headline,
+            analyzer: ANALYZER.into(),
+            url: pr.url.clone(),
+            detail,
+        },
+        risk,
+    )
+}
+
+/// A failed run explained from its log: the category, the root-cause lines, the failing tests, and
+/// what is new against the last green log of the same job when it was read.
+fn triage_detail(r: &WorkflowRun, t: &FailureReport, against: &str) -> Vec<String> {
+    let mut d = vec![
+        format!(
+            "{} failed on {} ({}, attempt {}), commit {}.",
+            r.workflow,
+            r.branch,
+            r.event,
+            r.attempt,
+            r.sha.get(..7).unwrap_or(&r.sha)
+        ),
+        format!("Category: {} ({:?} confidence).", t.label, t.confidence),
+        "Root cause:".into(),
+    ];
+    d.extend(
+        t.root_cause
+            .iter()
+            .take(8)
+            .map(|(n, l)| format!("  {n:>6}: {l}")),
+    );
+    if !t.failing_tests.is_empty() {
+        d.push(format!("Failing tests: {}", t.failing_tests.join(", ")));
+    }
+    if !against.is_empty() {
+        d.push(format!("Compared with {against}."));
+    }
+    match &t.new_lines {
+        Some(diff) if diff.hunks.is_empty() => {
+            d.push("Against the last green log of the job: nothing new.".into())
+        }
+        Some(diff) => {
+            d.push(format!(
+                "New against the last green log of the job ({} lines):",
+                diff.new_count
+            ));
+            for h in diff.hunks.iter().take(3) {
+                d.extend(
+                    h.lines
+                        .iter()
+                        .take(6)
+                        .map(|(n, l)| format!("  {n:>6}: {l}")),
+                );
+            }
+        }
+        None => {}
+    }
+    d.push(match &t.category {
+        super::triage::Category::Network | super::triage::Category::Infrastructure => {
+            "Next: looks like the environment, not the change — re-run (`r`).".into()
+        }
+        super::triage::Category::Timeout | super::triage::Category::OutOfMemory => {
+            "Next: check what grew (a test, a build step, memory); re-run only if it is known flaky."
+                .into()
+        }
+        _ => "Next: fix the change — the root cause above is in the code or its tests.".into(),
+    });
+    d
+}
+
+fn pr_label(pr: &PullRequest) -> String {
+    format!("{}#{}", pr.repo, pr.number)
+}
+
+/// The judge's verdict in prose: why, how confident and from what, and the next action.
+fn rollout_detail(r: &ServiceRollout, j: &Judgement, weight: &str) -> Vec<String> {
+    let mut d = vec![format!(
+        "{} in {}: the canary serves {weight} of the traffic; the judge says {}.",
+        r.name,
+        r.environment,
+        j.verdict.label()
+    )];
+    d.push("Why:".into());
+    d.extend(j.reasons.iter().map(|x| format!("  - {x}")));
+    // Promotion confidence: which signals, which weights, what moved it.
+    let total: f64 = j.metrics.iter().map(|m| m.weight).sum();
+    d.push(format!(
+        "Promotion confidence {:.2} (band {:?}): the weighted share of metrics that pass{}",
+        j.score,
+        j.band,
+        if total > 0.0 { ":" } else { "." }
+    ));
+    for m in &j.metrics {
+        let state = match m.result {
+            MetricResult::Pass => "passes",
+            MetricResult::High => "worse (higher)",
+            MetricResult::Low => "worse (lower)",
+            MetricResult::NoData => "no data — counts as not passing",
+        };
+        d.push(format!(
+            "  {} — weight {:.1}{}: {state}",
+            m.name,
+            m.weight,
+            if m.critical { ", critical" } else { "" }
+        ));
+    }
+    d.push(match j.verdict {
+        Verdict::Rollback => "Next: roll back — `R` on the Rollouts tab (asks to confirm); the autopilot does it when enabled for this service.".into(),
+        Verdict::Hold => "Next: wait for evidence; approving the held deployment now takes an override.".into(),
+        Verdict::Proceed if j.complete => "Next: nothing — the promotion is complete.".into(),
+        Verdict::Proceed => "Next: approve the held deployment to move to the next slice (`a` on the Rollouts or Runs tab).".into(),
+    });
+    d
+}
+
+fn run_detail(run: &WorkflowRun) -> Vec<String> {
+    match run.state {
+        RunState::Failure => vec![
+            format!(
+                "{} failed on {} ({}, attempt {}), commit {}.",
+                run.workflow,
+                run.branch,
+                run.event,
+                run.attempt,
+                run.sha.get(..7).unwrap_or(&run.sha)
+            ),
+            "The failing step and its root-cause lines: open the run (enter) and its log (l); the log view \
+             ranks the lines that matter."
+                .into(),
+            "Outside the cockpit: `flightdeck triage FAILED.log --against GREEN.log` gives the category and \
+             what is new against the last green log of the same job."
+                .into(),
+            "Next: read the root cause; re-run (`r`) only if it looks flaky (network, runner lost)."
+                .into(),
+        ],
+        _ => vec![
+            format!(
+                "{} on {} waits for approval of a protected environment.",
+                run.workflow, run.branch
+            ),
+            "Next: approve or reject (`a`/`x`); a judged service's verdict decides whether it takes an override."
+                .into(),
+        ],
+    }
+}
+
+fn incident_detail(i: &Incident) -> Vec<String> {
+    vec![
+        format!("{} ({}) in {}", i.title, i.level, i.culprit),
+        format!(
+            "{} events from {} users; status {}.",
+            i.count, i.user_count, i.status
+        ),
+        "The crash frame, the suspected change and where a regression test belongs: the Incidents tab's detail."
+            .into(),
+        "Next: check the suspected change; `T` drafts a regression-test PR from the latest event.".into(),
+    ]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::MetricReading;
+
+    #[test]
+    fn breaching_rollout_comes_first_with_numbers() {
+        let r = ServiceRollout {
+            name: "checkout".into(),
+            environment: "production".into(),
+            production: true,
+            slices: vec![10, 25, 50, 100],
+            weight: Some(50.0),
+            weight_error: None,
+            metrics: vec![MetricReading {
+                name: "error_rate".into(),
+                canary: Some(0.03),
+                baseline: Some(0.002),
+                max: Some(0.005),
+                min: None,
+                error: None,
+                ..MetricReading::default()
+            }],
+            ..ServiceRollout::default()
+        };
+        let h = headlines(&[], &[], &[r], &HashMap::new(), &[], &|_| None, &|_| None);
+        assert_eq!(h.len(), 1);
+        assert!(h[0].headline.contains("3.00 %"), "{}", h[0].headline);
+        assert!(
+            h[0].headline.contains("15.0× baseline"),
+            "{}",
+            h[0].headline
+        );
+    }
+
+    fn pr(additions: u64, files: u64, labels: &[&str]) -> std::sync::Arc<PullRequest> {
+        std::sync::Arc::new(PullRequest {
+            repo: "acme/shop".into(),
+            number: 7,
+            title: "Rework checkout".into(),
+            author: "alice".into(),
+            draft: false,
+            labels: labels.iter().map(|l| l.to_string()).collect(),
+            head_ref: "rework".into(),
+            base_ref: "main".into(),
+            created_at: None,
+            updated_at: None,
+            url: String::new(),
+            body: String::new(),
+            head_sha: "abc1234".into(),
+            checks: None,
+            check_list: Vec::new(),
+            review: None,
+            reviews: Vec::new(),
+            mergeable: None,
+            additions: Some(additions),
+            deletions: Some(0),
+            changed_files: Some(files),
+        })
+    }
+
+    #[test]
+    fn a_small_pr_is_not_listed_and_a_big_one_says_why_and_what_next() {
+        let none = headlines(
+            &[pr(20, 2, &[])],
+            &[],
+            &[],
+            &HashMap::new(),
+            &[],
+            &|_| None,
+            &|_| None,
+        );
+        assert!(none.is_empty(), "{none:?}");
+        let big = headlines(
+            &[pr(900, 30, &[])],
+            &[],
+            &[],
+            &HashMap::new(),
+            &[],
+            &|_| None,
+            &|_| None,
+        );
+        assert_eq!(big.len(), 1, "{big:?}");
+        let h = &big[0];
+        assert!(h.headline.starts_with("medium risk (30)"), "{}", h.headline);
+        assert!(
+            h.headline.contains("file list not fetched"),
+            "{}",
+            h.headline
+        );
+        assert!(
+            h.detail.iter().any(|l| l.starts_with("Next:")),
+            "{:?}",
+            h.detail
+        );
+    }
+
+    #[test]
+    fn the_changed_files_score_their_paths_and_suggest_tests() {
+        let files = vec![
+            PrFile {
+                filename: "db/migrate/20261201_add_index.sql".into(),
+                status: "added".into(),
+                additions: 10,
+                deletions: 0,
+            },
+            PrFile {
+                filename: "app/payment.py".into(),
+                status: "modified".into(),
+                additions: 30,
+                deletions: 5,
+            },
+        ];
+        let h = headlines(
+            &[pr(45, 2, &["release"])],
+            &[],
+            &[],
+            &HashMap::new(),
+            &[],
+            &|_| Some(files.clone()),
+            &|_| None,
+        );
+        assert_eq!(h.len(), 1, "{h:?}");
+        assert!(
+            h[0].headline.contains("release-labelled"),
+            "{}",
+            h[0].headline
+        );
+        let detail = h[0].detail.join("\n");
+        assert!(
+            detail.contains("db/migrate/20261201_add_index.sql"),
+            "{detail}"
+        );
+        assert!(
+            detail.contains("Code changed, no test touched."),
+            "{detail}"
+        );
+        assert!(detail.contains("test_payment.py"), "{detail}");
+    }
+
+    #[test]
+    fn a_verdict_reads_as_prose_with_its_confidence_and_next_action() {
+        use crate::analysis::canary::{MetricSamples, MetricSpec, Policy, judge};
+        let r = ServiceRollout {
+            name: "checkout".into(),
+            environment: "production".into(),
+            weight: Some(50.0),
+            ..ServiceRollout::default()
+        };
+        let bad = MetricSamples::new(vec![900.0; 30], vec![200.0; 30], vec![900.0; 3]);
+        let spec = MetricSpec::max("p99_ms", 500.0);
+        let j = judge(&[(spec, bad)], &Policy::default(), None);
+        assert_eq!(j.verdict, Verdict::Rollback);
+        let mut js = HashMap::new();
+        js.insert("checkout".to_string(), j);
+        let h = headlines(&[], &[], &[r], &js, &[], &|_| None, &|_| None);
+        let d = h[0].detail.join("\n");
+        assert!(
+            h[0].headline.starts_with("ROLLBACK at 50 %"),
+            "{}",
+            h[0].headline
+        );
+        assert!(d.contains("Promotion confidence"), "{d}");
+        assert!(d.contains("p99_ms — weight 1.0: worse (higher)"), "{d}");
+        assert!(d.contains("Next: roll back"), "{d}");
+    }
+}
