@@ -1,5 +1,5 @@
 //! The command line: the cockpit (default), `demo`, `doctor`, `config`, and the headless commands
-//! (`status`, `judge`, `approve`, `draft-test`, `triage`, `audit`).
+//! (`status`, `judge`, `approve`, `draft-test`, `triage`, `explain`, `dora`, `audit`).
 
 use crate::app::keymap::Keymap;
 use crate::config::{Config, ConfigError, Paths, TEMPLATE};
@@ -173,6 +173,21 @@ pub enum Command {
         #[arg(long, value_name = "GREEN.log")]
         against: Option<PathBuf>,
         /// Print the report as JSON
+        #[arg(long)]
+        json: bool,
+    },
+    /// DORA metrics of an environment: deployment frequency, lead time, change failure rate, time to restore (exit 3 when a source failed)
+    #[command(
+        after_help = "Examples:\n  flightdeck dora                          the last 30 days of the production service's environment\n  flightdeck dora --window 7d --env staging\n  flightdeck dora --json | jq '.lead_time.value'\n\nReads each configured repository's deployments to the environment and their statuses, the PRs\nmerged in the window (GitHub), and the issues first seen in the window (Sentry). A deployment is\na rollback when its task, description or payload says so, or when it ships a release that ran\nbefore the one running then. Bands follow DORA's State of DevOps report; each metric says how it\nwas computed and what it left out."
+    )]
+    Dora {
+        /// How far back, up to now: 30d (the default), 7d, 12h; at most 365d
+        #[arg(long, default_value = "30d", value_name = "DURATION")]
+        window: String,
+        /// The environment (default: the first production [[service]]'s, else \"production\")
+        #[arg(long, value_name = "NAME")]
+        env: Option<String>,
+        /// Print the metrics, what they counted and the requests made as JSON
         #[arg(long)]
         json: bool,
     },
@@ -524,6 +539,20 @@ async fn dispatch(cli: Cli, paths: Paths, out: &mut Out) -> i32 {
                     3
                 }
             }
+        }
+        Some(Command::Dora { window, env, json }) => {
+            let config = match load_config(&cli, &paths) {
+                Ok(c) => c,
+                Err(code) => return code,
+            };
+            let Some(secs) = parse_duration(window).filter(|s| *s <= MAX_DORA_WINDOW_SECS) else {
+                eprintln!(
+                    "flightdeck: --window: not a duration of up to 365 days: \"{window}\" (30d, 7d, 12h)"
+                );
+                return EXIT_CONFIG;
+            };
+            let length = time::Duration::seconds_f64(secs);
+            dora(&config, length, env.as_deref(), *json, out).await
         }
         Some(Command::Triage { log, against, json }) => {
             triage(log.as_deref(), against.as_deref(), *json, out)
@@ -905,6 +934,39 @@ async fn judge_timeline(
         );
     }
     code
+}
+
+/// The longest `dora --window`.
+const MAX_DORA_WINDOW_SECS: f64 = 365.0 * 86_400.0;
+
+/// `dora`: read, compute, print; exit 3 when a read failed (what was read is still printed).
+async fn dora(
+    config: &Config,
+    length: time::Duration,
+    env: Option<&str>,
+    json: bool,
+    out: &mut Out,
+) -> i32 {
+    if config.github.is_none() {
+        eprintln!("flightdeck: dora needs [github] in the config");
+        return EXIT_CONFIG;
+    }
+    let report = crate::headless::dora(config, length, env).await;
+    if json {
+        writeln!(
+            out,
+            "{}",
+            serde_json::to_string_pretty(&crate::headless::dora_json(&report))
+                .unwrap_or_else(|_| "{}".into())
+        );
+    } else {
+        write!(out, "{}", crate::headless::dora_text(&report));
+    }
+    if report.errors.is_empty() {
+        0
+    } else {
+        crate::headless::EXIT_SOURCE_FAILED
+    }
 }
 
 /// Exit code of `judge` when it could not judge.

@@ -641,6 +641,260 @@ pub fn approve_text(doc: &Value) -> String {
     text
 }
 
+/// `flightdeck dora`: the environment the metrics are of when `--env` is not given: the first
+/// production `[[service]]`'s, else the first service's, else `production`.
+pub fn dora_environment(config: &Config) -> String {
+    config
+        .services
+        .iter()
+        .find(|s| s.production)
+        .or_else(|| config.services.first())
+        .map(|s| s.environment.clone())
+        .filter(|e| !e.is_empty())
+        .unwrap_or_else(|| "production".to_string())
+}
+
+/// The repositories `dora` reads: `[github] repos`, then the services' repos not among them.
+fn dora_repos(config: &Config) -> Vec<String> {
+    let mut repos: Vec<String> = config
+        .github
+        .as_ref()
+        .map(|g| g.repos.clone())
+        .unwrap_or_default();
+    for r in config.services.iter().filter_map(|s| s.repo.as_ref()) {
+        if !repos.contains(r) {
+            repos.push(r.clone());
+        }
+    }
+    repos
+}
+
+/// What `flightdeck dora` computed and read.
+pub struct DoraReport {
+    pub dora: crate::ai::dora::Dora,
+    pub repos: Vec<String>,
+    pub projects: Vec<String>,
+    pub github_requests: u64,
+    pub sentry_requests: u64,
+    pub notes: Vec<String>,
+    /// Reads that failed (exit 3).
+    pub errors: Vec<String>,
+}
+
+/// Sentry's restore time, said in the metric: the issue list does not date a resolution.
+const RESTORE_FROM_LAST_SEEN: &str = " Sentry's issue list gives no resolution time: a resolved \
+     issue's last event (lastSeen) stands for it; an incident is an issue first seen in the \
+     window in the environment.";
+
+/// The DORA metrics of `environment` (or [`dora_environment`]) over the `length` up to now.
+/// With `environment` given, Sentry is asked for that environment's issues; otherwise for the
+/// configured `[sentry] environment`, else the metrics' environment.
+pub async fn dora(
+    config: &Config,
+    length: time::Duration,
+    environment: Option<&str>,
+) -> DoraReport {
+    use crate::ai::dora::{Window, dora};
+    let env = environment
+        .map(str::to_string)
+        .unwrap_or_else(|| dora_environment(config));
+    let sentry_env = match environment {
+        Some(e) => Some(e.to_string()),
+        None => config
+            .sentry
+            .as_ref()
+            .and_then(|s| s.environment.clone())
+            .filter(|e| !e.is_empty())
+            .or_else(|| Some(env.clone())),
+    };
+    let repos = dora_repos(config);
+    let projects = config
+        .sentry
+        .as_ref()
+        .map(|s| s.projects.clone())
+        .unwrap_or_default();
+    let now = OffsetDateTime::now_utc();
+    let window = Window::new(now.replace_nanosecond(0).unwrap_or(now), length);
+    let sources = runtime::connect(config).await;
+    let mut notes: Vec<String> = sources.notes.iter().map(|(_, n)| n.clone()).collect();
+    let scope = crate::sources::dora::DoraScope {
+        repos: &repos,
+        projects: &projects,
+        environment: &env,
+        sentry_environment: sentry_env.as_deref(),
+        window,
+    };
+    let read = tokio::time::timeout(
+        Duration::from_secs(120),
+        crate::sources::dora::collect(
+            sources.github_ops.as_deref(),
+            sources.sentry_ops.as_deref(),
+            &scope,
+        ),
+    )
+    .await;
+    let (inputs, mut errors) = match read {
+        Ok(inputs) => (inputs, Vec::new()),
+        Err(_) => (
+            crate::sources::dora::DoraInputs::default(),
+            vec!["GitHub and Sentry did not answer within 120 s".to_string()],
+        ),
+    };
+    errors.extend(inputs.errors.iter().cloned());
+    let mut d = dora(
+        &inputs.deployments,
+        &inputs.changes,
+        &inputs.incidents,
+        &env,
+        window,
+    );
+    d.time_to_restore.how.push_str(RESTORE_FROM_LAST_SEEN);
+    d.deployment_frequency
+        .notes
+        .extend(inputs.deployment_notes.iter().cloned());
+    d.change_failure_rate
+        .notes
+        .extend(inputs.deployment_notes.iter().cloned());
+    d.lead_time
+        .notes
+        .extend(inputs.change_notes.iter().cloned());
+    notes.extend(inputs.notes.iter().cloned());
+    DoraReport {
+        dora: d,
+        repos,
+        projects,
+        github_requests: inputs.github_requests,
+        sentry_requests: inputs.sentry_requests,
+        notes,
+        errors,
+    }
+}
+
+/// The report as JSON: the [`crate::ai::dora::Dora`] struct's fields (its window with RFC 3339
+/// times and lengths in days), then what was read.
+pub fn dora_json(r: &DoraReport) -> Value {
+    let mut doc = serde_json::to_value(&r.dora).unwrap_or(Value::Null);
+    let w = &r.dora.window;
+    let days = |d: time::Duration| d.as_seconds_f64() / 86_400.0;
+    doc["window"] = json!({
+        "start": ts(Some(w.start())), "end": ts(Some(w.now)),
+        "days": days(w.length), "bucket_days": days(w.bucket), "buckets": w.buckets(),
+    });
+    doc["repos"] = json!(r.repos);
+    doc["sentry_projects"] = json!(r.projects);
+    doc["requests"] = json!({ "github": r.github_requests, "sentry": r.sentry_requests });
+    doc["notes"] = json!(r.notes);
+    doc["errors"] = json!(r.errors);
+    doc
+}
+
+/// `▁▂▃▄▅▆▇█` from zero to the largest value; a bucket without data is a space.
+pub fn sparkline(trend: &[Option<f64>]) -> String {
+    const BARS: [char; 8] = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];
+    let max = trend
+        .iter()
+        .flatten()
+        .copied()
+        .filter(|v| v.is_finite())
+        .fold(0.0_f64, f64::max);
+    trend
+        .iter()
+        .map(|v| match v {
+            Some(v) if v.is_finite() => {
+                let k = if max > 0.0 {
+                    ((v.max(0.0) / max) * 7.0).round() as usize
+                } else {
+                    0
+                };
+                BARS[k.min(7)]
+            }
+            _ => ' ',
+        })
+        .collect()
+}
+
+/// The report for people: a block per metric (name, value, band, trend; how; what it counted;
+/// its notes), then what was read.
+pub fn dora_text(r: &DoraReport) -> String {
+    use crate::ai::dora::MetricKind;
+    let d = &r.dora;
+    let w = &d.window;
+    let days = w.length.as_seconds_f64() / 86_400.0;
+    let bucket = if w.bucket == time::Duration::days(1) {
+        "a day"
+    } else {
+        "a week"
+    };
+    let mut text = format!(
+        "DORA metrics of {} over the {} days to {} (trend: a bar {bucket}, oldest first)\n",
+        d.environment,
+        if days.fract() == 0.0 {
+            format!("{days:.0}")
+        } else {
+            format!("{days:.1}")
+        },
+        w.now
+            .format(time::macros::format_description!(
+                "[year]-[month]-[day] [hour]:[minute] UTC"
+            ))
+            .unwrap_or_else(|_| w.now.unix_timestamp().to_string()),
+    );
+    text.push_str(&format!(
+        "repositories: {}; Sentry projects: {}\n",
+        if r.repos.is_empty() {
+            "none".to_string()
+        } else {
+            r.repos.join(", ")
+        },
+        if r.projects.is_empty() {
+            "none".to_string()
+        } else {
+            r.projects.join(", ")
+        }
+    ));
+    for e in &r.errors {
+        text.push_str(&format!("FAILED: {e} (left out of the metrics)\n"));
+    }
+    for m in d.metrics() {
+        let (name, record) = match m.kind {
+            MetricKind::DeploymentFrequency => ("Deployment frequency", "deployment"),
+            MetricKind::LeadTime => ("Lead time for changes", "change"),
+            MetricKind::ChangeFailureRate => ("Change failure rate", "deployment"),
+            MetricKind::TimeToRestore => ("Time to restore", "failure"),
+        };
+        let band = m.band.map_or("no band", |b| b.label());
+        text.push_str(&format!(
+            "\n{name:<22} {:<40} {band:<8} [{}]\n",
+            m.summary,
+            sparkline(&m.trend)
+        ));
+        text.push_str(&format!("  how: {}\n", m.how));
+        text.push_str(&format!("  counted {}", plural(m.counted.len(), record)));
+        let ids: Vec<&str> = m.counted.iter().take(8).map(|c| c.id.as_str()).collect();
+        if !ids.is_empty() {
+            let more = m.counted.len().saturating_sub(ids.len());
+            text.push_str(&format!(": {}", ids.join(", ")));
+            if more > 0 {
+                text.push_str(&format!(" and {more} more"));
+            }
+        }
+        text.push('\n');
+        for n in &m.notes {
+            text.push_str(&format!("  note: {n}\n"));
+        }
+    }
+    text.push('\n');
+    for n in &r.notes {
+        text.push_str(&format!("note: {n}\n"));
+    }
+    text.push_str(&format!(
+        "{} to GitHub, {} to Sentry\n",
+        plural(r.github_requests as usize, "request"),
+        r.sentry_requests
+    ));
+    text
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -692,6 +946,14 @@ mod tests {
         assert!(lines[3].starts_with("PROCEED     web in staging"), "{text}");
         assert!(lines[4].starts_with("0 open PRs, 0 runs"), "{text}");
         assert!(!text.contains("second"), "one reason per service: {text}");
+    }
+
+    #[test]
+    fn sparklines_scale_from_zero_and_leave_gaps() {
+        assert_eq!(sparkline(&[Some(0.0), Some(1.0), None, Some(0.5)]), "▁█ ▅");
+        assert_eq!(sparkline(&[Some(0.0), Some(0.0)]), "▁▁");
+        assert_eq!(sparkline(&[None, Some(f64::NAN)]), "  ");
+        assert_eq!(sparkline(&[]), "");
     }
 }
 

@@ -58,6 +58,7 @@ fn help_everywhere_with_examples() {
         vec!["config", "init"],
         vec!["config", "path"],
         vec!["config", "check"],
+        vec!["dora"],
     ] {
         let o = run(fd(home.path()).args(&sub).arg("--help"));
         assert!(o.status.success(), "{sub:?}");

@@ -27,10 +27,47 @@ impl DeployStatus {
     }
 }
 
+/// Marks as a rollback each deployment that ships a sha its repository already shipped to the
+/// same environment before the last shipped deployment: going back to an earlier release.
+/// Deploying what runs now again (a retry, a redeploy) is not a rollback, and failed deployments
+/// never ran, so they are not "what runs". Only the deployments given are known: a sha deployed
+/// before them is not recognised. Returns how many it marked (ones already marked not counted).
+pub fn mark_redeploys_as_rollbacks(deployments: &mut [Deployment]) -> usize {
+    let mut order: Vec<usize> = (0..deployments.len()).collect();
+    order.sort_by(|&a, &b| {
+        let (a, b) = (&deployments[a], &deployments[b]);
+        (a.created_at, &a.id).cmp(&(b.created_at, &b.id))
+    });
+    let mut marked = 0;
+    for (k, &i) in order.iter().enumerate() {
+        let d = &deployments[i];
+        if d.sha.is_empty() || d.is_rollback {
+            continue;
+        }
+        // The releases that ran before it, oldest first.
+        let shipped: Vec<&str> = order[..k]
+            .iter()
+            .map(|&j| &deployments[j])
+            .filter(|e| e.repo == d.repo && e.environment == d.environment && e.status.shipped())
+            .map(|e| e.sha.as_str())
+            .collect();
+        let Some((&running, before)) = shipped.split_last() else {
+            continue;
+        };
+        if running != d.sha && before.contains(&d.sha.as_str()) {
+            deployments[i].is_rollback = true;
+            marked += 1;
+        }
+    }
+    marked
+}
+
 /// One deployment to an environment.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Deployment {
     pub id: String,
+    /// The repository it deploys (`owner/name`); empty when there is only one.
+    pub repo: String,
     pub environment: String,
     pub sha: String,
     pub created_at: OffsetDateTime,
@@ -52,6 +89,9 @@ impl Deployment {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Change {
     pub number: u64,
+    /// The repository (`owner/name`): a change ships only with a deployment of its repository
+    /// (an empty repo on either side matches any).
+    pub repo: String,
     /// The PR's first commit; `None` when unknown (then the PR's opening counts).
     pub first_commit_at: Option<OffsetDateTime>,
     /// When the PR was opened.
@@ -460,7 +500,13 @@ fn shipped_at(
     if change.deployed_at.is_some() {
         return change.deployed_at;
     }
-    let good = || env.iter().filter(|d| d.status.shipped() && !d.is_rollback);
+    let good = || {
+        env.iter().filter(|d| {
+            d.status.shipped()
+                && !d.is_rollback
+                && (d.repo.is_empty() || change.repo.is_empty() || d.repo == change.repo)
+        })
+    };
     if let Some(sha) = &change.merge_sha
         && let Some(d) = good().find(|d| &d.sha == sha)
     {
@@ -488,7 +534,7 @@ fn lead_time(env: &[&Deployment], changes: &[Change], window: &Window) -> Metric
                 samples.push((at, hours(at - start), c));
             }
             Some(_) => {}
-            None if window.contains(merged) => pending.push(format!("#{}", c.number)),
+            None if window.contains(merged) => pending.push(change_id(c)),
             None => {}
         }
     }
@@ -535,7 +581,7 @@ fn lead_time(env: &[&Deployment], changes: &[Change], window: &Window) -> Metric
         counted: samples
             .iter()
             .map(|(_, h, c)| Datum {
-                id: format!("#{}", c.number),
+                id: change_id(c),
                 detail: duration_text(*h),
             })
             .collect(),
@@ -555,6 +601,7 @@ fn failure_of(env: &[&Deployment], i: usize, incidents: &[IncidentRecord]) -> Op
     }
     let rollback = env[i + 1..]
         .iter()
+        .filter(|n| n.repo == d.repo)
         .take_while(|n| n.is_rollback)
         .find(|n| n.status != DeployStatus::Failure);
     if let Some(r) = rollback {
@@ -687,9 +734,9 @@ fn time_to_restore(env: &[&Deployment], incidents: &[IncidentRecord], window: &W
         let Some(why) = failure_of(env, i, incidents) else {
             continue;
         };
-        let next_good = env[i + 1..]
-            .iter()
-            .find(|n| n.status == DeployStatus::Success && n.at() <= window.now);
+        let next_good = env[i + 1..].iter().find(|n| {
+            n.repo == d.repo && n.status == DeployStatus::Success && n.at() <= window.now
+        });
         match next_good {
             Some(n) => {
                 let h = hours(n.at() - d.at());
@@ -810,6 +857,15 @@ fn stamp(t: OffsetDateTime) -> String {
         .unwrap_or_else(|_| t.unix_timestamp().to_string())
 }
 
+/// `#416`, or `acme/checkout#416` when the change names its repository.
+fn change_id(c: &Change) -> String {
+    if c.repo.is_empty() {
+        format!("#{}", c.number)
+    } else {
+        format!("{}#{}", c.repo, c.number)
+    }
+}
+
 fn short_sha(sha: &str) -> &str {
     sha.get(..7).unwrap_or(sha)
 }
@@ -828,6 +884,7 @@ mod tests {
     fn deploy(id: &str, days_ago: f64, status: DeployStatus) -> Deployment {
         Deployment {
             id: id.to_string(),
+            repo: String::new(),
             environment: "production".to_string(),
             sha: format!("{id}0000000000"),
             created_at: at(days_ago) - Duration::minutes(10),
@@ -1035,6 +1092,7 @@ mod tests {
         ];
         let change = |n: u64, first: Option<f64>, opened: f64, merged: f64| Change {
             number: n,
+            repo: String::new(),
             first_commit_at: first.map(at),
             created_at: at(opened),
             merged_at: Some(at(merged)),
@@ -1083,6 +1141,7 @@ mod tests {
         let d = [deploy("d1", 3.0, DeployStatus::Success), d2];
         let c = [Change {
             number: 9,
+            repo: String::new(),
             first_commit_at: Some(at(4.0)),
             created_at: at(4.0),
             merged_at: Some(at(3.5)),
@@ -1155,6 +1214,7 @@ mod tests {
         ];
         let change = |n: u64, hours_before: f64, deployed: f64| Change {
             number: n,
+            repo: String::new(),
             first_commit_at: Some(at(deployed) - Duration::seconds_f64(hours_before * 3600.0)),
             created_at: at(deployed),
             merged_at: Some(at(deployed + 0.01)),
@@ -1203,5 +1263,78 @@ mod tests {
         assert_eq!(num(2.0), "2");
         assert_eq!(num(0.571), "0.6");
         assert_eq!(stamp(NOW), "2026-03-29 12:00 UTC");
+    }
+
+    #[test]
+    fn a_change_ships_only_with_its_own_repository() {
+        let mut web = deploy("w1", 1.0, DeployStatus::Success);
+        web.repo = "acme/web".to_string();
+        let c = [Change {
+            number: 7,
+            repo: "acme/checkout".to_string(),
+            first_commit_at: None,
+            created_at: at(3.0),
+            merged_at: Some(at(2.0)),
+            merge_sha: None,
+            deployed_at: None,
+        }];
+        let lt = run(&[web.clone()], &c, &[]).lead_time;
+        assert_eq!(lt.value, None);
+        assert!(lt.notes[0].contains("#7"), "{:?}", lt.notes);
+        let mut checkout = deploy("c1", 1.0, DeployStatus::Success);
+        checkout.repo = "acme/checkout".to_string();
+        let lt = run(&[web, checkout], &c, &[]).lead_time;
+        assert_eq!(lt.counted.len(), 1);
+    }
+
+    #[test]
+    fn a_redeploy_of_an_earlier_release_is_a_rollback() {
+        let release = |id: &str, days_ago: f64, sha: &str, status: DeployStatus| Deployment {
+            sha: sha.to_string(),
+            ..deploy(id, days_ago, status)
+        };
+        let mut d = vec![
+            release("d1", 9.0, "aaa", DeployStatus::Success),
+            release("d2", 8.0, "bbb", DeployStatus::Success),
+            // Back to aaa: a rollback.
+            release("d3", 7.0, "aaa", DeployStatus::Success),
+            // aaa again, what runs: a redeploy, not a rollback.
+            release("d4", 6.0, "aaa", DeployStatus::Success),
+            release("d5", 5.0, "ccc", DeployStatus::Failure),
+            // ccc failed and never ran: aaa still runs, so deploying it again is no rollback.
+            release("d6", 4.0, "aaa", DeployStatus::Success),
+            // Another environment's history is its own.
+            Deployment {
+                environment: "staging".to_string(),
+                ..release("s1", 3.0, "bbb", DeployStatus::Success)
+            },
+        ];
+        // Given newest first, as GitHub lists them.
+        d.reverse();
+        assert_eq!(mark_redeploys_as_rollbacks(&mut d), 1);
+        let rollbacks: Vec<&str> = d
+            .iter()
+            .filter(|x| x.is_rollback)
+            .map(|x| x.id.as_str())
+            .collect();
+        assert_eq!(rollbacks, vec!["d3"]);
+        // Marked ones are not counted twice.
+        assert_eq!(mark_redeploys_as_rollbacks(&mut d), 0);
+        // And the metrics read it: d2 was rolled back.
+        let cfr = dora(
+            &d,
+            &[],
+            &[],
+            "production",
+            Window::new(NOW, Duration::days(30)),
+        )
+        .change_failure_rate;
+        assert!(
+            cfr.counted
+                .iter()
+                .any(|x| x.id == "d2" && x.detail.contains("rolled back")),
+            "{:?}",
+            cfr.counted
+        );
     }
 }

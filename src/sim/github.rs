@@ -628,11 +628,28 @@ fn pulls_reply(s: &Shared, owner: &str, repo: &str, query: &str) -> Reply {
         let state = param(&pairs, "state").unwrap_or("open");
         return repo::pulls_with_head(s, full, head, state, t);
     }
-    let mut prs = if include {
-        data::open_prs(s.scale, full, t)
-    } else {
-        Vec::new()
-    };
+    if !include {
+        // The merged PRs (the demo closes none without merging).
+        let ascending = match param(&pairs, "direction").unwrap_or("desc") {
+            "desc" | "" => false,
+            "asc" => true,
+            _ => return Reply::invalid("PullRequest", "direction"),
+        };
+        let sort = match param(&pairs, "sort").unwrap_or("created") {
+            "created" | "" => "created",
+            "updated" | "popularity" | "long-running" => "updated",
+            _ => return Reply::invalid("PullRequest", "sort"),
+        };
+        let items = repo::merged_pulls(&s.github_url, full, sort, ascending);
+        return page_of(
+            s,
+            &format!("/repos/{full}/pulls"),
+            &pairs,
+            "PullRequest",
+            items,
+        );
+    }
+    let mut prs = data::open_prs(s.scale, full, t);
     match param(&pairs, "sort").unwrap_or("created") {
         "created" | "" => {}
         "updated" | "popularity" | "long-running" => data::sort_by_updated(&mut prs),
@@ -1388,7 +1405,7 @@ fn deployments_reply(s: &Shared, owner: &str, repo: &str, query: &str) -> Reply 
             let reference = want("ref");
             want("environment").is_none_or(|w| w == d.environment)
                 && want("sha").is_none_or(|w| w == d.sha)
-                && want("task").is_none_or(|w| w == "deploy")
+                && want("task").is_none_or(|w| w == d.task)
                 && reference.is_none_or(|w| {
                     w == d.reference
                         || w == d.sha

@@ -10,7 +10,8 @@
 //! - 2.13.3, a day earlier: `failure` (never reached the primary);
 //! - 2.13.2, ten days earlier: `success`, the last good release and the rollback target (what the
 //!   primary runs; Sentry's CHECKOUT-2A was first seen in it);
-//! - 2.13.1 and 2.11.0: `success`.
+//! - 2.13.1 (17 days earlier) and 2.11.0: `success`; 2.13.1 was rolled back to 2.11.0 three and
+//!   a half hours after it shipped (a `deploy:rollback` deployment of the tag `v2.11.0`, `success`).
 //!
 //! acme/web `staging`: 2026.10.30 and 2026.11.16 (`success`, then `inactive` once a newer one
 //! succeeds, as GitHub marks prior non-production deployments), and the `Deploy` run's deployment
@@ -41,11 +42,13 @@ struct Past {
     /// Seconds it ran.
     ran: f64,
     outcome: &'static str,
+    /// A rollback deployment (`task: deploy:rollback`, made from the release's tag).
+    rollback: bool,
 }
 
 const DAY: f64 = 86_400.0;
 
-const PAST: [Past; 6] = [
+const PAST: [Past; 7] = [
     Past {
         repo: "acme/checkout",
         environment: "production",
@@ -56,6 +59,7 @@ const PAST: [Past; 6] = [
         waited: 420.0,
         ran: 610.0,
         outcome: "success",
+        rollback: false,
     },
     Past {
         repo: "acme/checkout",
@@ -67,6 +71,19 @@ const PAST: [Past; 6] = [
         waited: 180.0,
         ran: 580.0,
         outcome: "success",
+        rollback: false,
+    },
+    Past {
+        repo: "acme/checkout",
+        environment: "production",
+        version: "2.11.0",
+        run_id: 9_200_000_049,
+        creator: "mara-k",
+        created: -17.0 * DAY + 12_600.0,
+        waited: 0.0,
+        ran: 300.0,
+        outcome: "success",
+        rollback: true,
     },
     Past {
         repo: "acme/checkout",
@@ -78,6 +95,7 @@ const PAST: [Past; 6] = [
         waited: 240.0,
         ran: 640.0,
         outcome: "success",
+        rollback: false,
     },
     Past {
         repo: "acme/checkout",
@@ -89,6 +107,7 @@ const PAST: [Past; 6] = [
         waited: 300.0,
         ran: 350.0,
         outcome: "failure",
+        rollback: false,
     },
     Past {
         repo: "acme/web",
@@ -100,6 +119,7 @@ const PAST: [Past; 6] = [
         waited: 0.0,
         ran: 720.0,
         outcome: "success",
+        rollback: false,
     },
     Past {
         repo: "acme/web",
@@ -111,6 +131,7 @@ const PAST: [Past; 6] = [
         waited: 0.0,
         ran: 700.0,
         outcome: "success",
+        rollback: false,
     },
 ];
 
@@ -136,6 +157,9 @@ pub struct Deployment {
     pub environment: &'static str,
     pub creator: &'static str,
     pub created: f64,
+    /// `deploy`, or `deploy:rollback` for a rollback.
+    pub task: &'static str,
+    pub description: Option<String>,
     /// Oldest first.
     pub statuses: Vec<Status>,
     /// The job's page (`target_url`, `log_url`).
@@ -157,6 +181,14 @@ impl Deployment {
     }
 }
 
+/// The tag a rollback deploys (the demo's rollbacks go back to 2.11.0 only).
+fn rollback_ref(version: &str) -> &'static str {
+    match version {
+        "2.11.0" => "v2.11.0",
+        _ => "main",
+    }
+}
+
 /// Id of the deployment made by attempt `attempt` of run `run_id`.
 pub fn deployment_id(run_id: u64, attempt: u32) -> u64 {
     1_800_000_000 + (run_id % 100_000) * 10 + u64::from(attempt)
@@ -174,10 +206,20 @@ fn past(p: &Past) -> Deployment {
         id: deployment_id(p.run_id, 1),
         repo: p.repo,
         sha: past_sha(p.repo, p.version),
-        reference: "main",
+        reference: if p.rollback {
+            rollback_ref(p.version)
+        } else {
+            "main"
+        },
         environment: p.environment,
         creator: p.creator,
         created: p.created,
+        task: if p.rollback {
+            "deploy:rollback"
+        } else {
+            "deploy"
+        },
+        description: p.rollback.then(|| format!("Roll back to {}", p.version)),
         statuses: vec![
             Status {
                 state: "queued",
@@ -233,6 +275,8 @@ pub fn of_job(v: &RunView, j: &Job) -> Option<Deployment> {
         environment: env.name,
         creator: r.actor,
         created,
+        task: "deploy",
+        description: None,
         statuses,
         log_url: job_page(r.repo, r.id, j.id),
     })
@@ -288,11 +332,11 @@ pub fn deployment_json(api: &str, d: &Deployment) -> Value {
         "node_id": format!("DE_kwDO{}", hex_id(&u, 12)),
         "sha": d.sha,
         "ref": d.reference,
-        "task": "deploy",
+        "task": d.task,
         "payload": {},
         "original_environment": d.environment,
         "environment": d.environment,
-        "description": null,
+        "description": d.description,
         "creator": user(api, d.creator),
         "created_at": iso(d.created),
         "updated_at": iso(d.updated()),
@@ -352,7 +396,7 @@ mod tests {
     fn production_history_has_a_last_good_release_before_the_canary() {
         let acts = Actions::default();
         let all = deployments(&acts, &now(10.0), "acme/checkout");
-        assert_eq!(all.len(), 5);
+        assert_eq!(all.len(), 6);
         assert!(all.windows(2).all(|w| w[0].created >= w[1].created));
         let current = &all[0];
         assert_eq!(current.sha, sha("acme/checkout", "main"));
@@ -361,6 +405,22 @@ mod tests {
         let good = all.iter().find(|d| d.succeeded().is_some()).expect("good");
         assert_eq!(good.sha, past_sha("acme/checkout", "2.13.2"));
         assert_ne!(good.sha, current.sha);
+    }
+
+    #[test]
+    fn checkout_was_once_rolled_back_to_an_earlier_release() {
+        let acts = Actions::default();
+        let all = deployments(&acts, &now(10.0), "acme/checkout");
+        let rollbacks: Vec<&Deployment> =
+            all.iter().filter(|d| d.task == "deploy:rollback").collect();
+        assert_eq!(rollbacks.len(), 1);
+        let r = rollbacks[0];
+        assert_eq!(r.sha, past_sha("acme/checkout", "2.11.0"));
+        assert_eq!(r.reference, "v2.11.0");
+        assert!(r.succeeded().is_some());
+        let json = deployment_json("http://gh", r);
+        assert_eq!(json["task"], "deploy:rollback");
+        assert_eq!(json["description"], "Roll back to 2.11.0");
     }
 
     #[test]

@@ -6,7 +6,10 @@
 //!
 //! acme/checkout's history, oldest first (scenario seconds; the releases are the commits the
 //! deployments of `github_deploys.rs` ship):
-//! - 2.11.0, 2.13.1, 2.13.2 (the last good production release, ten days before);
+//! - 2.11.0, 2.13.1;
+//! - #408 "Retry gateway timeouts once" and #410 "Name the customer in order emails", two weeks
+//!   and twelve days before (shipped with 2.13.2);
+//! - 2.13.2 (the last good production release, ten days before);
 //! - #416 "Refund only open shipments" (`worker/refunds.py`'s `refund_order`), six days before;
 //! - #414 "Describe the refunds worker" (docs only), five days before;
 //! - 2.13.3 (the failed deploy), a day before;
@@ -14,7 +17,8 @@
 //!   `checkout/routes/pay.js`), 20 hours before;
 //! - 2.14.0, `main`'s head (the held production deploy, the canary's release).
 //!
-//! Merged PRs are not open PRs: the PR lists (REST and GraphQL) keep showing only the open ones.
+//! Merged PRs are not open PRs: the PR lists (REST and GraphQL) show only the open ones, and
+//! `GET .../pulls?state=closed` lists the merged ones ([`merged_pulls`]).
 //! A ref, a file or a PR created here is seen by later reads of this server; the writes are
 //! recorded with the other mutations ([`super::super::SimWorld::github_mutations`]). Trees of any
 //! known commit list `main`'s files (the demo keeps one snapshot of the files).
@@ -83,6 +87,22 @@ const PR_414: Merged = Merged {
     opened: -5.5 * DAY,
     body: "What the refunds worker does, for the on-call runbook.",
 };
+const PR_408: Merged = Merged {
+    number: 408,
+    title: "Retry gateway timeouts once",
+    branch: "gateways/retry-timeouts",
+    author: "devon-r",
+    opened: -15.5 * DAY,
+    body: "A payment gateway timeout is retried once before the order fails.",
+};
+const PR_410: Merged = Merged {
+    number: 410,
+    title: "Name the customer in order emails",
+    branch: "orders/customer-name",
+    author: "mara-k",
+    opened: -13.0 * DAY,
+    body: "Order confirmation emails greet the customer by name.",
+};
 const PR_417: Merged = Merged {
     number: 417,
     title: "Skip the payment form for saved cards",
@@ -136,6 +156,21 @@ pub fn history(repo: &str) -> Vec<Commit> {
         "acme/checkout" => vec![
             release(repo, "2.11.0", -41.0 * DAY + 2_900.0, false),
             release(repo, "2.13.1", -17.0 * DAY - 2_100.0, false),
+            merged(
+                repo,
+                &PR_408,
+                -14.0 * DAY,
+                &[("checkout/gateways.js", "modified", 9, 2)],
+            ),
+            merged(
+                repo,
+                &PR_410,
+                -12.0 * DAY,
+                &[
+                    ("checkout/orders.js", "modified", 4, 1),
+                    ("checkout/customers.js", "modified", 3, 0),
+                ],
+            ),
             release(repo, "2.13.2", -10.0 * DAY + 5_200.0, false),
             merged(
                 repo,
@@ -374,6 +409,24 @@ fn commit_json(api: &str, repo: &str, c: &Commit, parent: Option<&Commit>) -> Va
         "committer": user(api, "web-flow"),
         "parents": parents
     })
+}
+
+/// The merged PRs of `repo` as `GET /repos/{owner}/{repo}/pulls?state=closed` lists them: by
+/// `sort` (`created`, the default, or `updated`) and `direction` (`desc` by default).
+pub fn merged_pulls(api: &str, repo: &str, sort: &str, ascending: bool) -> Vec<Value> {
+    let hist = history(repo);
+    let mut merged: Vec<(&Merged, &Commit)> =
+        hist.iter().filter_map(|c| c.pr.map(|pr| (pr, c))).collect();
+    // Merged PRs are not updated after their merge here.
+    let key = |(pr, c): &(&Merged, &Commit)| if sort == "updated" { c.at } else { pr.opened };
+    merged.sort_by(|a, b| key(b).total_cmp(&key(a)));
+    if ascending {
+        merged.reverse();
+    }
+    merged
+        .into_iter()
+        .map(|(pr, c)| merged_pr_json(api, repo, pr, c))
+        .collect()
 }
 
 fn merged_pr_json(api: &str, repo: &str, pr: &Merged, c: &Commit) -> Value {

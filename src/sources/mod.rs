@@ -1,6 +1,7 @@
 //! Clients of the real services and the pollers that feed the cockpit. Knows nothing of the UI.
 
 pub mod budget;
+pub mod dora;
 pub mod github;
 pub mod http;
 pub mod llm;

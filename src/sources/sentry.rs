@@ -165,6 +165,41 @@ impl Sentry {
         Ok(out)
     }
 
+    /// The issues of `project` first seen in the last `hours` hours, whatever their status
+    /// (Sentry's `age:-{hours}h`), seen in `environment` when given, without stats series; and the
+    /// number of requests it took. Pages are followed up to the same cap as [`Sentry::issues`].
+    pub async fn issues_since(
+        &self,
+        project: &str,
+        hours: u64,
+        environment: Option<&str>,
+    ) -> Result<(Vec<Incident>, u64), SourceError> {
+        let mut first = format!(
+            "{}/api/0/projects/{}/{}/issues/?query={}&statsPeriod=",
+            self.base,
+            enc(&self.org),
+            enc(project),
+            enc(&format!("age:-{}h", hours.max(1)))
+        );
+        if let Some(env) = environment.filter(|e| !e.is_empty()) {
+            first.push_str("&environment=");
+            first.push_str(&enc(env));
+        }
+        let mut url = Some(first);
+        let mut out = Vec::new();
+        let mut requests = 0;
+        while let Some(u) = url.take() {
+            requests += 1;
+            let resp = self.http.send(self.get(&u)).await?;
+            refused(&resp, &format!("project {project}"))?;
+            let list: Vec<ApiIssue> = serde_json::from_slice(&resp.body)
+                .map_err(|e| SourceError::Decode(format!("issues of {project}: {e}")))?;
+            out.extend(list.into_iter().map(|i| i.into_domain_with(project, "")));
+            url = next_link(&resp.headers).filter(|_| out.len() < MAX_ISSUES);
+        }
+        Ok((out, requests))
+    }
+
     /// The first page of a project's unresolved issues, in the configured environment, with the
     /// configured `statsPeriod` series.
     pub fn issues_url(&self, project: &str) -> String {

@@ -887,6 +887,7 @@ mod tests {
                 environment: None,
                 description: description.map(Into::into),
                 payload: Some(payload),
+                task: None,
                 created_at: None,
             }
             .version()

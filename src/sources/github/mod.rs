@@ -3,6 +3,7 @@
 //! (a 304 costs no rate limit) and paginated by `Link`.
 
 pub mod changes;
+pub mod dora;
 mod graphql;
 pub mod regression;
 pub use graphql::{
@@ -299,6 +300,9 @@ pub struct ApiDeployment {
     pub description: Option<String>,
     #[serde(default)]
     pub payload: Option<serde_json::Value>,
+    /// `deploy` unless the creator named another (`deploy:migrations`).
+    #[serde(default)]
+    pub task: Option<String>,
     #[serde(default)]
     pub created_at: Option<String>,
 }
