@@ -51,6 +51,31 @@ pub fn thousands(n: u64) -> String {
     out
 }
 
+/// `▁▂▃▄▅▆▇█` from zero to the largest value; a bucket without data is a space.
+pub fn sparkline(trend: &[Option<f64>]) -> String {
+    const BARS: [char; 8] = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];
+    let max = trend
+        .iter()
+        .flatten()
+        .copied()
+        .filter(|v| v.is_finite())
+        .fold(0.0_f64, f64::max);
+    trend
+        .iter()
+        .map(|v| match v {
+            Some(v) if v.is_finite() => {
+                let k = if max > 0.0 {
+                    ((v.max(0.0) / max) * 7.0).round() as usize
+                } else {
+                    0
+                };
+                BARS[k.min(7)]
+            }
+            _ => ' ',
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

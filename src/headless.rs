@@ -681,11 +681,6 @@ pub struct DoraReport {
     pub errors: Vec<String>,
 }
 
-/// Sentry's restore time, said in the metric: the issue list does not date a resolution.
-const RESTORE_FROM_LAST_SEEN: &str = " Sentry's issue list gives no resolution time: a resolved \
-     issue's last event (lastSeen) stands for it; an incident is an issue first seen in the \
-     window in the environment.";
-
 /// The DORA metrics of `environment` (or [`dora_environment`]) over the `length` up to now.
 /// With `environment` given, Sentry is asked for that environment's issues; otherwise for the
 /// configured `[sentry] environment`, else the metrics' environment.
@@ -726,38 +721,26 @@ pub async fn dora(
     };
     let read = tokio::time::timeout(
         Duration::from_secs(120),
-        crate::sources::dora::collect(
+        crate::sources::dora::metrics(
             sources.github_ops.as_deref(),
             sources.sentry_ops.as_deref(),
             &scope,
         ),
     )
     .await;
-    let (inputs, mut errors) = match read {
-        Ok(inputs) => (inputs, Vec::new()),
-        Err(_) => (
-            crate::sources::dora::DoraInputs::default(),
-            vec!["GitHub and Sentry did not answer within 120 s".to_string()],
-        ),
+    let (d, inputs, mut errors) = match read {
+        Ok((d, inputs)) => (d, inputs, Vec::new()),
+        Err(_) => {
+            let inputs = crate::sources::dora::DoraInputs::default();
+            let d = dora(&[], &[], &[], &env, window);
+            (
+                d,
+                inputs,
+                vec!["GitHub and Sentry did not answer within 120 s".to_string()],
+            )
+        }
     };
     errors.extend(inputs.errors.iter().cloned());
-    let mut d = dora(
-        &inputs.deployments,
-        &inputs.changes,
-        &inputs.incidents,
-        &env,
-        window,
-    );
-    d.time_to_restore.how.push_str(RESTORE_FROM_LAST_SEEN);
-    d.deployment_frequency
-        .notes
-        .extend(inputs.deployment_notes.iter().cloned());
-    d.change_failure_rate
-        .notes
-        .extend(inputs.deployment_notes.iter().cloned());
-    d.lead_time
-        .notes
-        .extend(inputs.change_notes.iter().cloned());
     notes.extend(inputs.notes.iter().cloned());
     DoraReport {
         dora: d,
@@ -788,30 +771,7 @@ pub fn dora_json(r: &DoraReport) -> Value {
     doc
 }
 
-/// `▁▂▃▄▅▆▇█` from zero to the largest value; a bucket without data is a space.
-pub fn sparkline(trend: &[Option<f64>]) -> String {
-    const BARS: [char; 8] = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];
-    let max = trend
-        .iter()
-        .flatten()
-        .copied()
-        .filter(|v| v.is_finite())
-        .fold(0.0_f64, f64::max);
-    trend
-        .iter()
-        .map(|v| match v {
-            Some(v) if v.is_finite() => {
-                let k = if max > 0.0 {
-                    ((v.max(0.0) / max) * 7.0).round() as usize
-                } else {
-                    0
-                };
-                BARS[k.min(7)]
-            }
-            _ => ' ',
-        })
-        .collect()
-}
+pub use crate::fmt::sparkline;
 
 /// The report for people: a block per metric (name, value, band, trend; how; what it counted;
 /// its notes), then what was read.

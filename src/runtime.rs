@@ -235,6 +235,42 @@ pub fn initial_state(
         state.llm_model = Some(config.ai.model.clone());
     }
     state.llm_redact = config.ai.redact.clone();
+    if config.github.is_some() {
+        let mut repos: Vec<String> = config
+            .github
+            .as_ref()
+            .map(|g| g.repos.clone())
+            .unwrap_or_default();
+        for r in config.services.iter().filter_map(|s| s.repo.as_ref()) {
+            if !repos.contains(r) {
+                repos.push(r.clone());
+            }
+        }
+        let environment = config
+            .services
+            .iter()
+            .find(|s| s.production)
+            .or_else(|| config.services.first())
+            .map(|s| s.environment.clone())
+            .filter(|e| !e.is_empty())
+            .unwrap_or_else(|| "production".to_string());
+        state.dora_scope = Some(crate::app::DoraScope {
+            repos,
+            projects: config
+                .sentry
+                .as_ref()
+                .map(|s| s.projects.clone())
+                .unwrap_or_default(),
+            sentry_environment: config
+                .sentry
+                .as_ref()
+                .and_then(|s| s.environment.clone())
+                .filter(|e| !e.is_empty())
+                .or_else(|| Some(environment.clone())),
+            environment,
+            days: 30,
+        });
+    }
     state.sources[SourceId::GitHub as usize].configured = config.github.is_some();
     state.sources[SourceId::Prometheus as usize].configured = config.prometheus.is_some();
     state.sources[SourceId::Sentry as usize].configured = config.sentry.is_some();

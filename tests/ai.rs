@@ -110,3 +110,97 @@ async fn the_ai_tab_explains_a_failed_run_against_its_green_log() {
     );
     assert!(detail.contains("Next: "), "{detail}");
 }
+
+#[tokio::test]
+async fn the_ai_tab_reads_the_dora_metrics_when_their_row_is_selected() {
+    let (_world, config, http) = common::demo_world(30.0).await;
+    let gh_cfg = config.github.clone().unwrap();
+    let sentry_cfg = config.sentry.clone().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let (mut runner, mut rx) = common::Runner::with_sentry(
+        Some(Arc::new(
+            GitHub::new(http.clone(), &gh_cfg, None).for_details(),
+        )),
+        Some(Arc::new(flightdeck::sources::sentry::Sentry::new(
+            http,
+            &sentry_cfg,
+            None,
+        ))),
+        Default::default(),
+        dir.path().join("audit.jsonl"),
+        false,
+    );
+    let mut s = common::new_state(160, 40);
+    s.now = time::OffsetDateTime::now_utc();
+    s.dora_scope = Some(flightdeck::app::DoraScope {
+        repos: gh_cfg.repos.clone(),
+        projects: sentry_cfg.projects.clone(),
+        environment: "production".into(),
+        sentry_environment: Some("production".into()),
+        days: 30,
+    });
+    s.recompute_summaries();
+    update(&mut s, common::key('5'));
+    let idx = s
+        .summaries
+        .items
+        .iter()
+        .position(|x| x.kind == SummaryKind::Dora)
+        .expect("a DORA row");
+    assert!(
+        s.summaries.items[idx].headline.contains("reading"),
+        "not read yet"
+    );
+    let mut fx = Vec::new();
+    for _ in 0..idx {
+        fx.extend(update(&mut s, common::key('j')));
+    }
+    if !s.detail {
+        fx.extend(update(
+            &mut s,
+            common::code(crossterm::event::KeyCode::Enter),
+        ));
+    }
+    assert!(
+        fx.iter().any(|e| matches!(
+            e,
+            flightdeck::app::Effect::Fetch(flightdeck::app::Fetch::Dora(_))
+        )),
+        "{fx:?}"
+    );
+    runner.run(&fx);
+    let msg = tokio::time::timeout(Duration::from_secs(30), rx.recv())
+        .await
+        .expect("the metrics within 30 s")
+        .unwrap();
+    update(&mut s, msg);
+    let row = s
+        .summaries
+        .items
+        .iter()
+        .find(|x| x.kind == SummaryKind::Dora)
+        .unwrap();
+    assert_eq!(row.subject, "production, 30 days");
+    assert!(row.headline.starts_with("deploys "), "{}", row.headline);
+    let detail = row.detail.join("\n");
+    for name in [
+        "Deployment frequency:",
+        "Lead time for changes:",
+        "Change failure rate:",
+        "Time to restore:",
+    ] {
+        assert!(detail.contains(name), "{name}: {detail}");
+    }
+    assert!(detail.contains("  how: "), "{detail}");
+    assert!(detail.contains("requests to GitHub"), "{detail}");
+    // Selecting it again within ten minutes reads nothing again.
+    let again = update(&mut s, common::key('k'));
+    let again2 = update(&mut s, common::key('j'));
+    assert!(
+        !again.iter().chain(again2.iter()).any(|e| matches!(
+            e,
+            flightdeck::app::Effect::Fetch(flightdeck::app::Fetch::Dora(_))
+        )),
+        "fresh metrics are not read again"
+    );
+}

@@ -391,6 +391,26 @@ fn answer(f: Fetch, ok: bool) -> Msg {
                 Err(err())
             },
         },
+        Fetch::Dora(scope) => Fetched::Dora {
+            result: if ok {
+                let now = NOW;
+                Ok(Box::new(flightdeck::app::DoraView {
+                    dora: flightdeck::ai::dora::dora(
+                        &[],
+                        &[],
+                        &[],
+                        &scope.environment,
+                        flightdeck::ai::dora::Window::new(now, time::Duration::days(scope.days)),
+                    ),
+                    github_requests: 3,
+                    sentry_requests: 1,
+                    notes: Vec::new(),
+                    errors: Vec::new(),
+                }))
+            } else {
+                Err(err())
+            },
+        },
         Fetch::Analyze { run_id, job, .. } => Fetched::Analyzed {
             run_id,
             result: if ok {

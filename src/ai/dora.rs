@@ -198,6 +198,18 @@ pub enum MetricKind {
     TimeToRestore,
 }
 
+impl MetricKind {
+    /// The metric's name, as DORA says it.
+    pub fn label(self) -> &'static str {
+        match self {
+            MetricKind::DeploymentFrequency => "Deployment frequency",
+            MetricKind::LeadTime => "Lead time for changes",
+            MetricKind::ChangeFailureRate => "Change failure rate",
+            MetricKind::TimeToRestore => "Time to restore",
+        }
+    }
+}
+
 /// DORA's performance clusters.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 pub enum Band {

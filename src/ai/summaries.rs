@@ -346,6 +346,79 @@ fn triage_detail(r: &WorkflowRun, t: &FailureReport, against: &str) -> Vec<Strin
     d
 }
 
+/// A DORA metrics row for the view and the detail: `read` is the metrics (with what it took to
+/// read them), `Ok(None)` before they are read, `Err` when reading failed.
+#[allow(clippy::type_complexity)]
+pub fn dora(
+    environment: &str,
+    days: i64,
+    read: Result<Option<(&super::dora::Dora, u64, u64, &[String], &[String])>, &str>,
+) -> Summary {
+    let subject = format!("{environment}, {days} days");
+    let (headline, detail) = match read {
+        Err(e) => (
+            format!("DORA metrics could not be read: {e}"),
+            vec!["Next: r asks again (selecting the row reads them).".into()],
+        ),
+        Ok(None) => (
+            "DORA metrics: reading deployments, merged PRs and incidents…".into(),
+            vec!["Read when this row is selected with the detail pane open; `flightdeck dora` prints them too.".into()],
+        ),
+        Ok(Some((d, gh, sentry, notes, errors))) => {
+            let short = |m: &super::dora::Metric| {
+                format!(
+                    "{} {}",
+                    m.summary.split(" (").next().unwrap_or(&m.summary),
+                    m.band.map_or("—".into(), |b| format!("({})", b.label()))
+                )
+            };
+            let [df, lt, cfr, mttr] = d.metrics();
+            let headline = format!(
+                "deploys {} · lead time {} · failures {} · restore {}",
+                short(df),
+                short(lt),
+                short(cfr),
+                short(mttr)
+            );
+            let mut detail = Vec::new();
+            for m in d.metrics() {
+                detail.push(format!(
+                    "{}: {} — {} [{}]",
+                    m.kind.label(),
+                    m.summary,
+                    m.band.map_or("no band", |b| b.label()),
+                    crate::fmt::sparkline(&m.trend)
+                ));
+                detail.push(format!("  how: {}", m.how));
+                if !m.counted.is_empty() {
+                    let ids: Vec<&str> = m.counted.iter().take(6).map(|c| c.id.as_str()).collect();
+                    detail.push(format!(
+                        "  counted {}: {}{}",
+                        m.counted.len(),
+                        ids.join(", "),
+                        if m.counted.len() > ids.len() { ", …" } else { "" }
+                    ));
+                }
+                detail.extend(m.notes.iter().map(|n| format!("  note: {n}")));
+            }
+            detail.extend(notes.iter().map(|n| format!("note: {n}")));
+            detail.extend(errors.iter().map(|e| format!("could not read: {e}")));
+            detail.push(format!(
+                "Read with {gh} requests to GitHub and {sentry} to Sentry; bands from DORA's State of DevOps reports."
+            ));
+            (headline, detail)
+        }
+    };
+    Summary {
+        kind: SummaryKind::Dora,
+        subject,
+        headline,
+        analyzer: ANALYZER.into(),
+        url: String::new(),
+        detail,
+    }
+}
+
 fn pr_label(pr: &PullRequest) -> String {
     format!("{}#{}", pr.repo, pr.number)
 }

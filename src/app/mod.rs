@@ -30,8 +30,8 @@ mod update;
 
 pub use logview::LogView;
 pub use msg::{
-    Effect, Fetch, Fetched, Input, LlmEffect, LlmEvent, Msg, PollEffect, RunAnalysis, Signal,
-    SourceEvent, TerminalEffect,
+    DoraScope, DoraView, Effect, Fetch, Fetched, Input, LlmEffect, LlmEvent, Msg, PollEffect,
+    RunAnalysis, Signal, SourceEvent, TerminalEffect,
 };
 pub use state::{Level, Loadable, Message, Mode, SourceStatus, State, TabStatus};
 pub use tab::Tab;

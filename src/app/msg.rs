@@ -146,12 +146,37 @@ pub enum Fetched {
         issue_id: String,
         result: Result<Box<IncidentEvent>, SourceError>,
     },
+    /// The DORA metrics read.
+    Dora {
+        result: Result<Box<DoraView>, SourceError>,
+    },
     /// A failed job's log analysed (category, root cause, failing tests), against the job's last
     /// green log on the default branch when there is one.
     Analyzed {
         run_id: u64,
         result: Result<Box<RunAnalysis>, SourceError>,
     },
+}
+
+/// The DORA metrics and what reading them took.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DoraView {
+    pub dora: crate::ai::dora::Dora,
+    pub github_requests: u64,
+    pub sentry_requests: u64,
+    /// What the reads left out, and reads that failed.
+    pub notes: Vec<String>,
+    pub errors: Vec<String>,
+}
+
+/// Where the DORA metrics are read (from the config).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct DoraScope {
+    pub repos: Vec<String>,
+    pub projects: Vec<String>,
+    pub environment: String,
+    pub sentry_environment: Option<String>,
+    pub days: i64,
 }
 
 /// Why a run failed, from its failed job's log (see `ai::triage`).
@@ -283,6 +308,8 @@ pub enum Fetch {
         short_id: String,
         url: String,
     },
+    /// Read the DORA metrics (deployments, merged PRs, incidents) over the scope's window.
+    Dora(DoraScope),
     /// Analyse a failed job's log, and compare it with the job's last green log.
     Analyze {
         repo: String,

@@ -251,6 +251,10 @@ pub struct State {
     pub llm_answers: HashMap<String, LlmAnswer>,
     /// The prompt preview (`p`): exactly the request body that `s` sends.
     pub preview: Option<String>,
+    /// Where the DORA metrics are read (`None`: nothing to read them from).
+    pub dora_scope: Option<super::DoraScope>,
+    /// The DORA metrics, read on demand (when their row on the AI tab is selected), with when.
+    pub dora: Option<(OffsetDateTime, Loadable<Box<super::DoraView>>)>,
     /// Latest events of Sentry issues, fetched when an incident's detail is shown.
     pub incident_events: EventCache,
     /// The suspected change of Sentry issues, best first, looked up once their event is known.
@@ -345,6 +349,8 @@ impl State {
             llm_redact: Vec::new(),
             llm_answers: HashMap::new(),
             preview: None,
+            dora_scope: None,
+            dora: None,
             incident_events: EventCache::default(),
             incident_suspects: IssueCache::default(),
             log: None,
@@ -611,7 +617,7 @@ impl State {
         self.incidents.replace(items, height)
     }
 
-    pub(crate) fn recompute_summaries(&mut self) {
+    pub fn recompute_summaries(&mut self) {
         let h = self.list_height();
         let s = crate::ai::summaries::headlines(
             &self.prs.items,
@@ -638,6 +644,23 @@ impl State {
             },
         );
         let mut s = s;
+        if let Some(scope) = &self.dora_scope {
+            s.push(crate::ai::summaries::dora(
+                &scope.environment,
+                scope.days,
+                match &self.dora {
+                    Some((_, Loadable::Ready(v))) => Ok(Some((
+                        &v.dora,
+                        v.github_requests,
+                        v.sentry_requests,
+                        &v.notes,
+                        &v.errors,
+                    ))),
+                    Some((_, Loadable::Failed(e))) => Err(e.as_str()),
+                    _ => Ok(None),
+                },
+            ));
+        }
         super::update::ai::overlay(&mut s, &self.llm_answers, self.now);
         self.summaries.replace(s, h);
     }

@@ -495,6 +495,8 @@ pub enum SummaryKind {
     Run,
     Rollout,
     Incident,
+    /// The DORA metrics of the configured repos and services.
+    Dora,
 }
 
 impl SummaryKind {
@@ -504,6 +506,7 @@ impl SummaryKind {
             SummaryKind::Run => "run",
             SummaryKind::Rollout => "rollout",
             SummaryKind::Incident => "incident",
+            SummaryKind::Dora => "DORA",
         }
     }
 }

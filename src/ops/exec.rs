@@ -147,6 +147,9 @@ async fn fetch_one(
                 None => Err(not_configured()),
             },
         },
+        Fetch::Dora(scope) => Fetched::Dora {
+            result: Ok(Box::new(dora(gh, sentry, scope).await)),
+        },
         Fetch::Analyze {
             repo,
             run_id,
@@ -527,4 +530,32 @@ pub async fn analyze_run(
         green: green.map(|g| (g.run_number, g.branch)),
         green_note: note,
     }))
+}
+
+/// The DORA metrics over the scope's window, as `flightdeck dora` reads them.
+async fn dora(
+    gh: Option<&GitHub>,
+    sentry: Option<&Sentry>,
+    scope: crate::app::DoraScope,
+) -> crate::app::DoraView {
+    let now = time::OffsetDateTime::now_utc();
+    let window = crate::ai::dora::Window::new(
+        now.replace_nanosecond(0).unwrap_or(now),
+        time::Duration::days(scope.days.max(1)),
+    );
+    let s = crate::sources::dora::DoraScope {
+        repos: &scope.repos,
+        projects: &scope.projects,
+        environment: &scope.environment,
+        sentry_environment: scope.sentry_environment.as_deref(),
+        window,
+    };
+    let (d, inputs) = crate::sources::dora::metrics(gh, sentry, &s).await;
+    crate::app::DoraView {
+        dora: d,
+        github_requests: inputs.github_requests,
+        sentry_requests: inputs.sentry_requests,
+        notes: inputs.notes,
+        errors: inputs.errors,
+    }
 }

@@ -7,7 +7,7 @@ use time::OffsetDateTime;
 
 use super::github::GitHub;
 use super::sentry::Sentry;
-use crate::ai::dora::{Change, Deployment, IncidentRecord, Window};
+use crate::ai::dora::{Change, Deployment, Dora, IncidentRecord, Window, dora};
 use crate::domain::Incident;
 use crate::fmt::plural;
 
@@ -223,4 +223,37 @@ mod tests {
         i.first_seen = None;
         assert!(incident_record(&i).is_none());
     }
+}
+
+/// Sentry's restore time, said in the metric: the issue list does not date a resolution.
+pub const RESTORE_FROM_LAST_SEEN: &str = " Sentry's issue list gives no resolution time: a resolved \
+     issue's last event (lastSeen) stands for it; an incident is an issue first seen in the \
+     window in the environment.";
+
+/// Read the records ([`collect`]) and compute the four metrics, each with what its reads left
+/// out. The reads' errors are in the inputs.
+pub async fn metrics(
+    github: Option<&GitHub>,
+    sentry: Option<&Sentry>,
+    scope: &DoraScope<'_>,
+) -> (Dora, DoraInputs) {
+    let inputs = collect(github, sentry, scope).await;
+    let mut d = dora(
+        &inputs.deployments,
+        &inputs.changes,
+        &inputs.incidents,
+        scope.environment,
+        scope.window,
+    );
+    d.time_to_restore.how.push_str(RESTORE_FROM_LAST_SEEN);
+    d.deployment_frequency
+        .notes
+        .extend(inputs.deployment_notes.iter().cloned());
+    d.change_failure_rate
+        .notes
+        .extend(inputs.deployment_notes.iter().cloned());
+    d.lead_time
+        .notes
+        .extend(inputs.change_notes.iter().cloned());
+    (d, inputs)
 }

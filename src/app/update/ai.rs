@@ -20,22 +20,28 @@ pub fn answer_key(s: &Summary) -> String {
     format!("{} {}", s.kind.label(), s.subject)
 }
 
-/// The prompt for `s`, from what the cockpit holds about its subject.
-pub fn prompt_for(state: &State, s: &Summary) -> prompt::Prompt {
+/// The prompt for `s`, from what the cockpit holds about its subject (`None`: the DORA metrics
+/// are computed, not asked about).
+pub fn prompt_for(state: &State, s: &Summary) -> Option<prompt::Prompt> {
     let builtin = std::iter::once(s.headline.clone())
         .chain(s.detail.iter().cloned())
         .collect::<Vec<_>>()
         .join("\n");
-    prompt::build(&subject_of(state, s), &builtin, &state.llm_redact)
+    Some(prompt::build(
+        &subject_of(state, s)?,
+        &builtin,
+        &state.llm_redact,
+    ))
 }
 
 /// The request body for `s`: what `p` shows and `s` sends.
-pub fn body_for(state: &State, s: &Summary, model: &str) -> String {
-    prompt::request_body(&prompt_for(state, s), model, true).to_string()
+pub fn body_for(state: &State, s: &Summary, model: &str) -> Option<String> {
+    Some(prompt::request_body(&prompt_for(state, s)?, model, true).to_string())
 }
 
-fn subject_of(state: &State, s: &Summary) -> Subject {
-    match s.kind {
+fn subject_of(state: &State, s: &Summary) -> Option<Subject> {
+    Some(match s.kind {
+        SummaryKind::Dora => return None,
         SummaryKind::Pr => {
             let pr = state
                 .prs
@@ -174,7 +180,7 @@ fn subject_of(state: &State, s: &Summary) -> Subject {
                 reasons: j.map(|j| j.reasons.clone()).unwrap_or_default(),
             })
         }
-    }
+    })
 }
 
 /// `s`: ask the LLM about the selected subject.
@@ -201,7 +207,13 @@ pub(super) fn ask(state: &mut State) -> Vec<Effect> {
         );
         return Vec::new();
     }
-    let body = body_for(state, &sel, &model);
+    let Some(body) = body_for(state, &sel, &model) else {
+        state.push_message(
+            Level::Info,
+            "The DORA metrics are computed from the records, not asked about",
+        );
+        return Vec::new();
+    };
     state.llm_answers.insert(
         key.clone(),
         LlmAnswer {
@@ -226,7 +238,14 @@ pub(super) fn preview(state: &mut State) -> Vec<Effect> {
         return Vec::new();
     };
     let model = state.llm_model.clone().unwrap_or_default();
-    state.preview = Some(body_for(state, &sel, &model));
+    let Some(body) = body_for(state, &sel, &model) else {
+        state.push_message(
+            Level::Info,
+            "The DORA metrics are computed from the records: no prompt to preview",
+        );
+        return Vec::new();
+    };
+    state.preview = Some(body);
     state.mode = Mode::Preview { scroll: 0 };
     Vec::new()
 }

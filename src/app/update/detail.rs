@@ -84,6 +84,9 @@ pub(super) fn effects(state: &mut State) -> Vec<Effect> {
             let Some(sel) = state.summaries.selected() else {
                 return Vec::new();
             };
+            if sel.kind == crate::domain::SummaryKind::Dora {
+                return request_dora(state);
+            }
             if sel.kind != crate::domain::SummaryKind::Run {
                 return Vec::new();
             }
@@ -108,6 +111,27 @@ pub(super) fn effects(state: &mut State) -> Vec<Effect> {
         }
         _ => Vec::new(),
     }
+}
+
+/// How long the DORA metrics read stay fresh (they move by the day).
+const DORA_FRESH_SECS: i64 = 600;
+
+/// Read the DORA metrics unless a fresh read is known or one is in flight.
+fn request_dora(state: &mut State) -> Vec<Effect> {
+    let Some(scope) = state.dora_scope.clone() else {
+        return Vec::new();
+    };
+    let fresh = match &state.dora {
+        Some((_, Loadable::Loading)) => true,
+        Some((at, Loadable::Ready(_))) => (state.now - *at).whole_seconds() < DORA_FRESH_SECS,
+        Some((_, Loadable::Failed(_))) | None => false,
+    };
+    if fresh {
+        return Vec::new();
+    }
+    state.dora = Some((state.now, Loadable::Loading));
+    state.recompute_summaries();
+    vec![Effect::Fetch(Fetch::Dora(scope))]
 }
 
 /// Analyse the first failed job of run `run_id` (its jobs known), once.
@@ -246,6 +270,17 @@ pub(super) fn on_fetched(state: &mut State, f: Fetched) -> Vec<Effect> {
                 return Vec::new();
             };
             request_suspects(state, &inc, event)
+        }
+        Fetched::Dora { result } => {
+            if let Some((_, slot)) = &mut state.dora {
+                *slot = match result {
+                    Ok(v) => Loadable::Ready(v),
+                    Err(e) => failed(&e),
+                };
+                state.recompute_summaries();
+                state.dirty = true;
+            }
+            Vec::new()
         }
         Fetched::Analyzed { run_id, result } => {
             if let Some(slot) = state.run_analysis.get_mut(&run_id) {

@@ -202,7 +202,7 @@ impl GitHub {
             .map(|d| d.id)
             .collect();
         let read: Vec<Result<Vec<ApiDeploymentStatus>, SourceError>> =
-            futures::stream::iter(wanted.iter().map(|&id| async move {
+            futures::stream::iter(wanted.clone().into_iter().map(|id| async move {
                 self.get_parsed(
                     &self.statuses_url(repo, id),
                     &format!("statuses of deployment {id}"),
