@@ -193,38 +193,6 @@ async fn read_sentry(sentry: &Sentry, scope: &DoraScope<'_>, out: &mut DoraInput
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use time::macros::datetime;
-
-    #[test]
-    fn a_resolved_issue_is_restored_at_its_last_event() {
-        let mut i = Incident {
-            id: "42".into(),
-            short_id: "CHECKOUT-2A".into(),
-            status: "resolved".into(),
-            first_seen: Some(datetime!(2026-11-20 10:00 UTC)),
-            last_seen: Some(datetime!(2026-11-20 12:30 UTC)),
-            project: "checkout".into(),
-            title: String::new(),
-            culprit: String::new(),
-            level: "error".into(),
-            count: 3,
-            user_count: 1,
-            url: String::new(),
-            stats: Vec::new(),
-        };
-        let r = incident_record(&i).unwrap();
-        assert_eq!(r.id, "CHECKOUT-2A");
-        assert_eq!(r.resolved_at, Some(datetime!(2026-11-20 12:30 UTC)));
-        i.status = "unresolved".into();
-        assert_eq!(incident_record(&i).unwrap().resolved_at, None);
-        i.first_seen = None;
-        assert!(incident_record(&i).is_none());
-    }
-}
-
 /// Sentry's restore time, said in the metric: the issue list does not date a resolution.
 pub const RESTORE_FROM_LAST_SEEN: &str = " Sentry's issue list gives no resolution time: a resolved \
      issue's last event (lastSeen) stands for it; an incident is an issue first seen in the \
@@ -256,4 +224,36 @@ pub async fn metrics(
         .notes
         .extend(inputs.change_notes.iter().cloned());
     (d, inputs)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use time::macros::datetime;
+
+    #[test]
+    fn a_resolved_issue_is_restored_at_its_last_event() {
+        let mut i = Incident {
+            id: "42".into(),
+            short_id: "CHECKOUT-2A".into(),
+            status: "resolved".into(),
+            first_seen: Some(datetime!(2026-11-20 10:00 UTC)),
+            last_seen: Some(datetime!(2026-11-20 12:30 UTC)),
+            project: "checkout".into(),
+            title: String::new(),
+            culprit: String::new(),
+            level: "error".into(),
+            count: 3,
+            user_count: 1,
+            url: String::new(),
+            stats: Vec::new(),
+        };
+        let r = incident_record(&i).unwrap();
+        assert_eq!(r.id, "CHECKOUT-2A");
+        assert_eq!(r.resolved_at, Some(datetime!(2026-11-20 12:30 UTC)));
+        i.status = "unresolved".into();
+        assert_eq!(incident_record(&i).unwrap().resolved_at, None);
+        i.first_seen = None;
+        assert!(incident_record(&i).is_none());
+    }
 }
