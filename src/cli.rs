@@ -152,11 +152,14 @@ pub enum Command {
     },
     /// Explain one subject as the AI tab does: what it is, the evidence, what to do (exit 0; 2 unknown subject; 3 a source failed)
     #[command(
-        after_help = "Examples:\n  flightdeck explain pr:acme/checkout#412     risk, its reasons and the tests to run\n  flightdeck explain run:9200000104           why it failed, against the job's last green log\n  flightdeck explain incident:CHECKOUT-4C\n  flightdeck explain rollout:checkout --json\n\nThe builtin analyzer reads only the configured sources; nothing leaves the machine otherwise."
+        after_help = "Examples:\n  flightdeck explain pr:acme/checkout#412     risk, its reasons and the tests to run\n  flightdeck explain run:9200000104           why it failed, against the job's last green log\n  flightdeck explain incident:CHECKOUT-4C\n  flightdeck explain rollout:checkout --json\n  flightdeck explain incident:CHECKOUT-4C --llm   and what the configured LLM makes of it\n\nThe builtin analyzer reads only the configured sources; nothing leaves the machine otherwise."
     )]
     Explain {
         /// pr:owner/name#N, run:ID, incident:SHORT-ID or rollout:SERVICE
         subject: String,
+        /// Ask the configured OpenAI-compatible LLM too ([ai] provider = "openai"); its answer follows the builtin's
+        #[arg(long)]
+        llm: bool,
         /// Print the summary as JSON
         #[arg(long)]
         json: bool,
@@ -504,7 +507,7 @@ async fn dispatch(cli: Cli, paths: Paths, out: &mut Out) -> i32 {
             };
             draft_test(&config, &paths, &args, out).await
         }
-        Some(Command::Explain { subject, json }) => {
+        Some(Command::Explain { subject, llm, json }) => {
             let subject = match crate::headless::Subject::parse(subject) {
                 Ok(s) => s,
                 Err(e) => {
@@ -516,29 +519,57 @@ async fn dispatch(cli: Cli, paths: Paths, out: &mut Out) -> i32 {
                 Ok(c) => c,
                 Err(code) => return code,
             };
-            match crate::headless::explain(&config, &subject).await {
-                Ok(s) => {
-                    if *json {
-                        writeln!(
-                            out,
-                            "{}",
-                            serde_json::to_string_pretty(&crate::headless::summary_json(&s))
-                                .unwrap_or_else(|_| "{}".into())
-                        );
-                    } else {
-                        write!(out, "{}", crate::headless::summary_text(&s));
-                    }
-                    0
-                }
+            let (summary, subj) = match crate::headless::explain(&config, &subject).await {
+                Ok(x) => x,
                 Err(crate::headless::ExplainError::NotFound(e)) => {
                     eprintln!("flightdeck explain: {e}");
-                    2
+                    return 2;
                 }
                 Err(crate::headless::ExplainError::Source(e)) => {
                     eprintln!("flightdeck explain: {e}");
-                    3
+                    return 3;
+                }
+            };
+            let mut doc = crate::headless::summary_json(&summary);
+            let mut text = crate::headless::summary_text(&summary);
+            let mut code = 0;
+            if *llm {
+                let cache = store(&cli, &paths, &config).map(|s| s.dir().join("llm"));
+                match crate::headless::explain_llm(&config, &summary, &subj, cache).await {
+                    Ok((model, a, cached)) => {
+                        doc["llm"] = serde_json::json!({
+                            "model": model, "cached": cached, "headline": a.headline,
+                            "summary": a.summary, "next_steps": a.next_steps,
+                            "confidence": a.confidence.as_str(),
+                        });
+                        text.push_str(&format!(
+                            "\n{model} ({} confidence{}; text to read, it acts on nothing):\n{}\n{}\n",
+                            a.confidence.as_str(),
+                            if cached { ", from the cache" } else { "" },
+                            a.headline,
+                            a.summary
+                        ));
+                        for n in &a.next_steps {
+                            text.push_str(&format!("Next (model): {n}\n"));
+                        }
+                    }
+                    Err(e) => {
+                        eprintln!("flightdeck explain --llm: {e}");
+                        doc["llm"] = serde_json::json!({ "error": e });
+                        code = 3;
+                    }
                 }
             }
+            if *json {
+                writeln!(
+                    out,
+                    "{}",
+                    serde_json::to_string_pretty(&doc).unwrap_or_else(|_| "{}".into())
+                );
+            } else {
+                write!(out, "{text}");
+            }
+            code
         }
         Some(Command::Dora { window, env, json }) => {
             let config = match load_config(&cli, &paths) {

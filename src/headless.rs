@@ -978,7 +978,8 @@ pub enum ExplainError {
 pub async fn explain(
     config: &Config,
     subject: &Subject,
-) -> Result<crate::domain::Summary, ExplainError> {
+) -> Result<(crate::domain::Summary, crate::ai::prompt::Subject), ExplainError> {
+    use crate::ai::subjects;
     let sources = runtime::connect(config).await;
     let src = |e: SourceError| ExplainError::Source(e.to_string());
     let within = Duration::from_secs(120);
@@ -1003,7 +1004,9 @@ pub async fn explain(
                     e => src(e),
                 })?;
             let rules = crate::ai::risk::RiskRules::default();
-            Ok(crate::ai::summaries::pr(&pr, Some(&files), &rules).0)
+            let sum = crate::ai::summaries::pr(&pr, Some(&files), &rules).0;
+            let subj = subjects::pr(&pr, Some(&files), &sum);
+            Ok((sum, subj))
         }
         Subject::Run { id } => {
             let gh = sources
@@ -1021,14 +1024,16 @@ pub async fn explain(
                     Err(e) => return Err(src(e)),
                 };
                 if run.state != crate::domain::RunState::Failure {
-                    return Ok(crate::ai::summaries::run(&run, None));
+                    let subj = subjects::run(&run, None, None);
+                    return Ok((crate::ai::summaries::run(&run, None), subj));
                 }
                 let jobs = gh.jobs(repo, *id).await.map_err(src)?;
                 let Some(job) = jobs
                     .iter()
                     .find(|j| j.state == crate::domain::RunState::Failure)
                 else {
-                    return Ok(crate::ai::summaries::run(&run, None));
+                    let subj = subjects::run(&run, Some(&jobs), None);
+                    return Ok((crate::ai::summaries::run(&run, None), subj));
                 };
                 let work = crate::ops::exec::analyze_run(
                     &gh,
@@ -1048,7 +1053,11 @@ pub async fn explain(
                     (None, Some(note)) => format!("nothing: {note}"),
                     (None, None) => String::new(),
                 };
-                return Ok(crate::ai::summaries::run(&run, Some((&a.report, &against))));
+                let subj = subjects::run(&run, Some(&jobs), Some((&a.job, &a.report)));
+                return Ok((
+                    crate::ai::summaries::run(&run, Some((&a.report, &against))),
+                    subj,
+                ));
             }
             Err(ExplainError::NotFound(format!(
                 "run {id}: not in any configured repository ({})",
@@ -1073,7 +1082,9 @@ pub async fn explain(
                     .iter()
                     .find(|i| i.short_id.eq_ignore_ascii_case(short_id) || i.id == *short_id)
                 {
-                    return Ok(crate::ai::summaries::incident(i));
+                    let event = sentry.latest_event(&i.id).await.ok();
+                    let subj = subjects::incident(i, event.as_ref(), None);
+                    return Ok((crate::ai::summaries::incident(i), subj));
                 }
             }
             Err(ExplainError::NotFound(format!(
@@ -1095,7 +1106,8 @@ pub async fn explain(
                 .find(|r| r.name == *service)
                 .ok_or_else(|| ExplainError::Source(format!("{service}: not read")))?;
             let j = crate::analysis::rollout::judge_service(r, &(&config.policy).into());
-            Ok(crate::ai::summaries::rollout(r, Some(&j)))
+            let subj = subjects::rollout(&r.name, Some(r), Some(&j));
+            Ok((crate::ai::summaries::rollout(r, Some(&j)), subj))
         }
     }
 }
@@ -1114,4 +1126,55 @@ pub fn summary_text(s: &crate::domain::Summary) -> String {
         out.push('\n');
     }
     out
+}
+
+/// The configured LLM's answer about a subject (`explain --llm`): the prompt built as the
+/// cockpit builds it (fenced, redacted), sent whole, the answer parsed and cleaned; cached under
+/// `cache` by a hash of the body. `Err` says why (not configured, refused, unreadable).
+pub async fn explain_llm(
+    config: &Config,
+    summary: &crate::domain::Summary,
+    subject: &crate::ai::prompt::Subject,
+    cache: Option<std::path::PathBuf>,
+) -> Result<(String, crate::ai::prompt::Answer, bool), String> {
+    use crate::sources::llm::{ChatRequest, LlmCache, LlmClient, Message};
+    if config.ai.provider != "openai" {
+        return Err(
+            "no LLM configured: [ai] provider = \"openai\" with url and model (the builtin summary above stands)"
+                .into(),
+        );
+    }
+    let key = crate::config::ai_key(&config.ai)
+        .await
+        .map_err(|e| format!("LLM key: {e}"))?
+        .map(|(k, _)| k);
+    let client =
+        LlmClient::from_config(&config.ai, key, Default::default()).map_err(|e| e.to_string())?;
+    let builtin = std::iter::once(summary.headline.clone())
+        .chain(summary.detail.iter().cloned())
+        .collect::<Vec<_>>()
+        .join("\n");
+    let prompt = crate::ai::prompt::build(subject, &builtin, &config.ai.redact);
+    let req = ChatRequest::new(
+        prompt
+            .messages
+            .iter()
+            .map(|(role, text)| match role {
+                crate::ai::prompt::Role::System => Message::system(text.clone()),
+                crate::ai::prompt::Role::User => Message::user(text.clone()),
+            })
+            .collect(),
+    );
+    let (text, cached) = match cache {
+        Some(dir) => client
+            .complete_cached(&req, &LlmCache::new(dir))
+            .await
+            .map_err(|e| e.to_string())?,
+        None => (
+            client.complete(&req).await.map_err(|e| e.to_string())?.text,
+            false,
+        ),
+    };
+    let answer = crate::ai::prompt::parse_answer(&text)?;
+    Ok((client.model().to_string(), answer, cached))
 }

@@ -1144,6 +1144,21 @@ fn explain_each_kind_of_subject_in_the_demo_world() {
     let out = text(&o).0;
     assert!(out.contains("Promotion confidence"), "{out}");
     assert!(out.contains("Next: "), "{out}");
+    // With --llm the demo's OpenAI-compatible endpoint answers too; a second ask is cached.
+    let o = explain(&["rollout:checkout", "--llm", "--json"]);
+    assert_eq!(o.status.code(), Some(0), "{:?}", text(&o));
+    let doc: serde_json::Value = serde_json::from_str(&text(&o).0).unwrap();
+    assert_eq!(doc["llm"]["model"], "sim-analyst", "{doc:#}");
+    assert_eq!(doc["llm"]["cached"], false, "{doc:#}");
+    assert!(
+        doc["llm"]["headline"]
+            .as_str()
+            .is_some_and(|h| h.starts_with("Canary rollout:")),
+        "{doc:#}"
+    );
+    let o = explain(&["rollout:checkout", "--llm", "--json"]);
+    let doc: serde_json::Value = serde_json::from_str(&text(&o).0).unwrap();
+    assert_eq!(doc["llm"]["cached"], true, "{doc:#}");
     // An incident.
     let o = explain(&["incident:CHECKOUT-3F"]);
     assert_eq!(o.status.code(), Some(0), "{:?}", text(&o));

@@ -5,12 +5,10 @@
 
 use std::collections::HashMap;
 
-use crate::ai::prompt::{
-    self, IncidentSubject, LogLine, PrSubject, RolloutSubject, RunSubject, Subject,
-};
+use crate::ai::prompt::{self, Subject};
 use crate::app::msg::{Effect, LlmEffect, LlmEvent};
 use crate::app::state::{Level, LlmAnswer, LlmState, Loadable, Mode, State};
-use crate::domain::{RunState, Summary, SummaryKind};
+use crate::domain::{Summary, SummaryKind};
 
 /// The most of an answer kept (a runaway stream is cut here).
 pub const MAX_ANSWER_CHARS: usize = 64 * 1024;
@@ -40,6 +38,7 @@ pub fn body_for(state: &State, s: &Summary, model: &str) -> Option<String> {
 }
 
 fn subject_of(state: &State, s: &Summary) -> Option<Subject> {
+    use crate::ai::subjects;
     Some(match s.kind {
         SummaryKind::Dora => return None,
         SummaryKind::Pr => {
@@ -47,140 +46,65 @@ fn subject_of(state: &State, s: &Summary) -> Option<Subject> {
                 .prs
                 .items
                 .iter()
-                .find(|p| format!("{}#{}", p.repo, p.number) == s.subject);
-            let files =
-                pr.and_then(
-                    |p| match state.pr_files.get(&format!("{}#{}", p.repo, p.number)) {
-                        Some((_, Loadable::Ready(f))) => Some(f.clone()),
-                        _ => None,
-                    },
-                );
-            Subject::Pr(PrSubject {
-                repo: pr.map(|p| p.repo.clone()).unwrap_or_default(),
-                number: pr.map_or(0, |p| p.number),
-                title: pr.map(|p| p.title.clone()).unwrap_or_default(),
-                body: pr.map(|p| p.body.clone()).unwrap_or_default(),
-                author: pr.map(|p| p.author.clone()).unwrap_or_default(),
-                labels: pr.map(|p| p.labels.clone()).unwrap_or_default(),
-                changed_paths: files
-                    .unwrap_or_default()
-                    .into_iter()
-                    .map(|f| f.filename)
-                    .collect(),
-                risk_reasons: s
-                    .detail
-                    .iter()
-                    .filter(|l| l.trim_start().starts_with('+'))
-                    .map(|l| l.trim().to_string())
-                    .collect(),
-            })
+                .find(|p| format!("{}#{}", p.repo, p.number) == s.subject)?;
+            let files = match state.pr_files.get(&s.subject) {
+                Some((_, Loadable::Ready(f))) => Some(f.as_slice()),
+                _ => None,
+            };
+            subjects::pr(pr, files, s)
         }
         SummaryKind::Run => {
             let run = state
                 .runs
                 .items
                 .iter()
-                .find(|r| format!("{} #{}", r.repo, r.run_number) == s.subject);
-            let analysis = run.and_then(|r| match state.run_analysis.get(&r.id) {
-                Some(Loadable::Ready(a)) => Some(a.clone()),
+                .find(|r| format!("{} #{}", r.repo, r.run_number) == s.subject)?;
+            let jobs = match state.jobs.get(&run.id).map(|(_, l)| l) {
+                Some(Loadable::Ready(j)) => Some(j.as_slice()),
                 _ => None,
-            });
-            let step = run
-                .and_then(|r| match state.jobs.get(&r.id).map(|(_, l)| l) {
-                    Some(Loadable::Ready(jobs)) => jobs
-                        .iter()
-                        .filter(|j| j.state == RunState::Failure)
-                        .flat_map(|j| j.steps.iter())
-                        .find(|st| st.state == RunState::Failure)
-                        .map(|st| st.name.clone()),
-                    _ => None,
-                })
-                .unwrap_or_default();
-            Subject::Run(RunSubject {
-                repo: run.map(|r| r.repo.clone()).unwrap_or_default(),
-                workflow: run.map(|r| r.workflow.clone()).unwrap_or_default(),
-                job: analysis.as_ref().map(|a| a.job.clone()).unwrap_or_default(),
-                failing_step: step,
-                category: analysis
-                    .as_ref()
-                    .map(|a| a.report.label.clone())
-                    .unwrap_or_default(),
-                log_lines: analysis
-                    .map(|a| {
-                        a.report
-                            .root_cause
-                            .iter()
-                            .map(|(n, t)| LogLine {
-                                number: *n,
-                                text: t.clone(),
-                            })
-                            .collect()
-                    })
-                    .unwrap_or_default(),
-            })
+            };
+            let analysis = match state.run_analysis.get(&run.id) {
+                Some(Loadable::Ready(a)) => Some((a.job.as_str(), &a.report)),
+                _ => None,
+            };
+            subjects::run(run, jobs, analysis)
         }
         SummaryKind::Incident => {
             let inc = state
                 .incidents
                 .items
                 .iter()
-                .find(|i| format!("{} {}", i.project, i.short_id) == s.subject);
-            let event = inc.and_then(|i| match state.incident_events.get(&i.id) {
-                Some((_, Loadable::Ready(e))) => Some(e.clone()),
+                .find(|i| format!("{} {}", i.project, i.short_id) == s.subject)?;
+            let event = match state.incident_events.get(&inc.id) {
+                Some((_, Loadable::Ready(e))) => Some(e),
                 _ => None,
-            });
-            let suspect = inc.and_then(|i| match state.incident_suspects.get(&i.id) {
-                Some((_, Loadable::Ready(list))) => list.first().map(|s| {
-                    format!(
-                        "{} (score {:.2}): {}",
-                        s.title,
-                        s.score,
-                        s.evidence.join("; ")
-                    )
-                }),
+            };
+            let suspect = match state.incident_suspects.get(&inc.id) {
+                Some((_, Loadable::Ready(list))) => list.first(),
                 _ => None,
-            });
-            let raised = event.as_ref().and_then(|e| e.raised().cloned());
-            Subject::Incident(IncidentSubject {
-                title: inc.map(|i| i.title.clone()).unwrap_or_default(),
-                culprit: inc.map(|i| i.culprit.clone()).unwrap_or_default(),
-                exception_type: raised.as_ref().map(|x| x.kind.clone()).unwrap_or_default(),
-                exception_value: raised.as_ref().map(|x| x.value.clone()).unwrap_or_default(),
-                frames: raised
-                    .map(|x| {
-                        x.frames
-                            .iter()
-                            .rev()
-                            .map(|f| {
-                                format!(
-                                    "{}:{} in {}",
-                                    f.filename.as_deref().unwrap_or("?"),
-                                    f.line.map_or("?".into(), |l| l.to_string()),
-                                    f.function.as_deref().unwrap_or("?")
-                                )
-                            })
-                            .collect()
-                    })
-                    .unwrap_or_default(),
-                tags: event.map(|e| e.tags).unwrap_or_default(),
-                suspected_change: suspect.unwrap_or_default(),
-            })
+            };
+            subjects::incident(inc, event, suspect)
         }
         SummaryKind::Rollout => {
             let name = s.subject.split(" (").next().unwrap_or(&s.subject);
-            let r = state.rollouts.items.iter().find(|r| r.name == name);
-            let j = state.judgements.get(name);
-            Subject::Rollout(RolloutSubject {
-                service: name.to_string(),
-                weight: r
-                    .and_then(|r| r.weight)
-                    .map(|w| format!("{w:.0} %"))
-                    .unwrap_or_default(),
-                verdict: j.map(|j| j.verdict.label().to_string()).unwrap_or_default(),
-                reasons: j.map(|j| j.reasons.clone()).unwrap_or_default(),
-            })
+            subjects::rollout(
+                name,
+                state.rollouts.items.iter().find(|r| r.name == name),
+                state.judgements.get(name),
+            )
         }
     })
+}
+
+fn nothing_to_ask(s: &Summary) -> String {
+    if s.kind == SummaryKind::Dora {
+        "The DORA metrics are computed from the records: there is no prompt for them".into()
+    } else {
+        format!(
+            "{} is no longer in the lists: nothing to ask about",
+            s.subject
+        )
+    }
 }
 
 /// `s`: ask the LLM about the selected subject.
@@ -208,10 +132,7 @@ pub(super) fn ask(state: &mut State) -> Vec<Effect> {
         return Vec::new();
     }
     let Some(body) = body_for(state, &sel, &model) else {
-        state.push_message(
-            Level::Info,
-            "The DORA metrics are computed from the records, not asked about",
-        );
+        state.push_message(Level::Info, nothing_to_ask(&sel));
         return Vec::new();
     };
     state.llm_answers.insert(
@@ -239,10 +160,7 @@ pub(super) fn preview(state: &mut State) -> Vec<Effect> {
     };
     let model = state.llm_model.clone().unwrap_or_default();
     let Some(body) = body_for(state, &sel, &model) else {
-        state.push_message(
-            Level::Info,
-            "The DORA metrics are computed from the records: no prompt to preview",
-        );
+        state.push_message(Level::Info, nothing_to_ask(&sel));
         return Vec::new();
     };
     state.preview = Some(body);
