@@ -213,6 +213,7 @@ pub async fn status(config: &Config, store: Option<&Store>) -> (Value, bool) {
         &incidents,
         &|_| None,
         &|_| None,
+        &|_| Default::default(),
     )
     .iter()
     .map(summary_json)
@@ -1083,8 +1084,36 @@ pub async fn explain(
                     .find(|i| i.short_id.eq_ignore_ascii_case(short_id) || i.id == *short_id)
                 {
                     let event = sentry.latest_event(&i.id).await.ok();
-                    let subj = subjects::incident(i, event.as_ref(), None);
-                    return Ok((crate::ai::summaries::incident(i), subj));
+                    // The suspected change, as the Incidents tab finds it (GitHub's deploys and
+                    // PRs of the project's repository).
+                    let setup = crate::ops::draft::DraftSetup::from_config(config);
+                    let suspects = match (&sources.github_ops, setup.repo_for(&i.project)) {
+                        (Some(gh), Some(repo)) => {
+                            let hints = sentry.commit_hints(event.as_ref()).await;
+                            gh.suspects_with(
+                                i,
+                                event.as_ref(),
+                                repo,
+                                setup.environment_for(repo),
+                                &hints,
+                                OffsetDateTime::now_utc(),
+                            )
+                            .await
+                            .ok()
+                        }
+                        _ => None,
+                    };
+                    let subj = subjects::incident(
+                        i,
+                        event.as_ref(),
+                        suspects.as_ref().and_then(|s| s.first()),
+                    );
+                    let cx = crate::ai::summaries::IncidentContext {
+                        event: event.as_ref(),
+                        suspects: suspects.as_deref(),
+                        last_deploy: None,
+                    };
+                    return Ok((crate::ai::summaries::incident(i, cx), subj));
                 }
             }
             Err(ExplainError::NotFound(format!(

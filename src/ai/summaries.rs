@@ -30,7 +30,7 @@ fn fmt_value(name: &str, v: f64) -> String {
 }
 
 /// Headlines, ordered: rollouts breaching, failed runs, runs waiting for approval, incidents, PRs.
-pub fn headlines(
+pub fn headlines<'a>(
     prs: &[std::sync::Arc<PullRequest>],
     runs: &[WorkflowRun],
     rollouts: &[ServiceRollout],
@@ -38,6 +38,7 @@ pub fn headlines(
     incidents: &[Incident],
     files: &dyn Fn(&PullRequest) -> Option<Vec<PrFile>>,
     analysis: &dyn Fn(&WorkflowRun) -> Option<(FailureReport, String)>,
+    context: &dyn Fn(&Incident) -> IncidentContext<'a>,
 ) -> Vec<Summary> {
     let rules = RiskRules::default();
     let mut out = Vec::new();
@@ -62,7 +63,7 @@ pub fn headlines(
         out.push((1, run(r, a.as_ref().map(|(f, g)| (f, g.as_str())))));
     }
     for i in incidents.iter().take(MAX_PER_KIND) {
-        out.push((2, incident(i)));
+        out.push((2, incident(i, context(i))));
     }
     // PRs: the risky ones (medium and up) and the release-labelled, heaviest first.
     let mut risky = Vec::new();
@@ -191,18 +192,112 @@ pub fn run(r: &WorkflowRun, triage: Option<(&FailureReport, &str)>) -> Summary {
     }
 }
 
-/// An incident from Sentry.
-pub fn incident(i: &Incident) -> Summary {
+/// What the cockpit knows about an incident beyond the issue: its latest event, its suspected
+/// changes (best first; `Some(empty)`: none found) and the last deploy of its project.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct IncidentContext<'a> {
+    pub event: Option<&'a crate::domain::IncidentEvent>,
+    pub suspects: Option<&'a [crate::domain::Suspect]>,
+    pub last_deploy: Option<time::OffsetDateTime>,
+}
+
+/// An incident from Sentry: the exception and its crash frame, first seen against the last
+/// deploy, the suspected change, and where its regression test belongs.
+pub fn incident(i: &Incident, cx: IncidentContext<'_>) -> Summary {
+    let mut headline = format!(
+        "{} — {} events, {} users, in {}",
+        i.title, i.count, i.user_count, i.culprit
+    );
+    let hm = |t: time::OffsetDateTime| format!("{:02}:{:02} UTC", t.hour(), t.minute());
+    let mut d = vec![
+        format!("{} ({}) in {}", i.title, i.level, i.culprit),
+        format!(
+            "{} events from {} users; status {}.",
+            i.count, i.user_count, i.status
+        ),
+    ];
+    let raised = cx.event.and_then(|e| e.raised());
+    let crash = raised.and_then(|x| {
+        x.frames
+            .iter()
+            .rev()
+            .find(|f| f.in_app)
+            .or_else(|| x.frames.last())
+    });
+    if let Some(x) = raised {
+        d.push(format!("Exception: {}: {}", x.kind, x.value));
+    }
+    if let Some(f) = crash {
+        d.push(format!(
+            "Crash frame: {}:{} in {}",
+            f.filename.as_deref().unwrap_or("?"),
+            f.line.map_or("?".into(), |l| l.to_string()),
+            f.function.as_deref().unwrap_or("?")
+        ));
+    }
+    match (i.first_seen, cx.last_deploy) {
+        (Some(first), Some(dep)) => {
+            let gap = (first - dep).whole_seconds();
+            d.push(if gap >= 0 {
+                format!(
+                    "First seen {} after the last deploy of {} (deploy {}, first seen {}): the deploy may have caused it.",
+                    crate::fmt::fmt_age(gap),
+                    i.project,
+                    hm(dep),
+                    hm(first)
+                )
+            } else {
+                format!(
+                    "First seen {} before the last deploy of {} (first seen {}, deploy {}): not that deploy.",
+                    crate::fmt::fmt_age(-gap),
+                    i.project,
+                    hm(first),
+                    hm(dep)
+                )
+            });
+        }
+        (Some(first), None) => d.push(format!(
+            "First seen {}; no deploy of {} known to the cockpit.",
+            hm(first),
+            i.project
+        )),
+        _ => {}
+    }
+    match cx.suspects {
+        Some([best, ..]) => {
+            d.push(format!(
+                "Suspected change: {} (score {:.2}): {}",
+                best.title,
+                best.score,
+                best.evidence.join("; ")
+            ));
+            headline = format!("{headline} — suspect: {}", best.title);
+        }
+        Some([]) => d.push("Suspected change: none found among the recent deploys and PRs.".into()),
+        None => d.push(
+            "Suspected change: not looked up yet (select it with the detail pane open).".into(),
+        ),
+    }
+    if let Some(f) = crash.and_then(|f| f.filename.as_deref()) {
+        let s = super::suggest::suggest(&[f.to_string()], None);
+        if let Some(t) = s.tests.first() {
+            d.push(format!(
+                "A regression test belongs in {} ({}).",
+                t.test, t.reason
+            ));
+        }
+    }
+    d.push(
+        "Next: check the suspected change; `T` drafts a regression-test PR from the latest event."
+            .into(),
+    );
     Summary {
         kind: SummaryKind::Incident,
         subject: format!("{} {}", i.project, i.short_id),
-        headline: format!(
-            "{} — {} events, {} users, in {}",
-            i.title, i.count, i.user_count, i.culprit
-        ),
+        headline,
         analyzer: ANALYZER.into(),
         url: i.url.clone(),
-        detail: incident_detail(i),
+        detail: d,
     }
 }
 
@@ -495,19 +590,6 @@ fn run_detail(run: &WorkflowRun) -> Vec<String> {
     }
 }
 
-fn incident_detail(i: &Incident) -> Vec<String> {
-    vec![
-        format!("{} ({}) in {}", i.title, i.level, i.culprit),
-        format!(
-            "{} events from {} users; status {}.",
-            i.count, i.user_count, i.status
-        ),
-        "The crash frame, the suspected change and where a regression test belongs: the Incidents tab's detail."
-            .into(),
-        "Next: check the suspected change; `T` drafts a regression-test PR from the latest event.".into(),
-    ]
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -533,7 +615,16 @@ mod tests {
             }],
             ..ServiceRollout::default()
         };
-        let h = headlines(&[], &[], &[r], &HashMap::new(), &[], &|_| None, &|_| None);
+        let h = headlines(
+            &[],
+            &[],
+            &[r],
+            &HashMap::new(),
+            &[],
+            &|_| None,
+            &|_| None,
+            &|_| Default::default(),
+        );
         assert_eq!(h.len(), 1);
         assert!(h[0].headline.contains("3.00 %"), "{}", h[0].headline);
         assert!(
@@ -579,6 +670,7 @@ mod tests {
             &[],
             &|_| None,
             &|_| None,
+            &|_| Default::default(),
         );
         assert!(none.is_empty(), "{none:?}");
         let big = headlines(
@@ -589,6 +681,7 @@ mod tests {
             &[],
             &|_| None,
             &|_| None,
+            &|_| Default::default(),
         );
         assert_eq!(big.len(), 1, "{big:?}");
         let h = &big[0];
@@ -629,6 +722,7 @@ mod tests {
             &[],
             &|_| Some(files.clone()),
             &|_| None,
+            &|_| Default::default(),
         );
         assert_eq!(h.len(), 1, "{h:?}");
         assert!(
@@ -663,7 +757,9 @@ mod tests {
         assert_eq!(j.verdict, Verdict::Rollback);
         let mut js = HashMap::new();
         js.insert("checkout".to_string(), j);
-        let h = headlines(&[], &[], &[r], &js, &[], &|_| None, &|_| None);
+        let h = headlines(&[], &[], &[r], &js, &[], &|_| None, &|_| None, &|_| {
+            Default::default()
+        });
         let d = h[0].detail.join("\n");
         assert!(
             h[0].headline.starts_with("ROLLBACK at 50 %"),
@@ -673,5 +769,91 @@ mod tests {
         assert!(d.contains("Promotion confidence"), "{d}");
         assert!(d.contains("p99_ms — weight 1.0: worse (higher)"), "{d}");
         assert!(d.contains("Next: roll back"), "{d}");
+    }
+
+    #[test]
+    fn an_incident_says_its_crash_frame_its_deploy_its_suspect_and_where_its_test_goes() {
+        use crate::domain::{ExceptionInfo, Frame, IncidentEvent, Suspect, SuspectKind};
+        use time::macros::datetime;
+        let i = Incident {
+            project: "checkout".into(),
+            id: "7".into(),
+            short_id: "CHECKOUT-7".into(),
+            title: "ZeroDivisionError: division by zero".into(),
+            culprit: "worker/totals.py in split".into(),
+            level: "error".into(),
+            status: "unresolved".into(),
+            count: 12,
+            user_count: 4,
+            first_seen: Some(datetime!(2026-12-01 14:14 UTC)),
+            last_seen: Some(datetime!(2026-12-01 14:20 UTC)),
+            url: String::new(),
+            stats: Vec::new(),
+        };
+        let bare = incident(&i, IncidentContext::default());
+        assert!(
+            bare.detail.iter().any(|l| l.contains("not looked up yet")),
+            "{:?}",
+            bare.detail
+        );
+        let event = IncidentEvent {
+            exceptions: vec![ExceptionInfo {
+                kind: "ZeroDivisionError".into(),
+                value: "division by zero".into(),
+                frames: vec![
+                    Frame {
+                        filename: Some("worker/totals.py".into()),
+                        function: Some("split".into()),
+                        line: Some(42),
+                        in_app: true,
+                        ..Frame::default()
+                    },
+                    Frame {
+                        filename: Some("site-packages/celery/app.py".into()),
+                        function: Some("run".into()),
+                        line: Some(9),
+                        in_app: false,
+                        ..Frame::default()
+                    },
+                ],
+                ..ExceptionInfo::default()
+            }],
+            ..IncidentEvent::default()
+        };
+        let suspect = Suspect {
+            kind: SuspectKind::Deploy,
+            title: "deploy #412 of checkout to production".into(),
+            repo: Some("acme/checkout".into()),
+            sha: None,
+            pr: None,
+            url: None,
+            score: 0.9,
+            evidence: vec!["first seen 12 min after the deploy".into()],
+        };
+        let cx = IncidentContext {
+            event: Some(&event),
+            suspects: Some(std::slice::from_ref(&suspect)),
+            last_deploy: Some(datetime!(2026-12-01 14:02 UTC)),
+        };
+        let s = incident(&i, cx);
+        let d = s.detail.join("\n");
+        assert!(
+            d.contains("Crash frame: worker/totals.py:42 in split"),
+            "{d}"
+        );
+        assert!(
+            d.contains("First seen 12m after the last deploy of checkout"),
+            "{d}"
+        );
+        assert!(d.contains("Suspected change: deploy #412"), "{d}");
+        assert!(
+            d.contains("A regression test belongs in tests/test_totals.py"),
+            "{d}"
+        );
+        assert!(
+            s.headline.contains("suspect: deploy #412"),
+            "{}",
+            s.headline
+        );
     }
 }

@@ -642,6 +642,17 @@ impl State {
                 )),
                 _ => None,
             },
+            &|i| crate::ai::summaries::IncidentContext {
+                event: match self.incident_events.get(&i.id) {
+                    Some((_, Loadable::Ready(e))) => Some(e),
+                    _ => None,
+                },
+                suspects: match self.incident_suspects.get(&i.id) {
+                    Some((_, Loadable::Ready(s))) => Some(s.as_slice()),
+                    _ => None,
+                },
+                last_deploy: self.last_deploy(&i.project),
+            },
         );
         let mut s = s;
         if let Some(scope) = &self.dora_scope {

@@ -44,40 +44,10 @@ pub(super) fn effects(state: &mut State) -> Vec<Effect> {
             vec![Effect::Fetch(Fetch::PrFiles { repo, number })]
         }
         Tab::Incidents => {
-            let Some(i) = state.incidents.selected() else {
+            let Some(i) = state.incidents.selected().cloned() else {
                 return Vec::new();
             };
-            // Once per `last_seen`: a newer event can only exist when the issue was seen again
-            // (a failure is retried then too).
-            if let Some((seen, known)) = state.incident_events.get(&i.id)
-                && seen == i.last_seen
-            {
-                // The event is known: its suspected change may still be wanted (after `r`);
-                // nothing is copied on the keys that find it known.
-                let Loadable::Ready(e) = known else {
-                    return Vec::new();
-                };
-                if state
-                    .incident_suspects
-                    .get(&i.id)
-                    .is_some_and(|(seen, _)| seen == i.last_seen)
-                {
-                    return Vec::new();
-                }
-                let event = Some(Box::new(e.clone()));
-                let inc = i.clone();
-                return request_suspects(state, &inc, event);
-            }
-            let fetch = Fetch::IncidentEvent {
-                issue_id: i.id.clone(),
-                short_id: i.short_id.clone(),
-                url: i.url.clone(),
-            };
-            let (id, seen) = (i.id.clone(), i.last_seen);
-            // The suspected change is looked up again with this event's frames.
-            state.incident_suspects.remove(&id);
-            state.incident_events.insert(id, seen, Loadable::Loading);
-            vec![Effect::Fetch(fetch)]
+            incident_effects(state, &i)
         }
         Tab::Ai => {
             // A failed run's summary: analyse its failed job's log (against the last green one).
@@ -86,6 +56,19 @@ pub(super) fn effects(state: &mut State) -> Vec<Effect> {
             };
             if sel.kind == crate::domain::SummaryKind::Dora {
                 return request_dora(state);
+            }
+            if sel.kind == crate::domain::SummaryKind::Incident {
+                let subject = sel.subject.clone();
+                let Some(i) = state
+                    .incidents
+                    .items
+                    .iter()
+                    .find(|i| format!("{} {}", i.project, i.short_id) == subject)
+                    .cloned()
+                else {
+                    return Vec::new();
+                };
+                return incident_effects(state, &i);
             }
             if sel.kind != crate::domain::SummaryKind::Run {
                 return Vec::new();
@@ -163,6 +146,41 @@ fn request_analysis(state: &mut State, run_id: u64) -> Vec<Effect> {
     while state.run_analysis.len() > crate::app::state::MAX_RUN_ANALYSES {
         state.run_analysis.pop_first();
     }
+    vec![Effect::Fetch(fetch)]
+}
+
+/// An incident's latest event, then its suspected change, once per `last_seen`.
+fn incident_effects(state: &mut State, i: &crate::domain::Incident) -> Vec<Effect> {
+    // Once per `last_seen`: a newer event can only exist when the issue was seen again
+    // (a failure is retried then too).
+    if let Some((seen, known)) = state.incident_events.get(&i.id)
+        && seen == i.last_seen
+    {
+        // The event is known: its suspected change may still be wanted (after `r`);
+        // nothing is copied on the keys that find it known.
+        let Loadable::Ready(e) = known else {
+            return Vec::new();
+        };
+        if state
+            .incident_suspects
+            .get(&i.id)
+            .is_some_and(|(seen, _)| seen == i.last_seen)
+        {
+            return Vec::new();
+        }
+        let event = Some(Box::new(e.clone()));
+        let inc = i.clone();
+        return request_suspects(state, &inc, event);
+    }
+    let fetch = Fetch::IncidentEvent {
+        issue_id: i.id.clone(),
+        short_id: i.short_id.clone(),
+        url: i.url.clone(),
+    };
+    let (id, seen) = (i.id.clone(), i.last_seen);
+    // The suspected change is looked up again with this event's frames.
+    state.incident_suspects.remove(&id);
+    state.incident_events.insert(id, seen, Loadable::Loading);
     vec![Effect::Fetch(fetch)]
 }
 
@@ -257,6 +275,7 @@ pub(super) fn on_fetched(state: &mut State, f: Fetched) -> Vec<Effect> {
             if !state.incident_events.answer(&issue_id, value) {
                 return Vec::new();
             }
+            state.recompute_summaries();
             state.dirty = true;
             // With the event's frames known, look for the change that caused it (once per
             // `last_seen`, like the event).
@@ -299,6 +318,7 @@ pub(super) fn on_fetched(state: &mut State, f: Fetched) -> Vec<Effect> {
                 Err(e) => failed(&e),
             };
             if state.incident_suspects.answer(&issue_id, value) {
+                state.recompute_summaries();
                 state.dirty = true;
             }
             Vec::new()

@@ -78,9 +78,17 @@ pub fn view(tab: Tab) -> &'static dyn TabView {
 /// The detail pane of the selected row, scrolled by `state.detail_scroll`; returns its extent.
 pub fn draw_detail(state: &State, t: &Theme, frame: &mut Frame, area: Rect) -> Extent {
     let inner = inset(area);
-    let lines = view(state.tab)
+    let mut lines = view(state.tab)
         .detail(state, t, inner.width)
         .unwrap_or_else(|| vec![Line::from(Span::styled("Nothing selected.", t.muted()))]);
+    // The subject's summary from the AI tab, under the detail's title.
+    if let Some(h) = ai_headline(state) {
+        let at = lines.len().min(1);
+        lines.insert(
+            at,
+            Line::from(vec![Span::styled("AI  ", t.accent()), Span::raw(h)]),
+        );
+    }
     let (p, content) = super::wrapped(lines, inner.width);
     let extent = Extent {
         content,
@@ -100,6 +108,56 @@ pub fn draw_detail(state: &State, t: &Theme, frame: &mut Frame, area: Rect) -> E
     frame.render_widget(block, area);
     super::draw_scrolled(frame, inner, p, extent, state.detail_scroll);
     extent
+}
+
+/// The AI tab's headline for the selected row of the other tabs, with its source: the summary
+/// when the row needs attention, else (a PR) its risk from what is known.
+fn ai_headline(state: &State) -> Option<String> {
+    use crate::domain::SummaryKind;
+    let (kind, subject) = match state.tab {
+        Tab::Ai => return None,
+        Tab::Prs => {
+            let p = state.prs.selected()?;
+            (SummaryKind::Pr, format!("{}#{}", p.repo, p.number))
+        }
+        Tab::Runs => {
+            let r = state.runs.selected()?;
+            (SummaryKind::Run, format!("{} #{}", r.repo, r.run_number))
+        }
+        Tab::Rollouts => {
+            let r = state.rollouts.selected()?;
+            (
+                SummaryKind::Rollout,
+                format!("{} ({})", r.name, r.environment),
+            )
+        }
+        Tab::Incidents => {
+            let i = state.incidents.selected()?;
+            (
+                SummaryKind::Incident,
+                format!("{} {}", i.project, i.short_id),
+            )
+        }
+    };
+    if let Some(s) = state
+        .summaries
+        .items
+        .iter()
+        .find(|s| s.kind == kind && s.subject == subject)
+    {
+        return Some(format!("{} ({})", s.headline, s.analyzer));
+    }
+    if kind == SummaryKind::Pr {
+        let p = state.prs.selected()?;
+        let files = match state.pr_files.get(&subject) {
+            Some((_, Loadable::Ready(f))) => Some(f.as_slice()),
+            _ => None,
+        };
+        let rules = crate::ai::risk::RiskRules::default();
+        let (s, _) = crate::ai::summaries::pr(p, files, &rules);
+        return Some(format!("{} ({})", s.headline, s.analyzer));
+    }
+    None
 }
 
 /// The line that stands in for on-demand data that is not ready.
