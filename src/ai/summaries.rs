@@ -30,6 +30,9 @@ fn fmt_value(name: &str, v: f64) -> String {
 }
 
 /// Headlines, ordered: rollouts breaching, failed runs, runs waiting for approval, incidents, PRs.
+/// The lists, then what the cockpit fetched on demand about their rows (a PR's files, a run's
+/// log analysis, an incident's event and suspects).
+#[allow(clippy::too_many_arguments)]
 pub fn headlines<'a>(
     prs: &[std::sync::Arc<PullRequest>],
     runs: &[WorkflowRun],
