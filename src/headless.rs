@@ -210,6 +210,7 @@ pub async fn status(config: &Config, store: Option<&Store>) -> (Value, bool) {
         &all_runs,
         &all_rollouts,
         &judgements,
+        &std::collections::HashMap::new(),
         &incidents,
         &|_| None,
         &|_| None,

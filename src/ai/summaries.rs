@@ -38,6 +38,7 @@ pub fn headlines<'a>(
     runs: &[WorkflowRun],
     rollouts: &[ServiceRollout],
     judgements: &HashMap<String, Judgement>,
+    previous: &HashMap<String, Judgement>,
     incidents: &[Incident],
     files: &dyn Fn(&PullRequest) -> Option<Vec<PrFile>>,
     analysis: &dyn Fn(&WorkflowRun) -> Option<(FailureReport, String)>,
@@ -54,7 +55,16 @@ pub fn headlines<'a>(
             None if r.metrics.iter().any(|m| m.breached() == Some(true)) => 0,
             None => 3,
         };
-        out.push((rank, rollout(r, j)));
+        let mut sum = rollout(r, j);
+        if let (Some(j), Some(p)) = (j, previous.get(&r.name)) {
+            let at = sum
+                .detail
+                .iter()
+                .position(|l| l.starts_with("Next:"))
+                .unwrap_or(sum.detail.len());
+            sum.detail.insert(at, moved(p, j));
+        }
+        out.push((rank, sum));
     }
     // The newest first; a list of thousands is no summary, so each kind is capped.
     let attention = runs
@@ -517,6 +527,38 @@ pub fn dora(
     }
 }
 
+/// What moved the promotion confidence from `before` to `now`: the score, and each metric whose
+/// finding changed.
+pub fn moved(before: &Judgement, now: &Judgement) -> String {
+    let state = |r: MetricResult| match r {
+        MetricResult::Pass => "passes",
+        MetricResult::High => "worse (higher)",
+        MetricResult::Low => "worse (lower)",
+        MetricResult::NoData => "no data",
+    };
+    let changes: Vec<String> = now
+        .metrics
+        .iter()
+        .filter_map(|m| {
+            let old = before.metrics.iter().find(|o| o.name == m.name)?;
+            (old.result != m.result)
+                .then(|| format!("{} {} → {}", m.name, state(old.result), state(m.result)))
+        })
+        .collect();
+    format!(
+        "What moved it: {} {:.2} → {} {:.2}{}",
+        before.verdict.label(),
+        before.score,
+        now.verdict.label(),
+        now.score,
+        if changes.is_empty() {
+            " (the same findings, other numbers)".to_string()
+        } else {
+            format!(": {}", changes.join("; "))
+        }
+    )
+}
+
 fn pr_label(pr: &PullRequest) -> String {
     format!("{}#{}", pr.repo, pr.number)
 }
@@ -623,6 +665,7 @@ mod tests {
             &[],
             &[r],
             &HashMap::new(),
+            &HashMap::new(),
             &[],
             &|_| None,
             &|_| None,
@@ -670,6 +713,7 @@ mod tests {
             &[],
             &[],
             &HashMap::new(),
+            &HashMap::new(),
             &[],
             &|_| None,
             &|_| None,
@@ -680,6 +724,7 @@ mod tests {
             &[pr(900, 30, &[])],
             &[],
             &[],
+            &HashMap::new(),
             &HashMap::new(),
             &[],
             &|_| None,
@@ -722,6 +767,7 @@ mod tests {
             &[],
             &[],
             &HashMap::new(),
+            &HashMap::new(),
             &[],
             &|_| Some(files.clone()),
             &|_| None,
@@ -755,15 +801,33 @@ mod tests {
             ..ServiceRollout::default()
         };
         let bad = MetricSamples::new(vec![900.0; 30], vec![200.0; 30], vec![900.0; 3]);
+        let good = MetricSamples::new(vec![200.0; 30], vec![200.0; 30], vec![200.0; 3]);
         let spec = MetricSpec::max("p99_ms", 500.0);
-        let j = judge(&[(spec, bad)], &Policy::default(), None);
+        let j = judge(&[(spec.clone(), bad)], &Policy::default(), None);
+        let before = judge(&[(spec, good)], &Policy::default(), None);
         assert_eq!(j.verdict, Verdict::Rollback);
+        assert_eq!(before.verdict, Verdict::Proceed);
         let mut js = HashMap::new();
         js.insert("checkout".to_string(), j);
-        let h = headlines(&[], &[], &[r], &js, &[], &|_| None, &|_| None, &|_| {
-            Default::default()
-        });
+        let mut prev = HashMap::new();
+        prev.insert("checkout".to_string(), before);
+        let h = headlines(
+            &[],
+            &[],
+            &[r],
+            &js,
+            &prev,
+            &[],
+            &|_| None,
+            &|_| None,
+            &|_| Default::default(),
+        );
         let d = h[0].detail.join("\n");
+        assert!(
+            d.contains("What moved it: PROCEED 1.00 → ROLLBACK")
+                && d.contains("p99_ms passes → worse (higher)"),
+            "{d}"
+        );
         assert!(
             h[0].headline.starts_with("ROLLBACK at 50 %"),
             "{}",

@@ -275,6 +275,8 @@ pub struct State {
     pub policy: Policy,
     /// The judge's verdict per service, from the last Prometheus poll.
     pub judgements: HashMap<String, Judgement>,
+    /// Each service's judgement before its score or verdict last changed (what moved it).
+    pub previous_judgements: HashMap<String, Judgement>,
     /// The last verdict per service given on live data (cached data is not a verdict change).
     pub live_verdicts: HashMap<String, crate::analysis::canary::Verdict>,
     /// Verdict changes not yet handed to the runtime as records.
@@ -362,6 +364,7 @@ impl State {
             autopilot: false,
             policy: Policy::default(),
             judgements: HashMap::new(),
+            previous_judgements: HashMap::new(),
             live_verdicts: HashMap::new(),
             verdict_changes: Vec::new(),
             autopilot_done: BTreeSet::new(),
@@ -624,6 +627,7 @@ impl State {
             &self.runs.items,
             &self.rollouts.items,
             &self.judgements,
+            &self.previous_judgements,
             &self.incidents.items,
             &|pr| match self.pr_files.get(&format!("{}#{}", pr.repo, pr.number)) {
                 Some((_, Loadable::Ready(f))) => Some(f.clone()),

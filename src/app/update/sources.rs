@@ -5,6 +5,7 @@ use crate::analysis;
 use crate::app::msg::SourceEvent;
 use crate::app::state::{Level, State, describe_error};
 use crate::domain::{SourceData, SourceError, SourceId};
+use std::collections::HashMap;
 use time::OffsetDateTime;
 
 pub(super) fn on_tick(state: &mut State, now: OffsetDateTime) -> Vec<crate::app::Effect> {
@@ -168,12 +169,21 @@ fn on_loaded(
                     let changed = state.rollouts.replace(r, height);
                     if changed {
                         let policy = state.policy;
-                        state.judgements = state
+                        let new: HashMap<String, analysis::canary::Judgement> = state
                             .rollouts
                             .items
                             .iter()
                             .map(|r| (r.name.clone(), analysis::rollout::judge_service(r, &policy)))
                             .collect();
+                        // What moved the confidence: the judgement before the last change.
+                        for (name, j) in &new {
+                            if let Some(old) = state.judgements.get(name)
+                                && (old.score != j.score || old.verdict != j.verdict)
+                            {
+                                state.previous_judgements.insert(name.clone(), old.clone());
+                            }
+                        }
+                        state.judgements = new;
                     }
                     note_verdict_changes(state);
                     changed
