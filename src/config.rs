@@ -177,6 +177,13 @@ pub struct AiConfig {
     /// e-mail addresses (customer names, internal host names): matched literally, ignoring case.
     #[serde(default)]
     pub redact: Vec<String>,
+    /// The window of the AI tab's DORA metrics, in days (`flightdeck dora --window` for others).
+    #[serde(default = "default_dora_days")]
+    pub dora_days: u32,
+}
+
+fn default_dora_days() -> u32 {
+    30
 }
 
 impl Default for AiConfig {
@@ -187,6 +194,7 @@ impl Default for AiConfig {
             model: default_model(),
             api_key_command: None,
             redact: Vec::new(),
+            dora_days: default_dora_days(),
         }
     }
 }

@@ -268,7 +268,7 @@ pub fn initial_state(
                 .filter(|e| !e.is_empty())
                 .or_else(|| Some(environment.clone())),
             environment,
-            days: 30,
+            days: i64::from(config.ai.dora_days.clamp(1, 365)),
         });
     }
     state.sources[SourceId::GitHub as usize].configured = config.github.is_some();
