@@ -1195,16 +1195,24 @@ pub async fn explain_llm(
             })
             .collect(),
     );
-    let (text, cached) = match cache {
-        Some(dir) => client
-            .complete_cached(&req, &LlmCache::new(dir))
-            .await
-            .map_err(|e| e.to_string())?,
-        None => (
-            client.complete(&req).await.map_err(|e| e.to_string())?.text,
-            false,
-        ),
-    };
-    let answer = crate::ai::prompt::parse_answer(&text)?;
-    Ok((client.model().to_string(), answer, cached))
+    // Structured output where the server takes it (`json_schema`, then `json_object`, then the
+    // prompt alone — the client remembers which), parsed tolerantly; cached by the request.
+    let cache = cache.map(LlmCache::new);
+    let key = client.cache_key(&req);
+    if let Some(text) = cache.as_ref().and_then(|c| c.get(&key))
+        && let Ok(answer) = crate::ai::prompt::parse_answer(&text)
+    {
+        return Ok((client.model().to_string(), answer, true));
+    }
+    let value = client
+        .complete_json(&req, &crate::ai::prompt::answer_schema())
+        .await
+        .map_err(|e| e.to_string())?;
+    let answer = crate::ai::prompt::answer_from_value(value.clone())?;
+    if let Some(c) = &cache
+        && let Err(e) = c.put(&key, &value.to_string())
+    {
+        tracing::warn!(error = %e, "cannot keep the LLM answer");
+    }
+    Ok((client.model().to_string(), answer, false))
 }

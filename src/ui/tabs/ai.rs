@@ -120,4 +120,71 @@ mod tests {
         let hint = hint_bar(&draw_with(&s, &Theme::builtin("default").unwrap()));
         assert!(hint.contains("B group"), "{hint}");
     }
+
+    /// The DORA row once read: the four metrics with their bands and trends in the detail.
+    #[test]
+    fn dora_view_200x50() {
+        use crate::ai::dora::{DeployStatus, Deployment, IncidentRecord, Window, dora};
+        use crate::app::{DoraScope, DoraView, Loadable};
+        let mut s = loaded(Tab::Ai, 200, 50);
+        let now = s.now;
+        let day = time::Duration::days(1);
+        let deploys: Vec<Deployment> = (0..6)
+            .map(|k| Deployment {
+                id: format!("d{k}"),
+                repo: "acme/checkout".into(),
+                environment: "production".into(),
+                sha: format!("{k:040x}"),
+                created_at: now - day * (k * 4 + 1),
+                finished_at: Some(now - day * (k * 4 + 1) + time::Duration::minutes(5)),
+                status: if k == 2 {
+                    DeployStatus::Failure
+                } else {
+                    DeployStatus::Success
+                },
+                is_rollback: false,
+            })
+            .collect();
+        let incidents = vec![IncidentRecord {
+            id: "CHECKOUT-3F".into(),
+            first_seen: now - day * 3,
+            resolved_at: Some(now - day * 3 + time::Duration::hours(2)),
+            deployment: None,
+        }];
+        let d = dora(
+            &deploys,
+            &[],
+            &incidents,
+            "production",
+            Window::new(now, day * 30),
+        );
+        s.dora_scope = Some(DoraScope {
+            repos: vec!["acme/checkout".into()],
+            projects: vec!["checkout".into()],
+            environment: "production".into(),
+            sentry_environment: None,
+            days: 30,
+        });
+        s.dora = Some((
+            now,
+            Loadable::Ready(Box::new(DoraView {
+                dora: d,
+                github_requests: 8,
+                sentry_requests: 2,
+                notes: vec![],
+                errors: vec![],
+            })),
+        ));
+        s.recompute_summaries();
+        let idx = s
+            .summaries
+            .items
+            .iter()
+            .position(|x| x.kind == crate::domain::SummaryKind::Dora)
+            .unwrap();
+        let h = s.list_height();
+        s.list_mut(Tab::Ai).move_to(idx as isize, h);
+        s.detail = true;
+        insta::assert_snapshot!(draw(&s));
+    }
 }
