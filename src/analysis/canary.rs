@@ -676,11 +676,17 @@ pub struct Shift {
 /// Finite values, with −0.0 folded into +0.0, sorted ascending; and how many were dropped.
 fn clean_sorted(values: &[f64]) -> (Vec<f64>, usize) {
     let mut v = Vec::with_capacity(values.len());
+    let dropped = clean_sorted_into(values, &mut v);
+    (v, dropped)
+}
+
+/// [`clean_sorted`] into `v` (cleared first, its allocation reused); the values dropped.
+fn clean_sorted_into(values: &[f64], v: &mut Vec<f64>) -> usize {
+    v.clear();
     v.extend(values.iter().filter(|x| x.is_finite()).map(|x| x + 0.0));
-    let dropped = values.len() - v.len();
     // Every value is finite here, so `partial_cmp` is a total order (and twice as fast as `total_cmp`).
     v.sort_unstable_by(|a, b| a.partial_cmp(b).unwrap_or(std::cmp::Ordering::Equal));
-    (v, dropped)
+    values.len() - v.len()
 }
 
 fn median_sorted(v: &[f64]) -> Option<f64> {
@@ -901,6 +907,9 @@ fn ci_rank(n_a: usize, n_b: usize, sigma_u: f64, confidence: f64) -> usize {
 /// Reusable buffers for the Hodges–Lehmann selection (one per `judge` call).
 #[derive(Default)]
 struct Workspace {
+    /// The canary's and the baseline's finite values, sorted (reused across metrics).
+    sorted_canary: Vec<f64>,
+    sorted_baseline: Vec<f64>,
     /// The baseline with a −∞ sentinel in front and a +∞ sentinel behind.
     yext: Vec<f64>,
     /// Candidate differences left for the final selection.
@@ -1308,14 +1317,24 @@ fn judge_metric_spans(
         MetricOutcome::Worse => 1,
         _ => 0,
     };
+    // Nothing the slice alone finds is worse than a breach.
+    if severity(whole.outcome) == 2 {
+        return whole;
+    }
+    // The slice alone: the trailing samples, the same windows; no counts (they are judged above).
     let alone = MetricSamples {
-        canary: samples.canary[samples.canary.len() - c..].to_vec(),
-        baseline: samples.baseline[samples.baseline.len() - b..].to_vec(),
         windows: samples.windows.clone(),
         window_steps: samples.window_steps,
         ..MetricSamples::default()
     };
-    let mut slice = judge_metric_with(spec, &alone, policy, ws);
+    let mut slice = judge_metric_on(
+        spec,
+        &alone,
+        &samples.canary[samples.canary.len() - c..],
+        &samples.baseline[samples.baseline.len() - b..],
+        policy,
+        ws,
+    );
     if severity(slice.outcome) > severity(whole.outcome) {
         slice.reason = format!("in this slice alone: {}", slice.reason);
         slice
@@ -1330,8 +1349,23 @@ fn judge_metric_with(
     policy: &Policy,
     ws: &mut Workspace,
 ) -> MetricJudgement {
-    let (canary, dropped_c) = clean_sorted(&samples.canary);
-    let (baseline, dropped_b) = clean_sorted(&samples.baseline);
+    judge_metric_on(spec, samples, &samples.canary, &samples.baseline, policy, ws)
+}
+
+/// [`judge_metric_with`] of `canary` and `baseline` (the samples' own, or a trailing part of them:
+/// the slice alone), with the rest of `samples`.
+fn judge_metric_on(
+    spec: &MetricSpec,
+    samples: &MetricSamples,
+    canary_in: &[f64],
+    baseline_in: &[f64],
+    policy: &Policy,
+    ws: &mut Workspace,
+) -> MetricJudgement {
+    let mut canary = std::mem::take(&mut ws.sorted_canary);
+    let mut baseline = std::mem::take(&mut ws.sorted_baseline);
+    let dropped_c = clean_sorted_into(canary_in, &mut canary);
+    let dropped_b = clean_sorted_into(baseline_in, &mut baseline);
     let alpha = policy.alpha();
     let confidence = policy.effective_confidence();
     let min_samples = spec.min_samples.max(1);
@@ -1455,7 +1489,7 @@ fn judge_metric_with(
     let recent_n = (samples.window_steps * (spec.failure_limit + 1)).min(baseline.len());
     let baseline_breaches = if samples.window_steps > 0 && recent_n > 0 {
         let (recent, _) =
-            clean_sorted(&samples.baseline[samples.baseline.len().saturating_sub(recent_n)..]);
+            clean_sorted(&baseline_in[baseline_in.len().saturating_sub(recent_n)..]);
         median_sorted(&recent).is_some_and(|m| {
             spec.max.is_some_and(|max| m > max) || spec.min.is_some_and(|min| m < min)
         }) || baseline_breaches
@@ -1484,6 +1518,8 @@ fn judge_metric_with(
     if counted {
         judge_counts(spec, samples, policy, &mut m);
     }
+    ws.sorted_canary = canary;
+    ws.sorted_baseline = baseline;
     m
 }
 
