@@ -706,31 +706,29 @@ mod tests {
         })
     }
 
+    /// The headlines of `prs` alone, their files as `files` says.
+    fn of_prs(
+        prs: &[std::sync::Arc<PullRequest>],
+        files: &dyn Fn(&PullRequest) -> Option<Vec<PrFile>>,
+    ) -> Vec<Summary> {
+        headlines(
+            prs,
+            &[],
+            &[],
+            &HashMap::new(),
+            &HashMap::new(),
+            &[],
+            files,
+            &|_| None,
+            &|_| Default::default(),
+        )
+    }
+
     #[test]
     fn a_small_pr_is_not_listed_and_a_big_one_says_why_and_what_next() {
-        let none = headlines(
-            &[pr(20, 2, &[])],
-            &[],
-            &[],
-            &HashMap::new(),
-            &HashMap::new(),
-            &[],
-            &|_| None,
-            &|_| None,
-            &|_| Default::default(),
-        );
+        let none = of_prs(&[pr(20, 2, &[])], &|_| None);
         assert!(none.is_empty(), "{none:?}");
-        let big = headlines(
-            &[pr(900, 30, &[])],
-            &[],
-            &[],
-            &HashMap::new(),
-            &HashMap::new(),
-            &[],
-            &|_| None,
-            &|_| None,
-            &|_| Default::default(),
-        );
+        let big = of_prs(&[pr(900, 30, &[])], &|_| None);
         assert_eq!(big.len(), 1, "{big:?}");
         let h = &big[0];
         assert!(h.headline.starts_with("medium risk (30)"), "{}", h.headline);
@@ -762,17 +760,7 @@ mod tests {
                 deletions: 5,
             },
         ];
-        let h = headlines(
-            &[pr(45, 2, &["release"])],
-            &[],
-            &[],
-            &HashMap::new(),
-            &HashMap::new(),
-            &[],
-            &|_| Some(files.clone()),
-            &|_| None,
-            &|_| Default::default(),
-        );
+        let h = of_prs(&[pr(45, 2, &["release"])], &|_| Some(files.clone()));
         assert_eq!(h.len(), 1, "{h:?}");
         assert!(
             h[0].headline.contains("release-labelled"),

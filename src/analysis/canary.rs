@@ -1349,7 +1349,14 @@ fn judge_metric_with(
     policy: &Policy,
     ws: &mut Workspace,
 ) -> MetricJudgement {
-    judge_metric_on(spec, samples, &samples.canary, &samples.baseline, policy, ws)
+    judge_metric_on(
+        spec,
+        samples,
+        &samples.canary,
+        &samples.baseline,
+        policy,
+        ws,
+    )
 }
 
 /// [`judge_metric_with`] of `canary` and `baseline` (the samples' own, or a trailing part of them:
@@ -1488,8 +1495,7 @@ fn judge_metric_on(
     // (a baseline healthy an hour ago and degraded now is a shared problem now).
     let recent_n = (samples.window_steps * (spec.failure_limit + 1)).min(baseline.len());
     let baseline_breaches = if samples.window_steps > 0 && recent_n > 0 {
-        let (recent, _) =
-            clean_sorted(&baseline_in[baseline_in.len().saturating_sub(recent_n)..]);
+        let (recent, _) = clean_sorted(&baseline_in[baseline_in.len().saturating_sub(recent_n)..]);
         median_sorted(&recent).is_some_and(|m| {
             spec.max.is_some_and(|max| m > max) || spec.min.is_some_and(|min| m < min)
         }) || baseline_breaches

@@ -1,13 +1,11 @@
 //! The error history: warnings and errors, newest first, scrollable.
 
-use super::{popup_area, popup_block};
-use crate::app::layout::{Extent, inset};
+use crate::app::layout::Extent;
 use crate::app::{Level, State};
 use crate::ui::theme::Theme;
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::Clear;
 
 pub fn draw(state: &State, theme: &Theme, frame: &mut Frame, area: Rect, scroll: u16) -> Extent {
     let fmt = time::macros::format_description!("[hour]:[minute]:[second]");
@@ -33,19 +31,13 @@ pub fn draw(state: &State, theme: &Theme, frame: &mut Frame, area: Rect, scroll:
     if lines.is_empty() {
         lines.push(Line::from(Span::styled("No errors so far.", theme.muted())));
     }
-    let rect = popup_area(area, 90, area.height.saturating_sub(4));
-    let inner = inset(rect);
-    let (p, content) = crate::ui::wrapped(lines, inner.width);
-    let extent = Extent {
-        content,
-        viewport: inner.height,
-    };
-    let mut block = popup_block(theme, "Error history — newest first, esc closes");
-    if let Some(hint) = crate::ui::scroll_hint(extent, scroll, "j/k pgdn/pgup") {
-        block = block.title_bottom(Line::from(Span::styled(hint, theme.accent())).right_aligned());
-    }
-    frame.render_widget(Clear, rect);
-    frame.render_widget(block, rect);
-    crate::ui::draw_scrolled(frame, inner, p, extent, scroll);
-    extent
+    super::draw_scrolled_popup(
+        theme,
+        frame,
+        area,
+        "Error history — newest first, esc closes",
+        lines,
+        90,
+        scroll,
+    )
 }

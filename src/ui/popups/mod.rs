@@ -45,3 +45,32 @@ pub fn popup_block<'a>(theme: &Theme, title: &'a str) -> Block<'a> {
         .title(Span::styled(format!(" {title} "), theme.header()))
         .style(theme.base())
 }
+
+/// A wrapped, scrollable popup of `lines` under `title`, `width_pct` of the screen wide and as
+/// tall as it allows; its extent, for the scroll bounds (the error history, the prompt preview).
+pub fn draw_scrolled_popup(
+    theme: &Theme,
+    frame: &mut ratatui::Frame,
+    area: Rect,
+    title: &str,
+    lines: Vec<ratatui::text::Line<'_>>,
+    width_pct: u16,
+    scroll: u16,
+) -> crate::app::layout::Extent {
+    use ratatui::text::{Line, Span};
+    let rect = popup_area(area, width_pct, area.height.saturating_sub(4));
+    let inner = crate::app::layout::inset(rect);
+    let (p, content) = crate::ui::wrapped(lines, inner.width);
+    let extent = crate::app::layout::Extent {
+        content,
+        viewport: inner.height,
+    };
+    let mut block = popup_block(theme, title);
+    if let Some(hint) = crate::ui::scroll_hint(extent, scroll, "j/k pgdn/pgup") {
+        block = block.title_bottom(Line::from(Span::styled(hint, theme.accent())).right_aligned());
+    }
+    frame.render_widget(ratatui::widgets::Clear, rect);
+    frame.render_widget(block, rect);
+    crate::ui::draw_scrolled(frame, inner, p, extent, scroll);
+    extent
+}
