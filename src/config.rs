@@ -180,6 +180,11 @@ pub struct AiConfig {
     /// The window of the AI tab's DORA metrics, in days (`flightdeck dora --window` for others).
     #[serde(default = "default_dora_days")]
     pub dora_days: u32,
+    /// PR risk rules: `[[ai.risk.rules]] name, globs, weight` (a default's name replaces it,
+    /// weight 0 turns it off, a new name adds one; `replace_defaults = true` starts empty), bands,
+    /// size thresholds and signal weights.
+    #[serde(default)]
+    pub risk: crate::ai::risk::RiskRules,
 }
 
 fn default_dora_days() -> u32 {
@@ -195,6 +200,7 @@ impl Default for AiConfig {
             api_key_command: None,
             redact: Vec::new(),
             dora_days: default_dora_days(),
+            risk: Default::default(),
         }
     }
 }
@@ -888,6 +894,27 @@ mod tests {
         assert!(e.message.contains("service[0].slices"), "{e}");
         let e = Config::parse("[ai]\nprovider='magic'\n", "c.toml").unwrap_err();
         assert!(e.message.contains("ai.provider"), "{e}");
+    }
+
+    #[test]
+    fn ai_risk_rules_are_editable_in_the_config() {
+        let c = Config::parse(
+            "[ai.risk]\n[[ai.risk.rules]]\nname = \"payments\"\nglobs = [\"**/payment*\"]\nweight = 40\n",
+            "c.toml",
+        )
+        .unwrap();
+        assert!(
+            c.ai.risk
+                .rules
+                .iter()
+                .any(|r| r.name == "payments" && r.weight == 40),
+            "{:?}",
+            c.ai.risk.rules
+        );
+        // The defaults stay beside it.
+        assert!(c.ai.risk.rules.len() > 1);
+        let e = Config::parse("[ai.risk]\nbogus = 1\n", "c.toml").unwrap_err();
+        assert!(e.message.contains("bogus"), "{e}");
     }
 
     #[test]

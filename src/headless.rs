@@ -215,6 +215,7 @@ pub async fn status(config: &Config, store: Option<&Store>) -> (Value, bool) {
         &|_| None,
         &|_| None,
         &|_| Default::default(),
+        &config.ai.risk,
     )
     .iter()
     .map(summary_json)
@@ -1005,8 +1006,7 @@ pub async fn explain(
                     }
                     e => src(e),
                 })?;
-            let rules = crate::ai::risk::RiskRules::default();
-            let sum = crate::ai::summaries::pr(&pr, Some(&files), &rules).0;
+            let sum = crate::ai::summaries::pr(&pr, Some(&files), &config.ai.risk).0;
             let subj = subjects::pr(&pr, Some(&files), &sum);
             Ok((sum, subj))
         }
@@ -1048,13 +1048,15 @@ pub async fn explain(
                     .await
                     .map_err(|_| timed("GitHub"))?
                     .map_err(src)?;
-                let against = match (&a.green, &a.green_note) {
-                    (Some((n, branch)), _) => {
-                        format!("the last green run of job {} on {branch} (#{n})", a.job)
-                    }
-                    (None, Some(note)) => format!("nothing: {note}"),
-                    (None, None) => String::new(),
-                };
+                let against = crate::ai::summaries::comparison(
+                    &run,
+                    &a.job,
+                    a.green.as_ref().map(|(n, b)| (*n, b.as_str())),
+                    a.green_note.as_deref(),
+                    a.on_default
+                        .as_ref()
+                        .map(|(n, st, b)| (*n, *st, b.as_str())),
+                );
                 let subj = subjects::run(&run, Some(&jobs), Some((&a.job, &a.report)));
                 return Ok((
                     crate::ai::summaries::run(&run, Some((&a.report, &against))),

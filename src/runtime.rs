@@ -235,6 +235,7 @@ pub fn initial_state(
         state.llm_model = Some(config.ai.model.clone());
     }
     state.llm_redact = config.ai.redact.clone();
+    state.risk_rules = config.ai.risk.clone();
     if config.github.is_some() {
         let mut repos: Vec<String> = config
             .github

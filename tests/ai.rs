@@ -108,6 +108,10 @@ async fn the_ai_tab_explains_a_failed_run_against_its_green_log() {
         detail.contains("New against the last green log of the job"),
         "{detail}"
     );
+    assert!(
+        detail.contains("CI passes on main (#1287): the failure comes with this change"),
+        "{detail}"
+    );
     assert!(detail.contains("Next: "), "{detail}");
 }
 

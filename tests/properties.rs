@@ -422,6 +422,7 @@ fn answer(f: Fetch, ok: bool) -> Msg {
                     ),
                     green: Some((7, "main".into())),
                     green_note: None,
+                    on_default: Some((8, RunState::Success, "main".into())),
                 }))
             } else {
                 Err(err())

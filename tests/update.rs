@@ -850,3 +850,23 @@ fn ai_tab_asks_the_llm_with_the_previewed_body_streams_and_cancels() {
         sel.detail
     );
 }
+
+#[test]
+fn y_on_the_ai_tab_copies_the_summary_itself() {
+    use flightdeck::app::{Effect, TerminalEffect};
+    let mut s = loaded_state(160, 40);
+    update(&mut s, key('5'));
+    let fx = update(&mut s, key('y'));
+    let text = match fx.as_slice() {
+        [Effect::Terminal(TerminalEffect::Copy(t))] => t.clone(),
+        other => panic!("one copy: {other:?}"),
+    };
+    let sel = s.summaries.selected().unwrap();
+    assert!(text.starts_with(&format!(
+        "{} {}: {}",
+        sel.kind.label(),
+        sel.subject,
+        sel.headline
+    )));
+    assert!(text.contains("Next:"), "{text}");
+}

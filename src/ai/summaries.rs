@@ -43,8 +43,8 @@ pub fn headlines<'a>(
     files: &dyn Fn(&PullRequest) -> Option<Vec<PrFile>>,
     analysis: &dyn Fn(&WorkflowRun) -> Option<(FailureReport, String)>,
     context: &dyn Fn(&Incident) -> IncidentContext<'a>,
+    rules: &RiskRules,
 ) -> Vec<Summary> {
-    let rules = RiskRules::default();
     let mut out = Vec::new();
     for r in rollouts {
         let j = judgements.get(&r.name);
@@ -82,7 +82,7 @@ pub fn headlines<'a>(
     let mut risky = Vec::new();
     for p in prs.iter().filter(|p| !p.draft).take(MAX_PER_KIND * 10) {
         let known = files(p);
-        let (summary, risk) = pr(p, known.as_deref(), &rules);
+        let (summary, risk) = pr(p, known.as_deref(), rules);
         if risk.tier == Tier::Low && !release(p) {
             continue;
         }
@@ -394,6 +394,46 @@ pub fn pr(
     )
 }
 
+/// What a failed run's log was compared with, and whether its workflow fails on the default
+/// branch too: `job`'s last green run (`green`: run number and branch) or why there is none, and the
+/// newest completed run of the workflow there (`on_default`).
+pub fn comparison(
+    r: &WorkflowRun,
+    job: &str,
+    green: Option<(u64, &str)>,
+    note: Option<&str>,
+    on_default: Option<(u64, RunState, &str)>,
+) -> String {
+    let mut out = match (green, note) {
+        (Some((n, branch)), _) => format!("the last green run of job {job} on {branch} (#{n})"),
+        (None, Some(note)) => format!("nothing: {note}"),
+        (None, None) => String::new(),
+    };
+    if let Some((n, state, branch)) = on_default {
+        let verdict = if r.branch == branch {
+            format!("this run is on {branch}: {branch} is broken (or the job is flaky)")
+        } else {
+            match state {
+                RunState::Failure => format!(
+                    "{} fails on {branch} too (#{n}): broken {branch} or a flaky job, not only this change",
+                    r.workflow
+                ),
+                RunState::Success => format!(
+                    "{} passes on {branch} (#{n}): the failure comes with this change",
+                    r.workflow
+                ),
+                other => format!("{} on {branch} (#{n}) ended {other:?}", r.workflow),
+            }
+        };
+        out = if out.is_empty() {
+            verdict
+        } else {
+            format!("{out}. {verdict}")
+        };
+    }
+    out
+}
+
 /// A failed run explained from its log: the category, the root-cause lines, the failing tests, and
 /// what is new against the last green log of the same job when it was read.
 fn triage_detail(r: &WorkflowRun, t: &FailureReport, against: &str) -> Vec<String> {
@@ -670,6 +710,7 @@ mod tests {
             &|_| None,
             &|_| None,
             &|_| Default::default(),
+            &RiskRules::default(),
         );
         assert_eq!(h.len(), 1);
         assert!(h[0].headline.contains("3.00 %"), "{}", h[0].headline);
@@ -721,6 +762,7 @@ mod tests {
             files,
             &|_| None,
             &|_| Default::default(),
+            &RiskRules::default(),
         )
     }
 
@@ -809,6 +851,7 @@ mod tests {
             &|_| None,
             &|_| None,
             &|_| Default::default(),
+            &RiskRules::default(),
         );
         let d = h[0].detail.join("\n");
         assert!(
@@ -909,6 +952,64 @@ mod tests {
             s.headline.contains("suspect: deploy #412"),
             "{}",
             s.headline
+        );
+    }
+
+    #[test]
+    fn a_failed_run_says_whether_its_workflow_fails_on_the_default_branch_too() {
+        let run = WorkflowRun {
+            repo: "acme/shop".into(),
+            id: 1,
+            run_number: 12,
+            workflow: "CI".into(),
+            title: "t".into(),
+            branch: "fix/x".into(),
+            sha: "abc".into(),
+            event: "pull_request".into(),
+            actor: "a".into(),
+            state: RunState::Failure,
+            attempt: 1,
+            started_at: None,
+            updated_at: None,
+            url: String::new(),
+            pending: Vec::new(),
+        };
+        let here = comparison(
+            &run,
+            "test",
+            Some((9, "main")),
+            None,
+            Some((10, RunState::Success, "main")),
+        );
+        assert_eq!(
+            here,
+            "the last green run of job test on main (#9). CI passes on main (#10): the failure comes with this change"
+        );
+        let main_too = comparison(
+            &run,
+            "test",
+            None,
+            None,
+            Some((10, RunState::Failure, "main")),
+        );
+        assert!(
+            main_too.contains("CI fails on main too (#10): broken main or a flaky job"),
+            "{main_too}"
+        );
+        let on_main = WorkflowRun {
+            branch: "main".into(),
+            ..run
+        };
+        let broken = comparison(
+            &on_main,
+            "test",
+            None,
+            None,
+            Some((12, RunState::Failure, "main")),
+        );
+        assert!(
+            broken.contains("this run is on main: main is broken"),
+            "{broken}"
         );
     }
 }

@@ -187,6 +187,9 @@ pub struct RunAnalysis {
     /// The green run compared with: (run number, branch); `None` with `green_note` saying why.
     pub green: Option<(u64, String)>,
     pub green_note: Option<String>,
+    /// The newest completed run of the same workflow on the default branch: (run number, state,
+    /// branch) — failing there too means broken main or flaky, not this change.
+    pub on_default: Option<(u64, crate::domain::RunState, String)>,
 }
 
 /// The signal that ended the cockpit; the process exits with 128 + its number, as shells expect.

@@ -249,6 +249,8 @@ pub struct State {
     pub llm_redact: Vec<String>,
     /// The LLM's answers by subject key (`kind subject`).
     pub llm_answers: HashMap<String, LlmAnswer>,
+    /// The PR risk rules (`[ai.risk]`).
+    pub risk_rules: crate::ai::risk::RiskRules,
     /// The prompt preview (`p`): exactly the request body that `s` sends.
     pub preview: Option<String>,
     /// Where the DORA metrics are read (`None`: nothing to read them from).
@@ -350,6 +352,7 @@ impl State {
             llm_model: None,
             llm_redact: Vec::new(),
             llm_answers: HashMap::new(),
+            risk_rules: Default::default(),
             preview: None,
             dora_scope: None,
             dora: None,
@@ -636,13 +639,15 @@ impl State {
             &|run| match self.run_analysis.get(&run.id) {
                 Some(Loadable::Ready(a)) => Some((
                     a.report.clone(),
-                    match (&a.green, &a.green_note) {
-                        (Some((n, branch)), _) => {
-                            format!("the last green run of job {} on {branch} (#{n})", a.job)
-                        }
-                        (None, Some(note)) => format!("nothing: {note}"),
-                        (None, None) => String::new(),
-                    },
+                    crate::ai::summaries::comparison(
+                        run,
+                        &a.job,
+                        a.green.as_ref().map(|(n, b)| (*n, b.as_str())),
+                        a.green_note.as_deref(),
+                        a.on_default
+                            .as_ref()
+                            .map(|(n, st, b)| (*n, *st, b.as_str())),
+                    ),
                 )),
                 _ => None,
             },
@@ -657,6 +662,7 @@ impl State {
                 },
                 last_deploy: self.last_deploy(&i.project),
             },
+            &self.risk_rules,
         );
         let mut s = s;
         if let Some(scope) = &self.dora_scope {

@@ -518,6 +518,20 @@ pub async fn analyze_run(
             Some(format!("the last green log could not be read: {e}")),
         ),
     };
+    // Does the same workflow fail on the default branch now? (Broken main or flaky, or this change.)
+    let on_default = match green.as_ref().map(|g| g.branch.clone()) {
+        Some(b) => Some(b),
+        None => gh.default_branch(repo).await.ok(),
+    };
+    let on_default = match on_default {
+        Some(branch) => gh
+            .latest_completed(repo, &branch, workflow)
+            .await
+            .ok()
+            .flatten()
+            .map(|(n, st)| (n, st, branch)),
+        None => None,
+    };
     let green_text = green.as_ref().map(|g| g.log.clone());
     let report = tokio::task::spawn_blocking(move || {
         crate::ai::triage::analyze(&failed, green_text.as_deref())
@@ -529,6 +543,7 @@ pub async fn analyze_run(
         report,
         green: green.map(|g| (g.run_number, g.branch)),
         green_note: note,
+        on_default,
     }))
 }
 

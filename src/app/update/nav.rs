@@ -341,6 +341,19 @@ pub(super) fn run_action(state: &mut State, action: Action) -> Vec<Effect> {
             state.push_message(Level::Info, "Refreshing every source");
             vec![Effect::Poll(PollEffect::Refresh(None))]
         }
+        // On the AI tab `y` copies the summary itself: the headline, its evidence, the next step.
+        Action::Copy if tab == Tab::Ai => match state.summaries.selected() {
+            Some(s) => {
+                let text =
+                    std::iter::once(format!("{} {}: {}", s.kind.label(), s.subject, s.headline))
+                        .chain(s.detail.iter().cloned())
+                        .collect::<Vec<_>>()
+                        .join("\n");
+                state.push_message(Level::Info, format!("Copied the summary of {}", s.subject));
+                vec![Effect::Terminal(TerminalEffect::Copy(text))]
+            }
+            None => Vec::new(),
+        },
         Action::Open | Action::Copy => match state.selected_row().map(|(u, _)| u.to_string()) {
             Some(url) if url.starts_with("https://") || url.starts_with("http://") => {
                 if action == Action::Open {

@@ -1125,6 +1125,35 @@ impl GitHub {
         Ok(pr.into_domain(repo))
     }
 
+    /// The newest completed run of `workflow` on `branch`: (run number, state), `None` without one.
+    pub async fn latest_completed(
+        &self,
+        repo: &str,
+        branch: &str,
+        workflow: &str,
+    ) -> Result<Option<(u64, RunState)>, SourceError> {
+        let mut url = reqwest::Url::parse(&format!("{}/repos/{repo}/actions/runs", self.api))
+            .map_err(|e| SourceError::Decode(format!("runs URL: {e}")))?;
+        url.query_pairs_mut()
+            .append_pair("branch", branch)
+            .append_pair("status", "completed")
+            .append_pair("per_page", "30");
+        let (runs, _) = self
+            .get_parsed(url.as_str(), "completed runs", &|b: &[u8]| {
+                serde_json::from_slice::<ApiRunList>(b).map(|l| {
+                    l.workflow_runs
+                        .into_iter()
+                        .map(|r| r.into_domain(repo))
+                        .collect::<Vec<_>>()
+                })
+            })
+            .await?;
+        Ok(runs
+            .into_iter()
+            .find(|r| r.workflow == workflow)
+            .map(|r| (r.run_number, r.state)))
+    }
+
     /// The last green log of a job: the newest successful run of `workflow` on the repository's
     /// default branch, its job named `job`, and that job's log — what a failure is compared with.
     /// `None` when there is no such run or job. Four or five requests, on demand only.

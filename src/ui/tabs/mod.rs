@@ -153,8 +153,7 @@ fn ai_headline(state: &State) -> Option<String> {
             Some((_, Loadable::Ready(f))) => Some(f.as_slice()),
             _ => None,
         };
-        let rules = crate::ai::risk::RiskRules::default();
-        let (s, _) = crate::ai::summaries::pr(p, files, &rules);
+        let (s, _) = crate::ai::summaries::pr(p, files, &state.risk_rules);
         return Some(format!("{} ({})", s.headline, s.analyzer));
     }
     None
