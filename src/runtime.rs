@@ -313,6 +313,7 @@ impl LlmRunner {
                     let _ = tx.send(Msg::Llm(LlmEvent::Failed {
                         key,
                         error: "no LLM configured".into(),
+                        format_refused: false,
                     }));
                     return;
                 };
@@ -357,6 +358,7 @@ impl LlmRunner {
                         }
                         Err(e) => LlmEvent::Failed {
                             key,
+                            format_refused: crate::sources::llm::rejects_format(&e),
                             error: e.to_string(),
                         },
                     };

@@ -870,3 +870,47 @@ fn y_on_the_ai_tab_copies_the_summary_itself() {
     )));
     assert!(text.contains("Next:"), "{text}");
 }
+
+#[test]
+fn a_server_that_refuses_structured_output_is_asked_again_without_it() {
+    use flightdeck::app::{Effect, LlmEffect, LlmEvent};
+    let mut s = loaded_state(160, 40);
+    update(&mut s, key('5'));
+    s.llm_model = Some("llama".into());
+    let ask = |fx: Vec<Effect>| {
+        fx.into_iter()
+            .find_map(|e| match e {
+                Effect::Llm(LlmEffect::Ask { key, body }) => Some((key, body)),
+                _ => None,
+            })
+            .expect("an ask")
+    };
+    let (k, first) = ask(update(&mut s, key('s')));
+    assert!(
+        first.contains(r#""response_format":{"type":"json_object"}"#),
+        "{first}"
+    );
+    let (k2, second) = ask(update(
+        &mut s,
+        Msg::Llm(LlmEvent::Failed {
+            key: k.clone(),
+            error: "HTTP 400: response_format is not supported".into(),
+            format_refused: true,
+        }),
+    ));
+    assert_eq!(k2, k);
+    assert!(!second.contains("response_format"), "{second}");
+    // The preview shows what is sent now.
+    update(&mut s, key('p'));
+    assert_eq!(s.preview.as_deref(), Some(second.as_str()));
+    // A second refusal is a failure, not a loop.
+    let fx = update(
+        &mut s,
+        Msg::Llm(LlmEvent::Failed {
+            key: k.clone(),
+            error: "HTTP 400: response_format".into(),
+            format_refused: true,
+        }),
+    );
+    assert!(fx.iter().all(|e| !matches!(e, Effect::Llm(_))), "{fx:?}");
+}

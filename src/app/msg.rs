@@ -55,9 +55,12 @@ pub enum LlmEvent {
         key: String,
         cached: bool,
     },
+    /// `format_refused`: the server refused the request's `response_format` (asked again
+    /// without it).
     Failed {
         key: String,
         error: String,
+        format_refused: bool,
     },
 }
 

@@ -249,6 +249,8 @@ pub struct State {
     pub llm_redact: Vec<String>,
     /// The LLM's answers by subject key (`kind subject`).
     pub llm_answers: HashMap<String, LlmAnswer>,
+    /// Ask the LLM for a JSON object (`response_format: json_object`) until the server refuses it.
+    pub llm_json_object: bool,
     /// The PR risk rules (`[ai.risk]`).
     pub risk_rules: crate::ai::risk::RiskRules,
     /// The prompt preview (`p`): exactly the request body that `s` sends.
@@ -352,6 +354,7 @@ impl State {
             llm_model: None,
             llm_redact: Vec::new(),
             llm_answers: HashMap::new(),
+            llm_json_object: true,
             risk_rules: Default::default(),
             preview: None,
             dora_scope: None,

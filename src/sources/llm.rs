@@ -790,7 +790,8 @@ fn root_cause(e: &(dyn std::error::Error + 'static)) -> String {
 }
 
 /// Whether an error is the server refusing the structured-output request itself.
-fn rejects_format(e: &LlmError) -> bool {
+/// The server refused the request's `response_format` (or grammar): asking without it may work.
+pub fn rejects_format(e: &LlmError) -> bool {
     let LlmError::Http {
         status, message, ..
     } = e

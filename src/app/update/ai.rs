@@ -32,9 +32,20 @@ pub fn prompt_for(state: &State, s: &Summary) -> Option<prompt::Prompt> {
     ))
 }
 
-/// The request body for `s`: what `p` shows and `s` sends.
+/// The request body for `s`: what `p` shows and `s` sends. Structured output (`json_object`)
+/// is asked for until the server refuses it; the prompt asks for the JSON either way and the
+/// answer is parsed tolerantly.
 pub fn body_for(state: &State, s: &Summary, model: &str) -> Option<String> {
-    Some(prompt::request_body(&prompt_for(state, s)?, model, true).to_string())
+    let mut body = prompt::request_body(&prompt_for(state, s)?, model, true);
+    if state.llm_json_object
+        && let Some(obj) = body.as_object_mut()
+    {
+        obj.insert(
+            "response_format".into(),
+            serde_json::json!({"type": "json_object"}),
+        );
+    }
+    Some(body.to_string())
 }
 
 fn subject_of(state: &State, s: &Summary) -> Option<Subject> {
@@ -188,6 +199,38 @@ pub(super) fn on_event(state: &mut State, ev: LlmEvent) -> Vec<Effect> {
             key.clone()
         }
     };
+    // A server that refuses structured output is asked again without it (the body changes, and
+    // `p` shows the new one).
+    if let LlmEvent::Failed {
+        format_refused: true,
+        ..
+    } = &ev
+        && state.llm_json_object
+        && state
+            .llm_answers
+            .get(&key)
+            .is_some_and(|a| a.state == LlmState::Streaming)
+    {
+        state.llm_json_object = false;
+        let summary = state
+            .summaries
+            .items
+            .iter()
+            .find(|s| answer_key(s) == key)
+            .cloned();
+        let model = state.llm_answers.get(&key).map(|a| a.model.clone());
+        if let (Some(s), Some(model)) = (summary, model)
+            && let Some(body) = body_for(state, &s, &model)
+        {
+            state.push_message(
+                Level::Info,
+                format!(
+                    "{model} refused response_format: asking again with the JSON in the prompt only"
+                ),
+            );
+            return vec![Effect::Llm(LlmEffect::Ask { key, body })];
+        }
+    }
     let Some(a) = state.llm_answers.get_mut(&key) else {
         return Vec::new();
     };
