@@ -1125,6 +1125,36 @@ impl GitHub {
         Ok(pr.into_domain(repo))
     }
 
+    /// The newest 30 runs of `repo` on `branch` with `status` (a status or a conclusion).
+    async fn newest_runs(
+        &self,
+        repo: &str,
+        branch: &str,
+        status: &str,
+    ) -> Result<Vec<WorkflowRun>, SourceError> {
+        let mut url = reqwest::Url::parse(&format!("{}/repos/{repo}/actions/runs", self.api))
+            .map_err(|e| SourceError::Decode(format!("runs URL: {e}")))?;
+        url.query_pairs_mut()
+            .append_pair("branch", branch)
+            .append_pair("status", status)
+            .append_pair("per_page", "30");
+        let (runs, _) = self
+            .get_parsed(
+                url.as_str(),
+                &format!("{status} runs on {branch}"),
+                &|b: &[u8]| {
+                    serde_json::from_slice::<ApiRunList>(b).map(|l| {
+                        l.workflow_runs
+                            .into_iter()
+                            .map(|r| r.into_domain(repo))
+                            .collect::<Vec<_>>()
+                    })
+                },
+            )
+            .await?;
+        Ok(runs)
+    }
+
     /// The newest completed run of `workflow` on `branch`: (run number, state), `None` without one.
     pub async fn latest_completed(
         &self,
@@ -1132,22 +1162,7 @@ impl GitHub {
         branch: &str,
         workflow: &str,
     ) -> Result<Option<(u64, RunState)>, SourceError> {
-        let mut url = reqwest::Url::parse(&format!("{}/repos/{repo}/actions/runs", self.api))
-            .map_err(|e| SourceError::Decode(format!("runs URL: {e}")))?;
-        url.query_pairs_mut()
-            .append_pair("branch", branch)
-            .append_pair("status", "completed")
-            .append_pair("per_page", "30");
-        let (runs, _) = self
-            .get_parsed(url.as_str(), "completed runs", &|b: &[u8]| {
-                serde_json::from_slice::<ApiRunList>(b).map(|l| {
-                    l.workflow_runs
-                        .into_iter()
-                        .map(|r| r.into_domain(repo))
-                        .collect::<Vec<_>>()
-                })
-            })
-            .await?;
+        let runs = self.newest_runs(repo, branch, "completed").await?;
         Ok(runs
             .into_iter()
             .find(|r| r.workflow == workflow)
@@ -1164,22 +1179,7 @@ impl GitHub {
         job: &str,
     ) -> Result<Option<GreenLog>, SourceError> {
         let branch = self.default_branch(repo).await?;
-        let mut url = reqwest::Url::parse(&format!("{}/repos/{repo}/actions/runs", self.api))
-            .map_err(|e| SourceError::Decode(format!("runs URL: {e}")))?;
-        url.query_pairs_mut()
-            .append_pair("branch", &branch)
-            .append_pair("status", "success")
-            .append_pair("per_page", "30");
-        let (runs, _) = self
-            .get_parsed(url.as_str(), "green runs", &|b: &[u8]| {
-                serde_json::from_slice::<ApiRunList>(b).map(|l| {
-                    l.workflow_runs
-                        .into_iter()
-                        .map(|r| r.into_domain(repo))
-                        .collect::<Vec<_>>()
-                })
-            })
-            .await?;
+        let runs = self.newest_runs(repo, &branch, "success").await?;
         let Some(run) = runs.into_iter().find(|r| r.workflow == workflow) else {
             return Ok(None);
         };
