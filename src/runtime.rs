@@ -85,7 +85,8 @@ pub struct Sources {
     pub github_ops: Option<Arc<GitHub>>,
     /// A second Sentry client for incidents' latest events (the poller owns the first).
     pub sentry_ops: Option<Arc<Sentry>>,
-    /// The OpenAI-compatible endpoint, when `[ai] provider = "openai"`.
+    /// The OpenAI-compatible endpoint, when `[ai] provider = "openai"` (the cockpit's, see
+    /// `connect_llm`).
     pub llm: Option<Arc<crate::sources::llm::LlmClient>>,
     pub notes: Vec<(Level, String)>,
 }
@@ -167,26 +168,31 @@ pub async fn connect(config: &Config) -> Sources {
             token,
         ))));
     }
-    let mut llm = None;
-    if config.ai.provider == "openai" {
-        let key = match config::ai_key(&config.ai).await {
-            Ok(k) => k.map(|(k, _)| k),
-            Err(e) => {
-                notes.push((Level::Warn, format!("LLM key: {e}")));
-                None
-            }
-        };
-        match crate::sources::llm::LlmClient::from_config(&config.ai, key, Default::default()) {
-            Ok(c) => llm = Some(Arc::new(c)),
-            Err(e) => notes.push((Level::Error, format!("LLM: {e}"))),
-        }
-    }
     Sources {
         list,
         github_ops,
         sentry_ops,
-        llm,
+        llm: None,
         notes,
+    }
+}
+
+/// The cockpit's LLM client when `[ai] provider = "openai"` (its key command run here, in the
+/// background, and only for the cockpit: the headless commands that never ask it do not run it).
+async fn connect_llm(config: &Config, sources: &mut Sources) {
+    if config.ai.provider != "openai" {
+        return;
+    }
+    let key = match config::ai_key(&config.ai).await {
+        Ok(k) => k.map(|(k, _)| k),
+        Err(e) => {
+            sources.notes.push((Level::Warn, format!("LLM key: {e}")));
+            None
+        }
+    };
+    match crate::sources::llm::LlmClient::from_config(&config.ai, key, Default::default()) {
+        Ok(c) => sources.llm = Some(Arc::new(c)),
+        Err(e) => sources.notes.push((Level::Error, format!("LLM: {e}"))),
     }
 }
 
@@ -326,7 +332,18 @@ impl LlmRunner {
                 let tx = tx.clone();
                 tokio::spawn(async move {
                     let ckey = client.cache_key_raw(&body);
-                    if let Some(text) = cache.as_ref().and_then(|c| c.get(&ckey)) {
+                    // The cache is files (written with fsync): off the async workers.
+                    let hit = match cache.clone() {
+                        Some(c) => {
+                            let k = ckey.clone();
+                            tokio::task::spawn_blocking(move || c.get(&k))
+                                .await
+                                .ok()
+                                .flatten()
+                        }
+                        None => None,
+                    };
+                    if let Some(text) = hit {
                         let _ = tx.send(Msg::Llm(LlmEvent::Delta {
                             key: key.clone(),
                             text,
@@ -349,10 +366,13 @@ impl LlmRunner {
                     let done = match result {
                         Ok(c) => {
                             if !c.is_truncated()
-                                && let Some(cache) = &cache
-                                && let Err(e) = cache.put(&ckey, &c.text)
+                                && let Some(cache) = cache
                             {
-                                tracing::warn!(error = %e, "cannot keep the LLM answer");
+                                tokio::task::spawn_blocking(move || {
+                                    if let Err(e) = cache.put(&ckey, &c.text) {
+                                        tracing::warn!(error = %e, "cannot keep the LLM answer");
+                                    }
+                                });
                             }
                             LlmEvent::Done { key, cached: false }
                         }
@@ -408,6 +428,7 @@ pub async fn run(
     let connect_config = config.clone();
     let mut connecting = Some(tokio::spawn(async move {
         let mut sources = connect(&connect_config).await;
+        connect_llm(&connect_config, &mut sources).await;
         if let Ok(memos) = memo_rx.await {
             restore_memos(&mut sources, memos);
         }

@@ -882,6 +882,17 @@ fn short_sha(sha: &str) -> &str {
     sha.get(..7).unwrap_or(sha)
 }
 
+/// The DORA metrics and what reading them took.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DoraView {
+    pub dora: Dora,
+    pub github_requests: u64,
+    pub sentry_requests: u64,
+    /// What the reads left out, and reads that failed.
+    pub notes: Vec<String>,
+    pub errors: Vec<String>,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -106,7 +106,7 @@ pub fn rollout(r: &ServiceRollout, j: Option<&Judgement>) -> Summary {
         .weight
         .map(|w| format!("{w:.0} %"))
         .unwrap_or_else(|| "unknown weight".into());
-    let subject = format!("{} ({})", r.name, r.environment);
+    let subject = rollout_subject(r);
     if let Some(j) = j {
         return Summary {
             kind: SummaryKind::Rollout,
@@ -197,7 +197,7 @@ pub fn run(r: &WorkflowRun, triage: Option<(&FailureReport, &str)>) -> Summary {
     };
     Summary {
         kind: SummaryKind::Run,
-        subject: format!("{} #{}", r.repo, r.run_number),
+        subject: run_subject(r),
         headline,
         analyzer: ANALYZER.into(),
         url: r.url.clone(),
@@ -306,7 +306,7 @@ pub fn incident(i: &Incident, cx: IncidentContext<'_>) -> Summary {
     );
     Summary {
         kind: SummaryKind::Incident,
-        subject: format!("{} {}", i.project, i.short_id),
+        subject: incident_subject(i),
         headline,
         analyzer: ANALYZER.into(),
         url: i.url.clone(),
@@ -340,7 +340,7 @@ pub fn pr(
         }
     );
     let mut detail = vec![
-        format!("{} by {}: {}", pr_label(pr), pr.author, pr.title),
+        format!("{} by {}: {}", pr_subject(pr), pr.author, pr.title),
         format!(
             "Risk {} — score {} of 100 (low < 25 ≤ medium ≤ 55 < high):",
             risk.tier.label(),
@@ -384,7 +384,7 @@ pub fn pr(
     (
         Summary {
             kind: SummaryKind::Pr,
-            subject: pr_label(pr),
+            subject: pr_subject(pr),
             headline,
             analyzer: ANALYZER.into(),
             url: pr.url.clone(),
@@ -496,11 +496,10 @@ fn triage_detail(r: &WorkflowRun, t: &FailureReport, against: &str) -> Vec<Strin
 
 /// A DORA metrics row for the view and the detail: `read` is the metrics (with what it took to
 /// read them), `Ok(None)` before they are read, `Err` when reading failed.
-#[allow(clippy::type_complexity)]
 pub fn dora(
     environment: &str,
     days: i64,
-    read: Result<Option<(&super::dora::Dora, u64, u64, &[String], &[String])>, &str>,
+    read: Result<Option<&super::dora::DoraView>, &str>,
 ) -> Summary {
     let subject = format!("{environment}, {days} days");
     let (headline, detail) = match read {
@@ -512,7 +511,9 @@ pub fn dora(
             "DORA metrics: reading deployments, merged PRs and incidents…".into(),
             vec!["Read when this row is selected with the detail pane open; `flightdeck dora` prints them too.".into()],
         ),
-        Ok(Some((d, gh, sentry, notes, errors))) => {
+        Ok(Some(v)) => {
+            let (d, gh, sentry) = (&v.dora, v.github_requests, v.sentry_requests);
+            let (notes, errors) = (&v.notes, &v.errors);
             let short = |m: &super::dora::Metric| {
                 format!(
                     "{} {}",
@@ -599,8 +600,29 @@ pub fn moved(before: &Judgement, now: &Judgement) -> String {
     )
 }
 
-fn pr_label(pr: &PullRequest) -> String {
+/// The key of a row's LLM answer: its kind and subject.
+pub fn answer_key(s: &Summary) -> String {
+    format!("{} {}", s.kind.label(), s.subject)
+}
+
+/// The subject of a PR's row: `owner/name#N`.
+pub fn pr_subject(pr: &PullRequest) -> String {
     format!("{}#{}", pr.repo, pr.number)
+}
+
+/// The subject of a run's row: `owner/name #run_number`.
+pub fn run_subject(r: &WorkflowRun) -> String {
+    format!("{} #{}", r.repo, r.run_number)
+}
+
+/// The subject of an incident's row: `project SHORT-ID`.
+pub fn incident_subject(i: &Incident) -> String {
+    format!("{} {}", i.project, i.short_id)
+}
+
+/// The subject of a rollout's row: `service (environment)`.
+pub fn rollout_subject(r: &ServiceRollout) -> String {
+    format!("{} ({})", r.name, r.environment)
 }
 
 /// The judge's verdict in prose: why, how confident and from what, and the next action.

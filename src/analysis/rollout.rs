@@ -41,6 +41,11 @@ fn dwell(r: &ServiceRollout, j: &mut Judgement) {
     let line = format!(
         "{weight} began {points} of {window} steps ago: PROCEED waits for one window of its own"
     );
+    hold(j, line);
+}
+
+/// A PROCEED the rollout's stage does not allow: HOLD, with why first.
+fn hold(j: &mut Judgement, line: String) {
     j.verdict = Verdict::Hold;
     j.summary = format!("HOLD · score {:.2} · {line}", j.score);
     j.reasons.insert(0, line);
@@ -162,9 +167,7 @@ fn latest(r: &ServiceRollout, j: &mut Judgement) {
         ))
     });
     if let Some(line) = beyond {
-        j.verdict = Verdict::Hold;
-        j.summary = format!("HOLD · score {:.2} · {line}", j.score);
-        j.reasons.insert(0, line);
+        hold(j, line);
     }
 }
 

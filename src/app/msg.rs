@@ -161,16 +161,7 @@ pub enum Fetched {
     },
 }
 
-/// The DORA metrics and what reading them took.
-#[derive(Debug, Clone, PartialEq)]
-pub struct DoraView {
-    pub dora: crate::ai::dora::Dora,
-    pub github_requests: u64,
-    pub sentry_requests: u64,
-    /// What the reads left out, and reads that failed.
-    pub notes: Vec<String>,
-    pub errors: Vec<String>,
-}
+pub use crate::ai::dora::DoraView;
 
 /// Where the DORA metrics are read (from the config).
 #[derive(Debug, Clone, PartialEq, Default)]

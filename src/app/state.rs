@@ -673,13 +673,7 @@ impl State {
                 &scope.environment,
                 scope.days,
                 match &self.dora {
-                    Some((_, Loadable::Ready(v))) => Ok(Some((
-                        &v.dora,
-                        v.github_requests,
-                        v.sentry_requests,
-                        &v.notes,
-                        &v.errors,
-                    ))),
+                    Some((_, Loadable::Ready(v))) => Ok(Some(v.as_ref())),
                     Some((_, Loadable::Failed(e))) => Err(e.as_str()),
                     _ => Ok(None),
                 },

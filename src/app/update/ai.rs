@@ -13,10 +13,7 @@ use crate::domain::{Summary, SummaryKind};
 /// The most of an answer kept (a runaway stream is cut here).
 pub const MAX_ANSWER_CHARS: usize = 64 * 1024;
 
-/// The key of a summary's answer.
-pub fn answer_key(s: &Summary) -> String {
-    format!("{} {}", s.kind.label(), s.subject)
-}
+use crate::ai::summaries::answer_key;
 
 /// The prompt for `s`, from what the cockpit holds about its subject (`None`: the DORA metrics
 /// are computed, not asked about).
@@ -50,6 +47,7 @@ pub fn body_for(state: &State, s: &Summary, model: &str) -> Option<String> {
 
 fn subject_of(state: &State, s: &Summary) -> Option<Subject> {
     use crate::ai::subjects;
+    use crate::ai::summaries as subjects_of;
     Some(match s.kind {
         SummaryKind::Dora => return None,
         SummaryKind::Pr => {
@@ -57,7 +55,7 @@ fn subject_of(state: &State, s: &Summary) -> Option<Subject> {
                 .prs
                 .items
                 .iter()
-                .find(|p| format!("{}#{}", p.repo, p.number) == s.subject)?;
+                .find(|p| subjects_of::pr_subject(p) == s.subject)?;
             let files = match state.pr_files.get(&s.subject) {
                 Some((_, Loadable::Ready(f))) => Some(f.as_slice()),
                 _ => None,
@@ -69,7 +67,7 @@ fn subject_of(state: &State, s: &Summary) -> Option<Subject> {
                 .runs
                 .items
                 .iter()
-                .find(|r| format!("{} #{}", r.repo, r.run_number) == s.subject)?;
+                .find(|r| subjects_of::run_subject(r) == s.subject)?;
             let jobs = match state.jobs.get(&run.id).map(|(_, l)| l) {
                 Some(Loadable::Ready(j)) => Some(j.as_slice()),
                 _ => None,
@@ -85,7 +83,7 @@ fn subject_of(state: &State, s: &Summary) -> Option<Subject> {
                 .incidents
                 .items
                 .iter()
-                .find(|i| format!("{} {}", i.project, i.short_id) == s.subject)?;
+                .find(|i| subjects_of::incident_subject(i) == s.subject)?;
             let event = match state.incident_events.get(&inc.id) {
                 Some((_, Loadable::Ready(e))) => Some(e),
                 _ => None,
@@ -97,12 +95,12 @@ fn subject_of(state: &State, s: &Summary) -> Option<Subject> {
             subjects::incident(inc, event, suspect)
         }
         SummaryKind::Rollout => {
-            let name = s.subject.split(" (").next().unwrap_or(&s.subject);
-            subjects::rollout(
-                name,
-                state.rollouts.items.iter().find(|r| r.name == name),
-                state.judgements.get(name),
-            )
+            let r = state
+                .rollouts
+                .items
+                .iter()
+                .find(|r| subjects_of::rollout_subject(r) == s.subject)?;
+            subjects::rollout(&r.name, Some(r), state.judgements.get(&r.name))
         }
     })
 }

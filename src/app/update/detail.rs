@@ -63,7 +63,7 @@ pub(super) fn effects(state: &mut State) -> Vec<Effect> {
                     .incidents
                     .items
                     .iter()
-                    .find(|i| format!("{} {}", i.project, i.short_id) == subject)
+                    .find(|i| crate::ai::summaries::incident_subject(i) == subject)
                     .cloned()
                 else {
                     return Vec::new();
@@ -78,7 +78,7 @@ pub(super) fn effects(state: &mut State) -> Vec<Effect> {
                 .runs
                 .items
                 .iter()
-                .find(|r| format!("{} #{}", r.repo, r.run_number) == subject)
+                .find(|r| crate::ai::summaries::run_subject(r) == subject)
                 .cloned()
             else {
                 return Vec::new();

@@ -62,8 +62,7 @@ impl TabView for Ai {
 /// is already the summary's (see `update::ai::overlay`).
 fn llm_lines(state: &State, t: &Theme, s: &Summary) -> Vec<Line<'static>> {
     use crate::app::state::LlmState;
-    let key = format!("{} {}", s.kind.label(), s.subject);
-    let Some(a) = state.llm_answers.get(&key) else {
+    let Some(a) = state.llm_answers.get(&crate::ai::summaries::answer_key(s)) else {
         return Vec::new();
     };
     let secs = (state.now - a.asked_at).whole_seconds().max(0);

@@ -113,30 +113,25 @@ pub fn draw_detail(state: &State, t: &Theme, frame: &mut Frame, area: Rect) -> E
 /// The AI tab's headline for the selected row of the other tabs, with its source: the summary
 /// when the row needs attention, else (a PR) its risk from what is known.
 fn ai_headline(state: &State) -> Option<String> {
+    use crate::ai::summaries;
     use crate::domain::SummaryKind;
     let (kind, subject) = match state.tab {
         Tab::Ai => return None,
         Tab::Prs => {
             let p = state.prs.selected()?;
-            (SummaryKind::Pr, format!("{}#{}", p.repo, p.number))
+            (SummaryKind::Pr, summaries::pr_subject(p))
         }
         Tab::Runs => {
             let r = state.runs.selected()?;
-            (SummaryKind::Run, format!("{} #{}", r.repo, r.run_number))
+            (SummaryKind::Run, summaries::run_subject(r))
         }
         Tab::Rollouts => {
             let r = state.rollouts.selected()?;
-            (
-                SummaryKind::Rollout,
-                format!("{} ({})", r.name, r.environment),
-            )
+            (SummaryKind::Rollout, summaries::rollout_subject(r))
         }
         Tab::Incidents => {
             let i = state.incidents.selected()?;
-            (
-                SummaryKind::Incident,
-                format!("{} {}", i.project, i.short_id),
-            )
+            (SummaryKind::Incident, summaries::incident_subject(i))
         }
     };
     if let Some(s) = state
@@ -153,7 +148,7 @@ fn ai_headline(state: &State) -> Option<String> {
             Some((_, Loadable::Ready(f))) => Some(f.as_slice()),
             _ => None,
         };
-        let (s, _) = crate::ai::summaries::pr(p, files, &state.risk_rules);
+        let (s, _) = summaries::pr(p, files, &state.risk_rules);
         return Some(format!("{} ({})", s.headline, s.analyzer));
     }
     None
