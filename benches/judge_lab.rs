@@ -11,7 +11,9 @@
 //! - `FLIGHTDECK_LAB_JSON=path`: write every scenario's result (verdict timeline included) and the
 //!   overall figures there as JSON;
 //! - `FLIGHTDECK_LAB_COUNTS=1`: give the judge the request and error counts too (config keys of
-//!   the count-based judge; today's config refuses them).
+//!   the count-based judge; today's config refuses them);
+//! - `FLIGHTDECK_LAB_ONLY=a,b`: only the scenarios whose name contains one of these, each poll's
+//!   verdict printed (to see why one scenario went wrong).
 
 use std::time::Instant;
 
@@ -38,7 +40,18 @@ fn main() {
         .expect("a tokio runtime");
 
     let started = Instant::now();
-    let scenarios = canary_lab::suite(seeds);
+    let only: Vec<String> = std::env::var("FLIGHTDECK_LAB_ONLY")
+        .map(|v| {
+            v.split(',')
+                .map(str::to_string)
+                .filter(|s| !s.is_empty())
+                .collect()
+        })
+        .unwrap_or_default();
+    let scenarios: Vec<_> = canary_lab::suite(seeds)
+        .into_iter()
+        .filter(|s| only.is_empty() || only.iter().any(|o| s.name.contains(o.as_str())))
+        .collect();
     let generated = started.elapsed();
     println!(
         "flightdeck judge lab: {} scenarios ({} kinds × {seeds} seeds), generated in {:.1} s{}",
@@ -59,7 +72,17 @@ fn main() {
                     started.elapsed().as_secs_f64()
                 );
             }
-            let _ = r;
+            if !only.is_empty() {
+                println!("{} ({}):", r.name, r.description);
+                for p in &r.timeline {
+                    println!(
+                        "  t {:>5} w {:>5} {}",
+                        p.t,
+                        p.weight.unwrap_or(f64::NAN),
+                        p.summary
+                    );
+                }
+            }
         })
         .await;
         let unknown = fake.unknown_queries();

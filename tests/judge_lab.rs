@@ -151,3 +151,52 @@ async fn every_scenario_is_judged_at_every_poll_and_the_report_renders() {
     }
     println!("{table}");
 }
+
+/// At 100 % of a rollout that began before the lookback (its start found on the longer, coarser
+/// series), the history is read on the canary's grid of steps: the steps the stable track served
+/// keep its own counts beside the canary's, and only the last slice's steps are filled from the
+/// history. Off the grid, every step would get the history's mean and a problem the stable had
+/// in its last minutes could not be told from the canary's.
+#[tokio::test]
+async fn at_100_percent_the_stable_tracks_steps_keep_their_own_counts() {
+    let s = canary_lab::generate(Kind::HealthyNoise, 3);
+    let fake = FakePrometheus::start().await.expect("fake");
+    fake.load(&s);
+    let cfg = LabConfig { counts: true };
+    let config = Config::parse(&canary_lab::config_toml(&fake.url, &s, cfg), "lab.toml")
+        .expect("the lab's config parses");
+    let http = Http::new(Duration::from_secs(10)).expect("an HTTP client");
+    let mut prom = Prometheus::new(
+        http,
+        config.prometheus.as_ref().expect("[prometheus]"),
+        &config.services,
+    )
+    .expect("a client");
+    // Two minutes into the 100 % slice, more than the 10-minute lookback after the first slice.
+    let t = s.slice_start(3) + 120;
+    assert!(
+        t > canary_lab::LOOKBACK_SECS as i64,
+        "the rollout began before the lookback"
+    );
+    fake.set_now(t);
+    let rs = match prom.poll().await.expect("a poll") {
+        flightdeck::domain::SourceData::Prometheus(rs) => rs,
+        other => panic!("not a Prometheus reading: {other:?}"),
+    };
+    let m = rs[0]
+        .metrics
+        .iter()
+        .find(|m| m.name == "error_rate")
+        .expect("the error ratio");
+    let (in_slice, _) = m.in_slice.expect("the slice's share");
+    let earlier = &m.counts[..m.counts.len() - in_slice];
+    assert!(
+        earlier.len() >= 8,
+        "{} steps before the last slice",
+        earlier.len()
+    );
+    // The stable's live counts, as its traffic grew with the weight; the history's mean fills
+    // every step alike.
+    let live: Vec<f64> = earlier.iter().map(|c| c.baseline_requests).collect();
+    assert!(live.windows(2).any(|w| w[0] != w[1]), "{live:?}");
+}

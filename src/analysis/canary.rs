@@ -79,7 +79,7 @@
 //!   `percent` are fractions shown as percentages with 2 decimals, names containing `ms`, `latency`, `p99` or
 //!   `p95` are milliseconds with 0–1 decimals, anything else gets 3 significant digits.
 
-use super::counts::{CountEvidence, SpanEvidence, Totals, requests_to_show_under};
+use super::counts::{CountEvidence, SpanEvidence, Totals, log_e_over, requests_to_show_under};
 use crate::domain::CountStep;
 use serde::{Deserialize, Serialize};
 
@@ -354,7 +354,7 @@ pub struct MetricSamples {
 }
 
 /// At 100 %, against the history: how many judging windows a finding on counts must have held.
-pub const HISTORY_SUSTAIN_WINDOWS: usize = 4;
+pub const HISTORY_SUSTAIN_WINDOWS: usize = 3;
 
 impl MetricSamples {
     /// Bundles the three series.
@@ -1559,55 +1559,56 @@ fn judge_counts(
     let recent = Totals::of(&all[len - recent_n..]);
     let widest = re.as_ref().unwrap_or(&se).totals;
     let fired = |f: fn(&SpanEvidence) -> f64| spans.iter().any(|s| f(s) >= goal);
-    // Against the history a finding must already have held `sustain` steps ago too.
-    let sustain = HISTORY_SUSTAIN_WINDOWS * samples.window_steps.max(1);
-    let earlier = (samples.against_history && len > sustain).then(|| {
-        let head = &all[..len - sustain];
-        SpanEvidence::pair(head, head.len(), spec.max, rho0).0
-    });
-    // …or it was proven before the last slice, beside the live stable track.
+    // Against the history (at 100 %, with no live baseline beside the canary) a finding stands
+    // when it was proven before the last slice, beside the live stable track, or when it has been
+    // proven at the end of each of the last `HISTORY_SUSTAIN_WINDOWS` windows: a spike on every
+    // track (which the history cannot tell from the canary's doing) passes before that.
+    let w = samples.window_steps.max(1);
     let before_last = (samples.against_history && carried).then(|| {
         let head = &all[..len - slice_n];
         SpanEvidence::pair(head, head.len(), spec.max, rho0).0
     });
-    // …or every one of the last `HISTORY_SUSTAIN_WINDOWS` windows says so (a regression that
-    // grew late), which a spike does not.
-    let w = samples.window_steps.max(1);
-    let each_window = |bad: &dyn Fn(&Totals) -> bool| {
-        len >= sustain && all[len - sustain..].chunks(w).all(|c| bad(&Totals::of(c)))
+    let proofs: Vec<SpanEvidence> = if samples.against_history {
+        (1..HISTORY_SUSTAIN_WINDOWS)
+            .filter_map(|j| len.checked_sub(j * w).filter(|end| *end > 0))
+            .map(|end| SpanEvidence::pair(&all[..end], end, spec.max, rho0).0)
+            .collect()
+    } else {
+        Vec::new()
     };
-    let held = |f: fn(&SpanEvidence) -> f64, bad: &dyn Fn(&Totals) -> bool| {
+    // Proven before the last slice, or pointed to there (half the evidence a finding needs, in
+    // logarithms) and proven since: the canary's, not an outage that came with full traffic.
+    let held = |f: fn(&SpanEvidence) -> f64| {
         !samples.against_history
-            || earlier.as_ref().is_some_and(|e| f(e) >= goal)
-            || before_last.as_ref().is_some_and(|e| f(e) >= goal)
-            || each_window(bad)
+            || before_last.as_ref().is_some_and(|e| f(e) >= goal / 2.0)
+            || (proofs.len() + 1 == HISTORY_SUSTAIN_WINDOWS && proofs.iter().all(|e| f(e) >= goal))
     };
-    let over = fired(|s| s.log_e_over)
-        && held(
-            |s| s.log_e_over,
-            &|t: &Totals| matches!((t.canary_ratio(), spec.max), (Some(r), Some(max)) if r > max),
-        );
-    let worse = fired(|s| s.log_e_worse)
-        && held(
-            |s| s.log_e_worse,
-            &|t: &Totals| matches!((t.canary_ratio(), t.baseline_ratio()), (Some(c), Some(b)) if c > b * rho0),
-        );
+    let over = fired(|s| s.log_e_over) && held(|s| s.log_e_over);
+    let worse = fired(|s| s.log_e_worse) && held(|s| s.log_e_worse);
     // The stable version's last window before it lost its traffic (at 100 %): a problem it had
-    // too is not the canary's.
-    let stable_last = samples
-        .against_history
-        .then(|| {
-            let b: Vec<f64> = samples
-                .baseline
-                .iter()
-                .rev()
-                .filter(|v| v.is_finite())
-                .take(samples.window_steps.max(1))
-                .copied()
-                .collect();
-            (!b.is_empty()).then(|| b.iter().sum::<f64>() / b.len() as f64)
-        })
-        .flatten();
+    // too is not the canary's. From its counts when the steps before the last slice hold them,
+    // else from its samples.
+    let stable_counts = (samples.against_history && carried)
+        .then(|| Totals::of(&all[(len - slice_n).saturating_sub(w)..len - slice_n]))
+        .filter(|t| t.baseline_requests > 0.0);
+    let stable_last = if let Some(t) = stable_counts {
+        t.baseline_ratio()
+    } else {
+        samples
+            .against_history
+            .then(|| {
+                let b: Vec<f64> = samples
+                    .baseline
+                    .iter()
+                    .rev()
+                    .filter(|v| v.is_finite())
+                    .take(w)
+                    .copied()
+                    .collect();
+                (!b.is_empty()).then(|| b.iter().sum::<f64>() / b.len() as f64)
+            })
+            .flatten()
+    };
     let baseline_over = fired(|s| s.log_e_baseline_over);
     let under = fired(|s| s.log_e_under);
     let still_over = match (spec.max, recent.canary_ratio()) {
@@ -1619,24 +1620,52 @@ fn judge_counts(
         _ => true,
     };
     // Over the bound is the canary's doing when it is proven worse than its baseline, when there
-    // is no baseline, or when the baseline is within the bound and the canary beyond tolerance
-    // of it; a baseline over the bound too (proven, or in the latest window) is a shared problem.
+    // is no baseline, or when the baseline over the same steps is within the bound and the
+    // canary beyond tolerance of it; a baseline over the bound too (proven, or in the latest
+    // window) is a shared problem.
     let base_now = recent.baseline_ratio().or(widest.baseline_ratio());
     let canary_now = recent.canary_ratio().or(widest.canary_ratio());
-    let stable_elevated = match (stable_last, base_now) {
-        (Some(s), Some(b)) => s > b * rho0 || spec.max.is_some_and(|max| s > max),
+    // Elevated: on its counts, with a hint (an e-value of e, far from a proof: this only
+    // shields the canary) of a rate above tolerance of the history or above the bound;
+    // on samples alone, by the ratio.
+    let stable_elevated = match (stable_counts, stable_last, base_now) {
+        (Some(t), _, b) => {
+            let (x, n) = (t.baseline_events, t.baseline_requests);
+            let shown = |bound: f64| log_e_over(x, n, bound) >= 1.0;
+            b.is_some_and(|b| b > 0.0 && shown((b * rho0).min(0.999)))
+                || spec.max.is_some_and(shown)
+        }
+        (None, Some(s), Some(b)) => s > b * rho0 || spec.max.is_some_and(|max| s > max),
         _ => false,
     };
     let canary_to_blame = if stable_elevated {
-        // Compared with the stable's state when it lost traffic, not with its calmer past.
-        matches!((stable_last, canary_now), (Some(s), Some(c)) if c > s * rho0)
+        // Compared with the stable's state when it lost traffic, not with its calmer past: on
+        // the counts, proven beyond tolerance of that window (a point estimate over a window
+        // of a few errors is noise); on samples alone, by the ratio.
+        match stable_counts {
+            Some(t) => {
+                let step = CountStep {
+                    canary_requests: recent.canary_requests,
+                    canary_events: recent.canary_events,
+                    baseline_requests: t.baseline_requests,
+                    baseline_events: t.baseline_events,
+                };
+                super::counts::log_e_worse(&[step], rho0) >= goal
+            }
+            None => matches!((stable_last, canary_now), (Some(s), Some(c)) if c > s * rho0),
+        }
     } else {
         worse
-            || match (base_now, canary_now, spec.max) {
-                (None, _, _) => true,
-                (Some(b), Some(c), Some(max)) => b <= max && c > b * rho0,
+            || [
+                (widest.baseline_ratio(), widest.canary_ratio()),
+                (base_now, canary_now),
+            ]
+            .iter()
+            .all(|pair| match (*pair, spec.max) {
+                ((None, _), _) => true,
+                ((Some(b), Some(c)), Some(max)) => b <= max && c > b * rho0,
                 _ => false,
-            }
+            })
     };
     let shared = baseline_over
         || stable_elevated

@@ -51,6 +51,10 @@ fn hold(j: &mut Judgement, line: String) {
     j.reasons.insert(0, line);
 }
 
+/// How far (a factor) the stable's last two windows must sit from its history's median, in the
+/// worse direction, for the last slice to be compared with them rather than with the history.
+const TAIL_MOVED: f64 = 1.25;
+
 /// Each metric's samples since the rollout began (evidence carried across slices), with the
 /// current slice's share marked so the judge compares it alone too (the late-onset guard).
 fn metrics(r: &ServiceRollout) -> Vec<(MetricSpec, MetricSamples)> {
@@ -103,9 +107,22 @@ fn metrics(r: &ServiceRollout) -> Vec<(MetricSpec, MetricSamples)> {
                     .collect();
                 let mean =
                     (!finite.is_empty()).then(|| finite.iter().sum::<f64>() / finite.len() as f64);
-                let breached = mean.is_some_and(|v| {
-                    m.max.is_some_and(|max| v > max) || m.min.is_some_and(|min| v < min)
-                });
+                // …or moved well away from the history (a quarter past the history's median
+                // in the worse direction: more than a p99's noise over two windows).
+                let history = &m.baseline_samples[..m.baseline_samples.len() - stable_tail.len()];
+                let mut sorted: Vec<f64> =
+                    history.iter().copied().filter(|v| v.is_finite()).collect();
+                sorted.sort_by(f64::total_cmp);
+                let median = sorted.get(sorted.len() / 2).copied();
+                let moved = match (mean, median) {
+                    (Some(v), Some(h)) if m.lower_is_worse => v < h / TAIL_MOVED,
+                    (Some(v), Some(h)) => v > h * TAIL_MOVED,
+                    _ => false,
+                };
+                let breached = moved
+                    || mean.is_some_and(|v| {
+                        m.max.is_some_and(|max| v > max) || m.min.is_some_and(|min| v < min)
+                    });
                 MetricSamples {
                     window_steps: m.window_steps,
                     counts: m.counts.clone(),
@@ -298,8 +315,12 @@ mod tests {
         }
     }
 
-    fn counted(counts: Vec<CountStep>, stable_tail: f64, in_slice: usize) -> ServiceRollout {
+    fn counted(mut counts: Vec<CountStep>, stable_tail: f64, in_slice: usize) -> ServiceRollout {
         let n = counts.len();
+        // The stable's last window before the last slice, in its counts too.
+        for s in &mut counts[(n - in_slice).saturating_sub(4)..n - in_slice] {
+            s.baseline_events = stable_tail * s.baseline_requests;
+        }
         let m = MetricReading {
             name: "error_rate".into(),
             max: Some(0.005),
@@ -351,7 +372,8 @@ mod tests {
     #[test]
     fn at_100_percent_against_history_a_spike_must_last_before_it_is_rollback() {
         let policy = Policy::default();
-        // A 5-step spike at the end of the 100 % slice: not yet sustained for four windows.
+        // A 5-step spike at the end of the 100 % slice: not yet proven at the end of each of the
+        // last three windows.
         let mut steps: Vec<CountStep> = (0..35).map(|_| step(2000.0, 2.0, 2.0)).collect();
         steps.extend((0..5).map(|_| step(2000.0, 40.0, 2.0)));
         let spike = judge_service(&counted(steps.clone(), 0.001, 20), &policy);

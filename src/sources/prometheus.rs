@@ -387,10 +387,14 @@ impl Prometheus {
         // The history runs up to the moment the stable version lost its traffic: its last
         // minutes tell a shared problem (it had it too) from the canary's.
         let lost = slice_since.map(|t| t.unix_timestamp() as f64);
+        // On the same grid of steps as the canary's series (`end − k·step`): the steps the
+        // stable track served keep its counts only where their times match.
+        let step = svc.step_secs.max(1) as f64;
+        let on_grid = |t: f64| end - ((end - t) / step).ceil() * step;
         let history = began.map(|b| {
             (
-                b - svc.lookback_secs as f64,
-                lost.filter(|l| *l > b).unwrap_or(b),
+                on_grid(b - svc.lookback_secs as f64),
+                on_grid(lost.filter(|l| *l > b).unwrap_or(b)),
             )
         });
         let counted = svc
