@@ -1532,8 +1532,9 @@ fn judge_metric_on(
 /// A higher-is-worse ratio judged on its counts (see [`super::counts`]): over the bound or worse
 /// than the baseline when the evidence reaches `1/α` in the current slice or since the rollout
 /// began (α split between the two looks) and the latest window still shows it; PROCEED-worthy only
-/// when the counts show the canary under its bound (or, without a bound, hold enough expected
-/// events to have seen a doubling) and its ratio is within tolerance of the baseline's.
+/// when the current slice's own counts show the canary under its bound (or, without a bound, the
+/// counts hold enough expected events to have seen a doubling) and its ratio is within tolerance
+/// of the baseline's.
 fn judge_counts(
     spec: &MetricSpec,
     samples: &MetricSamples,
@@ -1610,7 +1611,7 @@ fn judge_counts(
             .flatten()
     };
     let baseline_over = fired(|s| s.log_e_baseline_over);
-    let under = fired(|s| s.log_e_under);
+    let under = se.log_e_under >= goal;
     let still_over = match (spec.max, recent.canary_ratio()) {
         (Some(max), Some(r)) => r > max,
         _ => true,
@@ -1812,11 +1813,23 @@ fn judge_counts(
         (
             MetricOutcome::NoData,
             MetricResult::NoData,
-            format!(
-                "{}: not enough evidence yet: {} {span_name}; {need}",
-                spec.name,
-                side(&widest)
-            ),
+            if carried {
+                // PROCEED needs this slice's own requests to show it (the late-onset guard):
+                // what was carried from the slices before cannot vouch for a change that came
+                // with this one.
+                format!(
+                    "{}: not enough evidence yet: {} in this slice ({} since the rollout began); {need} in this slice",
+                    spec.name,
+                    side(&se.totals),
+                    side(&widest)
+                )
+            } else {
+                format!(
+                    "{}: not enough evidence yet: {} {span_name}; {need}",
+                    spec.name,
+                    side(&widest)
+                )
+            },
         )
     } else if spec.max.is_none()
         && widest.canary_requests * widest.baseline_ratio().unwrap_or(0.0) < 13.0
@@ -2427,11 +2440,24 @@ mod tests {
 
     #[test]
     fn evidence_carries_across_slices_and_a_late_onset_is_still_seen() {
-        // 10 % then 25 %: healthy throughout; the current slice alone has too few requests, the
-        // rollout's counts show the canary under the bound.
+        // 10 % then 25 %: healthy throughout. The current slice's 50 requests do not show the
+        // canary under the bound on their own: HOLD, saying what the rollout's counts show and
+        // what this slice still needs (a change that came with this slice would be in no
+        // earlier step). Once its own requests show it, PROCEED on both.
         let mut steps = vec![(40.0, 0.0, 40.0, 0.1); 30];
         steps.extend([(10.0, 0.0, 10.0, 0.0); 5]);
         let j = judge_counted(counted(&steps, Some(5)));
+        assert_eq!(j.verdict, Verdict::Hold, "{}", j.metrics[0].reason);
+        assert!(
+            j.metrics[0]
+                .reason
+                .contains("in this slice (0 in 1,250 requests")
+                && j.metrics[0].reason.contains("since the rollout began"),
+            "{}",
+            j.metrics[0].reason
+        );
+        steps.extend([(100.0, 0.0, 100.0, 0.0); 15]);
+        let j = judge_counted(counted(&steps, Some(20)));
         assert_eq!(j.verdict, Verdict::Proceed, "{}", j.metrics[0].reason);
         assert!(j.metrics[0].reason.contains("since the rollout began"));
         // Healthy for 30 steps, then the current slice breaks: seen in the slice alone.
