@@ -689,6 +689,32 @@ fn clean_sorted_into(values: &[f64], v: &mut Vec<f64>) -> usize {
     values.len() - v.len()
 }
 
+/// The finite values of `values` into `v` (cleared first, its allocation reused), unsorted; the
+/// values dropped.
+fn clean_into(values: &[f64], v: &mut Vec<f64>) -> usize {
+    v.clear();
+    v.extend(values.iter().filter(|x| x.is_finite()).map(|x| x + 0.0));
+    values.len() - v.len()
+}
+
+/// The median of finite values in any order (reorders them): a selection, O(n).
+fn median_unsorted(v: &mut [f64]) -> Option<f64> {
+    let n = v.len();
+    if n == 0 {
+        return None;
+    }
+    let cmp = |a: &f64, b: &f64| a.partial_cmp(b).unwrap_or(std::cmp::Ordering::Equal);
+    let (lower, upper, _) = v.select_nth_unstable_by(n / 2, cmp);
+    let upper = *upper;
+    if n % 2 == 1 {
+        Some(upper)
+    } else {
+        // The largest of the lower half is the other middle value.
+        let lower = lower.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+        Some(lower / 2.0 + upper / 2.0)
+    }
+}
+
 fn median_sorted(v: &[f64]) -> Option<f64> {
     let n = v.len();
     if n == 0 {
@@ -1327,15 +1353,14 @@ fn judge_metric_spans(
         window_steps: samples.window_steps,
         ..MetricSamples::default()
     };
-    let mut slice = judge_metric_on(
-        spec,
-        &alone,
+    let (canary, baseline) = (
         &samples.canary[samples.canary.len() - c..],
         &samples.baseline[samples.baseline.len() - b..],
-        policy,
-        ws,
     );
+    // Its reason is worded only when it wins (rarely: a late onset).
+    let slice = judge_metric_on(spec, &alone, canary, baseline, policy, ws, false);
     if severity(slice.outcome) > severity(whole.outcome) {
+        let mut slice = judge_metric_on(spec, &alone, canary, baseline, policy, ws, true);
         slice.reason = format!("in this slice alone: {}", slice.reason);
         slice
     } else {
@@ -1356,11 +1381,12 @@ fn judge_metric_with(
         &samples.baseline,
         policy,
         ws,
+        true,
     )
 }
 
 /// [`judge_metric_with`] of `canary` and `baseline` (the samples' own, or a trailing part of them:
-/// the slice alone), with the rest of `samples`.
+/// the slice alone), with the rest of `samples`; its reason in words only when `reason` is set.
 fn judge_metric_on(
     spec: &MetricSpec,
     samples: &MetricSamples,
@@ -1368,16 +1394,30 @@ fn judge_metric_on(
     baseline_in: &[f64],
     policy: &Policy,
     ws: &mut Workspace,
+    reason: bool,
 ) -> MetricJudgement {
+    // A ratio judged on its counts is compared by them, not by samples of the ratio: its samples
+    // give only their medians (a selection, not a sort).
+    let counted = !samples.counts.is_empty() && spec.direction == Direction::HigherIsWorse;
     let mut canary = std::mem::take(&mut ws.sorted_canary);
     let mut baseline = std::mem::take(&mut ws.sorted_baseline);
-    let dropped_c = clean_sorted_into(canary_in, &mut canary);
-    let dropped_b = clean_sorted_into(baseline_in, &mut baseline);
+    let (dropped_c, dropped_b, canary_median, baseline_median) = if counted {
+        let dc = clean_into(canary_in, &mut canary);
+        let db = clean_into(baseline_in, &mut baseline);
+        (
+            dc,
+            db,
+            median_unsorted(&mut canary),
+            median_unsorted(&mut baseline),
+        )
+    } else {
+        let dc = clean_sorted_into(canary_in, &mut canary);
+        let db = clean_sorted_into(baseline_in, &mut baseline);
+        (dc, db, median_sorted(&canary), median_sorted(&baseline))
+    };
     let alpha = policy.alpha();
     let confidence = policy.effective_confidence();
     let min_samples = spec.min_samples.max(1);
-    let canary_median = median_sorted(&canary);
-    let baseline_median = median_sorted(&baseline);
     let ratio = match (canary_median, baseline_median) {
         (Some(c), Some(b)) if b != 0.0 => Some(c / b).filter(|r| r.is_finite()),
         _ => None,
@@ -1401,8 +1441,6 @@ fn judge_metric_on(
     });
 
     let enough = canary.len() >= min_samples && baseline.len() >= min_samples;
-    // A ratio judged on its counts is compared by them, not by samples of the ratio.
-    let counted = !samples.counts.is_empty() && spec.direction == Direction::HigherIsWorse;
     let mut m = MetricJudgement {
         name: spec.name.clone(),
         unit: spec.unit,
@@ -1520,9 +1558,11 @@ fn judge_metric_on(
     } else {
         MetricOutcome::Pass
     };
-    m.reason = metric_reason(spec, &m, &th);
+    // A counted metric's reason is its counts' (the samples' would be formatted for nothing).
     if counted {
         judge_counts(spec, samples, policy, &mut m);
+    } else if reason {
+        m.reason = metric_reason(spec, &m, &th);
     }
     ws.sorted_canary = canary;
     ws.sorted_baseline = baseline;
@@ -2436,6 +2476,17 @@ mod tests {
             late.metrics[0].reason
         );
         assert_eq!(late.metrics[0].outcome, MetricOutcome::Worse);
+    }
+
+    proptest! {
+        /// The selection a counted metric uses gives the sorted median, odd and even lengths,
+        /// ties included.
+        #[test]
+        fn the_median_by_selection_is_the_sorted_median(v in proptest::collection::vec(-50i32..50, 0..40)) {
+            let mut a: Vec<f64> = v.iter().map(|x| *x as f64 / 4.0).collect();
+            let (sorted, _) = clean_sorted(&a);
+            prop_assert_eq!(median_unsorted(&mut a), median_sorted(&sorted));
+        }
     }
 
     #[test]
