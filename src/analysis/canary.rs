@@ -243,7 +243,7 @@ impl MetricSpec {
             failure_limit: 0,
             tolerance: 0.1,
             min_effect: unit.default_min_effect(),
-            min_samples: 10,
+            min_samples: DEFAULT_MIN_SAMPLES,
             overlap: 1.0,
         }
     }
@@ -352,6 +352,14 @@ pub struct MetricSamples {
     #[serde(default)]
     pub against_history: bool,
 }
+
+/// At 100 %, against the history, a counted ratio's excess over its tolerance holds a PROCEED
+/// only when it is at least this many standard errors (of the log rate ratio) beyond it: the
+/// history's and the canary's own Poisson noise otherwise hold most healthy promotions.
+pub const HISTORY_NOISE_Z: f64 = 0.5;
+
+/// Samples a side before two groups are compared, unless a metric sets its own.
+pub const DEFAULT_MIN_SAMPLES: usize = 10;
 
 /// At 100 %, against the history: how many judging windows a finding on counts must have held.
 pub const HISTORY_SUSTAIN_WINDOWS: usize = 3;
@@ -1740,6 +1748,14 @@ fn judge_counts(
     let best =
         |f: fn(&SpanEvidence) -> f64| spans.iter().map(|s| f(s)).fold(f64::NEG_INFINITY, f64::max);
     let needed_e = format!("{:.0}", goal.exp());
+    // How far the rate ratio is beyond the tolerance, in standard errors of its logarithm (the
+    // Poisson noise of both sides' events): at 100 %, against the history, an excess within
+    // `HISTORY_NOISE_Z` of them does not hold the promotion.
+    let beyond_noise = widest.rate_ratio().map_or(f64::NEG_INFINITY, |r| {
+        let se =
+            (1.0 / widest.canary_events.max(0.5) + 1.0 / widest.baseline_events.max(0.5)).sqrt();
+        (r / rho0).ln() / se
+    });
     let (outcome, result, reason) = if widest.canary_requests <= 0.0 {
         (
             MetricOutcome::NoData,
@@ -1824,7 +1840,9 @@ fn judge_counts(
                 recent.canary_ratio().map_or("—".into(), fmt)
             ),
         )
-    } else if widest.rate_ratio().is_some_and(|r| r > rho0) {
+    } else if widest.rate_ratio().is_some_and(|r| r > rho0)
+        && (!samples.against_history || beyond_noise >= HISTORY_NOISE_Z)
+    {
         (
             MetricOutcome::Borderline,
             MetricResult::Pass,
@@ -1895,11 +1913,17 @@ fn judge_counts(
                 )
             })
             .unwrap_or_default();
+        let noise = match widest.rate_ratio() {
+            Some(r) if r > rho0 => format!(
+                " ({r:.2}× it, within the noise of ×{rho0:.2}: {beyond_noise:.1} standard errors beyond)"
+            ),
+            _ => String::new(),
+        };
         (
             MetricOutcome::Pass,
             MetricResult::Pass,
             format!(
-                "{}: {} {span_name}{bound}; baseline {}",
+                "{}: {} {span_name}{bound}; baseline {}{noise}",
                 spec.name,
                 side(&widest),
                 widest.baseline_ratio().map_or("—".into(), fmt)

@@ -1,6 +1,8 @@
 //! The glue between a service as read from Prometheus and the canary judge.
 
-use super::canary::{Direction, Judgement, MetricSamples, MetricSpec, Policy, Verdict, judge};
+use super::canary::{
+    DEFAULT_MIN_SAMPLES, Direction, Judgement, MetricSamples, MetricSpec, Policy, Verdict, judge,
+};
 use crate::domain::ServiceRollout;
 
 /// Judge one service from its readings under the configured policy (whose traffic floor is the
@@ -95,9 +97,20 @@ fn metrics(r: &ServiceRollout) -> Vec<(MetricSpec, MetricSamples)> {
                 // The last slice against the history. Counts: carried since the rollout began —
                 // each earlier step keeps the stable track beside it, the last slice's steps are
                 // compared with the history — with the slice alone as the late-onset guard.
-                // Samples: the slice alone; against the stable's last minutes when they breached
-                // a bound (a problem it had too is not the canary's), else the whole history.
-                let c = m.in_slice.map(|(c, _)| c);
+                // Samples: the slice alone (since the rollout began while the slice is too young
+                // to compare: the history is the stable version's, which the earlier slices'
+                // samples are measured against too); against the stable's last minutes when they
+                // breached a bound (a problem it had too is not the canary's), else the whole
+                // history.
+                let min = if m.min_samples > 0 {
+                    m.min_samples
+                } else {
+                    DEFAULT_MIN_SAMPLES
+                };
+                let c = match m.in_slice.map(|(c, _)| c) {
+                    Some(c) if c < min => m.in_rollout,
+                    c => c,
+                };
                 let w = m.window_steps.max(1);
                 let stable_tail = tail(&m.baseline_samples, Some(2 * w));
                 let finite: Vec<f64> = stable_tail
@@ -366,6 +379,33 @@ mod tests {
             shared.reasons.iter().any(|r| r.contains("shared problem")),
             "{:?}",
             shared.reasons
+        );
+    }
+
+    #[test]
+    fn at_100_percent_an_excess_within_the_noise_does_not_hold_the_promotion() {
+        let policy = Policy::default();
+        // 1.3× the history's rate in the last slice, 1.15× since the rollout began: on 43
+        // errors that is Poisson noise (PROCEED, saying so); on forty times the traffic it is
+        // not (HOLD, not proven).
+        let steps = |n: f64| -> Vec<CountStep> {
+            let mut s: Vec<CountStep> = (0..20).map(|_| step(n, n / 1000.0, n / 1000.0)).collect();
+            s.extend((0..20).map(|_| step(n, n * 1.3 / 1000.0, n / 1000.0)));
+            s
+        };
+        let few = judge_service(&counted(steps(500.0), 0.001, 20), &policy);
+        assert_eq!(few.verdict, Verdict::Proceed, "{:?}", few.reasons);
+        assert!(
+            few.metrics[0].reason.contains("within the noise"),
+            "{}",
+            few.metrics[0].reason
+        );
+        let many = judge_service(&counted(steps(20_000.0), 0.001, 20), &policy);
+        assert_eq!(many.verdict, Verdict::Hold, "{:?}", many.reasons);
+        assert!(
+            many.metrics[0].reason.contains("not proven"),
+            "{}",
+            many.metrics[0].reason
         );
     }
 
