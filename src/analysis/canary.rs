@@ -1342,8 +1342,10 @@ fn judge_metric_spans(
         return whole;
     };
     let counted = !samples.counts.is_empty() && spec.direction == Direction::HigherIsWorse;
-    let min = spec.min_samples.max(1);
-    if counted || c >= samples.canary.len() || c < min || b < min || b > samples.baseline.len() {
+    // A slice of more than a window's points is judged alone too: with fewer than `min_samples`
+    // it can only be a breach too young for the comparison (see `judge_metric_on`).
+    let w = samples.window_steps.max(1);
+    if counted || c >= samples.canary.len() || c <= w || b == 0 || b > samples.baseline.len() {
         return whole;
     }
     let severity = |o: MetricOutcome| match o {
@@ -1549,7 +1551,25 @@ fn judge_metric_on(
         baseline_breaches
     };
     m.baseline_breaches = baseline_breaches;
-    m.outcome = if !enough {
+    // A breach too young for the comparison: every canary point of the current slice's last
+    // windows beyond the bound (more than a window of them), the windows failing, the baseline
+    // within the bound and the canary's median worse than its own. A spike that has passed
+    // leaves points back inside; a regression that came with the slice does not.
+    let young_breach = !enough && th.failed && !baseline_breaches && canary_median_worse && {
+        let w = samples.window_steps.max(1);
+        let in_slice = samples
+            .slice
+            .map_or(canary_in.len(), |(c, _)| c.min(canary_in.len()));
+        let n = (w * (spec.failure_limit + 1)).min(in_slice);
+        let recent = &canary_in[canary_in.len() - n..];
+        let finite = recent.iter().filter(|v| v.is_finite()).count();
+        let beyond =
+            |v: f64| spec.max.is_some_and(|max| v > max) || spec.min.is_some_and(|min| v < min);
+        finite > w && recent.iter().filter(|v| v.is_finite()).all(|v| beyond(*v))
+    };
+    m.outcome = if young_breach {
+        MetricOutcome::Breach
+    } else if !enough {
         MetricOutcome::NoData
     } else if th.failed {
         if worse || (!baseline_breaches && canary_median_worse) {
@@ -2511,6 +2531,45 @@ mod tests {
             let (sorted, _) = clean_sorted(&a);
             prop_assert_eq!(median_unsorted(&mut a), median_sorted(&sorted));
         }
+    }
+
+    #[test]
+    fn a_breach_too_young_for_the_comparison_is_rollback_and_a_passed_spike_is_not() {
+        // A slice 75 s old (points every 15 s, the first before its traffic): every point beyond
+        // the 330 ms bound, both windows failing, the baseline at 170 ms: ROLLBACK before the
+        // ten samples the comparison needs.
+        let spec = MetricSpec::max("latency_p99_ms", 330.0).failure_limit(1);
+        let baseline: Vec<f64> = (0..20).map(|i| 165.0 + i as f64).collect();
+        let judged = |canary: Vec<f64>, windows: Vec<f64>| {
+            let samples = MetricSamples {
+                window_steps: 4,
+                ..MetricSamples::new(canary, baseline.clone(), windows)
+            };
+            judge(&[(spec.clone(), samples)], &Policy::default(), None)
+        };
+        let young = judged(
+            vec![f64::NAN, 400.0, 410.0, 405.0, 420.0, 415.0],
+            vec![405.0, 413.0],
+        );
+        assert_eq!(
+            young.metrics[0].outcome,
+            MetricOutcome::Breach,
+            "{}",
+            young.metrics[0].reason
+        );
+        assert_eq!(young.verdict, Verdict::Rollback);
+        // The same windows failing, but the last points are back inside: a spike that passed.
+        let spike = judged(
+            vec![f64::NAN, 400.0, 410.0, 405.0, 300.0, 180.0],
+            vec![405.0, 340.0],
+        );
+        assert_eq!(
+            spike.metrics[0].outcome,
+            MetricOutcome::NoData,
+            "{}",
+            spike.metrics[0].reason
+        );
+        assert_eq!(spike.verdict, Verdict::Hold);
     }
 
     #[test]

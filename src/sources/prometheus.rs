@@ -822,11 +822,13 @@ fn slice_start(points: &[(f64, f64)]) -> Option<OffsetDateTime> {
     OffsetDateTime::from_unix_timestamp(t as i64).ok()
 }
 
-/// The mean of the finite points in each window of `window` seconds ending at `end`, oldest first.
-/// A window without finite points is NaN (inconclusive, not a breach).
+/// The mean of the finite points in each window of `window` seconds ending at `end`, oldest first,
+/// covering `lookback` (the oldest window reaches before it when `lookback` is not a whole number
+/// of windows: a slice 90 s old has two one-minute windows, its first 30 s in the older). A window
+/// without finite points is NaN (inconclusive, not a breach).
 pub fn windows(points: &[(f64, f64)], end: f64, window: u64, lookback: u64) -> Vec<f64> {
     let w = window.max(1) as f64;
-    let n = (lookback as f64 / w).floor().max(1.0) as usize;
+    let n = (lookback as f64 / w).ceil().max(1.0) as usize;
     let start = end - n as f64 * w;
     let mut sums = vec![(0.0f64, 0usize); n];
     for &(t, v) in points {
@@ -896,6 +898,17 @@ mod tests {
         assert_eq!(longest_range("rate(x[250ms])"), Some(0.25));
         assert_eq!(longest_range("up"), None);
         assert_eq!(longest_range("x[5q]"), None);
+    }
+
+    #[test]
+    fn a_slice_90_s_old_has_two_one_minute_windows() {
+        // Points at 15 s steps from the slice's start (t = 0) to t = 90: the older window holds
+        // its first 30 s.
+        let pts: Vec<(f64, f64)> = (0..=6).map(|i| (15.0 * i as f64, i as f64)).collect();
+        let w = windows(&pts, 90.0, 60, 90);
+        assert_eq!(w.len(), 2);
+        assert_eq!(w[0], 1.0); // t = 0, 15, 30
+        assert_eq!(w[1], 4.5); // t = 45 … 90
     }
 
     #[test]
