@@ -1645,12 +1645,25 @@ fn judge_counts(
     } else {
         Vec::new()
     };
+    // …or each of the last `HISTORY_SUSTAIN_WINDOWS` windows on its own points to it (a
+    // regression that grew at full traffic; a spike leaves a window behind it that does not).
+    let windows_each: Vec<SpanEvidence> =
+        if samples.against_history && len >= HISTORY_SUSTAIN_WINDOWS * w {
+            all[len - HISTORY_SUSTAIN_WINDOWS * w..]
+                .chunks(w)
+                .map(|c| SpanEvidence::pair(c, c.len(), spec.max, rho0).0)
+                .collect()
+        } else {
+            Vec::new()
+        };
     // Proven before the last slice, or pointed to there (half the evidence a finding needs, in
     // logarithms) and proven since: the canary's, not an outage that came with full traffic.
     let held = |f: fn(&SpanEvidence) -> f64| {
         !samples.against_history
             || before_last.as_ref().is_some_and(|e| f(e) >= goal / 2.0)
             || (proofs.len() + 1 == HISTORY_SUSTAIN_WINDOWS && proofs.iter().all(|e| f(e) >= goal))
+            || (windows_each.len() == HISTORY_SUSTAIN_WINDOWS
+                && windows_each.iter().all(|e| f(e) >= 1.0))
     };
     let over = fired(|s| s.log_e_over) && held(|s| s.log_e_over);
     let worse = fired(|s| s.log_e_worse) && held(|s| s.log_e_worse);

@@ -383,6 +383,22 @@ mod tests {
     }
 
     #[test]
+    fn at_100_percent_a_regression_every_window_points_to_is_rollback_before_the_proofs_last() {
+        let policy = Policy::default();
+        // Clean beside the stable, then three windows at full traffic, each with 3× the
+        // history's errors: proven only in the last window, pointed to by each window alone.
+        let mut steps: Vec<CountStep> = (0..20).map(|_| step(1400.0, 1.4, 1.4)).collect();
+        steps.extend((0..12).map(|_| step(1400.0, 4.2, 1.4)));
+        let j = judge_service(&counted(steps.clone(), 0.001, 12), &policy);
+        assert_eq!(j.verdict, Verdict::Rollback, "{:?}", j.reasons);
+        // The same excess in the last two windows only, after a calm one: not yet.
+        let mut calm: Vec<CountStep> = (0..24).map(|_| step(1400.0, 1.4, 1.4)).collect();
+        calm.extend((0..8).map(|_| step(1400.0, 4.2, 1.4)));
+        let j = judge_service(&counted(calm, 0.001, 12), &policy);
+        assert_ne!(j.verdict, Verdict::Rollback, "{:?}", j.reasons);
+    }
+
+    #[test]
     fn at_100_percent_an_excess_within_the_noise_does_not_hold_the_promotion() {
         let policy = Policy::default();
         // 1.3× the history's rate in the last slice, 1.15× since the rollout began: on 43
