@@ -139,7 +139,9 @@ fn judge_20_services_4_metrics_counting(bencher: Bencher) {
 
 /// A whole poll as the cockpit judges it: `judge_service` on 20 services whose current slice is
 /// the last 60 of 360 samples, so each is judged since the rollout began and in the slice alone
-/// (the late-onset guard), the error ratio on its counts.
+/// (the late-onset guard), the error ratio on its counts; one service in four is at 100 %,
+/// judged against its history (the stable's last window, the findings' proofs at each of the
+/// last windows' ends, each window alone).
 #[divan::bench]
 fn judge_service_20_services_a_poll(bencher: Bencher) {
     use flightdeck::domain::{MetricReading, ServiceRollout};
@@ -170,10 +172,17 @@ fn judge_service_20_services_a_poll(bencher: Bencher) {
                     tolerance: spec.tolerance,
                 })
                 .collect();
+            let full = i % 4 == 3;
             ServiceRollout {
                 name: format!("svc-{i}"),
-                weight: Some(25.0),
+                weight: Some(if full { 100.0 } else { 25.0 }),
                 metrics,
+                baseline_history: full.then(|| {
+                    (
+                        time::OffsetDateTime::UNIX_EPOCH,
+                        time::OffsetDateTime::UNIX_EPOCH + time::Duration::hours(1),
+                    )
+                }),
                 ..ServiceRollout::default()
             }
         })

@@ -79,7 +79,9 @@
 //!   `percent` are fractions shown as percentages with 2 decimals, names containing `ms`, `latency`, `p99` or
 //!   `p95` are milliseconds with 0–1 decimals, anything else gets 3 significant digits.
 
-use super::counts::{CountEvidence, SpanEvidence, Totals, log_e_over, requests_to_show_under};
+use super::counts::{
+    CountEvidence, Prefixes, SpanEvidence, Totals, log_e_over, requests_to_show_under,
+};
 use crate::domain::CountStep;
 use serde::{Deserialize, Serialize};
 
@@ -1622,7 +1624,11 @@ fn judge_counts(
         } else {
             0.1
         };
-    let (se, re) = SpanEvidence::pair(all, if carried { slice_n } else { len }, spec.max, rho0);
+    // One pass over the steps: every span below is a difference of two prefixes.
+    let prefixes = Prefixes::of(all, rho0);
+    let span = |from: usize, to: usize| prefixes.span(all, from, to, spec.max);
+    let se = span(if carried { len - slice_n } else { 0 }, len);
+    let re = carried.then(|| span(0, len));
     let spans: Vec<&SpanEvidence> = std::iter::once(&se).chain(re.as_ref()).collect();
     let recent_n = samples.window_steps.max(1).min(len);
     let recent = Totals::of(&all[len - recent_n..]);
@@ -1633,14 +1639,11 @@ fn judge_counts(
     // proven at the end of each of the last `HISTORY_SUSTAIN_WINDOWS` windows: a spike on every
     // track (which the history cannot tell from the canary's doing) passes before that.
     let w = samples.window_steps.max(1);
-    let before_last = (samples.against_history && carried).then(|| {
-        let head = &all[..len - slice_n];
-        SpanEvidence::pair(head, head.len(), spec.max, rho0).0
-    });
+    let before_last = (samples.against_history && carried).then(|| span(0, len - slice_n));
     let proofs: Vec<SpanEvidence> = if samples.against_history {
         (1..HISTORY_SUSTAIN_WINDOWS)
             .filter_map(|j| len.checked_sub(j * w).filter(|end| *end > 0))
-            .map(|end| SpanEvidence::pair(&all[..end], end, spec.max, rho0).0)
+            .map(|end| span(0, end))
             .collect()
     } else {
         Vec::new()
@@ -1649,9 +1652,9 @@ fn judge_counts(
     // regression that grew at full traffic; a spike leaves a window behind it that does not).
     let windows_each: Vec<SpanEvidence> =
         if samples.against_history && len >= HISTORY_SUSTAIN_WINDOWS * w {
-            all[len - HISTORY_SUSTAIN_WINDOWS * w..]
-                .chunks(w)
-                .map(|c| SpanEvidence::pair(c, c.len(), spec.max, rho0).0)
+            (0..HISTORY_SUSTAIN_WINDOWS)
+                .map(|j| len - (j + 1) * w)
+                .map(|from| span(from, from + w))
                 .collect()
         } else {
             Vec::new()

@@ -119,37 +119,73 @@ pub fn log_e_under(x: f64, n: f64, bound: f64) -> f64 {
     log_mean_exp(&ls)
 }
 
-/// ln E of "the canary's event rate is more than `rho0` times the baseline's", step by step.
+/// ln E of "the canary's event rate is more than `rho0` times the baseline's", step by step. With
+/// `θ = ρa/(ρa+b)` the log likelihood ratio of a step is `x·ln(ρ/ρ0) + n·ln((ρ0·a+b)/(ρ·a+b))` (x
+/// the canary's events, n both sides'): one logarithm per step and alternative.
 pub fn log_e_worse(steps: &[CountStep], rho0: f64) -> f64 {
-    log_e_worse_split(steps, steps.len(), rho0).0
+    Prefixes::of(steps, rho0).log_e_worse(0, steps.len())
 }
 
-/// [`log_e_worse`] over all of `steps` and over `steps[from..]`, in one pass. With `θ = ρa/(ρa+b)`
-/// the log likelihood ratio of a step is `x·ln(ρ/ρ0) + n·ln((ρ0·a+b)/(ρ·a+b))` (x the canary's
-/// events, n both sides'): one logarithm per step and alternative.
-pub fn log_e_worse_split(steps: &[CountStep], from: usize, rho0: f64) -> (f64, f64) {
-    if !(rho0 > 0.0 && rho0.is_finite()) {
-        return (0.0, 0.0);
-    }
-    let mut all = [0.0f64; OVER_GRID.len()];
-    let mut tail = [0.0f64; OVER_GRID.len()];
-    let ln_m = OVER_GRID.map(f64::ln);
-    for (i, s) in steps.iter().enumerate() {
-        let (a, b) = (s.canary_requests, s.baseline_requests);
-        let n = s.canary_events + s.baseline_events;
-        if a <= 0.0 || b <= 0.0 || n <= 0.0 {
-            continue;
-        }
-        let base = rho0 * a + b;
-        for (k, m) in OVER_GRID.iter().enumerate() {
-            let l = s.canary_events * ln_m[k] + n * (base / (rho0 * m * a + b)).ln();
-            all[k] += l;
-            if i >= from {
-                tail[k] += l;
+/// The comparison's log likelihood ratios summed per alternative over `steps[..i]`, for every `i`
+/// in `0..=steps.len()` (one pass: the evidence of any run of steps is then a difference of two
+/// prefixes, see [`Prefixes::span`]).
+#[derive(Debug, Clone, Default)]
+pub struct Prefixes {
+    sums: Vec<[f64; OVER_GRID.len()]>,
+    rho0: f64,
+}
+
+impl Prefixes {
+    pub fn of(steps: &[CountStep], rho0: f64) -> Prefixes {
+        let mut sums = Vec::with_capacity(steps.len() + 1);
+        let mut acc = [0.0f64; OVER_GRID.len()];
+        sums.push(acc);
+        let valid = rho0 > 0.0 && rho0.is_finite();
+        let ln_m = OVER_GRID.map(f64::ln);
+        for s in steps {
+            let (a, b) = (s.canary_requests, s.baseline_requests);
+            let n = s.canary_events + s.baseline_events;
+            if valid && a > 0.0 && b > 0.0 && n > 0.0 {
+                let base = rho0 * a + b;
+                for (k, m) in OVER_GRID.iter().enumerate() {
+                    acc[k] += s.canary_events * ln_m[k] + n * (base / (rho0 * m * a + b)).ln();
+                }
             }
+            sums.push(acc);
         }
+        Prefixes { sums, rho0 }
     }
-    (log_mean_exp(&all), log_mean_exp(&tail))
+
+    /// ln E of "worse than the baseline beyond `rho0`" over `steps[from..to]`.
+    pub fn log_e_worse(&self, from: usize, to: usize) -> f64 {
+        if !(self.rho0 > 0.0 && self.rho0.is_finite()) {
+            return 0.0;
+        }
+        let last = self.sums.len().saturating_sub(1);
+        let (from, to) = (from.min(last), to.min(last));
+        if from >= to {
+            return 0.0;
+        }
+        let (a, b) = (&self.sums[from], &self.sums[to]);
+        let mut d = [0.0f64; OVER_GRID.len()];
+        for k in 0..d.len() {
+            d[k] = b[k] - a[k];
+        }
+        log_mean_exp(&d)
+    }
+
+    /// What the counts say about `steps[from..to]` (the steps these prefixes were made of).
+    pub fn span(
+        &self,
+        steps: &[CountStep],
+        from: usize,
+        to: usize,
+        bound: Option<f64>,
+    ) -> SpanEvidence {
+        let to = to.min(steps.len());
+        let from = from.min(to);
+        SpanEvidence::with_worse(&steps[from..to], bound, self.log_e_worse(from, to))
+    }
 }
 
 /// How many requests at event ratio `ratio` it takes to show a canary under `bound` at `alpha`;
@@ -191,29 +227,11 @@ pub struct SpanEvidence {
 }
 
 impl SpanEvidence {
-    pub fn of(steps: &[CountStep], bound: Option<f64>, rho0: f64) -> SpanEvidence {
-        Self::with_worse(steps, bound, log_e_worse(steps, rho0))
-    }
-
-    /// The last `slice` steps alone, and (when longer) all of `steps`, with one pass of the
-    /// comparison for both.
-    pub fn pair(
+    pub(crate) fn with_worse(
         steps: &[CountStep],
-        slice: usize,
         bound: Option<f64>,
-        rho0: f64,
-    ) -> (SpanEvidence, Option<SpanEvidence>) {
-        let from = steps.len() - slice.min(steps.len());
-        let (all, tail) = log_e_worse_split(steps, from, rho0);
-        let slice_ev = Self::with_worse(&steps[from..], bound, tail);
-        if from == 0 {
-            (slice_ev, None)
-        } else {
-            (slice_ev, Some(Self::with_worse(steps, bound, all)))
-        }
-    }
-
-    fn with_worse(steps: &[CountStep], bound: Option<f64>, log_e_worse: f64) -> SpanEvidence {
+        log_e_worse: f64,
+    ) -> SpanEvidence {
         let totals = Totals::of(steps);
         let (over, under, base_over) = match bound {
             Some(b) => (
@@ -305,6 +323,26 @@ mod tests {
         // Unequal sides are weighed by their requests: 10 % canary, same ratio.
         let split: Vec<CountStep> = (0..40).map(|_| step(150.0, 3.0, 1350.0, 27.0)).collect();
         assert!(log_e_worse(&split, 1.1) < 0.0);
+    }
+
+    #[test]
+    fn a_span_from_prefixes_is_the_span_judged_alone() {
+        let steps: Vec<CountStep> = (0..30)
+            .map(|i| step(100.0 + i as f64, (i % 4) as f64, 120.0, (i % 3) as f64))
+            .collect();
+        let p = Prefixes::of(&steps, 1.1);
+        for (from, to) in [(0, 30), (0, 12), (8, 30), (20, 24), (5, 5)] {
+            let alone = log_e_worse(&steps[from..to], 1.1);
+            let from_prefixes = p.log_e_worse(from, to);
+            assert!(
+                (alone - from_prefixes).abs() < 1e-9,
+                "{from}..{to}: {alone} vs {from_prefixes}"
+            );
+            assert_eq!(
+                p.span(&steps, from, to, Some(0.01)).totals,
+                Totals::of(&steps[from..to])
+            );
+        }
     }
 
     #[test]
