@@ -153,9 +153,9 @@ async fn every_scenario_is_judged_at_every_poll_and_the_report_renders() {
 }
 
 /// At 100 % of a rollout that began before the lookback (its start found on the longer, coarser
-/// series), the history is read on the canary's grid of steps: the steps the stable track served
-/// keep its own counts beside the canary's, and only the last slice's steps are filled from the
-/// history. Off the grid, every step would get the history's mean and a problem the stable had
+/// series), the counts reach back to its start, and the history is read on the canary's grid of
+/// steps: the steps the stable track served keep its own counts beside the canary's, and only the
+/// last slice's steps are filled from the history. Off the grid, every step would get the history's mean and a problem the stable had
 /// in its last minutes could not be told from the canary's.
 #[tokio::test]
 async fn at_100_percent_the_stable_tracks_steps_keep_their_own_counts() {
@@ -188,6 +188,14 @@ async fn at_100_percent_the_stable_tracks_steps_keep_their_own_counts() {
         .iter()
         .find(|m| m.name == "error_rate")
         .expect("the error ratio");
+    // The counts reach back to the rollout's start, beyond the lookback: every slice's evidence.
+    let lookback_steps = (canary_lab::LOOKBACK_SECS / STEP_SECS) as usize + 1;
+    assert!(
+        m.counts.len() >= (t as u64 / STEP_SECS) as usize,
+        "{} count steps at {t} s (the lookback holds {lookback_steps})",
+        m.counts.len()
+    );
+    assert!(m.counts.len() > lookback_steps);
     let (in_slice, _) = m.in_slice.expect("the slice's share");
     let earlier = &m.counts[..m.counts.len() - in_slice];
     assert!(

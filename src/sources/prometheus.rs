@@ -294,7 +294,21 @@ impl Prometheus {
         end: f64,
         gate: &Gate,
     ) -> Result<Points, SourceError> {
-        let start = end - svc.lookback_secs as f64;
+        self.series_since(q, svc, end - svc.lookback_secs as f64, end, gate)
+            .await
+    }
+
+    /// A canary-side query from `start` (on the grid of `end`) to `end`.
+    async fn series_since(
+        &self,
+        q: &str,
+        svc: &ServiceConfig,
+        start: f64,
+        end: f64,
+        gate: &Gate,
+    ) -> Result<Points, SourceError> {
+        let step = svc.step_secs.max(1) as f64;
+        let start = end - ((end - start) / step).ceil() * step;
         let env = self.range(q, start, end, svc.step_secs, Some(gate)).await?;
         let warnings = env
             .warnings
@@ -397,6 +411,14 @@ impl Prometheus {
                 on_grid(lost.filter(|l| *l > b).unwrap_or(b)),
             )
         });
+        // Where the canary's count series start: the lookback, or the rollout's start at 100 %
+        // when it began before the lookback (on the grid; within `history_secs`).
+        let counts_from = match (history, began) {
+            (Some((from, _)), Some(_)) => {
+                (from + svc.lookback_secs as f64).min(end - svc.lookback_secs as f64)
+            }
+            _ => end - svc.lookback_secs as f64,
+        };
         let counted = svc
             .metrics
             .values()
@@ -455,8 +477,10 @@ impl Prometheus {
             let counts = if !m.counted() {
                 Vec::new()
             } else if let (Some(eq), Some(rq)) = (&m.errors, &m.requests) {
-                let ce = fatal(self.series(eq, svc, end, gate).await)?;
-                let cr = fatal(self.series(rq, svc, end, gate).await)?;
+                // At 100 % the counts reach back to the rollout's start when it began before the
+                // lookback: evidence carried across every slice, on the history's grid.
+                let ce = fatal(self.series_since(eq, svc, counts_from, end, gate).await)?;
+                let cr = fatal(self.series_since(rq, svc, counts_from, end, gate).await)?;
                 let (be, br) = match (&m.baseline_errors, &m.baseline_requests) {
                     (Some(beq), Some(brq)) => (
                         fatal(self.baseline_series(beq, svc, end, history, gate).await)?.ok(),
