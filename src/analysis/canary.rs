@@ -348,9 +348,10 @@ pub struct MetricSamples {
     pub slice: Option<(usize, usize)>,
     /// The last slice judged against the stable version's history (the baseline has no traffic):
     /// `baseline` is that history, its tail the stable's last minutes before promotion, and a
-    /// finding from the counts stands only once it has lasted [`HISTORY_SUSTAIN_WINDOWS`]
-    /// windows, or was proven before the last slice beside the live stable track (with nothing
-    /// beside the canary, a shared outage looks like a regression).
+    /// finding from the counts stands only once it has been proven at the end of each of the last
+    /// [`HISTORY_SUSTAIN_WINDOWS`] windows, or each of them alone points to it, or the slices
+    /// before pointed to it beside the live stable track (with nothing beside the canary, a
+    /// shared outage looks like a regression).
     #[serde(default)]
     pub against_history: bool,
 }
@@ -363,7 +364,8 @@ pub const HISTORY_NOISE_Z: f64 = 0.5;
 /// Samples a side before two groups are compared, unless a metric sets its own.
 pub const DEFAULT_MIN_SAMPLES: usize = 10;
 
-/// At 100 %, against the history: how many judging windows a finding on counts must have held.
+/// At 100 %, against the history: over how many judging windows a finding on counts must have
+/// held.
 pub const HISTORY_SUSTAIN_WINDOWS: usize = 3;
 
 impl MetricSamples {
@@ -2563,29 +2565,27 @@ mod tests {
             };
             judge(&[(spec.clone(), samples)], &Policy::default(), None)
         };
-        let young = judged(
-            vec![f64::NAN, 400.0, 410.0, 405.0, 420.0, 415.0],
-            vec![405.0, 413.0],
-        );
-        assert_eq!(
-            young.metrics[0].outcome,
-            MetricOutcome::Breach,
-            "{}",
-            young.metrics[0].reason
-        );
-        assert_eq!(young.verdict, Verdict::Rollback);
-        // The same windows failing, but the last points are back inside: a spike that passed.
-        let spike = judged(
-            vec![f64::NAN, 400.0, 410.0, 405.0, 300.0, 180.0],
-            vec![405.0, 340.0],
-        );
-        assert_eq!(
-            spike.metrics[0].outcome,
-            MetricOutcome::NoData,
-            "{}",
-            spike.metrics[0].reason
-        );
-        assert_eq!(spike.verdict, Verdict::Hold);
+        // Young and breaching throughout; then the same windows failing but the last points
+        // back inside: a spike that passed.
+        let cases = [
+            (
+                vec![f64::NAN, 400.0, 410.0, 405.0, 420.0, 415.0],
+                vec![405.0, 413.0],
+                MetricOutcome::Breach,
+                Verdict::Rollback,
+            ),
+            (
+                vec![f64::NAN, 400.0, 410.0, 405.0, 300.0, 180.0],
+                vec![405.0, 340.0],
+                MetricOutcome::NoData,
+                Verdict::Hold,
+            ),
+        ];
+        for (canary, windows, outcome, verdict) in cases {
+            let j = judged(canary, windows);
+            assert_eq!(j.metrics[0].outcome, outcome, "{}", j.metrics[0].reason);
+            assert_eq!(j.verdict, verdict);
+        }
     }
 
     #[test]

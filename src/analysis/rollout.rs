@@ -434,7 +434,7 @@ mod tests {
         steps.extend((0..5).map(|_| step(2000.0, 40.0, 2.0)));
         let spike = judge_service(&counted(steps.clone(), 0.001, 20), &policy);
         assert_ne!(spike.verdict, Verdict::Rollback, "{:?}", spike.reasons);
-        // The same errors for 17 steps (over four windows): ROLLBACK.
+        // The same errors for 17 steps (over three windows): ROLLBACK.
         steps.extend((0..12).map(|_| step(2000.0, 40.0, 2.0)));
         let lasting = judge_service(&counted(steps, 0.001, 32), &policy);
         assert_eq!(lasting.verdict, Verdict::Rollback, "{:?}", lasting.reasons);
