@@ -39,7 +39,10 @@
 //!
 //! **4. Blame (per-metric [`MetricOutcome`]).**
 //! - `NoData`: a group has fewer than `min_samples` values, or a bound is set and no window is conclusive
-//!   (unless the comparison alone already proves the canary worse).
+//!   (unless the comparison alone already proves the canary worse). Too few samples is still a `Breach` when
+//!   the breach is too young for the comparison: the windows fail, every canary point of the slice's last
+//!   windows (more than a window of them) is beyond the bound, the baseline is within it and the canary's
+//!   median worse than the baseline's (a regression that came with the slice; a spike leaves points inside).
 //! - `Breach`: the threshold failed and the canary is to blame: either it is significantly worse than its
 //!   baseline, or the baseline's median is within the bound while the canary's median is worse than the
 //!   baseline's.

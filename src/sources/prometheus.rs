@@ -307,8 +307,7 @@ impl Prometheus {
         end: f64,
         gate: &Gate,
     ) -> Result<Points, SourceError> {
-        let step = svc.step_secs.max(1) as f64;
-        let start = end - ((end - start) / step).ceil() * step;
+        let start = on_grid(end, svc.step_secs, start);
         let env = self.range(q, start, end, svc.step_secs, Some(gate)).await?;
         let warnings = env
             .warnings
@@ -403,12 +402,12 @@ impl Prometheus {
         let lost = slice_since.map(|t| t.unix_timestamp() as f64);
         // On the same grid of steps as the canary's series (`end − k·step`): the steps the
         // stable track served keep its counts only where their times match.
-        let step = svc.step_secs.max(1) as f64;
-        let on_grid = |t: f64| end - ((end - t) / step).ceil() * step;
+        // On the canary's grid of steps: the steps the stable track served keep its counts only
+        // where their times match.
         let history = began.map(|b| {
             (
-                on_grid(b - svc.lookback_secs as f64),
-                on_grid(lost.filter(|l| *l > b).unwrap_or(b)),
+                on_grid(end, svc.step_secs, b - svc.lookback_secs as f64),
+                on_grid(end, svc.step_secs, lost.filter(|l| *l > b).unwrap_or(b)),
             )
         });
         // Where the canary's count series start: the lookback, or the rollout's start at 100 %
@@ -823,6 +822,12 @@ pub fn count_steps(
             (*t, step)
         })
         .collect()
+}
+
+/// `t` moved back onto the grid of a range query ending at `end` (`end − k·step`), at or before it.
+fn on_grid(end: f64, step_secs: u64, t: f64) -> f64 {
+    let step = step_secs.max(1) as f64;
+    end - ((end - t) / step).ceil() * step
 }
 
 /// When the rollout began: the first point after the last one whose weight was 0 (after the end
