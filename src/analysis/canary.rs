@@ -713,7 +713,7 @@ fn clean_into(values: &[f64], v: &mut Vec<f64>) -> usize {
 }
 
 /// The median of finite values in any order (reorders them): a selection, O(n).
-fn median_unsorted(v: &mut [f64]) -> Option<f64> {
+pub(crate) fn median_unsorted(v: &mut [f64]) -> Option<f64> {
     let n = v.len();
     if n == 0 {
         return None;

@@ -2,6 +2,7 @@
 
 use super::canary::{
     DEFAULT_MIN_SAMPLES, Direction, Judgement, MetricSamples, MetricSpec, Policy, Verdict, judge,
+    median_unsorted,
 };
 use crate::domain::ServiceRollout;
 
@@ -123,10 +124,9 @@ fn metrics(r: &ServiceRollout) -> Vec<(MetricSpec, MetricSamples)> {
                 // …or moved well away from the history (a quarter past the history's median
                 // in the worse direction: more than a p99's noise over two windows).
                 let history = &m.baseline_samples[..m.baseline_samples.len() - stable_tail.len()];
-                let mut sorted: Vec<f64> =
+                let mut finite: Vec<f64> =
                     history.iter().copied().filter(|v| v.is_finite()).collect();
-                sorted.sort_by(f64::total_cmp);
-                let median = sorted.get(sorted.len() / 2).copied();
+                let median = median_unsorted(&mut finite);
                 let moved = match (mean, median) {
                     (Some(v), Some(h)) if m.lower_is_worse => v < h / TAIL_MOVED,
                     (Some(v), Some(h)) => v > h * TAIL_MOVED,
@@ -328,6 +328,14 @@ mod tests {
         }
     }
 
+    /// `calm` steps of `n` requests a side with `b` errors each, then `bad` steps where the
+    /// canary has `c`.
+    fn calm_then(n: f64, b: f64, calm: usize, bad: usize, c: f64) -> Vec<CountStep> {
+        let calm = std::iter::repeat_n(step(n, b, b), calm);
+        calm.chain(std::iter::repeat_n(step(n, c, b), bad))
+            .collect()
+    }
+
     fn counted(mut counts: Vec<CountStep>, stable_tail: f64, in_slice: usize) -> ServiceRollout {
         let n = counts.len();
         // The stable's last window before the last slice, in its counts too.
@@ -369,8 +377,7 @@ mod tests {
         let policy = Policy::default();
         // Earlier slices clean beside the stable; at 100 % (the last 20 steps) 1 % errors against
         // a 0.1 % history.
-        let mut steps: Vec<CountStep> = (0..20).map(|_| step(2000.0, 2.0, 2.0)).collect();
-        steps.extend((0..20).map(|_| step(2000.0, 20.0, 2.0)));
+        let steps = calm_then(2000.0, 2.0, 20, 20, 20.0);
         let calm = judge_service(&counted(steps.clone(), 0.001, 20), &policy);
         assert_eq!(calm.verdict, Verdict::Rollback, "{:?}", calm.reasons);
         let shared = judge_service(&counted(steps, 0.011, 20), &policy);
@@ -387,13 +394,11 @@ mod tests {
         let policy = Policy::default();
         // Clean beside the stable, then three windows at full traffic, each with 3× the
         // history's errors: proven only in the last window, pointed to by each window alone.
-        let mut steps: Vec<CountStep> = (0..20).map(|_| step(1400.0, 1.4, 1.4)).collect();
-        steps.extend((0..12).map(|_| step(1400.0, 4.2, 1.4)));
-        let j = judge_service(&counted(steps.clone(), 0.001, 12), &policy);
+        let steps = calm_then(1400.0, 1.4, 20, 12, 4.2);
+        let j = judge_service(&counted(steps, 0.001, 12), &policy);
         assert_eq!(j.verdict, Verdict::Rollback, "{:?}", j.reasons);
         // The same excess in the last two windows only, after a calm one: not yet.
-        let mut calm: Vec<CountStep> = (0..24).map(|_| step(1400.0, 1.4, 1.4)).collect();
-        calm.extend((0..8).map(|_| step(1400.0, 4.2, 1.4)));
+        let calm = calm_then(1400.0, 1.4, 24, 8, 4.2);
         let j = judge_service(&counted(calm, 0.001, 12), &policy);
         assert_ne!(j.verdict, Verdict::Rollback, "{:?}", j.reasons);
     }
@@ -404,11 +409,7 @@ mod tests {
         // 1.3× the history's rate in the last slice, 1.15× since the rollout began: on 43
         // errors that is Poisson noise (PROCEED, saying so); on forty times the traffic it is
         // not (HOLD, not proven).
-        let steps = |n: f64| -> Vec<CountStep> {
-            let mut s: Vec<CountStep> = (0..20).map(|_| step(n, n / 1000.0, n / 1000.0)).collect();
-            s.extend((0..20).map(|_| step(n, n * 1.3 / 1000.0, n / 1000.0)));
-            s
-        };
+        let steps = |n: f64| calm_then(n, n / 1000.0, 20, 20, n * 1.3 / 1000.0);
         let few = judge_service(&counted(steps(500.0), 0.001, 20), &policy);
         assert_eq!(few.verdict, Verdict::Proceed, "{:?}", few.reasons);
         assert!(
@@ -430,12 +431,11 @@ mod tests {
         let policy = Policy::default();
         // A 5-step spike at the end of the 100 % slice: not yet proven at the end of each of the
         // last three windows.
-        let mut steps: Vec<CountStep> = (0..35).map(|_| step(2000.0, 2.0, 2.0)).collect();
-        steps.extend((0..5).map(|_| step(2000.0, 40.0, 2.0)));
+        let mut steps = calm_then(2000.0, 2.0, 35, 5, 40.0);
         let spike = judge_service(&counted(steps.clone(), 0.001, 20), &policy);
         assert_ne!(spike.verdict, Verdict::Rollback, "{:?}", spike.reasons);
         // The same errors for 17 steps (over three windows): ROLLBACK.
-        steps.extend((0..12).map(|_| step(2000.0, 40.0, 2.0)));
+        steps.extend(calm_then(2000.0, 2.0, 0, 12, 40.0));
         let lasting = judge_service(&counted(steps, 0.001, 32), &policy);
         assert_eq!(lasting.verdict, Verdict::Rollback, "{:?}", lasting.reasons);
     }
