@@ -141,12 +141,14 @@ fn judge_20_services_4_metrics_counting(bencher: Bencher) {
 /// the last 60 of 360 samples, so each is judged since the rollout began and in the slice alone
 /// (the late-onset guard), the error ratio on its counts; one service in four is at 100 %,
 /// judged against its history (the stable's last window, the findings' proofs at each of the
-/// last windows' ends, each window alone).
+/// last windows' ends, each window alone), the others against the stable's counts from before
+/// the rollout too.
 #[divan::bench]
 fn judge_service_20_services_a_poll(bencher: Bencher) {
     use flightdeck::domain::{MetricReading, ServiceRollout};
     let rollouts: Vec<ServiceRollout> = (0..SERVICES)
         .map(|i| {
+            let full = i % 4 == 3;
             let metrics = counted(service(i, false), i)
                 .into_iter()
                 .map(|(spec, s)| MetricReading {
@@ -161,6 +163,12 @@ fn judge_service_20_services_a_poll(bencher: Bencher) {
                     in_slice: Some((60, 60)),
                     windows: s.windows.clone(),
                     counts: s.counts.clone(),
+                    // Below 100 %: the stable's counts before the rollout began, a second
+                    // reference (its requests and events: the baseline's over the same length).
+                    prior: (!full && !s.counts.is_empty()).then(|| {
+                        let t = flightdeck::analysis::counts::Totals::of(&s.counts);
+                        (t.baseline_requests, t.baseline_events)
+                    }),
                     in_rollout: Some(SAMPLES),
                     min_samples: 0,
                     overlap: 1.0,
@@ -172,7 +180,6 @@ fn judge_service_20_services_a_poll(bencher: Bencher) {
                     tolerance: spec.tolerance,
                 })
                 .collect();
-            let full = i % 4 == 3;
             ServiceRollout {
                 name: format!("svc-{i}"),
                 weight: Some(if full { 100.0 } else { 25.0 }),

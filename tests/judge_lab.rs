@@ -208,3 +208,80 @@ async fn at_100_percent_the_stable_tracks_steps_keep_their_own_counts() {
     let live: Vec<f64> = earlier.iter().map(|c| c.baseline_requests).collect();
     assert!(live.windows(2).any(|w| w[0] != w[1]), "{live:?}");
 }
+
+/// Below 100 %, a counted ratio comes with the stable version's own counts over the lookback
+/// before the rollout began (the judge's second reference beside the small live baseline): they
+/// are the scenario's counts of those minutes, and they are read once — later polls do not ask
+/// for them again, not even once the rollout's start has left the lookback (the start is kept
+/// from poll to poll instead of being looked up on the longer series).
+#[tokio::test]
+async fn below_100_percent_the_stables_counts_before_the_rollout_are_read_once() {
+    // A rollout still below 100 % a minute after the lookback has lost sight of its start.
+    let lookback = canary_lab::LOOKBACK_SECS as i64;
+    let s = (1..100)
+        .map(|seed| canary_lab::generate(Kind::HealthyNoise, seed))
+        .find(|s| s.slice_start(3) > lookback + 60)
+        .expect("a scenario with long slices");
+    let fake = FakePrometheus::start().await.expect("fake");
+    fake.load(&s);
+    let cfg = LabConfig { counts: true };
+    let config = Config::parse(&canary_lab::config_toml(&fake.url, &s, cfg), "lab.toml")
+        .expect("the lab's config parses");
+    let http = Http::new(Duration::from_secs(10)).expect("an HTTP client");
+    let prom = Prometheus::new(
+        http,
+        config.prometheus.as_ref().expect("[prometheus]"),
+        &config.services,
+    )
+    .expect("a client");
+    let poll_at = async |t: i64| {
+        let before = fake.requests();
+        let rs = match prom.poll_at(fake.wall_time(t)).await.expect("a poll") {
+            flightdeck::domain::SourceData::Prometheus(rs) => rs,
+            other => panic!("not a Prometheus reading: {other:?}"),
+        };
+        let m = rs[0]
+            .metrics
+            .iter()
+            .find(|m| m.name == "error_rate")
+            .expect("the error ratio")
+            .clone();
+        (m, fake.requests() - before)
+    };
+    let t1 = s.slice_start(1) + 60;
+    let (first, n1) = poll_at(t1).await;
+    let (r, e) = first.prior.expect("the stable's counts before the rollout");
+    // The scenario's own counts of the stable's steps over the lookback before the first slice
+    // (step j ends at t0 − 45 + 15 j; the rate windows reach a minute further back).
+    let per_window = (canary_lab::WINDOW_SECS / STEP_SECS) as i64;
+    let ends = |j: usize| s.t0 - (per_window - 1) * STEP_SECS as i64 + j as i64 * STEP_SECS as i64;
+    let (mut req, mut err) = (0.0, 0.0);
+    for j in 0..s.baseline.step_requests.len() {
+        let end = ends(j);
+        if end > -(canary_lab::LOOKBACK_SECS as i64) && end <= 0 {
+            req += s.baseline.step_requests[j] as f64;
+            err += s.baseline.step_errors[j] as f64;
+        }
+    }
+    assert!((r - req).abs() <= 0.05 * req, "requests {r} against {req}");
+    assert!(
+        (e - err).abs() <= 3.0 + 0.1 * err,
+        "errors {e} against {err}"
+    );
+    // Read once: the next poll asks for the two ranges no more.
+    let (again, n2) = poll_at(t1 + 15).await;
+    assert_eq!(again.prior, first.prior);
+    assert_eq!(n2 + 2, n1, "{n1} requests, then {n2}");
+    // Past the lookback, polled every 15 s meanwhile: the same counts, no extra request.
+    let mut t = t1 + 30;
+    let late = lookback + 45;
+    let mut last = n2;
+    while t <= late {
+        let (m, n) = poll_at(t).await;
+        assert_eq!(m.prior, first.prior, "at {t} s");
+        last = n;
+        t += 15;
+    }
+    assert!(late < s.slice_start(3));
+    assert_eq!(last, n2, "requests of a poll at {late} s");
+}

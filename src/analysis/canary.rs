@@ -357,7 +357,22 @@ pub struct MetricSamples {
     /// shared outage looks like a regression).
     #[serde(default)]
     pub against_history: bool,
+    /// The stable version's (requests, events) over the lookback before the rollout began, while
+    /// the canary shares the traffic: a counted ratio is compared with it too, as long as the live
+    /// baseline shows the stable still where it was (see [`PRIOR_MOVED`]).
+    #[serde(default)]
+    pub prior: Option<(f64, f64)>,
 }
+
+/// A slice vouched for by the slices before it (its own requests not yet enough to show it under
+/// the bound) must have served this many events' worth of requests at the bound: enough that a
+/// jump over the bound that came with it would show (no event in them: e⁻³ ≈ 5 %).
+pub const SLICE_EVENTS_AT_BOUND: f64 = 6.0;
+
+/// The stable version's counts from before the rollout stop being a reference once the live
+/// baseline's evidence of being above them (ln E) reaches this: an e-value of e, a hint, far
+/// from a proof — this only withholds evidence against the canary.
+pub const PRIOR_MOVED: f64 = 1.0;
 
 /// At 100 %, against the history, a counted ratio's excess over its tolerance holds a PROCEED
 /// only when it is at least this many standard errors (of the log rate ratio) beyond it: the
@@ -1606,10 +1621,14 @@ fn judge_metric_on(
 
 /// A higher-is-worse ratio judged on its counts (see [`super::counts`]): over the bound or worse
 /// than the baseline when the evidence reaches `1/α` in the current slice or since the rollout
-/// began (α split between the two looks) and the latest window still shows it; PROCEED-worthy only
-/// when the current slice's own counts show the canary under its bound (or, without a bound, the
-/// counts hold enough expected events to have seen a doubling) and its ratio is within tolerance
-/// of the baseline's.
+/// began (α split between the two looks) and the latest window still shows it — worse than the
+/// stable version's own counts from before the rollout too (`prior`, one long step of the same
+/// test), while the live baseline shows the stable no higher than then; PROCEED-worthy only when
+/// the canary is shown under its bound — by the current slice's own counts, or by the whole
+/// rollout's once the slice has served [`SLICE_EVENTS_AT_BOUND`] events' worth of requests at the
+/// bound with no hint of a rise over the slices before (the late-onset guard) — or, without a
+/// bound, the counts hold enough expected events to have seen a doubling, and its ratio is within
+/// tolerance of the reference's (the baseline's, pooled with the stable's before the rollout).
 fn judge_counts(
     spec: &MetricSpec,
     samples: &MetricSamples,
@@ -1674,7 +1693,44 @@ fn judge_counts(
                 && windows_each.iter().all(|e| f(e) >= 1.0))
     };
     let over = fired(|s| s.log_e_over) && held(|s| s.log_e_over);
-    let worse = fired(|s| s.log_e_worse) && held(|s| s.log_e_worse);
+    let worse_live = fired(|s| s.log_e_worse) && held(|s| s.log_e_worse);
+    // The stable version before the rollout began (while the canary shares the traffic): a
+    // second reference with far more events than the live baseline beside a small canary,
+    // compared by the same count test as one long step — as long as the live baseline shows the
+    // stable no higher than it was (a shared problem or a drift since then leaves the live
+    // baseline alone as the reference).
+    let prior = samples.prior.filter(|(r, e)| {
+        !samples.against_history && r.is_finite() && e.is_finite() && *r > 0.0 && *e >= 0.0
+    });
+    let against_prior = |requests: f64, events: f64| {
+        prior.map_or(f64::NEG_INFINITY, |(r, e)| {
+            let step = CountStep {
+                canary_requests: requests,
+                canary_events: events,
+                baseline_requests: r,
+                baseline_events: e,
+            };
+            super::counts::log_e_worse(&[step], rho0)
+        })
+    };
+    let prior_holds = prior.is_some()
+        && [&widest, &recent]
+            .iter()
+            .all(|t| against_prior(t.baseline_requests, t.baseline_events) < PRIOR_MOVED);
+    let prior_e = |t: &Totals| {
+        if prior_holds {
+            against_prior(t.canary_requests, t.canary_events)
+        } else {
+            f64::NEG_INFINITY
+        }
+    };
+    let prior_rate = prior.map(|(r, e)| e / r);
+    let worse_prior = spans.iter().any(|s| prior_e(&s.totals) >= goal)
+        && match (recent.canary_ratio(), prior_rate) {
+            (Some(c), Some(p)) => c > p * rho0,
+            _ => false,
+        };
+    let worse = worse_live || worse_prior;
     // The stable version's last window before it lost its traffic (at 100 %): a problem it had
     // too is not the canary's. From its counts when the steps before the last slice hold them,
     // else from its samples.
@@ -1700,15 +1756,39 @@ fn judge_counts(
             .flatten()
     };
     let baseline_over = fired(|s| s.log_e_baseline_over);
-    let under = se.log_e_under >= goal;
+    // Under the bound: shown by this slice's own requests, or by the whole rollout's while this
+    // slice gives no hint of being over it (the late-onset guard: what was carried cannot vouch
+    // for a change that came with this slice, but it need not be proven again from scratch).
+    let under = se.log_e_under >= goal
+        || re.as_ref().is_some_and(|re| {
+            // The canary in this slice against itself in the slices before: no hint of a rise.
+            let before = CountStep {
+                canary_requests: se.totals.canary_requests,
+                canary_events: se.totals.canary_events,
+                baseline_requests: re.totals.canary_requests - se.totals.canary_requests,
+                baseline_events: re.totals.canary_events - se.totals.canary_events,
+            };
+            re.log_e_under >= goal
+                && se.log_e_over < 0.0
+                && before.baseline_requests > 0.0
+                && spec
+                    .max
+                    .is_some_and(|max| se.totals.canary_requests * max >= SLICE_EVENTS_AT_BOUND)
+                && super::counts::log_e_worse(&[before], rho0) < 1.0
+                && match (spec.max, se.totals.canary_ratio()) {
+                    (Some(max), Some(r)) => r <= max,
+                    _ => false,
+                }
+        });
     let still_over = match (spec.max, recent.canary_ratio()) {
         (Some(max), Some(r)) => r > max,
         _ => true,
     };
-    let still_worse = match (recent.canary_ratio(), recent.baseline_ratio()) {
-        (Some(c), Some(b)) => c > b * rho0 || (b == 0.0 && c > 0.0),
-        _ => true,
-    };
+    let still_worse = worse_prior
+        || match (recent.canary_ratio(), recent.baseline_ratio()) {
+            (Some(c), Some(b)) => c > b * rho0 || (b == 0.0 && c > 0.0),
+            _ => true,
+        };
     // Over the bound is the canary's doing when it is proven worse than its baseline, when there
     // is no baseline, or when the baseline over the same steps is within the bound and the
     // canary beyond tolerance of it; a baseline over the bound too (proven, or in the latest
@@ -1792,9 +1872,21 @@ fn judge_counts(
     // How far the rate ratio is beyond the tolerance, in standard errors of its logarithm (the
     // Poisson noise of both sides' events): at 100 %, against the history, an excess within
     // `HISTORY_NOISE_Z` of them does not hold the promotion.
-    let beyond_noise = widest.rate_ratio().map_or(f64::NEG_INFINITY, |r| {
-        let se =
-            (1.0 / widest.canary_events.max(0.5) + 1.0 / widest.baseline_events.max(0.5)).sqrt();
+    // The rate the canary is held to by its estimate: the live baseline's, pooled with the
+    // stable's own before the rollout while that still holds (far less noise than a small
+    // baseline's few events).
+    let reference = match prior {
+        Some((r, e)) if prior_holds => Totals {
+            baseline_requests: widest.baseline_requests + r,
+            baseline_events: widest.baseline_events + e,
+            ..widest
+        },
+        _ => widest,
+    };
+    let beyond_noise = reference.rate_ratio().map_or(f64::NEG_INFINITY, |r| {
+        let se = (1.0 / reference.canary_events.max(0.5)
+            + 1.0 / reference.baseline_events.max(0.5))
+        .sqrt();
         (r / rho0).ln() / se
     });
     let (outcome, result, reason) = if widest.canary_requests <= 0.0 {
@@ -1854,6 +1946,23 @@ fn judge_counts(
                 stable_last.map_or("—".into(), fmt)
             ),
         )
+    } else if worse && still_worse && !worse_live {
+        (
+            MetricOutcome::Worse,
+            MetricResult::High,
+            format!(
+                "{}: canary {} against the stable's {} before the rollout began ({} now): beyond ×{:.2} of it (evidence {}, needed {needed_e})",
+                spec.name,
+                side(&widest),
+                prior_rate.map_or("—".into(), fmt),
+                widest.baseline_ratio().map_or("—".into(), fmt),
+                rho0,
+                ev(spans
+                    .iter()
+                    .map(|s| prior_e(&s.totals))
+                    .fold(f64::NEG_INFINITY, f64::max)),
+            ),
+        )
     } else if worse && still_worse {
         (
             MetricOutcome::Worse,
@@ -1881,18 +1990,23 @@ fn judge_counts(
                 recent.canary_ratio().map_or("—".into(), fmt)
             ),
         )
-    } else if widest.rate_ratio().is_some_and(|r| r > rho0)
+    } else if reference.rate_ratio().is_some_and(|r| r > rho0)
         && (!samples.against_history || beyond_noise >= HISTORY_NOISE_Z)
     {
         (
             MetricOutcome::Borderline,
             MetricResult::Pass,
             format!(
-                "{}: canary {} is {:.2}× the baseline's {} {span_name}, beyond ×{:.2} but not proven (evidence {}, needed {needed_e})",
+                "{}: canary {} is {:.2}× the {} {} {span_name}, beyond ×{:.2} but not proven (evidence {}, needed {needed_e})",
                 spec.name,
                 side(&widest),
-                widest.rate_ratio().unwrap_or(f64::NAN),
-                widest.baseline_ratio().map_or("—".into(), fmt),
+                reference.rate_ratio().unwrap_or(f64::NAN),
+                if prior_holds {
+                    "stable's (before the rollout and beside it)"
+                } else {
+                    "baseline's"
+                },
+                reference.baseline_ratio().map_or("—".into(), fmt),
                 rho0,
                 ev(best(|s| s.log_e_worse)),
             ),
@@ -2458,6 +2572,7 @@ mod tests {
             window_steps: 4,
             slice: None,
             against_history: false,
+            prior: None,
         }
     }
 
@@ -2541,6 +2656,76 @@ mod tests {
             late.metrics[0].reason
         );
         assert_eq!(late.metrics[0].outcome, MetricOutcome::Worse);
+    }
+
+    #[test]
+    fn the_stables_counts_before_the_rollout_prove_a_regression_the_small_baseline_cannot() {
+        // A canary at 10 %: 1,000 requests and 7 errors (0.7 %, five times the stable's 0.14 %)
+        // beside a baseline of the same size with its 1.4 errors: too few to prove anything.
+        let steps = [(25.0, 0.175, 25.0, 0.035); 40];
+        let alone = judge_counted(counted(&steps, None));
+        assert_ne!(
+            alone.verdict,
+            Verdict::Rollback,
+            "{}",
+            alone.metrics[0].reason
+        );
+        // With the stable's 60,000 requests and 84 errors from before the rollout: proven worse.
+        let with_prior = |steps: &[(f64, f64, f64, f64)]| {
+            judge_counted(MetricSamples {
+                prior: Some((60_000.0, 84.0)),
+                ..counted(steps, None)
+            })
+        };
+        let j = with_prior(&steps);
+        assert_eq!(j.verdict, Verdict::Rollback, "{}", j.metrics[0].reason);
+        assert_eq!(j.metrics[0].outcome, MetricOutcome::Worse);
+        assert!(
+            j.metrics[0]
+                .reason
+                .contains("against the stable's 0.14 % before the rollout began"),
+            "{}",
+            j.metrics[0].reason
+        );
+        // The live baseline erring as much as the canary: the stable is not where it was (a
+        // shared problem), so its past is no reference and nothing is held against the canary.
+        let shared = with_prior(&[(25.0, 0.175, 25.0, 0.175); 40]);
+        assert_ne!(
+            shared.verdict,
+            Verdict::Rollback,
+            "{}",
+            shared.metrics[0].reason
+        );
+        assert_ne!(shared.metrics[0].outcome, MetricOutcome::Worse);
+    }
+
+    #[test]
+    fn a_slice_vouched_for_by_the_slices_before_needs_requests_of_its_own_and_no_rise() {
+        // 6,000 requests at 0.1 % before this slice: the rollout is shown under 0.5 %.
+        let before = [(100.0, 0.1, 100.0, 0.1); 60];
+        let judged = |slice: &[(f64, f64, f64, f64)]| {
+            let steps: Vec<_> = before.iter().chain(slice).copied().collect();
+            judge_counted(counted(&steps, Some(slice.len())))
+        };
+        // 1,500 requests of its own at the same ratio: too few to show it under the bound alone,
+        // enough that a jump over it would show; no hint of a rise: PROCEED.
+        let j = judged(&[(100.0, 0.1, 100.0, 0.1); 15]);
+        assert_eq!(j.verdict, Verdict::Proceed, "{}", j.metrics[0].reason);
+        let slice_e = j.metrics[0].counts.as_ref().map(|c| c.slice.log_e_under);
+        assert!(slice_e.is_some_and(|e| e < j.metrics[0].counts.as_ref().unwrap().goal));
+        // 400 requests of its own: a jump would not show yet. HOLD.
+        let j = judged(&[(100.0, 0.1, 100.0, 0.1); 4]);
+        assert_eq!(j.verdict, Verdict::Hold, "{}", j.metrics[0].reason);
+        assert!(
+            j.metrics[0].reason.contains("in this slice"),
+            "{}",
+            j.metrics[0].reason
+        );
+        // The slice's errors four times the slices' before (the baseline's too, so no
+        // comparison holds it): the carried evidence cannot vouch for it. HOLD.
+        let j = judged(&[(100.0, 0.4, 100.0, 0.4); 15]);
+        assert_eq!(j.verdict, Verdict::Hold, "{}", j.metrics[0].reason);
+        assert_eq!(j.metrics[0].outcome, MetricOutcome::NoData);
     }
 
     proptest! {

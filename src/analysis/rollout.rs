@@ -166,6 +166,7 @@ fn metrics(r: &ServiceRollout) -> Vec<(MetricSpec, MetricSamples)> {
                     slice_steps: m.in_slice.map(|(c, _)| c.min(m.counts.len())),
                     window_steps: m.window_steps,
                     counts: m.counts.clone(),
+                    prior: m.prior,
                     slice,
                     ..MetricSamples::new(canary, baseline, m.windows.clone())
                 }

@@ -321,6 +321,11 @@ pub struct MetricReading {
     /// `traffic`); empty otherwise.
     #[serde(default)]
     pub counts: Vec<CountStep>,
+    /// The stable version's requests and events over the lookback before the rollout began
+    /// (read once), while the canary shares the traffic: a second reference for a counted ratio
+    /// beside the live baseline. `None` at 100 %, without a rollout start or without counts.
+    #[serde(default)]
+    pub prior: Option<(f64, f64)>,
     /// How many trailing canary samples belong to the rollout (since the canary's weight was
     /// last 0); `None` when it began before the lookback window. `counts` hold only the
     /// rollout's steps.

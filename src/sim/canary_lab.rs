@@ -665,7 +665,7 @@ pub fn generate(kind: Kind, seed: u64) -> Scenario {
             };
         }
         Kind::SubtleRegression => {
-            total_rps = rng.range(50.0, 100.0);
+            total_rps = rng.range(500.0, 1000.0);
             base_p = rng.range(0.0015, 0.0025);
             let err_x = rng.range(1.25, 1.4);
             model.canary.push(Span {

@@ -10,6 +10,9 @@ use time::OffsetDateTime;
 /// Points of one series, and Prometheus's warnings about the query.
 type Points = (Vec<(f64, f64)>, Vec<String>);
 
+/// A range query: its text, start and end (milliseconds) and step.
+type RangeKey = (String, i64, i64, u64);
+
 /// Queries longer than this go in a POST body, as Prometheus allows.
 const MAX_GET_QUERY: usize = 1500;
 
@@ -19,7 +22,16 @@ pub struct Prometheus {
     auth: Auth,
     headers: Vec<(String, String)>,
     services: Vec<ServiceConfig>,
+    /// Ranges of the past that no longer change (the stable version's history before a rollout
+    /// began): read once, then served from here.
+    fixed: std::sync::Mutex<std::collections::HashMap<RangeKey, Vec<(f64, f64)>>>,
+    /// Per service: when its rollout began, and the poll that last saw it going on (the lookback
+    /// stops showing the start once the rollout is older than it).
+    began: std::sync::Mutex<std::collections::HashMap<String, (f64, f64)>>,
 }
+
+/// At most this many fixed ranges are kept (every service's counted metrics, two queries each).
+const FIXED_RANGES: usize = 512;
 
 #[derive(Clone)]
 enum Auth {
@@ -171,6 +183,8 @@ impl Prometheus {
                 .map(|(k, v)| (k.clone(), v.clone()))
                 .collect(),
             services: services.to_vec(),
+            fixed: Default::default(),
+            began: Default::default(),
         })
     }
 
@@ -317,6 +331,33 @@ impl Prometheus {
         Ok((env.points()?, warnings))
     }
 
+    /// A range that ended at least two steps before `end` (complete, and fixed from then on):
+    /// read once and kept.
+    async fn fixed_range(
+        &self,
+        q: &str,
+        (from, to): (f64, f64),
+        step: u64,
+        end: f64,
+        gate: &Gate,
+    ) -> Result<Points, SourceError> {
+        let k = (q.to_string(), key(from), key(to), step);
+        let cached = self.fixed.lock().ok().and_then(|c| c.get(&k).cloned());
+        if let Some(points) = cached {
+            return Ok((points, Vec::new()));
+        }
+        let points = self.range(q, from, to, step, Some(gate)).await?.points()?;
+        if to <= end - 2.0 * step as f64
+            && let Ok(mut c) = self.fixed.lock()
+        {
+            if c.len() >= FIXED_RANGES {
+                c.clear();
+            }
+            c.insert(k, points.clone());
+        }
+        Ok((points, Vec::new()))
+    }
+
     /// A baseline-side query: over the lookback before `end`, or over `history` (the lookback
     /// before the rollout began, and the rollout up to the last slice) when the canary has all
     /// the traffic.
@@ -329,11 +370,37 @@ impl Prometheus {
         gate: &Gate,
     ) -> Result<Points, SourceError> {
         match history {
-            Some((from, to)) => {
-                let env = self.range(q, from, to, svc.step_secs, Some(gate)).await?;
-                Ok((env.points()?, Vec::new()))
-            }
+            Some(span) => self.fixed_range(q, span, svc.step_secs, end, gate).await,
             None => self.series(q, svc, end, gate).await,
+        }
+    }
+
+    /// When `svc`'s rollout began, as an earlier poll found it: kept while the polls follow each
+    /// other within the lookback and the weight stays above 0 (the lookback stops showing the
+    /// start once the rollout is older than it). `None` when the lookback shows it, or when it
+    /// must be looked up.
+    fn known_start(
+        &self,
+        svc: &ServiceConfig,
+        end: f64,
+        seen: Option<f64>,
+        rolling: bool,
+    ) -> Option<f64> {
+        let mut m = self.began.lock().ok()?;
+        if !rolling || seen.is_some_and(f64::is_finite) {
+            if !rolling {
+                m.remove(&svc.name);
+            }
+            return None;
+        }
+        match m.get(&svc.name) {
+            Some(&(b, at)) if at <= end && end - at <= svc.lookback_secs as f64 && b < end => {
+                Some(b)
+            }
+            _ => {
+                m.remove(&svc.name);
+                None
+            }
         }
     }
 
@@ -364,10 +431,16 @@ impl Prometheus {
         // At 100 % the baseline serves nothing: the service's own history from before the
         // rollout began stands in for it (the baseline's queries over the lookback before then).
         let full = weight.is_some_and(|w| w >= 100.0);
+        // While the canary shares the traffic, a counted ratio is also compared with the stable
+        // version's own counts from before the rollout began (read once, see `prior`).
+        let sharing =
+            !full && weight.is_some_and(|w| w > 0.0) && svc.metrics.values().any(|m| m.counted());
         let mut slice_since = slice_since;
-        let began = match (full, rollout_since, &svc.weight) {
+        let known = self.known_start(svc, end, rollout_since, full || sharing);
+        let began = match (full || sharing, rollout_since, &svc.weight) {
             (false, _, _) => None,
             (true, Some(t), _) if t.is_finite() => Some(t),
+            (true, _, _) if known.is_some() && !full => known,
             (true, _, Some(q)) => {
                 let from = end - svc.history_secs as f64;
                 let step = (svc.history_secs / 600).max(svc.step_secs);
@@ -381,6 +454,7 @@ impl Prometheus {
                 // The lookback saw only 100 %: when it began is in the longer series, to within
                 // its step; a second look at the step before it finds the moment.
                 if let Some(s) = slice_start(&points)
+                    && full
                     && slice_since.is_none_or(|l| s < l)
                 {
                     let at = s.unix_timestamp() as f64;
@@ -404,7 +478,20 @@ impl Prometheus {
         // stable track served keep its counts only where their times match.
         // On the canary's grid of steps: the steps the stable track served keep its counts only
         // where their times match.
-        let history = began.map(|b| {
+        if let Some(b) = began
+            && let Ok(mut m) = self.began.lock()
+        {
+            m.insert(svc.name.clone(), (b, end));
+        }
+        // Before 100 %: the lookback before the rollout began, on whole steps of the clock (not
+        // the canary's grid, which moves with every poll: only totals are taken from it), so the
+        // same range is asked for — and found read — at every poll.
+        let prior = began.filter(|_| sharing).map(|b| {
+            let step = svc.step_secs.max(1) as f64;
+            let to = (b / step).floor() * step;
+            (to - svc.lookback_secs as f64, to)
+        });
+        let history = began.filter(|_| full).map(|b| {
             (
                 on_grid(end, svc.step_secs, b - svc.lookback_secs as f64),
                 on_grid(end, svc.step_secs, lost.filter(|l| *l > b).unwrap_or(b)),
@@ -473,6 +560,8 @@ impl Prometheus {
                 .collect();
             // A ratio judged on counts: requests and events per step, from their own queries or
             // from the ratio times the traffic.
+            // The stable version's requests and events before the rollout began.
+            let mut prior_counts = None;
             let counts = if !m.counted() {
                 Vec::new()
             } else if let (Some(eq), Some(rq)) = (&m.errors, &m.requests) {
@@ -491,6 +580,15 @@ impl Prometheus {
                     br.map(|p| p.0).unwrap_or_default(),
                     be.map(|p| p.0).unwrap_or_default(),
                 );
+                if let (Some(span), Some(beq), Some(brq)) =
+                    (prior, &m.baseline_errors, &m.baseline_requests)
+                {
+                    let be = fatal(self.fixed_range(beq, span, svc.step_secs, end, gate).await)?;
+                    let br = fatal(self.fixed_range(brq, span, svc.step_secs, end, gate).await)?;
+                    if let (Ok((be, _)), Ok((br, _))) = (be, br) {
+                        prior_counts = totals_at(&br, &be, svc.step_secs as f64);
+                    }
+                }
                 match (ce, cr) {
                     (Ok((ce, _)), Ok((cr, _))) => {
                         let mut steps = count_steps(&cr, &ce, &br, &be, svc.step_secs as f64);
@@ -509,6 +607,15 @@ impl Prometheus {
                         .collect()
                 };
                 let baseline_events = times(&baseline_traffic_points, &baseline_points);
+                if let (Some(span), Some(bq), Some(tq)) =
+                    (prior, &m.baseline, &svc.baseline_traffic)
+                {
+                    let ratio = fatal(self.fixed_range(bq, span, svc.step_secs, end, gate).await)?;
+                    let tr = fatal(self.fixed_range(tq, span, svc.step_secs, end, gate).await)?;
+                    if let (Ok((ratio, _)), Ok((tr, _))) = (ratio, tr) {
+                        prior_counts = totals_at(&tr, &times(&tr, &ratio), svc.step_secs as f64);
+                    }
+                }
                 let mut steps = count_steps(
                     &traffic_points,
                     &times(&traffic_points, &canary_points),
@@ -556,6 +663,7 @@ impl Prometheus {
                 canary_samples: canary_points.iter().map(|(_, v)| *v).collect(),
                 baseline_samples: baseline_points.iter().map(|(_, v)| *v).collect(),
                 counts,
+                prior: prior_counts,
                 in_rollout,
                 window_steps: (svc.window_secs / svc.step_secs.max(1)).max(1) as usize,
                 min_samples: m.min_samples.unwrap_or(0),
@@ -822,6 +930,25 @@ pub fn count_steps(
             (*t, step)
         })
         .collect()
+}
+
+/// Requests and events over a span, from per-second rates at matching timestamps (`None` when no
+/// timestamp has both with requests).
+fn totals_at(requests: &[(f64, f64)], events: &[(f64, f64)], step_secs: f64) -> Option<(f64, f64)> {
+    let ev = by_time(events);
+    let (mut r, mut e, mut n) = (0.0, 0.0, 0);
+    for (t, req) in requests {
+        if let Some(x) = ev.get(&key(*t))
+            && req.is_finite()
+            && x.is_finite()
+            && *req > 0.0
+        {
+            r += req * step_secs;
+            e += x.clamp(0.0, *req) * step_secs;
+            n += 1;
+        }
+    }
+    (n > 0).then_some((r, e))
 }
 
 /// `t` moved back onto the grid of a range query ending at `end` (`end − k·step`), at or before it.

@@ -149,6 +149,7 @@ pub fn metric(name: &str, canary: f64, baseline: f64, max: f64) -> MetricReading
         in_slice: None,
         windows: samples(canary, 10, 3),
         counts: Vec::new(),
+        prior: None,
         in_rollout: None,
         min_samples: 0,
         overlap: 1.0,

@@ -150,15 +150,16 @@ pub async fn run_scenario(
         .prometheus
         .as_ref()
         .ok_or_else(|| "the lab config has no [prometheus]".to_string())?;
-    let mut prom =
+    let prom =
         Prometheus::new(http.clone(), prom_cfg, &config.services).map_err(|e| e.to_string())?;
     let policy: Policy = (&config.policy).into();
     fake.load(s);
     let mut timeline = Vec::new();
     let mut t = 0;
+    // The client's clock walks with the scenario's: each poll as of its own moment (what it
+    // keeps from poll to poll — the rollout's start, the history it read — stays true).
     while t <= s.end_secs() {
-        fake.set_now(t);
-        let poll = match prom.poll().await {
+        let poll = match prom.poll_at(fake.wall_time(t)).await {
             Ok(SourceData::Prometheus(rs)) if !rs.is_empty() => {
                 let r = &rs[0];
                 let j = judge_service(r, &policy);

@@ -115,6 +115,13 @@ impl FakePrometheus {
         self.lock().offset = wall_now().floor() - t as f64;
     }
 
+    /// The wall-clock time that is scenario second `t` (as the last [`FakePrometheus::set_now`]
+    /// or [`FakePrometheus::load`] set the clock): poll as of it to walk through a scenario with
+    /// a clock that moves as the scenario's does.
+    pub fn wall_time(&self, t: i64) -> f64 {
+        self.lock().offset + t as f64
+    }
+
     /// Requests answered since start.
     pub fn requests(&self) -> u64 {
         self.lock().requests
