@@ -45,7 +45,7 @@
 //!   median worse than the baseline's (a regression that came with the slice; a spike leaves points inside).
 //! - `Breach`: the threshold failed and the canary is to blame: either it is significantly worse than its
 //!   baseline, or the baseline's median is within the bound while the canary's median is worse than the
-//!   baseline's.
+//!   baseline's and its newest point is still beyond the bound (a spike that passed leaves it inside).
 //! - `SharedBreach` (degraded baseline): the threshold failed but the baseline's median is beyond the bound
 //!   too and the canary is not significantly worse: a shared problem (database, dependency, traffic spike),
 //!   not the canary's fault.
@@ -1594,7 +1594,16 @@ fn judge_metric_on(
     } else if !enough {
         MetricOutcome::NoData
     } else if th.failed {
-        if worse || (!baseline_breaches && canary_median_worse) {
+        // Not proven worse than the baseline: blamed by its median only while the breach goes
+        // on (the newest point beyond the bound; a spike that has passed leaves it inside).
+        let going_on = canary_in
+            .iter()
+            .rev()
+            .find(|v| v.is_finite())
+            .is_some_and(|v| {
+                spec.max.is_some_and(|max| *v > max) || spec.min.is_some_and(|min| *v < min)
+            });
+        if worse || (!baseline_breaches && canary_median_worse && going_on) {
             MetricOutcome::Breach
         } else if baseline_breaches {
             MetricOutcome::SharedBreach
@@ -1699,9 +1708,9 @@ fn judge_counts(
     // compared by the same count test as one long step — as long as the live baseline shows the
     // stable no higher than it was (a shared problem or a drift since then leaves the live
     // baseline alone as the reference).
-    let prior = samples.prior.filter(|(r, e)| {
-        !samples.against_history && r.is_finite() && e.is_finite() && *r > 0.0 && *e >= 0.0
-    });
+    let prior = samples
+        .prior
+        .filter(|(r, e)| r.is_finite() && e.is_finite() && *r > 0.0 && *e >= 0.0);
     let against_prior = |requests: f64, events: f64| {
         prior.map_or(f64::NEG_INFINITY, |(r, e)| {
             let step = CountStep {
@@ -1713,7 +1722,10 @@ fn judge_counts(
             super::counts::log_e_worse(&[step], rho0)
         })
     };
+    // (At 100 % the stable has no traffic beside the canary: its history is the baseline, with
+    // its own rules above; the counts from before the rollout only steady the estimate below.)
     let prior_holds = prior.is_some()
+        && !samples.against_history
         && [&widest, &recent]
             .iter()
             .all(|t| against_prior(t.baseline_requests, t.baseline_events) < PRIOR_MOVED);
@@ -1876,6 +1888,17 @@ fn judge_counts(
     // stable's own before the rollout while that still holds (far less noise than a small
     // baseline's few events).
     let reference = match prior {
+        // At 100 %: the stable's own steps beside the earlier slices and its counts before the
+        // rollout, not the last slice's steps filled with the history's mean step (a copy of the
+        // same history, weighed by how long the last slice has run).
+        Some((r, e)) if samples.against_history => {
+            let live = Totals::of(&all[..len - slice_n]);
+            Totals {
+                baseline_requests: live.baseline_requests + r,
+                baseline_events: live.baseline_events + e,
+                ..widest
+            }
+        }
         Some((r, e)) if prior_holds => Totals {
             baseline_requests: widest.baseline_requests + r,
             baseline_events: widest.baseline_events + e,
@@ -2726,6 +2749,75 @@ mod tests {
         let j = judged(&[(100.0, 0.4, 100.0, 0.4); 15]);
         assert_eq!(j.verdict, Verdict::Hold, "{}", j.metrics[0].reason);
         assert_eq!(j.metrics[0].outcome, MetricOutcome::NoData);
+    }
+
+    #[test]
+    fn at_100_percent_a_canary_at_the_stables_own_rate_is_not_held_by_its_few_live_events() {
+        // Before the last slice the stable served beside the canary and erred half as often by
+        // chance (2 errors in 4,000 requests); the last slice's steps carry the history's mean.
+        // Its own 100,000 requests before the rollout, at 0.1 %, say the canary's 0.1 % is its
+        // rate.
+        let steps: Vec<_> = std::iter::repeat_n((100.0, 0.1, 100.0, 0.05), 40)
+            .chain(std::iter::repeat_n((300.0, 0.3, 300.0, 0.15), 20))
+            .collect();
+        let judged = |prior: Option<(f64, f64)>| {
+            judge_counted(MetricSamples {
+                against_history: true,
+                prior,
+                ..counted(&steps, Some(20))
+            })
+        };
+        let without = judged(None);
+        assert_eq!(
+            without.verdict,
+            Verdict::Hold,
+            "{}",
+            without.metrics[0].reason
+        );
+        assert!(
+            without.metrics[0].reason.contains("not proven"),
+            "{}",
+            without.metrics[0].reason
+        );
+        let with = judged(Some((100_000.0, 100.0)));
+        assert_eq!(with.verdict, Verdict::Proceed, "{}", with.metrics[0].reason);
+    }
+
+    #[test]
+    fn a_breach_not_proven_worse_is_blamed_only_while_it_goes_on() {
+        // Both windows beyond the 330 ms bound; the canary's median beyond the baseline's by
+        // more than the tolerance but the two not significantly apart (half its points far
+        // below the baseline's, half far above).
+        let spec = MetricSpec::max("latency_p99_ms", 330.0).failure_limit(1);
+        let baseline: Vec<f64> = (0..20).map(|i| 165.0 + i as f64).collect();
+        let judged = |last: f64| {
+            let mut canary: Vec<f64> = (0..19)
+                .map(|i| if i % 2 == 0 { 400.0 } else { 150.0 })
+                .collect();
+            canary.push(last);
+            let samples = MetricSamples {
+                window_steps: 4,
+                ..MetricSamples::new(canary, baseline.clone(), vec![400.0, 400.0])
+            };
+            judge(&[(spec.clone(), samples)], &Policy::default(), None)
+        };
+        let going_on = judged(400.0);
+        assert_eq!(
+            going_on.metrics[0].outcome,
+            MetricOutcome::Breach,
+            "{}",
+            going_on.metrics[0].reason
+        );
+        assert_eq!(going_on.verdict, Verdict::Rollback);
+        // The newest point back inside: a spike that passed, for a human to look at.
+        let passed = judged(150.0);
+        assert_eq!(
+            passed.metrics[0].outcome,
+            MetricOutcome::Borderline,
+            "{}",
+            passed.metrics[0].reason
+        );
+        assert_eq!(passed.verdict, Verdict::Hold);
     }
 
     proptest! {

@@ -139,6 +139,7 @@ fn metrics(r: &ServiceRollout) -> Vec<(MetricSpec, MetricSamples)> {
                 MetricSamples {
                     window_steps: m.window_steps,
                     counts: m.counts.clone(),
+                    prior: m.prior,
                     slice_steps: m.in_slice.map(|(c, _)| c.min(m.counts.len())),
                     against_history: true,
                     ..MetricSamples::new(

@@ -322,8 +322,8 @@ pub struct MetricReading {
     #[serde(default)]
     pub counts: Vec<CountStep>,
     /// The stable version's requests and events over the lookback before the rollout began
-    /// (read once), while the canary shares the traffic: a second reference for a counted ratio
-    /// beside the live baseline. `None` at 100 %, without a rollout start or without counts.
+    /// (read once below 100 %; the history's first part at 100 %): a second reference for a
+    /// counted ratio beside the live baseline. `None` without a rollout start or without counts.
     #[serde(default)]
     pub prior: Option<(f64, f64)>,
     /// How many trailing canary samples belong to the rollout (since the canary's weight was

@@ -229,7 +229,8 @@ pub enum Kind {
     /// From the first slice: errors ×5 (even seeds) or p99 +100 % (odd seeds).
     ClearRegression,
     /// From the first slice: errors +25–40 %, still under the bound, at thousands of requests a
-    /// minute.
+    /// minute on the canary (500–1,000 a second in all: enough that the difference is real by
+    /// the end of the rollout; at a tenth of that it is within the counts' noise to any judge).
     SubtleRegression,
     /// Errors ×5 or p99 +100 % from the start of the 50 % slice.
     LateOnset,

@@ -594,6 +594,7 @@ impl Prometheus {
                         let mut steps = count_steps(&cr, &ce, &br, &be, svc.step_secs as f64);
                         if history.is_some() {
                             with_history(&mut steps, &br, &be, svc.step_secs as f64);
+                            prior_counts = before_start(&br, &be, began, svc.step_secs as f64);
                         }
                         steps
                     }
@@ -628,6 +629,12 @@ impl Prometheus {
                         &mut steps,
                         &baseline_traffic_points,
                         &baseline_events,
+                        svc.step_secs as f64,
+                    );
+                    prior_counts = before_start(
+                        &baseline_traffic_points,
+                        &baseline_events,
+                        began,
                         svc.step_secs as f64,
                     );
                 }
@@ -949,6 +956,20 @@ fn totals_at(requests: &[(f64, f64)], events: &[(f64, f64)], step_secs: f64) -> 
         }
     }
     (n > 0).then_some((r, e))
+}
+
+/// At 100 %: the history's totals before the rollout began (the stable version alone).
+fn before_start(
+    requests: &[(f64, f64)],
+    events: &[(f64, f64)],
+    began: Option<f64>,
+    step_secs: f64,
+) -> Option<(f64, f64)> {
+    let b = began?;
+    let before = |p: &[(f64, f64)]| -> Vec<(f64, f64)> {
+        p.iter().copied().filter(|(t, _)| *t < b).collect()
+    };
+    totals_at(&before(requests), &before(events), step_secs)
 }
 
 /// `t` moved back onto the grid of a range query ending at `end` (`end − k·step`), at or before it.
