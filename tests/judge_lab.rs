@@ -14,11 +14,14 @@ use flightdeck::sources::http::Http;
 use flightdeck::sources::prometheus::Prometheus;
 
 fn client(url: &str, s: &canary_lab::Scenario) -> Prometheus {
-    let config = Config::parse(
-        &canary_lab::config_toml(url, s, LabConfig::default()),
-        "lab.toml",
-    )
-    .expect("the lab's config parses");
+    client_with(url, s, LabConfig::default())
+}
+
+/// The client of `s`'s config as the lab writes it with `cfg` (`counts`: the error ratio's
+/// request and error counts too).
+fn client_with(url: &str, s: &canary_lab::Scenario, cfg: LabConfig) -> Prometheus {
+    let config = Config::parse(&canary_lab::config_toml(url, s, cfg), "lab.toml")
+        .expect("the lab's config parses");
     let http = Http::new(Duration::from_secs(10)).expect("an HTTP client");
     Prometheus::new(
         http,
@@ -162,16 +165,7 @@ async fn at_100_percent_the_stable_tracks_steps_keep_their_own_counts() {
     let s = canary_lab::generate(Kind::HealthyNoise, 3);
     let fake = FakePrometheus::start().await.expect("fake");
     fake.load(&s);
-    let cfg = LabConfig { counts: true };
-    let config = Config::parse(&canary_lab::config_toml(&fake.url, &s, cfg), "lab.toml")
-        .expect("the lab's config parses");
-    let http = Http::new(Duration::from_secs(10)).expect("an HTTP client");
-    let mut prom = Prometheus::new(
-        http,
-        config.prometheus.as_ref().expect("[prometheus]"),
-        &config.services,
-    )
-    .expect("a client");
+    let mut prom = client_with(&fake.url, &s, LabConfig { counts: true });
     // Two minutes into the 100 % slice, more than the 10-minute lookback after the first slice.
     let t = s.slice_start(3) + 120;
     assert!(
@@ -224,16 +218,7 @@ async fn below_100_percent_the_stables_counts_before_the_rollout_are_read_once()
         .expect("a scenario with long slices");
     let fake = FakePrometheus::start().await.expect("fake");
     fake.load(&s);
-    let cfg = LabConfig { counts: true };
-    let config = Config::parse(&canary_lab::config_toml(&fake.url, &s, cfg), "lab.toml")
-        .expect("the lab's config parses");
-    let http = Http::new(Duration::from_secs(10)).expect("an HTTP client");
-    let prom = Prometheus::new(
-        http,
-        config.prometheus.as_ref().expect("[prometheus]"),
-        &config.services,
-    )
-    .expect("a client");
+    let prom = client_with(&fake.url, &s, LabConfig { counts: true });
     let poll_at = async |t: i64| {
         let before = fake.requests();
         let rs = match prom.poll_at(fake.wall_time(t)).await.expect("a poll") {

@@ -706,6 +706,73 @@ async fn prometheus_bad_query_fails_only_its_metric() {
     }
 }
 
+/// A Prometheus whose canary weight has been 25 % for as long as anyone can see (every answer a
+/// single point), counting the weight's queries.
+async fn steady_prometheus(
+    State(weight_reads): State<Arc<AtomicUsize>>,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
+    let query = q.get("query").cloned().unwrap_or_default();
+    let v = if query.contains("flagger_canary_weight") {
+        weight_reads.fetch_add(1, Ordering::SeqCst);
+        "25"
+    } else {
+        "0.002"
+    };
+    axum::Json(json!({
+        "status": "success",
+        "data": {"resultType": "vector", "result": [{"metric": {}, "value": [1_795_424_400.0, v]}]}
+    }))
+    .into_response()
+}
+
+/// Below 100 %, a rollout older than the lookback has its start looked up on the longer series
+/// (for the stable's counts before it); found or not there, it is not looked up again at the
+/// next poll.
+#[tokio::test]
+async fn prometheus_looks_for_an_old_rollouts_start_once() {
+    let world = frozen(0.0).await;
+    let services = config(&world).services;
+    let reads = Arc::new(AtomicUsize::new(0));
+    let url = serve(
+        Router::new()
+            .route("/api/v1/query", get(steady_prometheus))
+            .route("/api/v1/query_range", get(steady_prometheus))
+            .with_state(reads.clone()),
+    )
+    .await;
+    let cfg = PrometheusConfig {
+        url,
+        auth: None,
+        headers: Default::default(),
+    };
+    let prom = Prometheus::new(http(), &cfg, &services).expect("client");
+    let counted = services
+        .iter()
+        .filter(|s| s.metrics.values().any(|m| m.counted()))
+        .count();
+    assert!(
+        counted > 0,
+        "the demo's services judge a ratio on its counts"
+    );
+    let mut per_poll = Vec::new();
+    for k in 0..3 {
+        let before = reads.load(Ordering::SeqCst);
+        let now = 1_795_424_400.0 + 5.0 * k as f64;
+        let r = rollouts(
+            bounded("Prometheus poll", prom.poll_at(now))
+                .await
+                .expect("a poll"),
+        );
+        assert!(r.iter().all(|s| s.weight == Some(25.0)));
+        per_poll.push(reads.load(Ordering::SeqCst) - before);
+    }
+    // The first poll reads the lookback and the longer series; the next ones the lookback only.
+    assert_eq!(per_poll[0], services.len() + counted, "{per_poll:?}");
+    assert_eq!(per_poll[1], services.len(), "{per_poll:?}");
+    assert_eq!(per_poll[2], services.len(), "{per_poll:?}");
+}
+
 // ---------------------------------------------------------------------------------------------
 // Rate limits
 

@@ -332,7 +332,7 @@ impl Prometheus {
     }
 
     /// A range that ended at least two steps before `end` (complete, and fixed from then on):
-    /// read once and kept.
+    /// read once and kept. For ranges every poll asks for alike (on whole steps of the clock).
     async fn fixed_range(
         &self,
         q: &str,
@@ -370,22 +370,27 @@ impl Prometheus {
         gate: &Gate,
     ) -> Result<Points, SourceError> {
         match history {
-            Some(span) => self.fixed_range(q, span, svc.step_secs, end, gate).await,
+            // On the canary's grid, which moves with every poll: read each time (a kept copy
+            // would never be asked for again).
+            Some((from, to)) => {
+                let env = self.range(q, from, to, svc.step_secs, Some(gate)).await?;
+                Ok((env.points()?, Vec::new()))
+            }
             None => self.series(q, svc, end, gate).await,
         }
     }
 
-    /// When `svc`'s rollout began, as an earlier poll found it: kept while the polls follow each
-    /// other within the lookback and the weight stays above 0 (the lookback stops showing the
-    /// start once the rollout is older than it). `None` when the lookback shows it, or when it
-    /// must be looked up.
+    /// When `svc`'s rollout began, as an earlier poll found it — `Some(None)`: not within the
+    /// longer series either — kept while the polls follow each other within the lookback and the
+    /// weight stays above 0 (the lookback stops showing the start once the rollout is older than
+    /// it). `None` when the lookback shows it, or when it must be looked up.
     fn known_start(
         &self,
         svc: &ServiceConfig,
         end: f64,
         seen: Option<f64>,
         rolling: bool,
-    ) -> Option<f64> {
+    ) -> Option<Option<f64>> {
         let mut m = self.began.lock().ok()?;
         if !rolling || seen.is_some_and(f64::is_finite) {
             if !rolling {
@@ -394,8 +399,10 @@ impl Prometheus {
             return None;
         }
         match m.get(&svc.name) {
-            Some(&(b, at)) if at <= end && end - at <= svc.lookback_secs as f64 && b < end => {
-                Some(b)
+            Some(&(b, at))
+                if at <= end && end - at <= svc.lookback_secs as f64 && (b.is_nan() || b < end) =>
+            {
+                Some((!b.is_nan()).then_some(b))
             }
             _ => {
                 m.remove(&svc.name);
@@ -437,10 +444,12 @@ impl Prometheus {
             !full && weight.is_some_and(|w| w > 0.0) && svc.metrics.values().any(|m| m.counted());
         let mut slice_since = slice_since;
         let known = self.known_start(svc, end, rollout_since, full || sharing);
+        // Whether the longer series was read (and answered) this poll.
+        let mut looked = false;
         let began = match (full || sharing, rollout_since, &svc.weight) {
             (false, _, _) => None,
             (true, Some(t), _) if t.is_finite() => Some(t),
-            (true, _, _) if known.is_some() && !full => known,
+            (true, _, _) if known.is_some() && !full => known.flatten(),
             (true, _, Some(q)) => {
                 let from = end - svc.history_secs as f64;
                 let step = (svc.history_secs / 600).max(svc.step_secs);
@@ -451,6 +460,7 @@ impl Prometheus {
                 )?
                 .map(|(p, _)| p)
                 .unwrap_or_default();
+                looked = !points.is_empty();
                 // The lookback saw only 100 %: when it began is in the longer series, to within
                 // its step; a second look at the step before it finds the moment.
                 if let Some(s) = slice_start(&points)
@@ -474,11 +484,10 @@ impl Prometheus {
         // The history runs up to the moment the stable version lost its traffic: its last
         // minutes tell a shared problem (it had it too) from the canary's.
         let lost = slice_since.map(|t| t.unix_timestamp() as f64);
-        // On the same grid of steps as the canary's series (`end − k·step`): the steps the
-        // stable track served keep its counts only where their times match.
-        // On the canary's grid of steps: the steps the stable track served keep its counts only
-        // where their times match.
-        if let Some(b) = began
+        // Kept for the next poll: the start, or (below 100 %) that the longer series does not
+        // hold it either, so it is not looked for at every poll of a rollout older than that.
+        let keep = began.or((sharing && looked).then_some(f64::NAN));
+        if let Some(b) = keep
             && let Ok(mut m) = self.began.lock()
         {
             m.insert(svc.name.clone(), (b, end));
@@ -491,6 +500,8 @@ impl Prometheus {
             let to = (b / step).floor() * step;
             (to - svc.lookback_secs as f64, to)
         });
+        // On the canary's grid of steps (`end − k·step`): the steps the stable track served keep
+        // its counts only where their times match.
         let history = began.filter(|_| full).map(|b| {
             (
                 on_grid(end, svc.step_secs, b - svc.lookback_secs as f64),
@@ -827,21 +838,9 @@ fn with_history(
     events: &[(f64, f64)],
     step_secs: f64,
 ) {
-    let ev = by_time(events);
-    let (mut r, mut e, mut n) = (0.0, 0.0, 0.0);
-    for (t, req) in requests {
-        if let Some(x) = ev.get(&key(*t))
-            && req.is_finite()
-            && x.is_finite()
-            && *req > 0.0
-        {
-            r += req;
-            e += x.clamp(0.0, *req);
-            n += 1.0;
-        }
-    }
-    let (r, e) = if n > 0.0 {
-        (r / n * step_secs, e / n * step_secs)
+    let (r, e, n) = matched_sums(requests, events);
+    let (r, e) = if n > 0 {
+        (r / n as f64 * step_secs, e / n as f64 * step_secs)
     } else {
         (0.0, 0.0)
     };
@@ -942,6 +941,13 @@ pub fn count_steps(
 /// Requests and events over a span, from per-second rates at matching timestamps (`None` when no
 /// timestamp has both with requests).
 fn totals_at(requests: &[(f64, f64)], events: &[(f64, f64)], step_secs: f64) -> Option<(f64, f64)> {
+    let (r, e, n) = matched_sums(requests, events);
+    (n > 0).then_some((r * step_secs, e * step_secs))
+}
+
+/// Per-second requests and events summed over the timestamps that have both (finite, with
+/// requests; events at most the requests), and how many those were.
+fn matched_sums(requests: &[(f64, f64)], events: &[(f64, f64)]) -> (f64, f64, usize) {
     let ev = by_time(events);
     let (mut r, mut e, mut n) = (0.0, 0.0, 0);
     for (t, req) in requests {
@@ -950,12 +956,12 @@ fn totals_at(requests: &[(f64, f64)], events: &[(f64, f64)], step_secs: f64) -> 
             && x.is_finite()
             && *req > 0.0
         {
-            r += req * step_secs;
-            e += x.clamp(0.0, *req) * step_secs;
+            r += req;
+            e += x.clamp(0.0, *req);
             n += 1;
         }
     }
-    (n > 0).then_some((r, e))
+    (r, e, n)
 }
 
 /// At 100 %: the history's totals before the rollout began (the stable version alone).
