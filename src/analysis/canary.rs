@@ -353,8 +353,9 @@ pub struct MetricSamples {
     /// `baseline` is that history, its tail the stable's last minutes before promotion, and a
     /// finding from the counts stands only once it has been proven at the end of each of the last
     /// [`HISTORY_SUSTAIN_WINDOWS`] windows, or each of them alone points to it, or the slices
-    /// before pointed to it beside the live stable track (with nothing beside the canary, a
-    /// shared outage looks like a regression).
+    /// before pointed to it beside the live stable track or against the stable's counts from
+    /// before the rollout (with nothing beside the canary, a shared outage looks like a
+    /// regression).
     #[serde(default)]
     pub against_history: bool,
     /// The stable version's (requests, events) over the lookback before the rollout began, while
@@ -1702,7 +1703,7 @@ fn judge_counts(
                 && windows_each.iter().all(|e| f(e) >= 1.0))
     };
     let over = fired(|s| s.log_e_over) && held(|s| s.log_e_over);
-    let worse_live = fired(|s| s.log_e_worse) && held(|s| s.log_e_worse);
+    let worse_held = held(|s| s.log_e_worse);
     // The stable version before the rollout began (while the canary shares the traffic): a
     // second reference with far more events than the live baseline beside a small canary,
     // compared by the same count test as one long step — as long as the live baseline shows the
@@ -1729,6 +1730,14 @@ fn judge_counts(
         && [&widest, &recent]
             .iter()
             .all(|t| against_prior(t.baseline_requests, t.baseline_events) < PRIOR_MOVED);
+    // At 100 %: the slices before pointed to it against the stable's counts from before the
+    // rollout too (half the evidence, as above), while the stable beside them stayed where it was.
+    let pointed_by_prior = before_last.as_ref().is_some_and(|e| {
+        let t = &e.totals;
+        against_prior(t.baseline_requests, t.baseline_events) < PRIOR_MOVED
+            && against_prior(t.canary_requests, t.canary_events) >= goal / 2.0
+    });
+    let worse_live = fired(|s| s.log_e_worse) && (worse_held || pointed_by_prior);
     let prior_e = |t: &Totals| {
         if prior_holds {
             against_prior(t.canary_requests, t.canary_events)
@@ -2781,6 +2790,50 @@ mod tests {
         );
         let with = judged(Some((100_000.0, 100.0)));
         assert_eq!(with.verdict, Verdict::Proceed, "{}", with.metrics[0].reason);
+    }
+
+    #[test]
+    fn at_100_percent_what_the_slices_before_showed_against_the_stables_past_counts() {
+        // Before the last slice: the canary at 0.4 % beside a stable track with 2 errors in 2,000
+        // requests (too few to prove a difference); the last slice, a minute at 100 %, against
+        // the history's mean step (0.1 %).
+        let steps: Vec<_> = std::iter::repeat_n((50.0, 0.2, 50.0, 0.05), 40)
+            .chain(std::iter::repeat_n((1500.0, 6.0, 1500.0, 1.5), 4))
+            .collect();
+        let judged = |prior: Option<(f64, f64)>| {
+            judge_counted(MetricSamples {
+                against_history: true,
+                prior,
+                ..counted(&steps, Some(4))
+            })
+        };
+        let without = judged(None);
+        assert_ne!(
+            without.verdict,
+            Verdict::Rollback,
+            "{}",
+            without.metrics[0].reason
+        );
+        // The stable's 60,000 requests at 0.1 % before the rollout: the slices before pointed to
+        // it, and the last slice proves it.
+        let with = judged(Some((60_000.0, 60.0)));
+        assert_eq!(
+            with.verdict,
+            Verdict::Rollback,
+            "{}",
+            with.metrics[0].reason
+        );
+        // A stable that erred as much as the canary before the last slice (a shared problem
+        // then): its past points nowhere.
+        let shared: Vec<_> = std::iter::repeat_n((50.0, 0.2, 50.0, 0.2), 40)
+            .chain(std::iter::repeat_n((1500.0, 6.0, 1500.0, 1.5), 4))
+            .collect();
+        let j = judge_counted(MetricSamples {
+            against_history: true,
+            prior: Some((60_000.0, 60.0)),
+            ..counted(&shared, Some(4))
+        });
+        assert_ne!(j.verdict, Verdict::Rollback, "{}", j.metrics[0].reason);
     }
 
     #[test]
