@@ -270,3 +270,41 @@ async fn below_100_percent_the_stables_counts_before_the_rollout_are_read_once()
     assert!(late < s.slice_start(3));
     assert_eq!(last, n2, "requests of a poll at {late} s");
 }
+
+/// At 100 %, a rollout older than the lookback has its start found on the longer, coarser
+/// series and then on the canary's own grid of steps: the counts begin at its first step at every
+/// poll. (Found to within the coarse step only, their start moved with the coarse grid from poll
+/// to poll, taking in or leaving out minutes of the stable serving alone.)
+#[tokio::test]
+async fn at_100_percent_the_counts_begin_where_the_rollout_did_at_every_poll() {
+    let s = canary_lab::generate(Kind::HealthyNoise, 3);
+    let fake = FakePrometheus::start().await.expect("fake");
+    fake.load(&s);
+    let prom = client_with(&fake.url, &s, LabConfig { counts: true });
+    let first = s.slice_start(3) + 60;
+    assert!(first > canary_lab::LOOKBACK_SECS as i64);
+    for k in 0..6 {
+        let t = first + k * STEP_SECS as i64;
+        let rs = match prom.poll_at(fake.wall_time(t)).await.expect("a poll") {
+            flightdeck::domain::SourceData::Prometheus(rs) => rs,
+            other => panic!("not a Prometheus reading: {other:?}"),
+        };
+        let m = rs[0]
+            .metrics
+            .iter()
+            .find(|m| m.name == "error_rate")
+            .expect("the error ratio");
+        // Points at 0, 15, …, t: the rollout's steps (the canary's traffic from the second),
+        // and none of the stable's before it.
+        assert_eq!(
+            m.counts.len(),
+            (t as u64 / STEP_SECS) as usize + 1,
+            "count steps at {t} s"
+        );
+        assert!(
+            m.counts[1].canary_requests > 0.0,
+            "at {t} s: {:?}",
+            m.counts[1]
+        );
+    }
+}

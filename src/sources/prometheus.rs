@@ -477,7 +477,32 @@ impl Prometheus {
                     .unwrap_or_default();
                     slice_since = slice_start(&fine).or(Some(s));
                 }
-                rollout_start(&points).filter(|t| t.is_finite())
+                // The rollout's start, to within the longer series' step: kept from an earlier
+                // poll, or found on the canary's grid of steps with a second look at the step
+                // before it (else the counts' start would move with that grid from poll to poll).
+                match (
+                    known.flatten(),
+                    rollout_start(&points).filter(|t| t.is_finite()),
+                ) {
+                    (Some(b), _) => Some(b),
+                    (None, Some(c)) => {
+                        let fine = fatal(
+                            self.range(
+                                q,
+                                on_grid(end, svc.step_secs, c - step as f64),
+                                c,
+                                svc.step_secs,
+                                Some(gate),
+                            )
+                            .await
+                            .and_then(|e| Ok((e.points()?, Vec::new()))),
+                        )?
+                        .map(|(p, _)| p)
+                        .unwrap_or_default();
+                        rollout_start(&fine).filter(|t| t.is_finite()).or(Some(c))
+                    }
+                    (None, None) => None,
+                }
             }
             _ => None,
         };
