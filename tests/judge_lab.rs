@@ -31,6 +31,24 @@ fn client_with(url: &str, s: &canary_lab::Scenario, cfg: LabConfig) -> Prometheu
     .expect("a client")
 }
 
+/// The error ratio's reading of a poll as of scenario second `t`.
+async fn error_rate_at(
+    prom: &Prometheus,
+    fake: &FakePrometheus,
+    t: i64,
+) -> flightdeck::domain::MetricReading {
+    let rs = match prom.poll_at(fake.wall_time(t)).await.expect("a poll") {
+        flightdeck::domain::SourceData::Prometheus(rs) => rs,
+        other => panic!("not a Prometheus reading: {other:?}"),
+    };
+    rs[0]
+        .metrics
+        .iter()
+        .find(|m| m.name == "error_rate")
+        .expect("the error ratio")
+        .clone()
+}
+
 #[tokio::test]
 async fn the_fake_answers_range_and_instant_queries_as_of_its_clock() {
     let s = canary_lab::generate(Kind::ClearRegression, 2);
@@ -165,23 +183,14 @@ async fn at_100_percent_the_stable_tracks_steps_keep_their_own_counts() {
     let s = canary_lab::generate(Kind::HealthyNoise, 3);
     let fake = FakePrometheus::start().await.expect("fake");
     fake.load(&s);
-    let mut prom = client_with(&fake.url, &s, LabConfig { counts: true });
+    let prom = client_with(&fake.url, &s, LabConfig { counts: true });
     // Two minutes into the 100 % slice, more than the 10-minute lookback after the first slice.
     let t = s.slice_start(3) + 120;
     assert!(
         t > canary_lab::LOOKBACK_SECS as i64,
         "the rollout began before the lookback"
     );
-    fake.set_now(t);
-    let rs = match prom.poll().await.expect("a poll") {
-        flightdeck::domain::SourceData::Prometheus(rs) => rs,
-        other => panic!("not a Prometheus reading: {other:?}"),
-    };
-    let m = rs[0]
-        .metrics
-        .iter()
-        .find(|m| m.name == "error_rate")
-        .expect("the error ratio");
+    let m = error_rate_at(&prom, &fake, t).await;
     // The counts reach back to the rollout's start, beyond the lookback: every slice's evidence.
     let lookback_steps = (canary_lab::LOOKBACK_SECS / STEP_SECS) as usize + 1;
     assert!(
@@ -221,16 +230,7 @@ async fn below_100_percent_the_stables_counts_before_the_rollout_are_read_once()
     let prom = client_with(&fake.url, &s, LabConfig { counts: true });
     let poll_at = async |t: i64| {
         let before = fake.requests();
-        let rs = match prom.poll_at(fake.wall_time(t)).await.expect("a poll") {
-            flightdeck::domain::SourceData::Prometheus(rs) => rs,
-            other => panic!("not a Prometheus reading: {other:?}"),
-        };
-        let m = rs[0]
-            .metrics
-            .iter()
-            .find(|m| m.name == "error_rate")
-            .expect("the error ratio")
-            .clone();
+        let m = error_rate_at(&prom, &fake, t).await;
         (m, fake.requests() - before)
     };
     let t1 = s.slice_start(1) + 60;
@@ -285,15 +285,7 @@ async fn at_100_percent_the_counts_begin_where_the_rollout_did_at_every_poll() {
     assert!(first > canary_lab::LOOKBACK_SECS as i64);
     for k in 0..6 {
         let t = first + k * STEP_SECS as i64;
-        let rs = match prom.poll_at(fake.wall_time(t)).await.expect("a poll") {
-            flightdeck::domain::SourceData::Prometheus(rs) => rs,
-            other => panic!("not a Prometheus reading: {other:?}"),
-        };
-        let m = rs[0]
-            .metrics
-            .iter()
-            .find(|m| m.name == "error_rate")
-            .expect("the error ratio");
+        let m = error_rate_at(&prom, &fake, t).await;
         // Points at 0, 15, …, t: the rollout's steps (the canary's traffic from the second),
         // and none of the stable's before it.
         assert_eq!(
