@@ -358,16 +358,18 @@ pub struct MetricSamples {
     /// regression).
     #[serde(default)]
     pub against_history: bool,
-    /// The stable version's (requests, events) over the lookback before the rollout began, while
-    /// the canary shares the traffic: a counted ratio is compared with it too, as long as the live
-    /// baseline shows the stable still where it was (see [`PRIOR_MOVED`]).
+    /// The stable version's (requests, events) over the lookback before the rollout began. While
+    /// the canary shares the traffic a counted ratio is compared with it too, as long as the live
+    /// baseline shows the stable still where it was (see [`PRIOR_MOVED`]); at 100 % it steadies
+    /// the estimate that holds a PROCEED and says whether the slices before pointed to a finding.
     #[serde(default)]
     pub prior: Option<(f64, f64)>,
 }
 
 /// A slice vouched for by the slices before it (its own requests not yet enough to show it under
 /// the bound) must have served this many events' worth of requests at the bound: enough that a
-/// jump over the bound that came with it would show (no event in them: e⁻³ ≈ 5 %).
+/// jump over the bound that came with it would show (no event in them at the bound: e⁻⁶, a
+/// quarter of a percent).
 pub const SLICE_EVENTS_AT_BOUND: f64 = 6.0;
 
 /// The stable version's counts from before the rollout stop being a reference once the live
@@ -1896,24 +1898,31 @@ fn judge_counts(
     // The rate the canary is held to by its estimate: the live baseline's, pooled with the
     // stable's own before the rollout while that still holds (far less noise than a small
     // baseline's few events).
-    let reference = match prior {
+    let (reference, reference_name) = match prior {
         // At 100 %: the stable's own steps beside the earlier slices and its counts before the
         // rollout, not the last slice's steps filled with the history's mean step (a copy of the
         // same history, weighed by how long the last slice has run).
         Some((r, e)) if samples.against_history => {
             let live = Totals::of(&all[..len - slice_n]);
-            Totals {
+            let t = Totals {
                 baseline_requests: live.baseline_requests + r,
                 baseline_events: live.baseline_events + e,
                 ..widest
-            }
+            };
+            (
+                t,
+                "stable's (before the rollout and beside the slices before)",
+            )
         }
-        Some((r, e)) if prior_holds => Totals {
-            baseline_requests: widest.baseline_requests + r,
-            baseline_events: widest.baseline_events + e,
-            ..widest
-        },
-        _ => widest,
+        Some((r, e)) if prior_holds => {
+            let t = Totals {
+                baseline_requests: widest.baseline_requests + r,
+                baseline_events: widest.baseline_events + e,
+                ..widest
+            };
+            (t, "stable's (before the rollout and beside it)")
+        }
+        _ => (widest, "baseline's"),
     };
     let beyond_noise = reference.rate_ratio().map_or(f64::NEG_INFINITY, |r| {
         let se = (1.0 / reference.canary_events.max(0.5)
@@ -2033,11 +2042,7 @@ fn judge_counts(
                 spec.name,
                 side(&widest),
                 reference.rate_ratio().unwrap_or(f64::NAN),
-                if prior_holds {
-                    "stable's (before the rollout and beside it)"
-                } else {
-                    "baseline's"
-                },
+                reference_name,
                 reference.baseline_ratio().map_or("—".into(), fmt),
                 rho0,
                 ev(best(|s| s.log_e_worse)),

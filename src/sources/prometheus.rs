@@ -594,10 +594,10 @@ impl Prometheus {
                 .copied()
                 .filter(|(t, _)| slice_t.is_none_or(|s| *t >= s))
                 .collect();
-            // A ratio judged on counts: requests and events per step, from their own queries or
-            // from the ratio times the traffic.
             // The stable version's requests and events before the rollout began.
             let mut prior_counts = None;
+            // A ratio judged on counts: requests and events per step, from their own queries or
+            // from the ratio times the traffic.
             let counts = if !m.counted() {
                 Vec::new()
             } else if let (Some(eq), Some(rq)) = (&m.errors, &m.requests) {
