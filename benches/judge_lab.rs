@@ -10,8 +10,8 @@
 //! - `FLIGHTDECK_LAB_SEEDS=N`: seeds per kind (default 15: 14 kinds × 15 = 210 scenarios);
 //! - `FLIGHTDECK_LAB_JSON=path`: write every scenario's result (verdict timeline included) and the
 //!   overall figures there as JSON;
-//! - `FLIGHTDECK_LAB_COUNTS=1`: give the judge the request and error counts too (config keys of
-//!   the count-based judge; today's config refuses them);
+//! - `FLIGHTDECK_LAB_COUNTS=1`: give the judge the request and error counts too (`errors`,
+//!   `requests` and their baseline queries, as the README's config does);
 //! - `FLIGHTDECK_LAB_ONLY=a,b`: only the scenarios whose name contains one of these, each poll's
 //!   verdict printed (to see why one scenario went wrong).
 

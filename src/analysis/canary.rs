@@ -83,7 +83,8 @@
 //!   `p95` are milliseconds with 0–1 decimals, anything else gets 3 significant digits.
 
 use super::counts::{
-    CountEvidence, Prefixes, SpanEvidence, Totals, log_e_over, requests_to_show_under,
+    CountEvidence, Prefixes, SpanEvidence, Totals, log_e_over, log_e_worse_totals,
+    requests_to_show_under,
 };
 use crate::domain::CountStep;
 use serde::{Deserialize, Serialize};
@@ -1715,14 +1716,8 @@ fn judge_counts(
         .prior
         .filter(|(r, e)| r.is_finite() && e.is_finite() && *r > 0.0 && *e >= 0.0);
     let against_prior = |requests: f64, events: f64| {
-        prior.map_or(f64::NEG_INFINITY, |(r, e)| {
-            let step = CountStep {
-                canary_requests: requests,
-                canary_events: events,
-                baseline_requests: r,
-                baseline_events: e,
-            };
-            super::counts::log_e_worse(&[step], rho0)
+        prior.map_or(f64::NEG_INFINITY, |p| {
+            log_e_worse_totals((requests, events), p, rho0)
         })
     };
     // (At 100 % the stable has no traffic beside the canary: its history is the baseline, with
@@ -1785,19 +1780,18 @@ fn judge_counts(
     let under = se.log_e_under >= goal
         || re.as_ref().is_some_and(|re| {
             // The canary in this slice against itself in the slices before: no hint of a rise.
-            let before = CountStep {
-                canary_requests: se.totals.canary_requests,
-                canary_events: se.totals.canary_events,
-                baseline_requests: re.totals.canary_requests - se.totals.canary_requests,
-                baseline_events: re.totals.canary_events - se.totals.canary_events,
-            };
+            let slice = (se.totals.canary_requests, se.totals.canary_events);
+            let before = (
+                re.totals.canary_requests - slice.0,
+                re.totals.canary_events - slice.1,
+            );
             re.log_e_under >= goal
                 && se.log_e_over < 0.0
-                && before.baseline_requests > 0.0
+                && before.0 > 0.0
                 && spec
                     .max
-                    .is_some_and(|max| se.totals.canary_requests * max >= SLICE_EVENTS_AT_BOUND)
-                && super::counts::log_e_worse(&[before], rho0) < 1.0
+                    .is_some_and(|max| slice.0 * max >= SLICE_EVENTS_AT_BOUND)
+                && log_e_worse_totals(slice, before, rho0) < 1.0
                 && match (spec.max, se.totals.canary_ratio()) {
                     (Some(max), Some(r)) => r <= max,
                     _ => false,
@@ -1837,13 +1831,11 @@ fn judge_counts(
         // of a few errors is noise); on samples alone, by the ratio.
         match stable_counts {
             Some(t) => {
-                let step = CountStep {
-                    canary_requests: recent.canary_requests,
-                    canary_events: recent.canary_events,
-                    baseline_requests: t.baseline_requests,
-                    baseline_events: t.baseline_events,
-                };
-                super::counts::log_e_worse(&[step], rho0) >= goal
+                log_e_worse_totals(
+                    (recent.canary_requests, recent.canary_events),
+                    (t.baseline_requests, t.baseline_events),
+                    rho0,
+                ) >= goal
             }
             None => matches!((stable_last, canary_now), (Some(s), Some(c)) if c > s * rho0),
         }

@@ -126,6 +126,19 @@ pub fn log_e_worse(steps: &[CountStep], rho0: f64) -> f64 {
     Prefixes::of(steps, rho0).log_e_worse(0, steps.len())
 }
 
+/// [`log_e_worse`] of two totals taken as one step: `(requests, events)` of the side judged
+/// against those of its reference (a span of the canary against the stable's history, or
+/// against itself earlier).
+pub fn log_e_worse_totals(side: (f64, f64), reference: (f64, f64), rho0: f64) -> f64 {
+    let step = CountStep {
+        canary_requests: side.0,
+        canary_events: side.1,
+        baseline_requests: reference.0,
+        baseline_events: reference.1,
+    };
+    log_e_worse(&[step], rho0)
+}
+
 /// The comparison's log likelihood ratios summed per alternative over `steps[..i]`, for every `i`
 /// in `0..=steps.len()` (one pass: the evidence of any run of steps is then a difference of two
 /// prefixes, see [`Prefixes::span`]).
