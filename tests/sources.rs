@@ -478,6 +478,40 @@ async fn github_follows_link_next_until_max_items() {
 // ---------------------------------------------------------------------------------------------
 // Prometheus and Sentry
 
+/// The demo running (not frozen: its minutes before the rollout are the stable version alone):
+/// below 100 % the error ratio comes with the stable's own counts from before the rollout began,
+/// the judge's second reference, through the real client.
+#[tokio::test]
+async fn prometheus_reads_the_stables_counts_before_the_rollout_in_the_running_demo() {
+    let world = flightdeck::sim::start(SimOptions {
+        speed: 1.0,
+        start_at_secs: 10.0,
+        anchor_now: false,
+        ..SimOptions::default()
+    })
+    .await
+    .expect("demo world starts");
+    let mut prom = prometheus(&world);
+    let r = rollouts(bounded("Prometheus poll", prom.poll()).await.expect("poll"));
+    let checkout = service(&r, "checkout");
+    assert_eq!(checkout.weight, Some(10.0));
+    let err = checkout
+        .metrics
+        .iter()
+        .find(|m| m.name == "error_rate")
+        .expect("error_rate");
+    assert!(
+        err.in_rollout.is_some(),
+        "the rollout's start is in the lookback"
+    );
+    let (requests, errors) = err.prior.expect("the stable's counts before the rollout");
+    assert!(
+        requests > 0.0 && (0.0..=requests).contains(&errors),
+        "{:?}",
+        err.prior
+    );
+}
+
 #[tokio::test]
 async fn prometheus_reads_the_rollout_before_and_after_the_regression() {
     let world = frozen(10.0).await;
