@@ -390,6 +390,14 @@ pub const DEFAULT_MIN_SAMPLES: usize = 10;
 /// held.
 pub const HISTORY_SUSTAIN_WINDOWS: usize = 3;
 
+/// The count test's null hypothesis for "worse than the reference": the canary's event rate no
+/// higher than the reference's (ratio 1). The metric's tolerance is asked of the estimate
+/// instead: a finding needs the proof *and* an estimate beyond ×(1 + tolerance). Testing against
+/// ×(1 + tolerance) itself leaves a +25–40 % regression only a +15–25 % excess over its null,
+/// which an anytime-valid test cannot prove within a rollout even at thousands of requests a
+/// minute.
+pub const PROOF_RHO: f64 = 1.0;
+
 impl MetricSamples {
     /// Bundles the three series.
     pub fn new(canary: Vec<f64>, baseline: Vec<f64>, windows: Vec<f64>) -> Self {
@@ -1662,7 +1670,7 @@ fn judge_counts(
             0.1
         };
     // One pass over the steps: every span below is a difference of two prefixes.
-    let prefixes = Prefixes::of(all, rho0);
+    let prefixes = Prefixes::of(all, PROOF_RHO);
     let span = |from: usize, to: usize| prefixes.span(all, from, to, spec.max);
     let se = span(if carried { len - slice_n } else { 0 }, len);
     let re = carried.then(|| span(0, len));
@@ -1671,16 +1679,26 @@ fn judge_counts(
     let recent = Totals::of(&all[len - recent_n..]);
     let widest = re.as_ref().unwrap_or(&se).totals;
     let fired = |f: fn(&SpanEvidence) -> f64| spans.iter().any(|s| f(s) >= goal);
+    // The estimate a finding on the comparison needs beside its proof: beyond the tolerance.
+    let beyond_tolerance = |t: &Totals| t.rate_ratio().map_or(t.canary_events > 0.0, |r| r > rho0);
     // Against the history (at 100 %, with no live baseline beside the canary) a finding stands
     // when it was proven before the last slice, beside the live stable track, or when it has been
     // proven at the end of each of the last `HISTORY_SUSTAIN_WINDOWS` windows: a spike on every
     // track (which the history cannot tell from the canary's doing) passes before that.
+    // (These rules weigh the comparison against the tolerance itself, not against ×1: with
+    // nothing beside the canary they are all that tells it from a shared outage.)
     let w = samples.window_steps.max(1);
-    let before_last = (samples.against_history && carried).then(|| span(0, len - slice_n));
+    let tolerant = if samples.against_history {
+        Prefixes::of(all, rho0)
+    } else {
+        Prefixes::default()
+    };
+    let span_tolerant = |from: usize, to: usize| tolerant.span(all, from, to, spec.max);
+    let before_last = (samples.against_history && carried).then(|| span_tolerant(0, len - slice_n));
     let proofs: Vec<SpanEvidence> = if samples.against_history {
         (1..HISTORY_SUSTAIN_WINDOWS)
             .filter_map(|j| len.checked_sub(j * w).filter(|end| *end > 0))
-            .map(|end| span(0, end))
+            .map(|end| span_tolerant(0, end))
             .collect()
     } else {
         Vec::new()
@@ -1691,7 +1709,7 @@ fn judge_counts(
         if samples.against_history && len >= HISTORY_SUSTAIN_WINDOWS * w {
             (0..HISTORY_SUSTAIN_WINDOWS)
                 .map(|j| len - (j + 1) * w)
-                .map(|from| span(from, from + w))
+                .map(|from| span_tolerant(from, from + w))
                 .collect()
         } else {
             Vec::new()
@@ -1717,8 +1735,12 @@ fn judge_counts(
         .filter(|(r, e)| r.is_finite() && e.is_finite() && *r > 0.0 && *e >= 0.0);
     let against_prior = |requests: f64, events: f64| {
         prior.map_or(f64::NEG_INFINITY, |p| {
-            log_e_worse_totals((requests, events), p, rho0)
+            log_e_worse_totals((requests, events), p, PROOF_RHO)
         })
+    };
+    // Whether the stable has moved since then: a hint beyond the tolerance.
+    let prior_moved = |requests: f64, events: f64| {
+        prior.is_some_and(|p| log_e_worse_totals((requests, events), p, rho0) >= PRIOR_MOVED)
     };
     // (At 100 % the stable has no traffic beside the canary: its history is the baseline, with
     // its own rules above; the counts from before the rollout only steady the estimate below.)
@@ -1726,15 +1748,25 @@ fn judge_counts(
         && !samples.against_history
         && [&widest, &recent]
             .iter()
-            .all(|t| against_prior(t.baseline_requests, t.baseline_events) < PRIOR_MOVED);
+            .all(|t| !prior_moved(t.baseline_requests, t.baseline_events));
     // At 100 %: the slices before pointed to it against the stable's counts from before the
     // rollout too (half the evidence, as above), while the stable beside them stayed where it was.
     let pointed_by_prior = before_last.as_ref().is_some_and(|e| {
         let t = &e.totals;
-        against_prior(t.baseline_requests, t.baseline_events) < PRIOR_MOVED
+        !prior_moved(t.baseline_requests, t.baseline_events)
             && against_prior(t.canary_requests, t.canary_events) >= goal / 2.0
+            && matches!((t.canary_ratio(), prior.map(|(r, e)| e / r)), (Some(c), Some(p)) if c > p * rho0)
     });
-    let worse_live = fired(|s| s.log_e_worse) && (worse_held || pointed_by_prior);
+    // Two references (the live baseline and the stable before the rollout) share α between them.
+    let comparison_goal = if prior_holds {
+        goal + std::f64::consts::LN_2
+    } else {
+        goal
+    };
+    let worse_live = spans
+        .iter()
+        .any(|s| s.log_e_worse >= comparison_goal && beyond_tolerance(&s.totals))
+        && (worse_held || pointed_by_prior);
     let prior_e = |t: &Totals| {
         if prior_holds {
             against_prior(t.canary_requests, t.canary_events)
@@ -1743,11 +1775,13 @@ fn judge_counts(
         }
     };
     let prior_rate = prior.map(|(r, e)| e / r);
-    let worse_prior = spans.iter().any(|s| prior_e(&s.totals) >= goal)
-        && match (recent.canary_ratio(), prior_rate) {
-            (Some(c), Some(p)) => c > p * rho0,
-            _ => false,
-        };
+    let worse_prior = spans.iter().any(|s| {
+        prior_e(&s.totals) >= comparison_goal
+            && matches!((s.totals.canary_ratio(), prior_rate), (Some(c), Some(p)) if c > p * rho0)
+    }) && match (recent.canary_ratio(), prior_rate) {
+        (Some(c), Some(p)) => c > p * rho0,
+        _ => false,
+    };
     let worse = worse_live || worse_prior;
     // The stable version's last window before it lost its traffic (at 100 %): a problem it had
     // too is not the canary's. From its counts when the steps before the last slice hold them,
