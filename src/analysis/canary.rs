@@ -373,6 +373,12 @@ pub struct MetricSamples {
 /// quarter of a percent).
 pub const SLICE_EVENTS_AT_BOUND: f64 = 6.0;
 
+/// A counted ratio not proven under its bound is taken as under it by its estimate once the
+/// rollout's requests hold this many events' worth at the bound (and the slice's
+/// [`SLICE_EVENTS_AT_BOUND`]): 0 errors in 200 requests against 0.5 % is one event's worth —
+/// nothing; twenty is enough that a canary over the bound would rarely estimate under it.
+pub const ROLLOUT_EVENTS_AT_BOUND: f64 = 20.0;
+
 /// The stable version's counts from before the rollout stop being a reference once the live
 /// baseline's evidence of being above them (ln E) reaches this: an e-value of e, a hint, far
 /// from a proof — this only withholds evidence against the canary.
@@ -1811,25 +1817,47 @@ fn judge_counts(
     // Under the bound: shown by this slice's own requests, or by the whole rollout's while this
     // slice gives no hint of being over it (the late-onset guard: what was carried cannot vouch
     // for a change that came with this slice, but it need not be proven again from scratch).
+    // The canary in this slice against itself in the slices before: a hint of a rise.
+    let rose_in_slice = re.as_ref().is_some_and(|re| {
+        let slice = (se.totals.canary_requests, se.totals.canary_events);
+        let before = (
+            re.totals.canary_requests - slice.0,
+            re.totals.canary_events - slice.1,
+        );
+        before.0 <= 0.0 || log_e_worse_totals(slice, before, rho0) >= 1.0
+    });
     let under = se.log_e_under >= goal
         || re.as_ref().is_some_and(|re| {
-            // The canary in this slice against itself in the slices before: no hint of a rise.
-            let slice = (se.totals.canary_requests, se.totals.canary_events);
-            let before = (
-                re.totals.canary_requests - slice.0,
-                re.totals.canary_events - slice.1,
-            );
+            let slice = se.totals.canary_requests;
             re.log_e_under >= goal
                 && se.log_e_over < 0.0
-                && before.0 > 0.0
+                && !rose_in_slice
                 && spec
                     .max
-                    .is_some_and(|max| slice.0 * max >= SLICE_EVENTS_AT_BOUND)
-                && log_e_worse_totals(slice, before, rho0) < 1.0
+                    .is_some_and(|max| slice * max >= SLICE_EVENTS_AT_BOUND)
                 && match (spec.max, se.totals.canary_ratio()) {
                     (Some(max), Some(r)) => r <= max,
                     _ => false,
                 }
+        });
+    // …or, short of a proof, estimated under it on enough requests: the whole rollout's and this
+    // slice's requests hold [`ROLLOUT_EVENTS_AT_BOUND`] and [`SLICE_EVENTS_AT_BOUND`] events'
+    // worth at the bound (how much evidence is enough is decided by the counts, as the issue of
+    // "too little traffic" is), both ratios are under the bound with no hint of being over it, and
+    // the reference is under it too. A service at 60–80 % of its bound can take hundreds of
+    // thousands of requests to *prove* under it; what holds its promotion is then the comparison
+    // with the baseline (checked before this), not the bound.
+    let under_estimated = !under
+        && spec.max.is_some_and(|max| {
+            let ok = |e: &SpanEvidence, events: f64| {
+                e.totals.canary_requests * max >= events
+                    && e.log_e_over < 0.0
+                    && e.totals.canary_ratio().is_some_and(|r| r <= max)
+            };
+            ok(re.as_ref().unwrap_or(&se), ROLLOUT_EVENTS_AT_BOUND)
+                && ok(&se, SLICE_EVENTS_AT_BOUND)
+                && widest.baseline_ratio().is_none_or(|b| b <= max)
+                && !rose_in_slice
         });
     let still_over = match (spec.max, recent.canary_ratio()) {
         (Some(max), Some(r)) => r > max,
@@ -2074,7 +2102,7 @@ fn judge_counts(
                 ev(best(|s| s.log_e_worse)),
             ),
         )
-    } else if spec.max.is_some() && !under {
+    } else if spec.max.is_some() && !under && !under_estimated {
         let need = match needed {
             Some(n) => format!(
                 "about {} requests at this ratio are needed to show it under {}",
@@ -2124,11 +2152,20 @@ fn judge_counts(
         let bound = spec
             .max
             .map(|max| {
-                format!(
-                    ", shown under max {} (evidence {})",
-                    fmt(max),
-                    ev(best(|s| s.log_e_under))
-                )
+                if under {
+                    format!(
+                        ", shown under max {} (evidence {})",
+                        fmt(max),
+                        ev(best(|s| s.log_e_under))
+                    )
+                } else {
+                    format!(
+                        ", under max {} by its estimate on {} events' worth of requests at it (not proven: evidence {})",
+                        fmt(max),
+                        count(widest.canary_requests * max),
+                        ev(best(|s| s.log_e_under))
+                    )
+                }
             })
             .unwrap_or_default();
         let noise = match widest.rate_ratio() {
@@ -2789,6 +2826,39 @@ mod tests {
         let j = judged(&[(100.0, 0.4, 100.0, 0.4); 15]);
         assert_eq!(j.verdict, Verdict::Hold, "{}", j.metrics[0].reason);
         assert_eq!(j.metrics[0].outcome, MetricOutcome::NoData);
+    }
+
+    #[test]
+    fn a_canary_at_70_percent_of_its_bound_is_taken_under_it_on_enough_requests_not_on_few() {
+        // 0.35 % on both sides: hundreds of thousands of requests would be needed to *prove* it
+        // under 0.5 %.
+        let steps = |n: usize| vec![(100.0, 0.35, 100.0, 0.35); n];
+        // 1,000 requests: five events' worth at the bound. Not enough evidence: HOLD.
+        let j = judge_counted(counted(&steps(10), None));
+        assert_eq!(j.verdict, Verdict::Hold, "{}", j.metrics[0].reason);
+        assert!(j.metrics[0].reason.contains("not enough evidence yet"));
+        // 6,000 requests: thirty events' worth, under the bound by its estimate, no worse than
+        // its baseline: PROCEED, saying it is not proven.
+        let j = judge_counted(counted(&steps(60), None));
+        assert_eq!(j.verdict, Verdict::Proceed, "{}", j.metrics[0].reason);
+        assert!(
+            j.metrics[0].reason.contains("by its estimate")
+                && j.metrics[0].reason.contains("not proven"),
+            "{}",
+            j.metrics[0].reason
+        );
+        let e = j.metrics[0]
+            .counts
+            .as_ref()
+            .map(|c| (c.slice.log_e_under, c.goal));
+        assert!(e.is_some_and(|(e, goal)| e < goal), "{e:?}");
+        // The same requests at 0.45 % on the canary with the baseline at 0.35 %: within
+        // tolerance? No — ×1.29 of the baseline holds it, whatever the bound says.
+        let j = judge_counted(counted(&vec![(100.0, 0.45, 100.0, 0.35); 60], None));
+        assert_eq!(j.verdict, Verdict::Hold, "{}", j.metrics[0].reason);
+        // At 0.55 %, over the bound by its estimate: not taken under it.
+        let j = judge_counted(counted(&vec![(100.0, 0.55, 100.0, 0.55); 60], None));
+        assert_ne!(j.verdict, Verdict::Proceed, "{}", j.metrics[0].reason);
     }
 
     #[test]

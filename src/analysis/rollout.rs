@@ -4,6 +4,7 @@ use super::canary::{
     DEFAULT_MIN_SAMPLES, Direction, Judgement, MetricSamples, MetricSpec, Policy, Verdict, judge,
     median_unsorted,
 };
+use super::counts::{Totals, log_e_over};
 use crate::domain::ServiceRollout;
 
 /// Judge one service from its readings under the configured policy (whose traffic floor is the
@@ -178,15 +179,31 @@ fn metrics(r: &ServiceRollout) -> Vec<(MetricSpec, MetricSamples)> {
 }
 
 /// The newest point beyond a bound (and beyond tolerance of the baseline's newest) is a change
-/// the windows have not caught up with yet: no PROCEED on it.
+/// the windows have not caught up with yet: no PROCEED on it. A ratio judged on its counts is
+/// read from the counts of its latest window instead, beyond the bound only with a hint of it (an
+/// e-value of e): at a few requests a second a window holds a handful of errors, and one more
+/// puts a service at 70 % of its bound over it.
 fn latest(r: &ServiceRollout, j: &mut Judgement) {
     if j.verdict != Verdict::Proceed {
         return;
     }
     let last = |v: &[f64]| v.last().copied().filter(|x| x.is_finite());
     let beyond = r.metrics.iter().filter(|m| m.error.is_none()).find_map(|m| {
-        let c = last(&m.canary_samples)?;
         let tol = 1.0 + m.tolerance.max(0.0);
+        if let (false, Some(max)) = (m.counts.is_empty(), m.max) {
+            let n = m.window_steps.max(1).min(m.counts.len());
+            let t = Totals::of(&m.counts[m.counts.len() - n..]);
+            let c = t.canary_ratio()?;
+            let hint = log_e_over(t.canary_events, t.canary_requests, max) >= 1.0;
+            if !(hint && t.baseline_ratio().is_none_or(|b| c > b * tol)) {
+                return None;
+            }
+            return Some(format!(
+                "{}: the latest window's {:.0} errors in {:.0} requests ({c:.4}) point beyond max {max:.4} (the rollout's counts have not caught up yet): watching",
+                m.name, t.canary_events, t.canary_requests
+            ));
+        }
+        let c = last(&m.canary_samples)?;
         let base = last(&m.baseline_samples);
         let (bound, word) = match (m.max, m.min) {
             (Some(max), _) if c > max && base.is_none_or(|b| c > b * tol) => (max, "max"),
@@ -318,6 +335,54 @@ mod tests {
         let j = judge_service(&service(25.0, reading(canary, healthy(40), 12)), &policy);
         assert_eq!(j.verdict, Verdict::Hold, "{:?}", j.reasons);
         assert!(j.reasons[0].contains("the newest point"), "{:?}", j.reasons);
+    }
+
+    #[test]
+    fn a_counted_ratios_latest_window_holds_a_proceed_only_with_a_hint_over_the_bound() {
+        let policy = Policy::default();
+        // 0.35 % on both sides at 100 requests a step over 800 steps (a service at 70 % of its
+        // bound), then the last window's four steps.
+        let with_last = |errors: f64| {
+            let mut counts = vec![step(100.0, 0.35, 0.35); 800];
+            for s in &mut counts[796..] {
+                s.canary_events = errors;
+            }
+            let ratio: Vec<f64> = counts
+                .iter()
+                .map(|s| s.canary_events / s.canary_requests)
+                .collect();
+            let m = MetricReading {
+                name: "error_rate".into(),
+                max: Some(0.005),
+                in_slice: Some((800, 800)),
+                canary_samples: ratio.clone(),
+                baseline_samples: vec![0.0035; 800],
+                windows: ratio
+                    .chunks(4)
+                    .map(|c| c.iter().sum::<f64>() / 4.0)
+                    .collect(),
+                counts,
+                in_rollout: Some(800),
+                overlap: 1.0,
+                window_steps: 4,
+                weight: 1.0,
+                failure_limit: 1,
+                tolerance: 0.1,
+                ..MetricReading::default()
+            };
+            judge_service(&service(25.0, m), &policy)
+        };
+        // One error more in the last minute (0.6 % there, over the bound as a point): noise.
+        let j = with_last(0.6);
+        assert_eq!(j.verdict, Verdict::Proceed, "{:?}", j.reasons);
+        // Ten times the errors in the last minute: the counts point over the bound. HOLD.
+        let j = with_last(3.5);
+        assert_eq!(j.verdict, Verdict::Hold, "{:?}", j.reasons);
+        assert!(
+            j.reasons.iter().any(|r| r.contains("point beyond max")),
+            "{:?}",
+            j.reasons
+        );
     }
 
     /// Counts of one step: `n` requests a side, `c` and `b` errors.
