@@ -404,6 +404,10 @@ pub const HISTORY_SUSTAIN_WINDOWS: usize = 3;
 /// minute.
 pub const PROOF_RHO: f64 = 1.0;
 
+/// At 100 %: ln E of the slices before (all of them, or their last two windows) against the
+/// stable's counts before the rollout with which they point to a finding the last slice proves.
+pub const POINTED: f64 = 1.0;
+
 impl MetricSamples {
     /// Bundles the three series.
     pub fn new(canary: Vec<f64>, baseline: Vec<f64>, windows: Vec<f64>) -> Self {
@@ -1757,14 +1761,37 @@ fn judge_counts(
             .all(|t| !prior_moved(t.baseline_requests, t.baseline_events));
     // At 100 %: the slices before pointed to it against the stable's counts from before the
     // rollout too (half the evidence, as above), while the stable beside them stayed where it was.
-    let pointed_by_prior = before_last.as_ref().is_some_and(|e| {
-        let t = &e.totals;
+    let pointed = |from: usize, to: usize| {
+        let t = Totals::of(&all[from..to]);
         !prior_moved(t.baseline_requests, t.baseline_events)
-            && against_prior(t.canary_requests, t.canary_events) >= goal / 2.0
+            && against_prior(t.canary_requests, t.canary_events) >= POINTED
             && matches!((t.canary_ratio(), prior.map(|(r, e)| e / r)), (Some(c), Some(p)) if c > p * rho0)
+            && prefixes.log_e_worse(from, to) > 0.0
+    };
+    let pointed_by_prior = samples.against_history
+        && carried
+        && (pointed(0, len - slice_n)
+            || pointed((len - slice_n).saturating_sub(2 * w), len - slice_n));
+    // The stable's past as one long step: below 100 %, its counts before the rollout (while the
+    // live baseline shows it where it was); at 100 %, those pooled with its own steps beside the
+    // slices before (while they show it where it was) — far more events than the history's mean
+    // step copied into the last slice.
+    let live_before = (samples.against_history && carried).then(|| {
+        let last = Totals::of(&all[(len - slice_n).saturating_sub(w)..len - slice_n]);
+        (Totals::of(&all[..len - slice_n]), last)
     });
-    // Two references (the live baseline and the stable before the rollout) share α between them.
-    let comparison_goal = if prior_holds {
+    let past = match (prior, live_before) {
+        (Some(p), _) if prior_holds => Some(p),
+        (Some((r, e)), Some((t, last)))
+            if !prior_moved(t.baseline_requests, t.baseline_events)
+                && !prior_moved(last.baseline_requests, last.baseline_events) =>
+        {
+            Some((r + t.baseline_requests, e + t.baseline_events))
+        }
+        _ => None,
+    };
+    // Two references (the live baseline and the stable's past) share α between them.
+    let comparison_goal = if past.is_some() {
         goal + std::f64::consts::LN_2
     } else {
         goal
@@ -1774,20 +1801,18 @@ fn judge_counts(
         .any(|s| s.log_e_worse >= comparison_goal && beyond_tolerance(&s.totals))
         && (worse_held || pointed_by_prior);
     let prior_e = |t: &Totals| {
-        if prior_holds {
-            against_prior(t.canary_requests, t.canary_events)
-        } else {
-            f64::NEG_INFINITY
-        }
+        past.map_or(f64::NEG_INFINITY, |p| {
+            log_e_worse_totals((t.canary_requests, t.canary_events), p, PROOF_RHO)
+        })
     };
-    let prior_rate = prior.map(|(r, e)| e / r);
+    let past_rate = past.map(|(r, e)| e / r);
     let worse_prior = spans.iter().any(|s| {
         prior_e(&s.totals) >= comparison_goal
-            && matches!((s.totals.canary_ratio(), prior_rate), (Some(c), Some(p)) if c > p * rho0)
-    }) && match (recent.canary_ratio(), prior_rate) {
+            && matches!((s.totals.canary_ratio(), past_rate), (Some(c), Some(p)) if c > p * rho0)
+    }) && match (recent.canary_ratio(), past_rate) {
         (Some(c), Some(p)) => c > p * rho0,
         _ => false,
-    };
+    } && (worse_held || pointed_by_prior);
     let worse = worse_live || worse_prior;
     // The stable version's last window before it lost its traffic (at 100 %): a problem it had
     // too is not the canary's. From its counts when the steps before the last slice hold them,
@@ -1946,6 +1971,7 @@ fn judge_counts(
     let best =
         |f: fn(&SpanEvidence) -> f64| spans.iter().map(|s| f(s)).fold(f64::NEG_INFINITY, f64::max);
     let needed_e = format!("{:.0}", goal.exp());
+    let needed_cmp = format!("{:.0}", comparison_goal.exp());
     // How far the rate ratio is beyond the tolerance, in standard errors of its logarithm (the
     // Poisson noise of both sides' events): at 100 %, against the history, an excess within
     // `HISTORY_NOISE_Z` of them does not hold the promotion.
@@ -2046,10 +2072,15 @@ fn judge_counts(
             MetricOutcome::Worse,
             MetricResult::High,
             format!(
-                "{}: canary {} against the stable's {} before the rollout began ({} now): beyond ×{:.2} of it (evidence {}, needed {needed_e})",
+                "{}: canary {} against the stable's {} {} ({} now): beyond ×{:.2} of it (evidence {}, needed {needed_cmp})",
                 spec.name,
                 side(&widest),
-                prior_rate.map_or("—".into(), fmt),
+                past_rate.map_or("—".into(), fmt),
+                if samples.against_history {
+                    "before the rollout and beside the slices before"
+                } else {
+                    "before the rollout began"
+                },
                 widest.baseline_ratio().map_or("—".into(), fmt),
                 rho0,
                 ev(spans
@@ -2063,7 +2094,7 @@ fn judge_counts(
             MetricOutcome::Worse,
             MetricResult::High,
             format!(
-                "{}: canary {} against baseline {} {span_name}: {}× the baseline's rate, beyond ×{:.2} (evidence {}, needed {needed_e})",
+                "{}: canary {} against baseline {} {span_name}: {}× the baseline's rate, beyond ×{:.2} (evidence {}, needed {needed_cmp})",
                 spec.name,
                 side(&widest),
                 widest.baseline_ratio().map_or("—".into(), fmt),
@@ -2092,14 +2123,17 @@ fn judge_counts(
             MetricOutcome::Borderline,
             MetricResult::Pass,
             format!(
-                "{}: canary {} is {:.2}× the {} {} {span_name}, beyond ×{:.2} but not proven (evidence {}, needed {needed_e})",
+                "{}: canary {} is {:.2}× the {} {} {span_name}, beyond ×{:.2} but not proven (evidence {}, needed {needed_cmp})",
                 spec.name,
                 side(&widest),
                 reference.rate_ratio().unwrap_or(f64::NAN),
                 reference_name,
                 reference.baseline_ratio().map_or("—".into(), fmt),
                 rho0,
-                ev(best(|s| s.log_e_worse)),
+                ev(spans
+                    .iter()
+                    .map(|s| prior_e(&s.totals))
+                    .fold(best(|s| s.log_e_worse), f64::max)),
             ),
         )
     } else if spec.max.is_some() && !under && !under_estimated {
@@ -2933,6 +2967,58 @@ mod tests {
             against_history: true,
             prior: Some((60_000.0, 60.0)),
             ..counted(&shared, Some(4))
+        });
+        assert_ne!(j.verdict, Verdict::Rollback, "{}", j.metrics[0].reason);
+    }
+
+    #[test]
+    fn worse_is_proven_against_the_baseline_itself_and_needs_an_estimate_beyond_the_tolerance() {
+        // +30 %: 520 errors against 400 in 200,000 requests a side — beyond ×1.10 by its
+        // estimate, and proven worse than ×1 (against ×1.10 itself it would not be: that test
+        // sees only +18 %). ROLLBACK.
+        let j = judge_counted(counted(&[(1000.0, 2.6, 1000.0, 2.0); 200], None));
+        assert_eq!(j.verdict, Verdict::Rollback, "{}", j.metrics[0].reason);
+        assert!(
+            crate::analysis::counts::log_e_worse(&j_steps(&[(1000.0, 2.6, 1000.0, 2.0); 200]), 1.1)
+                < (20f64).ln(),
+            "the test against ×1.10 would have proven it too"
+        );
+    }
+
+    fn j_steps(steps: &[(f64, f64, f64, f64)]) -> Vec<CountStep> {
+        counted(steps, None).counts
+    }
+
+    #[test]
+    fn at_100_percent_a_jump_the_slices_before_did_not_point_to_waits_for_its_windows() {
+        // The last slice, a minute at 100 %: the canary at 1 % against the history's 0.1 %, and
+        // against the stable's 60,000 requests before the rollout.
+        let with_before = |canary_before: f64| {
+            let steps: Vec<_> = std::iter::repeat_n((500.0, canary_before, 500.0, 0.5), 40)
+                .chain(std::iter::repeat_n((1500.0, 15.0, 1500.0, 1.5), 4))
+                .collect();
+            judge_counted(MetricSamples {
+                against_history: true,
+                prior: Some((60_000.0, 60.0)),
+                ..counted(&steps, Some(4))
+            })
+        };
+        // Clean slices before (the canary as the stable beside it): with nothing beside the
+        // canary now, a jump that came with full traffic may be everyone's outage. Not yet.
+        let j = with_before(0.5);
+        assert_ne!(j.verdict, Verdict::Rollback, "{}", j.metrics[0].reason);
+        // The slices before at 1.6× the stable, both beside it and against its past (each a
+        // hint, neither a proof): the jump is the canary's. ROLLBACK.
+        let j = with_before(0.8);
+        assert_eq!(j.verdict, Verdict::Rollback, "{}", j.metrics[0].reason);
+        // The stable beside them at 1.6× too: its past points nowhere (a shared problem then).
+        let steps: Vec<_> = std::iter::repeat_n((500.0, 0.8, 500.0, 0.8), 40)
+            .chain(std::iter::repeat_n((1500.0, 15.0, 1500.0, 1.5), 4))
+            .collect();
+        let j = judge_counted(MetricSamples {
+            against_history: true,
+            prior: Some((60_000.0, 60.0)),
+            ..counted(&steps, Some(4))
         });
         assert_ne!(j.verdict, Verdict::Rollback, "{}", j.metrics[0].reason);
     }
