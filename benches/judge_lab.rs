@@ -81,6 +81,9 @@ fn main() {
                         p.weight.unwrap_or(f64::NAN),
                         p.summary
                     );
+                    for reason in p.reasons.iter().skip(1) {
+                        println!("        {reason}");
+                    }
                 }
             }
         })

@@ -1596,9 +1596,10 @@ fn judge_metric_on(
     };
     m.baseline_breaches = baseline_breaches;
     // A breach too young for the comparison: every canary point of the current slice's last
-    // windows beyond the bound (more than a window of them), the windows failing, the baseline
-    // within the bound and the canary's median worse than its own. A spike that has passed
-    // leaves points back inside; a regression that came with the slice does not.
+    // windows beyond the bound (more than a window of them), or its newest run of points, the
+    // windows failing, the baseline within the bound and the canary's median worse than its own.
+    // A spike that has passed leaves points back inside; a regression that came with the slice
+    // does not.
     let young_breach = !enough && th.failed && !baseline_breaches && canary_median_worse && {
         let w = samples.window_steps.max(1);
         let in_slice = samples
@@ -1609,7 +1610,17 @@ fn judge_metric_on(
         let finite = recent.iter().filter(|v| v.is_finite()).count();
         let beyond =
             |v: f64| spec.max.is_some_and(|max| v > max) || spec.min.is_some_and(|min| v < min);
-        finite > w && recent.iter().filter(|v| v.is_finite()).all(|v| beyond(*v))
+        // …or the slice's newest points beyond it, more than a spike of half a window can fill
+        // (its window holds it for a window and a half: six points at four a window), however
+        // few its first points, of a rate over a few requests, were.
+        let run = canary_in[canary_in.len() - in_slice..]
+            .iter()
+            .rev()
+            .filter(|v| v.is_finite())
+            .take_while(|v| beyond(**v))
+            .count();
+        (finite > w && recent.iter().filter(|v| v.is_finite()).all(|v| beyond(*v)))
+            || run > w + w / 2
     };
     m.outcome = if young_breach {
         MetricOutcome::Breach
@@ -3097,6 +3108,31 @@ mod tests {
             (
                 vec![f64::NAN, 400.0, 410.0, 405.0, 300.0, 180.0],
                 vec![405.0, 340.0],
+                MetricOutcome::NoData,
+                Verdict::Hold,
+            ),
+            // The first point, a rate over a few requests, inside; the seven since beyond (more
+            // than a passing spike fills): ROLLBACK without waiting for it to leave the windows.
+            (
+                vec![
+                    f64::NAN,
+                    300.0,
+                    400.0,
+                    410.0,
+                    405.0,
+                    420.0,
+                    415.0,
+                    430.0,
+                    425.0,
+                ],
+                vec![379.0, 418.0],
+                MetricOutcome::Breach,
+                Verdict::Rollback,
+            ),
+            // Six beyond after it: a spike of half a window can fill that many. Not yet.
+            (
+                vec![f64::NAN, 300.0, 400.0, 410.0, 405.0, 420.0, 415.0, 430.0],
+                vec![379.0, 420.0],
                 MetricOutcome::NoData,
                 Verdict::Hold,
             ),

@@ -40,6 +40,8 @@ pub struct Poll {
     pub verdict: Option<Verdict>,
     pub score: Option<f64>,
     pub summary: String,
+    /// Every reason the judgement gave (the summary shows the first).
+    pub reasons: Vec<String>,
     pub error: Option<String>,
 }
 
@@ -169,6 +171,7 @@ pub async fn run_scenario(
                     verdict: Some(j.verdict),
                     score: Some(j.score),
                     summary: j.summary,
+                    reasons: j.reasons,
                     error: None,
                 }
             }
@@ -188,6 +191,7 @@ fn failed(t: i64, error: String) -> Poll {
         verdict: None,
         score: None,
         summary: String::new(),
+        reasons: Vec::new(),
         error: Some(error),
     }
 }
