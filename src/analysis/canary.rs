@@ -1620,7 +1620,7 @@ fn judge_metric_on(
             .take_while(|v| beyond(**v))
             .count();
         (finite > w && recent.iter().filter(|v| v.is_finite()).all(|v| beyond(*v)))
-            || run > w + w / 2
+            || (samples.window_steps > 0 && run > w + w / 2)
     };
     m.outcome = if young_breach {
         MetricOutcome::Breach
