@@ -385,9 +385,10 @@ pub const ROLLOUT_EVENTS_AT_BOUND: f64 = 20.0;
 pub const PRIOR_MOVED: f64 = 1.0;
 
 /// At 100 %, against the history, a counted ratio's excess over its tolerance holds a PROCEED
-/// only when it is at least this many standard errors (of the log rate ratio) beyond it: the
-/// history's and the canary's own Poisson noise otherwise hold most healthy promotions.
-pub const HISTORY_NOISE_Z: f64 = 0.5;
+/// only when the estimate is at least this many standard errors (of the log rate ratio, both
+/// sides' Poisson noise) beyond parity, or the canary is rising with its traffic: on a few
+/// dozen errors a healthy canary is 1.3–2× its reference one time in several.
+pub const HISTORY_NOISE_Z: f64 = 2.0;
 
 /// Samples a side before two groups are compared, unless a metric sets its own.
 pub const DEFAULT_MIN_SAMPLES: usize = 10;
@@ -1862,6 +1863,24 @@ fn judge_counts(
         );
         before.0 <= 0.0 || log_e_worse_totals(slice, before, rho0) >= 1.0
     });
+    // At 100 %: the canary's own rate in the last slice above tolerance of its rate in the slices
+    // before, and in those above the live stable's beside it, the counts leaning that way each
+    // time (ln E against ×1 above 0; leanings, not proofs: this only holds a PROCEED): a
+    // regression growing with its traffic — not a spike the slices before already carried, nor
+    // a drift both tracks shared.
+    let rising = samples.against_history
+        && re.as_ref().is_some_and(|re| {
+            let slice = (se.totals.canary_requests, se.totals.canary_events);
+            let before = (
+                re.totals.canary_requests - slice.0,
+                re.totals.canary_events - slice.1,
+            );
+            before.0 > 0.0
+                && slice.0 > 0.0
+                && slice.1 / slice.0 > before.1 / before.0 * rho0
+                && log_e_worse_totals(slice, before, PROOF_RHO) > 0.0
+                && prefixes.log_e_worse(0, len - slice_n) > 0.0
+        });
     let under = se.log_e_under >= goal
         || re.as_ref().is_some_and(|re| {
             let slice = se.totals.canary_requests;
@@ -2019,7 +2038,7 @@ fn judge_counts(
         let se = (1.0 / reference.canary_events.max(0.5)
             + 1.0 / reference.baseline_events.max(0.5))
         .sqrt();
-        (r / rho0).ln() / se
+        r.ln() / se
     });
     let (outcome, result, reason) = if widest.canary_requests <= 0.0 {
         (
@@ -2128,7 +2147,7 @@ fn judge_counts(
             ),
         )
     } else if reference.rate_ratio().is_some_and(|r| r > rho0)
-        && (!samples.against_history || beyond_noise >= HISTORY_NOISE_Z)
+        && (!samples.against_history || beyond_noise >= HISTORY_NOISE_Z || rising)
     {
         (
             MetricOutcome::Borderline,
@@ -2215,7 +2234,7 @@ fn judge_counts(
             .unwrap_or_default();
         let noise = match widest.rate_ratio() {
             Some(r) if r > rho0 => format!(
-                " ({r:.2}× it, within the noise of ×{rho0:.2}: {beyond_noise:.1} standard errors beyond)"
+                " ({r:.2}× it, within the noise: {beyond_noise:.1} standard errors beyond parity)"
             ),
             _ => String::new(),
         };
@@ -2909,11 +2928,11 @@ mod tests {
     #[test]
     fn at_100_percent_a_canary_at_the_stables_own_rate_is_not_held_by_its_few_live_events() {
         // Before the last slice the stable served beside the canary and erred half as often by
-        // chance (2 errors in 4,000 requests); the last slice's steps carry the history's mean.
-        // Its own 100,000 requests before the rollout, at 0.1 %, say the canary's 0.1 % is its
-        // rate.
-        let steps: Vec<_> = std::iter::repeat_n((100.0, 0.1, 100.0, 0.05), 40)
-            .chain(std::iter::repeat_n((300.0, 0.3, 300.0, 0.15), 20))
+        // chance (20 errors in 40,000 requests); the last slice's steps carry the history's
+        // mean. Against those the canary's 100 errors are 2× (four standard errors: HOLD). Its
+        // own million requests before the rollout, at 0.1 %, say the canary's 0.1 % is its rate.
+        let steps: Vec<_> = std::iter::repeat_n((1000.0, 1.0, 1000.0, 0.5), 40)
+            .chain(std::iter::repeat_n((3000.0, 3.0, 3000.0, 1.5), 20))
             .collect();
         let judged = |prior: Option<(f64, f64)>| {
             judge_counted(MetricSamples {
@@ -2934,7 +2953,7 @@ mod tests {
             "{}",
             without.metrics[0].reason
         );
-        let with = judged(Some((100_000.0, 100.0)));
+        let with = judged(Some((1_000_000.0, 1000.0)));
         assert_eq!(with.verdict, Verdict::Proceed, "{}", with.metrics[0].reason);
     }
 
@@ -2998,6 +3017,41 @@ mod tests {
 
     fn j_steps(steps: &[(f64, f64, f64, f64)]) -> Vec<CountStep> {
         counted(steps, None).counts
+    }
+
+    #[test]
+    fn at_100_percent_an_excess_within_the_noise_holds_only_a_canary_that_is_rising() {
+        // 17 canary errors in 13,600 requests in all, 1.3× the stable's past (its 100,000
+        // requests before the rollout at 0.1 % and 5 errors in the 10,000 beside the slices
+        // before): about one standard error beyond parity, within the noise of few errors.
+        let judged = |before: f64, last: f64| {
+            let steps: Vec<_> = std::iter::repeat_n((250.0, before, 250.0, 0.125), 40)
+                .chain(std::iter::repeat_n((300.0, last, 300.0, 0.3), 12))
+                .collect();
+            judge_counted(MetricSamples {
+                against_history: true,
+                prior: Some((100_000.0, 100.0)),
+                ..counted(&steps, Some(12))
+            })
+        };
+        // Spread evenly over the rollout: PROCEED, saying it is within the noise.
+        let j = judged(12.5 / 40.0, 4.5 / 12.0);
+        assert_eq!(j.verdict, Verdict::Proceed, "{}", j.metrics[0].reason);
+        assert!(
+            j.metrics[0].reason.contains("within the noise"),
+            "{}",
+            j.metrics[0].reason
+        );
+        // The same errors leaning on the canary beside the stable before (10 to 5) and rising
+        // with full traffic (7 in the last slice's 3,600 requests): a regression growing with
+        // its traffic. HOLD.
+        let j = judged(10.0 / 40.0, 7.0 / 12.0);
+        assert_eq!(j.verdict, Verdict::Hold, "{}", j.metrics[0].reason);
+        assert!(
+            j.metrics[0].reason.contains("not proven"),
+            "{}",
+            j.metrics[0].reason
+        );
     }
 
     #[test]
