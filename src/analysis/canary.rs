@@ -2034,6 +2034,10 @@ fn judge_counts(
         }
         _ => (widest, "baseline's"),
     };
+    // Below 100 %, pooled with the stable's past, the estimate may hide what the live baseline
+    // beside the canary shows: either beyond tolerance holds the PROCEED.
+    let live_beyond =
+        !samples.against_history && prior_holds && widest.rate_ratio().is_some_and(|r| r > rho0);
     let beyond_noise = reference.rate_ratio().map_or(f64::NEG_INFINITY, |r| {
         let se = (1.0 / reference.canary_events.max(0.5)
             + 1.0 / reference.baseline_events.max(0.5))
@@ -2146,9 +2150,16 @@ fn judge_counts(
                 recent.canary_ratio().map_or("—".into(), fmt)
             ),
         )
-    } else if reference.rate_ratio().is_some_and(|r| r > rho0)
-        && (!samples.against_history || beyond_noise >= HISTORY_NOISE_Z || rising)
+    } else if (reference.rate_ratio().is_some_and(|r| r > rho0)
+        && (!samples.against_history || beyond_noise >= HISTORY_NOISE_Z || rising))
+        || live_beyond
     {
+        // The estimate that holds it: the pooled one, else the live baseline's alone.
+        let (shown, shown_name) = if reference.rate_ratio().is_some_and(|r| r > rho0) {
+            (reference, reference_name)
+        } else {
+            (widest, "live baseline's")
+        };
         (
             MetricOutcome::Borderline,
             MetricResult::Pass,
@@ -2156,9 +2167,9 @@ fn judge_counts(
                 "{}: canary {} is {:.2}× the {} {} {span_name}, beyond ×{:.2} but not proven (evidence {}, needed {needed_cmp})",
                 spec.name,
                 side(&widest),
-                reference.rate_ratio().unwrap_or(f64::NAN),
-                reference_name,
-                reference.baseline_ratio().map_or("—".into(), fmt),
+                shown.rate_ratio().unwrap_or(f64::NAN),
+                shown_name,
+                shown.baseline_ratio().map_or("—".into(), fmt),
                 rho0,
                 ev(spans
                     .iter()
@@ -3017,6 +3028,30 @@ mod tests {
 
     fn j_steps(steps: &[(f64, f64, f64, f64)]) -> Vec<CountStep> {
         counted(steps, None).counts
+    }
+
+    #[test]
+    fn below_100_percent_an_excess_over_the_live_baseline_holds_even_when_the_past_hides_it() {
+        // The stable's 100,000 requests before the rollout at 0.2 %; beside the canary now it
+        // erred 14 times in 10,000 requests (0.14 %), the canary 21 (0.21 %). Pooled with the
+        // past the reference is 0.19 % (×1.08, within tolerance); the live baseline alone says
+        // ×1.5. HOLD, naming the live baseline.
+        let judged = |canary: f64| {
+            judge_counted(MetricSamples {
+                prior: Some((100_000.0, 200.0)),
+                ..counted(&vec![(250.0, canary, 250.0, 0.35); 40], None)
+            })
+        };
+        let j = judged(0.525);
+        assert_eq!(j.verdict, Verdict::Hold, "{}", j.metrics[0].reason);
+        assert!(
+            j.metrics[0].reason.contains("the live baseline's 0.14 %"),
+            "{}",
+            j.metrics[0].reason
+        );
+        // The canary at the live baseline's rate: PROCEED.
+        let j = judged(0.35);
+        assert_eq!(j.verdict, Verdict::Proceed, "{}", j.metrics[0].reason);
     }
 
     #[test]

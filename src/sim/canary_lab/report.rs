@@ -165,13 +165,21 @@ pub async fn run_scenario(
             Ok(SourceData::Prometheus(rs)) if !rs.is_empty() => {
                 let r = &rs[0];
                 let j = judge_service(r, &policy);
+                // The judgement's reasons, then each metric's where the judgement did not give it
+                // (a PROCEED names none).
+                let mut reasons = j.reasons;
+                for m in &j.metrics {
+                    if !m.reason.is_empty() && !reasons.iter().any(|r| r.contains(&m.reason)) {
+                        reasons.push(m.reason.clone());
+                    }
+                }
                 Poll {
                     t,
                     weight: r.weight,
                     verdict: Some(j.verdict),
                     score: Some(j.score),
                     summary: j.summary,
-                    reasons: j.reasons,
+                    reasons,
                     error: None,
                 }
             }
