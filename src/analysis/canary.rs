@@ -1665,13 +1665,18 @@ fn judge_metric_on(
 /// A higher-is-worse ratio judged on its counts (see [`super::counts`]): over the bound or worse
 /// than the baseline when the evidence reaches `1/α` in the current slice or since the rollout
 /// began (α split between the two looks) and the latest window still shows it — worse than the
-/// stable version's own counts from before the rollout too (`prior`, one long step of the same
-/// test), while the live baseline shows the stable no higher than then; PROCEED-worthy only when
-/// the canary is shown under its bound — by the current slice's own counts, or by the whole
-/// rollout's once the slice has served [`SLICE_EVENTS_AT_BOUND`] events' worth of requests at the
-/// bound with no hint of a rise over the slices before (the late-onset guard) — or, without a
-/// bound, the counts hold enough expected events to have seen a doubling, and its ratio is within
-/// tolerance of the reference's (the baseline's, pooled with the stable's before the rollout).
+/// stable version's own past too (`prior`, one long step of the same test; at 100 % pooled with
+/// its steps beside the slices before), while the live baseline shows the stable no higher than
+/// then, the two references sharing α. "Worse" is proven against ×1 ([`PROOF_RHO`]) with an
+/// estimate beyond the tolerance. PROCEED-worthy only when the canary is under its bound — shown
+/// by the current slice's own counts, or by the whole rollout's once the slice has served
+/// [`SLICE_EVENTS_AT_BOUND`] events' worth of requests at the bound with no hint of a rise over
+/// the slices before (the late-onset guard), or estimated under it on
+/// [`ROLLOUT_EVENTS_AT_BOUND`] events' worth — or, without a bound, the counts hold enough
+/// expected events to have seen a doubling, and its ratio is within tolerance of the reference's
+/// (the baseline's, pooled with the stable's before the rollout, and below 100 % the live
+/// baseline's alone too; at 100 % unless within [`HISTORY_NOISE_Z`] standard errors of parity
+/// and not rising with its traffic).
 fn judge_counts(
     spec: &MetricSpec,
     samples: &MetricSamples,
