@@ -354,21 +354,9 @@ mod tests {
             let m = MetricReading {
                 name: "error_rate".into(),
                 max: Some(0.005),
-                in_slice: Some((800, 800)),
-                canary_samples: ratio.clone(),
-                baseline_samples: vec![0.0035; 800],
-                windows: ratio
-                    .chunks(4)
-                    .map(|c| c.iter().sum::<f64>() / 4.0)
-                    .collect(),
                 counts,
                 in_rollout: Some(800),
-                overlap: 1.0,
-                window_steps: 4,
-                weight: 1.0,
-                failure_limit: 1,
-                tolerance: 0.1,
-                ..MetricReading::default()
+                ..reading(ratio, vec![0.0035; 800], 800)
             };
             judge_service(&service(25.0, m), &policy)
         };
