@@ -1860,12 +1860,16 @@ fn judge_counts(
     // slice gives no hint of being over it (the late-onset guard: what was carried cannot vouch
     // for a change that came with this slice, but it need not be proven again from scratch).
     // The canary in this slice against itself in the slices before: a hint of a rise.
-    let rose_in_slice = re.as_ref().is_some_and(|re| {
+    // The canary's (requests, events) in this slice and in the slices before it.
+    let slice_and_before = re.as_ref().map(|re| {
         let slice = (se.totals.canary_requests, se.totals.canary_events);
         let before = (
             re.totals.canary_requests - slice.0,
             re.totals.canary_events - slice.1,
         );
+        (slice, before)
+    });
+    let rose_in_slice = slice_and_before.is_some_and(|(slice, before)| {
         before.0 <= 0.0 || log_e_worse_totals(slice, before, rho0) >= 1.0
     });
     // At 100 %: the canary's own rate in the last slice above tolerance of its rate in the slices
@@ -1874,12 +1878,7 @@ fn judge_counts(
     // regression growing with its traffic — not a spike the slices before already carried, nor
     // a drift both tracks shared.
     let rising = samples.against_history
-        && re.as_ref().is_some_and(|re| {
-            let slice = (se.totals.canary_requests, se.totals.canary_events);
-            let before = (
-                re.totals.canary_requests - slice.0,
-                re.totals.canary_events - slice.1,
-            );
+        && slice_and_before.is_some_and(|(slice, before)| {
             before.0 > 0.0
                 && slice.0 > 0.0
                 && slice.1 / slice.0 > before.1 / before.0 * rho0
