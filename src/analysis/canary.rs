@@ -380,9 +380,16 @@ pub const SLICE_EVENTS_AT_BOUND: f64 = 6.0;
 pub const ROLLOUT_EVENTS_AT_BOUND: f64 = 20.0;
 
 /// The stable version's counts from before the rollout stop being a reference once the live
-/// baseline's evidence of being above them (ln E) reaches this: an e-value of e, a hint, far
-/// from a proof — this only withholds evidence against the canary.
-pub const PRIOR_MOVED: f64 = 1.0;
+/// baseline's evidence of being above them (ln E) reaches this: an e-value of √e, a lean, far
+/// from a proof — this only withholds evidence against the canary (a shared spike or incident
+/// lifts the stable beside the canary too, often on a handful of its own events).
+pub const PRIOR_MOVED: f64 = 0.5;
+
+/// The stable version's counts from before the rollout serve as a reference over a span only
+/// when the stable's own requests beside the canary in that span hold this many events' worth
+/// at their rate: enough that a move of the stable (a shared problem) would show in them. Over a
+/// span of a few of its events the stable cannot vouch that it is where it was.
+pub const PRIOR_POWER_EVENTS: f64 = 6.0;
 
 /// At 100 %, against the history, a counted ratio's excess over its tolerance holds a PROCEED
 /// only when the estimate is at least this many standard errors (of the log rate ratio, both
@@ -393,8 +400,8 @@ pub const HISTORY_NOISE_Z: f64 = 2.0;
 /// Samples a side before two groups are compared, unless a metric sets its own.
 pub const DEFAULT_MIN_SAMPLES: usize = 10;
 
-/// At 100 %, against the history: over how many judging windows a finding on counts must have
-/// held.
+/// At 100 %, against the history: over how many judging windows, each on its own, a finding on
+/// counts must have held when the slices before did not point to it.
 pub const HISTORY_SUSTAIN_WINDOWS: usize = 3;
 
 /// The count test's null hypothesis for "worse than the reference": the canary's event rate no
@@ -405,7 +412,7 @@ pub const HISTORY_SUSTAIN_WINDOWS: usize = 3;
 /// minute.
 pub const PROOF_RHO: f64 = 1.0;
 
-/// At 100 %: ln E of the slices before (all of them, or their last two windows) against the
+/// At 100 %: ln E of the slices before (all of them, or their last two or four windows) against the
 /// stable's counts before the rollout with which they point to a finding the last slice proves.
 pub const POINTED: f64 = 1.0;
 
@@ -1709,9 +1716,11 @@ fn judge_counts(
     // The estimate a finding on the comparison needs beside its proof: beyond the tolerance.
     let beyond_tolerance = |t: &Totals| t.rate_ratio().map_or(t.canary_events > 0.0, |r| r > rho0);
     // Against the history (at 100 %, with no live baseline beside the canary) a finding stands
-    // when it was proven before the last slice, beside the live stable track, or when it has been
-    // proven at the end of each of the last `HISTORY_SUSTAIN_WINDOWS` windows: a spike on every
-    // track (which the history cannot tell from the canary's doing) passes before that.
+    // when it was proven before the last slice, beside the live stable track, or when each of the
+    // last `HISTORY_SUSTAIN_WINDOWS` windows points to it on its own: a spike on every track
+    // (which the history cannot tell from the canary's doing) passes before that. (Not a
+    // cumulative proof at the end of each window: a spike that came with full traffic keeps that
+    // proven long after it has passed.)
     // (These rules weigh the comparison against the tolerance itself, not against ×1: with
     // nothing beside the canary they are all that tells it from a shared outage.)
     let w = samples.window_steps.max(1);
@@ -1722,14 +1731,6 @@ fn judge_counts(
     };
     let span_tolerant = |from: usize, to: usize| tolerant.span(all, from, to, spec.max);
     let before_last = (samples.against_history && carried).then(|| span_tolerant(0, len - slice_n));
-    let proofs: Vec<SpanEvidence> = if samples.against_history {
-        (1..HISTORY_SUSTAIN_WINDOWS)
-            .filter_map(|j| len.checked_sub(j * w).filter(|end| *end > 0))
-            .map(|end| span_tolerant(0, end))
-            .collect()
-    } else {
-        Vec::new()
-    };
     // …or each of the last `HISTORY_SUSTAIN_WINDOWS` windows on its own points to it (a
     // regression that grew at full traffic; a spike leaves a window behind it that does not).
     let windows_each: Vec<SpanEvidence> =
@@ -1746,7 +1747,6 @@ fn judge_counts(
     let held = |f: fn(&SpanEvidence) -> f64| {
         !samples.against_history
             || before_last.as_ref().is_some_and(|e| f(e) >= goal / 2.0)
-            || (proofs.len() + 1 == HISTORY_SUSTAIN_WINDOWS && proofs.iter().all(|e| f(e) >= goal))
             || (windows_each.len() == HISTORY_SUSTAIN_WINDOWS
                 && windows_each.iter().all(|e| f(e) >= 1.0))
     };
@@ -1788,7 +1788,8 @@ fn judge_counts(
     let pointed_by_prior = samples.against_history
         && carried
         && (pointed(0, len - slice_n)
-            || pointed((len - slice_n).saturating_sub(2 * w), len - slice_n));
+            || pointed((len - slice_n).saturating_sub(2 * w), len - slice_n)
+            || pointed((len - slice_n).saturating_sub(4 * w), len - slice_n));
     // The stable's past as one long step: below 100 %, its counts before the rollout (while the
     // live baseline shows it where it was); at 100 %, those pooled with its own steps beside the
     // slices before (while they show it where it was) — far more events than the history's mean
@@ -1813,18 +1814,34 @@ fn judge_counts(
     } else {
         goal
     };
-    let worse_live = spans
-        .iter()
-        .any(|s| s.log_e_worse >= comparison_goal && beyond_tolerance(&s.totals))
-        && (worse_held || pointed_by_prior);
     let prior_e = |t: &Totals| {
         past.map_or(f64::NEG_INFINITY, |p| {
             log_e_worse_totals((t.canary_requests, t.canary_events), p, PROOF_RHO)
         })
     };
     let past_rate = past.map(|(r, e)| e / r);
+    // Below 100 %, the stable's past serves a span only when the stable beside the canary in that
+    // span could show it had moved ([`PRIOR_POWER_EVENTS`]) and does not: a shared spike lifts
+    // both tracks, and a canary proven against a calm past while the stable's few events in the
+    // same seconds cannot say otherwise is not shown to be the problem. (At 100 % the past is the
+    // history's, with its own rules.)
+    let serves = |t: &Totals| {
+        samples.against_history
+            || (past_rate.is_some_and(|p| t.baseline_requests * p >= PRIOR_POWER_EVENTS)
+                && !prior_moved(t.baseline_requests, t.baseline_events))
+    };
+    // A finding against the live baseline over a span the past serves needs a lean against the
+    // past too: a live baseline far under its own past (a lucky quiet stretch) proves nothing
+    // against a canary at the service's usual rate.
+    let corroborated = |t: &Totals| {
+        samples.against_history || past.is_none() || !serves(t) || prior_e(t) >= PRIOR_MOVED
+    };
+    let worse_live = spans.iter().any(|s| {
+        s.log_e_worse >= comparison_goal && beyond_tolerance(&s.totals) && corroborated(&s.totals)
+    }) && (worse_held || pointed_by_prior);
     let worse_prior = spans.iter().any(|s| {
-        prior_e(&s.totals) >= comparison_goal
+        serves(&s.totals)
+            && prior_e(&s.totals) >= comparison_goal
             && matches!((s.totals.canary_ratio(), past_rate), (Some(c), Some(p)) if c > p * rho0)
     }) && match (recent.canary_ratio(), past_rate) {
         (Some(c), Some(p)) => c > p * rho0,
@@ -1961,17 +1978,25 @@ fn judge_counts(
             None => matches!((stable_last, canary_now), (Some(s), Some(c)) if c > s * rho0),
         }
     } else {
+        // Not proven worse than its baseline, the canary is blamed by its estimate only while the
+        // stable beside it shows no move from its own past over the same steps (over the bound
+        // after a spike both tracks had, the canary's few more errors are chance).
+        let stable_moved = !samples.against_history
+            && [&widest, &recent, &se.totals]
+                .iter()
+                .any(|t| prior_moved(t.baseline_requests, t.baseline_events));
         worse
-            || [
-                (widest.baseline_ratio(), widest.canary_ratio()),
-                (base_now, canary_now),
-            ]
-            .iter()
-            .all(|pair| match (*pair, spec.max) {
-                ((None, _), _) => true,
-                ((Some(b), Some(c)), Some(max)) => b <= max && c > b * rho0,
-                _ => false,
-            })
+            || (!stable_moved
+                && [
+                    (widest.baseline_ratio(), widest.canary_ratio()),
+                    (base_now, canary_now),
+                ]
+                .iter()
+                .all(|pair| match (*pair, spec.max) {
+                    ((None, _), _) => true,
+                    ((Some(b), Some(c)), Some(max)) => b <= max && c > b * rho0,
+                    _ => false,
+                }))
     };
     let shared = baseline_over
         || stable_elevated
@@ -2731,6 +2756,77 @@ mod tests {
 
     /// An error ratio judged on counts: `steps` steps of (canary requests, errors, baseline
     /// requests, errors), the last `slice` of them the current slice.
+    #[test]
+    fn at_100_percent_a_cumulative_proof_is_not_a_sustained_finding() {
+        // Clean slices before; then a minute at 100 % in each of four states, against the
+        // history's 0.1 %: errors ×10 on and off. Proven since the rollout began at the end of
+        // each of the last three windows, but the third-last window alone shows nothing: an
+        // outage that comes and goes on every track looks the same. Not a finding yet.
+        let last = |windows: [bool; 4]| {
+            let mut steps: Vec<_> = std::iter::repeat_n((500.0, 0.5, 500.0, 0.5), 40).collect();
+            for bad in windows {
+                let e = if bad { 15.0 } else { 1.5 };
+                steps.extend(std::iter::repeat_n((1500.0, e, 1500.0, 1.5), 4));
+            }
+            judge_counted(MetricSamples {
+                against_history: true,
+                prior: Some((60_000.0, 60.0)),
+                ..counted(&steps, Some(16))
+            })
+        };
+        let j = last([false, true, false, true]);
+        assert_ne!(j.verdict, Verdict::Rollback, "{}", j.metrics[0].reason);
+        // Each of the last three windows on its own: the canary's. ROLLBACK.
+        let j = last([false, true, true, true]);
+        assert_eq!(j.verdict, Verdict::Rollback, "{}", j.metrics[0].reason);
+    }
+
+    #[test]
+    fn the_stables_past_serves_only_where_the_stable_beside_could_show_a_move() {
+        // The canary at 0.5 % on 2,000 requests against the stable's 0.14 % before the rollout
+        // (60,000 requests): proven worse than that past (see the test above) — but the
+        // baseline beside it served only 1,000 requests, 1.4 errors' worth: it could not show a
+        // shared problem lifting both tracks, so the past is no reference there.
+        let steps = [(50.0, 0.25, 25.0, 0.035); 40];
+        let j = judge_counted(MetricSamples {
+            prior: Some((60_000.0, 84.0)),
+            ..counted(&steps, None)
+        });
+        assert_ne!(j.verdict, Verdict::Rollback, "{}", j.metrics[0].reason);
+        assert_ne!(j.metrics[0].outcome, MetricOutcome::Worse);
+    }
+
+    #[test]
+    fn a_live_finding_needs_a_lean_against_the_stables_past_too() {
+        // The canary at 0.4 % on 4,000 requests; the baseline beside it at 0.05 % on 20,000: ×8,
+        // proven. The stable's past says 0.4 % is its usual rate: the baseline's quiet stretch,
+        // not the canary, is what changed. Not ROLLBACK with the past, ROLLBACK without it.
+        let steps = [(100.0, 0.4, 500.0, 0.25); 40];
+        let j = judge_counted(counted(&steps, None));
+        assert_eq!(j.verdict, Verdict::Rollback, "{}", j.metrics[0].reason);
+        let j = judge_counted(MetricSamples {
+            prior: Some((100_000.0, 400.0)),
+            ..counted(&steps, None)
+        });
+        assert_ne!(j.verdict, Verdict::Rollback, "{}", j.metrics[0].reason);
+    }
+
+    #[test]
+    fn over_the_bound_a_canary_is_blamed_by_its_estimate_only_while_the_stable_has_not_moved() {
+        // 40,000 requests a side: the canary at 0.62 % (proven over 0.5 %), the baseline at
+        // 0.49 % (under it; the canary ×1.27, not proven worse).
+        let steps = [(1000.0, 6.2, 1000.0, 4.9); 40];
+        let j = judge_counted(counted(&steps, None));
+        assert_eq!(j.verdict, Verdict::Rollback, "{}", j.metrics[0].reason);
+        // The stable was at 0.14 % before the rollout: both tracks are up (a shared problem),
+        // and the canary's few more errors are no finding of their own.
+        let j = judge_counted(MetricSamples {
+            prior: Some((60_000.0, 84.0)),
+            ..counted(&steps, None)
+        });
+        assert_ne!(j.verdict, Verdict::Rollback, "{}", j.metrics[0].reason);
+    }
+
     fn counted(steps: &[(f64, f64, f64, f64)], slice: Option<usize>) -> MetricSamples {
         let counts: Vec<CountStep> = steps
             .iter()
@@ -2839,9 +2935,9 @@ mod tests {
 
     #[test]
     fn the_stables_counts_before_the_rollout_prove_a_regression_the_small_baseline_cannot() {
-        // A canary at 10 %: 1,000 requests and 7 errors (0.7 %, five times the stable's 0.14 %)
-        // beside a baseline of the same size with its 1.4 errors: too few to prove anything.
-        let steps = [(25.0, 0.175, 25.0, 0.035); 40];
+        // A canary of 2,000 requests and 10 errors (0.5 %, 3.6 times the stable's 0.14 %) beside
+        // a baseline of 4,400 requests with its 6.2 errors: too few to prove it.
+        let steps = [(50.0, 0.25, 110.0, 0.154); 40];
         let alone = judge_counted(counted(&steps, None));
         assert_ne!(
             alone.verdict,
@@ -2868,7 +2964,7 @@ mod tests {
         );
         // The live baseline erring as much as the canary: the stable is not where it was (a
         // shared problem), so its past is no reference and nothing is held against the canary.
-        let shared = with_prior(&[(25.0, 0.175, 25.0, 0.175); 40]);
+        let shared = with_prior(&[(50.0, 0.25, 110.0, 0.55); 40]);
         assert_ne!(
             shared.verdict,
             Verdict::Rollback,
