@@ -7,7 +7,8 @@
 //!
 //! Run: `cargo bench --bench judge_lab`. It reports; it does not fail on a missed target (the
 //! judge does not meet them all yet). Options (environment):
-//! - `FLIGHTDECK_LAB_SEEDS=N`: seeds per kind (default 15: 14 kinds × 15 = 210 scenarios);
+//! - `FLIGHTDECK_LAB_SEEDS=N`: seeds per kind (default 45: 14 kinds × 45 = 630 scenarios; the
+//!   judge's constants were first set on seeds 1–15, and seeds 16–45 showed what that overfitted);
 //! - `FLIGHTDECK_LAB_JSON=path`: write every scenario's result (verdict timeline included) and the
 //!   overall figures there as JSON;
 //! - `FLIGHTDECK_LAB_COUNTS=1`: give the judge the request and error counts too (`errors`,
@@ -29,7 +30,7 @@ fn main() {
         .ok()
         .and_then(|v| v.parse::<u64>().ok())
         .filter(|n| *n > 0)
-        .unwrap_or(15);
+        .unwrap_or(45);
     let cfg = LabConfig {
         counts: std::env::var("FLIGHTDECK_LAB_COUNTS").is_ok_and(|v| v == "1"),
     };
