@@ -109,6 +109,8 @@ fn main() {
     );
     println!();
     print!("{}", report::render_table(&results));
+    println!();
+    print!("{}", report::render_seed_blocks(&results));
     if let Some(path) = std::env::var_os("FLIGHTDECK_LAB_JSON") {
         let json = report::results_json(&results);
         match std::fs::write(&path, json.to_string()) {

@@ -157,6 +157,23 @@ async fn every_scenario_is_judged_at_every_poll_and_the_report_renders() {
     ] {
         assert!(table.contains(figure), "{figure} in\n{table}");
     }
+    // The figures by seed block: the seeds the judge was tuned on, and the held-out ones.
+    let blocks = report::render_seed_blocks(&results);
+    assert!(blocks.contains("seeds 1–15 (tuned on)"), "{blocks}");
+    assert!(!blocks.contains("held out"), "{blocks}");
+    let mut later = results.clone();
+    for r in later.iter_mut().filter(|r| r.seed == 2) {
+        r.seed = report::TUNED_SEEDS + 1;
+    }
+    let blocks = report::render_seed_blocks(&later);
+    let n = Kind::ALL.len();
+    // Each block over its own 14 scenarios.
+    assert_eq!(
+        blocks.matches(&format!("/{n}), PROCEED")).count(),
+        2,
+        "{blocks}"
+    );
+    assert!(blocks.contains("seeds 16+ (held out)"), "{blocks}");
     let json = report::results_json(&results);
     assert_eq!(
         json["scenarios"].as_array().map(Vec::len),
