@@ -352,9 +352,8 @@ pub struct MetricSamples {
     pub slice: Option<(usize, usize)>,
     /// The last slice judged against the stable version's history (the baseline has no traffic):
     /// `baseline` is that history, its tail the stable's last minutes before promotion, and a
-    /// finding from the counts stands only once it has been proven at the end of each of the last
-    /// [`HISTORY_SUSTAIN_WINDOWS`] windows, or each of them alone points to it, or the slices
-    /// before pointed to it beside the live stable track or against the stable's counts from
+    /// finding from the counts stands only once each of the last [`HISTORY_SUSTAIN_WINDOWS`]
+    /// windows alone points to it, or the slices before pointed to it beside the live stable track or against the stable's counts from
     /// before the rollout (with nothing beside the canary, a shared outage looks like a
     /// regression).
     #[serde(default)]
@@ -2801,12 +2800,16 @@ mod tests {
         // The canary at 0.4 % on 4,000 requests; the baseline beside it at 0.05 % on 20,000: ×8,
         // proven. The stable's past says 0.4 % is its usual rate: the baseline's quiet stretch,
         // not the canary, is what changed. Not ROLLBACK with the past, ROLLBACK without it.
-        let steps = [(100.0, 0.4, 500.0, 0.25); 40];
-        let j = judge_counted(counted(&steps, None));
+        rollback_without_the_past_only(&[(100.0, 0.4, 500.0, 0.25); 40], (100_000.0, 400.0));
+    }
+
+    /// `steps` judged alone are ROLLBACK; with the stable's `past` beside them they are not.
+    fn rollback_without_the_past_only(steps: &[(f64, f64, f64, f64)], past: (f64, f64)) {
+        let j = judge_counted(counted(steps, None));
         assert_eq!(j.verdict, Verdict::Rollback, "{}", j.metrics[0].reason);
         let j = judge_counted(MetricSamples {
-            prior: Some((100_000.0, 400.0)),
-            ..counted(&steps, None)
+            prior: Some(past),
+            ..counted(steps, None)
         });
         assert_ne!(j.verdict, Verdict::Rollback, "{}", j.metrics[0].reason);
     }
@@ -2814,17 +2817,10 @@ mod tests {
     #[test]
     fn over_the_bound_a_canary_is_blamed_by_its_estimate_only_while_the_stable_has_not_moved() {
         // 40,000 requests a side: the canary at 0.62 % (proven over 0.5 %), the baseline at
-        // 0.49 % (under it; the canary ×1.27, not proven worse).
-        let steps = [(1000.0, 6.2, 1000.0, 4.9); 40];
-        let j = judge_counted(counted(&steps, None));
-        assert_eq!(j.verdict, Verdict::Rollback, "{}", j.metrics[0].reason);
-        // The stable was at 0.14 % before the rollout: both tracks are up (a shared problem),
-        // and the canary's few more errors are no finding of their own.
-        let j = judge_counted(MetricSamples {
-            prior: Some((60_000.0, 84.0)),
-            ..counted(&steps, None)
-        });
-        assert_ne!(j.verdict, Verdict::Rollback, "{}", j.metrics[0].reason);
+        // 0.49 % (under it; the canary ×1.27, not proven worse): ROLLBACK. With the stable at
+        // 0.14 % before the rollout both tracks are up (a shared problem), and the canary's few
+        // more errors are no finding of their own.
+        rollback_without_the_past_only(&[(1000.0, 6.2, 1000.0, 4.9); 40], (60_000.0, 84.0));
     }
 
     fn counted(steps: &[(f64, f64, f64, f64)], slice: Option<usize>) -> MetricSamples {

@@ -484,8 +484,7 @@ mod tests {
     #[test]
     fn at_100_percent_against_history_a_spike_must_last_before_it_is_rollback() {
         let policy = Policy::default();
-        // A 5-step spike at the end of the 100 % slice: not yet proven at the end of each of the
-        // last three windows.
+        // A 5-step spike at the end of the 100 % slice: not yet in each of the last three windows.
         let mut steps = calm_then(2000.0, 2.0, 35, 5, 40.0);
         let spike = judge_service(&counted(steps.clone(), 0.001, 20), &policy);
         assert_ne!(spike.verdict, Verdict::Rollback, "{:?}", spike.reasons);
