@@ -1808,7 +1808,10 @@ fn judge_counts(
         _ => None,
     };
     // Two references (the live baseline and the stable's past) share α between them.
-    let comparison_goal = if past.is_some() {
+    // At 100 % the history's steps and the stable's past pooled are one reference (the stable's
+    // own history, the past with the more events): the past alone is used, with α whole.
+    let past_only = samples.against_history && past.is_some();
+    let comparison_goal = if past.is_some() && !past_only {
         goal + std::f64::consts::LN_2
     } else {
         goal
@@ -1835,9 +1838,13 @@ fn judge_counts(
     let corroborated = |t: &Totals| {
         samples.against_history || past.is_none() || !serves(t) || prior_e(t) >= PRIOR_MOVED
     };
-    let worse_live = spans.iter().any(|s| {
-        s.log_e_worse >= comparison_goal && beyond_tolerance(&s.totals) && corroborated(&s.totals)
-    }) && (worse_held || pointed_by_prior);
+    let worse_live = !past_only
+        && spans.iter().any(|s| {
+            s.log_e_worse >= comparison_goal
+                && beyond_tolerance(&s.totals)
+                && corroborated(&s.totals)
+        })
+        && (worse_held || pointed_by_prior);
     let worse_prior = spans.iter().any(|s| {
         serves(&s.totals)
             && prior_e(&s.totals) >= comparison_goal
@@ -2777,6 +2784,23 @@ mod tests {
         assert_ne!(j.verdict, Verdict::Rollback, "{}", j.metrics[0].reason);
         // Each of the last three windows on its own: the canary's. ROLLBACK.
         let j = last([false, true, true, true]);
+        assert_eq!(j.verdict, Verdict::Rollback, "{}", j.metrics[0].reason);
+    }
+
+    #[test]
+    fn at_100_percent_the_stables_history_is_one_reference_with_the_whole_alpha() {
+        // Slices before at 1.6× the stable beside them (they point to a finding), then a minute
+        // at 100 % at 0.27 % against the stable's past of 0.1 % (80,000 requests): ln E ≈ 3.9 —
+        // over ln 40 (α whole), under ln 80 (α shared with the history's steps, the same
+        // reference read twice). ROLLBACK.
+        let steps: Vec<_> = std::iter::repeat_n((500.0, 0.8, 500.0, 0.5), 40)
+            .chain(std::iter::repeat_n((1500.0, 4.0, 1500.0, 1.5), 4))
+            .collect();
+        let j = judge_counted(MetricSamples {
+            against_history: true,
+            prior: Some((60_000.0, 60.0)),
+            ..counted(&steps, Some(4))
+        });
         assert_eq!(j.verdict, Verdict::Rollback, "{}", j.metrics[0].reason);
     }
 
