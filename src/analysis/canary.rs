@@ -2793,15 +2793,30 @@ mod tests {
         // at 100 % at 0.27 % against the stable's past of 0.1 % (80,000 requests): ln E ≈ 3.9 —
         // over ln 40 (α whole), under ln 80 (α shared with the history's steps, the same
         // reference read twice). ROLLBACK.
-        let steps: Vec<_> = std::iter::repeat_n((500.0, 0.8, 500.0, 0.5), 40)
-            .chain(std::iter::repeat_n((1500.0, 4.0, 1500.0, 1.5), 4))
-            .collect();
-        let j = judge_counted(MetricSamples {
-            against_history: true,
-            prior: Some((60_000.0, 60.0)),
-            ..counted(&steps, Some(4))
-        });
+        let j = at_full(
+            (500.0, 0.8, 500.0, 0.5),
+            (1500.0, 4.0, 1500.0, 1.5),
+            Some((60_000.0, 60.0)),
+        );
         assert_eq!(j.verdict, Verdict::Rollback, "{}", j.metrics[0].reason);
+    }
+
+    /// Forty steps of `before` (the slices before), then a minute (four steps) of `last` at
+    /// 100 %, judged against the history with the stable's `prior` counts from before the
+    /// rollout.
+    fn at_full(
+        before: (f64, f64, f64, f64),
+        last: (f64, f64, f64, f64),
+        prior: Option<(f64, f64)>,
+    ) -> Judgement {
+        let steps: Vec<_> = std::iter::repeat_n(before, 40)
+            .chain(std::iter::repeat_n(last, 4))
+            .collect();
+        judge_counted(MetricSamples {
+            against_history: true,
+            prior,
+            ..counted(&steps, Some(4))
+        })
     }
 
     #[test]
@@ -3093,16 +3108,7 @@ mod tests {
         // Before the last slice: the canary at 0.4 % beside a stable track with 2 errors in 2,000
         // requests (too few to prove a difference); the last slice, a minute at 100 %, against
         // the history's mean step (0.1 %).
-        let steps: Vec<_> = std::iter::repeat_n((50.0, 0.2, 50.0, 0.05), 40)
-            .chain(std::iter::repeat_n((1500.0, 6.0, 1500.0, 1.5), 4))
-            .collect();
-        let judged = |prior: Option<(f64, f64)>| {
-            judge_counted(MetricSamples {
-                against_history: true,
-                prior,
-                ..counted(&steps, Some(4))
-            })
-        };
+        let judged = |prior| at_full((50.0, 0.2, 50.0, 0.05), (1500.0, 6.0, 1500.0, 1.5), prior);
         let without = judged(None);
         assert_ne!(
             without.verdict,
@@ -3121,14 +3127,11 @@ mod tests {
         );
         // A stable that erred as much as the canary before the last slice (a shared problem
         // then): its past points nowhere.
-        let shared: Vec<_> = std::iter::repeat_n((50.0, 0.2, 50.0, 0.2), 40)
-            .chain(std::iter::repeat_n((1500.0, 6.0, 1500.0, 1.5), 4))
-            .collect();
-        let j = judge_counted(MetricSamples {
-            against_history: true,
-            prior: Some((60_000.0, 60.0)),
-            ..counted(&shared, Some(4))
-        });
+        let j = at_full(
+            (50.0, 0.2, 50.0, 0.2),
+            (1500.0, 6.0, 1500.0, 1.5),
+            Some((60_000.0, 60.0)),
+        );
         assert_ne!(j.verdict, Verdict::Rollback, "{}", j.metrics[0].reason);
     }
 
@@ -3213,16 +3216,9 @@ mod tests {
     fn at_100_percent_a_jump_the_slices_before_did_not_point_to_waits_for_its_windows() {
         // The last slice, a minute at 100 %: the canary at 1 % against the history's 0.1 %, and
         // against the stable's 60,000 requests before the rollout.
-        let with_before = |canary_before: f64| {
-            let steps: Vec<_> = std::iter::repeat_n((500.0, canary_before, 500.0, 0.5), 40)
-                .chain(std::iter::repeat_n((1500.0, 15.0, 1500.0, 1.5), 4))
-                .collect();
-            judge_counted(MetricSamples {
-                against_history: true,
-                prior: Some((60_000.0, 60.0)),
-                ..counted(&steps, Some(4))
-            })
-        };
+        let jump = (1500.0, 15.0, 1500.0, 1.5);
+        let prior = Some((60_000.0, 60.0));
+        let with_before = |c: f64| at_full((500.0, c, 500.0, 0.5), jump, prior);
         // Clean slices before (the canary as the stable beside it): with nothing beside the
         // canary now, a jump that came with full traffic may be everyone's outage. Not yet.
         let j = with_before(0.5);
@@ -3232,14 +3228,7 @@ mod tests {
         let j = with_before(0.8);
         assert_eq!(j.verdict, Verdict::Rollback, "{}", j.metrics[0].reason);
         // The stable beside them at 1.6× too: its past points nowhere (a shared problem then).
-        let steps: Vec<_> = std::iter::repeat_n((500.0, 0.8, 500.0, 0.8), 40)
-            .chain(std::iter::repeat_n((1500.0, 15.0, 1500.0, 1.5), 4))
-            .collect();
-        let j = judge_counted(MetricSamples {
-            against_history: true,
-            prior: Some((60_000.0, 60.0)),
-            ..counted(&steps, Some(4))
-        });
+        let j = at_full((500.0, 0.8, 500.0, 0.8), jump, prior);
         assert_ne!(j.verdict, Verdict::Rollback, "{}", j.metrics[0].reason);
     }
 
