@@ -1835,9 +1835,8 @@ fn judge_counts(
     // A finding against the live baseline over a span the past serves needs a lean against the
     // past too: a live baseline far under its own past (a lucky quiet stretch) proves nothing
     // against a canary at the service's usual rate.
-    let corroborated = |t: &Totals| {
-        samples.against_history || past.is_none() || !serves(t) || prior_e(t) >= PRIOR_MOVED
-    };
+    let corroborated =
+        |t: &Totals| samples.against_history || !serves(t) || prior_e(t) >= PRIOR_MOVED;
     let worse_live = !past_only
         && spans.iter().any(|s| {
             s.log_e_worse >= comparison_goal
@@ -2886,6 +2885,15 @@ mod tests {
         }
     }
 
+    /// `j` says `verdict`, and its (first) metric's reason says `text`.
+    fn says(j: &Judgement, verdict: Verdict, text: &str) {
+        assert_eq!(j.verdict, verdict, "{}", j.metrics[0].reason);
+        assert!(
+            j.metrics[0].reason.contains(text),
+            "{}",
+            j.metrics[0].reason
+        );
+    }
     fn judge_counted(samples: MetricSamples) -> Judgement {
         judge(
             &[(MetricSpec::max("error_rate", 0.005).critical(), samples)],
@@ -2914,12 +2922,7 @@ mod tests {
         );
         // Enough requests without an error: shown under the bound, PROCEED.
         let j = judge_counted(counted(&[(100.0, 0.0, 100.0, 0.0); 20], None));
-        assert_eq!(j.verdict, Verdict::Proceed, "{}", j.metrics[0].reason);
-        assert!(
-            j.metrics[0].reason.contains("shown under max 0.50 %"),
-            "{}",
-            j.metrics[0].reason
-        );
+        says(&j, Verdict::Proceed, "shown under max 0.50 %");
     }
 
     #[test]
@@ -3025,12 +3028,7 @@ mod tests {
         assert!(slice_e.is_some_and(|e| e < j.metrics[0].counts.as_ref().unwrap().goal));
         // 400 requests of its own: a jump would not show yet. HOLD.
         let j = judged(&[(100.0, 0.1, 100.0, 0.1); 4]);
-        assert_eq!(j.verdict, Verdict::Hold, "{}", j.metrics[0].reason);
-        assert!(
-            j.metrics[0].reason.contains("in this slice"),
-            "{}",
-            j.metrics[0].reason
-        );
+        says(&j, Verdict::Hold, "in this slice");
         // The slice's errors four times the slices' before (the baseline's too, so no
         // comparison holds it): the carried evidence cannot vouch for it. HOLD.
         let j = judged(&[(100.0, 0.4, 100.0, 0.4); 15]);
@@ -3166,12 +3164,7 @@ mod tests {
             })
         };
         let j = judged(0.525);
-        assert_eq!(j.verdict, Verdict::Hold, "{}", j.metrics[0].reason);
-        assert!(
-            j.metrics[0].reason.contains("the live baseline's 0.14 %"),
-            "{}",
-            j.metrics[0].reason
-        );
+        says(&j, Verdict::Hold, "the live baseline's 0.14 %");
         // The canary at the live baseline's rate: PROCEED.
         let j = judged(0.35);
         assert_eq!(j.verdict, Verdict::Proceed, "{}", j.metrics[0].reason);
@@ -3194,22 +3187,12 @@ mod tests {
         };
         // Spread evenly over the rollout: PROCEED, saying it is within the noise.
         let j = judged(12.5 / 40.0, 4.5 / 12.0);
-        assert_eq!(j.verdict, Verdict::Proceed, "{}", j.metrics[0].reason);
-        assert!(
-            j.metrics[0].reason.contains("within the noise"),
-            "{}",
-            j.metrics[0].reason
-        );
+        says(&j, Verdict::Proceed, "within the noise");
         // The same errors leaning on the canary beside the stable before (10 to 5) and rising
         // with full traffic (7 in the last slice's 3,600 requests): a regression growing with
         // its traffic. HOLD.
         let j = judged(10.0 / 40.0, 7.0 / 12.0);
-        assert_eq!(j.verdict, Verdict::Hold, "{}", j.metrics[0].reason);
-        assert!(
-            j.metrics[0].reason.contains("not proven"),
-            "{}",
-            j.metrics[0].reason
-        );
+        says(&j, Verdict::Hold, "not proven");
     }
 
     #[test]
