@@ -2294,6 +2294,62 @@ fn judge_counts(
             ),
         )
     };
+    // One burst is not a regression while the config tolerates a failing window: a finding that
+    // rests on the canary's worst stretch (its `failure_limit` windows and the half window a
+    // `[1m]` rate smears a burst over) stands only when the rest of its span leans the same way.
+    let burst = if matches!(outcome, MetricOutcome::Breach | MetricOutcome::Worse)
+        && spec.failure_limit > 0
+    {
+        let n = spec.failure_limit * w + w / 2;
+        let lean = |from: usize| {
+            let rest = outside_worst_stretch(&all[from..], n)?;
+            let c = rest.canary_ratio()?;
+            let (r, e) = past.map_or((0.0, 0.0), |(r, e)| (r, e));
+            let against = (rest.baseline_requests + r, rest.baseline_events + e);
+            let reference = (against.0 > 0.0).then(|| against.1 / against.0);
+            // Beyond tolerance of the reference (or over the bound), the counts leaning that way.
+            let cmp = (rest.canary_requests, rest.canary_events);
+            let leans = match reference {
+                Some(b) => c > b * rho0 && log_e_worse_totals(cmp, against, PROOF_RHO) > 0.0,
+                None => true,
+            } || spec.max.is_some_and(|max| {
+                c > max && log_e_over(rest.canary_events, rest.canary_requests, max) > 0.0
+            });
+            Some((leans, rest, reference))
+        };
+        let mut looks = vec![lean(len - slice_n)];
+        if carried {
+            looks.push(lean(0));
+        }
+        (!looks.iter().flatten().any(|(leans, _, _)| *leans))
+            .then(|| looks.into_iter().flatten().last())
+            .map(|rest| (n, rest))
+    } else {
+        None
+    };
+    let (outcome, result, reason) = match burst {
+        Some((n, rest)) => (
+            MetricOutcome::Borderline,
+            MetricResult::Pass,
+            format!(
+                "{}: canary {} {span_name}, but it rests on one burst: outside its worst {} steps{} (failure limit {}): watching",
+                spec.name,
+                side(&widest),
+                n,
+                match rest {
+                    Some((_, t, reference)) => format!(
+                        ", {} is within ×{:.2} of the reference's {}",
+                        side(&t),
+                        rho0,
+                        reference.map_or("—".into(), fmt)
+                    ),
+                    None => " nothing is left to judge".into(),
+                },
+                spec.failure_limit
+            ),
+        ),
+        None => (outcome, result, reason),
+    };
     m.outcome = outcome;
     m.result = result;
     m.reason = reason;
@@ -2304,6 +2360,32 @@ fn judge_counts(
         goal,
         requests_needed: needed,
     });
+}
+
+/// The totals of `steps` outside their worst stretch of `n` (the most canary events beyond the
+/// steps' own canary ratio): `None` when nothing is left outside it.
+fn outside_worst_stretch(steps: &[CountStep], n: usize) -> Option<Totals> {
+    if n == 0 || steps.len() <= n {
+        return None;
+    }
+    let all = Totals::of(steps);
+    let ratio = all.canary_ratio()?;
+    let excess = |s: &CountStep| s.canary_events - ratio * s.canary_requests;
+    let mut sum: f64 = steps[..n].iter().map(excess).sum();
+    let (mut best, mut at) = (sum, 0);
+    for i in n..steps.len() {
+        sum += excess(&steps[i]) - excess(&steps[i - n]);
+        if sum > best {
+            (best, at) = (sum, i + 1 - n);
+        }
+    }
+    let worst = Totals::of(&steps[at..at + n]);
+    Some(Totals {
+        canary_requests: all.canary_requests - worst.canary_requests,
+        canary_events: all.canary_events - worst.canary_events,
+        baseline_requests: all.baseline_requests - worst.baseline_requests,
+        baseline_events: all.baseline_events - worst.baseline_events,
+    })
 }
 
 /// The bound crossed, e.g. "> max 0.50 %".
@@ -2883,6 +2965,49 @@ mod tests {
             against_history: false,
             prior: None,
         }
+    }
+
+    #[test]
+    fn one_burst_is_not_a_regression_while_the_failure_limit_tolerates_a_window() {
+        // Forty steps at 0.1 % a side (600 requests each); the canary errs ×10 over six of them
+        // (a 30 s burst smeared by `rate()[1m]`) in one case, and by the same 32 errors spread
+        // over all forty in the other (×2.3). Both are proven worse than the baseline.
+        let burst = |at: usize| -> Vec<(f64, f64, f64, f64)> {
+            (0..40)
+                .map(|i| {
+                    let e = if (at..at + 6).contains(&i) { 6.0 } else { 0.6 };
+                    (600.0, e, 600.0, 0.6)
+                })
+                .collect()
+        };
+        let spread = vec![(600.0, 0.6 + 32.4 / 40.0, 600.0, 0.6); 40];
+        let limit = |n: usize, steps: &[(f64, f64, f64, f64)]| {
+            judge(
+                &[(
+                    MetricSpec::max("error_rate", 0.005)
+                        .critical()
+                        .failure_limit(n),
+                    counted(steps, None),
+                )],
+                &Policy::default(),
+                None,
+            )
+        };
+        // Failure limit 1 (the config's default): a burst in the latest window is watched (one
+        // that has passed already is, by the latest window's counts).
+        for at in [32, 34] {
+            says(&limit(1, &burst(at)), Verdict::Hold, "rests on one burst");
+            // Failure limit 0: no window may fail, and the proof is a ROLLBACK.
+            assert_eq!(limit(0, &burst(at)).verdict, Verdict::Rollback);
+        }
+        says(
+            &limit(1, &burst(10)),
+            Verdict::Hold,
+            "the latest window is back",
+        );
+        // The same excess throughout: the rest of the span leans the same way. ROLLBACK.
+        let j = limit(1, &spread);
+        assert_eq!(j.verdict, Verdict::Rollback, "{}", j.metrics[0].reason);
     }
 
     /// `j` says `verdict`, and its (first) metric's reason says `text`.
