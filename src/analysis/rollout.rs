@@ -1,8 +1,8 @@
 //! The glue between a service as read from Prometheus and the canary judge.
 
 use super::canary::{
-    DEFAULT_MIN_SAMPLES, Direction, Judgement, MetricSamples, MetricSpec, Policy, Verdict, judge,
-    median_unsorted,
+    DEFAULT_MIN_SAMPLES, Direction, Judgement, MetricSamples, MetricSpec, Policy, Unit, Verdict,
+    judge, median_unsorted,
 };
 use super::counts::{Totals, log_e_over};
 use crate::domain::ServiceRollout;
@@ -190,6 +190,8 @@ fn latest(r: &ServiceRollout, j: &mut Judgement) {
     let last = |v: &[f64]| v.last().copied().filter(|x| x.is_finite());
     let beyond = r.metrics.iter().filter(|m| m.error.is_none()).find_map(|m| {
         let tol = 1.0 + m.tolerance.max(0.0);
+        // In the metric's unit, as the judge's reasons are ("0.62 %", "412 ms").
+        let unit = Unit::guess(&m.name);
         if let (false, Some(max)) = (m.counts.is_empty(), m.max) {
             let n = m.window_steps.max(1).min(m.counts.len());
             let t = Totals::of(&m.counts[m.counts.len() - n..]);
@@ -199,8 +201,12 @@ fn latest(r: &ServiceRollout, j: &mut Judgement) {
                 return None;
             }
             return Some(format!(
-                "{}: the latest window's {:.0} errors in {:.0} requests ({c:.4}) point beyond max {max:.4} (the rollout's counts have not caught up yet): watching",
-                m.name, t.canary_events, t.canary_requests
+                "{}: the latest window's {:.0} errors in {:.0} requests ({}) point beyond max {} (the rollout's counts have not caught up yet): watching",
+                m.name,
+                t.canary_events,
+                t.canary_requests,
+                unit.format(c),
+                unit.format(max)
             ));
         }
         let c = last(&m.canary_samples)?;
@@ -211,8 +217,10 @@ fn latest(r: &ServiceRollout, j: &mut Judgement) {
             _ => return None,
         };
         Some(format!(
-            "{}: the newest point {c:.4} is beyond {word} {bound:.4} (the windows have not caught up yet): watching",
-            m.name
+            "{}: the newest point {} is beyond {word} {} (the windows have not caught up yet): watching",
+            m.name,
+            unit.format(c),
+            unit.format(bound)
         ))
     });
     if let Some(line) = beyond {
@@ -334,7 +342,12 @@ mod tests {
         *canary.last_mut().unwrap() = 420.0;
         let j = judge_service(&service(25.0, reading(canary, healthy(40), 12)), &policy);
         assert_eq!(j.verdict, Verdict::Hold, "{:?}", j.reasons);
-        assert!(j.reasons[0].contains("the newest point"), "{:?}", j.reasons);
+        // In the metric's unit, as every reason of the judge.
+        assert!(
+            j.reasons[0].contains("the newest point 420 ms is beyond max 300 ms"),
+            "{:?}",
+            j.reasons
+        );
     }
 
     #[test]
@@ -367,7 +380,9 @@ mod tests {
         let j = with_last(3.5);
         assert_eq!(j.verdict, Verdict::Hold, "{:?}", j.reasons);
         assert!(
-            j.reasons.iter().any(|r| r.contains("point beyond max")),
+            j.reasons
+                .iter()
+                .any(|r| r.contains("(3.50 %) point beyond max 0.50 %")),
             "{:?}",
             j.reasons
         );
