@@ -2297,10 +2297,29 @@ fn judge_counts(
     // One burst is not a regression while the config tolerates a failing window: a finding that
     // rests on the canary's worst stretch (its `failure_limit` windows and the half window a
     // `[1m]` rate smears a burst over) stands only when the rest of its span leans the same way.
+    let n = spec.failure_limit * w + w / 2;
+    // …unless the rise came with the slice: every step of a slice no older than that stretch
+    // beyond tolerance of the reference, and the window before the slice not. That is the late
+    // onset the slice's own look is for (a new weight's load), not a burst, which does not wait
+    // for a weight change.
+    let came_with_slice = carried && slice_n <= n && {
+        let (r, e) = past.unwrap_or((0.0, 0.0));
+        let reference = (widest.baseline_requests + r > 0.0)
+            .then(|| (widest.baseline_events + e) / (widest.baseline_requests + r));
+        reference.is_some_and(|b| {
+            let beyond = |t: &Totals| t.canary_ratio().is_some_and(|c| c > b * rho0);
+            all[len - slice_n..]
+                .iter()
+                .all(|s| beyond(&Totals::of(std::slice::from_ref(s))))
+                && !beyond(&Totals::of(
+                    &all[(len - slice_n).saturating_sub(w)..len - slice_n],
+                ))
+        })
+    };
     let burst = if matches!(outcome, MetricOutcome::Breach | MetricOutcome::Worse)
         && spec.failure_limit > 0
+        && !came_with_slice
     {
-        let n = spec.failure_limit * w + w / 2;
         let lean = |from: usize| {
             let rest = outside_worst_stretch(&all[from..], n)?;
             let c = rest.canary_ratio()?;
@@ -3008,6 +3027,29 @@ mod tests {
         // The same excess throughout: the rest of the span leans the same way. ROLLBACK.
         let j = limit(1, &spread);
         assert_eq!(j.verdict, Verdict::Rollback, "{}", j.metrics[0].reason);
+
+        // A new slice of five steps after forty clean ones, errors ×10 in its last `bad`: from
+        // its first step, the rise came with the slice (a late onset, as a new weight's load
+        // brings): ROLLBACK. Two steps into it, a burst: watched.
+        let slice = |bad: usize| {
+            let mut steps = vec![(600.0, 0.6, 600.0, 0.6); 45];
+            for s in &mut steps[45 - bad..] {
+                s.1 = 6.0;
+            }
+            judge(
+                &[(
+                    MetricSpec::max("error_rate", 0.005)
+                        .critical()
+                        .failure_limit(1),
+                    counted(&steps, Some(5)),
+                )],
+                &Policy::default(),
+                None,
+            )
+        };
+        let j = slice(5);
+        assert_eq!(j.verdict, Verdict::Rollback, "{}", j.metrics[0].reason);
+        says(&slice(3), Verdict::Hold, "rests on one burst");
     }
 
     /// `j` says `verdict`, and its (first) metric's reason says `text`.
