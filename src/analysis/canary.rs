@@ -3420,6 +3420,41 @@ mod tests {
     }
 
     proptest! {
+        /// The burst rule only ever holds back a ROLLBACK: whatever the counts, a counted metric
+        /// that is ROLLBACK with `failure_limit = 1` is ROLLBACK with 0, and its verdict differs
+        /// only as HOLD for ROLLBACK.
+        #[test]
+        fn the_burst_rule_only_holds_back_a_rollback(
+            steps in proptest::collection::vec((0u32..8, 0u32..8), 10..60),
+            slice in 1usize..30,
+            at_full in proptest::bool::ANY,
+        ) {
+            let steps: Vec<_> = steps
+                .iter()
+                .map(|&(c, b)| (400.0, c as f64 * 0.5, 400.0, b as f64 * 0.25))
+                .collect();
+            let verdict = |limit: usize| {
+                judge(
+                    &[(
+                        MetricSpec::max("error_rate", 0.005).critical().failure_limit(limit),
+                        MetricSamples {
+                            against_history: at_full,
+                            prior: Some((40_000.0, 40.0)),
+                            ..counted(&steps, Some(slice.min(steps.len())))
+                        },
+                    )],
+                    &Policy::default(),
+                    None,
+                )
+                .verdict
+            };
+            let (strict, tolerant) = (verdict(0), verdict(1));
+            prop_assert!(
+                strict == tolerant || (strict == Verdict::Rollback && tolerant == Verdict::Hold),
+                "failure limit 0: {:?}, 1: {:?}", strict, tolerant
+            );
+        }
+
         /// The selection a counted metric uses gives the sorted median, odd and even lengths,
         /// ties included.
         #[test]
