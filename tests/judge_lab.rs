@@ -142,6 +142,20 @@ async fn every_scenario_is_judged_at_every_poll_and_the_report_renders() {
         }
         if s.label == Label::Regression {
             assert!(r.onset_secs.is_some());
+            // The metric it worsens, as its description says.
+            let latency = s.description.contains("p99");
+            assert_eq!(
+                r.regressed,
+                Some(if latency {
+                    canary_lab::Regressed::Latency
+                } else {
+                    canary_lab::Regressed::Errors
+                }),
+                "{}",
+                s.name
+            );
+        } else {
+            assert_eq!(r.regressed, None, "{}", s.name);
         }
     }
     let table = report::render_table(&results);
@@ -174,6 +188,13 @@ async fn every_scenario_is_judged_at_every_poll_and_the_report_renders() {
         "{blocks}"
     );
     assert!(blocks.contains("seeds 16+ (held out)"), "{blocks}");
+    // Detection by the metric a regression worsens: two seeds give an errors and a latency one
+    // of the clear and late-onset kinds each.
+    let by_metric = report::render_detection_by_metric(&results);
+    assert!(by_metric.contains("errors "), "{by_metric}");
+    assert!(by_metric.contains("latency "), "{by_metric}");
+    assert!(by_metric.contains(" of 6 detected)"), "{by_metric}");
+    assert!(by_metric.contains(" of 2 detected)"), "{by_metric}");
     let json = report::results_json(&results);
     assert_eq!(
         json["scenarios"].as_array().map(Vec::len),

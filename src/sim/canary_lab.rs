@@ -301,6 +301,24 @@ impl Kind {
     }
 }
 
+/// Which metric a regression worsens.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+pub enum Regressed {
+    /// The error ratio.
+    Errors,
+    /// The latency (p99).
+    Latency,
+}
+
+impl Regressed {
+    pub fn name(self) -> &'static str {
+        match self {
+            Regressed::Errors => "errors",
+            Regressed::Latency => "latency",
+        }
+    }
+}
+
 // ---------------------------------------------------------------------------------------------
 // Scenarios.
 
@@ -367,6 +385,8 @@ pub struct Scenario {
     pub latency_max_ms: f64,
     /// When a regression starts (scenario seconds), for detection times.
     pub onset_secs: Option<i64>,
+    /// The metric a regression worsens.
+    pub regressed: Option<Regressed>,
     /// What was generated, in words.
     pub description: String,
     /// Time of the first point (−[`HISTORY_SECS`]).
@@ -745,7 +765,15 @@ pub fn generate(kind: Kind, seed: u64) -> Scenario {
         }
     }
     let name = format!("{}-{seed:02}", kind.name());
-    build(
+    let regressed = match kind {
+        Kind::ClearRegression | Kind::LateOnset if seed.is_multiple_of(2) => {
+            Some(Regressed::Errors)
+        }
+        Kind::ClearRegression | Kind::LateOnset => Some(Regressed::Latency),
+        Kind::SubtleRegression | Kind::Gradual => Some(Regressed::Errors),
+        _ => None,
+    };
+    let scenario = build(
         kind,
         seed,
         name,
@@ -758,7 +786,11 @@ pub fn generate(kind: Kind, seed: u64) -> Scenario {
         description,
         &model,
         &mut rng,
-    )
+    );
+    Scenario {
+        regressed,
+        ..scenario
+    }
 }
 
 /// `t` rounded down to a step.
@@ -891,6 +923,7 @@ fn build(
         base_p99_ms: base_p99,
         latency_max_ms,
         onset_secs,
+        regressed: None,
         description,
         t0,
         weight,

@@ -15,7 +15,7 @@ use std::time::Duration;
 use serde::Serialize;
 
 use super::server::FakePrometheus;
-use super::{Kind, LabConfig, Label, STEP_SECS, Scenario, config_toml};
+use super::{Kind, LabConfig, Label, Regressed, STEP_SECS, Scenario, config_toml};
 use crate::analysis::canary::{Policy, Verdict};
 use crate::analysis::rollout::judge_service;
 use crate::domain::SourceData;
@@ -56,6 +56,8 @@ pub struct ScenarioResult {
     pub slice_secs: u64,
     pub total_rps: f64,
     pub onset_secs: Option<i64>,
+    /// The metric a regression worsens.
+    pub regressed: Option<Regressed>,
     pub final_verdict: Option<Verdict>,
     pub final_correct: bool,
     /// At the end of the 50 % slice.
@@ -114,6 +116,7 @@ impl ScenarioResult {
             slice_secs: s.slice_secs,
             total_rps: s.total_rps,
             onset_secs: s.onset_secs,
+            regressed: s.regressed,
             final_verdict,
             final_correct: correct(s.label, final_verdict),
             promotion_verdict,
@@ -488,6 +491,31 @@ pub fn render_seed_blocks(results: &[ScenarioResult]) -> String {
         ));
     }
     out
+}
+
+/// The regressions' median detection by the metric they worsen, a line (errors at a few requests a
+/// second take minutes of errors to prove; a latency breach two failing windows).
+pub fn render_detection_by_metric(results: &[ScenarioResult]) -> String {
+    let parts: Vec<String> = [Regressed::Errors, Regressed::Latency]
+        .into_iter()
+        .filter_map(|m| {
+            let st = Stats::of(results.iter().filter(|r| r.regressed == Some(m)));
+            (st.regressions > 0).then(|| {
+                format!(
+                    "{} {} ({} of {} detected)",
+                    m.name(),
+                    st.median_detection()
+                        .map_or("-".to_string(), |d| format!("{d:.0} s")),
+                    st.detection_secs.len(),
+                    st.regressions
+                )
+            })
+        })
+        .collect();
+    if parts.is_empty() {
+        return String::new();
+    }
+    format!("  median detection by metric: {}\n", parts.join(", "))
 }
 
 /// Every scenario's result (timeline included) and the overall figures, as JSON.
