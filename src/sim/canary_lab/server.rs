@@ -105,8 +105,13 @@ impl FakePrometheus {
             .map(|id| (query(&s.name, *id), Arc::from(s.series(*id))))
             .collect();
         st.t0 = s.t0;
-        drop(st);
-        self.set_now(0);
+        // Scenario second 0 at a whole step of the wall clock plus the scenario's own phase:
+        // the client asks for ranges on whole steps of the clock, so the points a range takes
+        // depend on that phase, and a phase taken from the wall clock's second changed the
+        // figures from run to run. Varied across scenarios, as real polls fall anywhere in a step.
+        let step = STEP_SECS as f64;
+        let phase = s.seed.wrapping_mul(7).wrapping_add(s.kind.index()) % STEP_SECS;
+        st.offset = (wall_now() / step).floor() * step + phase as f64;
     }
 
     /// Make scenario second `t` now: the current wall-clock second is `t` (so a request within
