@@ -2302,10 +2302,14 @@ fn judge_counts(
     // beyond tolerance of the reference, and the window before the slice not. That is the late
     // onset the slice's own look is for (a new weight's load), not a burst, which does not wait
     // for a weight change.
-    let came_with_slice = carried && slice_n <= n && {
+    // The reference over some steps: their baseline's counts pooled with the stable's past.
+    let pooled = |t: &Totals| {
         let (r, e) = past.unwrap_or((0.0, 0.0));
-        let reference = (widest.baseline_requests + r > 0.0)
-            .then(|| (widest.baseline_events + e) / (widest.baseline_requests + r));
+        (t.baseline_requests + r, t.baseline_events + e)
+    };
+    let came_with_slice = carried && slice_n <= n && {
+        let (r, e) = pooled(&widest);
+        let reference = (r > 0.0).then(|| e / r);
         reference.is_some_and(|b| {
             let beyond = |t: &Totals| t.canary_ratio().is_some_and(|c| c > b * rho0);
             all[len - slice_n..]
@@ -2323,8 +2327,7 @@ fn judge_counts(
         let lean = |from: usize| {
             let rest = outside_worst_stretch(&all[from..], n)?;
             let c = rest.canary_ratio()?;
-            let (r, e) = past.map_or((0.0, 0.0), |(r, e)| (r, e));
-            let against = (rest.baseline_requests + r, rest.baseline_events + e);
+            let against = pooled(&rest);
             let reference = (against.0 > 0.0).then(|| against.1 / against.0);
             // Beyond tolerance of the reference (or over the bound), the counts leaning that way.
             let cmp = (rest.canary_requests, rest.canary_events);
@@ -2357,7 +2360,7 @@ fn judge_counts(
                 n,
                 match rest {
                     Some((_, t, reference)) => format!(
-                        ", {} is within ×{:.2} of the reference's {}",
+                        ", {} does not lean beyond ×{:.2} of the reference's {}",
                         side(&t),
                         rho0,
                         reference.map_or("—".into(), fmt)
