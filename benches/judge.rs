@@ -178,6 +178,7 @@ fn judge_service_20_services_a_poll(bencher: Bencher) {
                     weight: spec.weight,
                     failure_limit: spec.failure_limit,
                     tolerance: spec.tolerance,
+                    detect: spec.detect,
                 })
                 .collect();
             ServiceRollout {

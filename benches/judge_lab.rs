@@ -13,6 +13,8 @@
 //!   overall figures there as JSON;
 //! - `FLIGHTDECK_LAB_COUNTS=1`: give the judge the request and error counts too (`errors`,
 //!   `requests` and their baseline queries, as the README's config does);
+//! - `FLIGHTDECK_LAB_DETECT=0.25`: with counts, the error ratio's opt-in `detect` (PROCEED only
+//!   once the counts could have shown that relative excess);
 //! - `FLIGHTDECK_LAB_ONLY=a,b`: only the scenarios whose name contains one of these, each poll's
 //!   verdict printed (to see why one scenario went wrong).
 
@@ -33,6 +35,9 @@ fn main() {
         .unwrap_or(45);
     let cfg = LabConfig {
         counts: std::env::var("FLIGHTDECK_LAB_COUNTS").is_ok_and(|v| v == "1"),
+        detect: std::env::var("FLIGHTDECK_LAB_DETECT")
+            .ok()
+            .and_then(|v| v.parse::<f64>().ok()),
     };
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)

@@ -311,6 +311,10 @@ pub struct MetricConfig {
     pub failure_limit: Option<usize>,
     /// How much worse than the baseline the canary may be, relative (default 0.1 = 10 %).
     pub tolerance: Option<f64>,
+    /// Opt-in, for a ratio judged on its counts: PROCEED only once the counts could have shown
+    /// the canary this much worse than its reference (relative: 0.25 = +25 %). Unset, a canary
+    /// under its bound and not shown worse PROCEEDs however few its errors.
+    pub detect: Option<f64>,
     /// Samples needed on each side before the canary is compared with its baseline (default
     /// 10; at least 3). Samples should be independent: one per rate window.
     pub min_samples: Option<usize>,
@@ -581,6 +585,13 @@ impl Config {
                 if m.max.is_none() && m.min.is_none() && m.baseline.is_none() {
                     return Err(format!(
                         "{at}.metrics.{name}: expected at least one of max, min or baseline"
+                    ));
+                }
+                if let Some(d) = m.detect
+                    && (!d.is_finite() || d <= 0.0 || !m.counted())
+                {
+                    return Err(format!(
+                        "{at}.metrics.{name}.detect: expected a relative increase above 0 (0.25 = +25 %) on a ratio judged on its counts (kind = \"ratio\" or errors/requests), got {d}"
                     ));
                 }
                 if m.min_samples.is_some_and(|n| n < 3) {
@@ -894,6 +905,25 @@ mod tests {
         assert!(e.message.contains("service[0].slices"), "{e}");
         let e = Config::parse("[ai]\nprovider='magic'\n", "c.toml").unwrap_err();
         assert!(e.message.contains("ai.provider"), "{e}");
+    }
+
+    #[test]
+    fn detect_is_a_relative_excess_on_a_counted_ratio() {
+        let service = |metric: &str| {
+            format!(
+                "[prometheus]\nurl = 'http://127.0.0.1:9'\n[[service]]\nname = 'a'\nslices = [10, 50, 100]\nweight = 'w'\n[service.metrics.error_rate]\ncanary = 'c'\nbaseline = 'b'\nmax = 0.005\n{metric}"
+            )
+        };
+        let counted = "errors = 'e'\nrequests = 'r'\n";
+        let c = Config::parse(&service(&format!("{counted}detect = 0.25\n")), "c.toml").unwrap();
+        assert_eq!(c.services[0].metrics["error_rate"].detect, Some(0.25));
+        for bad in [
+            format!("{counted}detect = 0.0\n"),
+            "detect = 0.25\n".to_string(),
+        ] {
+            let e = Config::parse(&service(&bad), "c.toml").unwrap_err();
+            assert!(e.message.contains("error_rate.detect"), "{e}");
+        }
     }
 
     #[test]

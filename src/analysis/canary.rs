@@ -226,6 +226,10 @@ pub struct MetricSpec {
     /// effective sample size divided by it). Default 1.
     #[serde(default = "one")]
     pub overlap: f64,
+    /// A ratio judged on its counts PROCEEDs only once they could have shown the canary this much
+    /// worse than its reference (relative; opt-in, see [`judge_counts`]).
+    #[serde(default)]
+    pub detect: Option<f64>,
 }
 
 fn one() -> f64 {
@@ -251,6 +255,7 @@ impl MetricSpec {
             min_effect: unit.default_min_effect(),
             min_samples: DEFAULT_MIN_SAMPLES,
             overlap: 1.0,
+            detect: None,
         }
     }
 
@@ -2078,6 +2083,38 @@ fn judge_counts(
         .sqrt();
         r.ln() / se
     });
+    // Opt-in (`detect`): PROCEED only once the counts could have shown the canary that much worse
+    // than its reference: the standard error of the log rate ratio, at the reference's rate,
+    // within ln(1 + detect) / √(2 ln(1/α)) — about where an anytime-valid test of that excess
+    // reaches its goal on average. (Unset, a canary under its bound and not shown worse PROCEEDs
+    // however few its errors: a +25 % regression takes some hundred errors to show.)
+    let undetectable = spec.detect.filter(|d| d.is_finite() && *d > 0.0).and_then(|d| {
+        let b = reference.baseline_ratio().unwrap_or(0.0);
+        let due = widest.canary_requests * b;
+        let s_max = (1.0 + d).ln() / (2.0 * comparison_goal).sqrt();
+        let reference_events = reference.baseline_events;
+        let se2 = 1.0 / due.max(f64::MIN_POSITIVE) + 1.0 / reference_events.max(f64::MIN_POSITIVE);
+        if se2 <= s_max * s_max {
+            return None;
+        }
+        let need = if b > 0.0 && reference_events > 0.0 && 1.0 / reference_events < s_max * s_max {
+            format!(
+                "about {} requests at its rate are needed",
+                count(1.0 / (b * (s_max * s_max - 1.0 / reference_events)))
+            )
+        } else {
+            "its reference holds too few errors to show it at any traffic".to_string()
+        };
+        Some(format!(
+            "{}: not yet able to show +{:.0} % (detect): {} {span_name} against the {} {}, {:.0} errors due at that rate; {need}",
+            spec.name,
+            d * 100.0,
+            side(&widest),
+            reference_name,
+            reference.baseline_ratio().map_or("—".into(), fmt),
+            due
+        ))
+    });
     let (outcome, result, reason) = if widest.canary_requests <= 0.0 {
         (
             MetricOutcome::NoData,
@@ -2257,6 +2294,8 @@ fn judge_counts(
                 widest.baseline_ratio().map_or("—".into(), fmt)
             ),
         )
+    } else if let Some(reason) = undetectable {
+        (MetricOutcome::NoData, MetricResult::NoData, reason)
     } else {
         let bound = spec
             .max
@@ -3053,6 +3092,35 @@ mod tests {
         let j = slice(5);
         assert_eq!(j.verdict, Verdict::Rollback, "{}", j.metrics[0].reason);
         says(&slice(3), Verdict::Hold, "rests on one burst");
+    }
+
+    #[test]
+    fn with_detect_a_proceed_waits_until_the_counts_could_show_that_excess() {
+        // 0.1 % a side. Forty steps of 600 requests: 24 errors due, far under the bound (PROCEED
+        // by default), but a +25 % regression would be lost in the noise of 24 errors a side.
+        let judge_with = |steps: usize, detect: Option<f64>, prior: Option<(f64, f64)>| {
+            let spec = MetricSpec {
+                detect,
+                ..MetricSpec::max("error_rate", 0.005).critical()
+            };
+            let samples = MetricSamples {
+                prior,
+                ..counted(&vec![(600.0, 0.6, 600.0, 0.6); steps], None)
+            };
+            judge(&[(spec, samples)], &Policy::default(), None)
+        };
+        let j = judge_with(40, None, None);
+        assert_eq!(j.verdict, Verdict::Proceed, "{}", j.metrics[0].reason);
+        let j = judge_with(40, Some(0.25), None);
+        says(&j, Verdict::Hold, "not yet able to show +25 % (detect)");
+        says(&j, Verdict::Hold, "24 errors due at that rate");
+        // A doubling takes far fewer: 30 a side (24 are just short).
+        let j = judge_with(50, Some(1.0), None);
+        assert_eq!(j.verdict, Verdict::Proceed, "{}", j.metrics[0].reason);
+        // 400 steps beside the stable's 2,000 errors before the rollout: 240 due against 2,240,
+        // enough to have shown +25 %. PROCEED.
+        let j = judge_with(400, Some(0.25), Some((2_000_000.0, 2_000.0)));
+        assert_eq!(j.verdict, Verdict::Proceed, "{}", j.metrics[0].reason);
     }
 
     /// `j` says `verdict`, and its (first) metric's reason says `text`.

@@ -78,6 +78,7 @@ fn metrics(r: &ServiceRollout) -> Vec<(MetricSpec, MetricSamples)> {
                 spec = spec.min_samples(m.min_samples);
             }
             spec.overlap = m.overlap.max(1.0);
+            spec.detect = m.detect;
             spec.max = m.max;
             spec.min = m.min;
             if m.critical {

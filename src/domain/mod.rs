@@ -348,6 +348,9 @@ pub struct MetricReading {
     pub failure_limit: usize,
     #[serde(with = "nonfinite")]
     pub tolerance: f64,
+    /// PROCEED on the counts only once they could have shown the canary this much worse (opt-in).
+    #[serde(default)]
+    pub detect: Option<f64>,
 }
 
 /// What Sentry says about the commits behind an event, when the org records them: its suspect

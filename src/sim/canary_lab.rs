@@ -967,12 +967,15 @@ pub fn suite(seeds_per_kind: u64) -> Vec<Scenario> {
 // Queries and config.
 
 /// What the lab's config turns on.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
 pub struct LabConfig {
     /// Also give the judge the request and error counts (`requests`, `errors`,
     /// `baseline_requests`, `baseline_errors` per metric, `baseline_traffic` per service). Off by
     /// default: today's config has no such keys.
     pub counts: bool,
+    /// With counts: the error ratio's opt-in `detect` (PROCEED only once the counts could have
+    /// shown this relative excess).
+    pub detect: Option<f64>,
 }
 
 /// The PromQL a config names for series `id` of service `app` (the fake answers exactly these).
@@ -1014,11 +1017,13 @@ pub fn config_toml(prometheus_url: &str, s: &Scenario, cfg: LabConfig) -> String
     };
     let counts_metric = if cfg.counts {
         format!(
-            "requests = '{}'\nerrors = '{}'\nbaseline_requests = '{}'\nbaseline_errors = '{}'\n",
+            "requests = '{}'\nerrors = '{}'\nbaseline_requests = '{}'\nbaseline_errors = '{}'\n{}",
             q(SeriesId::Requests(c)),
             q(SeriesId::Errors(c)),
             q(SeriesId::Requests(b)),
             q(SeriesId::Errors(b)),
+            cfg.detect
+                .map_or(String::new(), |d| format!("detect = {d:?}\n")),
         )
     } else {
         String::new()
@@ -1271,9 +1276,28 @@ mod tests {
             svc.traffic.as_deref(),
             Some(query(&s.name, SeriesId::Requests(Side::Canary)).as_str())
         );
-        let counts = config_toml("http://127.0.0.1:9", &s, LabConfig { counts: true });
+        let counts = config_toml(
+            "http://127.0.0.1:9",
+            &s,
+            LabConfig {
+                counts: true,
+                ..LabConfig::default()
+            },
+        );
         for key in ["baseline_traffic", "baseline_requests", "baseline_errors"] {
             assert!(counts.contains(key), "{key}");
         }
+        assert!(!counts.contains("detect"));
+        let detect = config_toml(
+            "http://127.0.0.1:9",
+            &s,
+            LabConfig {
+                counts: true,
+                detect: Some(0.25),
+            },
+        );
+        let parsed =
+            crate::config::Config::parse(&detect, "lab.toml").expect("the lab's config parses");
+        assert_eq!(parsed.services[0].metrics["error_rate"].detect, Some(0.25));
     }
 }

@@ -717,6 +717,7 @@ impl Prometheus {
                 weight: m.weight.unwrap_or(1.0),
                 failure_limit: m.failure_limit.unwrap_or(1),
                 tolerance: m.tolerance.unwrap_or(0.1),
+                detect: m.detect,
             });
         }
         warnings.sort();

@@ -159,6 +159,7 @@ pub fn metric(name: &str, canary: f64, baseline: f64, max: f64) -> MetricReading
         weight: 1.0,
         failure_limit: 1,
         tolerance: 0.1,
+        detect: None,
     }
 }
 
