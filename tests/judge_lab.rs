@@ -13,6 +13,14 @@ use flightdeck::sim::canary_lab::{
 use flightdeck::sources::http::Http;
 use flightdeck::sources::prometheus::Prometheus;
 
+/// The lab's config with the counts (as the README's config gives them).
+fn counting() -> LabConfig {
+    LabConfig {
+        counts: true,
+        ..LabConfig::default()
+    }
+}
+
 fn client(url: &str, s: &canary_lab::Scenario) -> Prometheus {
     client_with(url, s, LabConfig::default())
 }
@@ -221,14 +229,7 @@ async fn at_100_percent_the_stable_tracks_steps_keep_their_own_counts() {
     let s = canary_lab::generate(Kind::HealthyNoise, 3);
     let fake = FakePrometheus::start().await.expect("fake");
     fake.load(&s);
-    let prom = client_with(
-        &fake.url,
-        &s,
-        LabConfig {
-            counts: true,
-            ..LabConfig::default()
-        },
-    );
+    let prom = client_with(&fake.url, &s, counting());
     // Two minutes into the 100 % slice, more than the 10-minute lookback after the first slice.
     let t = s.slice_start(3) + 120;
     assert!(
@@ -272,14 +273,7 @@ async fn below_100_percent_the_stables_counts_before_the_rollout_are_read_once()
         .expect("a scenario with long slices");
     let fake = FakePrometheus::start().await.expect("fake");
     fake.load(&s);
-    let prom = client_with(
-        &fake.url,
-        &s,
-        LabConfig {
-            counts: true,
-            ..LabConfig::default()
-        },
-    );
+    let prom = client_with(&fake.url, &s, counting());
     let poll_at = async |t: i64| {
         let before = fake.requests();
         let m = error_rate_at(&prom, &fake, t).await;
@@ -332,14 +326,7 @@ async fn at_100_percent_the_counts_begin_where_the_rollout_did_at_every_poll() {
     let s = canary_lab::generate(Kind::HealthyNoise, 3);
     let fake = FakePrometheus::start().await.expect("fake");
     fake.load(&s);
-    let prom = client_with(
-        &fake.url,
-        &s,
-        LabConfig {
-            counts: true,
-            ..LabConfig::default()
-        },
-    );
+    let prom = client_with(&fake.url, &s, counting());
     let first = s.slice_start(3) + 60;
     assert!(first > canary_lab::LOOKBACK_SECS as i64);
     for k in 0..6 {
@@ -369,10 +356,7 @@ async fn at_100_percent_the_counts_begin_where_the_rollout_did_at_every_poll() {
 async fn a_scenario_is_judged_alike_in_every_run() {
     let s = canary_lab::generate(Kind::HealthyNoise, 15);
     let fake = FakePrometheus::start().await.expect("fake");
-    let cfg = LabConfig {
-        counts: true,
-        ..LabConfig::default()
-    };
+    let cfg = counting();
     let mut runs = Vec::new();
     for _ in 0..2 {
         let r = report::run_suite(&fake, std::slice::from_ref(&s), cfg, |_| {})
