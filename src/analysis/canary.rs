@@ -2338,9 +2338,10 @@ fn judge_counts(
     // `[1m]` rate smears a burst over) stands only when the rest of its span leans the same way.
     let n = spec.failure_limit * w + w / 2;
     // …unless the rise came with the slice: every step of a slice no older than that stretch
-    // beyond tolerance of the reference, and the window before the slice not. That is the late
-    // onset the slice's own look is for (a new weight's load), not a burst, which does not wait
-    // for a weight change.
+    // beyond tolerance of the reference (but its first, whose `[1m]` window may hold only a
+    // sliver of the change), and the window before the slice not. That is the late onset the
+    // slice's own look is for (a new weight's load), not a burst, which does not wait for a
+    // weight change.
     // The reference over some steps: their baseline's counts pooled with the stable's past.
     let pooled = |t: &Totals| {
         let (r, e) = past.unwrap_or((0.0, 0.0));
@@ -2351,7 +2352,8 @@ fn judge_counts(
         let reference = (r > 0.0).then(|| e / r);
         reference.is_some_and(|b| {
             let beyond = |t: &Totals| t.canary_ratio().is_some_and(|c| c > b * rho0);
-            all[len - slice_n..]
+            let slice = &all[len - slice_n..];
+            slice[usize::from(slice.len() > 1)..]
                 .iter()
                 .all(|s| beyond(&Totals::of(std::slice::from_ref(s))))
                 && !beyond(&Totals::of(
@@ -3092,6 +3094,10 @@ mod tests {
         let j = slice(5);
         assert_eq!(j.verdict, Verdict::Rollback, "{}", j.metrics[0].reason);
         says(&slice(3), Verdict::Hold, "rests on one burst");
+        // The slice's first step holds only a sliver of the change (its `[1m]` window mostly
+        // before it): still a rise that came with the slice.
+        let j = slice(4);
+        assert_eq!(j.verdict, Verdict::Rollback, "{}", j.metrics[0].reason);
     }
 
     #[test]
