@@ -311,9 +311,10 @@ pub struct MetricConfig {
     pub failure_limit: Option<usize>,
     /// How much worse than the baseline the canary may be, relative (default 0.1 = 10 %).
     pub tolerance: Option<f64>,
-    /// Opt-in, for a ratio judged on its counts: PROCEED only once the counts could have shown
-    /// the canary this much worse than its reference (relative: 0.25 = +25 %). Unset, a canary
-    /// under its bound and not shown worse PROCEEDs however few its errors.
+    /// For a ratio judged on its counts: PROCEED only once the counts could have shown the
+    /// canary this much worse than its reference (relative: 0.25 = +25 %; 0 = off). Unset, +25 %
+    /// on a service whose traffic can show it (its lookback before the rollout holds a few
+    /// hundred errors); on a quieter one a canary under its bound and not shown worse PROCEEDs.
     pub detect: Option<f64>,
     /// Samples needed on each side before the canary is compared with its baseline (default
     /// 10; at least 3). Samples should be independent: one per rate window.
@@ -588,10 +589,10 @@ impl Config {
                     ));
                 }
                 if let Some(d) = m.detect
-                    && (!d.is_finite() || d <= 0.0 || !m.counted())
+                    && (!d.is_finite() || d < 0.0 || !m.counted())
                 {
                     return Err(format!(
-                        "{at}.metrics.{name}.detect: expected a relative increase above 0 (0.25 = +25 %) on a ratio judged on its counts (kind = \"ratio\" or errors/requests), got {d}"
+                        "{at}.metrics.{name}.detect: expected a relative increase (0.25 = +25 %; 0 = off) on a ratio judged on its counts (kind = \"ratio\" or errors/requests), got {d}"
                     ));
                 }
                 if m.min_samples.is_some_and(|n| n < 3) {
@@ -917,8 +918,14 @@ mod tests {
         let counted = "errors = 'e'\nrequests = 'r'\n";
         let c = Config::parse(&service(&format!("{counted}detect = 0.25\n")), "c.toml").unwrap();
         assert_eq!(c.services[0].metrics["error_rate"].detect, Some(0.25));
+        // 0 turns it off (unset, the judge's default applies on a busy service).
+        let off = Config::parse(&service(&format!("{counted}detect = 0.0\n")), "c.toml").unwrap();
+        assert_eq!(off.services[0].metrics["error_rate"].detect, Some(0.0));
+        let unset = Config::parse(&service(counted), "c.toml").unwrap();
+        assert_eq!(unset.services[0].metrics["error_rate"].detect, None);
         for bad in [
-            format!("{counted}detect = 0.0\n"),
+            format!("{counted}detect = -0.1\n"),
+            format!("{counted}detect = nan\n"),
             "detect = 0.25\n".to_string(),
         ] {
             let e = Config::parse(&service(&bad), "c.toml").unwrap_err();

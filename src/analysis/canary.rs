@@ -227,7 +227,8 @@ pub struct MetricSpec {
     #[serde(default = "one")]
     pub overlap: f64,
     /// A ratio judged on its counts PROCEEDs only once they could have shown the canary this much
-    /// worse than its reference (relative; opt-in, see [`judge_counts`]).
+    /// worse than its reference (relative; 0 turns it off; unset, [`DEFAULT_DETECT`] on a busy
+    /// service: see [`detect_by_default`] and [`judge_counts`]).
     #[serde(default)]
     pub detect: Option<f64>,
 }
@@ -415,6 +416,21 @@ pub const HISTORY_SUSTAIN_WINDOWS: usize = 3;
 /// which an anytime-valid test cannot prove within a rollout even at thousands of requests a
 /// minute.
 pub const PROOF_RHO: f64 = 1.0;
+
+/// A counted ratio whose `detect` is unset PROCEEDs only once its counts could have shown the
+/// canary +25 % worse than its reference — on a service busy enough ([`detect_by_default`]).
+pub const DEFAULT_DETECT: f64 = 0.25;
+
+/// Whether a counted ratio with `detect` unset is held to [`DEFAULT_DETECT`]: when the stable
+/// version's own lookback before the rollout (`prior_events` errors at full traffic) holds twice
+/// the errors that excess takes to show at the standard error `s_max` of the log rate ratio. A
+/// service of a few errors a minute cannot show +25 % within any rollout (it would hold every
+/// canary for hours); its canary is judged on its bound and on what its baseline shows, as the
+/// counts allow. A service of dozens of errors a minute can, and a canary that PROCEEDs there
+/// is one its counts could have shown to be a +25 % regression.
+pub fn detect_by_default(prior_events: f64, s_max: f64) -> bool {
+    prior_events.is_finite() && s_max > 0.0 && prior_events * s_max * s_max >= 2.0
+}
 
 /// At 100 %: ln E of the slices before (all of them, or their last two or four windows) against the
 /// stable's counts before the rollout with which they point to a finding the last slice proves.
@@ -2083,32 +2099,50 @@ fn judge_counts(
         .sqrt();
         r.ln() / se
     });
-    // Opt-in (`detect`): PROCEED only once the counts could have shown the canary that much worse
-    // than its reference: the standard error of the log rate ratio, at the reference's rate,
-    // within ln(1 + detect) / √(2 ln(1/α)) — about where an anytime-valid test of that excess
-    // reaches its goal on average. (Unset, a canary under its bound and not shown worse PROCEEDs
-    // however few its errors: a +25 % regression takes some hundred errors to show.)
-    let undetectable = spec.detect.filter(|d| d.is_finite() && *d > 0.0).and_then(|d| {
+    // `detect`: PROCEED only once the counts could have shown the canary that much worse than its
+    // reference: the standard error of the log rate ratio, at the reference's rate, within
+    // ln(1 + detect) / √(2 ln(1/α)) — about where an anytime-valid test of that excess reaches its
+    // goal on average. Set, always; 0, never; unset, [`DEFAULT_DETECT`] on a service busy enough
+    // to show it ([`detect_by_default`]). (Otherwise a canary under its bound and not shown worse
+    // PROCEEDs however few its errors: a +25 % regression takes a few hundred errors to show.)
+    let s_max_of = |d: f64| (1.0 + d).ln() / (2.0 * comparison_goal).sqrt();
+    let (detect, by_default) = match spec.detect {
+        Some(d) => (Some(d), false),
+        None => (
+            prior
+                .is_some_and(|(_, e)| detect_by_default(e, s_max_of(DEFAULT_DETECT)))
+                .then_some(DEFAULT_DETECT),
+            true,
+        ),
+    };
+    let undetectable = detect.filter(|d| d.is_finite() && *d > 0.0).and_then(|d| {
         let b = reference.baseline_ratio().unwrap_or(0.0);
         let due = widest.canary_requests * b;
-        let s_max = (1.0 + d).ln() / (2.0 * comparison_goal).sqrt();
+        let s_max = s_max_of(d);
         let reference_events = reference.baseline_events;
         let se2 = 1.0 / due.max(f64::MIN_POSITIVE) + 1.0 / reference_events.max(f64::MIN_POSITIVE);
         if se2 <= s_max * s_max {
             return None;
         }
         let need = if b > 0.0 && reference_events > 0.0 && 1.0 / reference_events < s_max * s_max {
+            let n = 1.0 / (b * (s_max * s_max - 1.0 / reference_events));
             format!(
-                "about {} requests at its rate are needed",
-                count(1.0 / (b * (s_max * s_max - 1.0 / reference_events)))
+                "about {} requests at its rate are needed, {:.1}× those {span_name}",
+                count(n),
+                n / widest.canary_requests.max(1.0)
             )
         } else {
             "its reference holds too few errors to show it at any traffic".to_string()
         };
         Some(format!(
-            "{}: not yet able to show +{:.0} % (detect): {} {span_name} against the {} {}, {:.0} errors due at that rate; {need}",
+            "{}: not yet able to show +{:.0} % ({}): {} {span_name} against the {} {}, {:.0} errors due at that rate; {need}",
             spec.name,
             d * 100.0,
+            if by_default {
+                "detect, by default on a service this busy"
+            } else {
+                "detect"
+            },
             side(&widest),
             reference_name,
             reference.baseline_ratio().map_or("—".into(), fmt),
@@ -3129,6 +3163,40 @@ mod tests {
         assert_eq!(j.verdict, Verdict::Proceed, "{}", j.metrics[0].reason);
     }
 
+    #[test]
+    fn unset_detect_holds_a_busy_service_to_plus_25_percent() {
+        // The same canary as above (24 errors due, a side at 0.1 %), `detect` unset.
+        let judge_with = |steps: usize, detect: Option<f64>, prior: (f64, f64)| {
+            let spec = MetricSpec {
+                detect,
+                ..MetricSpec::max("error_rate", 0.005).critical()
+            };
+            let samples = MetricSamples {
+                prior: Some(prior),
+                ..counted(&vec![(600.0, 0.6, 600.0, 0.6); steps], None)
+            };
+            judge(&[(spec, samples)], &Policy::default(), None)
+        };
+        // A busy service: 600 errors in the stable's lookback before the rollout. +25 % takes
+        // a few hundred to show: HOLD, saying why.
+        let busy = (600_000.0, 600.0);
+        let j = judge_with(40, None, busy);
+        says(
+            &j,
+            Verdict::Hold,
+            "not yet able to show +25 % (detect, by default on a service this busy)",
+        );
+        assert!(detect_by_default(600.0, 0.1) && !detect_by_default(150.0, 0.1));
+        // Turned off (0), or a quiet service (60 errors in its lookback): PROCEED as before.
+        let j = judge_with(40, Some(0.0), busy);
+        assert_eq!(j.verdict, Verdict::Proceed, "{}", j.metrics[0].reason);
+        let j = judge_with(40, None, (600_000.0, 60.0));
+        assert_eq!(j.verdict, Verdict::Proceed, "{}", j.metrics[0].reason);
+        // The busy service's canary once its counts could have shown it: PROCEED.
+        let j = judge_with(600, None, busy);
+        assert_eq!(j.verdict, Verdict::Proceed, "{}", j.metrics[0].reason);
+    }
+
     /// `j` says `verdict`, and its (first) metric's reason says `text`.
     fn says(j: &Judgement, verdict: Verdict, text: &str) {
         assert_eq!(j.verdict, verdict, "{}", j.metrics[0].reason);
@@ -3341,7 +3409,25 @@ mod tests {
             "{}",
             without.metrics[0].reason
         );
-        let with = judged(Some((1_000_000.0, 1000.0)));
+        // A service of a thousand errors in its lookback is held to +25 % by default: its
+        // canary's 100 errors cannot show that yet. With that off, PROCEED.
+        let prior = Some((1_000_000.0, 1000.0));
+        says(&judged(prior), Verdict::Hold, "not yet able to show +25 %");
+        let with = judge(
+            &[(
+                MetricSpec {
+                    detect: Some(0.0),
+                    ..MetricSpec::max("error_rate", 0.005).critical()
+                },
+                MetricSamples {
+                    against_history: true,
+                    prior,
+                    ..counted(&steps, Some(20))
+                },
+            )],
+            &Policy::default(),
+            None,
+        );
         assert_eq!(with.verdict, Verdict::Proceed, "{}", with.metrics[0].reason);
     }
 
