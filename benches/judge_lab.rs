@@ -117,6 +117,7 @@ fn main() {
     println!();
     print!("{}", report::render_seed_blocks(&results));
     print!("{}", report::render_detection_by_metric(&results));
+    print!("{}", report::render_oracle_detection(&results));
     if let Some(path) = std::env::var_os("FLIGHTDECK_LAB_JSON") {
         let json = report::results_json(&results);
         match std::fs::write(&path, json.to_string()) {

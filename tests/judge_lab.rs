@@ -203,6 +203,19 @@ async fn every_scenario_is_judged_at_every_poll_and_the_report_renders() {
     assert!(by_metric.contains("latency "), "{by_metric}");
     assert!(by_metric.contains(" of 6 detected)"), "{by_metric}");
     assert!(by_metric.contains(" of 2 detected)"), "{by_metric}");
+    // The oracle's bound beside the judge's detection, over all 8 regressions: no judge reading
+    // the points detects a regression before the oracle's expected evidence says it could.
+    let oracle = report::render_oracle_detection(&results);
+    assert!(oracle.contains("over all 8 regressions"), "{oracle}");
+    for (s, r) in scenarios.iter().zip(&results) {
+        assert_eq!(
+            r.oracle_detection_secs.is_some(),
+            s.label == Label::Regression,
+            "{}",
+            s.name
+        );
+    }
+    assert!(json_has_oracle(&report::results_json(&results)));
     let json = report::results_json(&results);
     assert_eq!(
         json["scenarios"].as_array().map(Vec::len),
@@ -404,4 +417,8 @@ fn a_clock_time_is_blanked() {
         without_clock("history (20:02 UTC to 20:18 UTC), 0.12 %"),
         "history (--:-- UTC to --:-- UTC), 0.12 %"
     );
+}
+
+fn json_has_oracle(json: &serde_json::Value) -> bool {
+    json["summary"]["oracle_median_detection_secs"].is_number()
 }

@@ -387,6 +387,8 @@ pub struct Scenario {
     pub onset_secs: Option<i64>,
     /// The metric a regression worsens.
     pub regressed: Option<Regressed>,
+    /// When an oracle would detect the regression, seconds after its onset ([`oracle_detection`]).
+    pub oracle_detection_secs: Option<i64>,
     /// What was generated, in words.
     pub description: String,
     /// Time of the first point (−[`HISTORY_SECS`]).
@@ -787,9 +789,60 @@ pub fn generate(kind: Kind, seed: u64) -> Scenario {
         &model,
         &mut rng,
     );
+    let oracle_detection_secs =
+        oracle_detection(regressed, onset, &model, base_p, total_rps, slice_secs);
     Scenario {
         regressed,
+        oracle_detection_secs,
         ..scenario
+    }
+}
+
+/// The evidence an oracle's detection needs: a likelihood ratio of 20 (α = 0.05, looked at once).
+pub const ORACLE_EVIDENCE: f64 = 20.0;
+
+/// A lower bound on any judge's detection time, seconds after the onset: an oracle that knows
+/// the canary's and the stable's true error probabilities at every step tests the one against the
+/// other with their likelihood ratio, looked at once, on the canary's *expected* requests and
+/// errors: the first step after which the expected ln LR (requests × p₀ × (x ln x − x + 1), x the
+/// ratio of the two) reaches ln [`ORACLE_EVIDENCE`]. It needs no tolerance, no multiple looks and
+/// no luck, so no judge reading `rate()[1m]` points does better on average. A latency regression
+/// (×2 on every request) it sees in the first 15 s point after the onset. `None`: no
+/// regression, or not within the rollout.
+fn oracle_detection(
+    regressed: Option<Regressed>,
+    onset: Option<i64>,
+    model: &Model,
+    base_p: f64,
+    total_rps: f64,
+    slice_secs: u64,
+) -> Option<i64> {
+    let onset = onset?;
+    let step = STEP_SECS as i64;
+    match regressed? {
+        Regressed::Latency => Some(step),
+        Regressed::Errors => {
+            let end = (SLICES.len() as u64 * slice_secs) as i64;
+            let goal = ORACLE_EVIDENCE.ln();
+            let mut evidence = 0.0;
+            let mut t = onset;
+            while t < end {
+                let canary = model.step(t, base_p, true);
+                let stable = model.step(t, base_p, false);
+                let requests = total_rps * canary.rate * f64::from(weight_at(t, slice_secs))
+                    / 100.0
+                    * step as f64;
+                if stable.p > 0.0 && canary.p > stable.p {
+                    let x = canary.p / stable.p;
+                    evidence += requests * stable.p * (x * x.ln() - x + 1.0);
+                }
+                t += step;
+                if evidence >= goal {
+                    return Some(t - onset);
+                }
+            }
+            None
+        }
     }
 }
 
@@ -924,6 +977,7 @@ fn build(
         latency_max_ms,
         onset_secs,
         regressed: None,
+        oracle_detection_secs: None,
         description,
         t0,
         weight,
@@ -1251,6 +1305,54 @@ mod tests {
         assert!(low.total_rps <= 2.0);
         let missing = generate(Kind::MissingData, 3); // seed 3: no canary series
         assert!(missing.canary.error_ratio.iter().all(Option::is_none));
+    }
+
+    #[test]
+    fn the_oracle_detects_from_the_true_rates_expected_evidence() {
+        // 100 requests a second at 0.1 %, the canary ×5 from the start, at 10 %: 150 requests a
+        // step, 0.15 errors due, 0.15 × (5 ln 5 − 4) = 0.61 of ln LR a step; ln 20 = 3.0 is
+        // reached after the fifth step.
+        let model = |err_x: f64| Model {
+            canary: vec![Span {
+                from: 0,
+                to: i64::MAX,
+                rate_x: 1.0,
+                err_x,
+                lat_x: 1.0,
+            }],
+            ..Model::default()
+        };
+        let oracle =
+            |m: &Model, regressed| oracle_detection(regressed, Some(0), m, 0.001, 100.0, 120);
+        assert_eq!(oracle(&model(5.0), Some(Regressed::Errors)), Some(75));
+        // Latency: the first point. No regression: nothing. +1 % at this traffic: not within
+        // the rollout's 480 s.
+        assert_eq!(oracle(&model(1.0), Some(Regressed::Latency)), Some(15));
+        assert_eq!(oracle(&model(5.0), None), None);
+        assert_eq!(oracle(&model(1.01), Some(Regressed::Errors)), None);
+        // A shared problem lifts both: alone it is nothing to detect; under a regression it
+        // brings more errors at the same ratio, so sooner.
+        let shared = |m: Model| Model {
+            shared: vec![Span {
+                from: 0,
+                to: i64::MAX,
+                rate_x: 1.0,
+                err_x: 5.0,
+                lat_x: 1.0,
+            }],
+            ..m
+        };
+        assert_eq!(oracle(&shared(model(1.0)), Some(Regressed::Errors)), None);
+        assert_eq!(
+            oracle(&shared(model(5.0)), Some(Regressed::Errors)),
+            Some(15)
+        );
+        // The generated scenarios carry it: an errors regression later than a latency one.
+        let errors = generate(Kind::ClearRegression, 2);
+        let latency = generate(Kind::ClearRegression, 1);
+        assert_eq!(latency.oracle_detection_secs, Some(15));
+        assert!(errors.oracle_detection_secs.is_some_and(|d| d > 15));
+        assert_eq!(generate(Kind::HealthyNoise, 1).oracle_detection_secs, None);
     }
 
     #[test]

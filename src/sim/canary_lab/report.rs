@@ -69,6 +69,8 @@ pub struct ScenarioResult {
     pub false_alarm: bool,
     /// First ROLLBACK at or after the onset, seconds after it.
     pub detection_secs: Option<i64>,
+    /// An oracle's detection, a bound on any judge's (see `Scenario::oracle_detection_secs`).
+    pub oracle_detection_secs: Option<i64>,
     /// Polls that failed.
     pub poll_errors: usize,
     pub timeline: Vec<Poll>,
@@ -132,6 +134,7 @@ impl ScenarioResult {
             } else {
                 None
             },
+            oracle_detection_secs: s.oracle_detection_secs,
             poll_errors: timeline.iter().filter(|p| p.error.is_some()).count(),
             timeline,
         }
@@ -518,6 +521,58 @@ pub fn render_detection_by_metric(results: &[ScenarioResult]) -> String {
     format!("  median detection by metric: {}\n", parts.join(", "))
 }
 
+/// The oracle's detection (a bound on any judge's) beside the judge's, a line: its median over
+/// every regression (one it cannot detect within the rollout counts as never) and how many it
+/// detects within the target.
+pub fn render_oracle_detection(results: &[ScenarioResult]) -> String {
+    let regressions: Vec<&ScenarioResult> = results
+        .iter()
+        .filter(|r| r.label == Label::Regression)
+        .collect();
+    if regressions.is_empty() {
+        return String::new();
+    }
+    let within = |d: Option<i64>| d.is_some_and(|d| d as f64 <= TARGET_DETECTION_SECS);
+    let oracle = median_or_never(regressions.iter().map(|r| r.oracle_detection_secs));
+    let judge = median_or_never(regressions.iter().map(|r| r.detection_secs));
+    let never = |m: Option<f64>| m.map_or("never".to_string(), |m| format!("{m:.0} s"));
+    format!(
+        "  an oracle's detection (true rates known, expected likelihood ratio {:.0}, one look): median {} over all {} regressions, {} within {:.0} s; the judge's over all: {}, {} within\n",
+        super::ORACLE_EVIDENCE,
+        never(oracle),
+        regressions.len(),
+        regressions
+            .iter()
+            .filter(|r| within(r.oracle_detection_secs))
+            .count(),
+        TARGET_DETECTION_SECS,
+        never(judge),
+        regressions
+            .iter()
+            .filter(|r| within(r.detection_secs))
+            .count(),
+    )
+}
+
+/// The median of `secs` where `None` is never (after every value); `None` when that median is
+/// never.
+pub fn median_or_never(secs: impl Iterator<Item = Option<i64>>) -> Option<f64> {
+    let mut v: Vec<f64> = secs
+        .map(|d| d.map_or(f64::INFINITY, |d| d as f64))
+        .collect();
+    if v.is_empty() {
+        return None;
+    }
+    v.sort_by(f64::total_cmp);
+    let n = v.len();
+    let m = if n % 2 == 1 {
+        v[n / 2]
+    } else {
+        (v[n / 2 - 1] + v[n / 2]) / 2.0
+    };
+    m.is_finite().then_some(m)
+}
+
 /// Every scenario's result (timeline included) and the overall figures, as JSON.
 pub fn results_json(results: &[ScenarioResult]) -> serde_json::Value {
     let all = Stats::of(results);
@@ -528,6 +583,12 @@ pub fn results_json(results: &[ScenarioResult]) -> serde_json::Value {
             "false_alarms_per_50": finite(all.false_alarms_per_50()),
             "hold_share": finite(all.hold_share()),
             "median_detection_secs": all.median_detection(),
+            "oracle_median_detection_secs": median_or_never(
+                results
+                    .iter()
+                    .filter(|r| r.label == Label::Regression)
+                    .map(|r| r.oracle_detection_secs)
+            ),
         },
         "scenarios": results,
     })
