@@ -7,7 +7,7 @@
 //!
 //! Run: `cargo bench --bench judge_lab`. It reports; it does not fail on a missed target (the
 //! judge does not meet them all yet). Options (environment):
-//! - `FLIGHTDECK_LAB_SEEDS=N`: seeds per kind (default 45: 14 kinds × 45 = 630 scenarios; the
+//! - `FLIGHTDECK_LAB_SEEDS=N`: seeds per kind (default 45: 15 kinds × 45 = 675 scenarios; the
 //!   judge's constants were first set on seeds 1–15, and seeds 16–45 showed what that overfitted);
 //! - `FLIGHTDECK_LAB_JSON=path`: write every scenario's result (verdict timeline included) and the
 //!   overall figures there as JSON;

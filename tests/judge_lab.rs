@@ -189,7 +189,7 @@ async fn every_scenario_is_judged_at_every_poll_and_the_report_renders() {
     }
     let blocks = report::render_seed_blocks(&later);
     let n = Kind::ALL.len();
-    // Each block over its own 14 scenarios.
+    // Each block over its own scenarios, one of each kind.
     assert_eq!(
         blocks.matches(&format!("/{n}), PROCEED")).count(),
         2,

@@ -241,10 +241,13 @@ pub enum Kind {
     /// No canary series at all, both tracks gone from the 50 % slice, or NaN gaps in the canary
     /// and nothing conclusive in the last slice.
     MissingData,
+    /// Healthy at the subtle regressions' traffic (500–1,000 requests a second, 0.15–0.25 %):
+    /// their counterpart, where the judge holds a canary to +25 % by default (`detect`).
+    BusyHealthy,
 }
 
 impl Kind {
-    pub const ALL: [Kind; 14] = [
+    pub const ALL: [Kind; 15] = [
         Kind::HealthyNoise,
         Kind::DiurnalDrift,
         Kind::Bursts,
@@ -259,6 +262,7 @@ impl Kind {
         Kind::Gradual,
         Kind::LowTraffic,
         Kind::MissingData,
+        Kind::BusyHealthy,
     ];
 
     pub fn name(self) -> &'static str {
@@ -277,6 +281,7 @@ impl Kind {
             Kind::Gradual => "gradual",
             Kind::LowTraffic => "low-traffic",
             Kind::MissingData => "missing-data",
+            Kind::BusyHealthy => "busy-healthy",
         }
     }
 
@@ -287,7 +292,8 @@ impl Kind {
             | Kind::Bursts
             | Kind::NearThreshold
             | Kind::Improvement
-            | Kind::CanarySpike => Label::Healthy,
+            | Kind::CanarySpike
+            | Kind::BusyHealthy => Label::Healthy,
             Kind::SharedSpike | Kind::SharedIncident => Label::SharedProblem,
             Kind::ClearRegression | Kind::SubtleRegression | Kind::LateOnset | Kind::Gradual => {
                 Label::Regression
@@ -718,6 +724,15 @@ pub fn generate(kind: Kind, seed: u64) -> Scenario {
             onset = Some(step_align(d as f64 + (end - d) as f64 * 0.25 / 4.0));
             model.ramp = Some(ramp);
             description = format!("canary errors ramp ×1 → ×5 from {d} s to {end} s");
+        }
+        Kind::BusyHealthy => {
+            // Drawn as the subtle regressions' are, without the regression.
+            total_rps = rng.range(500.0, 1000.0);
+            base_p = rng.range(0.0015, 0.0025);
+            description = format!(
+                "no change, {total_rps:.0} requests a second at {:.2} %",
+                base_p * 100.0
+            );
         }
         Kind::LowTraffic => {
             total_rps = rng.range(1.0, 2.0);
@@ -1279,6 +1294,16 @@ mod tests {
         }
         let late = generate(Kind::LateOnset, 1);
         assert_eq!(late.onset_secs, Some(late.slice_start(2)));
+        // The busy healthy kind: the subtle regressions' traffic and error ratios, no regression.
+        for s in suite.iter().filter(|s| s.kind == Kind::BusyHealthy) {
+            assert_eq!(s.label, Label::Healthy);
+            assert!((500.0..=1000.0).contains(&s.total_rps), "{}", s.name);
+            assert!(
+                (0.0015..=0.0025).contains(&s.base_error_ratio),
+                "{}",
+                s.name
+            );
+        }
         let names: std::collections::BTreeSet<&str> =
             suite.iter().map(|s| s.name.as_str()).collect();
         assert_eq!(names.len(), suite.len(), "names are unique");
