@@ -423,13 +423,21 @@ pub const DEFAULT_DETECT: f64 = 0.25;
 
 /// Whether a counted ratio with `detect` unset is held to [`DEFAULT_DETECT`]: when the stable
 /// version's own lookback before the rollout (`prior_events` errors at full traffic) holds twice
-/// the errors that excess takes to show at the standard error `s_max` of the log rate ratio. A
-/// service of a few errors a minute cannot show +25 % within any rollout (it would hold every
-/// canary for hours); its canary is judged on its bound and on what its baseline shows, as the
-/// counts allow. A service of dozens of errors a minute can, and a canary that PROCEEDs there
-/// is one its counts could have shown to be a +25 % regression.
-pub fn detect_by_default(prior_events: f64, s_max: f64) -> bool {
-    prior_events.is_finite() && s_max > 0.0 && prior_events * s_max * s_max >= 2.0
+/// the errors that excess takes to show — 1 / s², s = ln 1.25 / √(2 ln(1/α)), the standard error
+/// of the log rate ratio at which a test at `alpha` reaches its goal on average: about 240 at
+/// α = 0.05. (At the policy's α alone, not the goal of each poll, which grows with the slices
+/// and references: a service is busy or not for the whole rollout.) A service of a few errors a
+/// minute cannot show +25 % within any rollout (it would hold every canary for hours); its
+/// canary is judged on its bound and on what its baseline shows, as the counts allow. A service
+/// of dozens of errors a minute can, and a canary that PROCEEDs there is one its counts could
+/// have shown to be a +25 % regression.
+pub fn detect_by_default(prior_events: f64, alpha: f64) -> bool {
+    let goal = (1.0 / alpha).ln();
+    if !(prior_events.is_finite() && goal.is_finite() && goal > 0.0) {
+        return false;
+    }
+    let s = (1.0 + DEFAULT_DETECT).ln() / (2.0 * goal).sqrt();
+    prior_events * s * s >= 2.0
 }
 
 /// At 100 %: ln E of the slices before (all of them, or their last two or four windows) against the
@@ -2110,7 +2118,7 @@ fn judge_counts(
         Some(d) => (Some(d), false),
         None => (
             prior
-                .is_some_and(|(_, e)| detect_by_default(e, s_max_of(DEFAULT_DETECT)))
+                .is_some_and(|(_, e)| detect_by_default(e, alpha))
                 .then_some(DEFAULT_DETECT),
             true,
         ),
@@ -3186,7 +3194,9 @@ mod tests {
             Verdict::Hold,
             "not yet able to show +25 % (detect, by default on a service this busy)",
         );
-        assert!(detect_by_default(600.0, 0.1) && !detect_by_default(150.0, 0.1));
+        // Busy: twice the 1 / s² errors, s = ln 1.25 / √(2 ln 20): 241 at α = 0.05.
+        assert!(detect_by_default(242.0, 0.05) && !detect_by_default(240.0, 0.05));
+        assert!(!detect_by_default(f64::NAN, 0.05) && !detect_by_default(600.0, 1.0));
         // Turned off (0), or a quiet service (60 errors in its lookback): PROCEED as before.
         let j = judge_with(40, Some(0.0), busy);
         assert_eq!(j.verdict, Verdict::Proceed, "{}", j.metrics[0].reason);
