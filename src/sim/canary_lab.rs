@@ -820,10 +820,11 @@ pub const ORACLE_EVIDENCE: f64 = 20.0;
 /// the canary's and the stable's true error probabilities at every step tests the one against the
 /// other with their likelihood ratio, looked at once, on the canary's *expected* requests and
 /// errors: the first step after which the expected ln LR (requests × p₀ × (x ln x − x + 1), x the
-/// ratio of the two) reaches ln [`ORACLE_EVIDENCE`]. It needs no tolerance, no multiple looks and
-/// no luck, so no judge reading `rate()[1m]` points does better on average. A latency regression
-/// (×2 on every request) it sees in the first 15 s point after the onset. `None`: no
-/// regression, or not within the rollout.
+/// ratio of the two) reaches ln [`ORACLE_EVIDENCE`]. It needs no tolerance, no reference of its
+/// own noise, no allowance for looking every poll and no luck: a judge held to the same evidence
+/// that must estimate both rates from `rate()[1m]` points does not do better on average. A
+/// latency regression (×2 on every request) it sees in the first 15 s point after the onset.
+/// `None`: no regression, or not within the rollout.
 fn oracle_detection(
     regressed: Option<Regressed>,
     onset: Option<i64>,
