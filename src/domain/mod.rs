@@ -348,7 +348,8 @@ pub struct MetricReading {
     pub failure_limit: usize,
     #[serde(with = "nonfinite")]
     pub tolerance: f64,
-    /// PROCEED on the counts only once they could have shown the canary this much worse (opt-in).
+    /// PROCEED on the counts only once they could have shown the canary this much worse (0: off;
+    /// unset: +25 % on a busy service, see `analysis::canary::detect_by_default`).
     #[serde(default)]
     pub detect: Option<f64>,
 }
