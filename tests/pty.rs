@@ -424,8 +424,12 @@ fn with_a_store_the_first_frame_shows_the_cached_rows() {
         &["--config", config.to_str().unwrap()],
         &[("XDG_CACHE_HOME", &cache)],
     );
-    let screen = s.wait_for("the cached rows", |t| {
-        t.contains("Cached capture retry") && t.contains("Cached colour fix")
+    // The frame streams through the pty: the rows can be read before its status bar is written
+    // (CI once read a screen cut off below the table), so wait for both.
+    let screen = s.wait_for("the cached rows and the status bar", |t| {
+        t.contains("Cached capture retry")
+            && t.contains("Cached colour fix")
+            && t.contains("GitHub stale")
     });
     let took = started.elapsed();
     eprintln!("first frame with the store's rows after {took:?} (debug build)");
