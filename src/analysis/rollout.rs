@@ -21,9 +21,12 @@ pub fn judge_service(r: &ServiceRollout, policy: &Policy) -> Judgement {
     j
 }
 
-/// A slice younger than one judging window has no evidence of its own yet: what was carried from
-/// the slices before it cannot PROCEED (the autopilot would promote again at once, and a
-/// regression that began with this slice is not in any window yet). ROLLBACK stands.
+/// A slice younger than the time a finding that came with it takes to show has no say of its own
+/// yet: what was carried from the slices before it cannot PROCEED (the autopilot would promote
+/// again at once, and a regression that began with this slice is not yet in the windows that
+/// would show it). That time is `failure_limit + 1` judging windows of each metric: a metric
+/// fails on more breaching windows than its failure limit, and a finding on counts that rests on
+/// its worst `failure_limit` windows waits for the rest to lean its way. ROLLBACK stands.
 fn dwell(r: &ServiceRollout, j: &mut Judgement) {
     if j.verdict != Verdict::Proceed {
         return;
@@ -32,10 +35,14 @@ fn dwell(r: &ServiceRollout, j: &mut Judgement) {
         .metrics
         .iter()
         .filter(|m| m.error.is_none())
-        .filter_map(|m| m.in_slice.map(|(c, _)| (c, m.window_steps.max(1))))
-        .filter(|(c, w)| c < w)
-        .max_by_key(|(c, w)| w - c);
-    let Some((points, window)) = young else {
+        .filter_map(|m| {
+            let windows = m.failure_limit.saturating_add(1);
+            let need = m.window_steps.max(1).saturating_mul(windows);
+            m.in_slice.map(|(c, _)| (c, need, windows))
+        })
+        .filter(|(c, need, _)| c < need)
+        .max_by_key(|(c, need, _)| need - c);
+    let Some((points, need, windows)) = young else {
         return;
     };
     let weight = r
@@ -43,7 +50,12 @@ fn dwell(r: &ServiceRollout, j: &mut Judgement) {
         .map(|w| format!("the {w:.0} % slice"))
         .unwrap_or_else(|| "this slice".into());
     let line = format!(
-        "{weight} began {points} of {window} steps ago: PROCEED waits for one window of its own"
+        "{weight} began {points} of {need} steps ago: PROCEED waits for {} of its own (failure limit + 1)",
+        if windows == 1 {
+            "one window".to_string()
+        } else {
+            format!("{windows} windows")
+        }
     );
     hold(j, line);
 }
@@ -317,20 +329,44 @@ mod tests {
     }
 
     #[test]
-    fn a_slice_younger_than_one_window_does_not_proceed_on_what_was_carried() {
+    fn a_slice_younger_than_its_failure_limit_and_one_windows_does_not_proceed_on_what_was_carried()
+    {
         let policy = Policy::default();
         let settled = judge_service(
             &service(25.0, reading(healthy(40), healthy(40), 12)),
             &policy,
         );
         assert_eq!(settled.verdict, Verdict::Proceed, "{:?}", settled.reasons);
-        let young = judge_service(
-            &service(25.0, reading(healthy(40), healthy(40), 2)),
-            &policy,
-        );
+        // Failure limit 1, windows of 4 steps: 8 steps of its own.
+        for (in_slice, line) in [
+            (
+                2,
+                "the 25 % slice began 2 of 8 steps ago: PROCEED waits for 2 windows",
+            ),
+            (
+                5,
+                "the 25 % slice began 5 of 8 steps ago: PROCEED waits for 2 windows",
+            ),
+        ] {
+            let young = judge_service(
+                &service(25.0, reading(healthy(40), healthy(40), in_slice)),
+                &policy,
+            );
+            assert_eq!(young.verdict, Verdict::Hold, "{:?}", young.reasons);
+            assert!(young.reasons[0].contains(line), "{:?}", young.reasons);
+        }
+        let at = |in_slice: usize, failure_limit: usize| {
+            let mut m = reading(healthy(40), healthy(40), in_slice);
+            m.failure_limit = failure_limit;
+            judge_service(&service(25.0, m), &policy)
+        };
+        assert_eq!(at(8, 1).verdict, Verdict::Proceed, "{:?}", at(8, 1).reasons);
+        // Failure limit 0: one window.
+        assert_eq!(at(4, 0).verdict, Verdict::Proceed, "{:?}", at(4, 0).reasons);
+        let young = at(3, 0);
         assert_eq!(young.verdict, Verdict::Hold, "{:?}", young.reasons);
         assert!(
-            young.reasons[0].contains("the 25 % slice began 2 of 4 steps ago"),
+            young.reasons[0].contains("began 3 of 4 steps ago: PROCEED waits for one window"),
             "{:?}",
             young.reasons
         );

@@ -622,11 +622,12 @@ production = {production}
 slices = [10, 25, 50, 100]
 weight = '{weight}'
 # The demo tells a release in three minutes: judge over the last two minutes at a 1 s step, in
-# 5 s windows (a new slice PROCEEDs after one window of its own), and compare latency from 5
-# samples a side, so every slice has a verdict a poll or two in, even at --speed 4.
+# 2 s windows (a new slice PROCEEDs after its failure limit + 1 = 2 windows of its own, 4 s),
+# and compare latency from 5 samples a side, so every slice has a verdict a poll or two in, even
+# at --speed 4 (10 s slices).
 lookback_secs = 120
 step_secs = 1
-window_secs = 5
+window_secs = 2
 {rollback}# The 5xx ratio, judged on the counts behind it.
 [service.metrics.error_rate]
 canary = '{err_canary}'
