@@ -173,6 +173,7 @@ async fn every_scenario_is_judged_at_every_poll_and_the_report_renders() {
     for figure in [
         "final verdicts correct",
         "PROCEED on a regression",
+        "of them once an oracle could tell",
         "false alarms per 50 healthy canaries",
         "HOLD on no-evidence scenarios",
         "median detection after onset",

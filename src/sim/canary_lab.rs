@@ -1334,6 +1334,61 @@ mod tests {
     }
 
     #[test]
+    fn a_proceed_on_a_regression_counts_apart_once_the_oracle_could_tell() {
+        use super::report::{Poll, ScenarioResult};
+        use crate::analysis::canary::Verdict;
+        let mut s = generate(Kind::Gradual, 1);
+        let onset = s.onset_secs.expect("a gradual ramp has an onset");
+        s.oracle_detection_secs = Some(240);
+        let poll = |t: i64, verdict: Verdict| Poll {
+            t,
+            weight: Some(25.0),
+            verdict: Some(verdict),
+            score: None,
+            summary: String::new(),
+            reasons: Vec::new(),
+            error: None,
+        };
+        let with = |s: &Scenario, proceed_at: i64| {
+            let timeline = vec![
+                poll(onset, Verdict::Hold),
+                poll(onset + proceed_at, Verdict::Proceed),
+                poll(onset + 600, Verdict::Rollback),
+            ];
+            ScenarioResult::new(s, timeline)
+        };
+        // Within the first window after the onset: not in the data yet, neither counts.
+        let r = with(&s, 45);
+        assert!(!r.proceed_on_regression && !r.proceed_after_oracle);
+        // In the data, before an oracle could tell it from a healthy canary: the first only.
+        let r = with(&s, 90);
+        assert!(r.proceed_on_regression && !r.proceed_after_oracle);
+        // At or after the oracle's detection: both.
+        for at in [240, 300] {
+            let r = with(&s, at);
+            assert!(r.proceed_on_regression && r.proceed_after_oracle, "{at}");
+        }
+        // A regression no oracle detects within the rollout: never "after" it.
+        s.oracle_detection_secs = None;
+        let r = with(&s, 300);
+        assert!(r.proceed_on_regression && !r.proceed_after_oracle);
+        // Counted in the figures, shown beside PROCEED on a regression.
+        s.oracle_detection_secs = Some(240);
+        let results = vec![with(&s, 90), with(&s, 300)];
+        let stats = super::report::Stats::of(&results);
+        assert_eq!(
+            (stats.proceed_on_regression, stats.proceed_after_oracle),
+            (2, 1)
+        );
+        let table = super::report::render_table(&results);
+        assert!(
+            table.contains("of them once an oracle could tell"),
+            "{table}"
+        );
+        assert!(table.contains("1 of 2"), "{table}");
+    }
+
+    #[test]
     fn the_oracle_detects_from_the_true_rates_expected_evidence() {
         // 100 requests a second at 0.1 %, the canary ×5 from the start, at 10 %: 150 requests a
         // step, 0.15 errors due, 0.15 × (5 ln 5 − 4) = 0.61 of ln LR a step; ln 20 = 3.0 is

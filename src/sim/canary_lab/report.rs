@@ -65,6 +65,10 @@ pub struct ScenarioResult {
     pub promotion_correct: bool,
     /// A regression PROCEEDed once it was in the data (a `[1m]` window after its onset, or later).
     pub proceed_on_regression: bool,
+    /// …and did so at or after the oracle's detection ([`Scenario::oracle_detection_secs`]): once
+    /// the regression was there for a judge to see. A PROCEED before it is one no judge held to
+    /// that evidence could have told from a healthy canary's.
+    pub proceed_after_oracle: bool,
     /// A healthy or shared-problem canary was told ROLLBACK at some poll.
     pub false_alarm: bool,
     /// First ROLLBACK at or after the onset, seconds after it.
@@ -125,6 +129,10 @@ impl ScenarioResult {
             promotion_correct: correct(s.label, promotion_verdict),
             proceed_on_regression: regression
                 && after(Verdict::Proceed, super::WINDOW_SECS as i64).is_some(),
+            proceed_after_oracle: regression
+                && s.oracle_detection_secs.is_some_and(|o| {
+                    after(Verdict::Proceed, o.max(super::WINDOW_SECS as i64)).is_some()
+                }),
             false_alarm: healthy
                 && timeline
                     .iter()
@@ -235,6 +243,8 @@ pub struct Stats {
     pub promotion_correct: usize,
     pub regressions: usize,
     pub proceed_on_regression: usize,
+    /// Of those, PROCEEDs at or after the oracle's detection.
+    pub proceed_after_oracle: usize,
     /// Healthy and shared-problem scenarios.
     pub healthy: usize,
     pub false_alarms: usize,
@@ -256,6 +266,7 @@ impl Stats {
                 Label::Regression => {
                     s.regressions += 1;
                     s.proceed_on_regression += usize::from(r.proceed_on_regression);
+                    s.proceed_after_oracle += usize::from(r.proceed_after_oracle);
                     s.detection_secs.extend(r.detection_secs);
                 }
                 Label::Healthy | Label::SharedProblem => {
@@ -422,6 +433,15 @@ pub fn render_table(results: &[ScenarioResult]) -> String {
         format!("{} of {}", all.proceed_on_regression, all.regressions),
         "0",
         Some(all.proceed_on_regression == 0),
+    );
+    line(
+        "  of them once an oracle could tell",
+        format!(
+            "{} of {}",
+            all.proceed_after_oracle, all.proceed_on_regression
+        ),
+        "(info)",
+        None,
     );
     line(
         "false alarms per 50 healthy canaries",
