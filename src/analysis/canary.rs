@@ -1985,13 +1985,17 @@ fn judge_counts(
     let base_now = recent.baseline_ratio().or(widest.baseline_ratio());
     let canary_now = recent.canary_ratio().or(widest.canary_ratio());
     // Elevated: on its counts, with a hint (an e-value of e, far from a proof: this only
-    // shields the canary) of a rate above tolerance of the history or above the bound;
-    // on samples alone, by the ratio.
+    // shields the canary) of a rate above tolerance of the history, of its own counts from
+    // before the rollout, or of the bound; on samples alone, by the ratio. (The history's newest
+    // minutes may carry the start of the same incident, which lifts it: the stable's own past
+    // is the level it left.)
     let stable_elevated = match (stable_counts, stable_last, base_now) {
         (Some(t), _, b) => {
             let (x, n) = (t.baseline_events, t.baseline_requests);
             let shown = |bound: f64| log_e_over(x, n, bound) >= 1.0;
             b.is_some_and(|b| b > 0.0 && shown((b * rho0).min(0.999)))
+                || prior
+                    .is_some_and(|(r, e)| r > 0.0 && e > 0.0 && shown((e / r * rho0).min(0.999)))
                 || spec.max.is_some_and(shown)
         }
         (None, Some(s), Some(b)) => s > b * rho0 || spec.max.is_some_and(|max| s > max),
@@ -3533,6 +3537,38 @@ mod tests {
         // its traffic. HOLD.
         let j = judged(10.0 / 40.0, 7.0 / 12.0);
         says(&j, Verdict::Hold, "not proven");
+    }
+
+    #[test]
+    fn at_100_percent_a_stable_above_its_own_past_when_it_lost_its_traffic_shares_the_problem() {
+        // The slices before at 3× the stable beside them; in their last window both tracks at
+        // 0.77 % (11 errors in 1,424 requests each: an incident on every track); then a minute
+        // at 100 %, the canary at 0.8 % against a history whose newest minutes carry the
+        // incident's start (0.37 %). Next to that history the stable's last window is only a
+        // lean (ln E < 1), but next to its own 0.19 % before the rollout it is plainly up: the
+        // canary's errors are the incident's, not its own. Not a ROLLBACK, and said so.
+        let prior = Some((27_466.0, 51.0));
+        let judged = |stable_last: f64| {
+            let steps: Vec<_> = std::iter::repeat_n((500.0, 1.5, 500.0, 0.5), 36)
+                .chain(std::iter::repeat_n((356.0, 2.75, 356.0, stable_last), 4))
+                .chain(std::iter::repeat_n((1500.0, 12.0, 1500.0, 5.55), 4))
+                .collect();
+            judge_counted(MetricSamples {
+                against_history: true,
+                prior,
+                ..counted(&steps, Some(4))
+            })
+        };
+        let j = judged(2.75);
+        assert_ne!(j.verdict, Verdict::Rollback, "{}", j.metrics[0].reason);
+        says(
+            &j,
+            Verdict::Hold,
+            "when it lost its traffic: a shared problem",
+        );
+        // The stable calm in its last window (0.19 %, its usual): the canary's doing. ROLLBACK.
+        let j = judged(0.66);
+        assert_eq!(j.verdict, Verdict::Rollback, "{}", j.metrics[0].reason);
     }
 
     #[test]
