@@ -307,7 +307,8 @@ pub struct MetricConfig {
     pub critical: bool,
     /// Weight in the promotion score (default 1).
     pub weight: Option<f64>,
-    /// Threshold windows allowed to breach before the metric fails (default 1).
+    /// Threshold windows allowed to breach before the metric fails (default 1). A new slice
+    /// PROCEEDs only after `failure_limit + 1` windows of its own.
     pub failure_limit: Option<usize>,
     /// How much worse than the baseline the canary may be, relative (default 0.1 = 10 %).
     pub tolerance: Option<f64>,

@@ -329,8 +329,7 @@ mod tests {
     }
 
     #[test]
-    fn a_slice_younger_than_its_failure_limit_and_one_windows_does_not_proceed_on_what_was_carried()
-    {
+    fn a_slice_younger_than_failure_limit_plus_one_windows_does_not_proceed_on_what_was_carried() {
         let policy = Policy::default();
         let settled = judge_service(
             &service(25.0, reading(healthy(40), healthy(40), 12)),
