@@ -15,6 +15,8 @@
 //!   `requests` and their baseline queries, as the README's config does);
 //! - `FLIGHTDECK_LAB_DETECT=0.25`: with counts, the error ratio's opt-in `detect` (PROCEED only
 //!   once the counts could have shown that relative excess);
+//! - `FLIGHTDECK_LAB_LATENCY_COUNTS=1`: with counts, judge latency on counts too (the share of
+//!   requests slower than the latency bound's bucket, at most 1 %) in place of the p99's samples;
 //! - `FLIGHTDECK_LAB_ONLY=a,b`: only the scenarios whose name contains one of these, each poll's
 //!   verdict printed (to see why one scenario went wrong).
 
@@ -38,6 +40,7 @@ fn main() {
         detect: std::env::var("FLIGHTDECK_LAB_DETECT")
             .ok()
             .and_then(|v| v.parse::<f64>().ok()),
+        latency_counts: std::env::var("FLIGHTDECK_LAB_LATENCY_COUNTS").is_ok_and(|v| v == "1"),
     };
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)

@@ -63,7 +63,7 @@ async fn the_fake_answers_range_and_instant_queries_as_of_its_clock() {
     let fake = FakePrometheus::start().await.expect("fake");
     fake.load(&s);
     let prom = client(&fake.url, &s);
-    let q = canary_lab::query(&s.name, SeriesId::Weight);
+    let q = canary_lab::query(&s, SeriesId::Weight);
     let t = s.slice_start(2) + 30; // in the 50 % slice
     fake.set_now(t);
     let now = time::OffsetDateTime::now_utc().unix_timestamp() as f64;
@@ -80,7 +80,7 @@ async fn the_fake_answers_range_and_instant_queries_as_of_its_clock() {
         "points at step multiples"
     );
     // The canary's error ratio as the scenario has it, point for point.
-    let q = canary_lab::query(&s.name, SeriesId::ErrorRatio(Side::Canary));
+    let q = canary_lab::query(&s, SeriesId::ErrorRatio(Side::Canary));
     let env = prom
         .query_range(&q, now - 120.0, now, STEP_SECS)
         .await
@@ -102,7 +102,7 @@ async fn the_fake_answers_range_and_instant_queries_as_of_its_clock() {
     );
     // An instant query, and a query no series answers (empty, not an error).
     let env = prom
-        .query(&canary_lab::query(&s.name, SeriesId::Weight))
+        .query(&canary_lab::query(&s, SeriesId::Weight))
         .await
         .expect("instant");
     assert_eq!(env.single_value().expect("a value"), Some(50.0));
@@ -114,7 +114,7 @@ async fn the_fake_answers_range_and_instant_queries_as_of_its_clock() {
     );
     // Before the rollout the canary has no series.
     fake.set_now(-300);
-    let q = canary_lab::query(&s.name, SeriesId::P99(Side::Canary));
+    let q = canary_lab::query(&s, SeriesId::P99(Side::Canary));
     let now = time::OffsetDateTime::now_utc().unix_timestamp() as f64;
     let env = prom
         .query_range(&q, now - 120.0, now, STEP_SECS)

@@ -336,6 +336,10 @@ pub struct Track {
     pub p99_ms: Vec<Option<f64>>,
     pub requests_per_sec: Vec<Option<f64>>,
     pub errors_per_sec: Vec<Option<f64>>,
+    /// Requests slower than the scenario's [`Scenario::slow_bound_ms`] per second, and their share
+    /// of all requests (NaN when there were none): a latency bound judged on counts.
+    pub slow_per_sec: Vec<Option<f64>>,
+    pub slow_ratio: Vec<Option<f64>>,
     /// Requests and errors counted in each 15 s step; step `i + 3` ends at point `i`, so point
     /// `i` covers steps `i..=i + 3`.
     pub step_requests: Vec<u64>,
@@ -350,6 +354,10 @@ pub enum SeriesId {
     P99(Side),
     Requests(Side),
     Errors(Side),
+    /// Requests slower than the slow bound, per second.
+    Slow(Side),
+    /// Their share of the requests.
+    SlowRatio(Side),
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -359,7 +367,7 @@ pub enum Side {
 }
 
 impl SeriesId {
-    pub const ALL: [SeriesId; 9] = [
+    pub const ALL: [SeriesId; 13] = [
         SeriesId::Weight,
         SeriesId::ErrorRatio(Side::Canary),
         SeriesId::ErrorRatio(Side::Baseline),
@@ -369,6 +377,10 @@ impl SeriesId {
         SeriesId::Requests(Side::Baseline),
         SeriesId::Errors(Side::Canary),
         SeriesId::Errors(Side::Baseline),
+        SeriesId::Slow(Side::Canary),
+        SeriesId::Slow(Side::Baseline),
+        SeriesId::SlowRatio(Side::Canary),
+        SeriesId::SlowRatio(Side::Baseline),
     ];
 }
 
@@ -389,6 +401,9 @@ pub struct Scenario {
     pub base_p99_ms: f64,
     /// The latency bound of the config.
     pub latency_max_ms: f64,
+    /// The histogram's bucket bound a slow request is above: the highest at or under
+    /// `latency_max_ms` (a p99 over the bound is more than 1 % of the requests above it).
+    pub slow_bound_ms: f64,
     /// When a regression starts (scenario seconds), for detection times.
     pub onset_secs: Option<i64>,
     /// The metric a regression worsens.
@@ -442,6 +457,8 @@ impl Scenario {
             SeriesId::P99(s) => &track(s).p99_ms,
             SeriesId::Requests(s) => &track(s).requests_per_sec,
             SeriesId::Errors(s) => &track(s).errors_per_sec,
+            SeriesId::Slow(s) => &track(s).slow_per_sec,
+            SeriesId::SlowRatio(s) => &track(s).slow_ratio,
         }
     }
 
@@ -890,6 +907,9 @@ fn build(
     let per_window = (WINDOW_SECS / STEP_SECS) as usize; // 4
     let steps = n + per_window - 1;
     let median = base_p99 / (Z99 * LATENCY_SIGMA).exp();
+    let slow_bound_ms = slow_bound(latency_max_ms);
+    // Buckets at or under the slow bound; the rest hold the slow requests.
+    let fast_buckets = BUCKETS_MS.partition_point(|le| *le <= slow_bound_ms);
     let mut tracks = [Track::default(), Track::default()];
     let mut buckets: [Vec<[u64; BUCKETS_MS.len()]>; 2] = [Vec::new(), Vec::new()];
     for j in 0..steps {
@@ -951,6 +971,14 @@ fn build(
                 .push(point(req as f64 / WINDOW_SECS as f64));
             tr.errors_per_sec
                 .push(point(err as f64 / WINDOW_SECS as f64));
+            let slow: u64 = hist[fast_buckets..].iter().sum();
+            tr.slow_per_sec
+                .push(point(slow as f64 / WINDOW_SECS as f64));
+            tr.slow_ratio.push(point(if req == 0 {
+                f64::NAN
+            } else {
+                slow as f64 / req as f64
+            }));
         }
     }
     for mask in &model.masks {
@@ -974,6 +1002,8 @@ fn build(
                     &mut tr.p99_ms,
                     &mut tr.requests_per_sec,
                     &mut tr.errors_per_sec,
+                    &mut tr.slow_per_sec,
+                    &mut tr.slow_ratio,
                 ] {
                     series[i] = v;
                 }
@@ -991,6 +1021,7 @@ fn build(
         base_error_ratio: base_p,
         base_p99_ms: base_p99,
         latency_max_ms,
+        slow_bound_ms,
         onset_secs,
         regressed: None,
         oracle_detection_secs: None,
@@ -1000,6 +1031,15 @@ fn build(
         canary,
         baseline,
     }
+}
+
+/// The highest bucket bound at or under `max_ms` (the lowest when none is).
+pub fn slow_bound(max_ms: f64) -> f64 {
+    BUCKETS_MS
+        .iter()
+        .copied()
+        .rfind(|le| le.is_finite() && *le <= max_ms)
+        .unwrap_or(BUCKETS_MS[0])
 }
 
 /// Prometheus's `histogram_quantile`: linear interpolation within the bucket holding the rank;
@@ -1046,10 +1086,16 @@ pub struct LabConfig {
     /// With counts: the error ratio's opt-in `detect` (PROCEED only once the counts could have
     /// shown this relative excess).
     pub detect: Option<f64>,
+    /// Judge latency on counts too: the share of requests slower than the latency bound's
+    /// bucket (`slow_ratio`, at most 1 %: the p99 under the bound), from the histogram's
+    /// `_count` and `_bucket` series, in place of the p99's samples.
+    pub latency_counts: bool,
 }
 
-/// The PromQL a config names for series `id` of service `app` (the fake answers exactly these).
-pub fn query(app: &str, id: SeriesId) -> String {
+/// The PromQL a config names for series `id` of scenario `s`'s service (the fake answers exactly
+/// these).
+pub fn query(s: &Scenario, id: SeriesId) -> String {
+    let app = s.name.as_str();
     let track = |s: Side| match s {
         Side::Canary => "canary",
         Side::Baseline => "baseline",
@@ -1072,13 +1118,27 @@ pub fn query(app: &str, id: SeriesId) -> String {
             r#"sum(rate(http_requests_total{{app="{app}",track="{t}",code=~"5.."}}[1m]))"#,
             t = track(s)
         ),
+        SeriesId::Slow(side) => slow_query(app, track(side), s.slow_bound_ms),
+        SeriesId::SlowRatio(side) => format!(
+            r#"({}) / sum(rate(http_request_duration_seconds_count{{app="{app}",track="{t}"}}[1m]))"#,
+            slow_query(app, track(side), s.slow_bound_ms),
+            t = track(side)
+        ),
     }
+}
+
+/// Requests per second slower than `bound_ms`: all of them less those in the bucket at the bound.
+fn slow_query(app: &str, track: &str, bound_ms: f64) -> String {
+    format!(
+        r#"sum(rate(http_request_duration_seconds_count{{app="{app}",track="{track}"}}[1m])) - sum(rate(http_request_duration_seconds_bucket{{app="{app}",track="{track}",le="{le}"}}[1m]))"#,
+        le = bound_ms / 1000.0
+    )
 }
 
 /// A complete config (as the README describes it) for one scenario's service, judged against
 /// the Prometheus at `prometheus_url`.
 pub fn config_toml(prometheus_url: &str, s: &Scenario, cfg: LabConfig) -> String {
-    let q = |id| query(&s.name, id);
+    let q = |id| query(s, id);
     let (c, b) = (Side::Canary, Side::Baseline);
     let counts_service = if cfg.counts {
         format!("baseline_traffic = '{}'\n", q(SeriesId::Requests(b)))
@@ -1121,11 +1181,7 @@ canary = '{err_c}'
 baseline = '{err_b}'
 max = {ERROR_BOUND:?}
 {counts_metric}
-[service.metrics.latency_p99_ms]
-canary = '{p99_c}'
-baseline = '{p99_b}'
-max = {lat_max:?}
-"#,
+{latency}"#,
         kind = s.kind.name(),
         // Counting needs no traffic floor: the counts say when there is too little evidence.
         floor = if cfg.counts {
@@ -1140,9 +1196,27 @@ max = {lat_max:?}
         traffic = q(SeriesId::Requests(c)),
         err_c = q(SeriesId::ErrorRatio(c)),
         err_b = q(SeriesId::ErrorRatio(b)),
-        p99_c = q(SeriesId::P99(c)),
-        p99_b = q(SeriesId::P99(b)),
-        lat_max = s.latency_max_ms,
+        latency = if cfg.latency_counts {
+            format!(
+                "# At most 1 % of requests slower than {bound} ms (the p99 under it), on counts.\n\
+                 [service.metrics.slow_ratio]\ncanary = '{}'\nbaseline = '{}'\nmax = 0.01\n\
+                 requests = '{}'\nerrors = '{}'\nbaseline_requests = '{}'\nbaseline_errors = '{}'\n",
+                q(SeriesId::SlowRatio(c)),
+                q(SeriesId::SlowRatio(b)),
+                q(SeriesId::Requests(c)),
+                q(SeriesId::Slow(c)),
+                q(SeriesId::Requests(b)),
+                q(SeriesId::Slow(b)),
+                bound = s.slow_bound_ms,
+            )
+        } else {
+            format!(
+                "[service.metrics.latency_p99_ms]\ncanary = '{}'\nbaseline = '{}'\nmax = {:?}\n",
+                q(SeriesId::P99(c)),
+                q(SeriesId::P99(b)),
+                s.latency_max_ms
+            )
+        },
     )
 }
 
@@ -1334,6 +1408,52 @@ mod tests {
     }
 
     #[test]
+    fn a_latency_regression_shows_in_the_share_of_slow_requests() {
+        // The share of requests above the slow bound over the rollout, per track.
+        let share = |s: &Scenario, side: Side| {
+            let (mut slow, mut all) = (0.0, 0.0);
+            for i in 0..s.len() {
+                if s.time(i) < 60 {
+                    continue;
+                }
+                slow += s
+                    .value_at(SeriesId::Slow(side), s.time(i) as f64)
+                    .unwrap_or(0.0);
+                all += s
+                    .value_at(SeriesId::Requests(side), s.time(i) as f64)
+                    .unwrap_or(0.0);
+            }
+            slow / all
+        };
+        for seed in [1, 3, 5] {
+            // p99 +100 % on the canary (odd seeds): a few percent of its requests are slow.
+            let s = generate(Kind::ClearRegression, seed);
+            assert_eq!(s.regressed, Some(Regressed::Latency));
+            assert!(s.slow_bound_ms <= s.latency_max_ms && s.slow_bound_ms >= 200.0);
+            let (c, b) = (share(&s, Side::Canary), share(&s, Side::Baseline));
+            assert!(c > 0.01, "{}: canary {c}", s.name);
+            assert!(b < 0.002, "{}: baseline {b}", s.name);
+            // The ratio series is the same share, point by point.
+            let i = s.len() - 1;
+            let t = s.time(i) as f64;
+            let ratio = s
+                .value_at(SeriesId::SlowRatio(Side::Canary), t)
+                .unwrap_or(f64::NAN);
+            let rate = s
+                .value_at(SeriesId::Slow(Side::Canary), t)
+                .unwrap_or(f64::NAN)
+                / s.value_at(SeriesId::Requests(Side::Canary), t)
+                    .unwrap_or(f64::NAN);
+            assert!((ratio - rate).abs() < 1e-12, "{ratio} {rate}");
+        }
+        // A healthy canary: as few slow requests as its baseline.
+        let s = generate(Kind::HealthyNoise, 2);
+        assert!(share(&s, Side::Canary) < 0.002);
+        assert_eq!(slow_bound(340.0), 300.0);
+        assert_eq!(slow_bound(5.0), 10.0);
+    }
+
+    #[test]
     fn a_proceed_on_a_regression_counts_apart_once_the_oracle_could_tell() {
         use super::report::{Poll, ScenarioResult};
         use crate::analysis::canary::Verdict;
@@ -1457,7 +1577,7 @@ mod tests {
         assert_eq!(svc.metrics["error_rate"].max, Some(ERROR_BOUND));
         assert_eq!(
             svc.traffic.as_deref(),
-            Some(query(&s.name, SeriesId::Requests(Side::Canary)).as_str())
+            Some(query(&s, SeriesId::Requests(Side::Canary)).as_str())
         );
         let counts = config_toml(
             "http://127.0.0.1:9",
@@ -1477,10 +1597,37 @@ mod tests {
             LabConfig {
                 counts: true,
                 detect: Some(0.25),
+                ..LabConfig::default()
             },
         );
         let parsed =
             crate::config::Config::parse(&detect, "lab.toml").expect("the lab's config parses");
         assert_eq!(parsed.services[0].metrics["error_rate"].detect, Some(0.25));
+        // Latency on counts: the share of requests slower than the bound's bucket, at most 1 %,
+        // in place of the p99.
+        let slow = config_toml(
+            "http://127.0.0.1:9",
+            &s,
+            LabConfig {
+                counts: true,
+                latency_counts: true,
+                ..LabConfig::default()
+            },
+        );
+        let parsed =
+            crate::config::Config::parse(&slow, "lab.toml").expect("the lab's config parses");
+        let metrics = &parsed.services[0].metrics;
+        assert!(!metrics.contains_key("latency_p99_ms"), "{slow}");
+        let m = &metrics["slow_ratio"];
+        assert_eq!(m.max, Some(0.01));
+        assert_eq!(
+            m.errors.as_deref(),
+            Some(query(&s, SeriesId::Slow(Side::Canary)).as_str())
+        );
+        assert!(
+            query(&s, SeriesId::Slow(Side::Baseline))
+                .contains(&format!(r#"le="{}""#, s.slow_bound_ms / 1000.0)),
+            "{slow}"
+        );
     }
 }

@@ -102,7 +102,7 @@ impl FakePrometheus {
         let mut st = self.lock();
         st.series = SeriesId::ALL
             .iter()
-            .map(|id| (query(&s.name, *id), Arc::from(s.series(*id))))
+            .map(|id| (query(s, *id), Arc::from(s.series(*id))))
             .collect();
         st.t0 = s.t0;
         // Scenario second 0 at a whole step of the wall clock plus the scenario's own phase:
