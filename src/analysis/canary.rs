@@ -1994,8 +1994,7 @@ fn judge_counts(
             let (x, n) = (t.baseline_events, t.baseline_requests);
             let shown = |bound: f64| log_e_over(x, n, bound) >= 1.0;
             b.is_some_and(|b| b > 0.0 && shown((b * rho0).min(0.999)))
-                || prior
-                    .is_some_and(|(r, e)| r > 0.0 && e > 0.0 && shown((e / r * rho0).min(0.999)))
+                || prior.is_some_and(|(r, e)| e > 0.0 && shown((e / r * rho0).min(0.999)))
                 || spec.max.is_some_and(shown)
         }
         (None, Some(s), Some(b)) => s > b * rho0 || spec.max.is_some_and(|max| s > max),
