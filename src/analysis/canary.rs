@@ -396,6 +396,14 @@ pub const PRIOR_MOVED: f64 = 0.5;
 /// span of a few of its events the stable cannot vouch that it is where it was.
 pub const PRIOR_POWER_EVENTS: f64 = 6.0;
 
+/// The lift of a shared problem [`PRIOR_POWER_EVENTS`] are sized for. Against a canary lifted
+/// further (×x, outside a burst's stretch) fewer of the stable's events vouch that it was not
+/// lifted too: the log likelihood ratio of its counts at its past rate against them lifted ×x,
+/// expected·(x − 1) − observed·ln x, must reach what [`PRIOR_POWER_EVENTS`] give at this lift
+/// with the stable where it was: 6 · (2 − 1 − ln 2) ≈ 1.84. A canary ×5 needs about 0.8 of the
+/// stable's expected events (with those seen), not 6.
+pub const PRIOR_POWER_LIFT: f64 = 2.0;
+
 /// At 100 %, against the history, a counted ratio's excess over its tolerance holds a PROCEED
 /// only when the estimate is at least this many standard errors (of the log rate ratio, both
 /// sides' Poisson noise) beyond parity, or the canary is rising with its traffic: on a few
@@ -1856,25 +1864,47 @@ fn judge_counts(
     // both tracks, and a canary proven against a calm past while the stable's few events in the
     // same seconds cannot say otherwise is not shown to be the problem. (At 100 % the past is the
     // history's, with its own rules.)
-    let serves = |t: &Totals| {
+    // With fewer of its events the stable can still vouch against a canary lifted further than
+    // [`PRIOR_POWER_LIFT`]: its counts show it was not lifted as much (the log likelihood ratio
+    // of its rate as it was against it lifted as the canary is, on its own expected events, at
+    // least what [`PRIOR_POWER_EVENTS`] give at that lift). The canary's lift is taken outside
+    // its worst stretch of a burst's length (see `burst_steps` below): a canary-only spike is not
+    // a lift a regression would keep.
+    let burst_steps = spec.failure_limit * w + w / 2;
+    let vouches = |t: &Totals, from: usize, p: f64| {
+        let expected = t.baseline_requests * p;
+        if expected >= PRIOR_POWER_EVENTS {
+            return true;
+        }
+        let lift = outside_worst_stretch(&all[from..], burst_steps)
+            .and_then(|rest| rest.canary_ratio())
+            .map_or(1.0, |c| c / p);
+        lift > PRIOR_POWER_LIFT
+            && expected * (lift - 1.0) - t.baseline_events * lift.ln()
+                >= PRIOR_POWER_EVENTS * (PRIOR_POWER_LIFT - 1.0 - PRIOR_POWER_LIFT.ln())
+    };
+    let serves = |t: &Totals, from: usize| {
         samples.against_history
-            || (past_rate.is_some_and(|p| t.baseline_requests * p >= PRIOR_POWER_EVENTS)
+            || (past_rate.is_some_and(|p| vouches(t, from, p))
                 && !prior_moved(t.baseline_requests, t.baseline_events))
     };
     // A finding against the live baseline over a span the past serves needs a lean against the
     // past too: a live baseline far under its own past (a lucky quiet stretch) proves nothing
     // against a canary at the service's usual rate.
-    let corroborated =
-        |t: &Totals| samples.against_history || !serves(t) || prior_e(t) >= PRIOR_MOVED;
+    let corroborated = |t: &Totals, from: usize| {
+        samples.against_history || !serves(t, from) || prior_e(t) >= PRIOR_MOVED
+    };
+    // Where each span in `spans` begins.
+    let starts = [if carried { len - slice_n } else { 0 }, 0];
     let worse_live = !past_only
-        && spans.iter().any(|s| {
+        && spans.iter().zip(starts).any(|(s, from)| {
             s.log_e_worse >= comparison_goal
                 && beyond_tolerance(&s.totals)
-                && corroborated(&s.totals)
+                && corroborated(&s.totals, from)
         })
         && (worse_held || pointed_by_prior);
-    let worse_prior = spans.iter().any(|s| {
-        serves(&s.totals)
+    let worse_prior = spans.iter().zip(starts).any(|(s, from)| {
+        serves(&s.totals, from)
             && prior_e(&s.totals) >= comparison_goal
             && matches!((s.totals.canary_ratio(), past_rate), (Some(c), Some(p)) if c > p * rho0)
     }) && match (recent.canary_ratio(), past_rate) {
@@ -2381,7 +2411,7 @@ fn judge_counts(
     // One burst is not a regression while the config tolerates a failing window: a finding that
     // rests on the canary's worst stretch (its `failure_limit` windows and the half window a
     // `[1m]` rate smears a burst over) stands only when the rest of its span leans the same way.
-    let n = spec.failure_limit * w + w / 2;
+    let n = burst_steps;
     // …unless the rise came with the slice: every step of a slice no older than that stretch
     // beyond tolerance of the reference (but its first, whose `[1m]` window may hold only a
     // sliver of the change), and the window before the slice not. That is the late onset the
@@ -3012,15 +3042,70 @@ mod tests {
     fn the_stables_past_serves_only_where_the_stable_beside_could_show_a_move() {
         // The canary at 0.5 % on 2,000 requests against the stable's 0.14 % before the rollout
         // (60,000 requests): proven worse than that past (see the test above) — but the
-        // baseline beside it served only 1,000 requests, 1.4 errors' worth: it could not show a
-        // shared problem lifting both tracks, so the past is no reference there.
-        let steps = [(50.0, 0.25, 25.0, 0.035); 40];
+        // baseline beside it served only 1,000 requests, 1.4 errors' worth, and had 2: it could
+        // not show a shared problem lifting both tracks ×3.6 (its log likelihood ratio against
+        // that lift is 1.1, short of the 1.8 that PRIOR_POWER_EVENTS give at ×2), so the past is
+        // no reference there.
+        let steps = [(50.0, 0.25, 25.0, 0.05); 40];
         let j = judge_counted(MetricSamples {
             prior: Some((60_000.0, 84.0)),
             ..counted(&steps, None)
         });
         assert_ne!(j.verdict, Verdict::Rollback, "{}", j.metrics[0].reason);
         assert_ne!(j.metrics[0].outcome, MetricOutcome::Worse);
+    }
+
+    #[test]
+    fn a_stable_with_few_events_vouches_against_a_canary_lifted_far_beyond_them() {
+        // The canary at 0.4 % on 3,000 requests, ×5 the stable's 0.08 % before the rollout
+        // (60,000 requests). The stable beside it served 1,500 requests: 1.2 errors' worth, short
+        // of PRIOR_POWER_EVENTS — but lifted ×5 it would have had 6, and it had 1.2: its counts
+        // show it was not lifted as the canary was. The past serves: ROLLBACK (the live baseline
+        // alone cannot prove it: 12 errors against 1.2).
+        let steps = |stable_errors: f64| [(75.0, 0.3, 37.5, stable_errors / 40.0); 40];
+        let past = Some((60_000.0, 48.0));
+        let j = judge_counted(MetricSamples {
+            prior: past,
+            ..counted(&steps(1.2), None)
+        });
+        assert_eq!(j.verdict, Verdict::Rollback, "{}", j.metrics[0].reason);
+        assert!(
+            j.metrics[0].reason.contains("before the rollout began"),
+            "{}",
+            j.metrics[0].reason
+        );
+        let j = judge_counted(counted(&steps(1.2), None));
+        assert_ne!(j.verdict, Verdict::Rollback, "{}", j.metrics[0].reason);
+        // The stable at 3 errors (×2.5 its past, not yet a lean of a move): as likely lifted as
+        // the canary as not. No reference.
+        let j = judge_counted(MetricSamples {
+            prior: past,
+            ..counted(&steps(3.0), None)
+        });
+        assert_ne!(j.verdict, Verdict::Rollback, "{}", j.metrics[0].reason);
+    }
+
+    #[test]
+    fn a_canary_lifted_only_in_a_bursts_stretch_is_not_vouched_against_by_few_stable_events() {
+        // A clean rollout at the stable's 0.11 %, then a slice of four steps whose last three
+        // carry 7 errors in 450 canary requests (a spike, ×14), the stable beside it 1 error in
+        // 600 (0.66 errors' worth at its past). Against the past it is proven; but outside its
+        // worst stretch (a burst's length) the canary is not lifted at all, so the stable's few
+        // events do not vouch for the past there, and the live baseline cannot prove it alone.
+        let mut steps: Vec<_> = std::iter::repeat_n((50.0, 0.055, 100.0, 0.11), 36).collect();
+        steps.push((150.0, 0.0, 150.0, 0.25));
+        steps.extend(std::iter::repeat_n((150.0, 7.0 / 3.0, 150.0, 0.25), 3));
+        // (A failing window tolerated, as the config's default: a burst's stretch is then a
+        // window and a half, six steps.)
+        let spec = MetricSpec::max("error_rate", 0.005)
+            .critical()
+            .failure_limit(1);
+        let samples = MetricSamples {
+            prior: Some((60_000.0, 66.0)),
+            ..counted(&steps, Some(4))
+        };
+        let j = judge(&[(spec, samples)], &Policy::default(), None);
+        assert_ne!(j.verdict, Verdict::Rollback, "{}", j.metrics[0].reason);
     }
 
     #[test]
