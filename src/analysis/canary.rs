@@ -1868,8 +1868,8 @@ fn judge_counts(
     // [`PRIOR_POWER_LIFT`]: its counts show it was not lifted as much (the log likelihood ratio
     // of its rate as it was against it lifted as the canary is, on its own expected events, at
     // least what [`PRIOR_POWER_EVENTS`] give at that lift). The canary's lift is taken outside
-    // its worst stretch of a burst's length (see `burst_steps` below): a canary-only spike is not
-    // a lift a regression would keep.
+    // its worst stretch of a burst's length (`burst_steps`, the stretch the burst rule below sets
+    // aside): a canary-only spike is not a lift a regression would keep.
     let burst_steps = spec.failure_limit * w + w / 2;
     let vouches = |t: &Totals, from: usize, p: f64| {
         let expected = t.baseline_requests * p;
