@@ -504,8 +504,15 @@ async fn a_short_cycle_meets_every_phase_in_order_and_health_returns() {
     );
     let mut tasks = Vec::new();
     let client = reqwest::Client::new();
-    let t0 = Instant::now();
-    while t0.elapsed().as_secs_f64() < cycle + 0.3 {
+    // Timed by the world's own clock from the schedule's origin (not from when `start` returned,
+    // which a loaded machine can delay past the next health's margin): the last request goes
+    // 0.1 s into the next cycle's health, 0.7 s before its first fault.
+    let origin = w
+        .chaos_spans(Api::Sentry, w.unix_now())
+        .first()
+        .map(|s| s.start_unix)
+        .expect("a schedule");
+    while w.unix_now() < origin + cycle + 0.1 {
         let req = client.get(&url);
         tasks.push(tokio::spawn(async move {
             let Ok(resp) = req.send().await else {
