@@ -1509,6 +1509,42 @@ mod tests {
     }
 
     #[test]
+    fn the_judges_detection_is_reported_on_the_regressions_an_oracle_detects_in_time() {
+        use super::report::{ScenarioResult, render_oracle_detection};
+        let s = generate(Kind::ClearRegression, 1);
+        // (the oracle's detection, the judge's): three within the oracle's 90 s, one not.
+        let results: Vec<ScenarioResult> = [
+            (Some(15), Some(75)),
+            (Some(45), Some(120)),
+            (Some(30), None),
+            (Some(300), Some(330)),
+        ]
+        .into_iter()
+        .map(|(oracle, judge)| {
+            let mut r = ScenarioResult::new(&s, Vec::new());
+            r.oracle_detection_secs = oracle;
+            r.detection_secs = judge;
+            r
+        })
+        .collect();
+        let text = render_oracle_detection(&results);
+        assert!(
+            text.contains("median 38 s over all 4 regressions, 3 within 90 s"),
+            "{text}"
+        );
+        // Over those three: 75, 120 and never → 120 s; one within 90 s.
+        assert!(
+            text.contains(
+                "on the 3 regressions an oracle detects within 90 s: the judge's median 120 s, 1 within"
+            ),
+            "{text}"
+        );
+        // None in reach: no such line.
+        let late: Vec<ScenarioResult> = results.into_iter().skip(3).collect();
+        assert!(!render_oracle_detection(&late).contains("on the "));
+    }
+
+    #[test]
     fn the_oracle_detects_from_the_true_rates_expected_evidence() {
         // 100 requests a second at 0.1 %, the canary ×5 from the start, at 10 %: 150 requests a
         // step, 0.15 errors due, 0.15 × (5 ln 5 − 4) = 0.61 of ln LR a step; ln 20 = 3.0 is

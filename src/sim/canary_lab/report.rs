@@ -543,7 +543,8 @@ pub fn render_detection_by_metric(results: &[ScenarioResult]) -> String {
 
 /// The oracle's detection (a bound on any judge's) beside the judge's, a line: its median over
 /// every regression (one it cannot detect within the rollout counts as never) and how many it
-/// detects within the target.
+/// detects within the target; and a line of the judge's detection on those (the regressions the
+/// target is within reach for).
 pub fn render_oracle_detection(results: &[ScenarioResult]) -> String {
     let regressions: Vec<&ScenarioResult> = results
         .iter()
@@ -556,22 +557,34 @@ pub fn render_oracle_detection(results: &[ScenarioResult]) -> String {
     let oracle = median_or_never(regressions.iter().map(|r| r.oracle_detection_secs));
     let judge = median_or_never(regressions.iter().map(|r| r.detection_secs));
     let never = |m: Option<f64>| m.map_or("never".to_string(), |m| format!("{m:.0} s"));
-    format!(
+    // The target on the regressions it is within reach for: those the oracle detects in time.
+    let in_reach: Vec<&&ScenarioResult> = regressions
+        .iter()
+        .filter(|r| within(r.oracle_detection_secs))
+        .collect();
+    let mut out = format!(
         "  an oracle's detection (true rates known, expected likelihood ratio {:.0}, one look): median {} over all {} regressions, {} within {:.0} s; the judge's over all: {}, {} within\n",
         super::ORACLE_EVIDENCE,
         never(oracle),
         regressions.len(),
-        regressions
-            .iter()
-            .filter(|r| within(r.oracle_detection_secs))
-            .count(),
+        in_reach.len(),
         TARGET_DETECTION_SECS,
         never(judge),
         regressions
             .iter()
             .filter(|r| within(r.detection_secs))
             .count(),
-    )
+    );
+    if !in_reach.is_empty() {
+        out.push_str(&format!(
+            "  on the {} regressions an oracle detects within {:.0} s: the judge's median {}, {} within\n",
+            in_reach.len(),
+            TARGET_DETECTION_SECS,
+            never(median_or_never(in_reach.iter().map(|r| r.detection_secs))),
+            in_reach.iter().filter(|r| within(r.detection_secs)).count(),
+        ));
+    }
+    out
 }
 
 /// The median of `secs` where `None` is never (after every value); `None` when that median is
