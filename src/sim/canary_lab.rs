@@ -1120,17 +1120,23 @@ pub fn query(s: &Scenario, id: SeriesId) -> String {
         ),
         SeriesId::Slow(side) => slow_query(app, track(side), s.slow_bound_ms),
         SeriesId::SlowRatio(side) => format!(
-            r#"({}) / sum(rate(http_request_duration_seconds_count{{app="{app}",track="{t}"}}[1m]))"#,
+            "({}) / {}",
             slow_query(app, track(side), s.slow_bound_ms),
-            t = track(side)
+            timed_query(app, track(side))
         ),
     }
+}
+
+/// Requests per second the latency histogram observed.
+fn timed_query(app: &str, track: &str) -> String {
+    format!(r#"sum(rate(http_request_duration_seconds_count{{app="{app}",track="{track}"}}[1m]))"#)
 }
 
 /// Requests per second slower than `bound_ms`: all of them less those in the bucket at the bound.
 fn slow_query(app: &str, track: &str, bound_ms: f64) -> String {
     format!(
-        r#"sum(rate(http_request_duration_seconds_count{{app="{app}",track="{track}"}}[1m])) - sum(rate(http_request_duration_seconds_bucket{{app="{app}",track="{track}",le="{le}"}}[1m]))"#,
+        r#"{} - sum(rate(http_request_duration_seconds_bucket{{app="{app}",track="{track}",le="{le}"}}[1m]))"#,
+        timed_query(app, track),
         le = bound_ms / 1000.0
     )
 }
