@@ -417,6 +417,14 @@ pub const DEFAULT_MIN_SAMPLES: usize = 10;
 /// counts must have held when the slices before did not point to it.
 pub const HISTORY_SUSTAIN_WINDOWS: usize = 3;
 
+/// At 100 %, against the stable's past (its counts before the rollout pooled with its own beside
+/// the slices before): over how many judging windows, each on its own, a lift must have lasted to
+/// be the canary's when neither the slices before nor [`HISTORY_SUSTAIN_WINDOWS`] windows against
+/// the history's mean step point to it. Four minutes at the default window: more than a shared
+/// spike of two minutes and its one-minute `rate()` smear fill (three windows against the past
+/// let shared spikes that began at 100 % through: 6 → 13 false alarms of 405 on the lab).
+pub const HISTORY_PERSIST_WINDOWS: usize = 4;
+
 /// The count test's null hypothesis for "worse than the reference": the canary's event rate no
 /// higher than the reference's (ratio 1). The metric's tolerance is asked of the estimate
 /// instead: a finding needs the proof *and* an estimate beyond ×(1 + tolerance). Testing against
@@ -1894,6 +1902,20 @@ fn judge_counts(
     let corroborated = |t: &Totals, from: usize| {
         samples.against_history || !serves(t, from) || prior_e(t) >= PRIOR_MOVED
     };
+    // At 100 %: a lift over the stable's past that has lasted through each of the last
+    // [`HISTORY_PERSIST_WINDOWS`] windows on its own (a lean against ×1 and an estimate beyond
+    // tolerance in each) is the canary's, as a finding the slices before pointed to is: longer
+    // than a shared spike and its `[1m]` smear can fill, against the stable's past (its many
+    // events, not the history's mean step copied beside each window), which a shared problem the
+    // stable already had leaves no longer where it was (`past` is then None).
+    let persists = samples.against_history
+        && len >= HISTORY_PERSIST_WINDOWS * w
+        && past_rate.is_some_and(|p| {
+            (0..HISTORY_PERSIST_WINDOWS).all(|j| {
+                let t = Totals::of(&all[len - (j + 1) * w..len - j * w]);
+                prior_e(&t) >= 1.0 && t.canary_ratio().is_some_and(|c| c > p * rho0)
+            })
+        });
     // Where each span in `spans` begins.
     let starts = [if carried { len - slice_n } else { 0 }, 0];
     let worse_live = !past_only
@@ -1902,7 +1924,7 @@ fn judge_counts(
                 && beyond_tolerance(&s.totals)
                 && corroborated(&s.totals, from)
         })
-        && (worse_held || pointed_by_prior);
+        && (worse_held || pointed_by_prior || persists);
     let worse_prior = spans.iter().zip(starts).any(|(s, from)| {
         serves(&s.totals, from)
             && prior_e(&s.totals) >= comparison_goal
@@ -1910,7 +1932,7 @@ fn judge_counts(
     }) && match (recent.canary_ratio(), past_rate) {
         (Some(c), Some(p)) => c > p * rho0,
         _ => false,
-    } && (worse_held || pointed_by_prior);
+    } && (worse_held || pointed_by_prior || persists);
     let worse = worse_live || worse_prior;
     // The stable version's last window before it lost its traffic (at 100 %): a problem it had
     // too is not the canary's. From its counts when the steps before the last slice hold them,
@@ -3653,6 +3675,35 @@ mod tests {
         // The stable calm in its last window (0.19 %, its usual): the canary's doing. ROLLBACK.
         let j = judged(0.66);
         assert_eq!(j.verdict, Verdict::Rollback, "{}", j.metrics[0].reason);
+    }
+
+    #[test]
+    fn at_100_percent_a_lift_that_lasts_four_windows_against_the_stables_past_is_the_canarys() {
+        // Clean slices before (the canary as the stable beside it, 0.1 %: they point nowhere);
+        // then four minutes at 100 %, the history's mean step (0.1 %) copied beside each, and the
+        // stable's 60,000 requests at 0.1 % before the rollout. The canary at 0.2 % in the
+        // windows marked: 12 errors where 6 were due in each, too few for a window against the
+        // copy of the history's step, enough against the stable's past.
+        let judged = |lifted: [bool; 4]| {
+            let mut steps: Vec<_> = std::iter::repeat_n((500.0, 0.5, 500.0, 0.5), 40).collect();
+            for lift in lifted {
+                let e = if lift { 3.0 } else { 1.5 };
+                steps.extend(std::iter::repeat_n((1500.0, e, 1500.0, 1.5), 4));
+            }
+            judge_counted(MetricSamples {
+                against_history: true,
+                prior: Some((60_000.0, 60.0)),
+                ..counted(&steps, Some(16))
+            })
+        };
+        // Lifted in each of the last four windows: longer than a shared spike and its smear
+        // fill. ROLLBACK.
+        let j = judged([true; 4]);
+        assert_eq!(j.verdict, Verdict::Rollback, "{}", j.metrics[0].reason);
+        // In the last three only (a spike of two minutes smeared over three): not the canary's
+        // by that yet.
+        let j = judged([false, true, true, true]);
+        assert_ne!(j.verdict, Verdict::Rollback, "{}", j.metrics[0].reason);
     }
 
     #[test]
