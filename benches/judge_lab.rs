@@ -13,6 +13,9 @@
 //!   overall figures there as JSON;
 //! - `FLIGHTDECK_LAB_COUNTS=1`: give the judge the request and error counts too (`errors`,
 //!   `requests` and their baseline queries, as the README's config does);
+//! - `FLIGHTDECK_LAB_RATIO_ONLY=1`: give the error ratio as its query alone, no count keys (the
+//!   judge reads the counts from the ratio's numerator and denominator; without this or
+//!   `FLIGHTDECK_LAB_COUNTS`, `kind = "samples"`: the ratio's samples, as before counting);
 //! - `FLIGHTDECK_LAB_DETECT=0.25`: with counts, the error ratio's opt-in `detect` (PROCEED only
 //!   once the counts could have shown that relative excess);
 //! - `FLIGHTDECK_LAB_LATENCY_COUNTS=1`: with counts, judge latency on counts too (the share of
@@ -37,6 +40,7 @@ fn main() {
         .unwrap_or(45);
     let cfg = LabConfig {
         counts: std::env::var("FLIGHTDECK_LAB_COUNTS").is_ok_and(|v| v == "1"),
+        ratio_only: std::env::var("FLIGHTDECK_LAB_RATIO_ONLY").is_ok_and(|v| v == "1"),
         detect: std::env::var("FLIGHTDECK_LAB_DETECT")
             .ok()
             .and_then(|v| v.parse::<f64>().ok()),
@@ -67,7 +71,13 @@ fn main() {
         scenarios.len(),
         canary_lab::Kind::ALL.len(),
         generated.as_secs_f64(),
-        if cfg.counts { ", with counts" } else { "" }
+        if cfg.counts {
+            ", with counts"
+        } else if cfg.ratio_only {
+            ", the error ratio's counts read from its query"
+        } else {
+            ", on samples"
+        }
     );
     let results = rt.block_on(async {
         let fake = FakePrometheus::start().await.expect("the fake Prometheus");

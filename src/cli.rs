@@ -1584,6 +1584,19 @@ fn config_command(c: &ConfigCommand, cli: &Cli, paths: &Paths, out: &mut Out) ->
                     for w in &prepared.warnings {
                         warn(w);
                     }
+                    // Say where the judge reads counts the file did not give.
+                    for s in &config.services {
+                        for (name, m) in &s.metrics {
+                            if m.counts_from_ratio {
+                                writeln!(
+                                    out,
+                                    "service {}: {name} is judged on its counts, its query's numerator (events) over its denominator (requests); kind = \"samples\" judges its samples instead",
+                                    crate::sanitize::clean(&s.name),
+                                    name = crate::sanitize::clean(name)
+                                );
+                            }
+                        }
+                    }
                     writeln!(out, "{}: ok", paths.config_file.display());
                     0
                 }

@@ -322,7 +322,8 @@ pub struct MetricConfig {
     pub min_samples: Option<usize>,
     /// `"ratio"`: events per request (errors / requests), judged on the counts behind it — from
     /// `errors`/`requests` when given, else the ratio times the service's `traffic` and
-    /// `baseline_traffic`.
+    /// `baseline_traffic`. Unset, a ratio whose queries read as `errors / requests` is counted
+    /// from them (see [`MetricConfig::count_from_ratio`]); `"samples"` judges it on its samples.
     pub kind: Option<String>,
     /// PromQL for the canary's events (errors) per second.
     pub errors: Option<String>,
@@ -332,12 +333,50 @@ pub struct MetricConfig {
     pub baseline_errors: Option<String>,
     /// PromQL for the baseline's requests per second.
     pub baseline_requests: Option<String>,
+    /// The counts were read from the ratio's own queries (see [`MetricConfig::count_from_ratio`]),
+    /// not given.
+    #[serde(skip)]
+    pub counts_from_ratio: bool,
 }
 
 impl MetricConfig {
     /// Judged on counts: `kind = "ratio"`, or `errors`/`requests` given.
     pub fn counted(&self) -> bool {
         self.kind.as_deref() == Some("ratio") || self.errors.is_some()
+    }
+
+    /// A higher-is-worse metric with no `kind` and no counts of its own, bounded (if at all)
+    /// under 1, whose queries are event ratios as dashboards write them (`errors / requests` of
+    /// the same counter, see [`crate::sources::promql::split_event_ratio`]): judged on the
+    /// counts behind it, its numerator and denominator, as if `errors`/`requests` (and the
+    /// baseline's) had been given. `kind = "samples"` keeps it on its samples.
+    fn count_from_ratio(&mut self) {
+        use crate::sources::promql::split_event_ratio;
+        if self.kind.is_some()
+            || self.errors.is_some()
+            || self.baseline_errors.is_some()
+            || self.lower_is_worse()
+            || self.max.is_some_and(|m| !(m > 0.0 && m <= 1.0))
+        {
+            return;
+        }
+        let Some((errors, requests)) = split_event_ratio(&self.canary) else {
+            return;
+        };
+        let baseline = match &self.baseline {
+            Some(b) => match split_event_ratio(b) {
+                Some(split) => Some(split),
+                None => return,
+            },
+            None => None,
+        };
+        self.errors = Some(errors);
+        self.requests = Some(requests);
+        if let Some((e, r)) = baseline {
+            self.baseline_errors = Some(e);
+            self.baseline_requests = Some(r);
+        }
+        self.counts_from_ratio = true;
     }
 
     pub fn lower_is_worse(&self) -> bool {
@@ -431,10 +470,15 @@ impl std::error::Error for ConfigError {}
 impl Config {
     /// Parse and validate TOML text. `file` names the source in errors.
     pub fn parse(text: &str, file: &str) -> Result<Config, ConfigError> {
-        let config: Config = toml::from_str(text).map_err(|e| ConfigError {
+        let mut config: Config = toml::from_str(text).map_err(|e| ConfigError {
             file: file.to_string(),
             message: e.to_string().trim_end().to_string(),
         })?;
+        for s in &mut config.services {
+            for m in s.metrics.values_mut() {
+                m.count_from_ratio();
+            }
+        }
         config.validate().map_err(|message| ConfigError {
             file: file.to_string(),
             message,
@@ -603,9 +647,15 @@ impl Config {
                 }
                 if let Some(k) = &m.kind
                     && k != "ratio"
+                    && k != "samples"
                 {
                     return Err(format!(
-                        "{at}.metrics.{name}.kind: expected \"ratio\", got \"{k}\""
+                        "{at}.metrics.{name}.kind: expected \"ratio\" or \"samples\", got \"{k}\""
+                    ));
+                }
+                if m.kind.as_deref() == Some("samples") && m.errors.is_some() {
+                    return Err(format!(
+                        "{at}.metrics.{name}: kind = \"samples\" judges the metric on its samples: drop errors and requests, or the kind"
                     ));
                 }
                 if m.errors.is_some() != m.requests.is_some()
@@ -932,6 +982,95 @@ mod tests {
             let e = Config::parse(&service(&bad), "c.toml").unwrap_err();
             assert!(e.message.contains("error_rate.detect"), "{e}");
         }
+    }
+
+    #[test]
+    fn an_error_ratio_written_as_its_query_is_counted_from_its_halves() {
+        let service = |canary: &str, baseline: &str, extra: &str| {
+            format!(
+                "[prometheus]\nurl = 'http://127.0.0.1:9'\n[[service]]\nname = 'a'\nslices = [10, 50, 100]\nweight = 'w'\n[service.metrics.error_rate]\ncanary = '{canary}'\nbaseline = '{baseline}'\n{extra}"
+            )
+        };
+        let ratio = |track: &str| {
+            format!(
+                r#"sum(rate(http_requests_total{{track="{track}",code=~"5.."}}[1m])) / sum(rate(http_requests_total{{track="{track}"}}[1m]))"#
+            )
+        };
+        let m = |text: &str| {
+            Config::parse(text, "c.toml").map(|c| c.services[0].metrics["error_rate"].clone())
+        };
+        let c = m(&service(
+            &ratio("canary"),
+            &ratio("stable"),
+            "max = 0.005\n",
+        ))
+        .unwrap();
+        assert!(c.counted() && c.counts_from_ratio);
+        assert_eq!(
+            c.errors.as_deref(),
+            Some(r#"sum(rate(http_requests_total{track="canary",code=~"5.."}[1m]))"#)
+        );
+        assert_eq!(
+            c.requests.as_deref(),
+            Some(r#"sum(rate(http_requests_total{track="canary"}[1m]))"#)
+        );
+        assert_eq!(
+            c.baseline_errors.as_deref(),
+            Some(r#"sum(rate(http_requests_total{track="stable",code=~"5.."}[1m]))"#)
+        );
+        // So `detect` applies to it.
+        assert!(
+            m(&service(
+                &ratio("canary"),
+                &ratio("stable"),
+                "max = 0.005\ndetect = 0.3\n"
+            ))
+            .is_ok()
+        );
+        // Left on its samples: asked to; given its counts (kept as given); lower-is-worse; a
+        // bound that is no share; a baseline that is no event ratio; not a ratio at all.
+        let samples = m(&service(
+            &ratio("canary"),
+            &ratio("stable"),
+            "max = 0.005\nkind = 'samples'\n",
+        ))
+        .unwrap();
+        assert!(!samples.counted() && samples.errors.is_none());
+        let given = m(&service(
+            &ratio("canary"),
+            &ratio("stable"),
+            "max = 0.005\nerrors = 'e'\nrequests = 'r'\n",
+        ))
+        .unwrap();
+        assert_eq!(given.errors.as_deref(), Some("e"));
+        assert!(!given.counts_from_ratio);
+        for (canary, baseline, extra) in [
+            (ratio("canary"), ratio("stable"), "min = 0.99\n"),
+            (ratio("canary"), ratio("stable"), "max = 5\n"),
+            (ratio("canary"), "avg(x)".to_string(), "max = 0.005\n"),
+            (
+                "rate(d_sum[1m]) / rate(d_count[1m])".to_string(),
+                "rate(d_sum[1m]) / rate(d_count[1m])".to_string(),
+                "max = 0.5\n",
+            ),
+        ] {
+            let c = m(&service(&canary, &baseline, extra)).unwrap();
+            assert!(!c.counted(), "{canary} {extra}");
+        }
+        let e = m(&service(
+            &ratio("canary"),
+            &ratio("stable"),
+            "max = 0.005\nkind = 'samples'\nerrors = 'e'\nrequests = 'r'\n",
+        ))
+        .unwrap_err();
+        assert!(e.message.contains("error_rate"), "{e}");
+        let e = m(&service(
+            &ratio("canary"),
+            &ratio("stable"),
+            "kind = 'other'\n",
+        ))
+        .unwrap_err();
+        assert!(e.message.contains("\"samples\""), "{e}");
     }
 
     #[test]

@@ -101,6 +101,37 @@ fn config_init_writes_a_template_that_parses_back() {
 }
 
 #[test]
+fn config_check_says_which_ratios_are_counted_from_their_query() {
+    let home = tempfile::tempdir().unwrap();
+    let file = home.path().join("fd.toml");
+    let metric = |name: &str, extra: &str| {
+        format!(
+            "[service.metrics.{name}]\ncanary = 'sum(rate(http_requests_total{{track=\"canary\",code=~\"5..\"}}[1m])) / sum(rate(http_requests_total{{track=\"canary\"}}[1m]))'\nmax = 0.005\n{extra}"
+        )
+    };
+    std::fs::write(
+        &file,
+        format!(
+            "[prometheus]\nurl = \"http://127.0.0.1:9\"\n[[service]]\nname = \"checkout\"\nslices = [10, 50, 100]\nweight = 'w'\n{}{}",
+            metric("error_rate", ""),
+            metric("kept", "kind = \"samples\"\n")
+        ),
+    )
+    .unwrap();
+    let o = run(fd(home.path())
+        .arg("--config")
+        .arg(&file)
+        .args(["config", "check"]));
+    let (out, err) = text(&o);
+    assert!(o.status.success(), "{out}{err}");
+    assert!(
+        out.contains("service checkout: error_rate is judged on its counts"),
+        "{out}"
+    );
+    assert!(!out.contains("kept is judged"), "{out}");
+}
+
+#[test]
 fn unknown_key_exits_2_naming_file_and_key() {
     let home = tempfile::tempdir().unwrap();
     let file = home.path().join("bad.toml");

@@ -423,3 +423,69 @@ fn a_clock_time_is_blanked() {
 fn json_has_oracle(json: &serde_json::Value) -> bool {
     json["summary"]["oracle_median_detection_secs"].is_number()
 }
+
+#[tokio::test]
+async fn an_error_ratio_given_only_as_its_query_is_judged_on_the_same_counts() {
+    // A config that writes the error ratio the way dashboards do (`errors / requests`, no count
+    // keys): the judge reads the counts from its numerator and denominator and says, poll for
+    // poll, what it says when the counts are given, on a regression of each metric, a healthy
+    // canary, a shared spike and a quiet service.
+    let scenarios: Vec<_> = [
+        (Kind::ClearRegression, 2),
+        (Kind::LateOnset, 1),
+        (Kind::HealthyNoise, 3),
+        (Kind::SharedSpike, 1),
+        (Kind::LowTraffic, 2),
+    ]
+    .into_iter()
+    .map(|(k, seed)| canary_lab::generate(k, seed))
+    .collect();
+    let s = &scenarios[0];
+    let ratio_only = LabConfig {
+        ratio_only: true,
+        ..LabConfig::default()
+    };
+    let text = canary_lab::config_toml("http://127.0.0.1:9", s, ratio_only);
+    assert!(
+        !text.contains("errors =") && !text.contains("kind ="),
+        "{text}"
+    );
+    let parsed = Config::parse(&text, "lab.toml").expect("the lab's config parses");
+    let m = &parsed.services[0].metrics["error_rate"];
+    assert!(m.counts_from_ratio, "{m:?}");
+    assert_eq!(
+        m.errors.as_deref(),
+        Some(canary_lab::query(s, SeriesId::Errors(Side::Canary)).as_str())
+    );
+    let fake = FakePrometheus::start().await.expect("fake");
+    let given = report::run_suite(&fake, &scenarios, counting(), |_| {})
+        .await
+        .expect("the suite runs");
+    let read = report::run_suite(&fake, &scenarios, ratio_only, |_| {})
+        .await
+        .expect("the suite runs");
+    assert!(
+        fake.unknown_queries().is_empty(),
+        "{:?}",
+        fake.unknown_queries()
+    );
+    for (g, r) in given.iter().zip(&read) {
+        assert_eq!(g.poll_errors, 0, "{}", g.name);
+        let verdicts = |x: &report::ScenarioResult| {
+            x.timeline
+                .iter()
+                .map(|p| (p.t, p.verdict, p.reasons.clone()))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(verdicts(g), verdicts(r), "{}", g.name);
+    }
+    // The regressions are caught, the quiet service held: the counts were there to judge.
+    assert_eq!(
+        read[0].final_verdict,
+        Some(flightdeck::analysis::canary::Verdict::Rollback)
+    );
+    assert_eq!(
+        read[4].final_verdict,
+        Some(flightdeck::analysis::canary::Verdict::Hold)
+    );
+}

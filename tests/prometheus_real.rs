@@ -378,8 +378,21 @@ fn near(v: f64, want: f64, rel: f64) -> bool {
 // ---------------------------------------------------------------------------------------------
 // flightdeck judge
 
-fn write_flightdeck_config(dir: &Path, prometheus: &str) -> PathBuf {
-    let path = dir.join("flightdeck.toml");
+/// The config the test judges with: the error ratio's counts given (`counts`), or the ratio's
+/// query alone (the judge reads the counts from its numerator and denominator).
+fn write_flightdeck_config(dir: &Path, prometheus: &str, counts: bool) -> PathBuf {
+    let path = dir.join(if counts {
+        "flightdeck.toml"
+    } else {
+        "flightdeck-ratio.toml"
+    });
+    let counts = if counts {
+        format!(
+            "errors = '{CANARY_ERRORS}'\nrequests = '{CANARY_RPS}'\nbaseline_errors = '{STABLE_ERRORS}'\nbaseline_requests = '{STABLE_RPS}'\n"
+        )
+    } else {
+        String::new()
+    };
     let text = format!(
         r#"# Written by tests/prometheus_real.rs: one canary judged by a real Prometheus.
 [prometheus]
@@ -399,11 +412,7 @@ window_secs = 10
 [service.metrics.error_rate]
 canary = '{CANARY_RATIO}'
 baseline = '{STABLE_RATIO}'
-errors = '{CANARY_ERRORS}'
-requests = '{CANARY_RPS}'
-baseline_errors = '{STABLE_ERRORS}'
-baseline_requests = '{STABLE_RPS}'
-max = 0.005
+{counts}max = 0.005
 failure_limit = 1
 "#
     );
@@ -626,7 +635,7 @@ async fn judge_rolls_back_through_a_real_prometheus() {
         exporter.scrapes.load(Ordering::Relaxed)
     ));
 
-    let config = write_flightdeck_config(dir.path(), &base);
+    let config = write_flightdeck_config(dir.path(), &base, true);
     let healthy_at = time::OffsetDateTime::now_utc().unix_timestamp();
     let first = judge(&home, &config).await;
     mark(&format!(
@@ -732,6 +741,32 @@ async fn judge_rolls_back_through_a_real_prometheus() {
         "ROLLBACK {:.1} s after the move",
         moved.elapsed().as_secs_f64()
     ));
+    let rolled_back_at = last
+        .json
+        .as_ref()
+        .and_then(|j| j["at"].as_str().map(str::to_string))
+        .expect("the live verdict says when it was judged");
+
+    // ---- The error ratio given as its query alone: the judge reads the counts from its
+    // numerator and denominator, and says at that moment what it says with the counts given.
+    let ratio_only = write_flightdeck_config(dir.path(), &base, false);
+    let given = judge_with(&home, &config, &["--at", &rolled_back_at]).await;
+    let read = judge_with(&home, &ratio_only, &["--at", &rolled_back_at]).await;
+    mark(&format!(
+        "judge --at {rolled_back_at}, the ratio's query alone: exit {:?}, verdict {:?}",
+        read.code,
+        verdict(&read)
+    ));
+    assert_eq!(read.code, Some(2), "{}", read.show());
+    let reasons = |j: &Judged| found(j.json.as_ref().expect("JSON"), "reason");
+    assert_eq!(reasons(&read), reasons(&given), "{}", read.show());
+    assert!(
+        reasons(&read)
+            .iter()
+            .any(|r| r.contains("error_rate") && r.contains(" requests")),
+        "the reason counts requests\n{}",
+        read.show()
+    );
 
     // ---- Replay: the judge as of the healthy moment says what it said then, from Prometheus's
     // history; the timeline since then shows the change to ROLLBACK.
@@ -754,11 +789,6 @@ async fn judge_rolls_back_through_a_real_prometheus() {
         .as_ref()
         .and_then(|j| j["at"].as_str().map(str::to_string));
     assert!(at_field.is_some(), "the JSON says when\n{}", past.show());
-    let rolled_back_at = last
-        .json
-        .as_ref()
-        .and_then(|j| j["at"].as_str().map(str::to_string))
-        .expect("the live verdict says when it was judged");
     let timeline = judge_with(
         &home,
         &config,

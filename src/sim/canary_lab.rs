@@ -1083,6 +1083,11 @@ pub struct LabConfig {
     /// `baseline_requests`, `baseline_errors` per metric, `baseline_traffic` per service). Off by
     /// default: today's config has no such keys.
     pub counts: bool,
+    /// Give the error ratio as its query alone (no count keys, no `kind`, no traffic floor): the
+    /// judge reads the counts from the ratio's numerator and denominator, as it does for a
+    /// config that writes only the ratio. Without this or `counts`, the ratio is judged on its
+    /// samples (`kind = "samples"`, with the `min_traffic` floor), as before counting.
+    pub ratio_only: bool,
     /// With counts: the error ratio's opt-in `detect` (PROCEED only once the counts could have
     /// shown this relative excess).
     pub detect: Option<f64>,
@@ -1151,7 +1156,10 @@ pub fn config_toml(prometheus_url: &str, s: &Scenario, cfg: LabConfig) -> String
     } else {
         String::new()
     };
-    let counts_metric = if cfg.counts {
+    let counts_metric = if cfg.ratio_only && !cfg.counts {
+        cfg.detect
+            .map_or(String::new(), |d| format!("detect = {d:?}\n"))
+    } else if cfg.counts {
         format!(
             "requests = '{}'\nerrors = '{}'\nbaseline_requests = '{}'\nbaseline_errors = '{}'\n{}",
             q(SeriesId::Requests(c)),
@@ -1162,7 +1170,7 @@ pub fn config_toml(prometheus_url: &str, s: &Scenario, cfg: LabConfig) -> String
                 .map_or(String::new(), |d| format!("detect = {d:?}\n")),
         )
     } else {
-        String::new()
+        "kind = \"samples\"\n".to_string()
     };
     format!(
         r#"# flightdeck judge lab: {kind} (seed {seed}), {description}
@@ -1190,7 +1198,7 @@ max = {ERROR_BOUND:?}
 {latency}"#,
         kind = s.kind.name(),
         // Counting needs no traffic floor: the counts say when there is too little evidence.
-        floor = if cfg.counts {
+        floor = if cfg.counts || cfg.ratio_only {
             String::new()
         } else {
             format!("min_traffic = {MIN_TRAFFIC:?}\n")

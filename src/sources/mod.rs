@@ -7,6 +7,7 @@ pub mod http;
 pub mod llm;
 pub mod poller;
 pub mod prometheus;
+pub mod promql;
 pub mod sentry;
 
 pub use http::SourceError;

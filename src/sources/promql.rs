@@ -1,0 +1,298 @@
+//! Reading an event ratio's PromQL apart: `errors / requests` into the query for its events and
+//! the query for its requests, so that a ratio written the way dashboards write it is judged on
+//! the counts behind it (see `analysis::counts`) without the user restating both halves.
+//!
+//! Only the plain shape is read apart; anything else is left to the user's explicit `errors` /
+//! `requests` keys. The query must be one division at its top level (no other operator, no
+//! `group_left`/`group_right`; an `on(…)`/`ignoring(…)` before the divisor is dropped), and
+//! each half must select metrics by name. The halves must count events of the same kind: the
+//! same metric names on both sides (the numerator filtering them, e.g. `code=~"5.."`), or a
+//! numerator whose every metric names errors or failures. A mean (`…_sum / …_count`) or a
+//! histogram's share is never read as an event ratio.
+//!
+//! Pure text: no I/O.
+
+/// The numerator and denominator of `query` when it is an event ratio (see the module's doc),
+/// each a query of its own (trimmed, outer parentheses removed).
+pub fn split_event_ratio(query: &str) -> Option<(String, String)> {
+    let q = strip_parens(query.trim());
+    let divisions = top_level_operators(q)?;
+    let [at] = divisions[..] else {
+        return None;
+    };
+    let (num, den) = (q[..at].trim(), q[at + 1..].trim());
+    let den = strip_matching(den)?;
+    let (num, den) = (strip_parens(num), strip_parens(den));
+    if num.is_empty() || den.is_empty() || num == den {
+        return None;
+    }
+    let (a, b) = (metric_names(num), metric_names(den));
+    if a.is_empty() || b.is_empty() {
+        return None;
+    }
+    let lower = |q: &str| q.to_ascii_lowercase();
+    if [num, den].iter().any(|q| {
+        let q = lower(q);
+        q.contains("histogram_quantile") || q.contains("quantile(")
+    }) || a
+        .iter()
+        .chain(&b)
+        .any(|n| n.ends_with("_sum") || n.ends_with("_bucket"))
+    {
+        return None;
+    }
+    let failures = |n: &String| {
+        let n = lower(n);
+        ["error", "fail", "fault", "5xx"]
+            .iter()
+            .any(|w| n.contains(w))
+    };
+    let same = a == b;
+    let named = a.iter().all(failures) && !b.iter().any(failures);
+    (same || named).then(|| (num.to_string(), den.to_string()))
+}
+
+/// Byte offsets of the `/` operators at the top level of `q`, or None when `q` has any other
+/// top-level operator (arithmetic, comparison, set, `@`) or unbalanced brackets.
+fn top_level_operators(q: &str) -> Option<Vec<usize>> {
+    let bytes = q.as_bytes();
+    let mut depth = 0i32;
+    let mut quote: Option<u8> = None;
+    let mut divisions = Vec::new();
+    let mut i = 0;
+    while i < bytes.len() {
+        let c = bytes[i];
+        if let Some(open) = quote {
+            if c == b'\\' && open != b'`' {
+                i += 2;
+                continue;
+            }
+            if c == open {
+                quote = None;
+            }
+            i += 1;
+            continue;
+        }
+        match c {
+            b'"' | b'\'' | b'`' => quote = Some(c),
+            b'(' | b'[' | b'{' => depth += 1,
+            b')' | b']' | b'}' => {
+                depth -= 1;
+                if depth < 0 {
+                    return None;
+                }
+            }
+            b'/' if depth == 0 => divisions.push(i),
+            b'*' | b'+' | b'-' | b'%' | b'^' | b'=' | b'!' | b'<' | b'>' | b'@' if depth == 0 => {
+                return None;
+            }
+            _ if depth == 0 && c.is_ascii_alphabetic() => {
+                let end = word_end(bytes, i);
+                if matches!(&q[i..end], "and" | "or" | "unless" | "atan2") {
+                    return None;
+                }
+                i = end;
+                continue;
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    (depth == 0 && quote.is_none()).then_some(divisions)
+}
+
+fn word_end(bytes: &[u8], from: usize) -> usize {
+    let mut end = from;
+    while end < bytes.len()
+        && (bytes[end].is_ascii_alphanumeric() || matches!(bytes[end], b'_' | b':'))
+    {
+        end += 1;
+    }
+    end
+}
+
+/// The divisor without a leading `on(…)` / `ignoring(…)`; None with `group_left`/`group_right`
+/// (a many-to-one match: each half alone is not the ratio's count).
+fn strip_matching(den: &str) -> Option<&str> {
+    let word = &den[..word_end(den.as_bytes(), 0)];
+    if !matches!(word, "on" | "ignoring") {
+        return Some(den);
+    }
+    let rest = den[word.len()..].trim_start();
+    let close = matching_close(rest)?;
+    let after = rest[close + 1..].trim_start();
+    if after.starts_with("group_left") || after.starts_with("group_right") {
+        return None;
+    }
+    Some(after)
+}
+
+/// The offset of the `)` closing the `(` that `s` starts with.
+fn matching_close(s: &str) -> Option<usize> {
+    if !s.starts_with('(') {
+        return None;
+    }
+    let mut depth = 0i32;
+    let mut quote: Option<u8> = None;
+    let bytes = s.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        let c = bytes[i];
+        if let Some(open) = quote {
+            if c == b'\\' && open != b'`' {
+                i += 2;
+                continue;
+            }
+            if c == open {
+                quote = None;
+            }
+        } else {
+            match c {
+                b'"' | b'\'' | b'`' => quote = Some(c),
+                b'(' | b'[' | b'{' => depth += 1,
+                b')' | b']' | b'}' => {
+                    depth -= 1;
+                    if depth == 0 {
+                        return Some(i);
+                    }
+                }
+                _ => {}
+            }
+        }
+        i += 1;
+    }
+    None
+}
+
+/// `s` without parentheses that wrap all of it.
+fn strip_parens(mut s: &str) -> &str {
+    while matching_close(s).is_some_and(|c| c == s.len() - 1) {
+        s = s[1..s.len() - 1].trim();
+    }
+    s
+}
+
+/// The metric names `q` selects: identifiers followed by a `{…}` matcher list or a `[…]` range,
+/// outside matcher lists and strings, or `q` itself when it is one bare name (a recording rule)
+/// (sorted, without repeats).
+fn metric_names(q: &str) -> Vec<String> {
+    let bytes = q.as_bytes();
+    if !q.is_empty() && !q.as_bytes()[0].is_ascii_digit() && word_end(bytes, 0) == q.len() {
+        return vec![q.to_string()];
+    }
+    let mut names = Vec::new();
+    let mut braces = 0i32;
+    let mut quote: Option<u8> = None;
+    let mut i = 0;
+    while i < bytes.len() {
+        let c = bytes[i];
+        if let Some(open) = quote {
+            if c == b'\\' && open != b'`' {
+                i += 2;
+                continue;
+            }
+            if c == open {
+                quote = None;
+            }
+            i += 1;
+            continue;
+        }
+        match c {
+            b'"' | b'\'' | b'`' => quote = Some(c),
+            b'{' => braces += 1,
+            b'}' => braces -= 1,
+            _ if braces == 0 && (c.is_ascii_alphabetic() || c == b'_' || c == b':') => {
+                let end = word_end(bytes, i);
+                let next = q[end..].trim_start().bytes().next();
+                if matches!(next, Some(b'{') | Some(b'[')) {
+                    names.push(q[i..end].to_string());
+                }
+                i = end;
+                continue;
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    names.sort();
+    names.dedup();
+    names
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn split(q: &str) -> Option<(String, String)> {
+        split_event_ratio(q)
+    }
+
+    #[test]
+    fn the_usual_error_ratio_is_read_into_its_events_and_its_requests() {
+        let q = r#"sum(rate(http_requests_total{app="checkout",track="canary",code=~"5.."}[1m])) / sum(rate(http_requests_total{app="checkout",track="canary"}[1m]))"#;
+        assert_eq!(
+            split(q),
+            Some((
+                r#"sum(rate(http_requests_total{app="checkout",track="canary",code=~"5.."}[1m]))"#
+                    .to_string(),
+                r#"sum(rate(http_requests_total{app="checkout",track="canary"}[1m]))"#.to_string()
+            ))
+        );
+        // Wrapped in parentheses, with a vector match before the divisor, gRPC's codes.
+        let q = r#"( sum by (svc) (rate(grpc_server_handled_total{grpc_code!="OK"}[5m])) / ignoring(grpc_code) sum by (svc) (rate(grpc_server_handled_total[5m])) )"#;
+        assert_eq!(
+            split(q),
+            Some((
+                r#"sum by (svc) (rate(grpc_server_handled_total{grpc_code!="OK"}[5m]))"#
+                    .to_string(),
+                r#"sum by (svc) (rate(grpc_server_handled_total[5m]))"#.to_string()
+            ))
+        );
+        // Two counters, the numerator named for its failures.
+        assert_eq!(
+            split("rate(checkout_errors_total[1m]) / rate(checkout_requests_total[1m])"),
+            Some((
+                "rate(checkout_errors_total[1m])".to_string(),
+                "rate(checkout_requests_total[1m])".to_string()
+            ))
+        );
+        // Recording rules.
+        assert_eq!(
+            split("job:http_errors:rate5m / job:http_requests:rate5m"),
+            Some((
+                "job:http_errors:rate5m".to_string(),
+                "job:http_requests:rate5m".to_string()
+            ))
+        );
+        // A division sign inside a string is not the ratio's.
+        let q = r#"sum(rate(x_total{path="/a/b",code=~"5.."}[1m])) / sum(rate(x_total{path="/a/b"}[1m]))"#;
+        assert!(split(q).is_some_and(|(n, _)| n.contains(r#""/a/b""#)));
+    }
+
+    #[test]
+    fn what_is_not_a_plain_event_ratio_is_left_alone() {
+        for q in [
+            // A mean, not events per request.
+            "rate(http_request_duration_seconds_sum[1m]) / rate(http_request_duration_seconds_count[1m])",
+            // A percentage, another operator at the top.
+            r#"sum(rate(x_total{code=~"5.."}[1m])) / sum(rate(x_total[1m])) * 100"#,
+            "1 - sum(rate(x_total{code=\"200\"}[1m])) / sum(rate(x_total[1m]))",
+            // A quantile, no division at all, two divisions.
+            "histogram_quantile(0.99, sum by (le) (rate(h_bucket[1m]))) / 1000",
+            r#"sum(rate(x_total{code=~"5.."}[1m]))"#,
+            "rate(a_errors_total[1m]) / rate(b_total[1m]) / rate(c_total[1m])",
+            // Different metrics, the numerator not named for failures.
+            "rate(cache_misses_total[1m]) / rate(cache_lookups_total[1m])",
+            // The same query on both sides; a many-to-one match; unbalanced; set operators.
+            "rate(x_total[1m]) / rate(x_total[1m])",
+            r#"rate(x_total{code="500"}[1m]) / on(app) group_left rate(x_total[1m])"#,
+            r#"sum(rate(x_total{code="500"}[1m]) / sum(rate(x_total[1m]))"#,
+            r#"rate(x_total{code="500"}[1m]) / rate(x_total[1m]) and on() vector(1)"#,
+            // Recording rules of different names, neither for failures.
+            "job:http_bad:rate5m / job:http_all:rate5m",
+            "0.5 / 2",
+        ] {
+            assert_eq!(split(q), None, "{q}");
+        }
+    }
+}
