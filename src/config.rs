@@ -933,6 +933,10 @@ mod tests {
         let c = Config::parse(TEMPLATE, "template").expect("template parses");
         assert_eq!(c.refresh_secs, 15);
         assert!(!c.services.is_empty());
+        // Its error ratio is judged on the counts read from its query; its p99 on samples.
+        let metrics = &c.services[0].metrics;
+        assert!(metrics["error_rate"].counts_from_ratio && metrics["error_rate"].counted());
+        assert!(!metrics["p99_ms"].counted());
     }
 
     #[test]
