@@ -381,8 +381,11 @@ pub const SLICE_EVENTS_AT_BOUND: f64 = 6.0;
 /// A counted ratio not proven under its bound is taken as under it by its estimate once the
 /// rollout's requests hold this many events' worth at the bound (and the slice's
 /// [`SLICE_EVENTS_AT_BOUND`]): 0 errors in 200 requests against 0.5 % is one event's worth —
-/// nothing; twenty is enough that a canary over the bound would rarely estimate under it.
-pub const ROLLOUT_EVENTS_AT_BOUND: f64 = 20.0;
+/// nothing; at twelve a canary at twice the bound estimates under it one time in two hundred
+/// (Poisson(24) ≤ 12). (A canary near its bound is not told apart by any number of them; what
+/// holds a canary under its bound but worse than its reference is the comparison, and at 100 %
+/// [`HISTORY_NOISE_MAX_LIFT`].)
+pub const ROLLOUT_EVENTS_AT_BOUND: f64 = 12.0;
 
 /// The stable version's counts from before the rollout stop being a reference once the live
 /// baseline's evidence of being above them (ln E) reaches this: an e-value of √e, a lean, far
@@ -409,6 +412,12 @@ pub const PRIOR_POWER_LIFT: f64 = 2.0;
 /// sides' Poisson noise) beyond parity, or the canary is rising with its traffic: on a few
 /// dozen errors a healthy canary is 1.3–2× its reference one time in several.
 pub const HISTORY_NOISE_Z: f64 = 2.0;
+
+/// …but an estimate beyond this many times the reference holds the promotion even within the
+/// noise: with nothing beside the canary, PROCEED on twice its past's errors because a few events
+/// cannot prove it is what let a ×5 late onset at 10 requests a second through. (The lift the
+/// stable's power is sized for below 100 %, [`PRIOR_POWER_LIFT`].)
+pub const HISTORY_NOISE_MAX_LIFT: f64 = PRIOR_POWER_LIFT;
 
 /// Samples a side before two groups are compared, unless a metric sets its own.
 pub const DEFAULT_MIN_SAMPLES: usize = 10;
@@ -1726,7 +1735,8 @@ fn judge_metric_on(
 /// [`ROLLOUT_EVENTS_AT_BOUND`] events' worth — or, without a bound, the counts hold enough
 /// expected events to have seen a doubling, and its ratio is within tolerance of the reference's
 /// (the baseline's, pooled with the stable's before the rollout, and below 100 % the live
-/// baseline's alone too; at 100 % unless within [`HISTORY_NOISE_Z`] standard errors of parity
+/// baseline's alone too; at 100 % unless within [`HISTORY_NOISE_Z`] standard errors of parity,
+/// no more than [`HISTORY_NOISE_MAX_LIFT`] times the reference
 /// and not rising with its traffic).
 fn judge_counts(
     spec: &MetricSpec,
@@ -2319,7 +2329,12 @@ fn judge_counts(
             ),
         )
     } else if (reference.rate_ratio().is_some_and(|r| r > rho0)
-        && (!samples.against_history || beyond_noise >= HISTORY_NOISE_Z || rising))
+        && (!samples.against_history
+            || beyond_noise >= HISTORY_NOISE_Z
+            || rising
+            || reference
+                .rate_ratio()
+                .is_some_and(|r| r > HISTORY_NOISE_MAX_LIFT)))
         || live_beyond
     {
         // The estimate that holds it: the pooled one, else the live baseline's alone.
@@ -3675,6 +3690,40 @@ mod tests {
         // The stable calm in its last window (0.19 %, its usual): the canary's doing. ROLLBACK.
         let j = judged(0.66);
         assert_eq!(j.verdict, Verdict::Rollback, "{}", j.metrics[0].reason);
+    }
+
+    #[test]
+    fn at_100_percent_twice_the_stables_past_holds_the_promotion_even_within_the_noise() {
+        // The stable's past: 10,000 requests at 0.1 % before the rollout and 5,000 beside the
+        // slices before (15 errors); the canary's 3,400 requests at `x` times that, evenly over
+        // the rollout (not rising). Under its 0.5 % bound by its estimate on 17 errors' worth.
+        let judged = |x: f64| {
+            let c = 0.1 * x; // errors in a step's 100 requests
+            let steps: Vec<_> = std::iter::repeat_n((100.0, c, 250.0, 0.25), 20)
+                .chain(std::iter::repeat_n((100.0, c, 100.0, 0.1), 14))
+                .collect();
+            judge_counted(MetricSamples {
+                against_history: true,
+                prior: Some((10_000.0, 10.0)),
+                ..counted(&steps, Some(14))
+            })
+        };
+        // ×1.6 on 5 errors: within the noise. PROCEED.
+        says(&judged(1.6), Verdict::Proceed, "");
+        // ×2.2 on 7.5 errors: still within two standard errors of parity (few events on either
+        // side), but twice the past. HOLD.
+        says(&judged(2.2), Verdict::Hold, "not proven");
+    }
+
+    #[test]
+    fn a_ratio_is_taken_under_its_bound_by_its_estimate_on_twelve_events_worth() {
+        // The canary and its baseline at 0.3 % (60 % of the 0.5 % bound): too close to prove
+        // under it on a few thousand requests. On 2,400 (12 errors' worth at the bound) the
+        // estimate decides: PROCEED. On 2,000 (10): not enough evidence yet.
+        let judged =
+            |steps: usize| judge_counted(counted(&vec![(50.0, 0.15, 50.0, 0.15); steps], None));
+        says(&judged(48), Verdict::Proceed, "");
+        says(&judged(40), Verdict::Hold, "not enough evidence yet");
     }
 
     #[test]
