@@ -574,6 +574,8 @@ impl Prometheus {
                 (Err(e), _) | (_, Err(e)) => Some(e.to_string()),
                 _ => None,
             };
+            // (A refused ratio is no count at all: not a ratio of 0.)
+            let (canary_ok, baseline_ok) = (canary.is_ok(), baseline.is_ok());
             let (canary_points, w1) = canary.unwrap_or_default();
             let (baseline_points, w2) = baseline.ok().flatten().unwrap_or_default();
             warnings.extend(w1);
@@ -605,17 +607,17 @@ impl Prometheus {
                 // lookback: evidence carried across every slice, on the history's grid.
                 let ce = fatal(self.series_since(eq, svc, counts_from, end, gate).await)?;
                 let cr = fatal(self.series_since(rq, svc, counts_from, end, gate).await)?;
-                let (be, br) = match (&m.baseline_errors, &m.baseline_requests) {
-                    (Some(beq), Some(brq)) => (
-                        fatal(self.baseline_series(beq, svc, end, history, gate).await)?.ok(),
-                        fatal(self.baseline_series(brq, svc, end, history, gate).await)?.ok(),
-                    ),
-                    _ => (None, None),
+                // Both of the baseline's answers or neither: with one refused, the other alone
+                // would read as requests without events.
+                let baseline = match (&m.baseline_errors, &m.baseline_requests) {
+                    (Some(beq), Some(brq)) => {
+                        let be = fatal(self.baseline_series(beq, svc, end, history, gate).await)?;
+                        let br = fatal(self.baseline_series(brq, svc, end, history, gate).await)?;
+                        be.ok().zip(br.ok())
+                    }
+                    _ => None,
                 };
-                let (br, be) = (
-                    br.map(|p| p.0).unwrap_or_default(),
-                    be.map(|p| p.0).unwrap_or_default(),
-                );
+                let (be, br) = baseline.map(|(be, br)| (be.0, br.0)).unwrap_or_default();
                 if let (Some(span), Some(beq), Some(brq)) =
                     (prior, &m.baseline_errors, &m.baseline_requests)
                 {
@@ -627,6 +629,12 @@ impl Prometheus {
                 }
                 match (ce, cr) {
                     (Ok((ce, _)), Ok((cr, _))) => {
+                        if ce.is_empty() && !cr.is_empty() {
+                            warnings.push(format!(
+                                "{}: no series answers its errors query: counted as no errors (an error label appears with the first error; check the query if there have been some)",
+                                crate::sanitize::clean(name)
+                            ));
+                        }
                         let mut steps = count_steps(&cr, &ce, &br, &be, svc.step_secs as f64);
                         if history.is_some() {
                             with_history(&mut steps, &br, &be, svc.step_secs as f64);
@@ -636,14 +644,21 @@ impl Prometheus {
                     }
                     _ => Vec::new(),
                 }
+            } else if !canary_ok {
+                Vec::new()
             } else {
+                let baseline_traffic_points: &[(f64, f64)] = if baseline_ok {
+                    &baseline_traffic_points
+                } else {
+                    &[]
+                };
                 let times = |p: &[(f64, f64)], r: &[(f64, f64)]| -> Vec<(f64, f64)> {
                     let by_t = by_time(r);
                     p.iter()
                         .filter_map(|(t, v)| by_t.get(&key(*t)).map(|ratio| (*t, v * ratio)))
                         .collect()
                 };
-                let baseline_events = times(&baseline_traffic_points, &baseline_points);
+                let baseline_events = times(baseline_traffic_points, &baseline_points);
                 if let (Some(span), Some(bq), Some(tq)) =
                     (prior, &m.baseline, &svc.baseline_traffic)
                 {
@@ -656,19 +671,19 @@ impl Prometheus {
                 let mut steps = count_steps(
                     &traffic_points,
                     &times(&traffic_points, &canary_points),
-                    &baseline_traffic_points,
+                    baseline_traffic_points,
                     &baseline_events,
                     svc.step_secs as f64,
                 );
                 if history.is_some() {
                     with_history(
                         &mut steps,
-                        &baseline_traffic_points,
+                        baseline_traffic_points,
                         &baseline_events,
                         svc.step_secs as f64,
                     );
                     prior_counts = before_start(
-                        &baseline_traffic_points,
+                        baseline_traffic_points,
                         &baseline_events,
                         began,
                         svc.step_secs as f64,
@@ -950,13 +965,16 @@ pub fn count_steps(
         by_time(baseline_requests),
         by_time(baseline_events),
     );
+    // A step with requests and no events point had no events: an errors series that does not
+    // exist yet (a counter's `code="500"` appears with the first 500) answers nothing, not 0.
     canary_requests
         .iter()
         .map(|(t, r)| {
             let k = key(*t);
+            let baseline = br.get(&k).copied();
             let step = CountStep::from_rates(
-                (Some(*r), ce.get(&k).copied()),
-                (br.get(&k).copied(), be.get(&k).copied()),
+                (Some(*r), Some(ce.get(&k).copied().unwrap_or(0.0))),
+                (baseline, be.get(&k).copied().or(baseline.map(|_| 0.0))),
                 step_secs,
             );
             (*t, step)
@@ -971,17 +989,15 @@ fn totals_at(requests: &[(f64, f64)], events: &[(f64, f64)], step_secs: f64) -> 
     (n > 0).then_some((r * step_secs, e * step_secs))
 }
 
-/// Per-second requests and events summed over the timestamps that have both (finite, with
-/// requests; events at most the requests), and how many those were.
+/// Per-second requests and events summed over the timestamps with requests (finite; events at
+/// most the requests, none where the events series has no point: see [`count_steps`]), and how
+/// many those were.
 fn matched_sums(requests: &[(f64, f64)], events: &[(f64, f64)]) -> (f64, f64, usize) {
     let ev = by_time(events);
     let (mut r, mut e, mut n) = (0.0, 0.0, 0);
     for (t, req) in requests {
-        if let Some(x) = ev.get(&key(*t))
-            && req.is_finite()
-            && x.is_finite()
-            && *req > 0.0
-        {
+        let x = ev.get(&key(*t)).copied().unwrap_or(0.0);
+        if req.is_finite() && x.is_finite() && *req > 0.0 {
             r += req;
             e += x.clamp(0.0, *req);
             n += 1;
@@ -1224,6 +1240,94 @@ mod tests {
                 assert_eq!(m.baseline, Some(1.0));
             }
         }
+    }
+
+    #[test]
+    fn a_step_with_requests_and_no_events_point_had_no_events() {
+        // Requests at 0, 15 and 30; the events series has a point at 15 only (a `code="500"`
+        // series appears with the first 500): the other steps count their requests, no events.
+        let requests = [(0.0, 10.0), (15.0, 10.0), (30.0, 10.0)];
+        let events = [(15.0, 0.2)];
+        let steps = count_steps(&requests, &events, &requests, &[], 15.0);
+        let total = |f: fn(&CountStep) -> f64| steps.iter().map(|(_, s)| f(s)).sum::<f64>();
+        assert_eq!(total(|s| s.canary_requests), 450.0);
+        assert_eq!(total(|s| s.canary_events), 3.0);
+        assert_eq!(total(|s| s.baseline_requests), 450.0);
+        assert_eq!(total(|s| s.baseline_events), 0.0);
+        assert_eq!(totals_at(&requests, &[], 15.0), Some((450.0, 0.0)));
+        assert_eq!(totals_at(&requests, &events, 15.0), Some((450.0, 3.0)));
+        // No requests, no step to count.
+        assert_eq!(totals_at(&[], &events, 15.0), None);
+    }
+
+    #[tokio::test]
+    async fn an_errors_query_that_answers_no_series_counts_no_errors_and_says_so() {
+        // The canary's errors queries (and its ratio) answer no series; everything else a
+        // steady 2 a second.
+        let (mut prom, _) = fake(|q| {
+            if q.contains("code") && q.contains("canary") {
+                (
+                    200,
+                    r#"{"status":"success","data":{"resultType":"matrix","result":[]}}"#,
+                )
+            } else {
+                (
+                    200,
+                    r#"{"status":"success","data":{"resultType":"matrix","result":[{"metric":{},"values":[[1795424400,"2"],[1795424401,"2"]]}]}}"#,
+                )
+            }
+        })
+        .await;
+        let Ok(SourceData::Prometheus(services)) = prom.poll().await else {
+            panic!("the poll as a whole is Ok");
+        };
+        let svc = &services[0];
+        let m = svc
+            .metrics
+            .iter()
+            .find(|m| m.name == "error_rate")
+            .expect("the error ratio");
+        let canary: f64 = m.counts.iter().map(|c| c.canary_requests).sum();
+        let events: f64 = m.counts.iter().map(|c| c.canary_events).sum();
+        assert!(canary > 0.0 && events == 0.0, "{:?}", m.counts);
+        assert!(
+            svc.warnings
+                .iter()
+                .any(|w| w.contains("error_rate: no series answers its errors query")),
+            "{:?}",
+            svc.warnings
+        );
+    }
+
+    #[tokio::test]
+    async fn a_refused_baseline_errors_query_leaves_the_baseline_uncounted() {
+        // The stable's errors queries are refused: its requests alone must not read as a
+        // baseline without errors (the canary would look worse than it).
+        let (mut prom, _) = fake(|q| {
+            if q.contains("code") && q.contains("stable") {
+                (
+                    503,
+                    r#"{"status":"error","errorType":"timeout","error":"query timed out"}"#,
+                )
+            } else {
+                (
+                    200,
+                    r#"{"status":"success","data":{"resultType":"matrix","result":[{"metric":{},"values":[[1795424400,"2"],[1795424401,"2"]]}]}}"#,
+                )
+            }
+        })
+        .await;
+        let Ok(SourceData::Prometheus(services)) = prom.poll().await else {
+            panic!("the poll as a whole is Ok");
+        };
+        let m = services[0]
+            .metrics
+            .iter()
+            .find(|m| m.name == "error_rate")
+            .expect("the error ratio");
+        let baseline: f64 = m.counts.iter().map(|c| c.baseline_requests).sum();
+        let canary: f64 = m.counts.iter().map(|c| c.canary_requests).sum();
+        assert!(canary > 0.0 && baseline == 0.0, "{:?}", m.counts);
     }
 
     #[test]
