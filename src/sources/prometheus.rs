@@ -628,6 +628,24 @@ impl Prometheus {
                     }
                 }
                 match (ce, cr) {
+                    // Counts read from the ratio's own halves stand only where they give back the
+                    // ratio Prometheus answers (a Prometheus, or a proxy, that does not answer
+                    // the halves as it answers the whole would count something else): else the
+                    // ratio is judged on its samples, and the warnings say so.
+                    (Ok((ce, _)), Ok((cr, _)))
+                        if m.counts_from_ratio
+                            && ((cr.is_empty() && !canary_points.is_empty())
+                                || (br.is_empty() && !baseline_points.is_empty())
+                                || !(reproduces(&canary_points, &cr, &ce)
+                                    && reproduces(&baseline_points, &br, &be))) =>
+                    {
+                        warnings.push(format!(
+                            "{}: its query's numerator over its denominator does not give back the ratio: judged on its samples",
+                            crate::sanitize::clean(name)
+                        ));
+                        prior_counts = None;
+                        Vec::new()
+                    }
                     (Ok((ce, _)), Ok((cr, _))) => {
                         if ce.is_empty() && !cr.is_empty() {
                             warnings.push(format!(
@@ -642,7 +660,15 @@ impl Prometheus {
                         }
                         steps
                     }
-                    _ => Vec::new(),
+                    _ => {
+                        if m.counts_from_ratio {
+                            warnings.push(format!(
+                                "{}: its query's numerator or denominator was refused: judged on its samples",
+                                crate::sanitize::clean(name)
+                            ));
+                        }
+                        Vec::new()
+                    }
                 }
             } else if !canary_ok {
                 Vec::new()
@@ -982,6 +1008,23 @@ pub fn count_steps(
         .collect()
 }
 
+/// Whether `events` / `requests` give back `ratio` wherever the ratio has a finite value and
+/// the requests are above 0 (an events series with no point there: 0 events), to within float
+/// rounding: counts read from a ratio's halves count what the ratio does.
+fn reproduces(ratio: &[(f64, f64)], requests: &[(f64, f64)], events: &[(f64, f64)]) -> bool {
+    let (r, e) = (by_time(requests), by_time(events));
+    ratio
+        .iter()
+        .filter(|(_, v)| v.is_finite())
+        .all(|(t, v)| match r.get(&key(*t)) {
+            Some(req) if req.is_finite() && *req > 0.0 => {
+                let d = e.get(&key(*t)).copied().unwrap_or(0.0) / req;
+                (d - v).abs() <= 1e-6 * v.abs().max(d.abs()) + 1e-12
+            }
+            _ => true,
+        })
+}
+
 /// Requests and events over a span, from per-second rates at matching timestamps (`None` when no
 /// timestamp has both with requests).
 fn totals_at(requests: &[(f64, f64)], events: &[(f64, f64)], step_secs: f64) -> Option<(f64, f64)> {
@@ -1154,6 +1197,17 @@ mod tests {
     /// A Prometheus on 127.0.0.1 answering every request with `answer(query)`, counting them;
     /// a client for it configured with the demo world's two services.
     async fn fake(answer: Answer) -> (Prometheus, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
+        let world = crate::sim::start(crate::sim::SimOptions::default())
+            .await
+            .unwrap();
+        fake_with(answer, &world.config_toml()).await
+    }
+
+    /// [`fake`] with the services of `config` (TOML).
+    async fn fake_with(
+        answer: Answer,
+        config: &str,
+    ) -> (Prometheus, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
         use std::sync::atomic::{AtomicUsize, Ordering};
         let hits = std::sync::Arc::new(AtomicUsize::new(0));
         let counter = hits.clone();
@@ -1172,10 +1226,7 @@ mod tests {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let url = format!("http://{}", listener.local_addr().unwrap());
         tokio::spawn(async move { axum::serve(listener, app).await });
-        let world = crate::sim::start(crate::sim::SimOptions::default())
-            .await
-            .unwrap();
-        let config = crate::config::Config::parse(&world.config_toml(), "test").unwrap();
+        let config = crate::config::Config::parse(config, "test").unwrap();
         let cfg = PrometheusConfig {
             url,
             auth: None,
@@ -1328,6 +1379,99 @@ mod tests {
         let baseline: f64 = m.counts.iter().map(|c| c.baseline_requests).sum();
         let canary: f64 = m.counts.iter().map(|c| c.canary_requests).sum();
         assert!(canary > 0.0 && baseline == 0.0, "{:?}", m.counts);
+    }
+
+    #[test]
+    fn counts_read_from_a_ratios_halves_must_give_the_ratio_back() {
+        let ratio = [(0.0, 0.01), (15.0, 0.0), (30.0, f64::NAN), (45.0, 0.02)];
+        let requests = [(0.0, 100.0), (15.0, 100.0), (30.0, 0.0), (45.0, 50.0)];
+        // The errors series has no point at 15 (no errors): 0, as the ratio says.
+        let events = [(0.0, 1.0), (45.0, 1.0)];
+        assert!(reproduces(&ratio, &requests, &events));
+        assert!(!reproduces(&ratio, &requests, &[(0.0, 5.0), (45.0, 1.0)]));
+        // A ratio above 0 where the errors series has nothing: not the same thing.
+        assert!(!reproduces(&[(0.0, 0.01)], &requests, &[]));
+    }
+
+    /// A service whose error ratio is given as its query alone (the judge reads it apart).
+    const RATIO_ONLY: &str = r#"
+[prometheus]
+url = "http://127.0.0.1:9"
+[[service]]
+name = "checkout"
+slices = [10, 50, 100]
+weight = 'w'
+[service.metrics.error_rate]
+canary = 'sum(rate(req_total{t="c",code="5"}[1m])) / sum(rate(req_total{t="c"}[1m]))'
+baseline = 'sum(rate(req_total{t="s",code="5"}[1m])) / sum(rate(req_total{t="s"}[1m]))'
+max = 0.05
+"#;
+
+    /// A steady answer of `v` at two timestamps.
+    macro_rules! steady {
+        ($v:literal) => {
+            concat!(
+                r#"{"status":"success","data":{"resultType":"matrix","result":[{"metric":{},"values":[[1795424400,""#,
+                $v,
+                r#""],[1795424401,""#,
+                $v,
+                r#""]]}]}}"#
+            )
+        };
+    }
+
+    #[tokio::test]
+    async fn a_ratio_whose_halves_do_not_give_it_back_is_judged_on_its_samples() {
+        // Weight 50; the ratios 1 %; the requests 100 a second; the errors 1 a second (the
+        // ratio's own) or 5 (a Prometheus that answers the halves as something else).
+        fn answer(q: &str, errors: &'static str) -> (u16, &'static str) {
+            if q.starts_with("query=w&") {
+                (200, steady!("50"))
+            } else if q.contains("%2F") {
+                (200, steady!("0.01"))
+            } else if q.contains("code") {
+                (200, errors)
+            } else {
+                (200, steady!("100"))
+            }
+        }
+        let read = |answer: Answer| async move {
+            let (mut prom, _) = fake_with(answer, RATIO_ONLY).await;
+            let Ok(SourceData::Prometheus(services)) = prom.poll().await else {
+                panic!("the poll as a whole is Ok");
+            };
+            services.into_iter().next().expect("the service")
+        };
+        let given = read(|q| answer(q, steady!("1"))).await;
+        let m = &given.metrics[0];
+        assert!(
+            !m.counts.is_empty() && m.counts.iter().all(|c| c.canary_events > 0.0),
+            "{:?} {:?}",
+            m.counts,
+            given.warnings
+        );
+        for other in [(|q| answer(q, steady!("5"))) as Answer, |q| {
+            if q.contains("code") && !q.contains("%2F") {
+                (
+                    400,
+                    r#"{"status":"error","errorType":"bad_data","error":"unknown"}"#,
+                )
+            } else {
+                answer(q, steady!("1"))
+            }
+        }] {
+            let svc = read(other).await;
+            let m = &svc.metrics[0];
+            assert!(m.counts.is_empty(), "{:?}", m.counts);
+            assert_eq!(m.canary, Some(0.01), "its samples are read");
+            assert!(
+                svc.warnings
+                    .iter()
+                    .any(|w| w.contains("error_rate") && w.contains("judged on its samples")),
+                "{:?}",
+                svc.warnings
+            );
+        }
     }
 
     #[test]
