@@ -1311,6 +1311,21 @@ mod tests {
         assert_eq!(totals_at(&[], &events, 15.0), None);
     }
 
+    /// One poll of `prom`: the first service's reading and its error ratio's.
+    async fn error_rate(prom: &mut Prometheus) -> (ServiceRollout, MetricReading) {
+        let Ok(SourceData::Prometheus(services)) = prom.poll().await else {
+            panic!("the poll as a whole is Ok");
+        };
+        let svc = services.into_iter().next().expect("a service");
+        let m = svc
+            .metrics
+            .iter()
+            .find(|m| m.name == "error_rate")
+            .expect("the error ratio")
+            .clone();
+        (svc, m)
+    }
+
     #[tokio::test]
     async fn an_errors_query_that_answers_no_series_counts_no_errors_and_says_so() {
         // The canary's errors queries (and its ratio) answer no series; everything else a
@@ -1329,15 +1344,7 @@ mod tests {
             }
         })
         .await;
-        let Ok(SourceData::Prometheus(services)) = prom.poll().await else {
-            panic!("the poll as a whole is Ok");
-        };
-        let svc = &services[0];
-        let m = svc
-            .metrics
-            .iter()
-            .find(|m| m.name == "error_rate")
-            .expect("the error ratio");
+        let (svc, m) = error_rate(&mut prom).await;
         let canary: f64 = m.counts.iter().map(|c| c.canary_requests).sum();
         let events: f64 = m.counts.iter().map(|c| c.canary_events).sum();
         assert!(canary > 0.0 && events == 0.0, "{:?}", m.counts);
@@ -1368,14 +1375,7 @@ mod tests {
             }
         })
         .await;
-        let Ok(SourceData::Prometheus(services)) = prom.poll().await else {
-            panic!("the poll as a whole is Ok");
-        };
-        let m = services[0]
-            .metrics
-            .iter()
-            .find(|m| m.name == "error_rate")
-            .expect("the error ratio");
+        let (_, m) = error_rate(&mut prom).await;
         let baseline: f64 = m.counts.iter().map(|c| c.baseline_requests).sum();
         let canary: f64 = m.counts.iter().map(|c| c.canary_requests).sum();
         assert!(canary > 0.0 && baseline == 0.0, "{:?}", m.counts);

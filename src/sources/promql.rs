@@ -52,29 +52,67 @@ pub fn split_event_ratio(query: &str) -> Option<(String, String)> {
     (same || named).then(|| (num.to_string(), den.to_string()))
 }
 
+/// The bytes of a query outside its string literals (`"…"`, `'…'` with escapes, `` `…` ``
+/// raw), with their offsets.
+struct Unquoted<'a> {
+    bytes: &'a [u8],
+    at: usize,
+}
+
+impl<'a> Unquoted<'a> {
+    fn new(q: &'a str) -> Self {
+        Unquoted {
+            bytes: q.as_bytes(),
+            at: 0,
+        }
+    }
+
+    /// Go on from `at` (past a word just read).
+    fn skip_to(&mut self, at: usize) {
+        self.at = at;
+    }
+
+    /// Whether the query ended inside a string.
+    fn in_string(&self) -> bool {
+        self.at > self.bytes.len()
+    }
+}
+
+impl Iterator for Unquoted<'_> {
+    type Item = (usize, u8);
+
+    fn next(&mut self) -> Option<(usize, u8)> {
+        let c = *self.bytes.get(self.at)?;
+        if matches!(c, b'"' | b'\'' | b'`') {
+            let mut i = self.at + 1;
+            loop {
+                match self.bytes.get(i) {
+                    None => {
+                        self.at = self.bytes.len() + 1;
+                        return None;
+                    }
+                    Some(b'\\') if c != b'`' => i += 2,
+                    Some(&b) if b == c => break,
+                    Some(_) => i += 1,
+                }
+            }
+            self.at = i + 1;
+            return self.next();
+        }
+        self.at += 1;
+        Some((self.at - 1, c))
+    }
+}
+
 /// Byte offsets of the `/` operators at the top level of `q`, or None when `q` has any other
 /// top-level operator (arithmetic, comparison, set, `@`) or unbalanced brackets.
 fn top_level_operators(q: &str) -> Option<Vec<usize>> {
     let bytes = q.as_bytes();
     let mut depth = 0i32;
-    let mut quote: Option<u8> = None;
     let mut divisions = Vec::new();
-    let mut i = 0;
-    while i < bytes.len() {
-        let c = bytes[i];
-        if let Some(open) = quote {
-            if c == b'\\' && open != b'`' {
-                i += 2;
-                continue;
-            }
-            if c == open {
-                quote = None;
-            }
-            i += 1;
-            continue;
-        }
+    let mut it = Unquoted::new(q);
+    while let Some((i, c)) = it.next() {
         match c {
-            b'"' | b'\'' | b'`' => quote = Some(c),
             b'(' | b'[' | b'{' => depth += 1,
             b')' | b']' | b'}' => {
                 depth -= 1;
@@ -91,14 +129,12 @@ fn top_level_operators(q: &str) -> Option<Vec<usize>> {
                 if matches!(&q[i..end], "and" | "or" | "unless" | "atan2") {
                     return None;
                 }
-                i = end;
-                continue;
+                it.skip_to(end);
             }
             _ => {}
         }
-        i += 1;
     }
-    (depth == 0 && quote.is_none()).then_some(divisions)
+    (depth == 0 && !it.in_string()).then_some(divisions)
 }
 
 fn word_end(bytes: &[u8], from: usize) -> usize {
@@ -133,33 +169,17 @@ fn matching_close(s: &str) -> Option<usize> {
         return None;
     }
     let mut depth = 0i32;
-    let mut quote: Option<u8> = None;
-    let bytes = s.as_bytes();
-    let mut i = 0;
-    while i < bytes.len() {
-        let c = bytes[i];
-        if let Some(open) = quote {
-            if c == b'\\' && open != b'`' {
-                i += 2;
-                continue;
-            }
-            if c == open {
-                quote = None;
-            }
-        } else {
-            match c {
-                b'"' | b'\'' | b'`' => quote = Some(c),
-                b'(' | b'[' | b'{' => depth += 1,
-                b')' | b']' | b'}' => {
-                    depth -= 1;
-                    if depth == 0 {
-                        return Some(i);
-                    }
+    for (i, c) in Unquoted::new(s) {
+        match c {
+            b'(' | b'[' | b'{' => depth += 1,
+            b')' | b']' | b'}' => {
+                depth -= 1;
+                if depth == 0 {
+                    return Some(i);
                 }
-                _ => {}
             }
+            _ => {}
         }
-        i += 1;
     }
     None
 }
@@ -177,28 +197,14 @@ fn strip_parens(mut s: &str) -> &str {
 /// (sorted, without repeats).
 fn metric_names(q: &str) -> Vec<String> {
     let bytes = q.as_bytes();
-    if !q.is_empty() && !q.as_bytes()[0].is_ascii_digit() && word_end(bytes, 0) == q.len() {
+    if !q.is_empty() && !bytes[0].is_ascii_digit() && word_end(bytes, 0) == q.len() {
         return vec![q.to_string()];
     }
     let mut names = Vec::new();
     let mut braces = 0i32;
-    let mut quote: Option<u8> = None;
-    let mut i = 0;
-    while i < bytes.len() {
-        let c = bytes[i];
-        if let Some(open) = quote {
-            if c == b'\\' && open != b'`' {
-                i += 2;
-                continue;
-            }
-            if c == open {
-                quote = None;
-            }
-            i += 1;
-            continue;
-        }
+    let mut it = Unquoted::new(q);
+    while let Some((i, c)) = it.next() {
         match c {
-            b'"' | b'\'' | b'`' => quote = Some(c),
             b'{' => braces += 1,
             b'}' => braces -= 1,
             _ if braces == 0 && (c.is_ascii_alphabetic() || c == b'_' || c == b':') => {
@@ -207,12 +213,10 @@ fn metric_names(q: &str) -> Vec<String> {
                 if matches!(next, Some(b'{') | Some(b'[')) {
                     names.push(q[i..end].to_string());
                 }
-                i = end;
-                continue;
+                it.skip_to(end);
             }
             _ => {}
         }
-        i += 1;
     }
     names.sort();
     names.dedup();
@@ -267,6 +271,12 @@ mod tests {
         // A division sign inside a string is not the ratio's.
         let q = r#"sum(rate(x_total{path="/a/b",code=~"5.."}[1m])) / sum(rate(x_total{path="/a/b"}[1m]))"#;
         assert!(split(q).is_some_and(|(n, _)| n.contains(r#""/a/b""#)));
+        // …nor one after an escaped quote, nor in a raw string.
+        let q = r#"sum(rate(x_total{path="a\"/b",code=~`5/.`}[1m])) / sum(rate(x_total[1m]))"#;
+        assert_eq!(
+            split(q).map(|(_, d)| d),
+            Some("sum(rate(x_total[1m]))".to_string())
+        );
     }
 
     #[test]
@@ -291,6 +301,8 @@ mod tests {
             // Recording rules of different names, neither for failures.
             "job:http_bad:rate5m / job:http_all:rate5m",
             "0.5 / 2",
+            // A string never closed.
+            r#"rate(x_total{code="5..}[1m]) / rate(x_total[1m])"#,
         ] {
             assert_eq!(split(q), None, "{q}");
         }
