@@ -1452,6 +1452,7 @@ async fn doctor(
     let mut failed = 0;
     let timeout = Duration::from_secs(20);
     let mut configured = 0;
+    let mut prometheus_queries = None;
     for s in sources.list {
         configured += 1;
         let label = s.id().label();
@@ -1460,7 +1461,11 @@ async fn doctor(
                 tokio::time::timeout(timeout, g.check()).await
             }
             crate::sources::poller::AnySource::Prometheus(p) => {
-                tokio::time::timeout(timeout, p.check()).await
+                let result = tokio::time::timeout(timeout, p.check()).await;
+                if let Ok(Ok(_)) = &result {
+                    prometheus_queries = Some(p);
+                }
+                result
             }
             crate::sources::poller::AnySource::Sentry(s) => {
                 tokio::time::timeout(timeout, s.check()).await
@@ -1478,6 +1483,44 @@ async fn doctor(
                     out,
                     "  FAIL    {label:<10} no answer within {} s",
                     timeout.as_secs()
+                );
+            }
+        }
+    }
+    // Each service's queries, once Prometheus answers: a refused one fails; one that answers no
+    // series is said (a weight or a counter's error label that does not exist yet, or a typo).
+    if let Some(p) = prometheus_queries {
+        let checked = tokio::time::timeout(Duration::from_secs(60), p.check_queries()).await;
+        match checked {
+            Ok(answers) => {
+                let asked = answers.len();
+                for (what, answer) in answers {
+                    match answer {
+                        Ok(0) => writeln!(
+                            out,
+                            "  note    {what}: no series now (an errors query with none counts no errors; check it if there should be some)"
+                        ),
+                        Ok(_) => {}
+                        Err(e) => {
+                            failed += 1;
+                            writeln!(out, "  FAIL    {what}: {e}");
+                        }
+                    }
+                }
+                if asked > 0 {
+                    writeln!(
+                        out,
+                        "  ok      {:<10} {asked} service queries asked",
+                        "Prometheus"
+                    );
+                }
+            }
+            Err(_) => {
+                failed += 1;
+                writeln!(
+                    out,
+                    "  FAIL    {:<10} the service queries got no answer within 60 s",
+                    "Prometheus"
                 );
             }
         }

@@ -275,13 +275,46 @@ fn doctor_checks_each_source_of_the_demo_world() {
     let mut world = DemoWorld::start(home.path());
     let file = world.config.clone();
     let o = run(fd(home.path()).arg("--config").arg(&file).arg("doctor"));
-    world.stop();
     let (out, err) = text(&o);
     assert!(o.status.success(), "doctor: {out}\n{err}");
     for s in ["GitHub", "Prometheus", "Sentry", "AI", "audit", "log"] {
         assert!(out.contains(s), "doctor mentions {s}:\n{out}");
     }
     assert!(!out.contains("FAIL"), "{out}");
+    assert!(out.contains("service queries asked"), "{out}");
+    assert!(!out.contains("no series"), "{out}");
+
+    // Each service's queries are asked: one Prometheus refuses fails the check, one that answers
+    // no series is said.
+    let text_of = std::fs::read_to_string(&file).unwrap();
+    let mut lines: Vec<String> = text_of.lines().map(str::to_string).collect();
+    let errors = lines
+        .iter()
+        .position(|l| l.starts_with("errors = "))
+        .expect("an errors query");
+    lines[errors] =
+        "errors = 'sum(rate(http_requests_total{app=\"nosuch\",code=~\"5..\"}[1m]))'".to_string();
+    let requests = lines
+        .iter()
+        .position(|l| l.starts_with("requests = "))
+        .expect("a requests query");
+    lines[requests] = "requests = 'sum(rate(http_requests_total[1m]'".to_string();
+    let broken = home.path().join("broken.toml");
+    std::fs::write(&broken, lines.join("\n")).unwrap();
+    let o = run(fd(home.path()).arg("--config").arg(&broken).arg("doctor"));
+    world.stop();
+    let (out, err) = text(&o);
+    assert_eq!(o.status.code(), Some(1), "{out}\n{err}");
+    assert!(
+        out.lines()
+            .any(|l| l.contains("FAIL") && l.contains("error_rate.requests")),
+        "{out}"
+    );
+    assert!(
+        out.lines()
+            .any(|l| l.contains("error_rate.errors: no series now")),
+        "{out}"
+    );
 
     // The same config after the world is gone: every source fails, exit 1, no hang.
     let o = run(fd(home.path()).arg("--config").arg(&file).arg("doctor"));

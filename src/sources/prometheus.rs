@@ -821,6 +821,59 @@ impl Prometheus {
             other => Err(SourceError::Decode(format!("vector(1) answered {other:?}"))),
         }
     }
+
+    /// Every query of every service asked once, now (for `flightdeck doctor`): what each is (e.g.
+    /// `checkout error_rate.errors`) and how many series it answers, or why it was refused. The
+    /// counts a ratio's query was read apart into are asked too.
+    pub async fn check_queries(&self) -> Vec<(String, Result<usize, SourceError>)> {
+        let mut out = Vec::new();
+        for svc in &self.services {
+            let mut queries: Vec<(String, &str)> = Vec::new();
+            for (what, q) in [("weight", &svc.weight), ("traffic", &svc.traffic)]
+                .into_iter()
+                .chain([("baseline_traffic", &svc.baseline_traffic)])
+            {
+                if let Some(q) = q {
+                    queries.push((what.to_string(), q));
+                }
+            }
+            for (name, m) in &svc.metrics {
+                let all = [
+                    ("canary", Some(&m.canary)),
+                    ("baseline", m.baseline.as_ref()),
+                    ("errors", m.errors.as_ref()),
+                    ("requests", m.requests.as_ref()),
+                    ("baseline_errors", m.baseline_errors.as_ref()),
+                    ("baseline_requests", m.baseline_requests.as_ref()),
+                ];
+                for (what, q) in all {
+                    if let Some(q) = q {
+                        queries.push((format!("{name}.{what}"), q));
+                    }
+                }
+            }
+            for (what, q) in queries {
+                let answer = self.query(q).await.and_then(|env| {
+                    env.single_value()?;
+                    Ok(match &env.data {
+                        Some(QueryData::Vector(v)) => v.len(),
+                        Some(QueryData::Matrix(m)) => m.len(),
+                        Some(QueryData::Scalar(_)) | Some(QueryData::String(_)) => 1,
+                        None => 0,
+                    })
+                });
+                out.push((
+                    format!(
+                        "{} {}",
+                        crate::sanitize::clean(&svc.name),
+                        crate::sanitize::clean(&what)
+                    ),
+                    answer,
+                ));
+            }
+        }
+        out
+    }
 }
 
 /// The requests of one poll: the first goes alone, so that a Prometheus that is down costs one
