@@ -603,6 +603,11 @@ impl Prometheus {
             let counts = if !m.counted() {
                 Vec::new()
             } else if let (Some(eq), Some(rq)) = (&m.errors, &m.requests) {
+                // The halves read from a ratio's query are ours, not the user's: a Prometheus (or
+                // a proxy) that fails them fails this metric's counts, never the poll (the ratio
+                // is then judged on its samples).
+                let own_gate = Gate::default();
+                let gate = if m.counts_from_ratio { &own_gate } else { gate };
                 // At 100 % the counts reach back to the rollout's start when it began before the
                 // lookback: evidence carried across every slice, on the history's grid.
                 let ce = fatal(self.series_since(eq, svc, counts_from, end, gate).await)?;
@@ -1503,16 +1508,28 @@ max = 0.05
             m.counts,
             given.warnings
         );
-        for other in [(|q| answer(q, steady!("5"))) as Answer, |q| {
-            if q.contains("code") && !q.contains("%2F") {
-                (
-                    400,
-                    r#"{"status":"error","errorType":"bad_data","error":"unknown"}"#,
-                )
-            } else {
-                answer(q, steady!("1"))
-            }
-        }] {
+        for other in [
+            (|q| answer(q, steady!("5"))) as Answer,
+            |q| {
+                if q.contains("code") && !q.contains("%2F") {
+                    (
+                        400,
+                        r#"{"status":"error","errorType":"bad_data","error":"unknown"}"#,
+                    )
+                } else {
+                    answer(q, steady!("1"))
+                }
+            },
+            |q| {
+                // A server that knows only the config's own queries answers the halves with no
+                // Prometheus answer at all: that must not fail the poll.
+                if !q.starts_with("query=w&") && !q.contains("%2F") {
+                    (404, "404 page not found")
+                } else {
+                    answer(q, steady!("1"))
+                }
+            },
+        ] {
             let svc = read(other).await;
             let m = &svc.metrics[0];
             assert!(m.counts.is_empty(), "{:?}", m.counts);
