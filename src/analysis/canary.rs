@@ -356,6 +356,11 @@ pub struct MetricSamples {
     /// is worse (the late-onset guard).
     #[serde(default)]
     pub slice: Option<(usize, usize)>,
+    /// How many of `canary`'s trailing points are the current slice's (at 100 % too, where
+    /// `slice` is unset): a slice younger than its metric's failing windows judges the breach that
+    /// runs across its change with the points before it ([`carried_breach`]).
+    #[serde(default)]
+    pub slice_points: Option<usize>,
     /// The last slice judged against the stable version's history (the baseline has no traffic):
     /// `baseline` is that history, its tail the stable's last minutes before promotion, and a
     /// finding from the counts stands only once each of the last [`HISTORY_SUSTAIN_WINDOWS`]
@@ -1435,8 +1440,91 @@ fn check_threshold(spec: &MetricSpec, windows: &[f64]) -> Threshold {
 /// Judges one metric: thresholds over windows (Argo), comparison with the baseline (Kayenta), blame.
 /// A metric since the rollout began and, when the current slice is shorter and holds enough
 /// samples, in the slice alone: the slice's finding wins when it is a regression the whole
-/// span does not show (a late onset).
+/// span does not show (a late onset); in a slice too young for that, a breach across its change
+/// ([`carried_breach`]).
 fn judge_metric_spans(
+    spec: &MetricSpec,
+    samples: &MetricSamples,
+    policy: &Policy,
+    ws: &mut Workspace,
+) -> MetricJudgement {
+    let found = judge_metric_slice(spec, samples, policy, ws);
+    if found.outcome == MetricOutcome::Breach {
+        return found;
+    }
+    carried_breach(spec, samples, policy, ws).unwrap_or(found)
+}
+
+/// A breach that runs across a slice change. A slice younger than its metric's failing windows
+/// (`failure_limit + 1` of them) cannot show a breach on its own points, and the samples since the
+/// rollout began, most of them from before the regression when it came late, do not show it
+/// either: so the canary's last `failure_limit + 1` windows' worth of points, across the change,
+/// are judged as a slice of their own, by the same rule as a young slice's (every point beyond
+/// the bound, or a run of them longer than a spike fills, the windows failing, the baseline beside
+/// them within the bound and the canary's median worse than its own). A regression found at the
+/// end of one slice stays ROLLBACK at the start of the next while it goes on, rather than a
+/// minute or two of HOLD while the new slice's windows fill. Not for a ratio judged on its counts
+/// (they carry across slices themselves).
+fn carried_breach(
+    spec: &MetricSpec,
+    samples: &MetricSamples,
+    policy: &Policy,
+    ws: &mut Workspace,
+) -> Option<MetricJudgement> {
+    let counted = !samples.counts.is_empty() && spec.direction == Direction::HigherIsWorse;
+    let c = samples.slice_points?;
+    let w = samples.window_steps;
+    if counted || w == 0 {
+        return None;
+    }
+    let n = w.saturating_mul(spec.failure_limit.saturating_add(1));
+    let nb = n.min(samples.baseline.len());
+    if c >= n || samples.canary.len() < n || nb == 0 {
+        return None;
+    }
+    let canary = &samples.canary[samples.canary.len() - n..];
+    let baseline = &samples.baseline[samples.baseline.len() - nb..];
+    let windows = |points: &[f64]| -> Vec<f64> {
+        points
+            .chunks(w)
+            .map(|ch| {
+                let (sum, k) = ch
+                    .iter()
+                    .filter(|v| v.is_finite())
+                    .fold((0.0, 0usize), |(s, k), v| (s + v, k + 1));
+                if k == 0 { f64::NAN } else { sum / k as f64 }
+            })
+            .collect()
+    };
+    // A baseline beyond the bound in any of its windows beside the stretch may share the
+    // problem (a shared incident lifts both, the canary's p99 on its fewer requests higher):
+    // nothing carried then.
+    if check_threshold(spec, &windows(baseline)).breaches > 0 {
+        return None;
+    }
+    let stretch = MetricSamples {
+        windows: windows(canary),
+        window_steps: w,
+        ..MetricSamples::default()
+    };
+    // Its reason is worded only when it is a breach.
+    if judge_metric_on(spec, &stretch, canary, baseline, policy, ws, false).outcome
+        != MetricOutcome::Breach
+    {
+        return None;
+    }
+    let mut j = judge_metric_on(spec, &stretch, canary, baseline, policy, ws, true);
+    j.reason = format!(
+        "across the change to this slice ({c} of its points and the {} before them): {}",
+        n - c,
+        j.reason
+    );
+    Some(j)
+}
+
+/// [`judge_metric_with`] since the rollout began and, when the current slice is shorter and holds
+/// enough samples, in the slice alone (see [`judge_metric_spans`]).
+fn judge_metric_slice(
     spec: &MetricSpec,
     samples: &MetricSamples,
     policy: &Policy,
@@ -3192,6 +3280,7 @@ mod tests {
             slice_steps: slice,
             window_steps: 4,
             slice: None,
+            slice_points: None,
             against_history: false,
             prior: None,
         }

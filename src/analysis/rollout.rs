@@ -155,6 +155,7 @@ fn metrics(r: &ServiceRollout) -> Vec<(MetricSpec, MetricSamples)> {
                     counts: m.counts.clone(),
                     prior: m.prior,
                     slice_steps: m.in_slice.map(|(c, _)| c.min(m.counts.len())),
+                    slice_points: m.in_slice.map(|(c, _)| c),
                     against_history: true,
                     ..MetricSamples::new(
                         tail(&m.canary_samples, c),
@@ -179,6 +180,7 @@ fn metrics(r: &ServiceRollout) -> Vec<(MetricSpec, MetricSamples)> {
                 });
                 MetricSamples {
                     slice_steps: m.in_slice.map(|(c, _)| c.min(m.counts.len())),
+                    slice_points: m.in_slice.map(|(c, _)| c),
                     window_steps: m.window_steps,
                     counts: m.counts.clone(),
                     prior: m.prior,
@@ -543,5 +545,57 @@ mod tests {
         steps.extend(calm_then(2000.0, 2.0, 0, 12, 40.0));
         let lasting = judge_service(&counted(steps, 0.001, 32), &policy);
         assert_eq!(lasting.verdict, Verdict::Rollback, "{:?}", lasting.reasons);
+    }
+
+    /// A p99 at 200 ms for 34 steps, then at 420 ms (max 300 ms) for its last eight: six at the
+    /// end of the slice before and `in_slice` of the new one, whose windows Prometheus gives.
+    fn across_the_change(weight: f64, tail: &[f64], baseline: Vec<f64>) -> Judgement {
+        let mut canary = healthy(34);
+        canary.extend_from_slice(tail);
+        let mut m = reading(canary, baseline, 2);
+        m.windows = vec![tail[tail.len() - 1]];
+        m.in_rollout = Some(m.canary_samples.len());
+        let mut r = service(weight, m);
+        if weight >= 100.0 {
+            let t = time::OffsetDateTime::UNIX_EPOCH;
+            r.baseline_history = Some((t, t + time::Duration::minutes(20)));
+        }
+        judge_service(&r, &Policy::default())
+    }
+
+    #[test]
+    fn a_breach_that_runs_across_a_slice_change_stays_rollback_while_the_new_slice_fills() {
+        // Six points of the slice before and two of this one, all over the bound, the baseline
+        // at 200 ms: the breach goes on, at 50 % and at 100 % (against the stable's history).
+        for weight in [50.0, 100.0] {
+            let j = across_the_change(weight, &[420.0; 8], healthy(60));
+            assert_eq!(j.verdict, Verdict::Rollback, "{weight}: {:?}", j.reasons);
+            assert!(
+                j.reasons[0].starts_with(
+                    "across the change to this slice (2 of its points and the 6 before them): p99_ms 420 ms > max 300 ms in 2 of the last 2 windows"
+                ),
+                "{weight}: {:?}",
+                j.reasons
+            );
+        }
+        // One point back under the bound among them (a spike, or two, not a breach that goes
+        // on): the young slice waits, as before.
+        let mut tail = [420.0; 8];
+        tail[3] = 210.0;
+        let j = across_the_change(50.0, &tail, healthy(60));
+        assert_eq!(j.verdict, Verdict::Hold, "{:?}", j.reasons);
+        assert!(
+            j.reasons
+                .iter()
+                .all(|r| !r.starts_with("across the change")),
+            "{:?}",
+            j.reasons
+        );
+        // The baseline over the bound in a window beside them: perhaps a shared problem, nothing
+        // carried.
+        let mut baseline = healthy(56);
+        baseline.extend([330.0; 4]);
+        let j = across_the_change(50.0, &[420.0; 8], baseline);
+        assert_ne!(j.verdict, Verdict::Rollback, "{:?}", j.reasons);
     }
 }
