@@ -1,0 +1,847 @@
+//! A higher-is-worse ratio judged on its counts ([`crate::analysis::counts`]): the evidence over the
+//! bound, under it and against its references (the live baseline, the stable version's past, at
+//! 100 % its history), the rules that keep a shared problem or a burst from being the canary's,
+//! and the metric's outcome and reason in words.
+
+use super::*;
+
+/// A higher-is-worse ratio judged on its counts (see [`super::counts`]): over the bound or worse
+/// than the baseline when the evidence reaches `1/α` in the current slice or since the rollout
+/// began (α split between the two looks) and the latest window still shows it — worse than the
+/// stable version's own past too (`prior`, one long step of the same test; at 100 % pooled with
+/// its steps beside the slices before), while the live baseline shows the stable no higher than
+/// then, the two references sharing α. "Worse" is proven against ×1 ([`PROOF_RHO`]) with an
+/// estimate beyond the tolerance. PROCEED-worthy only when the canary is under its bound — shown
+/// by the current slice's own counts, or by the whole rollout's once the slice has served
+/// [`SLICE_EVENTS_AT_BOUND`] events' worth of requests at the bound with no hint of a rise over
+/// the slices before (the late-onset guard), or estimated under it on
+/// [`ROLLOUT_EVENTS_AT_BOUND`] events' worth — or, without a bound, the counts hold enough
+/// expected events to have seen a doubling, and its ratio is within tolerance of the reference's
+/// (the baseline's, pooled with the stable's before the rollout, and below 100 % the live
+/// baseline's alone too; at 100 % unless within [`HISTORY_NOISE_Z`] standard errors of parity,
+/// no more than [`HISTORY_NOISE_MAX_LIFT`] times the reference
+/// and not rising with its traffic).
+pub(super) fn judge_counts(
+    spec: &MetricSpec,
+    samples: &MetricSamples,
+    policy: &Policy,
+    m: &mut MetricJudgement,
+) {
+    let all = &samples.counts;
+    let len = all.len();
+    let slice_n = samples.slice_steps.unwrap_or(len).min(len);
+    let carried = slice_n < len && slice_n > 0;
+    let alpha = policy.alpha();
+    let looks = if carried { 2.0 } else { 1.0 };
+    let goal = (looks / alpha).ln();
+    let rho0 = 1.0
+        + if spec.tolerance.is_finite() {
+            spec.tolerance.max(0.0)
+        } else {
+            0.1
+        };
+    // One pass over the steps: every span below is a difference of two prefixes.
+    let prefixes = Prefixes::of(all, PROOF_RHO);
+    let span = |from: usize, to: usize| prefixes.span(all, from, to, spec.max);
+    let se = span(if carried { len - slice_n } else { 0 }, len);
+    let re = carried.then(|| span(0, len));
+    let spans: Vec<&SpanEvidence> = std::iter::once(&se).chain(re.as_ref()).collect();
+    let recent_n = samples.window_steps.max(1).min(len);
+    let recent = Totals::of(&all[len - recent_n..]);
+    let widest = re.as_ref().unwrap_or(&se).totals;
+    let fired = |f: fn(&SpanEvidence) -> f64| spans.iter().any(|s| f(s) >= goal);
+    // The estimate a finding on the comparison needs beside its proof: beyond the tolerance.
+    let beyond_tolerance = |t: &Totals| t.rate_ratio().map_or(t.canary_events > 0.0, |r| r > rho0);
+    // Against the history (at 100 %, with no live baseline beside the canary) a finding stands
+    // when it was proven before the last slice, beside the live stable track, or when each of the
+    // last `HISTORY_SUSTAIN_WINDOWS` windows points to it on its own: a spike on every track
+    // (which the history cannot tell from the canary's doing) passes before that. (Not a
+    // cumulative proof at the end of each window: a spike that came with full traffic keeps that
+    // proven long after it has passed.)
+    // (These rules weigh the comparison against the tolerance itself, not against ×1: with
+    // nothing beside the canary they are all that tells it from a shared outage.)
+    let w = samples.window_steps.max(1);
+    let tolerant = if samples.against_history {
+        Prefixes::of(all, rho0)
+    } else {
+        Prefixes::default()
+    };
+    let span_tolerant = |from: usize, to: usize| tolerant.span(all, from, to, spec.max);
+    let before_last = (samples.against_history && carried).then(|| span_tolerant(0, len - slice_n));
+    // …or each of the last `HISTORY_SUSTAIN_WINDOWS` windows on its own points to it (a
+    // regression that grew at full traffic; a spike leaves a window behind it that does not).
+    let windows_each: Vec<SpanEvidence> =
+        if samples.against_history && len >= HISTORY_SUSTAIN_WINDOWS * w {
+            (0..HISTORY_SUSTAIN_WINDOWS)
+                .map(|j| len - (j + 1) * w)
+                .map(|from| span_tolerant(from, from + w))
+                .collect()
+        } else {
+            Vec::new()
+        };
+    // Proven before the last slice, or pointed to there (half the evidence a finding needs, in
+    // logarithms) and proven since: the canary's, not an outage that came with full traffic.
+    let held = |f: fn(&SpanEvidence) -> f64| {
+        !samples.against_history
+            || before_last.as_ref().is_some_and(|e| f(e) >= goal / 2.0)
+            || (windows_each.len() == HISTORY_SUSTAIN_WINDOWS
+                && windows_each.iter().all(|e| f(e) >= 1.0))
+    };
+    let over = fired(|s| s.log_e_over) && held(|s| s.log_e_over);
+    let worse_held = held(|s| s.log_e_worse);
+    // The stable version before the rollout began (while the canary shares the traffic): a
+    // second reference with far more events than the live baseline beside a small canary,
+    // compared by the same count test as one long step — as long as the live baseline shows the
+    // stable no higher than it was (a shared problem or a drift since then leaves the live
+    // baseline alone as the reference).
+    let prior = samples
+        .prior
+        .filter(|(r, e)| r.is_finite() && e.is_finite() && *r > 0.0 && *e >= 0.0);
+    let against_prior = |requests: f64, events: f64| {
+        prior.map_or(f64::NEG_INFINITY, |p| {
+            log_e_worse_totals((requests, events), p, PROOF_RHO)
+        })
+    };
+    // Whether the stable has moved since then: a hint beyond the tolerance.
+    let prior_moved = |requests: f64, events: f64| {
+        prior.is_some_and(|p| log_e_worse_totals((requests, events), p, rho0) >= PRIOR_MOVED)
+    };
+    // (At 100 % the stable has no traffic beside the canary: its history is the baseline, with
+    // its own rules above; the counts from before the rollout only steady the estimate below.)
+    let prior_holds = prior.is_some()
+        && !samples.against_history
+        && [&widest, &recent]
+            .iter()
+            .all(|t| !prior_moved(t.baseline_requests, t.baseline_events));
+    // At 100 %: the slices before pointed to it against the stable's counts from before the
+    // rollout too (half the evidence, as above), while the stable beside them stayed where it was.
+    let pointed = |from: usize, to: usize| {
+        let t = Totals::of(&all[from..to]);
+        !prior_moved(t.baseline_requests, t.baseline_events)
+            && against_prior(t.canary_requests, t.canary_events) >= POINTED
+            && matches!((t.canary_ratio(), prior.map(|(r, e)| e / r)), (Some(c), Some(p)) if c > p * rho0)
+            && prefixes.log_e_worse(from, to) > 0.0
+    };
+    let pointed_by_prior = samples.against_history
+        && carried
+        && (pointed(0, len - slice_n)
+            || pointed((len - slice_n).saturating_sub(2 * w), len - slice_n)
+            || pointed((len - slice_n).saturating_sub(4 * w), len - slice_n));
+    // The stable's past as one long step: below 100 %, its counts before the rollout (while the
+    // live baseline shows it where it was); at 100 %, those pooled with its own steps beside the
+    // slices before (while they show it where it was) — far more events than the history's mean
+    // step copied into the last slice.
+    let live_before = (samples.against_history && carried).then(|| {
+        let last = Totals::of(&all[(len - slice_n).saturating_sub(w)..len - slice_n]);
+        (Totals::of(&all[..len - slice_n]), last)
+    });
+    let past = match (prior, live_before) {
+        (Some(p), _) if prior_holds => Some(p),
+        (Some((r, e)), Some((t, last)))
+            if !prior_moved(t.baseline_requests, t.baseline_events)
+                && !prior_moved(last.baseline_requests, last.baseline_events) =>
+        {
+            Some((r + t.baseline_requests, e + t.baseline_events))
+        }
+        _ => None,
+    };
+    // Two references (the live baseline and the stable's past) share α between them.
+    // At 100 % the history's steps and the stable's past pooled are one reference (the stable's
+    // own history, the past with the more events): the past alone is used, with α whole.
+    let past_only = samples.against_history && past.is_some();
+    let comparison_goal = if past.is_some() && !past_only {
+        goal + std::f64::consts::LN_2
+    } else {
+        goal
+    };
+    let prior_e = |t: &Totals| {
+        past.map_or(f64::NEG_INFINITY, |p| {
+            log_e_worse_totals((t.canary_requests, t.canary_events), p, PROOF_RHO)
+        })
+    };
+    let past_rate = past.map(|(r, e)| e / r);
+    // Below 100 %, the stable's past serves a span only when the stable beside the canary in that
+    // span could show it had moved ([`PRIOR_POWER_EVENTS`]) and does not: a shared spike lifts
+    // both tracks, and a canary proven against a calm past while the stable's few events in the
+    // same seconds cannot say otherwise is not shown to be the problem. (At 100 % the past is the
+    // history's, with its own rules.)
+    // With fewer of its events the stable can still vouch against a canary lifted further than
+    // [`PRIOR_POWER_LIFT`]: its counts show it was not lifted as much (the log likelihood ratio
+    // of its rate as it was against it lifted as the canary is, on its own expected events, at
+    // least what [`PRIOR_POWER_EVENTS`] give at that lift). The canary's lift is taken outside
+    // its worst stretch of a burst's length (`burst_steps`, the stretch the burst rule below sets
+    // aside): a canary-only spike is not a lift a regression would keep.
+    let burst_steps = spec.failure_limit * w + w / 2;
+    let vouches = |t: &Totals, from: usize, p: f64| {
+        let expected = t.baseline_requests * p;
+        if expected >= PRIOR_POWER_EVENTS {
+            return true;
+        }
+        let lift = outside_worst_stretch(&all[from..], burst_steps)
+            .and_then(|rest| rest.canary_ratio())
+            .map_or(1.0, |c| c / p);
+        lift > PRIOR_POWER_LIFT
+            && expected * (lift - 1.0) - t.baseline_events * lift.ln()
+                >= PRIOR_POWER_EVENTS * (PRIOR_POWER_LIFT - 1.0 - PRIOR_POWER_LIFT.ln())
+    };
+    let serves = |t: &Totals, from: usize| {
+        samples.against_history
+            || (past_rate.is_some_and(|p| vouches(t, from, p))
+                && !prior_moved(t.baseline_requests, t.baseline_events))
+    };
+    // A finding against the live baseline over a span the past serves needs a lean against the
+    // past too: a live baseline far under its own past (a lucky quiet stretch) proves nothing
+    // against a canary at the service's usual rate.
+    let corroborated = |t: &Totals, from: usize| {
+        samples.against_history || !serves(t, from) || prior_e(t) >= PRIOR_MOVED
+    };
+    // At 100 %: a lift over the stable's past that has lasted through each of the last
+    // [`HISTORY_PERSIST_WINDOWS`] windows on its own (a lean against ×1 and an estimate beyond
+    // tolerance in each) is the canary's, as a finding the slices before pointed to is: longer
+    // than a shared spike and its `[1m]` smear can fill, against the stable's past (its many
+    // events, not the history's mean step copied beside each window), which a shared problem the
+    // stable already had leaves no longer where it was (`past` is then None).
+    let persists = samples.against_history
+        && len >= HISTORY_PERSIST_WINDOWS * w
+        && past_rate.is_some_and(|p| {
+            (0..HISTORY_PERSIST_WINDOWS).all(|j| {
+                let t = Totals::of(&all[len - (j + 1) * w..len - j * w]);
+                prior_e(&t) >= 1.0 && t.canary_ratio().is_some_and(|c| c > p * rho0)
+            })
+        });
+    // Where each span in `spans` begins.
+    let starts = [if carried { len - slice_n } else { 0 }, 0];
+    let worse_live = !past_only
+        && spans.iter().zip(starts).any(|(s, from)| {
+            s.log_e_worse >= comparison_goal
+                && beyond_tolerance(&s.totals)
+                && corroborated(&s.totals, from)
+        })
+        && (worse_held || pointed_by_prior || persists);
+    let worse_prior = spans.iter().zip(starts).any(|(s, from)| {
+        serves(&s.totals, from)
+            && prior_e(&s.totals) >= comparison_goal
+            && matches!((s.totals.canary_ratio(), past_rate), (Some(c), Some(p)) if c > p * rho0)
+    }) && match (recent.canary_ratio(), past_rate) {
+        (Some(c), Some(p)) => c > p * rho0,
+        _ => false,
+    } && (worse_held || pointed_by_prior || persists);
+    let worse = worse_live || worse_prior;
+    // The stable version's last window before it lost its traffic (at 100 %): a problem it had
+    // too is not the canary's. From its counts when the steps before the last slice hold them,
+    // else from its samples.
+    let stable_counts = (samples.against_history && carried)
+        .then(|| Totals::of(&all[(len - slice_n).saturating_sub(w)..len - slice_n]))
+        .filter(|t| t.baseline_requests > 0.0);
+    let stable_last = if let Some(t) = stable_counts {
+        t.baseline_ratio()
+    } else {
+        samples
+            .against_history
+            .then(|| {
+                let b: Vec<f64> = samples
+                    .baseline
+                    .iter()
+                    .rev()
+                    .filter(|v| v.is_finite())
+                    .take(w)
+                    .copied()
+                    .collect();
+                (!b.is_empty()).then(|| b.iter().sum::<f64>() / b.len() as f64)
+            })
+            .flatten()
+    };
+    let baseline_over = fired(|s| s.log_e_baseline_over);
+    // Under the bound: shown by this slice's own requests, or by the whole rollout's while this
+    // slice gives no hint of being over it (the late-onset guard: what was carried cannot vouch
+    // for a change that came with this slice, but it need not be proven again from scratch).
+    // The canary in this slice against itself in the slices before: a hint of a rise.
+    // The canary's (requests, events) in this slice and in the slices before it.
+    let slice_and_before = re.as_ref().map(|re| {
+        let slice = (se.totals.canary_requests, se.totals.canary_events);
+        let before = (
+            re.totals.canary_requests - slice.0,
+            re.totals.canary_events - slice.1,
+        );
+        (slice, before)
+    });
+    let rose_in_slice = slice_and_before.is_some_and(|(slice, before)| {
+        before.0 <= 0.0 || log_e_worse_totals(slice, before, rho0) >= 1.0
+    });
+    // At 100 %: the canary's own rate in the last slice above tolerance of its rate in the slices
+    // before, and in those above the live stable's beside it, the counts leaning that way each
+    // time (ln E against ×1 above 0; leanings, not proofs: this only holds a PROCEED): a
+    // regression growing with its traffic — not a spike the slices before already carried, nor
+    // a drift both tracks shared.
+    let rising = samples.against_history
+        && slice_and_before.is_some_and(|(slice, before)| {
+            before.0 > 0.0
+                && slice.0 > 0.0
+                && slice.1 / slice.0 > before.1 / before.0 * rho0
+                && log_e_worse_totals(slice, before, PROOF_RHO) > 0.0
+                && prefixes.log_e_worse(0, len - slice_n) > 0.0
+        });
+    let under = se.log_e_under >= goal
+        || re.as_ref().is_some_and(|re| {
+            let slice = se.totals.canary_requests;
+            re.log_e_under >= goal
+                && se.log_e_over < 0.0
+                && !rose_in_slice
+                && spec
+                    .max
+                    .is_some_and(|max| slice * max >= SLICE_EVENTS_AT_BOUND)
+                && match (spec.max, se.totals.canary_ratio()) {
+                    (Some(max), Some(r)) => r <= max,
+                    _ => false,
+                }
+        });
+    // …or, short of a proof, estimated under it on enough requests: the whole rollout's and this
+    // slice's requests hold [`ROLLOUT_EVENTS_AT_BOUND`] and [`SLICE_EVENTS_AT_BOUND`] events'
+    // worth at the bound (how much evidence is enough is decided by the counts, as the issue of
+    // "too little traffic" is), both ratios are under the bound with no hint of being over it, and
+    // the reference is under it too. A service at 60–80 % of its bound can take hundreds of
+    // thousands of requests to *prove* under it; what holds its promotion is then the comparison
+    // with the baseline (checked before this), not the bound.
+    let under_estimated = !under
+        && spec.max.is_some_and(|max| {
+            let ok = |e: &SpanEvidence, events: f64| {
+                e.totals.canary_requests * max >= events
+                    && e.log_e_over < 0.0
+                    && e.totals.canary_ratio().is_some_and(|r| r <= max)
+            };
+            ok(re.as_ref().unwrap_or(&se), ROLLOUT_EVENTS_AT_BOUND)
+                && ok(&se, SLICE_EVENTS_AT_BOUND)
+                && widest.baseline_ratio().is_none_or(|b| b <= max)
+                && !rose_in_slice
+        });
+    let still_over = match (spec.max, recent.canary_ratio()) {
+        (Some(max), Some(r)) => r > max,
+        _ => true,
+    };
+    let still_worse = worse_prior
+        || match (recent.canary_ratio(), recent.baseline_ratio()) {
+            (Some(c), Some(b)) => c > b * rho0 || (b == 0.0 && c > 0.0),
+            _ => true,
+        };
+    // Over the bound is the canary's doing when it is proven worse than its baseline, when there
+    // is no baseline, or when the baseline over the same steps is within the bound and the
+    // canary beyond tolerance of it; a baseline over the bound too (proven, or in the latest
+    // window) is a shared problem.
+    let base_now = recent.baseline_ratio().or(widest.baseline_ratio());
+    let canary_now = recent.canary_ratio().or(widest.canary_ratio());
+    // Elevated: on its counts, with a hint (an e-value of e, far from a proof: this only
+    // shields the canary) of a rate above tolerance of the history, of its own counts from
+    // before the rollout, or of the bound; on samples alone, by the ratio. (The history's newest
+    // minutes may carry the start of the same incident, which lifts it: the stable's own past
+    // is the level it left.)
+    let stable_elevated = match (stable_counts, stable_last, base_now) {
+        (Some(t), _, b) => {
+            let (x, n) = (t.baseline_events, t.baseline_requests);
+            let shown = |bound: f64| log_e_over(x, n, bound) >= 1.0;
+            b.is_some_and(|b| b > 0.0 && shown((b * rho0).min(0.999)))
+                || prior.is_some_and(|(r, e)| e > 0.0 && shown((e / r * rho0).min(0.999)))
+                || spec.max.is_some_and(shown)
+        }
+        (None, Some(s), Some(b)) => s > b * rho0 || spec.max.is_some_and(|max| s > max),
+        _ => false,
+    };
+    let canary_to_blame = if stable_elevated {
+        // Compared with the stable's state when it lost traffic, not with its calmer past: on
+        // the counts, proven beyond tolerance of that window (a point estimate over a window
+        // of a few errors is noise); on samples alone, by the ratio.
+        match stable_counts {
+            Some(t) => {
+                log_e_worse_totals(
+                    (recent.canary_requests, recent.canary_events),
+                    (t.baseline_requests, t.baseline_events),
+                    rho0,
+                ) >= goal
+            }
+            None => matches!((stable_last, canary_now), (Some(s), Some(c)) if c > s * rho0),
+        }
+    } else {
+        // Not proven worse than its baseline, the canary is blamed by its estimate only while the
+        // stable beside it shows no move from its own past over the same steps (over the bound
+        // after a spike both tracks had, the canary's few more errors are chance).
+        let stable_moved = !samples.against_history
+            && [&widest, &recent, &se.totals]
+                .iter()
+                .any(|t| prior_moved(t.baseline_requests, t.baseline_events));
+        worse
+            || (!stable_moved
+                && [
+                    (widest.baseline_ratio(), widest.canary_ratio()),
+                    (base_now, canary_now),
+                ]
+                .iter()
+                .all(|pair| match (*pair, spec.max) {
+                    ((None, _), _) => true,
+                    ((Some(b), Some(c)), Some(max)) => b <= max && c > b * rho0,
+                    _ => false,
+                }))
+    };
+    let shared = baseline_over
+        || stable_elevated
+        || matches!((base_now, spec.max), (Some(b), Some(max)) if b > max);
+    let needed = spec.max.and_then(|max| {
+        requests_to_show_under(widest.canary_ratio().unwrap_or(0.0), max, alpha / looks)
+    });
+    let fmt = |v: f64| spec.fmt(v);
+    let count = |v: f64| crate::fmt::thousands(v.round().max(0.0) as u64);
+    let side = |t: &Totals| {
+        format!(
+            "{} in {} requests ({})",
+            count(t.canary_events),
+            count(t.canary_requests),
+            t.canary_ratio().map_or("—".into(), fmt)
+        )
+    };
+    let span_name = if carried {
+        "since the rollout began"
+    } else {
+        "in this slice"
+    };
+    let ev = |l: f64| {
+        let e = l.exp();
+        if e >= 1e6 {
+            "over a million".to_string()
+        } else {
+            format!("{e:.1}")
+        }
+    };
+    let best =
+        |f: fn(&SpanEvidence) -> f64| spans.iter().map(|s| f(s)).fold(f64::NEG_INFINITY, f64::max);
+    let needed_e = format!("{:.0}", goal.exp());
+    let needed_cmp = format!("{:.0}", comparison_goal.exp());
+    // How far the rate ratio is beyond the tolerance, in standard errors of its logarithm (the
+    // Poisson noise of both sides' events): at 100 %, against the history, an excess within
+    // `HISTORY_NOISE_Z` of them does not hold the promotion.
+    // The rate the canary is held to by its estimate: the live baseline's, pooled with the
+    // stable's own before the rollout while that still holds (far less noise than a small
+    // baseline's few events).
+    let (reference, reference_name) = match prior {
+        // At 100 %: the stable's own steps beside the earlier slices and its counts before the
+        // rollout, not the last slice's steps filled with the history's mean step (a copy of the
+        // same history, weighed by how long the last slice has run).
+        Some((r, e)) if samples.against_history => {
+            let live = Totals::of(&all[..len - slice_n]);
+            let t = Totals {
+                baseline_requests: live.baseline_requests + r,
+                baseline_events: live.baseline_events + e,
+                ..widest
+            };
+            (
+                t,
+                "stable's (before the rollout and beside the slices before)",
+            )
+        }
+        Some((r, e)) if prior_holds => {
+            let t = Totals {
+                baseline_requests: widest.baseline_requests + r,
+                baseline_events: widest.baseline_events + e,
+                ..widest
+            };
+            (t, "stable's (before the rollout and beside it)")
+        }
+        _ => (widest, "baseline's"),
+    };
+    // Below 100 %, pooled with the stable's past, the estimate may hide what the live baseline
+    // beside the canary shows: either beyond tolerance holds the PROCEED.
+    let live_beyond =
+        !samples.against_history && prior_holds && widest.rate_ratio().is_some_and(|r| r > rho0);
+    let beyond_noise = reference.rate_ratio().map_or(f64::NEG_INFINITY, |r| {
+        let se = (1.0 / reference.canary_events.max(0.5)
+            + 1.0 / reference.baseline_events.max(0.5))
+        .sqrt();
+        r.ln() / se
+    });
+    // `detect`: PROCEED only once the counts could have shown the canary that much worse than its
+    // reference: the standard error of the log rate ratio, at the reference's rate, within
+    // ln(1 + detect) / √(2 ln(1/α)) — about where an anytime-valid test of that excess reaches its
+    // goal on average. Set, always; 0, never; unset, [`DEFAULT_DETECT`] on a service busy enough
+    // to show it ([`detect_by_default`]). (Otherwise a canary under its bound and not shown worse
+    // PROCEEDs however few its errors: a +25 % regression takes a few hundred errors to show.)
+    let s_max_of = |d: f64| (1.0 + d).ln() / (2.0 * comparison_goal).sqrt();
+    let (detect, by_default) = match spec.detect {
+        Some(d) => (Some(d), false),
+        None => (
+            prior
+                .is_some_and(|(_, e)| detect_by_default(e, alpha))
+                .then_some(DEFAULT_DETECT),
+            true,
+        ),
+    };
+    let undetectable = detect.filter(|d| d.is_finite() && *d > 0.0).and_then(|d| {
+        let b = reference.baseline_ratio().unwrap_or(0.0);
+        let due = widest.canary_requests * b;
+        let s_max = s_max_of(d);
+        let reference_events = reference.baseline_events;
+        let se2 = 1.0 / due.max(f64::MIN_POSITIVE) + 1.0 / reference_events.max(f64::MIN_POSITIVE);
+        if se2 <= s_max * s_max {
+            return None;
+        }
+        let need = if b > 0.0 && reference_events > 0.0 && 1.0 / reference_events < s_max * s_max {
+            let n = 1.0 / (b * (s_max * s_max - 1.0 / reference_events));
+            format!(
+                "about {} requests at its rate are needed, {:.1}× those {span_name}",
+                count(n),
+                n / widest.canary_requests.max(1.0)
+            )
+        } else {
+            "its reference holds too few errors to show it at any traffic".to_string()
+        };
+        Some(format!(
+            "{}: not yet able to show +{:.0} % ({}): {} {span_name} against the {} {}, {:.0} errors due at that rate; {need}",
+            spec.name,
+            d * 100.0,
+            if by_default {
+                "detect, by default on a service this busy"
+            } else {
+                "detect"
+            },
+            side(&widest),
+            reference_name,
+            reference.baseline_ratio().map_or("—".into(), fmt),
+            due
+        ))
+    });
+    let (outcome, result, reason) = if widest.canary_requests <= 0.0 {
+        (
+            MetricOutcome::NoData,
+            MetricResult::NoData,
+            format!("{}: the canary served no requests {span_name}", spec.name),
+        )
+    } else if over && !canary_to_blame && shared {
+        (
+            MetricOutcome::SharedBreach,
+            MetricResult::Pass,
+            format!(
+                "{}: canary {} over max {}, but the baseline is over it too ({}): a shared problem, not the canary's",
+                spec.name,
+                side(&widest),
+                fmt(spec.max.unwrap_or(f64::NAN)),
+                widest.baseline_ratio().map_or("—".into(), fmt)
+            ),
+        )
+    } else if over && !canary_to_blame {
+        (
+            MetricOutcome::Borderline,
+            MetricResult::Pass,
+            format!(
+                "{}: canary {} over max {}, but no worse than its baseline ({}): watching",
+                spec.name,
+                side(&widest),
+                fmt(spec.max.unwrap_or(f64::NAN)),
+                base_now.map_or("—".into(), fmt)
+            ),
+        )
+    } else if over && still_over && canary_to_blame {
+        (
+            MetricOutcome::Breach,
+            MetricResult::High,
+            format!(
+                "{}: {} errors {span_name} > max {}: evidence {} (needed {needed_e}); the latest window {}",
+                spec.name,
+                side(&widest),
+                fmt(spec.max.unwrap_or(f64::NAN)),
+                ev(best(|s| s.log_e_over)),
+                recent
+                    .canary_ratio()
+                    .map_or("has no requests".into(), |r| format!("is {}", fmt(r)))
+            ),
+        )
+    } else if worse && still_worse && stable_elevated && !canary_to_blame {
+        (
+            MetricOutcome::SharedBreach,
+            MetricResult::Pass,
+            format!(
+                "{}: canary {} against the history's {}, but the stable version was at {} when it lost its traffic: a shared problem, not the canary's",
+                spec.name,
+                side(&widest),
+                widest.baseline_ratio().map_or("—".into(), fmt),
+                stable_last.map_or("—".into(), fmt)
+            ),
+        )
+    } else if worse && still_worse && !worse_live {
+        (
+            MetricOutcome::Worse,
+            MetricResult::High,
+            format!(
+                "{}: canary {} against the stable's {} {} ({} now): beyond ×{:.2} of it (evidence {}, needed {needed_cmp})",
+                spec.name,
+                side(&widest),
+                past_rate.map_or("—".into(), fmt),
+                if samples.against_history {
+                    "before the rollout and beside the slices before"
+                } else {
+                    "before the rollout began"
+                },
+                widest.baseline_ratio().map_or("—".into(), fmt),
+                rho0,
+                ev(spans
+                    .iter()
+                    .map(|s| prior_e(&s.totals))
+                    .fold(f64::NEG_INFINITY, f64::max)),
+            ),
+        )
+    } else if worse && still_worse {
+        (
+            MetricOutcome::Worse,
+            MetricResult::High,
+            format!(
+                "{}: canary {} against baseline {} {span_name}: {}× the baseline's rate, beyond ×{:.2} (evidence {}, needed {needed_cmp})",
+                spec.name,
+                side(&widest),
+                widest.baseline_ratio().map_or("—".into(), fmt),
+                widest
+                    .rate_ratio()
+                    .map_or("—".into(), |r| format!("{r:.2}")),
+                rho0,
+                ev(best(|s| s.log_e_worse)),
+            ),
+        )
+    } else if over || worse {
+        (
+            MetricOutcome::Borderline,
+            MetricResult::Pass,
+            format!(
+                "{}: errors rose earlier {span_name} ({}) and the latest window is back to {}: watching",
+                spec.name,
+                side(&widest),
+                recent.canary_ratio().map_or("—".into(), fmt)
+            ),
+        )
+    } else if (reference.rate_ratio().is_some_and(|r| r > rho0)
+        && (!samples.against_history
+            || beyond_noise >= HISTORY_NOISE_Z
+            || rising
+            || reference
+                .rate_ratio()
+                .is_some_and(|r| r > HISTORY_NOISE_MAX_LIFT)))
+        || live_beyond
+    {
+        // The estimate that holds it: the pooled one, else the live baseline's alone.
+        let (shown, shown_name) = if reference.rate_ratio().is_some_and(|r| r > rho0) {
+            (reference, reference_name)
+        } else {
+            (widest, "live baseline's")
+        };
+        (
+            MetricOutcome::Borderline,
+            MetricResult::Pass,
+            format!(
+                "{}: canary {} is {:.2}× the {} {} {span_name}, beyond ×{:.2} but not proven (evidence {}, needed {needed_cmp})",
+                spec.name,
+                side(&widest),
+                shown.rate_ratio().unwrap_or(f64::NAN),
+                shown_name,
+                shown.baseline_ratio().map_or("—".into(), fmt),
+                rho0,
+                ev(spans
+                    .iter()
+                    .map(|s| prior_e(&s.totals))
+                    .fold(best(|s| s.log_e_worse), f64::max)),
+            ),
+        )
+    } else if spec.max.is_some() && !under && !under_estimated {
+        let need = match needed {
+            Some(n) => format!(
+                "about {} requests at this ratio are needed to show it under {}",
+                count(n),
+                fmt(spec.max.unwrap_or(f64::NAN))
+            ),
+            None => format!(
+                "at this ratio no number of requests shows it under {}",
+                fmt(spec.max.unwrap_or(f64::NAN))
+            ),
+        };
+        (
+            MetricOutcome::NoData,
+            MetricResult::NoData,
+            if carried {
+                // PROCEED needs this slice's own requests to show it (the late-onset guard):
+                // what was carried from the slices before cannot vouch for a change that came
+                // with this one.
+                format!(
+                    "{}: not enough evidence yet: {} in this slice ({} since the rollout began); {need} in this slice",
+                    spec.name,
+                    side(&se.totals),
+                    side(&widest)
+                )
+            } else {
+                format!(
+                    "{}: not enough evidence yet: {} {span_name}; {need}",
+                    spec.name,
+                    side(&widest)
+                )
+            },
+        )
+    } else if spec.max.is_none()
+        && widest.canary_requests * widest.baseline_ratio().unwrap_or(0.0) < 13.0
+    {
+        (
+            MetricOutcome::NoData,
+            MetricResult::NoData,
+            format!(
+                "{}: not enough evidence yet: {} {span_name}, too few to see a doubling of the baseline's {}",
+                spec.name,
+                side(&widest),
+                widest.baseline_ratio().map_or("—".into(), fmt)
+            ),
+        )
+    } else if let Some(reason) = undetectable {
+        (MetricOutcome::NoData, MetricResult::NoData, reason)
+    } else {
+        let bound = spec
+            .max
+            .map(|max| {
+                if under {
+                    format!(
+                        ", shown under max {} (evidence {})",
+                        fmt(max),
+                        ev(best(|s| s.log_e_under))
+                    )
+                } else {
+                    format!(
+                        ", under max {} by its estimate on {} events' worth of requests at it (not proven: evidence {})",
+                        fmt(max),
+                        count(widest.canary_requests * max),
+                        ev(best(|s| s.log_e_under))
+                    )
+                }
+            })
+            .unwrap_or_default();
+        let noise = match widest.rate_ratio() {
+            Some(r) if r > rho0 => format!(
+                " ({r:.2}× it, within the noise: {beyond_noise:.1} standard errors beyond parity)"
+            ),
+            _ => String::new(),
+        };
+        (
+            MetricOutcome::Pass,
+            MetricResult::Pass,
+            format!(
+                "{}: {} {span_name}{bound}; baseline {}{noise}",
+                spec.name,
+                side(&widest),
+                widest.baseline_ratio().map_or("—".into(), fmt)
+            ),
+        )
+    };
+    // One burst is not a regression while the config tolerates a failing window: a finding that
+    // rests on the canary's worst stretch (its `failure_limit` windows and the half window a
+    // `[1m]` rate smears a burst over) stands only when the rest of its span leans the same way.
+    let n = burst_steps;
+    // …unless the rise came with the slice: every step of a slice no older than that stretch
+    // beyond tolerance of the reference (but its first, whose `[1m]` window may hold only a
+    // sliver of the change), and the window before the slice not. That is the late onset the
+    // slice's own look is for (a new weight's load), not a burst, which does not wait for a
+    // weight change.
+    // The reference over some steps: their baseline's counts pooled with the stable's past.
+    let pooled = |t: &Totals| {
+        let (r, e) = past.unwrap_or((0.0, 0.0));
+        (t.baseline_requests + r, t.baseline_events + e)
+    };
+    let came_with_slice = carried && slice_n <= n && {
+        let (r, e) = pooled(&widest);
+        let reference = (r > 0.0).then(|| e / r);
+        reference.is_some_and(|b| {
+            let beyond = |t: &Totals| t.canary_ratio().is_some_and(|c| c > b * rho0);
+            let slice = &all[len - slice_n..];
+            slice[usize::from(slice.len() > 1)..]
+                .iter()
+                .all(|s| beyond(&Totals::of(std::slice::from_ref(s))))
+                && !beyond(&Totals::of(
+                    &all[(len - slice_n).saturating_sub(w)..len - slice_n],
+                ))
+        })
+    };
+    let burst = if matches!(outcome, MetricOutcome::Breach | MetricOutcome::Worse)
+        && spec.failure_limit > 0
+        && !came_with_slice
+    {
+        let lean = |from: usize| {
+            let rest = outside_worst_stretch(&all[from..], n)?;
+            let c = rest.canary_ratio()?;
+            let against = pooled(&rest);
+            let reference = (against.0 > 0.0).then(|| against.1 / against.0);
+            // Beyond tolerance of the reference (or over the bound), the counts leaning that way.
+            let cmp = (rest.canary_requests, rest.canary_events);
+            let leans = match reference {
+                Some(b) => c > b * rho0 && log_e_worse_totals(cmp, against, PROOF_RHO) > 0.0,
+                None => true,
+            } || spec.max.is_some_and(|max| {
+                c > max && log_e_over(rest.canary_events, rest.canary_requests, max) > 0.0
+            });
+            Some((leans, rest, reference))
+        };
+        let mut looks = vec![lean(len - slice_n)];
+        if carried {
+            looks.push(lean(0));
+        }
+        (!looks.iter().flatten().any(|(leans, _, _)| *leans))
+            .then(|| looks.into_iter().flatten().last())
+            .map(|rest| (n, rest))
+    } else {
+        None
+    };
+    let (outcome, result, reason) = match burst {
+        Some((n, rest)) => (
+            MetricOutcome::Borderline,
+            MetricResult::Pass,
+            format!(
+                "{}: canary {} {span_name}, but it rests on one burst: outside its worst {} steps{} (failure limit {}): watching",
+                spec.name,
+                side(&widest),
+                n,
+                match rest {
+                    Some((_, t, reference)) => format!(
+                        ", {} does not lean beyond ×{:.2} of the reference's {}",
+                        side(&t),
+                        rho0,
+                        reference.map_or("—".into(), fmt)
+                    ),
+                    None => " nothing is left to judge".into(),
+                },
+                spec.failure_limit
+            ),
+        ),
+        None => (outcome, result, reason),
+    };
+    m.outcome = outcome;
+    m.result = result;
+    m.reason = reason;
+    m.counts = Some(CountEvidence {
+        slice: se,
+        rollout: re,
+        recent,
+        goal,
+        requests_needed: needed,
+    });
+}
+
+/// The totals of `steps` outside their worst stretch of `n` (the most canary events beyond the
+/// steps' own canary ratio): `None` when nothing is left outside it.
+pub(super) fn outside_worst_stretch(steps: &[CountStep], n: usize) -> Option<Totals> {
+    if n == 0 || steps.len() <= n {
+        return None;
+    }
+    let all = Totals::of(steps);
+    let ratio = all.canary_ratio()?;
+    let excess = |s: &CountStep| s.canary_events - ratio * s.canary_requests;
+    let mut sum: f64 = steps[..n].iter().map(excess).sum();
+    let (mut best, mut at) = (sum, 0);
+    for i in n..steps.len() {
+        sum += excess(&steps[i]) - excess(&steps[i - n]);
+        if sum > best {
+            (best, at) = (sum, i + 1 - n);
+        }
+    }
+    let worst = Totals::of(&steps[at..at + n]);
+    Some(Totals {
+        canary_requests: all.canary_requests - worst.canary_requests,
+        canary_events: all.canary_events - worst.canary_events,
+        baseline_requests: all.baseline_requests - worst.baseline_requests,
+        baseline_events: all.baseline_events - worst.baseline_events,
+    })
+}
