@@ -541,10 +541,7 @@ impl Prometheus {
             }
             _ => end - svc.lookback_secs as f64,
         };
-        let counted = svc
-            .metrics
-            .values()
-            .any(|m| m.counted() && m.errors.is_none());
+
         let mut traffic_points: Vec<(f64, f64)> = Vec::new();
         let traffic = match &svc.traffic {
             Some(q) => match fatal(self.series(q, svc, end, gate).await)? {
@@ -557,12 +554,9 @@ impl Prometheus {
             },
             None => None,
         };
-        let baseline_traffic_points = match (&svc.baseline_traffic, counted) {
-            (Some(q), true) => fatal(self.baseline_series(q, svc, end, history, gate).await)?
-                .map(|(p, _)| p)
-                .unwrap_or_default(),
-            _ => Vec::new(),
-        };
+        // The baseline's traffic, read when a ratio is first counted from it (`kind = "ratio"`, or
+        // one read apart from its query whose halves did not count).
+        let mut baseline_traffic_points: Option<Vec<(f64, f64)>> = None;
         let mut metrics = Vec::new();
         for (name, m) in &svc.metrics {
             let canary = fatal(self.series(&m.canary, svc, end, gate).await)?;
@@ -599,9 +593,10 @@ impl Prometheus {
             // The stable version's requests and events before the rollout began.
             let mut prior_counts = None;
             // A ratio judged on counts: requests and events per step, from their own queries or
-            // from the ratio times the traffic.
+            // from the ratio times the traffic (`None`: the latter).
+            let from_traffic = svc.traffic.is_some() && !traffic_points.is_empty();
             let counts = if !m.counted() {
-                Vec::new()
+                Some(Vec::new())
             } else if let (Some(eq), Some(rq)) = (&m.errors, &m.requests) {
                 // The halves read from a ratio's query are ours, not the user's: a Prometheus (or
                 // a proxy) that fails them fails this metric's counts, never the poll (the ratio
@@ -644,12 +639,13 @@ impl Prometheus {
                                 || !(reproduces(&canary_points, &cr, &ce)
                                     && reproduces(&baseline_points, &br, &be))) =>
                     {
-                        warnings.push(format!(
-                            "{}: its query's numerator over its denominator does not give back the ratio: judged on its samples",
-                            crate::sanitize::clean(name)
-                        ));
                         prior_counts = None;
-                        Vec::new()
+                        halves_failed(
+                            name,
+                            "its query's numerator over its denominator does not give back the ratio",
+                            from_traffic,
+                            &mut warnings,
+                        )
                     }
                     (Ok((ce, _)), Ok((cr, _))) => {
                         if ce.is_empty() && !cr.is_empty() {
@@ -663,25 +659,38 @@ impl Prometheus {
                             with_history(&mut steps, &br, &be, svc.step_secs as f64);
                             prior_counts = before_start(&br, &be, began, svc.step_secs as f64);
                         }
-                        steps
+                        Some(steps)
                     }
-                    _ => {
-                        if m.counts_from_ratio {
-                            warnings.push(format!(
-                                "{}: its query's numerator or denominator was refused: judged on its samples",
-                                crate::sanitize::clean(name)
-                            ));
-                        }
-                        Vec::new()
+                    _ if m.counts_from_ratio => {
+                        prior_counts = None;
+                        halves_failed(
+                            name,
+                            "its query's numerator or denominator was refused",
+                            from_traffic,
+                            &mut warnings,
+                        )
                     }
+                    _ => Some(Vec::new()),
                 }
+            } else {
+                None
+            };
+            let counts = if let Some(counts) = counts {
+                counts
             } else if !canary_ok {
                 Vec::new()
             } else {
-                let baseline_traffic_points: &[(f64, f64)] = if baseline_ok {
-                    &baseline_traffic_points
-                } else {
-                    &[]
+                if baseline_traffic_points.is_none() {
+                    baseline_traffic_points = Some(match &svc.baseline_traffic {
+                        Some(q) => fatal(self.baseline_series(q, svc, end, history, gate).await)?
+                            .map(|(p, _)| p)
+                            .unwrap_or_default(),
+                        None => Vec::new(),
+                    });
+                }
+                let baseline_traffic_points: &[(f64, f64)] = match &baseline_traffic_points {
+                    Some(p) if baseline_ok => p,
+                    _ => &[],
                 };
                 let times = |p: &[(f64, f64)], r: &[(f64, f64)]| -> Vec<(f64, f64)> {
                     let by_t = by_time(r);
@@ -1064,6 +1073,27 @@ pub fn count_steps(
             (*t, step)
         })
         .collect()
+}
+
+/// A ratio read apart from its query whose halves did not count (`why`): counted from the ratio
+/// and the service's `traffic` (`None`) when that is there to read, else judged on its samples
+/// (no counts); the service's warnings say which.
+fn halves_failed(
+    name: &str,
+    why: &str,
+    from_traffic: bool,
+    warnings: &mut Vec<String>,
+) -> Option<Vec<(f64, CountStep)>> {
+    let name = crate::sanitize::clean(name);
+    if from_traffic {
+        warnings.push(format!(
+            "{name}: {why}: counted from the ratio and the service's traffic"
+        ));
+        None
+    } else {
+        warnings.push(format!("{name}: {why}: judged on its samples"));
+        Some(Vec::new())
+    }
 }
 
 /// Whether `events` / `requests` give back `ratio` wherever the ratio has a finite value and
@@ -1547,6 +1577,77 @@ max = 0.05
                 svc.warnings
                     .iter()
                     .any(|w| w.contains("error_rate") && w.contains("judged on its samples")),
+                "{:?}",
+                svc.warnings
+            );
+        }
+    }
+
+    #[tokio::test]
+    async fn a_ratio_whose_halves_do_not_count_is_counted_from_the_services_traffic() {
+        // As above, with the service's traffic given (`canary_rps`, `stable_rps`: 100 a second
+        // each): the ratio (1 %) times the traffic counts, where the halves answer something
+        // else, are refused, or are not known to a server that knows only the config's queries.
+        let config = RATIO_ONLY.replace(
+            "weight = 'w'\n",
+            "weight = 'w'\ntraffic = 'canary_rps'\nbaseline_traffic = 'stable_rps'\n",
+        );
+        fn answer(q: &str, errors: &'static str) -> (u16, &'static str) {
+            if q.starts_with("query=w&") {
+                (200, steady!("50"))
+            } else if q.starts_with("query=canary_rps&") || q.starts_with("query=stable_rps&") {
+                (200, steady!("100"))
+            } else if q.contains("%2F") {
+                (200, steady!("0.01"))
+            } else if q.contains("code") {
+                (200, errors)
+            } else {
+                (200, steady!("100"))
+            }
+        }
+        for other in [
+            (|q| answer(q, steady!("5"))) as Answer,
+            |q| {
+                if q.contains("code") && !q.contains("%2F") {
+                    (
+                        400,
+                        r#"{"status":"error","errorType":"bad_data","error":"unknown"}"#,
+                    )
+                } else {
+                    answer(q, steady!("1"))
+                }
+            },
+            |q| {
+                if q.starts_with("query=req_total")
+                    || q.starts_with("query=sum") && !q.contains("%2F")
+                {
+                    (404, "404 page not found")
+                } else {
+                    answer(q, steady!("1"))
+                }
+            },
+        ] {
+            let (mut prom, _) = fake_with(other, &config).await;
+            let Ok(SourceData::Prometheus(services)) = prom.poll().await else {
+                panic!("the poll as a whole is Ok");
+            };
+            let svc = &services[0];
+            let m = &svc.metrics[0];
+            assert!(
+                !m.counts.is_empty()
+                    && m.counts.iter().all(|c| {
+                        c.canary_requests > 0.0
+                            && (c.canary_events / c.canary_requests - 0.01).abs() < 1e-9
+                            && c.baseline_requests > 0.0
+                            && (c.baseline_events / c.baseline_requests - 0.01).abs() < 1e-9
+                    }),
+                "{:?} {:?}",
+                m.counts,
+                svc.warnings
+            );
+            assert!(
+                svc.warnings.iter().any(|w| w.contains("error_rate")
+                    && w.contains("counted from the ratio and the service's traffic")),
                 "{:?}",
                 svc.warnings
             );
