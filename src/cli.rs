@@ -1494,14 +1494,20 @@ async fn doctor(
         match checked {
             Ok(answers) => {
                 let asked = answers.len();
-                for (what, answer) in answers {
-                    match answer {
-                        Ok(0) => writeln!(
+                for check in answers {
+                    let what = &check.what;
+                    match (check.answer, check.derived) {
+                        (Ok(0), _) => writeln!(
                             out,
                             "  note    {what}: no series now (an errors query with none counts no errors; check it if there should be some)"
                         ),
-                        Ok(_) => {}
-                        Err(e) => {
+                        (Ok(_), _) => {}
+                        // Not the user's query: the judge falls back (and says so), the config
+                        // is not wrong.
+                        (Err(e), Some(fallback)) => {
+                            writeln!(out, "  note    {what}: {e} ({fallback})")
+                        }
+                        (Err(e), None) => {
                             failed += 1;
                             writeln!(out, "  FAIL    {what}: {e}");
                         }

@@ -838,35 +838,42 @@ impl Prometheus {
 
     /// Every query of every service asked once, now (for `flightdeck doctor`): what each is (e.g.
     /// `checkout error_rate.errors`) and how many series it answers, or why it was refused. The
-    /// counts a ratio's query was read apart into are asked too.
-    pub async fn check_queries(&self) -> Vec<(String, Result<usize, SourceError>)> {
+    /// counts a ratio's query was read apart into are asked too; for those, what the judge does
+    /// when they do not count (a refusal of one is no failure of the config).
+    pub async fn check_queries(&self) -> Vec<QueryCheck> {
         let mut out = Vec::new();
         for svc in &self.services {
-            let mut queries: Vec<(String, &str)> = Vec::new();
+            let mut queries: Vec<(String, &str, Option<&'static str>)> = Vec::new();
             for (what, q) in [("weight", &svc.weight), ("traffic", &svc.traffic)]
                 .into_iter()
                 .chain([("baseline_traffic", &svc.baseline_traffic)])
             {
                 if let Some(q) = q {
-                    queries.push((what.to_string(), q));
+                    queries.push((what.to_string(), q, None));
                 }
             }
+            let fallback = if svc.traffic.is_some() {
+                "read from its ratio's query; without it the ratio is counted from the service's traffic"
+            } else {
+                "read from its ratio's query; without it the ratio is judged on its samples"
+            };
             for (name, m) in &svc.metrics {
+                let derived = m.counts_from_ratio.then_some(fallback);
                 let all = [
-                    ("canary", Some(&m.canary)),
-                    ("baseline", m.baseline.as_ref()),
-                    ("errors", m.errors.as_ref()),
-                    ("requests", m.requests.as_ref()),
-                    ("baseline_errors", m.baseline_errors.as_ref()),
-                    ("baseline_requests", m.baseline_requests.as_ref()),
+                    ("canary", Some(&m.canary), None),
+                    ("baseline", m.baseline.as_ref(), None),
+                    ("errors", m.errors.as_ref(), derived),
+                    ("requests", m.requests.as_ref(), derived),
+                    ("baseline_errors", m.baseline_errors.as_ref(), derived),
+                    ("baseline_requests", m.baseline_requests.as_ref(), derived),
                 ];
-                for (what, q) in all {
+                for (what, q, derived) in all {
                     if let Some(q) = q {
-                        queries.push((format!("{name}.{what}"), q));
+                        queries.push((format!("{name}.{what}"), q, derived));
                     }
                 }
             }
-            for (what, q) in queries {
+            for (what, q, derived) in queries {
                 let answer = self.query(q).await.and_then(|env| {
                     env.single_value()?;
                     Ok(match &env.data {
@@ -876,18 +883,30 @@ impl Prometheus {
                         None => 0,
                     })
                 });
-                out.push((
-                    format!(
+                out.push(QueryCheck {
+                    what: format!(
                         "{} {}",
                         crate::sanitize::clean(&svc.name),
                         crate::sanitize::clean(&what)
                     ),
                     answer,
-                ));
+                    derived,
+                });
             }
         }
         out
     }
+}
+
+/// One query asked by [`Prometheus::check_queries`].
+#[derive(Debug)]
+pub struct QueryCheck {
+    /// The service and the query's place in its config, e.g. `checkout error_rate.errors`.
+    pub what: String,
+    /// How many series it answers, or why it was refused.
+    pub answer: Result<usize, SourceError>,
+    /// For a query read from a ratio's query rather than written: what the judge does without it.
+    pub derived: Option<&'static str>,
 }
 
 /// The requests of one poll: the first goes alone, so that a Prometheus that is down costs one
@@ -1650,6 +1669,45 @@ max = 0.05
                     && w.contains("counted from the ratio and the service's traffic")),
                 "{:?}",
                 svc.warnings
+            );
+        }
+    }
+
+    #[tokio::test]
+    async fn doctor_tells_the_halves_read_from_a_ratio_from_the_configs_own_queries() {
+        // A server that knows only the config's own queries (the weight and the ratios).
+        let (prom, _) = fake_with(
+            |q| {
+                if q.starts_with("query=w&") || q.contains("%2F") {
+                    (
+                        200,
+                        r#"{"status":"success","data":{"resultType":"vector","result":[{"metric":{},"value":[1795424400,"1"]}]}}"#,
+                    )
+                } else {
+                    (404, "404 page not found")
+                }
+            },
+            RATIO_ONLY,
+        )
+        .await;
+        let checks = prom.check_queries().await;
+        let find = |what: &str| {
+            checks
+                .iter()
+                .find(|c| c.what == format!("checkout error_rate.{what}"))
+                .unwrap_or_else(|| panic!("{what} asked: {checks:?}"))
+        };
+        for own in ["canary", "baseline"] {
+            let c = find(own);
+            assert!(matches!(c.answer, Ok(1)) && c.derived.is_none(), "{c:?}");
+        }
+        for half in ["errors", "requests", "baseline_errors", "baseline_requests"] {
+            let c = find(half);
+            assert!(c.answer.is_err(), "{c:?}");
+            assert!(
+                c.derived
+                    .is_some_and(|d| d.contains("without it the ratio is judged on its samples")),
+                "{c:?}"
             );
         }
     }
