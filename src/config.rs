@@ -933,9 +933,24 @@ mod tests {
         let c = Config::parse(TEMPLATE, "template").expect("template parses");
         assert_eq!(c.refresh_secs, 15);
         assert!(!c.services.is_empty());
-        // Its error ratio is judged on the counts read from its query; its p99 on samples.
+        // Its error ratio is judged on its counts (written out: a server that answers only the
+        // config's own queries answers them); its p99 on samples.
         let metrics = &c.services[0].metrics;
-        assert!(metrics["error_rate"].counts_from_ratio && metrics["error_rate"].counted());
+        assert!(!metrics["error_rate"].counts_from_ratio && metrics["error_rate"].counted());
+        // …the same queries its ratio is read apart into when they are left out.
+        let m = &metrics["error_rate"];
+        let split = crate::sources::promql::split_event_ratio;
+        assert_eq!(
+            split(&m.canary),
+            Some((m.errors.clone().unwrap(), m.requests.clone().unwrap()))
+        );
+        assert_eq!(
+            split(m.baseline.as_deref().unwrap()),
+            Some((
+                m.baseline_errors.clone().unwrap(),
+                m.baseline_requests.clone().unwrap()
+            ))
+        );
         assert!(!metrics["p99_ms"].counted());
     }
 
