@@ -57,6 +57,23 @@ async fn error_rate_at(
         .clone()
 }
 
+/// Every scenario judged by `cfg` at every poll, every query the client asked known to the fake.
+async fn judged(
+    fake: &FakePrometheus,
+    scenarios: &[canary_lab::Scenario],
+    cfg: LabConfig,
+) -> Vec<report::ScenarioResult> {
+    let results = report::run_suite(fake, scenarios, cfg, |_| {})
+        .await
+        .expect("the suite runs");
+    assert!(
+        fake.unknown_queries().is_empty(),
+        "{:?}",
+        fake.unknown_queries()
+    );
+    results
+}
+
 #[tokio::test]
 async fn the_fake_answers_range_and_instant_queries_as_of_its_clock() {
     let s = canary_lab::generate(Kind::ClearRegression, 2);
@@ -128,14 +145,7 @@ async fn every_scenario_is_judged_at_every_poll_and_the_report_renders() {
     let scenarios = canary_lab::suite(2);
     assert_eq!(scenarios.len(), 2 * Kind::ALL.len());
     let fake = FakePrometheus::start().await.expect("fake");
-    let results = report::run_suite(&fake, &scenarios, LabConfig::default(), |_| {})
-        .await
-        .expect("the suite runs");
-    assert!(
-        fake.unknown_queries().is_empty(),
-        "{:?}",
-        fake.unknown_queries()
-    );
+    let results = judged(&fake, &scenarios, LabConfig::default()).await;
     assert_eq!(results.len(), scenarios.len());
     for (s, r) in scenarios.iter().zip(&results) {
         let polls = (s.end_secs() / STEP_SECS as i64 + 1) as usize;
@@ -458,17 +468,8 @@ async fn an_error_ratio_given_only_as_its_query_is_judged_on_the_same_counts() {
         Some(canary_lab::query(s, SeriesId::Errors(Side::Canary)).as_str())
     );
     let fake = FakePrometheus::start().await.expect("fake");
-    let given = report::run_suite(&fake, &scenarios, counting(), |_| {})
-        .await
-        .expect("the suite runs");
-    let read = report::run_suite(&fake, &scenarios, ratio_only, |_| {})
-        .await
-        .expect("the suite runs");
-    assert!(
-        fake.unknown_queries().is_empty(),
-        "{:?}",
-        fake.unknown_queries()
-    );
+    let given = judged(&fake, &scenarios, counting()).await;
+    let read = judged(&fake, &scenarios, ratio_only).await;
     for (g, r) in given.iter().zip(&read) {
         assert_eq!(g.poll_errors, 0, "{}", g.name);
         let verdicts = |x: &report::ScenarioResult| {

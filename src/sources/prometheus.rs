@@ -1304,6 +1304,19 @@ mod tests {
         assert_eq!(w[1], 2.0);
     }
 
+    /// A steady answer of `v` at two timestamps.
+    macro_rules! steady {
+        ($v:literal) => {
+            concat!(
+                r#"{"status":"success","data":{"resultType":"matrix","result":[{"metric":{},"values":[[1795424400,""#,
+                $v,
+                r#""],[1795424401,""#,
+                $v,
+                r#""]]}]}}"#
+            )
+        };
+    }
+
     /// Status and body for a request's (form-encoded) query string.
     type Answer = fn(&str) -> (u16, &'static str);
 
@@ -1450,10 +1463,7 @@ mod tests {
                     r#"{"status":"success","data":{"resultType":"matrix","result":[]}}"#,
                 )
             } else {
-                (
-                    200,
-                    r#"{"status":"success","data":{"resultType":"matrix","result":[{"metric":{},"values":[[1795424400,"2"],[1795424401,"2"]]}]}}"#,
-                )
+                (200, steady!("2"))
             }
         })
         .await;
@@ -1481,10 +1491,7 @@ mod tests {
                     r#"{"status":"error","errorType":"timeout","error":"query timed out"}"#,
                 )
             } else {
-                (
-                    200,
-                    r#"{"status":"success","data":{"resultType":"matrix","result":[{"metric":{},"values":[[1795424400,"2"],[1795424401,"2"]]}]}}"#,
-                )
+                (200, steady!("2"))
             }
         })
         .await;
@@ -1523,51 +1530,26 @@ baseline = 'sum(rate(req_total{t="s",code="5"}[1m])) / sum(rate(req_total{t="s"}
 max = 0.05
 "#;
 
-    /// A steady answer of `v` at two timestamps.
-    macro_rules! steady {
-        ($v:literal) => {
-            concat!(
-                r#"{"status":"success","data":{"resultType":"matrix","result":[{"metric":{},"values":[[1795424400,""#,
-                $v,
-                r#""],[1795424401,""#,
-                $v,
-                r#""]]}]}}"#
-            )
-        };
+    /// [`RATIO_ONLY`]'s answers: weight 50, the ratios 1 %, the requests (and any traffic) 100 a
+    /// second, the errors `errors` (1 a second: the ratio's own).
+    fn ratio_answer(q: &str, errors: &'static str) -> (u16, &'static str) {
+        if q.starts_with("query=w&") {
+            (200, steady!("50"))
+        } else if q.contains("%2F") {
+            (200, steady!("0.01"))
+        } else if q.contains("code") {
+            (200, errors)
+        } else {
+            (200, steady!("100"))
+        }
     }
 
-    #[tokio::test]
-    async fn a_ratio_whose_halves_do_not_give_it_back_is_judged_on_its_samples() {
-        // Weight 50; the ratios 1 %; the requests 100 a second; the errors 1 a second (the
-        // ratio's own) or 5 (a Prometheus that answers the halves as something else).
-        fn answer(q: &str, errors: &'static str) -> (u16, &'static str) {
-            if q.starts_with("query=w&") {
-                (200, steady!("50"))
-            } else if q.contains("%2F") {
-                (200, steady!("0.01"))
-            } else if q.contains("code") {
-                (200, errors)
-            } else {
-                (200, steady!("100"))
-            }
-        }
-        let read = |answer: Answer| async move {
-            let (mut prom, _) = fake_with(answer, RATIO_ONLY).await;
-            let Ok(SourceData::Prometheus(services)) = prom.poll().await else {
-                panic!("the poll as a whole is Ok");
-            };
-            services.into_iter().next().expect("the service")
-        };
-        let given = read(|q| answer(q, steady!("1"))).await;
-        let m = &given.metrics[0];
-        assert!(
-            !m.counts.is_empty() && m.counts.iter().all(|c| c.canary_events > 0.0),
-            "{:?} {:?}",
-            m.counts,
-            given.warnings
-        );
-        for other in [
-            (|q| answer(q, steady!("5"))) as Answer,
+    /// Servers whose answers to a ratio's halves do not count: something else (5 errors a second
+    /// where the ratio says 1), a refusal, or none at all (a server that knows only the config's
+    /// own queries — the weight, the ratios, the traffic — which must not fail the poll).
+    fn halves_fail() -> [Answer; 3] {
+        [
+            |q| ratio_answer(q, steady!("5")),
             |q| {
                 if q.contains("code") && !q.contains("%2F") {
                     (
@@ -1575,20 +1557,44 @@ max = 0.05
                         r#"{"status":"error","errorType":"bad_data","error":"unknown"}"#,
                     )
                 } else {
-                    answer(q, steady!("1"))
+                    ratio_answer(q, steady!("1"))
                 }
             },
             |q| {
-                // A server that knows only the config's own queries answers the halves with no
-                // Prometheus answer at all: that must not fail the poll.
-                if !q.starts_with("query=w&") && !q.contains("%2F") {
-                    (404, "404 page not found")
+                let own = ["query=w&", "query=canary_rps&", "query=stable_rps&"]
+                    .iter()
+                    .any(|p| q.starts_with(p))
+                    || q.contains("%2F");
+                if own {
+                    ratio_answer(q, steady!("1"))
                 } else {
-                    answer(q, steady!("1"))
+                    (404, "404 page not found")
                 }
             },
-        ] {
-            let svc = read(other).await;
+        ]
+    }
+
+    /// One poll of a client for `config` against `answer`: its first service.
+    async fn read_with(answer: Answer, config: &str) -> ServiceRollout {
+        let (mut prom, _) = fake_with(answer, config).await;
+        let Ok(SourceData::Prometheus(services)) = prom.poll().await else {
+            panic!("the poll as a whole is Ok");
+        };
+        services.into_iter().next().expect("the service")
+    }
+
+    #[tokio::test]
+    async fn a_ratio_whose_halves_do_not_give_it_back_is_judged_on_its_samples() {
+        let given = read_with(|q| ratio_answer(q, steady!("1")), RATIO_ONLY).await;
+        let m = &given.metrics[0];
+        assert!(
+            !m.counts.is_empty() && m.counts.iter().all(|c| c.canary_events > 0.0),
+            "{:?} {:?}",
+            m.counts,
+            given.warnings
+        );
+        for other in halves_fail() {
+            let svc = read_with(other, RATIO_ONLY).await;
             let m = &svc.metrics[0];
             assert!(m.counts.is_empty(), "{:?}", m.counts);
             assert_eq!(m.canary, Some(0.01), "its samples are read");
@@ -1605,52 +1611,13 @@ max = 0.05
     #[tokio::test]
     async fn a_ratio_whose_halves_do_not_count_is_counted_from_the_services_traffic() {
         // As above, with the service's traffic given (`canary_rps`, `stable_rps`: 100 a second
-        // each): the ratio (1 %) times the traffic counts, where the halves answer something
-        // else, are refused, or are not known to a server that knows only the config's queries.
+        // each): the ratio (1 %) times the traffic counts.
         let config = RATIO_ONLY.replace(
             "weight = 'w'\n",
             "weight = 'w'\ntraffic = 'canary_rps'\nbaseline_traffic = 'stable_rps'\n",
         );
-        fn answer(q: &str, errors: &'static str) -> (u16, &'static str) {
-            if q.starts_with("query=w&") {
-                (200, steady!("50"))
-            } else if q.starts_with("query=canary_rps&") || q.starts_with("query=stable_rps&") {
-                (200, steady!("100"))
-            } else if q.contains("%2F") {
-                (200, steady!("0.01"))
-            } else if q.contains("code") {
-                (200, errors)
-            } else {
-                (200, steady!("100"))
-            }
-        }
-        for other in [
-            (|q| answer(q, steady!("5"))) as Answer,
-            |q| {
-                if q.contains("code") && !q.contains("%2F") {
-                    (
-                        400,
-                        r#"{"status":"error","errorType":"bad_data","error":"unknown"}"#,
-                    )
-                } else {
-                    answer(q, steady!("1"))
-                }
-            },
-            |q| {
-                if q.starts_with("query=req_total")
-                    || q.starts_with("query=sum") && !q.contains("%2F")
-                {
-                    (404, "404 page not found")
-                } else {
-                    answer(q, steady!("1"))
-                }
-            },
-        ] {
-            let (mut prom, _) = fake_with(other, &config).await;
-            let Ok(SourceData::Prometheus(services)) = prom.poll().await else {
-                panic!("the poll as a whole is Ok");
-            };
-            let svc = &services[0];
+        for other in halves_fail() {
+            let svc = read_with(other, &config).await;
             let m = &svc.metrics[0];
             assert!(
                 !m.counts.is_empty()
