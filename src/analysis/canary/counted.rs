@@ -169,15 +169,19 @@ pub(super) fn judge_counts(
     // [`PRIOR_POWER_LIFT`]: its counts show it was not lifted as much (the log likelihood ratio
     // of its rate as it was against it lifted as the canary is, on its own expected events, at
     // least what [`PRIOR_POWER_EVENTS`] give at that lift). The canary's lift is taken outside
-    // its worst stretch of a burst's length (`burst_steps`, the stretch the burst rule below sets
-    // aside): a canary-only spike is not a lift a regression would keep.
+    // its worst stretch of a spike's length (a window and a half: a 30 s spike fills that many
+    // `[1m]` points): a canary-only spike is not a lift a regression would keep. Not the burst
+    // rule's stretch below, which grows with `failure_limit`: outside a longer stretch the lift
+    // can come out higher (the rest is fewer steps), and the rule that only holds back a
+    // ROLLBACK would then make one.
+    let spike_steps = w + w / 2;
     let burst_steps = spec.failure_limit * w + w / 2;
     let vouches = |t: &Totals, from: usize, p: f64| {
         let expected = t.baseline_requests * p;
         if expected >= PRIOR_POWER_EVENTS {
             return true;
         }
-        let lift = outside_worst_stretch(&all[from..], burst_steps)
+        let lift = outside_worst_stretch(&all[from..], spike_steps)
             .and_then(|rest| rest.canary_ratio())
             .map_or(1.0, |c| c / p);
         lift > PRIOR_POWER_LIFT

@@ -1890,3 +1890,42 @@ fn policy_confidence_is_clamped() {
     let hl = hodges_lehmann(&[1.0, 2.0, 3.0], &[1.0, 2.0], 7.0).expect("non-empty");
     assert!(hl.confidence < 1.0);
 }
+
+#[test]
+fn the_stables_vouching_does_not_change_with_the_failure_limit() {
+    // Found by the property above: 12 steps of 400 requests a side, 15 canary errors (0.31 %)
+    // against the stable's 5.25 beside it and 0.10 % before the rollout (4.8 of its errors due
+    // beside the canary, fewer than the 6 that vouch on their own). Outside the worst two steps
+    // (the burst stretch at failure limit 0) the canary is ×2.25 its past, outside the worst six
+    // (at 1) ×2.71, and the stable's counts vouched against the second lift only: ROLLBACK at
+    // failure limit 1, HOLD at 0 — the burst rule made a ROLLBACK. The lift is now taken outside
+    // a spike's stretch whatever the limit.
+    let c = [4u32, 2, 0, 1, 1, 7, 5, 1, 0, 1, 3, 5];
+    let b = [0u32, 0, 0, 0, 0, 3, 3, 0, 2, 6, 5, 2];
+    let steps: Vec<_> = c
+        .iter()
+        .zip(b)
+        .map(|(&c, b)| (400.0, c as f64 * 0.5, 400.0, b as f64 * 0.25))
+        .collect();
+    for limit in [0, 1] {
+        let j = judge(
+            &[(
+                MetricSpec::max("error_rate", 0.005)
+                    .critical()
+                    .failure_limit(limit),
+                MetricSamples {
+                    prior: Some((40_000.0, 40.0)),
+                    ..counted(&steps, Some(1))
+                },
+            )],
+            &Policy::default(),
+            None,
+        );
+        assert_eq!(j.verdict, Verdict::Rollback, "{limit}: {:?}", j.reasons);
+        assert!(
+            j.reasons[0].contains("against the stable's 0.10 % before the rollout began"),
+            "{limit}: {:?}",
+            j.reasons
+        );
+    }
+}
