@@ -16,6 +16,9 @@
 //! - `FLIGHTDECK_LAB_RATIO_ONLY=1`: give the error ratio as its query alone, no count keys (the
 //!   judge reads the counts from the ratio's numerator and denominator; without this or
 //!   `FLIGHTDECK_LAB_COUNTS`, `kind = "samples"`: the ratio's samples, as before counting);
+//! - `FLIGHTDECK_LAB_RATIO_TRAFFIC=1`: `kind = "ratio"` with the service's `traffic` and
+//!   `baseline_traffic`, no count keys (the ratio's samples times the traffic: what a ratio read
+//!   apart falls back to when its halves are not answered);
 //! - `FLIGHTDECK_LAB_DETECT=0.25`: with counts, the error ratio's opt-in `detect` (PROCEED only
 //!   once the counts could have shown that relative excess);
 //! - `FLIGHTDECK_LAB_LATENCY_COUNTS=1`: with counts, judge latency on counts too (the share of
@@ -41,6 +44,7 @@ fn main() {
     let cfg = LabConfig {
         counts: std::env::var("FLIGHTDECK_LAB_COUNTS").is_ok_and(|v| v == "1"),
         ratio_only: std::env::var("FLIGHTDECK_LAB_RATIO_ONLY").is_ok_and(|v| v == "1"),
+        ratio_traffic: std::env::var("FLIGHTDECK_LAB_RATIO_TRAFFIC").is_ok_and(|v| v == "1"),
         detect: std::env::var("FLIGHTDECK_LAB_DETECT")
             .ok()
             .and_then(|v| v.parse::<f64>().ok()),
@@ -75,6 +79,8 @@ fn main() {
             ", with counts"
         } else if cfg.ratio_only {
             ", the error ratio's counts read from its query"
+        } else if cfg.ratio_traffic {
+            ", the error ratio counted from its samples and the traffic"
         } else {
             ", on samples"
         }

@@ -350,10 +350,18 @@ async fn at_100_percent_the_counts_begin_where_the_rollout_did_at_every_poll() {
     let s = canary_lab::generate(Kind::HealthyNoise, 3);
     let fake = FakePrometheus::start().await.expect("fake");
     fake.load(&s);
-    let prom = client_with(&fake.url, &s, counting());
+    // The counts given, and (`kind = "ratio"`) the ratio times the traffic.
+    let ratio_traffic = LabConfig {
+        ratio_traffic: true,
+        ..LabConfig::default()
+    };
     let first = s.slice_start(3) + 60;
     assert!(first > canary_lab::LOOKBACK_SECS as i64);
-    for k in 0..6 {
+    for (cfg, k) in [counting(), ratio_traffic]
+        .into_iter()
+        .flat_map(|cfg| (0..6).map(move |k| (cfg, k)))
+    {
+        let prom = client_with(&fake.url, &s, cfg);
         let t = first + k * STEP_SECS as i64;
         let m = error_rate_at(&prom, &fake, t).await;
         // Points at 0, 15, …, t: the rollout's steps (the canary's traffic from the second),
@@ -489,4 +497,22 @@ async fn an_error_ratio_given_only_as_its_query_is_judged_on_the_same_counts() {
         read[4].final_verdict,
         Some(flightdeck::analysis::canary::Verdict::Hold)
     );
+    // `kind = "ratio"` (the ratio times the service's traffic, what a ratio whose halves are not
+    // answered falls back to): the same verdict at every poll (its counts are the same up to
+    // rounding, so its reasons' last digits may differ).
+    let ratio_traffic = LabConfig {
+        ratio_traffic: true,
+        ..LabConfig::default()
+    };
+    let counted = judged(&fake, &scenarios, ratio_traffic).await;
+    for (g, c) in given.iter().zip(&counted) {
+        assert_eq!(c.poll_errors, 0, "{}", c.name);
+        let verdicts = |x: &report::ScenarioResult| {
+            x.timeline
+                .iter()
+                .map(|p| (p.t, p.verdict))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(verdicts(g), verdicts(c), "{}", g.name);
+    }
 }

@@ -1088,6 +1088,10 @@ pub struct LabConfig {
     /// config that writes only the ratio. Without this or `counts`, the ratio is judged on its
     /// samples (`kind = "samples"`, with the `min_traffic` floor), as before counting.
     pub ratio_only: bool,
+    /// Count the error ratio from its samples times the service's traffic (`kind = "ratio"`,
+    /// `traffic` and `baseline_traffic`, no count keys): the config that names no count queries,
+    /// and what a ratio read apart falls back to when its halves are not answered.
+    pub ratio_traffic: bool,
     /// With counts: the error ratio's opt-in `detect` (PROCEED only once the counts could have
     /// shown this relative excess).
     pub detect: Option<f64>,
@@ -1151,12 +1155,18 @@ fn slow_query(app: &str, track: &str, bound_ms: f64) -> String {
 pub fn config_toml(prometheus_url: &str, s: &Scenario, cfg: LabConfig) -> String {
     let q = |id| query(s, id);
     let (c, b) = (Side::Canary, Side::Baseline);
-    let counts_service = if cfg.counts {
+    let counts_service = if cfg.counts || (cfg.ratio_traffic && !cfg.ratio_only) {
         format!("baseline_traffic = '{}'\n", q(SeriesId::Requests(b)))
     } else {
         String::new()
     };
-    let counts_metric = if cfg.ratio_only && !cfg.counts {
+    let counts_metric = if cfg.ratio_traffic && !cfg.counts && !cfg.ratio_only {
+        format!(
+            "kind = \"ratio\"\n{}",
+            cfg.detect
+                .map_or(String::new(), |d| format!("detect = {d:?}\n"))
+        )
+    } else if cfg.ratio_only && !cfg.counts {
         cfg.detect
             .map_or(String::new(), |d| format!("detect = {d:?}\n"))
     } else if cfg.counts {
@@ -1198,7 +1208,7 @@ max = {ERROR_BOUND:?}
 {latency}"#,
         kind = s.kind.name(),
         // Counting needs no traffic floor: the counts say when there is too little evidence.
-        floor = if cfg.counts || cfg.ratio_only {
+        floor = if cfg.counts || cfg.ratio_only || cfg.ratio_traffic {
             String::new()
         } else {
             format!("min_traffic = {MIN_TRAFFIC:?}\n")

@@ -7,8 +7,10 @@ use crate::domain::{MetricReading, ServiceRollout, SourceData};
 use serde::Deserialize;
 use time::OffsetDateTime;
 
+/// (time, value) points of one series.
+type Timed = Vec<(f64, f64)>;
 /// Points of one series, and Prometheus's warnings about the query.
-type Points = (Vec<(f64, f64)>, Vec<String>);
+type Points = (Timed, Vec<String>);
 
 /// A range query: its text, start and end (milliseconds) and step.
 type RangeKey = (String, i64, i64, u64);
@@ -698,6 +700,26 @@ impl Prometheus {
                         .filter_map(|(t, v)| by_t.get(&key(*t)).map(|ratio| (*t, v * ratio)))
                         .collect()
                 };
+                // At 100 % the counts reach back to the rollout's start, as the halves' do: the
+                // ratio and the traffic since then (over the lookback alone the slices before
+                // would be left out).
+                let mut since: Option<[Timed; 2]> = None;
+                if let (true, Some(tq)) =
+                    (counts_from < end - svc.lookback_secs as f64, &svc.traffic)
+                {
+                    let r = fatal(
+                        self.series_since(&m.canary, svc, counts_from, end, gate)
+                            .await,
+                    )?;
+                    let t = fatal(self.series_since(tq, svc, counts_from, end, gate).await)?;
+                    if let (Ok((r, _)), Ok((t, _))) = (r, t) {
+                        since = Some([r, t]);
+                    }
+                }
+                let [ratio_points, traffic_points]: [&[(f64, f64)]; 2] = match &since {
+                    Some([r, t]) => [r, t],
+                    None => [&canary_points, &traffic_points],
+                };
                 let baseline_events = times(baseline_traffic_points, &baseline_points);
                 if let (Some(span), Some(bq), Some(tq)) =
                     (prior, &m.baseline, &svc.baseline_traffic)
@@ -709,8 +731,8 @@ impl Prometheus {
                     }
                 }
                 let mut steps = count_steps(
-                    &traffic_points,
-                    &times(&traffic_points, &canary_points),
+                    traffic_points,
+                    &times(traffic_points, ratio_points),
                     baseline_traffic_points,
                     &baseline_events,
                     svc.step_secs as f64,
