@@ -559,6 +559,8 @@ impl Prometheus {
         // The baseline's traffic, read when a ratio is first counted from it (`kind = "ratio"`, or
         // one read apart from its query whose halves did not count).
         let mut baseline_traffic_points: Option<Vec<(f64, f64)>> = None;
+        // Whether a ratio whose halves do not count can be counted from the traffic instead.
+        let from_traffic = svc.traffic.is_some() && !traffic_points.is_empty();
         let mut metrics = Vec::new();
         for (name, m) in &svc.metrics {
             let canary = fatal(self.series(&m.canary, svc, end, gate).await)?;
@@ -596,7 +598,6 @@ impl Prometheus {
             let mut prior_counts = None;
             // A ratio judged on counts: requests and events per step, from their own queries or
             // from the ratio times the traffic (`None`: the latter).
-            let from_traffic = svc.traffic.is_some() && !traffic_points.is_empty();
             let counts = if !m.counted() {
                 Some(Vec::new())
             } else if let (Some(eq), Some(rq)) = (&m.errors, &m.requests) {
