@@ -9,6 +9,8 @@
 //! judge does not meet them all yet). Options (environment):
 //! - `FLIGHTDECK_LAB_SEEDS=N`: seeds per kind (default 45: 15 kinds × 45 = 675 scenarios; the
 //!   judge's constants were first set on seeds 1–15, and seeds 16–45 showed what that overfitted);
+//! - `FLIGHTDECK_LAB_FIRST_SEED=N`: begin at seed N (default 1): `FLIGHTDECK_LAB_FIRST_SEED=46`
+//!   judges seeds 46–90, a block the judge's constants were never set on;
 //! - `FLIGHTDECK_LAB_JSON=path`: write every scenario's result (verdict timeline included) and the
 //!   overall figures there as JSON;
 //! - `FLIGHTDECK_LAB_COUNTS=1`: give the judge the request and error counts too (`errors`,
@@ -41,6 +43,11 @@ fn main() {
         .and_then(|v| v.parse::<u64>().ok())
         .filter(|n| *n > 0)
         .unwrap_or(45);
+    let first_seed = std::env::var("FLIGHTDECK_LAB_FIRST_SEED")
+        .ok()
+        .and_then(|v| v.parse::<u64>().ok())
+        .filter(|n| *n > 0)
+        .unwrap_or(1);
     let cfg = LabConfig {
         counts: std::env::var("FLIGHTDECK_LAB_COUNTS").is_ok_and(|v| v == "1"),
         ratio_only: std::env::var("FLIGHTDECK_LAB_RATIO_ONLY").is_ok_and(|v| v == "1"),
@@ -65,13 +72,13 @@ fn main() {
                 .collect()
         })
         .unwrap_or_default();
-    let scenarios: Vec<_> = canary_lab::suite(seeds)
+    let scenarios: Vec<_> = canary_lab::suite_from(first_seed, seeds)
         .into_iter()
         .filter(|s| only.is_empty() || only.iter().any(|o| s.name.contains(o.as_str())))
         .collect();
     let generated = started.elapsed();
     println!(
-        "flightdeck judge lab: {} scenarios ({} kinds × {seeds} seeds), generated in {:.1} s{}",
+        "flightdeck judge lab: {} scenarios ({} kinds × {seeds} seeds from seed {first_seed}), generated in {:.1} s{}",
         scenarios.len(),
         canary_lab::Kind::ALL.len(),
         generated.as_secs_f64(),

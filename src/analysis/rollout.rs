@@ -71,6 +71,52 @@ fn hold(j: &mut Judgement, line: String) {
 /// worse direction, for the last slice to be compared with them rather than with the history.
 const TAIL_MOVED: f64 = 1.25;
 
+/// How far (a factor) the stable's newest point before it lost its traffic, and the canary's
+/// beside it, must each sit above their own medians before then for a problem both met in that
+/// last minute to be taken as shared: a p99 rises in full with a few seconds of a problem in its
+/// window, so a shared incident that began 15 s before the promotion shows in one point (1.16–1.4×
+/// in the lab) long before two windows' mean moves by [`TAIL_MOVED`]. Both tracks at once: a
+/// healthy stable's newest point alone is past 1.15× its median a few times in a hundred.
+const NEWEST_ROSE: f64 = 1.2;
+
+/// At 100 %: the stable version's newest point before it lost its traffic and the canary's at
+/// the same step (the last before the slice), each against its own median before then, when both
+/// rose by [`NEWEST_ROSE`] in the worse direction: `(the stable's newest, its history's median)`.
+fn rose_with_canary(m: &crate::domain::MetricReading) -> Option<(f64, f64)> {
+    let c = m.in_slice.map(|(c, _)| c)?;
+    let canary = &m.canary_samples;
+    let at = canary.len().checked_sub(c + 1)?;
+    let from = m.in_rollout.map_or(0, |n| canary.len().saturating_sub(n));
+    let worse = |v: f64, median: f64| {
+        if m.lower_is_worse {
+            v < median / NEWEST_ROSE
+        } else {
+            v > median * NEWEST_ROSE
+        }
+    };
+    let mut before: Vec<f64> = canary[from.min(at)..at]
+        .iter()
+        .copied()
+        .filter(|v| v.is_finite())
+        .collect();
+    // The stable's newest point may be the step before the slice's first or that step itself:
+    // either of the canary's two beside the change.
+    let canary_rose = median_unsorted(&mut before).is_some_and(|med| {
+        canary[at..(at + 2).min(canary.len())]
+            .iter()
+            .any(|v| v.is_finite() && worse(*v, med))
+    });
+    let stable = &m.baseline_samples;
+    let newest = stable.iter().rposition(|v| v.is_finite())?;
+    let mut history: Vec<f64> = stable[..newest]
+        .iter()
+        .copied()
+        .filter(|v| v.is_finite())
+        .collect();
+    let median = median_unsorted(&mut history)?;
+    (canary_rose && worse(stable[newest], median)).then_some((stable[newest], median))
+}
+
 /// Each metric's samples since the rollout began (evidence carried across slices), with the
 /// current slice's share marked so the judge compares it alone too (the late-onset guard).
 fn metrics(r: &ServiceRollout) -> Vec<(MetricSpec, MetricSamples)> {
@@ -146,7 +192,10 @@ fn metrics(r: &ServiceRollout) -> Vec<(MetricSpec, MetricSamples)> {
                     (Some(v), Some(h)) => v > h * TAIL_MOVED,
                     _ => false,
                 };
+                // …or both tracks rose together in the last minute before the promotion.
+                let rose = m.counts.is_empty() && rose_with_canary(m).is_some();
                 let breached = moved
+                    || rose
                     || mean.is_some_and(|v| {
                         m.max.is_some_and(|max| v > max) || m.min.is_some_and(|min| v < min)
                     });
@@ -157,6 +206,7 @@ fn metrics(r: &ServiceRollout) -> Vec<(MetricSpec, MetricSamples)> {
                     slice_steps: m.in_slice.map(|(c, _)| c.min(m.counts.len())),
                     slice_points: m.in_slice.map(|(c, _)| c),
                     against_history: true,
+                    baseline_rose: rose,
                     ..MetricSamples::new(
                         tail(&m.canary_samples, c),
                         if breached {
@@ -260,6 +310,19 @@ fn stage(r: &ServiceRollout, j: &mut Judgement) {
             "at 100 % with no history before the rollout within reach: judged on the bounds alone"
                 .into(),
         ),
+    }
+    if r.baseline_history.is_some() {
+        for m in r.metrics.iter().filter(|m| m.counts.is_empty()) {
+            if let Some((newest, median)) = rose_with_canary(m) {
+                j.reasons.push(format!(
+                    "{}: the stable version rose with the canary in its last minute before it lost its traffic ({:.0} against {:.0} before, ×{:.2}): a problem both met, compared with those minutes rather than the history",
+                    crate::sanitize::clean(&m.name),
+                    newest,
+                    median,
+                    newest / median
+                ));
+            }
+        }
     }
     if j.verdict != Verdict::Proceed || r.bake_secs == 0 {
         return;
@@ -561,6 +624,45 @@ mod tests {
             r.baseline_history = Some((t, t + time::Duration::minutes(20)));
         }
         judge_service(&r, &Policy::default())
+    }
+
+    #[test]
+    fn at_100_percent_a_rise_both_tracks_met_just_before_the_promotion_is_not_the_canarys() {
+        // 16 points at 100 % at 380 ms (max 300 ms) against a history at 200 ms; in the step
+        // before the change the canary's p99 rose to 300 ms, and the stable's newest point with it
+        // (a shared incident that began seconds before the promotion: one point of it already
+        // lifts a p99). Compared with the stable's last minutes, not its calm history: no
+        // ROLLBACK. Without the stable's rise the same canary is ROLLBACK.
+        let judged = |stable_newest: f64| {
+            let mut canary = healthy(39);
+            canary.push(300.0);
+            canary.extend([380.0; 16]);
+            let mut m = reading(canary, healthy(59), 16);
+            m.baseline_samples.push(stable_newest);
+            m.windows = vec![380.0; 4];
+            m.in_rollout = Some(m.canary_samples.len());
+            let mut r = service(100.0, m);
+            let t = time::OffsetDateTime::UNIX_EPOCH;
+            r.baseline_history = Some((t, t + time::Duration::minutes(20)));
+            judge_service(&r, &Policy::default())
+        };
+        let shared = judged(280.0);
+        assert_ne!(shared.verdict, Verdict::Rollback, "{:?}", shared.reasons);
+        assert!(
+            shared.reasons.iter().any(|r| r.starts_with(
+                "p99_ms: the stable version rose with the canary in its last minute before it lost its traffic (280 against 202 before, ×1.39)"
+            )),
+            "{:?}",
+            shared.reasons
+        );
+        let alone = judged(203.0);
+        assert_eq!(alone.verdict, Verdict::Rollback, "{:?}", alone.reasons);
+        assert!(
+            alone
+                .reasons
+                .iter()
+                .all(|r| !r.contains("rose with the canary"))
+        );
     }
 
     #[test]

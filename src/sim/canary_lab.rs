@@ -1067,9 +1067,16 @@ pub fn histogram_quantile(q: f64, counts: &[u64; BUCKETS_MS.len()]) -> f64 {
 
 /// `seeds_per_kind` scenarios of every kind (seeds 1 ..= n), in [`Kind::ALL`] order.
 pub fn suite(seeds_per_kind: u64) -> Vec<Scenario> {
+    suite_from(1, seeds_per_kind)
+}
+
+/// [`suite`] from seed `first` on: seeds `first..first + seeds_per_kind` of every kind (a block
+/// of seeds nothing was tuned on).
+pub fn suite_from(first: u64, seeds_per_kind: u64) -> Vec<Scenario> {
+    let first = first.max(1);
     Kind::ALL
         .iter()
-        .flat_map(|k| (1..=seeds_per_kind).map(move |s| generate(*k, s)))
+        .flat_map(|k| (first..first.saturating_add(seeds_per_kind)).map(move |s| generate(*k, s)))
         .collect()
 }
 

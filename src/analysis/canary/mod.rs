@@ -348,6 +348,12 @@ pub struct MetricSamples {
     /// regression).
     #[serde(default)]
     pub against_history: bool,
+    /// At 100 %: the stable version rose with the canary in its newest point before it lost its
+    /// traffic (a problem both met; `baseline` is then the stable's last minutes). The baseline
+    /// is taken as beyond its bound: the canary is not blamed by its median or by a breach
+    /// carried across the change, only proven worse than those minutes.
+    #[serde(default)]
+    pub baseline_rose: bool,
     /// The stable version's (requests, events) over the lookback before the rollout began. While
     /// the canary shares the traffic a counted ratio is compared with it too, as long as the live
     /// baseline shows the stable still where it was (see [`PRIOR_MOVED`]); at 100 % it steadies
@@ -405,6 +411,14 @@ pub const HISTORY_NOISE_MAX_LIFT: f64 = PRIOR_POWER_LIFT;
 
 /// Samples a side before two groups are compared, unless a metric sets its own.
 pub const DEFAULT_MIN_SAMPLES: usize = 10;
+
+/// A breach not proven by the comparison is blamed on the canary by its median only when that
+/// median is beyond the baseline's by this share of it (or the tolerance, if wider): a shared
+/// problem that lifts both tracks to their bound leaves the canary's p99, on its fewer requests,
+/// a little higher than the baseline's (1.05–1.2× in the lab's shared incidents) — over the
+/// bound while the baseline stays just under it. A regression that breaches a bound the
+/// baseline keeps is further off than that (×2 in the lab).
+pub const BLAME_LIFT: f64 = 0.25;
 
 /// At 100 %, against the history: over how many judging windows, each on its own, a finding on
 /// counts must have held when the slices before did not point to it.
@@ -806,7 +820,7 @@ fn carried_breach(
     let counted = !samples.counts.is_empty() && spec.direction == Direction::HigherIsWorse;
     let c = samples.slice_points?;
     let w = samples.window_steps;
-    if counted || w == 0 {
+    if counted || w == 0 || samples.baseline_rose {
         return None;
     }
     let n = w.saturating_mul(spec.failure_limit.saturating_add(1));
@@ -971,9 +985,10 @@ fn judge_metric_on(
         }
     };
     let conclusive = samples.windows.len() - th.inconclusive;
-    let baseline_breaches = baseline_median.is_some_and(|m| {
-        spec.max.is_some_and(|max| m > max) || spec.min.is_some_and(|min| m < min)
-    });
+    let baseline_breaches = samples.baseline_rose
+        || baseline_median.is_some_and(|m| {
+            spec.max.is_some_and(|max| m > max) || spec.min.is_some_and(|min| m < min)
+        });
 
     let enough = canary.len() >= min_samples && baseline.len() >= min_samples;
     let mut m = MetricJudgement {
@@ -1055,8 +1070,12 @@ fn judge_metric_on(
     }
 
     let worse = m.is_worse();
-    // Worse by median beyond the tolerance band (a millisecond is not blame).
-    let band = m.allowed_shift.unwrap_or(0.0);
+    // Worse by median beyond the tolerance band (a millisecond is not blame), and by
+    // [`BLAME_LIFT`] of the baseline's median at least: blame without a proof.
+    let band = m
+        .allowed_shift
+        .unwrap_or(0.0)
+        .max(baseline_median.map_or(0.0, |b| BLAME_LIFT * b.abs()));
     let canary_median_worse = match (canary_median, baseline_median) {
         (Some(c), Some(b)) => match spec.direction {
             Direction::HigherIsWorse => c > b + band,

@@ -235,6 +235,7 @@ fn counted(steps: &[(f64, f64, f64, f64)], slice: Option<usize>) -> MetricSample
         slice: None,
         slice_points: None,
         against_history: false,
+        baseline_rose: false,
         prior: None,
     }
 }
@@ -1928,4 +1929,33 @@ fn the_stables_vouching_does_not_change_with_the_failure_limit() {
             j.reasons
         );
     }
+}
+
+#[test]
+fn a_breach_beside_a_baseline_risen_near_its_bound_is_not_blamed_by_a_slightly_higher_median() {
+    // A shared incident lifts both tracks to their 330 ms bound: the canary's p99, on its fewer
+    // requests, a little higher (1.1×) and over it, the baseline's just under. Too young for the
+    // comparison, the canary is not blamed by its median (it was before [`BLAME_LIFT`]); at
+    // 1.4× the baseline's it is.
+    let spec = MetricSpec::max("latency_p99_ms", 330.0).failure_limit(1);
+    let baseline: Vec<f64> = (0..20).map(|i| 300.0 + (i % 5) as f64).collect();
+    let judged = |canary: Vec<f64>| {
+        let windows = vec![canary[1..5].iter().sum::<f64>() / 4.0, canary[5]];
+        let samples = MetricSamples {
+            window_steps: 4,
+            ..MetricSamples::new(canary, baseline.clone(), windows)
+        };
+        judge(&[(spec.clone(), samples)], &Policy::default(), None)
+    };
+    let shared = judged(vec![f64::NAN, 335.0, 340.0, 338.0, 342.0, 336.0]);
+    assert_eq!(shared.metrics[0].outcome, MetricOutcome::NoData);
+    assert_eq!(shared.verdict, Verdict::Hold, "{:?}", shared.reasons);
+    let regression = judged(vec![f64::NAN, 420.0, 425.0, 418.0, 430.0, 422.0]);
+    assert_eq!(regression.metrics[0].outcome, MetricOutcome::Breach);
+    assert_eq!(
+        regression.verdict,
+        Verdict::Rollback,
+        "{:?}",
+        regression.reasons
+    );
 }
