@@ -120,6 +120,14 @@ fn rose_with_canary(m: &crate::domain::MetricReading) -> Option<(f64, f64)> {
 /// Each metric's samples since the rollout began (evidence carried across slices), with the
 /// current slice's share marked so the judge compares it alone too (the late-onset guard).
 fn metrics(r: &ServiceRollout) -> Vec<(MetricSpec, MetricSamples)> {
+    // At 100 %: whether the stable rose with the canary just before the promotion on any metric
+    // judged on samples (a p99 shows a problem's first seconds in full; a ratio's counts, the
+    // `rate()` of a few errors in one step of four, cannot): a problem both tracks met then is
+    // the service's, and a ratio counted at 100 % is held to those minutes too.
+    let service_rose = r.baseline_history.is_some()
+        && r.metrics
+            .iter()
+            .any(|m| m.error.is_none() && m.counts.is_empty() && rose_with_canary(m).is_some());
     r.metrics
         .iter()
         .map(|m| {
@@ -194,6 +202,7 @@ fn metrics(r: &ServiceRollout) -> Vec<(MetricSpec, MetricSamples)> {
                 };
                 // …or both tracks rose together in the last minute before the promotion.
                 let rose = m.counts.is_empty() && rose_with_canary(m).is_some();
+                let counted_rose = !m.counts.is_empty() && service_rose;
                 let breached = moved
                     || rose
                     || mean.is_some_and(|v| {
@@ -206,7 +215,7 @@ fn metrics(r: &ServiceRollout) -> Vec<(MetricSpec, MetricSamples)> {
                     slice_steps: m.in_slice.map(|(c, _)| c.min(m.counts.len())),
                     slice_points: m.in_slice.map(|(c, _)| c),
                     against_history: true,
-                    baseline_rose: rose,
+                    baseline_rose: rose || counted_rose,
                     ..MetricSamples::new(
                         tail(&m.canary_samples, c),
                         if breached {
@@ -356,6 +365,7 @@ fn stage(r: &ServiceRollout, j: &mut Judgement) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::analysis::canary::MetricOutcome;
     use crate::domain::{CountStep, MetricReading};
 
     fn reading(canary: Vec<f64>, baseline: Vec<f64>, in_slice: usize) -> MetricReading {
@@ -634,14 +644,7 @@ mod tests {
         // lifts a p99). Compared with the stable's last minutes, not its calm history: no
         // ROLLBACK. Without the stable's rise the same canary is ROLLBACK.
         let judged = |stable_newest: f64| {
-            let mut canary = healthy(39);
-            canary.push(300.0);
-            canary.extend([380.0; 16]);
-            let mut m = reading(canary, healthy(59), 16);
-            m.baseline_samples.push(stable_newest);
-            m.windows = vec![380.0; 4];
-            m.in_rollout = Some(m.canary_samples.len());
-            let mut r = service(100.0, m);
+            let mut r = service(100.0, risen_latency(stable_newest));
             let t = time::OffsetDateTime::UNIX_EPOCH;
             r.baseline_history = Some((t, t + time::Duration::minutes(20)));
             judge_service(&r, &Policy::default())
@@ -663,6 +666,38 @@ mod tests {
                 .iter()
                 .all(|r| !r.contains("rose with the canary"))
         );
+        // The service's error ratio, counted: 0.3 % at 100 % against a 0.1 % history, the
+        // stable's last window at 0.15 % (a problem's first seconds in a minute's `rate()`, no
+        // hint of it on 12 errors): beside a p99 the stable rose with, a problem both tracks
+        // met, not the canary's; alone, worse than the history.
+        let errors = |stable_newest: f64| {
+            let mut r = counted(calm_then(2000.0, 2.0, 20, 20, 6.0), 0.0015, 20);
+            r.metrics.push(risen_latency(stable_newest));
+            let j = judge_service(&r, &Policy::default());
+            (j.metrics[0].outcome, j)
+        };
+        let (outcome, j) = errors(280.0);
+        assert_eq!(outcome, MetricOutcome::SharedBreach, "{:?}", j.reasons);
+        let (outcome, j) = errors(203.0);
+        assert!(
+            matches!(outcome, MetricOutcome::Breach | MetricOutcome::Worse),
+            "{outcome:?} {:?}",
+            j.reasons
+        );
+    }
+
+    /// A p99 at 200 ms through the slices before 100 %, 300 ms in the step before the change
+    /// and 380 ms (max 300 ms) for the 16 steps at 100 %; the stable's history at 200 ms but for
+    /// its newest point.
+    fn risen_latency(stable_newest: f64) -> MetricReading {
+        let mut canary = healthy(39);
+        canary.push(300.0);
+        canary.extend([380.0; 16]);
+        let mut m = reading(canary, healthy(59), 16);
+        m.baseline_samples.push(stable_newest);
+        m.windows = vec![380.0; 4];
+        m.in_rollout = Some(m.canary_samples.len());
+        m
     }
 
     #[test]

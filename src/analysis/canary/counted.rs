@@ -188,10 +188,22 @@ pub(super) fn judge_counts(
             && expected * (lift - 1.0) - t.baseline_events * lift.ln()
                 >= PRIOR_POWER_EVENTS * (PRIOR_POWER_LIFT - 1.0 - PRIOR_POWER_LIFT.ln())
     };
+    // …nor where the stable beside the canary's worst stretch (a spike's length) shows a hint
+    // (an e-value of e) of being above its past: a shared spike lifts the stable in the same
+    // steps as the canary, which over the whole span its calm rest dilutes, while the canary,
+    // drawing a few more of the spike's errors by chance, is proven against the calm past.
+    let spiked_beside = |from: usize| {
+        worst_stretch(&all[from..], spike_steps).is_some_and(|s| {
+            prior.is_some_and(|p| {
+                log_e_worse_totals((s.baseline_requests, s.baseline_events), p, rho0) >= STABLE_HINT
+            })
+        })
+    };
     let serves = |t: &Totals, from: usize| {
         samples.against_history
             || (past_rate.is_some_and(|p| vouches(t, from, p))
-                && !prior_moved(t.baseline_requests, t.baseline_events))
+                && !prior_moved(t.baseline_requests, t.baseline_events)
+                && !spiked_beside(from))
     };
     // A finding against the live baseline over a span the past serves needs a lean against the
     // past too: a live baseline far under its own past (a lucky quiet stretch) proves nothing
@@ -338,17 +350,18 @@ pub(super) fn judge_counts(
     // before the rollout, or of the bound; on samples alone, by the ratio. (The history's newest
     // minutes may carry the start of the same incident, which lifts it: the stable's own past
     // is the level it left.)
-    let stable_elevated = match (stable_counts, stable_last, base_now) {
-        (Some(t), _, b) => {
-            let (x, n) = (t.baseline_events, t.baseline_requests);
-            let shown = |bound: f64| log_e_over(x, n, bound) >= 1.0;
-            b.is_some_and(|b| b > 0.0 && shown((b * rho0).min(0.999)))
-                || prior.is_some_and(|(r, e)| e > 0.0 && shown((e / r * rho0).min(0.999)))
-                || spec.max.is_some_and(shown)
-        }
-        (None, Some(s), Some(b)) => s > b * rho0 || spec.max.is_some_and(|max| s > max),
-        _ => false,
-    };
+    let stable_elevated = samples.baseline_rose
+        || match (stable_counts, stable_last, base_now) {
+            (Some(t), _, b) => {
+                let (x, n) = (t.baseline_events, t.baseline_requests);
+                let shown = |bound: f64| log_e_over(x, n, bound) >= 1.0;
+                b.is_some_and(|b| b > 0.0 && shown((b * rho0).min(0.999)))
+                    || prior.is_some_and(|(r, e)| e > 0.0 && shown((e / r * rho0).min(0.999)))
+                    || spec.max.is_some_and(shown)
+            }
+            (None, Some(s), Some(b)) => s > b * rho0 || spec.max.is_some_and(|max| s > max),
+            _ => false,
+        };
     let canary_to_blame = if stable_elevated {
         // Compared with the stable's state when it lost traffic, not with its calmer past: on
         // the counts, proven beyond tolerance of that window (a point estimate over a window
@@ -827,6 +840,19 @@ pub(super) fn judge_counts(
 /// The totals of `steps` outside their worst stretch of `n` (the most canary events beyond the
 /// steps' own canary ratio): `None` when nothing is left outside it.
 pub(super) fn outside_worst_stretch(steps: &[CountStep], n: usize) -> Option<Totals> {
+    let all = Totals::of(steps);
+    let worst = worst_stretch(steps, n)?;
+    Some(Totals {
+        canary_requests: all.canary_requests - worst.canary_requests,
+        canary_events: all.canary_events - worst.canary_events,
+        baseline_requests: all.baseline_requests - worst.baseline_requests,
+        baseline_events: all.baseline_events - worst.baseline_events,
+    })
+}
+
+/// The totals of `steps`' worst stretch of `n` (the most canary events beyond the steps' own
+/// canary ratio): `None` when it would be all of them.
+pub(super) fn worst_stretch(steps: &[CountStep], n: usize) -> Option<Totals> {
     if n == 0 || steps.len() <= n {
         return None;
     }
@@ -841,11 +867,5 @@ pub(super) fn outside_worst_stretch(steps: &[CountStep], n: usize) -> Option<Tot
             (best, at) = (sum, i + 1 - n);
         }
     }
-    let worst = Totals::of(&steps[at..at + n]);
-    Some(Totals {
-        canary_requests: all.canary_requests - worst.canary_requests,
-        canary_events: all.canary_events - worst.canary_events,
-        baseline_requests: all.baseline_requests - worst.baseline_requests,
-        baseline_events: all.baseline_events - worst.baseline_events,
-    })
+    Some(Totals::of(&steps[at..at + n]))
 }

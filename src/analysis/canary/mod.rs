@@ -383,6 +383,11 @@ pub const ROLLOUT_EVENTS_AT_BOUND: f64 = 12.0;
 /// lifts the stable beside the canary too, often on a handful of its own events).
 pub const PRIOR_MOVED: f64 = 0.5;
 
+/// A hint (ln E, an e-value of e) that the stable track beside the canary's worst stretch was
+/// above its own past: the canary's burst was one both tracks had, and the stable's past does
+/// not serve as a reference over that span.
+pub const STABLE_HINT: f64 = 1.0;
+
 /// The stable version's counts from before the rollout serve as a reference over a span only
 /// when the stable's own requests beside the canary in that span hold this many events' worth
 /// at their rate: enough that a move of the stable (a shared problem) would show in them. Over a

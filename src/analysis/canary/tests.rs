@@ -1959,3 +1959,41 @@ fn a_breach_beside_a_baseline_risen_near_its_bound_is_not_blamed_by_a_slightly_h
         regression.reasons
     );
 }
+
+#[test]
+fn the_stables_past_does_not_serve_where_the_stable_spiked_beside_the_canarys_worst_stretch() {
+    // 40 steps of 500 requests a side against the stable's 0.1 % before the rollout: the canary
+    // at 0.14 % throughout and 0.7 % over six steps (its worst stretch), proven worse than the
+    // past, not than the live baseline. With the stable calm beside those six steps: ROLLBACK.
+    // With the stable at 0.3 % there (a shared spike the canary drew more of by chance, too
+    // little to move the stable's whole span from its past): the past does not serve, HOLD.
+    let judged = |stable_in_spike: f64| {
+        let steps: Vec<_> = (0..40)
+            .map(|i| {
+                if (17..23).contains(&i) {
+                    (500.0, 3.5, 500.0, stable_in_spike)
+                } else {
+                    (500.0, 0.7, 500.0, 0.45)
+                }
+            })
+            .collect();
+        judge_counted(MetricSamples {
+            prior: Some((100_000.0, 100.0)),
+            ..counted(&steps, None)
+        })
+    };
+    let calm = judged(0.45);
+    assert_eq!(
+        calm.verdict,
+        Verdict::Rollback,
+        "{}",
+        calm.metrics[0].reason
+    );
+    let shared = judged(1.5);
+    assert_ne!(
+        shared.verdict,
+        Verdict::Rollback,
+        "{}",
+        shared.metrics[0].reason
+    );
+}
