@@ -573,14 +573,15 @@ mod tests {
     #[test]
     fn at_100_percent_a_regression_every_window_points_to_is_rollback_before_the_proofs_last() {
         let policy = Policy::default();
-        // Clean beside the stable, then three windows at full traffic, each with 3× the
-        // history's errors: proven only in the last window, pointed to by each window alone.
-        let steps = calm_then(1400.0, 1.4, 20, 12, 4.2);
-        let j = judge_service(&counted(steps, 0.001, 12), &policy);
+        // Clean beside the stable, then four windows at full traffic, each with 3× the
+        // history's errors: pointed to by each window alone.
+        let steps = calm_then(1400.0, 1.4, 20, 16, 4.2);
+        let j = judge_service(&counted(steps, 0.001, 16), &policy);
         assert_eq!(j.verdict, Verdict::Rollback, "{:?}", j.reasons);
-        // The same excess in the last two windows only, after a calm one: not yet.
-        let calm = calm_then(1400.0, 1.4, 24, 8, 4.2);
-        let j = judge_service(&counted(calm, 0.001, 12), &policy);
+        // The same excess in the last three windows only, after a calm one (a shared spike of
+        // two minutes and its `[1m]` smear fill three): not yet.
+        let calm = calm_then(1400.0, 1.4, 24, 12, 4.2);
+        let j = judge_service(&counted(calm, 0.001, 16), &policy);
         assert_ne!(j.verdict, Verdict::Rollback, "{:?}", j.reasons);
     }
 

@@ -61,11 +61,11 @@ fn error_rate_case(seed: u64, canary_level: f64) -> MetricSamples {
 /// requests, errors), the last `slice` of them the current slice.
 #[test]
 fn at_100_percent_a_cumulative_proof_is_not_a_sustained_finding() {
-    // Clean slices before; then a minute at 100 % in each of four states, against the
+    // Clean slices before; then a minute at 100 % in each of five states, against the
     // history's 0.1 %: errors ×10 on and off. Proven since the rollout began at the end of
-    // each of the last three windows, but the third-last window alone shows nothing: an
-    // outage that comes and goes on every track looks the same. Not a finding yet.
-    let last = |windows: [bool; 4]| {
+    // each of the last windows, but one of the last four alone shows nothing: an outage that
+    // comes and goes on every track looks the same. Not a finding yet.
+    let last = |windows: [bool; 5]| {
         let mut steps: Vec<_> = std::iter::repeat_n((500.0, 0.5, 500.0, 0.5), 40).collect();
         for bad in windows {
             let e = if bad { 15.0 } else { 1.5 };
@@ -74,13 +74,14 @@ fn at_100_percent_a_cumulative_proof_is_not_a_sustained_finding() {
         judge_counted(MetricSamples {
             against_history: true,
             prior: Some((60_000.0, 60.0)),
-            ..counted(&steps, Some(16))
+            ..counted(&steps, Some(20))
         })
     };
-    let j = last([false, true, false, true]);
+    let j = last([false, true, true, false, true]);
     assert_ne!(j.verdict, Verdict::Rollback, "{}", j.metrics[0].reason);
-    // Each of the last three windows on its own: the canary's. ROLLBACK.
-    let j = last([false, true, true, true]);
+    // Each of the last four windows on its own (longer than a shared spike of two minutes
+    // and its smear fill): the canary's. ROLLBACK.
+    let j = last([false, true, true, true, true]);
     assert_eq!(j.verdict, Verdict::Rollback, "{}", j.metrics[0].reason);
 }
 
