@@ -14,10 +14,11 @@ pub fn judge_service(r: &ServiceRollout, policy: &Policy) -> Judgement {
         min_traffic: r.min_traffic,
         ..*policy
     };
-    let mut j = judge(&metrics(r), &policy, r.traffic);
+    let rose = rises(r);
+    let mut j = judge(&metrics(r, &rose), &policy, r.traffic);
     dwell(r, &mut j);
     latest(r, &mut j);
-    stage(r, &mut j);
+    stage(r, &rose, &mut j);
     j
 }
 
@@ -83,6 +84,9 @@ const NEWEST_ROSE: f64 = 1.2;
 /// the same step (the last before the slice), each against its own median before then, when both
 /// rose by [`NEWEST_ROSE`] in the worse direction: `(the stable's newest, its history's median)`.
 fn rose_with_canary(m: &crate::domain::MetricReading) -> Option<(f64, f64)> {
+    if m.error.is_some() || !m.counts.is_empty() {
+        return None;
+    }
     let c = m.in_slice.map(|(c, _)| c)?;
     let canary = &m.canary_samples;
     let at = canary.len().checked_sub(c + 1)?;
@@ -106,6 +110,9 @@ fn rose_with_canary(m: &crate::domain::MetricReading) -> Option<(f64, f64)> {
             .iter()
             .any(|v| v.is_finite() && worse(*v, med))
     });
+    if !canary_rose {
+        return None;
+    }
     let stable = &m.baseline_samples;
     let newest = stable.iter().rposition(|v| v.is_finite())?;
     let mut history: Vec<f64> = stable[..newest]
@@ -114,23 +121,29 @@ fn rose_with_canary(m: &crate::domain::MetricReading) -> Option<(f64, f64)> {
         .filter(|v| v.is_finite())
         .collect();
     let median = median_unsorted(&mut history)?;
-    (canary_rose && worse(stable[newest], median)).then_some((stable[newest], median))
+    worse(stable[newest], median).then_some((stable[newest], median))
 }
 
 /// Each metric's samples since the rollout began (evidence carried across slices), with the
 /// current slice's share marked so the judge compares it alone too (the late-onset guard).
-fn metrics(r: &ServiceRollout) -> Vec<(MetricSpec, MetricSamples)> {
-    // At 100 %: whether the stable rose with the canary just before the promotion on any metric
-    // judged on samples (a p99 shows a problem's first seconds in full; a ratio's counts, the
-    // `rate()` of a few errors in one step of four, cannot): a problem both tracks met then is
-    // the service's, and a ratio counted at 100 % is held to those minutes too.
-    let service_rose = r.baseline_history.is_some()
-        && r.metrics
-            .iter()
-            .any(|m| m.error.is_none() && m.counts.is_empty() && rose_with_canary(m).is_some());
+/// At 100 %, each metric's [`rose_with_canary`] (judged on samples only: a p99 shows a problem's
+/// first seconds in full; a ratio's counts, the `rate()` of a few errors in one step of four,
+/// cannot); below 100 %, none.
+fn rises(r: &ServiceRollout) -> Vec<Option<(f64, f64)>> {
     r.metrics
         .iter()
-        .map(|m| {
+        .map(|m| r.baseline_history.and_then(|_| rose_with_canary(m)))
+        .collect()
+}
+
+fn metrics(r: &ServiceRollout, rose: &[Option<(f64, f64)>]) -> Vec<(MetricSpec, MetricSamples)> {
+    // A problem both tracks met just before the promotion is the service's: a ratio counted at
+    // 100 % is held to the stable's last minutes too.
+    let service_rose = rose.iter().any(Option::is_some);
+    r.metrics
+        .iter()
+        .zip(rose)
+        .map(|(m, rose)| {
             let mut spec = MetricSpec::new(m.name.clone())
                 .direction(if m.lower_is_worse {
                     Direction::LowerIsWorse
@@ -201,7 +214,7 @@ fn metrics(r: &ServiceRollout) -> Vec<(MetricSpec, MetricSamples)> {
                     _ => false,
                 };
                 // …or both tracks rose together in the last minute before the promotion.
-                let rose = m.counts.is_empty() && rose_with_canary(m).is_some();
+                let rose = rose.is_some();
                 let counted_rose = !m.counts.is_empty() && service_rose;
                 let breached = moved
                     || rose
@@ -304,7 +317,7 @@ fn latest(r: &ServiceRollout, j: &mut Judgement) {
 
 /// The last slice: the baseline is the service's history (say so), and PROCEED held for the
 /// bake time completes the promotion.
-fn stage(r: &ServiceRollout, j: &mut Judgement) {
+fn stage(r: &ServiceRollout, rose: &[Option<(f64, f64)>], j: &mut Judgement) {
     if !r.weight.is_some_and(|w| w >= 100.0) {
         return;
     }
@@ -320,17 +333,15 @@ fn stage(r: &ServiceRollout, j: &mut Judgement) {
                 .into(),
         ),
     }
-    if r.baseline_history.is_some() {
-        for m in r.metrics.iter().filter(|m| m.counts.is_empty()) {
-            if let Some((newest, median)) = rose_with_canary(m) {
-                j.reasons.push(format!(
+    for (m, rose) in r.metrics.iter().zip(rose) {
+        if let Some((newest, median)) = *rose {
+            j.reasons.push(format!(
                     "{}: the stable version rose with the canary in its last minute before it lost its traffic ({:.0} against {:.0} before, ×{:.2}): a problem both met, compared with those minutes rather than the history",
                     crate::sanitize::clean(&m.name),
                     newest,
                     median,
                     newest / median
                 ));
-            }
         }
     }
     if j.verdict != Verdict::Proceed || r.bake_secs == 0 {
