@@ -362,41 +362,46 @@ pub(super) fn judge_counts(
             (None, Some(s), Some(b)) => s > b * rho0 || spec.max.is_some_and(|max| s > max),
             _ => false,
         };
-    let canary_to_blame = if stable_elevated {
-        // Compared with the stable's state when it lost traffic, not with its calmer past: on
-        // the counts, proven beyond tolerance of that window (a point estimate over a window
-        // of a few errors is noise); on samples alone, by the ratio.
-        match stable_counts {
-            Some(t) => {
-                log_e_worse_totals(
-                    (recent.canary_requests, recent.canary_events),
-                    (t.baseline_requests, t.baseline_events),
-                    rho0,
-                ) >= goal
+    // A problem both tracks met in the minute before the promotion (a p99 of the service rose on
+    // both): after it nothing runs beside the canary to tell the two apart, and the stable's last
+    // window holds only the problem's first seconds. The canary is blamed only when the slices
+    // before, beside the live stable, pointed to it too.
+    let canary_to_blame = (!samples.baseline_rose || pointed_by_prior)
+        && if stable_elevated {
+            // Compared with the stable's state when it lost traffic, not with its calmer past: on
+            // the counts, proven beyond tolerance of that window (a point estimate over a window
+            // of a few errors is noise); on samples alone, by the ratio.
+            match stable_counts {
+                Some(t) => {
+                    log_e_worse_totals(
+                        (recent.canary_requests, recent.canary_events),
+                        (t.baseline_requests, t.baseline_events),
+                        rho0,
+                    ) >= goal
+                }
+                None => matches!((stable_last, canary_now), (Some(s), Some(c)) if c > s * rho0),
             }
-            None => matches!((stable_last, canary_now), (Some(s), Some(c)) if c > s * rho0),
-        }
-    } else {
-        // Not proven worse than its baseline, the canary is blamed by its estimate only while the
-        // stable beside it shows no move from its own past over the same steps (over the bound
-        // after a spike both tracks had, the canary's few more errors are chance).
-        let stable_moved = !samples.against_history
-            && [&widest, &recent, &se.totals]
-                .iter()
-                .any(|t| prior_moved(t.baseline_requests, t.baseline_events));
-        worse
-            || (!stable_moved
-                && [
-                    (widest.baseline_ratio(), widest.canary_ratio()),
-                    (base_now, canary_now),
-                ]
-                .iter()
-                .all(|pair| match (*pair, spec.max) {
-                    ((None, _), _) => true,
-                    ((Some(b), Some(c)), Some(max)) => b <= max && c > b * rho0,
-                    _ => false,
-                }))
-    };
+        } else {
+            // Not proven worse than its baseline, the canary is blamed by its estimate only while the
+            // stable beside it shows no move from its own past over the same steps (over the bound
+            // after a spike both tracks had, the canary's few more errors are chance).
+            let stable_moved = !samples.against_history
+                && [&widest, &recent, &se.totals]
+                    .iter()
+                    .any(|t| prior_moved(t.baseline_requests, t.baseline_events));
+            worse
+                || (!stable_moved
+                    && [
+                        (widest.baseline_ratio(), widest.canary_ratio()),
+                        (base_now, canary_now),
+                    ]
+                    .iter()
+                    .all(|pair| match (*pair, spec.max) {
+                        ((None, _), _) => true,
+                        ((Some(b), Some(c)), Some(max)) => b <= max && c > b * rho0,
+                        _ => false,
+                    }))
+        };
     let shared = baseline_over
         || stable_elevated
         || matches!((base_now, spec.max), (Some(b), Some(max)) if b > max);
