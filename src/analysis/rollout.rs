@@ -124,8 +124,6 @@ fn rose_with_canary(m: &crate::domain::MetricReading) -> Option<(f64, f64)> {
     worse(stable[newest], median).then_some((stable[newest], median))
 }
 
-/// Each metric's samples since the rollout began (evidence carried across slices), with the
-/// current slice's share marked so the judge compares it alone too (the late-onset guard).
 /// At 100 %, each metric's [`rose_with_canary`] (judged on samples only: a p99 shows a problem's
 /// first seconds in full; a ratio's counts, the `rate()` of a few errors in one step of four,
 /// cannot); below 100 %, none.
@@ -136,6 +134,8 @@ fn rises(r: &ServiceRollout) -> Vec<Option<(f64, f64)>> {
         .collect()
 }
 
+/// Each metric's samples since the rollout began (evidence carried across slices), with the
+/// current slice's share marked so the judge compares it alone too (the late-onset guard).
 fn metrics(r: &ServiceRollout, rose: &[Option<(f64, f64)>]) -> Vec<(MetricSpec, MetricSamples)> {
     // A problem both tracks met just before the promotion is the service's: a ratio counted at
     // 100 % is held to the stable's last minutes too.
@@ -335,13 +335,14 @@ fn stage(r: &ServiceRollout, rose: &[Option<(f64, f64)>], j: &mut Judgement) {
     }
     for (m, rose) in r.metrics.iter().zip(rose) {
         if let Some((newest, median)) = *rose {
+            let unit = Unit::guess(&m.name);
             j.reasons.push(format!(
-                    "{}: the stable version rose with the canary in its last minute before it lost its traffic ({:.0} against {:.0} before, ×{:.2}): a problem both met, compared with those minutes rather than the history",
-                    crate::sanitize::clean(&m.name),
-                    newest,
-                    median,
-                    newest / median
-                ));
+                "{}: the stable version rose with the canary in its last minute before it lost its traffic ({} against {} before, ×{:.2}): a problem both met, compared with those minutes rather than the history",
+                crate::sanitize::clean(&m.name),
+                unit.format(newest),
+                unit.format(median),
+                newest / median
+            ));
         }
     }
     if j.verdict != Verdict::Proceed || r.bake_secs == 0 {
@@ -665,7 +666,7 @@ mod tests {
         assert_ne!(shared.verdict, Verdict::Rollback, "{:?}", shared.reasons);
         assert!(
             shared.reasons.iter().any(|r| r.starts_with(
-                "p99_ms: the stable version rose with the canary in its last minute before it lost its traffic (280 against 202 before, ×1.39)"
+                "p99_ms: the stable version rose with the canary in its last minute before it lost its traffic (280 ms against 202 ms before, ×1.39)"
             )),
             "{:?}",
             shared.reasons
