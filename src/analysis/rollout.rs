@@ -98,14 +98,9 @@ fn rose_with_canary(m: &crate::domain::MetricReading) -> Option<(f64, f64)> {
             v > median * NEWEST_ROSE
         }
     };
-    let mut before: Vec<f64> = canary[from.min(at)..at]
-        .iter()
-        .copied()
-        .filter(|v| v.is_finite())
-        .collect();
     // The stable's newest point may be the step before the slice's first or that step itself:
     // either of the canary's two beside the change.
-    let canary_rose = median_unsorted(&mut before).is_some_and(|med| {
+    let canary_rose = finite_median(&canary[from.min(at)..at]).is_some_and(|med| {
         canary[at..(at + 2).min(canary.len())]
             .iter()
             .any(|v| v.is_finite() && worse(*v, med))
@@ -115,13 +110,14 @@ fn rose_with_canary(m: &crate::domain::MetricReading) -> Option<(f64, f64)> {
     }
     let stable = &m.baseline_samples;
     let newest = stable.iter().rposition(|v| v.is_finite())?;
-    let mut history: Vec<f64> = stable[..newest]
-        .iter()
-        .copied()
-        .filter(|v| v.is_finite())
-        .collect();
-    let median = median_unsorted(&mut history)?;
+    let median = finite_median(&stable[..newest])?;
     worse(stable[newest], median).then_some((stable[newest], median))
+}
+
+/// The median of `v`'s finite values, if it has any.
+fn finite_median(v: &[f64]) -> Option<f64> {
+    let mut finite: Vec<f64> = v.iter().copied().filter(|x| x.is_finite()).collect();
+    median_unsorted(&mut finite)
 }
 
 /// At 100 %, each metric's [`rose_with_canary`] (judged on samples only: a p99 shows a problem's
@@ -205,9 +201,7 @@ fn metrics(r: &ServiceRollout, rose: &[Option<(f64, f64)>]) -> Vec<(MetricSpec, 
                 // …or moved well away from the history (a quarter past the history's median
                 // in the worse direction: more than a p99's noise over two windows).
                 let history = &m.baseline_samples[..m.baseline_samples.len() - stable_tail.len()];
-                let mut finite: Vec<f64> =
-                    history.iter().copied().filter(|v| v.is_finite()).collect();
-                let median = median_unsorted(&mut finite);
+                let median = finite_median(history);
                 let moved = match (mean, median) {
                     (Some(v), Some(h)) if m.lower_is_worse => v < h / TAIL_MOVED,
                     (Some(v), Some(h)) => v > h * TAIL_MOVED,

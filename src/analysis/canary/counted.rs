@@ -102,10 +102,13 @@ pub(super) fn judge_counts(
             log_e_worse_totals((requests, events), p, PROOF_RHO)
         })
     };
-    // Whether the stable has moved since then: a hint beyond the tolerance.
-    let prior_moved = |requests: f64, events: f64| {
-        prior.is_some_and(|p| log_e_worse_totals((requests, events), p, rho0) >= PRIOR_MOVED)
+    // Whether the stable's (requests, events) are above its counts from then, beyond the
+    // tolerance, with at least this evidence (ln E).
+    let above_prior = |requests: f64, events: f64, at: f64| {
+        prior.is_some_and(|p| log_e_worse_totals((requests, events), p, rho0) >= at)
     };
+    // Whether the stable has moved since then: a lean beyond the tolerance.
+    let prior_moved = |requests: f64, events: f64| above_prior(requests, events, PRIOR_MOVED);
     // (At 100 % the stable has no traffic beside the canary: its history is the baseline, with
     // its own rules above; the counts from before the rollout only steady the estimate below.)
     let prior_holds = prior.is_some()
@@ -193,11 +196,8 @@ pub(super) fn judge_counts(
     // steps as the canary, which over the whole span its calm rest dilutes, while the canary,
     // drawing a few more of the spike's errors by chance, is proven against the calm past.
     let spiked_beside = |from: usize| {
-        worst_stretch(&all[from..], spike_steps).is_some_and(|s| {
-            prior.is_some_and(|p| {
-                log_e_worse_totals((s.baseline_requests, s.baseline_events), p, rho0) >= STABLE_HINT
-            })
-        })
+        worst_stretch(&all[from..], spike_steps)
+            .is_some_and(|s| above_prior(s.baseline_requests, s.baseline_events, STABLE_HINT))
     };
     let serves = |t: &Totals, from: usize| {
         samples.against_history
