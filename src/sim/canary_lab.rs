@@ -3,7 +3,8 @@
 //! and its report ([`report`]).
 //!
 //! This file is the generator: pure, no I/O, no clock. A [`Scenario`] is one service rolled out
-//! through the slices 10 → 25 → 50 → 100 % ([`SLICES`]), each `slice_secs` long, with
+//! through the slices 10 → 25 → 50 → 100 % ([`SLICES`]), each `slice_secs` long but the last,
+//! which lasts the config's bake ([`BAKE_SECS`]) or a slice's length when that is longer, with
 //! [`HISTORY_SECS`] of history before the first slice (weight 0, the stable track serving
 //! everything). Scenario time is in seconds, 0 at the first slice; points every [`STEP_SECS`].
 //!
@@ -32,6 +33,12 @@ pub const WINDOW_SECS: u64 = 60;
 pub const HISTORY_SECS: u64 = 660;
 /// The canary weights, in percent.
 pub const SLICES: [u8; 4] = [10, 25, 50, 100];
+/// The bake time of every scenario's config (the default): the 100 % stage lasts this long, or
+/// the slice's length when that is longer, so the last poll is the one at which the judge
+/// completes the promotion or does not — the decision a rollout ends on. Scenarios are the same
+/// up to the end of a slice's length at 100 % whatever this is: what lies past it is drawn from
+/// a stream of its own.
+pub const BAKE_SECS: u64 = 300;
 /// `max` of the error ratio in every scenario's config.
 pub const ERROR_BOUND: f64 = 0.005;
 /// The judge's lookback in the lab's config (10 minutes).
@@ -394,6 +401,8 @@ pub struct Scenario {
     pub name: String,
     /// Length of each slice.
     pub slice_secs: u64,
+    /// Length of the 100 % stage: the bake, or a slice's length when that is longer.
+    pub stage_secs: u64,
     /// Total requests per second (before drift and bursts).
     pub total_rps: f64,
     /// The healthy error probability and p99.
@@ -435,8 +444,14 @@ impl Scenario {
         self.t0 + (i as u64 * STEP_SECS) as i64
     }
 
-    /// End of the rollout (the end of the 100 % slice): the judge's last poll.
+    /// End of the rollout (the end of the 100 % stage): the judge's last poll.
     pub fn end_secs(&self) -> i64 {
+        self.slice_start(SLICES.len() - 1) + self.stage_secs as i64
+    }
+
+    /// A slice's length into the 100 % stage: where the lab's last poll was before the stage
+    /// lasted the bake.
+    pub fn slice_end_secs(&self) -> i64 {
         (SLICES.len() as u64 * self.slice_secs) as i64
     }
 
@@ -567,6 +582,11 @@ impl Model {
 
 /// A rollout's scenario: `kind` and `seed` decide everything.
 pub fn generate(kind: Kind, seed: u64) -> Scenario {
+    generate_baked(kind, seed, BAKE_SECS)
+}
+
+/// [`generate`] with a 100 % stage of `bake` seconds (at least a slice's length).
+pub fn generate_baked(kind: Kind, seed: u64, bake: u64) -> Scenario {
     let mut rng = Rng::new(
         seed.wrapping_mul(0xd1b5_4a32_d192_ed03) ^ (kind.index() + 1).wrapping_mul(0x9e37_79b9),
     );
@@ -577,6 +597,13 @@ pub fn generate(kind: Kind, seed: u64) -> Scenario {
     let slice_secs = 120 + STEP_SECS * rng.below(13); // 120–300 s
     let d = slice_secs as i64;
     let end = 4 * d;
+    // What lies past a slice's length at 100 % (the rest of the bake) has a stream of its own, so
+    // everything before it is the same however long the stage is.
+    let mut ext = Rng::new(
+        seed.wrapping_mul(0x94d0_49bb_1331_11eb) ^ (kind.index() + 1).wrapping_mul(0xbf58_476d),
+    );
+    let stage_secs = slice_secs.max(bake);
+    let stage_end = 3 * d + stage_secs as i64;
     let mut total_rps = (10f64.ln() + rng.unit() * (100f64.ln() - 10f64.ln())).exp(); // 10–100, log-uniform
     let mut base_p = rng.range(0.0008, 0.002);
     let base_p99 = rng.range(150.0, 250.0);
@@ -617,6 +644,18 @@ pub fn generate(kind: Kind, seed: u64) -> Scenario {
                 });
                 n += 1;
                 t += len + 120 + 15 * rng.below(17) as i64;
+            }
+            // On through the rest of the 100 % stage.
+            while t < stage_end {
+                let len = 30 + 15 * ext.below(5) as i64;
+                model.shared.push(Span {
+                    from: t,
+                    to: t + len,
+                    rate_x: ext.range(2.0, 4.0),
+                    err_x: 1.3,
+                    lat_x: 1.15,
+                });
+                t += len + 120 + 15 * ext.below(17) as i64;
             }
             description = format!("{n} traffic bursts ×2–4 on both tracks");
         }
@@ -819,10 +858,16 @@ pub fn generate(kind: Kind, seed: u64) -> Scenario {
         onset,
         description,
         &model,
-        &mut rng,
+        (stage_secs, &mut rng, &mut ext),
     );
-    let oracle_detection_secs =
-        oracle_detection(regressed, onset, &model, base_p, total_rps, slice_secs);
+    let oracle_detection_secs = oracle_detection(
+        regressed,
+        onset,
+        &model,
+        base_p,
+        (total_rps, slice_secs),
+        stage_end,
+    );
     Scenario {
         regressed,
         oracle_detection_secs,
@@ -847,15 +892,14 @@ fn oracle_detection(
     onset: Option<i64>,
     model: &Model,
     base_p: f64,
-    total_rps: f64,
-    slice_secs: u64,
+    (total_rps, slice_secs): (f64, u64),
+    end: i64,
 ) -> Option<i64> {
     let onset = onset?;
     let step = STEP_SECS as i64;
     match regressed? {
         Regressed::Latency => Some(step),
         Regressed::Errors => {
-            let end = (SLICES.len() as u64 * slice_secs) as i64;
             let goal = ORACLE_EVIDENCE.ln();
             let mut evidence = 0.0;
             let mut t = onset;
@@ -898,14 +942,18 @@ fn build(
     onset_secs: Option<i64>,
     description: String,
     model: &Model,
-    rng: &mut Rng,
+    (stage_secs, rng, ext): (u64, &mut Rng, &mut Rng),
 ) -> Scenario {
     let step = STEP_SECS as i64;
     let t0 = -(HISTORY_SECS as i64);
-    let end = (SLICES.len() as u64 * slice_secs) as i64;
+    let end = 3 * slice_secs as i64 + stage_secs as i64;
     let n = ((end - t0) / step + 1) as usize;
     let per_window = (WINDOW_SECS / STEP_SECS) as usize; // 4
     let steps = n + per_window - 1;
+    // The steps up to a slice's length at 100 % come from `rng`, the rest of the stage's from
+    // `ext`.
+    let own =
+        ((SLICES.len() as u64 * slice_secs) as i64 - t0) as usize / STEP_SECS as usize + per_window;
     let median = base_p99 / (Z99 * LATENCY_SIGMA).exp();
     let slow_bound_ms = slow_bound(latency_max_ms);
     // Buckets at or under the slow bound; the rest hold the slow requests.
@@ -926,6 +974,7 @@ fn build(
                 w.min(100.0 - w) / 100.0
             },
         ];
+        let rng: &mut Rng = if j < own { &mut *rng } else { &mut *ext };
         for (side, share) in shares.into_iter().enumerate() {
             let m = model.step(t, base_p, side == 0);
             let requests = rng.poisson(total_rps * m.rate * share * step as f64);
@@ -1017,6 +1066,7 @@ fn build(
         seed,
         name,
         slice_secs,
+        stage_secs,
         total_rps,
         base_error_ratio: base_p,
         base_p99_ms: base_p99,
@@ -1204,6 +1254,7 @@ slices = [10, 25, 50, 100]
 weight = '{weight}'
 traffic = '{traffic}'
 {floor}{counts_service}lookback_secs = {LOOKBACK_SECS}
+bake_secs = {BAKE_SECS}
 step_secs = {STEP_SECS}
 window_secs = {WINDOW_SECS}
 
@@ -1381,6 +1432,40 @@ mod tests {
             s.baseline.requests_per_sec[i].unwrap_or(0.0),
         );
         assert!((c - b).abs() < 0.5 * s.total_rps * 0.1 + 3.0, "{c} vs {b}");
+    }
+
+    #[test]
+    fn the_100_percent_stage_lasts_the_bake_and_adds_nothing_before_a_slices_length_into_it() {
+        let same = |a: &[Option<f64>], b: &[Option<f64>]| {
+            a.iter()
+                .zip(b)
+                .all(|(x, y)| x.map(f64::to_bits) == y.map(f64::to_bits))
+        };
+        for kind in Kind::ALL {
+            for seed in 1..=4 {
+                let short = generate_baked(kind, seed, 0);
+                let s = generate(kind, seed);
+                assert_eq!(short.stage_secs, short.slice_secs);
+                assert_eq!(s.stage_secs, s.slice_secs.max(BAKE_SECS));
+                assert_eq!(s.end_secs(), s.slice_start(3) + s.stage_secs as i64);
+                assert_eq!(short.end_secs(), s.slice_end_secs());
+                assert_eq!(s.time(s.len() - 1), s.end_secs());
+                assert_eq!(s.weight.last(), Some(&Some(100.0)), "{}", s.name);
+                // Every point up to a slice's length into 100 % is the same, whatever the stage.
+                assert!(short.len() <= s.len());
+                for id in SeriesId::ALL {
+                    assert!(same(short.series(id), s.series(id)), "{} {id:?}", s.name);
+                }
+                assert_eq!(short.onset_secs, s.onset_secs);
+                assert_eq!(short.description, s.description);
+            }
+        }
+        // A slice of 300 s is already as long as the bake.
+        let long = (1..100)
+            .map(|seed| generate(Kind::HealthyNoise, seed))
+            .find(|s| s.slice_secs == 300)
+            .expect("a seed with 300 s slices");
+        assert_eq!(long.end_secs(), long.slice_end_secs());
     }
 
     #[test]
@@ -1590,8 +1675,9 @@ mod tests {
             }],
             ..Model::default()
         };
-        let oracle =
-            |m: &Model, regressed| oracle_detection(regressed, Some(0), m, 0.001, 100.0, 120);
+        let oracle = |m: &Model, regressed| {
+            oracle_detection(regressed, Some(0), m, 0.001, (100.0, 120), 480)
+        };
         assert_eq!(oracle(&model(5.0), Some(Regressed::Errors)), Some(75));
         // Latency: the first point. No regression: nothing. +1 % at this traffic: not within
         // the rollout's 480 s.

@@ -3,8 +3,9 @@
 //! polls it over HTTP and [`judge_service`] judges the reading — and how well the judge did,
 //! per kind and overall, next to the targets of issue 10.
 //!
-//! Per scenario: the final verdict (the last poll, at the end of the 100 % slice) against its
-//! label; the verdict at the end of the 50 % slice (the last poll before the baseline loses its
+//! Per scenario: the final verdict (the last poll, at the end of the 100 % stage: when the bake
+//! completes the promotion) against its label; the verdict a slice's length into the 100 % stage
+//! (where the lab's last poll was before the stage lasted the bake, for comparison); the verdict at the end of the 50 % slice (the last poll before the baseline loses its
 //! traffic: the promotion decision); a PROCEED once a regression is in the data (from one
 //! `rate()[1m]` window after its onset: before that no series shows it); a false alarm
 //! (any ROLLBACK of a healthy or shared-problem canary, at any poll); the detection time (first
@@ -63,6 +64,9 @@ pub struct ScenarioResult {
     /// At the end of the 50 % slice.
     pub promotion_verdict: Option<Verdict>,
     pub promotion_correct: bool,
+    /// A slice's length into the 100 % stage ([`Scenario::slice_end_secs`]).
+    pub slice_end_verdict: Option<Verdict>,
+    pub slice_end_correct: bool,
     /// A regression PROCEEDed once it was in the data (a `[1m]` window after its onset, or later).
     pub proceed_on_regression: bool,
     /// …and did so at or after the oracle's detection ([`Scenario::oracle_detection_secs`]): once
@@ -100,6 +104,10 @@ impl ScenarioResult {
             .iter()
             .find(|p| p.t == promotion_t)
             .and_then(|p| p.verdict);
+        let slice_end_verdict = timeline
+            .iter()
+            .find(|p| p.t == s.slice_end_secs())
+            .and_then(|p| p.verdict);
         // Detection counts from the onset; a PROCEED counts from the first poll whose `[1m]`
         // windows hold the regression (before that no data shows it, to any judge).
         let after = |v: Verdict, lag: i64| {
@@ -127,6 +135,8 @@ impl ScenarioResult {
             final_correct: correct(s.label, final_verdict),
             promotion_verdict,
             promotion_correct: correct(s.label, promotion_verdict),
+            slice_end_verdict,
+            slice_end_correct: correct(s.label, slice_end_verdict),
             proceed_on_regression: regression
                 && after(Verdict::Proceed, super::WINDOW_SECS as i64).is_some(),
             proceed_after_oracle: regression
@@ -241,6 +251,7 @@ pub struct Stats {
     pub scenarios: usize,
     pub final_correct: usize,
     pub promotion_correct: usize,
+    pub slice_end_correct: usize,
     pub regressions: usize,
     pub proceed_on_regression: usize,
     /// Of those, PROCEEDs at or after the oracle's detection.
@@ -262,6 +273,7 @@ impl Stats {
             s.scenarios += 1;
             s.final_correct += usize::from(r.final_correct);
             s.promotion_correct += usize::from(r.promotion_correct);
+            s.slice_end_correct += usize::from(r.slice_end_correct);
             match r.label {
                 Label::Regression => {
                     s.regressions += 1;
@@ -424,6 +436,16 @@ pub fn render_table(results: &[ScenarioResult]) -> String {
             "{:.1} % ({})",
             ratio(all.promotion_correct, all.scenarios) * 100.0,
             frac(all.promotion_correct, all.scenarios)
+        ),
+        "(info)",
+        None,
+    );
+    line(
+        "verdicts a slice into 100 % correct",
+        format!(
+            "{:.1} % ({})",
+            ratio(all.slice_end_correct, all.scenarios) * 100.0,
+            frac(all.slice_end_correct, all.scenarios)
         ),
         "(info)",
         None,
