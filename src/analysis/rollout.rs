@@ -80,38 +80,91 @@ const TAIL_MOVED: f64 = 1.25;
 /// healthy stable's newest point alone is past 1.15× its median a few times in a hundred.
 const NEWEST_ROSE: f64 = 1.2;
 
-/// At 100 %: the stable version's newest point before it lost its traffic and the canary's at
-/// the same step (the last before the slice), each against its own median before then, when both
-/// rose by [`NEWEST_ROSE`] in the worse direction: `(the stable's newest, its history's median)`.
-fn rose_with_canary(m: &crate::domain::MetricReading) -> Option<(f64, f64)> {
+/// The canary's windows before the change its median is taken over in [`rose_with_canary`]: a
+/// problem that began up to 45 s before the promotion is in at most three of its twelve points.
+const ROSE_SPAN_WINDOWS: usize = 3;
+
+/// What [`rose_with_canary`] found: the stable's level it judged by against its history's median
+/// before it, and over what.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Rise {
+    stable: f64,
+    median: f64,
+    /// The last two windows' mean (both tracks were already above the service's past), not the
+    /// newest point (both rose in the last minute).
+    windows: bool,
+}
+
+/// At 100 %: a problem both tracks had when the stable version lost its traffic, in the worse
+/// direction of a sampled metric, either
+/// - **rose in the last minute:** the stable's newest point and the canary's at the same step (the
+///   last before the slice), each against its own median before then, both beyond
+///   [`NEWEST_ROSE`]; or
+/// - **already on:** the stable's last two windows' mean beyond [`TAIL_MOVED`] of its history's
+///   median before them, and the canary's last two windows before the change beyond the same
+///   factor of that median (an incident that began well before the promotion: the canary's own
+///   points before the change hold it too, so it shows no rise of its own at the change).
+fn rose_with_canary(m: &crate::domain::MetricReading) -> Option<Rise> {
     if m.error.is_some() || !m.counts.is_empty() {
         return None;
     }
     let c = m.in_slice.map(|(c, _)| c)?;
     let canary = &m.canary_samples;
     let at = canary.len().checked_sub(c + 1)?;
-    let from = m.in_rollout.map_or(0, |n| canary.len().saturating_sub(n));
-    let worse = |v: f64, median: f64| {
+    let w = m.window_steps.max(1);
+    // The canary's points since the rollout began, up to the change.
+    let rollout_from = m.in_rollout.map_or(0, |n| canary.len().saturating_sub(n));
+    let beyond = |v: f64, median: f64, x: f64| {
         if m.lower_is_worse {
-            v < median / NEWEST_ROSE
+            v < median / x
         } else {
-            v > median * NEWEST_ROSE
+            v > median * x
         }
     };
+    let stable = &m.baseline_samples;
+    let newest = stable.iter().rposition(|v| v.is_finite())?;
+    // Already on: two windows of each track against the stable's history before them.
+    let two = 2 * w;
+    let mean = |v: &[f64]| {
+        let f: Vec<f64> = v.iter().copied().filter(|x| x.is_finite()).collect();
+        (f.len() * 2 >= v.len() && !f.is_empty()).then(|| f.iter().sum::<f64>() / f.len() as f64)
+    };
+    let tail_from = (newest + 1).saturating_sub(two);
+    let on = (|| {
+        let median = finite_median(&stable[..tail_from])?;
+        let stable_tail = mean(&stable[tail_from..=newest])?;
+        let canary_tail = mean(&canary[rollout_from.max((at + 1).saturating_sub(two))..=at])?;
+        (beyond(stable_tail, median, TAIL_MOVED) && beyond(canary_tail, median, TAIL_MOVED))
+            .then_some(Rise {
+                stable: stable_tail,
+                median,
+                windows: true,
+            })
+    })();
+    if on.is_some() {
+        return on;
+    }
+    // Rose in the last minute. The canary's median over the same points at every poll of the
+    // stage: its last [`ROSE_SPAN_WINDOWS`] windows before the change (a median over all its
+    // points in the lookback would slide with the clock and lose the rise partway through the
+    // bake).
+    let from = rollout_from.max(at.saturating_sub(ROSE_SPAN_WINDOWS * w));
     // The stable's newest point may be the step before the slice's first or that step itself:
     // either of the canary's two beside the change.
     let canary_rose = finite_median(&canary[from.min(at)..at]).is_some_and(|med| {
         canary[at..(at + 2).min(canary.len())]
             .iter()
-            .any(|v| v.is_finite() && worse(*v, med))
+            .any(|v| v.is_finite() && beyond(*v, med, NEWEST_ROSE))
     });
     if !canary_rose {
         return None;
     }
-    let stable = &m.baseline_samples;
-    let newest = stable.iter().rposition(|v| v.is_finite())?;
     let median = finite_median(&stable[..newest])?;
-    worse(stable[newest], median).then_some((stable[newest], median))
+    beyond(stable[newest], median, NEWEST_ROSE).then_some(Rise {
+        stable: stable[newest],
+        median,
+        windows: false,
+    })
 }
 
 /// The median of `v`'s finite values, if it has any.
@@ -123,7 +176,7 @@ fn finite_median(v: &[f64]) -> Option<f64> {
 /// At 100 %, each metric's [`rose_with_canary`] (judged on samples only: a p99 shows a problem's
 /// first seconds in full; a ratio's counts, the `rate()` of a few errors in one step of four,
 /// cannot); below 100 %, none.
-fn rises(r: &ServiceRollout) -> Vec<Option<(f64, f64)>> {
+fn rises(r: &ServiceRollout) -> Vec<Option<Rise>> {
     r.metrics
         .iter()
         .map(|m| r.baseline_history.and_then(|_| rose_with_canary(m)))
@@ -132,7 +185,7 @@ fn rises(r: &ServiceRollout) -> Vec<Option<(f64, f64)>> {
 
 /// Each metric's samples since the rollout began (evidence carried across slices), with the
 /// current slice's share marked so the judge compares it alone too (the late-onset guard).
-fn metrics(r: &ServiceRollout, rose: &[Option<(f64, f64)>]) -> Vec<(MetricSpec, MetricSamples)> {
+fn metrics(r: &ServiceRollout, rose: &[Option<Rise>]) -> Vec<(MetricSpec, MetricSamples)> {
     // A problem both tracks met just before the promotion is the service's: a ratio counted at
     // 100 % is held to the stable's last minutes too.
     let service_rose = rose.iter().any(Option::is_some);
@@ -311,7 +364,7 @@ fn latest(r: &ServiceRollout, j: &mut Judgement) {
 
 /// The last slice: the baseline is the service's history (say so), and PROCEED held for the
 /// bake time completes the promotion.
-fn stage(r: &ServiceRollout, rose: &[Option<(f64, f64)>], j: &mut Judgement) {
+fn stage(r: &ServiceRollout, rose: &[Option<Rise>], j: &mut Judgement) {
     if !r.weight.is_some_and(|w| w >= 100.0) {
         return;
     }
@@ -328,14 +381,22 @@ fn stage(r: &ServiceRollout, rose: &[Option<(f64, f64)>], j: &mut Judgement) {
         ),
     }
     for (m, rose) in r.metrics.iter().zip(rose) {
-        if let Some((newest, median)) = *rose {
+        if let Some(rise) = *rose {
             let unit = Unit::guess(&m.name);
+            let (what, when) = if rise.windows {
+                (
+                    "was above its past with the canary",
+                    "in its last two windows",
+                )
+            } else {
+                ("rose with the canary", "in its last minute")
+            };
             j.reasons.push(format!(
-                "{}: the stable version rose with the canary in its last minute before it lost its traffic ({} against {} before, ×{:.2}): a problem both met, compared with those minutes rather than the history",
+                "{}: the stable version {what} {when} before it lost its traffic ({} against {} before, ×{:.2}): a problem both met, compared with those minutes rather than the history",
                 crate::sanitize::clean(&m.name),
-                unit.format(newest),
-                unit.format(median),
-                newest / median
+                unit.format(rise.stable),
+                unit.format(rise.median),
+                rise.stable / rise.median
             ));
         }
     }
@@ -697,6 +758,97 @@ mod tests {
             assert!(
                 matches!(outcome, MetricOutcome::Breach | MetricOutcome::Worse),
                 "{errors_at_100}: {outcome:?} {:?}",
+                j.reasons
+            );
+        }
+    }
+
+    #[test]
+    fn at_100_percent_a_problem_both_tracks_had_through_the_slice_before_is_the_services() {
+        // A shared incident on through the 50 % slice: both tracks' p99 at 330 ms for the last
+        // two windows before the change (the history at 202 ms), so neither rose *at* the change;
+        // at 100 % the canary at 380 ms (max 300 ms).
+        let latency = |stable_tail: f64| {
+            let mut canary = healthy(30);
+            canary.extend([330.0; 10]);
+            canary.extend([380.0; 16]);
+            let mut stable = healthy(52);
+            stable.extend([stable_tail; 8]);
+            let mut m = reading(canary, stable, 16);
+            m.windows = vec![380.0; 4];
+            m.in_rollout = Some(m.canary_samples.len());
+            m
+        };
+        let shared = latency(330.0);
+        assert_eq!(
+            rose_with_canary(&shared),
+            Some(Rise {
+                stable: 330.0,
+                median: 202.0,
+                windows: true
+            })
+        );
+        // The stable calm: the canary's alone.
+        assert_eq!(rose_with_canary(&latency(203.0)), None);
+        // The service's error ratio at 100 %, 1 % against a 0.1 % history, the stable's last
+        // window calm in its counts (a few errors do not show an incident): beside a p99 both
+        // tracks had above the service's past, a problem both met; beside a calm stable's, the
+        // canary's.
+        let judged = |stable_tail: f64| {
+            let mut r = counted(calm_then(2000.0, 2.0, 20, 20, 20.0), 0.001, 20);
+            r.metrics.push(latency(stable_tail));
+            let j = judge_service(&r, &Policy::default());
+            (j.metrics[0].outcome, j)
+        };
+        let (outcome, j) = judged(330.0);
+        assert_eq!(outcome, MetricOutcome::SharedBreach, "{:?}", j.reasons);
+        assert_ne!(j.verdict, Verdict::Rollback, "{:?}", j.reasons);
+        assert!(
+            j.reasons.iter().any(|r| r.starts_with(
+                "p99_ms: the stable version was above its past with the canary in its last two windows before it lost its traffic (330 ms against 202 ms before, ×1.63)"
+            )),
+            "{:?}",
+            j.reasons
+        );
+        let (outcome, j) = judged(203.0);
+        assert!(
+            matches!(outcome, MetricOutcome::Breach | MetricOutcome::Worse),
+            "{outcome:?} {:?}",
+            j.reasons
+        );
+        assert_eq!(j.verdict, Verdict::Rollback, "{:?}", j.reasons);
+    }
+
+    #[test]
+    fn a_rise_both_tracks_met_is_found_at_every_poll_of_the_bake_as_the_lookback_slides() {
+        // The lookback holds 41 points. Before the change: an earlier slice at 215 ms, then the
+        // last 12 points at 200 ms, 250 ms beside the change (×1.25, and in the slice's first
+        // point), then 380 ms; the stable's newest point rose too. As the stage goes on, the earlier slice's points leave the lookback: the
+        // canary's median before the change must not move with them.
+        for c in 1..=27 {
+            let mut canary = vec![215.0; 41 - 13 - c];
+            canary.extend([200.0; 12]);
+            canary.extend([250.0; 2]);
+            canary.extend(vec![380.0; c - 1]);
+            let mut m = reading(canary, healthy(59), c);
+            m.baseline_samples.push(280.0);
+            m.in_rollout = Some(m.canary_samples.len());
+            assert_eq!(
+                rose_with_canary(&m),
+                Some(Rise {
+                    stable: 280.0,
+                    median: 202.0,
+                    windows: false
+                }),
+                "{c} points at 100 %"
+            );
+            let mut r = service(100.0, m);
+            let t = time::OffsetDateTime::UNIX_EPOCH;
+            r.baseline_history = Some((t, t + time::Duration::minutes(20)));
+            let j = judge_service(&r, &Policy::default());
+            assert!(
+                j.reasons.iter().any(|r| r.contains("rose with the canary")),
+                "{c}: {:?}",
                 j.reasons
             );
         }
