@@ -480,10 +480,14 @@ async fn an_error_ratio_given_only_as_its_query_is_judged_on_the_same_counts() {
     let read = judged(&fake, &scenarios, ratio_only).await;
     for (g, r) in given.iter().zip(&read) {
         assert_eq!(g.poll_errors, 0, "{}", g.name);
+        // (The history's clock times name the wall clock, which moves on between the runs.)
         let verdicts = |x: &report::ScenarioResult| {
             x.timeline
                 .iter()
-                .map(|p| (p.t, p.verdict, p.reasons.clone()))
+                .map(|p| {
+                    let reasons: Vec<String> = p.reasons.iter().map(|r| without_clock(r)).collect();
+                    (p.t, p.verdict, reasons)
+                })
                 .collect::<Vec<_>>()
         };
         assert_eq!(verdicts(g), verdicts(r), "{}", g.name);
@@ -514,5 +518,47 @@ async fn an_error_ratio_given_only_as_its_query_is_judged_on_the_same_counts() {
                 .collect::<Vec<_>>()
         };
         assert_eq!(verdicts(g), verdicts(c), "{}", g.name);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn deep_into_a_long_bake_the_canarys_points_before_the_change_are_still_read() {
+    // A 100 % stage of 15 minutes, polled 10 minutes into it: the lookback (10 minutes) no longer
+    // reaches the change, and the canary's p99 must still hold four windows before it (what both
+    // tracks showed when the stable lost its traffic is judged at every poll of the bake).
+    let s = canary_lab::generate_baked(Kind::SharedIncident, 1, 900);
+    let fake = FakePrometheus::start().await.expect("fake");
+    fake.load(&s);
+    let prom = client_with(&fake.url, &s, counting());
+    let change = s.slice_start(3);
+    let t = change + 600;
+    fake.set_now(t);
+    let rs = match prom.poll_at(fake.wall_time(t)).await.expect("a poll") {
+        flightdeck::domain::SourceData::Prometheus(rs) => rs,
+        other => panic!("not a Prometheus reading: {other:?}"),
+    };
+    let r = &rs[0];
+    assert!(r.baseline_history.is_some(), "at 100 % against the history");
+    let p99 = r
+        .metrics
+        .iter()
+        .find(|m| m.name == "latency_p99_ms")
+        .expect("the p99");
+    let (c, _) = p99.in_slice.expect("a slice");
+    assert_eq!(c, 41, "the slice's points over the lookback");
+    let before = p99.canary_samples.len() - c;
+    assert!(before >= 16, "{before} points before the change");
+    // …and they are the scenario's, up to the step before the change.
+    let at = |k: usize| {
+        s.value_at(SeriesId::P99(Side::Canary), (change - 15 * k as i64) as f64)
+            .expect("a point")
+    };
+    for k in 1..=16 {
+        let got = p99.canary_samples[before - k];
+        let want = at(k);
+        assert!(
+            (got.is_nan() && want.is_nan()) || (got - want).abs() < 1e-9,
+            "{k} steps before the change: {got} vs {want}"
+        );
     }
 }
