@@ -750,9 +750,13 @@ pub(super) fn judge_counts(
             ),
         )
     };
-    // One burst is not a regression while the config tolerates a failing window: a finding that
-    // rests on the canary's worst stretch (its `failure_limit` windows and the half window a
-    // `[1m]` rate smears a burst over) stands only when the rest of its span leans the same way.
+    // One burst is not a regression while the config tolerates a failing window: a finding on the
+    // canary's counts stands only when it is still proven with its worst stretch (its
+    // `failure_limit` windows and the half window a `[1m]` rate smears a burst over) brought down
+    // to the level around it — the rest's ratio, or the windows beside the stretch when higher
+    // (a ramp's latest steps are its worst, and the steps before them nearly as high) — and the
+    // rest is beyond tolerance of the reference. (A rest that merely leaned the canary's way did
+    // before: a healthy canary's rest can lean by chance.)
     let n = burst_steps;
     // …unless the rise came with the slice: every step of a slice no older than that stretch
     // beyond tolerance of the reference (but its first, whose `[1m]` window may hold only a
@@ -783,25 +787,43 @@ pub(super) fn judge_counts(
         && !came_with_slice
     {
         let lean = |from: usize| {
-            let rest = outside_worst_stretch(&all[from..], n)?;
+            let steps = &all[from..];
+            let whole = Totals::of(steps);
+            let at = worst_stretch_at(steps, n)?;
+            let rest = outside_worst_stretch(steps, n)?;
             let c = rest.canary_ratio()?;
-            let against = pooled(&rest);
+            let against = pooled(&whole);
             let reference = (against.0 > 0.0).then(|| against.1 / against.0);
-            // Beyond tolerance of the reference (or over the bound), the counts leaning that way.
-            let cmp = (rest.canary_requests, rest.canary_events);
+            // The span with its worst stretch at the level around it — the rest's ratio, or the
+            // windows beside the stretch when higher (a ramp's latest steps are its worst, and the
+            // steps before them are close to them; a burst's are not): the finding without the
+            // stretch's excess must still be proven, beyond tolerance of the reference or over the
+            // bound.
+            let beside = Totals::of(&steps[at.saturating_sub(w)..at])
+                .canary_ratio()
+                .into_iter()
+                .chain(
+                    Totals::of(&steps[(at + n).min(steps.len())..(at + n + w).min(steps.len())])
+                        .canary_ratio(),
+                )
+                .fold(c, f64::max);
+            let stretch = Totals::of(&steps[at..at + n]);
+            let capped =
+                rest.canary_events + stretch.canary_events.min(beside * stretch.canary_requests);
+            let cmp = (whole.canary_requests, capped);
             let leans = match reference {
-                Some(b) => c > b * rho0 && log_e_worse_totals(cmp, against, PROOF_RHO) > 0.0,
+                Some(b) => c > b * rho0 && log_e_worse_totals(cmp, against, PROOF_RHO) >= goal,
                 None => true,
             } || spec.max.is_some_and(|max| {
-                c > max && log_e_over(rest.canary_events, rest.canary_requests, max) > 0.0
+                c > max && log_e_over(capped, whole.canary_requests, max) >= goal
             });
-            Some((leans, rest, reference))
+            Some((leans, rest, reference, beside))
         };
         let mut looks = vec![lean(len - slice_n)];
         if carried {
             looks.push(lean(0));
         }
-        (!looks.iter().flatten().any(|(leans, _, _)| *leans))
+        (!looks.iter().flatten().any(|(leans, ..)| *leans))
             .then(|| looks.into_iter().flatten().last())
             .map(|rest| (n, rest))
     } else {
@@ -817,9 +839,10 @@ pub(super) fn judge_counts(
                 side(&widest),
                 n,
                 match rest {
-                    Some((_, t, reference)) => format!(
-                        ", {} does not lean beyond ×{:.2} of the reference's {}",
+                    Some((_, t, reference, level)) => format!(
+                        ", {}; with those steps at the level around them ({}) it is not proven beyond ×{:.2} of the reference's {}",
                         side(&t),
+                        fmt(level),
                         rho0,
                         reference.map_or("—".into(), fmt)
                     ),
@@ -858,6 +881,12 @@ pub(super) fn outside_worst_stretch(steps: &[CountStep], n: usize) -> Option<Tot
 /// The totals of `steps`' worst stretch of `n` (the most canary events beyond the steps' own
 /// canary ratio): `None` when it would be all of them.
 pub(super) fn worst_stretch(steps: &[CountStep], n: usize) -> Option<Totals> {
+    let at = worst_stretch_at(steps, n)?;
+    Some(Totals::of(&steps[at..at + n]))
+}
+
+/// Where [`worst_stretch`] begins.
+pub(super) fn worst_stretch_at(steps: &[CountStep], n: usize) -> Option<usize> {
     if n == 0 || steps.len() <= n {
         return None;
     }
@@ -872,5 +901,5 @@ pub(super) fn worst_stretch(steps: &[CountStep], n: usize) -> Option<Totals> {
             (best, at) = (sum, i + 1 - n);
         }
     }
-    Some(Totals::of(&steps[at..at + n]))
+    Some(at)
 }

@@ -312,6 +312,46 @@ fn one_burst_is_not_a_regression_while_the_failure_limit_tolerates_a_window() {
 }
 
 #[test]
+fn a_burst_stands_only_when_the_finding_is_proven_without_its_excess() {
+    // Forty steps of 600 requests a side, the baseline at 0.1 %. A burst (×10 over six steps)
+    // with the rest of the canary at ×1.5 by chance: the rest leans the canary's way, but with
+    // the burst's stretch at the rest's ratio nothing is proven. Watched, not ROLLBACK.
+    let judged = |steps: &[(f64, f64, f64, f64)]| {
+        judge(
+            &[(
+                MetricSpec::max("error_rate", 0.005)
+                    .critical()
+                    .failure_limit(1),
+                counted(steps, None),
+            )],
+            &Policy::default(),
+            None,
+        )
+    };
+    let burst: Vec<_> = (0..40)
+        .map(|i| {
+            let e = if (32..38).contains(&i) { 6.0 } else { 0.9 };
+            (600.0, e, 600.0, 0.6)
+        })
+        .collect();
+    says(&judged(&burst), Verdict::Hold, "rests on one burst");
+    // A ramp (×1 → ×5 over forty steps of 200 requests): its worst stretch is its latest
+    // steps, and the steps beside them are nearly as high. Without the stretch's excess over
+    // *them* it is still proven: ROLLBACK. (Held to the rest's ratio, which the ramp's early steps
+    // pull down, it would not be.)
+    let ramp: Vec<_> = (0..40)
+        .map(|i| (200.0, 0.2 * (1.0 + 4.0 * f64::from(i) / 39.0), 200.0, 0.2))
+        .collect();
+    let j = judged(&ramp);
+    assert_eq!(j.verdict, Verdict::Rollback, "{}", j.metrics[0].reason);
+    // The same events as the burst's, spread evenly (×2.8 throughout): ROLLBACK.
+    let total: f64 = burst.iter().map(|s| s.1).sum();
+    let spread = vec![(600.0, total / 40.0, 600.0, 0.6); 40];
+    let j = judged(&spread);
+    assert_eq!(j.verdict, Verdict::Rollback, "{}", j.metrics[0].reason);
+}
+
+#[test]
 fn with_detect_a_proceed_waits_until_the_counts_could_show_that_excess() {
     // 0.1 % a side. Forty steps of 600 requests: 24 errors due, far under the bound (PROCEED
     // by default), but a +25 % regression would be lost in the noise of 24 errors a side.
