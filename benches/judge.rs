@@ -173,6 +173,9 @@ fn judge_service_20_services_a_poll(bencher: Bencher) {
                     min_samples: 0,
                     overlap: 1.0,
                     window_steps: 4,
+                    window_secs: 60,
+                    // The sampled metrics as a p99 (what the gate for thin traffic reads).
+                    quantile: s.counts.is_empty().then_some(0.99),
                     lower_is_worse: spec.min.is_some(),
                     critical: spec.critical,
                     weight: spec.weight,

@@ -14,8 +14,28 @@ pub fn judge_service(r: &ServiceRollout, policy: &Policy) -> Judgement {
         min_traffic: r.min_traffic,
         ..*policy
     };
-    let rose = rises(r);
-    let mut j = judge(&metrics(r, &rose), &policy, r.traffic);
+    let thin: Vec<Option<(f64, f64)>> = r.metrics.iter().map(|m| thin_quantile(r, m)).collect();
+    let rose: Vec<Option<Rise>> = rises(r)
+        .into_iter()
+        .zip(&thin)
+        .map(|(rose, thin)| rose.filter(|_| thin.is_none()))
+        .collect();
+    let mut j = judge(&metrics(r, &rose, &thin), &policy, r.traffic);
+    for (m, thin) in r.metrics.iter().zip(&thin) {
+        if let (Some((full, need)), Some(q)) = (thin, m.quantile) {
+            let pct = q * 100.0;
+            let name = if (pct - pct.round()).abs() < 1e-9 {
+                format!("p{pct:.0}")
+            } else {
+                format!("p{}", (pct * 1000.0).round() / 1000.0)
+            };
+            j.reasons.push(format!(
+                "{}: too few requests for a {name}: about {full:.0} a {}-second window at full traffic, where a {name} needs {need:.0} (two beyond it): no evidence either way",
+                crate::sanitize::clean(&m.name),
+                m.window_secs
+            ));
+        }
+    }
     dwell(r, &mut j);
     latest(r, &mut j);
     stage(r, &rose, &mut j);
@@ -167,6 +187,28 @@ fn rose_with_canary(m: &crate::domain::MetricReading) -> Option<Rise> {
     })
 }
 
+/// Requests beyond a quantile that a window must hold at the service's full traffic for the
+/// quantile to be a measure at all. With fewer, a p99 is a window's largest request or next to
+/// it and grows with the number of requests: the canary's and the stable's, on different shares
+/// of the traffic, or the canary at 100 % against the stable's history at smaller shares, are not
+/// the same measure.
+const QUANTILE_TAIL: f64 = 2.0;
+
+/// A sampled quantile (`histogram_quantile(q, …)`) the service's traffic is too thin for: the
+/// requests a window holds at full traffic (the canary's latest rate over its weight) and the
+/// `QUANTILE_TAIL / (1 − q)` it needs. `None` without the service's traffic.
+fn thin_quantile(r: &ServiceRollout, m: &crate::domain::MetricReading) -> Option<(f64, f64)> {
+    let q = m.quantile?;
+    if m.error.is_some() || !m.counts.is_empty() || m.window_secs == 0 {
+        return None;
+    }
+    let weight = r.weight.filter(|w| *w > 0.0)?.min(100.0);
+    let canary = r.traffic.filter(|t| t.is_finite() && *t >= 0.0)?;
+    let full = canary * 100.0 / weight * m.window_secs as f64;
+    let need = QUANTILE_TAIL / (1.0 - q);
+    (full < need).then_some((full, need))
+}
+
 /// The median of `v`'s finite values, if it has any.
 fn finite_median(v: &[f64]) -> Option<f64> {
     let mut finite: Vec<f64> = v.iter().copied().filter(|x| x.is_finite()).collect();
@@ -185,14 +227,19 @@ fn rises(r: &ServiceRollout) -> Vec<Option<Rise>> {
 
 /// Each metric's samples since the rollout began (evidence carried across slices), with the
 /// current slice's share marked so the judge compares it alone too (the late-onset guard).
-fn metrics(r: &ServiceRollout, rose: &[Option<Rise>]) -> Vec<(MetricSpec, MetricSamples)> {
+fn metrics(
+    r: &ServiceRollout,
+    rose: &[Option<Rise>],
+    thin: &[Option<(f64, f64)>],
+) -> Vec<(MetricSpec, MetricSamples)> {
     // A problem both tracks met just before the promotion is the service's: a ratio counted at
     // 100 % is held to the stable's last minutes too.
     let service_rose = rose.iter().any(Option::is_some);
     r.metrics
         .iter()
         .zip(rose)
-        .map(|(m, rose)| {
+        .zip(thin)
+        .map(|((m, rose), thin)| {
             let mut spec = MetricSpec::new(m.name.clone())
                 .direction(if m.lower_is_worse {
                     Direction::LowerIsWorse
@@ -222,7 +269,7 @@ fn metrics(r: &ServiceRollout, rose: &[Option<Rise>]) -> Vec<(MetricSpec, Metric
                 _ => m.in_rollout,
             };
             let against_history = r.baseline_history.is_some();
-            let samples = if m.error.is_some() {
+            let samples = if m.error.is_some() || thin.is_some() {
                 MetricSamples::default()
             } else if against_history {
                 // The last slice against the history. Counts: carried since the rollout began —
@@ -817,6 +864,42 @@ mod tests {
             j.reasons
         );
         assert_eq!(j.verdict, Verdict::Rollback, "{:?}", j.reasons);
+    }
+
+    #[test]
+    fn a_p99_of_too_few_requests_a_window_is_no_evidence() {
+        // At 100 %, 16 points at 330 ms (max 300 ms) against a history at 200 ms: ROLLBACK, on
+        // a service busy enough for a p99. At 1.6 requests a second a minute's window holds 96
+        // requests, under the 200 a p99 needs (two beyond it): no evidence, HOLD, and why.
+        let judged = |traffic: f64, quantile: Option<f64>| {
+            let mut canary = healthy(25);
+            canary.extend([330.0; 16]);
+            let mut m = reading(canary, healthy(60), 16);
+            m.windows = vec![330.0; 4];
+            m.in_rollout = Some(m.canary_samples.len());
+            m.window_secs = 60;
+            m.quantile = quantile;
+            let mut r = service(100.0, m);
+            r.traffic = Some(traffic);
+            let t = time::OffsetDateTime::UNIX_EPOCH;
+            r.baseline_history = Some((t, t + time::Duration::minutes(20)));
+            judge_service(&r, &Policy::default())
+        };
+        let busy = judged(20.0, Some(0.99));
+        assert_eq!(busy.verdict, Verdict::Rollback, "{:?}", busy.reasons);
+        let thin = judged(1.6, Some(0.99));
+        assert_eq!(thin.verdict, Verdict::Hold, "{:?}", thin.reasons);
+        assert!(
+            thin.reasons.iter().any(|r| r.starts_with(
+                "p99_ms: too few requests for a p99: about 96 a 60-second window at full traffic, where a p99 needs 200 (two beyond it)"
+            )),
+            "{:?}",
+            thin.reasons
+        );
+        // Not a quantile (a mean, say): judged as it is.
+        assert_eq!(judged(1.6, None).verdict, Verdict::Rollback);
+        // A median needs 4 a window: 96 is plenty.
+        assert_eq!(judged(1.6, Some(0.5)).verdict, Verdict::Rollback);
     }
 
     #[test]

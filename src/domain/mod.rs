@@ -340,6 +340,13 @@ pub struct MetricReading {
     /// Steps per threshold window (the span of "the latest window").
     #[serde(default)]
     pub window_steps: usize,
+    /// The rate window in seconds (`window_steps` steps).
+    #[serde(default)]
+    pub window_secs: u64,
+    /// `q` when the canary's query is `histogram_quantile(q, …)`: with the service's traffic, a
+    /// quantile of too few requests a window is no evidence (`analysis::rollout`).
+    #[serde(default)]
+    pub quantile: Option<f64>,
     /// How the judge reads this metric (from the config).
     pub lower_is_worse: bool,
     pub critical: bool,

@@ -799,6 +799,8 @@ impl Prometheus {
                 prior: prior_counts,
                 in_rollout,
                 window_steps: (svc.window_secs / svc.step_secs.max(1)).max(1) as usize,
+                window_secs: svc.window_secs,
+                quantile: super::promql::quantile_of(&m.canary),
                 min_samples: m.min_samples.unwrap_or(0),
                 overlap: longest_range(&m.canary)
                     .map_or(1.0, |r| (r / svc.step_secs.max(1) as f64).max(1.0)),

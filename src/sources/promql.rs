@@ -12,6 +12,33 @@
 //!
 //! Pure text: no I/O.
 
+/// The quantile `q` of a query that is `histogram_quantile(q, …)` at its top level, or that
+/// times or over a number (`… * 1000`, a unit's change; 0 < q < 1).
+pub fn quantile_of(query: &str) -> Option<f64> {
+    let mut q = strip_parens(query.trim());
+    // A number times the call.
+    if let Some((k, call)) = q.split_once('*')
+        && k.trim().parse::<f64>().is_ok()
+    {
+        q = strip_parens(call.trim());
+    }
+    let rest = q.strip_prefix("histogram_quantile")?.trim_start();
+    let inner = rest.strip_prefix('(')?;
+    // The call is the whole query but for a number it is multiplied or divided by.
+    let close = matching_close(rest)?;
+    let after = rest[close + 1..].trim();
+    let scaled = after
+        .strip_prefix('*')
+        .or_else(|| after.strip_prefix('/'))
+        .is_some_and(|k| k.trim().parse::<f64>().is_ok());
+    if !(after.is_empty() || scaled) {
+        return None;
+    }
+    let (first, _) = inner.split_once(',')?;
+    let v: f64 = first.trim().parse().ok()?;
+    (v > 0.0 && v < 1.0).then_some(v)
+}
+
 /// The numerator and denominator of `query` when it is an event ratio (see the module's doc),
 /// each a query of its own (trimmed, outer parentheses removed).
 pub fn split_event_ratio(query: &str) -> Option<(String, String)> {
@@ -225,6 +252,30 @@ fn metric_names(q: &str) -> Vec<String> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn the_quantile_of_a_histogram_quantile_query() {
+        assert_eq!(
+            quantile_of(
+                "histogram_quantile(0.99, sum by (le) (rate(http_request_duration_seconds_bucket{track=\"canary\"}[1m])))"
+            ),
+            Some(0.99)
+        );
+        assert_eq!(quantile_of(" ( histogram_quantile (0.5,x) ) "), Some(0.5));
+        // In another unit.
+        assert_eq!(
+            quantile_of("histogram_quantile(0.99, x) * 1000"),
+            Some(0.99)
+        );
+        assert_eq!(quantile_of("1e3 * histogram_quantile(0.95, x)"), Some(0.95));
+        assert_eq!(quantile_of("histogram_quantile(0.9, x) / 0.001"), Some(0.9));
+        // Not the whole query, not a quantile, not a number in (0, 1).
+        assert_eq!(quantile_of("histogram_quantile(0.99, x) * y"), None);
+        assert_eq!(quantile_of("histogram_quantile(0.99, x) + 5"), None);
+        assert_eq!(quantile_of("rate(x[1m])"), None);
+        assert_eq!(quantile_of("histogram_quantile(1.5, x)"), None);
+        assert_eq!(quantile_of("histogram_quantile(q, x)"), None);
+    }
+
     use super::*;
 
     fn split(q: &str) -> Option<(String, String)> {

@@ -154,6 +154,8 @@ pub fn metric(name: &str, canary: f64, baseline: f64, max: f64) -> MetricReading
         min_samples: 0,
         overlap: 1.0,
         window_steps: 4,
+        window_secs: 60,
+        quantile: None,
         lower_is_worse: false,
         critical: false,
         weight: 1.0,
