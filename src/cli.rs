@@ -1644,6 +1644,19 @@ fn config_command(c: &ConfigCommand, cli: &Cli, paths: &Paths, out: &mut Out) ->
                                     name = crate::sanitize::clean(name)
                                 );
                             }
+                            // A quantile the judge cannot tell from a quiet service's largest
+                            // request without the service's traffic.
+                            if let (Some(q), None) =
+                                (crate::sources::promql::quantile_of(&m.canary), &s.traffic)
+                            {
+                                writeln!(
+                                    out,
+                                    "service {}: {name} is a quantile ({q}); without the service's traffic the judge cannot tell when a window holds too few requests for one (fewer than {:.0} at full traffic)",
+                                    crate::sanitize::clean(&s.name),
+                                    crate::analysis::rollout::quantile_needs(q),
+                                    name = crate::sanitize::clean(name)
+                                );
+                            }
                         }
                     }
                     writeln!(out, "{}: ok", paths.config_file.display());

@@ -132,6 +132,43 @@ fn config_check_says_which_ratios_are_counted_from_their_query() {
 }
 
 #[test]
+fn config_check_says_a_quantile_without_the_services_traffic_cannot_be_gated() {
+    let home = tempfile::tempdir().unwrap();
+    let file = home.path().join("fd.toml");
+    let service = |name: &str, traffic: &str| {
+        format!(
+            "[[service]]\nname = \"{name}\"\nslices = [10, 50, 100]\nweight = 'w'\n{traffic}[service.metrics.p99_ms]\ncanary = 'histogram_quantile(0.99, sum by (le) (rate(d_bucket{{track=\"canary\"}}[1m]))) * 1000'\nmax = 300\n"
+        )
+    };
+    std::fs::write(
+        &file,
+        format!(
+            "[prometheus]\nurl = \"http://127.0.0.1:9\"\n{}{}",
+            service("quiet", ""),
+            service(
+                "counted",
+                "traffic = 'sum(rate(r{track=\"canary\"}[1m]))'\n"
+            )
+        ),
+    )
+    .unwrap();
+    let o = run(fd(home.path())
+        .arg("--config")
+        .arg(&file)
+        .args(["config", "check"]));
+    let (out, err) = text(&o);
+    assert!(o.status.success(), "{out}{err}");
+    assert!(
+        out.contains("service quiet: p99_ms is a quantile (0.99); without the service's traffic the judge cannot tell when a window holds too few requests for one (fewer than 200 at full traffic)"),
+        "{out}"
+    );
+    assert!(
+        !out.contains("service counted: p99_ms is a quantile"),
+        "{out}"
+    );
+}
+
+#[test]
 fn unknown_key_exits_2_naming_file_and_key() {
     let home = tempfile::tempdir().unwrap();
     let file = home.path().join("bad.toml");

@@ -205,8 +205,14 @@ fn thin_quantile(r: &ServiceRollout, m: &crate::domain::MetricReading) -> Option
     let weight = r.weight.filter(|w| *w > 0.0)?.min(100.0);
     let canary = r.traffic.filter(|t| t.is_finite() && *t >= 0.0)?;
     let full = canary * 100.0 / weight * m.window_secs as f64;
-    let need = QUANTILE_TAIL / (1.0 - q);
+    let need = quantile_needs(q);
     (full < need).then_some((full, need))
+}
+
+/// The requests a window must hold at full traffic for the `q` quantile to be judged
+/// ([`QUANTILE_TAIL`] beyond it).
+pub fn quantile_needs(q: f64) -> f64 {
+    QUANTILE_TAIL / (1.0 - q)
 }
 
 /// The median of `v`'s finite values, if it has any.
