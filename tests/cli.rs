@@ -100,30 +100,36 @@ fn config_init_writes_a_template_that_parses_back() {
     assert_eq!(text(&o).0.trim(), path.display().to_string());
 }
 
-#[test]
-fn config_check_says_which_ratios_are_counted_from_their_query() {
-    let home = tempfile::tempdir().unwrap();
+/// `flightdeck config check` of `text` written to a file in `home`: what it printed (it must
+/// succeed).
+fn config_check(home: &tempfile::TempDir, text_of_file: &str) -> String {
     let file = home.path().join("fd.toml");
-    let metric = |name: &str, extra: &str| {
-        format!(
-            "[service.metrics.{name}]\ncanary = 'sum(rate(http_requests_total{{track=\"canary\",code=~\"5..\"}}[1m])) / sum(rate(http_requests_total{{track=\"canary\"}}[1m]))'\nmax = 0.005\n{extra}"
-        )
-    };
-    std::fs::write(
-        &file,
-        format!(
-            "[prometheus]\nurl = \"http://127.0.0.1:9\"\n[[service]]\nname = \"checkout\"\nslices = [10, 50, 100]\nweight = 'w'\n{}{}",
-            metric("error_rate", ""),
-            metric("kept", "kind = \"samples\"\n")
-        ),
-    )
-    .unwrap();
+    std::fs::write(&file, text_of_file).unwrap();
     let o = run(fd(home.path())
         .arg("--config")
         .arg(&file)
         .args(["config", "check"]));
     let (out, err) = text(&o);
     assert!(o.status.success(), "{out}{err}");
+    out
+}
+
+#[test]
+fn config_check_says_which_ratios_are_counted_from_their_query() {
+    let home = tempfile::tempdir().unwrap();
+    let metric = |name: &str, extra: &str| {
+        format!(
+            "[service.metrics.{name}]\ncanary = 'sum(rate(http_requests_total{{track=\"canary\",code=~\"5..\"}}[1m])) / sum(rate(http_requests_total{{track=\"canary\"}}[1m]))'\nmax = 0.005\n{extra}"
+        )
+    };
+    let out = config_check(
+        &home,
+        &format!(
+            "[prometheus]\nurl = \"http://127.0.0.1:9\"\n[[service]]\nname = \"checkout\"\nslices = [10, 50, 100]\nweight = 'w'\n{}{}",
+            metric("error_rate", ""),
+            metric("kept", "kind = \"samples\"\n")
+        ),
+    );
     assert!(
         out.contains("service checkout: error_rate is judged on its counts"),
         "{out}"
@@ -134,15 +140,14 @@ fn config_check_says_which_ratios_are_counted_from_their_query() {
 #[test]
 fn config_check_says_a_quantile_without_the_services_traffic_cannot_be_gated() {
     let home = tempfile::tempdir().unwrap();
-    let file = home.path().join("fd.toml");
     let service = |name: &str, traffic: &str| {
         format!(
             "[[service]]\nname = \"{name}\"\nslices = [10, 50, 100]\nweight = 'w'\n{traffic}[service.metrics.p99_ms]\ncanary = 'histogram_quantile(0.99, sum by (le) (rate(d_bucket{{track=\"canary\"}}[1m]))) * 1000'\nmax = 300\n"
         )
     };
-    std::fs::write(
-        &file,
-        format!(
+    let out = config_check(
+        &home,
+        &format!(
             "[prometheus]\nurl = \"http://127.0.0.1:9\"\n{}{}",
             service("quiet", ""),
             service(
@@ -150,14 +155,7 @@ fn config_check_says_a_quantile_without_the_services_traffic_cannot_be_gated() {
                 "traffic = 'sum(rate(r{track=\"canary\"}[1m]))'\n"
             )
         ),
-    )
-    .unwrap();
-    let o = run(fd(home.path())
-        .arg("--config")
-        .arg(&file)
-        .args(["config", "check"]));
-    let (out, err) = text(&o);
-    assert!(o.status.success(), "{out}{err}");
+    );
     assert!(
         out.contains("service quiet: p99_ms is a quantile (0.99); without the service's traffic the judge cannot tell when a window holds too few requests for one (fewer than 200 at full traffic)"),
         "{out}"

@@ -757,6 +757,26 @@ mod tests {
         judge_service(&r, &Policy::default())
     }
 
+    /// A counted ratio's outcome beside a problem both tracks met (shared) and beside a calm
+    /// stable (the canary's), `what` naming the case.
+    fn shared_then_the_canarys(
+        (shared, j): (MetricOutcome, Judgement),
+        (alone, k): (MetricOutcome, Judgement),
+        what: f64,
+    ) {
+        assert_eq!(
+            shared,
+            MetricOutcome::SharedBreach,
+            "{what}: {:?}",
+            j.reasons
+        );
+        assert!(
+            matches!(alone, MetricOutcome::Breach | MetricOutcome::Worse),
+            "{what}: {alone:?} {:?}",
+            k.reasons
+        );
+    }
+
     #[test]
     fn at_100_percent_a_rise_both_tracks_met_just_before_the_promotion_is_not_the_canarys() {
         // 16 points at 100 % at 380 ms (max 300 ms) against a history at 200 ms; in the step
@@ -800,19 +820,7 @@ mod tests {
                 let j = judge_service(&r, &Policy::default());
                 (j.metrics[0].outcome, j)
             };
-            let (outcome, j) = judged(280.0);
-            assert_eq!(
-                outcome,
-                MetricOutcome::SharedBreach,
-                "{errors_at_100}: {:?}",
-                j.reasons
-            );
-            let (outcome, j) = judged(203.0);
-            assert!(
-                matches!(outcome, MetricOutcome::Breach | MetricOutcome::Worse),
-                "{errors_at_100}: {outcome:?} {:?}",
-                j.reasons
-            );
+            shared_then_the_canarys(judged(280.0), judged(203.0), errors_at_100);
         }
     }
 
@@ -853,23 +861,22 @@ mod tests {
             let j = judge_service(&r, &Policy::default());
             (j.metrics[0].outcome, j)
         };
-        let (outcome, j) = judged(330.0);
-        assert_eq!(outcome, MetricOutcome::SharedBreach, "{:?}", j.reasons);
-        assert_ne!(j.verdict, Verdict::Rollback, "{:?}", j.reasons);
+        let (shared, alone) = (judged(330.0), judged(203.0));
+        assert_ne!(
+            shared.1.verdict,
+            Verdict::Rollback,
+            "{:?}",
+            shared.1.reasons
+        );
         assert!(
-            j.reasons.iter().any(|r| r.starts_with(
+            shared.1.reasons.iter().any(|r| r.starts_with(
                 "p99_ms: the stable version was above its past with the canary in its last two windows before it lost its traffic (330 ms against 202 ms before, ×1.63)"
             )),
             "{:?}",
-            j.reasons
+            shared.1.reasons
         );
-        let (outcome, j) = judged(203.0);
-        assert!(
-            matches!(outcome, MetricOutcome::Breach | MetricOutcome::Worse),
-            "{outcome:?} {:?}",
-            j.reasons
-        );
-        assert_eq!(j.verdict, Verdict::Rollback, "{:?}", j.reasons);
+        assert_eq!(alone.1.verdict, Verdict::Rollback, "{:?}", alone.1.reasons);
+        shared_then_the_canarys(shared, alone, 20.0);
     }
 
     #[test]

@@ -631,32 +631,10 @@ pub fn generate_baked(kind: Kind, seed: u64, bake: u64) -> Scenario {
             );
         }
         Kind::Bursts => {
-            let mut t = -(HISTORY_SECS as i64) + 60 * rng.below(5) as i64;
-            let mut n = 0;
-            while t < end {
-                let len = 30 + 15 * rng.below(5) as i64;
-                model.shared.push(Span {
-                    from: t,
-                    to: t + len,
-                    rate_x: rng.range(2.0, 4.0),
-                    err_x: 1.3,
-                    lat_x: 1.15,
-                });
-                n += 1;
-                t += len + 120 + 15 * rng.below(17) as i64;
-            }
+            let from = -(HISTORY_SECS as i64) + 60 * rng.below(5) as i64;
+            let (t, n) = bursts(&mut model, &mut rng, from, end);
             // On through the rest of the 100 % stage.
-            while t < stage_end {
-                let len = 30 + 15 * ext.below(5) as i64;
-                model.shared.push(Span {
-                    from: t,
-                    to: t + len,
-                    rate_x: ext.range(2.0, 4.0),
-                    err_x: 1.3,
-                    lat_x: 1.15,
-                });
-                t += len + 120 + 15 * ext.below(17) as i64;
-            }
+            bursts(&mut model, &mut ext, t, stage_end);
             description = format!("{n} traffic bursts ×2–4 on both tracks");
         }
         Kind::NearThreshold => {
@@ -873,6 +851,25 @@ pub fn generate_baked(kind: Kind, seed: u64, bake: u64) -> Scenario {
         oracle_detection_secs,
         ..scenario
     }
+}
+
+/// Traffic bursts on both tracks from `t` until `until`, drawn from `rng`: where the next would
+/// begin, and how many.
+fn bursts(model: &mut Model, rng: &mut Rng, mut t: i64, until: i64) -> (i64, usize) {
+    let mut n = 0;
+    while t < until {
+        let len = 30 + 15 * rng.below(5) as i64;
+        model.shared.push(Span {
+            from: t,
+            to: t + len,
+            rate_x: rng.range(2.0, 4.0),
+            err_x: 1.3,
+            lat_x: 1.15,
+        });
+        n += 1;
+        t += len + 120 + 15 * rng.below(17) as i64;
+    }
+    (t, n)
 }
 
 /// The evidence an oracle's detection needs: a likelihood ratio of 20 (α = 0.05, looked at once).
