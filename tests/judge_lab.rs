@@ -529,7 +529,19 @@ async fn deep_into_a_long_bake_the_canarys_points_before_the_change_are_still_re
     let s = canary_lab::generate_baked(Kind::SharedIncident, 1, 900);
     let fake = FakePrometheus::start().await.expect("fake");
     fake.load(&s);
-    let prom = client_with(&fake.url, &s, counting());
+    // The config's bake as long as the stage.
+    let text = canary_lab::config_toml(&fake.url, &s, counting()).replace(
+        &format!("bake_secs = {}\n", canary_lab::BAKE_SECS),
+        "bake_secs = 900\n",
+    );
+    assert!(text.contains("bake_secs = 900\n"), "{text}");
+    let config = Config::parse(&text, "lab.toml").expect("the lab's config parses");
+    let prom = Prometheus::new(
+        Http::new(Duration::from_secs(10)).expect("an HTTP client"),
+        config.prometheus.as_ref().expect("[prometheus]"),
+        &config.services,
+    )
+    .expect("a client");
     let change = s.slice_start(3);
     let t = change + 600;
     fake.set_now(t);
@@ -561,4 +573,17 @@ async fn deep_into_a_long_bake_the_canarys_points_before_the_change_are_still_re
             "{k} steps before the change: {got} vs {want}"
         );
     }
+    // Past the bake (the lab's own, 5 minutes), a promoted service is read over the lookback
+    // alone: 41 points.
+    let after = client_with(&fake.url, &s, counting());
+    let rs = match after.poll_at(fake.wall_time(t)).await.expect("a poll") {
+        flightdeck::domain::SourceData::Prometheus(rs) => rs,
+        other => panic!("not a Prometheus reading: {other:?}"),
+    };
+    let p99 = rs[0]
+        .metrics
+        .iter()
+        .find(|m| m.name == "latency_p99_ms")
+        .expect("the p99");
+    assert_eq!(p99.canary_samples.len(), 41);
 }

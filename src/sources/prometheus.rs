@@ -561,14 +561,16 @@ impl Prometheus {
         let mut baseline_traffic_points: Option<Vec<(f64, f64)>> = None;
         // Whether a ratio whose halves do not count can be counted from the traffic instead.
         let from_traffic = svc.traffic.is_some() && !traffic_points.is_empty();
-        // At 100 % the canary's points reach back to four windows before the change however long
-        // the bake: what both tracks showed when the stable lost its traffic is judged at every
-        // poll of it (within `history_secs`).
+        // At 100 %, through the bake, the canary's points reach back to four windows before the
+        // change however long the bake: what both tracks showed when the stable lost its traffic
+        // is judged at every poll of it. After the bake, the lookback alone (a promoted service
+        // is read for hours: its ranges stay the lookback's length).
         let canary_from = match history {
-            Some((_, lost)) => (lost - 4.0 * svc.window_secs as f64)
+            Some((_, lost)) if end - lost <= svc.bake_secs as f64 => (lost
+                - 4.0 * svc.window_secs as f64)
                 .min(end - svc.lookback_secs as f64)
                 .max(end - svc.history_secs.max(svc.lookback_secs) as f64),
-            None => end - svc.lookback_secs as f64,
+            _ => end - svc.lookback_secs as f64,
         };
         let mut metrics = Vec::new();
         for (name, m) in &svc.metrics {
