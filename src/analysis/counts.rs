@@ -49,6 +49,16 @@ impl Totals {
         t
     }
 
+    /// These totals less `part`'s (a span of the steps they were taken over).
+    pub fn without(&self, part: &Totals) -> Totals {
+        Totals {
+            canary_requests: self.canary_requests - part.canary_requests,
+            canary_events: self.canary_events - part.canary_events,
+            baseline_requests: self.baseline_requests - part.baseline_requests,
+            baseline_events: self.baseline_events - part.baseline_events,
+        }
+    }
+
     /// The canary's event ratio, when it served anything.
     pub fn canary_ratio(&self) -> Option<f64> {
         (self.canary_requests > 0.0).then(|| self.canary_events / self.canary_requests)

@@ -23,17 +23,7 @@ pub fn judge_service(r: &ServiceRollout, policy: &Policy) -> Judgement {
     let mut j = judge(&metrics(r, &rose, &thin), &policy, r.traffic);
     for (m, thin) in r.metrics.iter().zip(&thin) {
         if let (Some((full, need)), Some(q)) = (thin, m.quantile) {
-            let pct = q * 100.0;
-            let name = if (pct - pct.round()).abs() < 1e-9 {
-                format!("p{pct:.0}")
-            } else {
-                format!("p{}", (pct * 1000.0).round() / 1000.0)
-            };
-            j.reasons.push(format!(
-                "{}: too few requests for a {name}: about {full:.0} a {}-second window at full traffic, where a {name} needs {need:.0} (two beyond it): no evidence either way",
-                crate::sanitize::clean(&m.name),
-                m.window_secs
-            ));
+            j.reasons.push(thin_reason(m, q, *full, *need));
         }
     }
     dwell(r, &mut j);
@@ -134,13 +124,7 @@ fn rose_with_canary(m: &crate::domain::MetricReading) -> Option<Rise> {
     let w = m.window_steps.max(1);
     // The canary's points since the rollout began, up to the change.
     let rollout_from = m.in_rollout.map_or(0, |n| canary.len().saturating_sub(n));
-    let beyond = |v: f64, median: f64, x: f64| {
-        if m.lower_is_worse {
-            v < median / x
-        } else {
-            v > median * x
-        }
-    };
+    let worse = |v: f64, median: f64, x: f64| beyond(m.lower_is_worse, v, median, x);
     let stable = &m.baseline_samples;
     let newest = stable.iter().rposition(|v| v.is_finite())?;
     // Already on: two windows of each track against the stable's history before them.
@@ -154,7 +138,7 @@ fn rose_with_canary(m: &crate::domain::MetricReading) -> Option<Rise> {
         let median = finite_median(&stable[..tail_from])?;
         let stable_tail = mean(&stable[tail_from..=newest])?;
         let canary_tail = mean(&canary[rollout_from.max((at + 1).saturating_sub(two))..=at])?;
-        (beyond(stable_tail, median, TAIL_MOVED) && beyond(canary_tail, median, TAIL_MOVED))
+        (worse(stable_tail, median, TAIL_MOVED) && worse(canary_tail, median, TAIL_MOVED))
             .then_some(Rise {
                 stable: stable_tail,
                 median,
@@ -174,13 +158,13 @@ fn rose_with_canary(m: &crate::domain::MetricReading) -> Option<Rise> {
     let canary_rose = finite_median(&canary[from.min(at)..at]).is_some_and(|med| {
         canary[at..(at + 2).min(canary.len())]
             .iter()
-            .any(|v| v.is_finite() && beyond(*v, med, NEWEST_ROSE))
+            .any(|v| v.is_finite() && worse(*v, med, NEWEST_ROSE))
     });
     if !canary_rose {
         return None;
     }
     let median = finite_median(&stable[..newest])?;
-    beyond(stable[newest], median, NEWEST_ROSE).then_some(Rise {
+    worse(stable[newest], median, NEWEST_ROSE).then_some(Rise {
         stable: stable[newest],
         median,
         windows: false,
@@ -209,10 +193,35 @@ fn thin_quantile(r: &ServiceRollout, m: &crate::domain::MetricReading) -> Option
     (full < need).then_some((full, need))
 }
 
+/// Why a [`thin_quantile`] metric is no evidence, in words.
+fn thin_reason(m: &crate::domain::MetricReading, q: f64, full: f64, need: f64) -> String {
+    let pct = q * 100.0;
+    let name = if (pct - pct.round()).abs() < 1e-9 {
+        format!("p{pct:.0}")
+    } else {
+        format!("p{}", (pct * 1000.0).round() / 1000.0)
+    };
+    format!(
+        "{}: too few requests for a {name}: about {full:.0} a {}-second window at full traffic, where a {name} needs {need:.0} (two beyond it): no evidence either way",
+        crate::sanitize::clean(&m.name),
+        m.window_secs
+    )
+}
+
 /// The requests a window must hold at full traffic for the `q` quantile to be judged
 /// ([`QUANTILE_TAIL`] beyond it).
 pub fn quantile_needs(q: f64) -> f64 {
     QUANTILE_TAIL / (1.0 - q)
+}
+
+/// `v` beyond `factor` times `reference` in the worse direction (under it over `factor` when
+/// lower is worse).
+fn beyond(lower_is_worse: bool, v: f64, reference: f64, factor: f64) -> bool {
+    if lower_is_worse {
+        v < reference / factor
+    } else {
+        v > reference * factor
+    }
 }
 
 /// The median of `v`'s finite values, if it has any.
@@ -308,11 +317,7 @@ fn metrics(
                 // in the worse direction: more than a p99's noise over two windows).
                 let history = &m.baseline_samples[..m.baseline_samples.len() - stable_tail.len()];
                 let median = finite_median(history);
-                let moved = match (mean, median) {
-                    (Some(v), Some(h)) if m.lower_is_worse => v < h / TAIL_MOVED,
-                    (Some(v), Some(h)) => v > h * TAIL_MOVED,
-                    _ => false,
-                };
+                let moved = matches!((mean, median), (Some(v), Some(h)) if beyond(m.lower_is_worse, v, h, TAIL_MOVED));
                 // …or both tracks rose together in the last minute before the promotion.
                 let rose = rose.is_some();
                 let counted_rose = !m.counts.is_empty() && service_rose;

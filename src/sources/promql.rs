@@ -252,6 +252,8 @@ fn metric_names(q: &str) -> Vec<String> {
 
 #[cfg(test)]
 mod tests {
+    use super::*;
+
     #[test]
     fn the_quantile_of_a_histogram_quantile_query() {
         assert_eq!(
@@ -275,8 +277,6 @@ mod tests {
         assert_eq!(quantile_of("histogram_quantile(1.5, x)"), None);
         assert_eq!(quantile_of("histogram_quantile(q, x)"), None);
     }
-
-    use super::*;
 
     fn split(q: &str) -> Option<(String, String)> {
         split_event_ratio(q)

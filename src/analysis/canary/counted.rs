@@ -790,7 +790,8 @@ pub(super) fn judge_counts(
             let steps = &all[from..];
             let whole = Totals::of(steps);
             let at = worst_stretch_at(steps, n)?;
-            let rest = outside_worst_stretch(steps, n)?;
+            let stretch = Totals::of(&steps[at..at + n]);
+            let rest = whole.without(&stretch);
             let c = rest.canary_ratio()?;
             let against = pooled(&whole);
             let reference = (against.0 > 0.0).then(|| against.1 / against.0);
@@ -807,7 +808,6 @@ pub(super) fn judge_counts(
                         .canary_ratio(),
                 )
                 .fold(c, f64::max);
-            let stretch = Totals::of(&steps[at..at + n]);
             let capped =
                 rest.canary_events + stretch.canary_events.min(beside * stretch.canary_requests);
             let cmp = (whole.canary_requests, capped);
@@ -868,14 +868,7 @@ pub(super) fn judge_counts(
 /// The totals of `steps` outside their worst stretch of `n` (the most canary events beyond the
 /// steps' own canary ratio): `None` when nothing is left outside it.
 pub(super) fn outside_worst_stretch(steps: &[CountStep], n: usize) -> Option<Totals> {
-    let all = Totals::of(steps);
-    let worst = worst_stretch(steps, n)?;
-    Some(Totals {
-        canary_requests: all.canary_requests - worst.canary_requests,
-        canary_events: all.canary_events - worst.canary_events,
-        baseline_requests: all.baseline_requests - worst.baseline_requests,
-        baseline_events: all.baseline_events - worst.baseline_events,
-    })
+    Some(Totals::of(steps).without(&worst_stretch(steps, n)?))
 }
 
 /// The totals of `steps`' worst stretch of `n` (the most canary events beyond the steps' own

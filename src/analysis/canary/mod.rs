@@ -348,8 +348,9 @@ pub struct MetricSamples {
     /// regression).
     #[serde(default)]
     pub against_history: bool,
-    /// At 100 %: the stable version rose with the canary in its newest point before it lost its
-    /// traffic (a problem both met; `baseline` is then the stable's last minutes). The baseline
+    /// At 100 %: the stable version had a problem with the canary when it lost its traffic — both
+    /// rose in the newest point, or both were above its history in the last two windows
+    /// (`rollout::rose_with_canary`; `baseline` is then the stable's last minutes). The baseline
     /// is taken as beyond its bound: the canary is not blamed by its median or by a breach
     /// carried across the change, only proven worse than those minutes.
     #[serde(default)]

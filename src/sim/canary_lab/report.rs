@@ -5,8 +5,9 @@
 //!
 //! Per scenario: the final verdict (the last poll, at the end of the 100 % stage: when the bake
 //! completes the promotion) against its label; the verdict a slice's length into the 100 % stage
-//! (where the lab's last poll was before the stage lasted the bake, for comparison); the verdict at the end of the 50 % slice (the last poll before the baseline loses its
-//! traffic: the promotion decision); a PROCEED once a regression is in the data (from one
+//! (where the lab's last poll was before the stage lasted the bake, for comparison); the verdict
+//! at the end of the 50 % slice (the last poll before the baseline loses its traffic: the
+//! promotion decision); a PROCEED once a regression is in the data (from one
 //! `rate()[1m]` window after its onset: before that no series shows it); a false alarm
 //! (any ROLLBACK of a healthy or shared-problem canary, at any poll); the detection time (first
 //! ROLLBACK at or after the onset, minus the onset).
