@@ -421,33 +421,29 @@ pub fn render_table(results: &[ScenarioResult]) -> String {
         };
         let _ = writeln!(out, "  {name:<40} {value:>24}   {target:<14} {verdict}");
     };
-    line(
-        "final verdicts correct",
+    // A share of the scenarios correct: "93.8 % (633/675)".
+    let share = |n: usize| {
         format!(
             "{:.1} % ({})",
-            all.accuracy() * 100.0,
-            frac(all.final_correct, all.scenarios)
-        ),
+            ratio(n, all.scenarios) * 100.0,
+            frac(n, all.scenarios)
+        )
+    };
+    line(
+        "final verdicts correct",
+        share(all.final_correct),
         "≥ 95 %",
         Some(all.accuracy() >= TARGET_ACCURACY),
     );
     line(
         "verdicts at the end of 50 % correct",
-        format!(
-            "{:.1} % ({})",
-            ratio(all.promotion_correct, all.scenarios) * 100.0,
-            frac(all.promotion_correct, all.scenarios)
-        ),
+        share(all.promotion_correct),
         "(info)",
         None,
     );
     line(
         "verdicts a slice into 100 % correct",
-        format!(
-            "{:.1} % ({})",
-            ratio(all.slice_end_correct, all.scenarios) * 100.0,
-            frac(all.slice_end_correct, all.scenarios)
-        ),
+        share(all.slice_end_correct),
         "(info)",
         None,
     );
