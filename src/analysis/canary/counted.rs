@@ -527,6 +527,79 @@ pub(super) fn judge_counts(
             due
         ))
     });
+    // Why a comparison that reached its goal on some span is not taken as a finding (the reason
+    // says so, rather than "not proven" beside an evidence over the goal): the first rule that
+    // holds it back, on the span with the most evidence.
+    let held_back = || -> Option<String> {
+        let at_full = || {
+            format!(
+                "at 100 % the slices before do not point to it, nor has it held through each of the last {HISTORY_PERSIST_WINDOWS} windows on its own"
+            )
+        };
+        let live = spans
+            .iter()
+            .zip(starts)
+            .filter(|(s, _)| !past_only && s.log_e_worse >= comparison_goal)
+            .max_by(|a, b| a.0.log_e_worse.total_cmp(&b.0.log_e_worse));
+        let against_past = spans
+            .iter()
+            .zip(starts)
+            .filter(|(s, _)| prior_e(&s.totals) >= comparison_goal)
+            .max_by(|a, b| prior_e(&a.0.totals).total_cmp(&prior_e(&b.0.totals)));
+        let why_live = live.map(|(s, from)| {
+            let why = if !beyond_tolerance(&s.totals) {
+                format!("its estimate is within ×{rho0:.2} of the baseline's")
+            } else if !corroborated(&s.totals, from) {
+                "the live baseline is under the stable's own past, and against that past the canary does not lean worse".to_string()
+            } else {
+                at_full()
+            };
+            let against = if samples.against_history {
+                "the history"
+            } else {
+                "the live baseline"
+            };
+            (s.log_e_worse, against, why)
+        });
+        let why_past = against_past.and_then(|(s, from)| {
+            let p = past_rate?;
+            let why = if samples.against_history {
+                if !matches!(s.totals.canary_ratio(), Some(c) if c > p * rho0) {
+                    format!("its estimate is within ×{rho0:.2} of that past")
+                } else if !matches!(recent.canary_ratio(), Some(c) if c > p * rho0) {
+                    format!("the latest window is within ×{rho0:.2} of that past")
+                } else {
+                    at_full()
+                }
+            } else if prior_moved(s.totals.baseline_requests, s.totals.baseline_events) {
+                "the stable beside it has moved from that past too".to_string()
+            } else if spiked_beside(from) {
+                "the stable beside the canary's worst stretch rose too".to_string()
+            } else if !vouches(&s.totals, from, p) {
+                format!(
+                    "the stable beside it served too few requests to show it did not rise as well, and outside its worst {} steps the canary is not {:.0}× that past",
+                    spike_steps, PRIOR_POWER_LIFT
+                )
+            } else if !matches!(s.totals.canary_ratio(), Some(c) if c > p * rho0) {
+                format!("its estimate is within ×{rho0:.2} of that past")
+            } else if !matches!(recent.canary_ratio(), Some(c) if c > p * rho0) {
+                format!("the latest window is within ×{rho0:.2} of that past")
+            } else {
+                at_full()
+            };
+            Some((prior_e(&s.totals), "the stable's past", why))
+        });
+        [why_live, why_past]
+            .into_iter()
+            .flatten()
+            .max_by(|a, b| a.0.total_cmp(&b.0))
+            .map(|(e, against, why)| {
+                format!(
+                    "proven against {against} (evidence {}, needed {needed_cmp}), but {why}",
+                    ev(e)
+                )
+            })
+    };
     let (outcome, result, reason) = if widest.canary_requests <= 0.0 {
         (
             MetricOutcome::NoData,
@@ -648,23 +721,26 @@ pub(super) fn judge_counts(
         } else {
             (widest, "live baseline's")
         };
-        (
-            MetricOutcome::Borderline,
-            MetricResult::Pass,
-            format!(
-                "{}: canary {} is {:.2}× the {} {} {span_name}, beyond ×{:.2} but not proven (evidence {}, needed {needed_cmp})",
-                spec.name,
-                side(&widest),
-                shown.rate_ratio().unwrap_or(f64::NAN),
-                shown_name,
-                shown.baseline_ratio().map_or("—".into(), fmt),
-                rho0,
+        let head = format!(
+            "{}: canary {} is {:.2}× the {} {} {span_name}, beyond ×{:.2}",
+            spec.name,
+            side(&widest),
+            shown.rate_ratio().unwrap_or(f64::NAN),
+            shown_name,
+            shown.baseline_ratio().map_or("—".into(), fmt),
+            rho0,
+        );
+        let reason = match held_back() {
+            Some(why) => format!("{head}: {why}: watching"),
+            None => format!(
+                "{head} but not proven (evidence {}, needed {needed_cmp})",
                 ev(spans
                     .iter()
                     .map(|s| prior_e(&s.totals))
                     .fold(best(|s| s.log_e_worse), f64::max)),
             ),
-        )
+        };
+        (MetricOutcome::Borderline, MetricResult::Pass, reason)
     } else if spec.max.is_some() && !under && !under_estimated {
         let need = match needed {
             Some(n) => format!(

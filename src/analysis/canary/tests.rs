@@ -79,6 +79,14 @@ fn at_100_percent_a_cumulative_proof_is_not_a_sustained_finding() {
     };
     let j = last([false, true, true, false, true]);
     assert_ne!(j.verdict, Verdict::Rollback, "{}", j.metrics[0].reason);
+    // Its reason says it is proven and what a finding at 100 % waits for.
+    let reason = &j.metrics[0].reason;
+    assert!(
+        reason.contains("proven against the stable's past (evidence ")
+            && reason.contains("at 100 % the slices before do not point to it")
+            && !reason.contains("not proven"),
+        "{reason}"
+    );
     // Each of the last four windows on its own (longer than a shared spike of two minutes
     // and its smear fill): the canary's. ROLLBACK.
     let j = last([false, true, true, true, true]);
@@ -185,6 +193,15 @@ fn a_canary_lifted_only_in_a_bursts_stretch_is_not_vouched_against_by_few_stable
     };
     let j = judge(&[(spec, samples)], &Policy::default(), None);
     assert_ne!(j.verdict, Verdict::Rollback, "{}", j.metrics[0].reason);
+    // The reason says the past proves it and what holds it back, not "not proven" beside an
+    // evidence over the goal.
+    let reason = &j.metrics[0].reason;
+    assert!(
+        reason.contains("proven against the stable's past (evidence ")
+            && reason.contains("the stable beside it served too few requests")
+            && !reason.contains("not proven"),
+        "{reason}"
+    );
 }
 
 #[test]
@@ -604,7 +621,8 @@ fn a_canary_at_70_percent_of_its_bound_is_taken_under_it_on_enough_requests_not_
 fn at_100_percent_a_canary_at_the_stables_own_rate_is_not_held_by_its_few_live_events() {
     // Before the last slice the stable served beside the canary and erred half as often by
     // chance (20 errors in 40,000 requests); the last slice's steps carry the history's
-    // mean. Against those the canary's 100 errors are 2× (four standard errors: HOLD). Its
+    // mean. Against those the canary's 100 errors are 2× (four standard errors, proven, but
+    // not pointed to by the slices before nor held four windows: HOLD). Its
     // own million requests before the rollout, at 0.1 %, say the canary's 0.1 % is its rate.
     let steps: Vec<_> = std::iter::repeat_n((1000.0, 1.0, 1000.0, 0.5), 40)
         .chain(std::iter::repeat_n((3000.0, 3.0, 3000.0, 1.5), 20))
@@ -624,7 +642,9 @@ fn at_100_percent_a_canary_at_the_stables_own_rate_is_not_held_by_its_few_live_e
         without.metrics[0].reason
     );
     assert!(
-        without.metrics[0].reason.contains("not proven"),
+        without.metrics[0]
+            .reason
+            .contains("proven against the history (evidence 1089.6, needed 40), but at 100 %"),
         "{}",
         without.metrics[0].reason
     );
