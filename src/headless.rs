@@ -501,6 +501,8 @@ pub async fn approve(
             repo: s.repo.as_deref(),
             judgement: judged.iter().find(|(n, _)| *n == s.name).map(|(_, j)| j),
             live: true,
+            // One look: no earlier poll to have called a ROLLBACK.
+            rollback_called: None,
         }),
     );
     doc["verdicts"] = guard

@@ -649,6 +649,73 @@ fn autopilot_does_not_approve_on_cached_metrics() {
     assert_eq!(approvals(&fx), 0, "{fx:?}");
 }
 
+/// A ROLLBACK the judge called stays in view for the rest of the rollout: the verdict that moves
+/// on (a proof that thinned) is marked ⚑ on the Rollouts tab and explained in the detail, and
+/// approving the held deployment takes the override even at PROCEED. A new rollout forgets it.
+#[test]
+fn a_rollback_called_earlier_in_the_rollout_stays_in_view_and_guards_approval() {
+    let mut s = loaded_state(160, 40);
+    let poll = |s: &mut State, weight: f64, err: f64| {
+        update(
+            s,
+            Msg::loaded(
+                SourceId::Prometheus,
+                Ok(SourceData::Prometheus(vec![rollout(
+                    "checkout", true, weight, err,
+                )])),
+                NOW,
+            ),
+        );
+    };
+    let on_screen = |s: &mut State, text: &str| {
+        update(s, key('3'));
+        let screen = screen_text(&draw(s)).join("\n");
+        screen.contains(text)
+    };
+    poll(&mut s, 25.0, 0.001);
+    assert_eq!(s.judgements["checkout"].verdict, Verdict::Proceed);
+    assert!(s.rollbacks_called.is_empty());
+    // ROLLBACK at 25 %, then PROCEED again.
+    poll(&mut s, 25.0, 0.03);
+    assert_eq!(s.judgements["checkout"].verdict, Verdict::Rollback);
+    poll(&mut s, 25.0, 0.001);
+    assert_eq!(s.judgements["checkout"].verdict, Verdict::Proceed);
+    assert_eq!(s.rollbacks_called["checkout"].weight, Some(25.0));
+    assert!(on_screen(&mut s, "PROCEED ⚑"));
+    update(&mut s, key('3'));
+    update(&mut s, code(KeyCode::Enter));
+    let detail = screen_text(&draw(&s)).join("\n");
+    assert!(
+        detail.contains("⚑ ROLLBACK called at 09:30 UTC at 25 % (0s ago)"),
+        "{detail}"
+    );
+    update(&mut s, code(KeyCode::Esc));
+    select_held_run(&mut s);
+    update(&mut s, key('a'));
+    let (word, why) = required(&s).expect("a ROLLBACK called in this rollout takes the override");
+    assert_eq!(word, "override");
+    assert!(
+        why.contains("PROCEED") && why.contains("called ROLLBACK at") && why.contains("at 25 %"),
+        "{why}"
+    );
+    update(&mut s, code(KeyCode::Esc));
+    // Promoted on by hand: still the same rollout.
+    poll(&mut s, 50.0, 0.001);
+    assert!(s.rollbacks_called.contains_key("checkout"));
+    // Rolled back (no canary traffic), then a new rollout: forgotten, PROCEED goes with the judge.
+    poll(&mut s, 0.0, 0.001);
+    assert!(s.rollbacks_called.is_empty());
+    poll(&mut s, 10.0, 0.001);
+    assert!(!on_screen(&mut s, "⚑"));
+    select_held_run(&mut s);
+    update(&mut s, key('a'));
+    assert_eq!(
+        required(&s),
+        None,
+        "PROCEED in a new rollout needs no override"
+    );
+}
+
 /// Every verdict that changes on live data becomes a record for the audit log, with its reasons;
 /// the same verdict again is not a change, and data from the store is no verdict at all.
 #[test]

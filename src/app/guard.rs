@@ -10,9 +10,14 @@
 //! when every service says PROCEED; otherwise the cockpit asks for `override` typed, the autopilot
 //! does not approve, and `flightdeck approve` refuses without `--override`. Rejecting is never
 //! guarded.
+//!
+//! In the cockpit a service whose judge called ROLLBACK earlier in its current rollout
+//! ([`State::rollbacks_called`]) does not go with the judge either, whatever it says now: a
+//! regression whose proof thinned for a poll is still the one that was found. (The headless
+//! command judges once and knows no earlier poll.)
 
 use crate::analysis::canary::{Judgement, Verdict};
-use crate::app::state::State;
+use crate::app::state::{RollbackCalled, State};
 use crate::domain::{SourceId, WorkflowRun};
 
 /// A service the held deployment may belong to, as the guard sees it.
@@ -25,6 +30,8 @@ pub struct Candidate<'a> {
     pub judgement: Option<&'a Judgement>,
     /// Whether the judgement comes from a live poll (not the on-disk cache).
     pub live: bool,
+    /// The ROLLBACK the judge called earlier in the service's current rollout, if any.
+    pub rollback_called: Option<&'a RollbackCalled>,
 }
 
 /// One service's say on the approval.
@@ -38,11 +45,15 @@ pub struct ServiceVerdict {
     pub label: String,
     /// The judgement's one line (verdict, score, band, first reason), or why there is none.
     pub text: String,
+    /// "ROLLBACK at 14:05 UTC at 25 %": the judge called ROLLBACK earlier in this rollout.
+    pub called: Option<String>,
 }
 
 impl ServiceVerdict {
+    /// Whether the service goes with approving: PROCEED, and no ROLLBACK called earlier in its
+    /// rollout.
     pub fn proceed(&self) -> bool {
-        self.verdict == Some(Verdict::Proceed)
+        self.verdict == Some(Verdict::Proceed) && self.called.is_none()
     }
 
     /// Worst first: ROLLBACK, no verdict, HOLD, PROCEED.
@@ -76,9 +87,15 @@ impl ApprovalGuard {
             .verdicts
             .iter()
             .filter(|v| !v.proceed())
-            .map(|v| match v.verdict {
-                Some(_) => format!("the judge says {} for {}", v.label, v.service),
-                None => v.text.clone(),
+            .map(|v| {
+                let now = match v.verdict {
+                    Some(_) => format!("the judge says {} for {}", v.label, v.service),
+                    None => v.text.clone(),
+                };
+                match &v.called {
+                    Some(called) => format!("{now}; it called {called} in this rollout"),
+                    None => now,
+                }
             })
             .collect();
         if against.is_empty() {
@@ -139,13 +156,24 @@ pub fn judge_deployment<'a>(
         if !belongs(run, c.environment, c.repo) || verdicts.iter().any(|v| v.service == c.name) {
             continue;
         }
-        let v = match c.judgement {
+        let called = c.rollback_called.map(|r| {
+            let f = time::macros::format_description!("[hour]:[minute] UTC");
+            format!(
+                "ROLLBACK at {}{}",
+                r.at.format(&f).unwrap_or_default(),
+                r.weight
+                    .map(|w| format!(" at {w:.0} %"))
+                    .unwrap_or_default()
+            )
+        });
+        let mut v = match c.judgement {
             Some(j) if c.live => ServiceVerdict {
                 service: c.name.to_string(),
                 verdict: Some(j.verdict),
                 score: Some(j.score),
                 label: format!("{} (score {:.2})", j.verdict.label(), j.score),
                 text: j.summary.clone(),
+                called: None,
             },
             Some(_) => ServiceVerdict {
                 service: c.name.to_string(),
@@ -156,6 +184,7 @@ pub fn judge_deployment<'a>(
                     "the judge has no verdict for {} yet (its metrics are from the cache)",
                     c.name
                 ),
+                called: None,
             },
             None => ServiceVerdict {
                 service: c.name.to_string(),
@@ -163,8 +192,11 @@ pub fn judge_deployment<'a>(
                 score: None,
                 label: "no verdict yet".into(),
                 text: format!("the judge has no verdict for {} yet", c.name),
+                called: None,
             },
         };
+        // (Still ROLLBACK: the verdict says it all.)
+        v.called = called.filter(|_| v.verdict != Some(Verdict::Rollback));
         verdicts.push(v);
     }
     verdicts.sort_by_key(ServiceVerdict::rank);
@@ -182,6 +214,7 @@ pub fn approval_guard(state: &State, run: &WorkflowRun) -> ApprovalGuard {
         repo: r.repo.as_deref(),
         judgement: state.judgement(&r.name),
         live,
+        rollback_called: state.rollbacks_called.get(&r.name),
     });
     let configured = state.services.iter().map(|s| Candidate {
         name: &s.name,
@@ -189,6 +222,7 @@ pub fn approval_guard(state: &State, run: &WorkflowRun) -> ApprovalGuard {
         repo: s.repo.as_deref(),
         judgement: None,
         live,
+        rollback_called: None,
     });
     judge_deployment(run, rollouts.chain(configured))
 }
@@ -248,7 +282,51 @@ mod tests {
             repo,
             judgement,
             live: true,
+            rollback_called: None,
         }
+    }
+
+    #[test]
+    fn a_rollback_called_earlier_in_the_rollout_needs_the_override_whatever_the_verdict_now() {
+        let (p, h) = (judgement(Verdict::Proceed), judgement(Verdict::Hold));
+        let called = RollbackCalled {
+            at: time::macros::datetime!(2026-12-02 14:05 UTC),
+            weight: Some(25.0),
+            summary: "ROLLBACK: error_rate".into(),
+        };
+        let r = run("acme/checkout", &["production"]);
+        // PROCEED now, ROLLBACK called at 25 %: not with the judge.
+        let g = judge_deployment(
+            &r,
+            [Candidate {
+                rollback_called: Some(&called),
+                ..candidate("checkout", "production", None, Some(&p))
+            }],
+        );
+        assert!(!g.approvable());
+        assert_eq!(
+            g.override_reason().as_deref(),
+            Some(
+                "The judge says PROCEED (score 0.50) for checkout; it called ROLLBACK at 14:05 UTC at 25 % in this rollout"
+            )
+        );
+        // HOLD now: the override names both.
+        let g = judge_deployment(
+            &r,
+            [Candidate {
+                rollback_called: Some(&called),
+                ..candidate("checkout", "production", None, Some(&h))
+            }],
+        );
+        assert!(
+            g.override_reason()
+                .is_some_and(|w| w.contains("HOLD") && w.contains("called ROLLBACK at 14:05 UTC")),
+            "{:?}",
+            g.override_reason()
+        );
+        // Without it, PROCEED goes with the judge.
+        let g = judge_deployment(&r, [candidate("checkout", "production", None, Some(&p))]);
+        assert!(g.approvable() && g.override_reason().is_none());
     }
 
     #[test]

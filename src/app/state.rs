@@ -285,9 +285,23 @@ pub struct State {
     pub live_verdicts: HashMap<String, crate::analysis::canary::Verdict>,
     /// Verdict changes not yet handed to the runtime as records.
     pub verdict_changes: Vec<crate::app::msg::VerdictChange>,
+    /// Per service, the first ROLLBACK the judge called in its current rollout on live data,
+    /// kept while the verdict moves on (a proof that thins, a burst held, a quiet window) until
+    /// the canary's weight drops (rolled back, or a new rollout).
+    pub rollbacks_called: HashMap<String, RollbackCalled>,
     /// What the autopilot already did (so that it acts once per situation), and its decisions.
     pub autopilot_done: BTreeSet<String>,
     pub autopilot_log: Vec<(OffsetDateTime, String)>,
+}
+
+/// A ROLLBACK the judge called for a service in its current rollout ([`State::rollbacks_called`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct RollbackCalled {
+    pub at: OffsetDateTime,
+    /// The canary's weight then, %.
+    pub weight: Option<f64>,
+    /// The judgement's one line then.
+    pub summary: String,
 }
 
 const MESSAGE_HISTORY: usize = 200;
@@ -373,6 +387,7 @@ impl State {
             previous_judgements: HashMap::new(),
             live_verdicts: HashMap::new(),
             verdict_changes: Vec::new(),
+            rollbacks_called: HashMap::new(),
             autopilot_done: BTreeSet::new(),
             autopilot_log: Vec::new(),
         }

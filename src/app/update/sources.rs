@@ -2,8 +2,9 @@
 //! new Prometheus reading, freshness labels, errors kept typed.
 
 use crate::analysis;
+use crate::analysis::canary::Verdict;
 use crate::app::msg::SourceEvent;
-use crate::app::state::{Level, State, describe_error};
+use crate::app::state::{Level, RollbackCalled, State, describe_error};
 use crate::domain::{SourceData, SourceError, SourceId};
 use std::collections::HashMap;
 use time::OffsetDateTime;
@@ -47,6 +48,22 @@ fn note_verdict_changes(state: &mut State) {
         let Some(j) = state.judgements.get(&r.name) else {
             continue;
         };
+        // The rollout the ROLLBACK was called in is over once the canary's weight drops.
+        if let (Some(called), Some(w)) = (state.rollbacks_called.get(&r.name), r.weight)
+            && (w <= 0.0 || called.weight.is_some_and(|then| w < then - 0.5))
+        {
+            state.rollbacks_called.remove(&r.name);
+        }
+        if j.verdict == Verdict::Rollback && r.weight.is_none_or(|w| w > 0.0) {
+            state
+                .rollbacks_called
+                .entry(r.name.clone())
+                .or_insert_with(|| RollbackCalled {
+                    at: r.read_at.unwrap_or(state.now),
+                    weight: r.weight,
+                    summary: j.summary.clone(),
+                });
+        }
         let before = state.live_verdicts.insert(r.name.clone(), j.verdict);
         if before != Some(j.verdict) {
             changes.push(crate::app::msg::VerdictChange {
