@@ -80,12 +80,10 @@ fn at_100_percent_a_cumulative_proof_is_not_a_sustained_finding() {
     let j = last([false, true, true, false, true]);
     assert_ne!(j.verdict, Verdict::Rollback, "{}", j.metrics[0].reason);
     // Its reason says it is proven and what a finding at 100 % waits for.
-    let reason = &j.metrics[0].reason;
-    assert!(
-        reason.contains("proven against the stable's past (evidence ")
-            && reason.contains("at 100 % the slices before do not point to it")
-            && !reason.contains("not proven"),
-        "{reason}"
+    held_back(
+        &j,
+        "the stable's past",
+        "at 100 % the slices before do not point to it",
     );
     // Each of the last four windows on its own (longer than a shared spike of two minutes
     // and its smear fill): the canary's. ROLLBACK.
@@ -195,10 +193,19 @@ fn a_canary_lifted_only_in_a_bursts_stretch_is_not_vouched_against_by_few_stable
     assert_ne!(j.verdict, Verdict::Rollback, "{}", j.metrics[0].reason);
     // The reason says the past proves it and what holds it back, not "not proven" beside an
     // evidence over the goal.
+    held_back(
+        &j,
+        "the stable's past",
+        "the stable beside it served too few requests",
+    );
+}
+
+/// The first metric's reason says it is proven against `against` and held back by `why`.
+fn held_back(j: &Judgement, against: &str, why: &str) {
     let reason = &j.metrics[0].reason;
     assert!(
-        reason.contains("proven against the stable's past (evidence ")
-            && reason.contains("the stable beside it served too few requests")
+        reason.contains(&format!("proven against {against} (evidence "))
+            && reason.contains(why)
             && !reason.contains("not proven"),
         "{reason}"
     );
