@@ -498,6 +498,8 @@ fn another_service_in_the_environment_is_asked_too() {
     // deployment to production is its) says HOLD.
     let mut s = loaded_state(120, 40);
     s.judgements.get_mut("checkout").unwrap().verdict = Verdict::Proceed;
+    // (As if the polls had said PROCEED all along: no ROLLBACK called in this rollout.)
+    s.rollbacks_called.clear();
     select_held_run(&mut s);
     update(&mut s, key('a'));
     assert_eq!(required(&s), None, "every service says PROCEED");
@@ -524,6 +526,8 @@ fn a_configured_service_without_a_verdict_or_with_cached_metrics_needs_the_overr
     // A configured service Prometheus has not answered for yet.
     let mut s = loaded_state(120, 40);
     s.judgements.get_mut("checkout").unwrap().verdict = Verdict::Proceed;
+    // (As if the polls had said PROCEED all along: no ROLLBACK called in this rollout.)
+    s.rollbacks_called.clear();
     s.services.push(ServicePlan {
         name: "ledger".into(),
         repo: Some("acme/checkout".into()),
