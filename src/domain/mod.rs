@@ -356,7 +356,8 @@ pub struct MetricReading {
     #[serde(with = "nonfinite")]
     pub tolerance: f64,
     /// PROCEED on the counts only once they could have shown the canary this much worse (0: off;
-    /// unset: +25 % on a busy service, see `analysis::canary::detect_by_default`).
+    /// unset: +25 % on a busy service, see `analysis::canary::detect_by_default`, and a doubling
+    /// before 100 % elsewhere, `DEFAULT_DETECT_SLICES`).
     #[serde(default)]
     pub detect: Option<f64>,
 }

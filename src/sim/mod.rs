@@ -638,7 +638,8 @@ baseline_errors = '{errors_stable}'
 baseline_requests = '{requests_stable}'
 max = 0.005
 # A busy service's canary PROCEEDs by default only once its counts could show +25 % more errors:
-# a few hundred of them, more than the demo's 40 s slices hold. The demo turns that off.
+# a few hundred of them, more than the demo's 40 s slices hold (a quieter one's, before 100 %, a
+# doubling). The demo turns that off.
 detect = 0
 [service.metrics.p99_ms]
 canary = '{p99_canary}'

@@ -481,17 +481,22 @@ pub(super) fn judge_counts(
     // reference: the standard error of the log rate ratio, at the reference's rate, within
     // ln(1 + detect) / √(2 ln(1/α)) — about where an anytime-valid test of that excess reaches its
     // goal on average. Set, always; 0, never; unset, [`DEFAULT_DETECT`] on a service busy enough
-    // to show it ([`detect_by_default`]). (Otherwise a canary under its bound and not shown worse
-    // PROCEEDs however few its errors: a +25 % regression takes a few hundred errors to show.)
+    // to show it ([`detect_by_default`]), and otherwise below 100 % [`DEFAULT_DETECT_SLICES`] (a
+    // doubling) where the stable's past makes a reference that can show it. (Otherwise a canary
+    // under its bound and not shown worse PROCEEDs however few its errors: a +25 % regression
+    // takes a few hundred errors to show, a doubling some twenty.)
     let s_max_of = |d: f64| (1.0 + d).ln() / (2.0 * comparison_goal).sqrt();
     let (detect, by_default) = match spec.detect {
-        Some(d) => (Some(d), false),
-        None => (
-            prior
-                .is_some_and(|(_, e)| detect_by_default(e, alpha))
-                .then_some(DEFAULT_DETECT),
-            true,
+        Some(d) => (Some(d), None),
+        None if prior.is_some_and(|(_, e)| detect_by_default(e, alpha)) => (
+            Some(DEFAULT_DETECT),
+            Some("detect, by default on a service this busy"),
         ),
+        None if prior.is_some() && !samples.against_history => (
+            Some(DEFAULT_DETECT_SLICES),
+            Some("a doubling, by default before 100 %"),
+        ),
+        None => (None, None),
     };
     let undetectable = detect.filter(|d| d.is_finite() && *d > 0.0).and_then(|d| {
         let b = reference.baseline_ratio().unwrap_or(0.0);
@@ -510,17 +515,13 @@ pub(super) fn judge_counts(
                 n / widest.canary_requests.max(1.0)
             )
         } else {
-            "its reference holds too few errors to show it at any traffic".to_string()
+            "its reference holds too few errors to show it at any traffic (a longer lookback_secs gives the stable's past more)".to_string()
         };
         Some(format!(
             "{}: not yet able to show +{:.0} % ({}): {} {span_name} against the {} {}, {:.0} errors due at that rate; {need}",
             spec.name,
             d * 100.0,
-            if by_default {
-                "detect, by default on a service this busy"
-            } else {
-                "detect"
-            },
+            by_default.unwrap_or("detect"),
             side(&widest),
             reference_name,
             reference.baseline_ratio().map_or("—".into(), fmt),

@@ -453,6 +453,17 @@ pub const PROOF_RHO: f64 = 1.0;
 /// canary +25 % worse than its reference — on a service busy enough ([`detect_by_default`]).
 pub const DEFAULT_DETECT: f64 = 0.25;
 
+/// Below 100 %, a counted ratio whose `detect` is unset on a service not busy enough for
+/// [`DEFAULT_DETECT`] PROCEEDs only once its counts could have shown the canary at twice its
+/// reference's rate (some twenty errors' worth at the stable's rate since the rollout began),
+/// when the stable's own past makes a reference that can show it. A slice is there to keep a
+/// canary's exposure small while evidence comes in: promoting it to more traffic on a handful of
+/// errors let gradual regressions through at 25 % (PROCEED on 29 regressions of 540 on the judge
+/// lab at any poll, 3 with this rule) before any judge could tell; holding it costs the slices
+/// time, not the verdict at the end of the bake (at 100 % the bound and the stable's history
+/// decide, as before).
+pub const DEFAULT_DETECT_SLICES: f64 = 1.0;
+
 /// Whether a counted ratio with `detect` unset is held to [`DEFAULT_DETECT`]: when the stable
 /// version's own lookback before the rollout (`prior_events` errors at full traffic) holds twice
 /// the errors that excess takes to show — 1 / s², s = ln 1.25 / √(2 ln(1/α)), the standard error

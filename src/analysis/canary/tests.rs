@@ -430,14 +430,68 @@ fn unset_detect_holds_a_busy_service_to_plus_25_percent() {
     // Busy: twice the 1 / s² errors, s = ln 1.25 / √(2 ln 20): 241 at α = 0.05.
     assert!(detect_by_default(242.0, 0.05) && !detect_by_default(240.0, 0.05));
     assert!(!detect_by_default(f64::NAN, 0.05) && !detect_by_default(600.0, 1.0));
-    // Turned off (0), or a quiet service (60 errors in its lookback): PROCEED as before.
+    // Turned off (0): PROCEED as before.
     let j = judge_with(40, Some(0.0), busy);
     assert_eq!(j.verdict, Verdict::Proceed, "{}", j.metrics[0].reason);
-    let j = judge_with(40, None, (600_000.0, 60.0));
+    // A quiet service (60 errors in its lookback) is not held to +25 %; below 100 % it is held
+    // to a doubling, which its 24 errors due are just short of, and 30 are not.
+    let quiet = (600_000.0, 60.0);
+    says(
+        &judge_with(40, None, quiet),
+        Verdict::Hold,
+        "not yet able to show +100 % (a doubling, by default before 100 %)",
+    );
+    let j = judge_with(50, None, quiet);
+    assert_eq!(j.verdict, Verdict::Proceed, "{}", j.metrics[0].reason);
+    let j = judge_with(40, Some(0.0), quiet);
     assert_eq!(j.verdict, Verdict::Proceed, "{}", j.metrics[0].reason);
     // The busy service's canary once its counts could have shown it: PROCEED.
     let j = judge_with(600, None, busy);
     assert_eq!(j.verdict, Verdict::Proceed, "{}", j.metrics[0].reason);
+}
+
+#[test]
+fn below_100_percent_a_canary_proceeds_once_its_counts_could_have_shown_a_doubling() {
+    // A canary at its stable's 0.2 % (the stable's past: 120 errors in 60,000 requests), under
+    // its 0.5 % bound: a gradual regression's first minutes look the same. With a few errors'
+    // worth of requests it could not have been caught at twice that rate: HOLD, saying so.
+    let slices = |steps: usize| {
+        judge_counted(MetricSamples {
+            prior: Some((60_000.0, 120.0)),
+            ..counted(&vec![(250.0, 0.5, 250.0, 0.5); steps], None)
+        })
+    };
+    let few = slices(12);
+    says(
+        &few,
+        Verdict::Hold,
+        "not yet able to show +100 % (a doubling, by default before 100 %): 6 in 3,000 requests",
+    );
+    says(
+        &few,
+        Verdict::Hold,
+        "6 errors due at that rate; about 8,744 requests at its rate are needed, 2.9× those",
+    );
+    // Some twenty errors' worth: PROCEED.
+    let enough = slices(60);
+    assert_eq!(
+        enough.verdict,
+        Verdict::Proceed,
+        "{}",
+        enough.metrics[0].reason
+    );
+    // At 100 % the bound and the stable's history decide, as before: the same canary with
+    // as few requests of its own at full traffic is not held for a doubling.
+    let full = at_full(
+        (250.0, 0.5, 250.0, 0.5),
+        (1000.0, 2.0, 1000.0, 2.0),
+        Some((60_000.0, 120.0)),
+    );
+    assert!(
+        !full.metrics[0].reason.contains("a doubling"),
+        "{}",
+        full.metrics[0].reason
+    );
 }
 
 /// `j` says `verdict`, and its (first) metric's reason says `text`.
