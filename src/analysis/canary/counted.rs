@@ -507,6 +507,24 @@ pub(super) fn judge_counts(
         if se2 <= s_max * s_max {
             return None;
         }
+        // The slices' doubling is not asked of a canary shown under half its bound: that far
+        // under it, even twice a clean reference's rate is no concern (a service at 0.01 % would
+        // otherwise wait hours at 10 % for the errors a doubling takes to show).
+        if d == DEFAULT_DETECT_SLICES
+            && by_default.is_some()
+            && !rose_in_slice
+            && spec.max.is_some_and(|max| {
+                spans.iter().any(|s| {
+                    crate::analysis::counts::log_e_under(
+                        s.totals.canary_events,
+                        s.totals.canary_requests,
+                        max / 2.0,
+                    ) >= goal
+                })
+            })
+        {
+            return None;
+        }
         let need = if b > 0.0 && reference_events > 0.0 && 1.0 / reference_events < s_max * s_max {
             let n = 1.0 / (b * (s_max * s_max - 1.0 / reference_events));
             format!(
