@@ -100,11 +100,15 @@ fn config_init_writes_a_template_that_parses_back() {
     assert_eq!(text(&o).0.trim(), path.display().to_string());
 }
 
-/// `flightdeck config check` of `text` written to a file in `home`: what it printed (it must
-/// succeed).
-fn config_check(home: &tempfile::TempDir, text_of_file: &str) -> String {
+/// `flightdeck config check` of a config of `services` (beside a Prometheus on loopback) written
+/// to a file in `home`: what it printed (it must succeed).
+fn config_check(home: &tempfile::TempDir, services: &str) -> String {
     let file = home.path().join("fd.toml");
-    std::fs::write(&file, text_of_file).unwrap();
+    std::fs::write(
+        &file,
+        format!("[prometheus]\nurl = \"http://127.0.0.1:9\"\n{services}"),
+    )
+    .unwrap();
     let o = run(fd(home.path())
         .arg("--config")
         .arg(&file)
@@ -125,7 +129,7 @@ fn config_check_says_which_ratios_are_counted_from_their_query() {
     let out = config_check(
         &home,
         &format!(
-            "[prometheus]\nurl = \"http://127.0.0.1:9\"\n[[service]]\nname = \"checkout\"\nslices = [10, 50, 100]\nweight = 'w'\n{}{}",
+            "[[service]]\nname = \"checkout\"\nslices = [10, 50, 100]\nweight = 'w'\n{}{}",
             metric("error_rate", ""),
             metric("kept", "kind = \"samples\"\n")
         ),
@@ -148,7 +152,7 @@ fn config_check_says_a_quantile_without_the_services_traffic_cannot_be_gated() {
     let out = config_check(
         &home,
         &format!(
-            "[prometheus]\nurl = \"http://127.0.0.1:9\"\n{}{}",
+            "{}{}",
             service("quiet", ""),
             service(
                 "counted",

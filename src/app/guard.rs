@@ -156,16 +156,9 @@ pub fn judge_deployment<'a>(
         if !belongs(run, c.environment, c.repo) || verdicts.iter().any(|v| v.service == c.name) {
             continue;
         }
-        let called = c.rollback_called.map(|r| {
-            let f = time::macros::format_description!("[hour]:[minute] UTC");
-            format!(
-                "ROLLBACK at {}{}",
-                r.at.format(&f).unwrap_or_default(),
-                r.weight
-                    .map(|w| format!(" at {w:.0} %"))
-                    .unwrap_or_default()
-            )
-        });
+        let called = c
+            .rollback_called
+            .map(|r| format!("ROLLBACK at {}", r.when()));
         let mut v = match c.judgement {
             Some(j) if c.live => ServiceVerdict {
                 service: c.name.to_string(),

@@ -304,6 +304,20 @@ pub struct RollbackCalled {
     pub summary: String,
 }
 
+impl RollbackCalled {
+    /// "14:05 UTC at 25 %": when, and at which weight.
+    pub fn when(&self) -> String {
+        let f = time::macros::format_description!("[hour]:[minute] UTC");
+        format!(
+            "{}{}",
+            self.at.format(&f).unwrap_or_default(),
+            self.weight
+                .map(|w| format!(" at {w:.0} %"))
+                .unwrap_or_default()
+        )
+    }
+}
+
 const MESSAGE_HISTORY: usize = 200;
 /// The LLM's answer about one subject.
 #[derive(Debug, Clone, PartialEq)]

@@ -135,20 +135,15 @@ fn cells_rollout(state: &State, t: &Theme, r: &ServiceRollout) -> Vec<(String, S
     } else {
         Style::default()
     };
-    // A ROLLBACK the judge called earlier in this rollout stays marked (⚑) once the verdict
-    // moves on.
-    let called =
-        |v: Verdict| v != Verdict::Rollback && state.rollbacks_called.contains_key(&r.name);
     let (verdict, score) = match j {
-        Some(j) if called(j.verdict) => (
-            (format!("{} ⚑", j.verdict.label()), t.danger()),
-            (
-                format!("{:.2} {}", j.score, j.band.label()),
-                band_style(t, j.band),
-            ),
-        ),
         Some(j) => (
-            (j.verdict.label().to_string(), verdict_style(t, j.verdict)),
+            // A ROLLBACK the judge called earlier in this rollout stays marked (⚑) once the
+            // verdict moves on.
+            if j.verdict != Verdict::Rollback && state.rollbacks_called.contains_key(&r.name) {
+                (format!("{} ⚑", j.verdict.label()), t.danger())
+            } else {
+                (j.verdict.label().to_string(), verdict_style(t, j.verdict))
+            },
             (
                 format!("{:.2} {}", j.score, j.band.label()),
                 band_style(t, j.band),
@@ -303,14 +298,10 @@ fn rollout_detail(state: &State, t: &Theme, r: &ServiceRollout, width: u16) -> V
             .get(&r.name)
             .filter(|_| j.verdict != Verdict::Rollback)
         {
-            let f = time::macros::format_description!("[hour]:[minute] UTC");
             l.push(Line::from(Span::styled(
                 format!(
-                    " ⚑ ROLLBACK called at {}{} ({} ago) in this rollout: {}",
-                    c.at.format(&f).unwrap_or_default(),
-                    c.weight
-                        .map(|w| format!(" at {w:.0} %"))
-                        .unwrap_or_default(),
+                    " ⚑ ROLLBACK called at {} ({} ago) in this rollout: {}",
+                    c.when(),
                     fmt_age((now - c.at).whole_seconds()),
                     c.summary
                 ),
