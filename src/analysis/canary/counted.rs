@@ -582,7 +582,8 @@ pub(super) fn judge_counts(
         });
         let why_past = against_past.and_then(|(s, from)| {
             let p = past_rate?;
-            let why = if samples.against_history {
+            // The estimate, then the latest window, within tolerance of the past; else at 100 %.
+            let within = || {
                 if !matches!(s.totals.canary_ratio(), Some(c) if c > p * rho0) {
                     format!("its estimate is within ×{rho0:.2} of that past")
                 } else if !matches!(recent.canary_ratio(), Some(c) if c > p * rho0) {
@@ -590,6 +591,9 @@ pub(super) fn judge_counts(
                 } else {
                     at_full()
                 }
+            };
+            let why = if samples.against_history {
+                within()
             } else if prior_moved(s.totals.baseline_requests, s.totals.baseline_events) {
                 "the stable beside it has moved from that past too".to_string()
             } else if spiked_beside(from) {
@@ -599,12 +603,8 @@ pub(super) fn judge_counts(
                     "the stable beside it served too few requests to show it did not rise as well, and outside its worst {} steps the canary is not {:.0}× that past",
                     spike_steps, PRIOR_POWER_LIFT
                 )
-            } else if !matches!(s.totals.canary_ratio(), Some(c) if c > p * rho0) {
-                format!("its estimate is within ×{rho0:.2} of that past")
-            } else if !matches!(recent.canary_ratio(), Some(c) if c > p * rho0) {
-                format!("the latest window is within ×{rho0:.2} of that past")
             } else {
-                at_full()
+                within()
             };
             Some((prior_e(&s.totals), "the stable's past", why))
         });
