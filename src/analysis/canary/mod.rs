@@ -458,12 +458,12 @@ pub const DEFAULT_DETECT: f64 = 0.25;
 /// reference's rate (some twenty errors' worth at the stable's rate since the rollout began),
 /// when the stable's own past makes a reference that can show it — unless the canary is shown
 /// under half its bound, where twice a clean reference's rate is no concern (a service at 0.01 %
-/// would otherwise wait hours at 10 % for the twenty errors a doubling takes). A slice is there to keep a
-/// canary's exposure small while evidence comes in: promoting it to more traffic on a handful of
-/// errors let gradual regressions through at 25 % (PROCEED on 29 regressions of 540 on the judge
-/// lab at any poll, 6 with this rule) before any judge could tell; holding it costs the slices
-/// time, not the verdict at the end of the bake (at 100 % the bound and the stable's history
-/// decide, as before).
+/// would otherwise wait hours at 10 % for the twenty errors a doubling takes). A slice is there
+/// to keep a canary's exposure small while evidence comes in: promoting it to more traffic on a
+/// handful of errors let gradual regressions through at 25 % (PROCEED on 29 regressions of 540 on
+/// the judge lab at any poll, 6 with this rule) before any judge could tell; holding it costs the
+/// slices time, not the verdict at the end of the bake (at 100 % the bound and the stable's
+/// history decide, as before).
 pub const DEFAULT_DETECT_SLICES: f64 = 1.0;
 
 /// Whether a counted ratio with `detect` unset is held to [`DEFAULT_DETECT`]: when the stable
