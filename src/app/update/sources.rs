@@ -61,7 +61,8 @@ fn note_verdict_changes(state: &mut State) {
                 .or_insert_with(|| RollbackCalled {
                     at: r.read_at.unwrap_or(state.now),
                     weight: r.weight,
-                    summary: j.summary.clone(),
+                    // Kept for display: cleaned as it is stored.
+                    summary: crate::sanitize::clean(&j.summary),
                 });
         }
         let before = state.live_verdicts.insert(r.name.clone(), j.verdict);
