@@ -315,8 +315,9 @@ pub struct MetricConfig {
     /// For a ratio judged on its counts: PROCEED only once the counts could have shown the
     /// canary this much worse than its reference (relative: 0.25 = +25 %; 0 = off). Unset, +25 %
     /// on a service whose traffic can show it (its lookback before the rollout holds a few
-    /// hundred errors); on a quieter one, a doubling (1.0) before 100 % unless the canary is shown
-    /// under half its bound, while at 100 % a canary under its bound and not shown worse PROCEEDs.
+    /// hundred errors); on a quieter one, a doubling (1.0) before 100 % (on a clean service, an
+    /// excess of a quarter of the bound, with the canary shown under half of it), while at 100 % a
+    /// canary under its bound and not shown worse PROCEEDs.
     pub detect: Option<f64>,
     /// Samples needed on each side before the canary is compared with its baseline (default
     /// 10; at least 3). Samples should be independent: one per rate window.

@@ -507,22 +507,24 @@ pub(super) fn judge_counts(
         if se2 <= s_max * s_max {
             return None;
         }
-        // The slices' doubling is not asked of a canary shown under half its bound: that far
-        // under it, even twice a clean reference's rate is no concern (a service at 0.01 % would
-        // otherwise wait hours at 10 % for the errors a doubling takes to show).
-        if d == DEFAULT_DETECT_SLICES
+        // The slices' doubling is not asked of a canary on a clean service whose counts could
+        // have shown it [`SLICES_EXCESS_OF_BOUND`] of its bound above its reference, and show
+        // it under half its bound: there that excess is many doublings (a service at 0.01 %
+        // would otherwise wait hours at 10 % for the errors a doubling takes to show).
+        let clean_exit = d == DEFAULT_DETECT_SLICES
             && by_default.is_some()
             && !rose_in_slice
             && spec.max.is_some_and(|max| {
-                spans.iter().any(|s| {
-                    crate::analysis::counts::log_e_under(
-                        s.totals.canary_events,
-                        s.totals.canary_requests,
-                        max / 2.0,
-                    ) >= goal
-                })
-            })
-        {
+                excess_shown(due, reference_events, b, max * SLICES_EXCESS_OF_BOUND, comparison_goal)
+                    && spans.iter().any(|s| {
+                        crate::analysis::counts::log_e_under(
+                            s.totals.canary_events,
+                            s.totals.canary_requests,
+                            max / 2.0,
+                        ) >= goal
+                    })
+            });
+        if clean_exit {
             return None;
         }
         let need = if b > 0.0 && reference_events > 0.0 && 1.0 / reference_events < s_max * s_max {
@@ -535,8 +537,26 @@ pub(super) fn judge_counts(
         } else {
             "its reference holds too few errors to show it at any traffic (a longer lookback_secs gives the stable's past more)".to_string()
         };
+        // On a clean service the exit above may come sooner: say when.
+        let sooner = spec
+            .max
+            .filter(|_| d == DEFAULT_DETECT_SLICES && by_default.is_some())
+            .and_then(|max| {
+                let excess = max * SLICES_EXCESS_OF_BOUND;
+                let n = requests_to_show_excess(reference_events, b, excess, comparison_goal)?;
+                let doubling = (b > 0.0 && 1.0 / reference_events < s_max * s_max)
+                    .then(|| 1.0 / (b * (s_max * s_max - 1.0 / reference_events)));
+                (n < doubling.unwrap_or(f64::INFINITY)).then(|| {
+                    format!(
+                        " (or about {} to show it {:.0} % of its bound above it, once shown under half the bound)",
+                        count(n),
+                        SLICES_EXCESS_OF_BOUND * 100.0
+                    )
+                })
+            })
+            .unwrap_or_default();
         Some(format!(
-            "{}: not yet able to show +{:.0} % ({}): {} {span_name} against the {} {}, {:.0} errors due at that rate; {need}",
+            "{}: not yet able to show +{:.0} % ({}): {} {span_name} against the {} {}, {:.0} errors due at that rate; {need}{sooner}",
             spec.name,
             d * 100.0,
             by_default.unwrap_or("detect"),
@@ -958,6 +978,46 @@ pub(super) fn judge_counts(
         goal,
         requests_needed: needed,
     });
+}
+
+/// Whether counts with `due` errors due at the reference's rate `b` (the canary's requests × b)
+/// beside a reference of `reference_events` errors could have shown the canary `excess` above
+/// that rate: the expected log likelihood ratio of its errors at `b + excess` against `b`
+/// (`due · (ρ ln ρ − ρ + 1)`, ρ = 1 + excess / b, with `due` combined with the reference's own
+/// errors as their variances are) reaching `goal` — for a large ρ far fewer requests than the
+/// normal approximation of `detect` asks. A reference without errors shows any excess.
+pub(super) fn excess_shown(
+    due: f64,
+    reference_events: f64,
+    b: f64,
+    excess: f64,
+    goal: f64,
+) -> bool {
+    if b <= 0.0 {
+        return true;
+    }
+    let rho = 1.0 + excess / b;
+    let kl = rho * rho.ln() - rho + 1.0;
+    if due <= 0.0 || reference_events <= 0.0 {
+        return false;
+    }
+    let due_eff = 1.0 / (1.0 / due + 1.0 / reference_events);
+    due_eff * kl >= goal
+}
+
+/// The canary requests [`excess_shown`] needs at the reference's rate `b`, when any number can.
+pub(super) fn requests_to_show_excess(
+    reference_events: f64,
+    b: f64,
+    excess: f64,
+    goal: f64,
+) -> Option<f64> {
+    if b <= 0.0 || reference_events <= 0.0 {
+        return None;
+    }
+    let rho = 1.0 + excess / b;
+    let inv_due = (rho * rho.ln() - rho + 1.0) / goal - 1.0 / reference_events;
+    (inv_due > 0.0).then(|| 1.0 / (b * inv_due))
 }
 
 /// The totals of `steps` outside their worst stretch of `n` (the most canary events beyond the

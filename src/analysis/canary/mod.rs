@@ -456,15 +456,25 @@ pub const DEFAULT_DETECT: f64 = 0.25;
 /// Below 100 %, a counted ratio whose `detect` is unset on a service not busy enough for
 /// [`DEFAULT_DETECT`] PROCEEDs only once its counts could have shown the canary at twice its
 /// reference's rate (some twenty errors' worth at the stable's rate since the rollout began),
-/// when the stable's own past makes a reference that can show it — unless the canary is shown
-/// under half its bound, where twice a clean reference's rate is no concern (a service at 0.01 %
-/// would otherwise wait hours at 10 % for the twenty errors a doubling takes). A slice is there
+/// when the stable's own past makes a reference that can show it — or, on a clean service,
+/// once they could have shown it [`SLICES_EXCESS_OF_BOUND`] of its bound above that rate and show
+/// it under half its bound (a service at 0.01 % would otherwise wait hours at 10 % for the twenty
+/// errors a doubling takes). A slice is there
 /// to keep a canary's exposure small while evidence comes in: promoting it to more traffic on a
 /// handful of errors let gradual regressions through at 25 % (PROCEED on 29 regressions of 540 on
 /// the judge lab at any poll, 6 with this rule) before any judge could tell; holding it costs the
 /// slices time, not the verdict at the end of the bake (at 100 % the bound and the stable's
 /// history decide, as before).
 pub const DEFAULT_DETECT_SLICES: f64 = 1.0;
+
+/// The exit from [`DEFAULT_DETECT_SLICES`] on a clean service: a canary shown under half its
+/// bound PROCEEDs once its counts could have shown it this share of its bound above its
+/// reference's rate (on a service at 0.01 % under a 0.5 % bound, 0.125 % above it is many
+/// doublings, shown on a few thousand requests). Shown under half the bound alone was not enough:
+/// gradual regressions of services at 0.08–0.13 % PROCEEDed early at 25 % on 0–4 errors in
+/// 2,000–5,000 requests, their canaries by chance under their stable's rate (4 of the 6 PROCEEDs
+/// on a regression left on the judge lab's 540).
+pub const SLICES_EXCESS_OF_BOUND: f64 = 0.25;
 
 /// Whether a counted ratio with `detect` unset is held to [`DEFAULT_DETECT`]: when the stable
 /// version's own lookback before the rollout (`prior_events` errors at full traffic) holds twice

@@ -473,6 +473,22 @@ fn below_100_percent_a_canary_proceeds_once_its_counts_could_have_shown_a_doubli
         ..counted(&vec![(250.0, 0.0, 250.0, 0.025); 12], None)
     });
     says(&clean, Verdict::Proceed, "shown under max 0.50 %");
+    // At the stable's 0.1 %, a canary shown under half its bound on 3,000 requests (1 error) is
+    // no such clean case: a gradual regression's first minutes look the same. HOLD until its
+    // counts could have shown it a quarter of its bound above that rate.
+    let tenth = |steps: usize| {
+        judge_counted(MetricSamples {
+            prior: Some((60_000.0, 60.0)),
+            ..counted(&vec![(250.0, 1.0 / 12.0, 250.0, 0.25); steps], None)
+        })
+    };
+    says(&tenth(12), Verdict::Hold, "not yet able to show +100 %");
+    says(
+        &tenth(12),
+        Verdict::Hold,
+        "(or about 7,148 to show it 25 % of its bound above it, once shown under half the bound)",
+    );
+    says(&tenth(32), Verdict::Proceed, "shown under max 0.50 %");
     // Some twenty errors' worth: PROCEED.
     says(&slices(60), Verdict::Proceed, "baseline 0.20 %");
     // At 100 % the bound and the stable's history decide, as before: the same canary with
