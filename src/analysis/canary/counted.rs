@@ -480,12 +480,20 @@ pub(super) fn judge_counts(
     // `detect`: PROCEED only once the counts could have shown the canary that much worse than its
     // reference: the standard error of the log rate ratio, at the reference's rate, within
     // ln(1 + detect) / √(2 ln(1/α)) — about where an anytime-valid test of that excess reaches its
-    // goal on average. Set, always; 0, never; unset, [`DEFAULT_DETECT`] on a service busy enough
+    // goal on average — and below 100 % within the smaller bound of [`DETECT_POWER_Z`]. Set, always; 0, never; unset, [`DEFAULT_DETECT`] on a service busy enough
     // to show it ([`detect_by_default`]), and otherwise below 100 % [`DEFAULT_DETECT_SLICES`] (a
     // doubling) where the stable's past makes a reference that can show it. (Otherwise a canary
     // under its bound and not shown worse PROCEEDs however few its errors: a +25 % regression
     // takes a few hundred errors to show, a doubling some twenty.)
-    let s_max_of = |d: f64| (1.0 + d).ln() / (2.0 * comparison_goal).sqrt();
+    // Below 100 %, "could have shown" at [`DETECT_POWER_Z`]'s power: the log likelihood ratio
+    // of a normal estimate at that excess, θ²/2s² on average with a standard deviation of θ/s,
+    // reaches the goal that often when θ/s ≥ z + √(z² + 2 goal); at 100 %, on average (z = 0).
+    let z = if samples.against_history {
+        0.0
+    } else {
+        DETECT_POWER_Z
+    };
+    let s_max_of = |d: f64| (1.0 + d).ln() / (z + (z * z + 2.0 * comparison_goal).sqrt());
     let (detect, by_default) = match spec.detect {
         Some(d) => (Some(d), None),
         None if prior.is_some_and(|(_, e)| detect_by_default(e, alpha)) => (
@@ -515,7 +523,7 @@ pub(super) fn judge_counts(
             && by_default.is_some()
             && !rose_in_slice
             && spec.max.is_some_and(|max| {
-                excess_shown(due, reference_events, b, max * SLICES_EXCESS_OF_BOUND, comparison_goal)
+                excess_shown(due, reference_events, b, max * SLICES_EXCESS_OF_BOUND, comparison_goal, z)
                     && spans.iter().any(|s| {
                         crate::analysis::counts::log_e_under(
                             s.totals.canary_events,
@@ -543,7 +551,7 @@ pub(super) fn judge_counts(
             .filter(|_| d == DEFAULT_DETECT_SLICES && by_default.is_some())
             .and_then(|max| {
                 let excess = max * SLICES_EXCESS_OF_BOUND;
-                let n = requests_to_show_excess(reference_events, b, excess, comparison_goal)?;
+                let n = requests_to_show_excess(reference_events, b, excess, comparison_goal, z)?;
                 let doubling = (b > 0.0 && 1.0 / reference_events < s_max * s_max)
                     .then(|| 1.0 / (b * (s_max * s_max - 1.0 / reference_events)));
                 (n < doubling.unwrap_or(f64::INFINITY)).then(|| {
@@ -982,27 +990,38 @@ pub(super) fn judge_counts(
 
 /// Whether counts with `due` errors due at the reference's rate `b` (the canary's requests × b)
 /// beside a reference of `reference_events` errors could have shown the canary `excess` above
-/// that rate: the expected log likelihood ratio of its errors at `b + excess` against `b`
-/// (`due · (ρ ln ρ − ρ + 1)`, ρ = 1 + excess / b, with `due` combined with the reference's own
-/// errors as their variances are) reaching `goal` — for a large ρ far fewer requests than the
-/// normal approximation of `detect` asks. A reference without errors shows any excess.
+/// that rate with the power of `z`: the log likelihood ratio of its errors at `b + excess`
+/// against `b`, `X ln ρ − due (ρ − 1)` with X ~ Poisson(due ρ), ρ = 1 + excess / b — on average
+/// `due (ρ ln ρ − ρ + 1)`, with a standard deviation of `ln ρ √(due ρ)` — reaching `goal` at z
+/// standard deviations under its mean (`due` combined with the reference's own errors as their
+/// variances are). For a large ρ far fewer requests than the normal approximation of `detect`
+/// asks. A reference without errors shows any excess.
 pub(super) fn excess_shown(
     due: f64,
     reference_events: f64,
     b: f64,
     excess: f64,
     goal: f64,
+    z: f64,
 ) -> bool {
     if b <= 0.0 {
         return true;
     }
-    let rho = 1.0 + excess / b;
-    let kl = rho * rho.ln() - rho + 1.0;
     if due <= 0.0 || reference_events <= 0.0 {
         return false;
     }
     let due_eff = 1.0 / (1.0 / due + 1.0 / reference_events);
-    due_eff * kl >= goal
+    due_eff >= due_to_show_excess(b, excess, goal, z)
+}
+
+/// The (combined) errors due that [`excess_shown`] needs.
+fn due_to_show_excess(b: f64, excess: f64, goal: f64, z: f64) -> f64 {
+    let rho = 1.0 + excess / b;
+    let kl = rho * rho.ln() - rho + 1.0;
+    // kl u² − z ln ρ √ρ u − goal ≥ 0, u = √due.
+    let k = z * rho.ln() * rho.sqrt();
+    let u = (k + (k * k + 4.0 * kl * goal).sqrt()) / (2.0 * kl);
+    u * u
 }
 
 /// The canary requests [`excess_shown`] needs at the reference's rate `b`, when any number can.
@@ -1011,12 +1030,12 @@ pub(super) fn requests_to_show_excess(
     b: f64,
     excess: f64,
     goal: f64,
+    z: f64,
 ) -> Option<f64> {
     if b <= 0.0 || reference_events <= 0.0 {
         return None;
     }
-    let rho = 1.0 + excess / b;
-    let inv_due = (rho * rho.ln() - rho + 1.0) / goal - 1.0 / reference_events;
+    let inv_due = 1.0 / due_to_show_excess(b, excess, goal, z) - 1.0 / reference_events;
     (inv_due > 0.0).then(|| 1.0 / (b * inv_due))
 }
 

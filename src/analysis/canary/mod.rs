@@ -467,6 +467,15 @@ pub const DEFAULT_DETECT: f64 = 0.25;
 /// history decide, as before).
 pub const DEFAULT_DETECT_SLICES: f64 = 1.0;
 
+/// Below 100 %, `detect` (set, or by default) asks that the counts could have shown the excess
+/// with 80 % power — the convention of experiment design, z = 0.84 — not only on average (50 %):
+/// a slice is there to gather evidence, and a regression just the size `detect` names got
+/// through half the time (a busy service's +27 % regression, its counts ×1.08 on 81,459 requests,
+/// PROCEEDed at 50 % on the judge lab). At 100 % the test asks for the average, as before: a
+/// 5-minute bake holds too few requests for busy healthy canaries to reach 80 % (3 of 45 on the
+/// lab ended HOLD).
+pub const DETECT_POWER_Z: f64 = 0.84;
+
 /// The exit from [`DEFAULT_DETECT_SLICES`] on a clean service: a canary shown under half its
 /// bound PROCEEDs once its counts could have shown it this share of its bound above its
 /// reference's rate (on a service at 0.01 % under a 0.5 % bound, 0.125 % above it is many

@@ -395,12 +395,17 @@ fn with_detect_a_proceed_waits_until_the_counts_could_show_that_excess() {
     let j = judge_with(40, Some(0.25), None);
     says(&j, Verdict::Hold, "not yet able to show +25 % (detect)");
     says(&j, Verdict::Hold, "24 errors due at that rate");
-    // A doubling takes far fewer: 30 a side (24 are just short).
+    // A doubling takes far fewer: 49 a side below 100 %, where `detect` asks for 80 % power
+    // (30 are enough on average).
     let j = judge_with(50, Some(1.0), None);
+    says(&j, Verdict::Hold, "not yet able to show +100 % (detect)");
+    let j = judge_with(85, Some(1.0), None);
     assert_eq!(j.verdict, Verdict::Proceed, "{}", j.metrics[0].reason);
-    // 400 steps beside the stable's 2,000 errors before the rollout: 240 due against 2,240,
-    // enough to have shown +25 %. PROCEED.
+    // 600 steps beside the stable's 2,000 errors before the rollout: 360 due against 2,360,
+    // enough to have shown +25 % (400 steps, 240 due, are enough on average only). PROCEED.
     let j = judge_with(400, Some(0.25), Some((2_000_000.0, 2_000.0)));
+    says(&j, Verdict::Hold, "not yet able to show +25 % (detect)");
+    let j = judge_with(600, Some(0.25), Some((2_000_000.0, 2_000.0)));
     assert_eq!(j.verdict, Verdict::Proceed, "{}", j.metrics[0].reason);
 }
 
@@ -434,12 +439,20 @@ fn unset_detect_holds_a_busy_service_to_plus_25_percent() {
     let j = judge_with(40, Some(0.0), busy);
     assert_eq!(j.verdict, Verdict::Proceed, "{}", j.metrics[0].reason);
     // A quiet service (60 errors in its lookback) is not held to +25 %; below 100 % it is held
-    // to a doubling unless its canary is shown under half its bound, as 24 errors in 24,000
-    // requests (0.10 %) are: PROCEED (see the next test for one that is held).
+    // to a doubling unless its canary, shown under half its bound, could have been shown a
+    // quarter of the bound above its rate, as 24 errors in 24,000 requests (0.10 %) are: PROCEED
+    // (see the next test for one that is held).
     let j = judge_with(40, None, (600_000.0, 60.0));
     assert_eq!(j.verdict, Verdict::Proceed, "{}", j.metrics[0].reason);
-    // The busy service's canary once its counts could have shown it: PROCEED.
+    // The busy service's canary once its counts could have shown it (with 80 % power, below
+    // 100 %): PROCEED.
     let j = judge_with(600, None, busy);
+    says(
+        &j,
+        Verdict::Hold,
+        "about 380,384 requests at its rate are needed",
+    );
+    let j = judge_with(700, None, busy);
     assert_eq!(j.verdict, Verdict::Proceed, "{}", j.metrics[0].reason);
 }
 
@@ -463,16 +476,24 @@ fn below_100_percent_a_canary_proceeds_once_its_counts_could_have_shown_a_doubli
     says(
         &few,
         Verdict::Hold,
-        "6 errors due at that rate; about 8,744 requests at its rate are needed, 2.9× those",
+        "6 errors due at that rate; about 18,194 requests at its rate are needed, 6.1× those",
     );
     // A clean service (the stable's past: 6 errors in 60,000 requests, 0.01 %) would wait hours
-    // for the errors a doubling takes; its canary shown under half its bound is no concern at
-    // twice that rate: PROCEED on 3,000 requests without an error.
-    let clean = judge_counted(MetricSamples {
-        prior: Some((60_000.0, 6.0)),
-        ..counted(&vec![(250.0, 0.0, 250.0, 0.025); 12], None)
-    });
-    says(&clean, Verdict::Proceed, "shown under max 0.50 %");
+    // for the errors a doubling takes; once its canary, shown under half its bound, could have
+    // been shown a quarter of the bound above that rate (many doublings), it PROCEEDs: on 5,000
+    // requests without an error.
+    let clean = |steps: usize| {
+        judge_counted(MetricSamples {
+            prior: Some((60_000.0, 6.0)),
+            ..counted(&vec![(250.0, 0.0, 250.0, 0.025); steps], None)
+        })
+    };
+    says(
+        &clean(12),
+        Verdict::Hold,
+        "(or about 4,071 to show it 25 % of its bound above it, once shown under half the bound)",
+    );
+    says(&clean(20), Verdict::Proceed, "shown under max 0.50 %");
     // At the stable's 0.1 %, a canary shown under half its bound on 3,000 requests (1 error) is
     // no such clean case: a gradual regression's first minutes look the same. HOLD until its
     // counts could have shown it a quarter of its bound above that rate.
@@ -486,11 +507,13 @@ fn below_100_percent_a_canary_proceeds_once_its_counts_could_have_shown_a_doubli
     says(
         &tenth(12),
         Verdict::Hold,
-        "(or about 7,148 to show it 25 % of its bound above it, once shown under half the bound)",
+        "(or about 16,026 to show it 25 % of its bound above it, once shown under half the bound)",
     );
-    says(&tenth(32), Verdict::Proceed, "shown under max 0.50 %");
-    // Some twenty errors' worth: PROCEED.
-    says(&slices(60), Verdict::Proceed, "baseline 0.20 %");
+    says(&tenth(68), Verdict::Proceed, "shown under max 0.50 %");
+    // Some thirty-five errors' worth (twenty would do on average; below 100 % the test asks for
+    // 80 % power): PROCEED.
+    says(&slices(60), Verdict::Hold, "not yet able to show +100 %");
+    says(&slices(72), Verdict::Proceed, "baseline 0.20 %");
     // At 100 % the bound and the stable's history decide, as before: the same canary with
     // as few requests of its own at full traffic is not held for a doubling.
     let full = at_full(
@@ -795,16 +818,16 @@ fn j_steps(steps: &[(f64, f64, f64, f64)]) -> Vec<CountStep> {
 #[test]
 fn below_100_percent_an_excess_over_the_live_baseline_holds_even_when_the_past_hides_it() {
     // The stable's 100,000 requests before the rollout at 0.2 %; beside the canary now it
-    // erred 14 times in 10,000 requests (0.14 %), the canary 21 (0.21 %). Pooled with the
-    // past the reference is 0.19 % (×1.08, within tolerance); the live baseline alone says
-    // ×1.5. HOLD, naming the live baseline.
+    // erred 28 times in 20,000 requests (0.14 %), the canary 40 (0.20 %). Pooled with the
+    // past the reference is 0.19 % (×1.05, within tolerance); the live baseline alone says
+    // ×1.4. HOLD, naming the live baseline.
     let judged = |canary: f64| {
         judge_counted(MetricSamples {
             prior: Some((100_000.0, 200.0)),
-            ..counted(&vec![(250.0, canary, 250.0, 0.35); 40], None)
+            ..counted(&vec![(250.0, canary, 250.0, 0.35); 80], None)
         })
     };
-    let j = judged(0.525);
+    let j = judged(0.5);
     says(&j, Verdict::Hold, "the live baseline's 0.14 %");
     // The canary at the live baseline's rate: PROCEED.
     let j = judged(0.35);
