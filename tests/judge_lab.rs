@@ -551,6 +551,17 @@ async fn deep_into_a_long_bake_the_canarys_points_before_the_change_are_still_re
     };
     let r = &rs[0];
     assert!(r.baseline_history.is_some(), "at 100 % against the history");
+    // When the rollout began (the canary's first point at 10 %), found in the longer series: what
+    // tells this rollout from the next one (a ROLLBACK called in it is kept across a restart).
+    let began = r
+        .rollout_began
+        .expect("when the rollout began")
+        .unix_timestamp() as f64;
+    assert!(
+        (began - fake.wall_time(0)).abs() <= canary_lab::STEP_SECS as f64,
+        "began {began}, the first slice at {}",
+        fake.wall_time(0)
+    );
     let p99 = r
         .metrics
         .iter()

@@ -720,6 +720,68 @@ fn a_rollback_called_earlier_in_the_rollout_stays_in_view_and_guards_approval() 
     );
 }
 
+/// A ROLLBACK called before a restart (restored from the audit log) is shown and guards approval
+/// while a live poll shows the same rollout; a poll of another rollout forgets it.
+#[test]
+fn a_rollback_called_before_a_restart_is_kept_for_the_same_rollout_only() {
+    let began = NOW - time::Duration::minutes(20);
+    let restored = |s: &mut State, rollout_began| {
+        update(
+            s,
+            Msg::RollbacksCalled(vec![flightdeck::domain::RollbackCall {
+                service: "checkout".into(),
+                at: NOW - time::Duration::minutes(5),
+                weight: Some(25.0),
+                summary: "ROLLBACK — error_rate\u{1b}[31m".into(),
+                rollout_began,
+            }]),
+        );
+    };
+    let poll = |s: &mut State| {
+        let mut r = rollout("checkout", true, 25.0, 0.001);
+        r.rollout_began = Some(began);
+        update(
+            s,
+            Msg::loaded(
+                SourceId::Prometheus,
+                Ok(SourceData::Prometheus(vec![r])),
+                NOW,
+            ),
+        );
+    };
+    // A cockpit just started: GitHub's held deployment, no poll of Prometheus yet.
+    let started = || {
+        let mut s = new_state(160, 40);
+        load(&mut s, SourceId::GitHub, github_data());
+        s
+    };
+    // The same rollout: kept, on screen, and the approval takes the override.
+    let mut s = started();
+    restored(&mut s, began);
+    poll(&mut s);
+    assert_eq!(s.judgements["checkout"].verdict, Verdict::Proceed);
+    assert_eq!(
+        s.rollbacks_called["checkout"].summary, "ROLLBACK — error_rate",
+        "cleaned as it is restored"
+    );
+    update(&mut s, key('3'));
+    let screen = screen_text(&draw(&s)).join("\n");
+    assert!(screen.contains("PROCEED ⚑"), "{screen}");
+    select_held_run(&mut s);
+    update(&mut s, key('a'));
+    let (word, why) = required(&s).expect("a ROLLBACK called in this rollout takes the override");
+    assert_eq!(word, "override");
+    assert!(why.contains("at 25 %"), "{why}");
+    // Another rollout (it began an hour before this one): forgotten, PROCEED needs no override.
+    let mut s = started();
+    restored(&mut s, began - time::Duration::hours(1));
+    poll(&mut s);
+    assert!(s.rollbacks_called.is_empty());
+    select_held_run(&mut s);
+    update(&mut s, key('a'));
+    assert_eq!(required(&s), None);
+}
+
 /// Every verdict that changes on live data becomes a record for the audit log, with its reasons;
 /// the same verdict again is not a change, and data from the store is no verdict at all.
 #[test]

@@ -286,6 +286,7 @@ mod tests {
             at: time::macros::datetime!(2026-12-02 14:05 UTC),
             weight: Some(25.0),
             summary: "ROLLBACK: error_rate".into(),
+            began: None,
         };
         let r = run("acme/checkout", &["production"]);
         // PROCEED now, ROLLBACK called at 25 %: not with the judge.

@@ -41,6 +41,8 @@ pub enum Msg {
     Terminate(Signal),
     /// The configured LLM's answer, as it streams in.
     Llm(LlmEvent),
+    /// ROLLBACKs the judge called in earlier runs, from the audit log (at start).
+    RollbacksCalled(Vec<crate::domain::RollbackCall>),
 }
 
 /// The LLM's answer to [`LlmEffect::Ask`], in pieces; `key` names the subject asked about.
@@ -246,6 +248,10 @@ pub struct VerdictChange {
     pub weight: Option<f64>,
     /// Why, most important first (the judge's reasons, with their numbers).
     pub reasons: Vec<String>,
+    /// The judgement's one line.
+    pub summary: String,
+    /// When the rollout began, when the poll knew it.
+    pub rollout_began: Option<OffsetDateTime>,
 }
 
 #[derive(Debug, Clone, PartialEq)]

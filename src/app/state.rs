@@ -302,6 +302,10 @@ pub struct RollbackCalled {
     pub weight: Option<f64>,
     /// The judgement's one line then.
     pub summary: String,
+    /// When the rollout it was called in began, when the poll knew it: the call is forgotten
+    /// once a live poll shows a rollout that began at another moment (a call restored from the
+    /// audit log at start, from a rollout since ended).
+    pub began: Option<OffsetDateTime>,
 }
 
 impl RollbackCalled {

@@ -450,6 +450,25 @@ pub struct ServiceRollout {
     /// Seconds at 100 % with PROCEED before the promotion is complete (0: not configured).
     #[serde(default)]
     pub bake_secs: u64,
+    /// When this rollout began (the canary's first point after a weight of 0), when the poll
+    /// knows it: what tells one rollout of a service from the next.
+    #[serde(default)]
+    pub rollout_began: Option<OffsetDateTime>,
+}
+
+/// A ROLLBACK the judge called in a rollout, as the audit log keeps it: restored at start so
+/// that the cockpit still shows it (and the approval guard still holds to it) after a restart,
+/// for as long as the same rollout goes on.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RollbackCall {
+    pub service: String,
+    pub at: OffsetDateTime,
+    /// The canary's weight then, %.
+    pub weight: Option<f64>,
+    /// The judgement's one line then.
+    pub summary: String,
+    /// When the rollout it was called in began.
+    pub rollout_began: OffsetDateTime,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -196,6 +196,52 @@ impl AuditLog {
         }
         Ok((entries, problems))
     }
+
+    /// The ROLLBACKs the judge called, from the last `tail` bytes of the log: per service, its
+    /// newest `verdict` record of ROLLBACK that names when its rollout began (the cockpit keeps
+    /// it while a live poll shows the same rollout). Lines that do not parse are skipped; a
+    /// missing or unreadable file gives none.
+    pub fn rollbacks_called(&self, tail: u64) -> Vec<crate::domain::RollbackCall> {
+        use std::io::{Read, Seek, SeekFrom};
+        let Ok(mut file) = fs::File::open(&self.path) else {
+            return Vec::new();
+        };
+        let len = file.metadata().map(|m| m.len()).unwrap_or(0);
+        let from = len.saturating_sub(tail);
+        let mut bytes = Vec::new();
+        if file.seek(SeekFrom::Start(from)).is_err() || file.read_to_end(&mut bytes).is_err() {
+            return Vec::new();
+        }
+        let parse = |s: &str| {
+            time::OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339).ok()
+        };
+        let mut calls: Vec<crate::domain::RollbackCall> = Vec::new();
+        // From the middle of the file, the first line is likely cut: it does not parse.
+        for raw in bytes.split(|&b| b == b'\n') {
+            let Ok(entry) = serde_json::from_slice::<AuditEntry>(raw) else {
+                continue;
+            };
+            let t = &entry.target;
+            let call = (entry.phase == Phase::Record
+                && entry.action == "verdict"
+                && t["verdict"] == "ROLLBACK")
+                .then(|| {
+                    Some(crate::domain::RollbackCall {
+                        service: t["service"].as_str()?.to_string(),
+                        at: parse(&entry.at)?,
+                        weight: t["weight"].as_f64(),
+                        summary: t["summary"].as_str().unwrap_or_default().to_string(),
+                        rollout_began: parse(t["rollout_began"].as_str()?)?,
+                    })
+                })
+                .flatten();
+            if let Some(c) = call {
+                calls.retain(|o| o.service != c.service);
+                calls.push(c);
+            }
+        }
+        calls
+    }
 }
 
 fn create_private_dir(dir: &Path) -> io::Result<()> {
@@ -440,6 +486,72 @@ mod tests {
                 .join("flightdeck")
                 .join("audit.jsonl"),
         )
+    }
+
+    #[test]
+    fn the_rollbacks_the_judge_called_come_back_from_the_logs_tail() {
+        use crate::analysis::canary::Verdict;
+        let dir = tempfile::tempdir().expect("tempdir");
+        let log = log_in(&dir);
+        let began = |m: i64| time::OffsetDateTime::from_unix_timestamp(1_790_000_000 + 60 * m).ok();
+        let change = |service: &str, to: Verdict, weight: f64, rollout: Option<i64>| {
+            crate::ops::exec::verdict_record(&crate::app::msg::VerdictChange {
+                service: service.into(),
+                environment: "production".into(),
+                from: None,
+                to,
+                score: 0.0,
+                weight: Some(weight),
+                reasons: vec!["error_rate: …".into()],
+                summary: format!("{} at {weight} %", to.label()),
+                rollout_began: rollout.and_then(began),
+            })
+        };
+        // A filler line long enough to be cut by the tail read below.
+        log.append(&AuditEntry::record(
+            "verdict",
+            "judge",
+            json!({"filler": "x".repeat(600)}),
+            None,
+        ))
+        .expect("append");
+        for entry in [
+            // checkout: a ROLLBACK in its first rollout, then one in its second; then HOLD.
+            change("checkout", Verdict::Rollback, 10.0, Some(0)),
+            change("checkout", Verdict::Rollback, 25.0, Some(30)),
+            change("checkout", Verdict::Hold, 25.0, Some(30)),
+            // payments: a ROLLBACK whose rollout's start the poll did not know — not kept.
+            change("payments", Verdict::Rollback, 50.0, None),
+            // search: never a ROLLBACK.
+            change("search", Verdict::Proceed, 10.0, Some(5)),
+        ] {
+            log.append(&entry).expect("append");
+        }
+        // A torn last line is skipped.
+        std::fs::OpenOptions::new()
+            .append(true)
+            .open(log.path())
+            .and_then(|mut f| f.write_all(b"{\"at\": \"2026"))
+            .expect("torn line");
+        let calls = log.rollbacks_called(u64::MAX);
+        assert_eq!(calls.len(), 1, "{calls:?}");
+        let c = &calls[0];
+        assert_eq!(c.service, "checkout");
+        assert_eq!(
+            (c.weight, c.summary.as_str()),
+            (Some(25.0), "ROLLBACK at 25 %")
+        );
+        assert_eq!(Some(c.rollout_began), began(30));
+        // Only the tail is read: the filler line, cut in half, is skipped, the rest the same.
+        let size = std::fs::metadata(log.path()).expect("size").len();
+        let tail = log.rollbacks_called(size - 300);
+        assert_eq!(tail, calls);
+        // A missing log: none.
+        assert!(
+            AuditLog::new(dir.path().join("none.jsonl"))
+                .rollbacks_called(1 << 20)
+                .is_empty()
+        );
     }
 
     #[test]

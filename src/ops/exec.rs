@@ -181,8 +181,14 @@ async fn fetch_one(
 }
 
 /// The audit line of a verdict change: action `verdict`, by `judge`, the service as target with
-/// the verdict before and after, and the reasons as the comment.
+/// the verdict before and after, the judgement's one line and when the rollout began (what
+/// [`crate::ops::audit::AuditLog::rollbacks_called`] restores a ROLLBACK from), and the reasons
+/// as the comment.
 pub fn verdict_record(v: &crate::app::msg::VerdictChange) -> AuditEntry {
+    let began = v.rollout_began.and_then(|b| {
+        b.format(&time::format_description::well_known::Rfc3339)
+            .ok()
+    });
     AuditEntry::record(
         "verdict",
         "judge",
@@ -193,6 +199,8 @@ pub fn verdict_record(v: &crate::app::msg::VerdictChange) -> AuditEntry {
             "previous": v.from.map(|f| f.label()),
             "score": (v.score * 100.0).round() / 100.0,
             "weight": v.weight,
+            "summary": v.summary,
+            "rollout_began": began,
         }),
         Some(v.reasons.join("; ")),
     )

@@ -832,6 +832,10 @@ impl Prometheus {
             warnings,
             read_at: OffsetDateTime::from_unix_timestamp(end as i64).ok(),
             bake_secs: svc.bake_secs,
+            rollout_began: began
+                .or(rollout_since)
+                .filter(|b| b.is_finite())
+                .and_then(|b| OffsetDateTime::from_unix_timestamp(b as i64).ok()),
             baseline_history: history.and_then(|(from, to)| {
                 Some((
                     OffsetDateTime::from_unix_timestamp(from as i64).ok()?,

@@ -56,6 +56,10 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
         }
         Msg::Drawn(d) => nav::on_drawn(state, d),
         Msg::Llm(ev) => ai::on_event(state, ev),
+        Msg::RollbacksCalled(calls) => {
+            sources::on_rollbacks_called(state, calls);
+            Vec::new()
+        }
         Msg::Terminate(_) => {
             state.quit = true;
             vec![Effect::Quit]

@@ -48,9 +48,14 @@ fn note_verdict_changes(state: &mut State) {
         let Some(j) = state.judgements.get(&r.name) else {
             continue;
         };
-        // The rollout the ROLLBACK was called in is over once the canary's weight drops.
-        if let (Some(called), Some(w)) = (state.rollbacks_called.get(&r.name), r.weight)
-            && (w <= 0.0 || called.weight.is_some_and(|then| w < then - 0.5))
+        // The rollout the ROLLBACK was called in is over once the canary's weight drops, or once
+        // the poll shows a rollout that began at another moment (a call restored from the audit
+        // log, or a new rollout that reached the old one's weight between two polls).
+        if let Some(called) = state.rollbacks_called.get(&r.name)
+            && (r
+                .weight
+                .is_some_and(|w| w <= 0.0 || called.weight.is_some_and(|then| w < then - 0.5))
+                || matches!((called.began, r.rollout_began), (Some(then), Some(now)) if then != now))
         {
             state.rollbacks_called.remove(&r.name);
         }
@@ -63,6 +68,7 @@ fn note_verdict_changes(state: &mut State) {
                     weight: r.weight,
                     // Kept for display: cleaned as it is stored.
                     summary: crate::sanitize::clean(&j.summary),
+                    began: r.rollout_began,
                 });
         }
         let before = state.live_verdicts.insert(r.name.clone(), j.verdict);
@@ -75,10 +81,28 @@ fn note_verdict_changes(state: &mut State) {
                 score: j.score,
                 weight: r.weight,
                 reasons: j.reasons.clone(),
+                summary: j.summary.clone(),
+                rollout_began: r.rollout_began,
             });
         }
     }
     state.verdict_changes.extend(changes);
+}
+
+/// ROLLBACKs called in earlier runs, from the audit log: each kept as the service's call unless
+/// this run has one of its own, until a live poll shows the rollout over or another one.
+pub(super) fn on_rollbacks_called(state: &mut State, calls: Vec<crate::domain::RollbackCall>) {
+    for c in calls {
+        state
+            .rollbacks_called
+            .entry(c.service)
+            .or_insert_with(|| RollbackCalled {
+                at: c.at,
+                weight: c.weight,
+                summary: crate::sanitize::clean(&c.summary),
+                began: Some(c.rollout_began),
+            });
+    }
 }
 
 /// Data from the on-disk store: as a poll that answered at `fetched_at`, unless a poll already
