@@ -61,11 +61,30 @@ fn pending_json(r: &WorkflowRun) -> Vec<Value> {
         .collect()
 }
 
+/// The ROLLBACK called in `r`'s rollout, among those the audit log keeps: the service's, from a
+/// rollout that began when this one did (a poll that cannot say when it began matches none).
+pub fn rollback_called_in(
+    calls: &[crate::domain::RollbackCall],
+    r: &ServiceRollout,
+) -> Option<crate::app::state::RollbackCalled> {
+    let c = calls
+        .iter()
+        .rev()
+        .find(|c| c.service == r.name && Some(c.rollout_began) == r.rollout_began)?;
+    Some(crate::app::state::RollbackCalled {
+        at: c.at,
+        weight: c.weight,
+        summary: crate::sanitize::clean(&c.summary),
+        began: Some(c.rollout_began),
+    })
+}
+
 pub fn rollout_json(r: &ServiceRollout) -> Value {
     json!({
         "service": r.name, "environment": r.environment, "production": r.production,
         "slices": r.slices, "weight": r.weight, "weight_error": r.weight_error,
-        "in_slice_since": ts(r.slice_since), "traffic": r.traffic, "warnings": r.warnings,
+        "in_slice_since": ts(r.slice_since), "rollout_began": ts(r.rollout_began),
+        "traffic": r.traffic, "warnings": r.warnings,
         "metrics": r.metrics.iter().map(|m| json!({
             "name": m.name, "canary": m.canary.filter(|v| v.is_finite()),
             "baseline": m.baseline.filter(|v| v.is_finite()), "max": m.max, "min": m.min,
@@ -476,15 +495,23 @@ pub async fn approve(
         .collect();
     let policy: crate::analysis::canary::Policy = (&config.policy).into();
     let mut judged: Vec<(String, crate::analysis::canary::Judgement)> = Vec::new();
+    // A ROLLBACK the judge called in the same rollout, by a cockpit or an earlier command (the
+    // audit log's verdict records): the approval does not go with the judge either.
+    let mut called: Vec<(String, crate::app::state::RollbackCalled)> = Vec::new();
     let mut prometheus_failed = None;
     if !services.is_empty() {
         match judge_now(config, &services).await {
             Ok(rollouts) => {
+                let log = crate::ops::audit::AuditLog::new(audit_file.clone());
+                let calls = log.rollbacks_called(crate::ops::audit::ROLLBACKS_TAIL_BYTES);
                 for r in &rollouts {
                     judged.push((
                         r.name.clone(),
                         crate::analysis::rollout::judge_service(r, &policy),
                     ));
+                    if let Some(c) = rollback_called_in(&calls, r) {
+                        called.push((r.name.clone(), c));
+                    }
                 }
             }
             Err(e) => {
@@ -501,8 +528,7 @@ pub async fn approve(
             repo: s.repo.as_deref(),
             judgement: judged.iter().find(|(n, _)| *n == s.name).map(|(_, j)| j),
             live: true,
-            // One look: no earlier poll to have called a ROLLBACK.
-            rollback_called: None,
+            rollback_called: called.iter().find(|(n, _)| *n == s.name).map(|(_, c)| c),
         }),
     );
     doc["verdicts"] = guard
@@ -863,6 +889,38 @@ pub fn dora_text(r: &DoraReport) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn approve_holds_to_a_rollback_called_in_the_same_rollout_only() {
+        let began = time::macros::datetime!(2026-12-02 09:10 UTC);
+        let call = |service: &str, rollout_began| crate::domain::RollbackCall {
+            service: service.into(),
+            at: time::macros::datetime!(2026-12-02 09:30 UTC),
+            weight: Some(25.0),
+            summary: "ROLLBACK · error_rate\u{7}".into(),
+            rollout_began,
+        };
+        let r = |rollout_began| ServiceRollout {
+            name: "checkout".into(),
+            rollout_began,
+            ..ServiceRollout::default()
+        };
+        let calls = [
+            call("payments", began),
+            call("checkout", began - time::Duration::hours(1)),
+            call("checkout", began),
+        ];
+        // The same rollout: the call, cleaned (the guard then asks for the override whatever
+        // the judge says now: `guard::tests`).
+        let c = rollback_called_in(&calls, &r(Some(began))).expect("called in this rollout");
+        assert_eq!(
+            (c.weight, c.summary.as_str(), c.began),
+            (Some(25.0), "ROLLBACK · error_rate", Some(began))
+        );
+        // Another rollout, or one whose start the poll does not know: none.
+        assert!(rollback_called_in(&calls, &r(Some(began + time::Duration::hours(2)))).is_none());
+        assert!(rollback_called_in(&calls, &r(None)).is_none());
+    }
 
     #[test]
     fn status_text_counts_in_good_english() {

@@ -26,10 +26,6 @@ use std::time::Duration;
 use time::OffsetDateTime;
 use tokio::sync::{mpsc, oneshot};
 
-/// How much of the audit log's end is read at start for the ROLLBACKs the judge called (a
-/// verdict record is one to two kilobytes: the last thousands of them).
-const AUDIT_TAIL_BYTES: u64 = 4 << 20;
-
 /// How long the first frame waits for the on-disk store when it is small (up to
 /// [`STORE_WAIT_BYTES`]): then its rows are on the first frame. A bigger one (thousands of PRs:
 /// 10,000 with their checks are 24 MB and 50–100 ms to parse) follows the first frame.
@@ -415,7 +411,7 @@ pub async fn run(
         let tx = tx.clone();
         let log = AuditLog::new(opts.audit_file.clone());
         tokio::task::spawn_blocking(move || {
-            let calls = log.rollbacks_called(AUDIT_TAIL_BYTES);
+            let calls = log.rollbacks_called(crate::ops::audit::ROLLBACKS_TAIL_BYTES);
             if !calls.is_empty() {
                 let _ = tx.send(Msg::RollbacksCalled(calls));
             }

@@ -13,8 +13,10 @@
 //!
 //! In the cockpit a service whose judge called ROLLBACK earlier in its current rollout
 //! ([`State::rollbacks_called`]) does not go with the judge either, whatever it says now: a
-//! regression whose proof thinned for a poll is still the one that was found. (The headless
-//! command judges once and knows no earlier poll.)
+//! regression whose proof thinned for a poll is still the one that was found. The call is kept
+//! in the audit log's verdict records with when its rollout began: a restarted cockpit restores
+//! it, and the headless command, which judges once, reads it there, each while the poll shows the
+//! same rollout.
 
 use crate::analysis::canary::{Judgement, Verdict};
 use crate::app::state::{RollbackCalled, State};

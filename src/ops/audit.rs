@@ -20,6 +20,11 @@ use serde::{Deserialize, Serialize};
 
 use crate::sanitize;
 
+/// How much of the log's end is read for the ROLLBACKs the judge called
+/// ([`AuditLog::rollbacks_called`]; a verdict record is one to two kilobytes: the last thousands
+/// of them).
+pub const ROLLBACKS_TAIL_BYTES: u64 = 4 << 20;
+
 /// One line of the audit log.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct AuditEntry {

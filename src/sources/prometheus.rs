@@ -426,16 +426,28 @@ impl Prometheus {
             None => Ok(r),
         };
         let mut warnings = Vec::new();
-        let (weight, weight_error, slice_since, rollout_since) = match &svc.weight {
+        // (`appeared`: the weight series' first point, when it began within the lookback — a
+        // canary whose weight exists only while it is deployed; what tells one rollout from the
+        // next when no point of weight 0 does.)
+        let (weight, weight_error, slice_since, rollout_since, appeared) = match &svc.weight {
             Some(q) => match fatal(self.series(q, svc, end, gate).await)? {
                 Ok((points, w)) => {
                     warnings.extend(w);
                     let last = points.last().map(|(_, v)| *v).filter(|v| v.is_finite());
-                    (last, None, slice_start(&points), rollout_start(&points))
+                    let appeared = points.first().map(|(t, _)| *t).filter(|t| {
+                        *t > end - svc.lookback_secs as f64 + 2.0 * svc.step_secs as f64
+                    });
+                    (
+                        last,
+                        None,
+                        slice_start(&points),
+                        rollout_start(&points),
+                        appeared,
+                    )
                 }
-                Err(e) => (None, Some(e.to_string()), None, None),
+                Err(e) => (None, Some(e.to_string()), None, None, None),
             },
-            None => (None, None, None, None),
+            None => (None, None, None, None, None),
         };
         // At 100 % the baseline serves nothing: the service's own history from before the
         // rollout began stands in for it (the baseline's queries over the lookback before then).
@@ -833,7 +845,9 @@ impl Prometheus {
             read_at: OffsetDateTime::from_unix_timestamp(end as i64).ok(),
             bake_secs: svc.bake_secs,
             rollout_began: began
-                .or(rollout_since)
+                .filter(|b| b.is_finite())
+                .or(rollout_since.filter(|b| b.is_finite()))
+                .or(appeared)
                 .filter(|b| b.is_finite())
                 .and_then(|b| OffsetDateTime::from_unix_timestamp(b as i64).ok()),
             baseline_history: history.and_then(|(from, to)| {
