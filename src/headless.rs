@@ -76,6 +76,8 @@ pub fn rollback_called_in(
         weight: c.weight,
         summary: crate::sanitize::clean(&c.summary),
         began: Some(c.rollout_began),
+        // Matched against this poll's rollout above.
+        restored: false,
     })
 }
 

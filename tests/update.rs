@@ -737,9 +737,9 @@ fn a_rollback_called_before_a_restart_is_kept_for_the_same_rollout_only() {
             }]),
         );
     };
-    let poll = |s: &mut State| {
+    let poll_of = |s: &mut State, rollout_began| {
         let mut r = rollout("checkout", true, 25.0, 0.001);
-        r.rollout_began = Some(began);
+        r.rollout_began = rollout_began;
         update(
             s,
             Msg::loaded(
@@ -758,7 +758,7 @@ fn a_rollback_called_before_a_restart_is_kept_for_the_same_rollout_only() {
     // The same rollout: kept, on screen, and the approval takes the override.
     let mut s = started();
     restored(&mut s, began);
-    poll(&mut s);
+    poll_of(&mut s, Some(began));
     assert_eq!(s.judgements["checkout"].verdict, Verdict::Proceed);
     assert_eq!(
         s.rollbacks_called["checkout"].summary, "ROLLBACK — error_rate",
@@ -775,11 +775,23 @@ fn a_rollback_called_before_a_restart_is_kept_for_the_same_rollout_only() {
     // Another rollout (it began an hour before this one): forgotten, PROCEED needs no override.
     let mut s = started();
     restored(&mut s, began - time::Duration::hours(1));
-    poll(&mut s);
+    poll_of(&mut s, Some(began));
     assert!(s.rollbacks_called.is_empty());
     select_held_run(&mut s);
     update(&mut s, key('a'));
     assert_eq!(required(&s), None);
+    // A poll that cannot say when its rollout began: not shown to be the same one, forgotten.
+    let mut s = started();
+    restored(&mut s, began);
+    poll_of(&mut s, None);
+    assert!(s.rollbacks_called.is_empty());
+    // Seen once in the same rollout, the call is this run's: a later poll that cannot say when
+    // the rollout began keeps it (the weight decides, as for a call made live).
+    let mut s = started();
+    restored(&mut s, began);
+    poll_of(&mut s, Some(began));
+    poll_of(&mut s, None);
+    assert!(s.rollbacks_called.contains_key("checkout"));
 }
 
 /// Every verdict that changes on live data becomes a record for the audit log, with its reasons;

@@ -289,6 +289,7 @@ mod tests {
             weight: Some(25.0),
             summary: "ROLLBACK: error_rate".into(),
             began: None,
+            restored: false,
         };
         let r = run("acme/checkout", &["production"]);
         // PROCEED now, ROLLBACK called at 25 %: not with the judge.

@@ -303,9 +303,11 @@ pub struct RollbackCalled {
     /// The judgement's one line then.
     pub summary: String,
     /// When the rollout it was called in began, when the poll knew it: the call is forgotten
-    /// once a live poll shows a rollout that began at another moment (a call restored from the
-    /// audit log at start, from a rollout since ended).
+    /// once a live poll shows a rollout that began at another moment.
     pub began: Option<OffsetDateTime>,
+    /// Restored from the audit log at start and not yet seen by a live poll: the first live poll
+    /// keeps it only when it shows the same rollout (one that cannot say when it began is not).
+    pub restored: bool,
 }
 
 impl RollbackCalled {

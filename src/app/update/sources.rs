@@ -49,15 +49,20 @@ fn note_verdict_changes(state: &mut State) {
             continue;
         };
         // The rollout the ROLLBACK was called in is over once the canary's weight drops, or once
-        // the poll shows a rollout that began at another moment (a call restored from the audit
-        // log, or a new rollout that reached the old one's weight between two polls).
-        if let Some(called) = state.rollbacks_called.get(&r.name)
-            && (r
+        // the poll shows a rollout that began at another moment (a new rollout that reached the
+        // old one's weight between two polls); a call restored from the audit log stays only
+        // when the first live poll shows the same rollout.
+        if let Some(called) = state.rollbacks_called.get_mut(&r.name) {
+            let over = r
                 .weight
                 .is_some_and(|w| w <= 0.0 || called.weight.is_some_and(|then| w < then - 0.5))
-                || matches!((called.began, r.rollout_began), (Some(then), Some(now)) if then != now))
-        {
-            state.rollbacks_called.remove(&r.name);
+                || matches!((called.began, r.rollout_began), (Some(then), Some(now)) if then != now)
+                || (called.restored && r.rollout_began != called.began);
+            if over {
+                state.rollbacks_called.remove(&r.name);
+            } else {
+                called.restored = false;
+            }
         }
         if j.verdict == Verdict::Rollback && r.weight.is_none_or(|w| w > 0.0) {
             state
@@ -69,6 +74,7 @@ fn note_verdict_changes(state: &mut State) {
                     // Kept for display: cleaned as it is stored.
                     summary: crate::sanitize::clean(&j.summary),
                     began: r.rollout_began,
+                    restored: false,
                 });
         }
         let before = state.live_verdicts.insert(r.name.clone(), j.verdict);
@@ -101,6 +107,7 @@ pub(super) fn on_rollbacks_called(state: &mut State, calls: Vec<crate::domain::R
                 weight: c.weight,
                 summary: crate::sanitize::clean(&c.summary),
                 began: Some(c.rollout_began),
+                restored: true,
             });
     }
 }
