@@ -755,8 +755,10 @@ fn a_rollback_called_before_a_restart_is_kept_for_the_same_rollout_only() {
         load(&mut s, SourceId::GitHub, github_data());
         s
     };
-    // The same rollout: kept, on screen, and the approval takes the override.
+    // The same rollout: kept, on screen, and the approval takes the override (the newest of the
+    // service's restored calls: the one before is from an older rollout).
     let mut s = started();
+    restored(&mut s, began - time::Duration::hours(3));
     restored(&mut s, began);
     poll_of(&mut s, Some(began));
     assert_eq!(s.judgements["checkout"].verdict, Verdict::Proceed);

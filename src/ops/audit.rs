@@ -202,10 +202,10 @@ impl AuditLog {
         Ok((entries, problems))
     }
 
-    /// The ROLLBACKs the judge called, from the last `tail` bytes of the log: per service, its
-    /// newest `verdict` record of ROLLBACK that names when its rollout began (the cockpit keeps
-    /// it while a live poll shows the same rollout). Lines that do not parse are skipped; a
-    /// missing or unreadable file gives none.
+    /// The ROLLBACKs the judge called, from the last `tail` bytes of the log, oldest first: per
+    /// service and rollout, the newest `verdict` record of ROLLBACK that names when its rollout
+    /// began (kept while a live poll shows the same rollout). Lines that do not parse are
+    /// skipped; a missing or unreadable file gives none.
     pub fn rollbacks_called(&self, tail: u64) -> Vec<crate::domain::RollbackCall> {
         use std::io::{Read, Seek, SeekFrom};
         let Ok(mut file) = fs::File::open(&self.path) else {
@@ -241,7 +241,7 @@ impl AuditLog {
                 })
                 .flatten();
             if let Some(c) = call {
-                calls.retain(|o| o.service != c.service);
+                calls.retain(|o| (&o.service, o.rollout_began) != (&c.service, c.rollout_began));
                 calls.push(c);
             }
         }
@@ -539,14 +539,19 @@ mod tests {
             .and_then(|mut f| f.write_all(b"{\"at\": \"2026"))
             .expect("torn line");
         let calls = log.rollbacks_called(u64::MAX);
-        assert_eq!(calls.len(), 1, "{calls:?}");
-        let c = &calls[0];
-        assert_eq!(c.service, "checkout");
+        // One per service and rollout, oldest first: checkout's two rollouts.
+        let seen: Vec<_> = calls
+            .iter()
+            .map(|c| (c.service.as_str(), Some(c.rollout_began), c.weight))
+            .collect();
         assert_eq!(
-            (c.weight, c.summary.as_str()),
-            (Some(25.0), "ROLLBACK at 25 %")
+            seen,
+            [
+                ("checkout", began(0), Some(10.0)),
+                ("checkout", began(30), Some(25.0))
+            ]
         );
-        assert_eq!(Some(c.rollout_began), began(30));
+        assert_eq!(calls[1].summary, "ROLLBACK at 25 %");
         // Only the tail is read: the filler line, cut in half, is skipped, the rest the same.
         let size = std::fs::metadata(log.path()).expect("size").len();
         let tail = log.rollbacks_called(size - 300);

@@ -480,8 +480,9 @@ pub(super) fn judge_counts(
     // `detect`: PROCEED only once the counts could have shown the canary that much worse than its
     // reference: the standard error of the log rate ratio, at the reference's rate, within
     // ln(1 + detect) / √(2 ln(1/α)) — about where an anytime-valid test of that excess reaches its
-    // goal on average — and below 100 % within the smaller bound of [`DETECT_POWER_Z`]. Set, always; 0, never; unset, [`DEFAULT_DETECT`] on a service busy enough
-    // to show it ([`detect_by_default`]), and otherwise below 100 % [`DEFAULT_DETECT_SLICES`] (a
+    // goal on average — and below 100 % within the smaller bound of [`DETECT_POWER_Z`]. Set,
+    // always; 0, never; unset, [`DEFAULT_DETECT`] on a service busy enough to show it
+    // ([`detect_by_default`]), and otherwise below 100 % [`DEFAULT_DETECT_SLICES`] (a
     // doubling) where the stable's past makes a reference that can show it. (Otherwise a canary
     // under its bound and not shown worse PROCEEDs however few its errors: a +25 % regression
     // takes a few hundred errors to show, a doubling some twenty.)
@@ -523,7 +524,8 @@ pub(super) fn judge_counts(
             && by_default.is_some()
             && !rose_in_slice
             && spec.max.is_some_and(|max| {
-                excess_shown(due, reference_events, b, max * SLICES_EXCESS_OF_BOUND, comparison_goal, z)
+                let excess = max * SLICES_EXCESS_OF_BOUND;
+                excess_shown(due, reference_events, b, excess, comparison_goal, z)
                     && spans.iter().any(|s| {
                         crate::analysis::counts::log_e_under(
                             s.totals.canary_events,
@@ -535,8 +537,10 @@ pub(super) fn judge_counts(
         if clean_exit {
             return None;
         }
-        let need = if b > 0.0 && reference_events > 0.0 && 1.0 / reference_events < s_max * s_max {
-            let n = 1.0 / (b * (s_max * s_max - 1.0 / reference_events));
+        // The canary's requests the doubling (or `detect`) asks for, when any number can.
+        let doubling = (b > 0.0 && reference_events > 0.0 && 1.0 / reference_events < s_max * s_max)
+            .then(|| 1.0 / (b * (s_max * s_max - 1.0 / reference_events)));
+        let need = if let Some(n) = doubling {
             format!(
                 "about {} requests at its rate are needed, {:.1}× those {span_name}",
                 count(n),
@@ -552,8 +556,6 @@ pub(super) fn judge_counts(
             .and_then(|max| {
                 let excess = max * SLICES_EXCESS_OF_BOUND;
                 let n = requests_to_show_excess(reference_events, b, excess, comparison_goal, z)?;
-                let doubling = (b > 0.0 && 1.0 / reference_events < s_max * s_max)
-                    .then(|| 1.0 / (b * (s_max * s_max - 1.0 / reference_events)));
                 (n < doubling.unwrap_or(f64::INFINITY)).then(|| {
                     format!(
                         " (or about {} to show it {:.0} % of its bound above it, once shown under half the bound)",
@@ -996,14 +998,7 @@ pub(super) fn judge_counts(
 /// standard deviations under its mean (`due` combined with the reference's own errors as their
 /// variances are). For a large ρ far fewer requests than the normal approximation of `detect`
 /// asks. A reference without errors shows any excess.
-pub(super) fn excess_shown(
-    due: f64,
-    reference_events: f64,
-    b: f64,
-    excess: f64,
-    goal: f64,
-    z: f64,
-) -> bool {
+fn excess_shown(due: f64, reference_events: f64, b: f64, excess: f64, goal: f64, z: f64) -> bool {
     if b <= 0.0 {
         return true;
     }
@@ -1025,7 +1020,7 @@ fn due_to_show_excess(b: f64, excess: f64, goal: f64, z: f64) -> f64 {
 }
 
 /// The canary requests [`excess_shown`] needs at the reference's rate `b`, when any number can.
-pub(super) fn requests_to_show_excess(
+fn requests_to_show_excess(
     reference_events: f64,
     b: f64,
     excess: f64,

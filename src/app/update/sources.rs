@@ -95,20 +95,26 @@ fn note_verdict_changes(state: &mut State) {
     state.verdict_changes.extend(changes);
 }
 
-/// ROLLBACKs called in earlier runs, from the audit log: each kept as the service's call unless
-/// this run has one of its own, until a live poll shows the rollout over or another one.
+/// ROLLBACKs called in earlier runs, from the audit log (oldest first): the newest of each
+/// service kept as its call unless this run has one of its own, until a live poll shows the
+/// rollout over or another one.
 pub(super) fn on_rollbacks_called(state: &mut State, calls: Vec<crate::domain::RollbackCall>) {
     for c in calls {
-        state
+        if state
             .rollbacks_called
-            .entry(c.service)
-            .or_insert_with(|| RollbackCalled {
-                at: c.at,
-                weight: c.weight,
-                summary: crate::sanitize::clean(&c.summary),
-                began: Some(c.rollout_began),
-                restored: true,
-            });
+            .get(&c.service)
+            .is_some_and(|own| !own.restored)
+        {
+            continue;
+        }
+        let called = RollbackCalled {
+            at: c.at,
+            weight: c.weight,
+            summary: crate::sanitize::clean(&c.summary),
+            began: Some(c.rollout_began),
+            restored: true,
+        };
+        state.rollbacks_called.insert(c.service, called);
     }
 }
 
