@@ -858,9 +858,15 @@ pub(super) fn judge_counts(
                 }
             })
             .unwrap_or_default();
-        let noise = match widest.rate_ratio() {
-            Some(r) if r > rho0 => format!(
+        // Within the noise of the reference the canary is held to (the pooled one, when the
+        // stable's past serves: named, as it is not the baseline printed beside it).
+        let noise = match (reference.rate_ratio(), reference_name) {
+            (Some(r), "baseline's") if r > rho0 => format!(
                 " ({r:.2}× it, within the noise: {beyond_noise:.1} standard errors beyond parity)"
+            ),
+            (Some(r), name) if r > rho0 => format!(
+                " (the {name} {}: {r:.2}× it, within the noise: {beyond_noise:.1} standard errors beyond parity)",
+                reference.baseline_ratio().map_or("—".into(), fmt)
             ),
             _ => String::new(),
         };

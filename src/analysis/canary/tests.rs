@@ -851,7 +851,12 @@ fn at_100_percent_an_excess_within_the_noise_holds_only_a_canary_that_is_rising(
     };
     // Spread evenly over the rollout: PROCEED, saying it is within the noise.
     let j = judged(12.5 / 40.0, 4.5 / 12.0);
-    says(&j, Verdict::Proceed, "within the noise");
+    says(
+        &j,
+        Verdict::Proceed,
+        "(the stable's (before the rollout and beside the slices before) 0.10 %: 1.3",
+    );
+    says(&j, Verdict::Proceed, "× it, within the noise: ");
     // The same errors leaning on the canary beside the stable before (10 to 5) and rising
     // with full traffic (7 in the last slice's 3,600 requests): a regression growing with
     // its traffic. HOLD.
