@@ -471,12 +471,53 @@ pub(super) fn judge_counts(
     // beside the canary shows: either beyond tolerance holds the PROCEED.
     let live_beyond =
         !samples.against_history && prior_holds && widest.rate_ratio().is_some_and(|r| r > rho0);
-    let beyond_noise = reference.rate_ratio().map_or(f64::NEG_INFINITY, |r| {
-        let se = (1.0 / reference.canary_events.max(0.5)
-            + 1.0 / reference.baseline_events.max(0.5))
-        .sqrt();
-        r.ln() / se
-    });
+    // How far a canary's rate is beyond the reference's, in standard errors of the log of their
+    // ratio (the Poisson noise of both sides' events).
+    let noise_z = |t: &Totals| {
+        t.rate_ratio().map_or(f64::NEG_INFINITY, |r| {
+            let se = (1.0 / t.canary_events.max(0.5) + 1.0 / t.baseline_events.max(0.5)).sqrt();
+            r.ln() / se
+        })
+    };
+    let beyond_noise = noise_z(&reference);
+    // At 100 %: an excess over the reference that rests on one burst which has passed — the steps
+    // since the burst rule's worst stretch shown under half its rate, outside the stretch the
+    // canary within the noise of the reference (the bar below), its latest window within
+    // tolerance of it — does not hold the promotion: a canary-only spike that recovered, not a
+    // regression the canary keeps. (Without the first, taking the worst stretch out let subtle
+    // regressions through: their rest came out within the noise.)
+    let passed_burst = samples
+        .against_history
+        .then(|| {
+            let b = reference.baseline_ratio().filter(|b| *b > 0.0)?;
+            let at = worst_stretch_at(all, burst_steps)?;
+            let stretch = Totals::of(&all[at..at + burst_steps]);
+            let after = Totals::of(&all[at + burst_steps..]);
+            // Passed: the steps since the stretch shown under half its rate.
+            let passed = stretch.canary_ratio().is_some_and(|s| {
+                crate::analysis::counts::log_e_under(
+                    after.canary_events,
+                    after.canary_requests,
+                    s / 2.0,
+                ) >= goal
+            });
+            if !passed {
+                return None;
+            }
+            let rest = outside_worst_stretch(all, burst_steps)?;
+            let rest = Totals {
+                baseline_requests: reference.baseline_requests,
+                baseline_events: reference.baseline_events,
+                ..rest
+            };
+            let within = noise_z(&rest) < HISTORY_NOISE_Z
+                && rest
+                    .rate_ratio()
+                    .is_some_and(|r| r <= HISTORY_NOISE_MAX_LIFT)
+                && recent.canary_ratio().is_some_and(|c| c <= b * rho0);
+            within.then_some(rest)
+        })
+        .flatten();
     // `detect`: PROCEED only once the counts could have shown the canary that much worse than its
     // reference: the standard error of the log rate ratio, at the reference's rate, within
     // ln(1 + detect) / √(2 ln(1/α)) — about where an anytime-valid test of that excess reaches its
@@ -757,11 +798,12 @@ pub(super) fn judge_counts(
         )
     } else if (reference.rate_ratio().is_some_and(|r| r > rho0)
         && (!samples.against_history
-            || beyond_noise >= HISTORY_NOISE_Z
-            || rising
-            || reference
-                .rate_ratio()
-                .is_some_and(|r| r > HISTORY_NOISE_MAX_LIFT)))
+            || (passed_burst.is_none()
+                && (beyond_noise >= HISTORY_NOISE_Z
+                    || rising
+                    || reference
+                        .rate_ratio()
+                        .is_some_and(|r| r > HISTORY_NOISE_MAX_LIFT)))))
         || live_beyond
     {
         // The estimate that holds it: the pooled one, else the live baseline's alone.
@@ -861,6 +903,21 @@ pub(super) fn judge_counts(
         // Within the noise of the reference the canary is held to (the pooled one, when the
         // stable's past serves: named, as it is not the baseline printed beside it).
         let noise = match (reference.rate_ratio(), reference_name) {
+            // Beyond the noise bar, let through by the burst that has passed.
+            (Some(r), name)
+                if r > rho0
+                    && (beyond_noise >= HISTORY_NOISE_Z
+                        || rising
+                        || r > HISTORY_NOISE_MAX_LIFT) =>
+            {
+                let rest = passed_burst.unwrap_or(widest);
+                format!(
+                    " (the {name} {}: {r:.2}× it, resting on one burst that has passed: outside its worst {burst_steps} steps {}, {:.2}× it)",
+                    reference.baseline_ratio().map_or("—".into(), fmt),
+                    side(&rest),
+                    rest.rate_ratio().unwrap_or(f64::NAN)
+                )
+            }
             (Some(r), "baseline's") if r > rho0 => format!(
                 " ({r:.2}× it, within the noise: {beyond_noise:.1} standard errors beyond parity)"
             ),

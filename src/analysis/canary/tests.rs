@@ -865,6 +865,47 @@ fn at_100_percent_an_excess_within_the_noise_holds_only_a_canary_that_is_rising(
 }
 
 #[test]
+fn at_100_percent_an_excess_that_rests_on_one_burst_that_has_passed_does_not_hold_the_promotion() {
+    // The stable's past and the live baseline at 0.1 %. The canary at 0.1 % but for six steps
+    // of 2 errors each in 250 requests (0.8 %) at steps 10–15: 24 errors in 13,600 requests in
+    // all, 1.77× the reference, 2.5 standard errors beyond parity — beyond the noise bar.
+    let judged = |burst: bool| {
+        let extra = |i: usize| match (burst, i) {
+            (true, 10..16) => 1.75,
+            (true, _) => 0.0,
+            (false, _) => 10.5 / 52.0,
+        };
+        let steps: Vec<_> = (0..52)
+            .map(|i| {
+                let (r, e) = if i < 40 { (250.0, 0.25) } else { (300.0, 0.3) };
+                (r, e + extra(i), r, e)
+            })
+            .collect();
+        // A failing window tolerated (as the config's default): the burst rule's stretch is a
+        // window and a half, six steps.
+        let spec = MetricSpec {
+            failure_limit: 1,
+            ..MetricSpec::max("error_rate", 0.005).critical()
+        };
+        let samples = MetricSamples {
+            against_history: true,
+            prior: Some((100_000.0, 100.0)),
+            ..counted(&steps, Some(12))
+        };
+        judge(&[(spec, samples)], &Policy::default(), None)
+    };
+    // One burst, long passed (the steps since shown under half its rate, outside it the canary
+    // at the reference's rate): PROCEED, saying so.
+    says(
+        &judged(true),
+        Verdict::Proceed,
+        "resting on one burst that has passed: outside its worst 6 steps 12 in 12,100 requests",
+    );
+    // The same excess spread over the rollout: held, as before.
+    says(&judged(false), Verdict::Hold, "beyond ×1.10 but not proven");
+}
+
+#[test]
 fn at_100_percent_a_stable_above_its_own_past_when_it_lost_its_traffic_shares_the_problem() {
     // The slices before at 3× the stable beside them; in their last window both tracks at
     // 0.77 % (11 errors in 1,424 requests each: an incident on every track); then a minute
