@@ -67,18 +67,11 @@ pub fn rollback_called_in(
     calls: &[crate::domain::RollbackCall],
     r: &ServiceRollout,
 ) -> Option<crate::app::state::RollbackCalled> {
-    let c = calls
+    calls
         .iter()
         .rev()
-        .find(|c| c.service == r.name && Some(c.rollout_began) == r.rollout_began)?;
-    Some(crate::app::state::RollbackCalled {
-        at: c.at,
-        weight: c.weight,
-        summary: crate::sanitize::clean(&c.summary),
-        began: Some(c.rollout_began),
-        // Matched against this poll's rollout above.
-        restored: false,
-    })
+        .find(|c| c.service == r.name && Some(c.rollout_began) == r.rollout_began)
+        .map(crate::app::state::RollbackCalled::from_record)
 }
 
 pub fn rollout_json(r: &ServiceRollout) -> Value {

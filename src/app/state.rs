@@ -285,9 +285,10 @@ pub struct State {
     pub live_verdicts: HashMap<String, crate::analysis::canary::Verdict>,
     /// Verdict changes not yet handed to the runtime as records.
     pub verdict_changes: Vec<crate::app::msg::VerdictChange>,
-    /// Per service, the first ROLLBACK the judge called in its current rollout on live data,
-    /// kept while the verdict moves on (a proof that thins, a burst held, a quiet window) until
-    /// the canary's weight drops (rolled back, or a new rollout).
+    /// Per service, the first ROLLBACK the judge called in its current rollout on live data (or
+    /// restored from the audit log at start), kept while the verdict moves on (a proof that
+    /// thins, a burst held, a quiet window) until the canary's weight drops or a poll shows
+    /// another rollout (rolled back, or a new rollout).
     pub rollbacks_called: HashMap<String, RollbackCalled>,
     /// What the autopilot already did (so that it acts once per situation), and its decisions.
     pub autopilot_done: BTreeSet<String>,
@@ -311,6 +312,17 @@ pub struct RollbackCalled {
 }
 
 impl RollbackCalled {
+    /// A call the audit log kept (restored: see [`RollbackCalled::restored`]), its line cleaned.
+    pub fn from_record(c: &crate::domain::RollbackCall) -> RollbackCalled {
+        RollbackCalled {
+            at: c.at,
+            weight: c.weight,
+            summary: crate::sanitize::clean(&c.summary),
+            began: Some(c.rollout_began),
+            restored: true,
+        }
+    }
+
     /// "14:05 UTC at 25 %": when, and at which weight.
     pub fn when(&self) -> String {
         let f = time::macros::format_description!("[hour]:[minute] UTC");

@@ -844,11 +844,10 @@ impl Prometheus {
             warnings,
             read_at: OffsetDateTime::from_unix_timestamp(end as i64).ok(),
             bake_secs: svc.bake_secs,
-            rollout_began: began
-                .filter(|b| b.is_finite())
-                .or(rollout_since.filter(|b| b.is_finite()))
-                .or(appeared)
-                .filter(|b| b.is_finite())
+            rollout_began: [began, rollout_since, appeared]
+                .into_iter()
+                .flatten()
+                .find(|b| b.is_finite())
                 .and_then(|b| OffsetDateTime::from_unix_timestamp(b as i64).ok()),
             baseline_history: history.and_then(|(from, to)| {
                 Some((

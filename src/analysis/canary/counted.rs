@@ -504,11 +504,10 @@ pub(super) fn judge_counts(
             if !passed {
                 return None;
             }
-            let rest = outside_worst_stretch(all, burst_steps)?;
             let rest = Totals {
                 baseline_requests: reference.baseline_requests,
                 baseline_events: reference.baseline_events,
-                ..rest
+                ..Totals::of(all).without(&stretch)
             };
             let within = noise_z(&rest) < HISTORY_NOISE_Z
                 && rest

@@ -107,13 +107,7 @@ pub(super) fn on_rollbacks_called(state: &mut State, calls: Vec<crate::domain::R
         {
             continue;
         }
-        let called = RollbackCalled {
-            at: c.at,
-            weight: c.weight,
-            summary: crate::sanitize::clean(&c.summary),
-            began: Some(c.rollout_began),
-            restored: true,
-        };
+        let called = RollbackCalled::from_record(&c);
         state.rollbacks_called.insert(c.service, called);
     }
 }
