@@ -221,12 +221,15 @@ pub enum Command {
     },
     /// Print the audit log of remote changes (approve, reject, re-run, cancel)
     #[command(
-        after_help = "Examples:\n  flightdeck audit\n  flightdeck audit --json | jq 'select(.phase == \"outcome\")'"
+        after_help = "Examples:\n  flightdeck audit\n  flightdeck audit --json | jq 'select(.phase == \"outcome\")'\n  flightdeck audit --demo            what `flightdeck demo` approved, rolled back and judged"
     )]
     Audit {
         /// Print the raw JSON lines
         #[arg(long)]
         json: bool,
+        /// The demo's audit log (`flightdeck demo` keeps its own, apart from the real one)
+        #[arg(long)]
+        demo: bool,
     },
     /// Write, locate or check the config file
     #[command(subcommand)]
@@ -485,7 +488,10 @@ async fn dispatch(cli: Cli, paths: Paths, out: &mut Out) -> i32 {
             let store = store(&cli, &paths, &config);
             status(&config, store.as_ref(), *json, out).await
         }
-        Some(Command::Audit { json }) => audit(&paths, *json, out),
+        Some(Command::Audit { json, demo }) => {
+            let paths = if *demo { paths.demo() } else { paths };
+            audit(&paths, *json, out)
+        }
         Some(Command::DraftTest {
             short_id,
             write,
@@ -1348,7 +1354,8 @@ async fn demo(cli: &Cli, paths: &Paths, world: WorldArgs, serve: bool, out: &mut
     config.mouse = user.mouse;
     // The world listens on new ports every time: its cache would never be read again.
     config.cache = false;
-    let code = run_cockpit(cli, paths, config, prepared).await;
+    // Its approvals, rollbacks and verdict records go to the demo's own audit log.
+    let code = run_cockpit(cli, &paths.demo(), config, prepared).await;
     world.shutdown();
     code
 }
@@ -1426,6 +1433,11 @@ async fn doctor(
     );
     writeln!(out, "  log     {}", paths.log_file().display());
     writeln!(out, "  audit   {}", paths.audit_file().display());
+    writeln!(
+        out,
+        "  demo    {}  (the demo's own audit log: flightdeck audit --demo)",
+        paths.demo().audit_file().display()
+    );
     match store {
         None => writeln!(
             out,

@@ -769,6 +769,19 @@ impl Paths {
         self.state_dir.join("audit.jsonl")
     }
 
+    /// The demo's paths: its own state directory (`demo/` in the state directory: its audit log
+    /// and the records of its verdicts) and cache, so that the simulated world's approvals, rollbacks
+    /// and verdicts never mix with the real ones in the operator's audit log (nor come back from
+    /// it at the next start). The config file and themes are the operator's.
+    pub fn demo(&self) -> Paths {
+        Paths {
+            config_file: self.config_file.clone(),
+            themes_dir: self.themes_dir.clone(),
+            state_dir: self.state_dir.join("demo"),
+            cache_dir: self.cache_dir.join("demo"),
+        }
+    }
+
     /// Create the state directory (log, audit log) readable by its owner only, and tighten one that
     /// an older flightdeck created with the default 0755.
     pub fn ensure_state_dir(&self) -> std::io::Result<()> {

@@ -319,6 +319,7 @@ fn doctor_checks_each_source_of_the_demo_world() {
     for s in ["GitHub", "Prometheus", "Sentry", "AI", "audit", "log"] {
         assert!(out.contains(s), "doctor mentions {s}:\n{out}");
     }
+    assert!(out.contains("flightdeck/demo/audit.jsonl"), "{out}");
     assert!(!out.contains("FAIL"), "{out}");
     assert!(out.contains("service queries asked"), "{out}");
     assert!(!out.contains("no series"), "{out}");
@@ -707,6 +708,19 @@ fn audit_prints_the_recorded_changes() {
         .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{l}: {e}")))
         .collect();
     assert_eq!(parsed, [intent.clone(), outcome.clone()]);
+
+    // `--demo` reads the demo's own log, apart from the real one: empty here.
+    let o = run(fd(home.path()).args(["audit", "--demo"]));
+    assert_eq!(o.status.code(), Some(0), "{:?}", text(&o));
+    let (out, _) = text(&o);
+    assert!(out.contains("No remote changes recorded yet"), "{out}");
+    assert!(out.contains("flightdeck/demo/audit.jsonl"), "{out}");
+    AuditLog::new(home.path().join("state/flightdeck/demo/audit.jsonl"))
+        .append(&intent)
+        .unwrap();
+    let o = run(fd(home.path()).args(["audit", "--demo", "--json"]));
+    assert_eq!(o.status.code(), Some(0), "{:?}", text(&o));
+    assert_eq!(text(&o).0.lines().count(), 1, "{:?}", text(&o));
 
     // A torn third line: reported on stderr with its number, the good lines still print.
     let mut file = std::fs::OpenOptions::new()

@@ -305,8 +305,15 @@ fn demo_approves_a_held_deployment_with_a_keystroke() {
     s.wait_for("the run to move on", |t| !t.contains("waiting: production"));
     s.send("q");
     assert!(s.wait_exit().success());
-    let audit = std::fs::read_to_string(s._home.path().join("state/flightdeck/audit.jsonl"))
-        .expect("the audit log was written");
+    // The demo keeps its own audit log: the simulated world's approvals and verdicts never join
+    // the operator's real one.
+    let state = s._home.path().join("state/flightdeck");
+    assert!(
+        !state.join("audit.jsonl").exists(),
+        "the demo wrote to the real audit log"
+    );
+    let audit = std::fs::read_to_string(state.join("demo/audit.jsonl"))
+        .expect("the demo's audit log was written");
     // The judge's first verdicts on live data are kept as records; the change as intent and
     // outcome.
     let (records, lines): (Vec<&str>, Vec<&str>) = audit
