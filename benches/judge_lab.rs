@@ -25,6 +25,8 @@
 //!   once the counts could have shown that relative excess);
 //! - `FLIGHTDECK_LAB_LATENCY_COUNTS=1`: with counts, judge latency on counts too (the share of
 //!   requests slower than the latency bound's bucket, at most 1 %) in place of the p99's samples;
+//! - `FLIGHTDECK_LAB_FAILURE_LIMIT=N`: every metric's `failure_limit` (default 1: one judging
+//!   window may breach; 0 trades a canary-only spike's ROLLBACK for a sooner detection);
 //! - `FLIGHTDECK_LAB_ONLY=a,b`: only the scenarios whose name contains one of these, each poll's
 //!   verdict printed (to see why one scenario went wrong).
 
@@ -56,6 +58,9 @@ fn main() {
             .ok()
             .and_then(|v| v.parse::<f64>().ok()),
         latency_counts: std::env::var("FLIGHTDECK_LAB_LATENCY_COUNTS").is_ok_and(|v| v == "1"),
+        failure_limit: std::env::var("FLIGHTDECK_LAB_FAILURE_LIMIT")
+            .ok()
+            .and_then(|v| v.parse::<usize>().ok()),
     };
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)

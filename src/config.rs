@@ -308,7 +308,9 @@ pub struct MetricConfig {
     /// Weight in the promotion score (default 1).
     pub weight: Option<f64>,
     /// Threshold windows allowed to breach before the metric fails (default 1). A new slice
-    /// PROCEEDs only after `failure_limit + 1` windows of its own.
+    /// PROCEEDs only after `failure_limit + 1` windows of its own. 0 tolerates no breaching window
+    /// and no spike: a window's points beyond the bound are ROLLBACK before the comparison has its
+    /// samples (at 1, more than a 30 s spike's `[1m]` smear fills).
     pub failure_limit: Option<usize>,
     /// How much worse than the baseline the canary may be, relative (default 0.1 = 10 %).
     pub tolerance: Option<f64>,

@@ -1153,6 +1153,9 @@ pub struct LabConfig {
     /// bucket (`slow_ratio`, at most 1 %: the p99 under the bound), from the histogram's
     /// `_count` and `_bucket` series, in place of the p99's samples.
     pub latency_counts: bool,
+    /// Every metric's `failure_limit` (judging windows allowed to breach); unset, the config's
+    /// default of 1.
+    pub failure_limit: Option<usize>,
 }
 
 /// The PromQL a config names for series `id` of scenario `s`'s service (the fake answers exactly
@@ -1259,8 +1262,11 @@ window_secs = {WINDOW_SECS}
 canary = '{err_c}'
 baseline = '{err_b}'
 max = {ERROR_BOUND:?}
-{counts_metric}
-{latency}"#,
+{counts_metric}{fl}
+{latency}{fl}"#,
+        fl = cfg
+            .failure_limit
+            .map_or(String::new(), |n| format!("failure_limit = {n}\n")),
         kind = s.kind.name(),
         // Counting needs no traffic floor: the counts say when there is too little evidence.
         floor = if cfg.counts || cfg.ratio_only || cfg.ratio_traffic {
@@ -1778,6 +1784,24 @@ mod tests {
             query(&s, SeriesId::Slow(Side::Baseline))
                 .contains(&format!(r#"le="{}""#, s.slow_bound_ms / 1000.0)),
             "{slow}"
+        );
+        // Every metric's failure limit, when the lab sets one.
+        let strict = config_toml(
+            "http://127.0.0.1:9",
+            &s,
+            LabConfig {
+                counts: true,
+                failure_limit: Some(0),
+                ..LabConfig::default()
+            },
+        );
+        let parsed =
+            crate::config::Config::parse(&strict, "lab.toml").expect("the lab's config parses");
+        let metrics = &parsed.services[0].metrics;
+        assert_eq!(metrics.len(), 2, "{strict}");
+        assert!(
+            metrics.values().all(|m| m.failure_limit == Some(0)),
+            "{strict}"
         );
     }
 }

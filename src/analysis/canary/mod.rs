@@ -1153,15 +1153,22 @@ fn judge_metric_on(
             |v: f64| spec.max.is_some_and(|max| v > max) || spec.min.is_some_and(|min| v < min);
         // …or the slice's newest points beyond it, more than a spike of half a window can fill
         // (its window holds it for a window and a half: six points at four a window), however
-        // few its first points, of a rate over a few requests, were.
+        // few its first points, of a rate over a few requests, were. With `failure_limit = 0` no
+        // breaching window is tolerated, a spike's neither (as the counts' burst rule is off):
+        // a window of points beyond is enough.
+        let tolerated = if spec.failure_limit == 0 && samples.window_steps > 0 {
+            w - 1
+        } else {
+            w + w / 2
+        };
         let run = canary_in[canary_in.len() - in_slice..]
             .iter()
             .rev()
             .filter(|v| v.is_finite())
             .take_while(|v| beyond(**v))
             .count();
-        (finite > w && recent.iter().filter(|v| v.is_finite()).all(|v| beyond(*v)))
-            || (samples.window_steps > 0 && run > w + w / 2)
+        (finite > tolerated.min(w) && recent.iter().filter(|v| v.is_finite()).all(|v| beyond(*v)))
+            || (samples.window_steps > 0 && run > tolerated)
     };
     m.outcome = if young_breach {
         MetricOutcome::Breach

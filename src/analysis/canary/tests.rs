@@ -1163,6 +1163,38 @@ fn a_breach_too_young_for_the_comparison_is_rollback_and_a_passed_spike_is_not()
         assert_eq!(j.metrics[0].outcome, outcome, "{}", j.metrics[0].reason);
         assert_eq!(j.verdict, verdict);
     }
+    // With `failure_limit = 0` no breaching window is tolerated, a spike's neither: a window of
+    // points beyond (four) is ROLLBACK, where the default waits for more than a spike fills.
+    let window_beyond = vec![f64::NAN, 300.0, 300.0, 410.0, 405.0, 420.0, 415.0];
+    let strict = MetricSamples {
+        window_steps: 4,
+        ..MetricSamples::new(window_beyond.clone(), baseline.clone(), vec![360.0, 417.5])
+    };
+    for (limit, outcome, verdict) in [
+        (0, MetricOutcome::Breach, Verdict::Rollback),
+        (1, MetricOutcome::NoData, Verdict::Hold),
+    ] {
+        let spec = MetricSpec::max("latency_p99_ms", 330.0).failure_limit(limit);
+        let j = judge(&[(spec, strict.clone())], &Policy::default(), None);
+        assert_eq!(
+            j.metrics[0].outcome, outcome,
+            "{limit}: {}",
+            j.metrics[0].reason
+        );
+        assert_eq!(j.verdict, verdict, "{limit}");
+    }
+    // Three beyond is not a window's worth: HOLD even then.
+    let three = MetricSamples {
+        window_steps: 4,
+        ..MetricSamples::new(
+            window_beyond[..6].to_vec(),
+            baseline.clone(),
+            vec![360.0, 411.7],
+        )
+    };
+    let spec = MetricSpec::max("latency_p99_ms", 330.0).failure_limit(0);
+    let j = judge(&[(spec, three)], &Policy::default(), None);
+    assert_eq!(j.verdict, Verdict::Hold, "{}", j.metrics[0].reason);
 }
 
 #[test]
