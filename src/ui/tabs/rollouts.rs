@@ -86,6 +86,34 @@ fn fmt_metric(name: &str, v: Option<f64>) -> String {
     }
 }
 
+/// The baseline value to show beside the canary's: the live baseline's latest, or at 100 % — the
+/// stable track serving nothing, its latest value NaN or absent — the median of the stable's own
+/// samples before it lost its traffic (its history, the baseline the judge uses then), marked as
+/// such (`true`).
+fn shown_baseline(r: &ServiceRollout, m: &crate::domain::MetricReading) -> (Option<f64>, bool) {
+    let live = m.baseline.filter(|v| v.is_finite());
+    if live.is_some() || r.baseline_history.is_none() {
+        return (m.baseline, false);
+    }
+    let mut past: Vec<f64> = m
+        .baseline_samples
+        .iter()
+        .copied()
+        .filter(|v| v.is_finite())
+        .collect();
+    if past.is_empty() {
+        return (m.baseline, false);
+    }
+    past.sort_by(f64::total_cmp);
+    let n = past.len();
+    let median = if n % 2 == 1 {
+        past[n / 2]
+    } else {
+        (past[n / 2 - 1] + past[n / 2]) / 2.0
+    };
+    (Some(median), true)
+}
+
 fn verdict_style(t: &Theme, v: Verdict) -> Style {
     match v {
         Verdict::Proceed => t.ok(),
@@ -121,11 +149,13 @@ fn cells_rollout(state: &State, t: &Theme, r: &ServiceRollout) -> Vec<(String, S
                 (None, Some(min)) => format!("≥{}", fmt_metric(&m.name, Some(min))),
                 _ => String::new(),
             };
+            let (baseline, past) = shown_baseline(r, m);
             format!(
-                "{glyph} {} {}/{} {bound}",
+                "{glyph} {} {}/{}{} {bound}",
                 m.name,
                 fmt_metric(&m.name, m.canary),
-                fmt_metric(&m.name, m.baseline)
+                if past { "past " } else { "" },
+                fmt_metric(&m.name, baseline)
             )
         })
         .collect();
@@ -347,15 +377,19 @@ fn rollout_detail(state: &State, t: &Theme, r: &ServiceRollout, width: u16) -> V
             (Some(lo), None) => format!("min {}", fmt_metric(&m.name, Some(lo))),
             (None, None) => "no bound".into(),
         };
-        l.push(kv(
-            t,
-            "  values",
+        l.push(kv(t, "  values", {
+            let (baseline, past) = shown_baseline(r, m);
             format!(
-                "canary {} · baseline {} · {bound}",
+                "canary {} · {} {} · {bound}",
                 fmt_metric(&m.name, m.canary),
-                fmt_metric(&m.name, m.baseline)
-            ),
-        ));
+                if past {
+                    "baseline (the stable's past, median)"
+                } else {
+                    "baseline"
+                },
+                fmt_metric(&m.name, baseline)
+            )
+        }));
         let finite = m
             .canary_samples
             .iter()
@@ -439,6 +473,35 @@ mod tests {
         s.keymap = Keymap::build([("rollback", vec!["ctrl-b"])]).unwrap();
         let hint = hint_bar(&draw_with(&s, &Theme::builtin("default").unwrap()));
         assert!(hint.contains("ctrl-b rollback"), "{hint}");
+    }
+
+    #[test]
+    fn at_100_percent_the_baseline_shown_is_the_stables_past_not_nan() {
+        let mut s = loaded(Tab::Rollouts, 200, 50);
+        s.detail = true;
+        let r = &mut s.rollouts.items[0];
+        r.weight = Some(100.0);
+        let now = OffsetDateTime::now_utc();
+        r.baseline_history = Some((now - time::Duration::minutes(20), now));
+        for m in &mut r.metrics {
+            m.baseline = Some(f64::NAN);
+            m.baseline_samples.extend([f64::NAN; 4]);
+        }
+        let m = &s.rollouts.items[0].metrics[0];
+        let (shown, past) = shown_baseline(&s.rollouts.items[0], m);
+        assert!(past && shown.is_some_and(f64::is_finite), "{shown:?}");
+        let screen = draw(&s);
+        assert!(!screen.contains("NaN"), "{screen}");
+        assert!(screen.contains("/past "), "{screen}");
+        assert!(
+            screen.contains("baseline (the stable's past, median)"),
+            "{screen}"
+        );
+        // Before 100 % (no history as the baseline) the live value shows as it is.
+        let r = &mut s.rollouts.items[0];
+        r.baseline_history = None;
+        let (shown, past) = shown_baseline(r, &r.metrics[0]);
+        assert!(!past && shown.is_some_and(f64::is_nan));
     }
 
     #[test]
