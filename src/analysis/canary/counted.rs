@@ -433,6 +433,16 @@ pub(super) fn judge_counts(
     };
     let best =
         |f: fn(&SpanEvidence) -> f64| spans.iter().map(|s| f(s)).fold(f64::NEG_INFINITY, f64::max);
+    // The span with the most of a finding's evidence — its counts and its name — for the reason:
+    // a finding the slice proves is told by the slice's counts, not the whole rollout's (where a
+    // late onset is diluted by the slices before it).
+    let strongest = |f: &dyn Fn(&SpanEvidence) -> f64| -> (Totals, &'static str) {
+        spans
+            .iter()
+            .zip(["in this slice", "since the rollout began"])
+            .max_by(|a, b| f(a.0).total_cmp(&f(b.0)))
+            .map_or((widest, span_name), |(s, name)| (s.totals, name))
+    };
     let needed_e = format!("{:.0}", goal.exp());
     let needed_cmp = format!("{:.0}", comparison_goal.exp());
     // How far the rate ratio is beyond the tolerance, in standard errors of its logarithm (the
@@ -720,13 +730,14 @@ pub(super) fn judge_counts(
             ),
         )
     } else if over && still_over && canary_to_blame {
+        let (shown, shown_span) = strongest(&|s| s.log_e_over);
         (
             MetricOutcome::Breach,
             MetricResult::High,
             format!(
-                "{}: {} errors {span_name} > max {}: evidence {} (needed {needed_e}); the latest window {}",
+                "{}: {} errors {shown_span} > max {}: evidence {} (needed {needed_e}); the latest window {}",
                 spec.name,
-                side(&widest),
+                side(&shown),
                 fmt(spec.max.unwrap_or(f64::NAN)),
                 ev(best(|s| s.log_e_over)),
                 recent
@@ -747,20 +758,31 @@ pub(super) fn judge_counts(
             ),
         )
     } else if worse && still_worse && !worse_live {
+        // The span the past serves with the most evidence against it (the finding's).
+        let (shown, shown_span) = spans
+            .iter()
+            .zip(starts)
+            .zip(["in this slice", "since the rollout began"])
+            .filter(|((s, from), _)| serves(&s.totals, *from))
+            .max_by(|((a, _), _), ((b, _), _)| prior_e(&a.totals).total_cmp(&prior_e(&b.totals)))
+            .map_or((widest, span_name), |((s, _), name)| (s.totals, name));
         (
             MetricOutcome::Worse,
             MetricResult::High,
             format!(
-                "{}: canary {} against the stable's {} {} ({} now): beyond ×{:.2} of it (evidence {}, needed {needed_cmp})",
+                "{}: canary {} {shown_span} against the stable's {} {} ({} now): beyond ×{:.2} of it (evidence {}, needed {needed_cmp})",
                 spec.name,
-                side(&widest),
+                side(&shown),
                 past_rate.map_or("—".into(), fmt),
                 if samples.against_history {
                     "before the rollout and beside the slices before"
                 } else {
                     "before the rollout began"
                 },
-                widest.baseline_ratio().map_or("—".into(), fmt),
+                shown
+                    .baseline_ratio()
+                    .or(widest.baseline_ratio())
+                    .map_or("—".into(), fmt),
                 rho0,
                 ev(spans
                     .iter()
@@ -769,17 +791,16 @@ pub(super) fn judge_counts(
             ),
         )
     } else if worse && still_worse {
+        let (shown, shown_span) = strongest(&|s| s.log_e_worse);
         (
             MetricOutcome::Worse,
             MetricResult::High,
             format!(
-                "{}: canary {} against baseline {} {span_name}: {}× the baseline's rate, beyond ×{:.2} (evidence {}, needed {needed_cmp})",
+                "{}: canary {} against baseline {} {shown_span}: {}× the baseline's rate, beyond ×{:.2} (evidence {}, needed {needed_cmp})",
                 spec.name,
-                side(&widest),
-                widest.baseline_ratio().map_or("—".into(), fmt),
-                widest
-                    .rate_ratio()
-                    .map_or("—".into(), |r| format!("{r:.2}")),
+                side(&shown),
+                shown.baseline_ratio().map_or("—".into(), fmt),
+                shown.rate_ratio().map_or("—".into(), |r| format!("{r:.2}")),
                 rho0,
                 ev(best(|s| s.log_e_worse)),
             ),

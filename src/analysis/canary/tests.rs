@@ -1224,6 +1224,34 @@ fn evidence_carries_across_slices_and_a_late_onset_is_still_seen() {
     steps.extend([(100.0, 5.0, 100.0, 0.1); 8]);
     let j = judge_counted(counted(&steps, Some(8)));
     assert_eq!(j.verdict, Verdict::Rollback, "{}", j.metrics[0].reason);
+    // The reason tells the finding by the span that proves it: the slice's counts, not the
+    // rollout's, where the slices before dilute it.
+    assert!(
+        j.metrics[0]
+            .reason
+            .contains("40 in 800 requests (5.00 %) errors in this slice"),
+        "{}",
+        j.metrics[0].reason
+    );
+}
+
+#[test]
+fn a_finding_the_slice_proves_is_told_by_the_slices_counts() {
+    // Healthy at 0.1 % for 30 steps, then the current slice at 0.4 % (under the 0.5 % bound),
+    // the stable's past at 0.1 % too: proven in the slice. The rollout's counts (0.27 %) dilute
+    // it; the reason gives the slice's.
+    let mut steps = vec![(100.0, 0.1, 900.0, 0.9); 30];
+    steps.extend([(500.0, 2.0, 500.0, 0.5); 8]);
+    let j = judge_counted(MetricSamples {
+        prior: Some((60_000.0, 60.0)),
+        ..counted(&steps, Some(8))
+    });
+    let reason = &j.metrics[0].reason;
+    assert_eq!(j.verdict, Verdict::Rollback, "{reason}");
+    assert!(
+        reason.contains("16 in 4,000 requests (0.40 %) in this slice"),
+        "{reason}"
+    );
 }
 
 #[test]
