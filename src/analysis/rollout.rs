@@ -27,6 +27,7 @@ pub fn judge_service(r: &ServiceRollout, policy: &Policy) -> Judgement {
         }
     }
     dwell(r, &mut j);
+    idle(r, &mut j);
     latest(r, &mut j);
     stage(r, &rose, &mut j);
     j
@@ -69,6 +70,19 @@ fn dwell(r: &ServiceRollout, j: &mut Judgement) {
         }
     );
     hold(j, line);
+}
+
+/// No canary traffic (weight 0: rolled back, or the rollout not begun): nothing to judge. The HOLD
+/// says so first, rather than only that every metric lacks samples.
+fn idle(r: &ServiceRollout, j: &mut Judgement) {
+    if j.verdict == Verdict::Rollback || !r.weight.is_some_and(|w| w <= 0.0) {
+        return;
+    }
+    hold(
+        j,
+        "no canary traffic (weight 0 %): rolled back, or the rollout has not begun — nothing to judge"
+            .into(),
+    );
 }
 
 /// A PROCEED the rollout's stage does not allow: HOLD, with why first.
@@ -544,6 +558,34 @@ mod tests {
 
     fn healthy(n: usize) -> Vec<f64> {
         (0..n).map(|i| 200.0 + (i % 5) as f64).collect()
+    }
+
+    #[test]
+    fn at_weight_0_the_hold_says_there_is_no_canary_traffic() {
+        // Rolled back: the canary's samples stop, the stable's go on.
+        let mut canary = healthy(30);
+        canary.extend([f64::NAN; 10]);
+        let j = judge_service(
+            &service(0.0, reading(canary, healthy(40), 10)),
+            &Policy::default(),
+        );
+        assert_eq!(j.verdict, Verdict::Hold, "{:?}", j.reasons);
+        assert!(
+            j.reasons[0].starts_with("no canary traffic (weight 0 %)"),
+            "{:?}",
+            j.reasons
+        );
+        assert!(j.summary.contains("no canary traffic"), "{}", j.summary);
+        // Any other weight: no such line.
+        let j = judge_service(
+            &service(25.0, reading(healthy(40), healthy(40), 12)),
+            &Policy::default(),
+        );
+        assert!(
+            !j.reasons.iter().any(|r| r.contains("no canary traffic")),
+            "{:?}",
+            j.reasons
+        );
     }
 
     #[test]
