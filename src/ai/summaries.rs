@@ -495,11 +495,13 @@ fn triage_detail(r: &WorkflowRun, t: &FailureReport, against: &str) -> Vec<Strin
 }
 
 /// A DORA metrics row for the view and the detail: `read` is the metrics (with what it took to
-/// read them), `Ok(None)` before they are read, `Err` when reading failed.
+/// read them), `Ok(None)` before they are read (`loading`: a read is under way; else none was
+/// asked for yet: they are read on demand), `Err` when reading failed.
 pub fn dora(
     environment: &str,
     days: i64,
     read: Result<Option<&super::dora::DoraView>, &str>,
+    loading: bool,
 ) -> Summary {
     let subject = format!("{environment}, {days} days");
     let (headline, detail) = match read {
@@ -507,9 +509,13 @@ pub fn dora(
             format!("DORA metrics could not be read: {e}"),
             vec!["Next: r asks again (selecting the row reads them).".into()],
         ),
-        Ok(None) => (
+        Ok(None) if loading => (
             "DORA metrics: reading deployments, merged PRs and incidents…".into(),
-            vec!["Read when this row is selected with the detail pane open; `flightdeck dora` prints them too.".into()],
+            vec!["`flightdeck dora` prints them too.".into()],
+        ),
+        Ok(None) => (
+            "DORA metrics: not read yet — read on demand, when this row is selected with the detail open (enter)".into(),
+            vec!["`flightdeck dora` prints them too.".into()],
         ),
         Ok(Some(v)) => {
             let (d, gh, sentry) = (&v.dora, v.github_requests, v.sentry_requests);
@@ -701,6 +707,17 @@ fn run_detail(run: &WorkflowRun) -> Vec<String> {
 mod tests {
     use super::*;
     use crate::domain::MetricReading;
+
+    #[test]
+    fn a_dora_row_says_whether_it_is_being_read_or_waits_to_be_asked_for() {
+        let idle = dora("production", 30, Ok(None), false);
+        assert!(idle.headline.contains("not read yet"), "{}", idle.headline);
+        assert!(idle.headline.contains("on demand"), "{}", idle.headline);
+        let reading = dora("production", 30, Ok(None), true);
+        assert!(reading.headline.contains("reading"), "{}", reading.headline);
+        let failed = dora("production", 30, Err("HTTP 502"), false);
+        assert!(failed.headline.contains("HTTP 502"), "{}", failed.headline);
+    }
 
     #[test]
     fn breaching_rollout_comes_first_with_numbers() {

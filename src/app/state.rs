@@ -724,6 +724,7 @@ impl State {
                     Some((_, Loadable::Failed(e))) => Err(e.as_str()),
                     _ => Ok(None),
                 },
+                matches!(self.dora, Some((_, Loadable::Loading))),
             ));
         }
         super::update::ai::overlay(&mut s, &self.llm_answers, self.now);
