@@ -151,9 +151,11 @@ async fn the_ai_tab_reads_the_dora_metrics_when_their_row_is_selected() {
         .iter()
         .position(|x| x.kind == SummaryKind::Dora)
         .expect("a DORA row");
+    // Read on demand: nothing is under way until the row is selected.
     assert!(
-        s.summaries.items[idx].headline.contains("reading"),
-        "not read yet"
+        s.summaries.items[idx].headline.contains("not read yet"),
+        "{}",
+        s.summaries.items[idx].headline
     );
     let mut fx = Vec::new();
     for _ in 0..idx {
@@ -172,6 +174,14 @@ async fn the_ai_tab_reads_the_dora_metrics_when_their_row_is_selected() {
         )),
         "{fx:?}"
     );
+    // Asked for: now it is being read.
+    let row = s
+        .summaries
+        .items
+        .iter()
+        .find(|x| x.kind == SummaryKind::Dora)
+        .expect("a DORA row");
+    assert!(row.headline.contains("reading"), "{}", row.headline);
     runner.run(&fx);
     let msg = tokio::time::timeout(Duration::from_secs(30), rx.recv())
         .await
