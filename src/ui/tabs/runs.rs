@@ -2,6 +2,7 @@
 //! the detail shows jobs and steps with the failing step marked.
 
 use super::{Col, TabView, not_ready};
+use crate::analysis::canary::Verdict;
 use crate::app::rows::Row as _;
 use crate::app::{Loadable, State};
 use crate::domain::{RunState, WorkflowRun};
@@ -147,6 +148,36 @@ fn run_detail(state: &State, t: &Theme, r: &WorkflowRun) -> Vec<Line<'static>> {
                 l.push(kv(t, "  reviewers", p.reviewers.join(", ")));
             }
         }
+        // The judge's say on approving it, before `a` is pressed: the same guard every path to
+        // an approval asks (each judged service the deployment belongs to, worst first).
+        let guard = crate::app::guard::approval_guard(state, r);
+        for v in &guard.verdicts {
+            let style = match v.verdict {
+                _ if v.called.is_some() => t.danger(),
+                Some(Verdict::Rollback) => t.danger(),
+                Some(Verdict::Proceed) => t.ok(),
+                _ => t.warn(),
+            };
+            let called = v
+                .called
+                .as_ref()
+                .map(|c| format!(" · called {c} in this rollout"))
+                .unwrap_or_default();
+            l.push(Line::from(vec![
+                Span::styled(format!("{:<12}", "  judge"), t.muted()),
+                Span::styled(
+                    crate::sanitize::clean(&format!("{}: {}{called}", v.service, v.label)),
+                    style,
+                ),
+            ]));
+        }
+        if !guard.approvable() {
+            l.push(kv(
+                t,
+                "  approving",
+                "takes `override` typed: the judge does not say PROCEED for it".into(),
+            ));
+        }
     }
     l.push(Line::raw(""));
     l.push(section(t, "Jobs"));
@@ -198,6 +229,41 @@ mod tests {
     use crate::ui::theme::Theme;
 
     crate::view_snapshots!(Tab::Runs);
+
+    #[test]
+    fn a_held_deployment_shows_the_judges_say_before_it_is_approved() {
+        let mut s = loaded(Tab::Runs, 200, 50);
+        s.detail = true;
+        let i = s
+            .runs
+            .items
+            .iter()
+            .position(|r| !r.pending.is_empty())
+            .expect("a held deployment");
+        let r = s.runs.items[i].clone();
+        let guard = crate::app::guard::approval_guard(&s, &r);
+        assert!(!guard.verdicts.is_empty(), "checkout is judged");
+        // checkout breaches its error bound in the test data: approving takes an override.
+        assert!(!guard.approvable(), "{guard:?}");
+        let lines: Vec<String> = run_detail(&s, &Theme::builtin("default").unwrap(), &r)
+            .iter()
+            .map(|l| l.spans.iter().map(|s| s.content.as_ref()).collect())
+            .collect();
+        let judge: Vec<&String> = lines.iter().filter(|l| l.contains("  judge")).collect();
+        assert_eq!(judge.len(), guard.verdicts.len(), "{lines:#?}");
+        assert!(
+            judge[0].contains(&format!(
+                "{}: {}",
+                guard.verdicts[0].service, guard.verdicts[0].label
+            )),
+            "{lines:#?}"
+        );
+        assert_eq!(
+            lines.iter().any(|l| l.contains("takes `override` typed")),
+            !guard.approvable(),
+            "{lines:#?}"
+        );
+    }
 
     #[test]
     fn failed_runs_use_the_themes_danger_colour() {
