@@ -335,7 +335,13 @@ pub fn main() -> i32 {
         eprintln!("flightdeck: {e}");
     }
     let paths = Paths::resolve(cli.config.as_deref());
-    let _log_guard = init_logging(&paths, cli.log_level.as_deref());
+    // The demo logs beside its own audit log, apart from the real cockpit's log.
+    let log_paths = if matches!(cli.command, Some(Command::Demo { .. })) {
+        paths.demo()
+    } else {
+        paths.clone()
+    };
+    let _log_guard = init_logging(&log_paths, cli.log_level.as_deref());
     let rt = match tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()

@@ -312,6 +312,10 @@ fn demo_approves_a_held_deployment_with_a_keystroke() {
         !state.join("audit.jsonl").exists(),
         "the demo wrote to the real audit log"
     );
+    assert!(
+        !state.join("flightdeck.log").exists() && state.join("demo/flightdeck.log").exists(),
+        "the demo logs beside its own audit log"
+    );
     let audit = std::fs::read_to_string(state.join("demo/audit.jsonl"))
         .expect("the demo's audit log was written");
     // The judge's first verdicts on live data are kept as records; the change as intent and
