@@ -239,7 +239,7 @@ fn beyond(lower_is_worse: bool, v: f64, reference: f64, factor: f64) -> bool {
 }
 
 /// The median of `v`'s finite values, if it has any.
-fn finite_median(v: &[f64]) -> Option<f64> {
+pub(crate) fn finite_median(v: &[f64]) -> Option<f64> {
     let mut finite: Vec<f64> = v.iter().copied().filter(|x| x.is_finite()).collect();
     median_unsorted(&mut finite)
 }

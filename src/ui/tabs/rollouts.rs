@@ -95,23 +95,10 @@ fn shown_baseline(r: &ServiceRollout, m: &crate::domain::MetricReading) -> (Opti
     if live.is_some() || r.baseline_history.is_none() {
         return (m.baseline, false);
     }
-    let mut past: Vec<f64> = m
-        .baseline_samples
-        .iter()
-        .copied()
-        .filter(|v| v.is_finite())
-        .collect();
-    if past.is_empty() {
-        return (m.baseline, false);
+    match crate::analysis::rollout::finite_median(&m.baseline_samples) {
+        Some(median) => (Some(median), true),
+        None => (m.baseline, false),
     }
-    past.sort_by(f64::total_cmp);
-    let n = past.len();
-    let median = if n % 2 == 1 {
-        past[n / 2]
-    } else {
-        (past[n / 2 - 1] + past[n / 2]) / 2.0
-    };
-    (Some(median), true)
 }
 
 fn verdict_style(t: &Theme, v: Verdict) -> Style {
