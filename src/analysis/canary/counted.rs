@@ -436,12 +436,14 @@ pub(super) fn judge_counts(
     // The span with the most of a finding's evidence — its counts and its name — for the reason:
     // a finding the slice proves is told by the slice's counts, not the whole rollout's (where a
     // late onset is diluted by the slices before it).
-    let strongest = |f: &dyn Fn(&SpanEvidence) -> f64| -> (Totals, &'static str) {
+    // (`f` is given each span and the step it begins at.)
+    let strongest = |f: &dyn Fn(&SpanEvidence, usize) -> f64| -> (Totals, &'static str) {
         spans
             .iter()
+            .zip(starts)
             .zip(["in this slice", "since the rollout began"])
-            .max_by(|a, b| f(a.0).total_cmp(&f(b.0)))
-            .map_or((widest, span_name), |(s, name)| (s.totals, name))
+            .max_by(|((a, fa), _), ((b, fb), _)| f(a, *fa).total_cmp(&f(b, *fb)))
+            .map_or((widest, span_name), |((s, _), name)| (s.totals, name))
     };
     let needed_e = format!("{:.0}", goal.exp());
     let needed_cmp = format!("{:.0}", comparison_goal.exp());
@@ -490,6 +492,14 @@ pub(super) fn judge_counts(
         })
     };
     let beyond_noise = noise_z(&reference);
+    // At 100 %: the reference's excess past the noise bar — beyond its standard errors, rising
+    // with full traffic, or beyond twice the past — holds the promotion (unless it rests on one
+    // burst that has passed, below).
+    let past_noise_bar = beyond_noise >= HISTORY_NOISE_Z
+        || rising
+        || reference
+            .rate_ratio()
+            .is_some_and(|r| r > HISTORY_NOISE_MAX_LIFT);
     // At 100 %: an excess over the reference that rests on one burst which has passed — the steps
     // since the burst rule's worst stretch shown under half its rate, outside the stretch the
     // canary within the noise of the reference (the bar below), its latest window within
@@ -730,7 +740,7 @@ pub(super) fn judge_counts(
             ),
         )
     } else if over && still_over && canary_to_blame {
-        let (shown, shown_span) = strongest(&|s| s.log_e_over);
+        let (shown, shown_span) = strongest(&|s, _| s.log_e_over);
         (
             MetricOutcome::Breach,
             MetricResult::High,
@@ -759,13 +769,13 @@ pub(super) fn judge_counts(
         )
     } else if worse && still_worse && !worse_live {
         // The span the past serves with the most evidence against it (the finding's).
-        let (shown, shown_span) = spans
-            .iter()
-            .zip(starts)
-            .zip(["in this slice", "since the rollout began"])
-            .filter(|((s, from), _)| serves(&s.totals, *from))
-            .max_by(|((a, _), _), ((b, _), _)| prior_e(&a.totals).total_cmp(&prior_e(&b.totals)))
-            .map_or((widest, span_name), |((s, _), name)| (s.totals, name));
+        let (shown, shown_span) = strongest(&|s, from| {
+            if serves(&s.totals, from) {
+                prior_e(&s.totals)
+            } else {
+                f64::NEG_INFINITY
+            }
+        });
         (
             MetricOutcome::Worse,
             MetricResult::High,
@@ -791,7 +801,7 @@ pub(super) fn judge_counts(
             ),
         )
     } else if worse && still_worse {
-        let (shown, shown_span) = strongest(&|s| s.log_e_worse);
+        let (shown, shown_span) = strongest(&|s, _| s.log_e_worse);
         (
             MetricOutcome::Worse,
             MetricResult::High,
@@ -817,13 +827,7 @@ pub(super) fn judge_counts(
             ),
         )
     } else if (reference.rate_ratio().is_some_and(|r| r > rho0)
-        && (!samples.against_history
-            || (passed_burst.is_none()
-                && (beyond_noise >= HISTORY_NOISE_Z
-                    || rising
-                    || reference
-                        .rate_ratio()
-                        .is_some_and(|r| r > HISTORY_NOISE_MAX_LIFT)))))
+        && (!samples.against_history || (passed_burst.is_none() && past_noise_bar)))
         || live_beyond
     {
         // The estimate that holds it: the pooled one, else the live baseline's alone.
@@ -924,12 +928,7 @@ pub(super) fn judge_counts(
         // stable's past serves: named, as it is not the baseline printed beside it).
         let noise = match (reference.rate_ratio(), reference_name) {
             // Beyond the noise bar, let through by the burst that has passed.
-            (Some(r), name)
-                if r > rho0
-                    && (beyond_noise >= HISTORY_NOISE_Z
-                        || rising
-                        || r > HISTORY_NOISE_MAX_LIFT) =>
-            {
+            (Some(r), name) if r > rho0 && past_noise_bar => {
                 let rest = passed_burst.unwrap_or(widest);
                 format!(
                     " (the {name} {}: {r:.2}× it, resting on one burst that has passed: outside its worst {burst_steps} steps {}, {:.2}× it)",

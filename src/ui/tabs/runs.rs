@@ -152,11 +152,12 @@ fn run_detail(state: &State, t: &Theme, r: &WorkflowRun) -> Vec<Line<'static>> {
         // an approval asks (each judged service the deployment belongs to, worst first).
         let guard = crate::app::guard::approval_guard(state, r);
         for v in &guard.verdicts {
-            let style = match v.verdict {
-                _ if v.called.is_some() => t.danger(),
-                Some(Verdict::Rollback) => t.danger(),
-                Some(Verdict::Proceed) => t.ok(),
-                _ => t.warn(),
+            let style = if v.proceed() {
+                t.ok()
+            } else if v.called.is_some() || v.verdict == Some(Verdict::Rollback) {
+                t.danger()
+            } else {
+                t.warn()
             };
             let called = v
                 .called
