@@ -965,25 +965,33 @@ pub(super) fn judge_counts(
     // rest is beyond tolerance of the reference. (A rest that merely leaned the canary's way did
     // before: a healthy canary's rest can lean by chance.)
     let n = burst_steps;
-    // …unless the rise came with the slice: every step of a slice no older than that stretch
-    // beyond tolerance of the reference (but its first, whose `[1m]` window may hold only a
-    // sliver of the change), and the window before the slice not. That is the late onset the
-    // slice's own look is for (a new weight's load), not a burst, which does not wait for a
-    // weight change.
+    // …unless the rise came with the slice and stayed, at any age of the slice: from its
+    // second step on (its first step's `[1m]` window may hold only a sliver of the change)
+    // every run of its steps from there, and every window of them, beyond tolerance of the
+    // reference, and the window before the slice not. That is the late onset the slice's own
+    // look is for (a new weight's load), not a burst, which does not wait for a weight change;
+    // a spike that came with the slice leaves it once a window after it is back. (Until
+    // 2026-12-02 only a slice no older than the stretch, each step beyond on its own: a late
+    // onset a step past the stretch was watched for as long as the slice's steps outside the
+    // stretch were too few to prove it.)
     // The reference over some steps: their baseline's counts pooled with the stable's past.
     let pooled = |t: &Totals| {
         let (r, e) = past.unwrap_or((0.0, 0.0));
         (t.baseline_requests + r, t.baseline_events + e)
     };
-    let came_with_slice = carried && slice_n <= n && {
+    let came_with_slice = carried && {
         let (r, e) = pooled(&widest);
         let reference = (r > 0.0).then(|| e / r);
         reference.is_some_and(|b| {
             let beyond = |t: &Totals| t.canary_ratio().is_some_and(|c| c > b * rho0);
             let slice = &all[len - slice_n..];
-            slice[usize::from(slice.len() > 1)..]
-                .iter()
-                .all(|s| beyond(&Totals::of(std::slice::from_ref(s))))
+            let since = &slice[usize::from(slice.len() > 1)..];
+            let mut run = Totals::default();
+            since.iter().all(|s| {
+                run.canary_requests += s.canary_requests;
+                run.canary_events += s.canary_events;
+                beyond(&run)
+            }) && since.chunks(w).all(|c| beyond(&Totals::of(c)))
                 && !beyond(&Totals::of(
                     &all[(len - slice_n).saturating_sub(w)..len - slice_n],
                 ))

@@ -2254,3 +2254,37 @@ fn the_stables_past_does_not_serve_where_the_stable_spiked_beside_the_canarys_wo
         );
     }
 }
+
+#[test]
+fn a_rise_that_came_with_the_slice_and_stayed_is_not_one_burst_at_any_age() {
+    // Forty-five clean steps of 600 requests a side at 0.1 %, then a slice of `n` steps whose
+    // canary errs ×5 from its first full step on (its first step's `[1m]` window holds a sliver
+    // of the change): a late onset, as a new weight's load brings.
+    let judged = |steps: &[(f64, f64, f64, f64)], slice: usize| {
+        judge(
+            &[(
+                MetricSpec::max("error_rate", 0.005)
+                    .critical()
+                    .failure_limit(1),
+                counted(steps, Some(slice)),
+            )],
+            &Policy::default(),
+            None,
+        )
+    };
+    let late = |n: usize, canary: &dyn Fn(usize) -> f64| {
+        let mut steps = vec![(600.0, 0.6, 600.0, 0.6); 45];
+        steps.extend((0..n).map(|i| (600.0, if i == 0 { 0.6 } else { canary(i) }, 600.0, 0.6)));
+        steps
+    };
+    // Seven steps, one past the burst rule's stretch of six: every window of the slice since
+    // its first step beyond tolerance, and every run of its steps from there. ROLLBACK. (Before,
+    // the exemption ended with the stretch, and the slice's one step outside it was too little
+    // to prove the rest: watched for two more polls.)
+    let j = judged(&late(7, &|_| 3.0), 7);
+    assert_eq!(j.verdict, Verdict::Rollback, "{}", j.metrics[0].reason);
+    // A spike of the same errors that came with the slice and passed (five steps, then the
+    // reference's level for eight): not a rise that stayed. Watched, not ROLLBACK.
+    let j = judged(&late(14, &|i| if i <= 5 { 6.0 } else { 0.6 }), 14);
+    assert_ne!(j.verdict, Verdict::Rollback, "{}", j.metrics[0].reason);
+}
