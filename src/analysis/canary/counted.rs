@@ -979,27 +979,30 @@ pub(super) fn judge_counts(
         let (r, e) = past.unwrap_or((0.0, 0.0));
         (t.baseline_requests + r, t.baseline_events + e)
     };
-    let came_with_slice = carried && {
-        let (r, e) = pooled(&widest);
-        let reference = (r > 0.0).then(|| e / r);
-        reference.is_some_and(|b| {
-            let beyond = |t: &Totals| t.canary_ratio().is_some_and(|c| c > b * rho0);
-            let slice = &all[len - slice_n..];
-            let since = &slice[usize::from(slice.len() > 1)..];
-            let mut run = Totals::default();
-            since.iter().all(|s| {
-                run.canary_requests += s.canary_requests;
-                run.canary_events += s.canary_events;
-                beyond(&run)
-            }) && since.chunks(w).all(|c| beyond(&Totals::of(c)))
-                && !beyond(&Totals::of(
-                    &all[(len - slice_n).saturating_sub(w)..len - slice_n],
-                ))
-        })
+    // (Asked last, where a finding would be held as one burst: a pass over the slice's steps.)
+    let came_with_slice = || {
+        carried && {
+            let (r, e) = pooled(&widest);
+            let reference = (r > 0.0).then(|| e / r);
+            reference.is_some_and(|b| {
+                let beyond = |t: &Totals| t.canary_ratio().is_some_and(|c| c > b * rho0);
+                let slice = &all[len - slice_n..];
+                let since = &slice[usize::from(slice.len() > 1)..];
+                let mut run = Totals::default();
+                since.iter().all(|s| {
+                    run.canary_requests += s.canary_requests;
+                    run.canary_events += s.canary_events;
+                    beyond(&run)
+                }) && since.chunks(w).all(|c| beyond(&Totals::of(c)))
+                    && !beyond(&Totals::of(
+                        &all[(len - slice_n).saturating_sub(w)..len - slice_n],
+                    ))
+            })
+        }
     };
     let burst = if matches!(outcome, MetricOutcome::Breach | MetricOutcome::Worse)
         && spec.failure_limit > 0
-        && !came_with_slice
+        && !came_with_slice()
     {
         let lean = |from: usize| {
             let steps = &all[from..];
