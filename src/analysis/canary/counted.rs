@@ -981,24 +981,22 @@ pub(super) fn judge_counts(
     };
     // (Asked last, where a finding would be held as one burst: a pass over the slice's steps.)
     let came_with_slice = || {
-        carried && {
-            let (r, e) = pooled(&widest);
-            let reference = (r > 0.0).then(|| e / r);
-            reference.is_some_and(|b| {
-                let beyond = |t: &Totals| t.canary_ratio().is_some_and(|c| c > b * rho0);
-                let slice = &all[len - slice_n..];
-                let since = &slice[usize::from(slice.len() > 1)..];
-                let mut run = Totals::default();
-                since.iter().all(|s| {
-                    run.canary_requests += s.canary_requests;
-                    run.canary_events += s.canary_events;
-                    beyond(&run)
-                }) && since.chunks(w).all(|c| beyond(&Totals::of(c)))
-                    && !beyond(&Totals::of(
-                        &all[(len - slice_n).saturating_sub(w)..len - slice_n],
-                    ))
-            })
+        let (r, e) = pooled(&widest);
+        if !carried || r <= 0.0 {
+            return false;
         }
+        let beyond = |t: &Totals| t.canary_ratio().is_some_and(|c| c > e / r * rho0);
+        let slice = &all[len - slice_n..];
+        let since = &slice[usize::from(slice.len() > 1)..];
+        let mut run = Totals::default();
+        since.iter().all(|s| {
+            run.canary_requests += s.canary_requests;
+            run.canary_events += s.canary_events;
+            beyond(&run)
+        }) && since.chunks(w).all(|c| beyond(&Totals::of(c)))
+            && !beyond(&Totals::of(
+                &all[(len - slice_n).saturating_sub(w)..len - slice_n],
+            ))
     };
     let burst = if matches!(outcome, MetricOutcome::Breach | MetricOutcome::Worse)
         && spec.failure_limit > 0
