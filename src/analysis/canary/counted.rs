@@ -1024,8 +1024,22 @@ pub(super) fn judge_counts(
                         .canary_ratio(),
                 )
                 .fold(c, f64::max);
+            // A stretch that could have stood out from the rest and does not is no burst: the
+            // excess is spread over the span (the worst of a uniform regression's stretches is
+            // worst by chance), and it stays at its own level. Could: the rest served as many
+            // requests, and the stretch's requests hold enough events at the rest's ratio that a
+            // doubling would stand out on average ([`BURST_DUE_EVENTS`]). Does not: its ratio is
+            // not beyond the rest's by a likelihood ratio of e^BURST_STANDS_OUT.
+            let spread = rest.canary_requests >= stretch.canary_requests
+                && c * stretch.canary_requests >= BURST_DUE_EVENTS
+                && stands_out(&stretch, &rest) < BURST_STANDS_OUT;
+            let level = if spread {
+                stretch.canary_ratio().unwrap_or(beside).max(beside)
+            } else {
+                beside
+            };
             let capped =
-                rest.canary_events + stretch.canary_events.min(beside * stretch.canary_requests);
+                rest.canary_events + stretch.canary_events.min(level * stretch.canary_requests);
             let cmp = (whole.canary_requests, capped);
             let leans = match reference {
                 Some(b) => c > b * rho0 && log_e_worse_totals(cmp, against, PROOF_RHO) >= goal,
@@ -1033,7 +1047,7 @@ pub(super) fn judge_counts(
             } || spec.max.is_some_and(|max| {
                 c > max && log_e_over(capped, whole.canary_requests, max) >= goal
             });
-            Some((leans, rest, reference, beside))
+            Some((leans, rest, reference, level))
         };
         let mut looks = vec![lean(len - slice_n)];
         if carried {
@@ -1123,6 +1137,28 @@ fn requests_to_show_excess(
     }
     let inv_due = 1.0 / due_to_show_excess(b, excess, goal, z) - 1.0 / reference_events;
     (inv_due > 0.0).then(|| 1.0 / (b * inv_due))
+}
+
+/// How far `stretch`'s canary ratio stands out above `rest`'s: the log likelihood ratio, at its
+/// maximum, of the stretch's share of their events against the share its requests give it when
+/// both ratios are one (0 when it is not above).
+pub(super) fn stands_out(stretch: &Totals, rest: &Totals) -> f64 {
+    let (xs, ns) = (stretch.canary_events, stretch.canary_requests);
+    let (xr, nr) = (rest.canary_events, rest.canary_requests);
+    let x = xs + xr;
+    if !(x > 0.0 && ns > 0.0 && nr > 0.0) {
+        return 0.0;
+    }
+    let (share, due) = (xs / x, ns / (ns + nr));
+    if share <= due {
+        return 0.0;
+    }
+    let ll = |t: f64| {
+        let a = if xs > 0.0 { xs * t.ln() } else { 0.0 };
+        let b = if xr > 0.0 { xr * (1.0 - t).ln() } else { 0.0 };
+        a + b
+    };
+    ll(share) - ll(due)
 }
 
 /// The totals of `steps` outside their worst stretch of `n` (the most canary events beyond the

@@ -389,6 +389,19 @@ pub const PRIOR_MOVED: f64 = 0.5;
 /// not serve as a reference over that span.
 pub const STABLE_HINT: f64 = 1.0;
 
+/// A counted finding's worst stretch is one burst only when it stands out from the rest of its
+/// span (served as many requests): its ratio beyond the rest's by a likelihood ratio of e³ ≈ 20
+/// at its maximum ([`counted::stands_out`]). The worst stretch of a regression spread evenly over
+/// the span is the worst by chance, by less than that; a burst that fills the stretch (a
+/// canary-only spike) stands out by far more.
+pub const BURST_STANDS_OUT: f64 = 3.0;
+
+/// …and it is asked to stand out only where it could: where its requests hold this many events
+/// at the rest's ratio, enough that a doubling stands out on average (the expected log
+/// likelihood ratio of a doubling is 2 ln 2 − 1 ≈ 0.39 an event due). Over fewer, a burst of a
+/// handful of errors is held as before.
+pub const BURST_DUE_EVENTS: f64 = BURST_STANDS_OUT / (2.0 * std::f64::consts::LN_2 - 1.0);
+
 /// The stable version's counts from before the rollout serve as a reference over a span only
 /// when the stable's own requests beside the canary in that span hold this many events' worth
 /// at their rate: enough that a move of the stable (a shared problem) would show in them. Over a
