@@ -10,7 +10,9 @@ use super::*;
 /// began (α split between the two looks) and the latest window still shows it — worse than the
 /// stable version's own past too (`prior`, one long step of the same test; at 100 % pooled with
 /// its steps beside the slices before), while the live baseline shows the stable no higher than
-/// then, the two references sharing α. "Worse" is proven against ×1 ([`PROOF_RHO`]) with an
+/// then: over the bound, either look against `2/α`; worse, every look against
+/// every reference the span may use, summed against their number over α (an average of e-values
+/// is one). "Worse" is proven against ×1 ([`PROOF_RHO`]) with an
 /// estimate beyond the tolerance. PROCEED-worthy only when the canary is under its bound — shown
 /// by the current slice's own counts, or by the whole rollout's once the slice has served
 /// [`SLICE_EVENTS_AT_BOUND`] events' worth of requests at the bound with no hint of a rise over
@@ -227,22 +229,46 @@ pub(super) fn judge_counts(
         });
     // Where each span in `spans` begins.
     let starts = [if carried { len - slice_n } else { 0 }, 0];
-    let worse_live = !past_only
-        && spans.iter().zip(starts).any(|(s, from)| {
-            s.log_e_worse >= comparison_goal
-                && beyond_tolerance(&s.totals)
-                && corroborated(&s.totals, from)
-        })
-        && (worse_held || pointed_by_prior || persists);
-    let worse_prior = spans.iter().zip(starts).any(|(s, from)| {
-        serves(&s.totals, from)
-            && prior_e(&s.totals) >= comparison_goal
-            && matches!((s.totals.canary_ratio(), past_rate), (Some(c), Some(p)) if c > p * rho0)
-    }) && match (recent.canary_ratio(), past_rate) {
-        (Some(c), Some(p)) => c > p * rho0,
-        _ => false,
-    } && (worse_held || pointed_by_prior || persists);
-    let worse = worse_live || worse_prior;
+    // The comparison's e-values — each span against each reference that may be used there —
+    // are combined by their sum against `comparison_goal` (ln of their number over α): an
+    // average of e-values is one, so this holds α as splitting it between them does, and it
+    // fires whenever one of them alone would have reached its share, and sooner where two or
+    // more lean together (a regression since the rollout began shows against the live baseline
+    // and the stable's past alike). An e-value that may not be used over its span (its estimate
+    // within tolerance; a live baseline the past does not corroborate; a past that does not
+    // serve) counts as 0, less than it is: still an e-value.
+    // (Until 2026-12-03 each alone against the goal with α split: the largest of four at
+    // e^4.4 = 80 where their sum reaching 80 is as valid.)
+    let live_es: Vec<f64> = if past_only {
+        Vec::new()
+    } else {
+        spans
+            .iter()
+            .zip(starts)
+            .filter(|(s, from)| beyond_tolerance(&s.totals) && corroborated(&s.totals, *from))
+            .map(|(s, _)| s.log_e_worse)
+            .collect()
+    };
+    let prior_es: Vec<f64> = match (recent.canary_ratio(), past_rate) {
+        (Some(c), Some(p)) if c > p * rho0 => spans
+            .iter()
+            .zip(starts)
+            .filter(|(s, from)| {
+                serves(&s.totals, *from)
+                    && matches!(s.totals.canary_ratio(), Some(c) if c > p * rho0)
+            })
+            .map(|(s, _)| prior_e(&s.totals))
+            .collect(),
+        _ => Vec::new(),
+    };
+    let live_e = log_sum_exp(&live_es);
+    let prior_side_e = log_sum_exp(&prior_es);
+    let combined_e = log_sum_exp(&[live_e, prior_side_e]);
+    let worse = combined_e >= comparison_goal && (worse_held || pointed_by_prior || persists);
+    // The reference that carries the most of it, for the reason (and, the past's, for whether
+    // the latest window still shows it).
+    let worse_prior = worse && prior_side_e > live_e;
+    let worse_live = worse && !worse_prior;
     // The stable version's last window before it lost its traffic (at 100 %): a problem it had
     // too is not the canary's. From its counts when the steps before the last slice hold them,
     // else from its samples.
@@ -794,10 +820,7 @@ pub(super) fn judge_counts(
                     .or(widest.baseline_ratio())
                     .map_or("—".into(), fmt),
                 rho0,
-                ev(spans
-                    .iter()
-                    .map(|s| prior_e(&s.totals))
-                    .fold(f64::NEG_INFINITY, f64::max)),
+                ev(combined_e),
             ),
         )
     } else if worse && still_worse {
@@ -812,7 +835,7 @@ pub(super) fn judge_counts(
                 shown.baseline_ratio().map_or("—".into(), fmt),
                 shown.rate_ratio().map_or("—".into(), |r| format!("{r:.2}")),
                 rho0,
-                ev(best(|s| s.log_e_worse)),
+                ev(combined_e),
             ),
         )
     } else if over || worse {
@@ -849,10 +872,14 @@ pub(super) fn judge_counts(
             Some(why) => format!("{head}: {why}: watching"),
             None => format!(
                 "{head} but not proven (evidence {}, needed {needed_cmp})",
-                ev(spans
-                    .iter()
-                    .map(|s| prior_e(&s.totals))
-                    .fold(best(|s| s.log_e_worse), f64::max)),
+                ev(if combined_e.is_finite() {
+                    combined_e
+                } else {
+                    spans
+                        .iter()
+                        .map(|s| prior_e(&s.totals))
+                        .fold(best(|s| s.log_e_worse), f64::max)
+                }),
             ),
         };
         (MetricOutcome::Borderline, MetricResult::Pass, reason)
@@ -1137,6 +1164,15 @@ fn requests_to_show_excess(
     }
     let inv_due = 1.0 / due_to_show_excess(b, excess, goal, z) - 1.0 / reference_events;
     (inv_due > 0.0).then(|| 1.0 / (b * inv_due))
+}
+
+/// ln Σ exp(l) (−∞ for none).
+fn log_sum_exp(ls: &[f64]) -> f64 {
+    let max = ls.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    if !max.is_finite() {
+        return max;
+    }
+    max + ls.iter().map(|l| (l - max).exp()).sum::<f64>().ln()
 }
 
 /// How far `stretch`'s canary ratio stands out above `rest`'s: the log likelihood ratio, at its

@@ -2351,3 +2351,40 @@ fn a_worst_stretch_that_does_not_stand_out_is_no_burst() {
     };
     says(&quiet(0.71), Verdict::Hold, "rests on one burst");
 }
+
+#[test]
+fn the_evidence_against_the_live_baseline_and_the_stables_past_adds_up() {
+    // Forty steps: the canary 500 requests a step at 0.178 %, the live stable 4,500 at 0.1 %,
+    // and the stable's 200,000 requests before the rollout at 0.1 % too. Against either
+    // reference alone the canary's excess is short of its share of α (an e-value of 40 each,
+    // α split between the two); an average of e-values is an e-value, and their sum reaches
+    // 40: ROLLBACK (it was HOLD, "not proven", when each had to reach its share alone).
+    let steps: Vec<_> = (0..40).map(|_| (500.0, 0.89, 4500.0, 4.5)).collect();
+    let samples = MetricSamples {
+        prior: Some((200_000.0, 200.0)),
+        ..counted(&steps, None)
+    };
+    let live = crate::analysis::counts::log_e_worse(&samples.counts, PROOF_RHO);
+    let past = crate::analysis::counts::log_e_worse_totals(
+        (20_000.0, 35.6),
+        (200_000.0, 200.0),
+        PROOF_RHO,
+    );
+    let share = 40f64.ln();
+    assert!(live < share && past < share, "{live} {past}");
+    assert!((live.exp() + past.exp()).ln() >= share, "{live} {past}");
+    let j = judge_counted(samples);
+    assert_eq!(j.verdict, Verdict::Rollback, "{}", j.metrics[0].reason);
+    assert!(
+        j.metrics[0].reason.contains("needed 40"),
+        "{}",
+        j.metrics[0].reason
+    );
+    // A little less excess (0.17 %): the sum is short too, HOLD.
+    let steps: Vec<_> = (0..40).map(|_| (500.0, 0.85, 4500.0, 4.5)).collect();
+    let j = judge_counted(MetricSamples {
+        prior: Some((200_000.0, 200.0)),
+        ..counted(&steps, None)
+    });
+    says(&j, Verdict::Hold, "not proven");
+}
