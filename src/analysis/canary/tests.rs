@@ -2291,13 +2291,9 @@ fn a_rise_that_came_with_the_slice_and_stayed_is_not_one_burst_at_any_age() {
 
 #[test]
 fn a_worst_stretch_that_does_not_stand_out_is_no_burst() {
-    // Forty steps: the canary 2,000 requests a step at 0.245 % (×1.2 of the baseline's 0.2 %
-    // over 18,000), its worst six steps ×1.3 of that by chance — a subtle regression spread
-    // evenly, proven on the whole span (1.28×, evidence 30 of 20) but not with those six steps
-    // at the level around them. They hold 29 errors' worth at the rest's ratio, enough for a
-    // burst to stand out, and stand out by a likelihood ratio of e^1, not e^3: no burst,
-    // ROLLBACK (it was "rests on one burst … watching" before).
-    let judged = |rest: f64, lift: f64| {
+    // Forty steps: the canary `requests` a step at `rest` errors (the baseline 0.2 % over
+    // 18,000), its six steps 33–38 `lift` times that.
+    let judged = |requests: f64, rest: f64, lift: f64| {
         let steps: Vec<_> = (0..40)
             .map(|i| {
                 let e = if (33..39).contains(&i) {
@@ -2305,7 +2301,7 @@ fn a_worst_stretch_that_does_not_stand_out_is_no_burst() {
                 } else {
                     rest
                 };
-                (2000.0, e, 18000.0, 36.0)
+                (requests, e, 18000.0, 36.0)
             })
             .collect();
         judge(
@@ -2319,37 +2315,28 @@ fn a_worst_stretch_that_does_not_stand_out_is_no_burst() {
             None,
         )
     };
-    let j = judged(4.9, 1.3);
+    // 2,000 requests a step at 0.245 % (×1.2 of the baseline), the six steps ×1.3 of that by
+    // chance — a subtle regression spread evenly, proven on the whole span (1.28×, evidence 30
+    // of 20) but not with those six steps at the level around them. They hold 29 errors' worth
+    // at the rest's ratio, enough for a burst to stand out, and stand out by a likelihood ratio
+    // of e^1, not e^3: no burst, ROLLBACK (held as one burst before).
+    let j = judged(2000.0, 4.9, 1.3);
     assert_eq!(j.verdict, Verdict::Rollback, "{}", j.metrics[0].reason);
     // The same errors with the six steps ×3 of the rest: they stand out, one burst, watched.
     let rest = 4.9 * (34.0 + 6.0 * 1.3) / (34.0 + 6.0 * 3.0);
-    says(&judged(rest, 3.0), Verdict::Hold, "rests on one burst");
+    says(
+        &judged(2000.0, rest, 3.0),
+        Verdict::Hold,
+        "rests on one burst",
+    );
     // At a tenth of the traffic (×1.8, proven on the whole span) the six steps hold 4 errors'
     // worth at the rest's ratio: too few to stand out, so they are not asked to, and the burst
     // rule holds as before.
-    let quiet = |rest: f64| {
-        let steps: Vec<_> = (0..40)
-            .map(|i| {
-                let e = if (33..39).contains(&i) {
-                    rest * 1.3
-                } else {
-                    rest
-                };
-                (200.0, e, 18000.0, 36.0)
-            })
-            .collect();
-        judge(
-            &[(
-                MetricSpec::max("error_rate", 0.005)
-                    .critical()
-                    .failure_limit(1),
-                counted(&steps, None),
-            )],
-            &Policy::default(),
-            None,
-        )
-    };
-    says(&quiet(0.71), Verdict::Hold, "rests on one burst");
+    says(
+        &judged(200.0, 0.71, 1.3),
+        Verdict::Hold,
+        "rests on one burst",
+    );
 }
 
 #[test]
