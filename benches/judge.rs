@@ -7,7 +7,9 @@
 //!
 //! The third is the target's mix with the error ratio judged on its counts (360 steps a side).
 //!
-//! Run: `cargo bench --bench judge` (divan prints the median).
+//! Run: `cargo bench --bench judge` (divan prints the median). On a shared VM the median of divan's
+//! default 100 samples can swing by a third between runs of the same code; to compare two versions,
+//! alternate them with `-- judge_service --sample-count 1000`.
 
 use divan::{Bencher, black_box};
 use flightdeck::analysis::canary::{MetricSamples, MetricSpec, Policy, judge};
