@@ -78,18 +78,22 @@ impl Totals {
     }
 }
 
-/// ln(Σ exp(l_k) / K).
-fn log_mean_exp(ls: &[f64]) -> f64 {
+/// ln Σ exp(l_k) (−∞ for none): e-values given as logarithms, summed.
+pub fn log_sum_exp(ls: &[f64]) -> f64 {
     let max = ls.iter().copied().fold(f64::NEG_INFINITY, f64::max);
     if !max.is_finite() {
         return max;
     }
-    let s: f64 = ls.iter().map(|l| (l - max).exp()).sum();
-    max + (s / ls.len() as f64).ln()
+    max + ls.iter().map(|l| (l - max).exp()).sum::<f64>().ln()
+}
+
+/// ln(Σ exp(l_k) / K).
+fn log_mean_exp(ls: &[f64]) -> f64 {
+    log_sum_exp(ls) - (ls.len() as f64).ln()
 }
 
 /// The binomial log likelihood ratio of `p` against `p0` for `x` events in `n` trials.
-fn llr(x: f64, n: f64, p: f64, p0: f64) -> f64 {
+pub fn llr(x: f64, n: f64, p: f64, p0: f64) -> f64 {
     let fail = (n - x).max(0.0);
     let a = if x > 0.0 { x * (p / p0).ln() } else { 0.0 };
     let b = if fail > 0.0 {

@@ -1166,15 +1166,6 @@ fn requests_to_show_excess(
     (inv_due > 0.0).then(|| 1.0 / (b * inv_due))
 }
 
-/// ln Σ exp(l) (−∞ for none).
-fn log_sum_exp(ls: &[f64]) -> f64 {
-    let max = ls.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-    if !max.is_finite() {
-        return max;
-    }
-    max + ls.iter().map(|l| (l - max).exp()).sum::<f64>().ln()
-}
-
 /// How far `stretch`'s canary ratio stands out above `rest`'s: the log likelihood ratio, at its
 /// maximum, of the stretch's share of their events against the share its requests give it when
 /// both ratios are one (0 when it is not above).
@@ -1189,12 +1180,8 @@ pub(super) fn stands_out(stretch: &Totals, rest: &Totals) -> f64 {
     if share <= due {
         return 0.0;
     }
-    let ll = |t: f64| {
-        let a = if xs > 0.0 { xs * t.ln() } else { 0.0 };
-        let b = if xr > 0.0 { xr * (1.0 - t).ln() } else { 0.0 };
-        a + b
-    };
-    ll(share) - ll(due)
+    // The stretch's events among all of them, binomial: at their share against the due one.
+    llr(xs, x, share, due)
 }
 
 /// The totals of `steps` outside their worst stretch of `n` (the most canary events beyond the

@@ -83,8 +83,8 @@
 //!   `p95` are milliseconds with 0–1 decimals, anything else gets 3 significant digits.
 
 use super::counts::{
-    CountEvidence, Prefixes, SpanEvidence, Totals, log_e_over, log_e_worse_totals,
-    requests_to_show_under,
+    CountEvidence, Prefixes, SpanEvidence, Totals, llr, log_e_over, log_e_worse_totals,
+    log_sum_exp, requests_to_show_under,
 };
 use crate::domain::CountStep;
 use serde::{Deserialize, Serialize};
