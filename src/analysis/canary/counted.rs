@@ -16,7 +16,8 @@ use super::*;
 /// estimate beyond the tolerance. PROCEED-worthy only when the canary is under its bound — shown
 /// by the current slice's own counts, or by the whole rollout's once the slice has served
 /// [`SLICE_EVENTS_AT_BOUND`] events' worth of requests at the bound with no hint of a rise over
-/// the slices before (the late-onset guard), or estimated under it on
+/// the slices before (the late-onset guard; at 100 %, with the estimate beyond tolerance of its
+/// reference, [`ROLLOUT_EVENTS_AT_BOUND`]), or estimated under it on
 /// [`ROLLOUT_EVENTS_AT_BOUND`] events' worth — or, without a bound, the counts hold enough
 /// expected events to have seen a doubling, and its ratio is within tolerance of the reference's
 /// (the baseline's, pooled with the stable's before the rollout, and below 100 % the live
@@ -323,15 +324,56 @@ pub(super) fn judge_counts(
                 && log_e_worse_totals(slice, before, PROOF_RHO) > 0.0
                 && prefixes.log_e_worse(0, len - slice_n) > 0.0
         });
+    // The rate the canary is held to by its estimate: the live baseline's, pooled with the
+    // stable's own before the rollout while that still holds (far less noise than a small
+    // baseline's few events).
+    let (reference, reference_name) = match prior {
+        // At 100 %: the stable's own steps beside the earlier slices and its counts before the
+        // rollout, not the last slice's steps filled with the history's mean step (a copy of the
+        // same history, weighed by how long the last slice has run).
+        Some((r, e)) if samples.against_history => {
+            let live = Totals::of(&all[..len - slice_n]);
+            let t = Totals {
+                baseline_requests: live.baseline_requests + r,
+                baseline_events: live.baseline_events + e,
+                ..widest
+            };
+            (
+                t,
+                "stable's (before the rollout and beside the slices before)",
+            )
+        }
+        Some((r, e)) if prior_holds => {
+            let t = Totals {
+                baseline_requests: widest.baseline_requests + r,
+                baseline_events: widest.baseline_events + e,
+                ..widest
+            };
+            (t, "stable's (before the rollout and beside it)")
+        }
+        _ => (widest, "baseline's"),
+    };
+    // At 100 % the stage is the promotion's last look, and the whole rollout's estimate dilutes
+    // what grows with time or full traffic (a ramp) in the slices before it. Where that estimate
+    // is beyond tolerance of the reference (only the noise lets it pass), the rollout vouches for
+    // the stage (or takes it under its bound by its estimate) only once the stage has served a
+    // whole rollout's [`ROLLOUT_EVENTS_AT_BOUND`] events' worth at the bound of its own, not a
+    // slice's [`SLICE_EVENTS_AT_BOUND`]. (Until 2026-12-03 a slice's: ramps at 10–15 requests a
+    // second got PROCEED a minute or two into the bake, on the rollout's 1.7–2× within the noise.)
+    let stage_leans =
+        samples.against_history && carried && reference.rate_ratio().is_some_and(|r| r > rho0);
+    let stage_events = if stage_leans {
+        ROLLOUT_EVENTS_AT_BOUND
+    } else {
+        SLICE_EVENTS_AT_BOUND
+    };
     let under = se.log_e_under >= goal
         || re.as_ref().is_some_and(|re| {
             let slice = se.totals.canary_requests;
             re.log_e_under >= goal
                 && se.log_e_over < 0.0
                 && !rose_in_slice
-                && spec
-                    .max
-                    .is_some_and(|max| slice * max >= SLICE_EVENTS_AT_BOUND)
+                && spec.max.is_some_and(|max| slice * max >= stage_events)
                 && match (spec.max, se.totals.canary_ratio()) {
                     (Some(max), Some(r)) => r <= max,
                     _ => false,
@@ -352,7 +394,7 @@ pub(super) fn judge_counts(
                     && e.totals.canary_ratio().is_some_and(|r| r <= max)
             };
             ok(re.as_ref().unwrap_or(&se), ROLLOUT_EVENTS_AT_BOUND)
-                && ok(&se, SLICE_EVENTS_AT_BOUND)
+                && ok(&se, stage_events)
                 && widest.baseline_ratio().is_none_or(|b| b <= max)
                 && !rose_in_slice
         });
@@ -476,35 +518,6 @@ pub(super) fn judge_counts(
     // How far the rate ratio is beyond the tolerance, in standard errors of its logarithm (the
     // Poisson noise of both sides' events): at 100 %, against the history, an excess within
     // `HISTORY_NOISE_Z` of them does not hold the promotion.
-    // The rate the canary is held to by its estimate: the live baseline's, pooled with the
-    // stable's own before the rollout while that still holds (far less noise than a small
-    // baseline's few events).
-    let (reference, reference_name) = match prior {
-        // At 100 %: the stable's own steps beside the earlier slices and its counts before the
-        // rollout, not the last slice's steps filled with the history's mean step (a copy of the
-        // same history, weighed by how long the last slice has run).
-        Some((r, e)) if samples.against_history => {
-            let live = Totals::of(&all[..len - slice_n]);
-            let t = Totals {
-                baseline_requests: live.baseline_requests + r,
-                baseline_events: live.baseline_events + e,
-                ..widest
-            };
-            (
-                t,
-                "stable's (before the rollout and beside the slices before)",
-            )
-        }
-        Some((r, e)) if prior_holds => {
-            let t = Totals {
-                baseline_requests: widest.baseline_requests + r,
-                baseline_events: widest.baseline_events + e,
-                ..widest
-            };
-            (t, "stable's (before the rollout and beside it)")
-        }
-        _ => (widest, "baseline's"),
-    };
     // Below 100 %, pooled with the stable's past, the estimate may hide what the live baseline
     // beside the canary shows: either beyond tolerance holds the PROCEED.
     let live_beyond =
@@ -735,6 +748,19 @@ pub(super) fn judge_counts(
                 )
             })
     };
+    // At 100 %, what the stage still needs before the rollout vouches for it, when more than a
+    // slice's (see `stage_events`).
+    let stage_short = match spec.max {
+        Some(max) if stage_leans && se.totals.canary_requests * max < stage_events => format!(
+            " (at 100 %, with the canary {:.2}× the {} {} {span_name}, or once this slice has served about {} requests: {} events' worth at the bound)",
+            reference.rate_ratio().unwrap_or(f64::NAN),
+            reference_name,
+            reference.baseline_ratio().map_or("—".into(), fmt),
+            count(stage_events / max),
+            count(stage_events)
+        ),
+        _ => String::new(),
+    };
     let (outcome, result, reason) = if widest.canary_requests <= 0.0 {
         (
             MetricOutcome::NoData,
@@ -903,10 +929,11 @@ pub(super) fn judge_counts(
                 // what was carried from the slices before cannot vouch for a change that came
                 // with this one.
                 format!(
-                    "{}: not enough evidence yet: {} in this slice ({} since the rollout began); {need} in this slice",
+                    "{}: not enough evidence yet: {} in this slice ({} since the rollout began); {need} in this slice{}",
                     spec.name,
                     side(&se.totals),
-                    side(&widest)
+                    side(&widest),
+                    stage_short
                 )
             } else {
                 format!(

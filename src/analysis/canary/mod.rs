@@ -375,7 +375,9 @@ pub const SLICE_EVENTS_AT_BOUND: f64 = 6.0;
 /// nothing; at twelve a canary at twice the bound estimates under it one time in two hundred
 /// (Poisson(24) ≤ 12). (A canary near its bound is not told apart by any number of them; what
 /// holds a canary under its bound but worse than its reference is the comparison, and at 100 %
-/// [`HISTORY_NOISE_MAX_LIFT`].)
+/// [`HISTORY_NOISE_MAX_LIFT`].) At 100 %, where the canary's estimate since the rollout began is
+/// beyond tolerance of its reference, the stage must hold this many of its own too before the
+/// rollout vouches for it: its estimate dilutes what grows with time or with full traffic.
 pub const ROLLOUT_EVENTS_AT_BOUND: f64 = 12.0;
 
 /// The stable version's counts from before the rollout stop being a reference once the live

@@ -937,27 +937,58 @@ fn at_100_percent_a_stable_above_its_own_past_when_it_lost_its_traffic_shares_th
     assert_eq!(j.verdict, Verdict::Rollback, "{}", j.metrics[0].reason);
 }
 
+/// At 100 %: the stable's past — 10,000 requests at 0.1 % before the rollout and 5,000 beside
+/// the slices before (15 errors) — and the canary at `x` times it, evenly over the rollout (not
+/// rising): 2,000 requests in the slices before, then `stage` steps of 100 at full traffic.
+fn at_full_evenly(x: f64, stage: usize) -> Judgement {
+    let c = 0.1 * x; // errors in a step's 100 requests
+    let steps: Vec<_> = std::iter::repeat_n((100.0, c, 250.0, 0.25), 20)
+        .chain(std::iter::repeat_n((100.0, c, 100.0, 0.1), stage))
+        .collect();
+    judge_counted(MetricSamples {
+        against_history: true,
+        prior: Some((10_000.0, 10.0)),
+        ..counted(&steps, Some(stage))
+    })
+}
+
 #[test]
 fn at_100_percent_twice_the_stables_past_holds_the_promotion_even_within_the_noise() {
-    // The stable's past: 10,000 requests at 0.1 % before the rollout and 5,000 beside the
-    // slices before (15 errors); the canary's 3,400 requests at `x` times that, evenly over
-    // the rollout (not rising). Under its 0.5 % bound by its estimate on 17 errors' worth.
-    let judged = |x: f64| {
-        let c = 0.1 * x; // errors in a step's 100 requests
-        let steps: Vec<_> = std::iter::repeat_n((100.0, c, 250.0, 0.25), 20)
-            .chain(std::iter::repeat_n((100.0, c, 100.0, 0.1), 14))
-            .collect();
-        judge_counted(MetricSamples {
-            against_history: true,
-            prior: Some((10_000.0, 10.0)),
-            ..counted(&steps, Some(14))
-        })
-    };
-    // ×1.6 on 5 errors: within the noise. PROCEED.
-    says(&judged(1.6), Verdict::Proceed, "");
-    // ×2.2 on 7.5 errors: still within two standard errors of parity (few events on either
+    // A stage of 2,600 requests (13 events' worth at the 0.5 % bound): 4,600 in all, under the
+    // bound by its estimate.
+    // ×1.6 on 7 errors: within the noise. PROCEED.
+    says(
+        &at_full_evenly(1.6, 26),
+        Verdict::Proceed,
+        "within the noise",
+    );
+    // ×2.2 on 10 errors: still within two standard errors of parity (few events on either
     // side), but twice the past. HOLD.
-    says(&judged(2.2), Verdict::Hold, "not proven");
+    says(&at_full_evenly(2.2, 26), Verdict::Hold, "not proven");
+}
+
+#[test]
+fn at_100_percent_a_canary_beyond_tolerance_needs_a_stage_of_a_whole_rollouts_events() {
+    // A stage of 1,400 requests: 7 events' worth at the 0.5 % bound, more than a slice's 6
+    // (SLICE_EVENTS_AT_BOUND), fewer than a rollout's 12 (ROLLOUT_EVENTS_AT_BOUND).
+    // The canary at the stable's own rate: the rollout vouches for the stage. PROCEED.
+    says(&at_full_evenly(1.0, 14), Verdict::Proceed, "");
+    // ×1.6, within the noise of its 5 errors but beyond tolerance: a ramp diluted by the slices
+    // before looks like this a minute into the bake. HOLD until the stage has served 2,400
+    // requests of its own.
+    let j = at_full_evenly(1.6, 14);
+    says(&j, Verdict::Hold, "not enough evidence yet");
+    says(
+        &j,
+        Verdict::Hold,
+        "once this slice has served about 2,400 requests: 12 events' worth at the bound",
+    );
+    // Ten steps more (2,400 requests): PROCEED, within the noise.
+    says(
+        &at_full_evenly(1.6, 24),
+        Verdict::Proceed,
+        "within the noise",
+    );
 }
 
 #[test]
