@@ -752,7 +752,7 @@ pub(super) fn judge_counts(
     // slice's (see `stage_events`).
     let stage_short = match spec.max {
         Some(max) if stage_leans && se.totals.canary_requests * max < stage_events => format!(
-            " (at 100 %, with the canary {:.2}× the {} {} {span_name}, or once this slice has served about {} requests: {} events' worth at the bound)",
+            " (or, at 100 % with the canary {:.2}× the {} {} {span_name}, once this slice has served about {} requests: {} events' worth at the bound)",
             reference.rate_ratio().unwrap_or(f64::NAN),
             reference_name,
             reference.baseline_ratio().map_or("—".into(), fmt),
