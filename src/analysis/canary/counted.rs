@@ -748,6 +748,33 @@ pub(super) fn judge_counts(
                 )
             })
     };
+    // At 100 %, where the promotion completes, `detect` asks more than that the counts could have
+    // shown its excess: that they show it absent — the estimate's upper bound at
+    // [`DETECT_SHOWN_Z`] standard errors (of the log rate ratio) within ×(1 + detect) of the
+    // reference. (Until 2026-12-03 "could have shown" alone: a busy +33 % regression PROCEEDed at
+    // 100 % on an estimate of 1.15×, 1.9 standard errors beyond parity.)
+    let not_shown_within = detect
+        .filter(|d| samples.against_history && d.is_finite() && *d > 0.0)
+        .and_then(|d| {
+            let r = reference.rate_ratio().filter(|r| *r > 0.0)?;
+            let se = (1.0 / reference.canary_events.max(0.5)
+                + 1.0 / reference.baseline_events.max(0.5))
+            .sqrt();
+            let margin = ((1.0 + d).ln() - r.ln()) / se;
+            (margin < DETECT_SHOWN_Z).then(|| {
+                format!(
+                    "{}: {} {span_name} is {:.2}× the {} {}: not yet shown within +{:.0} % of it ({}; {:.1} standard errors under it, {DETECT_SHOWN_Z:.2} needed)",
+                    spec.name,
+                    side(&widest),
+                    r,
+                    reference_name,
+                    reference.baseline_ratio().map_or("—".into(), fmt),
+                    d * 100.0,
+                    by_default.unwrap_or("detect"),
+                    margin
+                )
+            })
+        });
     // At 100 %, what the stage still needs before the rollout vouches for it, when more than a
     // slice's (see `stage_events`).
     let stage_short = match spec.max {
@@ -957,6 +984,8 @@ pub(super) fn judge_counts(
             ),
         )
     } else if let Some(reason) = undetectable {
+        (MetricOutcome::NoData, MetricResult::NoData, reason)
+    } else if let Some(reason) = not_shown_within {
         (MetricOutcome::NoData, MetricResult::NoData, reason)
     } else {
         let bound = spec

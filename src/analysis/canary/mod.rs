@@ -500,6 +500,14 @@ pub const DETECT_POWER_Z: f64 = 0.84;
 /// on a regression left on the judge lab's 540).
 pub const SLICES_EXCESS_OF_BOUND: f64 = 0.25;
 
+/// At 100 %, a counted ratio held to `detect` (set, or [`DEFAULT_DETECT`] on a busy service)
+/// PROCEEDs only once its estimate is this many standard errors (of the log rate ratio, both
+/// sides' Poisson noise) under ×(1 + detect) of its reference: an upper bound at 90 %, one-sided.
+/// "Could have shown" the excess on average is not "shows it absent": a +33 % regression whose
+/// counts came out ×1.15 passed the first. (On the judge lab's 3,375 rollouts it changed one
+/// poll: that one.)
+pub const DETECT_SHOWN_Z: f64 = 1.2816;
+
 /// Whether a counted ratio with `detect` unset is held to [`DEFAULT_DETECT`]: when the stable
 /// version's own lookback before the rollout (`prior_events` errors at full traffic) holds twice
 /// the errors that excess takes to show — 1 / s², s = ln 1.25 / √(2 ln(1/α)), the standard error

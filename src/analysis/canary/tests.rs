@@ -992,6 +992,32 @@ fn at_100_percent_a_canary_beyond_tolerance_needs_a_stage_of_a_whole_rollouts_ev
 }
 
 #[test]
+fn at_100_percent_a_busy_service_proceeds_only_once_its_counts_show_it_within_detect() {
+    // A busy service (the stable's 2,000 errors in 1,000,000 requests before the rollout: it is
+    // held to +25 % by default) at 0.2 %; the canary at `x` times that over 20,000 requests in
+    // the slices before and 70,000 at 100 %, evenly. Its counts could have shown +25 % on average.
+    let judged = |x: f64| {
+        let steps: Vec<_> = std::iter::repeat_n((2_000.0, 4.0 * x, 2_000.0, 4.0), 10)
+            .chain(std::iter::repeat_n((3_500.0, 7.0 * x, 100.0, 0.2), 20))
+            .collect();
+        judge_counted(MetricSamples {
+            against_history: true,
+            prior: Some((1_000_000.0, 2_000.0)),
+            ..counted(&steps, Some(20))
+        })
+    };
+    // ×1.15 on 207 errors: within the noise (1.9 standard errors beyond parity), but only 1.1
+    // under +25 %: not shown within it. HOLD.
+    says(
+        &judged(1.15),
+        Verdict::Hold,
+        "not yet shown within +25 % of it",
+    );
+    // At the stable's rate: PROCEED.
+    says(&judged(1.0), Verdict::Proceed, "");
+}
+
+#[test]
 fn a_ratio_is_taken_under_its_bound_by_its_estimate_on_twelve_events_worth() {
     // The canary and its baseline at 0.3 % (60 % of the 0.5 % bound): too close to prove
     // under it on a few thousand requests. On 2,400 (12 errors' worth at the bound) the
