@@ -524,11 +524,11 @@ pub(super) fn judge_counts(
         !samples.against_history && prior_holds && widest.rate_ratio().is_some_and(|r| r > rho0);
     // How far a canary's rate is beyond the reference's, in standard errors of the log of their
     // ratio (the Poisson noise of both sides' events).
+    let log_ratio_se =
+        |t: &Totals| (1.0 / t.canary_events.max(0.5) + 1.0 / t.baseline_events.max(0.5)).sqrt();
     let noise_z = |t: &Totals| {
-        t.rate_ratio().map_or(f64::NEG_INFINITY, |r| {
-            let se = (1.0 / t.canary_events.max(0.5) + 1.0 / t.baseline_events.max(0.5)).sqrt();
-            r.ln() / se
-        })
+        t.rate_ratio()
+            .map_or(f64::NEG_INFINITY, |r| r.ln() / log_ratio_se(t))
     };
     let beyond_noise = noise_z(&reference);
     // At 100 %: the reference's excess past the noise bar — beyond its standard errors, rising
@@ -757,10 +757,7 @@ pub(super) fn judge_counts(
         .filter(|d| samples.against_history && d.is_finite() && *d > 0.0)
         .and_then(|d| {
             let r = reference.rate_ratio().filter(|r| *r > 0.0)?;
-            let se = (1.0 / reference.canary_events.max(0.5)
-                + 1.0 / reference.baseline_events.max(0.5))
-            .sqrt();
-            let margin = ((1.0 + d).ln() - r.ln()) / se;
+            let margin = ((1.0 + d).ln() - r.ln()) / log_ratio_se(&reference);
             (margin < DETECT_SHOWN_Z).then(|| {
                 format!(
                     "{}: {} {span_name} is {:.2}× the {} {}: not yet shown within +{:.0} % of it ({}; {:.1} standard errors under it, {DETECT_SHOWN_Z:.2} needed)",
