@@ -197,8 +197,9 @@ async fn the_last_slice_is_judged_against_the_history_before_the_rollout() {
         "{:?}",
         checkout.reasons
     );
+    // Healthy, but the bake has not passed: HOLD, baking (no go before the bake's time).
     let web = judge("web");
-    assert_eq!(web.verdict, JudgeVerdict::Proceed, "{:#?}", web.reasons);
+    assert_eq!(web.verdict, JudgeVerdict::Hold, "{:#?}", web.reasons);
     assert!(!web.complete);
     assert!(
         web.reasons[0].starts_with("baking at 100 %: "),
@@ -213,6 +214,7 @@ async fn the_last_slice_is_judged_against_the_history_before_the_rollout() {
     };
     let r = rollouts.iter().find(|r| r.name == "web").unwrap();
     let web = flightdeck::analysis::rollout::judge_service(r, &policy);
+    assert_eq!(web.verdict, JudgeVerdict::Proceed, "{:#?}", web.reasons);
     assert!(web.complete, "{:#?}", web.reasons);
     assert!(
         web.reasons[0].starts_with("promotion complete: 100 % for 5m"),
@@ -556,7 +558,7 @@ async fn the_demo_gives_a_verdict_a_poll_or_two_into_each_slice_at_any_speed() {
             let (v, reasons) = verdict("checkout", w);
             assert_eq!(v, want, "speed {speed}, checkout at {w} %: {reasons:?}");
         }
-        for w in [10.0, 25.0, 50.0, 100.0] {
+        for w in [10.0, 25.0, 50.0] {
             let (v, reasons) = verdict("web", w);
             assert_eq!(
                 v,
@@ -564,6 +566,19 @@ async fn the_demo_gives_a_verdict_a_poll_or_two_into_each_slice_at_any_speed() {
                 "speed {speed}, web at {w} %: {reasons:?}"
             );
         }
+        // A poll or two into 100 % the bake has only begun: the healthy canary
+        // is judged (every metric passing) and held until the bake time is up.
+        let (v, reasons) = verdict("web", 100.0);
+        assert_eq!(
+            v,
+            JudgeVerdict::Hold,
+            "speed {speed}, web at 100 %: {reasons:?}"
+        );
+        assert!(
+            reasons[0].starts_with("baking at 100 %: ")
+                && reasons[0].contains("every metric passing"),
+            "speed {speed}, web at 100 %: {reasons:?}"
+        );
         world.shutdown();
     }
 }

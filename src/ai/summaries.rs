@@ -665,6 +665,7 @@ fn rollout_detail(r: &ServiceRollout, j: &Judgement, weight: &str) -> Vec<String
     }
     d.push(match j.verdict {
         Verdict::Rollback => "Next: roll back — `R` on the Rollouts tab (asks to confirm); the autopilot does it when enabled for this service.".into(),
+        Verdict::Hold if j.baking => "Next: wait for the bake to complete — the judge says PROCEED (promotion complete) once it has, if every metric still passes; approving before then takes an override.".into(),
         Verdict::Hold => "Next: wait for evidence; approving the held deployment now takes an override.".into(),
         Verdict::Proceed if j.complete => "Next: nothing — the promotion is complete.".into(),
         Verdict::Proceed => "Next: approve the held deployment to move to the next slice (`a` on the Rollouts or Runs tab).".into(),
@@ -717,6 +718,39 @@ mod tests {
         assert!(reading.headline.contains("reading"), "{}", reading.headline);
         let failed = dora("production", 30, Err("HTTP 502"), false);
         assert!(failed.headline.contains("HTTP 502"), "{}", failed.headline);
+    }
+
+    #[test]
+    fn a_baking_hold_says_to_wait_for_the_bake_not_for_evidence() {
+        let r = ServiceRollout {
+            name: "web".into(),
+            environment: "production".into(),
+            production: true,
+            slices: vec![10, 25, 50, 100],
+            weight: Some(100.0),
+            metrics: vec![MetricReading {
+                name: "error_rate".into(),
+                canary: Some(0.001),
+                max: Some(0.005),
+                ..MetricReading::default()
+            }],
+            ..ServiceRollout::default()
+        };
+        let mut j = crate::analysis::rollout::judge_service(&r, &Default::default());
+        j.verdict = Verdict::Hold;
+        j.baking = true;
+        let next = |j: &Judgement| rollout_detail(&r, j, "100 %").pop().unwrap();
+        assert!(
+            next(&j).starts_with("Next: wait for the bake to complete"),
+            "{}",
+            next(&j)
+        );
+        j.baking = false;
+        assert!(
+            next(&j).starts_with("Next: wait for evidence"),
+            "{}",
+            next(&j)
+        );
     }
 
     #[test]

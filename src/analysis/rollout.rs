@@ -434,8 +434,8 @@ fn latest(r: &ServiceRollout, j: &mut Judgement) {
     }
 }
 
-/// The last slice: the baseline is the service's history (say so), and PROCEED held for the
-/// bake time completes the promotion.
+/// The last slice: the baseline is the service's history (say so); until the bake time has
+/// passed at 100 % a PROCEED is HOLD "baking", and PROCEED once it has completes the promotion.
 fn stage(r: &ServiceRollout, rose: &[Option<Rise>], j: &mut Judgement) {
     if !r.weight.is_some_and(|w| w >= 100.0) {
         return;
@@ -490,14 +490,19 @@ fn stage(r: &ServiceRollout, rose: &[Option<Rise>], j: &mut Judgement) {
         j.summary = format!("{} — {line}", j.summary);
         j.reasons.insert(0, line);
     } else {
-        j.reasons.insert(
-            0,
+        // Not yet a PROCEED: the bake is the stage's least time watched, and a PROCEED partway
+        // through it would be taken for the promotion's go (by an operator, the autopilot or a
+        // `judge` gate) before that time is up. The judge lab's slow error ramps came out within
+        // the noise for one poll or two a minute or two into the bake and worse after it.
+        hold(
+            j,
             format!(
-                "baking at 100 %: {} of {} before the promotion is complete",
+                "baking at 100 %: {} of {}, every metric passing so far; PROCEED once the bake is complete",
                 mins(held),
                 mins(r.bake_secs)
             ),
         );
+        j.baking = true;
     }
 }
 
@@ -794,6 +799,50 @@ mod tests {
             "{}",
             many.metrics[0].reason
         );
+    }
+
+    #[test]
+    fn at_100_percent_a_passing_canary_holds_baking_until_the_bake_time_has_passed() {
+        let policy = Policy::default();
+        let t = time::OffsetDateTime::UNIX_EPOCH;
+        let at = |held_secs: i64, bake_secs: u64, m: MetricReading| {
+            let mut r = service(100.0, m);
+            r.baseline_history = Some((t, t + time::Duration::minutes(20)));
+            r.slice_since = Some(t + time::Duration::minutes(20));
+            r.read_at = Some(t + time::Duration::minutes(20) + time::Duration::seconds(held_secs));
+            r.bake_secs = bake_secs;
+            judge_service(&r, &policy)
+        };
+        let passing = || reading(healthy(40), healthy(40), 20);
+        // Two minutes into a five-minute bake, every metric passing: HOLD, saying why and when.
+        let early = at(120, 300, passing());
+        assert_eq!(early.verdict, Verdict::Hold, "{:?}", early.reasons);
+        assert!(early.baking && !early.complete);
+        assert!(
+            early.reasons[0].starts_with("baking at 100 %: 2m of 5m, every metric passing so far"),
+            "{:?}",
+            early.reasons
+        );
+        assert!(early.summary.starts_with("HOLD"), "{}", early.summary);
+        // The bake's time up: PROCEED, the promotion complete.
+        let done = at(300, 300, passing());
+        assert_eq!(done.verdict, Verdict::Proceed, "{:?}", done.reasons);
+        assert!(done.complete && !done.baking);
+        assert!(
+            done.reasons[0].starts_with("promotion complete: 100 % for 5m"),
+            "{:?}",
+            done.reasons
+        );
+        // No bake configured: PROCEED at once, nothing said of baking.
+        let none = at(120, 0, passing());
+        assert_eq!(none.verdict, Verdict::Proceed, "{:?}", none.reasons);
+        assert!(!none.reasons.iter().any(|r| r.contains("baking")));
+        // A ROLLBACK during the bake stays one.
+        let mut bad: Vec<f64> = healthy(20);
+        bad.extend(vec![900.0; 20]);
+        let broken = at(120, 300, reading(bad, healthy(40), 20));
+        assert_eq!(broken.verdict, Verdict::Rollback, "{:?}", broken.reasons);
+        assert!(!broken.baking && !broken.reasons.iter().any(|r| r.contains("baking")));
     }
 
     #[test]

@@ -1573,6 +1573,34 @@ mod tests {
     }
 
     #[test]
+    fn a_slice_into_100_percent_within_the_bake_takes_a_baking_hold_as_a_healthy_answer() {
+        use super::report::{Poll, ScenarioResult};
+        use crate::analysis::canary::Verdict;
+        let poll = |t: i64, verdict: Verdict, baking: bool| Poll {
+            t,
+            weight: Some(100.0),
+            verdict: Some(verdict),
+            score: None,
+            summary: String::new(),
+            reasons: Vec::new(),
+            baking,
+            error: None,
+        };
+        let at_slice_end = |s: &Scenario, verdict: Verdict, baking: bool| {
+            ScenarioResult::new(s, vec![poll(s.slice_end_secs(), verdict, baking)])
+        };
+        let healthy = generate(Kind::HealthyNoise, 1);
+        assert!(healthy.slice_end_secs() < healthy.end_secs());
+        assert!(at_slice_end(&healthy, Verdict::Hold, true).slice_end_correct);
+        assert!(at_slice_end(&healthy, Verdict::Proceed, false).slice_end_correct);
+        // Any other HOLD is not.
+        assert!(!at_slice_end(&healthy, Verdict::Hold, false).slice_end_correct);
+        // A regression's answer is ROLLBACK, baking or not.
+        let ramp = generate(Kind::Gradual, 1);
+        assert!(!at_slice_end(&ramp, Verdict::Hold, true).slice_end_correct);
+    }
+
+    #[test]
     fn a_proceed_on_a_regression_counts_apart_once_the_oracle_could_tell() {
         use super::report::{Poll, ScenarioResult};
         use crate::analysis::canary::Verdict;
@@ -1586,6 +1614,7 @@ mod tests {
             score: None,
             summary: String::new(),
             reasons: Vec::new(),
+            baking: false,
             error: None,
         };
         let with = |s: &Scenario, proceed_at: i64| {

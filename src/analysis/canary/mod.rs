@@ -808,6 +808,10 @@ pub struct Judgement {
     /// At the last slice: the canary has held 100 % with PROCEED for the bake time.
     #[serde(default)]
     pub complete: bool,
+    /// At the last slice, every metric passing but the bake time not yet passed: HOLD until it
+    /// has (`analysis::rollout`).
+    #[serde(default)]
+    pub baking: bool,
 }
 
 /// The threshold part of a metric's evaluation.
@@ -1419,5 +1423,6 @@ fn finish(
         traffic,
         policy: *policy,
         complete: false,
+        baking: false,
     }
 }
