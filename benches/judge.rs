@@ -171,6 +171,7 @@ fn judge_service_20_services_a_poll(bencher: Bencher) {
                         let t = flightdeck::analysis::counts::Totals::of(&s.counts);
                         (t.baseline_requests, t.baseline_events)
                     }),
+                    prior_lookbacks: None,
                     in_rollout: Some(SAMPLES),
                     min_samples: 0,
                     overlap: 1.0,

@@ -27,6 +27,8 @@
 //!   requests slower than the latency bound's bucket, at most 1 %) in place of the p99's samples;
 //! - `FLIGHTDECK_LAB_FAILURE_LIMIT=N`: every metric's `failure_limit` (default 1: one judging
 //!   window may breach; 0 trades a canary-only spike's ROLLBACK for a sooner detection);
+//! - `FLIGHTDECK_LAB_REFERENCE=N`: the service's `reference_secs` (how much of the stable's
+//!   history before the rollout a counted ratio is compared with; unset, the config's default);
 //! - `FLIGHTDECK_LAB_ONLY=a,b`: only the scenarios whose name contains one of these, each poll's
 //!   verdict printed (to see why one scenario went wrong).
 
@@ -61,6 +63,9 @@ fn main() {
         failure_limit: std::env::var("FLIGHTDECK_LAB_FAILURE_LIMIT")
             .ok()
             .and_then(|v| v.parse::<usize>().ok()),
+        reference_secs: std::env::var("FLIGHTDECK_LAB_REFERENCE")
+            .ok()
+            .and_then(|v| v.parse::<u64>().ok()),
     };
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)

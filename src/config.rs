@@ -283,6 +283,21 @@ pub struct ServiceConfig {
     /// promotion is complete.
     #[serde(default = "default_bake")]
     pub bake_secs: u64,
+    /// How much of the stable version's own history from before the rollout began a counted
+    /// ratio is compared with (its errors and requests over this span, read once per rollout):
+    /// the longer, the less noise in that reference on a service of few errors a minute, and the
+    /// more drift (a daily cycle) it takes in. At least `lookback_secs`; unset,
+    /// [`REFERENCE_SECS`] or the lookback if longer ([`ServiceConfig::reference_span`]).
+    pub reference_secs: Option<u64>,
+}
+
+impl ServiceConfig {
+    /// The span of the stable's history before the rollout a counted ratio is compared with.
+    pub fn reference_span(&self) -> u64 {
+        self.reference_secs
+            .unwrap_or(REFERENCE_SECS)
+            .max(self.lookback_secs)
+    }
 }
 
 fn default_history() -> u64 {
@@ -292,6 +307,9 @@ fn default_history() -> u64 {
 fn default_bake() -> u64 {
     300
 }
+
+/// `reference_secs` when unset.
+pub const REFERENCE_SECS: u64 = 1800;
 
 #[derive(Debug, Clone, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
@@ -608,6 +626,14 @@ impl Config {
                 return Err(format!(
                     "{at}: expected 0 < step_secs <= window_secs <= lookback_secs, got {} / {} / {}",
                     s.step_secs, s.window_secs, s.lookback_secs
+                ));
+            }
+            if let Some(r) = s.reference_secs
+                && (r < s.lookback_secs || r / s.step_secs > 11_000)
+            {
+                return Err(format!(
+                    "{at}.reference_secs: expected at least lookback_secs ({}) and under 11000 steps of step_secs, got {r}",
+                    s.lookback_secs
                 ));
             }
             if s.lookback_secs / s.step_secs > 11_000 {
@@ -993,6 +1019,22 @@ mod tests {
         assert!(e.message.contains("service[0].slices"), "{e}");
         let e = Config::parse("[ai]\nprovider='magic'\n", "c.toml").unwrap_err();
         assert!(e.message.contains("ai.provider"), "{e}");
+    }
+
+    #[test]
+    fn the_reference_span_is_at_least_the_lookback() {
+        let span = |extra: &str| {
+            Config::parse(&format!("[[service]]\nname='a'\n{extra}"), "c.toml")
+                .map(|c| c.services[0].reference_span())
+        };
+        assert_eq!(span(""), Ok(REFERENCE_SECS));
+        assert_eq!(span("reference_secs = 3600\n"), Ok(3600));
+        // A lookback longer than the default reference: the lookback.
+        assert_eq!(span("lookback_secs = 2400\n"), Ok(2400));
+        let e = span("reference_secs = 300\n").unwrap_err();
+        assert!(e.message.contains("service[0].reference_secs"), "{e}");
+        let e = span("reference_secs = 200000\nstep_secs = 15\n").unwrap_err();
+        assert!(e.message.contains("reference_secs"), "{e}");
     }
 
     #[test]

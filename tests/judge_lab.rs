@@ -282,11 +282,12 @@ async fn at_100_percent_the_stable_tracks_steps_keep_their_own_counts() {
     assert!(live.windows(2).any(|w| w[0] != w[1]), "{live:?}");
 }
 
-/// Below 100 %, a counted ratio comes with the stable version's own counts over the lookback
-/// before the rollout began (the judge's second reference beside the small live baseline): they
-/// are the scenario's counts of those minutes, and they are read once — later polls do not ask
-/// for them again, not even once the rollout's start has left the lookback (the start is kept
-/// from poll to poll instead of being looked up on the longer series).
+/// Below 100 %, a counted ratio comes with the stable version's own counts over `reference_secs`
+/// (30 minutes by default) before the rollout began (the judge's second reference beside the
+/// small live baseline): they are the scenario's counts of those minutes, they span three
+/// lookbacks, and they are read once — later polls do not ask for them again, not even once the
+/// rollout's start has left the lookback (the start is kept from poll to poll instead of being
+/// looked up on the longer series). At 100 % the judge has the same counts.
 #[tokio::test]
 async fn below_100_percent_the_stables_counts_before_the_rollout_are_read_once() {
     // A rollout still below 100 % a minute after the lookback has lost sight of its start.
@@ -306,14 +307,23 @@ async fn below_100_percent_the_stables_counts_before_the_rollout_are_read_once()
     let t1 = s.slice_start(1) + 60;
     let (first, n1) = poll_at(t1).await;
     let (r, e) = first.prior.expect("the stable's counts before the rollout");
-    // The scenario's own counts of the stable's steps over the lookback before the first slice
-    // (step j ends at t0 − 45 + 15 j; the rate windows reach a minute further back).
+    let reference = flightdeck::config::REFERENCE_SECS;
+    // (The range's points, both ends included: one step more than the span.)
+    let lookbacks = first.prior_lookbacks.expect("their span");
+    let want = reference as f64 / lookback as f64;
+    let one_step = STEP_SECS as f64 / lookback as f64;
+    assert!(
+        lookbacks >= want && lookbacks <= want + one_step,
+        "{lookbacks} lookbacks"
+    );
+    // The scenario's own counts of the stable's steps over the reference span before the first
+    // slice (step j ends at t0 − 45 + 15 j; the rate windows reach a minute further back).
     let per_window = (canary_lab::WINDOW_SECS / STEP_SECS) as i64;
     let ends = |j: usize| s.t0 - (per_window - 1) * STEP_SECS as i64 + j as i64 * STEP_SECS as i64;
     let (mut req, mut err) = (0.0, 0.0);
     for j in 0..s.baseline.step_requests.len() {
         let end = ends(j);
-        if end > -(canary_lab::LOOKBACK_SECS as i64) && end <= 0 {
+        if end > -(reference as i64) && end <= 0 {
             req += s.baseline.step_requests[j] as f64;
             err += s.baseline.step_errors[j] as f64;
         }
@@ -339,6 +349,10 @@ async fn below_100_percent_the_stables_counts_before_the_rollout_are_read_once()
     }
     assert!(late < s.slice_start(3));
     assert_eq!(last, n2, "requests of a poll at {late} s");
+    // At 100 %, against the history: the same counts from before the rollout.
+    let (full, _) = poll_at(s.slice_start(3) + 60).await;
+    assert_eq!(full.prior, first.prior);
+    assert_eq!(full.prior_lookbacks, first.prior_lookbacks);
 }
 
 /// At 100 %, a rollout older than the lookback has its start found on the longer, coarser

@@ -344,6 +344,7 @@ fn metrics(
                     window_steps: m.window_steps,
                     counts: m.counts.clone(),
                     prior: m.prior,
+                    prior_lookbacks: m.prior_lookbacks,
                     slice_steps: m.in_slice.map(|(c, _)| c.min(m.counts.len())),
                     slice_points: m.in_slice.map(|(c, _)| c),
                     against_history: true,
@@ -375,6 +376,7 @@ fn metrics(
                     window_steps: m.window_steps,
                     counts: m.counts.clone(),
                     prior: m.prior,
+                    prior_lookbacks: m.prior_lookbacks,
                     slice,
                     ..MetricSamples::new(canary, baseline, m.windows.clone())
                 }

@@ -321,11 +321,17 @@ pub struct MetricReading {
     /// `traffic`); empty otherwise.
     #[serde(default)]
     pub counts: Vec<CountStep>,
-    /// The stable version's requests and events over the lookback before the rollout began
-    /// (read once below 100 %; the history's first part at 100 %): a second reference for a
-    /// counted ratio beside the live baseline. `None` without a rollout start or without counts.
+    /// The stable version's requests and events over `reference_secs` before the rollout began
+    /// (read once per rollout; at 100 %, if that read fails, the history's first part): a second
+    /// reference for a counted ratio beside the live baseline. `None` without a rollout start or
+    /// without counts.
     #[serde(default)]
     pub prior: Option<(f64, f64)>,
+    /// How many lookbacks `prior` spans (the points it was summed from): a service's errors a
+    /// lookback, which decide whether it is busy enough for `detect` by default, are its events
+    /// over this. `None`: one.
+    #[serde(default)]
+    pub prior_lookbacks: Option<f64>,
     /// How many trailing canary samples belong to the rollout (since the canary's weight was
     /// last 0); `None` when it began before the lookback window. `counts` hold only the
     /// rollout's steps.

@@ -31,6 +31,10 @@ pub const STEP_SECS: u64 = 15;
 pub const WINDOW_SECS: u64 = 60;
 /// History before the first slice (at least the judge's 10-minute lookback).
 pub const HISTORY_SECS: u64 = 660;
+/// Older history before that, the stable track alone, drawn from a stream of its own so that
+/// everything from −[`HISTORY_SECS`] on is the same however long it is: what a `reference_secs`
+/// longer than the lookback reads (up to an hour before the first slice).
+pub const PRE_HISTORY_SECS: u64 = 3000;
 /// The canary weights, in percent.
 pub const SLICES: [u8; 4] = [10, 25, 50, 100];
 /// The bake time of every scenario's config (the default): the 100 % stage lasts this long, or
@@ -421,7 +425,7 @@ pub struct Scenario {
     pub oracle_detection_secs: Option<i64>,
     /// What was generated, in words.
     pub description: String,
-    /// Time of the first point (−[`HISTORY_SECS`]).
+    /// Time of the first point (−[`HISTORY_SECS`] − [`PRE_HISTORY_SECS`]).
     pub t0: i64,
     /// Canary weight in percent per point.
     pub weight: Vec<Option<f64>>,
@@ -942,15 +946,22 @@ fn build(
     (stage_secs, rng, ext): (u64, &mut Rng, &mut Rng),
 ) -> Scenario {
     let step = STEP_SECS as i64;
-    let t0 = -(HISTORY_SECS as i64);
+    // The older history's points come first, from a stream of their own (`pre`).
+    let pre_n = (PRE_HISTORY_SECS / STEP_SECS) as usize;
+    let mut pre = Rng::new(
+        seed.wrapping_mul(0xa076_1d64_78bd_642f) ^ (kind.index() + 1).wrapping_mul(0xe703_7ed1),
+    );
+    let t0 = -(HISTORY_SECS as i64) - pre_n as i64 * step;
     let end = 3 * slice_secs as i64 + stage_secs as i64;
     let n = ((end - t0) / step + 1) as usize;
     let per_window = (WINDOW_SECS / STEP_SECS) as usize; // 4
     let steps = n + per_window - 1;
     // The steps up to a slice's length at 100 % come from `rng`, the rest of the stage's from
     // `ext`.
-    let own =
-        ((SLICES.len() as u64 * slice_secs) as i64 - t0) as usize / STEP_SECS as usize + per_window;
+    let own = ((SLICES.len() as u64 * slice_secs) as i64 + HISTORY_SECS as i64) as usize
+        / STEP_SECS as usize
+        + per_window
+        + pre_n;
     let median = base_p99 / (Z99 * LATENCY_SIGMA).exp();
     let slow_bound_ms = slow_bound(latency_max_ms);
     // Buckets at or under the slow bound; the rest hold the slow requests.
@@ -971,7 +982,13 @@ fn build(
                 w.min(100.0 - w) / 100.0
             },
         ];
-        let rng: &mut Rng = if j < own { &mut *rng } else { &mut *ext };
+        let rng: &mut Rng = if j < pre_n {
+            &mut pre
+        } else if j < own {
+            &mut *rng
+        } else {
+            &mut *ext
+        };
         for (side, share) in shares.into_iter().enumerate() {
             let m = model.step(t, base_p, side == 0);
             let requests = rng.poisson(total_rps * m.rate * share * step as f64);
@@ -1027,8 +1044,9 @@ fn build(
             }));
         }
     }
+    // (Not over the older history: the masks' draws stay those of the points from −HISTORY_SECS.)
     for mask in &model.masks {
-        for i in 0..n {
+        for i in pre_n..n {
             let t = t0 + i as i64 * step;
             if t < mask.from || t >= mask.to {
                 continue;
@@ -1156,6 +1174,9 @@ pub struct LabConfig {
     /// Every metric's `failure_limit` (judging windows allowed to breach); unset, the config's
     /// default of 1.
     pub failure_limit: Option<usize>,
+    /// The service's `reference_secs` (how much of the stable's history before the rollout a
+    /// counted ratio is compared with); unset, the config's default.
+    pub reference_secs: Option<u64>,
 }
 
 /// The PromQL a config names for series `id` of scenario `s`'s service (the fake answers exactly
@@ -1253,7 +1274,7 @@ production = true
 slices = [10, 25, 50, 100]
 weight = '{weight}'
 traffic = '{traffic}'
-{floor}{counts_service}lookback_secs = {LOOKBACK_SECS}
+{floor}{counts_service}{reference}lookback_secs = {LOOKBACK_SECS}
 bake_secs = {BAKE_SECS}
 step_secs = {STEP_SECS}
 window_secs = {WINDOW_SECS}
@@ -1268,6 +1289,9 @@ max = {ERROR_BOUND:?}
             .failure_limit
             .map_or(String::new(), |n| format!("failure_limit = {n}\n")),
         kind = s.kind.name(),
+        reference = cfg
+            .reference_secs
+            .map_or(String::new(), |r| format!("reference_secs = {r}\n")),
         // Counting needs no traffic floor: the counts say when there is too little evidence.
         floor = if cfg.counts || cfg.ratio_only || cfg.ratio_traffic {
             String::new()
@@ -1380,7 +1404,7 @@ mod tests {
                 };
                 let req: u64 = tr.step_requests[i..i + 4].iter().sum();
                 let err: u64 = tr.step_errors[i..i + 4].iter().sum();
-                assert_eq!(rps * 60.0, req as f64, "point {i}");
+                assert_eq!(Some(rps), Some(req as f64 / 60.0), "point {i}");
                 assert_eq!(tr.errors_per_sec[i], Some(err as f64 / 60.0));
                 match tr.error_ratio[i] {
                     Some(r) if req == 0 => assert!(r.is_nan()),

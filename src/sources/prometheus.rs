@@ -531,14 +531,17 @@ impl Prometheus {
         {
             m.insert(svc.name.clone(), (b, end));
         }
-        // Before 100 %: the lookback before the rollout began, on whole steps of the clock (not
-        // the canary's grid, which moves with every poll: only totals are taken from it), so the
-        // same range is asked for — and found read — at every poll.
-        let prior = began.filter(|_| sharing).map(|b| {
+        // `reference_secs` before the rollout began, on whole steps of the clock (not the
+        // canary's grid, which moves with every poll: only totals are taken from it), so the
+        // same range is asked for — and found read — at every poll, at 100 % too.
+        let prior = began.filter(|_| sharing || full).map(|b| {
             let step = svc.step_secs.max(1) as f64;
             let to = (b / step).floor() * step;
-            (to - svc.lookback_secs as f64, to)
+            (to - svc.reference_span() as f64, to)
         });
+        // How many lookbacks a prior summed from `n` points spans.
+        let lookbacks =
+            |n: usize| n as f64 * svc.step_secs.max(1) as f64 / svc.lookback_secs.max(1) as f64;
         // On the canary's grid of steps (`end − k·step`): the steps the stable track served keep
         // its counts only where their times match.
         let history = began.filter(|_| full).map(|b| {
@@ -620,8 +623,10 @@ impl Prometheus {
                 .copied()
                 .filter(|(t, _)| slice_t.is_none_or(|s| *t >= s))
                 .collect();
-            // The stable version's requests and events before the rollout began.
+            // The stable version's requests and events before the rollout began, and how many
+            // lookbacks they span.
             let mut prior_counts = None;
+            let mut prior_lookbacks = None;
             // A ratio judged on counts: requests and events per step, from their own queries or
             // from the ratio times the traffic (`None`: the latter).
             let counts = if !m.counted() {
@@ -653,7 +658,8 @@ impl Prometheus {
                     let be = fatal(self.fixed_range(beq, span, svc.step_secs, end, gate).await)?;
                     let br = fatal(self.fixed_range(brq, span, svc.step_secs, end, gate).await)?;
                     if let (Ok((be, _)), Ok((br, _))) = (be, br) {
-                        prior_counts = totals_at(&br, &be, svc.step_secs as f64);
+                        (prior_counts, prior_lookbacks) =
+                            spanned(totals_n_at(&br, &be, svc.step_secs as f64), lookbacks);
                     }
                 }
                 match (ce, cr) {
@@ -686,7 +692,12 @@ impl Prometheus {
                         let mut steps = count_steps(&cr, &ce, &br, &be, svc.step_secs as f64);
                         if history.is_some() {
                             with_history(&mut steps, &br, &be, svc.step_secs as f64);
-                            prior_counts = before_start(&br, &be, began, svc.step_secs as f64);
+                            if prior_counts.is_none() {
+                                (prior_counts, prior_lookbacks) = spanned(
+                                    before_start(&br, &be, began, svc.step_secs as f64),
+                                    lookbacks,
+                                );
+                            }
                         }
                         Some(steps)
                     }
@@ -754,7 +765,10 @@ impl Prometheus {
                     let ratio = fatal(self.fixed_range(bq, span, svc.step_secs, end, gate).await)?;
                     let tr = fatal(self.fixed_range(tq, span, svc.step_secs, end, gate).await)?;
                     if let (Ok((ratio, _)), Ok((tr, _))) = (ratio, tr) {
-                        prior_counts = totals_at(&tr, &times(&tr, &ratio), svc.step_secs as f64);
+                        (prior_counts, prior_lookbacks) = spanned(
+                            totals_n_at(&tr, &times(&tr, &ratio), svc.step_secs as f64),
+                            lookbacks,
+                        );
                     }
                 }
                 let mut steps = count_steps(
@@ -771,12 +785,17 @@ impl Prometheus {
                         &baseline_events,
                         svc.step_secs as f64,
                     );
-                    prior_counts = before_start(
-                        baseline_traffic_points,
-                        &baseline_events,
-                        began,
-                        svc.step_secs as f64,
-                    );
+                    if prior_counts.is_none() {
+                        (prior_counts, prior_lookbacks) = spanned(
+                            before_start(
+                                baseline_traffic_points,
+                                &baseline_events,
+                                began,
+                                svc.step_secs as f64,
+                            ),
+                            lookbacks,
+                        );
+                    }
                 }
                 steps
             };
@@ -811,6 +830,7 @@ impl Prometheus {
                 baseline_samples: baseline_points.iter().map(|(_, v)| *v).collect(),
                 counts,
                 prior: prior_counts,
+                prior_lookbacks: prior_counts.and(prior_lookbacks),
                 in_rollout,
                 window_steps: (svc.window_secs / svc.step_secs.max(1)).max(1) as usize,
                 window_secs: svc.window_secs,
@@ -1194,11 +1214,26 @@ fn reproduces(ratio: &[(f64, f64)], requests: &[(f64, f64)], events: &[(f64, f64
         })
 }
 
-/// Requests and events over a span, from per-second rates at matching timestamps (`None` when no
-/// timestamp has both with requests).
-fn totals_at(requests: &[(f64, f64)], events: &[(f64, f64)], step_secs: f64) -> Option<(f64, f64)> {
+/// Requests and events over a span, from per-second rates at matching timestamps, and how many
+/// timestamps they were summed from (`None` when no timestamp has both with requests).
+fn totals_n_at(
+    requests: &[(f64, f64)],
+    events: &[(f64, f64)],
+    step_secs: f64,
+) -> Option<(f64, f64, usize)> {
     let (r, e, n) = matched_sums(requests, events);
-    (n > 0).then_some((r * step_secs, e * step_secs))
+    (n > 0).then_some((r * step_secs, e * step_secs, n))
+}
+
+/// Totals summed from `n` points, and how many lookbacks those span (`lookbacks(n)`).
+fn spanned(
+    totals: Option<(f64, f64, usize)>,
+    lookbacks: impl Fn(usize) -> f64,
+) -> (Option<(f64, f64)>, Option<f64>) {
+    match totals {
+        Some((r, e, n)) => (Some((r, e)), Some(lookbacks(n))),
+        None => (None, None),
+    }
 }
 
 /// Per-second requests and events summed over the timestamps with requests (finite; events at
@@ -1218,18 +1253,19 @@ fn matched_sums(requests: &[(f64, f64)], events: &[(f64, f64)]) -> (f64, f64, us
     (r, e, n)
 }
 
-/// At 100 %: the history's totals before the rollout began (the stable version alone).
+/// At 100 %: the history's totals before the rollout began (the stable version alone), with how
+/// many points they were summed from.
 fn before_start(
     requests: &[(f64, f64)],
     events: &[(f64, f64)],
     began: Option<f64>,
     step_secs: f64,
-) -> Option<(f64, f64)> {
+) -> Option<(f64, f64, usize)> {
     let b = began?;
     let before = |p: &[(f64, f64)]| -> Vec<(f64, f64)> {
         p.iter().copied().filter(|(t, _)| *t < b).collect()
     };
-    totals_at(&before(requests), &before(events), step_secs)
+    totals_n_at(&before(requests), &before(events), step_secs)
 }
 
 /// `t` moved back onto the grid of a range query ending at `end` (`end − k·step`), at or before it.
@@ -1487,10 +1523,10 @@ mod tests {
         assert_eq!(total(|s| s.canary_events), 3.0);
         assert_eq!(total(|s| s.baseline_requests), 450.0);
         assert_eq!(total(|s| s.baseline_events), 0.0);
-        assert_eq!(totals_at(&requests, &[], 15.0), Some((450.0, 0.0)));
-        assert_eq!(totals_at(&requests, &events, 15.0), Some((450.0, 3.0)));
+        assert_eq!(totals_n_at(&requests, &[], 15.0), Some((450.0, 0.0, 3)));
+        assert_eq!(totals_n_at(&requests, &events, 15.0), Some((450.0, 3.0, 3)));
         // No requests, no step to count.
-        assert_eq!(totals_at(&[], &events, 15.0), None);
+        assert_eq!(totals_n_at(&[], &events, 15.0), None);
     }
 
     /// One poll of `prom`: the first service's reading and its error ratio's.

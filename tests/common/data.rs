@@ -150,6 +150,7 @@ pub fn metric(name: &str, canary: f64, baseline: f64, max: f64) -> MetricReading
         windows: samples(canary, 10, 3),
         counts: Vec::new(),
         prior: None,
+        prior_lookbacks: None,
         in_rollout: None,
         min_samples: 0,
         overlap: 1.0,

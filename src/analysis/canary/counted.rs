@@ -596,10 +596,21 @@ pub(super) fn judge_counts(
     let s_max_of = |d: f64| (1.0 + d).ln() / (z + (z * z + 2.0 * comparison_goal).sqrt());
     let (detect, by_default) = match spec.detect {
         Some(d) => (Some(d), None),
-        None if prior.is_some_and(|(_, e)| detect_by_default(e, alpha)) => (
-            Some(DEFAULT_DETECT),
-            Some("detect, by default on a service this busy"),
-        ),
+        None if prior.is_some_and(|(_, e)| {
+            detect_by_default(
+                e / samples
+                    .prior_lookbacks
+                    .filter(|n| n.is_finite() && *n > 0.0)
+                    .unwrap_or(1.0),
+                alpha,
+            )
+        }) =>
+        {
+            (
+                Some(DEFAULT_DETECT),
+                Some("detect, by default on a service this busy"),
+            )
+        }
         None if prior.is_some() && !samples.against_history => (
             Some(DEFAULT_DETECT_SLICES),
             Some("a doubling, by default before 100 %"),

@@ -355,12 +355,17 @@ pub struct MetricSamples {
     /// carried across the change, only proven worse than those minutes.
     #[serde(default)]
     pub baseline_rose: bool,
-    /// The stable version's (requests, events) over the lookback before the rollout began. While
-    /// the canary shares the traffic a counted ratio is compared with it too, as long as the live
-    /// baseline shows the stable still where it was (see [`PRIOR_MOVED`]); at 100 % it steadies
-    /// the estimate that holds a PROCEED and says whether the slices before pointed to a finding.
+    /// The stable version's (requests, events) over `reference_secs` before the rollout began.
+    /// While the canary shares the traffic a counted ratio is compared with it too, as long as
+    /// the live baseline shows the stable still where it was (see [`PRIOR_MOVED`]); at 100 % it
+    /// steadies the estimate that holds a PROCEED and says whether the slices before pointed to a
+    /// finding.
     #[serde(default)]
     pub prior: Option<(f64, f64)>,
+    /// How many lookbacks `prior` spans (`None`: one): its events over this are the service's
+    /// errors a lookback, what [`detect_by_default`] weighs.
+    #[serde(default)]
+    pub prior_lookbacks: Option<f64>,
 }
 
 /// A slice vouched for by the slices before it (its own requests not yet enough to show it under

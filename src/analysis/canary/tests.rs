@@ -262,6 +262,7 @@ fn counted(steps: &[(f64, f64, f64, f64)], slice: Option<usize>) -> MetricSample
         against_history: false,
         baseline_rose: false,
         prior: None,
+        prior_lookbacks: None,
     }
 }
 
