@@ -477,11 +477,24 @@ fn stage(r: &ServiceRollout, rose: &[Option<Rise>], j: &mut Judgement) {
     if j.verdict != Verdict::Proceed || r.bake_secs == 0 {
         return;
     }
+    let mins = |s: u64| crate::fmt::fmt_age(s as i64);
     let held = match (r.read_at, r.slice_since) {
         (Some(at), Some(since)) => (at - since).whole_seconds().max(0) as u64,
-        _ => return,
+        // A bake no one can time is not one that has passed: a PROCEED here would complete the
+        // promotion unwatched. (The client knows when the weight reached 100 % whenever it reads
+        // it at 100 %; a reading without that moment comes from elsewhere.)
+        _ => {
+            hold(
+                j,
+                format!(
+                    "baking at 100 %: how long it has been at 100 % is not known (the weight series does not say when it got there), so the {} bake cannot be vouched for; every metric passing so far",
+                    mins(r.bake_secs)
+                ),
+            );
+            j.baking = true;
+            return;
+        }
     };
-    let mins = |s: u64| crate::fmt::fmt_age(s as i64);
     if held >= r.bake_secs {
         j.complete = true;
         let line = format!(
@@ -839,6 +852,19 @@ mod tests {
         let none = at(120, 0, passing());
         assert_eq!(none.verdict, Verdict::Proceed, "{:?}", none.reasons);
         assert!(!none.reasons.iter().any(|r| r.contains("baking")));
+        // When it reached 100 % not known: no bake can be vouched for, HOLD baking.
+        let mut unknown = service(100.0, passing());
+        unknown.baseline_history = Some((t, t + time::Duration::minutes(20)));
+        unknown.read_at = Some(t + time::Duration::minutes(40));
+        unknown.bake_secs = 300;
+        let untimed = judge_service(&unknown, &policy);
+        assert_eq!(untimed.verdict, Verdict::Hold, "{:?}", untimed.reasons);
+        assert!(untimed.baking && !untimed.complete);
+        assert!(
+            untimed.reasons[0].contains("the 5m bake cannot be vouched for"),
+            "{:?}",
+            untimed.reasons
+        );
         // A ROLLBACK during the bake stays one.
         let mut bad: Vec<f64> = healthy(20);
         bad.extend(vec![900.0; 20]);
