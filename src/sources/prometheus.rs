@@ -624,9 +624,8 @@ impl Prometheus {
                 .filter(|(t, _)| slice_t.is_none_or(|s| *t >= s))
                 .collect();
             // The stable version's requests and events before the rollout began, and how many
-            // lookbacks they span.
+            // points they were summed from.
             let mut prior_counts = None;
-            let mut prior_lookbacks = None;
             // A ratio judged on counts: requests and events per step, from their own queries or
             // from the ratio times the traffic (`None`: the latter).
             let counts = if !m.counted() {
@@ -658,8 +657,7 @@ impl Prometheus {
                     let be = fatal(self.fixed_range(beq, span, svc.step_secs, end, gate).await)?;
                     let br = fatal(self.fixed_range(brq, span, svc.step_secs, end, gate).await)?;
                     if let (Ok((be, _)), Ok((br, _))) = (be, br) {
-                        (prior_counts, prior_lookbacks) =
-                            spanned(totals_n_at(&br, &be, svc.step_secs as f64), lookbacks);
+                        prior_counts = totals_n_at(&br, &be, svc.step_secs as f64);
                     }
                 }
                 match (ce, cr) {
@@ -693,10 +691,7 @@ impl Prometheus {
                         if history.is_some() {
                             with_history(&mut steps, &br, &be, svc.step_secs as f64);
                             if prior_counts.is_none() {
-                                (prior_counts, prior_lookbacks) = spanned(
-                                    before_start(&br, &be, began, svc.step_secs as f64),
-                                    lookbacks,
-                                );
+                                prior_counts = before_start(&br, &be, began, svc.step_secs as f64);
                             }
                         }
                         Some(steps)
@@ -765,10 +760,7 @@ impl Prometheus {
                     let ratio = fatal(self.fixed_range(bq, span, svc.step_secs, end, gate).await)?;
                     let tr = fatal(self.fixed_range(tq, span, svc.step_secs, end, gate).await)?;
                     if let (Ok((ratio, _)), Ok((tr, _))) = (ratio, tr) {
-                        (prior_counts, prior_lookbacks) = spanned(
-                            totals_n_at(&tr, &times(&tr, &ratio), svc.step_secs as f64),
-                            lookbacks,
-                        );
+                        prior_counts = totals_n_at(&tr, &times(&tr, &ratio), svc.step_secs as f64);
                     }
                 }
                 let mut steps = count_steps(
@@ -786,14 +778,11 @@ impl Prometheus {
                         svc.step_secs as f64,
                     );
                     if prior_counts.is_none() {
-                        (prior_counts, prior_lookbacks) = spanned(
-                            before_start(
-                                baseline_traffic_points,
-                                &baseline_events,
-                                began,
-                                svc.step_secs as f64,
-                            ),
-                            lookbacks,
+                        prior_counts = before_start(
+                            baseline_traffic_points,
+                            &baseline_events,
+                            began,
+                            svc.step_secs as f64,
                         );
                     }
                 }
@@ -829,8 +818,8 @@ impl Prometheus {
                 canary_samples: canary_points.iter().map(|(_, v)| *v).collect(),
                 baseline_samples: baseline_points.iter().map(|(_, v)| *v).collect(),
                 counts,
-                prior: prior_counts,
-                prior_lookbacks: prior_counts.and(prior_lookbacks),
+                prior: prior_counts.map(|(r, e, _)| (r, e)),
+                prior_lookbacks: prior_counts.map(|(_, _, n)| lookbacks(n)),
                 in_rollout,
                 window_steps: (svc.window_secs / svc.step_secs.max(1)).max(1) as usize,
                 window_secs: svc.window_secs,
@@ -1223,17 +1212,6 @@ fn totals_n_at(
 ) -> Option<(f64, f64, usize)> {
     let (r, e, n) = matched_sums(requests, events);
     (n > 0).then_some((r * step_secs, e * step_secs, n))
-}
-
-/// Totals summed from `n` points, and how many lookbacks those span (`lookbacks(n)`).
-fn spanned(
-    totals: Option<(f64, f64, usize)>,
-    lookbacks: impl Fn(usize) -> f64,
-) -> (Option<(f64, f64)>, Option<f64>) {
-    match totals {
-        Some((r, e, n)) => (Some((r, e)), Some(lookbacks(n))),
-        None => (None, None),
-    }
 }
 
 /// Per-second requests and events summed over the timestamps with requests (finite; events at
