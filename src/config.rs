@@ -604,6 +604,8 @@ impl Config {
                     "{at}.name: expected a service name, got an empty string"
                 ));
             }
+            check_shown(&format!("{at}.name"), &s.name)?;
+            check_shown(&format!("{at}.environment"), &s.environment)?;
             if !names.insert(s.name.as_str()) {
                 return Err(format!(
                     "{at}.name: the service \"{}\" is defined twice",
@@ -643,6 +645,7 @@ impl Config {
                 ));
             }
             for (name, m) in &s.metrics {
+                check_shown(&format!("{at}.metrics"), name)?;
                 if let Some(d) = &m.direction
                     && d != "higher-is-worse"
                     && d != "lower-is-worse"
@@ -736,10 +739,31 @@ fn check_url(key: &str, url: &str) -> Result<(), String> {
 }
 
 fn check_repo(key: &str, repo: &str) -> Result<(), String> {
+    // GitHub's owner and repository names: letters, digits, `-`, `_` and `.`. The error shows the
+    // value escaped (`{:?}`): it is printed to a terminal.
+    let part = |p: &str| {
+        !p.is_empty()
+            && p.chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+    };
     let mut parts = repo.split('/');
     match (parts.next(), parts.next(), parts.next()) {
-        (Some(o), Some(n), None) if !o.is_empty() && !n.is_empty() => Ok(()),
-        _ => Err(format!("{key}: expected \"owner/name\", got \"{repo}\"")),
+        (Some(o), Some(n), None) if part(o) && part(n) => Ok(()),
+        _ => Err(format!("{key}: expected \"owner/name\", got {repo:?}")),
+    }
+}
+
+/// A name from the config that the cockpit shows (a service, its environment, a metric): the
+/// judge's reasons, the Rollouts tab, the audit and `flightdeck judge` print it as written, so it
+/// must be printable text as it stands: no escape, control or zero-width character, nothing
+/// [`crate::sanitize::clean`] would change. The error shows the value escaped.
+fn check_shown(key: &str, name: &str) -> Result<(), String> {
+    if crate::sanitize::clean(name) == name {
+        Ok(())
+    } else {
+        Err(format!(
+            "{key}: expected printable text (no escape, control or zero-width characters, no token), got {name:?}"
+        ))
     }
 }
 
@@ -1019,6 +1043,33 @@ mod tests {
         assert!(e.message.contains("service[0].slices"), "{e}");
         let e = Config::parse("[ai]\nprovider='magic'\n", "c.toml").unwrap_err();
         assert!(e.message.contains("ai.provider"), "{e}");
+    }
+
+    #[test]
+    fn names_the_cockpit_shows_are_printable_text() {
+        let parse = |toml: &str| Config::parse(toml, "c.toml").map(|_| ());
+        // A TOML `\u001b` escape in a metric's name, a service's, its environment's: refused,
+        // and the error shows the escape, not the byte.
+        let e = parse(
+            "[[service]]\nname='a'\n[service.metrics.\"err\\u001b[2Jrate\"]\ncanary='q'\nmax=0.01\n",
+        )
+        .unwrap_err();
+        assert!(e.message.contains("service[0].metrics"), "{e}");
+        assert!(e.message.contains("\\u{1b}"), "{e}");
+        assert!(!e.message.contains('\u{1b}'), "{e}");
+        let e = parse("[[service]]\nname=\"a\\u200bb\"\n").unwrap_err();
+        assert!(e.message.contains("service[0].name"), "{e}");
+        let e = parse("[[service]]\nname='a'\nenvironment=\"prod\\u0007\"\n").unwrap_err();
+        assert!(e.message.contains("service[0].environment"), "{e}");
+        // A repository outside GitHub's name characters, shown escaped.
+        let e = parse("[github]\nrepos = [\"o/n\\u001b\"]\n").unwrap_err();
+        assert!(e.message.contains("github.repos[0]"), "{e}");
+        assert!(!e.message.contains('\u{1b}'), "{e}");
+        // Ordinary names, Unicode included, pass.
+        parse(
+            "[github]\nrepos = ['acme-co/web.app_2']\n[[service]]\nname='checkout-api'\nenvironment='production'\n[service.metrics.\"latency p99 (ms) — café\"]\ncanary='q'\nmax=300\n",
+        )
+        .unwrap();
     }
 
     #[test]
