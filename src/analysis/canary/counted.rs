@@ -1147,7 +1147,7 @@ impl<'a> Counted<'a> {
                 MetricOutcome::Breach,
                 MetricResult::High,
                 format!(
-                    "{}: {} errors {shown_span} > max {}: evidence {} (needed {needed_e}); the latest window {}",
+                    "{}: {} {shown_span} > max {}: evidence {} (needed {needed_e}); the latest window {}",
                     spec.name,
                     side(&shown),
                     fmt(spec.max.unwrap_or(f64::NAN)),

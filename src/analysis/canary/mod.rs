@@ -1386,8 +1386,12 @@ pub fn judge(
         (Verdict::Hold, hold)
     } else {
         let mut r = vec![format!(
-            "all {} metrics have data and pass; score {score:.2} ≥ promote {:.2}",
-            judged.len(),
+            "{}; score {score:.2} ≥ promote {:.2}",
+            if judged.len() == 1 {
+                "its one metric has data and passes".to_string()
+            } else {
+                format!("all {} metrics have data and pass", judged.len())
+            },
             policy.promote_at
         )];
         if let (Some(min), Some(t)) = (policy.min_traffic, traffic) {

@@ -86,18 +86,25 @@ pub(super) fn threshold_text(
             format!("within failure limit {}", spec.failure_limit)
         };
         format!(
-            "{} {worst} {} in {} of the last {} windows ({verdict}{inconclusive})",
+            "{} {worst} {} in {} ({verdict}{inconclusive})",
             spec.name,
             bound_text(spec, th.over_max),
-            th.breaches,
-            m.windows
+            if m.windows == 1 {
+                "the last window".to_string()
+            } else {
+                format!("{} of the last {} windows", th.breaches, m.windows)
+            },
         )
     } else {
         format!(
-            "{} within {} in all {} conclusive windows{}",
+            "{} within {} in {}{}",
             spec.name,
             bounds_text(spec),
-            conclusive,
+            if conclusive == 1 {
+                "its one conclusive window".to_string()
+            } else {
+                format!("all {conclusive} conclusive windows")
+            },
             if m.inconclusive_windows > 0 {
                 format!(" ({} inconclusive)", m.inconclusive_windows)
             } else {

@@ -1287,7 +1287,7 @@ fn evidence_carries_across_slices_and_a_late_onset_is_still_seen() {
     assert!(
         j.metrics[0]
             .reason
-            .contains("40 in 800 requests (5.00 %) errors in this slice"),
+            .contains("40 in 800 requests (5.00 %) in this slice > max"),
         "{}",
         j.metrics[0].reason
     );
@@ -1838,6 +1838,36 @@ fn failure_limit_is_strictly_greater() {
 }
 
 #[test]
+fn one_window_is_worded_as_one() {
+    // A threshold checked on one window says so, within its bound or beyond it: not "all 1
+    // conclusive windows", nor "1 of the last 1 windows".
+    let mut rng = Rng::new(5);
+    let baseline = rng.draw(40, |u| 180.0 + 10.0 * u);
+    let canary = rng.draw(40, |u| 180.0 + 10.0 * u);
+    let within = one(
+        MetricSpec::max("p99_ms", 500.0),
+        MetricSamples::new(canary.clone(), baseline.clone(), vec![185.0]),
+    );
+    assert!(
+        within.metrics[0]
+            .reason
+            .starts_with("p99_ms within max 500 ms in its one conclusive window;"),
+        "{}",
+        within.metrics[0].reason
+    );
+    let beyond = one(
+        MetricSpec::max("p99_ms", 500.0),
+        MetricSamples::new(canary, baseline, vec![620.0]),
+    );
+    assert!(
+        beyond.metrics[0].reason.contains("in the last window ("),
+        "{}",
+        beyond.metrics[0].reason
+    );
+    assert!(!beyond.metrics[0].reason.contains("of the last 1"));
+}
+
+#[test]
 fn inconclusive_windows_are_not_breaches() {
     let mut rng = Rng::new(4);
     let baseline = rng.draw(40, |u| 0.001 + 0.001 * u);
@@ -2150,7 +2180,7 @@ fn proceed_reason_and_codes() {
     assert_eq!(j.band, Band::Promote);
     assert_eq!(
         j.reasons[0],
-        "all 1 metrics have data and pass; score 1.00 ≥ promote 0.92"
+        "its one metric has data and passes; score 1.00 ≥ promote 0.92"
     );
     assert!(
         j.metrics[0]
