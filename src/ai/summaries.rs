@@ -221,7 +221,16 @@ pub fn incident(i: &Incident, cx: IncidentContext<'_>) -> Summary {
         "{} — {} events, {} users, in {}",
         i.title, i.count, i.user_count, i.culprit
     );
-    let hm = |t: time::OffsetDateTime| format!("{:02}:{:02} UTC", t.hour(), t.minute());
+    // A moment beside another: its clock time when both fall on the same UTC day, else its date
+    // too (40 days apart at the same minute would read as the same moment).
+    let at = |t: time::OffsetDateTime, beside: Option<time::OffsetDateTime>| {
+        let t = t.to_offset(time::UtcOffset::UTC);
+        if beside.is_some_and(|b| b.to_offset(time::UtcOffset::UTC).date() == t.date()) {
+            format!("{:02}:{:02} UTC", t.hour(), t.minute())
+        } else {
+            format!("{} {:02}:{:02} UTC", t.date(), t.hour(), t.minute())
+        }
+    };
     let mut d = vec![
         format!("{} ({}) in {}", i.title, i.level, i.culprit),
         format!(
@@ -256,22 +265,22 @@ pub fn incident(i: &Incident, cx: IncidentContext<'_>) -> Summary {
                     "First seen {} after the last deploy of {} (deploy {}, first seen {}): the deploy may have caused it.",
                     crate::fmt::fmt_age(gap),
                     i.project,
-                    hm(dep),
-                    hm(first)
+                    at(dep, Some(first)),
+                    at(first, Some(dep))
                 )
             } else {
                 format!(
                     "First seen {} before the last deploy of {} (first seen {}, deploy {}): not that deploy.",
                     crate::fmt::fmt_age(-gap),
                     i.project,
-                    hm(first),
-                    hm(dep)
+                    at(first, Some(dep)),
+                    at(dep, Some(first))
                 )
             });
         }
         (Some(first), None) => d.push(format!(
             "First seen {}; no deploy of {} known to the cockpit.",
-            hm(first),
+            at(first, None),
             i.project
         )),
         _ => {}
@@ -1013,7 +1022,19 @@ mod tests {
             "{d}"
         );
         assert!(
-            d.contains("First seen 12m after the last deploy of checkout"),
+            d.contains(
+                "First seen 12m after the last deploy of checkout (deploy 14:02 UTC, first seen 14:14 UTC)"
+            ),
+            "{d}"
+        );
+        // Forty days apart at the same minute: the dates are named.
+        let old = Incident {
+            first_seen: Some(datetime!(2026-10-22 14:02 UTC)),
+            ..i.clone()
+        };
+        let d = incident(&old, cx).detail.join("\n");
+        assert!(
+            d.contains("First seen 40d before the last deploy of checkout (first seen 2026-10-22 14:02 UTC, deploy 2026-12-01 14:02 UTC)"),
             "{d}"
         );
         assert!(d.contains("Suspected change: deploy #412"), "{d}");
