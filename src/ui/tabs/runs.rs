@@ -1,5 +1,6 @@
 //! The Runs tab: runs with their state, attempt and duration, and the deployments they wait for;
-//! the detail shows jobs and steps with the failing step marked.
+//! the detail shows its jobs, failed ones first with their steps and the failing step marked, and
+//! those that succeeded folded to a line.
 
 use super::{Col, TabView, not_ready};
 use crate::analysis::canary::Verdict;
@@ -187,11 +188,43 @@ fn run_detail(state: &State, t: &Theme, r: &WorkflowRun) -> Vec<Line<'static>> {
             l.push(Line::from(Span::styled(" no jobs", t.muted())))
         }
         Some(Loadable::Ready(jobs)) => {
-            for j in jobs {
+            // What an on-call reader looks for comes first: failed jobs, then stopped ones, then
+            // those under way, each with its steps; a job that succeeded or was skipped, no step
+            // of it failed, is one line with its step count (GitHub's order within each group).
+            let rank = |s: RunState| match s {
+                RunState::Failure => 0,
+                RunState::Cancelled | RunState::Other => 1,
+                RunState::InProgress | RunState::Waiting | RunState::Queued => 2,
+                RunState::Success | RunState::Skipped => 3,
+            };
+            let mut order: Vec<_> = jobs.iter().collect();
+            order.sort_by_key(|j| rank(j.state));
+            for j in order {
+                // (A job that passed with a failed step, `continue-on-error`, keeps its steps.)
+                let folded = matches!(j.state, RunState::Success | RunState::Skipped)
+                    && !j.steps.iter().any(|st| st.state == RunState::Failure);
+                let mut note = Vec::new();
+                if folded && !j.steps.is_empty() {
+                    note.push(crate::fmt::plural(j.steps.len(), "step"));
+                }
+                if let (Some(s), Some(c)) = (j.started_at, j.completed_at) {
+                    note.push(duration((c - s).whole_seconds().max(0)));
+                }
                 l.push(Line::from(vec![
                     Span::styled(format!(" {:<9} ", j.state.label()), run_style(t, j.state)),
                     Span::raw(j.name.clone()),
+                    Span::styled(
+                        if note.is_empty() {
+                            String::new()
+                        } else {
+                            format!(" · {}", note.join(" · "))
+                        },
+                        t.muted(),
+                    ),
                 ]));
+                if folded {
+                    continue;
+                }
                 for st in &j.steps {
                     let failed = st.state == RunState::Failure;
                     let marker = if failed { "  ✗ " } else { "    " };
@@ -262,6 +295,99 @@ mod tests {
         assert_eq!(
             lines.iter().any(|l| l.contains("takes `override` typed")),
             !guard.approvable(),
+            "{lines:#?}"
+        );
+    }
+
+    #[test]
+    fn a_failed_job_and_its_failing_step_come_first_and_succeeded_jobs_are_one_line() {
+        use crate::domain::{Job, Step};
+        use time::macros::datetime;
+        let mut s = loaded(Tab::Runs, 200, 50);
+        let r = s.runs.items[0].clone();
+        let step = |number: u64, name: &str, state: RunState| Step {
+            number,
+            name: name.into(),
+            state,
+        };
+        let job = |id: u64, name: &str, state: RunState, steps: Vec<Step>| Job {
+            id,
+            name: name.into(),
+            state,
+            started_at: Some(datetime!(2026-12-01 12:00 UTC)),
+            completed_at: Some(datetime!(2026-12-01 12:01:40 UTC)),
+            url: String::new(),
+            steps,
+        };
+        let ok = RunState::Success;
+        let jobs = vec![
+            job(
+                1,
+                "lint",
+                ok,
+                vec![step(1, "Set up job", ok), step(2, "Run lint", ok)],
+            ),
+            job(2, "test (node 18)", ok, vec![step(1, "Run tests", ok)]),
+            // Passed with a failed step (`continue-on-error`): its steps stay in view.
+            job(
+                4,
+                "audit",
+                ok,
+                vec![
+                    step(1, "npm audit", RunState::Failure),
+                    step(2, "Report", ok),
+                ],
+            ),
+            job(
+                3,
+                "test (node 20)",
+                RunState::Failure,
+                vec![
+                    step(1, "Set up job", ok),
+                    step(2, "Run npm test", RunState::Failure),
+                    step(3, "Upload coverage", RunState::Skipped),
+                ],
+            ),
+        ];
+        s.jobs.insert(r.id, (None, Loadable::Ready(jobs)));
+        let lines: Vec<String> = run_detail(&s, &Theme::builtin("default").unwrap(), &r)
+            .iter()
+            .map(|l| l.spans.iter().map(|s| s.content.as_ref()).collect())
+            .collect();
+        let at = |needle: &str| {
+            lines
+                .iter()
+                .position(|l| l.contains(needle))
+                .unwrap_or_else(|| panic!("{needle:?} not in {lines:#?}"))
+        };
+        // The failed job first, its steps under it with the failing one marked.
+        assert!(
+            at("failure   test (node 20) · 1m40s") < at("success   lint"),
+            "{lines:#?}"
+        );
+        assert!(lines[at("Run npm test")].contains("✗"), "{lines:#?}");
+        assert!(
+            lines[at("Run npm test")].contains("l shows the log"),
+            "{lines:#?}"
+        );
+        assert!(at("Run npm test") < at("success   lint"), "{lines:#?}");
+        // Succeeded jobs: one line each, with their step count and time, in GitHub's order.
+        assert!(
+            lines[at("success   lint")].ends_with("lint · 2 steps · 1m40s"),
+            "{lines:#?}"
+        );
+        assert!(
+            at("success   lint") < at("success   test (node 18)"),
+            "{lines:#?}"
+        );
+        assert!(
+            !lines
+                .iter()
+                .any(|l| l.contains("Run lint") || l.contains("Run tests"))
+        );
+        assert!(lines[at("npm audit")].contains("✗"), "{lines:#?}");
+        assert!(
+            at("success   audit · 1m40s") < at("npm audit"),
             "{lines:#?}"
         );
     }
