@@ -30,7 +30,11 @@
 //! - `FLIGHTDECK_LAB_REFERENCE=N`: the service's `reference_secs` (how much of the stable's
 //!   history before the rollout a counted ratio is compared with; unset, the config's default);
 //! - `FLIGHTDECK_LAB_ONLY=a,b`: only the scenarios whose name contains one of these, each poll's
-//!   verdict printed (to see why one scenario went wrong).
+//!   verdict printed (to see why one scenario went wrong);
+//! - `FLIGHTDECK_LAB_BASE=path`: compare every poll with an earlier run's `FLIGHTDECK_LAB_JSON`
+//!   (wall-clock times in the reasons set aside) and say how many differ, in verdict or in words,
+//!   and the first few: "0 of 42,633 polls differ" is how a change that should not move the judge
+//!   (a refactor) is checked.
 
 use std::time::Instant;
 
@@ -154,6 +158,24 @@ fn main() {
     print!("{}", report::render_seed_blocks(&results));
     print!("{}", report::render_detection_by_metric(&results));
     print!("{}", report::render_oracle_detection(&results));
+    if let Some(path) = std::env::var_os("FLIGHTDECK_LAB_BASE") {
+        let base = std::fs::read_to_string(&path)
+            .map_err(|e| e.to_string())
+            .and_then(|t| serde_json::from_str(&t).map_err(|e| e.to_string()));
+        match base {
+            Ok(base) => print!(
+                "\n{}",
+                report::render_comparison(
+                    &report::compare_with(&results, &base),
+                    &path.to_string_lossy()
+                )
+            ),
+            Err(e) => {
+                eprintln!("judge_lab: cannot read {}: {e}", path.to_string_lossy());
+                std::process::exit(2);
+            }
+        }
+    }
     if let Some(path) = std::env::var_os("FLIGHTDECK_LAB_JSON") {
         let json = report::results_json(&results);
         match std::fs::write(&path, json.to_string()) {

@@ -657,3 +657,264 @@ pub fn results_json(results: &[ScenarioResult]) -> serde_json::Value {
 fn finite(v: f64) -> Option<f64> {
     v.is_finite().then_some(v)
 }
+
+/// How a run's polls differ from an earlier run's (its [`results_json`], read back): every field
+/// of every poll of every scenario both runs judged, with wall-clock times in the reasons
+/// (`14:05 UTC`, which move with the moment a run was made) set aside. For a change that should
+/// not move the judge (a refactor), "0 polls differ" is the check; for one that should, where.
+#[derive(Debug, Default, PartialEq)]
+pub struct Comparison {
+    /// Polls judged by both runs.
+    pub polls: usize,
+    /// …whose verdict differs.
+    pub verdicts: usize,
+    /// …with the same verdict but another score, summary, reason or error.
+    pub words: usize,
+    /// Scenarios of this run the earlier one does not have, or with another number of polls.
+    pub unmatched: usize,
+    /// Scenarios whose final verdict differs.
+    pub finals: usize,
+    /// The first few differences: scenario, scenario seconds, the earlier poll and this one.
+    pub first: Vec<(String, i64, String, String)>,
+}
+
+/// Compares `results` with an earlier run's JSON (see [`Comparison`]).
+pub fn compare_with(results: &[ScenarioResult], base: &serde_json::Value) -> Comparison {
+    let now = results_json(results);
+    let by_name =
+        |v: &serde_json::Value| -> std::collections::HashMap<String, Vec<serde_json::Value>> {
+            v["scenarios"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|s| {
+                    let name = s["name"].as_str()?.to_string();
+                    let polls = s["timeline"]
+                        .as_array()?
+                        .iter()
+                        .map(without_clock)
+                        .collect();
+                    Some((name, polls))
+                })
+                .collect()
+        };
+    let (before, after) = (by_name(base), by_name(&now));
+    let mut c = Comparison::default();
+    for r in results {
+        let (Some(old), Some(new)) = (before.get(&r.name), after.get(&r.name)) else {
+            c.unmatched += 1;
+            continue;
+        };
+        if old.len() != new.len() {
+            c.unmatched += 1;
+            continue;
+        }
+        if old.last().map(|p| &p["verdict"]) != new.last().map(|p| &p["verdict"]) {
+            c.finals += 1;
+        }
+        for (o, n) in old.iter().zip(new) {
+            c.polls += 1;
+            if o == n {
+                continue;
+            }
+            if o["verdict"] != n["verdict"] {
+                c.verdicts += 1;
+            } else {
+                c.words += 1;
+            }
+            if c.first.len() < 5 {
+                let t = n["t"].as_i64().unwrap_or_default();
+                let (at, was, now) = first_difference("", o, n);
+                c.first.push((
+                    r.name.clone(),
+                    t,
+                    format!("{at}: {was}"),
+                    format!("{at}: {now}"),
+                ));
+            }
+        }
+    }
+    c
+}
+
+/// Where two JSON values first differ: the path to it (`reasons[2]`) and each side there.
+fn first_difference(
+    at: &str,
+    a: &serde_json::Value,
+    b: &serde_json::Value,
+) -> (String, String, String) {
+    use serde_json::Value;
+    match (a, b) {
+        (Value::Object(x), Value::Object(y)) => {
+            let keys: std::collections::BTreeSet<&String> = x.keys().chain(y.keys()).collect();
+            for k in keys {
+                let (u, v) = (
+                    x.get(k).unwrap_or(&Value::Null),
+                    y.get(k).unwrap_or(&Value::Null),
+                );
+                if u != v {
+                    let path = if at.is_empty() {
+                        k.clone()
+                    } else {
+                        format!("{at}.{k}")
+                    };
+                    return first_difference(&path, u, v);
+                }
+            }
+        }
+        (Value::Array(x), Value::Array(y)) if x.len() == y.len() => {
+            for (i, (u, v)) in x.iter().zip(y).enumerate() {
+                if u != v {
+                    return first_difference(&format!("{at}[{i}]"), u, v);
+                }
+            }
+        }
+        _ => {}
+    }
+    (at.to_string(), a.to_string(), b.to_string())
+}
+
+/// A poll's JSON with every `HH:MM UTC` in its strings read as the same moment.
+fn without_clock(v: &serde_json::Value) -> serde_json::Value {
+    use serde_json::Value;
+    match v {
+        Value::String(s) => Value::String(clock_times_out(s)),
+        Value::Array(a) => Value::Array(a.iter().map(without_clock).collect()),
+        Value::Object(o) => Value::Object(
+            o.iter()
+                .map(|(k, v)| (k.clone(), without_clock(v)))
+                .collect(),
+        ),
+        other => other.clone(),
+    }
+}
+
+/// `s` with every `HH:MM UTC` (two digits, a colon, two digits, " UTC") written `··:·· UTC`.
+fn clock_times_out(s: &str) -> String {
+    const TAIL: &str = " UTC";
+    let b = s.as_bytes();
+    let mut out = String::with_capacity(s.len());
+    let mut i = 0;
+    while i < b.len() {
+        let clock = b.len() >= i + 5 + TAIL.len()
+            && b[i].is_ascii_digit()
+            && b[i + 1].is_ascii_digit()
+            && b[i + 2] == b':'
+            && b[i + 3].is_ascii_digit()
+            && b[i + 4].is_ascii_digit()
+            && &b[i + 5..i + 5 + TAIL.len()] == TAIL.as_bytes()
+            && (i == 0 || !b[i - 1].is_ascii_digit());
+        if clock {
+            out.push_str("··:·· UTC");
+            i += 5 + TAIL.len();
+        } else {
+            // Whole characters: `i` only ever stops on a character boundary.
+            let ch = s[i..].chars().next().unwrap_or_default();
+            out.push(ch);
+            i += ch.len_utf8().max(1);
+        }
+    }
+    out
+}
+
+/// [`Comparison`] in words.
+pub fn render_comparison(c: &Comparison, base: &str) -> String {
+    let mut out = format!(
+        "against {base}: {} of {} polls differ ({} in their verdict, {} in score or words only); {} final verdicts differ; {} scenarios unmatched\n",
+        c.verdicts + c.words,
+        c.polls,
+        c.verdicts,
+        c.words,
+        c.finals,
+        c.unmatched
+    );
+    for (name, t, old, new) in &c.first {
+        out.push_str(&format!(
+            "  {name} at {t} s\n    was {old}\n    now {new}\n"
+        ));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn poll(t: i64, verdict: Verdict, reason: &str) -> Poll {
+        Poll {
+            t,
+            weight: Some(10.0),
+            verdict: Some(verdict),
+            score: Some(1.0),
+            summary: format!("{} {reason}", verdict.label()),
+            reasons: vec![reason.to_string()],
+            baking: false,
+            error: None,
+        }
+    }
+
+    #[test]
+    fn a_run_compared_with_itself_differs_nowhere_and_a_changed_poll_is_found() {
+        let s = super::super::suite_from(1, 1).swap_remove(0);
+        let timeline = vec![
+            poll(15, Verdict::Hold, "not enough evidence yet"),
+            poll(
+                30,
+                Verdict::Proceed,
+                "ROLLBACK called at 14:05 UTC in this rollout",
+            ),
+        ];
+        let base = results_json(&[ScenarioResult::new(&s, timeline.clone())]);
+        let same = compare_with(&[ScenarioResult::new(&s, timeline.clone())], &base);
+        assert_eq!(
+            (same.polls, same.verdicts, same.words, same.finals),
+            (2, 0, 0, 0)
+        );
+        // The same poll an hour later by the wall clock: the same.
+        let mut later = timeline.clone();
+        later[1] = poll(
+            30,
+            Verdict::Proceed,
+            "ROLLBACK called at 15:05 UTC in this rollout",
+        );
+        let c = compare_with(&[ScenarioResult::new(&s, later)], &base);
+        assert_eq!(c.verdicts + c.words, 0, "{c:?}");
+        // Another verdict, and other words.
+        let mut moved = timeline.clone();
+        moved[1] = poll(30, Verdict::Rollback, "error_rate: proven");
+        moved[0] = poll(15, Verdict::Hold, "not enough evidence yet: 3 in 200");
+        let c = compare_with(&[ScenarioResult::new(&s, moved)], &base);
+        assert_eq!(
+            (c.polls, c.verdicts, c.words, c.finals),
+            (2, 1, 1, 1),
+            "{c:?}"
+        );
+        assert_eq!(c.first.len(), 2);
+        // Each difference is named by where it is: the first, the reason of the poll at 15 s.
+        assert_eq!(c.first[0].1, 15);
+        assert_eq!(c.first[0].2, "reasons[0]: \"not enough evidence yet\"");
+        assert_eq!(
+            c.first[0].3,
+            "reasons[0]: \"not enough evidence yet: 3 in 200\""
+        );
+        assert!(render_comparison(&c, "base.json").starts_with(
+            "against base.json: 2 of 2 polls differ (1 in their verdict, 1 in score or words only); 1 final verdicts differ"
+        ));
+        // A scenario the earlier run did not judge.
+        let other = super::super::suite_from(2, 1).swap_remove(0);
+        let c = compare_with(&[ScenarioResult::new(&other, timeline)], &base);
+        assert_eq!((c.polls, c.unmatched), (0, 1));
+    }
+
+    #[test]
+    fn clock_times_are_set_aside_and_nothing_else() {
+        assert_eq!(
+            clock_times_out(
+                "at 14:05 UTC (3m ago), 2026-12-01 09:30 UTC; 12:30 local; 123:45 UTC é"
+            ),
+            "at ··:·· UTC (3m ago), 2026-12-01 ··:·· UTC; 12:30 local; 123:45 UTC é"
+        );
+        // A multi-byte character where " UTC" would be.
+        assert_eq!(clock_times_out("12:30éé UTC"), "12:30éé UTC");
+    }
+}
