@@ -7,6 +7,9 @@ use crate::domain::{MetricReading, ServiceRollout, SourceData};
 use serde::Deserialize;
 use time::OffsetDateTime;
 
+/// A ratio's counts per step (`None`: to be read another way) and the stable version's counts
+/// from before the rollout began with the points they were summed from.
+type CountsRead = (Option<Vec<(f64, CountStep)>>, Option<(f64, f64, usize)>);
 /// (time, value) points of one series.
 type Timed = Vec<(f64, f64)>;
 /// Points of one series, and Prometheus's warnings about the query.
@@ -419,18 +422,12 @@ impl Prometheus {
         gate: &Gate,
         end: f64,
     ) -> Result<ServiceRollout, SourceError> {
-        // A Prometheus that failed as a whole (see `call`) fails the poll; a refused query fails
-        // only its own reading.
-        let fatal = |r: Result<Points, SourceError>| match gate.failure() {
-            Some(e) => Err(e),
-            None => Ok(r),
-        };
         let mut warnings = Vec::new();
         // (`appeared`: the weight series' first point, when it began within the lookback — a
         // canary whose weight exists only while it is deployed; what tells one rollout from the
         // next when no point of weight 0 does.)
         let (weight, weight_error, slice_since, rollout_since, appeared) = match &svc.weight {
-            Some(q) => match fatal(self.series(q, svc, end, gate).await)? {
+            Some(q) => match fatal(gate, self.series(q, svc, end, gate).await)? {
                 Ok((points, w)) => {
                     warnings.extend(w);
                     let last = points.last().map(|(_, v)| *v).filter(|v| v.is_finite());
@@ -457,69 +454,17 @@ impl Prometheus {
         let sharing =
             !full && weight.is_some_and(|w| w > 0.0) && svc.metrics.values().any(|m| m.counted());
         let mut slice_since = slice_since;
-        let known = self.known_start(svc, end, rollout_since, full || sharing);
-        // Whether the longer series was read (and answered) this poll.
-        let mut looked = false;
-        let began = match (full || sharing, rollout_since, &svc.weight) {
-            (false, _, _) => None,
-            (true, Some(t), _) if t.is_finite() => Some(t),
-            (true, _, _) if known.is_some() && !full => known.flatten(),
-            (true, _, Some(q)) => {
-                let from = end - svc.history_secs as f64;
-                let step = (svc.history_secs / 600).max(svc.step_secs);
-                let points = fatal(
-                    self.range(q, from, end, step, Some(gate))
-                        .await
-                        .and_then(|e| Ok((e.points()?, Vec::new()))),
-                )?
-                .map(|(p, _)| p)
-                .unwrap_or_default();
-                looked = !points.is_empty();
-                // The lookback saw only 100 %: when it began is in the longer series, to within
-                // its step; a second look at the step before it finds the moment.
-                if let Some(s) = slice_start(&points)
-                    && full
-                    && slice_since.is_none_or(|l| s < l)
-                {
-                    let at = s.unix_timestamp() as f64;
-                    let fine = fatal(
-                        self.range(q, at - step as f64, at, svc.step_secs, Some(gate))
-                            .await
-                            .and_then(|e| Ok((e.points()?, Vec::new()))),
-                    )?
-                    .map(|(p, _)| p)
-                    .unwrap_or_default();
-                    slice_since = slice_start(&fine).or(Some(s));
-                }
-                // The rollout's start, to within the longer series' step: kept from an earlier
-                // poll, or found on the canary's grid of steps with a second look at the step
-                // before it (else the counts' start would move with that grid from poll to poll).
-                match (
-                    known.flatten(),
-                    rollout_start(&points).filter(|t| t.is_finite()),
-                ) {
-                    (Some(b), _) => Some(b),
-                    (None, Some(c)) => {
-                        let fine = fatal(
-                            self.range(
-                                q,
-                                on_grid(end, svc.step_secs, c - step as f64),
-                                c,
-                                svc.step_secs,
-                                Some(gate),
-                            )
-                            .await
-                            .and_then(|e| Ok((e.points()?, Vec::new()))),
-                        )?
-                        .map(|(p, _)| p)
-                        .unwrap_or_default();
-                        rollout_start(&fine).filter(|t| t.is_finite()).or(Some(c))
-                    }
-                    (None, None) => None,
-                }
-            }
-            _ => None,
-        };
+        let (began, looked) = self
+            .rollout_began(
+                svc,
+                gate,
+                end,
+                full,
+                sharing,
+                rollout_since,
+                &mut slice_since,
+            )
+            .await?;
         // The history runs up to the moment the stable version lost its traffic: its last
         // minutes tell a shared problem (it had it too) from the canary's.
         let lost = slice_since.map(|t| t.unix_timestamp() as f64);
@@ -531,37 +476,17 @@ impl Prometheus {
         {
             m.insert(svc.name.clone(), (b, end));
         }
-        // `reference_secs` before the rollout began, on whole steps of the clock (not the
-        // canary's grid, which moves with every poll: only totals are taken from it), so the
-        // same range is asked for — and found read — at every poll, at 100 % too.
-        let prior = began.filter(|_| sharing || full).map(|b| {
-            let step = svc.step_secs.max(1) as f64;
-            let to = (b / step).floor() * step;
-            (to - svc.reference_span() as f64, to)
-        });
-        // How many lookbacks a prior summed from `n` points spans.
-        let lookbacks =
-            |n: usize| n as f64 * svc.step_secs.max(1) as f64 / svc.lookback_secs.max(1) as f64;
-        // On the canary's grid of steps (`end − k·step`): the steps the stable track served keep
-        // its counts only where their times match.
-        let history = began.filter(|_| full).map(|b| {
-            (
-                on_grid(end, svc.step_secs, b - svc.lookback_secs as f64),
-                on_grid(end, svc.step_secs, lost.filter(|l| *l > b).unwrap_or(b)),
-            )
-        });
-        // Where the canary's count series start: the lookback, or the rollout's start at 100 %
-        // when it began before the lookback (on the grid; within `history_secs`).
-        let counts_from = match (history, began) {
-            (Some((from, _)), Some(_)) => {
-                (from + svc.lookback_secs as f64).min(end - svc.lookback_secs as f64)
-            }
-            _ => end - svc.lookback_secs as f64,
-        };
-
+        let plan = ReadPlan::new(
+            svc,
+            end,
+            (full, sharing),
+            (began, rollout_since),
+            slice_since,
+            lost,
+        );
         let mut traffic_points: Vec<(f64, f64)> = Vec::new();
         let traffic = match &svc.traffic {
-            Some(q) => match fatal(self.series(q, svc, end, gate).await)? {
+            Some(q) => match fatal(gate, self.series(q, svc, end, gate).await)? {
                 Ok((points, _)) => {
                     let last = points.last().map(|(_, v)| *v).filter(|v| v.is_finite());
                     traffic_points = points;
@@ -573,267 +498,22 @@ impl Prometheus {
         };
         // The baseline's traffic, read when a ratio is first counted from it (`kind = "ratio"`, or
         // one read apart from its query whose halves did not count).
-        let mut baseline_traffic_points: Option<Vec<(f64, f64)>> = None;
-        // Whether a ratio whose halves do not count can be counted from the traffic instead.
-        let from_traffic = svc.traffic.is_some() && !traffic_points.is_empty();
-        // At 100 %, through the bake, the canary's points reach back to four windows before the
-        // change however long the bake: what both tracks showed when the stable lost its traffic
-        // is judged at every poll of it. After the bake, the lookback alone (a promoted service
-        // is read for hours: its ranges stay the lookback's length).
-        let canary_from = match history {
-            Some((_, lost)) if end - lost <= svc.bake_secs as f64 => (lost
-                - 4.0 * svc.window_secs as f64)
-                .min(end - svc.lookback_secs as f64)
-                .max(end - svc.history_secs.max(svc.lookback_secs) as f64),
-            _ => end - svc.lookback_secs as f64,
-        };
+        let mut baseline_traffic_points: Option<Timed> = None;
         let mut metrics = Vec::new();
         for (name, m) in &svc.metrics {
-            let canary = fatal(
-                self.series_since(&m.canary, svc, canary_from, end, gate)
-                    .await,
-            )?;
-            let baseline = match &m.baseline {
-                Some(b) => fatal(self.baseline_series(b, svc, end, history, gate).await)?.map(Some),
-                None => Ok(None),
-            };
-            let error = match (&canary, &baseline) {
-                (Err(e), _) | (_, Err(e)) => Some(e.to_string()),
-                _ => None,
-            };
-            // (A refused ratio is no count at all: not a ratio of 0.)
-            let (canary_ok, baseline_ok) = (canary.is_ok(), baseline.is_ok());
-            let (canary_points, w1) = canary.unwrap_or_default();
-            let (baseline_points, w2) = baseline.ok().flatten().unwrap_or_default();
-            warnings.extend(w1);
-            warnings.extend(w2);
-            let last = |p: &[(f64, f64)]| p.last().map(|(_, v)| *v);
-            // Each traffic step starts a new analysis: the judge reads the current slice only.
-            let slice_t = slice_since.map(|t| t.unix_timestamp() as f64);
-            let in_slice = |p: &[(f64, f64)]| match slice_t {
-                Some(s) => p.iter().filter(|(t, _)| *t >= s).count(),
-                None => p.len(),
-            };
-            let span = slice_t
-                .map(|s| (end - s).max(0.0) as u64)
-                .unwrap_or(svc.lookback_secs)
-                .min(svc.lookback_secs);
-            let slice_points: Vec<(f64, f64)> = canary_points
-                .iter()
-                .copied()
-                .filter(|(t, _)| slice_t.is_none_or(|s| *t >= s))
-                .collect();
-            // The stable version's requests and events before the rollout began, and how many
-            // points they were summed from.
-            let mut prior_counts = None;
-            // A ratio judged on counts: requests and events per step, from their own queries or
-            // from the ratio times the traffic (`None`: the latter).
-            let counts = if !m.counted() {
-                Some(Vec::new())
-            } else if let (Some(eq), Some(rq)) = (&m.errors, &m.requests) {
-                // The halves read from a ratio's query are ours, not the user's: a Prometheus (or
-                // a proxy) that fails them fails this metric's counts, never the poll (the ratio
-                // is then judged on its samples).
-                let own_gate = Gate::default();
-                let gate = if m.counts_from_ratio { &own_gate } else { gate };
-                // At 100 % the counts reach back to the rollout's start when it began before the
-                // lookback: evidence carried across every slice, on the history's grid.
-                let ce = fatal(self.series_since(eq, svc, counts_from, end, gate).await)?;
-                let cr = fatal(self.series_since(rq, svc, counts_from, end, gate).await)?;
-                // Both of the baseline's answers or neither: with one refused, the other alone
-                // would read as requests without events.
-                let baseline = match (&m.baseline_errors, &m.baseline_requests) {
-                    (Some(beq), Some(brq)) => {
-                        let be = fatal(self.baseline_series(beq, svc, end, history, gate).await)?;
-                        let br = fatal(self.baseline_series(brq, svc, end, history, gate).await)?;
-                        be.ok().zip(br.ok())
-                    }
-                    _ => None,
-                };
-                let (be, br) = baseline.map(|(be, br)| (be.0, br.0)).unwrap_or_default();
-                if let (Some(span), Some(beq), Some(brq)) =
-                    (prior, &m.baseline_errors, &m.baseline_requests)
-                {
-                    let be = fatal(self.fixed_range(beq, span, svc.step_secs, end, gate).await)?;
-                    let br = fatal(self.fixed_range(brq, span, svc.step_secs, end, gate).await)?;
-                    if let (Ok((be, _)), Ok((br, _))) = (be, br) {
-                        prior_counts = totals_n_at(&br, &be, svc.step_secs as f64);
-                    }
-                }
-                match (ce, cr) {
-                    // Counts read from the ratio's own halves stand only where they give back the
-                    // ratio Prometheus answers (a Prometheus, or a proxy, that does not answer
-                    // the halves as it answers the whole would count something else): else the
-                    // ratio is judged on its samples, and the warnings say so.
-                    (Ok((ce, _)), Ok((cr, _)))
-                        if m.counts_from_ratio
-                            && ((cr.is_empty() && !canary_points.is_empty())
-                                || (br.is_empty() && !baseline_points.is_empty())
-                                || !(reproduces(&canary_points, &cr, &ce)
-                                    && reproduces(&baseline_points, &br, &be))) =>
-                    {
-                        prior_counts = None;
-                        halves_failed(
-                            name,
-                            "its query's numerator over its denominator does not give back the ratio",
-                            from_traffic,
-                            &mut warnings,
-                        )
-                    }
-                    (Ok((ce, _)), Ok((cr, _))) => {
-                        if ce.is_empty() && !cr.is_empty() {
-                            warnings.push(format!(
-                                "{}: no series answers its errors query: counted as no errors (an error label appears with the first error; check the query if there have been some)",
-                                crate::sanitize::clean(name)
-                            ));
-                        }
-                        let mut steps = count_steps(&cr, &ce, &br, &be, svc.step_secs as f64);
-                        if history.is_some() {
-                            with_history(&mut steps, &br, &be, svc.step_secs as f64);
-                            if prior_counts.is_none() {
-                                prior_counts = before_start(&br, &be, began, svc.step_secs as f64);
-                            }
-                        }
-                        Some(steps)
-                    }
-                    _ if m.counts_from_ratio => {
-                        prior_counts = None;
-                        halves_failed(
-                            name,
-                            "its query's numerator or denominator was refused",
-                            from_traffic,
-                            &mut warnings,
-                        )
-                    }
-                    _ => Some(Vec::new()),
-                }
-            } else {
-                None
-            };
-            let counts = if let Some(counts) = counts {
-                counts
-            } else if !canary_ok {
-                Vec::new()
-            } else {
-                if baseline_traffic_points.is_none() {
-                    baseline_traffic_points = Some(match &svc.baseline_traffic {
-                        Some(q) => fatal(self.baseline_series(q, svc, end, history, gate).await)?
-                            .map(|(p, _)| p)
-                            .unwrap_or_default(),
-                        None => Vec::new(),
-                    });
-                }
-                let baseline_traffic_points: &[(f64, f64)] = match &baseline_traffic_points {
-                    Some(p) if baseline_ok => p,
-                    _ => &[],
-                };
-                let times = |p: &[(f64, f64)], r: &[(f64, f64)]| -> Vec<(f64, f64)> {
-                    let by_t = by_time(r);
-                    p.iter()
-                        .filter_map(|(t, v)| by_t.get(&key(*t)).map(|ratio| (*t, v * ratio)))
-                        .collect()
-                };
-                // At 100 % the counts reach back to the rollout's start, as the halves' do: the
-                // ratio and the traffic since then (over the lookback alone the slices before
-                // would be left out).
-                let mut since: Option<[Timed; 2]> = None;
-                if let (true, Some(tq)) =
-                    (counts_from < end - svc.lookback_secs as f64, &svc.traffic)
-                {
-                    let r = fatal(
-                        self.series_since(&m.canary, svc, counts_from, end, gate)
-                            .await,
-                    )?;
-                    let t = fatal(self.series_since(tq, svc, counts_from, end, gate).await)?;
-                    if let (Ok((r, _)), Ok((t, _))) = (r, t) {
-                        since = Some([r, t]);
-                    }
-                }
-                let [ratio_points, traffic_points]: [&[(f64, f64)]; 2] = match &since {
-                    Some([r, t]) => [r, t],
-                    None => [&canary_points, &traffic_points],
-                };
-                let baseline_events = times(baseline_traffic_points, &baseline_points);
-                if let (Some(span), Some(bq), Some(tq)) =
-                    (prior, &m.baseline, &svc.baseline_traffic)
-                {
-                    let ratio = fatal(self.fixed_range(bq, span, svc.step_secs, end, gate).await)?;
-                    let tr = fatal(self.fixed_range(tq, span, svc.step_secs, end, gate).await)?;
-                    if let (Ok((ratio, _)), Ok((tr, _))) = (ratio, tr) {
-                        prior_counts = totals_n_at(&tr, &times(&tr, &ratio), svc.step_secs as f64);
-                    }
-                }
-                let mut steps = count_steps(
-                    traffic_points,
-                    &times(traffic_points, ratio_points),
-                    baseline_traffic_points,
-                    &baseline_events,
-                    svc.step_secs as f64,
-                );
-                if history.is_some() {
-                    with_history(
-                        &mut steps,
-                        baseline_traffic_points,
-                        &baseline_events,
-                        svc.step_secs as f64,
-                    );
-                    if prior_counts.is_none() {
-                        prior_counts = before_start(
-                            baseline_traffic_points,
-                            &baseline_events,
-                            began,
-                            svc.step_secs as f64,
-                        );
-                    }
-                }
-                steps
-            };
-            // Counts since the rollout began (the evidence carried across its slices).
-            let in_rollout =
-                rollout_since.map(|r| canary_points.iter().filter(|(t, _)| *t >= r).count());
-            let counts: Vec<CountStep> = counts
-                .into_iter()
-                .filter(|(t, _)| rollout_since.is_none_or(|r| *t >= r))
-                .map(|(_, c)| c)
-                .collect();
-            metrics.push(MetricReading {
-                name: name.clone(),
-                canary: last(&canary_points),
-                baseline: last(&baseline_points),
-                max: m.max,
-                min: m.min,
-                error,
-                // History is the baseline's whole sample.
-                in_slice: slice_t.map(|_| {
-                    (
-                        in_slice(&canary_points),
-                        if history.is_some() {
-                            baseline_points.len()
-                        } else {
-                            in_slice(&baseline_points)
-                        },
-                    )
-                }),
-                windows: windows(&slice_points, end, svc.window_secs, span),
-                canary_samples: canary_points.iter().map(|(_, v)| *v).collect(),
-                baseline_samples: baseline_points.iter().map(|(_, v)| *v).collect(),
-                counts,
-                prior: prior_counts.map(|(r, e, _)| (r, e)),
-                prior_lookbacks: prior_counts.map(|(_, _, n)| lookbacks(n)),
-                in_rollout,
-                window_steps: (svc.window_secs / svc.step_secs.max(1)).max(1) as usize,
-                window_secs: svc.window_secs,
-                quantile: super::promql::quantile_of(&m.canary),
-                min_samples: m.min_samples.unwrap_or(0),
-                overlap: longest_range(&m.canary)
-                    .map_or(1.0, |r| (r / svc.step_secs.max(1) as f64).max(1.0)),
-                lower_is_worse: m.lower_is_worse(),
-                critical: m.critical,
-                weight: m.weight.unwrap_or(1.0),
-                failure_limit: m.failure_limit.unwrap_or(1),
-                tolerance: m.tolerance.unwrap_or(0.1),
-                detect: m.detect,
-            });
+            metrics.push(
+                self.read_metric(
+                    svc,
+                    gate,
+                    &plan,
+                    name,
+                    m,
+                    &traffic_points,
+                    &mut baseline_traffic_points,
+                    &mut warnings,
+                )
+                .await?,
+            );
         }
         warnings.sort();
         warnings.dedup();
@@ -858,13 +538,490 @@ impl Prometheus {
                 .flatten()
                 .find(|b| b.is_finite())
                 .and_then(|b| OffsetDateTime::from_unix_timestamp(b as i64).ok()),
-            baseline_history: history.and_then(|(from, to)| {
+            baseline_history: plan.history.and_then(|(from, to)| {
                 Some((
                     OffsetDateTime::from_unix_timestamp(from as i64).ok()?,
                     OffsetDateTime::from_unix_timestamp(to as i64).ok()?,
                 ))
             }),
         })
+    }
+
+    /// When the rollout began, at 100 % or while a counted ratio shares the traffic: from the
+    /// weight's lookback when it shows it, as an earlier poll found it, or from the longer series
+    /// (`history_secs`) with a second look at the step before it. At 100 % the moment the weight
+    /// got there (`slice_since`) is taken from the longer series too when the lookback saw only
+    /// 100 %. Also whether the longer series was read (and answered) this poll.
+    #[allow(clippy::too_many_arguments)]
+    async fn rollout_began(
+        &self,
+        svc: &ServiceConfig,
+        gate: &Gate,
+        end: f64,
+        full: bool,
+        sharing: bool,
+        rollout_since: Option<f64>,
+        slice_since: &mut Option<OffsetDateTime>,
+    ) -> Result<(Option<f64>, bool), SourceError> {
+        let known = self.known_start(svc, end, rollout_since, full || sharing);
+        // Whether the longer series was read (and answered) this poll.
+        let mut looked = false;
+        let began = match (full || sharing, rollout_since, &svc.weight) {
+            (false, _, _) => None,
+            (true, Some(t), _) if t.is_finite() => Some(t),
+            (true, _, _) if known.is_some() && !full => known.flatten(),
+            (true, _, Some(q)) => {
+                let from = end - svc.history_secs as f64;
+                let step = (svc.history_secs / 600).max(svc.step_secs);
+                let points = fatal(
+                    gate,
+                    self.range(q, from, end, step, Some(gate))
+                        .await
+                        .and_then(|e| Ok((e.points()?, Vec::new()))),
+                )?
+                .map(|(p, _)| p)
+                .unwrap_or_default();
+                looked = !points.is_empty();
+                // The lookback saw only 100 %: when it began is in the longer series, to within
+                // its step; a second look at the step before it finds the moment.
+                if let Some(s) = slice_start(&points)
+                    && full
+                    && slice_since.is_none_or(|l| s < l)
+                {
+                    let at = s.unix_timestamp() as f64;
+                    let fine = fatal(
+                        gate,
+                        self.range(q, at - step as f64, at, svc.step_secs, Some(gate))
+                            .await
+                            .and_then(|e| Ok((e.points()?, Vec::new()))),
+                    )?
+                    .map(|(p, _)| p)
+                    .unwrap_or_default();
+                    *slice_since = slice_start(&fine).or(Some(s));
+                }
+                // The rollout's start, to within the longer series' step: kept from an earlier
+                // poll, or found on the canary's grid of steps with a second look at the step
+                // before it (else the counts' start would move with that grid from poll to poll).
+                match (
+                    known.flatten(),
+                    rollout_start(&points).filter(|t| t.is_finite()),
+                ) {
+                    (Some(b), _) => Some(b),
+                    (None, Some(c)) => {
+                        let fine = fatal(
+                            gate,
+                            self.range(
+                                q,
+                                on_grid(end, svc.step_secs, c - step as f64),
+                                c,
+                                svc.step_secs,
+                                Some(gate),
+                            )
+                            .await
+                            .and_then(|e| Ok((e.points()?, Vec::new()))),
+                        )?
+                        .map(|(p, _)| p)
+                        .unwrap_or_default();
+                        rollout_start(&fine).filter(|t| t.is_finite()).or(Some(c))
+                    }
+                    (None, None) => None,
+                }
+            }
+            _ => None,
+        };
+        Ok((began, looked))
+    }
+
+    /// One metric of a service over the poll's ranges ([`ReadPlan`]): its canary and baseline
+    /// points, and for a ratio judged on its counts the requests and events per step — from its
+    /// `errors`/`requests` queries, or from the ratio times the service's traffic — with the
+    /// stable version's counts from before the rollout began.
+    #[allow(clippy::too_many_arguments)]
+    async fn read_metric(
+        &self,
+        svc: &ServiceConfig,
+        gate: &Gate,
+        plan: &ReadPlan,
+        name: &str,
+        m: &crate::config::MetricConfig,
+        traffic_points: &[(f64, f64)],
+        baseline_traffic_points: &mut Option<Timed>,
+        warnings: &mut Vec<String>,
+    ) -> Result<MetricReading, SourceError> {
+        let ReadPlan {
+            end,
+            rollout_since,
+            slice_since,
+            history,
+            canary_from,
+            ..
+        } = *plan;
+        // Whether a ratio whose halves do not count can be counted from the traffic instead.
+        let from_traffic = svc.traffic.is_some() && !traffic_points.is_empty();
+        // How many lookbacks a prior summed from `n` points spans.
+        let lookbacks =
+            |n: usize| n as f64 * svc.step_secs.max(1) as f64 / svc.lookback_secs.max(1) as f64;
+        let canary = fatal(
+            gate,
+            self.series_since(&m.canary, svc, canary_from, end, gate)
+                .await,
+        )?;
+        let baseline = match &m.baseline {
+            Some(b) => {
+                fatal(gate, self.baseline_series(b, svc, end, history, gate).await)?.map(Some)
+            }
+            None => Ok(None),
+        };
+        let error = match (&canary, &baseline) {
+            (Err(e), _) | (_, Err(e)) => Some(e.to_string()),
+            _ => None,
+        };
+        // (A refused ratio is no count at all: not a ratio of 0.)
+        let (canary_ok, baseline_ok) = (canary.is_ok(), baseline.is_ok());
+        let (canary_points, w1) = canary.unwrap_or_default();
+        let (baseline_points, w2) = baseline.ok().flatten().unwrap_or_default();
+        warnings.extend(w1);
+        warnings.extend(w2);
+        let last = |p: &[(f64, f64)]| p.last().map(|(_, v)| *v);
+        // Each traffic step starts a new analysis: the judge reads the current slice only.
+        let slice_t = slice_since.map(|t| t.unix_timestamp() as f64);
+        let in_slice = |p: &[(f64, f64)]| match slice_t {
+            Some(s) => p.iter().filter(|(t, _)| *t >= s).count(),
+            None => p.len(),
+        };
+        let span = slice_t
+            .map(|s| (end - s).max(0.0) as u64)
+            .unwrap_or(svc.lookback_secs)
+            .min(svc.lookback_secs);
+        let slice_points: Vec<(f64, f64)> = canary_points
+            .iter()
+            .copied()
+            .filter(|(t, _)| slice_t.is_none_or(|s| *t >= s))
+            .collect();
+        // The stable version's requests and events before the rollout began, and how many
+        // points they were summed from.
+        let mut prior_counts = None;
+        // A ratio judged on counts: requests and events per step, from their own queries or
+        // from the ratio times the traffic (`None`: the latter).
+        let counts = if !m.counted() {
+            Some(Vec::new())
+        } else if let (Some(eq), Some(rq)) = (&m.errors, &m.requests) {
+            let (counts, prior) = self
+                .counts_from_halves(
+                    svc,
+                    gate,
+                    plan,
+                    (name, m),
+                    (eq, rq),
+                    &canary_points,
+                    &baseline_points,
+                    from_traffic,
+                    warnings,
+                )
+                .await?;
+            prior_counts = prior;
+            counts
+        } else {
+            None
+        };
+        let counts = if let Some(counts) = counts {
+            counts
+        } else if !canary_ok {
+            Vec::new()
+        } else {
+            // (A ratio whose halves did not count left no counts from before the rollout.)
+            let (steps, prior) = self
+                .counts_from_traffic(
+                    svc,
+                    gate,
+                    plan,
+                    m,
+                    &canary_points,
+                    &baseline_points,
+                    baseline_ok,
+                    traffic_points,
+                    baseline_traffic_points,
+                )
+                .await?;
+            prior_counts = prior;
+            steps
+        };
+        // Counts since the rollout began (the evidence carried across its slices).
+        let in_rollout =
+            rollout_since.map(|r| canary_points.iter().filter(|(t, _)| *t >= r).count());
+        let counts: Vec<CountStep> = counts
+            .into_iter()
+            .filter(|(t, _)| rollout_since.is_none_or(|r| *t >= r))
+            .map(|(_, c)| c)
+            .collect();
+        Ok(MetricReading {
+            name: name.to_string(),
+            canary: last(&canary_points),
+            baseline: last(&baseline_points),
+            max: m.max,
+            min: m.min,
+            error,
+            // History is the baseline's whole sample.
+            in_slice: slice_t.map(|_| {
+                (
+                    in_slice(&canary_points),
+                    if history.is_some() {
+                        baseline_points.len()
+                    } else {
+                        in_slice(&baseline_points)
+                    },
+                )
+            }),
+            windows: windows(&slice_points, end, svc.window_secs, span),
+            canary_samples: canary_points.iter().map(|(_, v)| *v).collect(),
+            baseline_samples: baseline_points.iter().map(|(_, v)| *v).collect(),
+            counts,
+            prior: prior_counts.map(|(r, e, _)| (r, e)),
+            prior_lookbacks: prior_counts.map(|(_, _, n)| lookbacks(n)),
+            in_rollout,
+            window_steps: (svc.window_secs / svc.step_secs.max(1)).max(1) as usize,
+            window_secs: svc.window_secs,
+            quantile: super::promql::quantile_of(&m.canary),
+            min_samples: m.min_samples.unwrap_or(0),
+            overlap: longest_range(&m.canary)
+                .map_or(1.0, |r| (r / svc.step_secs.max(1) as f64).max(1.0)),
+            lower_is_worse: m.lower_is_worse(),
+            critical: m.critical,
+            weight: m.weight.unwrap_or(1.0),
+            failure_limit: m.failure_limit.unwrap_or(1),
+            tolerance: m.tolerance.unwrap_or(0.1),
+            detect: m.detect,
+        })
+    }
+
+    /// A ratio's counts from its `errors`/`requests` queries (and the baseline's), with the
+    /// stable version's counts from before the rollout began; `None` for the counts when they
+    /// are to be read from the ratio and the traffic instead (halves read from a ratio's query
+    /// that do not give it back).
+    #[allow(clippy::too_many_arguments)]
+    async fn counts_from_halves(
+        &self,
+        svc: &ServiceConfig,
+        gate: &Gate,
+        plan: &ReadPlan,
+        (name, m): (&str, &crate::config::MetricConfig),
+        (eq, rq): (&str, &str),
+        canary_points: &[(f64, f64)],
+        baseline_points: &[(f64, f64)],
+        from_traffic: bool,
+        warnings: &mut Vec<String>,
+    ) -> Result<CountsRead, SourceError> {
+        let ReadPlan {
+            end,
+            began,
+            prior,
+            history,
+            counts_from,
+            ..
+        } = *plan;
+        let mut prior_counts = None;
+        // The halves read from a ratio's query are ours, not the user's: a Prometheus (or
+        // a proxy) that fails them fails this metric's counts, never the poll (the ratio
+        // is then judged on its samples).
+        let own_gate = Gate::default();
+        let halves = if m.counts_from_ratio { &own_gate } else { gate };
+        // At 100 % the counts reach back to the rollout's start when it began before the
+        // lookback: evidence carried across every slice, on the history's grid.
+        let ce = fatal(
+            gate,
+            self.series_since(eq, svc, counts_from, end, halves).await,
+        )?;
+        let cr = fatal(
+            gate,
+            self.series_since(rq, svc, counts_from, end, halves).await,
+        )?;
+        // Both of the baseline's answers or neither: with one refused, the other alone
+        // would read as requests without events.
+        let baseline = match (&m.baseline_errors, &m.baseline_requests) {
+            (Some(beq), Some(brq)) => {
+                let be = fatal(
+                    gate,
+                    self.baseline_series(beq, svc, end, history, halves).await,
+                )?;
+                let br = fatal(
+                    gate,
+                    self.baseline_series(brq, svc, end, history, halves).await,
+                )?;
+                be.ok().zip(br.ok())
+            }
+            _ => None,
+        };
+        let (be, br) = baseline.map(|(be, br)| (be.0, br.0)).unwrap_or_default();
+        if let (Some(span), Some(beq), Some(brq)) =
+            (prior, &m.baseline_errors, &m.baseline_requests)
+        {
+            let be = fatal(
+                gate,
+                self.fixed_range(beq, span, svc.step_secs, end, halves)
+                    .await,
+            )?;
+            let br = fatal(
+                gate,
+                self.fixed_range(brq, span, svc.step_secs, end, halves)
+                    .await,
+            )?;
+            if let (Ok((be, _)), Ok((br, _))) = (be, br) {
+                prior_counts = totals_n_at(&br, &be, svc.step_secs as f64);
+            }
+        }
+        let counts = match (ce, cr) {
+            // Counts read from the ratio's own halves stand only where they give back the
+            // ratio Prometheus answers (a Prometheus, or a proxy, that does not answer
+            // the halves as it answers the whole would count something else): else the
+            // ratio is judged on its samples, and the warnings say so.
+            (Ok((ce, _)), Ok((cr, _)))
+                if m.counts_from_ratio
+                    && ((cr.is_empty() && !canary_points.is_empty())
+                        || (br.is_empty() && !baseline_points.is_empty())
+                        || !(reproduces(canary_points, &cr, &ce)
+                            && reproduces(baseline_points, &br, &be))) =>
+            {
+                prior_counts = None;
+                halves_failed(
+                    name,
+                    "its query's numerator over its denominator does not give back the ratio",
+                    from_traffic,
+                    warnings,
+                )
+            }
+            (Ok((ce, _)), Ok((cr, _))) => {
+                if ce.is_empty() && !cr.is_empty() {
+                    warnings.push(format!(
+                        "{}: no series answers its errors query: counted as no errors (an error label appears with the first error; check the query if there have been some)",
+                        crate::sanitize::clean(name)
+                    ));
+                }
+                let mut steps = count_steps(&cr, &ce, &br, &be, svc.step_secs as f64);
+                if history.is_some() {
+                    with_history(&mut steps, &br, &be, svc.step_secs as f64);
+                    if prior_counts.is_none() {
+                        prior_counts = before_start(&br, &be, began, svc.step_secs as f64);
+                    }
+                }
+                Some(steps)
+            }
+            _ if m.counts_from_ratio => {
+                prior_counts = None;
+                halves_failed(
+                    name,
+                    "its query's numerator or denominator was refused",
+                    from_traffic,
+                    warnings,
+                )
+            }
+            _ => Some(Vec::new()),
+        };
+        Ok((counts, prior_counts))
+    }
+
+    /// A ratio's counts from its samples times the service's `traffic` (and `baseline_traffic`,
+    /// read once per poll when first needed), with the stable version's counts from before the
+    /// rollout began.
+    #[allow(clippy::too_many_arguments)]
+    async fn counts_from_traffic(
+        &self,
+        svc: &ServiceConfig,
+        gate: &Gate,
+        plan: &ReadPlan,
+        m: &crate::config::MetricConfig,
+        canary_points: &[(f64, f64)],
+        baseline_points: &[(f64, f64)],
+        baseline_ok: bool,
+        traffic_points: &[(f64, f64)],
+        baseline_traffic_points: &mut Option<Timed>,
+    ) -> Result<(Vec<(f64, CountStep)>, Option<(f64, f64, usize)>), SourceError> {
+        let ReadPlan {
+            end,
+            began,
+            prior,
+            history,
+            counts_from,
+            ..
+        } = *plan;
+        let mut prior_counts = None;
+        if baseline_traffic_points.is_none() {
+            *baseline_traffic_points = Some(match &svc.baseline_traffic {
+                Some(q) => fatal(gate, self.baseline_series(q, svc, end, history, gate).await)?
+                    .map(|(p, _)| p)
+                    .unwrap_or_default(),
+                None => Vec::new(),
+            });
+        }
+        let baseline_traffic_points: &[(f64, f64)] = match baseline_traffic_points.as_deref() {
+            Some(p) if baseline_ok => p,
+            _ => &[],
+        };
+        let times = |p: &[(f64, f64)], r: &[(f64, f64)]| -> Vec<(f64, f64)> {
+            let by_t = by_time(r);
+            p.iter()
+                .filter_map(|(t, v)| by_t.get(&key(*t)).map(|ratio| (*t, v * ratio)))
+                .collect()
+        };
+        // At 100 % the counts reach back to the rollout's start, as the halves' do: the
+        // ratio and the traffic since then (over the lookback alone the slices before
+        // would be left out).
+        let mut since: Option<[Timed; 2]> = None;
+        if let (true, Some(tq)) = (counts_from < end - svc.lookback_secs as f64, &svc.traffic) {
+            let r = fatal(
+                gate,
+                self.series_since(&m.canary, svc, counts_from, end, gate)
+                    .await,
+            )?;
+            let t = fatal(
+                gate,
+                self.series_since(tq, svc, counts_from, end, gate).await,
+            )?;
+            if let (Ok((r, _)), Ok((t, _))) = (r, t) {
+                since = Some([r, t]);
+            }
+        }
+        let [ratio_points, traffic_points]: [&[(f64, f64)]; 2] = match &since {
+            Some([r, t]) => [r, t],
+            None => [canary_points, traffic_points],
+        };
+        let baseline_events = times(baseline_traffic_points, baseline_points);
+        if let (Some(span), Some(bq), Some(tq)) = (prior, &m.baseline, &svc.baseline_traffic) {
+            let ratio = fatal(
+                gate,
+                self.fixed_range(bq, span, svc.step_secs, end, gate).await,
+            )?;
+            let tr = fatal(
+                gate,
+                self.fixed_range(tq, span, svc.step_secs, end, gate).await,
+            )?;
+            if let (Ok((ratio, _)), Ok((tr, _))) = (ratio, tr) {
+                prior_counts = totals_n_at(&tr, &times(&tr, &ratio), svc.step_secs as f64);
+            }
+        }
+        let mut steps = count_steps(
+            traffic_points,
+            &times(traffic_points, ratio_points),
+            baseline_traffic_points,
+            &baseline_events,
+            svc.step_secs as f64,
+        );
+        if history.is_some() {
+            with_history(
+                &mut steps,
+                baseline_traffic_points,
+                &baseline_events,
+                svc.step_secs as f64,
+            );
+            if prior_counts.is_none() {
+                prior_counts = before_start(
+                    baseline_traffic_points,
+                    &baseline_events,
+                    began,
+                    svc.step_secs as f64,
+                );
+            }
+        }
+        Ok((steps, prior_counts))
     }
 
     /// One poll: every configured service, concurrently after a first query that goes alone. A
@@ -1244,6 +1401,97 @@ fn before_start(
         p.iter().copied().filter(|(t, _)| *t < b).collect()
     };
     totals_n_at(&before(requests), &before(events), step_secs)
+}
+
+/// A refused query's result, as its reading's: `Err` only when Prometheus failed as a whole (see
+/// `call`), which fails the poll; a refused query fails only its own reading.
+fn fatal(
+    gate: &Gate,
+    r: Result<Points, SourceError>,
+) -> Result<Result<Points, SourceError>, SourceError> {
+    match gate.failure() {
+        Some(e) => Err(e),
+        None => Ok(r),
+    }
+}
+
+/// The ranges one poll reads a service's metrics over, the same for each of them.
+#[derive(Clone, Copy)]
+struct ReadPlan {
+    end: f64,
+    /// When the rollout began (at 100 %, or while a counted ratio shares the traffic).
+    began: Option<f64>,
+    /// When the rollout began, as the weight's lookback shows it.
+    rollout_since: Option<f64>,
+    /// When the weight last changed.
+    slice_since: Option<OffsetDateTime>,
+    /// The stable version's past: `reference_secs` before the rollout began.
+    prior: Option<(f64, f64)>,
+    /// At 100 %: the baseline's history, the lookback before the rollout began and the rollout
+    /// up to the moment the stable lost its traffic.
+    history: Option<(f64, f64)>,
+    /// Where a counted ratio's series start.
+    counts_from: f64,
+    /// Where the canary's points start.
+    canary_from: f64,
+}
+
+impl ReadPlan {
+    fn new(
+        svc: &ServiceConfig,
+        end: f64,
+        (full, sharing): (bool, bool),
+        (began, rollout_since): (Option<f64>, Option<f64>),
+        slice_since: Option<OffsetDateTime>,
+        lost: Option<f64>,
+    ) -> ReadPlan {
+        // `reference_secs` before the rollout began, on whole steps of the clock (not the
+        // canary's grid, which moves with every poll: only totals are taken from it), so the
+        // same range is asked for — and found read — at every poll, at 100 % too.
+        let prior = began.filter(|_| sharing || full).map(|b| {
+            let step = svc.step_secs.max(1) as f64;
+            let to = (b / step).floor() * step;
+            (to - svc.reference_span() as f64, to)
+        });
+        // On the canary's grid of steps (`end − k·step`): the steps the stable track served keep
+        // its counts only where their times match.
+        let history = began.filter(|_| full).map(|b| {
+            (
+                on_grid(end, svc.step_secs, b - svc.lookback_secs as f64),
+                on_grid(end, svc.step_secs, lost.filter(|l| *l > b).unwrap_or(b)),
+            )
+        });
+        // Where the canary's count series start: the lookback, or the rollout's start at 100 %
+        // when it began before the lookback (on the grid; within `history_secs`).
+        let counts_from = match (history, began) {
+            (Some((from, _)), Some(_)) => {
+                (from + svc.lookback_secs as f64).min(end - svc.lookback_secs as f64)
+            }
+            _ => end - svc.lookback_secs as f64,
+        };
+
+        // At 100 %, through the bake, the canary's points reach back to four windows before the
+        // change however long the bake: what both tracks showed when the stable lost its traffic
+        // is judged at every poll of it. After the bake, the lookback alone (a promoted service
+        // is read for hours: its ranges stay the lookback's length).
+        let canary_from = match history {
+            Some((_, lost)) if end - lost <= svc.bake_secs as f64 => (lost
+                - 4.0 * svc.window_secs as f64)
+                .min(end - svc.lookback_secs as f64)
+                .max(end - svc.history_secs.max(svc.lookback_secs) as f64),
+            _ => end - svc.lookback_secs as f64,
+        };
+        ReadPlan {
+            end,
+            began,
+            rollout_since,
+            slice_since,
+            prior,
+            history,
+            counts_from,
+            canary_from,
+        }
+    }
 }
 
 /// `t` moved back onto the grid of a range query ending at `end` (`end − k·step`), at or before it.
