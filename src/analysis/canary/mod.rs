@@ -1318,8 +1318,13 @@ pub fn judge(
     let score = score.clamp(0.0, 1.0) + 0.0;
     let band = policy.band(score);
     let score_text = format!(
-        "score {score:.2} ({passed} of {} metrics with data pass, weighted; band {}: promote ≥ {:.2}, review ≥ {:.2})",
-        scored.len(),
+        "score {score:.2} ({}, weighted; band {}: promote ≥ {:.2}, review ≥ {:.2})",
+        match (scored.len(), passed) {
+            (0, _) => "no metric has data".to_string(),
+            (1, 0) => "its one metric with data does not pass".to_string(),
+            (1, _) => "its one metric with data passes".to_string(),
+            (n, _) => format!("{passed} of {n} metrics with data pass"),
+        },
         band.label(),
         policy.promote_at,
         policy.review_at

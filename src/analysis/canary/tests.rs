@@ -1819,7 +1819,7 @@ fn failure_limit_is_strictly_greater() {
     assert!(
         over.reasons
             .iter()
-            .any(|r| r.starts_with("score 0.00 (0 of 1 metrics")),
+            .any(|r| r.starts_with("score 0.00 (its one metric with data does not pass")),
         "{:?}",
         over.reasons
     );
@@ -1865,6 +1865,15 @@ fn one_window_is_worded_as_one() {
         beyond.metrics[0].reason
     );
     assert!(!beyond.metrics[0].reason.contains("of the last 1"));
+    // …and so does the score over one metric with data.
+    assert!(
+        beyond
+            .reasons
+            .iter()
+            .any(|r| r.contains("(its one metric with data does not pass, weighted;")),
+        "{:?}",
+        beyond.reasons
+    );
 }
 
 #[test]
