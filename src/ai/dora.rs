@@ -862,7 +862,7 @@ fn duration_text(h: f64) -> String {
 }
 
 /// `2026-03-28 12:00 UTC`.
-fn stamp(t: OffsetDateTime) -> String {
+pub(super) fn stamp(t: OffsetDateTime) -> String {
     let f = time::macros::format_description!("[year]-[month]-[day] [hour]:[minute] UTC");
     t.to_offset(time::UtcOffset::UTC)
         .format(&f)

@@ -228,7 +228,7 @@ pub fn incident(i: &Incident, cx: IncidentContext<'_>) -> Summary {
         if beside.is_some_and(|b| b.to_offset(time::UtcOffset::UTC).date() == t.date()) {
             format!("{:02}:{:02} UTC", t.hour(), t.minute())
         } else {
-            format!("{} {:02}:{:02} UTC", t.date(), t.hour(), t.minute())
+            super::dora::stamp(t)
         }
     };
     let mut d = vec![

@@ -9,7 +9,10 @@ use time::OffsetDateTime;
 
 /// A ratio's counts per step (`None`: to be read another way) and the stable version's counts
 /// from before the rollout began with the points they were summed from.
-type CountsRead = (Option<Vec<(f64, CountStep)>>, Option<(f64, f64, usize)>);
+type CountsRead = (Option<Vec<(f64, CountStep)>>, PriorCounts);
+/// The stable version's requests and events before the rollout began, and how many points they
+/// were summed from.
+type PriorCounts = Option<(f64, f64, usize)>;
 /// (time, value) points of one series.
 type Timed = Vec<(f64, f64)>;
 /// Points of one series, and Prometheus's warnings about the query.
@@ -698,40 +701,35 @@ impl Prometheus {
             .copied()
             .filter(|(t, _)| slice_t.is_none_or(|s| *t >= s))
             .collect();
-        // The stable version's requests and events before the rollout began, and how many
-        // points they were summed from.
-        let mut prior_counts = None;
         // A ratio judged on counts: requests and events per step, from their own queries or
-        // from the ratio times the traffic (`None`: the latter).
-        let counts = if !m.counted() {
-            Some(Vec::new())
+        // from the ratio times the traffic (`None`: the latter), with the stable version's
+        // requests and events before the rollout began and how many points they were summed
+        // from.
+        let (halves, prior_counts) = if !m.counted() {
+            (Some(Vec::new()), None)
         } else if let (Some(eq), Some(rq)) = (&m.errors, &m.requests) {
-            let (counts, prior) = self
-                .counts_from_halves(
-                    svc,
-                    gate,
-                    plan,
-                    (name, m),
-                    (eq, rq),
-                    &canary_points,
-                    &baseline_points,
-                    from_traffic,
-                    warnings,
-                )
-                .await?;
-            prior_counts = prior;
-            counts
+            self.counts_from_halves(
+                svc,
+                gate,
+                plan,
+                (name, m),
+                (eq, rq),
+                &canary_points,
+                &baseline_points,
+                from_traffic,
+                warnings,
+            )
+            .await?
         } else {
-            None
+            (None, None)
         };
-        let counts = if let Some(counts) = counts {
-            counts
-        } else if !canary_ok {
-            Vec::new()
-        } else {
-            // (A ratio whose halves did not count left no counts from before the rollout.)
-            let (steps, prior) = self
-                .counts_from_traffic(
+        // (Halves that did not count leave no counts from before the rollout: the traffic's
+        // reading gives its own.)
+        let (counts, prior_counts) = match halves {
+            Some(counts) => (counts, prior_counts),
+            None if !canary_ok => (Vec::new(), prior_counts),
+            None => {
+                self.counts_from_traffic(
                     svc,
                     gate,
                     plan,
@@ -742,9 +740,8 @@ impl Prometheus {
                     traffic_points,
                     baseline_traffic_points,
                 )
-                .await?;
-            prior_counts = prior;
-            steps
+                .await?
+            }
         };
         // Counts since the rollout began (the evidence carried across its slices).
         let in_rollout =
@@ -824,16 +821,18 @@ impl Prometheus {
         // a proxy) that fails them fails this metric's counts, never the poll (the ratio
         // is then judged on its samples).
         let own_gate = Gate::default();
-        let halves = if m.counts_from_ratio { &own_gate } else { gate };
+        let halves_gate = if m.counts_from_ratio { &own_gate } else { gate };
         // At 100 % the counts reach back to the rollout's start when it began before the
         // lookback: evidence carried across every slice, on the history's grid.
         let ce = fatal(
             gate,
-            self.series_since(eq, svc, counts_from, end, halves).await,
+            self.series_since(eq, svc, counts_from, end, halves_gate)
+                .await,
         )?;
         let cr = fatal(
             gate,
-            self.series_since(rq, svc, counts_from, end, halves).await,
+            self.series_since(rq, svc, counts_from, end, halves_gate)
+                .await,
         )?;
         // Both of the baseline's answers or neither: with one refused, the other alone
         // would read as requests without events.
@@ -841,11 +840,13 @@ impl Prometheus {
             (Some(beq), Some(brq)) => {
                 let be = fatal(
                     gate,
-                    self.baseline_series(beq, svc, end, history, halves).await,
+                    self.baseline_series(beq, svc, end, history, halves_gate)
+                        .await,
                 )?;
                 let br = fatal(
                     gate,
-                    self.baseline_series(brq, svc, end, history, halves).await,
+                    self.baseline_series(brq, svc, end, history, halves_gate)
+                        .await,
                 )?;
                 be.ok().zip(br.ok())
             }
@@ -857,12 +858,12 @@ impl Prometheus {
         {
             let be = fatal(
                 gate,
-                self.fixed_range(beq, span, svc.step_secs, end, halves)
+                self.fixed_range(beq, span, svc.step_secs, end, halves_gate)
                     .await,
             )?;
             let br = fatal(
                 gate,
-                self.fixed_range(brq, span, svc.step_secs, end, halves)
+                self.fixed_range(brq, span, svc.step_secs, end, halves_gate)
                     .await,
             )?;
             if let (Ok((be, _)), Ok((br, _))) = (be, br) {
@@ -934,7 +935,7 @@ impl Prometheus {
         baseline_ok: bool,
         traffic_points: &[(f64, f64)],
         baseline_traffic_points: &mut Option<Timed>,
-    ) -> Result<(Vec<(f64, CountStep)>, Option<(f64, f64, usize)>), SourceError> {
+    ) -> Result<(Vec<(f64, CountStep)>, PriorCounts), SourceError> {
         let ReadPlan {
             end,
             began,
