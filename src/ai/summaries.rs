@@ -150,8 +150,12 @@ pub fn rollout(r: &ServiceRollout, j: Option<&Judgement>) -> Summary {
         )
     } else {
         format!(
-            "Canary at {weight}: all {} metrics within bounds",
-            r.metrics.len()
+            "Canary at {weight}: {} within bounds",
+            match r.metrics.len() {
+                1 => "its one metric".to_string(),
+                2 => "both metrics".to_string(),
+                n => format!("all {n} metrics"),
+            }
         )
     };
     Summary {

@@ -1289,14 +1289,19 @@ pub fn judge(
     let mut score_reasons = Vec::new();
     if scored.is_empty() {
         score_reasons.push(format!(
-            "score 0: none of the {} metrics has data",
-            judged.len()
+            "score 0: {}",
+            match judged.len() {
+                1 => "its one metric has no data".to_string(),
+                2 => "neither metric has data".to_string(),
+                n => format!("none of the {n} metrics has data"),
+            }
         ));
     } else if no_data * 2 >= judged.len() {
         score = 0.0;
         score_reasons.push(format!(
-            "score 0: {no_data} of {} metrics have no data (half or more)",
-            judged.len()
+            "score 0: {no_data} of {} metrics {} no data (half or more)",
+            judged.len(),
+            if no_data == 1 { "has" } else { "have" }
         ));
     }
     let critical_failing: Vec<&MetricJudgement> = judged
@@ -1318,12 +1323,16 @@ pub fn judge(
     let score = score.clamp(0.0, 1.0) + 0.0;
     let band = policy.band(score);
     let score_text = format!(
-        "score {score:.2} ({}, weighted; band {}: promote ≥ {:.2}, review ≥ {:.2})",
+        "score {score:.2} ({}; band {}: promote ≥ {:.2}, review ≥ {:.2})",
         match (scored.len(), passed) {
+            // Nothing to weigh: the score is no weighted share.
             (0, _) => "no metric has data".to_string(),
-            (1, 0) => "its one metric with data does not pass".to_string(),
-            (1, _) => "its one metric with data passes".to_string(),
-            (n, _) => format!("{passed} of {n} metrics with data pass"),
+            (1, 0) => "its one metric with data does not pass, weighted".to_string(),
+            (1, _) => "its one metric with data passes, weighted".to_string(),
+            (2, 0) => "neither metric with data passes, weighted".to_string(),
+            (2, 2) => "both metrics with data pass, weighted".to_string(),
+            (n, 1) => format!("1 of {n} metrics with data passes, weighted"),
+            (n, _) => format!("{passed} of {n} metrics with data pass, weighted"),
         },
         band.label(),
         policy.promote_at,
@@ -1392,10 +1401,10 @@ pub fn judge(
     } else {
         let mut r = vec![format!(
             "{}; score {score:.2} ≥ promote {:.2}",
-            if judged.len() == 1 {
-                "its one metric has data and passes".to_string()
-            } else {
-                format!("all {} metrics have data and pass", judged.len())
+            match judged.len() {
+                1 => "its one metric has data and passes".to_string(),
+                2 => "both metrics have data and pass".to_string(),
+                n => format!("all {n} metrics have data and pass"),
             },
             policy.promote_at
         )];

@@ -2472,3 +2472,47 @@ fn the_evidence_against_the_live_baseline_and_the_stables_past_adds_up() {
     });
     says(&j, Verdict::Hold, "not proven");
 }
+
+#[test]
+fn two_metrics_are_worded_as_both_or_neither() {
+    let both = judge(
+        &[
+            (MetricSpec::max("p99_ms", 500.0), latency(2, 200.0)),
+            (MetricSpec::max("p50_ms", 500.0), latency(3, 100.0)),
+        ],
+        &Policy::default(),
+        None,
+    );
+    assert_eq!(both.verdict, Verdict::Proceed);
+    assert_eq!(
+        both.reasons[0],
+        "both metrics have data and pass; score 1.00 ≥ promote 0.92"
+    );
+    let empty = || MetricSamples::new(Vec::new(), Vec::new(), Vec::new());
+    let neither = judge(
+        &[
+            (MetricSpec::max("p99_ms", 500.0), empty()),
+            (MetricSpec::max("p50_ms", 500.0), empty()),
+        ],
+        &Policy::default(),
+        None,
+    );
+    assert_eq!(neither.verdict, Verdict::Hold);
+    assert!(
+        neither
+            .reasons
+            .contains(&"score 0: neither metric has data".to_string()),
+        "{:?}",
+        neither.reasons
+    );
+    // Nothing weighed: no "weighted" share.
+    assert!(
+        neither
+            .reasons
+            .iter()
+            .any(|r| r
+                == "score 0.00 (no metric has data; band block: promote ≥ 0.92, review ≥ 0.75)"),
+        "{:?}",
+        neither.reasons
+    );
+}
