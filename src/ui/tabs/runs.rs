@@ -1,6 +1,6 @@
 //! The Runs tab: runs with their state, attempt and duration, and the deployments they wait for;
 //! the detail shows its jobs, failed ones first with their steps and the failing step marked, and
-//! those that succeeded folded to a line.
+//! those that succeeded or are under way folded to a line (the latter with the step they are at).
 
 use super::{Col, TabView, not_ready};
 use crate::analysis::canary::Verdict;
@@ -200,15 +200,43 @@ fn run_detail(state: &State, t: &Theme, r: &WorkflowRun) -> Vec<Line<'static>> {
             let mut order: Vec<_> = jobs.iter().collect();
             order.sort_by_key(|j| rank(j.state));
             for j in order {
-                // (A job that passed with a failed step, `continue-on-error`, keeps its steps.)
-                let folded = matches!(j.state, RunState::Success | RunState::Skipped)
-                    && !j.steps.iter().any(|st| st.state == RunState::Failure);
+                // (A job with a failed step keeps its steps: one that passed under
+                // `continue-on-error`, or one still running that will fail.)
+                let step_failed = j.steps.iter().any(|st| st.state == RunState::Failure);
+                let done = matches!(j.state, RunState::Success | RunState::Skipped);
+                let under_way = matches!(
+                    j.state,
+                    RunState::InProgress | RunState::Waiting | RunState::Queued
+                );
+                let folded = (done || under_way) && !step_failed;
                 let mut note = Vec::new();
-                if folded && !j.steps.is_empty() {
+                if done && folded && !j.steps.is_empty() {
                     note.push(crate::fmt::plural(j.steps.len(), "step"));
+                }
+                // A job under way is one line too: the step it is at, of how many (a matrix of
+                // many jobs would otherwise list every step of each).
+                // (GitHub gives a queued job a start time too: the time it has waited.)
+                let running = j.state == RunState::InProgress;
+                if running
+                    && folded
+                    && let Some(st) = j.steps.iter().find(|st| st.state == RunState::InProgress)
+                {
+                    note.push(format!(
+                        "step {} of {}: {}",
+                        st.number,
+                        j.steps.len(),
+                        st.name
+                    ));
                 }
                 if let (Some(s), Some(c)) = (j.started_at, j.completed_at) {
                     note.push(duration((c - s).whole_seconds().max(0)));
+                } else if let (true, Some(s)) = (under_way, j.started_at) {
+                    let d = duration((state.now - s).whole_seconds().max(0));
+                    note.push(if running {
+                        format!("{d} so far")
+                    } else {
+                        format!("for {d}")
+                    });
                 }
                 l.push(Line::from(vec![
                     Span::styled(format!(" {:<9} ", j.state.label()), run_style(t, j.state)),
@@ -388,6 +416,87 @@ mod tests {
         assert!(lines[at("npm audit")].contains("✗"), "{lines:#?}");
         assert!(
             at("success   audit · 1m40s") < at("npm audit"),
+            "{lines:#?}"
+        );
+    }
+
+    #[test]
+    fn a_job_under_way_is_one_line_with_the_step_it_is_at() {
+        use crate::domain::{Job, Step};
+        let mut s = loaded(Tab::Runs, 200, 50);
+        let r = s.runs.items[0].clone();
+        let step = |number: u64, name: &str, state: RunState| Step {
+            number,
+            name: name.into(),
+            state,
+        };
+        let running = |id: u64, name: &str, steps: Vec<Step>| Job {
+            id,
+            name: name.into(),
+            state: RunState::InProgress,
+            started_at: Some(s.now - time::Duration::seconds(130)),
+            completed_at: None,
+            url: String::new(),
+            steps,
+        };
+        let (ok, on, q) = (RunState::Success, RunState::InProgress, RunState::Queued);
+        let jobs = vec![
+            running(
+                1,
+                "test (3.11)",
+                vec![
+                    step(1, "Set up job", ok),
+                    step(2, "Install", ok),
+                    step(3, "Run tests", on),
+                    step(4, "Upload", q),
+                ],
+            ),
+            // A step failed and the job runs on: it will fail, so its steps stay in view.
+            running(
+                2,
+                "test (3.12)",
+                vec![
+                    step(1, "Set up job", ok),
+                    step(2, "Lint", RunState::Failure),
+                    step(3, "Typecheck", on),
+                ],
+            ),
+            Job {
+                state: q,
+                ..running(3, "deploy", vec![step(1, "Set up job", q)])
+            },
+            Job {
+                state: q,
+                started_at: None,
+                ..running(4, "notify", vec![])
+            },
+        ];
+        s.jobs.insert(r.id, (None, Loadable::Ready(jobs)));
+        let lines: Vec<String> = run_detail(&s, &Theme::builtin("default").unwrap(), &r)
+            .iter()
+            .map(|l| l.spans.iter().map(|s| s.content.as_ref()).collect())
+            .collect();
+        let at = |needle: &str| {
+            lines
+                .iter()
+                .position(|l| l.contains(needle))
+                .unwrap_or_else(|| panic!("{needle:?} not in {lines:#?}"))
+        };
+        assert!(
+            lines[at("test (3.11)")]
+                .ends_with("test (3.11) · step 3 of 4: Run tests · 2m10s so far"),
+            "{lines:#?}"
+        );
+        assert!(!lines.iter().any(|l| l.contains("Install")), "{lines:#?}");
+        assert!(lines[at("Lint")].contains("✗"), "{lines:#?}");
+        assert!(at("test (3.12)") < at("Typecheck"), "{lines:#?}");
+        // Queued: how long it has waited, no step.
+        assert!(
+            lines[at("deploy")].ends_with("queued    deploy · for 2m10s"),
+            "{lines:#?}"
+        );
+        assert!(
+            lines[at("notify")].trim_end().ends_with("notify"),
             "{lines:#?}"
         );
     }
