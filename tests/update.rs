@@ -924,7 +924,8 @@ fn refresh_asks_again_for_what_failed_to_load_in_the_incident_detail() {
 fn ai_tab_asks_the_llm_with_the_previewed_body_streams_and_cancels() {
     use flightdeck::app::{Effect, LlmEffect, LlmEvent};
     let mut s = loaded_state(160, 40);
-    update(&mut s, key('5'));
+    // A rollout: nothing to read first (a failed run's log is read before it is asked about).
+    select_summary(&mut s, "rollout", "checkout");
     // Without a model nothing is sent.
     assert!(update(&mut s, key('s')).is_empty());
     assert!(
@@ -998,6 +999,259 @@ fn ai_tab_asks_the_llm_with_the_previewed_body_streams_and_cancels() {
     );
 }
 
+/// Select the AI tab's row whose kind and subject start as given.
+fn select_summary(s: &mut State, kind: &str, subject: &str) {
+    update(s, key('5'));
+    update(s, key('g'));
+    for _ in 0..s.summaries.items.len() {
+        let sel = s.summaries.selected().unwrap();
+        if sel.kind.label() == kind && sel.subject.starts_with(subject) {
+            return;
+        }
+        update(s, key('j'));
+    }
+    panic!("no {kind} {subject} row");
+}
+
+/// Stream a whole answer for `k` and finish it.
+fn answer(s: &mut State, k: &str, text: &str) {
+    use flightdeck::app::LlmEvent;
+    update(
+        s,
+        Msg::Llm(LlmEvent::Delta {
+            key: k.into(),
+            text: text.into(),
+        }),
+    );
+    update(
+        s,
+        Msg::Llm(LlmEvent::Done {
+            key: k.into(),
+            cached: false,
+        }),
+    );
+}
+
+fn asked(fx: &[Effect]) -> Option<String> {
+    use flightdeck::app::LlmEffect;
+    fx.iter().find_map(|e| match e {
+        Effect::Llm(LlmEffect::Ask { key, .. }) => Some(key.clone()),
+        _ => None,
+    })
+}
+
+/// An answer about a rollout rests on its verdict and slice: the counts every poll moves (the
+/// builtin headline with them) leave it standing; a new verdict makes it stale.
+#[test]
+fn an_llm_answer_about_a_rollout_outlives_new_counts_not_a_new_verdict() {
+    let mut s = loaded_state(160, 40);
+    s.llm_model = Some("sim-analyst".into());
+    select_summary(&mut s, "rollout", "checkout");
+    let k = asked(&update(&mut s, key('s'))).expect("asked at once: nothing to read first");
+    answer(
+        &mut s,
+        &k,
+        r#"{"headline":"Hold checkout","summary":"Too few errors yet.","next_steps":["Wait"],"confidence":"medium"}"#,
+    );
+    let headline = |s: &State| s.summaries.selected().unwrap().headline.clone();
+    assert_eq!(headline(&s), "Hold checkout");
+    // The next poll: new counts in the judge's words, the same verdict at the same weight.
+    let j = s.judgements.get_mut("checkout").unwrap();
+    j.reasons[0].push_str(" (12 more requests)");
+    s.recompute_summaries();
+    assert_eq!(
+        headline(&s),
+        "Hold checkout",
+        "new counts are no new subject"
+    );
+    // A new verdict: the answer is stale, the builtin shows.
+    let j = s.judgements.get_mut("checkout").unwrap();
+    j.verdict = if j.verdict == Verdict::Rollback {
+        Verdict::Hold
+    } else {
+        Verdict::Rollback
+    };
+    s.recompute_summaries();
+    let sel = s.summaries.selected().unwrap();
+    assert_ne!(sel.headline, "Hold checkout");
+    assert!(
+        sel.detail[0].contains("is stale: the subject changed since"),
+        "{:?}",
+        sel.detail
+    );
+}
+
+/// `s` on an incident whose event the detail has not read yet reads it (and its suspected
+/// change) first, and asks once they are in: the answer is not stale on arrival.
+#[test]
+fn asking_about_an_incident_reads_its_event_and_suspects_first() {
+    use flightdeck::app::{Fetch, Fetched};
+    let mut s = new_state(160, 40);
+    load(&mut s, SourceId::GitHub, github_data());
+    load(&mut s, SourceId::Prometheus, prometheus_data());
+    let SourceData::Sentry(mut rows) = sentry_data() else {
+        unreachable!()
+    };
+    rows.insert(0, incident_4c());
+    load(&mut s, SourceId::Sentry, SourceData::Sentry(rows));
+    s.llm_model = Some("sim-analyst".into());
+    let inc = incident_4c();
+    select_summary(
+        &mut s,
+        "incident",
+        &format!("{} {}", inc.project, inc.short_id),
+    );
+    let fx = update(&mut s, key('s'));
+    assert!(asked(&fx).is_none(), "{fx:?}");
+    assert!(
+        fx.iter()
+            .any(|e| matches!(e, Effect::Fetch(Fetch::IncidentEvent { .. }))),
+        "{fx:?}"
+    );
+    assert!(
+        s.messages
+            .iter()
+            .any(|m| m.text.starts_with("Reading the latest event of")),
+        "{:?}",
+        s.messages
+    );
+    // A second `s` while it reads sends nothing more.
+    assert!(asked(&update(&mut s, key('s'))).is_none());
+    let fx = update(
+        &mut s,
+        Msg::Fetched(Fetched::IncidentEvent {
+            issue_id: inc.id.clone(),
+            result: Ok(Box::new(event_4c())),
+        }),
+    );
+    let k = match asked(&fx) {
+        Some(k) => k,
+        None => {
+            // Its suspected change is being looked up: asked once that is in.
+            assert!(
+                fx.iter()
+                    .any(|e| matches!(e, Effect::Fetch(Fetch::Suspects { .. }))),
+                "{fx:?}"
+            );
+            let fx = update(
+                &mut s,
+                Msg::Fetched(Fetched::Suspects {
+                    issue_id: inc.id.clone(),
+                    result: Ok(Vec::new()),
+                }),
+            );
+            asked(&fx).expect("asked once the reads are in")
+        }
+    };
+    answer(
+        &mut s,
+        &k,
+        r#"{"headline":"A null order total","summary":"The event's order has no total.","next_steps":["Add a guard"],"confidence":"high"}"#,
+    );
+    let sel = s.summaries.selected().unwrap();
+    assert_eq!(sel.headline, "A null order total", "{:?}", sel.detail);
+}
+
+/// `s` on a failed run reads its jobs and its failed job's log first; a read that fails does not
+/// hold the ask.
+#[test]
+fn asking_about_a_failed_run_reads_its_jobs_and_log_first() {
+    use flightdeck::app::{Fetch, Fetched};
+    use flightdeck::domain::{Job, RunState, SourceError, Step};
+    let mut s = loaded_state(160, 40);
+    s.llm_model = Some("sim-analyst".into());
+    select_summary(&mut s, "run", "");
+    let run = s
+        .runs
+        .items
+        .iter()
+        .find(|r| r.state == RunState::Failure)
+        .cloned()
+        .unwrap();
+    assert!(
+        s.summaries
+            .selected()
+            .unwrap()
+            .subject
+            .contains(&run.run_number.to_string())
+    );
+    let fx = update(&mut s, key('s'));
+    assert!(asked(&fx).is_none(), "{fx:?}");
+    assert!(
+        fx.iter()
+            .any(|e| matches!(e, Effect::Fetch(Fetch::Jobs { .. }))),
+        "{fx:?}"
+    );
+    let jobs = vec![Job {
+        id: 77,
+        name: "test".into(),
+        state: RunState::Failure,
+        started_at: None,
+        completed_at: None,
+        url: String::new(),
+        steps: vec![Step {
+            number: 1,
+            name: "Run tests".into(),
+            state: RunState::Failure,
+        }],
+    }];
+    let fx = update(
+        &mut s,
+        Msg::Fetched(Fetched::Jobs {
+            repo: run.repo.clone(),
+            run_id: run.id,
+            result: Ok(jobs),
+        }),
+    );
+    assert!(asked(&fx).is_none(), "the log is read next: {fx:?}");
+    assert!(
+        s.messages
+            .iter()
+            .any(|m| m.text.starts_with("Reading the jobs of")),
+        "{:?}",
+        s.messages
+    );
+    let fx = update(
+        &mut s,
+        Msg::Fetched(Fetched::Analyzed {
+            run_id: run.id,
+            result: Err(SourceError::Config("the log is gone".into())),
+        }),
+    );
+    assert!(asked(&fx).is_some(), "{fx:?}");
+}
+
+/// `esc` while an ask waits for its reads: nothing is asked when they come in.
+#[test]
+fn esc_stops_an_ask_that_waits_for_its_reads() {
+    use flightdeck::app::Fetched;
+    let mut s = new_state(160, 40);
+    load(&mut s, SourceId::GitHub, github_data());
+    let SourceData::Sentry(mut rows) = sentry_data() else {
+        unreachable!()
+    };
+    rows.insert(0, incident_4c());
+    load(&mut s, SourceId::Sentry, SourceData::Sentry(rows));
+    s.llm_model = Some("sim-analyst".into());
+    let inc = incident_4c();
+    select_summary(
+        &mut s,
+        "incident",
+        &format!("{} {}", inc.project, inc.short_id),
+    );
+    assert!(asked(&update(&mut s, key('s'))).is_none());
+    update(&mut s, code(KeyCode::Esc));
+    let fx = update(
+        &mut s,
+        Msg::Fetched(Fetched::IncidentEvent {
+            issue_id: inc.id.clone(),
+            result: Ok(Box::new(event_4c())),
+        }),
+    );
+    assert!(asked(&fx).is_none(), "{fx:?}");
+    assert!(s.llm_answers.is_empty());
+}
+
 #[test]
 fn y_on_the_ai_tab_copies_the_summary_itself() {
     use flightdeck::app::{Effect, TerminalEffect};
@@ -1022,7 +1276,7 @@ fn y_on_the_ai_tab_copies_the_summary_itself() {
 fn a_server_that_refuses_structured_output_is_asked_again_without_it() {
     use flightdeck::app::{Effect, LlmEffect, LlmEvent};
     let mut s = loaded_state(160, 40);
-    update(&mut s, key('5'));
+    select_summary(&mut s, "rollout", "checkout");
     s.llm_model = Some("llama".into());
     let ask = |fx: Vec<Effect>| {
         fx.into_iter()

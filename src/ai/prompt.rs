@@ -134,7 +134,7 @@ pub struct RunSubject {
     pub log_lines: Vec<LogLine>,
 }
 
-/// A production incident (an error report).
+/// An incident (an error report), in whichever environment Sentry saw it (its `environment` tag).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct IncidentSubject {
     pub title: String,
@@ -179,8 +179,9 @@ impl Subject {
                  read from the log lines, and the fix to try first."
             }
             Subject::Incident(_) => {
-                "Explain one production incident (an error report) to the engineer on call: the \
-                 likely cause, whether the suspected change explains it, and how to mitigate."
+                "Explain one incident (an error report; its environment is in its tags) to the engineer \
+                 on call: the likely cause, whether the suspected change explains it, and how to \
+                 mitigate."
             }
             Subject::Rollout(_) => {
                 "Explain one canary rollout to the engineer releasing it: whether the judge's verdict \
@@ -194,7 +195,8 @@ impl Subject {
             Subject::Pr(p) if p.number > 0 => format!("Pull request #{}.", p.number),
             Subject::Pr(_) => "Pull request.".into(),
             Subject::Run(_) => "Failed CI run.".into(),
-            Subject::Incident(_) => "Production incident.".into(),
+            // Not "production": Sentry reports staging's too, and the environment is data (a tag).
+            Subject::Incident(_) => "Incident.".into(),
             Subject::Rollout(_) => "Canary rollout.".into(),
         }
     }

@@ -249,6 +249,9 @@ pub struct State {
     pub llm_redact: Vec<String>,
     /// The LLM's answers by subject key (`kind subject`).
     pub llm_answers: HashMap<String, LlmAnswer>,
+    /// An ask waiting for its subject's reads (`s` on an incident whose event is being read):
+    /// its answer key; sent once they are in ([`super::update::ai::resume`]).
+    pub llm_after_reading: Option<String>,
     /// Ask the LLM for a JSON object (`response_format: json_object`) until the server refuses it.
     pub llm_json_object: bool,
     /// The PR risk rules (`[ai.risk]`).
@@ -346,8 +349,9 @@ pub struct LlmAnswer {
     pub model: String,
     /// When it was asked.
     pub asked_at: OffsetDateTime,
-    /// The builtin headline when it was asked: a different one now means the subject changed.
-    pub headline: String,
+    /// What the answer rests on when it was asked ([`super::update::ai::basis_of`]): a
+    /// different basis now means the subject changed.
+    pub basis: String,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -400,6 +404,7 @@ impl State {
             llm_model: None,
             llm_redact: Vec::new(),
             llm_answers: HashMap::new(),
+            llm_after_reading: None,
             llm_json_object: true,
             risk_rules: Default::default(),
             preview: None,
@@ -727,7 +732,13 @@ impl State {
                 matches!(self.dora, Some((_, Loadable::Loading))),
             ));
         }
-        super::update::ai::overlay(&mut s, &self.llm_answers, self.now);
+        let bases: HashMap<String, String> = s
+            .iter()
+            .map(|x| (crate::ai::summaries::answer_key(x), x))
+            .filter(|(k, _)| self.llm_answers.contains_key(k))
+            .map(|(k, x)| (k, super::update::ai::basis_of(self, x)))
+            .collect();
+        super::update::ai::overlay(&mut s, &self.llm_answers, &bases, self.now);
         self.summaries.replace(s, h);
     }
 }

@@ -116,7 +116,9 @@ fn nothing_to_ask(s: &Summary) -> String {
     }
 }
 
-/// `s`: ask the LLM about the selected subject.
+/// `s`: ask the LLM about the selected subject. What the answer rests on that the detail reads on
+/// demand (an incident's latest event and suspects, a failed run's jobs and log) is read first:
+/// an answer without it would be stale the moment it came in.
 pub(super) fn ask(state: &mut State) -> Vec<Effect> {
     let Some(sel) = state.summaries.selected().cloned() else {
         return Vec::new();
@@ -133,6 +135,7 @@ pub(super) fn ask(state: &mut State) -> Vec<Effect> {
         .llm_answers
         .get(&key)
         .is_some_and(|a| a.state == LlmState::Streaming)
+        || state.llm_after_reading.as_ref() == Some(&key)
     {
         state.push_message(
             Level::Info,
@@ -140,8 +143,52 @@ pub(super) fn ask(state: &mut State) -> Vec<Effect> {
         );
         return Vec::new();
     }
-    let Some(body) = body_for(state, &sel, &model) else {
-        state.push_message(Level::Info, nothing_to_ask(&sel));
+    state.detail = true;
+    let mut fx = super::detail::effects(state);
+    if let Some(what) = still_reading(state, &sel) {
+        state.push_message(
+            Level::Info,
+            format!(
+                "Reading {what} of {} first; asking {model} once it is in (esc stops)",
+                sel.subject
+            ),
+        );
+        state.llm_after_reading = Some(key);
+        return fx;
+    }
+    fx.extend(send(state, &sel, model, key));
+    fx
+}
+
+/// After a fetch: the ask that waited for its subject's reads, once they are in (answered or
+/// failed: an answer is no better for waiting on a read that failed).
+pub(super) fn resume(state: &mut State) -> Vec<Effect> {
+    let Some(key) = state.llm_after_reading.clone() else {
+        return Vec::new();
+    };
+    let Some(sel) = state
+        .summaries
+        .items
+        .iter()
+        .find(|s| answer_key(s) == key)
+        .cloned()
+    else {
+        state.llm_after_reading = None;
+        return Vec::new();
+    };
+    if still_reading(state, &sel).is_some() {
+        return Vec::new();
+    }
+    state.llm_after_reading = None;
+    let Some(model) = state.llm_model.clone() else {
+        return Vec::new();
+    };
+    send(state, &sel, model, key)
+}
+
+fn send(state: &mut State, sel: &Summary, model: String, key: String) -> Vec<Effect> {
+    let Some(body) = body_for(state, sel, &model) else {
+        state.push_message(Level::Info, nothing_to_ask(sel));
         return Vec::new();
     };
     state.llm_answers.insert(
@@ -151,7 +198,7 @@ pub(super) fn ask(state: &mut State) -> Vec<Effect> {
             state: LlmState::Streaming,
             model: model.clone(),
             asked_at: state.now,
-            headline: sel.headline.clone(),
+            basis: basis_of(state, sel),
         },
     );
     state.detail = true;
@@ -160,6 +207,157 @@ pub(super) fn ask(state: &mut State) -> Vec<Effect> {
         format!("Asking {model} about {} (esc stops)", sel.subject),
     );
     vec![Effect::Llm(LlmEffect::Ask { key, body })]
+}
+
+/// What of `s`'s subject is still being read for the detail (and the prompt), in words.
+fn still_reading(state: &State, s: &Summary) -> Option<&'static str> {
+    use crate::ai::summaries as subjects_of;
+    match s.kind {
+        SummaryKind::Incident => {
+            let inc = state
+                .incidents
+                .items
+                .iter()
+                .find(|i| subjects_of::incident_subject(i) == s.subject)?;
+            if matches!(
+                state.incident_events.get(&inc.id),
+                Some((_, Loadable::Loading))
+            ) {
+                Some("the latest event")
+            } else if matches!(
+                state.incident_suspects.get(&inc.id),
+                Some((_, Loadable::Loading))
+            ) {
+                Some("the changes that may have caused it")
+            } else {
+                None
+            }
+        }
+        SummaryKind::Run => {
+            let run = state
+                .runs
+                .items
+                .iter()
+                .find(|r| subjects_of::run_subject(r) == s.subject)?;
+            if matches!(state.jobs.get(&run.id), Some((_, Loadable::Loading))) {
+                Some("the jobs")
+            } else if matches!(state.run_analysis.get(&run.id), Some(Loadable::Loading)) {
+                Some("the failed job's log")
+            } else {
+                None
+            }
+        }
+        _ => None,
+    }
+}
+
+/// What an answer about `s` rests on: the facts that make the subject what it is (a rollout's
+/// verdict and slice, a run's state and attempt, an incident's status and the event and suspects
+/// read, a PR's head and its checks' and reviews' state), not the numbers every poll moves (a
+/// rollout's counts, an incident's events so far). An answer whose basis differs from the
+/// subject's now is stale.
+pub fn basis_of(state: &State, s: &Summary) -> String {
+    use crate::ai::summaries as subjects_of;
+    let ready = |ok: bool| if ok { "read" } else { "not read" };
+    match s.kind {
+        SummaryKind::Dora => String::new(),
+        SummaryKind::Rollout => state
+            .rollouts
+            .items
+            .iter()
+            .find(|r| subjects_of::rollout_subject(r) == s.subject)
+            .map(|r| {
+                format!(
+                    "{} at {:?} since {:?}",
+                    state
+                        .judgements
+                        .get(&r.name)
+                        .map_or("unjudged", |j| j.verdict.label()),
+                    r.weight,
+                    r.slice_since
+                )
+            })
+            .unwrap_or_default(),
+        SummaryKind::Run => state
+            .runs
+            .items
+            .iter()
+            .find(|r| subjects_of::run_subject(r) == s.subject)
+            .map(|r| {
+                format!(
+                    "{:?} attempt {} waiting for [{}]; jobs {}; log {}",
+                    r.state,
+                    r.attempt,
+                    r.pending
+                        .iter()
+                        .map(|p| p.environment.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                    ready(matches!(
+                        state.jobs.get(&r.id),
+                        Some((_, Loadable::Ready(_)))
+                    )),
+                    ready(matches!(
+                        state.run_analysis.get(&r.id),
+                        Some(Loadable::Ready(_))
+                    )),
+                )
+            })
+            .unwrap_or_default(),
+        SummaryKind::Incident => state
+            .incidents
+            .items
+            .iter()
+            .find(|i| subjects_of::incident_subject(i) == s.subject)
+            .map(|i| {
+                format!(
+                    "{} {} {}; event {}; suspects {}",
+                    i.status,
+                    i.level,
+                    i.title,
+                    match state.incident_events.get(&i.id) {
+                        Some((_, Loadable::Ready(e))) => e.event_id.clone(),
+                        _ => ready(false).into(),
+                    },
+                    match state.incident_suspects.get(&i.id) {
+                        Some((_, Loadable::Ready(list))) => list
+                            .first()
+                            .map_or_else(|| "none".to_string(), |x| x.title.clone()),
+                        _ => ready(false).into(),
+                    }
+                )
+            })
+            .unwrap_or_default(),
+        SummaryKind::Pr => state
+            .prs
+            .items
+            .iter()
+            .find(|p| subjects_of::pr_subject(p) == s.subject)
+            .map(|p| {
+                let checks = p.checks.as_ref().map(|c| {
+                    if c.failed > 0 {
+                        "failing"
+                    } else if c.pending > 0 {
+                        "pending"
+                    } else {
+                        "passing"
+                    }
+                });
+                format!(
+                    "{} {:?} {:?} {:?} draft {}; files {}",
+                    p.head_sha,
+                    checks,
+                    p.review,
+                    p.mergeable,
+                    p.draft,
+                    ready(matches!(
+                        state.pr_files.get(&format!("{}#{}", p.repo, p.number)),
+                        Some((_, Loadable::Ready(_)))
+                    ))
+                )
+            })
+            .unwrap_or_default(),
+    }
 }
 
 /// `p`: show the request body `s` would send.
@@ -182,6 +380,11 @@ pub(super) fn preview(state: &mut State) -> Vec<Effect> {
 pub(super) fn cancel(state: &mut State) -> Option<Vec<Effect>> {
     let sel = state.summaries.selected()?;
     let key = answer_key(sel);
+    if state.llm_after_reading.as_ref() == Some(&key) {
+        state.llm_after_reading = None;
+        state.push_message(Level::Info, "Not asking the LLM: stopped while reading");
+        return Some(Vec::new());
+    }
     let a = state.llm_answers.get_mut(&key)?;
     if a.state != LlmState::Streaming {
         return None;
@@ -260,14 +463,16 @@ pub(super) fn on_event(state: &mut State, ev: LlmEvent) -> Vec<Effect> {
 pub fn overlay(
     summaries: &mut [Summary],
     answers: &HashMap<String, LlmAnswer>,
+    bases: &HashMap<String, String>,
     now: time::OffsetDateTime,
 ) {
     for s in summaries.iter_mut() {
-        let Some(a) = answers.get(&answer_key(s)) else {
+        let key = answer_key(s);
+        let Some(a) = answers.get(&key) else {
             continue;
         };
         let age = crate::fmt::fmt_age((now - a.asked_at).whole_seconds());
-        if a.headline != s.headline {
+        if bases.get(&key) != Some(&a.basis) {
             s.detail.insert(
                 0,
                 format!(

@@ -44,7 +44,11 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
             }
             fx
         }
-        Msg::Fetched(f) => detail::on_fetched(state, f),
+        Msg::Fetched(f) => {
+            let mut fx = detail::on_fetched(state, f);
+            fx.extend(ai::resume(state));
+            fx
+        }
         Msg::ChangeDone {
             id: _,
             change,
