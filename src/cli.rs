@@ -219,7 +219,8 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
-    /// Print the audit log of remote changes (approve, reject, re-run, cancel)
+    /// Print the audit log: remote changes (approve, reject, re-run, cancel, rollback, test PR,
+    /// resolve/ignore) and the judge's verdict changes
     #[command(
         after_help = "Examples:\n  flightdeck audit\n  flightdeck audit --json | jq 'select(.phase == \"outcome\")'\n  flightdeck audit --demo            what `flightdeck demo` approved, rolled back and judged"
     )]
