@@ -320,7 +320,7 @@ fn mouse_only_when_enabled() {
         }))
     };
     let mut s = loaded_state(120, 40);
-    let runs_x = flightdeck::app::layout::tab_title_spans()[1].1 + 1;
+    let runs_x = flightdeck::app::layout::tab_title_spans(120, Tab::Prs)[1].2 + 1;
     assert!(update(&mut s, click(runs_x, 0)).is_empty());
     assert_eq!(s.tab, Tab::Prs);
     s.mouse = true;
@@ -330,6 +330,13 @@ fn mouse_only_when_enabled() {
     );
     update(&mut s, click(10, 5));
     assert_eq!(s.runs.list.selected, 2);
+    // A narrow terminal draws short titles: a click finds the tab where it is drawn.
+    let mut s = loaded_state(50, 20);
+    s.mouse = true;
+    let spans = flightdeck::app::layout::tab_title_spans(50 - 7, Tab::Prs);
+    assert_eq!(spans[4].1.trim(), "5 AI");
+    update(&mut s, click(spans[4].2 + 1, 0));
+    assert_eq!(s.tab, Tab::Ai);
 }
 
 #[test]

@@ -85,15 +85,47 @@ pub fn inset(r: Rect) -> Rect {
     r.inner(ratatui::layout::Margin::new(1, 1))
 }
 
-/// Column ranges `[start, end)` of the tab titles in the tab bar, for drawing and mouse hits.
-pub fn tab_title_spans() -> Vec<(Tab, u16, u16)> {
+/// The width of the tab bar's badges on its right (` PROD `, ` READ-ONLY `, each and a space).
+pub fn badge_width(production: bool, read_only: bool) -> u16 {
+    u16::from(production) * 7 + u16::from(read_only) * 12
+}
+
+/// The tab titles in a bar `room` columns wide (the badges' width taken off), for drawing and
+/// mouse hits: each tab's text and its column range `[start, end)`. Every tab stays in view at
+/// any width: titles in full when they fit, else short ("Roll", "Inc"), else the numbers alone
+/// with the current tab's title.
+pub fn tab_title_spans(room: u16, current: Tab) -> Vec<(Tab, String, u16, u16)> {
+    let short = |t: Tab| match t {
+        Tab::Rollouts => "Roll",
+        Tab::Incidents => "Inc",
+        other => other.title(),
+    };
+    let texts = |title: &dyn Fn(Tab) -> Option<&'static str>| -> Vec<(Tab, String)> {
+        Tab::ALL
+            .iter()
+            .enumerate()
+            .map(|(i, &t)| match title(t) {
+                Some(name) => (t, format!(" {} {name} ", i + 1)),
+                None => (t, format!(" {} ", i + 1)),
+            })
+            .collect()
+    };
+    // One leading space, a separator between titles.
+    let width = |v: &[(Tab, String)]| -> usize {
+        1 + v.iter().map(|(_, s)| s.chars().count()).sum::<usize>() + v.len().saturating_sub(1)
+    };
+    let mut v = texts(&|t| Some(t.title()));
+    if width(&v) > usize::from(room) {
+        v = texts(&|t| Some(short(t)));
+    }
+    if width(&v) > usize::from(room) {
+        v = texts(&|t| (t == current).then(|| short(t)));
+    }
     let mut x = 1u16;
-    Tab::ALL
-        .iter()
-        .enumerate()
-        .map(|(i, &t)| {
-            let w = (format!(" {} {} ", i + 1, t.title()).chars().count()) as u16;
-            let span = (t, x, x + w);
+    v.into_iter()
+        .map(|(t, text)| {
+            let w = text.chars().count() as u16;
+            let span = (t, text, x, x + w);
             x += w + 1;
             span
         })
@@ -160,5 +192,39 @@ mod tests {
         assert_eq!(d.rows.height, 21 - 21 / 2 - 3);
         assert_eq!(screen(140, 24, true).rows.height, s.rows.height);
         assert_eq!(s.log_text.height, 24 - 3 - 2);
+    }
+
+    #[test]
+    fn every_tab_stays_in_the_bar_at_any_width() {
+        let texts = |room: u16, current: Tab| -> Vec<String> {
+            tab_title_spans(room, current)
+                .into_iter()
+                .map(|(_, t, ..)| t.trim().to_string())
+                .collect()
+        };
+        assert_eq!(
+            texts(120, Tab::Prs),
+            ["1 PRs", "2 Runs", "3 Rollouts", "4 Incidents", "5 AI"]
+        );
+        // 50 columns less the PROD badge: short titles.
+        assert_eq!(
+            texts(43, Tab::Prs),
+            ["1 PRs", "2 Runs", "3 Roll", "4 Inc", "5 AI"]
+        );
+        // Narrower still: the numbers, and the current tab's title.
+        assert_eq!(texts(30, Tab::Rollouts), ["1", "2", "3 Roll", "4", "5"]);
+        for room in [20u16, 30, 43, 51, 120] {
+            let spans = tab_title_spans(room, Tab::Ai);
+            assert_eq!(spans.len(), Tab::ALL.len());
+            let mut end = 0;
+            for (_, text, a, b) in &spans {
+                assert!(*a > end || end == 0, "{spans:?}");
+                assert_eq!(usize::from(b - a), text.chars().count());
+                end = *b;
+            }
+            if room >= 30 {
+                assert!(end <= room, "{room}: {spans:?}");
+            }
+        }
     }
 }

@@ -4,7 +4,7 @@
 use super::text::first_key;
 use super::theme::Theme;
 use crate::app::keymap::Action;
-use crate::app::layout::tab_title_spans;
+use crate::app::layout::{badge_width, tab_title_spans};
 use crate::app::{Level, Mode, State};
 use crate::domain::SourceId;
 use crate::fmt::{fmt_age, plural_with};
@@ -15,21 +15,9 @@ use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
 
 pub fn draw_tab_bar(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
-    let mut spans = vec![Span::raw(" ")];
-    for (i, (tab, _, _)) in tab_title_spans().into_iter().enumerate() {
-        if i > 0 {
-            spans.push(Span::styled("│", theme.muted()));
-        }
-        let text = format!(" {} {} ", i + 1, tab.title());
-        let style = if tab == state.tab {
-            theme.selected()
-        } else {
-            Style::default()
-        };
-        spans.push(Span::styled(text, style));
-    }
+    let production = state.rollouts.items.iter().any(|r| r.production);
     let mut badges: Vec<Span> = Vec::new();
-    if state.rollouts.items.iter().any(|r| r.production) {
+    if production {
         badges.push(Span::styled(
             " PROD ",
             theme.production().add_modifier(Modifier::REVERSED),
@@ -43,9 +31,24 @@ pub fn draw_tab_bar(state: &State, theme: &Theme, frame: &mut Frame, area: Rect)
         ));
         badges.push(Span::raw(" "));
     }
-    let badge_width: u16 = badges.iter().map(|s| s.width() as u16).sum();
+    let badge_width = badge_width(production, state.read_only);
     let [left, right] =
         Layout::horizontal([Constraint::Min(0), Constraint::Length(badge_width)]).areas(area);
+    let mut spans = vec![Span::raw(" ")];
+    for (i, (tab, text, _, _)) in tab_title_spans(left.width, state.tab)
+        .into_iter()
+        .enumerate()
+    {
+        if i > 0 {
+            spans.push(Span::styled("│", theme.muted()));
+        }
+        let style = if tab == state.tab {
+            theme.selected()
+        } else {
+            Style::default()
+        };
+        spans.push(Span::styled(text, style));
+    }
     frame.render_widget(Line::from(spans), left);
     frame.render_widget(Line::from(badges), right);
 }

@@ -5,7 +5,7 @@
 use crate::app::change::IssueStatus;
 use crate::app::filter::Query;
 use crate::app::keymap::Action;
-use crate::app::layout::{Drawn, tab_title_spans};
+use crate::app::layout::{Drawn, badge_width, tab_title_spans};
 use crate::app::msg::{Effect, Input, PollEffect, TerminalEffect};
 use crate::app::state::{Level, Mode, State};
 use crate::app::tab::Tab;
@@ -468,11 +468,16 @@ fn on_mouse(state: &mut State, ev: MouseEvent) -> Vec<Effect> {
         MouseEventKind::ScrollDown => run_action(state, Action::Down),
         MouseEventKind::ScrollUp => run_action(state, Action::Up),
         MouseEventKind::Down(_) if ev.row == screen.tab_bar.y => {
-            match tab_title_spans()
+            let production = state.rollouts.items.iter().any(|r| r.production);
+            let room = screen
+                .tab_bar
+                .width
+                .saturating_sub(badge_width(production, state.read_only));
+            match tab_title_spans(room, state.tab)
                 .into_iter()
-                .find(|&(_, a, b)| ev.column >= a && ev.column < b)
+                .find(|&(_, _, a, b)| ev.column >= a && ev.column < b)
             {
-                Some((tab, _, _)) => {
+                Some((tab, ..)) => {
                     state.dirty = true;
                     switch_tab(state, tab)
                 }
