@@ -8,7 +8,7 @@ use super::theme::Theme;
 use crate::app::filter::Query;
 use crate::app::{State, TabStatus};
 use ratatui::Frame;
-use ratatui::layout::{Constraint, Rect};
+use ratatui::layout::{Constraint, Flex, Layout, Rect};
 use ratatui::style::Style;
 use ratatui::text::{Line, Span, Text};
 use ratatui::widgets::{Block, BorderType, Borders, Cell, Paragraph, Row, Table, Wrap};
@@ -117,6 +117,16 @@ pub fn draw_table(state: &State, theme: &Theme, frame: &mut Frame, area: Rect, r
     let q = Query::new(&list.filter);
     let group_col = v.group_column();
     let end = (offset + height).min(list.view.len());
+    let widths: Vec<Constraint> = shown.iter().map(|&c| cols[c].width).collect();
+    // The widths the table will give its columns (as `Table` lays them out: from the start, a
+    // space between): a cell longer than its column ends in "…" rather than cut mid-word.
+    let col_widths: Vec<usize> = Layout::horizontal(widths.clone())
+        .flex(Flex::Start)
+        .spacing(1)
+        .split(Rect::new(0, 0, inner.width, 1))
+        .iter()
+        .map(|r| usize::from(r.width))
+        .collect();
     let rows: Vec<Row> = (offset..end)
         .map(|pos| {
             let i = list.view[pos] as usize;
@@ -126,12 +136,15 @@ pub fn draw_table(state: &State, theme: &Theme, frame: &mut Frame, area: Rect, r
             let repeat = list.grouped
                 && pos > 0
                 && table.group_of(list.view[pos - 1] as usize) == table.group_of(i);
-            let row = Row::new(shown.iter().map(|&c| {
+            let row = Row::new(shown.iter().enumerate().map(|(k, &c)| {
                 let (text, style) = cells.get_mut(c).and_then(Option::take).unwrap_or_default();
                 let text = if repeat && c == group_col {
                     String::new()
                 } else {
-                    text
+                    match col_widths.get(k) {
+                        Some(&w) => crate::sanitize::truncate(&text, w),
+                        None => text,
+                    }
                 };
                 if cols[c].highlight && !q.is_empty() {
                     Cell::from(Line::from(highlighted(&text, &q, style, theme.matched())))
@@ -157,7 +170,6 @@ pub fn draw_table(state: &State, theme: &Theme, frame: &mut Frame, area: Rect, r
         }
     }))
     .style(theme.header());
-    let widths: Vec<Constraint> = shown.iter().map(|&c| cols[c].width).collect();
     frame.render_widget(
         Table::new(rows, widths).header(header).column_spacing(1),
         inner,
