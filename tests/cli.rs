@@ -958,6 +958,16 @@ fn a_config_file_others_can_read_is_warned_about() {
     assert_eq!(o.status.code(), Some(0), "{:?}", text(&o));
     let written = home.path().join("config/flightdeck/config.toml");
     assert_eq!(mode(&written), 0o600);
+    // The template is a config as the README recommends it: `config check` has nothing to say of
+    // it (no quantile left without its service's traffic).
+    let o = run(fd(home.path()).args(["config", "check"]));
+    let (out, err) = text(&o);
+    assert_eq!(o.status.code(), Some(0), "{out} {err}");
+    assert_eq!(
+        out.trim(),
+        format!("{}: ok", written.display()),
+        "{out} {err}"
+    );
 
     let file = home.path().join("c.toml");
     std::fs::write(&file, "refresh_secs = 5\n").unwrap();
