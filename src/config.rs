@@ -23,6 +23,9 @@ pub struct Config {
     pub read_only: bool,
     #[serde(default)]
     pub mouse: bool,
+    /// Ring the terminal's bell when a judged service turns ROLLBACK (`bell = false`: quiet).
+    #[serde(default = "default_bell")]
+    pub bell: bool,
     /// Keep each source's last data and ETags on disk (`store`); `--no-cache` turns it off too.
     #[serde(default = "default_cache")]
     pub cache: bool,
@@ -48,6 +51,7 @@ impl Default for Config {
             theme: default_theme(),
             read_only: false,
             mouse: false,
+            bell: true,
             cache: true,
             github: None,
             prometheus: None,
@@ -426,6 +430,9 @@ fn default_refresh() -> u64 {
     15
 }
 fn default_cache() -> bool {
+    true
+}
+fn default_bell() -> bool {
     true
 }
 fn default_theme() -> String {

@@ -233,6 +233,7 @@ pub fn initial_state(
     state.theme = theme;
     state.read_only = opts.read_only || config.read_only;
     state.mouse = opts.mouse || config.mouse;
+    state.bell = config.bell;
     state.refresh_secs = config.refresh_secs;
     state.services = service_plans(config);
     state.policy = (&config.policy).into();
@@ -812,6 +813,10 @@ fn run_terminal(state: &mut State, terminal: &mut crate::terminal::Term, effect:
             if let Err(e) = crate::terminal::set_mouse(on) {
                 update(state, Msg::Notice(Level::Error, format!("mouse: {e}")));
             }
+        }
+        // A bell that cannot be written is no error worth a message: the message bar has it.
+        TerminalEffect::Bell => {
+            let _ = terminal.backend_mut().write_raw(b"\x07");
         }
     }
 }

@@ -803,6 +803,50 @@ fn a_rollback_called_before_a_restart_is_kept_for_the_same_rollout_only() {
     assert!(s.rollbacks_called.contains_key("checkout"));
 }
 
+/// A service that turns ROLLBACK is said in the message bar on every tab and rings the bell once
+/// (not at every poll it stays ROLLBACK); `bell = false` keeps the message and drops the bell.
+#[test]
+fn a_turn_to_rollback_is_said_on_every_tab_and_rings_the_bell_once() {
+    use flightdeck::app::msg::TerminalEffect;
+    let bells = |fx: &[Effect]| {
+        fx.iter()
+            .filter(|e| matches!(e, Effect::Terminal(TerminalEffect::Bell)))
+            .count()
+    };
+    let poll = |s: &mut State, err: f64| {
+        update(
+            s,
+            Msg::loaded(
+                SourceId::Prometheus,
+                Ok(SourceData::Prometheus(vec![rollout(
+                    "checkout", true, 50.0, err,
+                )])),
+                NOW,
+            ),
+        )
+    };
+    for bell in [true, false] {
+        let mut s = new_state(120, 40);
+        s.bell = bell;
+        update(&mut s, key('4'));
+        assert_eq!(bells(&poll(&mut s, 0.001)), 0);
+        let fx = poll(&mut s, 0.03);
+        assert_eq!(bells(&fx), usize::from(bell), "{fx:?}");
+        let said = s
+            .messages
+            .iter()
+            .find(|m| {
+                m.text
+                    .starts_with("checkout (production) at 50 %: ROLLBACK")
+            })
+            .unwrap_or_else(|| panic!("{:?}", s.messages));
+        assert!(said.text.ends_with("— 3 shows it"), "{}", said.text);
+        assert_eq!(said.level, flightdeck::app::Level::Error);
+        // Still ROLLBACK at the next poll: no second bell.
+        assert_eq!(bells(&poll(&mut s, 0.031)), 0);
+    }
+}
+
 /// Every verdict that changes on live data becomes a record for the audit log, with its reasons;
 /// the same verdict again is not a change, and data from the store is no verdict at all.
 #[test]

@@ -259,6 +259,8 @@ pub enum TerminalEffect {
     OpenUrl(String),
     Copy(String),
     SetMouse(bool),
+    /// The terminal's bell (BEL): a service turned ROLLBACK.
+    Bell,
 }
 
 #[derive(Debug, Clone, PartialEq)]

@@ -228,6 +228,8 @@ pub struct State {
     pub theme: usize,
     pub read_only: bool,
     pub mouse: bool,
+    /// Ring the terminal's bell when a service turns ROLLBACK (`bell` in the config).
+    pub bell: bool,
     pub refresh_secs: u64,
     pub size: (u16, u16),
     pub now: OffsetDateTime,
@@ -393,6 +395,7 @@ impl State {
             theme: 0,
             read_only: false,
             mouse: false,
+            bell: false,
             refresh_secs: 15,
             size: (80, 24),
             now,

@@ -34,6 +34,11 @@ pub fn draw_tab_bar(state: &State, theme: &Theme, frame: &mut Frame, area: Rect)
     let badge_width = badge_width(production, state.read_only);
     let [left, right] =
         Layout::horizontal([Constraint::Min(0), Constraint::Length(badge_width)]).areas(area);
+    // A service the judge says ROLLBACK marks the Rollouts tab from any other tab.
+    let rollback = state
+        .judgements
+        .values()
+        .any(|j| j.verdict == crate::analysis::canary::Verdict::Rollback);
     let mut spans = vec![Span::raw(" ")];
     for (i, (tab, text, _, _)) in tab_title_spans(left.width, state.tab)
         .into_iter()
@@ -44,6 +49,8 @@ pub fn draw_tab_bar(state: &State, theme: &Theme, frame: &mut Frame, area: Rect)
         }
         let style = if tab == state.tab {
             theme.selected()
+        } else if tab == crate::app::Tab::Rollouts && rollback {
+            theme.danger().add_modifier(Modifier::REVERSED)
         } else {
             Style::default()
         };

@@ -34,11 +34,9 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
         Msg::Source(ev) => {
             let loaded = matches!(ev, SourceEvent::Loaded { .. });
             sources::on_source(state, ev);
-            let mut fx: Vec<Effect> = state
-                .verdict_changes
-                .drain(..)
-                .map(Effect::Record)
-                .collect();
+            let changes: Vec<_> = state.verdict_changes.drain(..).collect();
+            let mut fx = sources::alert_rollbacks(state, &changes);
+            fx.extend(changes.into_iter().map(Effect::Record));
             if loaded {
                 fx.extend(autopilot::run(state));
             }

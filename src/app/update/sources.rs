@@ -3,6 +3,7 @@
 
 use crate::analysis;
 use crate::analysis::canary::Verdict;
+use crate::app::Effect;
 use crate::app::msg::SourceEvent;
 use crate::app::state::{Level, RollbackCalled, State, describe_error};
 use crate::domain::{SourceData, SourceError, SourceId};
@@ -93,6 +94,37 @@ fn note_verdict_changes(state: &mut State) {
         }
     }
     state.verdict_changes.extend(changes);
+}
+
+/// A service that turned ROLLBACK in this poll is said on every tab (the message bar, with the
+/// judgement's one line) and rings the terminal's bell unless `bell = false`: an operator on
+/// another tab, or in another window, hears of it the poll it happens.
+pub(super) fn alert_rollbacks(
+    state: &mut State,
+    changes: &[crate::app::msg::VerdictChange],
+) -> Vec<Effect> {
+    let turned: Vec<&crate::app::msg::VerdictChange> = changes
+        .iter()
+        .filter(|c| c.to == Verdict::Rollback && c.from != Some(Verdict::Rollback))
+        .collect();
+    for c in &turned {
+        let weight = c
+            .weight
+            .map(|w| format!(" at {w:.0} %"))
+            .unwrap_or_default();
+        state.push_message(
+            Level::Error,
+            crate::sanitize::clean(&format!(
+                "{} ({}){weight}: {} — 3 shows it",
+                c.service, c.environment, c.summary
+            )),
+        );
+    }
+    if !turned.is_empty() && state.bell {
+        vec![Effect::Terminal(crate::app::msg::TerminalEffect::Bell)]
+    } else {
+        Vec::new()
+    }
 }
 
 /// ROLLBACKs called in earlier runs, from the audit log (oldest first): the newest of each

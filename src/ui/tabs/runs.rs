@@ -510,6 +510,20 @@ mod tests {
     }
 
     #[test]
+    fn a_rollback_marks_the_rollouts_tab_from_any_other() {
+        // checkout is ROLLBACK in the test data.
+        let s = loaded(Tab::Runs, 120, 30);
+        let t = draw_with(&s, &loud_theme());
+        let style = style_of(&t, "3 Rollouts").expect("the tab bar");
+        assert_eq!(style.fg, Some(ratatui::style::Color::Rgb(255, 0, 255)));
+        // Not on the Rollouts tab itself (it is the selected one), nor without a ROLLBACK.
+        let mut quiet = loaded(Tab::Runs, 120, 30);
+        quiet.judgements.clear();
+        let style = style_of(&draw_with(&quiet, &loud_theme()), "3 Rollouts").unwrap();
+        assert_ne!(style.fg, Some(ratatui::style::Color::Rgb(255, 0, 255)));
+    }
+
+    #[test]
     fn remapped_keys_show_in_the_hint_bar() {
         let mut s = loaded(Tab::Runs, 120, 30);
         s.keymap = Keymap::build([("logs", vec!["L"])]).unwrap();
