@@ -803,6 +803,43 @@ fn a_rollback_called_before_a_restart_is_kept_for_the_same_rollout_only() {
     assert!(s.rollbacks_called.contains_key("checkout"));
 }
 
+/// A deployment that starts waiting for approval is said on every tab; the ones already waiting
+/// at the first poll are not (the Runs tab lists them), nor the same one again.
+#[test]
+fn a_deployment_that_starts_waiting_for_approval_is_said_once() {
+    let waits = |s: &State| {
+        s.messages
+            .iter()
+            .filter(|m| m.text.contains("waits for approval in"))
+            .map(|m| m.text.clone())
+            .collect::<Vec<_>>()
+    };
+    let without_pending = || {
+        let mut d = github_data();
+        if let SourceData::GitHub { runs, .. } = &mut d {
+            for r in runs {
+                r.pending.clear();
+            }
+        }
+        d
+    };
+    let mut s = new_state(120, 40);
+    update(&mut s, key('4'));
+    load(&mut s, SourceId::GitHub, github_data());
+    assert!(waits(&s).is_empty(), "{:?}", waits(&s));
+    load(&mut s, SourceId::GitHub, without_pending());
+    assert!(waits(&s).is_empty());
+    load(&mut s, SourceId::GitHub, github_data());
+    let said = waits(&s);
+    assert_eq!(said.len(), 1, "{said:?}");
+    assert!(
+        said[0].starts_with("acme/checkout Deploy #") && said[0].contains("in production"),
+        "{said:?}"
+    );
+    load(&mut s, SourceId::GitHub, github_data());
+    assert_eq!(waits(&s).len(), 1, "not said again");
+}
+
 /// A service that turns ROLLBACK is said in the message bar on every tab and rings the bell once
 /// (not at every poll it stays ROLLBACK); `bell = false` keeps the message and drops the bell.
 #[test]

@@ -4,6 +4,7 @@
 use crate::analysis;
 use crate::analysis::canary::Verdict;
 use crate::app::Effect;
+use crate::app::keymap::Action;
 use crate::app::msg::SourceEvent;
 use crate::app::state::{Level, RollbackCalled, State, describe_error};
 use crate::domain::{SourceData, SourceError, SourceId};
@@ -96,6 +97,49 @@ fn note_verdict_changes(state: &mut State) {
     state.verdict_changes.extend(changes);
 }
 
+/// A deployment that started waiting for approval since the last poll is said on every tab
+/// (not on the first poll: the Runs tab lists those already waiting). The operator may be the
+/// one to approve it; `a` on the Runs tab does, behind the judge.
+fn say_new_approvals(state: &mut State, before: &std::collections::HashSet<(u64, u64)>) {
+    let (show, approve) = (
+        key_of(state, Action::TabRuns),
+        key_of(state, Action::Approve),
+    );
+    let new: Vec<String> = state
+        .runs
+        .items
+        .iter()
+        .flat_map(|r| r.pending.iter().map(move |p| (r, p)))
+        .filter(|(r, p)| !before.contains(&(r.id, p.environment_id)))
+        .map(|(r, p)| {
+            format!(
+                "{} {} #{} waits for approval in {}{}",
+                r.repo,
+                r.workflow,
+                r.run_number,
+                p.environment,
+                if p.can_approve {
+                    format!(" — {show} shows it, {approve} approves")
+                } else {
+                    " (not yours to approve)".to_string()
+                }
+            )
+        })
+        .collect();
+    for text in new {
+        state.push_message(Level::Warn, crate::sanitize::clean(&text));
+    }
+}
+
+/// The first key bound to `a` (as the help shows it), or its name when none is.
+fn key_of(state: &State, a: Action) -> String {
+    state
+        .keymap
+        .keys_for(a)
+        .first()
+        .map_or_else(|| format!(":{}", a.name()), ToString::to_string)
+}
+
 /// A service that turned ROLLBACK in this poll is said on every tab (the message bar, with the
 /// judgement's one line) and rings the terminal's bell unless `bell = false`: an operator on
 /// another tab, or in another window, hears of it the poll it happens.
@@ -107,6 +151,7 @@ pub(super) fn alert_rollbacks(
         .iter()
         .filter(|c| c.to == Verdict::Rollback && c.from != Some(Verdict::Rollback))
         .collect();
+    let show = key_of(state, Action::TabRollouts);
     for c in &turned {
         let weight = c
             .weight
@@ -115,7 +160,7 @@ pub(super) fn alert_rollbacks(
         state.push_message(
             Level::Error,
             crate::sanitize::clean(&format!(
-                "{} ({}){weight}: {} — 3 shows it",
+                "{} ({}){weight}: {} — {show} shows it",
                 c.service, c.environment, c.summary
             )),
         );
@@ -234,8 +279,18 @@ fn on_loaded(
                             format!("GitHub: {text} (showing its last good data)"),
                         );
                     }
+                    let waiting_before: std::collections::HashSet<(u64, u64)> = state
+                        .runs
+                        .items
+                        .iter()
+                        .flat_map(|r| r.pending.iter().map(move |p| (r.id, p.environment_id)))
+                        .collect();
+                    let first_load = !before.loaded;
                     let a = state.prs.replace(prs, height);
                     let b = state.runs.replace(runs, height);
+                    if !first_load {
+                        say_new_approvals(state, &waiting_before);
+                    }
                     let c = state.rate != rate
                         || state.graphql_rate != graphql_rate
                         || state.failed_repos != failed
