@@ -1169,6 +1169,49 @@ fn an_llm_answer_about_a_rollout_outlives_new_counts_not_a_new_verdict() {
     );
 }
 
+/// An answer about a run waiting for approval is not stale because its jobs were read since (its
+/// detail opened on the Runs tab); a new attempt makes it so.
+#[test]
+fn an_llm_answer_about_a_waiting_run_outlives_its_jobs_being_read() {
+    use flightdeck::domain::RunState;
+    let mut s = loaded_state(160, 40);
+    s.llm_model = Some("sim-analyst".into());
+    let run = s
+        .runs
+        .items
+        .iter()
+        .find(|r| r.state == RunState::Waiting)
+        .cloned()
+        .unwrap();
+    select_summary(&mut s, "run", &format!("{} #{}", run.repo, run.run_number));
+    let k = asked(&update(&mut s, key('s'))).expect("nothing to read first for a waiting run");
+    answer(
+        &mut s,
+        &k,
+        r#"{"headline":"Approve after the canary","summary":"It waits.","next_steps":["Wait"],"confidence":"low"}"#,
+    );
+    let headline = |s: &State| {
+        s.summaries
+            .items
+            .iter()
+            .find(|x| flightdeck::ai::summaries::answer_key(x) == k)
+            .unwrap()
+            .headline
+            .clone()
+    };
+    assert_eq!(headline(&s), "Approve after the canary");
+    s.jobs.insert(
+        run.id,
+        (run.updated_at, flightdeck::app::Loadable::Ready(Vec::new())),
+    );
+    s.recompute_summaries();
+    assert_eq!(headline(&s), "Approve after the canary");
+    let r = s.runs.items.iter_mut().find(|r| r.id == run.id).unwrap();
+    r.attempt += 1;
+    s.recompute_summaries();
+    assert_ne!(headline(&s), "Approve after the canary");
+}
+
 /// `s` on an incident whose event the detail has not read yet reads it (and its suspected
 /// change) first, and asks once they are in: the answer is not stale on arrival.
 #[test]

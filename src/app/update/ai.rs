@@ -284,8 +284,8 @@ pub fn basis_of(state: &State, s: &Summary) -> String {
             .iter()
             .find(|r| subjects_of::run_subject(r) == s.subject)
             .map(|r| {
-                format!(
-                    "{:?} attempt {} waiting for [{}]; jobs {}; log {}",
+                let mut b = format!(
+                    "{:?} attempt {} waiting for [{}]",
                     r.state,
                     r.attempt,
                     r.pending
@@ -293,15 +293,23 @@ pub fn basis_of(state: &State, s: &Summary) -> String {
                         .map(|p| p.environment.as_str())
                         .collect::<Vec<_>>()
                         .join(", "),
-                    ready(matches!(
-                        state.jobs.get(&r.id),
-                        Some((_, Loadable::Ready(_)))
-                    )),
-                    ready(matches!(
-                        state.run_analysis.get(&r.id),
-                        Some(Loadable::Ready(_))
-                    )),
-                )
+                );
+                // A failed run's answer rests on its log too (the ask waits for it); another
+                // run's jobs, read when its detail is opened elsewhere, change nothing it said.
+                if r.state == crate::domain::RunState::Failure {
+                    b.push_str(&format!(
+                        "; jobs {}; log {}",
+                        ready(matches!(
+                            state.jobs.get(&r.id),
+                            Some((_, Loadable::Ready(_)))
+                        )),
+                        ready(matches!(
+                            state.run_analysis.get(&r.id),
+                            Some(Loadable::Ready(_))
+                        )),
+                    ));
+                }
+                b
             })
             .unwrap_or_default(),
         SummaryKind::Incident => state
