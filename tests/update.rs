@@ -1212,11 +1212,9 @@ fn an_llm_answer_about_a_waiting_run_outlives_its_jobs_being_read() {
     assert_ne!(headline(&s), "Approve after the canary");
 }
 
-/// `s` on an incident whose event the detail has not read yet reads it (and its suspected
-/// change) first, and asks once they are in: the answer is not stale on arrival.
-#[test]
-fn asking_about_an_incident_reads_its_event_and_suspects_first() {
-    use flightdeck::app::{Fetch, Fetched};
+/// Every source loaded with CHECKOUT-4C among the incidents, an LLM configured, and the AI tab on
+/// 4C's row (its event not read yet).
+fn asking_about_4c() -> (State, flightdeck::domain::Incident) {
     let mut s = new_state(160, 40);
     load(&mut s, SourceId::GitHub, github_data());
     load(&mut s, SourceId::Prometheus, prometheus_data());
@@ -1232,6 +1230,15 @@ fn asking_about_an_incident_reads_its_event_and_suspects_first() {
         "incident",
         &format!("{} {}", inc.project, inc.short_id),
     );
+    (s, inc)
+}
+
+/// `s` on an incident whose event the detail has not read yet reads it (and its suspected
+/// change) first, and asks once they are in: the answer is not stale on arrival.
+#[test]
+fn asking_about_an_incident_reads_its_event_and_suspects_first() {
+    use flightdeck::app::{Fetch, Fetched};
+    let (mut s, inc) = asking_about_4c();
     let fx = update(&mut s, key('s'));
     assert!(asked(&fx).is_none(), "{fx:?}");
     assert!(
@@ -1356,20 +1363,7 @@ fn asking_about_a_failed_run_reads_its_jobs_and_log_first() {
 #[test]
 fn esc_stops_an_ask_that_waits_for_its_reads() {
     use flightdeck::app::Fetched;
-    let mut s = new_state(160, 40);
-    load(&mut s, SourceId::GitHub, github_data());
-    let SourceData::Sentry(mut rows) = sentry_data() else {
-        unreachable!()
-    };
-    rows.insert(0, incident_4c());
-    load(&mut s, SourceId::Sentry, SourceData::Sentry(rows));
-    s.llm_model = Some("sim-analyst".into());
-    let inc = incident_4c();
-    select_summary(
-        &mut s,
-        "incident",
-        &format!("{} {}", inc.project, inc.short_id),
-    );
+    let (mut s, inc) = asking_about_4c();
     assert!(asked(&update(&mut s, key('s'))).is_none());
     update(&mut s, code(KeyCode::Esc));
     let fx = update(

@@ -45,29 +45,61 @@ pub fn body_for(state: &State, s: &Summary, model: &str) -> Option<String> {
     Some(body.to_string())
 }
 
-fn subject_of(state: &State, s: &Summary) -> Option<Subject> {
-    use crate::ai::subjects;
+/// The row of the lists an AI summary is about.
+enum Row<'a> {
+    Pr(&'a crate::domain::PullRequest),
+    Run(&'a crate::domain::WorkflowRun),
+    Incident(&'a crate::domain::Incident),
+    Rollout(&'a crate::domain::ServiceRollout),
+}
+
+/// The row `s` is about; `None` for the DORA metrics (no row) or a subject no longer listed.
+fn row_of<'a>(state: &'a State, s: &Summary) -> Option<Row<'a>> {
     use crate::ai::summaries as subjects_of;
     Some(match s.kind {
         SummaryKind::Dora => return None,
-        SummaryKind::Pr => {
-            let pr = state
+        SummaryKind::Pr => Row::Pr(
+            state
                 .prs
                 .items
                 .iter()
-                .find(|p| subjects_of::pr_subject(p) == s.subject)?;
+                .find(|p| subjects_of::pr_subject(p) == s.subject)?,
+        ),
+        SummaryKind::Run => Row::Run(
+            state
+                .runs
+                .items
+                .iter()
+                .find(|r| subjects_of::run_subject(r) == s.subject)?,
+        ),
+        SummaryKind::Incident => Row::Incident(
+            state
+                .incidents
+                .items
+                .iter()
+                .find(|i| subjects_of::incident_subject(i) == s.subject)?,
+        ),
+        SummaryKind::Rollout => Row::Rollout(
+            state
+                .rollouts
+                .items
+                .iter()
+                .find(|r| subjects_of::rollout_subject(r) == s.subject)?,
+        ),
+    })
+}
+
+fn subject_of(state: &State, s: &Summary) -> Option<Subject> {
+    use crate::ai::subjects;
+    Some(match row_of(state, s)? {
+        Row::Pr(pr) => {
             let files = match state.pr_files.get(&s.subject) {
                 Some((_, Loadable::Ready(f))) => Some(f.as_slice()),
                 _ => None,
             };
             subjects::pr(pr, files, s)
         }
-        SummaryKind::Run => {
-            let run = state
-                .runs
-                .items
-                .iter()
-                .find(|r| subjects_of::run_subject(r) == s.subject)?;
+        Row::Run(run) => {
             let jobs = match state.jobs.get(&run.id).map(|(_, l)| l) {
                 Some(Loadable::Ready(j)) => Some(j.as_slice()),
                 _ => None,
@@ -78,12 +110,7 @@ fn subject_of(state: &State, s: &Summary) -> Option<Subject> {
             };
             subjects::run(run, jobs, analysis)
         }
-        SummaryKind::Incident => {
-            let inc = state
-                .incidents
-                .items
-                .iter()
-                .find(|i| subjects_of::incident_subject(i) == s.subject)?;
+        Row::Incident(inc) => {
             let event = match state.incident_events.get(&inc.id) {
                 Some((_, Loadable::Ready(e))) => Some(e),
                 _ => None,
@@ -94,14 +121,7 @@ fn subject_of(state: &State, s: &Summary) -> Option<Subject> {
             };
             subjects::incident(inc, event, suspect)
         }
-        SummaryKind::Rollout => {
-            let r = state
-                .rollouts
-                .items
-                .iter()
-                .find(|r| subjects_of::rollout_subject(r) == s.subject)?;
-            subjects::rollout(&r.name, Some(r), state.judgements.get(&r.name))
-        }
+        Row::Rollout(r) => subjects::rollout(&r.name, Some(r), state.judgements.get(&r.name)),
     })
 }
 
@@ -211,43 +231,29 @@ fn send(state: &mut State, sel: &Summary, model: String, key: String) -> Vec<Eff
 
 /// What of `s`'s subject is still being read for the detail (and the prompt), in words.
 fn still_reading(state: &State, s: &Summary) -> Option<&'static str> {
-    use crate::ai::summaries as subjects_of;
-    match s.kind {
-        SummaryKind::Incident => {
-            let inc = state
-                .incidents
-                .items
-                .iter()
-                .find(|i| subjects_of::incident_subject(i) == s.subject)?;
-            if matches!(
-                state.incident_events.get(&inc.id),
-                Some((_, Loadable::Loading))
-            ) {
+    fn loading<T>(l: Option<&Loadable<T>>) -> bool {
+        matches!(l, Some(Loadable::Loading))
+    }
+    match row_of(state, s)? {
+        Row::Incident(inc) => {
+            if loading(state.incident_events.get(&inc.id).map(|(_, l)| l)) {
                 Some("the latest event")
-            } else if matches!(
-                state.incident_suspects.get(&inc.id),
-                Some((_, Loadable::Loading))
-            ) {
+            } else if loading(state.incident_suspects.get(&inc.id).map(|(_, l)| l)) {
                 Some("the changes that may have caused it")
             } else {
                 None
             }
         }
-        SummaryKind::Run => {
-            let run = state
-                .runs
-                .items
-                .iter()
-                .find(|r| subjects_of::run_subject(r) == s.subject)?;
-            if matches!(state.jobs.get(&run.id), Some((_, Loadable::Loading))) {
+        Row::Run(run) => {
+            if loading(state.jobs.get(&run.id).map(|(_, l)| l)) {
                 Some("the jobs")
-            } else if matches!(state.run_analysis.get(&run.id), Some(Loadable::Loading)) {
+            } else if loading(state.run_analysis.get(&run.id)) {
                 Some("the failed job's log")
             } else {
                 None
             }
         }
-        _ => None,
+        Row::Pr(_) | Row::Rollout(_) => None,
     }
 }
 
@@ -257,114 +263,87 @@ fn still_reading(state: &State, s: &Summary) -> Option<&'static str> {
 /// rollout's counts, an incident's events so far). An answer whose basis differs from the
 /// subject's now is stale.
 pub fn basis_of(state: &State, s: &Summary) -> String {
-    use crate::ai::summaries as subjects_of;
     let ready = |ok: bool| if ok { "read" } else { "not read" };
-    match s.kind {
-        SummaryKind::Dora => String::new(),
-        SummaryKind::Rollout => state
-            .rollouts
-            .items
-            .iter()
-            .find(|r| subjects_of::rollout_subject(r) == s.subject)
-            .map(|r| {
-                format!(
-                    "{} at {:?} since {:?}",
-                    state
-                        .judgements
-                        .get(&r.name)
-                        .map_or("unjudged", |j| j.verdict.label()),
-                    r.weight,
-                    r.slice_since
-                )
-            })
-            .unwrap_or_default(),
-        SummaryKind::Run => state
-            .runs
-            .items
-            .iter()
-            .find(|r| subjects_of::run_subject(r) == s.subject)
-            .map(|r| {
-                let mut b = format!(
-                    "{:?} attempt {} waiting for [{}]",
-                    r.state,
-                    r.attempt,
-                    r.pending
-                        .iter()
-                        .map(|p| p.environment.as_str())
-                        .collect::<Vec<_>>()
-                        .join(", "),
-                );
-                // A failed run's answer rests on its log too (the ask waits for it); another
-                // run's jobs, read when its detail is opened elsewhere, change nothing it said.
-                if r.state == crate::domain::RunState::Failure {
-                    b.push_str(&format!(
-                        "; jobs {}; log {}",
-                        ready(matches!(
-                            state.jobs.get(&r.id),
-                            Some((_, Loadable::Ready(_)))
-                        )),
-                        ready(matches!(
-                            state.run_analysis.get(&r.id),
-                            Some(Loadable::Ready(_))
-                        )),
-                    ));
-                }
-                b
-            })
-            .unwrap_or_default(),
-        SummaryKind::Incident => state
-            .incidents
-            .items
-            .iter()
-            .find(|i| subjects_of::incident_subject(i) == s.subject)
-            .map(|i| {
-                format!(
-                    "{} {} {}; event {}; suspects {}",
-                    i.status,
-                    i.level,
-                    i.title,
-                    match state.incident_events.get(&i.id) {
-                        Some((_, Loadable::Ready(e))) => e.event_id.clone(),
-                        _ => ready(false).into(),
-                    },
-                    match state.incident_suspects.get(&i.id) {
-                        Some((_, Loadable::Ready(list))) => list
-                            .first()
-                            .map_or_else(|| "none".to_string(), |x| x.title.clone()),
-                        _ => ready(false).into(),
-                    }
-                )
-            })
-            .unwrap_or_default(),
-        SummaryKind::Pr => state
-            .prs
-            .items
-            .iter()
-            .find(|p| subjects_of::pr_subject(p) == s.subject)
-            .map(|p| {
-                let checks = p.checks.as_ref().map(|c| {
-                    if c.failed > 0 {
-                        "failing"
-                    } else if c.pending > 0 {
-                        "pending"
-                    } else {
-                        "passing"
-                    }
-                });
-                format!(
-                    "{} {:?} {:?} {:?} draft {}; files {}",
-                    p.head_sha,
-                    checks,
-                    p.review,
-                    p.mergeable,
-                    p.draft,
+    let Some(row) = row_of(state, s) else {
+        return String::new();
+    };
+    match row {
+        Row::Rollout(r) => format!(
+            "{} at {:?} since {:?}",
+            state
+                .judgements
+                .get(&r.name)
+                .map_or("unjudged", |j| j.verdict.label()),
+            r.weight,
+            r.slice_since
+        ),
+        Row::Run(r) => {
+            let mut b = format!(
+                "{:?} attempt {} waiting for [{}]",
+                r.state,
+                r.attempt,
+                r.pending
+                    .iter()
+                    .map(|p| p.environment.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            );
+            // A failed run's answer rests on its log too (the ask waits for it); another run's
+            // jobs, read when its detail is opened elsewhere, change nothing it said.
+            if r.state == crate::domain::RunState::Failure {
+                b.push_str(&format!(
+                    "; jobs {}; log {}",
                     ready(matches!(
-                        state.pr_files.get(&format!("{}#{}", p.repo, p.number)),
+                        state.jobs.get(&r.id),
                         Some((_, Loadable::Ready(_)))
-                    ))
-                )
-            })
-            .unwrap_or_default(),
+                    )),
+                    ready(matches!(
+                        state.run_analysis.get(&r.id),
+                        Some(Loadable::Ready(_))
+                    )),
+                ));
+            }
+            b
+        }
+        Row::Incident(i) => format!(
+            "{} {} {}; event {}; suspects {}",
+            i.status,
+            i.level,
+            i.title,
+            match state.incident_events.get(&i.id) {
+                Some((_, Loadable::Ready(e))) => e.event_id.clone(),
+                _ => ready(false).into(),
+            },
+            match state.incident_suspects.get(&i.id) {
+                Some((_, Loadable::Ready(list))) => list
+                    .first()
+                    .map_or_else(|| "none".to_string(), |x| x.title.clone()),
+                _ => ready(false).into(),
+            }
+        ),
+        Row::Pr(p) => {
+            let checks = p.checks.as_ref().map(|c| {
+                if c.failed > 0 {
+                    "failing"
+                } else if c.pending > 0 {
+                    "pending"
+                } else {
+                    "passing"
+                }
+            });
+            format!(
+                "{} {:?} {:?} {:?} draft {}; files {}",
+                p.head_sha,
+                checks,
+                p.review,
+                p.mergeable,
+                p.draft,
+                ready(matches!(
+                    state.pr_files.get(&s.subject),
+                    Some((_, Loadable::Ready(_)))
+                ))
+            )
+        }
     }
 }
 
