@@ -803,6 +803,20 @@ fn a_rollback_called_before_a_restart_is_kept_for_the_same_rollout_only() {
     assert!(s.rollbacks_called.contains_key("checkout"));
 }
 
+/// A live poll of checkout (production) at 50 % with error ratio `err`.
+fn poll_checkout(s: &mut State, err: f64) -> Vec<Effect> {
+    update(
+        s,
+        Msg::loaded(
+            SourceId::Prometheus,
+            Ok(SourceData::Prometheus(vec![rollout(
+                "checkout", true, 50.0, err,
+            )])),
+            NOW,
+        ),
+    )
+}
+
 /// A deployment that starts waiting for approval is said on every tab; the ones already waiting
 /// at the first poll are not (the Runs tab lists them), nor the same one again.
 #[test]
@@ -850,18 +864,7 @@ fn a_turn_to_rollback_is_said_on_every_tab_and_rings_the_bell_once() {
             .filter(|e| matches!(e, Effect::Terminal(TerminalEffect::Bell)))
             .count()
     };
-    let poll = |s: &mut State, err: f64| {
-        update(
-            s,
-            Msg::loaded(
-                SourceId::Prometheus,
-                Ok(SourceData::Prometheus(vec![rollout(
-                    "checkout", true, 50.0, err,
-                )])),
-                NOW,
-            ),
-        )
-    };
+    let poll = poll_checkout;
     for bell in [true, false] {
         let mut s = new_state(120, 40);
         s.bell = bell;
@@ -896,18 +899,7 @@ fn verdict_changes_are_recorded_with_their_evidence() {
             })
             .collect()
     };
-    let poll = |s: &mut State, err: f64| {
-        update(
-            s,
-            Msg::loaded(
-                SourceId::Prometheus,
-                Ok(SourceData::Prometheus(vec![rollout(
-                    "checkout", true, 50.0, err,
-                )])),
-                NOW,
-            ),
-        )
-    };
+    let poll = poll_checkout;
     let mut s = new_state(120, 40);
     // From the store: nothing recorded.
     let fx = update(

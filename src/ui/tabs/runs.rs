@@ -327,6 +327,22 @@ mod tests {
         );
     }
 
+    /// The run's detail as text, a line each.
+    fn detail_lines(s: &State, r: &WorkflowRun) -> Vec<String> {
+        run_detail(s, &Theme::builtin("default").unwrap(), r)
+            .iter()
+            .map(|l| l.spans.iter().map(|s| s.content.as_ref()).collect())
+            .collect()
+    }
+
+    /// The first line holding `needle`.
+    fn line_of(lines: &[String], needle: &str) -> usize {
+        lines
+            .iter()
+            .position(|l| l.contains(needle))
+            .unwrap_or_else(|| panic!("{needle:?} not in {lines:#?}"))
+    }
+
     #[test]
     fn a_failed_job_and_its_failing_step_come_first_and_succeeded_jobs_are_one_line() {
         use crate::domain::{Job, Step};
@@ -378,16 +394,8 @@ mod tests {
             ),
         ];
         s.jobs.insert(r.id, (None, Loadable::Ready(jobs)));
-        let lines: Vec<String> = run_detail(&s, &Theme::builtin("default").unwrap(), &r)
-            .iter()
-            .map(|l| l.spans.iter().map(|s| s.content.as_ref()).collect())
-            .collect();
-        let at = |needle: &str| {
-            lines
-                .iter()
-                .position(|l| l.contains(needle))
-                .unwrap_or_else(|| panic!("{needle:?} not in {lines:#?}"))
-        };
+        let lines = detail_lines(&s, &r);
+        let at = |needle: &str| line_of(&lines, needle);
         // The failed job first, its steps under it with the failing one marked.
         assert!(
             at("failure   test (node 20) · 1m40s") < at("success   lint"),
@@ -472,16 +480,8 @@ mod tests {
             },
         ];
         s.jobs.insert(r.id, (None, Loadable::Ready(jobs)));
-        let lines: Vec<String> = run_detail(&s, &Theme::builtin("default").unwrap(), &r)
-            .iter()
-            .map(|l| l.spans.iter().map(|s| s.content.as_ref()).collect())
-            .collect();
-        let at = |needle: &str| {
-            lines
-                .iter()
-                .position(|l| l.contains(needle))
-                .unwrap_or_else(|| panic!("{needle:?} not in {lines:#?}"))
-        };
+        let lines = detail_lines(&s, &r);
+        let at = |needle: &str| line_of(&lines, needle);
         assert!(
             lines[at("test (3.11)")]
                 .ends_with("test (3.11) · step 3 of 4: Run tests · 2m10s so far"),
