@@ -327,6 +327,15 @@ mod tests {
         );
     }
 
+    /// Step `number` of a job.
+    fn step(number: u64, name: &str, state: RunState) -> crate::domain::Step {
+        crate::domain::Step {
+            number,
+            name: name.into(),
+            state,
+        }
+    }
+
     /// The run's detail as text, a line each.
     fn detail_lines(s: &State, r: &WorkflowRun) -> Vec<String> {
         run_detail(s, &Theme::builtin("default").unwrap(), r)
@@ -349,11 +358,6 @@ mod tests {
         use time::macros::datetime;
         let mut s = loaded(Tab::Runs, 200, 50);
         let r = s.runs.items[0].clone();
-        let step = |number: u64, name: &str, state: RunState| Step {
-            number,
-            name: name.into(),
-            state,
-        };
         let job = |id: u64, name: &str, state: RunState, steps: Vec<Step>| Job {
             id,
             name: name.into(),
@@ -433,11 +437,6 @@ mod tests {
         use crate::domain::{Job, Step};
         let mut s = loaded(Tab::Runs, 200, 50);
         let r = s.runs.items[0].clone();
-        let step = |number: u64, name: &str, state: RunState| Step {
-            number,
-            name: name.into(),
-            state,
-        };
         let running = |id: u64, name: &str, steps: Vec<Step>| Job {
             id,
             name: name.into(),
