@@ -319,6 +319,11 @@ impl Keymap {
             .unwrap_or(&[])
     }
 
+    /// An action's first live key as help shows it (`None` when it has none).
+    pub fn first_key(&self, action: Action) -> Option<String> {
+        self.keys_for(action).first().map(ToString::to_string)
+    }
+
     /// "j, ↓" — the live bindings of an action, for help and the palette.
     pub fn describe(&self, action: Action) -> String {
         self.keys_for(action)

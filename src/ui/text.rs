@@ -88,9 +88,5 @@ pub fn duration(secs: i64) -> String {
 
 /// An action's first live key, for hints ("" when it has none).
 pub fn first_key(keymap: &Keymap, a: Action) -> String {
-    keymap
-        .keys_for(a)
-        .first()
-        .map(ToString::to_string)
-        .unwrap_or_default()
+    keymap.first_key(a).unwrap_or_default()
 }

@@ -135,9 +135,8 @@ fn say_new_approvals(state: &mut State, before: &std::collections::HashSet<(u64,
 fn key_of(state: &State, a: Action) -> String {
     state
         .keymap
-        .keys_for(a)
-        .first()
-        .map_or_else(|| format!(":{}", a.name()), ToString::to_string)
+        .first_key(a)
+        .unwrap_or_else(|| format!(":{}", a.name()))
 }
 
 /// A service that turned ROLLBACK in this poll is said on every tab (the message bar, with the
